@@ -1,0 +1,28 @@
+// hull's native addon: the export table only. See src/native/types.ts for the typed interface.
+#include <napi.h>
+
+#include "spawn.h"
+#include "sys.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawn", Napi::Function::New(env, hull::Spawn, "spawn"));
+  exports.Set("release", Napi::Function::New(env, hull::Release, "release"));
+  exports.Set("watchExit", Napi::Function::New(env, hull::WatchExit, "watchExit"));
+  exports.Set("pidfdSignal", Napi::Function::New(env, hull::PidfdSignal, "pidfdSignal"));
+  exports.Set("mknod", Napi::Function::New(env, hull::Mknod, "mknod"));
+  exports.Set("lsetxattr", Napi::Function::New(env, hull::Lsetxattr, "lsetxattr"));
+  exports.Set("lgetxattr", Napi::Function::New(env, hull::Lgetxattr, "lgetxattr"));
+  exports.Set("llistxattr", Napi::Function::New(env, hull::Llistxattr, "llistxattr"));
+  exports.Set("mount", Napi::Function::New(env, hull::Mount, "mount"));
+  exports.Set("umount2", Napi::Function::New(env, hull::Umount2, "umount2"));
+  exports.Set("setWindowSize", Napi::Function::New(env, hull::SetWindowSize, "setWindowSize"));
+  exports.Set("flock", Napi::Function::New(env, hull::Flock, "flock"));
+  exports.Set("pipe", Napi::Function::New(env, hull::Pipe, "pipe"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(hull, Init)

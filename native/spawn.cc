@@ -1,0 +1,502 @@
+// Spawning a container's first process, and watching it exit.
+//
+// The parent/child protocol (sync pipe, error pipe, console socket):
+//
+//   parent (Node, main thread)                     child (clone3: new pid/mnt/uts/ipc/net/cgroup ns,
+//                                                         already inside its cgroup)
+//   ─────────────────────────────                  ─────────────────────────────────────────────
+//   spawn(): copy the plan into C structures
+//            pipe2 sync, pipe2 error, socketpair console
+//            block all signals; clone3 ───────────► close the parent's ends; reset signal handlers
+//            restore the mask; close the child's ends  read(sync) … blocks
+//   (TS finishes its side: nothing yet; later network, uid maps)
+//   release(): write(sync, "G") ─────────────────► plan step 1 … N
+//              (threadpool, milliseconds)              on failure: write(error, ErrorRecord), _exit(125)
+//              read(error) blocks                      console step: sendmsg(console, pty master)
+//                                                      execve → error fd (CLOEXEC) closes
+//              read(error) → 0 bytes: started; recvmsg(console) → master
+//              read(error) → ErrorRecord: rejected with {step, steps, syscall, errno, detail}
+//   watchExit(): uv_poll on the pidfd (event loop; no thread is held for the container's life)
+//              readable → waitid(P_PIDFD) → callback({code, signal})
+//
+// If the parent dies before "go", read(sync) returns EOF and the child exits without running.
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "child.h"
+#include "errors.h"
+#include "plan.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace hull {
+namespace {
+
+// Owns everything the plan points into. Lives until release() finishes (or is finalized).
+struct SpawnState {
+  std::vector<std::unique_ptr<std::string>> strings;
+  std::vector<std::vector<char*>> arrays;
+  std::vector<std::vector<gid_t>> group_lists;
+  std::vector<Step> steps;
+  Plan plan{};
+  int sync_write = -1;     // parent's end of the sync pipe
+  int error_read = -1;     // parent's end of the error pipe
+  int console_parent = -1; // parent's end of the console socket
+  bool released = false;
+
+  const char* Keep(const std::string& s) {
+    strings.push_back(std::make_unique<std::string>(s));
+    return strings.back()->c_str();
+  }
+  char* const* KeepArray(const Napi::Array& list) {
+    std::vector<char*> out;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      out.push_back(const_cast<char*>(Keep(list.Get(i).As<Napi::String>().Utf8Value())));
+    }
+    out.push_back(nullptr);
+    arrays.push_back(std::move(out));
+    return arrays.back().data();
+  }
+  void CloseParentEnds() {
+    for (int* fd : {&sync_write, &error_read, &console_parent}) {
+      if (*fd >= 0) close(*fd);
+      *fd = -1;
+    }
+  }
+  ~SpawnState() { CloseParentEnds(); }
+};
+
+std::string Str(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+}
+uint64_t Num(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (v.IsBigInt()) {
+    bool lossless = true;
+    return v.As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  if (v.IsNumber()) return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value());
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
+  return 0;
+}
+
+StepOp ParseOp(Napi::Env env, const std::string& op) {
+  static const struct {
+    const char* name;
+    StepOp op;
+  } kOps[] = {
+      {"mount", StepOp::Mount},         {"mknod", StepOp::Mknod},
+      {"symlink", StepOp::Symlink},     {"pivotRoot", StepOp::PivotRoot},
+      {"remount", StepOp::Remount},     {"sethostname", StepOp::Sethostname},
+      {"mask", StepOp::Mask},
+      {"loopbackUp", StepOp::LoopbackUp}, {"console", StepOp::Console},
+      {"mkdirs", StepOp::Mkdirs},       {"chdir", StepOp::Chdir},
+      {"setrlimit", StepOp::Setrlimit}, {"noNewPrivs", StepOp::NoNewPrivs},
+      {"setUser", StepOp::SetUser},     {"capabilities", StepOp::Capabilities},
+      {"closeFds", StepOp::CloseFds},   {"exec", StepOp::Exec},
+  };
+  for (const auto& entry : kOps) {
+    if (op == entry.name) return entry.op;
+  }
+  throw Napi::TypeError::New(env, "unknown plan step: " + op);
+}
+
+Step ParseStep(Napi::Env env, SpawnState& st, const Napi::Object& o) {
+  Step s{};
+  s.op = ParseOp(env, Str(o, "op"));
+  switch (s.op) {
+    case StepOp::Mount: {
+      s.s0 = st.Keep(Str(o, "source"));
+      s.s1 = st.Keep(Str(o, "target"));
+      s.s2 = st.Keep(Str(o, "fstype"));
+      s.s3 = st.Keep(Str(o, "data"));
+      s.n0 = Num(o, "flags");
+      std::string create = Str(o, "create");
+      s.n1 = static_cast<uint64_t>(create == "dir" ? CreateKind::Dir : create == "file" ? CreateKind::File : CreateKind::None);
+      s.n2 = Num(o, "inRoot");
+      s.n3 = Num(o, "optional");
+      break;
+    }
+    case StepOp::Mknod:
+      s.s0 = st.Keep(Str(o, "path"));
+      s.n0 = Num(o, "mode");
+      s.n1 = Num(o, "major");
+      s.n2 = Num(o, "minor");
+      break;
+    case StepOp::Symlink:
+      s.s0 = st.Keep(Str(o, "target"));
+      s.s1 = st.Keep(Str(o, "linkPath"));
+      break;
+    case StepOp::PivotRoot:
+      s.s0 = st.Keep(Str(o, "rootfs"));
+      break;
+    case StepOp::Remount:
+      s.s0 = st.Keep(Str(o, "target"));
+      s.n0 = Num(o, "flags");
+      s.n1 = Num(o, "ignoreMissing");
+      break;
+    case StepOp::Mask:
+      s.s0 = st.Keep(Str(o, "path"));
+      break;
+    case StepOp::Sethostname:
+      s.s0 = st.Keep(Str(o, "hostname"));
+      break;
+    case StepOp::Console:
+      s.n0 = Num(o, "rows");
+      s.n1 = Num(o, "cols");
+      break;
+    case StepOp::Mkdirs:
+      s.s0 = st.Keep(Str(o, "path"));
+      s.n0 = Num(o, "mode");
+      s.n1 = Num(o, "uid");
+      s.n2 = Num(o, "gid");
+      break;
+    case StepOp::Chdir:
+      s.s0 = st.Keep(Str(o, "path"));
+      break;
+    case StepOp::Setrlimit:
+      s.n0 = Num(o, "resource");
+      s.n1 = Num(o, "soft");
+      s.n2 = Num(o, "hard");
+      break;
+    case StepOp::SetUser: {
+      s.n0 = Num(o, "uid");
+      s.n1 = Num(o, "gid");
+      Napi::Array groups = o.Get("groups").As<Napi::Array>();
+      std::vector<gid_t> list;
+      for (uint32_t i = 0; i < groups.Length(); i++) {
+        list.push_back(static_cast<gid_t>(groups.Get(i).As<Napi::Number>().Uint32Value()));
+      }
+      st.group_lists.push_back(std::move(list));
+      s.groups = st.group_lists.back().data();
+      s.ngroups = st.group_lists.back().size();
+      break;
+    }
+    case StepOp::Capabilities:
+      s.n0 = Num(o, "bounding");
+      s.n1 = Num(o, "effective");
+      s.n2 = Num(o, "permitted");
+      s.n3 = Num(o, "inheritable");
+      s.n4 = Num(o, "ambient");
+      break;
+    case StepOp::Exec:
+      s.s0 = st.Keep(Str(o, "file"));
+      s.s1 = st.Keep(Str(o, "path"));
+      s.argv = st.KeepArray(o.Get("argv").As<Napi::Array>());
+      s.envp = st.KeepArray(o.Get("env").As<Napi::Array>());
+      break;
+    case StepOp::LoopbackUp:
+    case StepOp::NoNewPrivs:
+    case StepOp::CloseFds:
+      break;
+  }
+  return s;
+}
+
+uint64_t NamespaceFlags(const Napi::Object& ns) {
+  uint64_t flags = 0;
+  if (Num(ns, "pid")) flags |= CLONE_NEWPID;
+  if (Num(ns, "mount")) flags |= CLONE_NEWNS;
+  if (Num(ns, "uts")) flags |= CLONE_NEWUTS;
+  if (Num(ns, "ipc")) flags |= CLONE_NEWIPC;
+  if (Num(ns, "net")) flags |= CLONE_NEWNET;
+  if (Num(ns, "cgroup")) flags |= CLONE_NEWCGROUP;
+  return flags;
+}
+
+void FinalizeState(Napi::Env, SpawnState* st) { delete st; }
+
+// ---- release(): "go", then wait for execve or a failure record, off the event loop -------------
+
+class ReleaseWorker : public Napi::AsyncWorker {
+ public:
+  ReleaseWorker(Napi::Env env, SpawnState* st)
+      : Napi::AsyncWorker(env, "hull:release"), st_(st), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    char go = 'G';
+    ssize_t n;
+    do {
+      n = write(st_->sync_write, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) {
+      sys_errno_ = errno;
+      sys_op_ = "write";
+      return;
+    }
+    close(st_->sync_write);
+    st_->sync_write = -1;
+    size_t got = 0;
+    auto* bytes = reinterpret_cast<char*>(&record_);
+    while (got < sizeof record_) {
+      n = read(st_->error_read, bytes + got, sizeof record_ - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        sys_errno_ = errno;
+        sys_op_ = "read";
+        return;
+      }
+      if (n == 0) break;
+      got += static_cast<size_t>(n);
+    }
+    if (got == sizeof record_) {
+      failed_ = true;
+      return;
+    }
+    if (got != 0) {
+      sys_errno_ = EPROTO;
+      sys_op_ = "read";
+      return;
+    }
+    if (st_->console_parent >= 0) console_fd_ = ReceiveFd(st_->console_parent);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (sys_errno_ != 0) {
+      deferred_.Reject(SysError(env, sys_op_, "container sync pipe", sys_errno_).Value());
+    } else if (failed_) {
+      record_.syscall[sizeof record_.syscall - 1] = '\0';
+      record_.message[sizeof record_.message - 1] = '\0';
+      Napi::Object failure = Napi::Object::New(env);
+      failure.Set("step", Napi::Number::New(env, record_.step));
+      failure.Set("steps", Napi::Number::New(env, record_.steps));
+      failure.Set("syscall", Napi::String::New(env, record_.syscall));
+      failure.Set("errno", Napi::String::New(env, ErrnoName(record_.err)));
+      failure.Set("detail", Napi::String::New(env, record_.message));
+      Napi::Error e = Napi::Error::New(env, std::string(record_.message) + ": " + ErrnoName(record_.err));
+      e.Set("failure", failure);
+      deferred_.Reject(e.Value());
+    } else if (st_->console_parent >= 0 && console_fd_ < 0) {
+      deferred_.Reject(SysError(env, "recvmsg", "console socket", console_errno_).Value());
+    } else {
+      Napi::Object result = Napi::Object::New(env);
+      result.Set("consoleFd", console_fd_ >= 0 ? Napi::Number::New(env, console_fd_) : env.Undefined());
+      deferred_.Resolve(result);
+    }
+    st_->CloseParentEnds();
+    st_->released = true;
+  }
+
+  void OnError(const Napi::Error& e) override {
+    st_->CloseParentEnds();
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  int ReceiveFd(int sock) {
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+      char buf[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+    } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    // The child sent it before execve, and execve has happened: it is already queued.
+    ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n <= 0) {
+      console_errno_ = n == 0 ? EPIPE : errno;
+      return -1;
+    }
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS) {
+      console_errno_ = EPROTO;
+      return -1;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    return fd;
+  }
+
+  SpawnState* st_;
+  Napi::Promise::Deferred deferred_;
+  ErrorRecord record_{};
+  bool failed_ = false;
+  int sys_errno_ = 0;
+  const char* sys_op_ = "";
+  int console_fd_ = -1;
+  int console_errno_ = 0;
+};
+
+// ---- watchExit(): pidfd polled on the event loop ----------------------------------------------
+
+struct ExitWatch {
+  uv_poll_t poll;
+  int pidfd;
+  Napi::FunctionReference callback;
+  std::unique_ptr<Napi::AsyncContext> context;
+};
+
+void OnWatchClosed(uv_handle_t* handle) { delete static_cast<ExitWatch*>(handle->data); }
+
+void OnPidfdReadable(uv_poll_t* handle, int status, int /*events*/) {
+  auto* w = static_cast<ExitWatch*>(handle->data);
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  int rc = status < 0 ? -1 : waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &info, WEXITED | WNOHANG);
+  if (rc == 0 && info.si_pid == 0) return;  // not yet: spurious wake-up
+  uv_poll_stop(handle);
+  Napi::Env env = w->callback.Env();
+  Napi::HandleScope scope(env);
+  Napi::Object result = Napi::Object::New(env);
+  if (rc < 0) {
+    result.Set("code", env.Null());
+    result.Set("signal", env.Null());
+    result.Set("error", Napi::String::New(env, ErrnoName(status < 0 ? -status : errno)));
+  } else if (info.si_code == CLD_EXITED) {
+    result.Set("code", Napi::Number::New(env, info.si_status));
+    result.Set("signal", env.Null());
+  } else {
+    result.Set("code", env.Null());
+    result.Set("signal", Napi::Number::New(env, info.si_status));
+  }
+  close(w->pidfd);
+  w->pidfd = -1;
+  Napi::FunctionReference cb = std::move(w->callback);
+  std::unique_ptr<Napi::AsyncContext> ctx = std::move(w->context);
+  uv_close(reinterpret_cast<uv_handle_t*>(handle), OnWatchClosed);
+  cb.MakeCallback(env.Global(), {result}, *ctx);
+}
+
+}  // namespace
+
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object req = info[0].As<Napi::Object>();
+  auto st = std::make_unique<SpawnState>();
+
+  Napi::Array steps = req.Get("steps").As<Napi::Array>();
+  st->steps.reserve(steps.Length());
+  for (uint32_t i = 0; i < steps.Length(); i++) {
+    st->steps.push_back(ParseStep(env, *st, steps.Get(i).As<Napi::Object>()));
+  }
+  Napi::Array stdio = req.Get("stdio").As<Napi::Array>();
+  for (uint32_t i = 0; i < 3; i++) st->plan.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+  st->plan.steps = st->steps.data();
+  st->plan.count = st->steps.size();
+  st->plan.rootfs = st->Keep(Str(req, "rootfs"));
+  st->plan.parent_death_signal = static_cast<int>(Num(req, "parentDeathSignal"));
+  int cgroup_fd = static_cast<int>(req.Get("cgroupFd").As<Napi::Number>().Int32Value());
+  bool terminal = Num(req, "terminal") != 0;
+
+  int sync_pipe[2], error_pipe[2], console[2] = {-1, -1};
+  if (pipe2(sync_pipe, O_CLOEXEC) < 0) throw SysError(env, "pipe2", "sync pipe", errno);
+  st->sync_write = sync_pipe[1];
+  if (pipe2(error_pipe, O_CLOEXEC) < 0) {
+    int e = errno;
+    close(sync_pipe[0]);
+    throw SysError(env, "pipe2", "error pipe", e);
+  }
+  st->error_read = error_pipe[0];
+  if (terminal && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) {
+    int e = errno;
+    close(sync_pipe[0]);
+    close(error_pipe[1]);
+    throw SysError(env, "socketpair", "console socket", e);
+  }
+  st->console_parent = console[0];
+  st->plan.sync_fd = sync_pipe[0];
+  st->plan.error_fd = error_pipe[1];
+  st->plan.console_fd = console[1];
+  st->plan.close_in_child[0] = st->sync_write;
+  st->plan.close_in_child[1] = st->error_read;
+  st->plan.close_in_child[2] = st->console_parent;
+
+  int pidfd = -1;
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = NamespaceFlags(req.Get("namespaces").As<Napi::Object>()) | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
+
+  // No signal handler of Node's may run in the child between clone3 and its own reset.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) RunChild(st->plan);  // never returns
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+
+  close(sync_pipe[0]);
+  close(error_pipe[1]);
+  if (console[1] >= 0) close(console[1]);
+  if (pid < 0) throw SysError(env, "clone3", "", clone_errno);
+
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, static_cast<double>(pid)));
+  out.Set("pidfd", Napi::Number::New(env, pidfd));
+  out.Set("handle", Napi::External<SpawnState>::New(env, st.release(), FinalizeState));
+  return out;
+}
+
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* st = info[0].As<Napi::External<SpawnState>>().Data();
+  if (st->released || st->sync_write < 0) throw Napi::Error::New(env, "release: this process was already released");
+  auto* worker = new ReleaseWorker(env, st);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value WatchExit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  auto* w = new ExitWatch();
+  w->pidfd = pidfd;
+  w->callback = Napi::Persistent(info[1].As<Napi::Function>());
+  w->context = std::make_unique<Napi::AsyncContext>(env, "hull:exit");
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  int rc = uv_poll_init(loop, &w->poll, pidfd);
+  if (rc != 0) {
+    delete w;
+    throw SysError(env, "uv_poll_init", "pidfd", -rc);
+  }
+  w->poll.data = w;
+  rc = uv_poll_start(&w->poll, UV_READABLE, OnPidfdReadable);
+  if (rc != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnWatchClosed);
+    throw SysError(env, "uv_poll_start", "pidfd", -rc);
+  }
+  return env.Undefined();
+}
+
+Napi::Value PidfdSignal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) < 0) throw SysError(env, "pidfd_send_signal", "", errno);
+  return env.Undefined();
+}
+
+}  // namespace hull

@@ -1,0 +1,128 @@
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "errors.h"
+
+namespace hull {
+namespace {
+
+std::string Arg(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::String>().Utf8Value(); }
+int64_t Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
+
+}  // namespace
+
+Napi::Value Mknod(const Napi::CallbackInfo& info) {
+  std::string path = Arg(info, 0);
+  auto mode = static_cast<mode_t>(Int(info, 1));
+  dev_t dev = makedev(static_cast<unsigned>(Int(info, 2)), static_cast<unsigned>(Int(info, 3)));
+  if (mknod(path.c_str(), mode, dev) < 0) throw SysError(info.Env(), "mknod", path, errno);
+  return info.Env().Undefined();
+}
+
+Napi::Value Lsetxattr(const Napi::CallbackInfo& info) {
+  std::string path = Arg(info, 0);
+  std::string name = Arg(info, 1);
+  Napi::Buffer<char> value = info[2].As<Napi::Buffer<char>>();
+  int flags = info.Length() > 3 ? static_cast<int>(Int(info, 3)) : 0;
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), flags) < 0) {
+    throw SysError(info.Env(), "lsetxattr", path + " " + name, errno);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Lgetxattr(const Napi::CallbackInfo& info) {
+  std::string path = Arg(info, 0);
+  std::string name = Arg(info, 1);
+  for (;;) {
+    ssize_t size = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (size < 0) {
+      if (errno == ENODATA) return info.Env().Null();
+      throw SysError(info.Env(), "lgetxattr", path + " " + name, errno);
+    }
+    std::vector<char> buf(static_cast<size_t>(size) + 1);
+    ssize_t got = lgetxattr(path.c_str(), name.c_str(), buf.data(), buf.size());
+    if (got < 0 && errno == ERANGE) continue;  // grew in between
+    if (got < 0) throw SysError(info.Env(), "lgetxattr", path + " " + name, errno);
+    return Napi::Buffer<char>::Copy(info.Env(), buf.data(), static_cast<size_t>(got));
+  }
+}
+
+Napi::Value Llistxattr(const Napi::CallbackInfo& info) {
+  std::string path = Arg(info, 0);
+  for (;;) {
+    ssize_t size = llistxattr(path.c_str(), nullptr, 0);
+    if (size < 0) throw SysError(info.Env(), "llistxattr", path, errno);
+    std::vector<char> buf(static_cast<size_t>(size) + 1);
+    ssize_t got = llistxattr(path.c_str(), buf.data(), buf.size());
+    if (got < 0 && errno == ERANGE) continue;
+    if (got < 0) throw SysError(info.Env(), "llistxattr", path, errno);
+    Napi::Array names = Napi::Array::New(info.Env());
+    uint32_t n = 0;
+    for (ssize_t i = 0; i < got;) {
+      std::string name(buf.data() + i);
+      i += static_cast<ssize_t>(name.size()) + 1;
+      if (!name.empty()) names.Set(n++, Napi::String::New(info.Env(), name));
+    }
+    return names;
+  }
+}
+
+Napi::Value Mount(const Napi::CallbackInfo& info) {
+  std::string source = Arg(info, 0), target = Arg(info, 1), fstype = Arg(info, 2), data = Arg(info, 4);
+  auto flags = static_cast<unsigned long>(Int(info, 3));
+  if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), flags,
+            data.empty() ? nullptr : data.c_str()) < 0) {
+    throw SysError(info.Env(), "mount", target, errno);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Umount2(const Napi::CallbackInfo& info) {
+  std::string target = Arg(info, 0);
+  if (umount2(target.c_str(), static_cast<int>(Int(info, 1))) < 0) throw SysError(info.Env(), "umount2", target, errno);
+  return info.Env().Undefined();
+}
+
+Napi::Value SetWindowSize(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(Int(info, 0));
+  struct winsize ws = {};
+  ws.ws_row = static_cast<unsigned short>(Int(info, 1));
+  ws.ws_col = static_cast<unsigned short>(Int(info, 2));
+  if (ioctl(fd, TIOCSWINSZ, &ws) < 0) throw SysError(info.Env(), "ioctl", "TIOCSWINSZ", errno);
+  return info.Env().Undefined();
+}
+
+Napi::Value Flock(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(Int(info, 0));
+  int op = static_cast<int>(Int(info, 1));
+  int rc;
+  do {
+    rc = flock(fd, op);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) throw SysError(info.Env(), "flock", "fd " + std::to_string(fd), errno);
+  return info.Env().Undefined();
+}
+
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) throw SysError(info.Env(), "pipe2", "", errno);
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), fds[0]));
+  out.Set(1u, Napi::Number::New(info.Env(), fds[1]));
+  return out;
+}
+
+}  // namespace hull

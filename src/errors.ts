@@ -1,0 +1,132 @@
+/**
+ * The one error hierarchy of hull. Every error the library throws on purpose is a HullError;
+ * the CLI prints `hull: <message>` and exits with `exitCode` (Docker's codes: 125 for hull's own
+ * failures, 126 when the command cannot be invoked, 127 when it is not found).
+ */
+
+export const EXIT_RUNTIME_ERROR = 125;
+export const EXIT_CANNOT_INVOKE = 126;
+export const EXIT_NOT_FOUND = 127;
+
+export class HullError extends Error {
+  /** The exit status the CLI uses when this error ends a command. */
+  readonly exitCode: number = EXIT_RUNTIME_ERROR;
+  /** A stable machine-readable code, e.g. 'ENOENT' or 'IMAGE_NOT_FOUND'. */
+  readonly code: string;
+
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code ?? 'HULL_ERROR';
+  }
+}
+
+/** Bad input from the user: a malformed flag value, reference, env file line, … */
+export class UsageError extends HullError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'USAGE', ...options });
+  }
+}
+
+/** Something the runtime could not do (the parent of system-level failures). */
+export class RuntimeError extends HullError {}
+
+/** A failed system call made by hull itself, with the operation, path and errno name. */
+export class SystemError extends RuntimeError {
+  readonly syscall: string;
+  readonly path: string | undefined;
+  readonly errno: string;
+
+  constructor(syscall: string, path: string | undefined, errno: string, detail?: string) {
+    const where = path === undefined ? '' : ` ${path}`;
+    super(`${syscall}${where}: ${errno}${detail ? ` (${detail})` : ''}`, { code: errno });
+    this.syscall = syscall;
+    this.path = path;
+    this.errno = errno;
+  }
+}
+
+/** A mount that failed; `target` is where it was to be mounted. */
+export class MountError extends SystemError {}
+
+/**
+ * A step of the container's start-up plan failed inside the new process, before execve.
+ * Carries which step (1-based, of how many), the syscall, the path and the errno name.
+ */
+export class ContainerStartError extends RuntimeError {
+  override readonly exitCode: number;
+  readonly step: number;
+  readonly steps: number;
+  readonly syscall: string;
+  readonly errno: string;
+  readonly detail: string;
+
+  constructor(fields: { step: number; steps: number; syscall: string; errno: string; detail: string }) {
+    super(`${fields.detail}: ${fields.errno} (step ${fields.step} of ${fields.steps})`, { code: fields.errno });
+    this.step = fields.step;
+    this.steps = fields.steps;
+    this.syscall = fields.syscall;
+    this.errno = fields.errno;
+    this.detail = fields.detail;
+    // Docker's convention for the command itself: not found 127, found but not runnable 126.
+    if (fields.syscall === 'execve') {
+      this.exitCode = fields.errno === 'ENOENT' || fields.errno === 'ENOTDIR' ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
+    } else {
+      this.exitCode = EXIT_RUNTIME_ERROR;
+    }
+  }
+}
+
+export class ImageNotFoundError extends HullError {
+  constructor(reference: string) {
+    super(`image not found: ${reference}`, { code: 'IMAGE_NOT_FOUND' });
+  }
+}
+
+export class ContainerNotFoundError extends HullError {
+  constructor(idOrName: string) {
+    super(`no such container: ${idOrName}`, { code: 'CONTAINER_NOT_FOUND' });
+  }
+}
+
+export class ConflictError extends HullError {
+  constructor(message: string) {
+    super(message, { code: 'CONFLICT' });
+  }
+}
+
+/** An image archive, manifest or config that is not what its format says it must be. */
+export class InvalidImageError extends HullError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'INVALID_IMAGE', ...options });
+  }
+}
+
+export class DigestMismatchError extends InvalidImageError {
+  readonly expected: string;
+  readonly actual: string;
+  constructor(what: string, expected: string, actual: string) {
+    super(`${what}: digest mismatch: expected ${expected}, got ${actual}`);
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** A host that lacks something hull needs (cgroup2 mount, overlayfs, a kernel feature). */
+export class HostUnsupportedError extends RuntimeError {
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** Wraps a Node fs error (which carries code/syscall/path) into a SystemError. */
+export function fromNodeError(err: unknown, fallbackSyscall: string, fallbackPath?: string): HullError {
+  if (err instanceof HullError) return err;
+  if (err instanceof Error && 'code' in err && typeof (err as NodeJS.ErrnoException).code === 'string') {
+    const e = err as NodeJS.ErrnoException;
+    const se = new SystemError(e.syscall ?? fallbackSyscall, e.path ?? fallbackPath, e.code ?? 'EIO');
+    (se as { cause?: unknown }).cause = err;
+    return se;
+  }
+  return new RuntimeError(`${fallbackSyscall}${fallbackPath ? ` ${fallbackPath}` : ''}: ${String(err)}`, { cause: err });
+}

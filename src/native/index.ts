@@ -1,0 +1,78 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HostUnsupportedError, SystemError } from '../errors.js';
+import type { NativeAddon } from './types.js';
+
+export type * from './types.js';
+
+let loaded: NativeAddon | undefined;
+
+/** The addon, loaded on first use (so unit tests that never touch it do not need it built). */
+export function native(): NativeAddon {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // src/native (tests, via vite) and dist/native (built) are both two levels below the package root.
+  const candidate = path.resolve(here, '../../build/Release/hull.node');
+  try {
+    loaded = require(candidate) as NativeAddon;
+  } catch (err) {
+    throw new HostUnsupportedError(
+      `cannot load hull's native addon at ${candidate} (run 'npm run build:native'): ${(err as Error).message}`,
+    );
+  }
+  return loaded;
+}
+
+interface NativeErrorFields {
+  syscall?: string;
+  path?: string;
+  code?: string;
+}
+
+/** Turns an Error thrown by the addon (with syscall/path/code) into a SystemError. */
+export function toSystemError(err: unknown): unknown {
+  if (err instanceof Error) {
+    const f = err as Error & NativeErrorFields;
+    if (typeof f.syscall === 'string' && typeof f.code === 'string') {
+      const se = new SystemError(f.syscall, f.path, f.code);
+      (se as { cause?: unknown }).cause = err;
+      return se;
+    }
+  }
+  return err;
+}
+
+function wrap<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  return (...args: A) => {
+    try {
+      return fn(...args);
+    } catch (err) {
+      throw toSystemError(err);
+    }
+  };
+}
+
+/** 1:1 wrappers of system calls Node lacks; each throws SystemError (syscall, path, errno name). */
+export const sys = {
+  mknod: wrap((p: string, mode: number, major: number, minor: number) => native().mknod(p, mode, major, minor)),
+  lsetxattr: wrap((p: string, name: string, value: Buffer, flags: number) => native().lsetxattr(p, name, value, flags)),
+  lgetxattr: wrap((p: string, name: string) => native().lgetxattr(p, name)),
+  llistxattr: wrap((p: string) => native().llistxattr(p)),
+  mount: wrap((source: string, target: string, fstype: string, flags: number, data: string) =>
+    native().mount(source, target, fstype, flags, data)),
+  umount2: wrap((target: string, flags: number) => native().umount2(target, flags)),
+  setWindowSize: wrap((fd: number, rows: number, cols: number) => native().setWindowSize(fd, rows, cols)),
+  flock: wrap((fd: number, operation: number) => native().flock(fd, operation)),
+  pipe: wrap(() => native().pipe()),
+};
+
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+export const MNT_DETACH = 2;

@@ -1,0 +1,138 @@
+/**
+ * The typed interface of hull's native addon (native/*.cc). Every function the addon exports is
+ * declared here; nothing else in src/ touches the addon object directly.
+ *
+ * Errors thrown by the addon are turned into SystemError (see ./index.ts) carrying the syscall,
+ * the path and the errno name.
+ */
+
+/** One step of the start-up plan, executed in order by the new process before execve. */
+export type PlanStep =
+  /** mount(2). `target` is absolute on the host before pivot_root; with `inRoot` it is resolved
+   *  inside `rootfs` (openat2 RESOLVE_IN_ROOT) so symlinks in the image cannot redirect it, and
+   *  created first as a directory or an empty file when `create` says so. */
+  | {
+      op: 'mount';
+      source: string;
+      target: string;
+      fstype: string;
+      flags: number;
+      data: string;
+      inRoot: boolean;
+      create: 'dir' | 'file' | 'none';
+      /** A target that does not exist is skipped instead of failing. */
+      optional: boolean;
+    }
+  /** mknod(2) of a device node at `path` inside the root (RESOLVE_IN_ROOT), mode includes the type bits. */
+  | { op: 'mknod'; path: string; mode: number; major: number; minor: number }
+  /** symlink(2): `linkPath` (inside the root) → `target` (stored verbatim). */
+  | { op: 'symlink'; target: string; linkPath: string }
+  /** pivot_root into the directory `rootfs` (a mount point), detach the old root, chdir /. */
+  | { op: 'pivotRoot'; rootfs: string }
+  /** mount(2) with MS_REMOUNT|MS_BIND|flags on a path (after pivot_root). Missing path is skipped. */
+  | { op: 'remount'; target: string; flags: number; ignoreMissing: boolean }
+  /** Hide a path (after pivot_root): /dev/null bound over a file, an empty read-only tmpfs over a directory. */
+  | { op: 'mask'; path: string }
+  | { op: 'sethostname'; hostname: string }
+  /** Bring the loopback interface of the new network namespace up. */
+  | { op: 'loopbackUp' }
+  /** Open /dev/ptmx (of the container's devpts), bind the slave onto /dev/console, send the master
+   *  to the parent over the console socket, make the slave the controlling terminal and stdio. */
+  | { op: 'console'; rows: number; cols: number }
+  /** mkdir -p inside the (new) root, as the current user; used for a WorkingDir the image lacks. */
+  | { op: 'mkdirs'; path: string; mode: number; uid: number; gid: number }
+  | { op: 'chdir'; path: string }
+  | { op: 'setrlimit'; resource: number; soft: bigint; hard: bigint }
+  | { op: 'noNewPrivs' }
+  /** setgroups, setgid, setuid (with PR_SET_KEEPCAPS so the capability step can still set sets). */
+  | { op: 'setUser'; uid: number; gid: number; groups: number[] }
+  /** Capability sets as 64-bit masks (bit N = capability N). Bounding: caps not in the mask are dropped. */
+  | { op: 'capabilities'; bounding: bigint; effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }
+  /** Mark every fd >= 3 close-on-exec (close_range), so nothing of the host leaks past execve. */
+  | { op: 'closeFds' }
+  /** execve; when `file` has no '/', search `path` (colon-separated) like execvp. Always the last step. */
+  | { op: 'exec'; file: string; argv: string[]; env: string[]; path: string };
+
+/** Namespace flags for clone3 (CLONE_NEW*). */
+export interface NamespaceSet {
+  pid: boolean;
+  mount: boolean;
+  uts: boolean;
+  ipc: boolean;
+  net: boolean;
+  cgroup: boolean;
+}
+
+export interface SpawnRequest {
+  namespaces: NamespaceSet;
+  /** Host path of the container's root mount (the target of the overlay mount step). */
+  rootfs: string;
+  /** Signal the child gets if hull dies before the container (0: none). */
+  parentDeathSignal: number;
+  /** An open O_DIRECTORY fd of the container's cgroup (v2), for CLONE_INTO_CGROUP; -1 for none. */
+  cgroupFd: number;
+  /** fds the child gets as 0, 1, 2 (they are dup2'd; the originals are not closed by the addon). */
+  stdio: [number, number, number];
+  /** Whether the plan contains a 'console' step; then spawn() makes the console socket. */
+  terminal: boolean;
+  steps: PlanStep[];
+}
+
+export interface SpawnedProcess {
+  /** pid in hull's pid namespace. */
+  pid: number;
+  /** A pidfd for the process (CLONE_PIDFD). Owned by the caller; closed by `watchExit` when it fires. */
+  pidfd: number;
+}
+
+export interface StartResult {
+  /** The pty master, when the plan had a 'console' step. */
+  consoleFd: number | undefined;
+}
+
+/** A failure record written by the child: which step failed and how. */
+export interface StartFailure {
+  step: number;
+  steps: number;
+  syscall: string;
+  errno: string;
+  detail: string;
+}
+
+export interface ExitStatus {
+  /** Exit code when the process exited, else null. */
+  code: number | null;
+  /** Signal number when the process was killed by a signal, else null. */
+  signal: number | null;
+}
+
+export interface NativeAddon {
+  /**
+   * clone3 the container's first process. It blocks in the child until `release` is called,
+   * so the parent can finish its side (network, uid maps) first.
+   */
+  spawn(request: SpawnRequest): SpawnedProcess & { handle: unknown };
+  /**
+   * Tell the child to go, then wait (off the event loop) until it either reaches execve (resolves
+   * with the console fd if any) or reports a failure (rejects with an Error carrying `failure`).
+   */
+  release(handle: unknown): Promise<StartResult>;
+  /** Calls back once when the process exits (pidfd polled on the event loop; nothing blocks). */
+  watchExit(pidfd: number, callback: (status: ExitStatus) => void): void;
+  /** pidfd_send_signal(2). */
+  pidfdSignal(pidfd: number, signal: number): void;
+
+  // --- 1:1 system call wrappers Node lacks ---
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  lsetxattr(path: string, name: string, value: Buffer, flags: number): void;
+  lgetxattr(path: string, name: string): Buffer | null;
+  llistxattr(path: string): string[];
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  umount2(target: string, flags: number): void;
+  /** TIOCSWINSZ on a terminal fd. */
+  setWindowSize(fd: number, rows: number, cols: number): void;
+  /** flock(2) with LOCK_EX/LOCK_SH (| LOCK_NB); blocks the calling thread, so use LOCK_NB or short critical sections. */
+  flock(fd: number, operation: number): void;
+  /** pipe2(O_CLOEXEC): [read end, write end]. */
+  pipe(): [number, number];
+}
