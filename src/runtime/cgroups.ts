@@ -1,0 +1,83 @@
+/**
+ * cgroup v2 for containers: find the cgroup2 mount in /proc/self/mountinfo, give each container
+ * its own cgroup under an absolute hull parent (never below hull's own cgroup), remove it after.
+ * cgroup v2 is files; no native code is needed here. Only cgroups hull created are written.
+ */
+import { constants, openSync } from 'node:fs';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { HostUnsupportedError, fromNodeError } from '../errors.js';
+
+export const HULL_CGROUP_PARENT = 'hull';
+
+/** The mount point of the cgroup2 hierarchy, from mountinfo text (fields per proc(5)). */
+export function findCgroup2Mount(mountinfo: string): string | undefined {
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const [fstype] = line.slice(sep + 3).split(' ');
+    if (fstype !== 'cgroup2') continue;
+    const fields = line.slice(0, sep).split(' ');
+    const mountPoint = fields[4];
+    if (mountPoint !== undefined) return mountPoint.replace(/\\(\d{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+  }
+  return undefined;
+}
+
+export async function cgroup2Root(mountinfoPath = '/proc/self/mountinfo'): Promise<string> {
+  const mount = findCgroup2Mount(await readFile(mountinfoPath, 'utf8'));
+  if (mount === undefined) {
+    throw new HostUnsupportedError('no cgroup2 hierarchy is mounted (hull needs cgroup v2: mount it, or boot with systemd.unified_cgroup_hierarchy=1)');
+  }
+  return mount;
+}
+
+/** A container's cgroup: created before the container, removed after it. */
+export class ContainerCgroup {
+  private constructor(readonly path: string) {}
+
+  /** mkdir `<cgroup2>/hull/<id>`. `parent` is a path relative to the cgroup2 root (absolute in cgroup terms). */
+  static async create(cgroupRoot: string, id: string, parent = HULL_CGROUP_PARENT): Promise<ContainerCgroup> {
+    const dir = path.join(cgroupRoot, parent, id);
+    try {
+      await mkdir(path.join(cgroupRoot, parent), { recursive: true });
+      await mkdir(dir);
+    } catch (err) {
+      throw fromNodeError(err, 'mkdir', dir);
+    }
+    return new ContainerCgroup(dir);
+  }
+
+  /** An O_DIRECTORY fd for clone3's CLONE_INTO_CGROUP; the caller closes it. */
+  openFd(): number {
+    try {
+      return openSync(this.path, constants.O_RDONLY | constants.O_DIRECTORY);
+    } catch (err) {
+      throw fromNodeError(err, 'open', this.path);
+    }
+  }
+
+  async populated(): Promise<boolean> {
+    const events = await readFile(path.join(this.path, 'cgroup.events'), 'utf8').catch(() => 'populated 0');
+    return /^populated 1$/m.test(events);
+  }
+
+  /**
+   * Kill whatever is left (cgroup.kill, Linux >= 5.14) and rmdir. Processes of a pid namespace
+   * whose init has exited are killed by the kernel, but may take a moment to leave the cgroup.
+   */
+  async remove(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rmdir(this.path);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return;
+        if (code !== 'EBUSY' || attempt >= 200) throw fromNodeError(err, 'rmdir', this.path);
+      }
+      if (attempt === 0) await writeFile(path.join(this.path, 'cgroup.kill'), '1').catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1 + attempt, 10)));
+    }
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The plan builder: a runtime-spec config (plus the layers of its root filesystem) becomes the
+ * flat list of steps the native executor runs between clone3 and execve. All policy lives here,
+ * in TypeScript, where it is unit-tested; the child only executes what this decides.
+ */
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { NamespaceSet, PlanStep } from '../native/types.js';
+import { capabilityMask } from './capabilities.js';
+import type { RuntimeSpec, SpecMount } from './spec.js';
+
+// mount(2) flags (linux/mount.h).
+export const MS = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  SYNCHRONOUS: 0x10,
+  REMOUNT: 0x20,
+  MANDLOCK: 0x40,
+  DIRSYNC: 0x80,
+  NOSYMFOLLOW: 0x100,
+  NOATIME: 0x400,
+  NODIRATIME: 0x800,
+  BIND: 0x1000,
+  MOVE: 0x2000,
+  REC: 0x4000,
+  UNBINDABLE: 0x20000,
+  PRIVATE: 0x40000,
+  SLAVE: 0x80000,
+  SHARED: 0x100000,
+  RELATIME: 0x200000,
+  STRICTATIME: 0x1000000,
+} as const;
+
+/** Option word → [flags to set, flags to clear]. Unknown words are passed on as mount data. */
+const MOUNT_OPTIONS: Readonly<Record<string, readonly [number, number]>> = {
+  ro: [MS.RDONLY, 0], rw: [0, MS.RDONLY],
+  nosuid: [MS.NOSUID, 0], suid: [0, MS.NOSUID],
+  nodev: [MS.NODEV, 0], dev: [0, MS.NODEV],
+  noexec: [MS.NOEXEC, 0], exec: [0, MS.NOEXEC],
+  sync: [MS.SYNCHRONOUS, 0], async: [0, MS.SYNCHRONOUS],
+  dirsync: [MS.DIRSYNC, 0], mand: [MS.MANDLOCK, 0], nomand: [0, MS.MANDLOCK],
+  noatime: [MS.NOATIME, 0], atime: [0, MS.NOATIME],
+  nodiratime: [MS.NODIRATIME, 0], diratime: [0, MS.NODIRATIME],
+  relatime: [MS.RELATIME, 0], norelatime: [0, MS.RELATIME],
+  strictatime: [MS.STRICTATIME, 0], nostrictatime: [0, MS.STRICTATIME],
+  nosymfollow: [MS.NOSYMFOLLOW, 0],
+  bind: [MS.BIND, 0], rbind: [MS.BIND | MS.REC, 0],
+  private: [MS.PRIVATE, 0], rprivate: [MS.PRIVATE | MS.REC, 0],
+  slave: [MS.SLAVE, 0], rslave: [MS.SLAVE | MS.REC, 0],
+  shared: [MS.SHARED, 0], rshared: [MS.SHARED | MS.REC, 0],
+  unbindable: [MS.UNBINDABLE, 0], runbindable: [MS.UNBINDABLE | MS.REC, 0],
+};
+
+export function parseMountOptions(options: readonly string[] | undefined): { flags: number; data: string } {
+  let flags = 0;
+  const data: string[] = [];
+  for (const option of options ?? []) {
+    const known = MOUNT_OPTIONS[option];
+    if (known) {
+      flags = (flags | known[0]) & ~known[1];
+    } else {
+      data.push(option);
+    }
+  }
+  return { flags, data: data.join(',') };
+}
+
+/** The layers of a container's root filesystem: overlay lowerdirs (top first), upper, work. */
+export interface RootfsLayers {
+  /** Lower directories, the TOP layer first (overlay's lowerdir order). Empty for no layers. */
+  lower: string[];
+  upper: string;
+  work: string;
+}
+
+/** Default devices (Docker's): [path, major, minor]; all character devices, mode 0666. */
+const DEFAULT_DEVICES: readonly (readonly [string, number, number])[] = [
+  ['/dev/null', 1, 3], ['/dev/zero', 1, 5], ['/dev/full', 1, 7],
+  ['/dev/random', 1, 8], ['/dev/urandom', 1, 9], ['/dev/tty', 5, 0],
+];
+
+const DEFAULT_DEV_SYMLINKS: readonly (readonly [string, string])[] = [
+  ['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'], ['pts/ptmx', '/dev/ptmx'], ['/proc/kcore', '/dev/core'],
+];
+
+const S_IFCHR = 0o020000;
+
+/** RLIMIT_* numbers (x86_64 and most architectures). */
+const RLIMITS: Readonly<Record<string, number>> = {
+  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+};
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function namespacesOf(spec: RuntimeSpec): NamespaceSet {
+  const has = (t: string) => spec.linux.namespaces.some((n) => n.type === t && n.path === undefined);
+  for (const ns of spec.linux.namespaces) {
+    if (ns.path !== undefined) throw new UsageError(`joining an existing ${ns.type} namespace is not supported yet`);
+    if (ns.type === 'user' || ns.type === 'time') throw new UsageError(`the ${ns.type} namespace is not supported yet`);
+  }
+  return { pid: has('pid'), mount: has('mount'), uts: has('uts'), ipc: has('ipc'), net: has('network'), cgroup: has('cgroup') };
+}
+
+/**
+ * overlay's mount data, limited to one page. When every lower directory is a link in one
+ * directory (the store's `l/`), the mount is made from that directory's parent with relative
+ * `l/ID` paths, as Docker does, so that 128 layers fit. Returns [the directory to chdir to, data].
+ */
+export function overlayMount(rootfs: RootfsLayers): [string | undefined, string] {
+  if (rootfs.lower.length === 0) throw new UsageError('an overlay root needs at least one lower directory');
+  const dirs = new Set(rootfs.lower.map((l) => path.posix.dirname(l)));
+  let cwd: string | undefined;
+  let lower = rootfs.lower;
+  const [onlyDir] = dirs;
+  if (dirs.size === 1 && onlyDir !== undefined && onlyDir !== '/') {
+    cwd = path.posix.dirname(onlyDir);
+    lower = rootfs.lower.map((l) => path.posix.relative(cwd as string, l));
+  }
+  const data = `lowerdir=${lower.join(':')},upperdir=${rootfs.upper},workdir=${rootfs.work}`;
+  if (data.length >= 4096) throw new UsageError(`overlay mount data is ${data.length} bytes, over the 4096-byte page limit`);
+  return [cwd, data];
+}
+
+function mountStep(m: SpecMount, isFile: (hostPath: string) => boolean): PlanStep {
+  const { flags, data } = parseMountOptions(m.options);
+  const isBind = (flags & MS.BIND) !== 0;
+  const source = m.source ?? m.type ?? 'none';
+  // A bind of a file needs a file to mount on; everything else mounts on a directory.
+  const create = isBind && isFile(source) ? 'file' : 'dir';
+  return {
+    op: 'mount', source, target: m.destination, fstype: isBind ? '' : (m.type ?? ''), flags, data,
+    inRoot: true, create, optional: false,
+  };
+}
+
+export interface PlanOptions {
+  /** Create the working directory if it is missing (Docker's behaviour for `run -w`). The bare
+   *  runtime (like runc) does not: a spec's cwd must exist. */
+  createCwd: boolean;
+  /** Files to bind over /etc/hostname, /etc/hosts, /etc/resolv.conf, when the runtime provides them. */
+  etcFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
+  /** Whether a bind mount's host source is a file (so its target is created as a file). */
+  isFile: (hostPath: string) => boolean;
+}
+
+/** runtime-spec config + root layers → the executor's steps, in order. */
+export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: PlanOptions): PlanStep[] {
+  const steps: PlanStep[] = [];
+  const ns = namespacesOf(spec);
+  if (!ns.mount) throw new UsageError('a container needs its own mount namespace');
+  const proc = spec.process;
+
+  // 1. Nothing we mount propagates back to the host.
+  steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: MS.REC | MS.PRIVATE, data: '', inRoot: false, create: 'none', optional: false });
+  // 2. The root: the image's layers under the container's writable upper layer.
+  const [overlayCwd, overlayData] = overlayMount(rootfs);
+  if (overlayCwd !== undefined) steps.push({ op: 'chdir', path: overlayCwd });
+  steps.push({ op: 'mount', source: 'overlay', target: spec.root.path, fstype: 'overlay', flags: 0, data: overlayData, inRoot: false, create: 'none', optional: false });
+  // 3. The spec's mounts, resolved inside the root.
+  for (const m of spec.mounts) {
+    if (m.type === 'cgroup2' && !ns.cgroup) continue;
+    steps.push(mountStep(m, options.isFile));
+  }
+  const etc = options.etcFiles ?? {};
+  for (const [dest, source] of [['/etc/hostname', etc.hostname], ['/etc/hosts', etc.hosts], ['/etc/resolv.conf', etc.resolvConf]] as const) {
+    if (source === undefined || spec.mounts.some((m) => m.destination === dest)) continue;
+    steps.push({ op: 'mount', source, target: dest, fstype: '', flags: MS.BIND | MS.PRIVATE, data: '', inRoot: true, create: 'file', optional: false });
+  }
+  // 4. Into the root; the host's tree is detached.
+  steps.push({ op: 'pivotRoot', rootfs: spec.root.path });
+  // 5. /dev contents.
+  if (spec.mounts.some((m) => m.destination === '/dev')) {
+    for (const [path, major, minor] of DEFAULT_DEVICES) steps.push({ op: 'mknod', path, mode: S_IFCHR | 0o666, major, minor });
+    for (const [target, linkPath] of DEFAULT_DEV_SYMLINKS) steps.push({ op: 'symlink', target, linkPath });
+  }
+  // 6. Masked and read-only paths.
+  for (const path of spec.linux.maskedPaths ?? []) steps.push({ op: 'mask', path });
+  for (const path of spec.linux.readonlyPaths ?? []) {
+    steps.push({ op: 'remount', target: path, flags: MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, ignoreMissing: true });
+  }
+  if (spec.root.readonly) steps.push({ op: 'remount', target: '/', flags: MS.RDONLY, ignoreMissing: false });
+  // 7. Identity of the machine.
+  if (spec.hostname !== undefined && ns.uts) steps.push({ op: 'sethostname', hostname: spec.hostname });
+  if (ns.net) steps.push({ op: 'loopbackUp' });
+  // 8. The terminal, then the working directory.
+  if (proc.terminal) {
+    steps.push({ op: 'console', rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 });
+  }
+  if (options.createCwd && proc.cwd !== '/') steps.push({ op: 'mkdirs', path: proc.cwd, mode: 0o755, uid: 0, gid: 0 });
+  steps.push({ op: 'chdir', path: proc.cwd });
+  // 9. Limits and privileges, tightest last.
+  for (const r of proc.rlimits ?? []) {
+    const resource = RLIMITS[r.type];
+    if (resource === undefined) throw new UsageError(`unknown rlimit: ${r.type}`);
+    steps.push({ op: 'setrlimit', resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
+  }
+  if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
+  steps.push({ op: 'setUser', uid: proc.user.uid, gid: proc.user.gid, groups: proc.user.additionalGids ?? [] });
+  const caps = proc.capabilities ?? {};
+  steps.push({
+    op: 'capabilities',
+    bounding: capabilityMask(caps.bounding),
+    effective: capabilityMask(caps.effective),
+    permitted: capabilityMask(caps.permitted),
+    inheritable: capabilityMask(caps.inheritable),
+    ambient: capabilityMask(caps.ambient),
+  });
+  steps.push({ op: 'closeFds' });
+  // 10. The command.
+  const [file] = proc.args;
+  if (file === undefined || file === '') throw new UsageError('no command specified');
+  const pathVar = proc.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+  steps.push({ op: 'exec', file, argv: proc.args, env: proc.env, path: pathVar });
+  return steps;
+}

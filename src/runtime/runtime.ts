@@ -1,0 +1,250 @@
+/**
+ * The container lifecycle for hull's first verbs: create (image + options → record + runtime-spec
+ * bundle), start (cgroup, plan, spawn, release), and the clean-up after exit. Every failure path
+ * removes what was made: cgroup, run files, and for --rm the whole container.
+ */
+import { closeSync, statSync } from 'node:fs';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { HullError, fromNodeError } from '../errors.js';
+import type { ImageStore } from '../store/image-store.js';
+import type { StorePaths } from '../store/paths.js';
+import { ContainerCgroup, cgroup2Root } from './cgroups.js';
+import { type ContainerRecord, ContainerStore, newContainerId } from './container-store.js';
+import { readImageFile } from './image-files.js';
+import { type RootfsLayers, buildPlan, namespacesOf } from './plan.js';
+import { ContainerProcess, exitCodeOf } from './process.js';
+import type { RuntimeSpec } from './spec.js';
+import { type ProcessOptions, buildSpec } from './specconv.js';
+import { type StdioOptions, type WiredStdio, wireStdio } from './stdio.js';
+import { Terminal } from './terminal.js';
+import { resolveUser } from './user.js';
+
+export interface CreateOptions extends ProcessOptions {
+  /** An image reference or id. */
+  image: string;
+  name?: string;
+  /** USER[:GROUP], names looked up in the image's /etc/passwd and /etc/group. */
+  user?: string;
+  groupAdd?: string[];
+  hostname?: string;
+  /** Remove the container when it exits (`--rm`). */
+  remove?: boolean;
+}
+
+export interface StartOptions extends StdioOptions {
+  /** Relay the container's console to hull's own terminal (for `run -t`), with stdin when `interactive`. */
+  attachTerminal?: boolean;
+  interactive?: boolean;
+}
+
+export class Runtime {
+  readonly containers: ContainerStore;
+
+  constructor(
+    private readonly paths: StorePaths,
+    private readonly images: ImageStore,
+  ) {
+    this.containers = new ContainerStore(paths);
+  }
+
+  async create(opts: CreateOptions): Promise<ContainerRecord> {
+    const image = await this.images.resolve(opts.image);
+    const id = newContainerId();
+    const hostname = opts.hostname ?? id.slice(0, 12);
+    const lowestFirst = image.layerLinks;
+    const [passwd, group] = await Promise.all([
+      readImageFile(image.layerDirs, '/etc/passwd'),
+      readImageFile(image.layerDirs, '/etc/group'),
+    ]);
+    const user = resolveUser(opts.user ?? image.config.config?.User ?? '', passwd, group, opts.groupAdd);
+    const dir = this.containers.dir(id);
+    const rootfs: RootfsLayers = {
+      lower: lowestFirst.length > 0 ? [...lowestFirst].reverse() : [await this.emptyLayer()],
+      upper: path.join(dir, 'upper'),
+      work: path.join(dir, 'work'),
+    };
+    const spec = buildSpec({
+      ...opts,
+      image: image.config,
+      user,
+      hostname,
+      rootfsPath: path.join(this.containers.runDir(id), 'rootfs'),
+      annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id },
+    });
+    const name = await this.containers.reserveName(id, opts.name);
+    const record: ContainerRecord = {
+      id,
+      name,
+      image: opts.image,
+      imageId: image.id,
+      created: new Date().toISOString(),
+      command: spec.process.args,
+      rootfs,
+      autoRemove: opts.remove ?? false,
+      state: { status: 'created' },
+    };
+    try {
+      await this.containers.create(record, spec);
+    } catch (err) {
+      await this.containers.remove(record);
+      throw fromNodeError(err, 'create container', dir);
+    }
+    return record;
+  }
+
+  /** Start a created container; resolves once its command is running. */
+  async start(record: ContainerRecord, opts: StartOptions = {}): Promise<RunningContainer> {
+    const spec = JSON.parse(await readFile(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
+    if (opts.attachTerminal && spec.process.terminal && process.stdout.isTTY) {
+      spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
+    }
+    const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
+    const steps = buildPlan(spec, record.rootfs, { createCwd: true, etcFiles, isFile: isHostFile });
+    const cgroup = await ContainerCgroup.create(await cgroup2Root(), record.id);
+    let stdio: WiredStdio | undefined;
+    let proc: ContainerProcess | undefined;
+    try {
+      stdio = wireStdio(spec.process.terminal ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
+      const cgroupFd = cgroup.openFd();
+      try {
+        proc = ContainerProcess.spawn({
+          namespaces: namespacesOf(spec),
+          rootfs: spec.root.path,
+          cgroupFd,
+          stdio: stdio.childFds,
+          steps,
+          dieWithParent: true,
+        });
+      } finally {
+        closeSync(cgroupFd);
+        stdio.closeChildEnds();
+      }
+      const { consoleFd } = await proc.start();
+      const terminal = consoleFd === undefined ? undefined : new Terminal(consoleFd, {
+        relayToHost: opts.attachTerminal ?? false,
+        interactive: opts.interactive ?? false,
+      });
+      record.state = { status: 'running', pid: proc.pid, startedAt: new Date().toISOString() };
+      await this.containers.save(record);
+      return new RunningContainer(record, proc, stdio, terminal, () => this.finish(record, cgroup));
+    } catch (err) {
+      stdio?.stop();
+      if (proc) await proc.wait();
+      await cgroup.remove();
+      record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
+      if (record.autoRemove) await this.containers.remove(record);
+      else await this.containers.save(record);
+      throw err;
+    }
+  }
+
+  private async finish(record: ContainerRecord, cgroup: ContainerCgroup): Promise<void> {
+    await cgroup.remove();
+    if (record.autoRemove) await this.containers.remove(record);
+    else await this.containers.save(record);
+  }
+
+  /** /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, in its run directory. */
+  private async writeEtcFiles(id: string, hostname: string): Promise<{ hostname: string; hosts: string; resolvConf: string }> {
+    const dir = this.containers.runDir(id);
+    await mkdir(dir, { recursive: true });
+    const files = {
+      hostname: path.join(dir, 'hostname'),
+      hosts: path.join(dir, 'hosts'),
+      resolvConf: path.join(dir, 'resolv.conf'),
+    };
+    const hosts = [
+      '127.0.0.1\tlocalhost',
+      '::1\tlocalhost ip6-localhost ip6-loopback',
+      'fe00::0\tip6-localnet',
+      'ff00::0\tip6-mcastprefix',
+      'ff02::1\tip6-allnodes',
+      'ff02::2\tip6-allrouters',
+      `127.0.1.1\t${hostname}`,
+      '',
+    ].join('\n');
+    await Promise.all([
+      writeFile(files.hostname, `${hostname}\n`),
+      writeFile(files.hosts, hosts),
+      writeFile(files.resolvConf, containerResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''))),
+    ]);
+    return files;
+  }
+
+  /** An empty directory to stand as the lower layer of an image with no layers (FROM scratch). */
+  private async emptyLayer(): Promise<string> {
+    const dir = path.join(this.paths.root, 'empty-layer');
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+}
+
+function isHostFile(hostPath: string): boolean {
+  try {
+    return !statSync(hostPath).isDirectory();
+  } catch {
+    return false; // a missing source fails in the plan's mount step, with its path
+  }
+}
+
+/** The host's resolv.conf without loopback nameservers (unreachable from the container's own
+ *  network namespace); Docker's public fallbacks when nothing is left. */
+export function containerResolvConf(host: string): string {
+  const lines = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\s*$|::1$)/.test(l));
+  if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
+  return lines.filter((l, i, all) => l !== '' || i < all.length - 1).join('\n') + '\n';
+}
+
+/** A started container: its streams, signals, and the promise of its exit code. */
+export class RunningContainer {
+  private readonly exitCode: Promise<number>;
+
+  constructor(
+    readonly record: ContainerRecord,
+    private readonly proc: ContainerProcess,
+    private readonly stdio: WiredStdio,
+    readonly terminal: Terminal | undefined,
+    finish: () => Promise<void>,
+  ) {
+    this.exitCode = (async () => {
+      const status = await proc.wait();
+      const code = exitCodeOf(status);
+      this.stdio.stop();
+      await Promise.all([this.stdio.drained(), this.terminal?.closed()]);
+      record.state = { ...record.state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString() };
+      delete record.state.pid;
+      await finish();
+      return code;
+    })();
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+  get name(): string {
+    return this.record.name;
+  }
+  get pid(): number {
+    return this.proc.pid;
+  }
+  get stdin() {
+    return this.stdio.stdin;
+  }
+  get stdout() {
+    return this.stdio.stdout;
+  }
+  get stderr() {
+    return this.stdio.stderr;
+  }
+
+  /** Send a signal to the container's first process. */
+  kill(signal: number): void {
+    this.proc.signal(signal);
+  }
+
+  /** Resolves with the exit code (Docker's: 128 + signal when killed) once everything is cleaned up. */
+  wait(): Promise<number> {
+    return this.exitCode;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The OCI runtime-spec config.json (the subset hull reads and writes): the internal description
+ * of a container. `hull run` turns image config + flags into one of these (specconv.ts), and the
+ * plan builder (plan.ts) turns one of these into the steps the native executor performs.
+ */
+
+export interface SpecUser {
+  uid: number;
+  gid: number;
+  umask?: number;
+  additionalGids?: number[];
+}
+
+export interface SpecCapabilities {
+  bounding?: string[];
+  effective?: string[];
+  permitted?: string[];
+  inheritable?: string[];
+  ambient?: string[];
+}
+
+export interface SpecRlimit {
+  type: string;
+  hard: number;
+  soft: number;
+}
+
+export interface SpecProcess {
+  terminal?: boolean;
+  consoleSize?: { height: number; width: number };
+  user: SpecUser;
+  args: string[];
+  env: string[];
+  cwd: string;
+  capabilities?: SpecCapabilities;
+  rlimits?: SpecRlimit[];
+  noNewPrivileges?: boolean;
+}
+
+export interface SpecMount {
+  destination: string;
+  source?: string;
+  type?: string;
+  options?: string[];
+}
+
+export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
+
+export interface SpecLinux {
+  namespaces: { type: NamespaceType; path?: string }[];
+  cgroupsPath?: string;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  rootfsPropagation?: string;
+}
+
+export interface RuntimeSpec {
+  ociVersion: string;
+  process: SpecProcess;
+  root: { path: string; readonly?: boolean };
+  hostname?: string;
+  mounts: SpecMount[];
+  linux: SpecLinux;
+  annotations?: Record<string, string>;
+}
+
+export const OCI_VERSION = '1.2.0';
+
+/** Docker's masked paths (moby oci/defaults.go). */
+export const DEFAULT_MASKED_PATHS: readonly string[] = [
+  '/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
+  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+
+/** Docker's read-only paths. */
+export const DEFAULT_READONLY_PATHS: readonly string[] = [
+  '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger',
+];
+
+/** The mounts every container gets (Docker's defaults, cgroup read-only). */
+export function defaultMounts(): SpecMount[] {
+  return [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup2', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+  ];
+}

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { MS, buildPlan, parseMountOptions } from '../../../src/runtime/plan.js';
+import { buildSpec } from '../../../src/runtime/specconv.js';
+import type { PlanStep } from '../../../src/native/types.js';
+
+const root = { uid: 0, gid: 0, additionalGids: [], home: '/root' };
+const layers = { lower: ['/l/B', '/l/A'], upper: '/c/upper', work: '/c/work' };
+
+function specFor(extra: Partial<Parameters<typeof buildSpec>[0]> = {}) {
+  return buildSpec({ image: { config: { Cmd: ['sh'] } }, user: root, hostname: 'box', rootfsPath: '/run/hull/c/rootfs', ...extra });
+}
+
+function ops(steps: PlanStep[]): string[] {
+  return steps.map((s) => s.op);
+}
+
+describe('parseMountOptions', () => {
+  it('maps option words to flags and passes the rest as data', () => {
+    expect(parseMountOptions(['nosuid', 'noexec', 'mode=755', 'size=65536k'])).toEqual({
+      flags: MS.NOSUID | MS.NOEXEC,
+      data: 'mode=755,size=65536k',
+    });
+    expect(parseMountOptions(['rbind', 'ro', 'rprivate']).flags).toBe(MS.BIND | MS.REC | MS.RDONLY | MS.PRIVATE);
+    expect(parseMountOptions(['ro', 'rw']).flags).toBe(0);
+  });
+});
+
+describe('buildPlan', () => {
+  it('orders the steps: private /, overlay, mounts, pivot_root, devices, identity, privileges, exec last', () => {
+    const steps = buildPlan(specFor(), layers, { createCwd: false, isFile: () => false });
+    const o = ops(steps);
+    expect(o[0]).toBe('mount');
+    expect(steps[0]).toMatchObject({ target: '/', flags: MS.REC | MS.PRIVATE, inRoot: false });
+    expect(steps[1]).toEqual({ op: 'chdir', path: '/' });
+    expect(steps[2]).toMatchObject({ fstype: 'overlay', target: '/run/hull/c/rootfs', inRoot: false });
+    expect((steps[2] as { data: string }).data).toBe('lowerdir=l/B:l/A,upperdir=/c/upper,workdir=/c/work');
+    const pivot = o.indexOf('pivotRoot');
+    expect(o.slice(3, pivot).every((op) => op === 'mount')).toBe(true);
+    expect(steps.slice(3, pivot).every((s) => s.op === 'mount' && s.inRoot)).toBe(true);
+    expect(o.indexOf('mknod')).toBeGreaterThan(pivot);
+    expect(o.indexOf('sethostname')).toBeGreaterThan(pivot);
+    expect(o.indexOf('setUser')).toBeLessThan(o.indexOf('capabilities'));
+    expect(o.indexOf('closeFds')).toBe(o.length - 2);
+    expect(o.at(-1)).toBe('exec');
+  });
+
+  it('mounts /proc, /dev, /dev/pts (newinstance), /sys read-only, mqueue and shm inside the root', () => {
+    const steps = buildPlan(specFor(), layers, { createCwd: false, isFile: () => false });
+    const mounts = steps.filter((s): s is Extract<PlanStep, { op: 'mount' }> => s.op === 'mount' && s.inRoot);
+    const byTarget = new Map(mounts.map((m) => [m.target, m]));
+    expect(byTarget.get('/proc')?.fstype).toBe('proc');
+    expect(byTarget.get('/dev/pts')?.data).toContain('newinstance');
+    expect((byTarget.get('/sys')?.flags ?? 0) & MS.RDONLY).toBe(MS.RDONLY);
+    expect(byTarget.get('/dev/mqueue')?.fstype).toBe('mqueue');
+    expect(byTarget.get('/dev/shm')?.data).toContain('mode=1777');
+  });
+
+  it('binds the runtime\'s /etc files as files', () => {
+    const steps = buildPlan(specFor(), layers, {
+      createCwd: false,
+      etcFiles: { hostname: '/run/x/hostname', hosts: '/run/x/hosts', resolvConf: '/run/x/resolv.conf' },
+      isFile: () => true,
+    });
+    const etc = steps.filter((s) => s.op === 'mount' && s.target.startsWith('/etc/'));
+    expect(etc.map((s) => (s as { target: string }).target)).toEqual(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
+    expect(etc.every((s) => s.op === 'mount' && s.create === 'file' && (s.flags & MS.BIND) !== 0)).toBe(true);
+  });
+
+  it('adds a console step only for a terminal, with the window size', () => {
+    expect(ops(buildPlan(specFor(), layers, { createCwd: false, isFile: () => false }))).not.toContain('console');
+    const spec = specFor({ tty: true, consoleSize: { rows: 40, cols: 120 } });
+    const steps = buildPlan(spec, layers, { createCwd: false, isFile: () => false });
+    expect(steps.find((s) => s.op === 'console')).toEqual({ op: 'console', rows: 40, cols: 120 });
+  });
+
+  it('creates the working directory only when asked (Docker run), never in the bare runtime', () => {
+    const spec = specFor({ workdir: '/srv/app' });
+    expect(ops(buildPlan(spec, layers, { createCwd: false, isFile: () => false }))).not.toContain('mkdirs');
+    const steps = buildPlan(spec, layers, { createCwd: true, isFile: () => false });
+    expect(steps.find((s) => s.op === 'mkdirs')).toMatchObject({ path: '/srv/app' });
+    expect(steps.filter((s) => s.op === 'chdir').at(-1)).toEqual({ op: 'chdir', path: '/srv/app' });
+  });
+
+  it('carries capabilities as masks, rlimits and no_new_privs', () => {
+    const spec = specFor();
+    spec.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 }];
+    spec.process.noNewPrivileges = true;
+    const steps = buildPlan(spec, layers, { createCwd: false, isFile: () => false });
+    const caps = steps.find((s) => s.op === 'capabilities');
+    // CAP_CHOWN (0) is in Docker's default set, CAP_SYS_ADMIN (21) is not.
+    expect(caps && caps.op === 'capabilities' && caps.bounding & 1n).toBe(1n);
+    expect(caps && caps.op === 'capabilities' && caps.bounding & (1n << 21n)).toBe(0n);
+    expect(steps.find((s) => s.op === 'setrlimit')).toEqual({ op: 'setrlimit', resource: 7, soft: 1024n, hard: 2048n });
+    expect(ops(steps)).toContain('noNewPrivs');
+  });
+
+  it('searches the container\'s PATH for a bare command', () => {
+    const spec = specFor({ env: ['PATH=/opt/bin:/bin'], cmd: ['app', '-v'] });
+    const exec = buildPlan(spec, layers, { createCwd: false, isFile: () => false }).at(-1);
+    expect(exec).toMatchObject({ op: 'exec', file: 'app', argv: ['app', '-v'], path: '/opt/bin:/bin' });
+  });
+
+  it('refuses overlay mount data over one page', () => {
+    const many = { ...layers, lower: Array.from({ length: 200 }, (_, i) => `/var/lib/hull/layers/${String(i).padStart(64, '0')}/diff`) };
+    expect(() => buildPlan(specFor(), many, { createCwd: false, isFile: () => false })).toThrow(/4096-byte page limit/);
+  });
+
+  it('fits 128 short layer links in one page', () => {
+    const many = { ...layers, lower: Array.from({ length: 128 }, (_, i) => `/var/lib/hull/l/${String(i).padStart(26, 'A')}`) };
+    const steps = buildPlan(specFor(), many, { createCwd: false, isFile: () => false });
+    expect(steps[1]).toEqual({ op: 'chdir', path: '/var/lib/hull' });
+    expect((steps[2] as { data: string }).data).toMatch(/^lowerdir=l\/A+0:l\/A+1:/);
+  });
+
+  it('keeps absolute lower paths when they are not links in one directory', () => {
+    const mixed = { ...layers, lower: ['/a/x/diff', '/b/y/diff'] };
+    const steps = buildPlan(specFor(), mixed, { createCwd: false, isFile: () => false });
+    expect((steps[1] as { data: string }).data).toBe('lowerdir=/a/x/diff:/b/y/diff,upperdir=/c/upper,workdir=/c/work');
+  });
+});
