@@ -1,0 +1,39 @@
+/**
+ * hull's command line: a commander program whose verbs are thin files in ./commands, each only
+ * parsing flags and calling the library. Errors end as one line on stderr and Docker's exit codes.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT_RUNTIME_ERROR, HullError } from '../errors.js';
+import { registerCommands } from './commands/index.js';
+
+export interface GlobalOptions {
+  root?: string;
+  runRoot?: string;
+  debug?: boolean;
+}
+
+function reportAndExit(err: unknown, debug: boolean): never {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_RUNTIME_ERROR);
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`hull: ${message}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exit(err instanceof HullError ? err.exitCode : EXIT_RUNTIME_ERROR);
+}
+
+const program = new Command('hull')
+  .description('a Linux container runtime: OCI images, namespaces, cgroups v2, overlayfs')
+  .version('0.1.0')
+  .option('--root <dir>', 'persistent state (images, layers, containers)', process.env.HULL_ROOT)
+  .option('--run-root <dir>', 'per-boot state', process.env.HULL_RUN_ROOT)
+  .option('--debug', 'print stacks with errors')
+  .enablePositionalOptions()
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`hull: ${text.replace(/^error: /, '')}`) });
+
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  reportAndExit(err, program.opts<GlobalOptions>().debug ?? process.argv.includes('--debug'));
+}

@@ -1,0 +1,10 @@
+export { Hull } from './hull.js';
+export type { HullOptions, RunOptions, RunResult } from './hull.js';
+export * from './errors.js';
+export type { ContainerRecord, ContainerState } from './runtime/container-store.js';
+export type { RunningContainer, CreateOptions, StartOptions } from './runtime/runtime.js';
+export type { RuntimeSpec } from './runtime/spec.js';
+export { buildSpec } from './runtime/specconv.js';
+export { buildPlan } from './runtime/plan.js';
+export { storePaths } from './store/paths.js';
+export type { StorePaths } from './store/paths.js';
