@@ -1,0 +1,166 @@
+/**
+ * Layer tar (gzip, zstd or plain) → directory in overlay format, streaming:
+ *
+ *   source → digest of the blob as given → decompress (magic bytes) → size limit
+ *          → digest of the uncompressed tar (the diffID) → tar reader → tree writer
+ *
+ * Both digests are computed over every byte while the data streams through; a mismatch, a bad
+ * archive or any failure removes everything that was written, so nothing is left at `destDir`.
+ */
+
+import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
+import { ConflictError, DigestMismatchError, HullError, InvalidImageError, fromNodeError } from '../errors.js';
+import { DigestStream, parseDigest, type DigestAlgorithm } from '../image/digest.js';
+import { ByteLimit, decompress, isZlibError, type Compression } from './compression.js';
+import { removeTree } from './remove-tree.js';
+import { readTar } from './tar-reader.js';
+import { TreeWriter, type TreeWriterOptions } from './tree-writer.js';
+
+/** Refuse layers whose uncompressed tar is larger than this (decompression bombs). */
+export const DEFAULT_MAX_LAYER_BYTES = 64 * 1024 ** 3;
+
+export interface UnpackOptions {
+  /** The diffID (digest of the uncompressed tar) the layer must have. */
+  expectedDiffId?: string;
+  /** The digest the input must have as given (the compressed blob's digest). */
+  expectedDigest?: string;
+  /** Apply owners and xattrs from the tar. Default: when running as root. */
+  preserveOwner?: boolean;
+  /** fsync every file and directory before returning. Default false. */
+  fsync?: boolean;
+  /** Largest uncompressed size accepted. Default DEFAULT_MAX_LAYER_BYTES. */
+  maxBytes?: number;
+  /** Names the layer in error messages. Default 'layer'. */
+  what?: string;
+}
+
+export interface UnpackResult {
+  /** `sha256:<hex>` of the uncompressed tar. */
+  diffId: string;
+  /** Size in bytes of the uncompressed tar. */
+  size: number;
+  /** Digest of the input as given (equals diffId for an uncompressed layer). */
+  digest: string;
+  compression: Compression;
+}
+
+function runningAsRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/**
+ * Unpacks an image layer into `destDir` (created; or an existing empty directory) in overlay
+ * format: OCI whiteouts become 0:0 character devices, `.wh..wh..opq` sets
+ * `trusted.overlay.opaque=y`. Verifies `expectedDiffId` / `expectedDigest` when given
+ * (DigestMismatchError). On any failure nothing is left at `destDir`.
+ */
+export function unpackLayer(stream: Readable, destDir: string, options: UnpackOptions = {}): Promise<UnpackResult> {
+  return unpackTree(stream, destDir, options, {
+    whiteouts: true,
+    allowSpecialFiles: true,
+    preserveOwner: options.preserveOwner ?? runningAsRoot(),
+    fsync: options.fsync ?? false,
+    what: options.what ?? 'layer',
+  });
+}
+
+/**
+ * Extracts a plain archive (an image archive such as `docker save` output, possibly gzipped)
+ * with the same safety as layers: no whiteout conversion, no owners, no device nodes.
+ */
+export async function extractTar(
+  stream: Readable,
+  destDir: string,
+  options: { maxBytes?: number; what?: string } = {},
+): Promise<void> {
+  await unpackTree(stream, destDir, options, {
+    whiteouts: false,
+    allowSpecialFiles: false,
+    preserveOwner: false,
+    fsync: false,
+    what: options.what ?? 'archive',
+  });
+}
+
+async function unpackTree(
+  stream: Readable,
+  destDir: string,
+  options: UnpackOptions,
+  writerOptions: TreeWriterOptions,
+): Promise<UnpackResult> {
+  const { what } = writerOptions;
+  let created: boolean;
+  let diffAlgorithm: DigestAlgorithm = 'sha256';
+  try {
+    if (options.expectedDiffId !== undefined) diffAlgorithm = parseDigest(options.expectedDiffId, `${what} diffID`).algorithm;
+    if (options.expectedDigest !== undefined) parseDigest(options.expectedDigest, `${what} digest`);
+    created = await prepareDestination(destDir);
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+  const input = new DigestStream({ what, ...(options.expectedDigest !== undefined ? { expected: options.expectedDigest } : {}) });
+  const tarDigest = new DigestStream({ algorithm: diffAlgorithm, what });
+  const limit = new ByteLimit(options.maxBytes ?? DEFAULT_MAX_LAYER_BYTES, what);
+  const streams: Readable[] = [stream, input, limit, tarDigest];
+  let compression: Compression = 'none';
+  let writer: TreeWriter | undefined;
+  try {
+    // Errors anywhere in a pipeline destroy its last stream with that error, so they surface
+    // in the loop below; the callbacks have nothing left to do.
+    pipeline(stream, input, () => undefined);
+    const decompressed = await decompress(input, what);
+    compression = decompressed.compression;
+    streams.push(decompressed.output);
+    pipeline(decompressed.output, limit, tarDigest, () => undefined);
+
+    writer = new TreeWriter(destDir, writerOptions);
+    for await (const entry of readTar(tarDigest)) await writer.write(entry);
+    const diffId = tarDigest.digest();
+    if (options.expectedDiffId !== undefined && diffId !== options.expectedDiffId) {
+      throw new DigestMismatchError(`${what} diffID`, options.expectedDiffId, diffId);
+    }
+    await writer.finish();
+    return { diffId, size: tarDigest.bytes, digest: input.digest(), compression };
+  } catch (err) {
+    for (const s of streams) s.destroy();
+    await writer?.abort();
+    await removeDestination(destDir, created);
+    throw unpackError(err, what, compression, destDir);
+  }
+}
+
+function unpackError(err: unknown, what: string, compression: Compression, destDir: string): HullError {
+  if (err instanceof HullError) return err;
+  if (isZlibError(err)) {
+    return new InvalidImageError(`${what}: corrupt ${compression} data: ${(err as Error).message}`, { cause: err });
+  }
+  return fromNodeError(err, 'unpack', destDir);
+}
+
+/** Creates `dir`, or accepts an existing empty directory. Returns whether it was created. */
+async function prepareDestination(dir: string): Promise<boolean> {
+  try {
+    await mkdir(dir, { mode: 0o755 });
+    await chmod(dir, 0o755);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromNodeError(err, 'mkdir', dir);
+  }
+  const st = await lstat(dir);
+  if (!st.isDirectory() || (await readdir(dir)).length > 0) {
+    throw new ConflictError(`cannot unpack into ${dir}: it exists and is not an empty directory`);
+  }
+  return false;
+}
+
+async function removeDestination(dir: string, created: boolean): Promise<void> {
+  if (created) {
+    await removeTree(dir);
+    return;
+  }
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) await removeTree(path.join(dir, name));
+}
