@@ -232,6 +232,16 @@ void DoMount(Context& ctx, const Step& s) {
   if (mount(source, mount_at, fstype, first, data) < 0) {
     Fail(ctx, "mount", errno, "mount ", what, " on ", shown_target);
   }
+  bool follow_up = (flags & MS_BIND) && (flags & (kRemountableFlags | kPropagationFlags));
+  if (follow_up && target_fd >= 0) {
+    // The fd still names what was under the new mount: resolve the target again to reach it.
+    close(target_fd);
+    target_fd = OpenInRoot(ctx.root_fd, target, O_PATH);
+    if (target_fd < 0) Fail(ctx, "openat2", errno, "resolve mount target ", shown_target, " after mounting");
+    Text t{fd_path, sizeof fd_path, 0};
+    t.Put("/proc/self/fd/");
+    t.PutUint(static_cast<uint64_t>(target_fd));
+  }
   if ((flags & MS_BIND) && !(flags & MS_REMOUNT) && (flags & kRemountableFlags)) {
     unsigned long again = MS_REMOUNT | MS_BIND | (flags & kRemountableFlags);
     if (mount(nullptr, mount_at, nullptr, again, nullptr) < 0) {

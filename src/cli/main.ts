@@ -5,6 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_RUNTIME_ERROR, HullError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
+import { trace } from '../trace.js';
+
+trace('modules loaded');
 
 export interface GlobalOptions {
   root?: string;
@@ -32,8 +35,6 @@ const program = new Command('hull')
 
 registerCommands(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
+program.parseAsync(process.argv).catch((err: unknown) => {
   reportAndExit(err, program.opts<GlobalOptions>().debug ?? process.argv.includes('--debug'));
-}
+});

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +14,10 @@ export function native(): NativeAddon {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   const here = path.dirname(fileURLToPath(import.meta.url));
-  // src/native (tests, via vite) and dist/native (built) are both two levels below the package root.
-  const candidate = path.resolve(here, '../../build/Release/hull.node');
+  // dist/native/ and src/native/ (tests) are two levels below the package root; the bundled CLI
+  // (dist/hull-cli.cjs) is one.
+  const candidates = ['../../build/Release/hull.node', '../build/Release/hull.node'].map((p) => path.resolve(here, p));
+  const candidate = candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
   try {
     loaded = require(candidate) as NativeAddon;
   } catch (err) {

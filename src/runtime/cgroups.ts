@@ -4,9 +4,10 @@
  * cgroup v2 is files; no native code is needed here. Only cgroups hull created are written.
  */
 import { constants, openSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HostUnsupportedError, fromNodeError } from '../errors.js';
+import { HostUnsupportedError, UsageError, fromNodeError } from '../errors.js';
 
 export const HULL_CGROUP_PARENT = 'hull';
 
@@ -25,7 +26,7 @@ export function findCgroup2Mount(mountinfo: string): string | undefined {
 }
 
 export async function cgroup2Root(mountinfoPath = '/proc/self/mountinfo'): Promise<string> {
-  const mount = findCgroup2Mount(await readFile(mountinfoPath, 'utf8'));
+  const mount = findCgroup2Mount(readFileSync(mountinfoPath, 'utf8'));
   if (mount === undefined) {
     throw new HostUnsupportedError('no cgroup2 hierarchy is mounted (hull needs cgroup v2: mount it, or boot with systemd.unified_cgroup_hierarchy=1)');
   }
@@ -36,16 +37,21 @@ export async function cgroup2Root(mountinfoPath = '/proc/self/mountinfo'): Promi
 export class ContainerCgroup {
   private constructor(readonly path: string) {}
 
-  /** mkdir `<cgroup2>/hull/<id>`. `parent` is a path relative to the cgroup2 root (absolute in cgroup terms). */
+  /** mkdir `<cgroup2>/<parent>/<id>`. `parent` is relative to the cgroup2 root (absolute in cgroup terms). */
   static async create(cgroupRoot: string, id: string, parent = HULL_CGROUP_PARENT): Promise<ContainerCgroup> {
-    const dir = path.join(cgroupRoot, parent, id);
-    try {
-      await mkdir(path.join(cgroupRoot, parent), { recursive: true });
-      await mkdir(dir);
-    } catch (err) {
-      throw fromNodeError(err, 'mkdir', dir);
+    const parentDir = path.join(cgroupRoot, parent);
+    if (!parentDir.startsWith(cgroupRoot + path.sep)) throw new UsageError(`invalid cgroup parent: ${parent}`);
+    const dir = path.join(parentDir, id);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        mkdirSync(parentDir, { recursive: true });
+        mkdirSync(dir);
+        return new ContainerCgroup(dir);
+      } catch (err) {
+        // ENOENT: a concurrent hull removed the (then empty) parent between the two mkdirs.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw fromNodeError(err, 'mkdir', dir);
+      }
     }
-    return new ContainerCgroup(dir);
   }
 
   /** An O_DIRECTORY fd for clone3's CLONE_INTO_CGROUP; the caller closes it. */
@@ -69,7 +75,9 @@ export class ContainerCgroup {
   async remove(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await rmdir(this.path);
+        rmdirSync(this.path);
+        // The parent goes too once its last container is gone (hull made it; it leaves no trace).
+        removeIfEmpty(path.dirname(this.path));
         return;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -79,5 +87,15 @@ export class ContainerCgroup {
       if (attempt === 0) await writeFile(path.join(this.path, 'cgroup.kill'), '1').catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, Math.min(1 + attempt, 10)));
     }
+  }
+}
+
+/** rmdir a cgroup that may still hold other containers' cgroups (then it stays). */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EBUSY' && code !== 'ENOENT') throw fromNodeError(err, 'rmdir', dir);
   }
 }

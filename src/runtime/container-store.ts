@@ -1,16 +1,21 @@
 /**
  * Containers on disk: one directory per container under `containers/<id>/` holding the bundle's
  * config.json (the runtime-spec), container.json (hull's record) and the writable layer
- * (upper/, work/); per-boot files under the run root. Names are reserved atomically as files
- * under `names/`, so two concurrent `run --name x` cannot both win.
+ * (upper/, work/); per-boot files under the run root, including state.json while it runs (a
+ * reboot empties the run root, so a stale "running" cannot survive one). Names are reserved
+ * atomically as files under `names/`, so two concurrent `run --name x` cannot both win.
+ *
+ * These are small metadata files on the start path: synchronous calls cost microseconds where
+ * each promise round trip through the threadpool costs far more.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError, ContainerNotFoundError, UsageError, fromNodeError } from '../errors.js';
 import type { StorePaths } from '../store/paths.js';
 import type { RootfsLayers } from './plan.js';
 import type { RuntimeSpec } from './spec.js';
+import { trace } from '../trace.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -33,6 +38,8 @@ export interface ContainerRecord {
   command: string[];
   rootfs: RootfsLayers;
   autoRemove: boolean;
+  /** cgroup parent (relative to the cgroup2 root) this container's cgroup lives in. */
+  cgroupParent: string;
   state: ContainerState;
 }
 
@@ -49,10 +56,28 @@ function randomName(): string {
   return `${pick(ADJECTIVES)}_${pick(NAMES)}`;
 }
 
-async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
-  await rename(tmp, file);
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fromNodeError(err, 'read', file);
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw fromNodeError(err, 'readdir', dir);
+  }
 }
 
 export class ContainerStore {
@@ -72,17 +97,17 @@ export class ContainerStore {
 
   /** Reserve `name` (or a generated one) for `id`; ConflictError if it is taken. */
   async reserveName(id: string, name: string | undefined): Promise<string> {
-    await mkdir(this.names, { recursive: true });
+    mkdirSync(this.names, { recursive: true });
     if (name !== undefined) {
       const bare = name.replace(/^\//, '');
       if (!NAME_RE.test(bare)) throw new UsageError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-      await this.claim(bare, id);
+      this.claim(bare, id);
       return bare;
     }
     for (let attempt = 0; ; attempt++) {
       const candidate = attempt < 8 ? randomName() : `${randomName()}${attempt}`;
       try {
-        await this.claim(candidate, id);
+        this.claim(candidate, id);
         return candidate;
       } catch (err) {
         if (!(err instanceof ConflictError) || attempt > 64) throw err;
@@ -90,12 +115,12 @@ export class ContainerStore {
     }
   }
 
-  private async claim(name: string, id: string): Promise<void> {
+  private claim(name: string, id: string): void {
     try {
-      await writeFile(path.join(this.names, name), id, { flag: 'wx' });
+      writeFileSync(path.join(this.names, name), id, { flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        const owner = await readFile(path.join(this.names, name), 'utf8').catch(() => '?');
+        const owner = readText(path.join(this.names, name)) ?? '?';
         throw new ConflictError(`the container name "/${name}" is already in use by container "${owner}"; remove (or rename) that container to reuse the name`);
       }
       throw fromNodeError(err, 'create', path.join(this.names, name));
@@ -105,45 +130,57 @@ export class ContainerStore {
   /** Make the container's directories and write its record and bundle config. */
   async create(record: ContainerRecord, spec: RuntimeSpec): Promise<void> {
     const dir = this.dir(record.id);
-    await mkdir(record.rootfs.upper, { recursive: true });
-    await mkdir(record.rootfs.work, { recursive: true });
-    await mkdir(spec.root.path, { recursive: true });
-    await writeJsonAtomic(path.join(dir, 'config.json'), spec);
-    await writeJsonAtomic(path.join(dir, 'container.json'), record);
+    mkdirSync(record.rootfs.upper, { recursive: true });
+    mkdirSync(record.rootfs.work);
+    mkdirSync(spec.root.path, { recursive: true });
+    writeJsonAtomic(path.join(dir, 'config.json'), spec);
+    writeJsonAtomic(path.join(dir, 'container.json'), record);
   }
 
+  /** Persist the record; a running container's state goes to the run root, anything else to disk. */
   async save(record: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(path.join(this.dir(record.id), 'container.json'), record);
+    const stateFile = path.join(this.runDir(record.id), 'state.json');
+    if (record.state.status === 'running') {
+      mkdirSync(this.runDir(record.id), { recursive: true });
+      writeJsonAtomic(stateFile, record.state);
+      return;
+    }
+    writeJsonAtomic(path.join(this.dir(record.id), 'container.json'), record);
+    rmSync(stateFile, { force: true });
   }
 
   async get(idOrName: string): Promise<ContainerRecord> {
     const id = await this.resolveId(idOrName);
-    try {
-      return JSON.parse(await readFile(path.join(this.dir(id), 'container.json'), 'utf8')) as ContainerRecord;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerNotFoundError(idOrName);
-      throw fromNodeError(err, 'read', path.join(this.dir(id), 'container.json'));
-    }
+    const record = this.read(id);
+    if (!record) throw new ContainerNotFoundError(idOrName);
+    return record;
   }
 
   async list(): Promise<ContainerRecord[]> {
-    const ids = await readdir(this.paths.containers).catch(() => [] as string[]);
     const out: ContainerRecord[] = [];
-    for (const id of ids) {
-      const text = await readFile(path.join(this.dir(id), 'container.json'), 'utf8').catch(() => undefined);
-      if (text !== undefined) out.push(JSON.parse(text) as ContainerRecord);
+    for (const id of listDir(this.paths.containers)) {
+      const record = this.read(id);
+      if (record) out.push(record);
     }
     return out.sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  private read(id: string): ContainerRecord | undefined {
+    const text = readText(path.join(this.dir(id), 'container.json'));
+    if (text === undefined) return undefined;
+    const record = JSON.parse(text) as ContainerRecord;
+    const state = readText(path.join(this.runDir(id), 'state.json'));
+    if (state !== undefined) record.state = JSON.parse(state) as ContainerState;
+    return record;
   }
 
   /** A name, a full id, or a unique id prefix. */
   async resolveId(idOrName: string): Promise<string> {
     const bare = idOrName.replace(/^\//, '');
-    const byName = await readFile(path.join(this.names, bare), 'utf8').catch(() => undefined);
+    const byName = NAME_RE.test(bare) ? readText(path.join(this.names, bare)) : undefined;
     if (byName !== undefined) return byName.trim();
     if (/^[0-9a-f]+$/.test(bare)) {
-      const ids = await readdir(this.paths.containers).catch(() => [] as string[]);
-      const hits = ids.filter((id) => id.startsWith(bare));
+      const hits = listDir(this.paths.containers).filter((id) => id.startsWith(bare));
       if (hits.length === 1) return hits[0]!;
       if (hits.length > 1) throw new UsageError(`multiple containers match the id prefix ${bare}; give more characters`);
     }
@@ -153,9 +190,35 @@ export class ContainerStore {
   /** Remove every trace of the container: its name, its directories (record, writable layer), run files. */
   async remove(record: Pick<ContainerRecord, 'id' | 'name'>): Promise<void> {
     const nameFile = path.join(this.names, record.name);
-    const owner = await readFile(nameFile, 'utf8').catch(() => undefined);
-    if (owner?.trim() === record.id) await unlink(nameFile).catch(() => undefined);
-    await rm(this.runDir(record.id), { recursive: true, force: true });
-    await rm(this.dir(record.id), { recursive: true, force: true });
+    if (readText(nameFile)?.trim() === record.id) unlinkSync(nameFile);
+    trace('name released');
+    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', 'rootfs']);
+    trace('run dir removed');
+    removeTree(this.dir(record.id), ['config.json', 'container.json', 'upper', 'work/work', 'work/index', 'work']);
+  }
+}
+
+/**
+ * Remove a directory whose usual contents are known: those first, one syscall each (fast on the
+ * start/stop path), then the recursive walk only if something else is left (a used upper layer).
+ */
+function removeTree(dir: string, known: readonly string[]): void {
+  for (const entry of known) {
+    const target = path.join(dir, entry);
+    try {
+      rmdirSync(target);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') unlinkSync(target);
+      else if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw fromNodeError(err, 'rmdir', target);
+    }
+  }
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw fromNodeError(err, 'rmdir', dir);
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -3,13 +3,12 @@
  * bundle), start (cgroup, plan, spawn, release), and the clean-up after exit. Every failure path
  * removes what was made: cgroup, run files, and for --rm the whole container.
  */
-import { closeSync, statSync } from 'node:fs';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { closeSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HullError, fromNodeError } from '../errors.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { StorePaths } from '../store/paths.js';
-import { ContainerCgroup, cgroup2Root } from './cgroups.js';
+import { ContainerCgroup, HULL_CGROUP_PARENT, cgroup2Root } from './cgroups.js';
 import { type ContainerRecord, ContainerStore, newContainerId } from './container-store.js';
 import { readImageFile } from './image-files.js';
 import { type RootfsLayers, buildPlan, namespacesOf } from './plan.js';
@@ -17,8 +16,10 @@ import { ContainerProcess, exitCodeOf } from './process.js';
 import type { RuntimeSpec } from './spec.js';
 import { type ProcessOptions, buildSpec } from './specconv.js';
 import { type StdioOptions, type WiredStdio, wireStdio } from './stdio.js';
-import { Terminal } from './terminal.js';
+import type { Terminal } from './terminal.js';
 import { resolveUser } from './user.js';
+import { ensureInitLayer } from './init-layer.js';
+import { trace } from '../trace.js';
 
 export interface CreateOptions extends ProcessOptions {
   /** An image reference or id. */
@@ -30,7 +31,12 @@ export interface CreateOptions extends ProcessOptions {
   hostname?: string;
   /** Remove the container when it exits (`--rm`). */
   remove?: boolean;
+  /** The cgroup the container's cgroup is made in, relative to the cgroup2 root. Default 'hull'. */
+  cgroupParent?: string;
 }
+
+/** Set on specs made by `create`: make the working directory if the image lacks it, as Docker does. */
+export const ANNOTATION_CREATE_WORKDIR = 'io.hull.workdir.create';
 
 export interface StartOptions extends StdioOptions {
   /** Relay the container's console to hull's own terminal (for `run -t`), with stdin when `interactive`. */
@@ -49,18 +55,19 @@ export class Runtime {
   }
 
   async create(opts: CreateOptions): Promise<ContainerRecord> {
+    trace('create');
     const image = await this.images.resolve(opts.image);
+    trace('image resolved');
     const id = newContainerId();
     const hostname = opts.hostname ?? id.slice(0, 12);
     const lowestFirst = image.layerLinks;
-    const [passwd, group] = await Promise.all([
-      readImageFile(image.layerDirs, '/etc/passwd'),
-      readImageFile(image.layerDirs, '/etc/group'),
-    ]);
+    const passwd = readImageFile(image.layerDirs, '/etc/passwd');
+    const group = readImageFile(image.layerDirs, '/etc/group');
+    trace('passwd/group read');
     const user = resolveUser(opts.user ?? image.config.config?.User ?? '', passwd, group, opts.groupAdd);
     const dir = this.containers.dir(id);
     const rootfs: RootfsLayers = {
-      lower: lowestFirst.length > 0 ? [...lowestFirst].reverse() : [await this.emptyLayer()],
+      lower: [ensureInitLayer(this.paths), ...[...lowestFirst].reverse()],
       upper: path.join(dir, 'upper'),
       work: path.join(dir, 'work'),
     };
@@ -70,9 +77,10 @@ export class Runtime {
       user,
       hostname,
       rootfsPath: path.join(this.containers.runDir(id), 'rootfs'),
-      annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id },
+      annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
     });
     const name = await this.containers.reserveName(id, opts.name);
+    trace('name reserved');
     const record: ContainerRecord = {
       id,
       name,
@@ -82,10 +90,12 @@ export class Runtime {
       command: spec.process.args,
       rootfs,
       autoRemove: opts.remove ?? false,
+      cgroupParent: opts.cgroupParent ?? HULL_CGROUP_PARENT,
       state: { status: 'created' },
     };
     try {
       await this.containers.create(record, spec);
+      trace('container dirs and bundle written');
     } catch (err) {
       await this.containers.remove(record);
       throw fromNodeError(err, 'create container', dir);
@@ -95,18 +105,25 @@ export class Runtime {
 
   /** Start a created container; resolves once its command is running. */
   async start(record: ContainerRecord, opts: StartOptions = {}): Promise<RunningContainer> {
-    const spec = JSON.parse(await readFile(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
-    if (opts.attachTerminal && spec.process.terminal && process.stdout.isTTY) {
-      spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
-    }
-    const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
-    const steps = buildPlan(spec, record.rootfs, { createCwd: true, etcFiles, isFile: isHostFile });
-    const cgroup = await ContainerCgroup.create(await cgroup2Root(), record.id);
+    let cgroup: ContainerCgroup | undefined;
     let stdio: WiredStdio | undefined;
     let proc: ContainerProcess | undefined;
     try {
-      stdio = wireStdio(spec.process.terminal ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
+      const spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
+      if (opts.attachTerminal && spec.process.terminal && process.stdout.isTTY) {
+        spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
+      }
+      trace('config read');
+      const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
+      // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
+      const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
+      const steps = buildPlan(spec, record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
+      trace('etc files written, plan built');
+      cgroup = await ContainerCgroup.create(await cgroup2Root(), record.id, record.cgroupParent);
+      trace('cgroup made');
+      stdio = await wireStdio(spec.process.terminal ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
       const cgroupFd = cgroup.openFd();
+      trace('stdio wired, cgroup opened');
       try {
         proc = ContainerProcess.spawn({
           namespaces: namespacesOf(spec),
@@ -120,18 +137,22 @@ export class Runtime {
         closeSync(cgroupFd);
         stdio.closeChildEnds();
       }
+      trace('spawned');
       const { consoleFd } = await proc.start();
-      const terminal = consoleFd === undefined ? undefined : new Terminal(consoleFd, {
+      trace('started (execve reached)');
+      const terminal = consoleFd === undefined ? undefined : new (await import('./terminal.js')).Terminal(consoleFd, {
         relayToHost: opts.attachTerminal ?? false,
         interactive: opts.interactive ?? false,
       });
       record.state = { status: 'running', pid: proc.pid, startedAt: new Date().toISOString() };
       await this.containers.save(record);
-      return new RunningContainer(record, proc, stdio, terminal, () => this.finish(record, cgroup));
+      trace('state saved');
+      const made = cgroup;
+      return new RunningContainer(record, proc, stdio, terminal, () => this.finish(record, made));
     } catch (err) {
       stdio?.stop();
       if (proc) await proc.wait();
-      await cgroup.remove();
+      await cgroup?.remove();
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
       if (record.autoRemove) await this.containers.remove(record);
       else await this.containers.save(record);
@@ -140,15 +161,18 @@ export class Runtime {
   }
 
   private async finish(record: ContainerRecord, cgroup: ContainerCgroup): Promise<void> {
+    trace('exited, output drained');
     await cgroup.remove();
+    trace('cgroup removed');
     if (record.autoRemove) await this.containers.remove(record);
     else await this.containers.save(record);
+    trace('container removed or saved');
   }
 
   /** /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, in its run directory. */
   private async writeEtcFiles(id: string, hostname: string): Promise<{ hostname: string; hosts: string; resolvConf: string }> {
     const dir = this.containers.runDir(id);
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     const files = {
       hostname: path.join(dir, 'hostname'),
       hosts: path.join(dir, 'hosts'),
@@ -164,19 +188,18 @@ export class Runtime {
       `127.0.1.1\t${hostname}`,
       '',
     ].join('\n');
-    await Promise.all([
-      writeFile(files.hostname, `${hostname}\n`),
-      writeFile(files.hosts, hosts),
-      writeFile(files.resolvConf, containerResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''))),
-    ]);
+    writeFileSync(files.hostname, `${hostname}\n`);
+    writeFileSync(files.hosts, hosts);
+    writeFileSync(files.resolvConf, containerResolvConf(hostResolvConf()));
     return files;
   }
+}
 
-  /** An empty directory to stand as the lower layer of an image with no layers (FROM scratch). */
-  private async emptyLayer(): Promise<string> {
-    const dir = path.join(this.paths.root, 'empty-layer');
-    await mkdir(dir, { recursive: true });
-    return dir;
+function hostResolvConf(): string {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return ''; // a host without resolv.conf: the container gets the public fallbacks
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * `--user` / the image's User: "uid", "name", "uid:gid", "name:group" … resolved against the
  * image's /etc/passwd and /etc/group the way Docker does (numeric ids need no entry; names must exist;
- * supplementary groups come from /etc/group membership).
+ * supplementary groups are the primary group and the /etc/group memberships).
  */
 import { UsageError } from '../errors.js';
 
@@ -91,8 +91,9 @@ export function resolveUser(spec: string, passwd: string | undefined, group: str
     }
   }
 
-  // Supplementary groups: /etc/group membership, only when no group was forced (as Docker does).
-  const additional = new Set<number>();
+  // Supplementary groups, as Docker (runc's GetExecUser) sets them: the primary group, then the
+  // user's /etc/group memberships unless a group was forced, then --group-add.
+  const additional = new Set<number>([gid]);
   if ((groupPart === undefined || groupPart === '') && name !== undefined) {
     for (const g of groups) if (g.members.includes(name) && g.gid !== gid) additional.add(g.gid);
   }
@@ -105,5 +106,5 @@ export function resolveUser(spec: string, passwd: string | undefined, group: str
       additional.add(g.gid);
     }
   }
-  return { uid, gid, additionalGids: [...additional].sort((a, b) => a - b), home };
+  return { uid, gid, additionalGids: [...additional], home };
 }

@@ -4,6 +4,7 @@ import { UsageError } from '../../errors.js';
 import { parseEnvEntries, parseEnvFile } from '../../runtime/specconv.js';
 import { collect, hullFor } from '../context.js';
 import { proxySignals } from '../signals.js';
+import { trace } from '../../trace.js';
 
 interface RunFlags {
   rm?: boolean;
@@ -17,6 +18,7 @@ interface RunFlags {
   entrypoint?: string;
   interactive?: boolean;
   tty?: boolean;
+  cgroupParent?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -36,9 +38,11 @@ export function registerRun(program: Command): void {
     .option('--entrypoint <cmd>', 'override the image\'s entrypoint')
     .option('-i, --interactive', 'keep stdin open')
     .option('-t, --tty', 'allocate a pseudo-terminal')
+    .option('--cgroup-parent <path>', 'cgroup to make the container\'s cgroup in (relative to the cgroup2 root)')
     .helpOption('--help', 'display help for command')
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags, cmd: Command) => {
+      trace('run parsed');
       const env: string[] = [];
       for (const file of flags.envFile) {
         const text = await readFile(file, 'utf8').catch((err: Error) => {
@@ -47,7 +51,16 @@ export function registerRun(program: Command): void {
         env.push(...parseEnvEntries(parseEnvFile(text), process.env));
       }
       env.push(...parseEnvEntries(flags.env, process.env));
-      const running = await hullFor(cmd).start({
+      const hull = hullFor(cmd);
+      trace('library ready');
+      // Signals are proxied from the start: one that comes before the container runs is held
+      // and delivered once it does, so hull never dies of it with a half-made container.
+      const held: number[] = [];
+      let deliver = (signal: number): void => {
+        held.push(signal);
+      };
+      const stopProxy = proxySignals((signal) => deliver(signal));
+      const running = await hull.start({
         image,
         cmd: command,
         env,
@@ -59,15 +72,22 @@ export function registerRun(program: Command): void {
         hostname: flags.hostname,
         entrypoint: flags.entrypoint,
         tty: flags.tty,
+        cgroupParent: flags.cgroupParent?.replace(/^\/+/, ''),
         stdin: flags.interactive ? 'inherit' : 'ignore',
         stdout: 'inherit',
         stderr: 'inherit',
         attachTerminal: true,
         interactive: flags.interactive,
+      }).catch((err: unknown) => {
+        stopProxy();
+        throw err;
       });
-      const stopProxy = proxySignals((sig) => running.kill(sig));
+      deliver = (signal) => running.kill(signal);
+      for (const signal of held.splice(0)) deliver(signal);
       const code = await running.wait();
       stopProxy();
       process.exitCode = code;
+      trace('run done');
+      process.once('exit', () => trace('exit'));
     });
 }
