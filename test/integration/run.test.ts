@@ -1,0 +1,209 @@
+// `hull run` end to end through the CLI, as root on the host kernel.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxDockerArchive, busyboxOciDir } from '../helpers/busybox-image.js';
+import { HullEnv, canRunContainers, skipReason, snapshotTree } from '../helpers/hull-env.js';
+
+describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => {
+  let env: HullEnv;
+  let layersBefore: string;
+
+  beforeAll(async () => {
+    env = new HullEnv();
+    await env.loadBusybox();
+    layersBefore = snapshotTree(path.join(env.root, 'layers'));
+  });
+
+  afterAll(() => {
+    // The image's layers are exactly as they were, after everything below wrote into containers.
+    expect(snapshotTree(path.join(env.root, 'layers'))).toBe(layersBefore);
+    env.destroy();
+  });
+
+  function clean(): void {
+    expect(env.leftovers()).toEqual([]);
+  }
+
+  it('runs the command as PID 1, seeing only its own processes', () => {
+    // `exit 0` keeps sh from exec'ing ps in its place.
+    const r = env.cli(['run', '--rm', 'busybox', 'sh', '-c', 'echo pid=$$; ps -o pid,comm; exit 0']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('pid=1');
+    // the header, sh (1) and ps itself: nothing of the host's
+    expect(lines.slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual(['COMMAND', 'sh', 'ps']);
+    clean();
+  });
+
+  it('has its own hostname (the short id by default, or -h), and only lo', () => {
+    const r = env.cli(['run', '--rm', 'busybox', 'sh', '-c', 'hostname; cat /etc/hostname; ls /sys/class/net']);
+    const [name, etcName, ...links] = r.stdout.trim().split('\n');
+    expect(name).toMatch(/^[0-9a-f]{12}$/);
+    expect(etcName).toBe(name);
+    expect(links).toEqual(['lo']);
+    expect(env.cli(['run', '--rm', '-h', 'web1', 'busybox', 'hostname']).stdout).toBe('web1\n');
+    expect(env.cli(['run', '--rm', 'busybox', 'sh', '-c', 'ip -o link | cut -d: -f2']).stdout.trim()).toBe('lo');
+    clean();
+  });
+
+  it('does not see the host\'s mounts', () => {
+    const r = env.cli(['run', '--rm', 'busybox', 'cat', '/proc/self/mountinfo']);
+    expect(r.code).toBe(0);
+    const mountPoints = r.stdout.trim().split('\n').map((l) => l.split(' ')[4]!);
+    expect(mountPoints[0]).toBe('/');
+    // Only what the runtime mounted: its file systems, the /etc binds, masked and read-only paths.
+    const own = /^\/(proc|dev|sys|etc\/(hostname|hosts|resolv\.conf))(\/|$)|^\/$/;
+    expect(mountPoints.filter((m) => !own.test(m))).toEqual([]);
+    // The host's own mount points (its cgroup v1 hierarchies, say) are not there.
+    const hostOnly = readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').map((l) => l.split(' ')[4]!)
+      .filter((m) => m.startsWith('/sys/fs/cgroup/') || m === '/run' || m.startsWith(env.base));
+    expect(hostOnly.filter((m) => mountPoints.includes(m))).toEqual([]);
+    clean();
+  });
+
+  it('writes land in the upper layer, stay without --rm, and vanish with rm', () => {
+    const r = env.cli(['run', '--name', 'keeper', 'busybox', 'sh', '-c', 'echo data > /written; rm /bin/true']);
+    expect(r.code).toBe(0);
+    const [id] = readdirSync(path.join(env.root, 'containers'));
+    const upper = path.join(env.root, 'containers', id!, 'upper');
+    expect(existsSync(path.join(upper, 'written'))).toBe(true);
+    expect(execFileSync('stat', ['-c', '%F %t:%T', path.join(upper, 'bin', 'true')], { encoding: 'utf8' }).trim())
+      .toBe('character special file 0:0'); // a whiteout
+    expect(env.cli(['ps', '-a']).stdout).toMatch(/Exited \(0\).*keeper/);
+    expect(env.cli(['rm', 'keeper']).code).toBe(0);
+    clean();
+  });
+
+  it('--rm removes the container and its writes', () => {
+    expect(env.cli(['run', '--rm', 'busybox', 'sh', '-c', 'echo x > /tmp/file']).code).toBe(0);
+    clean();
+  });
+
+  it('returns the container\'s exit code', () => {
+    expect(env.cli(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).code).toBe(3);
+    expect(env.cli(['run', '--rm', 'busybox', 'false']).code).toBe(1);
+    // A command killed by a signal: 128 + the signal (sh is PID 1 and cannot be killed from inside).
+    expect(env.cli(['run', '--rm', 'busybox', 'sh', '-c', 'sleep 5 & kill -9 $!; wait $!']).code).toBe(137);
+    clean();
+  });
+
+  it('a missing command exits 127 naming it, and leaves nothing', () => {
+    const r = env.cli(['run', '--rm', 'busybox', 'no-such-command']);
+    expect(r.code).toBe(127);
+    expect(r.stderr).toMatch(/^hull: exec "no-such-command": executable file not found in \$PATH: ENOENT \(step \d+ of \d+\)\n$/);
+    clean();
+  });
+
+  it('a command that cannot be invoked exits 126', () => {
+    const r = env.cli(['run', '--rm', '--entrypoint', '/etc/passwd', 'busybox']);
+    expect(r.code).toBe(126);
+    expect(r.stderr).toMatch(/^hull: exec \/etc\/passwd: EACCES \(step \d+ of \d+\)\n$/);
+    clean();
+  });
+
+  it('an unknown image exits 125 with a clear message', () => {
+    const r = env.cli(['run', '--rm', 'no-such-image:1.0', 'true']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^hull: .*no-such-image:1\.0/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    clean();
+  });
+
+  it('bad flags exit 125', () => {
+    expect(env.cli(['run', '--no-such-flag', 'busybox']).code).toBe(125);
+    expect(env.cli(['run', '--rm', '-w', 'relative', 'busybox', 'true']).stderr).toMatch(/absolute path/);
+    expect(env.cli(['run', '--rm', '-u', 'ghost', 'busybox', 'true']).stderr).toMatch(/unable to find user ghost/);
+    clean();
+  });
+
+  it('honours -e, --env-file, -w (made when missing), -u and --entrypoint', () => {
+    const envFile = path.join(env.base, 'env.list');
+    writeFileSync(envFile, '# comment\nFROM_FILE=yes\nSHARED=file\n');
+    const r = env.cli(['run', '--rm', '--env-file', envFile, '-e', 'SHARED=flag', '-e', 'HOSTVAR', '-w', '/srv/app', '-u', 'app',
+      'busybox', 'sh', '-c', 'echo $FROM_FILE $SHARED $HOSTVAR; pwd; id; echo $HOME'], { env: { ...process.env, HOSTVAR: 'passed' } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['yes flag passed', '/srv/app', 'uid=1000(app) gid=1000(app) groups=50(staff),1000(app)', '/home/app', '']);
+    const e = env.cli(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'hello', 'world']);
+    expect(e.stdout).toBe('hello world\n');
+    expect(env.cli(['run', '--rm', '-u', '4242:4343', 'busybox', 'id']).stdout).toBe('uid=4242 gid=4343 groups=4343\n');
+    clean();
+  });
+
+  it('passes stdin through with -i, and gives /dev/null without it', () => {
+    expect(env.cli(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'tr a-z A-Z'], { input: 'hello\n' }).stdout).toBe('HELLO\n');
+    expect(env.cli(['run', '--rm', 'busybox', 'cat'], { input: 'ignored\n' }).stdout).toBe('');
+    clean();
+  });
+
+  it('has the runtime\'s /etc files and Docker\'s /dev', () => {
+    const r = env.cli(['run', '--rm', '-h', 'box', 'busybox', 'sh', '-c',
+      'grep -c localhost /etc/hosts; grep box /etc/hosts; ls /dev | tr "\\n" " "; echo; stat -c %a /dev/null; echo x > /dev/null && echo ok']);
+    const lines = r.stdout.split('\n');
+    expect(Number(lines[0])).toBeGreaterThan(0);
+    expect(lines[1]).toMatch(/box/);
+    for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'pts', 'shm', 'mqueue', 'ptmx', 'fd', 'stdin']) {
+      expect(lines[2]!.split(' ')).toContain(dev);
+    }
+    expect(lines[3]).toBe('666');
+    expect(lines[4]).toBe('ok');
+    clean();
+  });
+
+  it('keeps /sys read-only and masks /proc paths', () => {
+    const r = env.cli(['run', '--rm', 'busybox', 'sh', '-c', 'touch /sys/x 2>&1; (echo 1 > /proc/sys/kernel/ns_last_pid) 2>&1; wc -c < /proc/keys']);
+    expect(r.stdout).toMatch(/Read-only file system[\s\S]*Read-only file system/);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('0');
+    clean();
+  });
+
+  it('leaks no file descriptor of hull\'s into the container', () => {
+    // ls holds one fd of its own (the directory it reads); everything else is stdio.
+    const r = env.cli(['run', '--rm', 'busybox', 'ls', '/proc/self/fd']);
+    expect(r.stdout.trim().split('\n').map(Number).sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
+    clean();
+  });
+
+  it('forwards SIGTERM and SIGINT to the container', async () => {
+    for (const [signal, code] of [['SIGTERM', 42], ['SIGINT', 43]] as const) {
+      const child = env.spawnCli(['run', '--rm', 'busybox', 'sh', '-c',
+        `trap "exit ${code}" ${signal.slice(3)}; echo ready; while true; do sleep 0.05; done`]);
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      child.kill(signal);
+      const exit = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(exit).toBe(code);
+    }
+    clean();
+  });
+
+  it('gives a real terminal with -t, sized like hull\'s', () => {
+    // script(1) runs hull on a pty of its own, 33 rows by 101 columns.
+    const out = execFileSync('script', ['-qec', `stty rows 33 cols 101; ${process.execPath} ${path.join(process.cwd(), 'bin/hull.cjs')} ${env.globalArgs().join(' ')} run --rm --cgroup-parent ${env.cgroupParent} -t busybox sh -c 'tty; stty size; echo $TERM; ls -l /dev/console'`, '/dev/null'], { encoding: 'utf8' });
+    const lines = out.replace(/\r/g, '').trim().split('\n');
+    expect(lines[0]).toBe('/dev/pts/0');
+    expect(lines[1]).toBe('33 101');
+    expect(lines[2]).toBe('xterm');
+    expect(lines[3]).toMatch(/^c.* 136, +0 .*\/dev\/console$/);
+    clean();
+  });
+
+  it('loads and runs a docker save archive and an OCI layout directory', async () => {
+    const other = new HullEnv();
+    try {
+      expect(other.cli(['load', '-i', await busyboxDockerArchive()]).stdout).toMatch(/Loaded image: busybox:latest/);
+      expect(other.cli(['run', '--rm', 'busybox', 'echo', 'from docker-archive']).stdout).toBe('from docker-archive\n');
+      const third = new HullEnv();
+      try {
+        expect(third.cli(['load', '-i', await busyboxOciDir()]).code).toBe(0);
+        expect(third.cli(['images']).stdout).toMatch(/^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE\nbusybox +latest +[0-9a-f]{12} /);
+        expect(third.cli(['run', '--rm', 'busybox', 'echo', 'from oci dir']).stdout).toBe('from oci dir\n');
+      } finally {
+        third.destroy();
+      }
+    } finally {
+      other.destroy();
+    }
+  });
+});
