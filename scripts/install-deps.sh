@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Install what hull needs on Debian 12 / Ubuntu 24.04 (apt), then check Node.js >= 20.
+#   scripts/install-deps.sh main   build + run: C++ toolchain, python3 (node-gyp), busybox-static
+#   scripts/install-deps.sh test   main + what the test suite drives: runc, skopeo, umoci, iproute2, nftables
+# Idempotent: apt runs only when a package is missing (checked with dpkg -s).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+ensure_root "$here/install-deps.sh" "$@"
+cd "$here/.."
+
+profile=${1:-main}
+MAIN_PKGS=(build-essential python3 busybox-static ca-certificates)
+TEST_PKGS=(runc skopeo umoci iproute2 nftables procps util-linux tar gzip)
+case "$profile" in
+  main) pkgs=("${MAIN_PKGS[@]}") ;;
+  test) pkgs=("${MAIN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+  *) die "usage: scripts/install-deps.sh [main|test]" ;;
+esac
+
+command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install by hand: ${pkgs[*]} and Node.js >= 20"
+
+installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+missing=()
+for p in "${pkgs[@]}"; do installed "$p" || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  info "installing: ${missing[*]}"
+  apt_install "${missing[@]}"
+else
+  info "system packages ($profile): all present"
+fi
+
+# Node.js >= 20 (Debian 12 and Ubuntu 24.04 ship 18, so this usually means NodeSource).
+if [ "$(node_major)" -lt 20 ] && ! installed nodejs; then
+  info "node not found: trying the distribution's nodejs"
+  apt_install nodejs npm || true
+fi
+major=$(node_major)
+if [ "$major" -lt 20 ]; then
+  found=$(command -v node >/dev/null 2>&1 && node -v || echo none)
+  die "hull needs Node.js >= 20 (found: $found); install it from NodeSource (curl -fsSL https://deb.nodesource.com/setup_20.x | bash - && apt-get install -y nodejs) or use Debian 13, then re-run"
+fi
+command -v npm >/dev/null 2>&1 || die "npm not found next to node $(node -v); install npm for this Node.js (NodeSource's nodejs package includes it)"
+info "node $(node -v), npm $(npm -v 2>/dev/null)"

@@ -1,0 +1,56 @@
+# shellcheck shell=bash
+# Helpers shared by scripts/main.sh, scripts/test.sh and scripts/install-deps.sh (sourced, not run).
+
+HULL_SCRIPT_NAME=$(basename "$0")
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+die() { printf '%s: error: %s\n' "$HULL_SCRIPT_NAME" "$*" >&2; exit 1; }
+
+# Re-run the calling script as root (keeping PATH, so a node found by the user is found again).
+# usage: ensure_root "$0" "$@"
+ensure_root() {
+  [ "$(id -u)" -eq 0 ] && return 0
+  command -v sudo >/dev/null 2>&1 || die "must run as root (sudo is not installed): su -c 'bash $1'"
+  printf '%s: re-running as root with sudo\n' "$HULL_SCRIPT_NAME" >&2
+  exec sudo env "PATH=$PATH" bash "$@"
+}
+
+# Major version of the node on PATH, or 0.
+node_major() {
+  command -v node >/dev/null 2>&1 || { echo 0; return; }
+  node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
+}
+
+# node-gyp needs Node's headers; use the ones installed next to node (NodeSource and Debian ship
+# them in PREFIX/include/node) so the build works without downloading them.
+use_local_node_headers() {
+  local prefix
+  prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+  if [ -f "$prefix/include/node/node_api.h" ] && [ -f "$prefix/include/node/common.gypi" ]; then
+    export npm_config_nodedir="$prefix"
+  fi
+}
+
+# npm dependencies, skipped when package.json, the lockfile and node are unchanged since last time.
+# Lifecycle scripts are skipped here (hull's own "install" script is the native build, which
+# `npm run build` does next); esbuild, the one dependency with a script, works without it.
+npm_deps() {
+  local stamp=node_modules/.hull-deps-stamp want
+  want=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)-$(node -v)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    info "node_modules is up to date"
+    return 0
+  fi
+  # `npm install --no-save` keeps the lockfile's versions and never rewrites it. (`npm ci` refuses
+  # this lockfile: it cannot list the other platforms' optional packages of vitest's bundler,
+  # which the registry mirror this project is built against does not carry.)
+  npm install --no-save --ignore-scripts --no-audit --no-fund
+  want=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)-$(node -v)
+  printf '%s\n' "$want" >"$stamp"
+}
+
+build_project() {
+  use_local_node_headers
+  npm run build
+}
