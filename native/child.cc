@@ -5,6 +5,7 @@
 // A failing step writes one ErrorRecord to plan.error_fd and exits 125. Success is execve itself:
 // error_fd is O_CLOEXEC, so the parent reads EOF exactly when execve succeeds.
 #include "child.h"
+#include "fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -307,28 +308,6 @@ void DoLoopbackUp(Context& ctx) {
   close(sock);
 }
 
-void SendFd(Context& ctx, int sock, int fd) {
-  char byte = 'T';
-  struct iovec iov = {&byte, 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof control);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) Fail(ctx, "sendmsg", errno, "send the console to hull");
-}
-
 // A pty from the container's own devpts instance: the slave becomes /dev/console, the
 // controlling terminal and stdio; the master goes to the parent over the console socket.
 void DoConsole(Context& ctx, const Step& s) {
@@ -358,7 +337,8 @@ void DoConsole(Context& ctx, const Step& s) {
   if (mount(slave_path, "/dev/console", nullptr, MS_BIND, nullptr) < 0) {
     Fail(ctx, "mount", errno, "mount ", slave_path, " on /dev/console");
   }
-  SendFd(ctx, ctx.plan->console_fd, master);
+  int sent = SendFd(ctx.plan->console_fd, master);
+  if (sent != 0) Fail(ctx, "sendmsg", sent, "send the console to hull");
   close(master);
   close(ctx.plan->console_fd);
   if (ioctl(slave, TIOCSCTTY, 0) < 0) Fail(ctx, "ioctl", errno, "TIOCSCTTY ", slave_path);

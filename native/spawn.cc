@@ -39,6 +39,7 @@
 
 #include "child.h"
 #include "errors.h"
+#include "fdpass.h"
 #include "plan.h"
 
 #ifndef P_PIDFD
@@ -267,7 +268,7 @@ class ReleaseWorker : public Napi::AsyncWorker {
       sys_op_ = "read";
       return;
     }
-    if (st_->console_parent >= 0) console_fd_ = ReceiveFd(st_->console_parent);
+    if (st_->console_parent >= 0) console_fd_ = ReceiveConsole(st_->console_parent);
   }
 
   void OnOK() override {
@@ -303,32 +304,13 @@ class ReleaseWorker : public Napi::AsyncWorker {
   }
 
  private:
-  int ReceiveFd(int sock) {
-    char byte;
-    struct iovec iov = {&byte, 1};
-    union {
-      char buf[CMSG_SPACE(sizeof(int))];
-      struct cmsghdr align;
-    } control;
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof control.buf;
+  int ReceiveConsole(int sock) {
     // The child sent it before execve, and execve has happened: it is already queued.
-    ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (n <= 0) {
-      console_errno_ = n == 0 ? EPIPE : errno;
+    int fd = ReceiveFd(sock, MSG_DONTWAIT);
+    if (fd < 0) {
+      console_errno_ = -fd;
       return -1;
     }
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS) {
-      console_errno_ = EPROTO;
-      return -1;
-    }
-    int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
     return fd;
   }
 

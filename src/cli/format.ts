@@ -30,7 +30,9 @@ export function timeAgo(iso: string | undefined, now = Date.now()): string {
   if (h < 48) return h === 1 ? 'About an hour ago' : `${h} hours ago`;
   const d = Math.round(h / 24);
   if (d < 14) return `${d} days ago`;
-  return `${Math.round(d / 7)} weeks ago`;
+  if (d < 60) return `${Math.round(d / 7)} weeks ago`;
+  if (d < 730) return `${Math.round(d / 30)} months ago`;
+  return `${Math.round(d / 365)} years ago`;
 }
 
 export function shortId(id: string): string {
