@@ -11,12 +11,12 @@
 //            restore the mask; close the child's ends  read(sync) … blocks
 //   (TS finishes its side: nothing yet; later network, uid maps)
 //   release(): write(sync, "G") ─────────────────► plan step 1 … N
-//              (threadpool, milliseconds)              on failure: write(error, ErrorRecord), _exit(125)
-//              read(error) blocks                      console step: sendmsg(console, pty master)
+//              uv_poll(error) on the event loop        on failure: write(error, ErrorRecord), _exit(125)
+//                                                      console step: sendmsg(console, pty master)
 //                                                      execve → error fd (CLOEXEC) closes
 //              read(error) → 0 bytes: started; recvmsg(console) → master
 //              read(error) → ErrorRecord: rejected with {step, steps, syscall, errno, detail}
-//   watchExit(): uv_poll on the pidfd (event loop; no thread is held for the container's life)
+//   watchExit(): uv_poll on the pidfd (event loop; no thread is involved at any point)
 //              readable → waitid(P_PIDFD) → callback({code, signal})
 //
 // If the parent dies before "go", read(sync) returns EOF and the child exits without running.
@@ -224,105 +224,88 @@ uint64_t NamespaceFlags(const Napi::Object& ns) {
 
 void FinalizeState(Napi::Env, SpawnState* st) { delete st; }
 
-// ---- release(): "go", then wait for execve or a failure record, off the event loop -------------
+// ---- release(): "go", then wait for execve or a failure record, on the event loop ------------
 
-class ReleaseWorker : public Napi::AsyncWorker {
- public:
-  ReleaseWorker(Napi::Env env, SpawnState* st)
-      : Napi::AsyncWorker(env, "hull:release"), st_(st), deferred_(Napi::Promise::Deferred::New(env)) {}
+// The error pipe is polled like the pidfd: no thread is involved, so starting a container never
+// wakes libuv's threadpool.
+struct StartWatch {
+  uv_poll_t poll;
+  SpawnState* st;
+  Napi::Reference<Napi::Value> keep;  // the handle (External), so the state outlives this watch
+  Napi::Promise::Deferred deferred;
+  std::unique_ptr<Napi::AsyncContext> context;
+  ErrorRecord record{};
+  size_t got = 0;
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    char go = 'G';
-    ssize_t n;
-    do {
-      n = write(st_->sync_write, &go, 1);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1) {
-      sys_errno_ = errno;
-      sys_op_ = "write";
-      return;
-    }
-    close(st_->sync_write);
-    st_->sync_write = -1;
-    size_t got = 0;
-    auto* bytes = reinterpret_cast<char*>(&record_);
-    while (got < sizeof record_) {
-      n = read(st_->error_read, bytes + got, sizeof record_ - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        sys_errno_ = errno;
-        sys_op_ = "read";
-        return;
-      }
-      if (n == 0) break;
-      got += static_cast<size_t>(n);
-    }
-    if (got == sizeof record_) {
-      failed_ = true;
-      return;
-    }
-    if (got != 0) {
-      sys_errno_ = EPROTO;
-      sys_op_ = "read";
-      return;
-    }
-    if (st_->console_parent >= 0) console_fd_ = ReceiveConsole(st_->console_parent);
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (sys_errno_ != 0) {
-      deferred_.Reject(SysError(env, sys_op_, "container sync pipe", sys_errno_).Value());
-    } else if (failed_) {
-      record_.syscall[sizeof record_.syscall - 1] = '\0';
-      record_.message[sizeof record_.message - 1] = '\0';
-      Napi::Object failure = Napi::Object::New(env);
-      failure.Set("step", Napi::Number::New(env, record_.step));
-      failure.Set("steps", Napi::Number::New(env, record_.steps));
-      failure.Set("syscall", Napi::String::New(env, record_.syscall));
-      failure.Set("errno", Napi::String::New(env, ErrnoName(record_.err)));
-      failure.Set("detail", Napi::String::New(env, record_.message));
-      Napi::Error e = Napi::Error::New(env, std::string(record_.message) + ": " + ErrnoName(record_.err));
-      e.Set("failure", failure);
-      deferred_.Reject(e.Value());
-    } else if (st_->console_parent >= 0 && console_fd_ < 0) {
-      deferred_.Reject(SysError(env, "recvmsg", "console socket", console_errno_).Value());
-    } else {
-      Napi::Object result = Napi::Object::New(env);
-      result.Set("consoleFd", console_fd_ >= 0 ? Napi::Number::New(env, console_fd_) : env.Undefined());
-      deferred_.Resolve(result);
-    }
-    st_->CloseParentEnds();
-    st_->released = true;
-  }
-
-  void OnError(const Napi::Error& e) override {
-    st_->CloseParentEnds();
-    deferred_.Reject(e.Value());
-  }
-
- private:
-  int ReceiveConsole(int sock) {
-    // The child sent it before execve, and execve has happened: it is already queued.
-    int fd = ReceiveFd(sock, MSG_DONTWAIT);
-    if (fd < 0) {
-      console_errno_ = -fd;
-      return -1;
-    }
-    return fd;
-  }
-
-  SpawnState* st_;
-  Napi::Promise::Deferred deferred_;
-  ErrorRecord record_{};
-  bool failed_ = false;
-  int sys_errno_ = 0;
-  const char* sys_op_ = "";
-  int console_fd_ = -1;
-  int console_errno_ = 0;
+  explicit StartWatch(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
 };
+
+void OnStartWatchClosed(uv_handle_t* handle) { delete static_cast<StartWatch*>(handle->data); }
+
+Napi::Object FailureObject(Napi::Env env, ErrorRecord& record) {
+  record.syscall[sizeof record.syscall - 1] = '\0';
+  record.message[sizeof record.message - 1] = '\0';
+  Napi::Object failure = Napi::Object::New(env);
+  failure.Set("step", Napi::Number::New(env, record.step));
+  failure.Set("steps", Napi::Number::New(env, record.steps));
+  failure.Set("syscall", Napi::String::New(env, record.syscall));
+  failure.Set("errno", Napi::String::New(env, ErrnoName(record.err)));
+  failure.Set("detail", Napi::String::New(env, record.message));
+  return failure;
+}
+
+void OnErrorPipeReadable(uv_poll_t* handle, int status, int /*events*/) {
+  auto* w = static_cast<StartWatch*>(handle->data);
+  int err = 0;
+  bool failed = false;
+  if (status < 0) {
+    err = -status;
+  } else {
+    auto* bytes = reinterpret_cast<char*>(&w->record);
+    ssize_t n = read(w->st->error_read, bytes + w->got, sizeof w->record - w->got);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) return;
+      err = errno;
+    } else if (n > 0) {
+      w->got += static_cast<size_t>(n);
+      if (w->got < sizeof w->record) return;  // the rest is on its way (it is written at once)
+      failed = true;
+    } else if (w->got != 0) {
+      err = EPROTO;  // EOF in the middle of a record
+    }
+    // n == 0 with nothing read: EOF, the error pipe closed on execve. Started.
+  }
+  uv_poll_stop(handle);
+  SpawnState* st = w->st;
+  Napi::Env env = w->deferred.Env();
+  {
+    Napi::HandleScope scope(env);
+    Napi::CallbackScope callback_scope(env, *w->context);  // runs the microtasks on close
+    if (err != 0) {
+      w->deferred.Reject(SysError(env, "read", "container error pipe", err).Value());
+    } else if (failed) {
+      Napi::Error e = Napi::Error::New(env, std::string(w->record.message) + ": " + ErrnoName(w->record.err));
+      e.Set("failure", FailureObject(env, w->record));
+      w->deferred.Reject(e.Value());
+    } else {
+      int console_fd = -1;
+      if (st->console_parent >= 0) {
+        // The child sent it before execve, and execve has happened: it is already queued.
+        console_fd = ReceiveFd(st->console_parent, MSG_DONTWAIT);
+      }
+      if (console_fd < 0 && st->console_parent >= 0) {
+        w->deferred.Reject(SysError(env, "recvmsg", "console socket", -console_fd).Value());
+      } else {
+        Napi::Object result = Napi::Object::New(env);
+        result.Set("consoleFd", console_fd >= 0 ? Napi::Number::New(env, console_fd) : env.Undefined());
+        w->deferred.Resolve(result);
+      }
+    }
+    st->CloseParentEnds();
+    st->released = true;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(handle), OnStartWatchClosed);
+}
 
 // ---- watchExit(): pidfd polled on the event loop ----------------------------------------------
 
@@ -444,9 +427,34 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto* st = info[0].As<Napi::External<SpawnState>>().Data();
   if (st->released || st->sync_write < 0) throw Napi::Error::New(env, "release: this process was already released");
-  auto* worker = new ReleaseWorker(env, st);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
+  // One byte into an empty pipe: never blocks.
+  char go = 'G';
+  ssize_t n;
+  do {
+    n = write(st->sync_write, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) throw SysError(env, "write", "container sync pipe", n < 0 ? errno : EIO);
+  close(st->sync_write);
+  st->sync_write = -1;
+
+  auto* w = new StartWatch(env);
+  w->st = st;
+  w->keep = Napi::Persistent(info[0]);
+  w->context = std::make_unique<Napi::AsyncContext>(env, "hull:start");
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  int rc = uv_poll_init(loop, &w->poll, st->error_read);
+  if (rc != 0) {
+    delete w;
+    throw SysError(env, "uv_poll_init", "container error pipe", -rc);
+  }
+  w->poll.data = w;
+  Napi::Promise promise = w->deferred.Promise();
+  rc = uv_poll_start(&w->poll, UV_READABLE, OnErrorPipeReadable);
+  if (rc != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnStartWatchClosed);
+    throw SysError(env, "uv_poll_start", "container error pipe", -rc);
+  }
   return promise;
 }
 

@@ -113,8 +113,9 @@ export interface NativeAddon {
    */
   spawn(request: SpawnRequest): SpawnedProcess & { handle: unknown };
   /**
-   * Tell the child to go, then wait (off the event loop) until it either reaches execve (resolves
-   * with the console fd if any) or reports a failure (rejects with an Error carrying `failure`).
+   * Tell the child to go, then wait (polling its error pipe on the event loop; no thread) until it
+   * either reaches execve (resolves with the console fd if any) or reports a failure (rejects with
+   * an Error carrying `failure`).
    */
   release(handle: unknown): Promise<StartResult>;
   /** Calls back once when the process exits (pidfd polled on the event loop; nothing blocks). */

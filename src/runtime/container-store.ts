@@ -192,9 +192,9 @@ export class ContainerStore {
     const nameFile = path.join(this.names, record.name);
     if (readText(nameFile)?.trim() === record.id) unlinkSync(nameFile);
     trace('name released');
-    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', 'rootfs']);
+    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json'], ['rootfs']);
     trace('run dir removed');
-    removeTree(this.dir(record.id), ['config.json', 'container.json', 'upper', 'work/work', 'work/index', 'work']);
+    removeTree(this.dir(record.id), ['config.json', 'container.json'], ['upper', 'work/work', 'work/index', 'work']);
   }
 }
 
@@ -202,17 +202,18 @@ export class ContainerStore {
  * Remove a directory whose usual contents are known: those first, one syscall each (fast on the
  * start/stop path), then the recursive walk only if something else is left (a used upper layer).
  */
-function removeTree(dir: string, known: readonly string[]): void {
-  for (const entry of known) {
-    const target = path.join(dir, entry);
+function removeTree(dir: string, files: readonly string[], dirs: readonly string[]): void {
+  const tolerated = new Set(['ENOENT', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR']);
+  const attempt = (op: (p: string) => void, target: string, name: string) => {
     try {
-      rmdirSync(target);
+      op(target);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTDIR') unlinkSync(target);
-      else if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw fromNodeError(err, 'rmdir', target);
+      // Not what was expected there (or already gone): the recursive walk below deals with it.
+      if (!tolerated.has((err as NodeJS.ErrnoException).code ?? '')) throw fromNodeError(err, name, target);
     }
-  }
+  };
+  for (const f of files) attempt(unlinkSync, path.join(dir, f), 'unlink');
+  for (const d of dirs) attempt(rmdirSync, path.join(dir, d), 'rmdir');
   try {
     rmdirSync(dir);
   } catch (err) {

@@ -88,6 +88,5 @@ export function registerRun(program: Command): void {
       stopProxy();
       process.exitCode = code;
       trace('run done');
-      process.once('exit', () => trace('exit'));
     });
 }
