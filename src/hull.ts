@@ -6,7 +6,6 @@ import { ImageStore } from './store/image-store.js';
 import { type StorePaths, storePaths } from './store/paths.js';
 import type { ContainerRecord } from './runtime/container-store.js';
 import { type CreateOptions, type RunningContainer, Runtime, type StartOptions } from './runtime/runtime.js';
-import { ConflictError } from './errors.js';
 
 export interface HullOptions {
   /** Persistent state (images, layers, containers). Default /var/lib/hull. */
@@ -74,20 +73,7 @@ export class Hull {
   }
 
   /** Remove a container that is not running. */
-  async removeContainer(idOrName: string): Promise<void> {
-    const record = await this.runtime.containers.get(idOrName);
-    if (record.state.status === 'running' && record.state.pid !== undefined && isAlive(record.state.pid)) {
-      throw new ConflictError(`cannot remove container ${record.name}: it is running`);
-    }
-    await this.runtime.containers.remove(record);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+  removeContainer(idOrName: string): Promise<void> {
+    return this.runtime.remove(idOrName);
   }
 }

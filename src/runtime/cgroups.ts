@@ -4,7 +4,7 @@
  * cgroup v2 is files; no native code is needed here. Only cgroups hull created are written.
  */
 import { constants, openSync } from 'node:fs';
-import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HostUnsupportedError, UsageError, fromNodeError } from '../errors.js';
@@ -52,6 +52,12 @@ export class ContainerCgroup {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw fromNodeError(err, 'mkdir', dir);
       }
     }
+  }
+
+  /** The container's cgroup if it exists (left behind by a hull that was killed), else undefined. */
+  static existing(cgroupRoot: string, id: string, parent = HULL_CGROUP_PARENT): ContainerCgroup | undefined {
+    const dir = path.join(cgroupRoot, parent, id);
+    return existsSync(dir) ? new ContainerCgroup(dir) : undefined;
   }
 
   /** An O_DIRECTORY fd for clone3's CLONE_INTO_CGROUP; the caller closes it. */

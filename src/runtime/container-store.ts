@@ -16,12 +16,15 @@ import type { StorePaths } from '../store/paths.js';
 import type { RootfsLayers } from './plan.js';
 import type { RuntimeSpec } from './spec.js';
 import { trace } from '../trace.js';
+import { isSameProcess } from './liveness.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
 export interface ContainerState {
   status: ContainerStatus;
   pid?: number;
+  /** Start time of `pid` (clock ticks since boot), so a reused pid is not taken for it. */
+  pidStartTime?: number;
   exitCode?: number;
   startedAt?: string;
   finishedAt?: string;
@@ -171,6 +174,10 @@ export class ContainerStore {
     const record = JSON.parse(text) as ContainerRecord;
     const state = readText(path.join(this.runDir(id), 'state.json'));
     if (state !== undefined) record.state = JSON.parse(state) as ContainerState;
+    if (record.state.status === 'running' && !isSameProcess(record.state.pid ?? 0, record.state.pidStartTime)) {
+      // The hull that ran it died without recording the end (its container died with it).
+      record.state = { status: 'exited', startedAt: record.state.startedAt, error: 'hull exited before the container; its exit code is unknown' };
+    }
     return record;
   }
 

@@ -5,7 +5,7 @@
  */
 import { closeSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HullError, fromNodeError } from '../errors.js';
+import { ConflictError, HullError, fromNodeError } from '../errors.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { StorePaths } from '../store/paths.js';
 import { ContainerCgroup, HULL_CGROUP_PARENT, cgroup2Root } from './cgroups.js';
@@ -19,6 +19,7 @@ import { type StdioOptions, type WiredStdio, wireStdio } from './stdio.js';
 import type { Terminal } from './terminal.js';
 import { resolveUser } from './user.js';
 import { ensureInitLayer } from './init-layer.js';
+import { processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
 
 export interface CreateOptions extends ProcessOptions {
@@ -144,7 +145,7 @@ export class Runtime {
         relayToHost: opts.attachTerminal ?? false,
         interactive: opts.interactive ?? false,
       });
-      record.state = { status: 'running', pid: proc.pid, startedAt: new Date().toISOString() };
+      record.state = { status: 'running', pid: proc.pid, pidStartTime: processStartTime(proc.pid), startedAt: new Date().toISOString() };
       await this.containers.save(record);
       trace('state saved');
       const made = cgroup;
@@ -158,6 +159,15 @@ export class Runtime {
       else await this.containers.save(record);
       throw err;
     }
+  }
+
+  /** Remove a container that is not running, with whatever a killed hull left of it (its cgroup). */
+  async remove(idOrName: string): Promise<void> {
+    const record = await this.containers.get(idOrName);
+    if (record.state.status === 'running') throw new ConflictError(`cannot remove container ${record.name}: it is running`);
+    const root = await cgroup2Root();
+    await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove();
+    await this.containers.remove(record);
   }
 
   private async finish(record: ContainerRecord, cgroup: ContainerCgroup): Promise<void> {

@@ -189,6 +189,36 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
     clean();
   });
 
+  it('after hull itself is killed (-9), the container dies with it, shows as exited, and rm cleans up', async () => {
+    const child = env.spawnCli(['run', '--name', 'victim', 'busybox', 'sh', '-c', 'echo ready; sleep 60']);
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    expect(env.cli(['ps']).stdout).toMatch(/Up .*victim/);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    // The container was hull's child with PDEATHSIG: it is gone, and ps does not claim otherwise.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(env.cli(['ps']).stdout.trim().split('\n')).toHaveLength(1);
+    expect(env.cli(['ps', '-a']).stdout).toMatch(/Exited .*victim/);
+    expect(env.leftovers().some((l) => l.startsWith('cgroup:'))).toBe(true);
+    expect(env.cli(['rm', 'victim']).code).toBe(0);
+    clean();
+  });
+
+  it('runs many containers at once, each cleaned up', async () => {
+    const runs = Array.from({ length: 12 }, (_, i) => {
+      const child = env.spawnCli(['run', '--rm', 'busybox', 'sh', '-c', `echo run-${i}`]);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      return new Promise<[number | null, string]>((resolve) => child.once('close', (code) => resolve([code, out])));
+    });
+    const results = await Promise.all(runs);
+    results.forEach(([code, out], i) => {
+      expect(code).toBe(0);
+      expect(out).toBe(`run-${i}\n`);
+    });
+    clean();
+  });
+
   it('loads and runs a docker save archive and an OCI layout directory', async () => {
     const other = new HullEnv();
     try {

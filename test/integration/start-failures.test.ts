@@ -82,6 +82,22 @@ describe.skipIf(!canRunContainers)(`start failures (integration${skipReason})`, 
     expect(err.exitCode).toBe(126);
   });
 
+  it('a terminal: the console is the container\'s own pty, and resizing it reaches the container', async () => {
+    const running = await hull.start({ image: 'busybox', remove: true, cgroupParent: env.cgroupParent, tty: true,
+      consoleSize: { rows: 24, cols: 80 }, cmd: ['sh', '-c', 'stty size; read line; stty size; tty'] });
+    const terminal = running.terminal!;
+    let out = '';
+    terminal.stream.on('data', (d: Buffer) => (out += d.toString()));
+    const waitFor = async (text: RegExp) => { while (!text.test(out)) await new Promise((r) => setTimeout(r, 10)); };
+    await waitFor(/24 80/);
+    terminal.resize(50, 132);
+    terminal.stream.write('go\n');
+    await waitFor(/\/dev\/pts\/0/);
+    expect(await running.wait()).toBe(0);
+    expect(out.replace(/\r/g, '').split('\n').filter((l) => /^\d+ \d+$|^\/dev/.test(l))).toEqual(['24 80', '50 132', '/dev/pts/0']);
+    expect(env.leftovers()).toEqual([]);
+  });
+
   it('a command not in PATH: 127', async () => {
     const err = await startEdited(() => undefined, ['missing-tool']);
     expect(err.exitCode).toBe(127);
