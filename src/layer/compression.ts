@@ -1,11 +1,21 @@
 /**
- * Layer compression, detected from magic bytes (not trusted from media types): gzip, zstd (when
- * this Node has it: zlib.createZstdDecompress, Node >= 22.15), or an uncompressed tar.
+ * Layer compression, detected from magic bytes (not trusted from media types): gzip, zstd or an
+ * uncompressed tar. Used by the unpacker (./unpack.ts) and by readers of stored blobs (save,
+ * verification).
+ *
+ * zstd: Node 20 has no zstd decoder. Where Node has one (zlib.createZstdDecompress, Node >=
+ * 22.15) it is used; otherwise the data streams through Debian's `zstd -dc` in a child process.
+ * Measured here on a 300 MB tar (102 MB .zst), with the sha256 a diffID needs: `zstd` child 0.90 s
+ * wall and 0.52 s of this process's CPU (decompression runs on the other core); the pure-JS npm
+ * package fzstd 2.9-3.6 s wall, all of it on the event loop. So: no npm dependency, the
+ * reference decoder, its default 128 MiB window limit (bounded memory for hostile frames), and
+ * backpressure through the pipes. The child is killed when the unpack stops early.
  */
 
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { spawn } from 'node:child_process';
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
-import { InvalidImageError } from '../errors.js';
+import { HostUnsupportedError, InvalidImageError } from '../errors.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 
@@ -14,6 +24,11 @@ const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const BZIP2_MAGIC = Buffer.from('BZh');
 const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 const MAGIC_BYTES = 6;
+/**
+ * Output chunk of the gzip decoder. zlib's default (16 KiB) made gunzip of a 128 MB layer take
+ * 0.77 s here; 256 KiB, 0.43 s (fewer thread-pool round trips), faster than `gzip -dc` (0.73 s).
+ */
+const DECODE_CHUNK = 256 * 1024;
 
 export function detectCompression(head: Buffer): Compression | 'bzip2' | 'xz' {
   const starts = (magic: Buffer): boolean => head.length >= magic.length && head.subarray(0, magic.length).equals(magic);
@@ -26,9 +41,64 @@ export function detectCompression(head: Buffer): Compression | 'bzip2' | 'xz' {
 
 type ZstdFactory = () => Transform;
 
-function zstdDecompressor(): ZstdFactory | undefined {
+function builtinZstd(): ZstdFactory | undefined {
   const factory = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
   return typeof factory === 'function' ? factory : undefined;
+}
+
+/** The zstd program used when Node has no zstd decoder (HULL_ZSTD overrides, for tests). */
+export function zstdProgram(): string {
+  return process.env.HULL_ZSTD ?? 'zstd';
+}
+
+/**
+ * `input` decompressed by the `zstd` program. The output ends only after zstd exited 0; a
+ * non-zero exit (corrupt data) destroys it with an InvalidImageError, a missing program with a
+ * HostUnsupportedError naming the package.
+ * Destroying the output (or an error of `input`) kills zstd.
+ */
+export function zstdThroughChild(input: Readable, what: string): Readable {
+  const program = zstdProgram();
+  const output = new PassThrough({ highWaterMark: 256 * 1024 });
+  const child = spawn(program, ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  let exited = false;
+  const fail = (err: Error): void => {
+    if (!exited) child.kill('SIGKILL');
+    input.destroy();
+    output.destroy(err);
+  };
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
+    if (stderr.length < 4096) stderr += d;
+  });
+  child.on('error', (err: NodeJS.ErrnoException) => {
+    exited = true;
+    const why = err.code === 'ENOENT'
+      ? `zstd layers need the zstd program (Debian/Ubuntu package zstd), and ${program} was not found`
+      : `cannot run ${program}: ${err.message}`;
+    fail(new HostUnsupportedError(`${what}: ${why}`));
+  });
+  child.on('close', (code, signal) => {
+    exited = true;
+    if (code === 0) {
+      output.end();
+      return;
+    }
+    if (output.destroyed) return;
+    const detail = stderr.trim().split('\n').pop() ?? '';
+    fail(new InvalidImageError(`${what}: corrupt zstd data (zstd exited ${code ?? signal}${detail ? `: ${detail}` : ''})`));
+  });
+  // zstd's stdin closes early when it stops reading (corrupt data): its exit status says why.
+  child.stdin.on('error', () => undefined);
+  input.on('error', (err) => fail(err));
+  input.pipe(child.stdin);
+  child.stdout.pipe(output, { end: false });
+  output.on('close', () => {
+    if (!exited) child.kill('SIGKILL');
+    input.destroy();
+  });
+  return output;
 }
 
 function toBuffer(v: unknown): Buffer {
@@ -73,14 +143,10 @@ export async function decompress(source: Readable, what: string): Promise<Decomp
     case 'none':
       return { compression, output: raw };
     case 'gzip':
-      return { compression, output: through(zlib.createGunzip()) };
+      return { compression, output: through(zlib.createGunzip({ chunkSize: DECODE_CHUNK })) };
     case 'zstd': {
-      const factory = zstdDecompressor();
-      if (factory === undefined) {
-        raw.destroy();
-        throw new InvalidImageError(`${what}: zstd layers are not supported yet (this Node.js has no zstd decompressor)`);
-      }
-      return { compression, output: through(factory()) };
+      const factory = builtinZstd();
+      return { compression, output: factory ? through(factory()) : zstdThroughChild(raw, what) };
     }
     default:
       raw.destroy();

@@ -1,8 +1,8 @@
 /**
  * Layer tar (gzip, zstd or plain) → directory in overlay format, streaming:
  *
- *   source → digest of the blob as given → decompress (magic bytes) → size limit
- *          → digest of the uncompressed tar (the diffID) → tar reader → tree writer
+ *   source → digest of the blob as given → decompress (magic bytes) → size limit + digest of
+ *          the uncompressed tar (the diffID) → tar reader → tree writer
  *
  * Both digests are computed over every byte while the data streams through; a mismatch, a bad
  * archive or any failure removes everything that was written, so nothing is left at `destDir`.
@@ -10,15 +10,21 @@
 
 import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline, type Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { ConflictError, DigestMismatchError, HullError, InvalidImageError, fromNodeError } from '../errors.js';
 import { DigestStream, parseDigest, type DigestAlgorithm } from '../image/digest.js';
-import { ByteLimit, decompress, isZlibError, type Compression } from './compression.js';
+import { decompress, isZlibError, type Compression } from './compression.js';
 import { removeTree } from './remove-tree.js';
 import { readTar } from './tar-reader.js';
 import { TreeWriter, type TreeWriterOptions } from './tree-writer.js';
 
-/** Refuse layers whose uncompressed tar is larger than this (decompression bombs). */
+/**
+ * Decompression bombs: a layer whose uncompressed tar is larger than this is refused with
+ * `InvalidImageError: <layer>: uncompressed size exceeds the limit of N bytes`, and whatever was
+ * written is removed. 64 GiB: far above real images (a CUDA base layer is ~5 GiB), far below what
+ * a few MB of gzip or zstd can expand to. Override per call with `maxBytes`.
+ */
 export const DEFAULT_MAX_LAYER_BYTES = 64 * 1024 ** 3;
 
 export interface UnpackOptions {
@@ -102,9 +108,8 @@ async function unpackTree(
     throw err;
   }
   const input = new DigestStream({ what, ...(options.expectedDigest !== undefined ? { expected: options.expectedDigest } : {}) });
-  const tarDigest = new DigestStream({ algorithm: diffAlgorithm, what });
-  const limit = new ByteLimit(options.maxBytes ?? DEFAULT_MAX_LAYER_BYTES, what);
-  const streams: Readable[] = [stream, input, limit, tarDigest];
+  const tar = new TarMeter(diffAlgorithm, options.maxBytes ?? DEFAULT_MAX_LAYER_BYTES, what);
+  const streams: Readable[] = [stream, input, tar];
   let compression: Compression = 'none';
   let writer: TreeWriter | undefined;
   try {
@@ -113,22 +118,71 @@ async function unpackTree(
     pipeline(stream, input, () => undefined);
     const decompressed = await decompress(input, what);
     compression = decompressed.compression;
+    // An uncompressed layer's tar is the input: its diffID is the input's digest, hashed once.
+    if (compression === 'none' && input.algorithm === diffAlgorithm) tar.reuseDigestOf(input);
     streams.push(decompressed.output);
-    pipeline(decompressed.output, limit, tarDigest, () => undefined);
+    pipeline(decompressed.output, tar, () => undefined);
 
     writer = new TreeWriter(destDir, writerOptions);
-    for await (const entry of readTar(tarDigest)) await writer.write(entry);
-    const diffId = tarDigest.digest();
+    for await (const entry of readTar(tar)) await writer.write(entry);
+    const diffId = tar.digest();
     if (options.expectedDiffId !== undefined && diffId !== options.expectedDiffId) {
       throw new DigestMismatchError(`${what} diffID`, options.expectedDiffId, diffId);
     }
     await writer.finish();
-    return { diffId, size: tarDigest.bytes, digest: input.digest(), compression };
+    return { diffId, size: tar.bytes, digest: input.digest(), compression };
   } catch (err) {
     for (const s of streams) s.destroy();
     await writer?.abort();
     await removeDestination(destDir, created);
     throw unpackError(err, what, compression, destDir);
+  }
+}
+
+/** The uncompressed tar going by: its size (bounded: decompression bombs) and its digest (the diffID). */
+class TarMeter extends Transform {
+  bytes = 0;
+  private hash: Hash | undefined;
+  private same: DigestStream | undefined;
+  private readonly algorithm: DigestAlgorithm;
+  private readonly max: number;
+  private readonly what: string;
+  private result: string | undefined;
+
+  constructor(algorithm: DigestAlgorithm, max: number, what: string) {
+    // Room for a few decoder chunks, so the decoder (thread pool) runs ahead of the writer.
+    super({ highWaterMark: 1024 * 1024 });
+    this.algorithm = algorithm;
+    this.hash = createHash(algorithm);
+    this.max = max;
+    this.what = what;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) {
+      callback(new InvalidImageError(`${this.what}: uncompressed size exceeds the limit of ${this.max} bytes`));
+      return;
+    }
+    this.hash?.update(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.hash !== undefined) this.result = `${this.algorithm}:${this.hash.digest('hex')}`;
+    callback();
+  }
+
+  /** Takes the digest from `stream`, which hashes the same bytes, instead of hashing them again. */
+  reuseDigestOf(stream: DigestStream): void {
+    this.hash = undefined;
+    this.same = stream;
+  }
+
+  digest(): string {
+    if (this.same !== undefined && this.writableFinished) return this.same.digest();
+    if (this.result === undefined) throw new InvalidImageError(`${this.what}: the tar stream did not end`);
+    return this.result;
   }
 }
 

@@ -18,6 +18,8 @@ export interface TarSpec {
   devmin?: number;
   /** PAX records written in an extended header before the entry (e.g. SCHILY.xattr.user.x). */
   pax?: Record<string, string | Buffer>;
+  /** Write path (and linkpath) as GNU long-name entries ('L' / 'K'), the header keeping a stub. */
+  gnuLong?: boolean;
 }
 
 const TYPE_NAMES: Record<TarSpecType, 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'CharacterDevice' | 'BlockDevice' | 'FIFO'> = {
@@ -57,20 +59,28 @@ export function makeTar(entries: TarSpec[], trailer?: Buffer): Buffer {
   for (const e of entries) {
     const type = e.type ?? 'file';
     const body = type === 'file' ? Buffer.from(e.body ?? '') : Buffer.alloc(0);
+    if (e.gnuLong) {
+      const long = (type: 'NextFileHasLongPath' | 'NextFileHasLongLinkpath', value: string): void => {
+        const data = Buffer.concat([Buffer.from(value), Buffer.alloc(1)]);
+        parts.push(headerBlock({ path: '././@LongLink', type, size: data.length, mode: 0o644, mtime: EPOCH }), pad(data));
+      };
+      long('NextFileHasLongPath', e.path);
+      if (e.linkpath) long('NextFileHasLongLinkpath', e.linkpath);
+    }
     if (e.pax) {
       const data = Buffer.concat(Object.entries(e.pax).map(([k, v]) => paxRecord(k, v)));
       parts.push(headerBlock({ path: 'PaxHeader', type: 'ExtendedHeader', size: data.length, mode: 0o644, mtime: EPOCH }), pad(data));
     }
     parts.push(
       headerBlock({
-        path: e.path,
+        path: e.gnuLong ? e.path.slice(0, 99) : e.path,
         type: TYPE_NAMES[type],
         size: body.length,
         mode: e.mode ?? (type === 'dir' ? 0o755 : 0o644),
         uid: e.uid ?? 0,
         gid: e.gid ?? 0,
         mtime: e.mtime ?? EPOCH,
-        linkpath: e.linkpath ?? '',
+        linkpath: e.gnuLong ? (e.linkpath ?? '').slice(0, 99) : (e.linkpath ?? ''),
         uname: '',
         gname: '',
         devmaj: e.devmaj ?? 0,
