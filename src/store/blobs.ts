@@ -4,8 +4,9 @@
  * rewritten (same name, same content).
  */
 
-import { constants, createWriteStream, readFileSync, statSync } from 'node:fs';
-import { access, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream, readFileSync, readdirSync, statSync } from 'node:fs';
+import { access, open, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -13,6 +14,8 @@ import { HullError, InvalidImageError, fromNodeError } from '../errors.js';
 import { DigestStream, digestOf, parseSha256, verifyDigest } from '../image/digest.js';
 import { fsyncDirectory, uniqueName } from './atomic-file.js';
 import type { StorePaths } from './paths.js';
+
+const HEX_RE = /^[a-f0-9]{64}$/;
 
 export class BlobStore {
   private readonly dir: string;
@@ -92,8 +95,64 @@ export class BlobStore {
     return data;
   }
 
-  private async commit(temp: string, digest: string): Promise<void> {
+  /** Moves a finished, fsynced temporary file into place as `digest` (kept if already there). */
+  async commit(temp: string, digest: string): Promise<void> {
     await rename(temp, this.path(digest));
     await fsyncDirectory(this.dir);
+  }
+
+  /** The digests of all stored blobs (names that are not sha256 hex are left out). */
+  list(): string[] {
+    return this.entries().filter((n) => HEX_RE.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  /** Every name in blobs/sha256, valid or not (for the store check). */
+  entries(): string[] {
+    try {
+      return readdirSync(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw fromNodeError(err, 'readdir', this.dir);
+    }
+  }
+
+  /** Bytes of a stored blob, or undefined when it is not there. */
+  size(digest: string): number | undefined {
+    try {
+      return statSync(this.path(digest)).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A stream of the stored blob (not verified here; verify with a DigestStream). */
+  open(digest: string): Readable {
+    return createReadStream(this.path(digest));
+  }
+
+  /** The sha256 of a file in blobs/sha256, streamed (for the store check). */
+  async hashEntry(name: string): Promise<string> {
+    const hash = createHash('sha256');
+    const file = path.join(this.dir, name);
+    try {
+      for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    } catch (err) {
+      throw fromNodeError(err, 'read', file);
+    }
+    return `sha256:${hash.digest('hex')}`;
+  }
+
+  /** Removes a blob by name in blobs/sha256; returns the bytes freed (0 if it was not there). */
+  async removeEntry(name: string): Promise<number> {
+    const file = path.join(this.dir, name);
+    let size = 0;
+    try {
+      size = statSync(file).size;
+      await unlink(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw fromNodeError(err, 'unlink', file);
+    }
+    return size;
   }
 }

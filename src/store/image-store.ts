@@ -9,19 +9,29 @@
  *   <root>/tmp/                    private work areas (same file system)
  *
  * Every write is temp + rename, ordered layers → config blob → record → refs, so a name never
- * points at an image whose parts are missing, and concurrent invocations need no global lock.
+ * points at an image whose parts are missing. Writers that only add (load, tag, container
+ * creation) share the store lock (./lock.ts); whatever deletes (rmi, prune, check --repair)
+ * takes it exclusively, so it never removes what a concurrent command is about to use.
+ * Reading (images, inspect, history, df, resolve) takes no lock: every file is replaced whole.
  */
 
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { ImageNotFoundError, InvalidImageError, UsageError, fromNodeError } from '../errors.js';
+import type { Readable, Writable } from 'node:stream';
+import { ConflictError, ImageNotFoundError, InvalidImageError, UsageError, fromNodeError } from '../errors.js';
+import type { SaveFormat, SaveImage, SaveLayer } from '../image/archive/save.js';
+import { isObject } from '../image/json.js';
+import { familiar, repositoryName, withDefaultTag } from '../image/reference.js';
+import { checkStore, type CheckResult } from './check.js';
+import { allRecords, cleanTmp, collectGarbage, containerLayerHexes, treeSize, type GcResult } from './gc.js';
+import { acquireLock, nativeFlock, type FlockFn, type LockHandle } from './lock.js';
+import { containerUses, type ContainerUse } from './usage.js';
 import type { ArchiveImage } from '../image/archive/index.js';
 import { MAX_JSON_BYTES } from '../image/archive/archive-dir.js';
 import { parseJson } from '../image/json.js';
 import { normalize, parseReference } from '../image/reference.js';
-import { parseImageConfig, type ImageConfig } from '../image/types.js';
+import { parseImageConfig, parseManifest, type ImageConfig } from '../image/types.js';
 import { removeTree } from '../layer/remove-tree.js';
 import { ensureDirectory, uniqueName } from './atomic-file.js';
 import { BlobStore } from './blobs.js';
@@ -51,6 +61,62 @@ export interface ImageSummary {
   created?: string;
   /** Bytes of its distinct uncompressed layers. */
   size: number;
+  /** The digest of its manifest, when it came with one. */
+  manifestDigest?: string;
+}
+
+/** `hull image inspect`: Docker's shape, for the fields that apply. */
+export interface ImageInspect {
+  Id: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Parent: string;
+  Comment: string;
+  Created: string;
+  Author: string;
+  Config: Record<string, unknown> | null;
+  Architecture: string;
+  Variant?: string;
+  Os: string;
+  Size: number;
+  GraphDriver: { Name: string; Data: { LowerDir?: string; UpperDir?: string } };
+  RootFS: { Type: string; Layers: string[] };
+  Metadata: { LastTagTime: string };
+}
+
+/** One row of `hull history`, newest first. */
+export interface HistoryEntry {
+  /** The image id on the top row, `<missing>` below (Docker's convention). */
+  id: string;
+  created?: string;
+  createdBy: string;
+  /** Bytes of the layer this step made (0 for an empty layer). */
+  size: number;
+  comment: string;
+  emptyLayer: boolean;
+}
+
+export interface RemoveResult {
+  /** Names removed (familiar form). */
+  untagged: string[];
+  /** The image id, then the diffIDs of the layers that went with it. */
+  deleted: string[];
+}
+
+export interface PruneResult extends RemoveResult {
+  gc: GcResult;
+  /** Bytes freed. */
+  reclaimed: number;
+}
+
+export interface DiskUsage {
+  images: { total: number; active: number; size: number; reclaimable: number };
+  containers: { total: number; active: number; size: number; reclaimable: number };
+}
+
+export interface ImageStoreOptions {
+  /** flock(2); default the native one. Unit tests pass an in-process fake. */
+  flock?: FlockFn;
 }
 
 const FULL_ID_RE = /^(?:sha256:)?([a-f0-9]{64})$/;
@@ -83,12 +149,33 @@ export class ImageStore {
   private readonly records: ImageRecordStore;
   private readonly refs: RefStore;
 
-  constructor(paths: StorePaths) {
+  private readonly flock: FlockFn;
+
+  constructor(paths: StorePaths, options: ImageStoreOptions = {}) {
     this.paths = paths;
+    this.flock = options.flock ?? nativeFlock;
     this.blobs = new BlobStore(paths);
-    this.layers = new LayerStore(paths);
+    this.layers = new LayerStore(paths, { flock: this.flock });
     this.records = new ImageRecordStore(paths);
     this.refs = new RefStore(paths);
+  }
+
+  /** The store lock (see ./lock.ts). Hold `shared` while making something that uses an image. */
+  lock(mode: 'shared' | 'exclusive', onWait?: () => void): Promise<LockHandle> {
+    return acquireLock(path.join(this.paths.root, 'store.lock'), mode, this.flock, onWait);
+  }
+
+  private parts() {
+    return { paths: this.paths, blobs: this.blobs, layers: this.layers, records: this.records, refs: this.refs };
+  }
+
+  private async withLock<T>(mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> {
+    const lock = await this.lock(mode);
+    try {
+      return await fn();
+    } finally {
+      lock.release();
+    }
   }
 
   /**
@@ -97,17 +184,348 @@ export class ImageStore {
    */
   async load(source: string | Readable): Promise<ResolvedImage[]> {
     await this.createLayout();
-    const staged = await this.stage(source);
-    try {
-      // Loading code (tar, decompression) is imported on first use: `run` never needs it.
-      const { readImageArchive } = await import('../image/archive/index.js');
-      const images = await readImageArchive(staged.dir);
-      const loaded: ResolvedImage[] = [];
-      for (const image of images) loaded.push(await this.store(image));
-      return loaded;
-    } finally {
-      await staged.cleanup();
+    return this.withLock('shared', async () => {
+      // What a killed hull left in tmp/ is never used: the next load removes it.
+      await cleanTmp(this.paths, false);
+      const staged = await this.stage(source);
+      try {
+        // Loading code (tar, decompression) is imported on first use: `run` never needs it.
+        const { readImageArchive } = await import('../image/archive/index.js');
+        const images = await readImageArchive(staged.dir);
+        const loaded: ResolvedImage[] = [];
+        for (const image of images) loaded.push(await this.store(image));
+        return loaded;
+      } finally {
+        await staged.cleanup();
+      }
+    });
+  }
+
+  /** Points `target` (a name) at the image `source` names. */
+  async tag(source: string, target: string): Promise<void> {
+    const ref = parseReference(target);
+    if (ref.digest !== undefined) throw new UsageError(`refusing to create a tag with a digest reference: ${target}`);
+    const name = normalize(target);
+    await this.createLayout();
+    await this.withLock('shared', async () => {
+      const record = await this.findRecord(source);
+      await this.refs.set(name, record.id);
+    });
+  }
+
+  /** Docker's `image inspect` for one image. */
+  async inspect(refOrId: string): Promise<ImageInspect> {
+    const record = await this.findRecord(refOrId);
+    const raw = await this.rawConfig(record);
+    const names = (await this.refs.list()).filter((r) => r.id === record.id).map((r) => r.name);
+    const layers = await this.storedLayers(record);
+    const dirs = layers.map((l) => l.dir).reverse(); // top first, as overlay's lowerdir lists them
+    const str = (v: unknown) => (typeof v === 'string' ? v : '');
+    return {
+      Id: record.id,
+      RepoTags: names.filter((n) => parseReference(n).digest === undefined).map((n) => familiar(n)),
+      RepoDigests: repoDigests(names, record.manifestDigest),
+      Parent: '',
+      Comment: str(raw.comment),
+      Created: str(raw.created),
+      Author: str(raw.author),
+      Config: isObject(raw.config) ? { ...raw.config } : null,
+      Architecture: str(raw.architecture),
+      ...(typeof raw.variant === 'string' ? { Variant: raw.variant } : {}),
+      Os: str(raw.os),
+      Size: record.size,
+      GraphDriver: {
+        Name: 'overlay',
+        Data: {
+          ...(dirs.length > 1 ? { LowerDir: dirs.slice(1).join(':') } : {}),
+          ...(dirs.length > 0 ? { UpperDir: dirs[0] } : {}),
+        },
+      },
+      RootFS: { Type: 'layers', Layers: [...record.diffIds] },
+      Metadata: { LastTagTime: record.loaded },
+    };
+  }
+
+  /** The image's history, newest first, with each step's layer size. */
+  async history(refOrId: string): Promise<HistoryEntry[]> {
+    const record = await this.findRecord(refOrId);
+    const config = parseImageConfig(await this.rawConfig(record), `config of ${record.id}`);
+    const sizes = await Promise.all(record.diffIds.map(async (d) => (await this.layers.get(d))?.size ?? 0));
+    const steps = config.history && config.history.length > 0
+      ? config.history
+      : record.diffIds.map(() => ({ created: config.created, created_by: '', empty_layer: false }));
+    let layer = 0;
+    const rows: HistoryEntry[] = steps.map((h) => {
+      const empty = h.empty_layer === true;
+      const size = empty ? 0 : (sizes[layer++] ?? 0);
+      return {
+        id: '<missing>',
+        ...(h.created !== undefined ? { created: h.created } : {}),
+        createdBy: h.created_by ?? '',
+        size,
+        comment: 'comment' in h && typeof h.comment === 'string' ? h.comment : '',
+        emptyLayer: empty,
+      };
+    });
+    rows.reverse();
+    if (rows[0]) rows[0].id = record.id;
+    return rows;
+  }
+
+  /**
+   * `rmi`: by name, removes that name, and the image when it was its last one; by id (or digest
+   * reference), the image with all its names. Refused while a container uses the image (any
+   * container record, running or not), or — by id — while it has several names, unless `force`.
+   * Layers no other image or container uses go with it.
+   */
+  async remove(refOrId: string, options: { force?: boolean } = {}): Promise<RemoveResult> {
+    return this.withLock('exclusive', async () => {
+      const record = await this.findRecord(refOrId);
+      const names = (await this.refs.list()).filter((r) => r.id === record.id).map((r) => r.name);
+      const byName = this.nameOf(refOrId, names);
+      const short = record.id.slice('sha256:'.length, 'sha256:'.length + 12);
+      const users = containerUses(this.paths).filter((c) => c.imageId === record.id);
+      const result: RemoveResult = { untagged: [], deleted: [] };
+      if (byName !== undefined && names.length > 1) {
+        await this.refs.delete(byName);
+        result.untagged.push(familiar(byName));
+        return result;
+      }
+      if (!options.force && users.length > 0) {
+        const user = users[0] as ContainerUse;
+        const state = user.running ? 'running' : 'stopped';
+        throw new ConflictError(byName !== undefined
+          ? `conflict: unable to remove repository reference "${familiar(byName)}" (must force) - container ${user.id.slice(0, 12)} (${user.name}, ${state}) is using its referenced image ${short}`
+          : `conflict: unable to delete ${short} (must be forced) - image is being used by ${state} container ${user.id.slice(0, 12)} (${user.name})`);
+      }
+      if (!options.force && byName === undefined && names.length > 1) {
+        throw new ConflictError(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
+      }
+      for (const name of names) {
+        await this.refs.delete(name);
+        result.untagged.push(familiar(name));
+      }
+      result.deleted.push(...(await this.deleteImages([record])));
+      return result;
+    });
+  }
+
+  /**
+   * `image prune`: removes dangling images (no name), or with `all` every image no container
+   * uses, then collects the garbage (unreferenced layers and blobs, tmp/ leftovers).
+   */
+  async prune(options: { all?: boolean } = {}): Promise<PruneResult> {
+    await this.createLayout();
+    return this.withLock('exclusive', async () => {
+      const records = await allRecords(this.records);
+      const refs = await this.refs.list();
+      const used = new Set(containerUses(this.paths).map((c) => c.imageId));
+      const result: RemoveResult = { untagged: [], deleted: [] };
+      const doomed: ImageRecord[] = [];
+      for (const record of records) {
+        if (used.has(record.id)) continue;
+        const names = refs.filter((r) => r.id === record.id).map((r) => r.name);
+        if (names.length > 0 && !options.all) continue;
+        for (const name of names) {
+          await this.refs.delete(name);
+          result.untagged.push(familiar(name));
+        }
+        doomed.push(record);
+      }
+      result.deleted.push(...(await this.deleteImages(doomed, false)));
+      const gc = await collectGarbage(this.parts());
+      result.deleted.push(...gc.layers.map((l) => l.diffId));
+      return { ...result, gc, reclaimed: gc.reclaimed };
+    });
+  }
+
+  /** Removes unreferenced layers, blobs and leftovers (no image is removed). */
+  async collectGarbage(): Promise<GcResult> {
+    await this.createLayout();
+    return this.withLock('exclusive', () => collectGarbage(this.parts()));
+  }
+
+  /** `system df`: images and containers, their sizes and what could be reclaimed. */
+  async diskUsage(): Promise<DiskUsage> {
+    const records = await this.records.list();
+    const uses = containerUses(this.paths);
+    const usedImages = new Set(uses.map((c) => c.imageId));
+    const layerSize = new Map<string, number>();
+    for (const r of records) {
+      for (const d of r.diffIds) if (!layerSize.has(d)) layerSize.set(d, (await this.layers.get(d))?.size ?? 0);
     }
+    const activeLayers = new Set<string>();
+    for (const r of records) if (usedImages.has(r.id)) for (const d of r.diffIds) activeLayers.add(d);
+    for (const hex of containerLayerHexes(uses)) activeLayers.add(`sha256:${hex}`);
+    let size = 0;
+    let reclaimable = 0;
+    for (const [d, n] of layerSize) {
+      size += n;
+      if (!activeLayers.has(d)) reclaimable += n;
+    }
+    let containerSize = 0;
+    let containerReclaimable = 0;
+    for (const c of uses) {
+      const n = treeSize(path.join(this.paths.containers, c.id, 'upper'));
+      containerSize += n;
+      if (!c.running) containerReclaimable += n;
+    }
+    return {
+      images: { total: records.length, active: records.filter((r) => usedImages.has(r.id)).length, size, reclaimable },
+      containers: { total: uses.length, active: uses.filter((c) => c.running).length, size: containerSize, reclaimable: containerReclaimable },
+    };
+  }
+
+  /** `system check`: verifies every blob, layer, image and name; `repair` removes the damaged. */
+  async check(options: { repair?: boolean } = {}): Promise<CheckResult> {
+    await this.createLayout();
+    const repair = options.repair ?? false;
+    return this.withLock(repair ? 'exclusive' : 'shared', () => checkStore(this.parts(), { repair }));
+  }
+
+  /**
+   * `save`: writes the images as one archive to `out` (docker-archive or an OCI layout tar),
+   * from the config and layer blobs kept at load time, byte for byte.
+   */
+  async save(refsOrIds: readonly string[], format: SaveFormat, out: Writable): Promise<void> {
+    if (refsOrIds.length === 0) throw new UsageError('save: name at least one image');
+    const images: SaveImage[] = [];
+    for (const input of refsOrIds) {
+      const record = await this.findRecord(input);
+      const names = (await this.refs.list()).filter((r) => r.id === record.id).map((r) => r.name);
+      const named = this.nameOf(input, names);
+      const existing = images.find((i) => i.id === record.id);
+      if (existing) {
+        if (named !== undefined && !existing.names.includes(named)) (existing.names as string[]).push(named);
+        continue;
+      }
+      images.push(await this.saveImage(record, named !== undefined ? [named] : []));
+    }
+    const archive = await import('../image/archive/save.js');
+    if (format === 'oci') await archive.writeOciArchive(images, out);
+    else await archive.writeDockerArchive(images, out);
+  }
+
+  private async saveImage(record: ImageRecord, names: string[]): Promise<SaveImage> {
+    const configBytes = await this.blobs.readBytes(record.configDigest, MAX_JSON_BYTES);
+    const layers: SaveLayer[] = [];
+    for (const diffId of record.diffIds) {
+      const stored = await this.layers.get(diffId);
+      if (!stored) throw new InvalidImageError(`image ${record.id}: layer ${diffId} is missing from the store`);
+      const blob = this.layers.blobOf(diffId);
+      const blobSize = blob === undefined ? undefined : this.blobs.size(blob);
+      if (blob === undefined || blobSize === undefined) {
+        throw new InvalidImageError(
+          `image ${record.id}: layer ${diffId} was stored without its blob, so it cannot be saved; load the image again`,
+        );
+      }
+      layers.push({
+        diffId,
+        blobDigest: blob,
+        blobSize,
+        compression: this.compressionOf(blob),
+        tarSize: stored.size,
+        open: () => this.blobs.open(blob),
+      });
+    }
+    let manifest: SaveImage['manifest'];
+    if (record.manifestDigest?.startsWith('sha256:') && this.blobs.size(record.manifestDigest) !== undefined) {
+      const bytes = await this.blobs.readBytes(record.manifestDigest, MAX_JSON_BYTES);
+      // Verbatim only when it describes exactly the blobs kept (a layer may have been kept from
+      // another archive, e.g. uncompressed from a docker-archive).
+      try {
+        const m = parseManifest(parseJson(bytes, 'manifest'), 'manifest');
+        if (m.config.digest === record.configDigest && m.layers.length === layers.length &&
+          m.layers.every((l, i) => l.digest === layers[i]?.blobDigest)) {
+          manifest = { digest: record.manifestDigest, bytes };
+        }
+      } catch {
+        manifest = undefined;
+      }
+    }
+    return { id: record.id, configBytes, names, manifest, layers };
+  }
+
+  private compressionOf(blob: string): SaveLayer['compression'] {
+    const head = Buffer.alloc(6);
+    const fd = openSync(this.blobs.path(blob), 'r');
+    try {
+      readSync(fd, head, 0, 6, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+    if (head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    return 'none';
+  }
+
+  /** The normalised name `input` is, when it is one of `names` (else it named an id or digest). */
+  private nameOf(input: string, names: readonly string[]): string | undefined {
+    try {
+      const name = normalize(input);
+      return names.includes(name) ? name : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The config blob as JSON (not narrowed: inspect shows it as stored). */
+  private async rawConfig(record: ImageRecord): Promise<Record<string, unknown>> {
+    const raw = parseJson(await this.blobs.readBytes(record.configDigest, MAX_JSON_BYTES), `config of ${record.id}`);
+    if (!isObject(raw)) throw new InvalidImageError(`config of ${record.id}: expected an object`);
+    return raw as Record<string, unknown>;
+  }
+
+  private async storedLayers(record: ImageRecord): Promise<StoredLayer[]> {
+    const layers: StoredLayer[] = [];
+    for (const diffId of distinctFromTop(record.diffIds)) {
+      const layer = await this.layers.get(diffId);
+      if (layer) layers.push(layer);
+    }
+    return layers;
+  }
+
+  /**
+   * Deletes image records (their names are gone already), then — with `gc` — the layers and
+   * blobs only they used. Returns the image ids and layer diffIDs deleted. Exclusive lock held.
+   */
+  private async deleteImages(doomed: readonly ImageRecord[], gc = true): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const record of doomed) {
+      await unlink(path.join(this.paths.images, `${record.id.slice('sha256:'.length)}.json`)).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromNodeError(err, 'unlink', record.id);
+      });
+      deleted.push(record.id);
+    }
+    if (!gc || doomed.length === 0) return deleted;
+    const remaining = await allRecords(this.records);
+    const keep = new Set<string>();
+    for (const r of remaining) for (const d of r.diffIds) keep.add(d);
+    for (const hex of containerLayerHexes(containerUses(this.paths))) keep.add(`sha256:${hex}`);
+    const blobsInUse = new Set<string>();
+    for (const r of remaining) {
+      blobsInUse.add(r.configDigest);
+      if (r.manifestDigest !== undefined) blobsInUse.add(r.manifestDigest);
+    }
+    for (const d of keep) {
+      const b = this.layers.blobOf(d);
+      if (b !== undefined) blobsInUse.add(b);
+    }
+    for (const record of doomed) {
+      const blobs = [record.configDigest, ...(record.manifestDigest ? [record.manifestDigest] : [])];
+      for (const diffId of new Set(record.diffIds)) {
+        if (keep.has(diffId)) continue;
+        const blob = this.layers.blobOf(diffId);
+        if (blob !== undefined) blobs.push(blob);
+        if (this.layers.entries().includes(diffId.slice('sha256:'.length))) {
+          await this.layers.remove(diffId.slice('sha256:'.length));
+          deleted.push(diffId);
+        }
+        keep.add(diffId); // once
+      }
+      for (const b of blobs) if (!blobsInUse.has(b) && b.startsWith('sha256:')) await this.blobs.removeEntry(b.slice('sha256:'.length));
+    }
+    return deleted;
   }
 
   async list(): Promise<ImageSummary[]> {
@@ -120,6 +538,7 @@ export class ImageStore {
         references: namesById.get(r.id) ?? [],
         ...(r.created !== undefined ? { created: r.created } : {}),
         size: r.size,
+        ...(r.manifestDigest !== undefined ? { manifestDigest: r.manifestDigest } : {}),
       }))
       .sort((a, b) => createdTime(b) - createdTime(a) || a.id.localeCompare(b.id));
   }
@@ -223,6 +642,10 @@ export class ImageStore {
       manifestDigest = image.manifest.digest;
       if (manifestDigest.startsWith('sha256:')) await this.blobs.putBytes(image.manifest.bytes, manifestDigest);
     }
+    if (manifestDigest === undefined) {
+      // The same image loaded before with its manifest (e.g. now from a docker-archive): keep it.
+      manifestDigest = await this.records.read(configDigest.slice('sha256:'.length)).then((r) => r.manifestDigest, () => undefined);
+    }
     const record: ImageRecord = {
       id: configDigest,
       configDigest,
@@ -274,4 +697,15 @@ export class ImageStore {
       await ensureDirectory(dir, 0o700);
     }
   }
+}
+
+/** `repo@digest` (familiar) for each repository an image is named in, Docker's RepoDigests. */
+export function repoDigests(names: readonly string[], manifestDigest: string | undefined): string[] {
+  if (manifestDigest === undefined) return [];
+  const repos = new Set<string>();
+  for (const n of names) {
+    const ref = parseReference(n);
+    repos.add(`${familiar(repositoryName(withDefaultTag(ref)))}`.replace(/:latest$/, ''));
+  }
+  return [...repos].map((r) => `${r}@${manifestDigest}`);
 }

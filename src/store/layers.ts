@@ -4,23 +4,58 @@
  *   layers/<hex>/diff   the layer's files in overlay format
  *   layers/<hex>/link   its short id <ID>
  *   layers/<hex>/size   bytes of its uncompressed tar
+ *   layers/<hex>/blob   digest of the layer blob exactly as it was loaded (kept in blobs/), so
+ *                       `save` emits the original bytes and the diffID/digests stay identical
  *   l/<ID>              symlink → ../layers/<hex>/diff (short lowerdir names: 128 fit in a page)
  *
  * A layer is unpacked into a private directory under tmp/ and renamed into place as a whole, so
  * layers/<hex> either is complete or does not exist, whatever crashes. When two loaders race,
- * the first rename wins and the other discards its copy.
+ * the first rename wins and the other discards its copy; and loaders of one store serialise on a
+ * per-layer flock (`locks/layer-<hex>`), so a layer is unpacked exactly once however many load it.
  */
 
-import { randomBytes } from 'node:crypto';
-import { lstatSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import { mkdir, rename, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { InvalidImageError, fromNodeError } from '../errors.js';
-import { parseSha256 } from '../image/digest.js';
+import { Transform, Writable, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import { HullError, InvalidImageError, fromNodeError } from '../errors.js';
+import { DigestStream, parseSha256 } from '../image/digest.js';
 import { removeTree } from '../layer/remove-tree.js';
+import { trace } from '../trace.js';
 import { fsyncDirectory, uniqueName, writeFileAtomic } from './atomic-file.js';
+import { BlobStore } from './blobs.js';
+import { acquireLock, nativeFlock, type FlockFn } from './lock.js';
 import type { StorePaths } from './paths.js';
+
+/**
+ * Passes data through unchanged while writing a copy to `fd` and hashing it (sha256): the layer
+ * blob is kept as it streams into the unpacker, with no second read.
+ */
+class FileTee extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  bytes = 0;
+
+  constructor(private readonly fd: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      for (let off = 0; off < chunk.length; ) off += writeSync(this.fd, chunk, off);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  digest(): string {
+    return `sha256:${this.hash.digest('hex')}`;
+  }
+}
 
 export interface StoredLayer {
   readonly diffId: string;
@@ -56,9 +91,62 @@ export interface UnpackLayerSource {
 
 export class LayerStore {
   private readonly paths: StorePaths;
+  private readonly blobs: BlobStore;
+  private readonly flock: FlockFn;
 
-  constructor(paths: StorePaths) {
+  constructor(paths: StorePaths, options: { flock?: FlockFn } = {}) {
     this.paths = paths;
+    this.blobs = new BlobStore(paths);
+    this.flock = options.flock ?? nativeFlock;
+  }
+
+  /** The hex names of everything in layers/ (complete layers, or damage for the check to find). */
+  entries(): string[] {
+    try {
+      return readdirSync(this.paths.layers);
+    } catch (err) {
+      if (isCode(err, 'ENOENT')) return [];
+      throw fromNodeError(err, 'readdir', this.paths.layers);
+    }
+  }
+
+  /** The digest of the layer's kept blob (as loaded), or undefined when none was kept. */
+  blobOf(diffId: string): string | undefined {
+    const text = readOptional(path.join(this.layerDir(diffId), 'blob'));
+    return text !== undefined && /^sha256:[a-f0-9]{64}$/.test(text) ? text : undefined;
+  }
+
+  /** Forgets the layer's kept blob (the store check's repair of a blob that is gone). */
+  async forgetBlob(diffId: string): Promise<void> {
+    await unlink(path.join(this.layerDir(diffId), 'blob')).catch(() => undefined);
+  }
+
+  /** The short id the layer's `link` file names, if readable. */
+  shortIdOf(diffId: string): string | undefined {
+    const id = readOptional(path.join(this.layerDir(diffId), 'link'));
+    return id !== undefined && SHORT_ID_RE.test(id) ? id : undefined;
+  }
+
+  /**
+   * Removes a layer, crash-safely: its directory is first renamed out of layers/ (atomic: the
+   * layer is there whole or not at all), then its link, then the files. Returns the bytes of
+   * its tar (its recorded size). Call with the store's exclusive lock held.
+   */
+  async remove(hexOrName: string): Promise<number> {
+    const dir = path.join(this.paths.layers, hexOrName);
+    const size = Number(readOptional(path.join(dir, 'size')) ?? '0');
+    const shortId = readOptional(path.join(dir, 'link'));
+    const trash = path.join(this.paths.tmp, uniqueName('gc-layer'));
+    try {
+      await rename(dir, trash);
+    } catch (err) {
+      if (isCode(err, 'ENOENT')) return 0;
+      throw fromNodeError(err, 'rename', dir);
+    }
+    await fsyncDirectory(this.paths.layers);
+    if (shortId !== undefined && SHORT_ID_RE.test(shortId)) await unlink(path.join(this.paths.links, shortId)).catch(() => undefined);
+    await removeTree(trash);
+    return Number.isSafeInteger(size) ? size : 0;
   }
 
   /** `<root>/layers/<hex>` for a sha256 diffID. */
@@ -89,23 +177,51 @@ export class LayerStore {
    */
   async unpack(diffId: string, source: UnpackLayerSource): Promise<StoredLayer> {
     const existing = await this.get(diffId);
-    if (existing) return existing;
-
+    if (existing && this.blobOf(diffId) !== undefined) return existing;
     const hex = parseSha256(diffId, 'layer diffID');
+    const lock = await acquireLock(path.join(this.paths.root, 'locks', `layer-${hex}`), 'exclusive', this.flock);
+    try {
+      const stored = await this.get(diffId);
+      if (stored) {
+        // Stored by an older hull (or its blob was lost): keep the blob now, for `save`.
+        if (this.blobOf(diffId) === undefined) await this.keepBlob(diffId, source);
+        return stored;
+      }
+      return await this.unpackLocked(diffId, hex, source);
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async unpackLocked(diffId: string, hex: string, source: UnpackLayerSource): Promise<StoredLayer> {
     const work = path.join(this.paths.tmp, uniqueName(`layer-${hex.slice(0, 12)}`));
+    const blobTemp = path.join(this.paths.tmp, uniqueName('blob'));
+    let blobFd: number | undefined;
     let link: string | undefined;
     try {
       await mkdir(work, { mode: 0o700 });
+      blobFd = openSync(blobTemp, 'wx', 0o644);
+      const tee = new FileTee(blobFd);
       const { unpackLayer } = await import('../layer/unpack.js');
-      const result = await unpackLayer(await source.open(), path.join(work, 'diff'), {
+      const input = await source.open();
+      const result = await unpackLayer(pipeline(input, tee, () => undefined), path.join(work, 'diff'), {
         expectedDiffId: diffId,
         ...(source.digest !== undefined ? { expectedDigest: source.digest } : {}),
         fsync: true,
         what: source.what ?? `layer ${diffId}`,
       });
+      fsyncSync(blobFd);
+      closeSync(blobFd);
+      blobFd = undefined;
+      const blobDigest = tee.digest();
+      // The blob first, then the layer that names it: a crash in between leaves only an
+      // unreferenced blob (garbage for prune), never a layer whose blob is missing.
+      if (this.blobs.size(blobDigest) === undefined) await this.blobs.commit(blobTemp, blobDigest);
+      else await unlink(blobTemp);
       const shortId = newShortId();
       await writeFileAtomic(work, path.join(work, 'link'), `${shortId}\n`);
       await writeFileAtomic(work, path.join(work, 'size'), `${result.size}\n`);
+      await writeFileAtomic(work, path.join(work, 'blob'), `${blobDigest}\n`);
       // The link first: a crash before the rename leaves only a dangling link, never a layer
       // without one.
       link = path.join(this.paths.links, shortId);
@@ -114,7 +230,7 @@ export class LayerStore {
         await rename(work, path.join(this.paths.layers, hex));
       } catch (err) {
         if (!isCode(err, 'ENOTEMPTY', 'EEXIST')) throw err;
-        // Another loader stored the same layer first: use theirs.
+        // Another loader (without the layer lock: a different store version) stored it first.
         await unlink(link).catch(() => undefined);
         await removeTree(work);
         const theirs = await this.get(diffId);
@@ -122,11 +238,49 @@ export class LayerStore {
         return theirs;
       }
       await fsyncDirectory(this.paths.layers);
+      trace(`unpacked layer ${diffId}`);
       return { diffId, dir: path.join(this.paths.layers, hex, 'diff'), link, size: result.size };
     } catch (err) {
+      if (blobFd !== undefined) closeSync(blobFd);
+      await unlink(blobTemp).catch(() => undefined);
       if (link !== undefined) await unlink(link).catch(() => undefined);
       await removeTree(work);
       throw fromNodeError(err, 'unpack', this.layerDir(diffId));
+    }
+  }
+
+  /**
+   * Keeps the blob of a layer that is stored already: copies it into blobs/, verifying its
+   * digest (when known) and that it decompresses to the diffID, then records it in the layer.
+   */
+  private async keepBlob(diffId: string, source: UnpackLayerSource): Promise<void> {
+    const what = source.what ?? `layer ${diffId}`;
+    const temp = path.join(this.paths.tmp, uniqueName('blob'));
+    let fd: number | undefined;
+    try {
+      fd = openSync(temp, 'wx', 0o644);
+      const tee = new FileTee(fd);
+      const { decompress } = await import('../layer/compression.js');
+      const input = await source.open();
+      const verified = source.digest !== undefined
+        ? pipeline(input, new DigestStream({ expected: source.digest, what }), tee, () => undefined)
+        : pipeline(input, tee, () => undefined);
+      const { output } = await decompress(verified, what);
+      await new Promise<void>((resolve, reject) => {
+        pipeline(output, new DigestStream({ expected: diffId, what: `${what} diffID` }), new Writable({ write: (_c, _e, cb) => cb() }), (err) =>
+          err ? reject(err) : resolve());
+      });
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
+      const digest = tee.digest();
+      if (this.blobs.size(digest) === undefined) await this.blobs.commit(temp, digest);
+      else await unlink(temp);
+      await writeFileAtomic(this.paths.tmp, path.join(this.layerDir(diffId), 'blob'), `${digest}\n`);
+    } catch (err) {
+      if (fd !== undefined) closeSync(fd);
+      await unlink(temp).catch(() => undefined);
+      throw err instanceof HullError ? err : fromNodeError(err, 'keep blob', this.layerDir(diffId));
     }
   }
 

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DigestMismatchError, ImageNotFoundError, InvalidImageError, UsageError } from '../../../src/errors.js';
 import { hostPlatform } from '../../../src/image/platform.js';
 import { ImageStore } from '../../../src/store/image-store.js';
+import { fakeFlock } from './fake-flock.js';
 import { storePaths, type StorePaths } from '../../../src/store/paths.js';
 import {
   baseLayer,
@@ -27,7 +28,7 @@ let store: ImageStore;
 beforeEach(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'hull-store-'));
   paths = storePaths(path.join(work, 'root'), path.join(work, 'run'));
-  store = new ImageStore(paths);
+  store = new ImageStore(paths, { flock: fakeFlock() });
 });
 
 afterEach(async () => {
@@ -104,7 +105,7 @@ describe('ImageStore.load: OCI image layout', () => {
     expect(fromFile.map((i) => i.references)).toEqual([['docker.io/library/fixture:latest']]);
     expect(readdirSync(paths.tmp)).toEqual([]);
 
-    const other = new ImageStore(storePaths(path.join(work, 'root2'), path.join(work, 'run2')));
+    const other = new ImageStore(storePaths(path.join(work, 'root2'), path.join(work, 'run2')), { flock: fakeFlock() });
     const fromStream = await other.load(createReadStream(tarFile));
     expect(fromStream[0]?.id).toBe(fromFile[0]?.id);
     expect((await other.resolve('fixture')).id).toBe(sha256(image.config));
@@ -116,7 +117,7 @@ describe('ImageStore.load: OCI image layout', () => {
     await writeOciLayout(layoutDir, [{ ...image, annotations: { [NAME]: 'latest' } }]);
     const [loaded] = await store.load(layoutDir);
     expect(loaded?.references).toEqual([]);
-    expect(await store.list()).toEqual([{ id: sha256(image.config), references: [], created: '2024-01-02T03:04:05Z', size: expect.any(Number) }]);
+    expect(await store.list()).toEqual([{ id: sha256(image.config), references: [], created: '2024-01-02T03:04:05Z', size: expect.any(Number), manifestDigest: expect.stringMatching(/^sha256:/) }]);
     await expect(store.resolve('latest')).rejects.toBeInstanceOf(ImageNotFoundError);
   });
 
