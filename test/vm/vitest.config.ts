@@ -1,0 +1,14 @@
+// The vm tier's config: run inside the qemu guest by scripts/vm/run-vm-tests.mjs, never on the host.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/vm/**/*.test.ts'],
+    pool: 'forks',
+    // Under TCG everything is ~15x slower than on the host.
+    testTimeout: 300_000,
+    hookTimeout: 600_000,
+    globalSetup: ['test/helpers/global-setup.ts'],
+    fileParallelism: false,
+  },
+});
