@@ -9,11 +9,90 @@
         "native/spawn.cc",
         "native/sys.cc"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "_GNU_SOURCE"
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-fexceptions",
+        "-Wall",
+        "-Wextra",
+        "-Wno-missing-field-initializers"
+      ]
+    },
+    {
+      "target_name": "hull-monitor",
+      "type": "executable",
+      "sources": [
+        "native/monitor.cc",
+        "native/child.cc"
+      ],
+      "defines": [
+        "_GNU_SOURCE"
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions",
+        "-std=gnu++17"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-fno-exceptions",
+        "-fno-rtti",
+        "-Os",
+        "-Wall",
+        "-Wextra",
+        "-Wno-missing-field-initializers"
+      ],
+      "ldflags": [
+        "-static",
+        "-Wl,--gc-sections",
+        "-s"
+      ]
+    },
+    {
+      "target_name": "hull-init",
+      "type": "executable",
+      "sources": [
+        "native/init.cc"
+      ],
+      "defines": [
+        "_GNU_SOURCE"
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions",
+        "-std=gnu++17"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-fno-exceptions",
+        "-fno-rtti",
+        "-Os",
+        "-Wall",
+        "-Wextra",
+        "-Wno-missing-field-initializers"
+      ],
+      "ldflags": [
+        "-static",
+        "-Wl,--gc-sections",
+        "-s"
+      ]
     }
   ]
 }

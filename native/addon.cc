@@ -11,6 +11,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("release", Napi::Function::New(env, hull::Release, "release"));
   exports.Set("watchExit", Napi::Function::New(env, hull::WatchExit, "watchExit"));
   exports.Set("pidfdSignal", Napi::Function::New(env, hull::PidfdSignal, "pidfdSignal"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, hull::PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdWait", Napi::Function::New(env, hull::PidfdWait, "pidfdWait"));
   exports.Set("mknod", Napi::Function::New(env, hull::Mknod, "mknod"));
   exports.Set("lsetxattr", Napi::Function::New(env, hull::Lsetxattr, "lsetxattr"));
   exports.Set("lgetxattr", Napi::Function::New(env, hull::Lgetxattr, "lgetxattr"));
@@ -19,6 +21,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("umount2", Napi::Function::New(env, hull::Umount2, "umount2"));
   exports.Set("setWindowSize", Napi::Function::New(env, hull::SetWindowSize, "setWindowSize"));
   exports.Set("flock", Napi::Function::New(env, hull::Flock, "flock"));
+  exports.Set("openInRoot", Napi::Function::New(env, hull::OpenInRoot, "openInRoot"));
+  exports.Set("readlinkFd", Napi::Function::New(env, hull::ReadlinkFd, "readlinkFd"));
   exports.Set("pipe", Napi::Function::New(env, hull::Pipe, "pipe"));
   return exports;
 }

@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/sched.h>
+#include <sched.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
@@ -331,11 +333,13 @@ void DoConsole(Context& ctx, const Step& s) {
     ws.ws_col = static_cast<unsigned short>(s.n1);
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0) Fail(ctx, "ioctl", errno, "TIOCSWINSZ ", slave_path);
   }
-  int console = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (console < 0) Fail(ctx, "open", errno, "create /dev/console");
-  close(console);
-  if (mount(slave_path, "/dev/console", nullptr, MS_BIND, nullptr) < 0) {
-    Fail(ctx, "mount", errno, "mount ", slave_path, " on /dev/console");
+  if (s.n2 == 0) {  // n2 = 1: a process joining a running container (exec) leaves /dev/console alone
+    int console = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (console < 0) Fail(ctx, "open", errno, "create /dev/console");
+    close(console);
+    if (mount(slave_path, "/dev/console", nullptr, MS_BIND, nullptr) < 0) {
+      Fail(ctx, "mount", errno, "mount ", slave_path, " on /dev/console");
+    }
   }
   int sent = SendFd(ctx.plan->console_fd, master);
   if (sent != 0) Fail(ctx, "sendmsg", sent, "send the console to hull");
@@ -464,6 +468,57 @@ void ResetSignals() {
 }
 
 }  // namespace
+
+void RunJoiner(const Plan& plan, const int* ns_fds, size_t n_ns, int cgroup_fd, int report_fd) {
+  for (int fd : plan.close_in_child) {
+    if (fd >= 0) close(fd);
+  }
+  JoinReport rep;
+  memset(&rep, 0, sizeof rep);
+  // Nothing of this process may be read through /proc by the container before execve.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+    rep.err = errno;
+    Text t{rep.syscall, sizeof rep.syscall, 0};
+    t.Put("prctl");
+  } else {
+    for (size_t i = 0; i < n_ns && rep.err == 0; i++) {
+      if (setns(ns_fds[i], 0) < 0) {
+        rep.err = errno;
+        Text t{rep.syscall, sizeof rep.syscall, 0};
+        t.Put("setns");
+        rep.index = static_cast<int32_t>(i);
+      }
+    }
+  }
+  if (rep.err == 0) {
+    // The process that runs the plan: in the joined pid namespace (setns applies to children),
+    // the container's cgroup from its first instruction, and hull's child (CLONE_PARENT), so hull
+    // gets its exit status.
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_PARENT;
+    args.exit_signal = 0;  // CLONE_PARENT takes the parent's exit signal
+    if (cgroup_fd >= 0) {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = static_cast<uint64_t>(cgroup_fd);
+    }
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) {
+      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+      RunChild(plan);
+    }
+    if (pid < 0) {
+      rep.err = errno;
+      Text t{rep.syscall, sizeof rep.syscall, 0};
+      t.Put("clone3");
+    } else {
+      rep.pid = static_cast<int32_t>(pid);
+    }
+  }
+  ssize_t ignored = write(report_fd, &rep, sizeof rep);
+  (void)ignored;
+  _exit(rep.err == 0 ? 0 : 1);
+}
 
 void RunChild(const Plan& plan) {
   Context ctx{&plan, 0, -1};

@@ -9,4 +9,18 @@ namespace hull {
 // Only async-signal-safe calls: no malloc, no stdio, no C++ exceptions, no Napi.
 [[noreturn]] void RunChild(const Plan& plan);
 
+// What the joining process (exec) reports on its pipe: the pid of the process that runs the
+// plan, or the failed syscall (setns of ns_fds[index], clone3) and errno.
+struct JoinReport {
+  int32_t pid;
+  int32_t err;
+  int32_t index;
+  char syscall[16];
+};
+
+// exec into a running container: runs in a plain fork of hull. Non-dumpable, setns into each of
+// `ns_fds` in order, then clone3(CLONE_PARENT | CLONE_INTO_CGROUP) the process that runs RunChild
+// (a child of hull, inside the container's pid namespace and cgroup); reports and exits.
+[[noreturn]] void RunJoiner(const Plan& plan, const int* ns_fds, size_t n_ns, int cgroup_fd, int report_fd);
+
 }  // namespace hull

@@ -162,6 +162,7 @@ Step ParseStep(Napi::Env env, SpawnState& st, const Napi::Object& o) {
     case StepOp::Console:
       s.n0 = Num(o, "rows");
       s.n1 = Num(o, "cols");
+      s.n2 = Num(o, "noDevConsole");
       break;
     case StepOp::Mkdirs:
       s.s0 = st.Keep(Str(o, "path"));
@@ -347,6 +348,162 @@ void OnPidfdReadable(uv_poll_t* handle, int status, int /*events*/) {
   cb.MakeCallback(env.Global(), {result}, *ctx);
 }
 
+
+// ---- pidfdWait(): a pidfd (of any process, not only a child) polled with a time limit ----------
+
+struct PidfdWaiter {
+  uv_poll_t poll;
+  uv_timer_t timer;
+  int open_handles = 2;
+  bool settled = false;
+  Napi::Promise::Deferred deferred;
+  std::unique_ptr<Napi::AsyncContext> context;
+  explicit PidfdWaiter(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+};
+
+void OnPidfdWaitClosed(uv_handle_t* handle) {
+  auto* w = static_cast<PidfdWaiter*>(handle->data);
+  if (--w->open_handles == 0) delete w;
+}
+
+void SettlePidfdWait(PidfdWaiter* w, bool exited, int err) {
+  if (w->settled) return;
+  w->settled = true;
+  uv_poll_stop(&w->poll);
+  uv_timer_stop(&w->timer);
+  Napi::Env env = w->deferred.Env();
+  {
+    Napi::HandleScope scope(env);
+    Napi::CallbackScope callback_scope(env, *w->context);
+    if (err != 0) {
+      w->deferred.Reject(SysError(env, "poll", "pidfd", err).Value());
+    } else {
+      w->deferred.Resolve(Napi::Boolean::New(env, exited));
+    }
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnPidfdWaitClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->timer), OnPidfdWaitClosed);
+}
+
+void OnPidfdWaitReadable(uv_poll_t* handle, int status, int /*events*/) {
+  SettlePidfdWait(static_cast<PidfdWaiter*>(handle->data), status >= 0, status < 0 ? -status : 0);
+}
+
+void OnPidfdWaitTimeout(uv_timer_t* handle) { SettlePidfdWait(static_cast<PidfdWaiter*>(handle->data), false, 0); }
+
+}  // namespace
+
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) throw SysError(env, "pidfd_open", std::to_string(pid), errno);
+  if (fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) < 0) {
+    int e = errno;
+    close(static_cast<int>(fd));
+    throw SysError(env, "fcntl", "pidfd", e);
+  }
+  return Napi::Number::New(env, static_cast<double>(fd));
+}
+
+Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  double timeout = info[1].As<Napi::Number>().DoubleValue();
+  auto* w = new PidfdWaiter(env);
+  w->context = std::make_unique<Napi::AsyncContext>(env, "hull:pidfd-wait");
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  int rc = uv_poll_init(loop, &w->poll, pidfd);
+  if (rc != 0) {
+    delete w;
+    throw SysError(env, "uv_poll_init", "pidfd", -rc);
+  }
+  uv_timer_init(loop, &w->timer);
+  w->poll.data = w;
+  w->timer.data = w;
+  Napi::Promise promise = w->deferred.Promise();
+  rc = uv_poll_start(&w->poll, UV_READABLE, OnPidfdWaitReadable);
+  if (rc != 0) {
+    SettlePidfdWait(w, false, -rc);
+    return promise;
+  }
+  if (timeout >= 0) uv_timer_start(&w->timer, OnPidfdWaitTimeout, static_cast<uint64_t>(timeout), 0);
+  return promise;
+}
+
+namespace {
+
+// exec: a fork of hull joins the container's namespaces and clones the plan's process as hull's
+// own child (see RunJoiner in child.cc). The joiner's report comes on a pipe at once.
+//
+//   hull (Node)                        joiner (fork)                        process (clone3)
+//   pipe2 report; block signals; fork ► non-dumpable; setns(ns fds…)
+//   read(report) … blocks              clone3(CLONE_PARENT|INTO_CGROUP) ──► non-dumpable; RunChild:
+//   ◄── JoinReport {pid | syscall+errno}; _exit                              wait "go" on sync …
+//   waitpid(joiner); pidfd_open(pid)
+//   release(): "go" ──────────────────────────────────────────────────────► plan steps; execve
+Napi::Value SpawnJoined(Napi::Env env, std::unique_ptr<SpawnState> st, const Napi::Array& join, int cgroup_fd, int child_sync,
+                        int child_error, int child_console) {
+  std::vector<int> ns_fds;
+  for (uint32_t i = 0; i < join.Length(); i++) ns_fds.push_back(join.Get(i).As<Napi::Number>().Int32Value());
+  auto close_child_ends = [&]() {
+    for (int fd : {child_sync, child_error, child_console}) {
+      if (fd >= 0) close(fd);
+    }
+  };
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0) {
+    int e = errno;
+    close_child_ends();
+    throw SysError(env, "pipe2", "exec report pipe", e);
+  }
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.exit_signal = SIGCHLD;
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  long joiner = syscall(SYS_clone3, &args, sizeof args);
+  if (joiner == 0) {
+    close(report[0]);
+    RunJoiner(st->plan, ns_fds.data(), ns_fds.size(), cgroup_fd, report[1]);
+  }
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  close(report[1]);
+  close_child_ends();
+  if (joiner < 0) {
+    close(report[0]);
+    throw SysError(env, "clone3", "exec", clone_errno);
+  }
+  JoinReport rep;
+  memset(&rep, 0, sizeof rep);
+  ssize_t n;
+  do {
+    n = read(report[0], &rep, sizeof rep);
+  } while (n < 0 && errno == EINTR);
+  int read_errno = errno;
+  close(report[0]);
+  int status = 0;
+  while (waitpid(static_cast<pid_t>(joiner), &status, 0) < 0 && errno == EINTR) {
+  }
+  if (n != static_cast<ssize_t>(sizeof rep)) throw SysError(env, "read", "exec report pipe", n < 0 ? read_errno : EPROTO);
+  rep.syscall[sizeof rep.syscall - 1] = '\0';
+  if (rep.err != 0) {
+    std::string what = std::string(rep.syscall) == "setns" ? "namespace fd " + std::to_string(ns_fds[rep.index]) : "exec";
+    throw SysError(env, rep.syscall, what, rep.err);
+  }
+  long pidfd = syscall(SYS_pidfd_open, rep.pid, 0);
+  if (pidfd < 0) throw SysError(env, "pidfd_open", std::to_string(rep.pid), errno);
+  fcntl(static_cast<int>(pidfd), F_SETFD, FD_CLOEXEC);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, rep.pid));
+  out.Set("pidfd", Napi::Number::New(env, static_cast<double>(pidfd)));
+  out.Set("handle", Napi::External<SpawnState>::New(env, st.release(), FinalizeState));
+  return out;
+}
+
 }  // namespace
 
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
@@ -390,6 +547,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   st->plan.close_in_child[0] = st->sync_write;
   st->plan.close_in_child[1] = st->error_read;
   st->plan.close_in_child[2] = st->console_parent;
+
+  Napi::Value join = req.Get("joinNamespaceFds");
+  if (join.IsArray()) return SpawnJoined(env, std::move(st), join.As<Napi::Array>(), cgroup_fd, sync_pipe[0], error_pipe[1], console[1]);
 
   int pidfd = -1;
   struct clone_args args;

@@ -9,5 +9,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info);
 Napi::Value Release(const Napi::CallbackInfo& info);
 Napi::Value WatchExit(const Napi::CallbackInfo& info);
 Napi::Value PidfdSignal(const Napi::CallbackInfo& info);
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info);
+Napi::Value PidfdWait(const Napi::CallbackInfo& info);
 
 }  // namespace hull

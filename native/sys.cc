@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -114,6 +117,33 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) throw SysError(info.Env(), "flock", "fd " + std::to_string(fd), errno);
   return info.Env().Undefined();
+}
+
+// openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) of `path` below the directory `root`: every
+// component, symlinks and ".." included, is resolved as if `root` were "/" (for `cp`).
+Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
+  std::string root = Arg(info, 0), path = Arg(info, 1);
+  int root_fd = open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) throw SysError(info.Env(), "open", root, errno);
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = static_cast<uint64_t>(Int(info, 2)) | O_CLOEXEC;
+  if (how.flags & (O_CREAT | O_TMPFILE)) how.mode = static_cast<uint64_t>(Int(info, 3));
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd = syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
+  int e = errno;
+  close(root_fd);
+  if (fd < 0) throw SysError(info.Env(), "openat2", root + " " + path, e);
+  return Napi::Number::New(info.Env(), static_cast<double>(fd));
+}
+
+// readlinkat(fd, ""): the target of a symlink opened with O_PATH | O_NOFOLLOW.
+Napi::Value ReadlinkFd(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(Int(info, 0));
+  char buf[4097];
+  ssize_t n = readlinkat(fd, "", buf, sizeof buf - 1);
+  if (n < 0) throw SysError(info.Env(), "readlinkat", "fd " + std::to_string(fd), errno);
+  return Napi::String::New(info.Env(), buf, static_cast<size_t>(n));
 }
 
 Napi::Value Pipe(const Napi::CallbackInfo& info) {

@@ -14,5 +14,7 @@ Napi::Value Umount2(const Napi::CallbackInfo& info);
 Napi::Value SetWindowSize(const Napi::CallbackInfo& info);
 Napi::Value Flock(const Napi::CallbackInfo& info);
 Napi::Value Pipe(const Napi::CallbackInfo& info);
+Napi::Value OpenInRoot(const Napi::CallbackInfo& info);
+Napi::Value ReadlinkFd(const Napi::CallbackInfo& info);
 
 }  // namespace hull

@@ -1,11 +1,22 @@
 /**
  * The library's front door: everything the CLI does, typed. `new Hull().run({ image, cmd })`.
  */
-import type { Readable } from 'node:stream';
-import { ImageStore } from './store/image-store.js';
+import type { Readable, Writable } from 'node:stream';
+import type { SaveFormat } from './image/archive/save.js';
+import type { CheckResult } from './store/check.js';
+import {
+  type DiskUsage,
+  type HistoryEntry,
+  type ImageInspect,
+  ImageStore,
+  type PruneResult,
+  type RemoveResult,
+} from './store/image-store.js';
 import { type StorePaths, storePaths } from './store/paths.js';
+import { HullError } from './errors.js';
 import type { ContainerRecord } from './runtime/container-store.js';
-import { type CreateOptions, type RunningContainer, Runtime, type StartOptions } from './runtime/runtime.js';
+import { type CreateOptions, type ExecOptions, type ExecProcess, type RunningContainer, Runtime, type StartOptions } from './runtime/runtime.js';
+import type { LogEntry, LogSelection } from './runtime/logs.js';
 
 export interface HullOptions {
   /** Persistent state (images, layers, containers). Default /var/lib/hull. */
@@ -52,6 +63,59 @@ export class Hull {
     return this.images.list();
   }
 
+  /** Name an image: `tag('busybox', 'me/box:1')`. */
+  tag(source: string, target: string): Promise<void> {
+    return this.images.tag(source, target);
+  }
+
+  /** Docker's `image inspect` shape for one image. */
+  inspectImage(refOrId: string): Promise<ImageInspect> {
+    return this.images.inspect(refOrId);
+  }
+
+  imageHistory(refOrId: string): Promise<HistoryEntry[]> {
+    return this.images.history(refOrId);
+  }
+
+  /** `rmi`: untag, and delete the image with the layers only it used (see ImageStore.remove). */
+  removeImage(refOrId: string, options: { force?: boolean } = {}): Promise<RemoveResult> {
+    return this.images.remove(refOrId, options);
+  }
+
+  /** `image prune`: dangling images (or with `all` every image no container uses), then garbage. */
+  pruneImages(options: { all?: boolean } = {}): Promise<PruneResult> {
+    return this.images.prune(options);
+  }
+
+  /** `system prune`: exited containers, then as `pruneImages`. */
+  async pruneSystem(options: { all?: boolean } = {}): Promise<PruneResult & { containers: string[] }> {
+    const containers: string[] = [];
+    for (const c of await this.listContainers()) {
+      if (c.state.status !== 'exited') continue;
+      try {
+        await this.removeContainer(c.id);
+        containers.push(c.id);
+      } catch (err) {
+        if (!(err instanceof HullError)) throw err; // removed meanwhile, or running again
+      }
+    }
+    return { ...(await this.images.prune(options)), containers };
+  }
+
+  diskUsage(): Promise<DiskUsage> {
+    return this.images.diskUsage();
+  }
+
+  /** `system check`: verify blobs, layers, images and names; `repair` removes what is damaged. */
+  checkStore(options: { repair?: boolean } = {}): Promise<CheckResult> {
+    return this.images.check(options);
+  }
+
+  /** `save`: the images as a docker-archive (default) or OCI layout tar, written to `out`. */
+  saveImages(refsOrIds: readonly string[], out: Writable, options: { format?: SaveFormat } = {}): Promise<void> {
+    return this.images.save(refsOrIds, options.format ?? 'docker-archive', out);
+  }
+
   /** Create and start a container; resolves once its command runs. */
   async start(opts: RunOptions): Promise<RunningContainer> {
     const record = await this.runtime.create(opts);
@@ -72,8 +136,65 @@ export class Hull {
     return this.runtime.containers.list();
   }
 
-  /** Remove a container that is not running. */
-  removeContainer(idOrName: string): Promise<void> {
-    return this.runtime.remove(idOrName);
+  /** Remove a container; a running one only with `force` (killed first). */
+  removeContainer(idOrName: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.runtime.remove(idOrName, opts);
+  }
+
+  /** Create a container without starting it. */
+  createContainer(opts: CreateOptions): Promise<ContainerRecord> {
+    return this.runtime.create(opts);
+  }
+
+  /** Create and start a container under its own monitor; it keeps running after this process ends. */
+  async runDetached(opts: CreateOptions): Promise<ContainerRecord> {
+    const record = await this.runtime.create(opts);
+    return this.runtime.startDetached(record.id);
+  }
+
+  /** Start a created or stopped container under its own monitor. */
+  startContainer(idOrName: string): Promise<ContainerRecord> {
+    return this.runtime.startDetached(idOrName);
+  }
+
+  /** The image's StopSignal (or SIGTERM), then SIGKILL after `timeoutSeconds`. */
+  stopContainer(idOrName: string, timeoutSeconds?: number): Promise<void> {
+    return this.runtime.stop(idOrName, timeoutSeconds);
+  }
+
+  killContainer(idOrName: string, signal: number): Promise<void> {
+    return this.runtime.kill(idOrName, signal);
+  }
+
+  restartContainer(idOrName: string, timeoutSeconds?: number): Promise<void> {
+    return this.runtime.restart(idOrName, timeoutSeconds);
+  }
+
+  /** Resolves with the container's exit code once it has ended. */
+  waitContainer(idOrName: string): Promise<number> {
+    return this.runtime.wait(idOrName);
+  }
+
+  renameContainer(idOrName: string, newName: string): Promise<void> {
+    return this.runtime.rename(idOrName, newName);
+  }
+
+  getContainer(idOrName: string): Promise<ContainerRecord> {
+    return this.runtime.containers.get(idOrName);
+  }
+
+  /** Run a process in a running container (its namespaces, cgroup, limits and capabilities). */
+  exec(idOrName: string, opts: ExecOptions): Promise<ExecProcess> {
+    return this.runtime.exec(idOrName, opts);
+  }
+
+  /** Docker's `inspect` shape. */
+  inspectContainer(idOrName: string): Promise<Record<string, unknown>> {
+    return this.runtime.inspect(idOrName);
+  }
+
+  /** The container's log entries (json-file), following new ones until it ends with `follow`. */
+  async *containerLogs(idOrName: string, opts: LogSelection & { follow?: boolean } = {}): AsyncGenerator<LogEntry> {
+    yield* this.runtime.logs(idOrName, opts);
   }
 }

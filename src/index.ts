@@ -8,3 +8,7 @@ export { buildSpec } from './runtime/specconv.js';
 export { buildPlan } from './runtime/plan.js';
 export { storePaths } from './store/paths.js';
 export type { StorePaths } from './store/paths.js';
+export type { DiskUsage, HistoryEntry, ImageInspect, ImageSummary, PruneResult, RemoveResult, ResolvedImage } from './store/image-store.js';
+export type { CheckProblem, CheckResult } from './store/check.js';
+export type { GcResult } from './store/gc.js';
+export type { SaveFormat } from './image/archive/save.js';

@@ -15,12 +15,19 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
+/** Verbs whose failures carry Docker's run codes (125 hull, 126 cannot invoke, 127 not found); the rest exit 1, as Docker's do. */
+const RUN_CODE_VERBS = new Set(['run', 'create']);
+
 function reportAndExit(err: unknown, debug: boolean): never {
-  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_RUNTIME_ERROR);
+  const names = new Set(program.commands.map((c) => c.name()));
+  const verb = process.argv.slice(2).find((a) => names.has(a)) ?? '';
+  const runCodes = RUN_CODE_VERBS.has(verb) || verb === '';
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : runCodes ? EXIT_RUNTIME_ERROR : 1);
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`hull: ${message}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  process.exit(err instanceof HullError ? err.exitCode : EXIT_RUNTIME_ERROR);
+  const code = err instanceof HullError ? err.exitCode : EXIT_RUNTIME_ERROR;
+  process.exit(runCodes || code !== EXIT_RUNTIME_ERROR ? code : 1);
 }
 
 const program = new Command('hull')

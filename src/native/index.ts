@@ -69,7 +69,43 @@ export const sys = {
   setWindowSize: wrap((fd: number, rows: number, cols: number) => native().setWindowSize(fd, rows, cols)),
   flock: wrap((fd: number, operation: number) => native().flock(fd, operation)),
   pipe: wrap(() => native().pipe()),
+  pidfdOpen: wrap((pid: number) => native().pidfdOpen(pid)),
+  openInRoot: wrap((root: string, p: string, flags: number, mode: number) => native().openInRoot(root, p, flags, mode)),
+  readlinkFd: wrap((fd: number) => native().readlinkFd(fd)),
+  pidfdSignal: wrap((pidfd: number, signal: number) => native().pidfdSignal(pidfd, signal)),
+  pidfdWait: async (pidfd: number, timeoutMs: number): Promise<boolean> => {
+    try {
+      return await native().pidfdWait(pidfd, timeoutMs);
+    } catch (err) {
+      throw toSystemError(err);
+    }
+  },
 };
+
+/** The monitor executable (native/monitor.cc), built next to the addon. */
+export function monitorPath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = ['../../build/Release/hull-monitor', '../build/Release/hull-monitor'].map((p) => path.resolve(here, p));
+  const found = candidates.find((p) => existsSync(p));
+  if (found === undefined) throw new HostUnsupportedError(`hull-monitor is not built (looked at ${candidates[0]}; run 'npm run build:native')`);
+  return found;
+}
+
+/** The tiny init for `--init` (native/init.cc), built next to the addon. */
+export function initPath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = ['../../build/Release/hull-init', '../build/Release/hull-init'].map((p) => path.resolve(here, p));
+  const found = candidates.find((p) => existsSync(p));
+  if (found === undefined) throw new HostUnsupportedError(`hull-init is not built (looked at ${candidates[0]}; run 'npm run build:native')`);
+  return found;
+}
+
+/** The CLI entry (bin/hull.cjs) of this installation, for commands the monitor runs after an exit. */
+export function cliPath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = ['../../bin/hull.cjs', '../bin/hull.cjs'].map((p) => path.resolve(here, p));
+  return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
+}
 
 export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;

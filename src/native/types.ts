@@ -38,7 +38,7 @@ export type PlanStep =
   | { op: 'loopbackUp' }
   /** Open /dev/ptmx (of the container's devpts), bind the slave onto /dev/console, send the master
    *  to the parent over the console socket, make the slave the controlling terminal and stdio. */
-  | { op: 'console'; rows: number; cols: number }
+  | { op: 'console'; rows: number; cols: number; noDevConsole?: boolean }
   /** mkdir -p inside the (new) root, as the current user; used for a WorkingDir the image lacks. */
   | { op: 'mkdirs'; path: string; mode: number; uid: number; gid: number }
   | { op: 'chdir'; path: string }
@@ -75,6 +75,12 @@ export interface SpawnRequest {
   stdio: [number, number, number];
   /** Whether the plan contains a 'console' step; then spawn() makes the console socket. */
   terminal: boolean;
+  /**
+   * exec into a running container: instead of new namespaces, a fork of hull setns's into each of
+   * these fds (opened from /proc/PID/ns/*, in order) and clones the plan's process into the joined
+   * pid namespace and `cgroupFd`, as hull's child. `namespaces` is then ignored.
+   */
+  joinNamespaceFds?: number[];
   steps: PlanStep[];
 }
 
@@ -122,6 +128,11 @@ export interface NativeAddon {
   watchExit(pidfd: number, callback: (status: ExitStatus) => void): void;
   /** pidfd_send_signal(2). */
   pidfdSignal(pidfd: number, signal: number): void;
+  /** pidfd_open(2) of any process (close-on-exec); the caller closes it. */
+  pidfdOpen(pid: number): number;
+  /** Resolves true once the process of `pidfd` has exited, false after `timeoutMs` (-1: no limit).
+   *  Works for processes that are not hull's children; does not reap, does not close the fd. */
+  pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean>;
 
   // --- 1:1 system call wrappers Node lacks ---
   mknod(path: string, mode: number, major: number, minor: number): void;
@@ -134,6 +145,10 @@ export interface NativeAddon {
   setWindowSize(fd: number, rows: number, cols: number): void;
   /** flock(2) with LOCK_EX/LOCK_SH (| LOCK_NB); blocks the calling thread, so use LOCK_NB or short critical sections. */
   flock(fd: number, operation: number): void;
+  /** openat2 of `path` resolved inside `root` (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); O_CLOEXEC is added. */
+  openInRoot(root: string, path: string, flags: number, mode: number): number;
+  /** readlinkat(fd, ""): the target of a symlink opened with O_PATH | O_NOFOLLOW. */
+  readlinkFd(fd: number): string;
   /** pipe2(O_CLOEXEC): [read end, write end]. */
   pipe(): [number, number];
 }

@@ -17,8 +17,10 @@ import type { RootfsLayers } from './plan.js';
 import type { RuntimeSpec } from './spec.js';
 import { trace } from '../trace.js';
 import { isSameProcess } from './liveness.js';
+import { type MonitorStatus, readMonitorStatus } from './monitor-status.js';
+import type { RestartPolicy } from './plan-codec.js';
 
-export type ContainerStatus = 'created' | 'running' | 'exited';
+export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited';
 
 export interface ContainerState {
   status: ContainerStatus;
@@ -29,6 +31,13 @@ export interface ContainerState {
   startedAt?: string;
   finishedAt?: string;
   error?: string;
+  /** Detached containers: the monitor (pid + start time) that is the container's parent. */
+  monitorPid?: number;
+  monitorStartTime?: number;
+  /** /proc/sys/kernel/random/boot_id when it started: another boot means it cannot be running. */
+  bootId?: string;
+  oomKilled?: boolean;
+  restartCount?: number;
 }
 
 export interface ContainerRecord {
@@ -44,6 +53,74 @@ export interface ContainerRecord {
   /** cgroup parent (relative to the cgroup2 root) this container's cgroup lives in. */
   cgroupParent: string;
   state: ContainerState;
+  /** Set by `run -d`/`create`: `--restart`, the image's StopSignal, what the container was made with. */
+  restartPolicy?: RestartPolicy;
+  stopSignal?: string;
+  tty?: boolean;
+  openStdin?: boolean;
+  /** The image's Entrypoint and Cmd after the run flags (Docker's Config.Entrypoint/Cmd). */
+  entrypoint?: string[] | null;
+  cmd?: string[] | null;
+  /** `--init`: hull-init is PID 1. */
+  init?: boolean;
+  /** `--log-opt`: json-file rotation. */
+  logConfig?: { maxSize: number; maxFile: number; opts: string[] };
+}
+
+/** The files of a container other than its record: the json-file log and the monitor's status. */
+export const LOG_FILE = (id: string) => `${id}-json.log`;
+export const MONITOR_STATUS_FILE = 'monitor.json';
+export const STOP_MARKER_FILE = 'stopping';
+export const LOCK_FILE = 'lock';
+
+let bootIdCache: string | undefined;
+export function currentBootId(): string {
+  if (bootIdCache === undefined) {
+    try {
+      bootIdCache = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      bootIdCache = '';
+    }
+  }
+  return bootIdCache;
+}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * The state of a detached container, from hull's record and what its monitor wrote. Never
+ * "running" unless its process is: pid + start time are checked; another boot id means stale.
+ */
+export function detachedState(state: ContainerState, monitor: () => MonitorStatus | undefined, bootId = currentBootId()): ContainerState {
+  const base = { startedAt: state.startedAt, monitorPid: state.monitorPid, monitorStartTime: state.monitorStartTime, bootId: state.bootId };
+  if (state.bootId !== undefined && state.bootId !== bootId) {
+    return { ...base, status: 'exited', exitCode: 255, restartCount: state.restartCount ?? 0,
+      error: 'the host rebooted while the container ran (its state is from another boot); its exit code is unknown' };
+  }
+  for (let attempt = 0; ; attempt++) {
+    const m = monitor();
+    const fromMonitor = { restartCount: m?.restartCount ?? state.restartCount ?? 0, oomKilled: m?.oomKilled ?? false };
+    if (m?.status === 'exited') {
+      return { ...base, ...fromMonitor, status: 'exited', startedAt: m.startedAt ?? state.startedAt, exitCode: m.exitCode,
+        finishedAt: m.finishedAt, ...(m.error ? { error: m.error } : {}) };
+    }
+    if (m?.status === 'running' && m.pid !== undefined && isSameProcess(m.pid, m.pidStartTime)) {
+      return { ...base, ...fromMonitor, status: 'running', pid: m.pid, pidStartTime: m.pidStartTime, startedAt: m.startedAt ?? state.startedAt };
+    }
+    const monitorAlive = isSameProcess(state.monitorPid ?? 0, state.monitorStartTime);
+    if (m?.status === 'restarting' && monitorAlive) {
+      return { ...base, ...fromMonitor, status: 'restarting', exitCode: m.exitCode, finishedAt: m.finishedAt };
+    }
+    if (!monitorAlive) {
+      return { ...base, ...fromMonitor, status: 'exited', exitCode: 137, finishedAt: m?.finishedAt,
+        error: `its monitor (pid ${state.monitorPid}) died before recording the exit; the container was killed with it` };
+    }
+    // The container has just ended and its monitor is writing the end down: a moment at most.
+    if (attempt >= 100) {
+      return { ...base, ...fromMonitor, status: 'exited', error: 'the container ended; its monitor has not recorded the exit code yet' };
+    }
+    sleepSync(5);
+  }
 }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -98,6 +175,32 @@ export class ContainerStore {
     return path.join(this.paths.runContainers, id);
   }
 
+  logPath(id: string): string {
+    return path.join(this.dir(id), LOG_FILE(id));
+  }
+
+  monitorStatusPath(id: string): string {
+    return path.join(this.dir(id), MONITOR_STATUS_FILE);
+  }
+
+  lockPath(id: string): string {
+    return path.join(this.dir(id), LOCK_FILE);
+  }
+
+  stopMarkerPath(id: string): string {
+    return path.join(this.runDir(id), STOP_MARKER_FILE);
+  }
+
+  /** Give the container another name (the new one reserved first, so a clash changes nothing). */
+  async rename(record: ContainerRecord, newName: string): Promise<void> {
+    const old = record.name;
+    const name = await this.reserveName(record.id, newName);
+    record.name = name;
+    writeJsonAtomic(path.join(this.dir(record.id), 'container.json'), record);
+    const oldFile = path.join(this.names, old);
+    if (readText(oldFile)?.trim() === record.id) unlinkSync(oldFile);
+  }
+
   /** Reserve `name` (or a generated one) for `id`; ConflictError if it is taken. */
   async reserveName(id: string, name: string | undefined): Promise<string> {
     mkdirSync(this.names, { recursive: true });
@@ -143,7 +246,7 @@ export class ContainerStore {
   /** Persist the record; a running container's state goes to the run root, anything else to disk. */
   async save(record: ContainerRecord): Promise<void> {
     const stateFile = path.join(this.runDir(record.id), 'state.json');
-    if (record.state.status === 'running') {
+    if (record.state.status === 'running' && record.state.monitorPid === undefined) {
       mkdirSync(this.runDir(record.id), { recursive: true });
       writeJsonAtomic(stateFile, record.state);
       return;
@@ -168,13 +271,16 @@ export class ContainerStore {
     return out.sort((a, b) => b.created.localeCompare(a.created));
   }
 
-  private read(id: string): ContainerRecord | undefined {
+  /** The record as it is on disk now (after a lock is taken, say). */
+  read(id: string): ContainerRecord | undefined {
     const text = readText(path.join(this.dir(id), 'container.json'));
     if (text === undefined) return undefined;
     const record = JSON.parse(text) as ContainerRecord;
     const state = readText(path.join(this.runDir(id), 'state.json'));
     if (state !== undefined) record.state = JSON.parse(state) as ContainerState;
-    if (record.state.status === 'running' && !isSameProcess(record.state.pid ?? 0, record.state.pidStartTime)) {
+    if (record.state.monitorPid !== undefined && (record.state.status === 'running' || record.state.status === 'restarting')) {
+      record.state = detachedState(record.state, () => readMonitorStatus(path.join(this.dir(id), MONITOR_STATUS_FILE)));
+    } else if (record.state.status === 'running' && !isSameProcess(record.state.pid ?? 0, record.state.pidStartTime)) {
       // The hull that ran it died without recording the end (its container died with it).
       record.state = { status: 'exited', startedAt: record.state.startedAt, error: 'hull exited before the container; its exit code is unknown' };
     }
@@ -195,13 +301,15 @@ export class ContainerStore {
   }
 
   /** Remove every trace of the container: its name, its directories (record, writable layer), run files. */
-  async remove(record: Pick<ContainerRecord, 'id' | 'name'>): Promise<void> {
+  async remove(record: Pick<ContainerRecord, 'id' | 'name' | 'logConfig'>): Promise<void> {
     const nameFile = path.join(this.names, record.name);
     if (readText(nameFile)?.trim() === record.id) unlinkSync(nameFile);
     trace('name released');
-    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json'], ['rootfs']);
+    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE], ['rootfs']);
     trace('run dir removed');
-    removeTree(this.dir(record.id), ['config.json', 'container.json'], ['upper', 'work/work', 'work/index', 'work']);
+    const rotated = Array.from({ length: Math.max(0, (record.logConfig?.maxFile ?? 1) - 1) }, (_, i) => `${LOG_FILE(record.id)}.${i + 1}`);
+    removeTree(this.dir(record.id), ['config.json', 'container.json', LOG_FILE(record.id), ...rotated, MONITOR_STATUS_FILE, LOCK_FILE],
+      ['upper', 'work/work', 'work/index', 'work']);
   }
 }
 
@@ -219,8 +327,16 @@ function removeTree(dir: string, files: readonly string[], dirs: readonly string
       if (!tolerated.has((err as NodeJS.ErrnoException).code ?? '')) throw fromNodeError(err, name, target);
     }
   };
-  for (const f of files) attempt(unlinkSync, path.join(dir, f), 'unlink');
-  for (const d of dirs) attempt(rmdirSync, path.join(dir, d), 'rmdir');
+  // One readdir instead of a failing unlink (a thrown ENOENT) per known file that is not there.
+  let present: Set<string>;
+  try {
+    present = new Set(readdirSync(dir));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw fromNodeError(err, 'readdir', dir);
+  }
+  for (const f of files) if (present.has(f)) attempt(unlinkSync, path.join(dir, f), 'unlink');
+  for (const d of dirs) if (present.has(d.split('/')[0]!)) attempt(rmdirSync, path.join(dir, d), 'rmdir');
   try {
     rmdirSync(dir);
   } catch (err) {

@@ -218,3 +218,49 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
   steps.push({ op: 'exec', file, argv: proc.args, env: proc.env, path: pathVar });
   return steps;
 }
+
+export interface ExecPlanOptions {
+  args: string[];
+  /** The container's env with `-e` entries over it. */
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; additionalGids: number[] };
+  tty: boolean;
+  consoleSize?: { rows: number; cols: number };
+}
+
+/**
+ * exec: the steps for a process joining a running container. Its root, mounts and hostname are
+ * the container's already; it gets the container's limits and privileges (rlimits, no_new_privs,
+ * capabilities), its own user, working directory, environment and terminal.
+ */
+export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanStep[] {
+  const proc = spec.process;
+  const steps: PlanStep[] = [];
+  if (opts.tty) steps.push({ op: 'console', rows: opts.consoleSize?.rows ?? 0, cols: opts.consoleSize?.cols ?? 0, noDevConsole: true });
+  steps.push({ op: 'chdir', path: opts.cwd });
+  for (const r of proc.rlimits ?? []) {
+    const resource = RLIMITS[r.type];
+    if (resource === undefined) throw new UsageError(`unknown rlimit: ${r.type}`);
+    steps.push({ op: 'setrlimit', resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
+  }
+  if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
+  steps.push({ op: 'setUser', uid: opts.user.uid, gid: opts.user.gid, groups: opts.user.additionalGids });
+  const caps = proc.capabilities ?? {};
+  const isRoot = opts.user.uid === 0;
+  steps.push({
+    op: 'capabilities',
+    bounding: capabilityMask(caps.bounding),
+    // As Docker: root gets the container's (bounding) set, another user starts with none effective.
+    effective: isRoot ? capabilityMask(caps.bounding) : 0n,
+    permitted: isRoot ? capabilityMask(caps.bounding) : 0n,
+    inheritable: 0n,
+    ambient: 0n,
+  });
+  steps.push({ op: 'closeFds' });
+  const [file] = opts.args;
+  if (file === undefined || file === '') throw new UsageError('no command specified');
+  const pathVar = opts.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+  steps.push({ op: 'exec', file, argv: opts.args, env: opts.env, path: pathVar });
+  return steps;
+}

@@ -14,6 +14,8 @@ export interface SpawnOptions {
   steps: PlanStep[];
   /** Kill the container if hull dies first (foreground runs have no monitor yet). */
   dieWithParent: boolean;
+  /** exec: join these namespace fds of a running container instead of making new ones. */
+  joinNamespaceFds?: number[];
 }
 
 const SIGKILL = 9;
@@ -50,6 +52,7 @@ export class ContainerProcess {
         stdio: opts.stdio,
         terminal,
         steps: opts.steps,
+        ...(opts.joinNamespaceFds ? { joinNamespaceFds: opts.joinNamespaceFds } : {}),
       });
     } catch (err) {
       throw toSystemError(err);

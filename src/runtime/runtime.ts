@@ -3,23 +3,30 @@
  * bundle), start (cgroup, plan, spawn, release), and the clean-up after exit. Every failure path
  * removes what was made: cgroup, run files, and for --rm the whole container.
  */
-import { closeSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConflictError, HullError, fromNodeError } from '../errors.js';
+import { ConflictError, ContainerNotFoundError, HullError, RuntimeError, UsageError, fromNodeError } from '../errors.js';
+import { cliPath, initPath, sys } from '../native/index.js';
+import { withLock } from './lock.js';
+import { readMonitorStatus } from './monitor-status.js';
+import { parseSignal } from './signals.js';
+import { inspectContainer } from './inspect.js';
+import { type LogEntry, type LogSelection, readLog } from './logs.js';
+import { parseLogOptions, parseRestartPolicy } from './plan-codec.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { StorePaths } from '../store/paths.js';
 import { ContainerCgroup, HULL_CGROUP_PARENT, cgroup2Root } from './cgroups.js';
-import { type ContainerRecord, ContainerStore, newContainerId } from './container-store.js';
+import { type ContainerRecord, ContainerStore, currentBootId, newContainerId } from './container-store.js';
 import { readImageFile } from './image-files.js';
-import { type RootfsLayers, buildPlan, namespacesOf } from './plan.js';
+import { type RootfsLayers, buildExecPlan, buildPlan, namespacesOf } from './plan.js';
 import { ContainerProcess, exitCodeOf } from './process.js';
 import type { RuntimeSpec } from './spec.js';
-import { type ProcessOptions, buildSpec } from './specconv.js';
+import { type ProcessOptions, buildSpec, mergeEnv } from './specconv.js';
 import { type StdioOptions, type WiredStdio, wireStdio } from './stdio.js';
 import type { Terminal } from './terminal.js';
 import { resolveUser } from './user.js';
 import { ensureInitLayer } from './init-layer.js';
-import { processStartTime } from './liveness.js';
+import { isSameProcess, openProcess, processName, processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
 
 export interface CreateOptions extends ProcessOptions {
@@ -34,7 +41,18 @@ export interface CreateOptions extends ProcessOptions {
   remove?: boolean;
   /** The cgroup the container's cgroup is made in, relative to the cgroup2 root. Default 'hull'. */
   cgroupParent?: string;
+  /** `--restart no | on-failure[:N] | always | unless-stopped` (detached containers). */
+  restart?: string;
+  /** Keep stdin open (`-i`), recorded for inspect. */
+  openStdin?: boolean;
+  /** Run hull-init as PID 1 (reaps zombies, forwards signals), the command as its child. */
+  init?: boolean;
+  /** `--log-opt KEY=VALUE`: max-size, max-file (the json-file log of detached containers). */
+  logOpts?: string[];
 }
+
+/** Where `--init` binds hull-init in the container (on its /dev tmpfs: nothing is made in the image). */
+export const INIT_PATH_IN_CONTAINER = '/dev/init';
 
 /** Set on specs made by `create`: make the working directory if the image lacks it, as Docker does. */
 export const ANNOTATION_CREATE_WORKDIR = 'io.hull.workdir.create';
@@ -56,9 +74,23 @@ export class Runtime {
   }
 
   async create(opts: CreateOptions): Promise<ContainerRecord> {
+    // The store's shared lock from resolving the image until the record is written, so no rmi
+    // or prune can delete the image's layers in between (they take it exclusively).
+    const lock = await this.images.lock('shared');
+    try {
+      return await this.createLocked(opts);
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async createLocked(opts: CreateOptions): Promise<ContainerRecord> {
     trace('create');
     const image = await this.images.resolve(opts.image);
     trace('image resolved');
+    const restartPolicy = parseRestartPolicy(opts.restart);
+    const logOptions = parseLogOptions(opts.logOpts ?? []);
+    if (restartPolicy.name !== 'no' && opts.remove) throw new UsageError('conflicting options: cannot specify both --restart and --rm');
     const id = newContainerId();
     const hostname = opts.hostname ?? id.slice(0, 12);
     const lowestFirst = image.layerLinks;
@@ -80,6 +112,10 @@ export class Runtime {
       rootfsPath: path.join(this.containers.runDir(id), 'rootfs'),
       annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
     });
+    if (opts.init) {
+      spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
+      spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });
+    }
     const name = await this.containers.reserveName(id, opts.name);
     trace('name reserved');
     const record: ContainerRecord = {
@@ -88,12 +124,22 @@ export class Runtime {
       image: opts.image,
       imageId: image.id,
       created: new Date().toISOString(),
-      command: spec.process.args,
+      command: opts.init ? spec.process.args.slice(2) : spec.process.args,
       rootfs,
       autoRemove: opts.remove ?? false,
       cgroupParent: opts.cgroupParent ?? HULL_CGROUP_PARENT,
       state: { status: 'created' },
+      restartPolicy,
+      tty: opts.tty ?? false,
+      openStdin: opts.openStdin ?? false,
+      ...(opts.init ? { init: true } : {}),
+      ...(opts.logOpts?.length ? { logConfig: { ...logOptions, opts: opts.logOpts } } : {}),
     };
+    const imageCfg = image.config.config ?? {};
+    record.entrypoint = opts.entrypoint !== undefined ? (opts.entrypoint === '' ? null : [opts.entrypoint]) : (imageCfg.Entrypoint ?? null);
+    record.cmd = opts.cmd !== undefined && opts.cmd.length > 0 ? opts.cmd : opts.entrypoint !== undefined ? null : (imageCfg.Cmd ?? null);
+    const stopSignal = (imageCfg as { StopSignal?: string }).StopSignal;
+    if (stopSignal) record.stopSignal = stopSignal;
     try {
       await this.containers.create(record, spec);
       trace('container dirs and bundle written');
@@ -161,13 +207,351 @@ export class Runtime {
     }
   }
 
-  /** Remove a container that is not running, with whatever a killed hull left of it (its cgroup). */
-  async remove(idOrName: string): Promise<void> {
+
+  // ---- detached containers: a monitor per container; every state change under its lock ------
+
+  /** Run `fn` on the container's current record while holding its lock (shared by all hulls). */
+  async locked<T>(idOrName: string, fn: (record: ContainerRecord) => Promise<T>): Promise<T> {
+    const id = await this.containers.resolveId(idOrName);
+    return withLock(this.containers.lockPath(id), idOrName, async () => {
+      const record = this.containers.read(id);
+      if (!record) throw new ContainerNotFoundError(idOrName);
+      return fn(record);
+    });
+  }
+
+  /** Start a created or stopped container under its own monitor (`run -d`, `start`). A running one is left as it is. */
+  async startDetached(idOrName: string): Promise<ContainerRecord> {
+    return this.locked(idOrName, async (record) => {
+      if (record.state.status === 'running' || record.state.status === 'restarting') return record;
+      await this.startUnderMonitor(record);
+      return record;
+    });
+  }
+
+  private async startUnderMonitor(record: ContainerRecord): Promise<void> {
+    let cgroup: ContainerCgroup | undefined;
+    try {
+      const spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
+      const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
+      mkdirSync(spec.root.path, { recursive: true }); // the run root is per boot
+      const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
+      const steps = buildPlan(spec, record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
+      const root = await cgroup2Root();
+      await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove(); // a killed monitor's
+      cgroup = await ContainerCgroup.create(root, record.id, record.cgroupParent);
+      const statusPath = this.containers.monitorStatusPath(record.id);
+      const stopMarker = this.containers.stopMarkerPath(record.id);
+      rmSync(statusPath, { force: true });
+      rmSync(stopMarker, { force: true });
+      const memoryEvents = path.join(cgroup.path, 'memory.events');
+      const { startMonitor } = await import('./monitor.js');
+      const started = await startMonitor({
+        namespaces: namespacesOf(spec),
+        rootfs: spec.root.path,
+        cgroup: cgroup.path,
+        logPath: this.containers.logPath(record.id),
+        statusPath,
+        memoryEvents: existsSync(memoryEvents) ? memoryEvents : '',
+        terminal: spec.process.terminal ?? false,
+        parentDeathSignal: SIGKILL,
+        removeCgroup: true,
+        restart: record.restartPolicy ?? { name: 'no', maximumRetryCount: 0 },
+        stopMarker,
+        exitCommand: record.autoRemove
+          ? [process.execPath, cliPath(), '--root', this.paths.root, '--run-root', this.paths.runRoot, 'rm', '-f', record.id]
+          : [],
+        steps,
+        logMaxSize: record.logConfig?.maxSize ?? 0,
+        logMaxFiles: record.logConfig?.maxFile ?? 1,
+      });
+      record.state = {
+        status: 'running',
+        pid: started.pid,
+        pidStartTime: processStartTime(started.pid),
+        startedAt: new Date().toISOString(),
+        monitorPid: started.monitorPid,
+        monitorStartTime: processStartTime(started.monitorPid),
+        bootId: currentBootId(),
+        restartCount: 0,
+      };
+      await this.containers.save(record);
+    } catch (err) {
+      await cgroup?.remove();
+      record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
+      if (record.autoRemove) await this.containers.remove(record);
+      else await this.containers.save(record);
+      throw err;
+    }
+  }
+
+  /** Docker's stop: the image's StopSignal (or SIGTERM), SIGKILL after `timeoutSeconds`; resolves once it is recorded as ended. */
+  async stop(idOrName: string, timeoutSeconds = 10): Promise<void> {
+    await this.locked(idOrName, (record) => this.stopLocked(record, timeoutSeconds));
+  }
+
+  private async stopLocked(record: ContainerRecord, timeoutSeconds: number): Promise<void> {
+    if (record.state.monitorPid !== undefined) {
+      mkdirSync(this.containers.runDir(record.id), { recursive: true });
+      writeFileSync(this.containers.stopMarkerPath(record.id), ''); // no restart after this
+    }
+    if (record.state.status === 'running') {
+      const fd = await openProcess(record.state.pid, record.state.pidStartTime);
+      if (fd !== undefined) {
+        try {
+          signalQuietly(fd, parseSignal(record.stopSignal ?? 'SIGTERM'));
+          if (!(await sys.pidfdWait(fd, Math.max(0, timeoutSeconds) * 1000))) {
+            signalQuietly(fd, SIGKILL);
+            await sys.pidfdWait(fd, -1);
+          }
+        } finally {
+          closeSync(fd);
+        }
+      }
+    }
+    await this.settled(record);
+  }
+
+  /** Waits until the container is recorded as not running, and its monitor has gone. */
+  private async settled(record: ContainerRecord, limitMs = 15_000): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    for (;;) {
+      const now = this.containers.read(record.id);
+      if (!now) return; // removed (--rm) meanwhile
+      const { status, monitorPid, monitorStartTime } = now.state;
+      const monitorLeft = monitorPid !== undefined && monitorPid !== process.pid && isSameProcess(monitorPid, monitorStartTime) &&
+        processName(monitorPid) === 'hull-monitor';
+      if (status !== 'running' && status !== 'restarting' && !monitorLeft) {
+        record.state = now.state;
+        return;
+      }
+      if (Date.now() > deadline) {
+        throw new RuntimeError(`container ${record.name} did not stop within ${limitMs / 1000}s (state ${status}, monitor ${monitorLeft ? 'alive' : 'gone'})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Send a signal to the container's first process. */
+  async kill(idOrName: string, signal: number): Promise<void> {
     const record = await this.containers.get(idOrName);
-    if (record.state.status === 'running') throw new ConflictError(`cannot remove container ${record.name}: it is running`);
-    const root = await cgroup2Root();
-    await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove();
-    await this.containers.remove(record);
+    const fd = record.state.status === 'running' ? await openProcess(record.state.pid, record.state.pidStartTime) : undefined;
+    if (fd === undefined) throw new ConflictError(`cannot kill container ${idOrName}: container ${record.id} is not running`);
+    try {
+      if (record.state.monitorPid !== undefined && (signal === SIGKILL || signal === parseSignal(record.stopSignal ?? 'SIGTERM'))) {
+        writeFileSync(this.containers.stopMarkerPath(record.id), ''); // Docker: a killed container is not restarted
+      }
+      signalQuietly(fd, signal);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Stop (if running) and start again. */
+  async restart(idOrName: string, timeoutSeconds = 10): Promise<void> {
+    await this.locked(idOrName, async (record) => {
+      await this.stopLocked(record, timeoutSeconds);
+      await this.startUnderMonitor(record);
+    });
+  }
+
+  /** The container's exit code once it has ended (waiting for it when it runs). */
+  async wait(idOrName: string): Promise<number> {
+    const id = await this.containers.resolveId(idOrName);
+    const statusPath = this.containers.monitorStatusPath(id);
+    let last: number | undefined;
+    for (;;) {
+      const record = this.containers.read(id);
+      if (!record) return last ?? 255; // removed (--rm) as it ended
+      const s = record.state;
+      if (s.status === 'exited') return s.exitCode ?? 255;
+      const fd = s.status === 'running' ? await openProcess(s.pid, s.pidStartTime) : undefined;
+      if (fd !== undefined) {
+        try {
+          await sys.pidfdWait(fd, -1);
+        } finally {
+          closeSync(fd);
+        }
+        // Catch the monitor's record of the end before an exit command (rm) removes it.
+        for (let i = 0; i < 400; i++) {
+          const m = readMonitorStatus(statusPath);
+          if (m?.status === 'exited' || m?.status === 'restarting') {
+            last = m.exitCode;
+            break;
+          }
+          if (!existsSync(statusPath) && !existsSync(this.containers.dir(id))) break;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
+  /** Docker's `inspect` shape of the container. */
+  async inspect(idOrName: string): Promise<Record<string, unknown>> {
+    const record = await this.containers.get(idOrName);
+    let spec: RuntimeSpec | undefined;
+    try {
+      spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
+    } catch {
+      spec = undefined; // removed meanwhile: the record alone
+    }
+    return inspectContainer(record, spec, {
+      logPath: this.containers.logPath(record.id),
+      runDir: this.containers.runDir(record.id),
+      cgroupPath: record.cgroupParent,
+    });
+  }
+
+  /** The log's entries; with `follow`, new ones until the container has ended. */
+  async *logs(idOrName: string, opts: LogSelection & { follow?: boolean; fromOffset?: number } = {}): AsyncGenerator<LogEntry> {
+    const record = await this.containers.get(idOrName);
+    yield* readLog(this.containers.logPath(record.id), {
+      ...opts,
+      follow: opts.follow ?? false,
+      waitForMore: (ms = 100) => this.waitForChange(record.id, ms),
+    });
+  }
+
+  /**
+   * For followers: waits up to `ms` for the container to end; true once it has ended and its
+   * monitor has written everything down, false while it runs (or restarts).
+   */
+  async waitForChange(id: string, ms: number): Promise<boolean> {
+    const record = this.containers.read(id);
+    if (!record) return true;
+    const s = record.state;
+    if (s.status === 'running') {
+      const fd = await openProcess(s.pid, s.pidStartTime);
+      if (fd !== undefined) {
+        try {
+          if (!(await sys.pidfdWait(fd, ms))) return false;
+        } finally {
+          closeSync(fd);
+        }
+      }
+    } else if (s.status === 'restarting') {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 100)));
+      return false;
+    }
+    await this.settled(record).catch(() => undefined);
+    const now = this.containers.read(id);
+    return !now || (now.state.status !== 'running' && now.state.status !== 'restarting');
+  }
+
+  /**
+   * Run a process in a running container: it joins every namespace and the cgroup of the
+   * container, keeps its limits and capabilities, and is non-dumpable until its execve.
+   */
+  async exec(idOrName: string, opts: ExecOptions): Promise<ExecProcess> {
+    const record = await this.containers.get(idOrName);
+    const notRunning = () => new ConflictError(`container ${record.id} is not running`);
+    if (record.state.status !== 'running') throw notRunning();
+    const pidfd = await openProcess(record.state.pid, record.state.pidStartTime);
+    if (pidfd === undefined) throw notRunning();
+    const pid = record.state.pid as number;
+    const nsFds: number[] = [];
+    let cgroupFd = -1;
+    let stdio: WiredStdio | undefined;
+    try {
+      for (const ns of ['ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt']) {
+        try {
+          nsFds.push(openSync(`/proc/${pid}/ns/${ns}`, 'r'));
+        } catch (err) {
+          throw fromNodeError(err, 'open', `/proc/${pid}/ns/${ns}`);
+        }
+      }
+      // The fds name the container's namespaces only if the pid was still its process after they were opened.
+      if (!isSameProcess(pid, record.state.pidStartTime)) throw notRunning();
+      const spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
+      let user = { uid: spec.process.user.uid, gid: spec.process.user.gid, additionalGids: spec.process.user.additionalGids ?? [] };
+      if (opts.user !== undefined) {
+        const layers = [...[...record.rootfs.lower].reverse(), record.rootfs.upper];
+        const resolved = resolveUser(opts.user, readImageFile(layers, '/etc/passwd'), readImageFile(layers, '/etc/group'));
+        user = { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids };
+      }
+      const tty = opts.tty ?? false;
+      const env = mergeEnv(spec.process.env, tty ? ['TERM=xterm'] : [], opts.env ?? []);
+      const cwd = opts.workdir ?? spec.process.cwd;
+      if (!path.posix.isAbsolute(cwd)) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
+      const consoleSize = opts.attachTerminal && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+      const steps = buildExecPlan(spec, { args: opts.cmd, env, cwd, user, tty, consoleSize });
+      cgroupFd = ContainerCgroup.existing(await cgroup2Root(), record.id, record.cgroupParent)?.openFd() ?? -1;
+      stdio = await wireStdio(tty || opts.detach ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
+      let proc: ContainerProcess;
+      try {
+        proc = ContainerProcess.spawn({
+          namespaces: namespacesOf(spec),
+          rootfs: spec.root.path,
+          cgroupFd,
+          stdio: stdio.childFds,
+          steps,
+          dieWithParent: !opts.detach,
+          joinNamespaceFds: nsFds,
+        });
+      } finally {
+        stdio.closeChildEnds();
+      }
+      const { consoleFd } = await proc.start().catch(async (err: unknown) => {
+        await proc.wait(); // reaped here, or it would be a zombie of the container's init
+        throw err;
+      });
+      const terminal = consoleFd === undefined ? undefined : new (await import('./terminal.js')).Terminal(consoleFd, {
+        relayToHost: opts.attachTerminal ?? false,
+        interactive: opts.interactive ?? false,
+      });
+      return new ExecProcess(proc, stdio, terminal);
+    } catch (err) {
+      stdio?.stop();
+      throw err;
+    } finally {
+      for (const fd of nsFds) closeSync(fd);
+      if (cgroupFd >= 0) closeSync(cgroupFd);
+      closeSync(pidfd);
+    }
+  }
+
+  /**
+   * `cp`: between the host and a running container's root, every container path resolved inside
+   * it (openat2 RESOLVE_IN_ROOT). `direction` says which side `containerPath` is on.
+   */
+  async copy(idOrName: string, direction: 'from' | 'to', containerPath: string, hostPath: string): Promise<void> {
+    const record = await this.containers.get(idOrName);
+    const fd = record.state.status === 'running' ? await openProcess(record.state.pid, record.state.pidStartTime) : undefined;
+    if (fd === undefined) throw new ConflictError(`container ${idOrName} is not running: hull copies files of running containers only (for now)`);
+    try {
+      const root = `/proc/${record.state.pid}/root`;
+      const { copyFromContainer, copyToContainer } = await import('./copy.js');
+      if (direction === 'from') copyFromContainer(root, containerPath, hostPath);
+      else copyToContainer(hostPath, root, containerPath);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async rename(idOrName: string, newName: string): Promise<void> {
+    await this.locked(idOrName, (record) => this.containers.rename(record, newName));
+  }
+
+  /**
+   * Remove a container, with whatever a killed hull or monitor left of it (its cgroup). A running
+   * one only with `force` (killed first, as Docker's rm -f).
+   */
+  async remove(idOrName: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.locked(idOrName, async (record) => {
+      const { status } = record.state;
+      if (status === 'running' || status === 'restarting') {
+        if (!opts.force) {
+          throw new ConflictError(`cannot remove container ${idOrName}: container is ${status}: stop the container before removing it or force remove (rm -f)`);
+        }
+        await this.stopLocked(record, 0);
+      }
+      const root = await cgroup2Root();
+      await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove();
+      removeEmptyCgroupParent(root, record.cgroupParent);
+      await this.containers.remove(record);
+    });
   }
 
   private async finish(record: ContainerRecord, cgroup: ContainerCgroup): Promise<void> {
@@ -205,6 +589,28 @@ export class Runtime {
   }
 }
 
+const SIGKILL = 9;
+
+/** pidfd_send_signal, where a process that has just exited (ESRCH) is not an error. */
+function signalQuietly(pidfd: number, signal: number): void {
+  try {
+    sys.pidfdSignal(pidfd, signal);
+  } catch (err) {
+    if ((err as { errno?: string }).errno !== 'ESRCH') throw err;
+  }
+}
+
+/** hull's cgroup parent goes once its last container's cgroup is gone. */
+function removeEmptyCgroupParent(root: string, parent: string): void {
+  const dir = path.join(root, parent);
+  if (!dir.startsWith(root + path.sep)) return;
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still holds other containers' cgroups, or is already gone
+  }
+}
+
 function hostResolvConf(): string {
   try {
     return readFileSync('/etc/resolv.conf', 'utf8');
@@ -227,6 +633,58 @@ export function containerResolvConf(host: string): string {
   const lines = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\s*$|::1$)/.test(l));
   if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
   return lines.filter((l, i, all) => l !== '' || i < all.length - 1).join('\n') + '\n';
+}
+
+export interface ExecOptions extends StdioOptions {
+  cmd: string[];
+  /** KEY=VALUE entries over the container's environment. */
+  env?: string[];
+  /** USER[:GROUP], looked up in the container's /etc/passwd and /etc/group. */
+  user?: string;
+  workdir?: string;
+  tty?: boolean;
+  interactive?: boolean;
+  /** Relay the pty to hull's own terminal (`exec -t` from the CLI). */
+  attachTerminal?: boolean;
+  /** Leave it running on its own: no stdio, not killed with hull. */
+  detach?: boolean;
+}
+
+/** A process started by exec: its streams and the promise of its exit code. */
+export class ExecProcess {
+  private readonly exitCode: Promise<number>;
+
+  constructor(
+    private readonly proc: ContainerProcess,
+    private readonly stdio: WiredStdio,
+    readonly terminal: Terminal | undefined,
+  ) {
+    this.exitCode = (async () => {
+      const code = exitCodeOf(await proc.wait());
+      this.stdio.stop();
+      await Promise.all([this.stdio.drained(), this.terminal?.closed()]);
+      return code;
+    })();
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+  get stdin() {
+    return this.stdio.stdin;
+  }
+  get stdout() {
+    return this.stdio.stdout;
+  }
+  get stderr() {
+    return this.stdio.stderr;
+  }
+  kill(signal: number): void {
+    this.proc.signal(signal);
+  }
+  wait(): Promise<number> {
+    return this.exitCode;
+  }
 }
 
 /** A started container: its streams, signals, and the promise of its exit code. */

@@ -1,7 +1,7 @@
 // A private hull for one integration test file: its own --root, --run-root and cgroup parent, the
 // busybox image loaded, a CLI runner, and a teardown that fails the test on anything left behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,8 +63,49 @@ export class HullEnv {
     return spawn(process.execPath, [HULL_BIN, ...this.globalArgs(), ...this.withParent(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
+  /** `hull ARGS` without waiting: for many at once. */
+  cliAsync(args: string[]): Promise<CliResult> {
+    const child = this.spawnCli(args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  }
+
   private withParent(args: string[]): string[] {
-    return args[0] === 'run' ? ['run', '--cgroup-parent', this.cgroupParent, ...args.slice(1)] : args;
+    return args[0] === 'run' || args[0] === 'create' ? [args[0], '--cgroup-parent', this.cgroupParent, ...args.slice(1)] : args;
+  }
+
+  /**
+   * Processes of this env: monitors (hull-monitor holding a file under this env's directory) and
+   * anything in this env's cgroups. Zombies do not count (they are only waiting to be reaped).
+   */
+  processes(): { pid: number; comm: string }[] {
+    const out: { pid: number; comm: string }[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (/^\S+ \(.*\) [ZX] /.test(stat)) continue;
+        const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+        const inCgroup = readFileSync(`/proc/${entry}/cgroup`, 'utf8').includes(`/${this.cgroupParent}/`);
+        let holdsFile = false;
+        if (comm === 'hull-monitor') {
+          for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+            try {
+              if (readlinkSync(`/proc/${entry}/fd/${fd}`).startsWith(this.base)) holdsFile = true;
+            } catch {
+              // closed meanwhile
+            }
+          }
+        }
+        if (inCgroup || holdsFile) out.push({ pid: Number(entry), comm });
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return out;
   }
 
   async loadBusybox(): Promise<void> {
@@ -86,12 +127,26 @@ export class HullEnv {
     if (existsSync(runContainers)) for (const c of readdirSync(runContainers)) out.push(`run dir: ${c}`);
     const names = path.join(this.root, 'names');
     if (existsSync(names)) for (const n of readdirSync(names)) out.push(`name: ${n}`);
+    for (const p of this.processes()) out.push(`process: ${p.pid} ${p.comm}`);
     return out;
   }
 
   /** Remove the env; throws if anything of the host had to be cleaned by force. */
   destroy(): void {
-    const left = this.leftovers().filter((l) => l.startsWith('mount:') || l.startsWith('cgroup:'));
+    const left = this.leftovers().filter((l) => l.startsWith('mount:') || l.startsWith('cgroup:') || l.startsWith('process:'));
+    // What this env's tests started and left running is stopped, by pid, so a failed test leaks nothing.
+    for (const p of this.processes()) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    const cg = path.join(this.cgroupRoot, this.cgroupParent);
+    if (existsSync(cg)) {
+      for (const c of readdirSync(cg).filter((f) => !f.includes('.'))) spawnSync('rmdir', [path.join(cg, c)]);
+      spawnSync('rmdir', [cg]);
+    }
     rmSync(this.base, { recursive: true, force: true });
     if (left.length > 0) throw new Error(`leaked on the host:\n${left.join('\n')}`);
   }

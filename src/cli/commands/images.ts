@@ -1,7 +1,22 @@
 import type { Command } from 'commander';
-import { familiar } from '../../image/reference.js';
+import { UsageError } from '../../errors.js';
+import { familiar, normalize } from '../../image/reference.js';
+import type { ImageSummary } from '../../store/image-store.js';
 import { hullFor } from '../context.js';
-import { humanSize, shortId, table, timeAgo } from '../format.js';
+import { dockerTime, humanSize, shortId, table, timeAgo } from '../format.js';
+
+interface ImagesFlags {
+  quiet?: boolean;
+  digests?: boolean;
+  format?: string;
+  all?: boolean;
+}
+
+interface Row {
+  repository: string;
+  tag: string;
+  image: ImageSummary;
+}
 
 function splitTag(ref: string): [string, string] {
   const at = ref.indexOf('@');
@@ -10,25 +25,74 @@ function splitTag(ref: string): [string, string] {
   return colon > ref.lastIndexOf('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, '<none>'];
 }
 
-export function registerImages(program: Command): void {
-  program
-    .command('images')
+function rowsOf(images: readonly ImageSummary[], filter: string | undefined): Row[] {
+  let wantRepo: string | undefined;
+  let wantTag: string | undefined;
+  if (filter !== undefined) {
+    const [repo, tag] = splitTag(familiar(normalize(filter)));
+    wantRepo = repo;
+    wantTag = filter.includes(':') && !filter.endsWith(':') ? tag : undefined;
+  }
+  const rows: Row[] = [];
+  for (const image of images) {
+    const refs = image.references.length > 0 ? image.references.map((r) => familiar(r)) : ['<none>:<none>'];
+    for (const ref of refs) {
+      const [repository, tag] = ref === '<none>:<none>' ? ['<none>', '<none>'] : splitTag(ref);
+      if (wantRepo !== undefined && (repository !== wantRepo || (wantTag !== undefined && tag !== wantTag))) continue;
+      rows.push({ repository, tag, image });
+    }
+  }
+  return rows;
+}
+
+/** `images` / `image ls`: Docker's table, -q ids, --digests, --format json (one object a line). */
+export function defineImages(cmd: Command): void {
+  cmd
     .description('list images')
+    .argument('[repository[:tag]]', 'only images of this repository (and tag)')
+    .option('-a, --all', 'show all images (hull has no intermediate images: the same list)')
     .option('-q, --quiet', 'only image ids')
-    .action(async (flags: { quiet?: boolean }, cmd: Command) => {
-      const images = await hullFor(cmd).listImages();
+    .option('--digests', 'show digests')
+    .option('--format <format>', "'table' (default) or 'json'")
+    .action(async (filter: string | undefined, flags: ImagesFlags, command: Command) => {
+      if (flags.format !== undefined && flags.format !== 'json' && flags.format !== 'table') {
+        throw new UsageError(`--format: only 'table' and 'json' are supported, not ${JSON.stringify(flags.format)}`);
+      }
+      const rows = rowsOf(await hullFor(command).listImages(), filter);
       if (flags.quiet) {
-        for (const image of images) process.stdout.write(`${shortId(image.id)}\n`);
+        for (const r of rows) process.stdout.write(`${shortId(r.image.id)}\n`);
         return;
       }
-      const rows: string[][] = [];
-      for (const image of images) {
-        const refs = image.references.length > 0 ? image.references.map((r) => familiar(r)) : ['<none>:<none>'];
-        for (const ref of refs) {
-          const [repo, tag] = splitTag(ref);
-          rows.push([repo, tag, shortId(image.id), timeAgo(image.created), humanSize(image.size)]);
+      if (flags.format === 'json') {
+        for (const r of rows) {
+          process.stdout.write(`${JSON.stringify({
+            Containers: 'N/A',
+            CreatedAt: dockerTime(r.image.created),
+            CreatedSince: timeAgo(r.image.created),
+            Digest: r.image.manifestDigest ?? '<none>',
+            ID: shortId(r.image.id),
+            Repository: r.repository,
+            SharedSize: 'N/A',
+            Size: humanSize(r.image.size),
+            Tag: r.tag,
+            UniqueSize: 'N/A',
+            VirtualSize: humanSize(r.image.size),
+          })}\n`);
         }
+        return;
       }
-      process.stdout.write(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
+      const headers = ['REPOSITORY', 'TAG', ...(flags.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
+      process.stdout.write(table(headers, rows.map((r) => [
+        r.repository,
+        r.tag,
+        ...(flags.digests ? [r.image.manifestDigest ?? '<none>'] : []),
+        shortId(r.image.id),
+        timeAgo(r.image.created),
+        humanSize(r.image.size),
+      ])));
     });
+}
+
+export function registerImages(program: Command): void {
+  defineImages(program.command('images'));
 }

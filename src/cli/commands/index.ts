@@ -1,14 +1,40 @@
 import type { Command } from 'commander';
+import { registerAttach } from './attach.js';
+import { registerCp } from './cp.js';
+import { registerCreate } from './create.js';
+import { registerExec } from './exec.js';
 import { registerImages } from './images.js';
+import { registerImageVerbs } from './image.js';
+import { registerSystem } from './system.js';
+import { registerContainerInspect } from './container-inspect.js';
+import { registerKill } from './kill.js';
 import { registerLoad } from './load.js';
+import { registerLogs } from './logs.js';
 import { registerPs } from './ps.js';
+import { registerRename } from './rename.js';
 import { registerRm } from './rm.js';
 import { registerRun } from './run.js';
+import { registerStart } from './start.js';
+import { registerStop } from './stop.js';
+import { registerWait } from './wait.js';
 
 export function registerCommands(program: Command): void {
   registerRun(program);
+  registerCreate(program);
+  registerStart(program);
+  registerExec(program);
+  registerAttach(program);
+  registerCp(program);
+  registerStop(program);
+  registerKill(program);
+  registerWait(program);
+  registerLogs(program);
+  registerContainerInspect(program);
+  registerRename(program);
   registerLoad(program);
   registerImages(program);
+  registerImageVerbs(program);
+  registerSystem(program);
   registerPs(program);
   registerRm(program);
 }

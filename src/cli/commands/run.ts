@@ -1,58 +1,32 @@
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { UsageError } from '../../errors.js';
-import { parseEnvEntries, parseEnvFile } from '../../runtime/specconv.js';
-import { collect, hullFor } from '../context.js';
+import { hullFor } from '../context.js';
 import { proxySignals } from '../signals.js';
 import { trace } from '../../trace.js';
+import { type ContainerFlags, addContainerFlags, createOptionsFrom } from './container-flags.js';
 
-interface RunFlags {
-  rm?: boolean;
-  name?: string;
-  env: string[];
-  envFile: string[];
-  workdir?: string;
-  user?: string;
-  groupAdd: string[];
-  hostname?: string;
-  entrypoint?: string;
-  interactive?: boolean;
-  tty?: boolean;
-  cgroupParent?: string;
+interface RunFlags extends ContainerFlags {
+  detach?: boolean;
 }
 
 export function registerRun(program: Command): void {
-  program
+  addContainerFlags(program
     .command('run')
     .description('create and run a container from an image')
     .argument('<image>', 'image reference or id')
-    .argument('[command...]', 'command and arguments (default: the image\'s)')
-    .option('--rm', 'remove the container when it exits')
-    .option('--name <name>', 'name the container')
-    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect, [])
-    .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect, [])
-    .option('-w, --workdir <dir>', 'working directory inside the container')
-    .option('-u, --user <user[:group]>', 'user name or uid, optionally with group')
-    .option('--group-add <group>', 'add a supplementary group (repeatable)', collect, [])
-    .option('-h, --hostname <name>', 'container host name')
-    .option('--entrypoint <cmd>', 'override the image\'s entrypoint')
-    .option('-i, --interactive', 'keep stdin open')
-    .option('-t, --tty', 'allocate a pseudo-terminal')
-    .option('--cgroup-parent <path>', 'cgroup to make the container\'s cgroup in (relative to the cgroup2 root)')
+    .argument('[command...]', 'command and arguments (default: the image\'s)'))
+    .option('-d, --detach', 'run in the background (under a monitor) and print the container id')
     .helpOption('--help', 'display help for command')
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags, cmd: Command) => {
       trace('run parsed');
-      const env: string[] = [];
-      for (const file of flags.envFile) {
-        const text = await readFile(file, 'utf8').catch((err: Error) => {
-          throw new UsageError(`cannot read env file ${file}: ${err.message}`);
-        });
-        env.push(...parseEnvEntries(parseEnvFile(text), process.env));
-      }
-      env.push(...parseEnvEntries(flags.env, process.env));
+      const opts = await createOptionsFrom(image, command, flags);
       const hull = hullFor(cmd);
       trace('library ready');
+      if (flags.detach) {
+        const record = await hull.runDetached(opts);
+        process.stdout.write(`${record.id}\n`);
+        return;
+      }
       // Signals are proxied from the start: one that comes before the container runs is held
       // and delivered once it does, so hull never dies of it with a half-made container.
       const held: number[] = [];
@@ -61,18 +35,7 @@ export function registerRun(program: Command): void {
       };
       const stopProxy = proxySignals((signal) => deliver(signal));
       const running = await hull.start({
-        image,
-        cmd: command,
-        env,
-        name: flags.name,
-        remove: flags.rm,
-        workdir: flags.workdir,
-        user: flags.user,
-        groupAdd: flags.groupAdd,
-        hostname: flags.hostname,
-        entrypoint: flags.entrypoint,
-        tty: flags.tty,
-        cgroupParent: flags.cgroupParent?.replace(/^\/+/, ''),
+        ...opts,
         stdin: flags.interactive ? 'inherit' : 'ignore',
         stdout: 'inherit',
         stderr: 'inherit',

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { ImageNotFoundError } from '../../errors.js';
+import { formatTemplate } from '../../runtime/inspect.js';
+import type { ImageInspect } from '../../store/image-store.js';
+import { hullFor } from '../context.js';
+import { reportItemError } from './image-common.js';
+
+/** `image inspect IMAGE...`: a JSON array in Docker's shape; missing ones on stderr, exit 1. */
+export function defineImageInspect(cmd: Command): void {
+  cmd
+    .description('show low-level information on one or more images (JSON)')
+    .argument('<image...>', 'names or ids')
+    .option('-f, --format <template>', 'format with a template: {{.Id}}, {{json .RootFS}}')
+    .action(async (images: string[], flags: { format?: string }, command: Command) => {
+      const hull = hullFor(command);
+      const found: ImageInspect[] = [];
+      const errors: unknown[] = [];
+      for (const image of images) {
+        try {
+          found.push(await hull.inspectImage(image));
+        } catch (err) {
+          errors.push(err instanceof ImageNotFoundError ? new ImageNotFoundError(image) : err);
+        }
+      }
+      if (flags.format !== undefined) {
+        for (const item of found) process.stdout.write(`${formatTemplate(flags.format, item as unknown as Record<string, unknown>)}\n`);
+      } else {
+        process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+      }
+      for (const err of errors) reportItemError(err);
+    });
+}

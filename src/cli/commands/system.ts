@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { hullFor } from '../context.js';
+import { humanSize, table } from '../format.js';
+import { confirm, exitOneOnError } from './image-common.js';
+
+function percent(part: number, whole: number): string {
+  return whole === 0 ? '0B' : `${humanSize(part)} (${Math.round((part / whole) * 100)}%)`;
+}
+
+const PRUNE_WARNING = [
+  'WARNING! This will remove:',
+  '  - all stopped containers',
+  '  - all dangling images',
+  '  - unused layers and blobs',
+  '',
+  'Are you sure you want to continue?',
+].join('\n');
+
+const PRUNE_ALL_WARNING = PRUNE_WARNING.replace('all dangling images', 'all images without at least one container associated to them');
+
+export function registerSystem(program: Command): void {
+  const system = program.command('system').description('manage hull');
+
+  system
+    .command('df')
+    .description('show disk usage')
+    .action((_flags: object, command: Command) =>
+      exitOneOnError(async () => {
+        const df = await hullFor(command).diskUsage();
+        process.stdout.write(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], [
+          ['Images', String(df.images.total), String(df.images.active), humanSize(df.images.size), percent(df.images.reclaimable, df.images.size)],
+          ['Containers', String(df.containers.total), String(df.containers.active), humanSize(df.containers.size), percent(df.containers.reclaimable, df.containers.size)],
+          ['Local Volumes', '0', '0', '0B', '0B'],
+          ['Build Cache', '0', '0', '0B', '0B'],
+        ]));
+      }));
+
+  system
+    .command('prune')
+    .description('remove stopped containers, dangling images and unused layers and blobs')
+    .option('-a, --all', 'remove all unused images, not just dangling ones')
+    .option('-f, --force', 'do not prompt for confirmation')
+    .action((flags: { all?: boolean; force?: boolean }, command: Command) =>
+      exitOneOnError(async () => {
+        if (!flags.force && !(await confirm(flags.all ? PRUNE_ALL_WARNING : PRUNE_WARNING))) return;
+        const r = await hullFor(command).pruneSystem({ all: flags.all ?? false });
+        if (r.containers.length > 0) process.stdout.write(`Deleted Containers:\n${r.containers.join('\n')}\n\n`);
+        printPruned(r);
+      }));
+
+  system
+    .command('check')
+    .description('verify every blob, layer, image and name in the store')
+    .option('--repair', 'remove what is damaged (and images that lost a part)')
+    .action((flags: { repair?: boolean }, command: Command) =>
+      exitOneOnError(async () => {
+        const r = await hullFor(command).checkStore({ repair: flags.repair ?? false });
+        for (const p of r.problems) process.stdout.write(`${p.message}${p.repaired ? ` — ${p.repaired}` : ''}\n`);
+        const { blobs, layers, images, refs } = r.checked;
+        const summary = `checked ${blobs} blobs, ${layers} layers, ${images} images, ${refs} names`;
+        const cleaned = r.cleaned > 0 ? `; removed ${r.cleaned} leftovers of interrupted commands` : '';
+        if (r.problems.length === 0) process.stdout.write(`${summary}: no problems${cleaned}\n`);
+        else if (r.problems.every((p) => p.repaired)) process.stdout.write(`${summary}: ${r.problems.length} problems, repaired${cleaned}\n`);
+        else {
+          process.stdout.write(`${summary}: ${r.problems.length} problems (run with --repair to remove what is damaged)${cleaned}\n`);
+          process.exitCode = 1;
+        }
+      }));
+}
+
+export function printPruned(r: { untagged: string[]; deleted: string[]; reclaimed: number }): void {
+  if (r.untagged.length + r.deleted.length > 0) {
+    process.stdout.write('Deleted Images:\n');
+    for (const n of r.untagged) process.stdout.write(`untagged: ${n}\n`);
+    for (const d of r.deleted) process.stdout.write(`deleted: ${d}\n`);
+    process.stdout.write('\n');
+  }
+  process.stdout.write(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
+}

@@ -1,0 +1,123 @@
+/**
+ * `hull inspect`: a container in the shape of Docker's `docker inspect` (the fields that apply to
+ * hull; the rest with Docker's empty values, so tools reading them find what they expect).
+ */
+import type { ContainerRecord } from './container-store.js';
+import type { RuntimeSpec } from './spec.js';
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export interface InspectPaths {
+  logPath: string;
+  runDir: string;
+  cgroupPath: string;
+}
+
+export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | undefined, paths: InspectPaths): Record<string, unknown> {
+  const s = record.state;
+  const status = s.status;
+  const args = record.command;
+  const proc = spec?.process;
+  const restart = record.restartPolicy ?? { name: 'no', maximumRetryCount: 0 };
+  const user = proc ? (proc.user.uid === 0 && proc.user.gid === 0 ? '' : `${proc.user.uid}:${proc.user.gid}`) : '';
+  return {
+    Id: record.id,
+    Created: record.created,
+    Path: args[0] ?? '',
+    Args: args.slice(1),
+    State: {
+      Status: status,
+      Running: status === 'running',
+      Paused: false,
+      Restarting: status === 'restarting',
+      OOMKilled: s.oomKilled ?? false,
+      Dead: false,
+      Pid: status === 'running' ? (s.pid ?? 0) : 0,
+      ExitCode: s.exitCode ?? 0,
+      Error: s.error ?? '',
+      StartedAt: s.startedAt ?? ZERO_TIME,
+      FinishedAt: s.finishedAt ?? ZERO_TIME,
+    },
+    Image: record.imageId.startsWith('sha256:') ? record.imageId : `sha256:${record.imageId}`,
+    ResolvConfPath: `${paths.runDir}/resolv.conf`,
+    HostnamePath: `${paths.runDir}/hostname`,
+    HostsPath: `${paths.runDir}/hosts`,
+    LogPath: record.state.monitorPid !== undefined || s.status === 'created' ? paths.logPath : '',
+    Name: `/${record.name}`,
+    RestartCount: s.restartCount ?? 0,
+    Driver: 'overlay',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      Binds: null,
+      LogConfig: { Type: 'json-file', Config: Object.fromEntries((record.logConfig?.opts ?? []).map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)])) },
+      NetworkMode: 'none',
+      RestartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount },
+      AutoRemove: record.autoRemove,
+      CgroupParent: `/${record.cgroupParent}`,
+      Privileged: false,
+      ReadonlyRootfs: spec?.root.readonly ?? false,
+      CapAdd: null,
+      CapDrop: null,
+      Init: record.init ?? null,
+      MaskedPaths: spec?.linux.maskedPaths ?? [],
+      ReadonlyPaths: spec?.linux.readonlyPaths ?? [],
+    },
+    GraphDriver: {
+      Name: 'overlay',
+      Data: {
+        LowerDir: record.rootfs.lower.join(':'),
+        UpperDir: record.rootfs.upper,
+        WorkDir: record.rootfs.work,
+        MergedDir: spec?.root.path ?? '',
+      },
+    },
+    Mounts: (spec?.mounts ?? []).filter((m) => m.options?.includes('bind') || m.options?.includes('rbind')).map((m) => ({
+      Type: 'bind',
+      Source: m.source ?? '',
+      Destination: m.destination,
+      Mode: '',
+      RW: !(m.options ?? []).includes('ro'),
+      Propagation: 'rprivate',
+    })),
+    Config: {
+      Hostname: spec?.hostname ?? record.id.slice(0, 12),
+      Domainname: '',
+      User: user,
+      AttachStdin: false,
+      AttachStdout: record.state.monitorPid === undefined,
+      AttachStderr: record.state.monitorPid === undefined,
+      Tty: record.tty ?? proc?.terminal ?? false,
+      OpenStdin: record.openStdin ?? false,
+      StdinOnce: false,
+      Env: proc?.env ?? [],
+      Cmd: record.cmd ?? null,
+      Image: record.image,
+      Volumes: null,
+      WorkingDir: proc?.cwd === '/' ? '' : (proc?.cwd ?? ''),
+      Entrypoint: record.entrypoint ?? null,
+      OnBuild: null,
+      Labels: {},
+      ...(record.stopSignal ? { StopSignal: record.stopSignal } : {}),
+    },
+    NetworkSettings: { Networks: {}, Ports: {}, SandboxKey: '', IPAddress: '', MacAddress: '' },
+  };
+}
+
+/**
+ * The `--format` templates people type most: `{{.State.Status}}`, `{{.Name}}`, `{{json .Config}}`,
+ * `{{.State.Pid}}` (a field path, optionally through `json`). Anything else is left as written.
+ */
+export function formatTemplate(template: string, value: unknown): string {
+  return template.replace(/\{\{\s*(json\s+)?\.([A-Za-z0-9_.]*)\s*\}\}/g, (_, json: string | undefined, fieldPath: string) => {
+    let v: unknown = value;
+    for (const key of fieldPath.split('.').filter(Boolean)) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+    if (json) return JSON.stringify(v ?? null);
+    if (v === undefined || v === null) return '<no value>';
+    if (typeof v === 'object') return Array.isArray(v) ? `[${v.join(' ')}]` : JSON.stringify(v);
+    return String(v);
+  }).replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+}

@@ -1,0 +1,81 @@
+/**
+ * Detached containers: hull-monitor (native/monitor.cc, the protocol is drawn there) is started
+ * with the plan on its stdin and answers once on fd 3 — started (with the container's pid) or a
+ * failure. After that it lives on its own (setsid), and tells the world about the container only
+ * through files: the json-file log and the status file read here.
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
+import { ContainerStartError, RuntimeError } from '../errors.js';
+import { monitorPath } from '../native/index.js';
+import { type MonitorPlan, encodePlan } from './plan-codec.js';
+
+export type { MonitorStatus } from './monitor-status.js';
+export { readMonitorStatus } from './monitor-status.js';
+
+/** sizeof(Report) in native/monitor.cc: kind, pid, ErrorRecord {step, steps, err, syscall[32], message[512]}. */
+const REPORT_SIZE = 4 + 4 + 4 + 4 + 4 + 32 + 512;
+const KIND_STARTED = 0;
+const KIND_PLAN_FAILED = 1;
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, value]) => [value, name]));
+const errnoName = (n: number) => ERRNO_NAMES.get(n) ?? `E?${n}`;
+
+export interface MonitorStarted {
+  monitorPid: number;
+  /** The container's first process (in hull's pid namespace). */
+  pid: number;
+}
+
+function cString(buf: Buffer, start: number, size: number): string {
+  const slice = buf.subarray(start, start + size);
+  const end = slice.indexOf(0);
+  return slice.subarray(0, end < 0 ? size : end).toString('utf8');
+}
+
+async function readReport(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= REPORT_SIZE) break;
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Start a monitor for `plan`; resolves once the container's command runs (its execve). */
+export async function startMonitor(plan: MonitorPlan): Promise<MonitorStarted> {
+  const input = encodePlan(plan);
+  const child = spawn(monitorPath(), [], {
+    detached: true,
+    cwd: '/',
+    env: {},
+    stdio: ['pipe', 'ignore', 'ignore', 'pipe'],
+  });
+  const spawnError = new Promise<never>((_, reject) => {
+    child.once('error', (err) => reject(new RuntimeError(`cannot start hull-monitor: ${err.message}`, { cause: err })));
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stdin!.on('error', () => undefined); // EPIPE: the monitor died; its report (or none) says why
+  child.stdin!.end(input);
+  const reportStream = child.stdio[3] as Readable;
+  const report = await Promise.race([readReport(reportStream), spawnError]);
+  reportStream.destroy();
+  child.unref();
+  if (report.length < REPORT_SIZE) {
+    const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 1000))]);
+    throw new RuntimeError(`hull-monitor ended without reporting (exit status ${code ?? 'unknown'})`);
+  }
+  const kind = report.readUInt32LE(0);
+  const pid = report.readInt32LE(4);
+  if (kind === KIND_STARTED) return { monitorPid: child.pid!, pid };
+  const step = report.readUInt32LE(8);
+  const steps = report.readUInt32LE(12);
+  const errno = errnoName(report.readInt32LE(16));
+  const syscall = cString(report, 20, 32);
+  const detail = cString(report, 52, 512);
+  if (kind === KIND_PLAN_FAILED) throw new ContainerStartError({ step, steps, syscall, errno, detail });
+  throw new RuntimeError(`${detail}: ${errno}`, { code: errno });
+}
