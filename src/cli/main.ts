@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_RUNTIME_ERROR, HullError } from '../errors.js';
-import { registerCommands } from './commands/index.js';
+import { registerCommands, verbOf } from './commands/index.js';
 import { trace } from '../trace.js';
 
 trace('modules loaded');
@@ -40,7 +40,7 @@ const program = new Command('hull')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`hull: ${text.replace(/^error: /, '')}`) });
 
-registerCommands(program);
+registerCommands(program, verbOf(process.argv));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   reportAndExit(err, program.opts<GlobalOptions>().debug ?? process.argv.includes('--debug'));

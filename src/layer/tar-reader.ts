@@ -13,7 +13,7 @@
  * stream upstream sees every byte (a diffID is the digest of the whole uncompressed stream).
  */
 
-import { Header } from 'tar';
+import { Header } from 'tar/header';
 import { InvalidImageError } from '../errors.js';
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';

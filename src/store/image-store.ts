@@ -162,7 +162,7 @@ export class ImageStore {
 
   /** The store lock (see ./lock.ts). Hold `shared` while making something that uses an image. */
   lock(mode: 'shared' | 'exclusive', onWait?: () => void): Promise<LockHandle> {
-    return acquireLock(path.join(this.paths.root, 'store.lock'), mode, this.flock, onWait);
+    return acquireLock(path.join(this.paths.root, 'store.lock'), mode, this.flock, { onWait });
   }
 
   private parts() {

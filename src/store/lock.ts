@@ -26,6 +26,8 @@ export const LOCK_UN = 8;
 export type LockMode = 'shared' | 'exclusive';
 
 export interface LockHandle {
+  /** The lock file's fd while held. */
+  readonly fd: number;
   /** Releases the lock (closing its fd); safe to call more than once. */
   release(): void;
 }
@@ -54,17 +56,21 @@ function openLockFile(file: string): number {
   }
 }
 
-/**
- * Takes `mode` on `file` (created if missing), waiting as long as it takes. `onWait` is called
- * once if the lock was busy at first (to tell a user what hull is waiting for).
- */
-export async function acquireLock(
-  file: string,
-  mode: LockMode,
-  flock: FlockFn,
-  onWait?: () => void,
-): Promise<LockHandle> {
-  const fd = openLockFile(file);
+/** Takes `mode` on `file` (created if missing, unless `onMissing`), waiting as `opts` says. */
+export interface LockOptions {
+  /** Called once if the lock was busy at first (to tell a user what hull is waiting for). */
+  onWait?: () => void;
+  /** Give up after this long with the error `onTimeout` makes (default: wait as long as it takes). */
+  timeoutMs?: number;
+  onTimeout?: () => Error;
+  /** Never create the lock file's directory: its absence is reported by `onMissing` (by default
+   *  the directory is made). The file itself is created in either case. */
+  onMissing?: () => Error;
+}
+
+export async function acquireLock(file: string, mode: LockMode, flock: FlockFn, opts: LockOptions = {}): Promise<LockHandle> {
+  const fd = opts.onMissing ? openExisting(file, opts.onMissing) : openLockFile(file);
+  const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
   const op = (mode === 'shared' ? LOCK_SH : LOCK_EX) | LOCK_NB;
   let delay = 1;
   let waited = false;
@@ -80,12 +86,25 @@ export async function acquireLock(
     }
     if (!waited) {
       waited = true;
-      onWait?.();
+      opts.onWait?.();
+    }
+    if (Date.now() > deadline) {
+      closeSync(fd);
+      throw opts.onTimeout?.() ?? new Error(`timed out waiting for ${file}`);
     }
     await sleep(delay);
     delay = Math.min(delay * 2, 50);
   }
   return handle(fd, flock);
+}
+
+function openExisting(file: string, onMissing: () => Error): number {
+  try {
+    return openSync(file, 'a', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw onMissing();
+    throw fromNodeError(err, 'open', file);
+  }
 }
 
 /** Takes the lock only if it is free now; undefined when it is busy. */
@@ -104,6 +123,7 @@ export function tryLock(file: string, mode: LockMode, flock: FlockFn): LockHandl
 function handle(fd: number, flock: FlockFn): LockHandle {
   let open = true;
   return {
+    fd,
     release() {
       if (!open) return;
       open = false;

@@ -6,7 +6,7 @@
  */
 
 import type { Writable } from 'node:stream';
-import { Header } from 'tar';
+import { Header } from 'tar/header';
 import { InvalidImageError, RuntimeError, fromNodeError } from '../../errors.js';
 
 const BLOCK = 512;

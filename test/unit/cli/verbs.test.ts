@@ -1,0 +1,30 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { registerCommands, verbOf } from '../../../src/cli/commands/index.js';
+
+describe('CLI verb registration', () => {
+  it('finds the verb after the global options', () => {
+    expect(verbOf(['node', 'hull', 'run', 'busybox'])).toBe('run');
+    expect(verbOf(['node', 'hull', '--root', '/r', '--run-root', '/rr', '--debug', 'ps', '-a'])).toBe('ps');
+    expect(verbOf(['node', 'hull', '--root=/r', 'images'])).toBe('images');
+    expect(verbOf(['node', 'hull', '--help'])).toBeUndefined();
+    expect(verbOf(['node', 'hull'])).toBeUndefined();
+  });
+
+  it('defines only the named verb, and every verb otherwise', () => {
+    const names = (verb?: string) => {
+      const program = new Command('hull').enablePositionalOptions();
+      registerCommands(program, verb);
+      return program.commands.map((c) => c.name()).sort();
+    };
+    expect(names('run')).toEqual(['run']);
+    expect(names('restart')).toEqual(['restart', 'stop']);
+    const all = names(undefined);
+    expect(all).toEqual(names('no-such-verb'));
+    for (const verb of ['run', 'create', 'start', 'exec', 'stop', 'restart', 'kill', 'wait', 'logs', 'inspect', 'rename', 'load',
+      'images', 'image', 'rmi', 'tag', 'history', 'save', 'system', 'ps', 'rm', 'attach', 'cp']) {
+      expect(all).toContain(verb);
+      expect(names(verb)).toContain(verb);
+    }
+  });
+});
