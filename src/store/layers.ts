@@ -14,7 +14,7 @@
  * per-layer flock (`locks/layer-<hex>`), so a layer is unpacked exactly once however many load it.
  */
 
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import { mkdir, rename, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,11 +29,10 @@ import { acquireLock, nativeFlock, type FlockFn } from './lock.js';
 import type { StorePaths } from './paths.js';
 
 /**
- * Passes data through unchanged while writing a copy to `fd` and hashing it (sha256): the layer
- * blob is kept as it streams into the unpacker, with no second read.
+ * Passes data through unchanged while writing a copy to `fd`: the layer blob is kept as it streams
+ * into the unpacker, with no second read. (The unpacker hashes the same bytes: its digest names it.)
  */
 class FileTee extends Transform {
-  private readonly hash: Hash = createHash('sha256');
   bytes = 0;
 
   constructor(private readonly fd: number) {
@@ -47,13 +46,8 @@ class FileTee extends Transform {
       callback(err as Error);
       return;
     }
-    this.hash.update(chunk);
     this.bytes += chunk.length;
     callback(null, chunk);
-  }
-
-  digest(): string {
-    return `sha256:${this.hash.digest('hex')}`;
   }
 }
 
@@ -213,7 +207,7 @@ export class LayerStore {
       fsyncSync(blobFd);
       closeSync(blobFd);
       blobFd = undefined;
-      const blobDigest = tee.digest();
+      const blobDigest = result.digest;
       // The blob first, then the layer that names it: a crash in between leaves only an
       // unreferenced blob (garbage for prune), never a layer whose blob is missing.
       if (this.blobs.size(blobDigest) === undefined) await this.blobs.commit(blobTemp, blobDigest);
@@ -262,9 +256,8 @@ export class LayerStore {
       const tee = new FileTee(fd);
       const { decompress } = await import('../layer/compression.js');
       const input = await source.open();
-      const verified = source.digest !== undefined
-        ? pipeline(input, new DigestStream({ expected: source.digest, what }), tee, () => undefined)
-        : pipeline(input, tee, () => undefined);
+      const hashed = new DigestStream({ what, ...(source.digest !== undefined ? { expected: source.digest } : {}) });
+      const verified = pipeline(input, hashed, tee, () => undefined);
       const { output } = await decompress(verified, what);
       await new Promise<void>((resolve, reject) => {
         pipeline(output, new DigestStream({ expected: diffId, what: `${what} diffID` }), new Writable({ write: (_c, _e, cb) => cb() }), (err) =>
@@ -273,7 +266,7 @@ export class LayerStore {
       fsyncSync(fd);
       closeSync(fd);
       fd = undefined;
-      const digest = tee.digest();
+      const digest = hashed.digest();
       if (this.blobs.size(digest) === undefined) await this.blobs.commit(temp, digest);
       else await unlink(temp);
       await writeFileAtomic(this.paths.tmp, path.join(this.layerDir(diffId), 'blob'), `${digest}\n`);
