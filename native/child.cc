@@ -520,6 +520,27 @@ void RunJoiner(const Plan& plan, const int* ns_fds, size_t n_ns, int cgroup_fd, 
   _exit(rep.err == 0 ? 0 : 1);
 }
 
+long CloneContainer(uint64_t namespaces, int cgroup_fd, const Plan& plan, int* pidfd) {
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = namespaces | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) RunChild(plan);
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  errno = clone_errno;
+  return pid;
+}
+
 void RunChild(const Plan& plan) {
   Context ctx{&plan, 0, -1};
   for (int fd : plan.close_in_child) {

@@ -1,6 +1,8 @@
 // The container's first process, between clone3 and execve.
 #pragma once
 
+#include <stdint.h>
+
 #include "plan.h"
 
 namespace hull {
@@ -8,6 +10,12 @@ namespace hull {
 // Runs in the child of clone3: waits for "go", executes the plan, execve's. Never returns.
 // Only async-signal-safe calls: no malloc, no stdio, no C++ exceptions, no Napi.
 [[noreturn]] void RunChild(const Plan& plan);
+
+// clone3 into `namespaces` (CLONE_NEW* flags) and, when cgroup_fd >= 0, straight into that cgroup
+// (CLONE_INTO_CGROUP), with every signal blocked around it so that no handler of the caller's runs
+// in the child before RunChild resets them. The child runs RunChild(plan) and never returns.
+// Returns the child's pid with *pidfd set (CLONE_PIDFD), or -1 with errno set.
+long CloneContainer(uint64_t namespaces, int cgroup_fd, const Plan& plan, int* pidfd);
 
 // What the joining process (exec) reports on its pipe: the pid of the process that runs the
 // plan, or the failed syscall (setns of ns_fds[index], clone3) and errno.

@@ -319,22 +319,8 @@ Started StartContainer(ErrorRecord* failure, bool* plan_failed) {
   plan.parent_death_signal = static_cast<int>(cfg.parent_death_signal);
 
   int pidfd = -1;
-  struct clone_args args;
-  memset(&args, 0, sizeof args);
-  args.flags = cfg.clone_flags | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  if (cgroup_fd >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(cgroup_fd);
-  }
-  sigset_t all, saved;
-  sigfillset(&all);
-  sigprocmask(SIG_SETMASK, &all, &saved);
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) RunChild(plan);
+  long pid = CloneContainer(cfg.clone_flags, cgroup_fd, plan, &pidfd);
   int clone_errno = errno;
-  sigprocmask(SIG_SETMASK, &saved, nullptr);
   for (int fd : {sync_pipe[0], error_pipe[1], console[1], out[1], err[1], devnull, cgroup_fd}) {
     if (fd >= 0) close(fd);
   }

@@ -552,24 +552,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (join.IsArray()) return SpawnJoined(env, std::move(st), join.As<Napi::Array>(), cgroup_fd, sync_pipe[0], error_pipe[1], console[1]);
 
   int pidfd = -1;
-  struct clone_args args;
-  memset(&args, 0, sizeof args);
-  args.flags = NamespaceFlags(req.Get("namespaces").As<Napi::Object>()) | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  if (cgroup_fd >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(cgroup_fd);
-  }
-
-  // No signal handler of Node's may run in the child between clone3 and its own reset.
-  sigset_t all, saved;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &saved);
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) RunChild(st->plan);  // never returns
+  long pid = CloneContainer(NamespaceFlags(req.Get("namespaces").As<Napi::Object>()), cgroup_fd, st->plan, &pidfd);
   int clone_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
 
   close(sync_pipe[0]);
   close(error_pipe[1]);

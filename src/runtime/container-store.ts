@@ -19,6 +19,7 @@ import { trace } from '../trace.js';
 import { isSameProcess } from './liveness.js';
 import { type MonitorStatus, readMonitorStatus } from './monitor-status.js';
 import type { RestartPolicy } from './plan-codec.js';
+import { listDir, readText } from '../files.js';
 
 export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited';
 
@@ -142,24 +143,6 @@ function writeJsonAtomic(file: string, value: unknown): void {
   renameSync(tmp, file);
 }
 
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fromNodeError(err, 'read', file);
-  }
-}
-
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw fromNodeError(err, 'readdir', dir);
-  }
-}
-
 export class ContainerStore {
   private readonly names: string;
 
@@ -241,6 +224,11 @@ export class ContainerStore {
     mkdirSync(spec.root.path, { recursive: true });
     writeJsonAtomic(path.join(dir, 'config.json'), spec);
     writeJsonAtomic(path.join(dir, 'container.json'), record);
+  }
+
+  /** Replace the container's bundle config (`update`). */
+  saveSpec(id: string, spec: RuntimeSpec): void {
+    writeJsonAtomic(path.join(this.dir(id), 'config.json'), spec);
   }
 
   /** Persist the record; a running container's state goes to the run root, anything else to disk. */

@@ -47,7 +47,6 @@ export interface CheckResult {
 }
 
 const HEX_RE = /^[a-f0-9]{64}$/;
-const SHORT_ID_RE = /^[A-Z2-7]{26}$/;
 
 interface Expect {
   type: 'file' | 'directory' | 'symlink' | 'char' | 'block' | 'fifo' | 'whiteout';

@@ -15,7 +15,7 @@
  * names it).
  */
 
-import { lstatSync, readdirSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidImageError, fromNodeError } from '../errors.js';
 import { removeTree } from '../layer/remove-tree.js';
@@ -24,6 +24,7 @@ import type { ImageRecord, ImageRecordStore } from './image-records.js';
 import type { LayerStore } from './layers.js';
 import type { StorePaths } from './paths.js';
 import { containerUses, layerHexOfLink, type ContainerUse } from './usage.js';
+import { listDir } from '../files.js';
 
 export const INIT_LINK = 'init';
 const HEX_RE = /^[a-f0-9]{64}$/;
@@ -43,15 +44,6 @@ export interface GcResult {
   readonly tmp: number;
   /** Bytes freed (layer tars + blobs). */
   readonly reclaimed: number;
-}
-
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw fromNodeError(err, 'readdir', dir);
-  }
 }
 
 /** All image records; an unreadable one is an error (see above). */

@@ -7,10 +7,10 @@
  * is written).
  */
 
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { fromNodeError } from '../errors.js';
 import type { StorePaths } from './paths.js';
+import { listDir } from '../files.js';
 
 export interface ContainerUse {
   readonly id: string;
@@ -23,15 +23,6 @@ export interface ContainerUse {
 }
 
 const LAYER_TARGET_RE = /^\.\.\/layers\/([a-f0-9]{64})\/diff$/;
-
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw fromNodeError(err, 'readdir', dir);
-  }
-}
 
 /** Every container record in the store; a directory without a readable record is skipped. */
 export function containerUses(paths: StorePaths): ContainerUse[] {
