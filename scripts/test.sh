@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs, build hull, and run the whole suite (unit and
-# integration; integration needs root, so this runs as root). Ends with one line:
+# Install everything the test suite needs, build hull, and run the whole suite: unit and
+# integration with vitest (integration needs root, so this runs as root), then the vm tier (a real
+# kernel under qemu: cgroup v2 resource limits; it fails, never skips). Ends with one line:
 #   tests: N passed, N failed, N skipped
 # and exits non-zero if anything failed.
 #   sudo bash scripts/test.sh [extra vitest arguments, e.g. a path filter]
@@ -11,16 +12,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 ensure_root "$here/test.sh" "$@"
 cd "$here/.."
 
-step "1/4 system packages and Node.js (build + test dependencies)"
+step "1/5 system packages and Node.js (build + test + vm tier dependencies)"
 bash scripts/install-deps.sh test
+bash scripts/install-deps.sh vm
 
-step "2/4 npm dependencies"
+step "2/5 npm dependencies"
 npm_deps
 
-step "3/4 build (native addon + TypeScript)"
+step "3/5 build (native addon + TypeScript)"
 build_project
 
-step "4/4 test suite (vitest: unit + integration)"
+step "4/5 test suite (vitest: unit + integration)"
 mkdir -p tmp
 report=tmp/vitest-report.json
 rm -f "$report"
@@ -29,19 +31,30 @@ npx --no-install vitest run --reporter=default --reporter=json --outputFile.json
 rc=$?
 set -e
 
+step "5/5 vm tier (test/vm inside a qemu guest: cgroup v2 limits, OOM, pause, stats)"
+vm_summary=tmp/vm-summary.json
+rm -f "$vm_summary"
+set +e
+HULL_VM_SUMMARY_FILE="$vm_summary" node scripts/vm/run-vm-tests.mjs
+vm_rc=$?
+set -e
+[ -s "$vm_summary" ] || echo '{"passed":0,"failed":1,"skipped":0}' > "$vm_summary"
+
 # shellcheck disable=SC2016 # JavaScript, not shell
 summary=$(node -e '
   const fs = require("node:fs");
   let r;
   try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch { process.exit(3); }
+  const vm = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
   const n = (k) => Number(r[k] ?? 0);
   // a test file that fails to load has no tests: count it as one failure
   const broken = (r.testResults ?? []).filter((f) => f.status === "failed" && (f.assertionResults ?? []).length === 0);
   for (const f of broken) console.error(`test.sh: ${f.name} failed to run: ${(f.message ?? "").split("\n")[0]}`);
-  const failed = n("numFailedTests") + broken.length;
-  console.log(`tests: ${n("numPassedTests")} passed, ${failed} failed, ${n("numPendingTests") + n("numTodoTests")} skipped`);
+  const failed = n("numFailedTests") + broken.length + vm.failed;
+  console.error(`test.sh: vm tier: ${vm.passed} passed, ${vm.failed} failed, ${vm.skipped} skipped`);
+  console.log(`tests: ${n("numPassedTests") + vm.passed} passed, ${failed} failed, ${n("numPendingTests") + n("numTodoTests") + vm.skipped} skipped`);
   process.exit(failed > 0 || r.success === false ? 2 : 0);
-' "$report") && src=0 || src=$?
+' "$report" "$vm_summary") && src=0 || src=$?
 if [ -z "$summary" ]; then
   echo "test.sh: vitest wrote no report ($report); exit code $rc" >&2
   summary="tests: 0 passed, 0 failed, 0 skipped"
@@ -49,5 +62,6 @@ if [ -z "$summary" ]; then
 fi
 echo
 echo "$summary"
+if [ "$rc" -eq 0 ] && [ "$vm_rc" -ne 0 ]; then rc=$vm_rc; fi
 if [ "$rc" -eq 0 ] && [ "$src" -ne 0 ]; then rc=1; fi
 exit "$rc"

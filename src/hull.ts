@@ -17,6 +17,15 @@ import { HullError } from './errors.js';
 import type { ContainerRecord } from './runtime/container-store.js';
 import { type CreateOptions, type ExecOptions, type ExecProcess, type RunningContainer, Runtime, type StartOptions } from './runtime/runtime.js';
 import type { LogEntry, LogSelection } from './runtime/logs.js';
+import type { SpecResources } from './runtime/spec.js';
+import { type CgroupSample, cgroupPids, cpuPercent, sampleCgroup } from './runtime/stats.js';
+import { totalmem } from 'node:os';
+
+export interface ContainerStats extends CgroupSample {
+  id: string;
+  name: string;
+  cpuPercent: number;
+}
 
 export interface HullOptions {
   /** Persistent state (images, layers, containers). Default /var/lib/hull. */
@@ -160,6 +169,33 @@ export class Hull {
   /** The image's StopSignal (or SIGTERM), then SIGKILL after `timeoutSeconds`. */
   stopContainer(idOrName: string, timeoutSeconds?: number): Promise<void> {
     return this.runtime.stop(idOrName, timeoutSeconds);
+  }
+
+  /** New cgroup limits for a container (applied now when it runs). */
+  updateContainer(idOrName: string, resources: SpecResources): Promise<void> {
+    return this.runtime.update(idOrName, resources);
+  }
+
+  /** A running container's cgroup usage: two samples `intervalMs` apart, for CPU %. */
+  async containerStats(idOrName: string, intervalMs = 500): Promise<ContainerStats> {
+    const { record, dir } = await this.runtime.cgroupDir(idOrName);
+    const first = sampleCgroup(dir, totalmem());
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    const sample = sampleCgroup(dir, totalmem());
+    return { id: record.id, name: record.name, cpuPercent: cpuPercent(first, sample), ...sample };
+  }
+
+  /** The processes of a running container: host pids, from its cgroup. */
+  async containerProcesses(idOrName: string): Promise<number[]> {
+    return cgroupPids((await this.runtime.cgroupDir(idOrName)).dir);
+  }
+
+  pauseContainer(idOrName: string): Promise<void> {
+    return this.runtime.pause(idOrName);
+  }
+
+  unpauseContainer(idOrName: string): Promise<void> {
+    return this.runtime.unpause(idOrName);
   }
 
   killContainer(idOrName: string, signal: number): Promise<void> {

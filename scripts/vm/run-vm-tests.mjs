@@ -137,6 +137,31 @@ function sharedLibraries(binary) {
   return [...libs];
 }
 
+/** Run in the guest after vitest: its json report as one line the host parses (HULL_VM_SUMMARY). */
+const SUMMARY_JS = [
+  'let r = {};',
+  'try { r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); } catch {}',
+  'const n = (k) => Number(r[k] || 0);',
+  'const broken = (r.testResults || []).filter((f) => f.status === "failed" && !(f.assertionResults || []).length).length;',
+  'console.log("HULL_VM_SUMMARY " + JSON.stringify({ passed: n("numPassedTests"), failed: n("numFailedTests") + broken, skipped: n("numPendingTests") + n("numTodoTests"), report: !!r.numTotalTests || r.success !== undefined }));',
+].join(' ');
+
+/**
+ * The guest's counts for scripts/test.sh: written to $HULL_VM_SUMMARY_FILE as
+ * {passed, failed, skipped}; a run without a report (no boot, a crash) counts as one failure.
+ */
+function writeSummary(output, code) {
+  const file = process.env.HULL_VM_SUMMARY_FILE;
+  if (!file) return;
+  const m = /HULL_VM_SUMMARY (\{.*\})/.exec(output ?? '');
+  let counts = { passed: 0, failed: 1, skipped: 0 };
+  if (m) {
+    const s = JSON.parse(m[1]);
+    counts = { passed: s.passed, failed: s.failed + (s.report && (s.failed > 0 || code === 0) ? 0 : 1), skipped: s.skipped };
+  }
+  writeFileSync(file, `${JSON.stringify(counts)}\n`);
+}
+
 function makeRootDisk(work, kernel, vitestArgs) {
   const root = path.join(work, 'root');
   for (const d of ['bin', 'usr/bin', 'proc', 'sys', 'dev', 'tmp', 'run', 'var/lib', 'etc', 'vm/modules', 'root']) {
@@ -180,12 +205,16 @@ mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# As systemd does on a unified host: every controller enabled for the root's children.
+for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control || echo "vm: cannot enable $c"; done
 for m in ${mods.map((m) => m.name).join(' ')}; do insmod /vm/modules/$m.ko || echo "vm: insmod $m failed"; done
 ip link set lo up
 hostname hull-vm
 echo "vm: kernel $(uname -r), cgroup v2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
-cd /hull && node node_modules/vitest/vitest.mjs run --config test/vm/vitest.config.ts ${args}
-echo "HULL_VM_EXIT=$?"
+cd /hull && node node_modules/vitest/vitest.mjs run --config test/vm/vitest.config.ts --reporter=default --reporter=json --outputFile.json=/tmp/vm-report.json ${args}
+rc=$?
+node -e '${SUMMARY_JS}' /tmp/vm-report.json
+echo "HULL_VM_EXIT=$rc"
 sync
 poweroff -f
 `);
@@ -224,9 +253,12 @@ function boot({ vmlinuz, initrd, disk, accel }) {
     const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let tail = '';
+    const bootStart = Date.now();
+    let bootMs;
     const onData = (chunk) => {
       const text = chunk.toString();
       output += text;
+      if (bootMs === undefined && /vm: kernel .*controllers/.test(output)) bootMs = Date.now() - bootStart;
       tail = (tail + text).slice(-4096);
       process.stdout.write(text);
     };
@@ -245,7 +277,7 @@ function boot({ vmlinuz, initrd, disk, accel }) {
       clearTimeout(timer);
       clearTimeout(silence);
       const m = /HULL_VM_EXIT=(\d+)/.exec(tail);
-      resolve({ code: m ? Number(m[1]) : null, started: /vm: initrd started/.test(output), qemuStatus: status, output });
+      resolve({ accel, bootMs, code: m ? Number(m[1]) : null, started: /vm: initrd started/.test(output), qemuStatus: status, output });
     });
   });
 }
@@ -289,11 +321,13 @@ async function main() {
       }
       break;
     }
+    writeSummary(result.output, result.code);
+    const total = ((Date.now() - t0) / 1000).toFixed(1);
     if (result.code === null) {
-      log(`the guest ended without a result (qemu status ${result.qemuStatus})`);
+      log(`the guest ended without a result (qemu status ${result.qemuStatus}); ${total} s in all`);
       return 1;
     }
-    log(`vm tests exited ${result.code}`);
+    log(`vm tests exited ${result.code}; booted with ${result.accel} to the guest's init in ${((result.bootMs ?? 0) / 1000).toFixed(1)} s, ${total} s in all`);
     return result.code;
   } finally {
     cleanup();
@@ -304,6 +338,7 @@ main().then(
   (code) => process.exit(code),
   (err) => {
     log(err instanceof Error ? err.message : String(err));
+    writeSummary('', 1);
     process.exit(1);
   },
 );

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HostUnsupportedError, UsageError, fromNodeError } from '../errors.js';
+import { type CgroupMode, applyResources, cgroupModeOf, enableControllers, oomKillsOf, requiredControllers } from './cgroups/index.js';
+import type { SpecResources } from './spec.js';
 
 export const HULL_CGROUP_PARENT = 'hull';
 
@@ -25,12 +27,27 @@ export function findCgroup2Mount(mountinfo: string): string | undefined {
   return undefined;
 }
 
-export async function cgroup2Root(mountinfoPath = '/proc/self/mountinfo'): Promise<string> {
-  const mount = findCgroup2Mount(readFileSync(mountinfoPath, 'utf8'));
-  if (mount === undefined) {
+export interface CgroupHost {
+  /** The cgroup2 mount point; undefined on a v1-only host. */
+  root: string | undefined;
+  mode: CgroupMode;
+}
+
+/** The cgroup2 mount and the host's cgroup mode, from one read of mountinfo. */
+export function cgroupHost(mountinfoPath = '/proc/self/mountinfo'): CgroupHost {
+  const mountinfo = readFileSync(mountinfoPath, 'utf8');
+  return { root: findCgroup2Mount(mountinfo), mode: cgroupModeOf(mountinfo) };
+}
+
+export function requireCgroup2(host: CgroupHost): string {
+  if (host.root === undefined) {
     throw new HostUnsupportedError('no cgroup2 hierarchy is mounted (hull needs cgroup v2: mount it, or boot with systemd.unified_cgroup_hierarchy=1)');
   }
-  return mount;
+  return host.root;
+}
+
+export async function cgroup2Root(mountinfoPath = '/proc/self/mountinfo'): Promise<string> {
+  return requireCgroup2(cgroupHost(mountinfoPath));
 }
 
 /** A container's cgroup: created before the container, removed after it. */
@@ -66,6 +83,52 @@ export class ContainerCgroup {
       return openSync(this.path, constants.O_RDONLY | constants.O_DIRECTORY);
     } catch (err) {
       throw fromNodeError(err, 'open', this.path);
+    }
+  }
+
+  /**
+   * Enable the controllers `resources` needs in the cgroup parent(s) below `root`, and write its
+   * limit files into this cgroup (before any process is in it).
+   */
+  applyResources(root: string, parent: string, resources: SpecResources | undefined): void {
+    const needed = requiredControllers(resources);
+    if (needed.size === 0) return;
+    enableControllers(root, parent, needed.keys());
+    applyResources(this.path, resources);
+  }
+
+  /** How many of its processes the OOM killer killed (memory.events oom_kill; 0 without the memory controller). */
+  oomKills(): number {
+    try {
+      return oomKillsOf(readFileSync(path.join(this.path, 'memory.events'), 'utf8'));
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Whether cgroup.freeze is set (`pause`). */
+  frozen(): boolean {
+    try {
+      return readFileSync(path.join(this.path, 'cgroup.freeze'), 'utf8').trim() === '1';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Freeze or thaw every process in the cgroup (cgroup.freeze); resolves once the kernel says it is done. */
+  async setFrozen(frozen: boolean, limitMs = 10_000): Promise<void> {
+    const file = path.join(this.path, 'cgroup.freeze');
+    try {
+      await writeFile(file, frozen ? '1' : '0');
+    } catch (err) {
+      throw fromNodeError(err, 'write', file);
+    }
+    const deadline = Date.now() + limitMs;
+    for (;;) {
+      const events = await readFile(path.join(this.path, 'cgroup.events'), 'utf8').catch(() => '');
+      if (new RegExp(`^frozen ${frozen ? 1 : 0}$`, 'm').test(events) || !/^populated 1$/m.test(events)) return;
+      if (Date.now() > deadline) throw new HostUnsupportedError(`${this.path}: the cgroup did not become ${frozen ? 'frozen' : 'thawed'} within ${limitMs / 1000}s`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 

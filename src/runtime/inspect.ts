@@ -11,11 +11,13 @@ export interface InspectPaths {
   logPath: string;
   runDir: string;
   cgroupPath: string;
+  /** Frozen by `pause` (cgroup.freeze). */
+  paused?: boolean;
 }
 
 export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | undefined, paths: InspectPaths): Record<string, unknown> {
   const s = record.state;
-  const status = s.status;
+  const status = s.status === 'running' && paths.paused ? 'paused' : s.status;
   const args = record.command;
   const proc = spec?.process;
   const restart = record.restartPolicy ?? { name: 'no', maximumRetryCount: 0 };
@@ -27,12 +29,12 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
     Args: args.slice(1),
     State: {
       Status: status,
-      Running: status === 'running',
-      Paused: false,
+      Running: s.status === 'running',
+      Paused: status === 'paused',
       Restarting: status === 'restarting',
       OOMKilled: s.oomKilled ?? false,
       Dead: false,
-      Pid: status === 'running' ? (s.pid ?? 0) : 0,
+      Pid: s.status === 'running' ? (s.pid ?? 0) : 0,
       ExitCode: s.exitCode ?? 0,
       Error: s.error ?? '',
       StartedAt: s.startedAt ?? ZERO_TIME,
@@ -63,6 +65,7 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       CapAdd: null,
       CapDrop: null,
       Init: record.init ?? null,
+      ...resourcesOf(spec),
       MaskedPaths: spec?.linux.maskedPaths ?? [],
       ReadonlyPaths: spec?.linux.readonlyPaths ?? [],
     },
@@ -104,6 +107,27 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       ...(record.stopSignal ? { StopSignal: record.stopSignal } : {}),
     },
     NetworkSettings: { Networks: {}, Ports: {}, SandboxKey: '', IPAddress: '', MacAddress: '' },
+  };
+}
+
+/** HostConfig's resource fields (Docker's names and units; 0 when not set). */
+function resourcesOf(spec: RuntimeSpec | undefined): Record<string, unknown> {
+  const r = spec?.linux.resources ?? {};
+  const quota = r.cpu?.quota ?? 0;
+  const period = r.cpu?.period ?? 0;
+  return {
+    Memory: r.memory?.limit ?? 0,
+    MemorySwap: r.memory?.swap ?? 0,
+    MemoryReservation: r.memory?.reservation ?? 0,
+    NanoCpus: quota > 0 && period > 0 ? Math.round((quota * 1e9) / period) : 0,
+    CpuShares: r.cpu?.shares ?? 0,
+    CpusetCpus: r.cpu?.cpus ?? '',
+    CpusetMems: r.cpu?.mems ?? '',
+    PidsLimit: r.pids?.limit ?? null,
+    BlkioWeight: r.blockIO?.weight ?? 0,
+    BlkioDeviceReadBps: (r.blockIO?.throttleReadBpsDevice ?? []).map((d) => ({ Path: `${d.major}:${d.minor}`, Rate: d.rate })),
+    BlkioDeviceWriteBps: (r.blockIO?.throttleWriteBpsDevice ?? []).map((d) => ({ Path: `${d.major}:${d.minor}`, Rate: d.rate })),
+    OomKillDisable: false,
   };
 }
 

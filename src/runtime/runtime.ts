@@ -15,7 +15,10 @@ import { type LogEntry, type LogSelection, readLog } from './logs.js';
 import { parseLogOptions, parseRestartPolicy } from './plan-codec.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { StorePaths } from '../store/paths.js';
-import { ContainerCgroup, HULL_CGROUP_PARENT, cgroup2Root } from './cgroups.js';
+import { ContainerCgroup, HULL_CGROUP_PARENT, cgroup2Root, cgroupHost, requireCgroup2 } from './cgroups.js';
+import { checkControllers, requiredControllers } from './cgroups/index.js';
+import { completeResources, mergeResources } from './cgroups/resources.js';
+import type { SpecResources } from './spec.js';
 import { type ContainerRecord, ContainerStore, currentBootId, newContainerId } from './container-store.js';
 import { readImageFile } from './image-files.js';
 import { type RootfsLayers, buildExecPlan, buildPlan, namespacesOf } from './plan.js';
@@ -49,6 +52,8 @@ export interface CreateOptions extends ProcessOptions {
   init?: boolean;
   /** `--log-opt KEY=VALUE`: max-size, max-file (the json-file log of detached containers). */
   logOpts?: string[];
+  /** cgroup limits (linux.resources; parseResourceFlags makes them from Docker's flags). */
+  resources?: SpecResources;
 }
 
 /** Where `--init` binds hull-init in the container (on its /dev tmpfs: nothing is made in the image). */
@@ -86,6 +91,12 @@ export class Runtime {
 
   private async createLocked(opts: CreateOptions): Promise<ContainerRecord> {
     trace('create');
+    // Limits this host cannot give fail here, before anything is made.
+    const resources = completeResources(opts.resources && structuredClone(opts.resources));
+    if (requiredControllers(resources).size > 0) {
+      const host = cgroupHost();
+      checkControllers(resources, host.root, host.mode);
+    }
     const image = await this.images.resolve(opts.image);
     trace('image resolved');
     const restartPolicy = parseRestartPolicy(opts.restart);
@@ -110,6 +121,7 @@ export class Runtime {
       user,
       hostname,
       rootfsPath: path.join(this.containers.runDir(id), 'rootfs'),
+      resources,
       annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
     });
     if (opts.init) {
@@ -166,7 +178,12 @@ export class Runtime {
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
       const steps = buildPlan(spec, record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
       trace('etc files written, plan built');
-      cgroup = await ContainerCgroup.create(await cgroup2Root(), record.id, record.cgroupParent);
+      const host = cgroupHost();
+      const resources = spec.linux.resources;
+      checkControllers(resources, host.root, host.mode);
+      const root = requireCgroup2(host);
+      cgroup = await ContainerCgroup.create(root, record.id, record.cgroupParent);
+      cgroup.applyResources(root, record.cgroupParent, resources);
       trace('cgroup made');
       stdio = await wireStdio(spec.process.terminal ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
       const cgroupFd = cgroup.openFd();
@@ -237,9 +254,12 @@ export class Runtime {
       mkdirSync(spec.root.path, { recursive: true }); // the run root is per boot
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
       const steps = buildPlan(spec, record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
-      const root = await cgroup2Root();
+      const host = cgroupHost();
+      checkControllers(spec.linux.resources, host.root, host.mode);
+      const root = requireCgroup2(host);
       await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove(); // a killed monitor's
       cgroup = await ContainerCgroup.create(root, record.id, record.cgroupParent);
+      cgroup.applyResources(root, record.cgroupParent, spec.linux.resources);
       const statusPath = this.containers.monitorStatusPath(record.id);
       const stopMarker = this.containers.stopMarkerPath(record.id);
       rmSync(statusPath, { force: true });
@@ -296,6 +316,9 @@ export class Runtime {
       writeFileSync(this.containers.stopMarkerPath(record.id), ''); // no restart after this
     }
     if (record.state.status === 'running') {
+      // A paused container is thawed first, so that it can act on its stop signal.
+      const cgroup = this.existingCgroup(record);
+      if (cgroup?.frozen()) await cgroup.setFrozen(false);
       const fd = await openProcess(record.state.pid, record.state.pidStartTime);
       if (fd !== undefined) {
         try {
@@ -397,10 +420,12 @@ export class Runtime {
     } catch {
       spec = undefined; // removed meanwhile: the record alone
     }
+    const paused = record.state.status === 'running' && (this.existingCgroup(record)?.frozen() ?? false);
     return inspectContainer(record, spec, {
       logPath: this.containers.logPath(record.id),
       runDir: this.containers.runDir(record.id),
       cgroupPath: record.cgroupParent,
+      paused,
     });
   }
 
@@ -530,6 +555,62 @@ export class Runtime {
     }
   }
 
+  /**
+   * `update`: new limits over the container's, written into its cgroup when it runs and into its
+   * config.json for its next start.
+   */
+  async update(idOrName: string, changes: SpecResources): Promise<void> {
+    await this.locked(idOrName, async (record) => {
+      const specPath = path.join(this.containers.dir(record.id), 'config.json');
+      const spec = JSON.parse(readFileSync(specPath, 'utf8')) as RuntimeSpec;
+      const resources = mergeResources(spec.linux.resources, changes);
+      const host = cgroupHost();
+      checkControllers(resources, host.root, host.mode);
+      if (record.state.status === 'running' && host.root !== undefined) {
+        ContainerCgroup.existing(host.root, record.id, record.cgroupParent)?.applyResources(host.root, record.cgroupParent, changedOnly(resources, changes));
+      }
+      spec.linux.resources = resources;
+      this.containers.saveSpec(record.id, spec);
+    });
+  }
+
+  /** The cgroup directory of a running container (for stats and top). */
+  async cgroupDir(idOrName: string): Promise<{ record: ContainerRecord; dir: string }> {
+    const record = await this.containers.get(idOrName);
+    const cgroup = await this.runningCgroup(record, idOrName);
+    return { record, dir: cgroup.path };
+  }
+
+  /** `pause`: freeze every process of a running container (cgroup.freeze). */
+  async pause(idOrName: string): Promise<void> {
+    await this.locked(idOrName, async (record) => {
+      const cgroup = await this.runningCgroup(record, idOrName);
+      if (cgroup.frozen()) throw new ConflictError(`container ${idOrName} is already paused`);
+      await cgroup.setFrozen(true);
+    });
+  }
+
+  /** `unpause`: thaw a paused container. */
+  async unpause(idOrName: string): Promise<void> {
+    await this.locked(idOrName, async (record) => {
+      const cgroup = await this.runningCgroup(record, idOrName);
+      if (!cgroup.frozen()) throw new ConflictError(`container ${idOrName} is not paused`);
+      await cgroup.setFrozen(false);
+    });
+  }
+
+  /** The container's cgroup when it exists (undefined without a cgroup2 hierarchy). */
+  private existingCgroup(record: ContainerRecord): ContainerCgroup | undefined {
+    const root = cgroupHost().root;
+    return root === undefined ? undefined : ContainerCgroup.existing(root, record.id, record.cgroupParent);
+  }
+
+  private async runningCgroup(record: ContainerRecord, idOrName: string): Promise<ContainerCgroup> {
+    const cgroup = record.state.status === 'running' ? ContainerCgroup.existing(await cgroup2Root(), record.id, record.cgroupParent) : undefined;
+    if (!cgroup || !(await cgroup.populated())) throw new ConflictError(`container ${idOrName} is not running`);
+    return cgroup;
+  }
+
   async rename(idOrName: string, newName: string): Promise<void> {
     await this.locked(idOrName, (record) => this.containers.rename(record, newName));
   }
@@ -556,6 +637,8 @@ export class Runtime {
 
   private async finish(record: ContainerRecord, cgroup: ContainerCgroup): Promise<void> {
     trace('exited, output drained');
+    // Killed by the OOM killer: only memory.events knows, and only until the cgroup is gone.
+    if (cgroup.oomKills() > 0) record.state.oomKilled = true;
     await cgroup.remove();
     trace('cgroup removed');
     if (record.autoRemove) await this.containers.remove(record);
@@ -590,6 +673,16 @@ export class Runtime {
 }
 
 const SIGKILL = 9;
+
+/** The merged resources, limited to the controllers `changes` touches (the others stay as they are). */
+function changedOnly(merged: SpecResources, changes: SpecResources): SpecResources {
+  const out: SpecResources = {};
+  if (changes.memory) out.memory = merged.memory;
+  if (changes.cpu) out.cpu = merged.cpu;
+  if (changes.pids) out.pids = merged.pids;
+  if (changes.blockIO) out.blockIO = merged.blockIO;
+  return out;
+}
 
 /** pidfd_send_signal, where a process that has just exited (ESRCH) is not an error. */
 function signalQuietly(pidfd: number, signal: number): void {

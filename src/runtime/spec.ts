@@ -46,9 +46,46 @@ export interface SpecMount {
 
 export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
 
+/** linux.resources (OCI runtime-spec config-linux.md#control-groups), the parts hull applies on cgroup v2. */
+export interface SpecDeviceRate {
+  major: number;
+  minor: number;
+  rate: number;
+}
+
+export interface SpecResources {
+  memory?: {
+    /** bytes; memory.max */
+    limit?: number;
+    /** bytes; memory.low */
+    reservation?: number;
+    /** memory + swap in bytes (-1: unlimited); memory.swap.max = swap - limit */
+    swap?: number;
+    disableOOMKiller?: boolean;
+  };
+  cpu?: {
+    /** cgroup v1 shares (2..262144); cpu.weight by runc's conversion */
+    shares?: number;
+    /** cpu.max "quota period", microseconds */
+    quota?: number;
+    period?: number;
+    /** cpuset.cpus / cpuset.mems */
+    cpus?: string;
+    mems?: string;
+  };
+  pids?: { limit: number };
+  blockIO?: {
+    /** 10..1000; io.bfq.weight, else io.weight by runc's conversion */
+    weight?: number;
+    throttleReadBpsDevice?: SpecDeviceRate[];
+    throttleWriteBpsDevice?: SpecDeviceRate[];
+  };
+}
+
 export interface SpecLinux {
   namespaces: { type: NamespaceType; path?: string }[];
   cgroupsPath?: string;
+  resources?: SpecResources;
   maskedPaths?: string[];
   readonlyPaths?: string[];
   rootfsPropagation?: string;

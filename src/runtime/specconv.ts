@@ -11,6 +11,7 @@ import {
   DEFAULT_READONLY_PATHS,
   OCI_VERSION,
   type RuntimeSpec,
+  type SpecResources,
   defaultMounts,
 } from './spec.js';
 import type { ResolvedUser } from './user.js';
@@ -44,6 +45,8 @@ export interface SpecInputs extends ProcessOptions {
   hostname: string;
   rootfsPath: string;
   annotations?: Record<string, string>;
+  /** linux.resources: the cgroup limits. */
+  resources?: SpecResources;
 }
 
 /** The command: Docker's Entrypoint/Cmd rules. */
@@ -118,6 +121,7 @@ export function buildSpec(inputs: SpecInputs): RuntimeSpec {
   if (inputs.tty && inputs.consoleSize) {
     spec.process.consoleSize = { height: inputs.consoleSize.rows, width: inputs.consoleSize.cols };
   }
+  if (inputs.resources) spec.linux.resources = structuredClone(inputs.resources);
   if (inputs.annotations) spec.annotations = { ...inputs.annotations };
   return spec;
 }

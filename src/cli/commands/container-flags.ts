@@ -4,9 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
 import type { CreateOptions } from '../../runtime/runtime.js';
 import { parseEnvEntries, parseEnvFile } from '../../runtime/specconv.js';
+import { parseResourceFlags } from '../../runtime/cgroups/resources.js';
+import type { SpecResources } from '../../runtime/spec.js';
 import { collect } from '../context.js';
 
-export interface ContainerFlags {
+export interface ContainerFlags extends ResourceFlagValues {
   rm?: boolean;
   name?: string;
   env: string[];
@@ -24,8 +26,54 @@ export interface ContainerFlags {
   logOpt: string[];
 }
 
+/** Docker's resource flags, shared by run, create and update. */
+export interface ResourceFlagValues {
+  memory?: string;
+  memorySwap?: string;
+  memoryReservation?: string;
+  cpus?: string;
+  cpuShares?: string;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pidsLimit?: string;
+  blkioWeight?: string;
+  deviceReadBps: string[];
+  deviceWriteBps: string[];
+  oomKillDisable?: boolean;
+}
+
+export function addResourceFlags(command: Command, opts: { oomKillDisable?: boolean } = {}): Command {
+  command
+    .option('-m, --memory <bytes>', 'memory limit (e.g. 32m, 1g)')
+    .option('--memory-swap <bytes>', 'memory + swap limit; -1 for unlimited swap')
+    .option('--memory-reservation <bytes>', 'memory soft limit (memory.low)')
+    .option('--cpus <number>', 'number of CPUs (e.g. 0.5)')
+    .option('-c, --cpu-shares <shares>', 'CPU shares (relative weight)')
+    .option('--cpuset-cpus <list>', 'CPUs to run on (0-3, 0,1)')
+    .option('--cpuset-mems <list>', 'memory nodes to use (0-3, 0,1)')
+    .option('--pids-limit <n>', 'limit the number of processes (-1 for unlimited)')
+    .option('--blkio-weight <weight>', 'block IO relative weight, 10 to 1000 (0 to disable)')
+    .option('--device-read-bps <path:rate>', 'limit read rate from a device (repeatable)', collect, [])
+    .option('--device-write-bps <path:rate>', 'limit write rate to a device (repeatable)', collect, []);
+  if (opts.oomKillDisable) command.option('--oom-kill-disable', 'disable the OOM killer (not possible on cgroup v2: discarded with a warning)');
+  return command;
+}
+
+/** The resource flags given, as linux.resources (undefined when none). */
+export function resourcesFrom(flags: ResourceFlagValues): SpecResources | undefined {
+  const r = parseResourceFlags(flags);
+  if (r?.memory?.disableOOMKiller) {
+    // As Docker on cgroup v2: the kernel has no such switch there.
+    process.stderr.write('WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.\n');
+    delete r.memory.disableOOMKiller;
+    if (Object.keys(r.memory).length === 0) delete r.memory;
+    if (Object.keys(r).length === 0) return undefined;
+  }
+  return r;
+}
+
 export function addContainerFlags(command: Command): Command {
-  return command
+  return addResourceFlags(command, { oomKillDisable: true })
     .option('--rm', 'remove the container when it exits')
     .option('--name <name>', 'name the container')
     .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect, [])
@@ -69,5 +117,6 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     init: flags.init,
     logOpts: flags.logOpt,
     cgroupParent: flags.cgroupParent?.replace(/^\/+/, ''),
+    resources: resourcesFrom(flags),
   };
 }

@@ -16,6 +16,9 @@ import { registerRm } from './rm.js';
 import { registerRun } from './run.js';
 import { registerStart } from './start.js';
 import { registerStop } from './stop.js';
+import { registerPause } from './pause.js';
+import { registerStats } from './stats.js';
+import { registerUpdate } from './update.js';
 import { registerWait } from './wait.js';
 
 type Register = (program: Command) => void;
@@ -45,6 +48,11 @@ const VERBS: Readonly<Record<string, Register>> = {
   system: registerSystem,
   ps: registerPs,
   rm: registerRm,
+  update: registerUpdate,
+  pause: registerPause,
+  unpause: registerPause,
+  stats: registerStats,
+  top: registerStats,
 };
 
 /**

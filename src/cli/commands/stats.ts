@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import type { ContainerStats } from '../../hull.js';
+import { formatTemplate } from '../../runtime/inspect.js';
+import { humanSize } from '../../runtime/stats.js';
+import { hullFor } from '../context.js';
+import { table } from '../format.js';
+
+/** Docker's `stats --format json` fields. */
+function statsJson(s: ContainerStats): Record<string, string> {
+  const memPerc = s.memoryLimit > 0 ? (s.memoryUsage / s.memoryLimit) * 100 : 0;
+  return {
+    BlockIO: `${humanSize(s.blockRead, false)} / ${humanSize(s.blockWrite, false)}`,
+    CPUPerc: `${s.cpuPercent.toFixed(2)}%`,
+    Container: s.name,
+    ID: s.id.slice(0, 12),
+    MemPerc: `${memPerc.toFixed(2)}%`,
+    MemUsage: `${humanSize(s.memoryUsage, true)} / ${humanSize(s.memoryLimit, true)}`,
+    Name: s.name,
+    NetIO: '0B / 0B', // hull's containers have no network (network mode none) yet
+    PIDs: String(s.pids),
+  };
+}
+
+export function registerStats(program: Command): void {
+  program
+    .command('stats')
+    .description('live resource usage of running containers (from their cgroups)')
+    .argument('[container...]', 'names or ids (default: all running)')
+    .option('--no-stream', 'print one sample and exit')
+    .option('--format <format>', "'json' or a Go-style template")
+    .action(async (containers: string[], flags: { stream: boolean; format?: string }, cmd: Command) => {
+      const hull = hullFor(cmd);
+      const names = async () => containers.length > 0 ? containers
+        : (await hull.listContainers()).filter((c) => c.state.status === 'running').map((c) => c.id);
+      for (let first = true; first || flags.stream; first = false) {
+        const list = await names();
+        const stats = await Promise.all(list.map((c) => hull.containerStats(c).catch((err: Error) => {
+          if (containers.length > 0) throw err;
+          return undefined; // ended meanwhile
+        })));
+        const shown = stats.filter((s): s is ContainerStats => s !== undefined).map(statsJson);
+        let out: string;
+        if (flags.format !== undefined) {
+          out = shown.map((s) => `${flags.format === 'json' ? JSON.stringify(s) : formatTemplate(flags.format!, s)}\n`).join('');
+        } else {
+          out = table(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
+            shown.map((s) => [s.ID!, s.Name!, s.CPUPerc!, s.MemUsage!, s.MemPerc!, s.NetIO!, s.BlockIO!, s.PIDs!]));
+        }
+        process.stdout.write(flags.stream ? `\x1b[2J\x1b[H${out}` : out);
+        if (flags.stream) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    });
+
+  program
+    .command('top')
+    .description('the processes of a running container (host pids)')
+    .argument('<container>', 'name or id')
+    .action(async (container: string, _flags: unknown, cmd: Command) => {
+      const pids = await hullFor(cmd).containerProcesses(container);
+      const rows: string[][] = [];
+      for (const pid of pids.sort((a, b) => a - b)) {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '';
+          const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
+          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+          rows.push([uid === '0' ? 'root' : uid, String(pid), ppid, cmdline]);
+        } catch {
+          // ended meanwhile
+        }
+      }
+      process.stdout.write(table(['UID', 'PID', 'PPID', 'CMD'], rows));
+    });
+}

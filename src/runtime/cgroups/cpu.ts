@@ -1,0 +1,28 @@
+/** cpu: cpu.weight (from v1 shares, runc's conversion) and cpu.max (quota and period). */
+import type { Controller } from './controller.js';
+
+export const DEFAULT_CPU_PERIOD = 100_000;
+
+/** runc's ConvertCPUSharesToCgroupV2Value: [2, 262144] → [1, 10000]. */
+export function sharesToWeight(shares: number): number {
+  if (shares === 0) return 0;
+  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+}
+
+export const cpu: Controller = {
+  name: 'cpu',
+  requestedBy(r) {
+    const c = r.cpu ?? {};
+    return [...(c.shares !== undefined ? ['--cpu-shares'] : []), ...(c.quota !== undefined || c.period !== undefined ? ['--cpus'] : [])];
+  },
+  files(r) {
+    const c = r.cpu ?? {};
+    const out: [string, string][] = [];
+    if (c.shares !== undefined) out.push(['cpu.weight', String(c.shares > 0 ? sharesToWeight(c.shares) : 100)]);
+    if (c.quota !== undefined || c.period !== undefined) {
+      const quota = c.quota !== undefined && c.quota > 0 ? String(c.quota) : 'max';
+      out.push(['cpu.max', `${quota} ${c.period ?? DEFAULT_CPU_PERIOD}`]);
+    }
+    return out;
+  },
+};
