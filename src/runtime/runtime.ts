@@ -526,7 +526,7 @@ export class Runtime {
         relayToHost: opts.attachTerminal ?? false,
         interactive: opts.interactive ?? false,
       });
-      return new ExecProcess(proc, stdio, terminal);
+      return new StartedProcess(proc, stdio, terminal);
     } catch (err) {
       stdio?.stop();
       throw err;
@@ -743,19 +743,22 @@ export interface ExecOptions extends StdioOptions {
   detach?: boolean;
 }
 
-/** A process started by exec: its streams and the promise of its exit code. */
-export class ExecProcess {
+/** A started process (a container's first one, or one joined by exec): its streams, signals and
+ *  the promise of its exit code, which resolves once its output has drained and `afterExit` ran. */
+export class StartedProcess {
   private readonly exitCode: Promise<number>;
 
   constructor(
     private readonly proc: ContainerProcess,
     private readonly stdio: WiredStdio,
     readonly terminal: Terminal | undefined,
+    afterExit?: (code: number) => Promise<void>,
   ) {
     this.exitCode = (async () => {
       const code = exitCodeOf(await proc.wait());
       this.stdio.stop();
       await Promise.all([this.stdio.drained(), this.terminal?.closed()]);
+      await afterExit?.(code);
       return code;
     })();
   }
@@ -772,57 +775,8 @@ export class ExecProcess {
   get stderr() {
     return this.stdio.stderr;
   }
-  kill(signal: number): void {
-    this.proc.signal(signal);
-  }
-  wait(): Promise<number> {
-    return this.exitCode;
-  }
-}
 
-/** A started container: its streams, signals, and the promise of its exit code. */
-export class RunningContainer {
-  private readonly exitCode: Promise<number>;
-
-  constructor(
-    readonly record: ContainerRecord,
-    private readonly proc: ContainerProcess,
-    private readonly stdio: WiredStdio,
-    readonly terminal: Terminal | undefined,
-    finish: () => Promise<void>,
-  ) {
-    this.exitCode = (async () => {
-      const status = await proc.wait();
-      const code = exitCodeOf(status);
-      this.stdio.stop();
-      await Promise.all([this.stdio.drained(), this.terminal?.closed()]);
-      record.state = { ...record.state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString() };
-      delete record.state.pid;
-      await finish();
-      return code;
-    })();
-  }
-
-  get id(): string {
-    return this.record.id;
-  }
-  get name(): string {
-    return this.record.name;
-  }
-  get pid(): number {
-    return this.proc.pid;
-  }
-  get stdin() {
-    return this.stdio.stdin;
-  }
-  get stdout() {
-    return this.stdio.stdout;
-  }
-  get stderr() {
-    return this.stdio.stderr;
-  }
-
-  /** Send a signal to the container's first process. */
+  /** Send a signal to the process. */
   kill(signal: number): void {
     this.proc.signal(signal);
   }
@@ -830,5 +784,32 @@ export class RunningContainer {
   /** Resolves with the exit code (Docker's: 128 + signal when killed) once everything is cleaned up. */
   wait(): Promise<number> {
     return this.exitCode;
+  }
+}
+
+/** A process started by exec. */
+export type ExecProcess = StartedProcess;
+
+/** A started container: its first process, and its record, which is finished when it exits. */
+export class RunningContainer extends StartedProcess {
+  constructor(
+    readonly record: ContainerRecord,
+    proc: ContainerProcess,
+    stdio: WiredStdio,
+    terminal: Terminal | undefined,
+    finish: () => Promise<void>,
+  ) {
+    super(proc, stdio, terminal, async (code) => {
+      record.state = { ...record.state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString() };
+      delete record.state.pid;
+      await finish();
+    });
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+  get name(): string {
+    return this.record.name;
   }
 }

@@ -7,6 +7,7 @@ import { parseEnvEntries, parseEnvFile } from '../../runtime/specconv.js';
 import { parseResourceFlags } from '../../runtime/cgroups/resources.js';
 import type { SpecResources } from '../../runtime/spec.js';
 import { collect } from '../context.js';
+import type { ResourceFlags } from '../../runtime/cgroups/resources.js';
 
 export interface ContainerFlags extends ResourceFlagValues {
   rm?: boolean;
@@ -26,21 +27,8 @@ export interface ContainerFlags extends ResourceFlagValues {
   logOpt: string[];
 }
 
-/** Docker's resource flags, shared by run, create and update. */
-export interface ResourceFlagValues {
-  memory?: string;
-  memorySwap?: string;
-  memoryReservation?: string;
-  cpus?: string;
-  cpuShares?: string;
-  cpusetCpus?: string;
-  cpusetMems?: string;
-  pidsLimit?: string;
-  blkioWeight?: string;
-  deviceReadBps: string[];
-  deviceWriteBps: string[];
-  oomKillDisable?: boolean;
-}
+/** Docker's resource flags, shared by run, create and update, as commander collects them. */
+export type ResourceFlagValues = ResourceFlags & { deviceReadBps: string[]; deviceWriteBps: string[] };
 
 export function addResourceFlags(command: Command, opts: { oomKillDisable?: boolean } = {}): Command {
   command
