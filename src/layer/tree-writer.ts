@@ -158,10 +158,21 @@ export class TreeWriter {
   /** Every regular file written (for fsync, when syncfs is not available). */
   private readonly written: string[] = [];
   private readonly syncs = new BackgroundSync();
+  /**
+   * The owner a new inode gets anyway (ours: no directory in the tree is setgid while it is
+   * written, since directory modes are applied at the end), so chown can be skipped for entries
+   * that have it; undefined when that is not known (the root is setgid).
+   */
+  private readonly defaultOwner: { uid: number; gid: number } | undefined;
+  /** The process umask: a file created with a mode it does not touch needs no fchmod. */
+  private readonly umask: number;
 
   constructor(root: string, options: TreeWriterOptions) {
     this.root = root;
     this.options = options;
+    const rootSetgid = ((lstatOrUndefined(root)?.mode ?? 0) & 0o2000) !== 0;
+    this.defaultOwner = rootSetgid ? undefined : { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 };
+    this.umask = process.umask();
   }
 
   async write(entry: TarEntry): Promise<void> {
@@ -174,7 +185,7 @@ export class TreeWriter {
       if (entry.type !== 'directory') {
         throw new InvalidImageError(`${what}: entry ${JSON.stringify(entry.path)} (${entry.type}) would replace the root directory`);
       }
-      this.directoryMetadata(this.root, entry);
+      this.directoryMetadata(this.root, entry, false);
       return;
     }
 
@@ -198,6 +209,9 @@ export class TreeWriter {
     switch (entry.type) {
       case 'directory':
         this.writeDirectory(target, entry);
+        // A directory written here is where later entries under it go: no lookup needed.
+        this.resolved.set(components.join('/'), target);
+        this.touched.add(target);
         return;
       case 'file':
         await this.writeFile(target, entry);
@@ -272,27 +286,42 @@ export class TreeWriter {
   }
 
   private writeDirectory(target: string, entry: TarEntry): void {
+    let created = true;
     try {
       mkdirSync(target, { mode: 0o700 });
     } catch (err) {
       if (errorCode(err) !== 'EEXIST') throw err;
       // A directory over a directory only updates its metadata; anything else is replaced.
-      if (!lstatOrUndefined(target)?.isDirectory()) {
+      if (lstatOrUndefined(target)?.isDirectory()) created = false;
+      else {
         this.clear(target);
         mkdirSync(target, { mode: 0o700 });
       }
     }
-    this.directoryMetadata(target, entry);
+    this.directoryMetadata(target, entry, created);
   }
 
-  private directoryMetadata(dir: string, entry: TarEntry): void {
-    if (this.options.preserveOwner) lchownSync(dir, entry.uid, entry.gid);
+  /** Whether the entry's owner must be set (it is not what a new inode gets anyway). */
+  private needsChown(entry: TarEntry): boolean {
+    if (!this.options.preserveOwner) return false;
+    const owner = this.defaultOwner;
+    return owner === undefined || entry.uid !== owner.uid || entry.gid !== owner.gid;
+  }
+
+  /** Owner and xattrs now, mode and times at the end. `created`: a new directory (else it may have any owner). */
+  private directoryMetadata(dir: string, entry: TarEntry, created: boolean): void {
+    if (created ? this.needsChown(entry) : this.options.preserveOwner) lchownSync(dir, entry.uid, entry.gid);
     this.applyXattrs(dir, entry);
     this.directories.set(dir, { mode: this.mode(entry), atime: entry.atime ?? entry.mtime, mtime: entry.mtime });
   }
 
   private async writeFile(target: string, entry: TarEntry): Promise<void> {
-    const fd = createReplacing(() => openSync(target, CREATE_FILE, 0o600), () => this.clear(target));
+    // Created with its final mode when the umask leaves it alone and it has no setuid, setgid
+    // or sticky bit (those are set after chown, which clears them): then no fchmod is needed.
+    // Nobody else can open it meanwhile: the tree being written is private to its owner.
+    const mode = this.mode(entry);
+    const exactMode = (mode & ~0o777) === 0 && (mode & this.umask) === 0;
+    const fd = createReplacing(() => openSync(target, CREATE_FILE, exactMode ? mode : 0o600), () => this.clear(target));
     try {
       let written = 0;
       for await (const chunk of entry.body) {
@@ -303,8 +332,8 @@ export class TreeWriter {
       if (written !== entry.size) {
         throw new InvalidImageError(`${this.options.what}: ${JSON.stringify(entry.path)}: expected ${entry.size} bytes, got ${written}`);
       }
-      if (this.options.preserveOwner) fchownSync(fd, entry.uid, entry.gid);
-      fchmodSync(fd, this.mode(entry)); // after chown, which clears setuid/setgid
+      if (this.needsChown(entry)) fchownSync(fd, entry.uid, entry.gid);
+      if (!exactMode) fchmodSync(fd, mode); // after chown, which clears setuid/setgid
       this.applyXattrs(target, entry); // after chown, which clears security.capability
       futimesSync(fd, entry.atime ?? entry.mtime, entry.mtime);
       if (this.options.fsync) this.written.push(target);
@@ -318,7 +347,7 @@ export class TreeWriter {
       throw new InvalidImageError(`${this.options.what}: symlink ${JSON.stringify(entry.path)} has no target`);
     }
     createReplacing(() => symlinkSync(entry.linkpath, target), () => this.clear(target));
-    if (this.options.preserveOwner) lchownSync(target, entry.uid, entry.gid);
+    if (this.needsChown(entry)) lchownSync(target, entry.uid, entry.gid);
     lutimesSync(target, entry.atime ?? entry.mtime, entry.mtime);
   }
 
@@ -347,7 +376,7 @@ export class TreeWriter {
     }
     const typeBits = entry.type === 'char' ? S_IFCHR : entry.type === 'block' ? S_IFBLK : S_IFIFO;
     createReplacing(() => sys.mknod(target, typeBits | entry.mode, entry.devMajor, entry.devMinor), () => this.clear(target));
-    if (this.options.preserveOwner) lchownSync(target, entry.uid, entry.gid);
+    if (this.needsChown(entry)) lchownSync(target, entry.uid, entry.gid);
     chmodSync(target, this.mode(entry)); // mknod's mode is subject to the umask
     lutimesSync(target, entry.atime ?? entry.mtime, entry.mtime);
   }
