@@ -4,6 +4,7 @@
  * into the host's terminal), so a tty is relayed through a pipe instead.
  */
 import { closeSync, constants, openSync } from 'node:fs';
+import net from 'node:net';
 import tty from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
 import { sys } from '../native/index.js';
@@ -32,10 +33,6 @@ export interface WiredStdio {
 }
 
 export async function wireStdio(opts: StdioOptions): Promise<WiredStdio> {
-  // net is only needed to relay through pipes; the common case (files, pipes passed on) skips it.
-  const relayed = (spec: StdioSpec | undefined, fd: number) => spec === 'pipe' || (spec === 'inherit' && tty.isatty(fd));
-  const relays = relayed(opts.stdin ?? 'ignore', 0) || relayed(opts.stdout ?? 'inherit', 1) || relayed(opts.stderr ?? 'inherit', 2);
-  const net = relays ? (await import('node:net')).default : undefined;
   const toClose: number[] = [];
   const ends: Promise<void>[] = [];
   const stoppers: (() => void)[] = [];
@@ -75,7 +72,7 @@ export async function wireStdio(opts: StdioOptions): Promise<WiredStdio> {
     const [r, w] = sys.pipe();
     toClose.push(r);
     result.childFds[0] = r;
-    const writer = new net!.Socket({ fd: w, readable: false, writable: true });
+    const writer = new net.Socket({ fd: w, readable: false, writable: true });
     writer.on('error', () => undefined); // EPIPE once the container is gone: input no one reads
     if (stdin === 'pipe') {
       result.stdin = writer;
@@ -102,7 +99,7 @@ export async function wireStdio(opts: StdioOptions): Promise<WiredStdio> {
       const [r, w] = sys.pipe();
       toClose.push(w);
       result.childFds[index] = w;
-      const reader = new net!.Socket({ fd: r, readable: true, writable: false });
+      const reader = new net.Socket({ fd: r, readable: true, writable: false });
       ends.push(new Promise((resolve) => reader.once('close', () => resolve())));
       if (spec === 'pipe') {
         result[key] = reader;
