@@ -816,10 +816,10 @@ export class Builder {
         }
         fromState = { key: sha(`image ${raw.id}`), image: raw.config };
       }
-      root = { dir: await this.viewOf(fromState) };
+      root = { dir: await this.viewOf(fromState), what: st ? `stage ${st.name ?? st.index}` : `image ${from}` };
       fromKey = fromState.key;
     } else {
-      root = { dir: this.opts.contextDir, ...(this.ignored ? { ignored: this.ignored } : {}) };
+      root = { dir: this.opts.contextDir, what: 'the build context', ...(this.ignored ? { ignored: this.ignored } : {}) };
     }
     const heredocs = new Map(instr.heredocs.map((h) => [h.name, h]));
     const sources: (Source | { heredoc: string; content: string })[] = [];

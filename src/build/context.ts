@@ -26,6 +26,8 @@ export interface SourceRoot {
   dir: string;
   /** Context paths excluded by .dockerignore (the context only). */
   ignored?: Ignore;
+  /** Names the root in errors: 'the build context', 'stage builder', … */
+  what?: string;
 }
 
 export interface Source {
@@ -85,7 +87,7 @@ export function resolveSources(root: SourceRoot, pattern: string, instruction: s
     try {
       st = statSync(full);
     } catch {
-      throw new BuildError(`${instruction}: source ${pattern}: no such file or directory in ${root.ignored ? 'the build context' : 'the source'}`);
+      throw new BuildError(`${instruction}: source ${pattern}: no such file or directory in ${root.what ?? 'the source'}`);
     }
     if (isIgnored(root, rel)) throw new BuildError(`${instruction}: source ${pattern}: excluded by .dockerignore`);
     return [{ full, rel, st }];

@@ -3,7 +3,7 @@
  * stream, as `docker build -` takes stdin), the Dockerfile, the store lock, then ./builder.ts.
  */
 
-import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -73,7 +73,6 @@ export async function buildImage(paths: StorePaths, images: ImageStore, runtime:
       contextDir = path.join(temp, 'context');
       if (isTar) {
         const { extractTar } = await import('../layer/unpack.js');
-        const { createReadStream } = await import('node:fs');
         await extractTar(createReadStream(raw), contextDir, { what: 'build context' });
         if (dockerfile === undefined) {
           const name = req.dockerfile ?? 'Dockerfile';

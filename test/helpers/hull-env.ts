@@ -47,7 +47,7 @@ export class HullEnv {
     return ['--root', this.root, '--run-root', this.runRoot];
   }
 
-  /** `hull ARGS` synchronously; `run` gets this env's cgroup parent. */
+  /** `hull ARGS` synchronously; `run`, `create` and `build` get this env's cgroup parent. */
   cli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
     const r = spawnSync(process.execPath, [HULL_BIN, ...this.globalArgs(), ...this.withParent(args)], {
       input: opts.input ?? '',
@@ -74,7 +74,7 @@ export class HullEnv {
   }
 
   private withParent(args: string[]): string[] {
-    return args[0] === 'run' || args[0] === 'create' ? [args[0], '--cgroup-parent', this.cgroupParent, ...args.slice(1)] : args;
+    return args[0] === 'run' || args[0] === 'create' || args[0] === 'build' ? [args[0], '--cgroup-parent', this.cgroupParent, ...args.slice(1)] : args;
   }
 
   /**
