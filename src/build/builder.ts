@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, Readable, type Writable } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { BuildError, DockerfileError, HullError, ImageNotFoundError, UsageError } from '../errors.js';
@@ -41,7 +41,7 @@ import {
   archiveKind, copySources, readDockerignore, resolveSources, sourcesDigest, writeHeredocFile, type Source, type SourceRoot,
 } from './context.js';
 import { parseDockerfile, type Dockerfile, type Instruction } from './dockerfile.js';
-import { ExpandError, expandWord, expandWords, keyValuePairs, rawWords, type Env } from './shell-words.js';
+import { ExpandError, expandWord, expandWords, keyValuePairs, type Env } from './shell-words.js';
 
 export interface BuildOptions {
   /** The build context directory (already extracted when it came as a tar). */
@@ -514,7 +514,7 @@ export class Builder {
         createdBy = `ONBUILD ${instr.args}`;
         break;
       case 'HEALTHCHECK':
-        c.Healthcheck = this.healthcheck(instr, shell);
+        c.Healthcheck = this.healthcheck(instr);
         createdBy = `HEALTHCHECK ${JSON.stringify(c.Healthcheck)}`;
         break;
       default:
@@ -526,7 +526,7 @@ export class Builder {
     });
   }
 
-  private healthcheck(instr: Instruction, shell: string[]): Json {
+  private healthcheck(instr: Instruction): Json {
     const words = instr.args.trim();
     if (/^NONE$/i.test(words)) {
       if (instr.flags.length > 0) this.fail(instr, 'HEALTHCHECK NONE takes no options');
@@ -542,7 +542,6 @@ export class Builder {
     } catch {
       test = ['CMD-SHELL', rest];
     }
-    void shell;
     if (test.length < 2 || test[1] === '') this.fail(instr, 'HEALTHCHECK CMD requires a command');
     const hc: Json = { Test: test };
     for (const f of instr.flags) {
@@ -844,7 +843,7 @@ export class Builder {
     const files = sources.filter((s): s is Source => 'full' in s);
     const digest = sourcesDigest(root, files);
     const heredocDigest = sha(JSON.stringify(sources.filter((s) => 'heredoc' in s)));
-    const createdBy = `${k} ${chown !== undefined ? `--chown=${chown} ` : ''}${chmod !== undefined ? `--chmod=${chmod.toString(8)} ` : ''}${srcWords.join(' ')} ${dest} # buildkit`;
+    const createdBy = `${k} ${from !== undefined ? `--from=${from} ` : ''}${chown !== undefined ? `--chown=${chown} ` : ''}${chmod !== undefined ? `--chmod=${chmod.toString(8)} ` : ''}${srcWords.join(' ')} ${dest} # buildkit`;
     const description = `${k} ${JSON.stringify({ from: fromKey, srcs: srcWords, digest, heredocDigest, dest, chown, chmod })}`;
     await this.cachedStep(run, description, async () => {
       const next = structuredClone(run.state.image);
@@ -871,10 +870,9 @@ export class Builder {
 
   private expandHeredoc(instr: Instruction, content: string, env: Env): string {
     // Variables expand; quotes stay (a heredoc body is not a shell word).
-    return content.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, b: string | undefined) => {
-      void instr;
-      return env.get((a ?? b) as string) ?? '';
-    });
+    void instr;
+    return content.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, b: string | undefined) =>
+      env.get((a ?? b) as string) ?? '');
   }
 
   /** ADD of a local archive: extracted (safely, without owners) into a temporary directory, then copied into place. */
@@ -933,9 +931,6 @@ export class Builder {
     const image = structuredClone(state.image);
     const c = configOf({ key: '', image });
     if (this.opts.labels && Object.keys(this.opts.labels).length > 0) c.Labels = { ...((c.Labels as Json | undefined) ?? {}), ...this.opts.labels };
-    if (c.Cmd === undefined && c.Entrypoint === undefined && !(c.Env as unknown[] | undefined)?.length) {
-      /* nothing to run: still a valid image */
-    }
     const history = (image.history as Json[] | undefined) ?? [];
     const created = (history[history.length - 1]?.created as string | undefined) ?? (image.created as string | undefined) ?? new Date().toISOString();
     const ordered: Json = {
@@ -974,5 +969,3 @@ export function parseKeyValueFlags(list: readonly string[], what: string, hostEn
   return out;
 }
 
-export { rawWords };
-export type { Readable };
