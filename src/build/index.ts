@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { BuildError, UsageError, fromNodeError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { uniqueName } from '../store/atomic-file.js';
+import { cleanTmp } from '../store/gc.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { StorePaths } from '../store/paths.js';
 import { Builder, type BuildOptions, type BuildResult } from './builder.js';
@@ -89,6 +90,7 @@ export async function buildImage(paths: StorePaths, images: ImageStore, runtime:
     }
     const lock = await images.lock('shared');
     try {
+      await cleanTmp(paths, false); // what killed builds left (mounts included)
       const { context: _c, dockerfile: _d, dockerfileText: _t, ...rest } = req;
       return await new Builder(paths, images, runtime, { ...rest, contextDir, dockerfile, dockerfileName }).build();
     } finally {

@@ -27,6 +27,7 @@ import type { StorePaths } from './paths.js';
 import { containerUses, layerHexOfLink, type ContainerUse } from './usage.js';
 import { listDir } from '../files.js';
 import { cachedDiffIds } from '../build/cache.js';
+import { unmountBelow } from './mounts-below.js';
 
 export const INIT_LINK = 'init';
 const HEX_RE = /^[a-f0-9]{64}$/;
@@ -99,6 +100,7 @@ export async function cleanTmp(paths: StorePaths, all: boolean): Promise<number>
   for (const name of listDir(paths.tmp)) {
     const m = TMP_PID_RE.exec(name);
     if (m ? isAlive(Number(m[1])) : !all) continue;
+    unmountBelow(path.join(paths.tmp, name)); // a killed build's overlay mounts
     await removeTree(path.join(paths.tmp, name));
     removed++;
   }

@@ -303,6 +303,27 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     expect(inspect.RootFS.Layers).toHaveLength(1);
   });
 
+  it('kill -9 of a build: the next build removes its mounts and temporary state; rm -f its container', async () => {
+    const ctx = context({
+      Dockerfile: 'FROM busybox AS two\nRUN echo a > /a\nRUN echo b > /b\nFROM busybox\nCOPY --from=two /a /b /ab/\nRUN echo started; sleep 30\n',
+    });
+    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'build', '--cgroup-parent', env.cgroupParent, ctx], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/^started$/m.test(out)) resolve(); // the RUN's own output, not its STEP line
+    }));
+    const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(path.join(env.root, 'tmp')));
+    expect(mountsBefore).toHaveLength(1); // the view of stage `two` (two layers: an overlay)
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('close', resolve));
+    ok(['build', '-q', context({ Dockerfile: 'FROM busybox\n' })]);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(path.join(env.root, 'tmp'));
+    const left = ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
+    expect(left).toHaveLength(1); // the RUN's container, killed with its hull (as `hull run`'s)
+    ok(['rm', '-f', ...left]);
+  });
+
   it('Ctrl-C during a RUN stops the build and removes its container and temporary state', async () => {
     const ctx = context({ Dockerfile: 'FROM busybox\nRUN echo started; sleep 30\n' });
     const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'build', '--cgroup-parent', env.cgroupParent, ctx], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -311,7 +332,7 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (out.includes('started')) resolve();
+      if (/^started$/m.test(out)) resolve();
     }));
     const t0 = Date.now();
     child.kill('SIGINT');
