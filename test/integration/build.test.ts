@@ -245,6 +245,17 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     expect(found).not.toContain('/into/dir');
   });
 
+  it('RUN has a network namespace with only lo; --network host (or RUN --network=host) shares the host\'s', () => {
+    const hostIfaces = readdirSync('/sys/class/net').sort().join(' ');
+    const ctx = context({ Dockerfile: 'FROM busybox\nRUN ls /sys/class/net | sort | xargs > /none\nRUN --network=host ls /sys/class/net | sort | xargs > /host\n' });
+    ok(['build', '-t', 'net', ctx]);
+    expect(ok(['run', '--rm', 'net', 'cat', '/none', '/host'])).toBe(`lo\n${hostIfaces}\n`);
+    const all = context({ Dockerfile: 'FROM busybox\nRUN ls /sys/class/net | sort | xargs > /all\n' });
+    ok(['build', '--network', 'host', '-t', 'net2', all]);
+    expect(ok(['run', '--rm', 'net2', 'cat', '/all'])).toBe(`${hostIfaces}\n`);
+    expect(build(['--network', 'bridge', all]).stderr).toMatch(/--network bridge: hull build supports none and host/);
+  });
+
   it('context and Dockerfile from stdin', () => {
     const bare = env.cli(['build', '-q', '-t', 'fromstdin', '-'], { input: 'FROM busybox\nRUN echo piped > /p\n' });
     expect(bare.code).toBe(0);
