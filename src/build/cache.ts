@@ -132,3 +132,8 @@ export function cachedDiffIds(paths: StorePaths): Set<string> {
   }
   return out;
 }
+
+/** How many entries the cache has, and the diffIDs they name. */
+export function cacheUsage(paths: StorePaths): { entries: number; diffIds: Set<string> } {
+  return { entries: listEntries(cacheDir(paths)).length, diffIds: cachedDiffIds(paths) };
+}

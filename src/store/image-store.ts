@@ -24,7 +24,7 @@ import type { SaveFormat, SaveImage, SaveLayer } from '../image/archive/save.js'
 import { isObject } from '../image/json.js';
 import { familiar, repositoryName, withDefaultTag } from '../image/reference.js';
 import { checkStore, type CheckResult } from './check.js';
-import { cachedDiffIds } from '../build/cache.js';
+import { cacheUsage, cachedDiffIds } from '../build/cache.js';
 import { allRecords, cleanTmp, collectGarbage, containerLayerHexes, treeSize, type GcResult } from './gc.js';
 import { acquireLock, nativeFlock, type FlockFn, type LockHandle } from './lock.js';
 import { containerUses, type ContainerUse } from './usage.js';
@@ -113,6 +113,8 @@ export interface PruneResult extends RemoveResult {
 export interface DiskUsage {
   images: { total: number; active: number; size: number; reclaimable: number };
   containers: { total: number; active: number; size: number; reclaimable: number };
+  /** Build cache entries, and the bytes of the layers only the cache keeps (all reclaimable). */
+  buildCache: { total: number; active: number; size: number; reclaimable: number };
 }
 
 export interface ImageStoreOptions {
@@ -371,7 +373,11 @@ export class ImageStore {
       containerSize += n;
       if (!c.running) containerReclaimable += n;
     }
+    const cache = cacheUsage(this.paths);
+    let cacheSize = 0;
+    for (const d of cache.diffIds) if (!layerSize.has(d)) cacheSize += (await this.layers.get(d))?.size ?? 0;
     return {
+      buildCache: { total: cache.entries, active: 0, size: cacheSize, reclaimable: cacheSize },
       images: { total: records.length, active: records.filter((r) => usedImages.has(r.id)).length, size, reclaimable },
       containers: { total: uses.length, active: uses.filter((c) => c.running).length, size: containerSize, reclaimable: containerReclaimable },
     };

@@ -185,7 +185,10 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     ok(['image', 'prune', '-f']);
     expect(hits(ok(['build', '-t', 'prunable', ctx]))).toBe(1);
     ok(['rmi', 'prunable']);
+    const cacheRow = () => ok(['system', 'df']).split('\n').find((l) => l.startsWith('Build Cache')) ?? '';
+    expect(cacheRow()).toMatch(/^Build Cache\s+[1-9]\d*\s+0\s+/);
     ok(['system', 'prune', '-f']);
+    expect(cacheRow()).toMatch(/^Build Cache\s+0\s+0\s+0B\s+0B$/);
     expect(hits(ok(['build', '-t', 'prunable', ctx]))).toBe(0);
     expect(readdirSync(path.join(env.root, 'build-cache')).length).toBeGreaterThan(0);
   });
