@@ -238,7 +238,7 @@ export class Builder {
     let target = stages[stages.length - 1] as Stage;
     if (this.opts.target !== undefined) {
       const t = stages.find((s) => s.name === this.opts.target?.toLowerCase());
-      if (!t) throw new UsageError(`target stage "${this.opts.target}" could not be found`);
+      if (!t) throw new BuildError(`target stage "${this.opts.target}" could not be found`);
       target = t;
     }
     const needed = this.neededStages(stages, target);

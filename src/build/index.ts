@@ -7,7 +7,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, r
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BuildError, UsageError, fromNodeError } from '../errors.js';
+import { BuildError, fromNodeError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { uniqueName } from '../store/atomic-file.js';
 import { cleanTmp } from '../store/gc.js';
@@ -30,10 +30,10 @@ const MAX_DOCKERFILE = 16 * 1024 * 1024;
 
 function readDockerfile(file: string): string {
   try {
-    if (statSync(file).size > MAX_DOCKERFILE) throw new UsageError(`${file}: a Dockerfile larger than 16 MiB`);
+    if (statSync(file).size > MAX_DOCKERFILE) throw new BuildError(`${file}: a Dockerfile larger than 16 MiB`);
     return readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`unable to prepare context: the Dockerfile ${file} does not exist`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BuildError(`unable to prepare context: the Dockerfile ${file} does not exist`);
     throw fromNodeError(err, 'read', file);
   }
 }
@@ -48,9 +48,9 @@ export async function buildImage(paths: StorePaths, images: ImageStore, runtime:
     if (typeof req.context === 'string') {
       contextDir = path.resolve(req.context);
       try {
-        if (!statSync(contextDir).isDirectory()) throw new UsageError(`unable to prepare context: ${req.context} is not a directory`);
+        if (!statSync(contextDir).isDirectory()) throw new BuildError(`unable to prepare context: ${req.context} is not a directory`);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`unable to prepare context: path "${req.context}" not found`);
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BuildError(`unable to prepare context: path "${req.context}" not found`);
         throw err;
       }
       if (dockerfile === undefined) {
@@ -78,7 +78,7 @@ export async function buildImage(paths: StorePaths, images: ImageStore, runtime:
         if (dockerfile === undefined) {
           const name = req.dockerfile ?? 'Dockerfile';
           const file = path.join(contextDir, path.posix.normalize(`/${name}`));
-          if (!existsSync(file)) throw new UsageError(`unable to prepare context: the Dockerfile ${name} is not in the context`);
+          if (!existsSync(file)) throw new BuildError(`unable to prepare context: the Dockerfile ${name} is not in the context`);
           dockerfile = readDockerfile(file);
         }
       } else {

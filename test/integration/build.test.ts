@@ -298,6 +298,10 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     const noBase = build([context({ Dockerfile: 'FROM no-such-image\n' })]);
     expect(noBase.code).toBe(1);
     expect(noBase.stderr).toMatch(/Dockerfile:1: FROM no-such-image: image not found/);
+    const noContext = build([path.join(env.base, 'no-such-dir')]);
+    expect([noContext.code, noContext.stderr]).toEqual([1, `hull: unable to prepare context: path "${path.join(env.base, 'no-such-dir')}" not found\n`]);
+    const noTarget = build(['--target', 'nope', context({ Dockerfile: 'FROM busybox AS a\n' })]);
+    expect([noTarget.code, noTarget.stderr]).toEqual([1, 'hull: target stage "nope" could not be found\n']);
     const stage = build([context({ Dockerfile: 'FROM busybox\nCOPY --from=nostage /a /b\n' })]);
     expect(stage.stderr).toMatch(/Dockerfile:2: --from=nostage: no stage or image of that name/);
   });
