@@ -159,6 +159,7 @@ export class Builder {
   private file!: Dockerfile;
   private readonly usedArgs = new Set<string>();
   private stepNo = 0;
+  private midLine = false;
   private totalSteps = 0;
   private cachedSteps = 0;
   private readonly stageRuns = new Map<number, StageRun>();
@@ -178,7 +179,9 @@ export class Builder {
   }
 
   private say(line: string): void {
-    this.out?.write(`${line}\n`);
+    // RUN output that did not end its last line gets one, so progress lines start on their own.
+    this.out?.write(`${this.midLine ? '\n' : ''}${line}\n`);
+    this.midLine = false;
   }
 
   private checkAbort(): void {
@@ -703,6 +706,7 @@ export class Builder {
       output.on('data', (chunk: Buffer) => {
         keep(chunk);
         this.out?.write(chunk);
+        if (chunk.length > 0) this.midLine = chunk[chunk.length - 1] !== 0x0a;
       });
       const code = await running.wait();
       await drained;

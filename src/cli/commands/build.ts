@@ -42,6 +42,9 @@ export function registerBuild(program: Command): void {
       const abort = () => controller.abort();
       process.on('SIGINT', abort);
       process.on('SIGTERM', abort);
+      // A reader that goes away (`| head`) must not kill the build half-way: output is best
+      // effort (the listener stays: a write's EPIPE is reported a tick later).
+      process.stdout.on('error', () => undefined);
       try {
         const result = await hullFor(cmd).build({
           context: context === '-' ? process.stdin : context,
