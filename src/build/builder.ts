@@ -18,12 +18,12 @@
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { BuildError, DockerfileError, HullError, ImageNotFoundError, UsageError } from '../errors.js';
+import { BuildError, ContainerStartError, DockerfileError, HullError, ImageNotFoundError, UsageError } from '../errors.js';
 import { familiar } from '../image/reference.js';
 import { parseImageConfig } from '../image/types.js';
 import { diffTar } from '../layer/diff.js';
@@ -623,17 +623,29 @@ export class Builder {
     const c = configOf(run.state);
     const shell = (c.Shell as string[] | undefined) ?? DEFAULT_SHELL;
     let argv: string[];
+    let script: string | undefined;
     if (instr.json) argv = instr.json;
     else if (instr.heredocs.length === 1 && /^<<-?(["']?)[A-Za-z_][A-Za-z0-9_]*\1$/.test(instr.args.trim())) {
-      argv = [...shell, (instr.heredocs[0] as { content: string }).content];
+      const content = (instr.heredocs[0] as { content: string }).content;
+      const shebang = /^#!([^\n]*)/.exec(content);
+      if (shebang) {
+        // BuildKit runs such a heredoc as a file; here the interpreter the `#!` line names (with
+        // its one optional argument, as the kernel splits it) reads the script from /dev/stdin.
+        const line = (shebang[1] as string).trim();
+        const sp = line.search(/[ \t]/);
+        const interp = sp < 0 ? [line] : [line.slice(0, sp), line.slice(sp).trim()];
+        if (interp[0] === '') this.fail(instr, 'the heredoc\'s #! line names no interpreter');
+        argv = [...interp, '/dev/stdin'];
+        script = content;
+      } else argv = [...shell, content];
     } else if (instr.heredocs.length > 0) {
       argv = [...shell, `${instr.args}\n${instr.heredocs.map((h) => `${h.content}${h.name}\n`).join('')}`];
     } else argv = [...shell, instr.args];
     const args = this.runArgs(run);
     const createdBy = `RUN ${args.length > 0 ? `|${args.length} ${args.join(' ')} ` : ''}${argv.join(' ')} # buildkit`;
-    await this.cachedStep(run, `RUN ${JSON.stringify({ argv, args, network })}`, async () => {
+    await this.cachedStep(run, `RUN ${JSON.stringify({ argv, args, network, script })}`, async () => {
       const next = structuredClone(run.state.image);
-      const layer = await this.runContainer(run.state, argv, args, network);
+      const layer = await this.runContainer(run.state, argv, args, network, script);
       if (layer !== undefined) (next.rootfs as { diff_ids: string[] }).diff_ids = [...diffIdsOf(run.state), layer];
       this.addHistory(next, createdBy, layer === undefined);
       return next;
@@ -665,7 +677,7 @@ export class Builder {
   }
 
   /** RUN: a container on the state; returns the diffID of its changes (undefined: none). */
-  private async runContainer(state: State, argv: string[], args: string[], network: 'none' | 'host'): Promise<string | undefined> {
+  private async runContainer(state: State, argv: string[], args: string[], network: 'none' | 'host', script?: string): Promise<string | undefined> {
     const resolved = await this.resolvedState(state);
     const c = configOf(state);
     const record = await this.runtime.create({
@@ -692,12 +704,16 @@ export class Builder {
       const [r, w] = sys.pipe();
       let running: RunningContainer;
       try {
-        running = await this.runtime.start(record, { stdin: 'ignore', stdout: w, stderr: w });
+        running = await this.runtime.start(record, { stdin: this.scriptFd(script), stdout: w, stderr: w });
       } catch (err) {
         closeSync(r);
+        // A command that cannot start fails the build (exit 1), naming why (not found, …).
+        if (err instanceof ContainerStartError) throw new BuildError(`process "${argv.join(' ')}" did not complete successfully: ${err.message}`, { cause: err });
         throw err;
       } finally {
         closeSync(w);
+        if (this.stdinFd !== undefined) closeSync(this.stdinFd);
+        this.stdinFd = undefined;
       }
       this.running = running;
       if (this.opts.signal?.aborted) running.kill(9);
@@ -722,6 +738,18 @@ export class Builder {
       this.running = undefined;
       await this.runtime.remove(record.id, { force: true });
     }
+  }
+
+  private stdinFd: number | undefined;
+
+  /** RUN's stdin: /dev/null, or a (removed) temporary file holding a heredoc script. */
+  private scriptFd(script: string | undefined): 'ignore' | number {
+    if (script === undefined) return 'ignore';
+    const file = path.join(this.work, uniqueName('script'));
+    writeFileSync(file, script, { mode: 0o600 });
+    this.stdinFd = openSync(file, 'r');
+    rmSync(file);
+    return this.stdinFd;
   }
 
   /** The diff of an upper directory stored as a layer; undefined when nothing changed. */

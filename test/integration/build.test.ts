@@ -259,6 +259,34 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     expect(build(['--network', 'bridge', all]).stderr).toMatch(/--network bridge: hull build supports none and host/);
   });
 
+  it('heredocs: RUN <<EOF as a shell script, a #! script run by its interpreter, a command reading one, COPY <<EOF with variables', () => {
+    const ctx = context({
+      Dockerfile: [
+        'FROM busybox',
+        'ENV WHO=world',
+        'RUN <<EOF',
+        'echo "hello $WHO" > /sh.txt',
+        'echo second line >> /sh.txt',
+        'EOF',
+        'RUN <<SCRIPT',
+        '#!/usr/bin/awk -f',
+        'BEGIN { print "from awk" > "/awk.txt" }',
+        'SCRIPT',
+        'RUN cat > /cat.txt <<-EOT',
+        '\tindented $WHO',
+        '\tEOT',
+        'COPY <<A <<"B" /docs/',
+        'expanded ${WHO}',
+        'A',
+        'literal ${WHO}',
+        'B',
+        'CMD ["sh", "-c", "cat /sh.txt /awk.txt /cat.txt /docs/A /docs/B"]',
+      ].join('\n'),
+    });
+    ok(['build', '-t', 'heredocs', ctx]);
+    expect(ok(['run', '--rm', 'heredocs'])).toBe('hello world\nsecond line\nfrom awk\nindented world\nexpanded world\nliteral ${WHO}\n');
+  });
+
   it('context and Dockerfile from stdin', () => {
     const bare = env.cli(['build', '-q', '-t', 'fromstdin', '-'], { input: 'FROM busybox\nRUN echo piped > /p\n' });
     expect(bare.code).toBe(0);
@@ -290,6 +318,10 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     expect(quiet.code).toBe(1);
     expect(quiet.stdout).toBe('');
     expect(quiet.stderr).toMatch(/exit code: 2\nquiet failure\n$/);
+
+    const notFound = build([context({ Dockerfile: 'FROM busybox\nRUN ["/no/such/program"]\n' })]);
+    expect(notFound.code).toBe(1);
+    expect(notFound.stderr).toMatch(/process "\/no\/such\/program" did not complete successfully: .*ENOENT/);
 
     const missing = build([context({ Dockerfile: 'FROM busybox\nCOPY nothere.txt /x\n' })]);
     expect(missing.code).toBe(1);
