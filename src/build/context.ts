@@ -79,6 +79,10 @@ const hasWildcard = (s: string) => /[*?[]/.test(s);
  * (BuildError naming it); one with wildcards may match several (or none: an error too, as Docker).
  */
 export function resolveSources(root: SourceRoot, pattern: string, instruction: string): Source[] {
+  const cleaned = path.posix.normalize(`./${pattern.replace(/^\/+/, '')}`);
+  if (cleaned === '..' || cleaned.startsWith('../')) {
+    throw new BuildError(`${instruction}: forbidden path outside ${root.what ?? 'the source'}: ${pattern}`);
+  }
   const components = archivePathComponents(pattern, instruction);
   if (!components.some(hasWildcard)) {
     const rel = components.join('/');
