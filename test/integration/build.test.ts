@@ -287,6 +287,16 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     expect(ok(['run', '--rm', 'heredocs'])).toBe('hello world\nsecond line\nfrom awk\nindented world\nexpanded world\nliteral ${WHO}\n');
   });
 
+  it('concurrent builds of one Dockerfile all succeed, beside a prune', async () => {
+    const ctx = context({ Dockerfile: 'FROM busybox\nRUN echo concurrent > /c\nCOPY f /f\n', f: 'file\n' });
+    const runs = await Promise.all([
+      ...[1, 2, 3, 4].map((i) => env.cliAsync(['build', '-q', '-t', `conc:${i}`, ctx])),
+      env.cliAsync(['image', 'prune', '-f']),
+    ]);
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    for (const i of [1, 2, 3, 4]) expect(ok(['run', '--rm', `conc:${i}`, 'cat', '/c', '/f'])).toBe('concurrent\nfile\n');
+  });
+
   it('context and Dockerfile from stdin', () => {
     const bare = env.cli(['build', '-q', '-t', 'fromstdin', '-'], { input: 'FROM busybox\nRUN echo piped > /p\n' });
     expect(bare.code).toBe(0);
