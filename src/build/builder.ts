@@ -41,6 +41,7 @@ import {
   archiveKind, copySources, readDockerignore, resolveSources, sourcesDigest, writeHeredocFile, type Source, type SourceRoot,
 } from './context.js';
 import { parseDockerfile, type Dockerfile, type Instruction } from './dockerfile.js';
+import { DEFAULT_SHELL, applyMetadata, type MetadataContext } from './metadata.js';
 import { ExpandError, expandWord, expandWords, keyValuePairs, type Env } from './shell-words.js';
 
 export interface BuildOptions {
@@ -97,7 +98,6 @@ interface StageRun {
 }
 
 const MS_RDONLY = 1;
-const DEFAULT_SHELL = ['/bin/sh', '-c'];
 const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const COMMENT = 'buildkit.dockerfile.v0';
 /** Build args Docker predefines (usable without an ARG line in RUN, never in history). */
@@ -130,20 +130,6 @@ function envMapOf(state: State): Map<string, string> {
     else m.set(e.slice(0, eq), e.slice(eq + 1));
   }
   return m;
-}
-
-/** Go's duration format (1h2m3s, 30s, 500ms) → nanoseconds. */
-function parseDuration(s: string, what: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let consumed = 0;
-  for (const m of s.matchAll(re)) {
-    total += Number(m[1]) * (unit[m[2] as string] as number);
-    consumed += m[0].length;
-  }
-  if (consumed !== s.length || s === '') throw new UsageError(`${what}: invalid duration ${JSON.stringify(s)}`);
-  return Math.round(total);
 }
 
 class Aborted extends BuildError {
@@ -410,158 +396,19 @@ export class Builder {
     if (k === 'COPY' || k === 'ADD') return this.runCopy(run, instr, env, stages, stage);
     // Metadata only.
     const next = structuredClone(run.state.image);
-    const st: State = { key: '', image: next };
-    const c = configOf(st);
-    let createdBy = '';
-    const shell = (c.Shell as string[] | undefined) ?? DEFAULT_SHELL;
-    switch (k) {
-      case 'ENV': {
-        const pairs = keyValuePairs(instr.args, this.file.escape, true);
-        const list = [...((c.Env as string[] | undefined) ?? [])];
-        const parts: string[] = [];
-        for (const { key, value } of pairs) {
-          if (value === undefined) this.fail(instr, `ENV names ${key} without a value (ENV KEY=VALUE)`);
-          const v = this.expand(instr, value, env);
-          const i = list.findIndex((e) => e === key || e.startsWith(`${key}=`));
-          if (i >= 0) list[i] = `${key}=${v}`;
-          else list.push(`${key}=${v}`);
-          parts.push(`${key}=${v}`);
-        }
-        c.Env = list;
-        createdBy = `ENV ${parts.join(' ')}`;
-        break;
-      }
-      case 'LABEL': {
-        const labels = { ...((c.Labels as Record<string, string> | undefined) ?? {}) };
-        const parts: string[] = [];
-        for (const { key, value } of keyValuePairs(instr.args, this.file.escape, true)) {
-          if (value === undefined) this.fail(instr, `LABEL names ${key} without a value (LABEL KEY=VALUE)`);
-          const kk = this.expand(instr, key, env);
-          const v = this.expand(instr, value, env);
-          labels[kk] = v;
-          parts.push(`${kk}=${v}`);
-        }
-        c.Labels = labels;
-        createdBy = `LABEL ${parts.join(' ')}`;
-        break;
-      }
-      case 'MAINTAINER':
-        next.author = instr.args;
-        createdBy = `MAINTAINER ${instr.args}`;
-        break;
-      case 'WORKDIR': {
-        const w = this.expand(instr, instr.args.trim(), env);
-        const dir = path.posix.isAbsolute(w) ? w : path.posix.join((c.WorkingDir as string | undefined) || '/', w);
-        c.WorkingDir = path.posix.normalize(dir);
-        createdBy = `WORKDIR ${c.WorkingDir}`;
-        break;
-      }
-      case 'USER': {
-        const u = this.expand(instr, instr.args.trim(), env);
-        c.User = u;
-        createdBy = `USER ${u}`;
-        break;
-      }
-      case 'EXPOSE': {
-        const ports = { ...((c.ExposedPorts as Record<string, object> | undefined) ?? {}) };
-        for (const p of this.expandList(instr, instr.args, env)) {
-          const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
-          if (!m) this.fail(instr, `invalid port ${JSON.stringify(p)}`);
-          const proto = (m[3] ?? 'tcp').toLowerCase();
-          const lo = Number(m[1]);
-          const hi = m[2] !== undefined ? Number(m[2]) : lo;
-          if (lo < 1 || hi > 65535 || hi < lo) this.fail(instr, `invalid port range ${JSON.stringify(p)}`);
-          for (let port = lo; port <= hi; port++) ports[`${port}/${proto}`] = {};
-        }
-        c.ExposedPorts = ports;
-        createdBy = `EXPOSE map[${Object.keys(ports).sort().map((p) => `${p}:{}`).join(' ')}]`;
-        break;
-      }
-      case 'VOLUME': {
-        const vols = { ...((c.Volumes as Record<string, object> | undefined) ?? {}) };
-        const list = instr.json ? instr.json.map((v) => this.expand(instr, v, env)) : this.expandList(instr, instr.args, env);
-        for (const v of list) {
-          if (v.trim() === '') this.fail(instr, 'VOLUME specified can not be an empty string');
-          vols[v] = {};
-        }
-        c.Volumes = vols;
-        createdBy = `VOLUME [${list.join(' ')}]`;
-        break;
-      }
-      case 'STOPSIGNAL': {
-        const s = this.expand(instr, instr.args.trim(), env);
-        if (!/^(SIG[A-Z0-9+-]+|[A-Z0-9+-]+|\d+)$/.test(s)) this.fail(instr, `invalid signal ${JSON.stringify(s)}`);
-        c.StopSignal = s;
-        createdBy = `STOPSIGNAL ${s}`;
-        break;
-      }
-      case 'CMD':
-      case 'ENTRYPOINT': {
-        const argv = instr.json ?? (instr.args.trim() === '' ? [] : [...shell, instr.args]);
-        if (k === 'CMD') {
-          c.Cmd = argv;
-          run.cmdSet = true;
-        } else {
-          c.Entrypoint = argv;
-          if (!run.cmdSet) delete c.Cmd;
-        }
-        createdBy = `${k} ${JSON.stringify(argv)}`;
-        break;
-      }
-      case 'SHELL':
-        c.Shell = instr.json;
-        createdBy = `SHELL ${JSON.stringify(instr.json)}`;
-        break;
-      case 'ONBUILD':
-        c.OnBuild = [...((c.OnBuild as string[] | undefined) ?? []), instr.args];
-        createdBy = `ONBUILD ${instr.args}`;
-        break;
-      case 'HEALTHCHECK':
-        c.Healthcheck = this.healthcheck(instr);
-        createdBy = `HEALTHCHECK ${JSON.stringify(c.Healthcheck)}`;
-        break;
-      default:
-        this.fail(instr, `${k} is not supported`);
-    }
+    const meta: MetadataContext = {
+      escape: this.file.escape,
+      cmdSet: run.cmdSet,
+      fail: (i, m) => this.fail(i, m),
+      expand: (t) => this.expand(instr, t, env),
+      expandList: (t) => this.expandList(instr, t, env),
+    };
+    const createdBy = applyMetadata(instr, next, meta);
+    run.cmdSet = meta.cmdSet;
     await this.cachedStep(run, `${k} ${JSON.stringify(next.config)} ${next.author ?? ''}`, async () => {
       this.addHistory(next, createdBy, true);
       return next;
     });
-  }
-
-  private healthcheck(instr: Instruction): Json {
-    const words = instr.args.trim();
-    if (/^NONE$/i.test(words)) {
-      if (instr.flags.length > 0) this.fail(instr, 'HEALTHCHECK NONE takes no options');
-      return { Test: ['NONE'] };
-    }
-    const m = /^CMD(?:\s+([\s\S]*))?$/i.exec(words);
-    if (!m) this.fail(instr, 'HEALTHCHECK: expected CMD or NONE');
-    const rest = (m[1] ?? '').trim();
-    let test: string[];
-    try {
-      const j: unknown = rest.startsWith('[') ? JSON.parse(rest) : undefined;
-      test = Array.isArray(j) && j.every((s) => typeof s === 'string') ? ['CMD', ...(j as string[])] : ['CMD-SHELL', rest];
-    } catch {
-      test = ['CMD-SHELL', rest];
-    }
-    if (test.length < 2 || test[1] === '') this.fail(instr, 'HEALTHCHECK CMD requires a command');
-    const hc: Json = { Test: test };
-    for (const f of instr.flags) {
-      const key = { interval: 'Interval', timeout: 'Timeout', 'start-period': 'StartPeriod', 'start-interval': 'StartInterval', retries: 'Retries' }[f.name];
-      if (key === undefined) this.fail(instr, `unknown flag: --${f.name}`);
-      if (key === 'Retries') {
-        if (!/^\d+$/.test(f.value) || Number(f.value) < 1) this.fail(instr, '--retries must be at least 1');
-        hc.Retries = Number(f.value);
-      } else {
-        try {
-          hc[key] = parseDuration(f.value, `--${f.name}`);
-        } catch (err) {
-          this.fail(instr, (err as Error).message);
-        }
-      }
-    }
-    return hc;
   }
 
   private addHistory(image: Json, createdBy: string, empty: boolean): void {
