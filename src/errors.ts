@@ -130,3 +130,26 @@ export function fromNodeError(err: unknown, fallbackSyscall: string, fallbackPat
   }
   return new RuntimeError(`${fallbackSyscall}${fallbackPath ? ` ${fallbackPath}` : ''}: ${String(err)}`, { cause: err });
 }
+
+/**
+ * A Dockerfile that cannot be parsed or built as written: names the file, the line and the
+ * instruction (`Dockerfile:3: unknown instruction: RUNN (RUNN echo)`). `docker build` exits 1.
+ */
+export class DockerfileError extends HullError {
+  override readonly exitCode: number = 1;
+  readonly file: string;
+  readonly line: number;
+  constructor(file: string, line: { no: number }, message: string, instruction?: string) {
+    super(`${file}:${line.no}: ${message}${instruction ? ` (${instruction.length > 80 ? `${instruction.slice(0, 77)}...` : instruction})` : ''}`, { code: 'DOCKERFILE' });
+    this.file = file;
+    this.line = line.no;
+  }
+}
+
+/** A build step that failed (a RUN that exited non-zero, a missing COPY source). `docker build` exits 1. */
+export class BuildError extends HullError {
+  override readonly exitCode: number = 1;
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'BUILD', ...options });
+  }
+}

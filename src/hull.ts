@@ -20,6 +20,7 @@ import type { LogEntry, LogSelection } from './runtime/logs.js';
 import type { SpecResources } from './runtime/spec.js';
 import { type CgroupSample, cgroupPids, cpuPercent, sampleCgroup } from './runtime/stats.js';
 import { totalmem } from 'node:os';
+import type { BuildRequest, BuildResult } from './build/index.js';
 
 export interface ContainerStats extends CgroupSample {
   id: string;
@@ -97,7 +98,7 @@ export class Hull {
   }
 
   /** `system prune`: exited containers, then as `pruneImages`. */
-  async pruneSystem(options: { all?: boolean } = {}): Promise<PruneResult & { containers: string[] }> {
+  async pruneSystem(options: { all?: boolean } = {}): Promise<PruneResult & { containers: string[]; buildCache: number }> {
     const containers: string[] = [];
     for (const c of await this.listContainers()) {
       if (c.state.status !== 'exited') continue;
@@ -108,7 +109,16 @@ export class Hull {
         if (!(err instanceof HullError)) throw err; // removed meanwhile, or running again
       }
     }
-    return { ...(await this.images.prune(options)), containers };
+    // As `docker system prune`: the build cache goes too (its layers are then garbage).
+    const { BuildCache } = await import('./build/cache.js');
+    const buildCache = new BuildCache(this.paths).clear();
+    return { ...(await this.images.prune(options)), containers, buildCache };
+  }
+
+  /** `build`: a Dockerfile and its context to an image in the store (src/build/). */
+  async build(request: BuildRequest): Promise<BuildResult> {
+    const { buildImage } = await import('./build/index.js');
+    return buildImage(this.paths, this.images, this.runtime, request);
   }
 
   diskUsage(): Promise<DiskUsage> {

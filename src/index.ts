@@ -12,3 +12,6 @@ export type { DiskUsage, HistoryEntry, ImageInspect, ImageSummary, PruneResult, 
 export type { CheckProblem, CheckResult } from './store/check.js';
 export type { GcResult } from './store/gc.js';
 export type { SaveFormat } from './image/archive/save.js';
+export type { BuildRequest, BuildResult } from './build/index.js';
+export { parseDockerfile } from './build/dockerfile.js';
+export type { Dockerfile, Instruction, Heredoc } from './build/dockerfile.js';

@@ -13,7 +13,7 @@ import { parseSignal } from './signals.js';
 import { inspectContainer } from './inspect.js';
 import { type LogEntry, type LogSelection, readLog } from './logs.js';
 import { parseLogOptions, parseRestartPolicy } from './plan-codec.js';
-import type { ImageStore } from '../store/image-store.js';
+import type { ImageStore, ResolvedImage } from '../store/image-store.js';
 import type { StorePaths } from '../store/paths.js';
 import { ContainerCgroup, HULL_CGROUP_PARENT, cgroup2Root, cgroupHost, requireCgroup2 } from './cgroups.js';
 import { checkControllers, requiredControllers } from './cgroups/index.js';
@@ -54,6 +54,10 @@ export interface CreateOptions extends ProcessOptions {
   logOpts?: string[];
   /** cgroup limits (linux.resources; parseResourceFlags makes them from Docker's flags). */
   resources?: SpecResources;
+  /** Builds: the root filesystem and config to use instead of resolving `image` (a state between steps). */
+  resolvedImage?: ResolvedImage;
+  /** Share the host's network namespace (`--network host`) instead of a new one with only `lo`. */
+  hostNetwork?: boolean;
 }
 
 /** Where `--init` binds hull-init in the container (on its /dev tmpfs: nothing is made in the image). */
@@ -97,7 +101,7 @@ export class Runtime {
       const host = cgroupHost();
       checkControllers(resources, host.root, host.mode);
     }
-    const image = await this.images.resolve(opts.image);
+    const image = opts.resolvedImage ?? await this.images.resolve(opts.image);
     trace('image resolved');
     const restartPolicy = parseRestartPolicy(opts.restart);
     const logOptions = parseLogOptions(opts.logOpts ?? []);
@@ -124,6 +128,7 @@ export class Runtime {
       resources,
       annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
     });
+    if (opts.hostNetwork) spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'network');
     if (opts.init) {
       spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
       spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });

@@ -2,8 +2,9 @@
  * Garbage collection of the store, run with the exclusive store lock held (so no load, tag or
  * container creation is half-way). What stays:
  *
- *   layers  every diffID of every image record, and every layer a container record stacks
- *           (its `rootfs.lower` links, whatever happened to its image since)
+ *   layers  every diffID of every image record, every layer a container record stacks
+ *           (its `rootfs.lower` links, whatever happened to its image since), and every layer a
+ *           build cache entry names (src/build/cache.ts)
  *   links   `l/init` (the runtime's init layer, never touched, nor `<root>/init-layer`), the
  *           short link each kept layer names, and any link a container record uses
  *   blobs   the config and manifest of every image record and the kept blob of every kept layer
@@ -25,6 +26,8 @@ import type { LayerStore } from './layers.js';
 import type { StorePaths } from './paths.js';
 import { containerUses, layerHexOfLink, type ContainerUse } from './usage.js';
 import { listDir } from '../files.js';
+import { cachedDiffIds } from '../build/cache.js';
+import { unmountBelow } from './mounts-below.js';
 
 export const INIT_LINK = 'init';
 const HEX_RE = /^[a-f0-9]{64}$/;
@@ -97,6 +100,7 @@ export async function cleanTmp(paths: StorePaths, all: boolean): Promise<number>
   for (const name of listDir(paths.tmp)) {
     const m = TMP_PID_RE.exec(name);
     if (m ? isAlive(Number(m[1])) : !all) continue;
+    unmountBelow(path.join(paths.tmp, name)); // a killed build's overlay mounts
     await removeTree(path.join(paths.tmp, name));
     removed++;
   }
@@ -111,6 +115,7 @@ export async function collectGarbage(parts: StoreParts): Promise<GcResult> {
   const keepLayers = new Set<string>();
   for (const r of records) for (const d of r.diffIds) keepLayers.add(d.slice('sha256:'.length));
   for (const hex of containerLayerHexes(uses)) keepLayers.add(hex);
+  for (const d of cachedDiffIds(paths)) keepLayers.add(d.slice('sha256:'.length)); // the build cache's
 
   const removedLayers: { diffId: string; size: number }[] = [];
   for (const name of layers.entries()) {

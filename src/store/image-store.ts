@@ -24,6 +24,7 @@ import type { SaveFormat, SaveImage, SaveLayer } from '../image/archive/save.js'
 import { isObject } from '../image/json.js';
 import { familiar, repositoryName, withDefaultTag } from '../image/reference.js';
 import { checkStore, type CheckResult } from './check.js';
+import { cacheUsage, cachedDiffIds } from '../build/cache.js';
 import { allRecords, cleanTmp, collectGarbage, containerLayerHexes, treeSize, type GcResult } from './gc.js';
 import { acquireLock, nativeFlock, type FlockFn, type LockHandle } from './lock.js';
 import { containerUses, type ContainerUse } from './usage.js';
@@ -112,6 +113,8 @@ export interface PruneResult extends RemoveResult {
 export interface DiskUsage {
   images: { total: number; active: number; size: number; reclaimable: number };
   containers: { total: number; active: number; size: number; reclaimable: number };
+  /** Build cache entries, and the bytes of the layers only the cache keeps (all reclaimable). */
+  buildCache: { total: number; active: number; size: number; reclaimable: number };
 }
 
 export interface ImageStoreOptions {
@@ -370,7 +373,11 @@ export class ImageStore {
       containerSize += n;
       if (!c.running) containerReclaimable += n;
     }
+    const cache = cacheUsage(this.paths);
+    let cacheSize = 0;
+    for (const d of cache.diffIds) if (!layerSize.has(d)) cacheSize += (await this.layers.get(d))?.size ?? 0;
     return {
+      buildCache: { total: cache.entries, active: 0, size: cacheSize, reclaimable: cacheSize },
       images: { total: records.length, active: records.filter((r) => usedImages.has(r.id)).length, size, reclaimable },
       containers: { total: uses.length, active: uses.filter((c) => c.running).length, size: containerSize, reclaimable: containerReclaimable },
     };
@@ -502,6 +509,7 @@ export class ImageStore {
     const keep = new Set<string>();
     for (const r of remaining) for (const d of r.diffIds) keep.add(d);
     for (const hex of containerLayerHexes(containerUses(this.paths))) keep.add(`sha256:${hex}`);
+    for (const d of cachedDiffIds(this.paths)) keep.add(d); // the build cache keeps its layers
     const blobsInUse = new Set<string>();
     for (const r of remaining) {
       blobsInUse.add(r.configDigest);
@@ -657,6 +665,56 @@ export class ImageStore {
     };
     await this.records.write(record);
     for (const name of image.references) await this.refs.set(name, record.id);
+    return this.resolveRecord(record);
+  }
+
+  // ---- builds (src/build/): layers and images made here rather than loaded ----------------
+
+  /** The store's directories (what a load makes first). */
+  ensureLayout(): Promise<void> {
+    return this.createLayout();
+  }
+
+  /** A stored layer by diffID, or undefined. */
+  storedLayer(diffId: string): Promise<StoredLayer | undefined> {
+    return this.layers.get(diffId);
+  }
+
+  /** Stores a layer made by a build (its blob, verified against `digest` and `diffId`), through the load path. */
+  storeLayer(diffId: string, source: { open(): Promise<Readable>; digest: string; what: string }): Promise<StoredLayer> {
+    return this.layers.unpack(diffId, source);
+  }
+
+  /** An image's config exactly as stored (with the fields hull does not model: Healthcheck, OnBuild, Shell). */
+  async rawImage(refOrId: string): Promise<{ id: string; config: Record<string, unknown> }> {
+    const record = await this.findRecord(refOrId);
+    return { id: record.id, config: await this.rawConfig(record) };
+  }
+
+  /**
+   * Commits a built image: its config blob, record and names (layers stored already, with the
+   * store lock held by the caller). Same order as a load: a name never points at missing parts.
+   */
+  async commitImage(configBytes: Buffer, names: readonly string[]): Promise<ResolvedImage> {
+    await this.createLayout();
+    const config = parseImageConfig(parseJson(configBytes, 'built image config'), 'built image config');
+    let size = 0;
+    for (const diffId of new Set(config.rootfs.diff_ids)) {
+      const layer = await this.layers.get(diffId);
+      if (!layer) throw new InvalidImageError(`built image: layer ${diffId} is missing from the store`);
+      size += layer.size;
+    }
+    const configDigest = await this.blobs.putBytes(configBytes);
+    const record: ImageRecord = {
+      id: configDigest,
+      configDigest,
+      diffIds: [...config.rootfs.diff_ids],
+      ...(config.created !== undefined ? { created: config.created } : {}),
+      loaded: new Date().toISOString(),
+      size,
+    };
+    await this.records.write(record);
+    for (const name of names) await this.refs.set(normalize(name), record.id);
     return this.resolveRecord(record);
   }
 

@@ -1,7 +1,7 @@
 // A private hull for one integration test file: its own --root, --run-root and cgroup parent, the
 // busybox image loaded, a CLI runner, and a teardown that fails the test on anything left behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +47,7 @@ export class HullEnv {
     return ['--root', this.root, '--run-root', this.runRoot];
   }
 
-  /** `hull ARGS` synchronously; `run` gets this env's cgroup parent. */
+  /** `hull ARGS` synchronously; `run`, `create` and `build` get this env's cgroup parent. */
   cli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
     const r = spawnSync(process.execPath, [HULL_BIN, ...this.globalArgs(), ...this.withParent(args)], {
       input: opts.input ?? '',
@@ -74,7 +74,7 @@ export class HullEnv {
   }
 
   private withParent(args: string[]): string[] {
-    return args[0] === 'run' || args[0] === 'create' ? [args[0], '--cgroup-parent', this.cgroupParent, ...args.slice(1)] : args;
+    return args[0] === 'run' || args[0] === 'create' || args[0] === 'build' ? [args[0], '--cgroup-parent', this.cgroupParent, ...args.slice(1)] : args;
   }
 
   /**
@@ -106,6 +106,23 @@ export class HullEnv {
       }
     }
     return out;
+  }
+
+  /**
+   * A test image made with `hull build` (FROM busybox, or whatever the Dockerfile says), from a
+   * context of `files` written under this env's directory. Returns the image id.
+   */
+  buildImage(tag: string, dockerfile: string, files: Record<string, string> = {}): string {
+    const ctx = mkdtempSync(path.join(this.base, 'build-'));
+    writeFileSync(path.join(ctx, 'Dockerfile'), dockerfile);
+    for (const [name, content] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(ctx, name)), { recursive: true });
+      writeFileSync(path.join(ctx, name), content);
+    }
+    const r = this.cli(['build', '-q', '-t', tag, ctx]);
+    rmSync(ctx, { recursive: true, force: true });
+    if (r.code !== 0) throw new Error(`hull build ${tag} failed: ${r.stderr}`);
+    return r.stdout.trim();
   }
 
   async loadBusybox(): Promise<void> {

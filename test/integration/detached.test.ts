@@ -125,6 +125,18 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     clean();
   });
 
+  it('stop sends the image\'s STOPSIGNAL (an image made with hull build)', () => {
+    env.buildImage('stopsignal:1', 'FROM busybox\nSTOPSIGNAL SIGUSR1\nCMD ["sh", "-c", "trap \\"exit 9\\" USR1; trap \\"\\" TERM; while true; do sleep 0.05; done"]\n');
+    env.cli(['run', '-d', '--name', 'usr1', 'stopsignal:1']);
+    const t0 = Date.now();
+    expect(env.cli(['stop', '-t', '5', 'usr1']).code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(inspect('usr1').State.ExitCode).toBe(9);
+    expect(env.cli(['rm', 'usr1']).code).toBe(0);
+    expect(env.cli(['rmi', 'stopsignal:1']).code).toBe(0);
+    clean();
+  });
+
   it('logs -f follows live output and ends when the container exits; wait prints the exit code', async () => {
     const id = env.cli(['run', '-d', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo tick $i; sleep 0.1; done; exit 3']).stdout.trim();
     const follower = env.cliAsync(['logs', '-f', id]);

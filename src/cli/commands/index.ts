@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAttach } from './attach.js';
+import { registerBuild } from './build.js';
 import { registerCp } from './cp.js';
 import { registerCreate } from './create.js';
 import { registerExec } from './exec.js';
@@ -39,6 +40,7 @@ const VERBS: Readonly<Record<string, Register>> = {
   inspect: registerContainerInspect,
   rename: registerRename,
   load: registerLoad,
+  build: registerBuild,
   images: registerImages,
   image: registerImageVerbs,
   rmi: registerImageVerbs,

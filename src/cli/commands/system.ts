@@ -31,7 +31,7 @@ export function registerSystem(program: Command): void {
           ['Images', String(df.images.total), String(df.images.active), humanSize(df.images.size), percent(df.images.reclaimable, df.images.size)],
           ['Containers', String(df.containers.total), String(df.containers.active), humanSize(df.containers.size), percent(df.containers.reclaimable, df.containers.size)],
           ['Local Volumes', '0', '0', '0B', '0B'],
-          ['Build Cache', '0', '0', '0B', '0B'],
+          ['Build Cache', String(df.buildCache.total), String(df.buildCache.active), humanSize(df.buildCache.size), humanSize(df.buildCache.reclaimable)],
         ]));
       }));
 

@@ -21,7 +21,7 @@ describe('CLI verb registration', () => {
     expect(names('restart')).toEqual(['restart', 'stop']);
     const all = names(undefined);
     expect(all).toEqual(names('no-such-verb'));
-    for (const verb of ['run', 'create', 'start', 'exec', 'stop', 'restart', 'kill', 'wait', 'logs', 'inspect', 'rename', 'load',
+    for (const verb of ['run', 'create', 'start', 'exec', 'stop', 'restart', 'kill', 'wait', 'logs', 'inspect', 'rename', 'load', 'build',
       'images', 'image', 'rmi', 'tag', 'history', 'save', 'system', 'ps', 'rm', 'attach', 'cp']) {
       expect(all).toContain(verb);
       expect(names(verb)).toContain(verb);
