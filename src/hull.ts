@@ -20,6 +20,7 @@ import type { LogEntry, LogSelection } from './runtime/logs.js';
 import type { SpecResources } from './runtime/spec.js';
 import { type CgroupSample, cgroupPids, cpuPercent, sampleCgroup } from './runtime/stats.js';
 import { totalmem } from 'node:os';
+import type { VolumeRecord } from './volume/store.js';
 
 export interface ContainerStats extends CgroupSample {
   id: string;
@@ -145,8 +146,8 @@ export class Hull {
     return this.runtime.containers.list();
   }
 
-  /** Remove a container; a running one only with `force` (killed first). */
-  removeContainer(idOrName: string, opts: { force?: boolean } = {}): Promise<void> {
+  /** Remove a container; a running one only with `force` (killed first); with `volumes` its anonymous volumes too. */
+  removeContainer(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     return this.runtime.remove(idOrName, opts);
   }
 
@@ -232,5 +233,31 @@ export class Hull {
   /** The container's log entries (json-file), following new ones until it ends with `follow`. */
   async *containerLogs(idOrName: string, opts: LogSelection & { follow?: boolean } = {}): AsyncGenerator<LogEntry> {
     yield* this.runtime.logs(idOrName, opts);
+  }
+
+  // ---- volumes ----
+
+  /** `volume create`: a local volume (a generated name when none is given); an existing one is returned as it is. */
+  createVolume(name?: string, opts: { labels?: Record<string, string> } = {}): Promise<VolumeRecord> {
+    return this.runtime.volumes.create(name, opts.labels ?? {});
+  }
+
+  listVolumes(): VolumeRecord[] {
+    return this.runtime.volumes.list();
+  }
+
+  /** Docker's `volume inspect` shape. */
+  inspectVolume(name: string): VolumeRecord {
+    return this.runtime.volumes.get(name);
+  }
+
+  /** Remove a volume no container (running or not) uses; `force` ignores a missing one. */
+  removeVolume(name: string, opts: { force?: boolean } = {}): Promise<boolean> {
+    return this.runtime.volumes.remove(name, (n) => this.runtime.volumeUsers(n), opts);
+  }
+
+  /** Unused anonymous volumes (with `all`, every unused volume): the names removed and the bytes freed. */
+  pruneVolumes(opts: { all?: boolean } = {}): Promise<{ volumes: string[]; reclaimed: number }> {
+    return this.runtime.volumes.prune((n) => this.runtime.volumeUsers(n), opts);
   }
 }

@@ -31,6 +31,9 @@ import { resolveUser } from './user.js';
 import { ensureInitLayer } from './init-layer.js';
 import { isSameProcess, openProcess, processName, processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
+import type { MountRequest, VolumesFromRequest } from '../volume/flags.js';
+import { ANONYMOUS_LABEL, VolumeStore } from '../volume/store.js';
+import { type ResolvedMounts, mergeMounts, resolveMounts } from '../volume/resolve.js';
 
 export interface CreateOptions extends ProcessOptions {
   /** An image reference or id. */
@@ -54,6 +57,10 @@ export interface CreateOptions extends ProcessOptions {
   logOpts?: string[];
   /** cgroup limits (linux.resources; parseResourceFlags makes them from Docker's flags). */
   resources?: SpecResources;
+  /** `-v`, `--mount`, `--tmpfs` (src/volume/flags.ts parses Docker's syntax into these). */
+  mounts?: MountRequest[];
+  /** `--volumes-from CONTAINER[:ro|rw]`. */
+  volumesFrom?: VolumesFromRequest[];
 }
 
 /** Where `--init` binds hull-init in the container (on its /dev tmpfs: nothing is made in the image). */
@@ -70,21 +77,29 @@ export interface StartOptions extends StdioOptions {
 
 export class Runtime {
   readonly containers: ContainerStore;
+  readonly volumes: VolumeStore;
 
   constructor(
     private readonly paths: StorePaths,
     private readonly images: ImageStore,
   ) {
     this.containers = new ContainerStore(paths);
+    this.volumes = new VolumeStore(paths);
   }
 
   async create(opts: CreateOptions): Promise<ContainerRecord> {
     // The store's shared lock from resolving the image until the record is written, so no rmi
     // or prune can delete the image's layers in between (they take it exclusively).
     const lock = await this.images.lock('shared');
+    // Volumes too: none chosen here can be removed before the record that uses it is written.
+    const volumeLock = await this.volumes.lock('shared').catch((err: unknown) => {
+      lock.release();
+      throw err;
+    });
     try {
       return await this.createLocked(opts);
     } finally {
+      volumeLock.release();
       lock.release();
     }
   }
@@ -128,7 +143,17 @@ export class Runtime {
       spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
       spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });
     }
-    const name = await this.containers.reserveName(id, opts.name);
+    const imageVolumes = Object.keys((image.config.config as { Volumes?: Record<string, unknown> | null } | undefined)?.Volumes ?? {});
+    let mounts: ResolvedMounts | undefined;
+    if (opts.mounts?.length || opts.volumesFrom?.length || imageVolumes.length > 0) {
+      mounts = await resolveMounts({ requests: opts.mounts ?? [], volumesFrom: opts.volumesFrom ?? [], imageVolumes, volumes: this.volumes,
+        getContainer: (c) => this.containers.get(c) });
+      spec.mounts = mergeMounts(spec.mounts, mounts.specMounts);
+    }
+    const name = await this.containers.reserveName(id, opts.name).catch((err: unknown) => {
+      for (const v of mounts?.createdAnonymous ?? []) this.volumes.discard(v);
+      throw err;
+    });
     trace('name reserved');
     const record: ContainerRecord = {
       id,
@@ -146,6 +171,8 @@ export class Runtime {
       openStdin: opts.openStdin ?? false,
       ...(opts.init ? { init: true } : {}),
       ...(opts.logOpts?.length ? { logConfig: { ...logOptions, opts: opts.logOpts } } : {}),
+      ...(mounts ? { mounts: mounts.mountPoints, binds: mounts.binds, tmpfs: mounts.tmpfs,
+        volumesFrom: (opts.volumesFrom ?? []).map((v) => `${v.container}${v.readonly === undefined ? '' : v.readonly ? ':ro' : ':rw'}`) } : {}),
     };
     const imageCfg = image.config.config ?? {};
     record.entrypoint = opts.entrypoint !== undefined ? (opts.entrypoint === '' ? null : [opts.entrypoint]) : (imageCfg.Entrypoint ?? null);
@@ -155,11 +182,56 @@ export class Runtime {
     try {
       await this.containers.create(record, spec);
       trace('container dirs and bundle written');
+      if (mounts) await this.populateVolumes(mounts, rootfs);
     } catch (err) {
       await this.containers.remove(record);
+      for (const v of mounts?.createdAnonymous ?? []) this.volumes.discard(v);
       throw fromNodeError(err, 'create container', dir);
     }
     return record;
+  }
+
+  /** Docker's copy-up: each empty volume gets the image's content at its mount path. */
+  private async populateVolumes(mounts: ResolvedMounts, rootfs: RootfsLayers): Promise<void> {
+    if (mounts.populate.length === 0) return;
+    const { populateVolume } = await import('../volume/populate.js');
+    for (const p of mounts.populate) {
+      await populateVolume({ volumeDir: this.volumes.volumeDir(p.name), dataDir: this.volumes.dataDir(p.name),
+        lowerTopFirst: rootfs.lower, inner: p.target, scratch: path.join(this.paths.runRoot, 'volume-views') });
+    }
+    trace('volumes populated');
+  }
+
+  /** Remove these anonymous volumes where no container uses them any more (rm -v, --rm). Call without the volumes lock. */
+  private async removeAnonymousVolumes(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    const lock = await this.volumes.lock('exclusive');
+    try {
+      for (const name of names) {
+        await this.volumes.removeLocked(name, (n) => this.volumeUsers(n), { force: true }).catch((err: unknown) => {
+          if (!(err instanceof ConflictError)) throw err; // still used (--volumes-from): kept, as Docker does
+        });
+      }
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** The anonymous volumes of a container's record. */
+  private anonymousVolumesOf(record: ContainerRecord): string[] {
+    return (record.mounts ?? []).filter((m) => m.Type === 'volume' && m.Name !== undefined && this.volumes.read(m.Name)?.Labels[ANONYMOUS_LABEL] !== undefined)
+      .map((m) => m.Name as string);
+  }
+
+  /** The ids of containers (any state) whose records mount the volume. */
+  async volumeUsers(name: string): Promise<string[]> {
+    return (await this.containers.list()).filter((c) => c.mounts?.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.id);
+  }
+
+  /** Remove a container's files, and with `volumes` its anonymous volumes (`rm -v`, `--rm`). */
+  private async dropContainer(record: ContainerRecord, volumes: boolean): Promise<void> {
+    await this.containers.remove(record);
+    if (volumes) await this.removeAnonymousVolumes(this.anonymousVolumesOf(record));
   }
 
   /** Start a created container; resolves once its command is running. */
@@ -218,7 +290,7 @@ export class Runtime {
       if (proc) await proc.wait();
       await cgroup?.remove();
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
-      if (record.autoRemove) await this.containers.remove(record);
+      if (record.autoRemove) await this.dropContainer(record, true);
       else await this.containers.save(record);
       throw err;
     }
@@ -279,7 +351,7 @@ export class Runtime {
         restart: record.restartPolicy ?? { name: 'no', maximumRetryCount: 0 },
         stopMarker,
         exitCommand: record.autoRemove
-          ? [process.execPath, cliPath(), '--root', this.paths.root, '--run-root', this.paths.runRoot, 'rm', '-f', record.id]
+          ? [process.execPath, cliPath(), '--root', this.paths.root, '--run-root', this.paths.runRoot, 'rm', '-f', '-v', record.id]
           : [],
         steps,
         logMaxSize: record.logConfig?.maxSize ?? 0,
@@ -299,7 +371,7 @@ export class Runtime {
     } catch (err) {
       await cgroup?.remove();
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
-      if (record.autoRemove) await this.containers.remove(record);
+      if (record.autoRemove) await this.dropContainer(record, true);
       else await this.containers.save(record);
       throw err;
     }
@@ -619,7 +691,7 @@ export class Runtime {
    * Remove a container, with whatever a killed hull or monitor left of it (its cgroup). A running
    * one only with `force` (killed first, as Docker's rm -f).
    */
-  async remove(idOrName: string, opts: { force?: boolean } = {}): Promise<void> {
+  async remove(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     await this.locked(idOrName, async (record) => {
       const { status } = record.state;
       if (status === 'running' || status === 'restarting') {
@@ -631,7 +703,7 @@ export class Runtime {
       const root = await cgroup2Root();
       await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove();
       removeEmptyCgroupParent(root, record.cgroupParent);
-      await this.containers.remove(record);
+      await this.dropContainer(record, opts.volumes ?? false);
     });
   }
 
@@ -641,7 +713,7 @@ export class Runtime {
     if (cgroup.oomKills() > 0) record.state.oomKilled = true;
     await cgroup.remove();
     trace('cgroup removed');
-    if (record.autoRemove) await this.containers.remove(record);
+    if (record.autoRemove) await this.dropContainer(record, true);
     else await this.containers.save(record);
     trace('container removed or saved');
   }

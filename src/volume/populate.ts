@@ -1,0 +1,107 @@
+/**
+ * Docker's copy-up: an empty volume mounted where the image has content gets a copy of it
+ * (files, ownership, modes, times, links, xattrs), the directory's own owner and mode included.
+ *
+ * The image is seen as a container would see it: a read-only overlay of its layers, mounted
+ * for a moment in a private directory. The path is resolved inside that view with openat2
+ * RESOLVE_IN_ROOT, so an image whose volume path is a symlink to a host path (absolute or
+ * `../..`) copies from inside the image, never from the host; the view is detached (MNT_DETACH)
+ * as soon as the directory is open, so a killed hull leaves no mount behind. `cp -a` copies from
+ * that fd (/proc/self/fd/3) into a fresh directory that is then renamed over the empty `_data`:
+ * a copy cut short leaves the volume empty, never half-filled.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, constants, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { RuntimeError, SystemError, fromNodeError } from '../errors.js';
+import { sys } from '../native/index.js';
+import { acquireLock, nativeFlock } from '../store/lock.js';
+
+const MNT_DETACH = 2;
+const MS_RDONLY = 1;
+
+/** A read-only view of `lowerTopFirst` (overlay lowerdirs); the fd of `inner` inside it, or undefined when the image has no directory there. */
+function openImageDir(lowerTopFirst: readonly string[], inner: string, scratch: string): number | undefined {
+  mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  const mnt = path.join(scratch, `view-${process.pid}-${randomBytes(6).toString('hex')}`);
+  mkdirSync(mnt, { mode: 0o700 });
+  try {
+    let data = `lowerdir=${lowerTopFirst.join(':')}`;
+    let cwd: string | undefined;
+    if (lowerTopFirst.length === 1) {
+      // overlay needs two lower directories without an upper one: a bind does the same here.
+      sys.mount(lowerTopFirst[0] as string, mnt, '', 0x1000 /* MS_BIND */, '');
+    } else {
+      if (data.length >= 4000) {
+        // Too long for one page: relative names from the links' common parent (the store's l/).
+        cwd = path.dirname(path.dirname(lowerTopFirst[0] as string));
+        data = `lowerdir=${lowerTopFirst.map((l) => path.relative(cwd as string, l)).join(':')}`;
+      }
+      const before = process.cwd();
+      if (cwd !== undefined) process.chdir(cwd);
+      try {
+        sys.mount('overlay', mnt, 'overlay', MS_RDONLY, data);
+      } finally {
+        if (cwd !== undefined) process.chdir(before);
+      }
+    }
+    try {
+      return sys.openInRoot(mnt, inner, constants.O_RDONLY | constants.O_DIRECTORY, 0);
+    } catch (err) {
+      if (err instanceof SystemError && ['ENOENT', 'ENOTDIR', 'ELOOP'].includes(err.errno)) return undefined;
+      throw err;
+    } finally {
+      sys.umount2(mnt, MNT_DETACH);
+    }
+  } finally {
+    rmdirSync(mnt);
+  }
+}
+
+function run(cmd: string, args: string[], fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', (e) => reject(fromNodeError(e, 'spawn', cmd)));
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new RuntimeError(`copy the image's content into the volume: ${cmd} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`))));
+  });
+}
+
+/**
+ * Fill the volume's empty `dataDir` from the image's `inner` directory. Does nothing when the
+ * volume already has content (someone filled it first) or the image has no directory there.
+ */
+export async function populateVolume(opts: {
+  volumeDir: string;
+  dataDir: string;
+  lowerTopFirst: readonly string[];
+  inner: string;
+  scratch: string;
+}): Promise<boolean> {
+  const lock = await acquireLock(path.join(opts.volumeDir, 'populate.lock'), 'exclusive', nativeFlock);
+  try {
+    if (readdirSync(opts.dataDir).length > 0) return false;
+    const fd = openImageDir(opts.lowerTopFirst, opts.inner, opts.scratch);
+    if (fd === undefined) return false;
+    const fresh = path.join(opts.volumeDir, `.populate-${process.pid}-${randomBytes(6).toString('hex')}`);
+    try {
+      mkdirSync(fresh, { mode: 0o755 });
+      await run('cp', ['-a', '--', '/proc/self/fd/3/.', `${fresh}/`], fd);
+      try {
+        renameSync(fresh, opts.dataDir); // over the empty directory
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw fromNodeError(err, 'rename', opts.dataDir);
+        // `_data` is a mount point in a running container: copy into it instead.
+        await run('cp', ['-a', '--', '/proc/self/fd/3/.', `${opts.dataDir}/`], fd);
+      }
+    } finally {
+      closeSync(fd);
+      rmSync(fresh, { recursive: true, force: true });
+    }
+    return true;
+  } finally {
+    lock.release();
+  }
+}
