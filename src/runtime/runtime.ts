@@ -149,6 +149,7 @@ export class Runtime {
       mounts = await resolveMounts({ requests: opts.mounts ?? [], volumesFrom: opts.volumesFrom ?? [], imageVolumes, volumes: this.volumes,
         getContainer: (c) => this.containers.get(c) });
       spec.mounts = mergeMounts(spec.mounts, mounts.specMounts);
+      if (mounts.rootfsPropagation) spec.linux.rootfsPropagation = mounts.rootfsPropagation;
     }
     const name = await this.containers.reserveName(id, opts.name).catch((err: unknown) => {
       for (const v of mounts?.createdAnonymous ?? []) this.volumes.discard(v);

@@ -43,6 +43,8 @@ export interface ResolvedMounts {
   /** HostConfig.Binds (the `-v` texts) and HostConfig.Tmpfs. */
   binds: string[];
   tmpfs: Record<string, string>;
+  /** 'rslave' when a bind asks for slave or shared propagation (host mounts then reach it); else undefined. */
+  rootfsPropagation?: 'rslave';
 }
 
 function specMountOf(mp: MountPoint): SpecMount {
@@ -115,6 +117,7 @@ export async function resolveMounts(opts: {
   const order = points.map((p, i) => [p, i] as const).sort((a, b) => depth(a[0].Destination) - depth(b[0].Destination) || a[1] - b[1]);
   out.mountPoints = order.map(([p]) => p);
   out.specMounts = out.mountPoints.map(specMountOf);
+  if (out.mountPoints.some((m) => /slave|shared/.test(m.Propagation))) out.rootfsPropagation = 'rslave';
   return out;
 }
 

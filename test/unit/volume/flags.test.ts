@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { MS, buildPlan } from '../../../src/runtime/plan.js';
+import { MS, buildPlan, rootPropagationFlags } from '../../../src/runtime/plan.js';
 import { buildSpec } from '../../../src/runtime/specconv.js';
 import { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from '../../../src/volume/flags.js';
 import { mergeMounts, resolveMounts } from '../../../src/volume/resolve.js';
@@ -179,6 +179,23 @@ describe('resolveMounts → spec mounts → plan', () => {
     const targets = steps.filter((s) => s.op === 'mount').map((s) => (s as { target: string }).target);
     expect(targets.indexOf('/srv')).toBeLessThan(targets.indexOf('/srv/a/b'));
     expect(steps.findIndex((s) => s.op === 'pivotRoot')).toBeGreaterThan(steps.indexOf(bind!));
+  });
+
+  it('slave or shared binds make the root rslave (host mounts reach them, nothing goes back); the default stays rprivate', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'hull-vol-unit-'));
+    const volumes = new VolumeStore(storePaths(path.join(dir, 'root'), path.join(dir, 'run')));
+    const resolve = (volume: string[]) => resolveMounts({ requests: parseMountFlags({ volume }), volumesFrom: [], imageVolumes: [], volumes,
+      getContainer: async () => ({ id: 'x' }) });
+    expect((await resolve([`${dir}:/a`])).rootfsPropagation).toBeUndefined();
+    expect((await resolve([`${dir}:/a:rslave`])).rootfsPropagation).toBe('rslave');
+    expect((await resolve([`${dir}:/a:shared`])).rootfsPropagation).toBe('rslave');
+    expect(rootPropagationFlags(undefined)).toBe(MS.REC | MS.PRIVATE);
+    expect(rootPropagationFlags('rslave')).toBe(MS.REC | MS.SLAVE);
+    expect(() => rootPropagationFlags('rshared')).toThrow(/not supported/);
+    const spec = buildSpec({ image: { config: { Cmd: ['sh'] } }, user: { uid: 0, gid: 0, additionalGids: [], home: '/' }, hostname: 'h', rootfsPath: '/r' });
+    spec.linux.rootfsPropagation = 'rslave';
+    expect(buildPlan(spec, { lower: ['/l/B', '/l/A'], upper: '/u', work: '/w' }, { createCwd: false, isFile: () => false })[0])
+      .toMatchObject({ op: 'mount', target: '/', flags: MS.REC | MS.SLAVE });
   });
 
   it('a user mount replaces the default mount at the same place (--tmpfs /dev/shm)', () => {
