@@ -7,11 +7,12 @@
  * RESOLVE_IN_ROOT, so an image whose volume path is a symlink to a host path (absolute or
  * `../..`) copies from inside the image, never from the host; the view is detached (MNT_DETACH)
  * as soon as the directory is open, so a killed hull leaves no mount behind. `cp -a` copies from
- * that fd (/proc/self/fd/3) into a fresh directory that is then renamed over the empty `_data`:
- * a copy cut short leaves the volume empty, never half-filled.
+ * that fd (/proc/self/fd/3) into a fresh private directory whose entries are then renamed into the
+ * empty `_data`: a copy cut short leaves the volume empty, and nothing is ever copied into a
+ * directory a container can write to.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, constants, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, utimesSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { RuntimeError, SystemError, fromNodeError } from '../errors.js';
@@ -89,13 +90,23 @@ export async function populateVolume(opts: {
     try {
       mkdirSync(fresh, { mode: 0o755 });
       await run('cp', ['-a', '--', '/proc/self/fd/3/.', `${fresh}/`], fd);
-      try {
-        renameSync(fresh, opts.dataDir); // over the empty directory
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw fromNodeError(err, 'rename', opts.dataDir);
-        // `_data` is a mount point in a running container: copy into it instead.
-        await run('cp', ['-a', '--', '/proc/self/fd/3/.', `${opts.dataDir}/`], fd);
+      // Moved in entry by entry (rename never follows the last component, so nothing a container
+      // made meanwhile can redirect it), never by renaming over `_data`: that would detach the
+      // volume from a running container that has it mounted.
+      if (readdirSync(opts.dataDir).length > 0) return false;
+      for (const name of readdirSync(fresh)) {
+        try {
+          renameSync(path.join(fresh, name), path.join(opts.dataDir, name));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') {
+            throw fromNodeError(err, 'rename', path.join(opts.dataDir, name));
+          }
+        }
       }
+      const st = lstatSync(fresh);
+      chownSync(opts.dataDir, st.uid, st.gid);
+      chmodSync(opts.dataDir, st.mode & 0o7777);
+      utimesSync(opts.dataDir, st.atime, st.mtime);
     } finally {
       closeSync(fd);
       rmSync(fresh, { recursive: true, force: true });

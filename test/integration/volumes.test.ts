@@ -111,6 +111,19 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     clean();
   });
 
+  it('filling a volume a running container has mounted keeps it mounted there (no rename over _data)', () => {
+    ok(['run', '-d', '--name', 'holder', '-v', 'shared-fill:/data:nocopy', 'busybox', 'sleep', '60']);
+    expect(readdirSync(dataOf('shared-fill'))).toEqual([]);
+    ok(['run', '--rm', '-v', 'shared-fill:/data', 'crafted', 'true']);
+    expect(readdirSync(dataOf('shared-fill')).sort()).toEqual(['hello', 'sub']);
+    // The running container still has the volume: it sees the copy, and its writes land in it.
+    expect(ok(['exec', 'holder', 'sh', '-c', 'cat /data/hello; echo mine > /data/mine'])).toBe('from the image\n');
+    expect(readFileSync(path.join(dataOf('shared-fill'), 'mine'), 'utf8')).toBe('mine\n');
+    ok(['rm', '-f', 'holder']);
+    ok(['volume', 'rm', 'shared-fill']);
+    clean();
+  });
+
   it('a bind mount shows the host\'s files and writes land on the host; -v makes a missing source, --mount refuses it', () => {
     const dir = path.join(env.base, 'bind-src');
     mkdirSync(dir);
@@ -223,6 +236,12 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     expect(volumes()).toEqual([generated, 'made'].sort());
     expect(ok(['volume', 'prune', '-f', '-a'])).toMatch(/^Deleted Volumes:\n/);
     expect(volumes()).toEqual([]);
+    // What a killed hull left while making or removing a volume is never listed, and prune removes it.
+    const dead = execFileSync('sh', ['-c', 'sh -c "echo \\$\\$"']).toString().trim();
+    for (const leftover of [`.tmp-${dead}-aaaaaa`, `.rm-${dead}-bbbbbb`]) mkdirSync(path.join(env.root, 'volumes', leftover, '_data'), { recursive: true });
+    expect(volumes()).toEqual([]);
+    ok(['volume', 'prune', '-f']);
+    expect(readdirSync(path.join(env.root, 'volumes'))).toEqual([]);
     const bad = env.cli(['volume', 'create', 'x']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/invalid characters for a local volume name/);
