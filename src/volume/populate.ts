@@ -60,6 +60,15 @@ function openImageDir(lowerTopFirst: readonly string[], inner: string, scratch: 
   }
 }
 
+/** False when no layer has the path's first component: then the merged view has nothing there (a
+ *  quick negative check that saves mounting the view on every start of a container whose image
+ *  has nothing at its volume's path). */
+function imageMayHave(lowerTopFirst: readonly string[], inner: string): boolean {
+  const first = inner.split('/').find((c) => c !== '' && c !== '.');
+  if (first === undefined || first === '..') return true;
+  return lowerTopFirst.some((layer) => lstatSync(path.join(layer, first), { throwIfNoEntry: false }) !== undefined);
+}
+
 function run(cmd: string, args: string[], fd: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe', fd] });
@@ -83,7 +92,7 @@ export async function populateVolume(opts: {
 }): Promise<boolean> {
   const lock = await acquireLock(path.join(opts.volumeDir, 'populate.lock'), 'exclusive', nativeFlock);
   try {
-    if (readdirSync(opts.dataDir).length > 0) return false;
+    if (readdirSync(opts.dataDir).length > 0 || !imageMayHave(opts.lowerTopFirst, opts.inner)) return false;
     const fd = openImageDir(opts.lowerTopFirst, opts.inner, opts.scratch);
     if (fd === undefined) return false;
     const fresh = path.join(opts.volumeDir, `.populate-${process.pid}-${randomBytes(6).toString('hex')}`);
