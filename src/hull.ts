@@ -260,4 +260,19 @@ export class Hull {
   pruneVolumes(opts: { all?: boolean } = {}): Promise<{ volumes: string[]; reclaimed: number }> {
     return this.runtime.volumes.prune((n) => this.runtime.volumeUsers(n), opts);
   }
+
+  /** `system df`'s volume row: how many, how many in use, bytes, bytes no container uses. */
+  async volumesDiskUsage(): Promise<{ total: number; active: number; size: number; reclaimable: number }> {
+    const { treeSize } = await import('./volume/store.js');
+    const out = { total: 0, active: 0, size: 0, reclaimable: 0 };
+    for (const v of this.listVolumes()) {
+      const bytes = treeSize(v.Mountpoint);
+      const used = (await this.runtime.volumeUsers(v.Name)).length > 0;
+      out.total++;
+      out.size += bytes;
+      if (used) out.active++;
+      else out.reclaimable += bytes;
+    }
+    return out;
+  }
 }
