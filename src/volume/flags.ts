@@ -72,6 +72,8 @@ export function checkTarget(target: string, what: string): string {
   if (!path.posix.isAbsolute(target)) throw new UsageError(`invalid ${what}: invalid mount path: '${target}' mount path must be absolute`);
   const clean = path.posix.normalize(target).replace(/(.)\/+$/, '$1');
   if (clean === '/') throw new UsageError(`invalid ${what}: destination can't be '/'`);
+  // As Docker: /proc is the runtime's (its masked and read-only paths live there).
+  if (clean === '/proc' || clean.startsWith('/proc/')) throw new UsageError(`invalid ${what}: ${clean} cannot be mounted because it is located inside "/proc"`);
   return clean;
 }
 

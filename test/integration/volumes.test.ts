@@ -311,6 +311,23 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     clean();
   }, 120_000);
 
+  it('volume rm racing container creation never leaves a container whose volume is gone', async () => {
+    for (let i = 0; i < 8; i++) {
+      const [created, removed] = await Promise.all([
+        env.cliAsync(['create', '--name', `racer${i}`, '-v', 'contested:/d', 'busybox', 'true']),
+        env.cliAsync(['volume', 'rm', 'contested']),
+      ]);
+      expect(created.code).toBe(0);
+      // Either rm came first (no such volume, or removed an earlier one) and create made it again, or it was refused as in use.
+      expect([0, 1]).toContain(removed.code);
+      if (removed.code === 1) expect(removed.stderr).toMatch(/volume is in use|no such volume/);
+      expect(volumes()).toContain('contested');
+      ok(['rm', `racer${i}`]);
+    }
+    ok(['volume', 'rm', 'contested']);
+    clean();
+  }, 120_000);
+
   describe('volume targets that are symlinks to host paths (CVE-2024-45310 class)', () => {
     for (const link of ['/abs', '/rel']) {
       it(`${link} -> the host directory: named, anonymous, bind and tmpfs mounts land inside the container, nothing on the host`, () => {

@@ -54,6 +54,9 @@ describe('-v', () => {
     expect(usageError(() => parseVolumeFlag('/a:relative'))).toMatch(/mount path must be absolute/);
     expect(usageError(() => parseVolumeFlag('/a:/'))).toMatch(/destination can't be '\/'/);
     expect(usageError(() => parseVolumeFlag('/a:/b:nocopy'))).toMatch(/nocopy applies to volumes/);
+    expect(usageError(() => parseVolumeFlag('/a:/proc'))).toMatch(/\/proc cannot be mounted because it is located inside "\/proc"/);
+    expect(usageError(() => parseTmpfsFlag('/proc/sys'))).toMatch(/located inside "\/proc"/);
+    expect(parseVolumeFlag('/a:/process')).toMatchObject({ target: '/process' });
     expect(usageError(() => parseVolumeFlag('vol:/b:rshared'))).toMatch(/propagation mode applies to bind mounts/);
     expect(usageError(() => parseVolumeFlag('x:/b'))).toMatch(/"x" includes invalid characters for a local volume name/);
     expect(usageError(() => parseVolumeFlag('bad$name:/b'))).toMatch(/invalid characters/);
