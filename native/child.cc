@@ -95,7 +95,14 @@ int OpenInRoot(int root_fd, const char* path, uint64_t flags, uint64_t resolve_e
   memset(&how, 0, sizeof how);
   how.flags = flags | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve_extra;
-  return static_cast<int>(syscall(SYS_openat2, root_fd, path, &how, sizeof how));
+  // EAGAIN: a rename or mount anywhere on the system raced a ".." walk (the kernel cannot prove
+  // it stayed inside the root) and asks the caller to retry.
+  long fd;
+  int tries = 0;
+  do {
+    fd = syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+  } while (fd < 0 && errno == EAGAIN && ++tries < 1000);
+  return static_cast<int>(fd);
 }
 
 // mkdir -p of `path` inside the root: every component is resolved with RESOLVE_IN_ROOT, so a

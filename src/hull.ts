@@ -239,26 +239,26 @@ export class Hull {
 
   /** `volume create`: a local volume (a generated name when none is given); an existing one is returned as it is. */
   createVolume(name?: string, opts: { labels?: Record<string, string> } = {}): Promise<VolumeRecord> {
-    return this.runtime.volumes.create(name, opts.labels ?? {});
+    return this.runtime.volumes.store.create(name, opts.labels ?? {});
   }
 
   listVolumes(): VolumeRecord[] {
-    return this.runtime.volumes.list();
+    return this.runtime.volumes.store.list();
   }
 
   /** Docker's `volume inspect` shape. */
   inspectVolume(name: string): VolumeRecord {
-    return this.runtime.volumes.get(name);
+    return this.runtime.volumes.store.get(name);
   }
 
   /** Remove a volume no container (running or not) uses; `force` ignores a missing one. */
   removeVolume(name: string, opts: { force?: boolean } = {}): Promise<boolean> {
-    return this.runtime.volumes.remove(name, (n) => this.runtime.volumeUsers(n), opts);
+    return this.runtime.volumes.store.remove(name, (n) => this.runtime.volumes.users(n), opts);
   }
 
   /** Unused anonymous volumes (with `all`, every unused volume): the names removed and the bytes freed. */
   pruneVolumes(opts: { all?: boolean } = {}): Promise<{ volumes: string[]; reclaimed: number }> {
-    return this.runtime.volumes.prune((n) => this.runtime.volumeUsers(n), opts);
+    return this.runtime.volumes.store.prune((n) => this.runtime.volumes.users(n), opts);
   }
 
   /** `system df`'s volume row: how many, how many in use, bytes, bytes no container uses. */
@@ -267,7 +267,7 @@ export class Hull {
     const out = { total: 0, active: 0, size: 0, reclaimable: 0 };
     for (const v of this.listVolumes()) {
       const bytes = treeSize(v.Mountpoint);
-      const used = (await this.runtime.volumeUsers(v.Name)).length > 0;
+      const used = (await this.runtime.volumes.users(v.Name)).length > 0;
       out.total++;
       out.size += bytes;
       if (used) out.active++;

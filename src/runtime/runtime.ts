@@ -32,8 +32,9 @@ import { ensureInitLayer } from './init-layer.js';
 import { isSameProcess, openProcess, processName, processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
 import type { MountRequest, VolumesFromRequest } from '../volume/flags.js';
-import { ANONYMOUS_LABEL, VolumeStore } from '../volume/store.js';
-import { type ResolvedMounts, mergeMounts, resolveMounts } from '../volume/resolve.js';
+import { VolumeStore } from '../volume/store.js';
+import { mergeMounts } from '../volume/resolve.js';
+import { ContainerVolumes } from '../volume/containers.js';
 
 export interface CreateOptions extends ProcessOptions {
   /** An image reference or id. */
@@ -77,14 +78,14 @@ export interface StartOptions extends StdioOptions {
 
 export class Runtime {
   readonly containers: ContainerStore;
-  readonly volumes: VolumeStore;
+  readonly volumes: ContainerVolumes;
 
   constructor(
     private readonly paths: StorePaths,
     private readonly images: ImageStore,
   ) {
     this.containers = new ContainerStore(paths);
-    this.volumes = new VolumeStore(paths);
+    this.volumes = new ContainerVolumes(new VolumeStore(paths), this.containers, paths.runRoot);
   }
 
   async create(opts: CreateOptions): Promise<ContainerRecord> {
@@ -92,7 +93,7 @@ export class Runtime {
     // or prune can delete the image's layers in between (they take it exclusively).
     const lock = await this.images.lock('shared');
     // Volumes too: none chosen here can be removed before the record that uses it is written.
-    const volumeLock = await this.volumes.lock('shared').catch((err: unknown) => {
+    const volumeLock = await this.volumes.store.lock('shared').catch((err: unknown) => {
       lock.release();
       throw err;
     });
@@ -143,16 +144,13 @@ export class Runtime {
       spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
       spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });
     }
-    const imageVolumes = Object.keys((image.config.config as { Volumes?: Record<string, unknown> | null } | undefined)?.Volumes ?? {});
-    let mounts: ResolvedMounts | undefined;
-    if (opts.mounts?.length || opts.volumesFrom?.length || imageVolumes.length > 0) {
-      mounts = await resolveMounts({ requests: opts.mounts ?? [], volumesFrom: opts.volumesFrom ?? [], imageVolumes, volumes: this.volumes,
-        getContainer: (c) => this.containers.get(c) });
+    const mounts = await this.volumes.resolve({ mounts: opts.mounts, volumesFrom: opts.volumesFrom, imageConfig: image.config.config });
+    if (mounts) {
       spec.mounts = mergeMounts(spec.mounts, mounts.specMounts);
       if (mounts.rootfsPropagation) spec.linux.rootfsPropagation = mounts.rootfsPropagation;
     }
     const name = await this.containers.reserveName(id, opts.name).catch((err: unknown) => {
-      for (const v of mounts?.createdAnonymous ?? []) this.volumes.discard(v);
+      this.volumes.discard(mounts);
       throw err;
     });
     trace('name reserved');
@@ -183,56 +181,19 @@ export class Runtime {
     try {
       await this.containers.create(record, spec);
       trace('container dirs and bundle written');
-      if (mounts) await this.populateVolumes(mounts, rootfs);
+      if (mounts) await this.volumes.populate(mounts, rootfs.lower);
     } catch (err) {
       await this.containers.remove(record);
-      for (const v of mounts?.createdAnonymous ?? []) this.volumes.discard(v);
+      this.volumes.discard(mounts);
       throw fromNodeError(err, 'create container', dir);
     }
     return record;
   }
 
-  /** Docker's copy-up: each empty volume gets the image's content at its mount path. */
-  private async populateVolumes(mounts: ResolvedMounts, rootfs: RootfsLayers): Promise<void> {
-    if (mounts.populate.length === 0) return;
-    const { populateVolume } = await import('../volume/populate.js');
-    for (const p of mounts.populate) {
-      await populateVolume({ volumeDir: this.volumes.volumeDir(p.name), dataDir: this.volumes.dataDir(p.name),
-        lowerTopFirst: rootfs.lower, inner: p.target, scratch: path.join(this.paths.runRoot, 'volume-views') });
-    }
-    trace('volumes populated');
-  }
-
-  /** Remove these anonymous volumes where no container uses them any more (rm -v, --rm). Call without the volumes lock. */
-  private async removeAnonymousVolumes(names: readonly string[]): Promise<void> {
-    if (names.length === 0) return;
-    const lock = await this.volumes.lock('exclusive');
-    try {
-      for (const name of names) {
-        await this.volumes.removeLocked(name, (n) => this.volumeUsers(n), { force: true }).catch((err: unknown) => {
-          if (!(err instanceof ConflictError)) throw err; // still used (--volumes-from): kept, as Docker does
-        });
-      }
-    } finally {
-      lock.release();
-    }
-  }
-
-  /** The anonymous volumes of a container's record. */
-  private anonymousVolumesOf(record: ContainerRecord): string[] {
-    return (record.mounts ?? []).filter((m) => m.Type === 'volume' && m.Name !== undefined && this.volumes.read(m.Name)?.Labels[ANONYMOUS_LABEL] !== undefined)
-      .map((m) => m.Name as string);
-  }
-
-  /** The ids of containers (any state) whose records mount the volume. */
-  async volumeUsers(name: string): Promise<string[]> {
-    return (await this.containers.list()).filter((c) => c.mounts?.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.id);
-  }
-
   /** Remove a container's files, and with `volumes` its anonymous volumes (`rm -v`, `--rm`). */
   private async dropContainer(record: ContainerRecord, volumes: boolean): Promise<void> {
     await this.containers.remove(record);
-    if (volumes) await this.removeAnonymousVolumes(this.anonymousVolumesOf(record));
+    if (volumes) await this.volumes.removeAnonymous(record.mounts);
   }
 
   /** Start a created container; resolves once its command is running. */
