@@ -12,3 +12,7 @@ export type { DiskUsage, HistoryEntry, ImageInspect, ImageSummary, PruneResult, 
 export type { CheckProblem, CheckResult } from './store/check.js';
 export type { GcResult } from './store/gc.js';
 export type { SaveFormat } from './image/archive/save.js';
+export { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './volume/flags.js';
+export type { MountRequest, Propagation, VolumesFromRequest } from './volume/flags.js';
+export type { MountPoint } from './volume/resolve.js';
+export type { VolumeRecord } from './volume/store.js';

@@ -8,6 +8,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxLayerEntries, writeOciImage, type Entry } from '../../scripts/make-busybox-image.mjs';
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import { ConflictError } from '../../src/errors.js';
+import { Hull } from '../../src/hull.js';
+import { parseMountFlags } from '../../src/volume/flags.js';
 
 interface MountPointJson {
   Type: string;
@@ -327,6 +330,22 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     ok(['volume', 'rm', 'contested']);
     clean();
   }, 120_000);
+
+  it('the library: typed mount requests, volume verbs, in-use refusal as a ConflictError', async () => {
+    const hull = new Hull({ root: env.root, runRoot: env.runRoot });
+    const made = await hull.createVolume('lib', { labels: { by: 'library' } });
+    expect(made).toMatchObject({ Name: 'lib', Driver: 'local', Labels: { by: 'library' }, Mountpoint: dataOf('lib') });
+    const r = await hull.run({ image: 'busybox', cmd: ['sh', '-c', 'echo lib > /v/f; ls /t'], stdout: 'pipe', stderr: 'pipe', remove: true,
+      cgroupParent: env.cgroupParent, mounts: parseMountFlags({ volume: ['lib:/v'], tmpfs: ['/t'] }) });
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(path.join(dataOf('lib'), 'f'), 'utf8')).toBe('lib\n');
+    const c = await hull.createContainer({ image: 'busybox', cgroupParent: env.cgroupParent, mounts: [{ type: 'volume', name: 'lib', target: '/v', readonly: true, noCopy: false, origin: 'mount-flag', mode: 'z' }] });
+    await expect(hull.removeVolume('lib')).rejects.toBeInstanceOf(ConflictError);
+    await hull.removeContainer(c.id);
+    expect(await hull.removeVolume('lib')).toBe(true);
+    expect(hull.listVolumes()).toEqual([]);
+    clean();
+  });
 
   describe('volume targets that are symlinks to host paths (CVE-2024-45310 class)', () => {
     for (const link of ['/abs', '/rel']) {
