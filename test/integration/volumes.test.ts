@@ -290,6 +290,9 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     const host = (JSON.parse(ok(['inspect', 'dm'])) as { HostConfig: { Binds: string[]; Tmpfs: Record<string, string> } }[])[0]!.HostConfig;
     expect(host.Binds).toEqual(['dvol:/v', `${dir}:/b:ro`]);
     expect(host.Tmpfs).toEqual({ '/t': 'size=1m' });
+    // A restart (a new plan through the monitor) mounts the same volume again.
+    ok(['restart', '-t', '0', 'dm']);
+    expect(ok(['exec', 'dm', 'sh', '-c', 'cat /v/f; cat /b/h; ls -A /t'])).toBe('d\nhost file\n');
     const used = env.cli(['volume', 'rm', 'dvol']);
     expect(used.code).toBe(1);
     ok(['rm', '-f', '-v', 'dm']);
