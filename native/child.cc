@@ -307,6 +307,17 @@ void DoMount(Context& ctx, const Step& s) {
       Fail(ctx, "mount", errno, "remount ", shown_target, " with bind flags");
     }
   }
+  // A recursive read-only bind is read-only all the way down, submounts included (as Docker's
+  // since 25): mount_setattr(2) with AT_RECURSIVE. Kernels before 5.12 lack it (ENOSYS): there
+  // only the top mount is read-only.
+  if ((flags & MS_BIND) && (flags & MS_REC) && (flags & MS_RDONLY)) {
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (syscall(SYS_mount_setattr, AT_FDCWD, mount_at, AT_RECURSIVE, &attr, sizeof attr) < 0 && errno != ENOSYS) {
+      Fail(ctx, "mount_setattr", errno, "make ", shown_target, " read-only recursively");
+    }
+  }
   if ((flags & MS_BIND) && (flags & kPropagationFlags)) {
     if (mount(nullptr, mount_at, nullptr, flags & (kPropagationFlags | MS_REC), nullptr) < 0) {
       Fail(ctx, "mount", errno, "set propagation of ", shown_target);

@@ -149,6 +149,24 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     clean();
   });
 
+  it('a read-only bind is read-only all the way down: the host\'s submounts under it too', () => {
+    const dir = path.join(env.base, 'rro-src');
+    const sub = path.join(dir, 'sub');
+    mkdirSync(sub, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'hull-rro-test', sub]);
+    try {
+      const ro = env.cli(['run', '--rm', '-v', `${dir}:/b:ro`, 'busybox', 'sh', '-c', 'touch /b/sub/x; touch /b/y']);
+      expect(ro.stderr).toBe("touch: /b/sub/x: Read-only file system\ntouch: /b/y: Read-only file system\n");
+      expect(readdirSync(sub)).toEqual([]);
+      // A writable bind keeps the submount writable (the recursion is real, not a lost submount).
+      ok(['run', '--rm', '-v', `${dir}:/b`, 'busybox', 'touch', '/b/sub/x']);
+      expect(readdirSync(sub)).toEqual(['x']);
+    } finally {
+      execFileSync('umount', [sub]);
+    }
+    clean();
+  });
+
   it('bind propagation: rslave/rshared binds receive the host\'s new mounts, rprivate ones do not; nothing goes back to the host', () => {
     // A shared mount of the test's own as the source (this host's / is private).
     const src = path.join(env.base, 'prop-src');
