@@ -95,61 +95,117 @@ int OpenInRoot(int root_fd, const char* path, uint64_t flags, uint64_t resolve_e
   memset(&how, 0, sizeof how);
   how.flags = flags | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve_extra;
-  return static_cast<int>(syscall(SYS_openat2, root_fd, path, &how, sizeof how));
+  // EAGAIN: a rename or mount anywhere on the system raced a ".." walk (the kernel cannot prove
+  // it stayed inside the root) and asks the caller to retry.
+  long fd;
+  int tries = 0;
+  do {
+    fd = syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+  } while (fd < 0 && errno == EAGAIN && ++tries < 1000);
+  return static_cast<int>(fd);
 }
 
 // mkdir -p of `path` inside the root: every component is resolved with RESOLVE_IN_ROOT, so a
-// symlink in the image (even an absolute one) cannot lead outside it. Returns an O_PATH fd of the
-// last existing or created directory, or -1 with errno set.
-int MkdirsInRoot(int root_fd, const char* path, mode_t mode) {
-  char prefix[4096];
-  size_t len = 0;
-  int dir_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
-  if (dir_fd < 0) return -1;
-  const char* p = path;
-  while (*p != '\0') {
-    while (*p == '/') p++;
-    if (*p == '\0') break;
-    const char* start = p;
-    while (*p != '\0' && *p != '/') p++;
-    size_t n = static_cast<size_t>(p - start);
-    if (len + n + 2 >= sizeof prefix) {
-      close(dir_fd);
+// symlink in the image (even an absolute one, or one full of "..") cannot lead outside it. A
+// dangling symlink on the way is followed inside the root as runc does (its target is created
+// there, never on the host): the walk restarts on "<link's parent>/<target>/<rest>", at most 40
+// times (ELOOP). Returns an O_PATH fd of the last directory, or -1 with errno set.
+int MkdirsInRoot(int root_fd, const char* path_in, mode_t mode) {
+  char path[4096];
+  {
+    Text t{path, sizeof path, 0};
+    t.Put(path_in);
+    if (t.len + 1 >= sizeof path) {
       errno = ENAMETOOLONG;
       return -1;
     }
-    prefix[len++] = '/';
-    memcpy(prefix + len, start, n);
-    len += n;
-    prefix[len] = '\0';
-    int next = OpenInRoot(root_fd, prefix, O_PATH | O_DIRECTORY);
-    if (next < 0 && errno == ENOENT) {
-      char name[256];
-      if (n >= sizeof name) {
+  }
+  for (int hops = 0;; hops++) {
+    if (hops > 40) {
+      errno = ELOOP;
+      return -1;
+    }
+    char prefix[4096];
+    size_t len = 0;
+    int dir_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+    if (dir_fd < 0) return -1;
+    const char* p = path;
+    bool restart = false;
+    while (*p != '\0') {
+      while (*p == '/') p++;
+      if (*p == '\0') break;
+      const char* start = p;
+      while (*p != '\0' && *p != '/') p++;
+      size_t n = static_cast<size_t>(p - start);
+      size_t parent_len = len;
+      if (len + n + 2 >= sizeof prefix) {
         close(dir_fd);
         errno = ENAMETOOLONG;
         return -1;
       }
-      memcpy(name, start, n);
-      name[n] = '\0';
-      if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST) {
+      prefix[len++] = '/';
+      memcpy(prefix + len, start, n);
+      len += n;
+      prefix[len] = '\0';
+      int next = OpenInRoot(root_fd, prefix, O_PATH | O_DIRECTORY);
+      if (next < 0 && errno == ENOENT) {
+        char name[256];
+        if (n >= sizeof name) {
+          close(dir_fd);
+          errno = ENAMETOOLONG;
+          return -1;
+        }
+        memcpy(name, start, n);
+        name[n] = '\0';
+        if (mkdirat(dir_fd, name, mode) < 0) {
+          if (errno != EEXIST) {
+            int e = errno;
+            close(dir_fd);
+            errno = e;
+            return -1;
+          }
+          // It exists but does not resolve: a dangling symlink. Follow it inside the root.
+          char link[4096];
+          ssize_t got = readlinkat(dir_fd, name, link, sizeof link - 1);
+          if (got < 0) {
+            int e = errno == EINVAL ? ENOENT : errno;
+            close(dir_fd);
+            errno = e;
+            return -1;
+          }
+          link[got] = '\0';
+          char rewritten[4096];
+          Text t{rewritten, sizeof rewritten, 0};
+          if (link[0] != '/') {
+            prefix[parent_len] = '\0';
+            t.Put(prefix);
+            t.Put("/");
+          }
+          t.Put(link);
+          t.Put("/");
+          t.Put(p);
+          close(dir_fd);
+          if (t.len + 1 >= sizeof rewritten) {
+            errno = ENAMETOOLONG;
+            return -1;
+          }
+          memcpy(path, rewritten, t.len + 1);
+          restart = true;
+          break;
+        }
+        next = OpenInRoot(root_fd, prefix, O_PATH | O_DIRECTORY);
+      }
+      if (next < 0) {
         int e = errno;
         close(dir_fd);
         errno = e;
         return -1;
       }
-      next = OpenInRoot(root_fd, prefix, O_PATH | O_DIRECTORY);
-    }
-    if (next < 0) {
-      int e = errno;
       close(dir_fd);
-      errno = e;
-      return -1;
+      dir_fd = next;
     }
-    close(dir_fd);
-    dir_fd = next;
+    if (!restart) return dir_fd;
   }
-  return dir_fd;
 }
 
 // Opens (creating if asked) the mount target `path` inside the root; returns an O_PATH fd.
@@ -249,6 +305,17 @@ void DoMount(Context& ctx, const Step& s) {
     unsigned long again = MS_REMOUNT | MS_BIND | (flags & kRemountableFlags);
     if (mount(nullptr, mount_at, nullptr, again, nullptr) < 0) {
       Fail(ctx, "mount", errno, "remount ", shown_target, " with bind flags");
+    }
+  }
+  // A recursive read-only bind is read-only all the way down, submounts included (as Docker's
+  // since 25): mount_setattr(2) with AT_RECURSIVE. Kernels before 5.12 lack it (ENOSYS): there
+  // only the top mount is read-only.
+  if ((flags & MS_BIND) && (flags & MS_REC) && (flags & MS_RDONLY)) {
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (syscall(SYS_mount_setattr, AT_FDCWD, mount_at, AT_RECURSIVE, &attr, sizeof attr) < 0 && errno != ENOSYS) {
+      Fail(ctx, "mount_setattr", errno, "make ", shown_target, " read-only recursively");
     }
   }
   if ((flags & MS_BIND) && (flags & kPropagationFlags)) {

@@ -130,7 +130,12 @@ Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
   how.flags = static_cast<uint64_t>(Int(info, 2)) | O_CLOEXEC;
   if (how.flags & (O_CREAT | O_TMPFILE)) how.mode = static_cast<uint64_t>(Int(info, 3));
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd = syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
+  // EAGAIN: a rename or mount somewhere on the system raced a ".." walk; the kernel asks for a retry.
+  long fd;
+  int tries = 0;
+  do {
+    fd = syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
+  } while (fd < 0 && errno == EAGAIN && ++tries < 1000);
   int e = errno;
   close(root_fd);
   if (fd < 0) throw SysError(info.Env(), "openat2", root + " " + path, e);

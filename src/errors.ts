@@ -89,6 +89,12 @@ export class ContainerNotFoundError extends HullError {
   }
 }
 
+export class VolumeNotFoundError extends HullError {
+  constructor(name: string) {
+    super(`no such volume: ${name}`, { code: 'VOLUME_NOT_FOUND' });
+  }
+}
+
 export class ConflictError extends HullError {
   constructor(message: string) {
     super(message, { code: 'CONFLICT' });

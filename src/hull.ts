@@ -21,6 +21,7 @@ import type { SpecResources } from './runtime/spec.js';
 import { type CgroupSample, cgroupPids, cpuPercent, sampleCgroup } from './runtime/stats.js';
 import { totalmem } from 'node:os';
 import type { BuildRequest, BuildResult } from './build/index.js';
+import type { VolumeRecord } from './volume/store.js';
 
 export interface ContainerStats extends CgroupSample {
   id: string;
@@ -155,8 +156,8 @@ export class Hull {
     return this.runtime.containers.list();
   }
 
-  /** Remove a container; a running one only with `force` (killed first). */
-  removeContainer(idOrName: string, opts: { force?: boolean } = {}): Promise<void> {
+  /** Remove a container; a running one only with `force` (killed first); with `volumes` its anonymous volumes too. */
+  removeContainer(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     return this.runtime.remove(idOrName, opts);
   }
 
@@ -242,5 +243,46 @@ export class Hull {
   /** The container's log entries (json-file), following new ones until it ends with `follow`. */
   async *containerLogs(idOrName: string, opts: LogSelection & { follow?: boolean } = {}): AsyncGenerator<LogEntry> {
     yield* this.runtime.logs(idOrName, opts);
+  }
+
+  // ---- volumes ----
+
+  /** `volume create`: a local volume (a generated name when none is given); an existing one is returned as it is. */
+  createVolume(name?: string, opts: { labels?: Record<string, string> } = {}): Promise<VolumeRecord> {
+    return this.runtime.volumes.store.create(name, opts.labels ?? {});
+  }
+
+  listVolumes(): VolumeRecord[] {
+    return this.runtime.volumes.store.list();
+  }
+
+  /** Docker's `volume inspect` shape. */
+  inspectVolume(name: string): VolumeRecord {
+    return this.runtime.volumes.store.get(name);
+  }
+
+  /** Remove a volume no container (running or not) uses; `force` ignores a missing one. */
+  removeVolume(name: string, opts: { force?: boolean } = {}): Promise<boolean> {
+    return this.runtime.volumes.store.remove(name, (n) => this.runtime.volumes.users(n), opts);
+  }
+
+  /** Unused anonymous volumes (with `all`, every unused volume): the names removed and the bytes freed. */
+  pruneVolumes(opts: { all?: boolean } = {}): Promise<{ volumes: string[]; reclaimed: number }> {
+    return this.runtime.volumes.store.prune((n) => this.runtime.volumes.users(n), opts);
+  }
+
+  /** `system df`'s volume row: how many, how many in use, bytes, bytes no container uses. */
+  async volumesDiskUsage(): Promise<{ total: number; active: number; size: number; reclaimable: number }> {
+    const { treeSize } = await import('./volume/store.js');
+    const out = { total: 0, active: 0, size: 0, reclaimable: 0 };
+    for (const v of this.listVolumes()) {
+      const bytes = treeSize(v.Mountpoint);
+      const used = (await this.runtime.volumes.users(v.Name)).length > 0;
+      out.total++;
+      out.size += bytes;
+      if (used) out.active++;
+      else out.reclaimable += bytes;
+    }
+    return out;
   }
 }

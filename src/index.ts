@@ -15,3 +15,7 @@ export type { SaveFormat } from './image/archive/save.js';
 export type { BuildRequest, BuildResult } from './build/index.js';
 export { parseDockerfile } from './build/dockerfile.js';
 export type { Dockerfile, Instruction, Heredoc } from './build/dockerfile.js';
+export { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './volume/flags.js';
+export type { MountRequest, Propagation, VolumesFromRequest } from './volume/flags.js';
+export type { MountPoint } from './volume/resolve.js';
+export type { VolumeRecord } from './volume/store.js';

@@ -537,6 +537,7 @@ export class Builder {
       workdir: (c.WorkingDir as string | undefined) || '/',
       ...(this.opts.cgroupParent !== undefined ? { cgroupParent: this.opts.cgroupParent } : {}),
       ...(network === 'host' ? { hostNetwork: true } : {}),
+      skipImageVolumes: true,
     });
     try {
       this.checkAbort();

@@ -20,6 +20,7 @@ import { isSameProcess } from './liveness.js';
 import { type MonitorStatus, readMonitorStatus } from './monitor-status.js';
 import type { RestartPolicy } from './plan-codec.js';
 import { listDir, readText } from '../files.js';
+import type { MountPoint } from '../volume/resolve.js';
 
 export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited';
 
@@ -66,6 +67,11 @@ export interface ContainerRecord {
   init?: boolean;
   /** `--log-opt`: json-file rotation. */
   logConfig?: { maxSize: number; maxFile: number; opts: string[] };
+  /** Volumes, binds and tmpfs mounts (Docker's MountPoint); the flags as given, for inspect. */
+  mounts?: MountPoint[];
+  binds?: string[];
+  tmpfs?: Record<string, string>;
+  volumesFrom?: string[];
 }
 
 /** The files of a container other than its record: the json-file log and the monitor's status. */

@@ -54,7 +54,9 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      Binds: null,
+      Binds: record.binds?.length ? record.binds : null,
+      VolumesFrom: record.volumesFrom?.length ? record.volumesFrom : null,
+      Tmpfs: record.tmpfs && Object.keys(record.tmpfs).length > 0 ? record.tmpfs : null,
       LogConfig: { Type: 'json-file', Config: Object.fromEntries((record.logConfig?.opts ?? []).map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)])) },
       NetworkMode: 'none',
       RestartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount },
@@ -78,7 +80,7 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
         MergedDir: spec?.root.path ?? '',
       },
     },
-    Mounts: (spec?.mounts ?? []).filter((m) => m.options?.includes('bind') || m.options?.includes('rbind')).map((m) => ({
+    Mounts: record.mounts ? record.mounts.map(({ Options: _options, ...mp }) => mp) : (spec?.mounts ?? []).filter((m) => m.options?.includes('bind') || m.options?.includes('rbind')).map((m) => ({
       Type: 'bind',
       Source: m.source ?? '',
       Destination: m.destination,

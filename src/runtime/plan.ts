@@ -138,6 +138,21 @@ function mountStep(m: SpecMount, isFile: (hostPath: string) => boolean): PlanSte
   };
 }
 
+/**
+ * linux.rootfsPropagation → the flags of the first step, made on every mount of the new namespace.
+ * Default rprivate; rslave lets host mounts reach slave/shared binds (never the other way). A shared
+ * root would let the container's mounts reach the host: refused.
+ */
+export function rootPropagationFlags(propagation: string | undefined): number {
+  switch (propagation ?? 'rprivate') {
+    case 'rprivate': return MS.REC | MS.PRIVATE;
+    case 'private': return MS.PRIVATE;
+    case 'rslave': return MS.REC | MS.SLAVE;
+    case 'slave': return MS.SLAVE;
+    default: throw new UsageError(`rootfsPropagation '${propagation}' is not supported (hull: private, rprivate, slave, rslave)`);
+  }
+}
+
 export interface PlanOptions {
   /** Create the working directory if it is missing (Docker's behaviour for `run -w`). The bare
    *  runtime (like runc) does not: a spec's cwd must exist. */
@@ -156,7 +171,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
   const proc = spec.process;
 
   // 1. Nothing we mount propagates back to the host.
-  steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: MS.REC | MS.PRIVATE, data: '', inRoot: false, create: 'none', optional: false });
+  steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: rootPropagationFlags(spec.linux.rootfsPropagation), data: '', inRoot: false, create: 'none', optional: false });
   // 2. The root: the image's layers under the container's writable upper layer.
   const [overlayCwd, overlayData] = overlayMount(rootfs);
   if (overlayCwd !== undefined) steps.push({ op: 'chdir', path: overlayCwd });

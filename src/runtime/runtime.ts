@@ -31,6 +31,10 @@ import { resolveUser } from './user.js';
 import { ensureInitLayer } from './init-layer.js';
 import { isSameProcess, openProcess, processName, processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
+import type { MountRequest, VolumesFromRequest } from '../volume/flags.js';
+import { VolumeStore } from '../volume/store.js';
+import { mergeMounts } from '../volume/resolve.js';
+import { ContainerVolumes } from '../volume/containers.js';
 
 export interface CreateOptions extends ProcessOptions {
   /** An image reference or id. */
@@ -58,6 +62,12 @@ export interface CreateOptions extends ProcessOptions {
   resolvedImage?: ResolvedImage;
   /** Share the host's network namespace (`--network host`) instead of a new one with only `lo`. */
   hostNetwork?: boolean;
+  /** Builds: no anonymous volumes for the image's VOLUME paths (BuildKit keeps what RUN writes there in the layer). */
+  skipImageVolumes?: boolean;
+  /** `-v`, `--mount`, `--tmpfs` (src/volume/flags.ts parses Docker's syntax into these). */
+  mounts?: MountRequest[];
+  /** `--volumes-from CONTAINER[:ro|rw]`. */
+  volumesFrom?: VolumesFromRequest[];
 }
 
 /** Where `--init` binds hull-init in the container (on its /dev tmpfs: nothing is made in the image). */
@@ -74,21 +84,29 @@ export interface StartOptions extends StdioOptions {
 
 export class Runtime {
   readonly containers: ContainerStore;
+  readonly volumes: ContainerVolumes;
 
   constructor(
     private readonly paths: StorePaths,
     private readonly images: ImageStore,
   ) {
     this.containers = new ContainerStore(paths);
+    this.volumes = new ContainerVolumes(new VolumeStore(paths), this.containers, paths.runRoot);
   }
 
   async create(opts: CreateOptions): Promise<ContainerRecord> {
     // The store's shared lock from resolving the image until the record is written, so no rmi
     // or prune can delete the image's layers in between (they take it exclusively).
     const lock = await this.images.lock('shared');
+    // Volumes too: none chosen here can be removed before the record that uses it is written.
+    const volumeLock = await this.volumes.store.lock('shared').catch((err: unknown) => {
+      lock.release();
+      throw err;
+    });
     try {
       return await this.createLocked(opts);
     } finally {
+      volumeLock.release();
       lock.release();
     }
   }
@@ -133,7 +151,15 @@ export class Runtime {
       spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
       spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });
     }
-    const name = await this.containers.reserveName(id, opts.name);
+    const mounts = await this.volumes.resolve({ mounts: opts.mounts, volumesFrom: opts.volumesFrom, imageConfig: opts.skipImageVolumes ? undefined : image.config.config });
+    if (mounts) {
+      spec.mounts = mergeMounts(spec.mounts, mounts.specMounts);
+      if (mounts.rootfsPropagation) spec.linux.rootfsPropagation = mounts.rootfsPropagation;
+    }
+    const name = await this.containers.reserveName(id, opts.name).catch((err: unknown) => {
+      this.volumes.discard(mounts);
+      throw err;
+    });
     trace('name reserved');
     const record: ContainerRecord = {
       id,
@@ -151,6 +177,8 @@ export class Runtime {
       openStdin: opts.openStdin ?? false,
       ...(opts.init ? { init: true } : {}),
       ...(opts.logOpts?.length ? { logConfig: { ...logOptions, opts: opts.logOpts } } : {}),
+      ...(mounts ? { mounts: mounts.mountPoints, binds: mounts.binds, tmpfs: mounts.tmpfs,
+        volumesFrom: (opts.volumesFrom ?? []).map((v) => `${v.container}${v.readonly === undefined ? '' : v.readonly ? ':ro' : ':rw'}`) } : {}),
     };
     const imageCfg = image.config.config ?? {};
     record.entrypoint = opts.entrypoint !== undefined ? (opts.entrypoint === '' ? null : [opts.entrypoint]) : (imageCfg.Entrypoint ?? null);
@@ -160,11 +188,19 @@ export class Runtime {
     try {
       await this.containers.create(record, spec);
       trace('container dirs and bundle written');
+      if (mounts) await this.volumes.populate(mounts, rootfs.lower);
     } catch (err) {
       await this.containers.remove(record);
+      this.volumes.discard(mounts);
       throw fromNodeError(err, 'create container', dir);
     }
     return record;
+  }
+
+  /** Remove a container's files, and with `volumes` its anonymous volumes (`rm -v`, `--rm`). */
+  private async dropContainer(record: ContainerRecord, volumes: boolean): Promise<void> {
+    await this.containers.remove(record);
+    if (volumes) await this.volumes.removeAnonymous(record.mounts);
   }
 
   /** Start a created container; resolves once its command is running. */
@@ -223,7 +259,7 @@ export class Runtime {
       if (proc) await proc.wait();
       await cgroup?.remove();
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
-      if (record.autoRemove) await this.containers.remove(record);
+      if (record.autoRemove) await this.dropContainer(record, true);
       else await this.containers.save(record);
       throw err;
     }
@@ -284,7 +320,7 @@ export class Runtime {
         restart: record.restartPolicy ?? { name: 'no', maximumRetryCount: 0 },
         stopMarker,
         exitCommand: record.autoRemove
-          ? [process.execPath, cliPath(), '--root', this.paths.root, '--run-root', this.paths.runRoot, 'rm', '-f', record.id]
+          ? [process.execPath, cliPath(), '--root', this.paths.root, '--run-root', this.paths.runRoot, 'rm', '-f', '-v', record.id]
           : [],
         steps,
         logMaxSize: record.logConfig?.maxSize ?? 0,
@@ -304,7 +340,7 @@ export class Runtime {
     } catch (err) {
       await cgroup?.remove();
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
-      if (record.autoRemove) await this.containers.remove(record);
+      if (record.autoRemove) await this.dropContainer(record, true);
       else await this.containers.save(record);
       throw err;
     }
@@ -624,7 +660,7 @@ export class Runtime {
    * Remove a container, with whatever a killed hull or monitor left of it (its cgroup). A running
    * one only with `force` (killed first, as Docker's rm -f).
    */
-  async remove(idOrName: string, opts: { force?: boolean } = {}): Promise<void> {
+  async remove(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     await this.locked(idOrName, async (record) => {
       const { status } = record.state;
       if (status === 'running' || status === 'restarting') {
@@ -636,7 +672,7 @@ export class Runtime {
       const root = await cgroup2Root();
       await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove();
       removeEmptyCgroupParent(root, record.cgroupParent);
-      await this.containers.remove(record);
+      await this.dropContainer(record, opts.volumes ?? false);
     });
   }
 
@@ -646,7 +682,7 @@ export class Runtime {
     if (cgroup.oomKills() > 0) record.state.oomKilled = true;
     await cgroup.remove();
     trace('cgroup removed');
-    if (record.autoRemove) await this.containers.remove(record);
+    if (record.autoRemove) await this.dropContainer(record, true);
     else await this.containers.save(record);
     trace('container removed or saved');
   }

@@ -267,6 +267,14 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     expect(build(['--network', 'bridge', all]).stderr).toMatch(/--network bridge: hull build supports none and host/);
   });
 
+  it('VOLUME: RUN writes under it go into the layer (as BuildKit); no volume is made for a build step', () => {
+    const ctx = context({ Dockerfile: 'FROM busybox\nVOLUME /data\nRUN mkdir -p /data && echo kept > /data/f\n' });
+    ok(['build', '-t', 'withvol', ctx]);
+    expect(ok(['volume', 'ls', '-q'])).toBe('');
+    expect(ok(['run', '--rm', 'withvol', 'cat', '/data/f'])).toBe('kept\n');
+    expect(ok(['volume', 'ls', '-q'])).toBe('');
+  });
+
   it('heredocs: RUN <<EOF as a shell script, a #! script run by its interpreter, a command reading one, COPY <<EOF with variables', () => {
     const ctx = context({
       Dockerfile: [

@@ -8,6 +8,7 @@ import { parseResourceFlags } from '../../runtime/cgroups/resources.js';
 import type { SpecResources } from '../../runtime/spec.js';
 import { collect } from '../context.js';
 import type { ResourceFlags } from '../../runtime/cgroups/resources.js';
+import { parseMountFlags, parseVolumesFrom } from '../../volume/flags.js';
 
 export interface ContainerFlags extends ResourceFlagValues {
   rm?: boolean;
@@ -25,6 +26,10 @@ export interface ContainerFlags extends ResourceFlagValues {
   restart?: string;
   init?: boolean;
   logOpt: string[];
+  volume: string[];
+  mount: string[];
+  tmpfs: string[];
+  volumesFrom: string[];
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -76,7 +81,11 @@ export function addContainerFlags(command: Command): Command {
     .option('--log-opt <key=value>', 'json-file log options: max-size=10m, max-file=3 (repeatable)', collect, [])
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
     .option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped', 'no')
-    .option('--cgroup-parent <path>', 'cgroup to make the container\'s cgroup in (relative to the cgroup2 root)');
+    .option('--cgroup-parent <path>', 'cgroup to make the container\'s cgroup in (relative to the cgroup2 root)')
+    .option('-v, --volume <spec>', 'bind mount or volume: HOST:CTR[:ro|rw,…], NAME:CTR[:…] or CTR (repeatable)', collect, [])
+    .option('--mount <spec>', 'type=bind|volume|tmpfs,source=…,target=…[,readonly,…] (repeatable)', collect, [])
+    .option('--tmpfs <spec>', 'a tmpfs: CTR[:size=64m,mode=1777,…] (repeatable)', collect, [])
+    .option('--volumes-from <container[:ro|rw]>', 'mount the volumes of another container (repeatable)', collect, []);
 }
 
 export async function createOptionsFrom(image: string, command: string[], flags: ContainerFlags): Promise<CreateOptions> {
@@ -106,5 +115,7 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     logOpts: flags.logOpt,
     cgroupParent: flags.cgroupParent?.replace(/^\/+/, ''),
     resources: resourcesFrom(flags),
+    mounts: parseMountFlags({ volume: flags.volume, mount: flags.mount, tmpfs: flags.tmpfs }),
+    volumesFrom: flags.volumesFrom.map(parseVolumesFrom),
   };
 }

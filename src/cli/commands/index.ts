@@ -21,6 +21,7 @@ import { registerPause } from './pause.js';
 import { registerStats } from './stats.js';
 import { registerUpdate } from './update.js';
 import { registerWait } from './wait.js';
+import { registerVolume } from './volume.js';
 
 type Register = (program: Command) => void;
 
@@ -55,6 +56,7 @@ const VERBS: Readonly<Record<string, Register>> = {
   unpause: registerPause,
   stats: registerStats,
   top: registerStats,
+  volume: registerVolume,
 };
 
 /**

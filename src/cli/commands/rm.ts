@@ -8,11 +8,11 @@ export function registerRm(program: Command): void {
     .description('remove one or more containers')
     .argument('<container...>', 'names or ids')
     .option('-f, --force', 'kill and remove a running container')
-    .option('-v, --volumes', 'remove anonymous volumes too (hull makes none yet)')
-    .action(async (containers: string[], flags: { force?: boolean }, cmd: Command) => {
+    .option('-v, --volumes', 'remove the anonymous volumes of the container too')
+    .action(async (containers: string[], flags: { force?: boolean; volumes?: boolean }, cmd: Command) => {
       const hull = hullFor(cmd);
       await forEachContainer(containers, async (c) => {
-        await hull.removeContainer(c, { force: flags.force });
+        await hull.removeContainer(c, { force: flags.force, volumes: flags.volumes });
         process.stdout.write(`${c}\n`);
       });
     });

@@ -26,11 +26,13 @@ export function registerSystem(program: Command): void {
     .description('show disk usage')
     .action((_flags: object, command: Command) =>
       exitOneOnError(async () => {
-        const df = await hullFor(command).diskUsage();
+        const hull = hullFor(command);
+        const df = await hull.diskUsage();
+        const vols = await hull.volumesDiskUsage();
         process.stdout.write(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], [
           ['Images', String(df.images.total), String(df.images.active), humanSize(df.images.size), percent(df.images.reclaimable, df.images.size)],
           ['Containers', String(df.containers.total), String(df.containers.active), humanSize(df.containers.size), percent(df.containers.reclaimable, df.containers.size)],
-          ['Local Volumes', '0', '0', '0B', '0B'],
+          ['Local Volumes', String(vols.total), String(vols.active), humanSize(vols.size), percent(vols.reclaimable, vols.size)],
           ['Build Cache', String(df.buildCache.total), String(df.buildCache.active), humanSize(df.buildCache.size), humanSize(df.buildCache.reclaimable)],
         ]));
       }));

@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { hullFor, collect } from '../context.js';
+import { humanSize, table } from '../format.js';
+import { parseLabels } from '../../volume/store.js';
+import { UsageError } from '../../errors.js';
+import { confirm, exitOneOnError, reportItemError } from './image-common.js';
+
+const PRUNE_WARNING = 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue?';
+const PRUNE_ALL_WARNING = 'WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?';
+
+export function registerVolume(program: Command): void {
+  const volume = program.command('volume').description('manage volumes');
+
+  volume
+    .command('create')
+    .description('create a volume (prints its name)')
+    .argument('[name]', 'volume name (generated when omitted)')
+    .option('--name <name>', 'volume name')
+    .option('-l, --label <key=value>', 'set a label (repeatable)', collect, [])
+    .option('-d, --driver <driver>', 'volume driver (only "local")', 'local')
+    .action((name: string | undefined, flags: { name?: string; label: string[]; driver: string }, cmd: Command) =>
+      exitOneOnError(async () => {
+        if (flags.driver !== 'local') throw new UsageError(`volume driver ${flags.driver} is not known: hull has the local driver only`);
+        if (name !== undefined && flags.name !== undefined && name !== flags.name) {
+          throw new UsageError(`conflicting options: cannot specify a volume name twice ("${name}" and "${flags.name}")`);
+        }
+        const v = await hullFor(cmd).createVolume(name ?? flags.name, { labels: parseLabels(flags.label) });
+        process.stdout.write(`${v.Name}\n`);
+      }));
+
+  volume
+    .command('ls')
+    .alias('list')
+    .description('list volumes')
+    .option('-q, --quiet', 'only names')
+    .option('--format <format>', "'json' for one JSON object a line")
+    .action((flags: { quiet?: boolean; format?: string }, cmd: Command) =>
+      exitOneOnError(async () => {
+        const list = hullFor(cmd).listVolumes();
+        if (flags.quiet) {
+          process.stdout.write(list.map((v) => `${v.Name}\n`).join(''));
+        } else if (flags.format === 'json') {
+          process.stdout.write(list.map((v) => `${JSON.stringify({ Driver: v.Driver, Labels: v.Labels, Mountpoint: v.Mountpoint, Name: v.Name, Scope: v.Scope })}\n`).join(''));
+        } else {
+          process.stdout.write(table(['DRIVER', 'VOLUME NAME'], list.map((v) => [v.Driver, v.Name])));
+        }
+      }));
+
+  volume
+    .command('inspect')
+    .description('show volumes as JSON')
+    .argument('<name...>', 'volume names')
+    .action((names: string[], _flags: object, cmd: Command) =>
+      exitOneOnError(async () => {
+        const hull = hullFor(cmd);
+        const out = [];
+        for (const n of names) {
+          try {
+            out.push(hull.inspectVolume(n));
+          } catch (err) {
+            reportItemError(err);
+          }
+        }
+        process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+      }));
+
+  volume
+    .command('rm')
+    .alias('remove')
+    .description('remove volumes (never one a container uses)')
+    .argument('<name...>', 'volume names')
+    .option('-f, --force', 'no error for a volume that does not exist')
+    .action((names: string[], flags: { force?: boolean }, cmd: Command) =>
+      exitOneOnError(async () => {
+        const hull = hullFor(cmd);
+        for (const n of names) {
+          try {
+            await hull.removeVolume(n, { force: flags.force });
+            process.stdout.write(`${n}\n`);
+          } catch (err) {
+            reportItemError(err);
+          }
+        }
+      }));
+
+  volume
+    .command('prune')
+    .description('remove unused anonymous volumes (-a: every unused volume)')
+    .option('-a, --all', 'remove named volumes too')
+    .option('-f, --force', 'do not prompt for confirmation')
+    .action((flags: { all?: boolean; force?: boolean }, cmd: Command) =>
+      exitOneOnError(async () => {
+        if (!flags.force && !(await confirm(flags.all ? PRUNE_ALL_WARNING : PRUNE_WARNING))) return;
+        const r = await hullFor(cmd).pruneVolumes({ all: flags.all ?? false });
+        if (r.volumes.length > 0) process.stdout.write(`Deleted Volumes:\n${r.volumes.join('\n')}\n\n`);
+        process.stdout.write(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
+      }));
+}
