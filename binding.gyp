@@ -4,6 +4,7 @@
       "target_name": "hull",
       "sources": [
         "native/addon.cc",
+        "native/bpf.cc",
         "native/child.cc",
         "native/errors.cc",
         "native/spawn.cc",

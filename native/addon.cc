@@ -24,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openInRoot", Napi::Function::New(env, hull::OpenInRoot, "openInRoot"));
   exports.Set("readlinkFd", Napi::Function::New(env, hull::ReadlinkFd, "readlinkFd"));
   exports.Set("pipe", Napi::Function::New(env, hull::Pipe, "pipe"));
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, hull::AttachDeviceFilter, "attachDeviceFilter"));
   return exports;
 }
 

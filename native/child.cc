@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <signal.h>
 #include <string.h>
@@ -419,6 +421,28 @@ void DoSetUser(Context& ctx, const Step& s) {
   if (syscall(SYS_setresuid, uid, uid, uid) < 0) Fail(ctx, "setresuid", errno, "setresuid");
 }
 
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// The filter comes as hex (the plan's strings hold no NUL bytes); it is decoded onto the stack.
+void DoSeccomp(Context& ctx, const Step& s) {
+  constexpr size_t kMax = 4096;  // BPF_MAXINSNS
+  struct sock_filter filter[kMax];
+  size_t count = static_cast<size_t>(s.n0);
+  if (count == 0 || count > kMax || strlen(s.s0) != count * 16) Fail(ctx, "seccomp", EINVAL, "malformed seccomp filter in the plan");
+  auto* bytes = reinterpret_cast<unsigned char*>(filter);
+  for (size_t i = 0; i < count * 8; i++) {
+    int hi = HexDigit(s.s0[2 * i]), lo = HexDigit(s.s0[2 * i + 1]);
+    if (hi < 0 || lo < 0) Fail(ctx, "seccomp", EINVAL, "malformed seccomp filter in the plan");
+    bytes[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  struct sock_fprog prog = {static_cast<unsigned short>(count), filter};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) Fail(ctx, "seccomp", errno, "load the seccomp filter");
+}
+
 [[noreturn]] void DoExec(Context& ctx, const Step& s) {
   const char* file = s.s0;
   if (strchr(file, '/') != nullptr) {
@@ -627,6 +651,9 @@ void RunChild(const Plan& plan) {
         break;
       case StepOp::CloseFds:
         if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) Fail(ctx, "close_range", errno, "close_range");
+        break;
+      case StepOp::Seccomp:
+        DoSeccomp(ctx, s);
         break;
       case StepOp::Exec:
         DoExec(ctx, s);

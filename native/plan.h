@@ -27,6 +27,7 @@ enum class StepOp : uint32_t {
   Capabilities,
   CloseFds,
   Exec,
+  Seccomp,  // s0: the filter (struct sock_filter[]) in hex, n0: instruction count
 };
 
 enum class CreateKind : uint32_t { None, Dir, File };

@@ -16,5 +16,6 @@ Napi::Value Flock(const Napi::CallbackInfo& info);
 Napi::Value Pipe(const Napi::CallbackInfo& info);
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info);
 Napi::Value ReadlinkFd(const Napi::CallbackInfo& info);
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);  // bpf.cc
 
 }  // namespace hull

@@ -50,6 +50,9 @@ export type PlanStep =
   | { op: 'capabilities'; bounding: bigint; effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }
   /** Mark every fd >= 3 close-on-exec (close_range), so nothing of the host leaks past execve. */
   | { op: 'closeFds' }
+  /** seccomp(SECCOMP_SET_MODE_FILTER) of a classic BPF program: struct sock_filter[] as hex
+   *  (16 hex digits an instruction). Needs no_new_privs or CAP_SYS_ADMIN when it runs. */
+  | { op: 'seccomp'; filter: string }
   /** execve; when `file` has no '/', search `path` (colon-separated) like execvp. Always the last step. */
   | { op: 'exec'; file: string; argv: string[]; env: string[]; path: string };
 
@@ -151,4 +154,7 @@ export interface NativeAddon {
   readlinkFd(fd: number): string;
   /** pipe2(O_CLOEXEC): [read end, write end]. */
   pipe(): [number, number];
+  /** Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]) and attach it to the cgroup
+   *  directory (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI); it goes when the cgroup is removed. */
+  attachDeviceFilter(cgroupDir: string, program: Buffer): void;
 }

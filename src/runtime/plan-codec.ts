@@ -22,7 +22,7 @@ export const CLONE_NEW = {
 /** The executor's step numbers: the order of `enum class StepOp` in native/plan.h. */
 const OPS: readonly PlanStep['op'][] = [
   'mount', 'mknod', 'symlink', 'pivotRoot', 'remount', 'mask', 'sethostname', 'loopbackUp', 'console',
-  'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec',
+  'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp',
 ];
 
 export const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'] as const;
@@ -122,6 +122,10 @@ export function flattenStep(step: PlanStep): FlatStep {
       break;
     case 'capabilities':
       f.n = [step.bounding, step.effective, step.permitted, step.inheritable, step.ambient];
+      break;
+    case 'seccomp':
+      f.s[0] = step.filter;
+      f.n[0] = big(step.filter.length / 16);
       break;
     case 'exec':
       f.s[0] = step.file;

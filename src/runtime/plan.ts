@@ -7,6 +7,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { NamespaceSet, PlanStep } from '../native/types.js';
 import { capabilityMask } from './capabilities.js';
+import { seccompStep } from './seccomp/step.js';
 import type { RuntimeSpec, SpecMount } from './spec.js';
 
 // mount(2) flags (linux/mount.h).
@@ -138,6 +139,25 @@ function mountStep(m: SpecMount, isFile: (hostPath: string) => boolean): PlanSte
   };
 }
 
+const S_IFBLK = 0o060000;
+
+/** linux.devices: mknod in the container's /dev (after pivot_root), with their directories. */
+function deviceSteps(spec: RuntimeSpec): PlanStep[] {
+  const steps: PlanStep[] = [];
+  const dirs = new Set<string>();
+  for (const d of spec.linux.devices ?? []) {
+    if (d.type !== 'c' && d.type !== 'b') throw new UsageError(`device ${d.path}: only character and block devices are supported`);
+    const dir = path.posix.dirname(d.path);
+    if (dir !== '/dev' && dir !== '/' && !dirs.has(dir)) {
+      dirs.add(dir);
+      steps.push({ op: 'mkdirs', path: dir, mode: 0o755, uid: 0, gid: 0 });
+    }
+    const mode = (d.type === 'c' ? S_IFCHR : S_IFBLK) | ((d.fileMode ?? 0o666) & 0o7777);
+    steps.push({ op: 'mknod', path: d.path, mode, major: d.major, minor: d.minor });
+  }
+  return steps;
+}
+
 export interface PlanOptions {
   /** Create the working directory if it is missing (Docker's behaviour for `run -w`). The bare
    *  runtime (like runc) does not: a spec's cwd must exist. */
@@ -177,6 +197,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
   if (spec.mounts.some((m) => m.destination === '/dev')) {
     for (const [path, major, minor] of DEFAULT_DEVICES) steps.push({ op: 'mknod', path, mode: S_IFCHR | 0o666, major, minor });
     for (const [target, linkPath] of DEFAULT_DEV_SYMLINKS) steps.push({ op: 'symlink', target, linkPath });
+    steps.push(...deviceSteps(spec));
   }
   // 6. Masked and read-only paths.
   for (const path of spec.linux.maskedPaths ?? []) steps.push({ op: 'mask', path });
@@ -200,6 +221,10 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     steps.push({ op: 'setrlimit', resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
   }
   if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
+  const seccomp = seccompStep(spec);
+  // The filter is loaded while the process still has CAP_SYS_ADMIN, or (with no_new_privs, as
+  // runc) last before execve; Docker's profile allows what the steps in between call.
+  if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
   steps.push({ op: 'setUser', uid: proc.user.uid, gid: proc.user.gid, groups: proc.user.additionalGids ?? [] });
   const caps = proc.capabilities ?? {};
   steps.push({
@@ -211,6 +236,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     ambient: capabilityMask(caps.ambient),
   });
   steps.push({ op: 'closeFds' });
+  if (seccomp && proc.noNewPrivileges) steps.push(seccomp);
   // 10. The command.
   const [file] = proc.args;
   if (file === undefined || file === '') throw new UsageError('no command specified');
@@ -245,6 +271,8 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
     steps.push({ op: 'setrlimit', resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
   }
   if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
+  const seccomp = seccompStep(spec);
+  if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
   steps.push({ op: 'setUser', uid: opts.user.uid, gid: opts.user.gid, groups: opts.user.additionalGids });
   const caps = proc.capabilities ?? {};
   const isRoot = opts.user.uid === 0;
@@ -258,6 +286,7 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
     ambient: 0n,
   });
   steps.push({ op: 'closeFds' });
+  if (seccomp && proc.noNewPrivileges) steps.push(seccomp);
   const [file] = opts.args;
   if (file === undefined || file === '') throw new UsageError('no command specified');
   const pathVar = opts.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;

@@ -28,11 +28,13 @@ import { type ProcessOptions, buildSpec, mergeEnv } from './specconv.js';
 import { type StdioOptions, type WiredStdio, wireStdio } from './stdio.js';
 import type { Terminal } from './terminal.js';
 import { resolveUser } from './user.js';
+import { type SecurityOptions, applySecurity } from './security.js';
+import { attachDeviceFilter } from './devices.js';
 import { ensureInitLayer } from './init-layer.js';
 import { isSameProcess, openProcess, processName, processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
 
-export interface CreateOptions extends ProcessOptions {
+export interface CreateOptions extends ProcessOptions, SecurityOptions {
   /** An image reference or id. */
   image: string;
   name?: string;
@@ -124,6 +126,7 @@ export class Runtime {
       resources,
       annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
     });
+    applySecurity(spec, opts);
     if (opts.init) {
       spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
       spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });
@@ -184,6 +187,7 @@ export class Runtime {
       const root = requireCgroup2(host);
       cgroup = await ContainerCgroup.create(root, record.id, record.cgroupParent);
       cgroup.applyResources(root, record.cgroupParent, resources);
+      attachDeviceFilter(cgroup.path, resources);
       trace('cgroup made');
       stdio = await wireStdio(spec.process.terminal ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
       const cgroupFd = cgroup.openFd();
@@ -260,6 +264,7 @@ export class Runtime {
       await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove(); // a killed monitor's
       cgroup = await ContainerCgroup.create(root, record.id, record.cgroupParent);
       cgroup.applyResources(root, record.cgroupParent, spec.linux.resources);
+      attachDeviceFilter(cgroup.path, spec.linux.resources);
       const statusPath = this.containers.monitorStatusPath(record.id);
       const stopMarker = this.containers.stopMarkerPath(record.id);
       rmSync(statusPath, { force: true });

@@ -25,6 +25,12 @@ export interface ContainerFlags extends ResourceFlagValues {
   restart?: string;
   init?: boolean;
   logOpt: string[];
+  capAdd: string[];
+  capDrop: string[];
+  privileged?: boolean;
+  securityOpt: string[];
+  readOnly?: boolean;
+  device: string[];
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -76,7 +82,13 @@ export function addContainerFlags(command: Command): Command {
     .option('--log-opt <key=value>', 'json-file log options: max-size=10m, max-file=3 (repeatable)', collect, [])
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
     .option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped', 'no')
-    .option('--cgroup-parent <path>', 'cgroup to make the container\'s cgroup in (relative to the cgroup2 root)');
+    .option('--cgroup-parent <path>', 'cgroup to make the container\'s cgroup in (relative to the cgroup2 root)')
+    .option('--cap-add <cap>', 'add a Linux capability (repeatable; ALL for all)', collect, [])
+    .option('--cap-drop <cap>', 'drop a Linux capability (repeatable; ALL for all)', collect, [])
+    .option('--privileged', 'all capabilities, all host devices, no seccomp, no masked paths')
+    .option('--security-opt <opt>', 'no-new-privileges[=true|false], seccomp=PROFILE.json|unconfined (repeatable)', collect, [])
+    .option('--read-only', 'mount the container\'s root file system read-only')
+    .option('--device <host[:container[:rwm]]>', 'add a host device to the container (repeatable)', collect, []);
 }
 
 export async function createOptionsFrom(image: string, command: string[], flags: ContainerFlags): Promise<CreateOptions> {
@@ -106,5 +118,11 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     logOpts: flags.logOpt,
     cgroupParent: flags.cgroupParent?.replace(/^\/+/, ''),
     resources: resourcesFrom(flags),
+    capAdd: flags.capAdd,
+    capDrop: flags.capDrop,
+    privileged: flags.privileged,
+    securityOpt: flags.securityOpt,
+    readOnly: flags.readOnly,
+    devices: flags.device,
   };
 }
