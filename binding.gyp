@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/bpf.cc",
+        "native/userns.cc",
         "native/child.cc",
         "native/errors.cc",
         "native/spawn.cc",

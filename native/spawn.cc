@@ -225,6 +225,7 @@ uint64_t NamespaceFlags(const Napi::Object& ns) {
   if (Num(ns, "ipc")) flags |= CLONE_NEWIPC;
   if (Num(ns, "net")) flags |= CLONE_NEWNET;
   if (Num(ns, "cgroup")) flags |= CLONE_NEWCGROUP;
+  if (Num(ns, "user")) flags |= CLONE_NEWUSER;
   return flags;
 }
 

@@ -64,6 +64,8 @@ export interface NamespaceSet {
   ipc: boolean;
   net: boolean;
   cgroup: boolean;
+  /** A new user namespace: the parent writes its uid/gid maps before release. */
+  user?: boolean;
 }
 
 export interface SpawnRequest {
@@ -157,4 +159,8 @@ export interface NativeAddon {
   /** Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]) and attach it to the cgroup
    *  directory (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI); it goes when the cgroup is removed. */
   attachDeviceFilter(cgroupDir: string, program: Buffer): void;
+  /** An fd of a new user namespace with these /proc/PID/uid_map and gid_map texts (close-on-exec). */
+  openUserns(uidMap: string, gidMap: string): number;
+  /** An idmapped bind mount of `source` on `target` (open_tree, mount_setattr MOUNT_ATTR_IDMAP, move_mount). */
+  idmapMount(source: string, target: string, usernsFd: number): void;
 }

@@ -17,6 +17,7 @@ export const CLONE_NEW = {
   ipc: 0x08000000,
   pid: 0x20000000,
   net: 0x40000000,
+  user: 0x10000000,
 } as const;
 
 /** The executor's step numbers: the order of `enum class StepOp` in native/plan.h. */

@@ -102,9 +102,11 @@ export function namespacesOf(spec: RuntimeSpec): NamespaceSet {
   const has = (t: string) => spec.linux.namespaces.some((n) => n.type === t && n.path === undefined);
   for (const ns of spec.linux.namespaces) {
     if (ns.path !== undefined) throw new UsageError(`joining an existing ${ns.type} namespace is not supported yet`);
-    if (ns.type === 'user' || ns.type === 'time') throw new UsageError(`the ${ns.type} namespace is not supported yet`);
+    if (ns.type === 'time') throw new UsageError(`the ${ns.type} namespace is not supported yet`);
   }
-  return { pid: has('pid'), mount: has('mount'), uts: has('uts'), ipc: has('ipc'), net: has('network'), cgroup: has('cgroup') };
+  const set: NamespaceSet = { pid: has('pid'), mount: has('mount'), uts: has('uts'), ipc: has('ipc'), net: has('network'), cgroup: has('cgroup') };
+  if (has('user')) set.user = true;
+  return set;
 }
 
 /**
@@ -112,7 +114,7 @@ export function namespacesOf(spec: RuntimeSpec): NamespaceSet {
  * directory (the store's `l/`), the mount is made from that directory's parent with relative
  * `l/ID` paths, as Docker does, so that 128 layers fit. Returns [the directory to chdir to, data].
  */
-export function overlayMount(rootfs: RootfsLayers): [string | undefined, string] {
+export function overlayMount(rootfs: RootfsLayers, inUserns = false): [string | undefined, string] {
   if (rootfs.lower.length === 0) throw new UsageError('an overlay root needs at least one lower directory');
   const dirs = new Set(rootfs.lower.map((l) => path.posix.dirname(l)));
   let cwd: string | undefined;
@@ -122,7 +124,8 @@ export function overlayMount(rootfs: RootfsLayers): [string | undefined, string]
     cwd = path.posix.dirname(onlyDir);
     lower = rootfs.lower.map((l) => path.posix.relative(cwd as string, l));
   }
-  const data = `lowerdir=${lower.join(':')},upperdir=${rootfs.upper},workdir=${rootfs.work}`;
+  // In a user namespace trusted.* xattrs are out of reach: overlayfs keeps its own in user.overlay.*.
+  const data = `lowerdir=${lower.join(':')},upperdir=${rootfs.upper},workdir=${rootfs.work}${inUserns ? ',userxattr' : ''}`;
   if (data.length >= 4096) throw new UsageError(`overlay mount data is ${data.length} bytes, over the 4096-byte page limit`);
   return [cwd, data];
 }
@@ -175,10 +178,13 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
   if (!ns.mount) throw new UsageError('a container needs its own mount namespace');
   const proc = spec.process;
 
+  // 0. In a new user namespace the process still has the host's ids: become its root (the maps
+  // were written before release), so what it makes belongs to the mapped root on the host.
+  if (ns.user) steps.push({ op: 'setUser', uid: 0, gid: 0, groups: [] });
   // 1. Nothing we mount propagates back to the host.
   steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: MS.REC | MS.PRIVATE, data: '', inRoot: false, create: 'none', optional: false });
   // 2. The root: the image's layers under the container's writable upper layer.
-  const [overlayCwd, overlayData] = overlayMount(rootfs);
+  const [overlayCwd, overlayData] = overlayMount(rootfs, ns.user === true);
   if (overlayCwd !== undefined) steps.push({ op: 'chdir', path: overlayCwd });
   steps.push({ op: 'mount', source: 'overlay', target: spec.root.path, fstype: 'overlay', flags: 0, data: overlayData, inRoot: false, create: 'none', optional: false });
   // 3. The spec's mounts, resolved inside the root.
@@ -191,13 +197,22 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     if (source === undefined || spec.mounts.some((m) => m.destination === dest)) continue;
     steps.push({ op: 'mount', source, target: dest, fstype: '', flags: MS.BIND | MS.PRIVATE, data: '', inRoot: true, create: 'file', optional: false });
   }
+  // In a user namespace no device can be made (mknod needs the host's CAP_MKNOD): the host's
+  // nodes are bound in, as runc does.
+  const hasDev = spec.mounts.some((m) => m.destination === '/dev');
+  if (hasDev && ns.user) {
+    const nodes = [...DEFAULT_DEVICES.map(([p]) => p), ...(spec.linux.devices ?? []).map((d) => d.path)];
+    for (const node of new Set(nodes)) {
+      steps.push({ op: 'mount', source: node, target: node, fstype: '', flags: MS.BIND | MS.PRIVATE, data: '', inRoot: true, create: 'file', optional: false });
+    }
+  }
   // 4. Into the root; the host's tree is detached.
   steps.push({ op: 'pivotRoot', rootfs: spec.root.path });
   // 5. /dev contents.
-  if (spec.mounts.some((m) => m.destination === '/dev')) {
-    for (const [path, major, minor] of DEFAULT_DEVICES) steps.push({ op: 'mknod', path, mode: S_IFCHR | 0o666, major, minor });
+  if (hasDev) {
+    if (!ns.user) for (const [path, major, minor] of DEFAULT_DEVICES) steps.push({ op: 'mknod', path, mode: S_IFCHR | 0o666, major, minor });
     for (const [target, linkPath] of DEFAULT_DEV_SYMLINKS) steps.push({ op: 'symlink', target, linkPath });
-    steps.push(...deviceSteps(spec));
+    if (!ns.user) steps.push(...deviceSteps(spec));
   }
   // 6. Masked and read-only paths.
   for (const path of spec.linux.maskedPaths ?? []) steps.push({ op: 'mask', path });

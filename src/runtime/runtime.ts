@@ -30,11 +30,12 @@ import type { Terminal } from './terminal.js';
 import { resolveUser } from './user.js';
 import { type SecurityOptions, applySecurity } from './security.js';
 import { attachDeviceFilter } from './devices.js';
+import { type UsernsOptions, applyUserns, hasUserns, prepareIdmappedRootfs, writeIdMaps } from './userns.js';
 import { ensureInitLayer } from './init-layer.js';
 import { isSameProcess, openProcess, processName, processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
 
-export interface CreateOptions extends ProcessOptions, SecurityOptions {
+export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOptions {
   /** An image reference or id. */
   image: string;
   name?: string;
@@ -127,6 +128,7 @@ export class Runtime {
       annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
     });
     applySecurity(spec, opts);
+    applyUserns(spec, opts);
     if (opts.init) {
       spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
       spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });
@@ -165,13 +167,28 @@ export class Runtime {
     return record;
   }
 
+  /** The directories a remapped container's root must be able to search: its own, up to hull's roots. */
+  private searchPath(id: string): string[] {
+    const out: string[] = [];
+    for (const [from, top] of [[this.containers.dir(id), this.paths.root], [this.containers.runDir(id), this.paths.runRoot]] as const) {
+      mkdirSync(from, { recursive: true });
+      for (let d = from; d.startsWith(top); d = path.dirname(d)) {
+        out.push(d);
+        if (d === top) break;
+      }
+    }
+    return out;
+  }
+
   /** Start a created container; resolves once its command is running. */
   async start(record: ContainerRecord, opts: StartOptions = {}): Promise<RunningContainer> {
     let cgroup: ContainerCgroup | undefined;
     let stdio: WiredStdio | undefined;
     let proc: ContainerProcess | undefined;
+    let idmapped: { layers: RootfsLayers; detach: () => void } | undefined;
     try {
       const spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
+      if (hasUserns(spec)) idmapped = prepareIdmappedRootfs(spec, record.rootfs, this.containers.runDir(record.id), this.searchPath(record.id));
       if (opts.attachTerminal && spec.process.terminal && process.stdout.isTTY) {
         spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
       }
@@ -179,7 +196,7 @@ export class Runtime {
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
       // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-      const steps = buildPlan(spec, record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
+      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
       trace('etc files written, plan built');
       const host = cgroupHost();
       const resources = spec.linux.resources;
@@ -206,7 +223,9 @@ export class Runtime {
         stdio.closeChildEnds();
       }
       trace('spawned');
+      if (hasUserns(spec)) writeIdMaps(proc.pid, spec);
       const { consoleFd } = await proc.start();
+      idmapped?.detach(); // the container's mount namespace keeps its own copies
       trace('started (execve reached)');
       const terminal = consoleFd === undefined ? undefined : new (await import('./terminal.js')).Terminal(consoleFd, {
         relayToHost: opts.attachTerminal ?? false,
@@ -220,6 +239,7 @@ export class Runtime {
     } catch (err) {
       stdio?.stop();
       if (proc) await proc.wait();
+      idmapped?.detach();
       await cgroup?.remove();
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
       if (record.autoRemove) await this.containers.remove(record);
@@ -254,6 +274,7 @@ export class Runtime {
     let cgroup: ContainerCgroup | undefined;
     try {
       const spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
+      if (hasUserns(spec)) throw new UsageError('user-namespace remapping works for foreground containers only for now (no -d, start, restart)');
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
       mkdirSync(spec.root.path, { recursive: true }); // the run root is per boot
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
@@ -485,7 +506,8 @@ export class Runtime {
     let cgroupFd = -1;
     let stdio: WiredStdio | undefined;
     try {
-      for (const ns of ['ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt']) {
+      const userFirst = hasUserns(JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec);
+      for (const ns of [...(userFirst ? ['user'] : []), 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt']) {
         try {
           nsFds.push(openSync(`/proc/${pid}/ns/${ns}`, 'r'));
         } catch (err) {

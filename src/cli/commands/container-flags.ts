@@ -31,6 +31,9 @@ export interface ContainerFlags extends ResourceFlagValues {
   securityOpt: string[];
   readOnly?: boolean;
   device: string[];
+  usernsRemap?: string;
+  uidmap: string[];
+  gidmap: string[];
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -88,7 +91,10 @@ export function addContainerFlags(command: Command): Command {
     .option('--privileged', 'all capabilities, all host devices, no seccomp, no masked paths')
     .option('--security-opt <opt>', 'no-new-privileges[=true|false], seccomp=PROFILE.json|unconfined (repeatable)', collect, [])
     .option('--read-only', 'mount the container\'s root file system read-only')
-    .option('--device <host[:container[:rwm]]>', 'add a host device to the container (repeatable)', collect, []);
+    .option('--device <host[:container[:rwm]]>', 'add a host device to the container (repeatable)', collect, [])
+    .option('--userns-remap <user[:group]>', 'run in a user namespace with the user\'s ranges from /etc/subuid and /etc/subgid')
+    .option('--uidmap <container:host:size>', 'UID map of a new user namespace (repeatable)', collect, [])
+    .option('--gidmap <container:host:size>', 'GID map of a new user namespace (repeatable; default: the UID map)', collect, []);
 }
 
 export async function createOptionsFrom(image: string, command: string[], flags: ContainerFlags): Promise<CreateOptions> {
@@ -124,5 +130,8 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     securityOpt: flags.securityOpt,
     readOnly: flags.readOnly,
     devices: flags.device,
+    usernsRemap: flags.usernsRemap,
+    uidmap: flags.uidmap,
+    gidmap: flags.gidmap,
   };
 }

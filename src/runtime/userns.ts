@@ -1,0 +1,184 @@
+/**
+ * User-namespace remapping: root in the container is an unprivileged uid on the host.
+ *
+ * `--userns-remap USER` takes USER's first ranges from /etc/subuid and /etc/subgid (as Docker's
+ * daemon option does); `--uidmap CONTAINER:HOST:SIZE` / `--gidmap` give the maps directly (as
+ * Podman; --gidmap defaults to the --uidmap). The maps go into the spec's linux.uidMappings /
+ * gidMappings; at start hull writes them into the new process's /proc/PID/{uid,gid}_map between
+ * clone3 and release.
+ *
+ * The image's layers belong to host root. They are shown with the container's ownership through
+ * idmapped mounts: each lower directory is bind-mounted with MOUNT_ATTR_IDMAP (with a user
+ * namespace of the same maps) under the container's run directory before clone3, and overlayfs,
+ * mounted by the container's process inside its user namespace, stacks those. (The merged
+ * overlay itself cannot be idmapped: overlayfs does not allow idmapped mounts of itself; it
+ * does allow idmapped lower layers.) The upper and work directories are owned by the mapped root,
+ * so what the container writes is owned by its mapped uids on the host. The host's copies of the
+ * idmapped mounts are detached once the container runs (its mount namespace keeps its own).
+ */
+import { chmodSync, chownSync, closeSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError, fromNodeError } from '../errors.js';
+import { MNT_DETACH, sys } from '../native/index.js';
+import type { RootfsLayers } from './plan.js';
+import type { RuntimeSpec, SpecIdMapping } from './spec.js';
+
+export interface UsernsOptions {
+  /** `--userns-remap USER[:GROUP]`: ranges from /etc/subuid and /etc/subgid. */
+  usernsRemap?: string;
+  /** `--uidmap CONTAINER:HOST:SIZE` (repeatable). */
+  uidmap?: string[];
+  gidmap?: string[];
+}
+
+export function parseIdMap(text: string): SpecIdMapping {
+  const m = /^(\d+):(\d+):(\d+)$/.exec(text.trim());
+  if (!m) throw new UsageError(`invalid id mapping '${text}': use CONTAINER_ID:HOST_ID:SIZE`);
+  const [containerID, hostID, size] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (size < 1 || containerID + size > 2 ** 32 || hostID + size > 2 ** 32) throw new UsageError(`invalid id mapping '${text}'`);
+  return { containerID, hostID, size };
+}
+
+/** The first range of `name` (or its numeric id) in a subuid/subgid file's text. */
+export function subordinateRange(text: string, name: string, id: number | undefined, file: string): SpecIdMapping {
+  for (const line of text.split('\n')) {
+    const [who, start, count] = line.trim().split(':');
+    if (who === undefined || start === undefined || count === undefined) continue;
+    if (who === name || (id !== undefined && who === String(id))) {
+      return { containerID: 0, hostID: Number(start), size: Number(count) };
+    }
+  }
+  throw new UsageError(`no subordinate id range for '${name}' in ${file} (add a line like '${name}:100000:65536')`);
+}
+
+function lookupId(file: string, name: string): number | undefined {
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[0] === name && f[2] !== undefined) return Number(f[2]);
+    }
+  } catch {
+    // no such file: names only
+  }
+  return undefined;
+}
+
+export interface SubidFiles {
+  subuid: string;
+  subgid: string;
+  passwd: string;
+  group: string;
+}
+
+const HOST_FILES: SubidFiles = { subuid: '/etc/subuid', subgid: '/etc/subgid', passwd: '/etc/passwd', group: '/etc/group' };
+
+/** The maps for the options, or undefined when the container keeps the host's user namespace. */
+export function idMappings(opts: UsernsOptions, files: SubidFiles = HOST_FILES): { uid: SpecIdMapping[]; gid: SpecIdMapping[] } | undefined {
+  const uidmap = (opts.uidmap ?? []).map(parseIdMap);
+  const gidmap = (opts.gidmap ?? []).map(parseIdMap);
+  if (opts.usernsRemap !== undefined && opts.usernsRemap !== '' && opts.usernsRemap !== 'host') {
+    if (uidmap.length || gidmap.length) throw new UsageError('--userns-remap and --uidmap/--gidmap cannot be combined');
+    const [user = '', group = user] = opts.usernsRemap.split(':');
+    const read = (f: string) => {
+      try {
+        return readFileSync(f, 'utf8');
+      } catch (err) {
+        throw new UsageError(`--userns-remap ${opts.usernsRemap}: cannot read ${f}: ${(err as Error).message}`);
+      }
+    };
+    return {
+      uid: [subordinateRange(read(files.subuid), user, lookupId(files.passwd, user), files.subuid)],
+      gid: [subordinateRange(read(files.subgid), group, lookupId(files.group, group), files.subgid)],
+    };
+  }
+  if (uidmap.length === 0 && gidmap.length === 0) return undefined;
+  return { uid: uidmap.length ? uidmap : gidmap, gid: gidmap.length ? gidmap : uidmap };
+}
+
+/** Puts the maps and a user namespace into the spec. */
+export function applyUserns(spec: RuntimeSpec, opts: UsernsOptions): void {
+  const maps = idMappings(opts);
+  if (!maps) return;
+  spec.linux.uidMappings = maps.uid;
+  spec.linux.gidMappings = maps.gid;
+  if (!spec.linux.namespaces.some((n) => n.type === 'user')) spec.linux.namespaces.unshift({ type: 'user' });
+}
+
+/** The /proc/PID/uid_map text. */
+export function mapText(maps: readonly SpecIdMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+/** The host id of container id `id`, or undefined when it is not mapped. */
+export function hostIdOf(maps: readonly SpecIdMapping[], id: number): number | undefined {
+  const m = maps.find((r) => id >= r.containerID && id < r.containerID + r.size);
+  return m === undefined ? undefined : m.hostID + (id - m.containerID);
+}
+
+export function hasUserns(spec: RuntimeSpec): boolean {
+  return spec.linux.namespaces.some((n) => n.type === 'user' && n.path === undefined);
+}
+
+/** Lets the container's (unprivileged) root reach `dir` by its path: adds o+x, as Docker's remapped roots are 0711. */
+function allowSearch(dir: string): void {
+  const mode = statSync(dir).mode & 0o7777;
+  if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);
+}
+
+/**
+ * Before clone3: idmapped mounts of the lower layers under `runDir/idmap`, the upper and work
+ * directories owned by the mapped root. Returns the layers to mount and the clean-up for after start.
+ */
+export function prepareIdmappedRootfs(spec: RuntimeSpec, rootfs: RootfsLayers, runDir: string, searchable: string[]): { layers: RootfsLayers; detach: () => void } {
+  const uid = spec.linux.uidMappings ?? [];
+  const gid = spec.linux.gidMappings ?? [];
+  const rootUid = hostIdOf(uid, 0);
+  const rootGid = hostIdOf(gid, 0);
+  if (rootUid === undefined || rootGid === undefined) throw new UsageError('a user namespace needs container uid and gid 0 mapped');
+  for (const dir of searchable) allowSearch(dir);
+  for (const dir of [rootfs.upper, rootfs.work]) {
+    mkdirSync(dir, { recursive: true });
+    chownSync(dir, rootUid, rootGid);
+  }
+  const base = path.join(runDir, 'idmap');
+  const mounted: string[] = [];
+  const detach = () => {
+    for (const m of mounted.splice(0)) {
+      try {
+        sys.umount2(m, MNT_DETACH);
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(base, { recursive: true, force: true });
+  };
+  const usernsFd = sys.openUserns(mapText(uid), mapText(gid));
+  try {
+    rmSync(base, { recursive: true, force: true });
+    mkdirSync(base, { recursive: true });
+    const lower = rootfs.lower.map((dir, i) => {
+      const target = path.join(base, String(i));
+      mkdirSync(target);
+      sys.idmapMount(dir, target, usernsFd);
+      mounted.push(target);
+      return target;
+    });
+    return { layers: { lower, upper: rootfs.upper, work: rootfs.work }, detach };
+  } catch (err) {
+    detach();
+    throw err;
+  } finally {
+    closeSync(usernsFd);
+  }
+}
+
+/** After clone3, before release: the maps of the new process's user namespace. */
+export function writeIdMaps(pid: number, spec: RuntimeSpec): void {
+  for (const [file, maps] of [['uid_map', spec.linux.uidMappings], ['gid_map', spec.linux.gidMappings]] as const) {
+    try {
+      writeFileSync(`/proc/${pid}/${file}`, mapText(maps ?? []));
+    } catch (err) {
+      throw fromNodeError(err, 'write', `/proc/${pid}/${file}`);
+    }
+  }
+}
