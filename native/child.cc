@@ -421,6 +421,23 @@ void DoSetUser(Context& ctx, const Step& s) {
   if (syscall(SYS_setresuid, uid, uid, uid) < 0) Fail(ctx, "setresuid", errno, "setresuid");
 }
 
+// The working directory: a host path before pivot_root (n0 = 0), else resolved inside the new
+// root without magic links (n0 = 1), so `-w /proc/self/fd/N` cannot lead to a host directory
+// through an fd that is still open here (CVE-2024-21626).
+void DoChdir(Context& ctx, const Step& s) {
+  if (s.n0 == 0) {
+    if (chdir(s.s0) < 0) Fail(ctx, "chdir", errno, "chdir to ", s.s0);
+    return;
+  }
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) Fail(ctx, "open", errno, "open /");
+  int dir = OpenInRoot(root, s.s0, O_PATH | O_DIRECTORY);
+  if (dir < 0) Fail(ctx, "openat2", errno, "chdir to working directory ", s.s0);
+  if (fchdir(dir) < 0) Fail(ctx, "fchdir", errno, "chdir to working directory ", s.s0);
+  close(dir);
+  close(root);
+}
+
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -633,7 +650,7 @@ void RunChild(const Plan& plan) {
         DoMkdirs(ctx, s);
         break;
       case StepOp::Chdir:
-        if (chdir(s.s0) < 0) Fail(ctx, "chdir", errno, "chdir to working directory ", s.s0);
+        DoChdir(ctx, s);
         break;
       case StepOp::Setrlimit: {
         struct rlimit rl = {static_cast<rlim_t>(s.n1), static_cast<rlim_t>(s.n2)};

@@ -173,6 +173,7 @@ Step ParseStep(Napi::Env env, SpawnState& st, const Napi::Object& o) {
       break;
     case StepOp::Chdir:
       s.s0 = st.Keep(Str(o, "path"));
+      s.n0 = Num(o, "inRoot");
       break;
     case StepOp::Setrlimit:
       s.n0 = Num(o, "resource");

@@ -41,7 +41,8 @@ export type PlanStep =
   | { op: 'console'; rows: number; cols: number; noDevConsole?: boolean }
   /** mkdir -p inside the (new) root, as the current user; used for a WorkingDir the image lacks. */
   | { op: 'mkdirs'; path: string; mode: number; uid: number; gid: number }
-  | { op: 'chdir'; path: string }
+  /** chdir; with `inRoot` (after pivot_root) resolved inside the root without magic links. */
+  | { op: 'chdir'; path: string; inRoot?: boolean }
   | { op: 'setrlimit'; resource: number; soft: bigint; hard: bigint }
   | { op: 'noNewPrivs' }
   /** setgroups, setgid, setuid (with PR_SET_KEEPCAPS so the capability step can still set sets). */

@@ -112,6 +112,7 @@ export function flattenStep(step: PlanStep): FlatStep {
       break;
     case 'chdir':
       f.s[0] = step.path;
+      f.n[0] = big(step.inRoot ?? false);
       break;
     case 'setrlimit':
       f.n = [big(step.resource), step.soft, step.hard, 0n, 0n];

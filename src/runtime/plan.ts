@@ -228,7 +228,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     steps.push({ op: 'console', rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 });
   }
   if (options.createCwd && proc.cwd !== '/') steps.push({ op: 'mkdirs', path: proc.cwd, mode: 0o755, uid: 0, gid: 0 });
-  steps.push({ op: 'chdir', path: proc.cwd });
+  steps.push({ op: 'chdir', path: proc.cwd, inRoot: true });
   // 9. Limits and privileges, tightest last.
   for (const r of proc.rlimits ?? []) {
     const resource = RLIMITS[r.type];
@@ -279,7 +279,7 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
   const proc = spec.process;
   const steps: PlanStep[] = [];
   if (opts.tty) steps.push({ op: 'console', rows: opts.consoleSize?.rows ?? 0, cols: opts.consoleSize?.cols ?? 0, noDevConsole: true });
-  steps.push({ op: 'chdir', path: opts.cwd });
+  steps.push({ op: 'chdir', path: opts.cwd, inRoot: true });
   for (const r of proc.rlimits ?? []) {
     const resource = RLIMITS[r.type];
     if (resource === undefined) throw new UsageError(`unknown rlimit: ${r.type}`);
