@@ -101,9 +101,10 @@ int OpenInRoot(int root_fd, const char* path, uint64_t flags, uint64_t resolve_e
 }
 
 // mkdir -p of `path` inside the root: every component is resolved with RESOLVE_IN_ROOT, so a
-// symlink in the image (even an absolute one) cannot lead outside it. Returns an O_PATH fd of the
-// last existing or created directory, or -1 with errno set.
-int MkdirsInRoot(int root_fd, const char* path, mode_t mode) {
+// symlink in the image (even an absolute one) cannot lead outside it; a dangling symlink is
+// followed (inside the root) and its target made, as runc's MkdirAllInRoot does. Returns an
+// O_PATH fd of the last existing or created directory, or -1 with errno set.
+int MkdirsInRoot(int root_fd, const char* path, mode_t mode, int depth = 0) {
   char prefix[4096];
   size_t len = 0;
   int dir_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
@@ -141,6 +142,35 @@ int MkdirsInRoot(int root_fd, const char* path, mode_t mode) {
         return -1;
       }
       next = OpenInRoot(root_fd, prefix, O_PATH | O_DIRECTORY);
+      if (next < 0 && errno == ENOENT) {
+        // `name` is a symlink to nowhere (yet): continue with its target + the rest, in the root.
+        char link[4096];
+        ssize_t got = readlinkat(dir_fd, name, link, sizeof link - 1);
+        close(dir_fd);
+        if (got < 0) {
+          errno = ENOENT;
+          return -1;
+        }
+        link[got] = '\0';
+        if (depth >= 40) {
+          errno = ELOOP;
+          return -1;
+        }
+        char rest[4096];
+        Text t{rest, sizeof rest, 0};
+        if (link[0] != '/') {
+          prefix[len - n] = '\0';  // the directory holding the link
+          t.Put(prefix);
+          t.Put("/");
+        }
+        t.Put(link);
+        t.Put(p);
+        if (t.len + 1 >= sizeof rest) {
+          errno = ENAMETOOLONG;
+          return -1;
+        }
+        return MkdirsInRoot(root_fd, rest, mode, depth + 1);
+      }
     }
     if (next < 0) {
       int e = errno;
