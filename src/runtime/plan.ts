@@ -114,7 +114,7 @@ export function namespacesOf(spec: RuntimeSpec): NamespaceSet {
  * directory (the store's `l/`), the mount is made from that directory's parent with relative
  * `l/ID` paths, as Docker does, so that 128 layers fit. Returns [the directory to chdir to, data].
  */
-export function overlayMount(rootfs: RootfsLayers, inUserns = false): [string | undefined, string] {
+export function overlayMount(rootfs: RootfsLayers): [string | undefined, string] {
   if (rootfs.lower.length === 0) throw new UsageError('an overlay root needs at least one lower directory');
   const dirs = new Set(rootfs.lower.map((l) => path.posix.dirname(l)));
   let cwd: string | undefined;
@@ -124,8 +124,7 @@ export function overlayMount(rootfs: RootfsLayers, inUserns = false): [string | 
     cwd = path.posix.dirname(onlyDir);
     lower = rootfs.lower.map((l) => path.posix.relative(cwd as string, l));
   }
-  // In a user namespace trusted.* xattrs are out of reach: overlayfs keeps its own in user.overlay.*.
-  const data = `lowerdir=${lower.join(':')},upperdir=${rootfs.upper},workdir=${rootfs.work}${inUserns ? ',userxattr' : ''}`;
+  const data = `lowerdir=${lower.join(':')},upperdir=${rootfs.upper},workdir=${rootfs.work}`;
   if (data.length >= 4096) throw new UsageError(`overlay mount data is ${data.length} bytes, over the 4096-byte page limit`);
   return [cwd, data];
 }
@@ -169,6 +168,8 @@ export interface PlanOptions {
   etcFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
   /** Whether a bind mount's host source is a file (so its target is created as a file). */
   isFile: (hostPath: string) => boolean;
+  /** The root file system is mounted at spec.root.path already (by hull, before clone3). */
+  rootMounted?: boolean;
 }
 
 /** runtime-spec config + root layers → the executor's steps, in order. */
@@ -183,10 +184,16 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
   if (ns.user) steps.push({ op: 'setUser', uid: 0, gid: 0, groups: [] });
   // 1. Nothing we mount propagates back to the host.
   steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: MS.REC | MS.PRIVATE, data: '', inRoot: false, create: 'none', optional: false });
-  // 2. The root: the image's layers under the container's writable upper layer.
-  const [overlayCwd, overlayData] = overlayMount(rootfs, ns.user === true);
-  if (overlayCwd !== undefined) steps.push({ op: 'chdir', path: overlayCwd });
-  steps.push({ op: 'mount', source: 'overlay', target: spec.root.path, fstype: 'overlay', flags: 0, data: overlayData, inRoot: false, create: 'none', optional: false });
+  // 2. The root: the image's layers under the container's writable upper layer. When hull has
+  // mounted it already (user namespaces: see userns.ts), a bind of it, which this namespace owns
+  // (pivot_root refuses a mount inherited from a more privileged namespace).
+  if (options.rootMounted) {
+    steps.push({ op: 'mount', source: spec.root.path, target: spec.root.path, fstype: '', flags: MS.BIND, data: '', inRoot: false, create: 'none', optional: false });
+  } else {
+    const [overlayCwd, overlayData] = overlayMount(rootfs);
+    if (overlayCwd !== undefined) steps.push({ op: 'chdir', path: overlayCwd });
+    steps.push({ op: 'mount', source: 'overlay', target: spec.root.path, fstype: 'overlay', flags: 0, data: overlayData, inRoot: false, create: 'none', optional: false });
+  }
   // 3. The spec's mounts, resolved inside the root.
   for (const m of spec.mounts) {
     if (m.type === 'cgroup2' && !ns.cgroup) continue;

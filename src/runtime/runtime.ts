@@ -196,7 +196,7 @@ export class Runtime {
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
       // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
+      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, rootMounted: idmapped !== undefined });
       trace('etc files written, plan built');
       const host = cgroupHost();
       const resources = spec.linux.resources;

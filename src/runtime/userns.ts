@@ -9,12 +9,15 @@
  *
  * The image's layers belong to host root. They are shown with the container's ownership through
  * idmapped mounts: each lower directory is bind-mounted with MOUNT_ATTR_IDMAP (with a user
- * namespace of the same maps) under the container's run directory before clone3, and overlayfs,
- * mounted by the container's process inside its user namespace, stacks those. (The merged
- * overlay itself cannot be idmapped: overlayfs does not allow idmapped mounts of itself; it
- * does allow idmapped lower layers.) The upper and work directories are owned by the mapped root,
- * so what the container writes is owned by its mapped uids on the host. The host's copies of the
- * idmapped mounts are detached once the container runs (its mount namespace keeps its own).
+ * namespace of the same maps) under the container's run directory, and overlayfs is mounted over
+ * those by hull (the host's root: so overlayfs can read its trusted.* xattrs, the layers' opaque
+ * directories, which it cannot from inside a user namespace) at the container's root path, all
+ * before clone3; the container's process inherits a copy and binds it. (The merged overlay itself
+ * cannot be idmapped: overlayfs does not allow idmapped mounts of itself; it does allow idmapped
+ * lower layers.) The upper and work directories are owned by the mapped root, and overlayfs
+ * creates files with the caller's ids, so what the container writes is owned by its mapped uids
+ * on the host. The host's copies of these mounts are detached once the container runs (its mount
+ * namespace keeps its own).
  */
 import { chmodSync, chownSync, closeSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -163,6 +166,13 @@ export function prepareIdmappedRootfs(spec: RuntimeSpec, rootfs: RootfsLayers, r
       mounted.push(target);
       return target;
     });
+    // overlayfs mounted here, by the host's root, so that it reads its trusted.* xattrs (opaque
+    // directories) in the layers; the container's process binds it in its own namespace.
+    const data = `lowerdir=${lower.join(':')},upperdir=${rootfs.upper},workdir=${rootfs.work}`;
+    if (data.length >= 4096) throw new UsageError(`overlay mount data is ${data.length} bytes, over the 4096-byte page limit`);
+    mkdirSync(spec.root.path, { recursive: true });
+    sys.mount('overlay', spec.root.path, 'overlay', 0, data);
+    mounted.unshift(spec.root.path);
     return { layers: { lower, upper: rootfs.upper, work: rootfs.work }, detach };
   } catch (err) {
     detach();

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSy
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HullEnv, HULL_BIN, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import { busyboxLayerEntries, writeOciImage } from '../../scripts/make-busybox-image.mjs';
 
 function statusField(text: string, field: string): string | undefined {
   return new RegExp(`^${field}:\\s*(\\S+)`, 'm').exec(text)?.[1];
@@ -175,6 +176,27 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     const r = env.cli(['run', '--rm', '--uidmap', `0:${HOST_ROOT}:65536`, '--cap-add', 'ALL', '--security-opt', 'seccomp=unconfined', 'busybox', 'sh', '-c',
       'mknod /tmp/sda b 8 0 2>&1 | tail -1; cat /dev/null && echo null-ok; hostname other && hostname']);
     expect(r.stdout).toBe('mknod: /tmp/sda: Operation not permitted\nnull-ok\nother\n');
+  });
+
+  it('a multi-layer image looks the same remapped: whiteouts and opaque directories hold', async () => {
+    const tar = path.join(env.base, 'layered.tar');
+    await writeOciImage({
+      layers: [
+        [...busyboxLayerEntries(), { path: 'd/', type: 'dir' }, { path: 'd/old', type: 'file', content: 'o' }, { path: 'gone', type: 'file', content: 'g' },
+          { path: 'owned', type: 'file', content: 'x', uid: 1000, gid: 50 }],
+        [{ path: 'd/', type: 'dir' }, { path: 'd', type: 'opaque' }, { path: 'd/new', type: 'file', content: 'n' }, { path: 'gone', type: 'whiteout' }],
+      ],
+      name: 'layered:1',
+      outTar: tar,
+    });
+    expect(env.cli(['load', '-i', tar]).code).toBe(0);
+    const script = 'ls /d; ls /gone 2>/dev/null || echo no-gone; stat -c %u:%g /owned';
+    const plain = env.cli(['run', '--rm', 'layered:1', 'sh', '-c', script]);
+    const remapped = env.cli(['run', '--rm', '--uidmap', `0:${HOST_ROOT}:65536`, 'layered:1', 'sh', '-c', script]);
+    expect(plain.stdout).toBe('new\nno-gone\n1000:50\n');
+    expect(remapped.stderr).toBe('');
+    expect(remapped.stdout).toBe(plain.stdout);
+    expect(env.leftovers()).toEqual([]);
   });
 
   it('--userns-remap needs a range in /etc/subuid', () => {
