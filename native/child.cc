@@ -462,7 +462,7 @@ void DoChdir(Context& ctx, const Step& s) {
   int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) Fail(ctx, "open", errno, "open /");
   int dir = OpenInRoot(root, s.s0, O_PATH | O_DIRECTORY);
-  if (dir < 0) Fail(ctx, "openat2", errno, "chdir to working directory ", s.s0);
+  if (dir < 0) Fail(ctx, "chdir", errno, "chdir to working directory ", s.s0);  // resolved by openat2
   if (fchdir(dir) < 0) Fail(ctx, "fchdir", errno, "chdir to working directory ", s.s0);
   close(dir);
   close(root);
