@@ -19,7 +19,7 @@
  * on the host. The host's copies of these mounts are detached once the container runs (its mount
  * namespace keeps its own).
  */
-import { chmodSync, chownSync, closeSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, fromNodeError } from '../errors.js';
 import { MNT_DETACH, sys } from '../native/index.js';
@@ -153,11 +153,11 @@ export function prepareIdmappedRootfs(spec: RuntimeSpec, rootfs: RootfsLayers, r
         // already gone
       }
     }
-    rmSync(base, { recursive: true, force: true });
+    removeIdmapDirs(runDir);
   };
+  detachStaleMounts(runDir); // of a hull killed between here and the container's start
   const usernsFd = sys.openUserns(mapText(uid), mapText(gid));
   try {
-    rmSync(base, { recursive: true, force: true });
     mkdirSync(base, { recursive: true });
     const lower = rootfs.lower.map((dir, i) => {
       const target = path.join(base, String(i));
@@ -180,6 +180,55 @@ export function prepareIdmappedRootfs(spec: RuntimeSpec, rootfs: RootfsLayers, r
   } finally {
     closeSync(usernsFd);
   }
+}
+
+/**
+ * The idmap directories, one rmdir each: never a recursive removal, which would go down into a
+ * mount that is still there (the image's layers) and delete their files.
+ */
+function removeIdmapDirs(runDir: string): void {
+  const base = path.join(runDir, 'idmap');
+  let entries: string[];
+  try {
+    entries = readdirSync(base);
+  } catch {
+    return;
+  }
+  for (const e of entries) rmdirQuietly(path.join(base, e));
+  rmdirQuietly(base);
+}
+
+function rmdirQuietly(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still mounted (EBUSY) or not empty: left, never removed recursively
+  }
+}
+
+/**
+ * Mounts hull left under a container's run directory on the host (a hull killed between
+ * preparing a remapped root and starting the container): detached, deepest first, before anything
+ * there is removed. Cheap when there are none: the idmap directory exists only meanwhile.
+ */
+export function detachStaleMounts(runDir: string): void {
+  if (!existsSync(path.join(runDir, 'idmap'))) return;
+  const prefix = `${runDir}/`;
+  const points: string[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const field = line.split(' ')[4];
+    if (field === undefined) continue;
+    const point = field.replace(/\\(\d{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+    if (point.startsWith(prefix)) points.push(point);
+  }
+  for (const p of points.sort((a, b) => b.length - a.length)) {
+    try {
+      sys.umount2(p, MNT_DETACH);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  removeIdmapDirs(runDir);
 }
 
 /** After clone3, before release: the maps of the new process's user namespace. */

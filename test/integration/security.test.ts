@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HullEnv, HULL_BIN, canRunContainers, skipReason } from '../helpers/hull-env.js';
 import { busyboxLayerEntries, writeOciImage } from '../../scripts/make-busybox-image.mjs';
+import { prepareIdmappedRootfs } from '../../src/runtime/userns.js';
+import type { RuntimeSpec } from '../../src/runtime/spec.js';
 
 function statusField(text: string, field: string): string | undefined {
   return new RegExp(`^${field}:\\s*(\\S+)`, 'm').exec(text)?.[1];
@@ -196,6 +198,28 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     expect(plain.stdout).toBe('new\nno-gone\n1000:50\n');
     expect(remapped.stderr).toBe('');
     expect(remapped.stdout).toBe(plain.stdout);
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('a hull killed while a remapped root is mounted on the host: rm detaches it and never deletes through it', () => {
+    const created = env.cli(['create', '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'true']);
+    expect(created.code).toBe(0);
+    const id = created.stdout.trim();
+    const dir = path.join(env.root, 'containers', id);
+    const spec = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as RuntimeSpec;
+    const record = JSON.parse(readFileSync(path.join(dir, 'container.json'), 'utf8')) as { rootfs: { lower: string[]; upper: string; work: string } };
+    const runDir = path.join(env.runRoot, 'containers', id);
+    // What start does before clone3, left as a killed hull would leave it.
+    prepareIdmappedRootfs(spec, record.rootfs, runDir, []);
+    const mounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(runDir));
+    expect(mounts().length).toBe(record.rootfs.lower.length + 1);
+    const layerFiles = () => record.rootfs.lower.map((l) => readdirSync(l).length);
+    const before = layerFiles();
+    expect(env.cli(['rm', id]).code).toBe(0);
+    expect(mounts()).toEqual([]);
+    expect(layerFiles()).toEqual(before);
+    expect(existsSync(path.join(env.root, 'layers'))).toBe(true);
+    expect(env.cli(['run', '--rm', 'busybox', 'true']).code).toBe(0);
     expect(env.leftovers()).toEqual([]);
   });
 
