@@ -1,4 +1,6 @@
 // The seccomp compiler: programs are run in a small classic-BPF interpreter over seccomp_data.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, BPF, SECCOMP_RET, type SockFilter, X32_SYSCALL_BIT, compileSeccomp, encodeFilter } from '../../../src/runtime/seccomp/bpf.js';
 import { CLONE_NAMESPACE_FLAGS, defaultProfile } from '../../../src/runtime/seccomp/default-profile.js';
@@ -187,5 +189,20 @@ describe('seccomp: Docker profile files', () => {
     expect(() => parseDockerProfile('{"defaultAction":"SCMP_ACT_NOTIFY"}')).toThrow(/unsupported action/);
     expect(() => parseDockerProfile('{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"action":"SCMP_ACT_ALLOW"}]}')).toThrow(/needs names/);
     expect(() => parseDockerProfile('{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":9,"value":1,"op":"SCMP_CMP_EQ"}]}]}')).toThrow(/argument/);
+  });
+});
+
+const HEADERS = '/usr/include/x86_64-linux-gnu/asm';
+describe('seccomp: the syscall tables', () => {
+  it.skipIf(!existsSync(`${HEADERS}/unistd_64.h`))('are what scripts/gen-syscall-table.mjs makes from the kernel headers here (linux-libc-dev)', () => {
+    const r = spawnSync(process.execPath, ['scripts/gen-syscall-table.mjs', '--check', HEADERS], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('know the numbers every ABI must have', () => {
+    expect([SYSCALLS_X86_64.read, SYSCALLS_X86_64.mount, SYSCALLS_X86_64.clone3]).toEqual([0, 165, 435]);
+    expect([SYSCALLS_X86.read, SYSCALLS_X86.socketcall]).toEqual([3, 102]);
+    expect([SYSCALLS_X32.execve, SYSCALLS_X32.read]).toEqual([520, 0]);
   });
 });
