@@ -702,6 +702,8 @@ void RunChild(const Plan& plan) {
       case StepOp::Seccomp:
         DoSeccomp(ctx, s);
         break;
+      case StepOp::IdMaps:
+        break;  // written by the parent before go
       case StepOp::Exec:
         DoExec(ctx, s);
     }

@@ -112,7 +112,7 @@ StepOp ParseOp(Napi::Env env, const std::string& op) {
       {"setrlimit", StepOp::Setrlimit}, {"noNewPrivs", StepOp::NoNewPrivs},
       {"setUser", StepOp::SetUser},     {"capabilities", StepOp::Capabilities},
       {"closeFds", StepOp::CloseFds},   {"exec", StepOp::Exec},
-      {"seccomp", StepOp::Seccomp},
+      {"seccomp", StepOp::Seccomp},     {"idMaps", StepOp::IdMaps},
   };
   for (const auto& entry : kOps) {
     if (op == entry.name) return entry.op;
@@ -209,6 +209,10 @@ Step ParseStep(Napi::Env env, SpawnState& st, const Napi::Object& o) {
     case StepOp::Seccomp:
       s.s0 = st.Keep(Str(o, "filter"));
       s.n0 = st.strings.back()->size() / 16;
+      break;
+    case StepOp::IdMaps:
+      s.s0 = st.Keep(Str(o, "uidMap"));
+      s.s1 = st.Keep(Str(o, "gidMap"));
       break;
     case StepOp::LoopbackUp:
     case StepOp::NoNewPrivs:

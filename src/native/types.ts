@@ -54,6 +54,9 @@ export type PlanStep =
   /** seccomp(SECCOMP_SET_MODE_FILTER) of a classic BPF program: struct sock_filter[] as hex
    *  (16 hex digits an instruction). Needs no_new_privs or CAP_SYS_ADMIN when it runs. */
   | { op: 'seccomp'; filter: string }
+  /** The uid_map/gid_map texts of a new user namespace: the parent writes them before release
+   *  (hull-monitor reads them from here); nothing for the process itself. */
+  | { op: 'idMaps'; uidMap: string; gidMap: string }
   /** execve; when `file` has no '/', search `path` (colon-separated) like execvp. Always the last step. */
   | { op: 'exec'; file: string; argv: string[]; env: string[]; path: string };
 

@@ -23,7 +23,7 @@ export const CLONE_NEW = {
 /** The executor's step numbers: the order of `enum class StepOp` in native/plan.h. */
 const OPS: readonly PlanStep['op'][] = [
   'mount', 'mknod', 'symlink', 'pivotRoot', 'remount', 'mask', 'sethostname', 'loopbackUp', 'console',
-  'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp',
+  'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp', 'idMaps',
 ];
 
 export const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'] as const;
@@ -124,6 +124,10 @@ export function flattenStep(step: PlanStep): FlatStep {
       break;
     case 'capabilities':
       f.n = [step.bounding, step.effective, step.permitted, step.inheritable, step.ambient];
+      break;
+    case 'idMaps':
+      f.s[0] = step.uidMap;
+      f.s[1] = step.gidMap;
       break;
     case 'seccomp':
       f.s[0] = step.filter;

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import type { NamespaceSet, PlanStep } from '../native/types.js';
 import { capabilityMask } from './capabilities.js';
 import { seccompStep } from './seccomp/step.js';
+import { mapText } from './userns.js';
 import type { RuntimeSpec, SpecMount } from './spec.js';
 
 // mount(2) flags (linux/mount.h).
@@ -181,7 +182,10 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
 
   // 0. In a new user namespace the process still has the host's ids: become its root (the maps
   // were written before release), so what it makes belongs to the mapped root on the host.
-  if (ns.user) steps.push({ op: 'setUser', uid: 0, gid: 0, groups: [] });
+  if (ns.user) {
+    steps.push({ op: 'idMaps', uidMap: mapText(spec.linux.uidMappings ?? []), gidMap: mapText(spec.linux.gidMappings ?? []) });
+    steps.push({ op: 'setUser', uid: 0, gid: 0, groups: [] });
+  }
   // 1. Nothing we mount propagates back to the host.
   steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: MS.REC | MS.PRIVATE, data: '', inRoot: false, create: 'none', optional: false });
   // 2. The root: the image's layers under the container's writable upper layer. When hull has

@@ -272,13 +272,15 @@ export class Runtime {
 
   private async startUnderMonitor(record: ContainerRecord): Promise<void> {
     let cgroup: ContainerCgroup | undefined;
+    let idmapped: { layers: RootfsLayers; detach: () => void } | undefined;
     try {
       const spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
-      if (hasUserns(spec)) throw new UsageError('user-namespace remapping works for foreground containers only for now (no -d, start, restart)');
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
       mkdirSync(spec.root.path, { recursive: true }); // the run root is per boot
+      // A remapped root is mounted here; the monitor keeps a private copy of it for restarts.
+      if (hasUserns(spec)) idmapped = prepareIdmappedRootfs(spec, record.rootfs, this.containers.runDir(record.id), this.searchPath(record.id));
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-      const steps = buildPlan(spec, record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
+      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, rootMounted: idmapped !== undefined });
       const host = cgroupHost();
       checkControllers(spec.linux.resources, host.root, host.mode);
       const root = requireCgroup2(host);
@@ -311,6 +313,7 @@ export class Runtime {
         logMaxSize: record.logConfig?.maxSize ?? 0,
         logMaxFiles: record.logConfig?.maxFile ?? 1,
       });
+      idmapped?.detach();
       record.state = {
         status: 'running',
         pid: started.pid,
@@ -323,6 +326,7 @@ export class Runtime {
       };
       await this.containers.save(record);
     } catch (err) {
+      idmapped?.detach();
       await cgroup?.remove();
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
       if (record.autoRemove) await this.containers.remove(record);

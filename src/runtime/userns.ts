@@ -17,7 +17,8 @@
  * lower layers.) The upper and work directories are owned by the mapped root, and overlayfs
  * creates files with the caller's ids, so what the container writes is owned by its mapped uids
  * on the host. The host's copies of these mounts are detached once the container runs (its mount
- * namespace keeps its own).
+ * namespace keeps its own; for detached containers hull-monitor keeps a private copy of the mounts
+ * for restarts, and writes the maps itself, from the plan's idMaps step).
  */
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

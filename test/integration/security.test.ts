@@ -1,6 +1,6 @@
 // Security settings end to end: capabilities, seccomp, no_new_privs, --read-only, --device,
 // --privileged, and user-namespace remapping, checked from inside and from the host.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -220,6 +220,31 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     expect(layerFiles()).toEqual(before);
     expect(existsSync(path.join(env.root, 'layers'))).toBe(true);
     expect(env.cli(['run', '--rm', 'busybox', 'true']).code).toBe(0);
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('detached (-d): the monitor writes the maps and keeps the remapped root for restarts; exec joins the user namespace', () => {
+    const r = env.cli(['run', '-d', '--name', 'bg', '--uidmap', `0:${HOST_ROOT}:65536`, '--restart', 'on-failure:1', 'busybox', 'sh', '-c',
+      'if [ -e /second ]; then sleep 300; fi; touch /second; exit 1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // The first run exits 1; the monitor starts it again (a second clone3 from its own copy of the root).
+    let status = '';
+    for (let i = 0; i < 100 && !status.includes('running 1'); i++) {
+      status = env.cli(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', 'bg']).stdout.trim();
+      spawnSync('sleep', ['0.1']);
+    }
+    expect(status).toBe('running 1');
+    const pid = Number(env.cli(['inspect', '-f', '{{.State.Pid}}', 'bg']).stdout);
+    expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]).toBe(String(HOST_ROOT));
+    const e = env.cli(['exec', 'bg', 'sh', '-c', 'id -u; cat /proc/self/uid_map; touch /from-exec']);
+    expect(e.stdout.split('\n')[0]).toBe('0');
+    expect(e.stdout).toMatch(new RegExp(`^\\s*0\\s+${HOST_ROOT}\\s+65536$`, 'm'));
+    const id = env.cli(['inspect', '-f', '{{.Id}}', 'bg']).stdout.trim();
+    expect(statSync(path.join(env.root, 'containers', id, 'upper', 'from-exec')).uid).toBe(HOST_ROOT);
+    // No mount of the remapped root is left on the host while it runs: only the monitor holds one.
+    expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(env.base))).toEqual([]);
+    expect(env.cli(['rm', '-f', 'bg']).code).toBe(0);
     expect(env.leftovers()).toEqual([]);
   });
 
