@@ -3,6 +3,7 @@
 // linux-libc-dev (asm/unistd_64.h, unistd_32.h, unistd_x32.h), so the seccomp compiler's syscall
 // numbers are reproducible: `node scripts/gen-syscall-table.mjs [INCLUDE_DIR]` rewrites the file;
 // `--check` fails when the checked-in table differs from what the headers give.
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,9 @@ for (const [arch, table] of Object.entries(tables)) {
   const entries = Object.entries(table).sort((a, b) => a[1] - b[1]).map(([n, v]) => `${n}:${v}`);
   text += `export const SYSCALLS_${arch.toUpperCase()}: Readonly<Record<string, number>> = {${entries.join(',')}};\n`;
 }
+// Names a compiled filter's table: part of the key of compiled filters cached in the store.
+const digest = createHash('sha256').update(JSON.stringify(tables)).digest('hex').slice(0, 16);
+text += `export const SYSCALL_TABLE_DIGEST = '${digest}';\n`;
 if (check) {
   if (readFileSync(out, 'utf8') !== text) {
     console.error(`${out} differs from what ${include} gives: run node scripts/gen-syscall-table.mjs`);

@@ -171,6 +171,8 @@ export interface PlanOptions {
   isFile: (hostPath: string) => boolean;
   /** The root file system is mounted at spec.root.path already (by hull, before clone3). */
   rootMounted?: boolean;
+  /** Where compiled seccomp filters are cached (none: compiled every time). */
+  seccompCache?: string;
 }
 
 /** runtime-spec config + root layers → the executor's steps, in order. */
@@ -247,7 +249,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     steps.push({ op: 'setrlimit', resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
   }
   if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
-  const seccomp = seccompStep(spec);
+  const seccomp = seccompStep(spec, options.seccompCache);
   // The filter is loaded while the process still has CAP_SYS_ADMIN, or (with no_new_privs, as
   // runc) last before execve; Docker's profile allows what the steps in between call.
   if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
@@ -279,6 +281,8 @@ export interface ExecPlanOptions {
   user: { uid: number; gid: number; additionalGids: number[] };
   tty: boolean;
   consoleSize?: { rows: number; cols: number };
+  /** Where compiled seccomp filters are cached. */
+  seccompCache?: string;
 }
 
 /**
@@ -297,7 +301,7 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
     steps.push({ op: 'setrlimit', resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
   }
   if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
-  const seccomp = seccompStep(spec);
+  const seccomp = seccompStep(spec, opts.seccompCache);
   if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
   steps.push({ op: 'setUser', uid: opts.user.uid, gid: opts.user.gid, groups: opts.user.additionalGids });
   const caps = proc.capabilities ?? {};

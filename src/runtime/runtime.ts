@@ -167,6 +167,11 @@ export class Runtime {
     return record;
   }
 
+  /** Compiled seccomp filters, by digest (see seccomp/step.ts). */
+  private seccompCache(): string {
+    return path.join(this.paths.root, 'cache', 'seccomp');
+  }
+
   /** The directories a remapped container's root must be able to search: its own, up to hull's roots. */
   private searchPath(id: string): string[] {
     const out: string[] = [];
@@ -196,7 +201,7 @@ export class Runtime {
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
       // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, rootMounted: idmapped !== undefined });
+      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, seccompCache: this.seccompCache(), rootMounted: idmapped !== undefined });
       trace('etc files written, plan built');
       const host = cgroupHost();
       const resources = spec.linux.resources;
@@ -280,7 +285,7 @@ export class Runtime {
       // A remapped root is mounted here; the monitor keeps a private copy of it for restarts.
       if (hasUserns(spec)) idmapped = prepareIdmappedRootfs(spec, record.rootfs, this.containers.runDir(record.id), this.searchPath(record.id));
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, rootMounted: idmapped !== undefined });
+      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, seccompCache: this.seccompCache(), rootMounted: idmapped !== undefined });
       const host = cgroupHost();
       checkControllers(spec.linux.resources, host.root, host.mode);
       const root = requireCgroup2(host);
@@ -532,7 +537,7 @@ export class Runtime {
       const cwd = opts.workdir ?? spec.process.cwd;
       if (!path.posix.isAbsolute(cwd)) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
       const consoleSize = opts.attachTerminal && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
-      const steps = buildExecPlan(spec, { args: opts.cmd, env, cwd, user, tty, consoleSize });
+      const steps = buildExecPlan(spec, { args: opts.cmd, env, cwd, user, tty, consoleSize, seccompCache: this.seccompCache() });
       cgroupFd = ContainerCgroup.existing(await cgroup2Root(), record.id, record.cgroupParent)?.openFd() ?? -1;
       stdio = await wireStdio(tty || opts.detach ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
       let proc: ContainerProcess;

@@ -206,3 +206,24 @@ describe('seccomp: the syscall tables', () => {
     expect([SYSCALLS_X32.execve, SYSCALLS_X32.read]).toEqual([520, 0]);
   });
 });
+
+describe('seccomp: the cache of compiled filters', () => {
+  it('compiles once per profile, then reads the file; a damaged file is compiled again', async () => {
+    const { mkdtempSync, readdirSync, writeFileSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { compiledFilter } = await import('../../../src/runtime/seccomp/step.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'hull-seccomp-'));
+    const profile = dockerDefault();
+    const hex = compiledFilter(profile, dir);
+    expect(hex).toBe(encodeFilter(compileSeccomp(profile)).toString('hex'));
+    const [file] = readdirSync(dir);
+    expect(file).toMatch(/^[0-9a-f]{64}\.bpf\.hex$/);
+    writeFileSync(path.join(dir, file!), 'not hex');
+    expect(compiledFilter(profile, dir)).toBe(hex);
+    expect(readFileSync(path.join(dir, file!), 'latin1')).toBe(hex);
+    // Another profile, another entry.
+    compiledFilter({ defaultAction: 'SCMP_ACT_ALLOW' }, dir);
+    expect(readdirSync(dir)).toHaveLength(2);
+  });
+});
