@@ -25,19 +25,22 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
     throw SysError(env, "bpf", "device program of " + std::to_string(program.Length()) + " bytes", EINVAL);
   }
   static const char kLicense[] = "Apache-2.0";
-  std::vector<char> log(16384, '\0');
   union bpf_attr load;
   memset(&load, 0, sizeof load);
   load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   load.insn_cnt = static_cast<uint32_t>(program.Length() / sizeof(struct bpf_insn));
   load.insns = reinterpret_cast<uint64_t>(program.Data());
   load.license = reinterpret_cast<uint64_t>(kLicense);
-  load.log_level = 1;
-  load.log_buf = reinterpret_cast<uint64_t>(log.data());
-  load.log_size = static_cast<uint32_t>(log.size());
   long prog_fd = syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
   if (prog_fd < 0) {
+    // Again with the verifier's log, for the message (not on the fast path: logging costs).
     int e = errno;
+    std::vector<char> log(16384, '\0');
+    load.log_level = 1;
+    load.log_buf = reinterpret_cast<uint64_t>(log.data());
+    load.log_size = static_cast<uint32_t>(log.size());
+    long again = syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+    if (again >= 0) close(static_cast<int>(again));
     std::string why = log[0] != '\0' ? std::string(": ") + log.data() : "";
     throw SysError(env, "bpf", "BPF_PROG_LOAD device program" + why, e);
   }

@@ -4,10 +4,9 @@
  * in TypeScript, where it is unit-tested; the child only executes what this decides.
  */
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { RuntimeError, UsageError } from '../errors.js';
 import type { NamespaceSet, PlanStep } from '../native/types.js';
 import { capabilityMask } from './capabilities.js';
-import { seccompStep } from './seccomp/step.js';
 import { mapText } from './userns.js';
 import type { RuntimeSpec, SpecMount } from './spec.js';
 
@@ -171,8 +170,14 @@ export interface PlanOptions {
   isFile: (hostPath: string) => boolean;
   /** The root file system is mounted at spec.root.path already (by hull, before clone3). */
   rootMounted?: boolean;
-  /** Where compiled seccomp filters are cached (none: compiled every time). */
-  seccompCache?: string;
+  /** The compiled filter for spec.linux.seccomp (seccomp/step.ts compiledFilter); needed when it has one. */
+  seccompFilter?: string;
+}
+
+function seccompStep(spec: RuntimeSpec, filter: string | undefined): PlanStep | undefined {
+  if (!spec.linux.seccomp) return undefined;
+  if (filter === undefined) throw new RuntimeError('the spec has a seccomp profile but no compiled filter was given');
+  return { op: 'seccomp', filter };
 }
 
 /** runtime-spec config + root layers → the executor's steps, in order. */
@@ -249,7 +254,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     steps.push({ op: 'setrlimit', resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
   }
   if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
-  const seccomp = seccompStep(spec, options.seccompCache);
+  const seccomp = seccompStep(spec, options.seccompFilter);
   // The filter is loaded while the process still has CAP_SYS_ADMIN, or (with no_new_privs, as
   // runc) last before execve; Docker's profile allows what the steps in between call.
   if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
@@ -281,8 +286,8 @@ export interface ExecPlanOptions {
   user: { uid: number; gid: number; additionalGids: number[] };
   tty: boolean;
   consoleSize?: { rows: number; cols: number };
-  /** Where compiled seccomp filters are cached. */
-  seccompCache?: string;
+  /** The compiled filter for spec.linux.seccomp, when it has one. */
+  seccompFilter?: string;
 }
 
 /**
@@ -301,7 +306,7 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
     steps.push({ op: 'setrlimit', resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
   }
   if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
-  const seccomp = seccompStep(spec, opts.seccompCache);
+  const seccomp = seccompStep(spec, opts.seccompFilter);
   if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
   steps.push({ op: 'setUser', uid: opts.user.uid, gid: opts.user.gid, groups: opts.user.additionalGids });
   const caps = proc.capabilities ?? {};

@@ -30,6 +30,7 @@ import type { Terminal } from './terminal.js';
 import { resolveUser } from './user.js';
 import { type SecurityOptions, applySecurity } from './security.js';
 import { attachDeviceFilter } from './devices.js';
+import { compiledFilter } from './seccomp/step.js';
 import { type UsernsOptions, applyUserns, hasUserns, prepareIdmappedRootfs, writeIdMaps } from './userns.js';
 import { ensureInitLayer } from './init-layer.js';
 import { isSameProcess, openProcess, processName, processStartTime } from './liveness.js';
@@ -167,9 +168,10 @@ export class Runtime {
     return record;
   }
 
-  /** Compiled seccomp filters, by digest (see seccomp/step.ts). */
-  private seccompCache(): string {
-    return path.join(this.paths.root, 'cache', 'seccomp');
+  /** The spec's compiled seccomp filter, cached in the store by digest (see seccomp/step.ts). */
+  private async seccompFilter(spec: RuntimeSpec): Promise<string | undefined> {
+    if (!spec.linux.seccomp) return undefined;
+    return compiledFilter(spec.linux.seccomp, path.join(this.paths.root, 'cache', 'seccomp'));
   }
 
   /** The directories a remapped container's root must be able to search: its own, up to hull's roots. */
@@ -201,7 +203,7 @@ export class Runtime {
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
       // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, seccompCache: this.seccompCache(), rootMounted: idmapped !== undefined });
+      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, seccompFilter: await this.seccompFilter(spec), rootMounted: idmapped !== undefined });
       trace('etc files written, plan built');
       const host = cgroupHost();
       const resources = spec.linux.resources;
@@ -285,7 +287,7 @@ export class Runtime {
       // A remapped root is mounted here; the monitor keeps a private copy of it for restarts.
       if (hasUserns(spec)) idmapped = prepareIdmappedRootfs(spec, record.rootfs, this.containers.runDir(record.id), this.searchPath(record.id));
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, seccompCache: this.seccompCache(), rootMounted: idmapped !== undefined });
+      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, seccompFilter: await this.seccompFilter(spec), rootMounted: idmapped !== undefined });
       const host = cgroupHost();
       checkControllers(spec.linux.resources, host.root, host.mode);
       const root = requireCgroup2(host);
@@ -537,7 +539,7 @@ export class Runtime {
       const cwd = opts.workdir ?? spec.process.cwd;
       if (!path.posix.isAbsolute(cwd)) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
       const consoleSize = opts.attachTerminal && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
-      const steps = buildExecPlan(spec, { args: opts.cmd, env, cwd, user, tty, consoleSize, seccompCache: this.seccompCache() });
+      const steps = buildExecPlan(spec, { args: opts.cmd, env, cwd, user, tty, consoleSize, seccompFilter: await this.seccompFilter(spec) });
       cgroupFd = ContainerCgroup.existing(await cgroup2Root(), record.id, record.cgroupParent)?.openFd() ?? -1;
       stdio = await wireStdio(tty || opts.detach ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
       let proc: ContainerProcess;

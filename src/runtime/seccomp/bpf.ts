@@ -46,9 +46,6 @@ export const AUDIT_ARCH_I386 = 0x40000003;
 export const X32_SYSCALL_BIT = 0x40000000;
 const BPF_MAXINSNS = 4096;
 
-/** Part of the key of cached filters (step.ts): change it whenever the compiler's output changes. */
-export const COMPILER_VERSION = 'hull-seccomp-1';
-
 // struct seccomp_data: nr (0), arch (4), instruction_pointer (8), args[6] (16 + 8 * i).
 const OFF_NR = 0;
 const OFF_ARCH = 4;

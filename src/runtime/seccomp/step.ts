@@ -1,26 +1,24 @@
 /**
- * The plan's seccomp step for a spec's linux.seccomp. Compiling takes ~10 ms in a cold process
- * (most of it first-run JavaScript), so compiled filters are kept in a cache directory of the
- * store, by a digest of the profile, the syscall table and the compiler's version: a start
- * reads a file instead.
+ * The compiled filter for a spec's linux.seccomp, as the plan carries it (hex of struct
+ * sock_filter[]). Compiling takes ~10 ms in a cold process (most of it first-run JavaScript and
+ * loading the syscall tables), so compiled filters are kept in a cache directory of the store, by
+ * a digest of the profile, the syscall tables and the compiler's version: a start that finds its
+ * filter there reads a file and loads neither the compiler nor the tables.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { PlanStep } from '../../native/types.js';
-import type { RuntimeSpec } from '../spec.js';
-import { COMPILER_VERSION, compileSeccomp, encodeFilter } from './bpf.js';
 import type { LinuxSeccomp } from './profile.js';
-import { SYSCALL_TABLE_DIGEST } from './syscall-table.js';
+import { SYSCALL_TABLE_DIGEST } from './syscall-table-digest.js';
 
-export function seccompStep(spec: RuntimeSpec, cacheDir?: string): PlanStep | undefined {
-  if (!spec.linux.seccomp) return undefined;
-  return { op: 'seccomp', filter: compiledFilter(spec.linux.seccomp, cacheDir) };
-}
+/** Part of the key of cached filters: change it whenever the compiler's output changes (bpf.ts). */
+export const COMPILER_VERSION = 'hull-seccomp-1';
 
-/** The filter as the plan carries it (hex of struct sock_filter[]), from the cache when it is there. */
-export function compiledFilter(seccomp: LinuxSeccomp, cacheDir?: string): string {
-  const compile = () => encodeFilter(compileSeccomp(seccomp)).toString('hex');
+export async function compiledFilter(seccomp: LinuxSeccomp, cacheDir?: string): Promise<string> {
+  const compile = async () => {
+    const { compileSeccomp, encodeFilter } = await import('./bpf.js');
+    return encodeFilter(compileSeccomp(seccomp)).toString('hex');
+  };
   if (cacheDir === undefined) return compile();
   const key = createHash('sha256').update(`${COMPILER_VERSION}\n${SYSCALL_TABLE_DIGEST}\n`).update(JSON.stringify(seccomp)).digest('hex');
   const file = path.join(cacheDir, `${key}.bpf.hex`);
@@ -30,7 +28,7 @@ export function compiledFilter(seccomp: LinuxSeccomp, cacheDir?: string): string
   } catch {
     // not cached yet
   }
-  const hex = compile();
+  const hex = await compile();
   try {
     mkdirSync(cacheDir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;

@@ -215,15 +215,16 @@ describe('seccomp: the cache of compiled filters', () => {
     const { compiledFilter } = await import('../../../src/runtime/seccomp/step.js');
     const dir = mkdtempSync(path.join(tmpdir(), 'hull-seccomp-'));
     const profile = dockerDefault();
-    const hex = compiledFilter(profile, dir);
+    const hex = await compiledFilter(profile, dir);
     expect(hex).toBe(encodeFilter(compileSeccomp(profile)).toString('hex'));
     const [file] = readdirSync(dir);
     expect(file).toMatch(/^[0-9a-f]{64}\.bpf\.hex$/);
     writeFileSync(path.join(dir, file!), 'not hex');
-    expect(compiledFilter(profile, dir)).toBe(hex);
+    expect(await compiledFilter(profile, dir)).toBe(hex);
+    expect(await compiledFilter(profile)).toBe(hex);
     expect(readFileSync(path.join(dir, file!), 'latin1')).toBe(hex);
     // Another profile, another entry.
-    compiledFilter({ defaultAction: 'SCMP_ACT_ALLOW' }, dir);
+    await compiledFilter({ defaultAction: 'SCMP_ACT_ALLOW' }, dir);
     expect(readdirSync(dir)).toHaveLength(2);
   });
 });

@@ -139,7 +139,7 @@ describe('applySecurity on a spec, and the plan it gives', () => {
     rootfsPath: '/run/x/rootfs',
   });
   const layers = { lower: ['/l/a'], upper: '/u', work: '/w' };
-  const plan = (spec: ReturnType<typeof base>) => buildPlan(spec, layers, { createCwd: false, isFile: () => false });
+  const plan = (spec: ReturnType<typeof base>) => buildPlan(spec, layers, { createCwd: false, isFile: () => false, seccompFilter: '00'.repeat(8) });
 
   it('default: Docker\'s caps, seccomp before setUser, the default device rules', () => {
     const spec = base();
@@ -157,6 +157,12 @@ describe('applySecurity on a spec, and the plan it gives', () => {
     const ops = plan(spec).map((s) => s.op);
     expect(ops.slice(-3)).toEqual(['closeFds', 'seccomp', 'exec']);
     expect(ops).toContain('noNewPrivs');
+  });
+
+  it('a spec with a profile needs its compiled filter', () => {
+    const spec = base();
+    applySecurity(spec, {});
+    expect(() => buildPlan(spec, layers, { createCwd: false, isFile: () => false })).toThrow(/no compiled filter/);
   });
 
   it('privileged: no seccomp, no masks, rw /sys, every device allowed', () => {
