@@ -9,6 +9,7 @@ import { busyboxLayerEntries, writeOciImage } from '../../scripts/make-busybox-i
 import { HullEnv, HULL_BIN, canRunContainers, skipReason } from '../helpers/hull-env.js';
 import { ContainerProcess } from '../../src/runtime/process.js';
 import { buildExecPlan } from '../../src/runtime/plan.js';
+import { compiledFilter } from '../../src/runtime/seccomp/step.js';
 import type { RuntimeSpec } from '../../src/runtime/spec.js';
 
 describe.skipIf(!canRunContainers)(`escape attempts from a default container (integration${skipReason})`, () => {
@@ -163,7 +164,10 @@ describe.skipIf(!canRunContainers)(`escape attempts from a default container (in
       rootfs: spec.root.path,
       cgroupFd: -1,
       stdio: [devnull, devnull, devnull],
-      steps: buildExecPlan(spec, { args: ['true'], env: spec.process.env, cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, tty: false }),
+      steps: buildExecPlan(spec, {
+        args: ['true'], env: spec.process.env, cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, tty: false,
+        seccompFilter: await compiledFilter(spec.linux.seccomp!),
+      }),
       dieWithParent: true,
       joinNamespaceFds: nsFds,
     });
