@@ -12,3 +12,10 @@ export type { DiskUsage, HistoryEntry, ImageInspect, ImageSummary, PruneResult, 
 export type { CheckProblem, CheckResult } from './store/check.js';
 export type { GcResult } from './store/gc.js';
 export type { SaveFormat } from './image/archive/save.js';
+export type { SecurityOptions } from './runtime/security.js';
+export type { UsernsOptions } from './runtime/userns.js';
+export type { DockerSeccompProfile, LinuxSeccomp } from './runtime/seccomp/profile.js';
+export { parseDockerProfile, resolveProfile } from './runtime/seccomp/profile.js';
+export { defaultProfile } from './runtime/seccomp/default-profile.js';
+/** The compiled filter buildPlan needs for a spec with linux.seccomp. */
+export { compiledFilter } from './runtime/seccomp/step.js';
