@@ -14,7 +14,8 @@
  *             └ other ─► kill the process
  *   section: per call with argument rules a block (every rule's conditions, 64-bit compares as two
  *            32-bit halves; a failed rule falls to the next), then ranges of allowed numbers, then
- *            the other unconditional actions, then the default action.
+ *            the other unconditional actions, ENOSYS for numbers above the ABI's table (calls
+ *            newer than it), then the default action.
  */
 import { UsageError } from '../../errors.js';
 import type { LinuxSeccomp, SeccompAction, SeccompArg } from './profile.js';
@@ -45,6 +46,7 @@ export const AUDIT_ARCH_X86_64 = 0xc000003e;
 export const AUDIT_ARCH_I386 = 0x40000003;
 export const X32_SYSCALL_BIT = 0x40000000;
 const BPF_MAXINSNS = 4096;
+const ENOSYS = 38;
 
 // struct seccomp_data: nr (0), arch (4), instruction_pointer (8), args[6] (16 + 8 * i).
 const OFF_NR = 0;
@@ -227,6 +229,13 @@ function section(a: Assembler, table: Readonly<Record<string, number>>, offset: 
   for (const [nr, action] of others) {
     a.emit(BPF.JMP_JEQ_K, nr, 0, 1);
     a.ret(action);
+  }
+  // Calls newer than this ABI's table (and so than the profile): ENOSYS, as runc does, so that
+  // libc falls back to an older call instead of failing with the default EPERM.
+  const newest = Math.max(...Object.values(table)) + offset;
+  if (defaultAction !== SECCOMP_RET.ALLOW) {
+    a.emit(BPF.JMP_JGT_K, newest, 0, 1);
+    a.ret((SECCOMP_RET.ERRNO | ENOSYS) >>> 0);
   }
   a.ret(defaultAction);
 }

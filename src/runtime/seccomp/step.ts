@@ -12,7 +12,7 @@ import type { LinuxSeccomp } from './profile.js';
 import { SYSCALL_TABLE_DIGEST } from './syscall-table-digest.js';
 
 /** Part of the key of cached filters: change it whenever the compiler's output changes (bpf.ts). */
-export const COMPILER_VERSION = 'hull-seccomp-1';
+export const COMPILER_VERSION = 'hull-seccomp-2';
 
 export async function compiledFilter(seccomp: LinuxSeccomp, cacheDir?: string): Promise<string> {
   const compile = async () => {

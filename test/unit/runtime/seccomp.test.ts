@@ -93,8 +93,23 @@ describe('seccomp: Docker\'s default profile compiled to BPF', () => {
   it('handles the x32 ABI (X32_SYSCALL_BIT) with its own rules', () => {
     expect(run(program, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | SYSCALLS_X32.read!)).toBe(ALLOW);
     expect(run(program, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | SYSCALLS_X32.mount!)).toBe(EPERM);
-    // An x32 number that is not an x32 call is not allowed just because x86_64 allows its low part.
-    expect(run(program, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 600)).toBe(EPERM);
+    // 13 is x86_64's rt_sigaction (allowed) but no x32 call (x32's is 512): not allowed by its low part.
+    expect(SYSCALLS_X32.rt_sigaction).toBe(512);
+    expect(run(program, AUDIT_ARCH_X86_64, 13)).toBe(ALLOW);
+    expect(run(program, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 13)).toBe(EPERM);
+    expect(run(program, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 512)).toBe(ALLOW);
+  });
+
+  it('answers calls newer than the tables with ENOSYS (libc then falls back), on every ABI', () => {
+    const newest64 = Math.max(...Object.values(SYSCALLS_X86_64));
+    expect(run(program, AUDIT_ARCH_X86_64, newest64 + 1)).toBe(ENOSYS);
+    expect(run(program, AUDIT_ARCH_X86_64, 0x3fffffff)).toBe(ENOSYS);
+    expect(run(program, AUDIT_ARCH_I386, Math.max(...Object.values(SYSCALLS_X86)) + 1)).toBe(ENOSYS);
+    expect(run(program, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 1000)).toBe(ENOSYS);
+    // Known but not allowed stays EPERM.
+    expect(x64('kexec_load')(program)).toBe(EPERM);
+    // An allow-by-default profile has nothing to add.
+    expect(run(compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }), AUDIT_ARCH_X86_64, newest64 + 1)).toBe(ALLOW);
   });
 
   it('kills a process that uses an architecture the profile does not name', () => {
