@@ -220,8 +220,9 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
   const hasDev = spec.mounts.some((m) => m.destination === '/dev');
   if (hasDev && ns.user) {
     const nodes = [...DEFAULT_DEVICES.map(([p]) => p), ...(spec.linux.devices ?? []).map((d) => d.path)];
+    const sources = JSON.parse(spec.annotations?.['io.hull.device.sources'] ?? '{}') as Record<string, string>;
     for (const node of new Set(nodes)) {
-      steps.push({ op: 'mount', source: node, target: node, fstype: '', flags: MS.BIND | MS.PRIVATE, data: '', inRoot: true, create: 'file', optional: false });
+      steps.push({ op: 'mount', source: sources[node] ?? node, target: node, fstype: '', flags: MS.BIND | MS.PRIVATE, data: '', inRoot: true, create: 'file', optional: false });
     }
   }
   // 4. Into the root; the host's tree is detached.

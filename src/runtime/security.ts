@@ -123,7 +123,12 @@ const S_IFBLK = 0o060000;
 export interface DeviceNode {
   device: SpecDevice;
   rule: DeviceRule;
+  /** Where it is on the host (a user namespace binds it from there). */
+  hostPath: string;
 }
+
+/** Annotation: container path → host path of `--device` nodes whose paths differ (JSON). */
+export const ANNOTATION_DEVICE_SOURCES = 'io.hull.device.sources';
 
 function deviceOf(hostPath: string, containerPath: string, access: string): DeviceNode {
   let st;
@@ -140,6 +145,7 @@ function deviceOf(hostPath: string, containerPath: string, access: string): Devi
   return {
     device: { path: containerPath, type, major, minor, fileMode: st.mode & 0o7777, uid: 0, gid: 0 },
     rule: { allow: true, type, major, minor, access },
+    hostPath,
   };
 }
 
@@ -237,5 +243,7 @@ export function applySecurity(spec: RuntimeSpec, opts: SecurityOptions): void {
   if (devices.length > 0) {
     const byPath = new Map(devices.map((d) => [d.device.path, d.device]));
     spec.linux.devices = [...byPath.values()];
+    const moved = Object.fromEntries(devices.filter((d) => d.hostPath !== d.device.path).map((d) => [d.device.path, d.hostPath]));
+    if (Object.keys(moved).length > 0) spec.annotations = { ...spec.annotations, [ANNOTATION_DEVICE_SOURCES]: JSON.stringify(moved) };
   }
 }

@@ -178,6 +178,13 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     const r = env.cli(['run', '--rm', '--uidmap', `0:${HOST_ROOT}:65536`, '--cap-add', 'ALL', '--security-opt', 'seccomp=unconfined', 'busybox', 'sh', '-c',
       'mknod /tmp/sda b 8 0 2>&1 | tail -1; cat /dev/null && echo null-ok; hostname other && hostname']);
     expect(r.stdout).toBe('mknod: /tmp/sda: Operation not permitted\nnull-ok\nother\n');
+    // --device is bound from the host (no mknod in a user namespace), under the name asked for;
+    // the host's root-only nodes stay closed to the mapped root (their owner is not mapped).
+    const loop = existsSync('/dev/loop0'); // a root-only (0600) node of the host's, when there is one
+    const d = env.cli(['run', '--rm', '--uidmap', `0:${HOST_ROOT}:65536`, '--device', '/dev/zero:/dev/nothing', ...(loop ? ['--device', '/dev/loop0:/dev/disk0:r'] : []),
+      'busybox', 'sh', '-c', `head -c 3 /dev/nothing | od -An -tx1${loop ? '; ls -l /dev/disk0 | cut -c1; exec 3</dev/disk0 && echo opened' : ''}`]);
+    expect(d.stdout.replace(/\s+/g, ' ').trim()).toBe(loop ? '00 00 00 b' : '00 00 00');
+    if (loop) expect(d.stderr).toMatch(/can't open \/dev\/disk0: Permission denied/);
   });
 
   it('a multi-layer image looks the same remapped: whiteouts and opaque directories hold', async () => {

@@ -182,6 +182,7 @@ describe('applySecurity on a spec, and the plan it gives', () => {
     expect(spec.linux.seccomp).toBeUndefined();
     expect(spec.linux.devices).toEqual([{ path: '/dev/sub/z', type: 'c', major: 1, minor: 5, fileMode: expect.any(Number), uid: 0, gid: 0 }]);
     expect(spec.linux.resources?.devices?.at(-1)).toEqual({ allow: true, type: 'c', major: 1, minor: 5, access: 'r' });
+    expect(JSON.parse(spec.annotations?.['io.hull.device.sources'] ?? '{}')).toEqual({ '/dev/sub/z': '/dev/zero' });
     const steps = plan(spec);
     expect(steps).toContainEqual({ op: 'mkdirs', path: '/dev/sub', mode: 0o755, uid: 0, gid: 0 });
     expect(steps).toContainEqual(expect.objectContaining({ op: 'mknod', path: '/dev/sub/z', major: 1, minor: 5 }));
