@@ -4,6 +4,8 @@
       "target_name": "hull",
       "sources": [
         "native/addon.cc",
+        "native/bpf.cc",
+        "native/userns.cc",
         "native/child.cc",
         "native/errors.cc",
         "native/spawn.cc",

@@ -2,7 +2,10 @@
 // bench/run-latency.mjs — how long `hull run --rm busybox true` takes, beside Node's own start-up
 // (`node -e 0`, the floor no Node CLI can go under) and `runc run` of an equivalent bundle.
 //
-//   sudo npm run bench:run [-- --runs 25 --warmup 3 --only node,runc,hull]
+//   sudo npm run bench:run [-- --runs 25 --warmup 3 --only node,runc,hull] [--baseline OTHER/bin/hull.cjs]
+//
+// --baseline also measures another build of hull (say main's), interleaved with this one, and prints
+// this build's median as a ratio of it.
 //
 // Everything runs from one process on one machine, interleaved round by round, so the figures are
 // comparable with each other (not with other machines). Target: median(hull) - median(node) is no
@@ -24,7 +27,7 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KINDS = ['node', 'runc', 'hull'];
 
 function parseArgs(argv) {
-  const o = { runs: 25, warmup: 3, only: KINDS, hull: join(repo, 'bin', 'hull.cjs'), runc: 'runc', keep: false };
+  const o = { runs: 25, warmup: 3, only: KINDS, hull: join(repo, 'bin', 'hull.cjs'), runc: 'runc', keep: false, baseline: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -37,9 +40,10 @@ function parseArgs(argv) {
     else if (a === '--only') o.only = val().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--hull') o.hull = resolve(val());
     else if (a === '--runc') o.runc = val();
+    else if (a === '--baseline') o.baseline = resolve(val());
     else if (a === '--keep') o.keep = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node bench/run-latency.mjs [--runs N (25)] [--warmup N (3)] [--only node,runc,hull] [--hull bin/hull.cjs] [--runc runc] [--keep]');
+      console.log('usage: node bench/run-latency.mjs [--runs N (25)] [--warmup N (3)] [--only node,runc,hull] [--hull bin/hull.cjs] [--baseline OTHER/bin/hull.cjs] [--runc runc] [--keep]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -128,6 +132,15 @@ class Bench {
         must(process.execPath, [this.o.hull, ...g, 'load', '-i', tar]);
       } catch (err) {
         this.prepFailed.set('hull', `not measured: ${err.message.split('\n')[0]}`);
+      }
+    }
+    if (this.o.baseline) {
+      const g = ['--root', join(this.tmp, 'base-root'), '--run-root', join(this.tmp, 'base-run')];
+      cmds.push({ key: 'base', label: `hull run --rm busybox true (baseline ${this.o.baseline})`, cmd: process.execPath, args: [this.o.baseline, ...g, 'run', '--rm', 'busybox', 'true'] });
+      try {
+        must(process.execPath, [this.o.baseline, ...g, 'load', '-i', tar]);
+      } catch (err) {
+        this.prepFailed.set('base', `not measured: ${err.message.split('\n')[0]}`);
       }
     }
     this.cmds = cmds;
@@ -292,6 +305,8 @@ async function main() {
     const node = st.get('node');
     const runc = st.get('runc');
     const hull = st.get('hull');
+    const base = st.get('base');
+    if (hull && base) console.log(`hull / baseline (medians) = ${(hull.median / base.median).toFixed(3)} (${hull.median.toFixed(1)} ms vs ${base.median.toFixed(1)} ms)`);
     if (node && runc && hull) {
       const x = hull.median - node.median;
       console.log(`hull - node floor = ${x.toFixed(1)} ms vs runc ${runc.median.toFixed(1)} ms: target ${x <= runc.median ? 'met' : 'NOT met'}`);

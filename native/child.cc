@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <signal.h>
 #include <string.h>
@@ -486,6 +488,45 @@ void DoSetUser(Context& ctx, const Step& s) {
   if (syscall(SYS_setresuid, uid, uid, uid) < 0) Fail(ctx, "setresuid", errno, "setresuid");
 }
 
+// The working directory: a host path before pivot_root (n0 = 0), else resolved inside the new
+// root without magic links (n0 = 1), so `-w /proc/self/fd/N` cannot lead to a host directory
+// through an fd that is still open here (CVE-2024-21626).
+void DoChdir(Context& ctx, const Step& s) {
+  if (s.n0 == 0) {
+    if (chdir(s.s0) < 0) Fail(ctx, "chdir", errno, "chdir to ", s.s0);
+    return;
+  }
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) Fail(ctx, "open", errno, "open /");
+  int dir = OpenInRoot(root, s.s0, O_PATH | O_DIRECTORY);
+  if (dir < 0) Fail(ctx, "chdir", errno, "chdir to working directory ", s.s0);  // resolved by openat2
+  if (fchdir(dir) < 0) Fail(ctx, "fchdir", errno, "chdir to working directory ", s.s0);
+  close(dir);
+  close(root);
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// The filter comes as hex (the plan's strings hold no NUL bytes); it is decoded onto the stack.
+void DoSeccomp(Context& ctx, const Step& s) {
+  constexpr size_t kMax = 4096;  // BPF_MAXINSNS
+  struct sock_filter filter[kMax];
+  size_t count = static_cast<size_t>(s.n0);
+  if (count == 0 || count > kMax || strlen(s.s0) != count * 16) Fail(ctx, "seccomp", EINVAL, "malformed seccomp filter in the plan");
+  auto* bytes = reinterpret_cast<unsigned char*>(filter);
+  for (size_t i = 0; i < count * 8; i++) {
+    int hi = HexDigit(s.s0[2 * i]), lo = HexDigit(s.s0[2 * i + 1]);
+    if (hi < 0 || lo < 0) Fail(ctx, "seccomp", EINVAL, "malformed seccomp filter in the plan");
+    bytes[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  struct sock_fprog prog = {static_cast<unsigned short>(count), filter};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) Fail(ctx, "seccomp", errno, "load the seccomp filter");
+}
+
 [[noreturn]] void DoExec(Context& ctx, const Step& s) {
   const char* file = s.s0;
   if (strchr(file, '/') != nullptr) {
@@ -676,7 +717,7 @@ void RunChild(const Plan& plan) {
         DoMkdirs(ctx, s);
         break;
       case StepOp::Chdir:
-        if (chdir(s.s0) < 0) Fail(ctx, "chdir", errno, "chdir to working directory ", s.s0);
+        DoChdir(ctx, s);
         break;
       case StepOp::Setrlimit: {
         struct rlimit rl = {static_cast<rlim_t>(s.n1), static_cast<rlim_t>(s.n2)};
@@ -695,6 +736,11 @@ void RunChild(const Plan& plan) {
       case StepOp::CloseFds:
         if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) Fail(ctx, "close_range", errno, "close_range");
         break;
+      case StepOp::Seccomp:
+        DoSeccomp(ctx, s);
+        break;
+      case StepOp::IdMaps:
+        break;  // written by the parent before go
       case StepOp::Exec:
         DoExec(ctx, s);
     }

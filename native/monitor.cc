@@ -53,6 +53,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -279,6 +281,25 @@ Stream out_stream, err_stream;
 
 // ---- starting the container ------------------------------------------------------------------
 
+// A user namespace (remapped container): the plan's IdMaps step, or nullptr.
+const Step* id_maps = nullptr;
+
+void WriteMap(int pid, const char* file, const char* text) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) Die("open", errno, "open", path);
+  size_t n = strlen(text);
+  if (write(fd, text, n) != static_cast<ssize_t>(n)) Die("write", errno, "write", path);
+  close(fd);
+}
+
+// Between clone3 and "go", as hull does for foreground containers.
+void WriteIdMaps(int pid) {
+  WriteMap(pid, "uid_map", id_maps->s0);
+  WriteMap(pid, "gid_map", id_maps->s1);
+}
+
 struct Started {
   int pid;
   int pidfd;
@@ -325,6 +346,7 @@ Started StartContainer(ErrorRecord* failure, bool* plan_failed) {
     if (fd >= 0) close(fd);
   }
   if (pid < 0) Die("clone3", clone_errno, "clone3 the container in", cfg.cgroup);
+  if (id_maps != nullptr) WriteIdMaps(static_cast<int>(pid));
 
   char go = 'G';
   if (write(sync_pipe[1], &go, 1) != 1) Die("write", errno, "write the container's sync pipe");
@@ -476,6 +498,15 @@ int main() {
     len += static_cast<size_t>(n);
   }
   if (!DecodePlan(buf, len, &cfg)) Die("decode", EINVAL, "the plan is not in hull's format (version mismatch?)");
+  for (size_t i = 0; i < cfg.count; i++) {
+    if (cfg.steps[i].op == StepOp::IdMaps) id_maps = &cfg.steps[i];
+  }
+  if (id_maps != nullptr) {
+    // hull mounted the remapped root on the host and detaches it there once the container runs:
+    // this private copy of the mounts keeps it for restarts, and goes with the monitor.
+    if (unshare(CLONE_NEWNS) < 0) Die("unshare", errno, "CLONE_NEWNS");
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) Die("mount", errno, "make / private");
+  }
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0 || dup2(devnull, 0) < 0) Die("dup2", errno, "stdin to", "/dev/null");
   close(devnull);
@@ -573,6 +604,7 @@ int main() {
     restarts++;
   }
   close(log_fd);
+  if (id_maps != nullptr) umount2(cfg.rootfs, MNT_DETACH);  // so the exit command can remove the run dir
   RemoveCgroup();
   if (cfg.exit_command[0] != nullptr) {
     execv(cfg.exit_command[0], cfg.exit_command);

@@ -27,6 +27,8 @@ enum class StepOp : uint32_t {
   Capabilities,
   CloseFds,
   Exec,
+  Seccomp,  // s0: the filter (struct sock_filter[]) in hex, n0: instruction count
+  IdMaps,   // s0: uid_map text, s1: gid_map text; for the parent (it writes them before go), a no-op here
 };
 
 enum class CreateKind : uint32_t { None, Dir, File };

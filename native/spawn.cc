@@ -112,6 +112,7 @@ StepOp ParseOp(Napi::Env env, const std::string& op) {
       {"setrlimit", StepOp::Setrlimit}, {"noNewPrivs", StepOp::NoNewPrivs},
       {"setUser", StepOp::SetUser},     {"capabilities", StepOp::Capabilities},
       {"closeFds", StepOp::CloseFds},   {"exec", StepOp::Exec},
+      {"seccomp", StepOp::Seccomp},     {"idMaps", StepOp::IdMaps},
   };
   for (const auto& entry : kOps) {
     if (op == entry.name) return entry.op;
@@ -172,6 +173,7 @@ Step ParseStep(Napi::Env env, SpawnState& st, const Napi::Object& o) {
       break;
     case StepOp::Chdir:
       s.s0 = st.Keep(Str(o, "path"));
+      s.n0 = Num(o, "inRoot");
       break;
     case StepOp::Setrlimit:
       s.n0 = Num(o, "resource");
@@ -204,6 +206,14 @@ Step ParseStep(Napi::Env env, SpawnState& st, const Napi::Object& o) {
       s.argv = st.KeepArray(o.Get("argv").As<Napi::Array>());
       s.envp = st.KeepArray(o.Get("env").As<Napi::Array>());
       break;
+    case StepOp::Seccomp:
+      s.s0 = st.Keep(Str(o, "filter"));
+      s.n0 = st.strings.back()->size() / 16;
+      break;
+    case StepOp::IdMaps:
+      s.s0 = st.Keep(Str(o, "uidMap"));
+      s.s1 = st.Keep(Str(o, "gidMap"));
+      break;
     case StepOp::LoopbackUp:
     case StepOp::NoNewPrivs:
     case StepOp::CloseFds:
@@ -220,6 +230,7 @@ uint64_t NamespaceFlags(const Napi::Object& ns) {
   if (Num(ns, "ipc")) flags |= CLONE_NEWIPC;
   if (Num(ns, "net")) flags |= CLONE_NEWNET;
   if (Num(ns, "cgroup")) flags |= CLONE_NEWCGROUP;
+  if (Num(ns, "user")) flags |= CLONE_NEWUSER;
   return flags;
 }
 

@@ -16,5 +16,8 @@ Napi::Value Flock(const Napi::CallbackInfo& info);
 Napi::Value Pipe(const Napi::CallbackInfo& info);
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info);
 Napi::Value ReadlinkFd(const Napi::CallbackInfo& info);
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);  // bpf.cc
+Napi::Value OpenUserns(const Napi::CallbackInfo& info);          // userns.cc
+Napi::Value IdmapMount(const Napi::CallbackInfo& info);          // userns.cc
 
 }  // namespace hull

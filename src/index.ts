@@ -19,3 +19,10 @@ export { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parse
 export type { MountRequest, Propagation, VolumesFromRequest } from './volume/flags.js';
 export type { MountPoint } from './volume/resolve.js';
 export type { VolumeRecord } from './volume/store.js';
+export type { SecurityOptions } from './runtime/security.js';
+export type { UsernsOptions } from './runtime/userns.js';
+export type { DockerSeccompProfile, LinuxSeccomp } from './runtime/seccomp/profile.js';
+export { parseDockerProfile, resolveProfile } from './runtime/seccomp/profile.js';
+export { defaultProfile } from './runtime/seccomp/default-profile.js';
+/** The compiled filter buildPlan needs for a spec with linux.seccomp. */
+export { compiledFilter } from './runtime/seccomp/step.js';

@@ -72,6 +72,9 @@ export const sys = {
   pidfdOpen: wrap((pid: number) => native().pidfdOpen(pid)),
   openInRoot: wrap((root: string, p: string, flags: number, mode: number) => native().openInRoot(root, p, flags, mode)),
   readlinkFd: wrap((fd: number) => native().readlinkFd(fd)),
+  openUserns: wrap((uidMap: string, gidMap: string) => native().openUserns(uidMap, gidMap)),
+  idmapMount: wrap((source: string, target: string, usernsFd: number) => native().idmapMount(source, target, usernsFd)),
+  attachDeviceFilter: wrap((cgroupDir: string, program: Buffer) => native().attachDeviceFilter(cgroupDir, program)),
   pidfdSignal: wrap((pidfd: number, signal: number) => native().pidfdSignal(pidfd, signal)),
   pidfdWait: async (pidfd: number, timeoutMs: number): Promise<boolean> => {
     try {

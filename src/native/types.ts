@@ -41,7 +41,8 @@ export type PlanStep =
   | { op: 'console'; rows: number; cols: number; noDevConsole?: boolean }
   /** mkdir -p inside the (new) root, as the current user; used for a WorkingDir the image lacks. */
   | { op: 'mkdirs'; path: string; mode: number; uid: number; gid: number }
-  | { op: 'chdir'; path: string }
+  /** chdir; with `inRoot` (after pivot_root) resolved inside the root without magic links. */
+  | { op: 'chdir'; path: string; inRoot?: boolean }
   | { op: 'setrlimit'; resource: number; soft: bigint; hard: bigint }
   | { op: 'noNewPrivs' }
   /** setgroups, setgid, setuid (with PR_SET_KEEPCAPS so the capability step can still set sets). */
@@ -50,6 +51,12 @@ export type PlanStep =
   | { op: 'capabilities'; bounding: bigint; effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }
   /** Mark every fd >= 3 close-on-exec (close_range), so nothing of the host leaks past execve. */
   | { op: 'closeFds' }
+  /** seccomp(SECCOMP_SET_MODE_FILTER) of a classic BPF program: struct sock_filter[] as hex
+   *  (16 hex digits an instruction). Needs no_new_privs or CAP_SYS_ADMIN when it runs. */
+  | { op: 'seccomp'; filter: string }
+  /** The uid_map/gid_map texts of a new user namespace: the parent writes them before release
+   *  (hull-monitor reads them from here); nothing for the process itself. */
+  | { op: 'idMaps'; uidMap: string; gidMap: string }
   /** execve; when `file` has no '/', search `path` (colon-separated) like execvp. Always the last step. */
   | { op: 'exec'; file: string; argv: string[]; env: string[]; path: string };
 
@@ -61,6 +68,8 @@ export interface NamespaceSet {
   ipc: boolean;
   net: boolean;
   cgroup: boolean;
+  /** A new user namespace: the parent writes its uid/gid maps before release. */
+  user?: boolean;
 }
 
 export interface SpawnRequest {
@@ -151,4 +160,11 @@ export interface NativeAddon {
   readlinkFd(fd: number): string;
   /** pipe2(O_CLOEXEC): [read end, write end]. */
   pipe(): [number, number];
+  /** Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]) and attach it to the cgroup
+   *  directory (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI); it goes when the cgroup is removed. */
+  attachDeviceFilter(cgroupDir: string, program: Buffer): void;
+  /** An fd of a new user namespace with these /proc/PID/uid_map and gid_map texts (close-on-exec). */
+  openUserns(uidMap: string, gidMap: string): number;
+  /** An idmapped bind mount of `source` on `target` (open_tree, mount_setattr MOUNT_ATTR_IDMAP, move_mount). */
+  idmapMount(source: string, target: string, usernsFd: number): void;
 }

@@ -17,6 +17,7 @@ import type { RootfsLayers } from './plan.js';
 import type { RuntimeSpec } from './spec.js';
 import { trace } from '../trace.js';
 import { isSameProcess } from './liveness.js';
+import { detachStaleMounts } from './userns.js';
 import { type MonitorStatus, readMonitorStatus } from './monitor-status.js';
 import type { RestartPolicy } from './plan-codec.js';
 import { listDir, readText } from '../files.js';
@@ -299,6 +300,7 @@ export class ContainerStore {
     const nameFile = path.join(this.names, record.name);
     if (readText(nameFile)?.trim() === record.id) unlinkSync(nameFile);
     trace('name released');
+    detachStaleMounts(this.runDir(record.id)); // never remove through a remapped root's mounts
     removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE], ['rootfs']);
     trace('run dir removed');
     const rotated = Array.from({ length: Math.max(0, (record.logConfig?.maxFile ?? 1) - 1) }, (_, i) => `${LOG_FILE(record.id)}.${i + 1}`);

@@ -17,12 +17,13 @@ export const CLONE_NEW = {
   ipc: 0x08000000,
   pid: 0x20000000,
   net: 0x40000000,
+  user: 0x10000000,
 } as const;
 
 /** The executor's step numbers: the order of `enum class StepOp` in native/plan.h. */
 const OPS: readonly PlanStep['op'][] = [
   'mount', 'mknod', 'symlink', 'pivotRoot', 'remount', 'mask', 'sethostname', 'loopbackUp', 'console',
-  'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec',
+  'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp', 'idMaps',
 ];
 
 export const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'] as const;
@@ -111,6 +112,7 @@ export function flattenStep(step: PlanStep): FlatStep {
       break;
     case 'chdir':
       f.s[0] = step.path;
+      f.n[0] = big(step.inRoot ?? false);
       break;
     case 'setrlimit':
       f.n = [big(step.resource), step.soft, step.hard, 0n, 0n];
@@ -122,6 +124,14 @@ export function flattenStep(step: PlanStep): FlatStep {
       break;
     case 'capabilities':
       f.n = [step.bounding, step.effective, step.permitted, step.inheritable, step.ambient];
+      break;
+    case 'idMaps':
+      f.s[0] = step.uidMap;
+      f.s[1] = step.gidMap;
+      break;
+    case 'seccomp':
+      f.s[0] = step.filter;
+      f.n[0] = big(step.filter.length / 16);
       break;
     case 'exec':
       f.s[0] = step.file;

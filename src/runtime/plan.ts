@@ -4,9 +4,10 @@
  * in TypeScript, where it is unit-tested; the child only executes what this decides.
  */
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { RuntimeError, UsageError } from '../errors.js';
 import type { NamespaceSet, PlanStep } from '../native/types.js';
 import { capabilityMask } from './capabilities.js';
+import { mapText } from './userns.js';
 import type { RuntimeSpec, SpecMount } from './spec.js';
 
 // mount(2) flags (linux/mount.h).
@@ -101,9 +102,11 @@ export function namespacesOf(spec: RuntimeSpec): NamespaceSet {
   const has = (t: string) => spec.linux.namespaces.some((n) => n.type === t && n.path === undefined);
   for (const ns of spec.linux.namespaces) {
     if (ns.path !== undefined) throw new UsageError(`joining an existing ${ns.type} namespace is not supported yet`);
-    if (ns.type === 'user' || ns.type === 'time') throw new UsageError(`the ${ns.type} namespace is not supported yet`);
+    if (ns.type === 'time') throw new UsageError(`the ${ns.type} namespace is not supported yet`);
   }
-  return { pid: has('pid'), mount: has('mount'), uts: has('uts'), ipc: has('ipc'), net: has('network'), cgroup: has('cgroup') };
+  const set: NamespaceSet = { pid: has('pid'), mount: has('mount'), uts: has('uts'), ipc: has('ipc'), net: has('network'), cgroup: has('cgroup') };
+  if (has('user')) set.user = true;
+  return set;
 }
 
 /**
@@ -153,6 +156,25 @@ export function rootPropagationFlags(propagation: string | undefined): number {
   }
 }
 
+const S_IFBLK = 0o060000;
+
+/** linux.devices: mknod in the container's /dev (after pivot_root), with their directories. */
+function deviceSteps(spec: RuntimeSpec): PlanStep[] {
+  const steps: PlanStep[] = [];
+  const dirs = new Set<string>();
+  for (const d of spec.linux.devices ?? []) {
+    if (d.type !== 'c' && d.type !== 'b') throw new UsageError(`device ${d.path}: only character and block devices are supported`);
+    const dir = path.posix.dirname(d.path);
+    if (dir !== '/dev' && dir !== '/' && !dirs.has(dir)) {
+      dirs.add(dir);
+      steps.push({ op: 'mkdirs', path: dir, mode: 0o755, uid: 0, gid: 0 });
+    }
+    const mode = (d.type === 'c' ? S_IFCHR : S_IFBLK) | ((d.fileMode ?? 0o666) & 0o7777);
+    steps.push({ op: 'mknod', path: d.path, mode, major: d.major, minor: d.minor });
+  }
+  return steps;
+}
+
 export interface PlanOptions {
   /** Create the working directory if it is missing (Docker's behaviour for `run -w`). The bare
    *  runtime (like runc) does not: a spec's cwd must exist. */
@@ -161,6 +183,16 @@ export interface PlanOptions {
   etcFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
   /** Whether a bind mount's host source is a file (so its target is created as a file). */
   isFile: (hostPath: string) => boolean;
+  /** The root file system is mounted at spec.root.path already (by hull, before clone3). */
+  rootMounted?: boolean;
+  /** The compiled filter for spec.linux.seccomp (seccomp/step.ts compiledFilter); needed when it has one. */
+  seccompFilter?: string;
+}
+
+function seccompStep(spec: RuntimeSpec, filter: string | undefined): PlanStep | undefined {
+  if (!spec.linux.seccomp) return undefined;
+  if (filter === undefined) throw new RuntimeError('the spec has a seccomp profile but no compiled filter was given');
+  return { op: 'seccomp', filter };
 }
 
 /** runtime-spec config + root layers → the executor's steps, in order. */
@@ -170,12 +202,24 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
   if (!ns.mount) throw new UsageError('a container needs its own mount namespace');
   const proc = spec.process;
 
+  // 0. In a new user namespace the process still has the host's ids: become its root (the maps
+  // were written before release), so what it makes belongs to the mapped root on the host.
+  if (ns.user) {
+    steps.push({ op: 'idMaps', uidMap: mapText(spec.linux.uidMappings ?? []), gidMap: mapText(spec.linux.gidMappings ?? []) });
+    steps.push({ op: 'setUser', uid: 0, gid: 0, groups: [] });
+  }
   // 1. Nothing we mount propagates back to the host.
   steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: rootPropagationFlags(spec.linux.rootfsPropagation), data: '', inRoot: false, create: 'none', optional: false });
-  // 2. The root: the image's layers under the container's writable upper layer.
-  const [overlayCwd, overlayData] = overlayMount(rootfs);
-  if (overlayCwd !== undefined) steps.push({ op: 'chdir', path: overlayCwd });
-  steps.push({ op: 'mount', source: 'overlay', target: spec.root.path, fstype: 'overlay', flags: 0, data: overlayData, inRoot: false, create: 'none', optional: false });
+  // 2. The root: the image's layers under the container's writable upper layer. When hull has
+  // mounted it already (user namespaces: see userns.ts), a bind of it, which this namespace owns
+  // (pivot_root refuses a mount inherited from a more privileged namespace).
+  if (options.rootMounted) {
+    steps.push({ op: 'mount', source: spec.root.path, target: spec.root.path, fstype: '', flags: MS.BIND, data: '', inRoot: false, create: 'none', optional: false });
+  } else {
+    const [overlayCwd, overlayData] = overlayMount(rootfs);
+    if (overlayCwd !== undefined) steps.push({ op: 'chdir', path: overlayCwd });
+    steps.push({ op: 'mount', source: 'overlay', target: spec.root.path, fstype: 'overlay', flags: 0, data: overlayData, inRoot: false, create: 'none', optional: false });
+  }
   // 3. The spec's mounts, resolved inside the root.
   for (const m of spec.mounts) {
     if (m.type === 'cgroup2' && !ns.cgroup) continue;
@@ -186,12 +230,23 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     if (source === undefined || spec.mounts.some((m) => m.destination === dest)) continue;
     steps.push({ op: 'mount', source, target: dest, fstype: '', flags: MS.BIND | MS.PRIVATE, data: '', inRoot: true, create: 'file', optional: false });
   }
+  // In a user namespace no device can be made (mknod needs the host's CAP_MKNOD): the host's
+  // nodes are bound in, as runc does.
+  const hasDev = spec.mounts.some((m) => m.destination === '/dev');
+  if (hasDev && ns.user) {
+    const nodes = [...DEFAULT_DEVICES.map(([p]) => p), ...(spec.linux.devices ?? []).map((d) => d.path)];
+    const sources = JSON.parse(spec.annotations?.['io.hull.device.sources'] ?? '{}') as Record<string, string>;
+    for (const node of new Set(nodes)) {
+      steps.push({ op: 'mount', source: sources[node] ?? node, target: node, fstype: '', flags: MS.BIND | MS.PRIVATE, data: '', inRoot: true, create: 'file', optional: false });
+    }
+  }
   // 4. Into the root; the host's tree is detached.
   steps.push({ op: 'pivotRoot', rootfs: spec.root.path });
   // 5. /dev contents.
-  if (spec.mounts.some((m) => m.destination === '/dev')) {
-    for (const [path, major, minor] of DEFAULT_DEVICES) steps.push({ op: 'mknod', path, mode: S_IFCHR | 0o666, major, minor });
+  if (hasDev) {
+    if (!ns.user) for (const [path, major, minor] of DEFAULT_DEVICES) steps.push({ op: 'mknod', path, mode: S_IFCHR | 0o666, major, minor });
     for (const [target, linkPath] of DEFAULT_DEV_SYMLINKS) steps.push({ op: 'symlink', target, linkPath });
+    if (!ns.user) steps.push(...deviceSteps(spec));
   }
   // 6. Masked and read-only paths.
   for (const path of spec.linux.maskedPaths ?? []) steps.push({ op: 'mask', path });
@@ -207,7 +262,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     steps.push({ op: 'console', rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 });
   }
   if (options.createCwd && proc.cwd !== '/') steps.push({ op: 'mkdirs', path: proc.cwd, mode: 0o755, uid: 0, gid: 0 });
-  steps.push({ op: 'chdir', path: proc.cwd });
+  steps.push({ op: 'chdir', path: proc.cwd, inRoot: true });
   // 9. Limits and privileges, tightest last.
   for (const r of proc.rlimits ?? []) {
     const resource = RLIMITS[r.type];
@@ -215,6 +270,10 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     steps.push({ op: 'setrlimit', resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
   }
   if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
+  const seccomp = seccompStep(spec, options.seccompFilter);
+  // The filter is loaded while the process still has CAP_SYS_ADMIN, or (with no_new_privs, as
+  // runc) last before execve; Docker's profile allows what the steps in between call.
+  if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
   steps.push({ op: 'setUser', uid: proc.user.uid, gid: proc.user.gid, groups: proc.user.additionalGids ?? [] });
   const caps = proc.capabilities ?? {};
   steps.push({
@@ -226,6 +285,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     ambient: capabilityMask(caps.ambient),
   });
   steps.push({ op: 'closeFds' });
+  if (seccomp && proc.noNewPrivileges) steps.push(seccomp);
   // 10. The command.
   const [file] = proc.args;
   if (file === undefined || file === '') throw new UsageError('no command specified');
@@ -242,6 +302,8 @@ export interface ExecPlanOptions {
   user: { uid: number; gid: number; additionalGids: number[] };
   tty: boolean;
   consoleSize?: { rows: number; cols: number };
+  /** The compiled filter for spec.linux.seccomp, when it has one. */
+  seccompFilter?: string;
 }
 
 /**
@@ -253,13 +315,15 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
   const proc = spec.process;
   const steps: PlanStep[] = [];
   if (opts.tty) steps.push({ op: 'console', rows: opts.consoleSize?.rows ?? 0, cols: opts.consoleSize?.cols ?? 0, noDevConsole: true });
-  steps.push({ op: 'chdir', path: opts.cwd });
+  steps.push({ op: 'chdir', path: opts.cwd, inRoot: true });
   for (const r of proc.rlimits ?? []) {
     const resource = RLIMITS[r.type];
     if (resource === undefined) throw new UsageError(`unknown rlimit: ${r.type}`);
     steps.push({ op: 'setrlimit', resource, soft: BigInt(r.soft), hard: BigInt(r.hard) });
   }
   if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
+  const seccomp = seccompStep(spec, opts.seccompFilter);
+  if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
   steps.push({ op: 'setUser', uid: opts.user.uid, gid: opts.user.gid, groups: opts.user.additionalGids });
   const caps = proc.capabilities ?? {};
   const isRoot = opts.user.uid === 0;
@@ -273,6 +337,7 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
     ambient: 0n,
   });
   steps.push({ op: 'closeFds' });
+  if (seccomp && proc.noNewPrivileges) steps.push(seccomp);
   const [file] = opts.args;
   if (file === undefined || file === '') throw new UsageError('no command specified');
   const pathVar = opts.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;

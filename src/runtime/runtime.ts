@@ -28,6 +28,10 @@ import { type ProcessOptions, buildSpec, mergeEnv } from './specconv.js';
 import { type StdioOptions, type WiredStdio, wireStdio } from './stdio.js';
 import type { Terminal } from './terminal.js';
 import { resolveUser } from './user.js';
+import { type SecurityOptions, applySecurity } from './security.js';
+import { attachDeviceFilter } from './devices.js';
+import { compiledFilter } from './seccomp/step.js';
+import { type UsernsOptions, applyUserns, hasUserns, prepareIdmappedRootfs, writeIdMaps } from './userns.js';
 import { ensureInitLayer } from './init-layer.js';
 import { isSameProcess, openProcess, processName, processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
@@ -36,7 +40,7 @@ import { VolumeStore } from '../volume/store.js';
 import { mergeMounts } from '../volume/resolve.js';
 import { ContainerVolumes } from '../volume/containers.js';
 
-export interface CreateOptions extends ProcessOptions {
+export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOptions {
   /** An image reference or id. */
   image: string;
   name?: string;
@@ -147,6 +151,8 @@ export class Runtime {
       annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
     });
     if (opts.hostNetwork) spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'network');
+    applySecurity(spec, opts);
+    applyUserns(spec, opts);
     if (opts.init) {
       spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
       spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });
@@ -203,13 +209,34 @@ export class Runtime {
     if (volumes) await this.volumes.removeAnonymous(record.mounts);
   }
 
+  /** The spec's compiled seccomp filter, cached in the store by digest (see seccomp/step.ts). */
+  private async seccompFilter(spec: RuntimeSpec): Promise<string | undefined> {
+    if (!spec.linux.seccomp) return undefined;
+    return compiledFilter(spec.linux.seccomp, path.join(this.paths.root, 'cache', 'seccomp'));
+  }
+
+  /** The directories a remapped container's root must be able to search: its own, up to hull's roots. */
+  private searchPath(id: string): string[] {
+    const out: string[] = [];
+    for (const [from, top] of [[this.containers.dir(id), this.paths.root], [this.containers.runDir(id), this.paths.runRoot]] as const) {
+      mkdirSync(from, { recursive: true });
+      for (let d = from; d.startsWith(top); d = path.dirname(d)) {
+        out.push(d);
+        if (d === top) break;
+      }
+    }
+    return out;
+  }
+
   /** Start a created container; resolves once its command is running. */
   async start(record: ContainerRecord, opts: StartOptions = {}): Promise<RunningContainer> {
     let cgroup: ContainerCgroup | undefined;
     let stdio: WiredStdio | undefined;
     let proc: ContainerProcess | undefined;
+    let idmapped: { layers: RootfsLayers; detach: () => void } | undefined;
     try {
       const spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
+      if (hasUserns(spec)) idmapped = prepareIdmappedRootfs(spec, record.rootfs, this.containers.runDir(record.id), this.searchPath(record.id));
       if (opts.attachTerminal && spec.process.terminal && process.stdout.isTTY) {
         spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
       }
@@ -217,7 +244,7 @@ export class Runtime {
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
       // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-      const steps = buildPlan(spec, record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
+      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, seccompFilter: await this.seccompFilter(spec), rootMounted: idmapped !== undefined });
       trace('etc files written, plan built');
       const host = cgroupHost();
       const resources = spec.linux.resources;
@@ -225,6 +252,7 @@ export class Runtime {
       const root = requireCgroup2(host);
       cgroup = await ContainerCgroup.create(root, record.id, record.cgroupParent);
       cgroup.applyResources(root, record.cgroupParent, resources);
+      attachDeviceFilter(cgroup.path, resources);
       trace('cgroup made');
       stdio = await wireStdio(spec.process.terminal ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
       const cgroupFd = cgroup.openFd();
@@ -243,7 +271,9 @@ export class Runtime {
         stdio.closeChildEnds();
       }
       trace('spawned');
+      if (hasUserns(spec)) writeIdMaps(proc.pid, spec);
       const { consoleFd } = await proc.start();
+      idmapped?.detach(); // the container's mount namespace keeps its own copies
       trace('started (execve reached)');
       const terminal = consoleFd === undefined ? undefined : new (await import('./terminal.js')).Terminal(consoleFd, {
         relayToHost: opts.attachTerminal ?? false,
@@ -257,6 +287,7 @@ export class Runtime {
     } catch (err) {
       stdio?.stop();
       if (proc) await proc.wait();
+      idmapped?.detach();
       await cgroup?.remove();
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
       if (record.autoRemove) await this.dropContainer(record, true);
@@ -289,18 +320,22 @@ export class Runtime {
 
   private async startUnderMonitor(record: ContainerRecord): Promise<void> {
     let cgroup: ContainerCgroup | undefined;
+    let idmapped: { layers: RootfsLayers; detach: () => void } | undefined;
     try {
       const spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
       mkdirSync(spec.root.path, { recursive: true }); // the run root is per boot
+      // A remapped root is mounted here; the monitor keeps a private copy of it for restarts.
+      if (hasUserns(spec)) idmapped = prepareIdmappedRootfs(spec, record.rootfs, this.containers.runDir(record.id), this.searchPath(record.id));
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-      const steps = buildPlan(spec, record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
+      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, seccompFilter: await this.seccompFilter(spec), rootMounted: idmapped !== undefined });
       const host = cgroupHost();
       checkControllers(spec.linux.resources, host.root, host.mode);
       const root = requireCgroup2(host);
       await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove(); // a killed monitor's
       cgroup = await ContainerCgroup.create(root, record.id, record.cgroupParent);
       cgroup.applyResources(root, record.cgroupParent, spec.linux.resources);
+      attachDeviceFilter(cgroup.path, spec.linux.resources);
       const statusPath = this.containers.monitorStatusPath(record.id);
       const stopMarker = this.containers.stopMarkerPath(record.id);
       rmSync(statusPath, { force: true });
@@ -326,6 +361,7 @@ export class Runtime {
         logMaxSize: record.logConfig?.maxSize ?? 0,
         logMaxFiles: record.logConfig?.maxFile ?? 1,
       });
+      idmapped?.detach();
       record.state = {
         status: 'running',
         pid: started.pid,
@@ -338,6 +374,7 @@ export class Runtime {
       };
       await this.containers.save(record);
     } catch (err) {
+      idmapped?.detach();
       await cgroup?.remove();
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
       if (record.autoRemove) await this.dropContainer(record, true);
@@ -521,7 +558,8 @@ export class Runtime {
     let cgroupFd = -1;
     let stdio: WiredStdio | undefined;
     try {
-      for (const ns of ['ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt']) {
+      const userFirst = hasUserns(JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec);
+      for (const ns of [...(userFirst ? ['user'] : []), 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt']) {
         try {
           nsFds.push(openSync(`/proc/${pid}/ns/${ns}`, 'r'));
         } catch (err) {
@@ -542,7 +580,7 @@ export class Runtime {
       const cwd = opts.workdir ?? spec.process.cwd;
       if (!path.posix.isAbsolute(cwd)) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
       const consoleSize = opts.attachTerminal && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
-      const steps = buildExecPlan(spec, { args: opts.cmd, env, cwd, user, tty, consoleSize });
+      const steps = buildExecPlan(spec, { args: opts.cmd, env, cwd, user, tty, consoleSize, seccompFilter: await this.seccompFilter(spec) });
       cgroupFd = ContainerCgroup.existing(await cgroup2Root(), record.id, record.cgroupParent)?.openFd() ?? -1;
       stdio = await wireStdio(tty || opts.detach ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
       let proc: ContainerProcess;

@@ -4,6 +4,9 @@
  * plan builder (plan.ts) turns one of these into the steps the native executor performs.
  */
 
+import type { DeviceRule } from './devices-bpf.js';
+import type { LinuxSeccomp } from './seccomp/profile.js';
+
 export interface SpecUser {
   uid: number;
   gid: number;
@@ -74,6 +77,8 @@ export interface SpecResources {
     mems?: string;
   };
   pids?: { limit: number };
+  /** The device controller's rules (applied as a BPF program on cgroup v2). */
+  devices?: DeviceRule[];
   blockIO?: {
     /** 10..1000; io.bfq.weight, else io.weight by runc's conversion */
     weight?: number;
@@ -82,8 +87,30 @@ export interface SpecResources {
   };
 }
 
+/** linux.devices: a device node made in the container's /dev. */
+export interface SpecDevice {
+  path: string;
+  type: 'c' | 'b' | 'u' | 'p';
+  major: number;
+  minor: number;
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** linux.uidMappings / gidMappings. */
+export interface SpecIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
 export interface SpecLinux {
   namespaces: { type: NamespaceType; path?: string }[];
+  seccomp?: LinuxSeccomp;
+  devices?: SpecDevice[];
+  uidMappings?: SpecIdMapping[];
+  gidMappings?: SpecIdMapping[];
   cgroupsPath?: string;
   resources?: SpecResources;
   maskedPaths?: string[];

@@ -30,6 +30,15 @@ export interface ContainerFlags extends ResourceFlagValues {
   mount: string[];
   tmpfs: string[];
   volumesFrom: string[];
+  capAdd: string[];
+  capDrop: string[];
+  privileged?: boolean;
+  securityOpt: string[];
+  readOnly?: boolean;
+  device: string[];
+  usernsRemap?: string;
+  uidmap: string[];
+  gidmap: string[];
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -85,7 +94,16 @@ export function addContainerFlags(command: Command): Command {
     .option('-v, --volume <spec>', 'bind mount or volume: HOST:CTR[:ro|rw,…], NAME:CTR[:…] or CTR (repeatable)', collect, [])
     .option('--mount <spec>', 'type=bind|volume|tmpfs,source=…,target=…[,readonly,…] (repeatable)', collect, [])
     .option('--tmpfs <spec>', 'a tmpfs: CTR[:size=64m,mode=1777,…] (repeatable)', collect, [])
-    .option('--volumes-from <container[:ro|rw]>', 'mount the volumes of another container (repeatable)', collect, []);
+    .option('--volumes-from <container[:ro|rw]>', 'mount the volumes of another container (repeatable)', collect, [])
+    .option('--cap-add <cap>', 'add a Linux capability (repeatable; ALL for all)', collect, [])
+    .option('--cap-drop <cap>', 'drop a Linux capability (repeatable; ALL for all)', collect, [])
+    .option('--privileged', 'all capabilities, all host devices, no seccomp, no masked paths')
+    .option('--security-opt <opt>', 'no-new-privileges[=true|false], seccomp=PROFILE.json|unconfined (repeatable)', collect, [])
+    .option('--read-only', 'mount the container\'s root file system read-only')
+    .option('--device <host[:container[:rwm]]>', 'add a host device to the container (repeatable)', collect, [])
+    .option('--userns-remap <user[:group]>', 'run in a user namespace with the user\'s ranges from /etc/subuid and /etc/subgid')
+    .option('--uidmap <container:host:size>', 'UID map of a new user namespace (repeatable)', collect, [])
+    .option('--gidmap <container:host:size>', 'GID map of a new user namespace (repeatable; default: the UID map)', collect, []);
 }
 
 export async function createOptionsFrom(image: string, command: string[], flags: ContainerFlags): Promise<CreateOptions> {
@@ -117,5 +135,14 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     resources: resourcesFrom(flags),
     mounts: parseMountFlags({ volume: flags.volume, mount: flags.mount, tmpfs: flags.tmpfs }),
     volumesFrom: flags.volumesFrom.map(parseVolumesFrom),
+    capAdd: flags.capAdd,
+    capDrop: flags.capDrop,
+    privileged: flags.privileged,
+    securityOpt: flags.securityOpt,
+    readOnly: flags.readOnly,
+    devices: flags.device,
+    usernsRemap: flags.usernsRemap,
+    uidmap: flags.uidmap,
+    gidmap: flags.gidmap,
   };
 }

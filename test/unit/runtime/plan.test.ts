@@ -78,7 +78,7 @@ describe('buildPlan', () => {
     expect(ops(buildPlan(spec, layers, { createCwd: false, isFile: () => false }))).not.toContain('mkdirs');
     const steps = buildPlan(spec, layers, { createCwd: true, isFile: () => false });
     expect(steps.find((s) => s.op === 'mkdirs')).toMatchObject({ path: '/srv/app' });
-    expect(steps.filter((s) => s.op === 'chdir').at(-1)).toEqual({ op: 'chdir', path: '/srv/app' });
+    expect(steps.filter((s) => s.op === 'chdir').at(-1)).toEqual({ op: 'chdir', path: '/srv/app', inRoot: true });
   });
 
   it('carries capabilities as masks, rlimits and no_new_privs', () => {
