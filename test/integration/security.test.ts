@@ -1,7 +1,7 @@
 // Security settings end to end: capabilities, seccomp, no_new_privs, --read-only, --device,
 // --privileged, and user-namespace remapping, checked from inside and from the host.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HullEnv, HULL_BIN, canRunContainers, skipReason } from '../helpers/hull-env.js';
@@ -171,6 +171,21 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
       if (existsSync(busybox)) expect(owner(busybox)).toBe('0:0');
     }
     expect(env.cli(['rm', 'writer']).code).toBe(0);
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('files the remapped root makes in a bind mount of a host directory are the mapped uid\'s on the host', () => {
+    const shared = path.join(env.base, 'bind-remapped');
+    mkdirSync(shared);
+    // The directory is the mapped root's, as an operator would hand it to a remapped container.
+    chownSync(shared, HOST_ROOT, HOST_ROOT);
+    const r = env.cli(['run', '--rm', '--uidmap', `0:${HOST_ROOT}:65536`, '-v', `${shared}:/h`, 'busybox', 'sh', '-c',
+      'echo hi > /h/by-root && echo x > /h/by-app && chown 1000:1000 /h/by-app && stat -c %u:%g /h/by-root']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('0:0\n');
+    const owner = (p: string) => `${statSync(p).uid}:${statSync(p).gid}`;
+    expect(owner(path.join(shared, 'by-root'))).toBe(`${HOST_ROOT}:${HOST_ROOT}`);
+    expect(owner(path.join(shared, 'by-app'))).toBe(`${HOST_ROOT + 1000}:${HOST_ROOT + 1000}`);
     expect(env.leftovers()).toEqual([]);
   });
 
