@@ -27,6 +27,7 @@ enum class StepOp : uint32_t {
   Capabilities,
   CloseFds,
   Exec,
+  Setns,
 };
 
 enum class CreateKind : uint32_t { None, Dir, File };
@@ -36,6 +37,7 @@ struct Step {
   // Strings, meaning by op (nullptr when unused):
   //   Mount: s0 source, s1 target, s2 fstype, s3 data
   //   Mknod: s0 path   Symlink: s0 target, s1 link path   PivotRoot: s0 rootfs
+  //   Setns: s0 namespace file, n0 CLONE_NEW* type
   //   Remount/Chdir/Mkdirs: s0 path   Sethostname: s0 name   Exec: s0 file, s1 PATH
   const char* s0;
   const char* s1;

@@ -112,6 +112,7 @@ StepOp ParseOp(Napi::Env env, const std::string& op) {
       {"setrlimit", StepOp::Setrlimit}, {"noNewPrivs", StepOp::NoNewPrivs},
       {"setUser", StepOp::SetUser},     {"capabilities", StepOp::Capabilities},
       {"closeFds", StepOp::CloseFds},   {"exec", StepOp::Exec},
+      {"setns", StepOp::Setns},
   };
   for (const auto& entry : kOps) {
     if (op == entry.name) return entry.op;
@@ -203,6 +204,10 @@ Step ParseStep(Napi::Env env, SpawnState& st, const Napi::Object& o) {
       s.s1 = st.Keep(Str(o, "path"));
       s.argv = st.KeepArray(o.Get("argv").As<Napi::Array>());
       s.envp = st.KeepArray(o.Get("env").As<Napi::Array>());
+      break;
+    case StepOp::Setns:
+      s.s0 = st.Keep(Str(o, "path"));
+      s.n0 = Num(o, "nstype");
       break;
     case StepOp::LoopbackUp:
     case StepOp::NoNewPrivs:

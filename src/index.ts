@@ -12,3 +12,7 @@ export type { DiskUsage, HistoryEntry, ImageInspect, ImageSummary, PruneResult, 
 export type { CheckProblem, CheckResult } from './store/check.js';
 export type { GcResult } from './store/gc.js';
 export type { SaveFormat } from './image/archive/save.js';
+export type { NetworkRecord } from './network/store.js';
+export type { PortMapping } from './network/nft.js';
+export type { ContainerNetworkConfig, NetworkOptions } from './network/manager.js';
+export { NetworkNotFoundError } from './network/store.js';

@@ -36,6 +36,8 @@ export type PlanStep =
   | { op: 'sethostname'; hostname: string }
   /** Bring the loopback interface of the new network namespace up. */
   | { op: 'loopbackUp' }
+  /** setns(2) into the namespace file `path` (e.g. a network namespace hull made), `nstype` CLONE_NEW*. */
+  | { op: 'setns'; path: string; nstype: number }
   /** Open /dev/ptmx (of the container's devpts), bind the slave onto /dev/console, send the master
    *  to the parent over the console socket, make the slave the controlling terminal and stdio. */
   | { op: 'console'; rows: number; cols: number; noDevConsole?: boolean }

@@ -20,6 +20,7 @@ import { isSameProcess } from './liveness.js';
 import { type MonitorStatus, readMonitorStatus } from './monitor-status.js';
 import type { RestartPolicy } from './plan-codec.js';
 import { listDir, readText } from '../files.js';
+import type { ContainerNetworkConfig } from '../network/manager.js';
 
 export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited';
 
@@ -66,6 +67,8 @@ export interface ContainerRecord {
   init?: boolean;
   /** `--log-opt`: json-file rotation. */
   logConfig?: { maxSize: number; maxFile: number; opts: string[] };
+  /** `--network`, `-p`, `--dns`, … (absent on containers made before networking: a namespace with lo only). */
+  network?: ContainerNetworkConfig;
 }
 
 /** The files of a container other than its record: the json-file log and the monitor's status. */

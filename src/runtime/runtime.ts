@@ -31,8 +31,9 @@ import { resolveUser } from './user.js';
 import { ensureInitLayer } from './init-layer.js';
 import { isSameProcess, openProcess, processName, processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
+import { type NetworkOptions, Networking } from '../network/manager.js';
 
-export interface CreateOptions extends ProcessOptions {
+export interface CreateOptions extends ProcessOptions, NetworkOptions {
   /** An image reference or id. */
   image: string;
   name?: string;
@@ -70,12 +71,14 @@ export interface StartOptions extends StdioOptions {
 
 export class Runtime {
   readonly containers: ContainerStore;
+  readonly network: Networking;
 
   constructor(
     private readonly paths: StorePaths,
     private readonly images: ImageStore,
   ) {
     this.containers = new ContainerStore(paths);
+    this.network = new Networking(paths);
   }
 
   async create(opts: CreateOptions): Promise<ContainerRecord> {
@@ -124,6 +127,9 @@ export class Runtime {
       resources,
       annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
     });
+    const joined = opts.network?.startsWith('container:') ? `container:${await this.containers.resolveId(opts.network.slice('container:'.length))}` : opts.network;
+    const network = this.network.containerConfig({ ...opts, network: joined }, Object.keys(image.config.config?.ExposedPorts ?? {}), (x) => x);
+    this.network.adjustSpec(network, spec, opts.hostname !== undefined);
     if (opts.init) {
       spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
       spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });
@@ -146,6 +152,7 @@ export class Runtime {
       openStdin: opts.openStdin ?? false,
       ...(opts.init ? { init: true } : {}),
       ...(opts.logOpts?.length ? { logConfig: { ...logOptions, opts: opts.logOpts } } : {}),
+      network,
     };
     const imageCfg = image.config.config ?? {};
     record.entrypoint = opts.entrypoint !== undefined ? (opts.entrypoint === '' ? null : [opts.entrypoint]) : (imageCfg.Entrypoint ?? null);
@@ -174,6 +181,8 @@ export class Runtime {
       }
       trace('config read');
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
+      await this.network.setUp(record, spec, etcFiles, (id) => this.containers.read(id));
+      trace('network set up');
       // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
       const steps = buildPlan(spec, record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
@@ -217,6 +226,7 @@ export class Runtime {
       stdio?.stop();
       if (proc) await proc.wait();
       await cgroup?.remove();
+      await this.network.tearDown(record.id);
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
       if (record.autoRemove) await this.containers.remove(record);
       else await this.containers.save(record);
@@ -251,6 +261,7 @@ export class Runtime {
     try {
       const spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
+      await this.network.setUp(record, spec, etcFiles, (id) => this.containers.read(id));
       mkdirSync(spec.root.path, { recursive: true }); // the run root is per boot
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
       const steps = buildPlan(spec, record.rootfs, { createCwd, etcFiles, isFile: isHostFile });
@@ -298,6 +309,7 @@ export class Runtime {
       await this.containers.save(record);
     } catch (err) {
       await cgroup?.remove();
+      await this.network.tearDown(record.id);
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
       if (record.autoRemove) await this.containers.remove(record);
       else await this.containers.save(record);
@@ -333,6 +345,7 @@ export class Runtime {
       }
     }
     await this.settled(record);
+    await this.network.tearDown(record.id);
   }
 
   /** Waits until the container is recorded as not running, and its monitor has gone. */
@@ -421,12 +434,13 @@ export class Runtime {
       spec = undefined; // removed meanwhile: the record alone
     }
     const paused = record.state.status === 'running' && (this.existingCgroup(record)?.frozen() ?? false);
-    return inspectContainer(record, spec, {
+    const out = inspectContainer(record, spec, {
       logPath: this.containers.logPath(record.id),
       runDir: this.containers.runDir(record.id),
       cgroupPath: record.cgroupParent,
       paused,
     });
+    return { ...out, ...this.network.inspectFields(record, out.HostConfig) };
   }
 
   /** The log's entries; with `follow`, new ones until the container has ended. */
@@ -631,6 +645,7 @@ export class Runtime {
       const root = await cgroup2Root();
       await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove();
       removeEmptyCgroupParent(root, record.cgroupParent);
+      await this.network.tearDown(record.id);
       await this.containers.remove(record);
     });
   }
@@ -641,6 +656,8 @@ export class Runtime {
     if (cgroup.oomKills() > 0) record.state.oomKilled = true;
     await cgroup.remove();
     trace('cgroup removed');
+    await this.network.tearDown(record.id);
+    trace('network torn down');
     if (record.autoRemove) await this.containers.remove(record);
     else await this.containers.save(record);
     trace('container removed or saved');

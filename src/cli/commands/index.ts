@@ -20,6 +20,7 @@ import { registerPause } from './pause.js';
 import { registerStats } from './stats.js';
 import { registerUpdate } from './update.js';
 import { registerWait } from './wait.js';
+import { registerNetwork, registerPort } from './network.js';
 
 type Register = (program: Command) => void;
 
@@ -53,6 +54,8 @@ const VERBS: Readonly<Record<string, Register>> = {
   unpause: registerPause,
   stats: registerStats,
   top: registerStats,
+  network: registerNetwork,
+  port: registerPort,
 };
 
 /**
