@@ -377,7 +377,7 @@ export class Networking {
 
   /** The bridge with its gateway address, up, in hull's nft table (made once per boot; the lock is held). */
   private ensureBridge(net: NetworkRecord): void {
-    if (existsSync(`/sys/class/net/${net.bridge}`)) return;
+    if (linkExists(net.bridge)) return;
     const prefix = parseCidr(net.subnet).prefix;
     ipBatch([`link add ${net.bridge} type bridge`, `addr add ${net.gateway}/${prefix} dev ${net.bridge}`, `link set ${net.bridge} up`],
       `bridge ${net.bridge} of network ${net.name}`);
@@ -395,8 +395,8 @@ export class Networking {
   }
 
   private removeBridge(net: NetworkRecord): void {
-    if (existsSync(`/sys/class/net/${net.bridge}`)) ipBatch([`link del ${net.bridge}`], `remove bridge ${net.bridge}`);
-    const others = this.store.list().filter((n) => n.name !== net.name && existsSync(`/sys/class/net/${n.bridge}`));
+    if (linkExists(net.bridge)) ipBatch([`link del ${net.bridge}`], `remove bridge ${net.bridge}`);
+    const others = this.store.list().filter((n) => n.name !== net.name && linkExists(n.bridge));
     removeNetwork(this.config.nftTable, net.bridge, net.subnet, others.length === 0);
   }
 
@@ -480,7 +480,7 @@ export class Networking {
       const state = this.readState(record.id);
       const it = state?.interfaces.find((i) => i.network === net.name);
       if (state && it) {
-        if (existsSync(`/sys/class/net/${it.veth}`)) ipBatch([`link del ${it.veth}`], `disconnect ${record.name} from ${net.name}`);
+        if (linkExists(it.veth)) ipBatch([`link del ${it.veth}`], `disconnect ${record.name} from ${net.name}`);
         this.store.release(net.name, it.ip, record.id);
         state.interfaces = state.interfaces.filter((i) => i !== it);
         writeFileSync(this.statePath(record.id), JSON.stringify(state) + '\n');
@@ -608,3 +608,8 @@ function parseCidrContains(subnet: string, ip: string): boolean {
   return ((n & m) >>> 0) === c.network && n !== c.network;
 }
 
+
+/** Whether a link exists in hull's own network namespace (/sys shows the namespace /sys was mounted in; /proc/sys/net the caller's). */
+function linkExists(name: string): boolean {
+  return existsSync(`/proc/sys/net/ipv4/conf/${name}`);
+}

@@ -199,6 +199,9 @@ export class HullEnv {
       for (const c of readdirSync(cg).filter((f) => !f.includes('.'))) spawnSync('rmdir', [path.join(cg, c)]);
       spawnSync('rmdir', [cg]);
     }
+    // Network namespaces of containers a failed test left behind: unmounted, so the dir can go.
+    const netns = path.join(this.runRoot, 'netns');
+    if (existsSync(netns)) for (const n of readdirSync(netns)) spawnSync('umount', ['-l', path.join(netns, n)]);
     // The env's default bridge and nft table are its infrastructure (as docker0 is): removed here.
     for (const l of this.links()) spawnSync('ip', ['link', 'del', l]);
     spawnSync('nft', ['delete', 'table', 'ip', this.net.nftTable], { stdio: 'ignore' });
