@@ -21,6 +21,7 @@ import path from 'node:path';
 import { ConflictError, UsageError } from '../errors.js';
 import { readText } from '../files.js';
 import { sys } from '../native/index.js';
+import { trace } from '../trace.js';
 import type { StorePaths } from '../store/paths.js';
 import { ipBatch, ipBatchInNetns, ipBatchInNewNetns } from './commands.js';
 import { type NetworkConfig, loadNetworkConfig } from './config.js';
@@ -231,7 +232,8 @@ export class Networking {
       return;
     }
     await this.store.withLock(async () => {
-      await this.tearDownLocked(record.id);
+      trace('network lock taken');
+      if (existsSync(this.statePath(record.id)) || existsSync(this.netnsPath(record.id))) await this.tearDownLocked(record.id);
       const nets = cfg.networks.map((n) => (n === DEFAULT_NETWORK ? this.defaultNetwork() : this.store.get(n)));
       for (const net of nets) this.ensureBridge(net);
       const netns = this.netnsPath(record.id);
@@ -255,8 +257,11 @@ export class Networking {
             `addr add ${it.ip}/${it.prefix} dev ${it.ifname}`, `link set ${it.ifname} up`);
         }
         if (state.interfaces[0]) inside.push(`route add default via ${state.interfaces[0].gateway}`);
+        trace('leases taken');
         ipBatchInNewNetns(netns, inside, `network namespace of ${record.name}`);
+        trace('netns made (unshare + ip)');
         ipBatch(state.interfaces.map((it) => `link set ${it.veth} master ${it.bridge} up`), `veths of ${record.name}`);
+        trace('veths on the bridge (ip)');
         setNetnsPath(spec, netns);
         const first = state.interfaces[0];
         const specs = [...cfg.ports, ...(cfg.publishAll ? publishAllSpecs(cfg.exposed) : [])];
@@ -270,7 +275,7 @@ export class Networking {
       }
       const own = state.interfaces.map((it) => it.ip);
       this.writeEtc(etc, hostsHead({ ...base, ips: own }), cfg);
-      this.refreshHosts(new Set([record.id]), state.interfaces.map((it) => it.network));
+      if (nets.some((n) => !n.isDefault)) this.refreshHosts(new Set([record.id]), state.interfaces.map((it) => it.network));
     });
   }
 
@@ -326,7 +331,8 @@ export class Networking {
     if (!state) return;
     for (const it of state.interfaces) this.store.release(it.network, it.ip, id);
     rmSync(this.statePath(id), { force: true });
-    this.refreshHosts(new Set(), state.interfaces.map((it) => it.network));
+    const user = state.interfaces.map((it) => it.network).filter((n) => n !== DEFAULT_NETWORK);
+    if (user.length > 0) this.refreshHosts(new Set(), user);
   }
 
   /**
