@@ -2,7 +2,7 @@
  * Where hull's networking lives on the host: the default bridge's name and subnet, the prefix of
  * every interface hull makes, the nftables table. From `<root>/network.json` with environment
  * overrides (HULL_BRIDGE, HULL_SUBNET, HULL_SUBNET_POOL, HULL_NFT_TABLE, HULL_IF_PREFIX,
- * HULL_IP_FORWARD), so that concurrent test suites use private names and ranges.
+ * HULL_IP_FORWARD, HULL_DEFAULT_NETWORK), so that concurrent test suites use private names and ranges.
  */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
@@ -22,6 +22,8 @@ export interface NetworkConfig {
   ifPrefix: string;
   /** Turn net.ipv4.ip_forward on with the first bridge (outbound NAT needs it); tests turn it off. */
   ipForward: boolean;
+  /** The network mode of containers run without --network: bridge, or none (hosts without iproute2/nftables). */
+  defaultNetwork: string;
 }
 
 export const DEFAULT_NETWORK_CONFIG: NetworkConfig = {
@@ -31,6 +33,7 @@ export const DEFAULT_NETWORK_CONFIG: NetworkConfig = {
   nftTable: 'hull',
   ifPrefix: 'hull',
   ipForward: true,
+  defaultNetwork: 'bridge',
 };
 
 const IFNAME = /^[a-zA-Z0-9_.-]{1,15}$/;
@@ -52,6 +55,7 @@ export function loadNetworkConfig(root: string, env: NodeJS.ProcessEnv = process
   if (env.HULL_SUBNET_POOL) c.subnetPool = env.HULL_SUBNET_POOL;
   if (env.HULL_NFT_TABLE) c.nftTable = env.HULL_NFT_TABLE;
   if (env.HULL_IF_PREFIX) c.ifPrefix = env.HULL_IF_PREFIX;
+  if (env.HULL_DEFAULT_NETWORK) c.defaultNetwork = env.HULL_DEFAULT_NETWORK;
   if (env.HULL_IP_FORWARD !== undefined && env.HULL_IP_FORWARD !== '') c.ipForward = env.HULL_IP_FORWARD !== '0';
   if (!IFNAME.test(c.bridge)) throw new UsageError(`network config: bridge name '${c.bridge}' is not a valid interface name (1-15 of [a-zA-Z0-9_.-])`);
   if (!/^[a-zA-Z0-9]{1,5}$/.test(c.ifPrefix)) throw new UsageError(`network config: ifPrefix '${c.ifPrefix}' must be 1-5 letters or digits`);

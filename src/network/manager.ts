@@ -137,7 +137,7 @@ export class Networking {
 
   /** Check the flags and make the container's network config (`resolve` finds container:NAME's id). */
   containerConfig(opts: NetworkOptions, imageExposed: readonly string[], resolve: (idOrName: string) => string): ContainerNetworkConfig {
-    let mode = opts.network ?? 'bridge';
+    let mode = opts.network ?? this.config.defaultNetwork;
     if (mode === 'default') mode = 'bridge';
     const networks: string[] = [];
     if (mode.startsWith('container:')) {
@@ -520,7 +520,7 @@ export class Networking {
 
   /** Docker's NetworkSettings for inspect. */
   settings(record: NetworkedContainer): Record<string, unknown> {
-    const state = record.state.status === 'running' ? this.readState(record.id) : undefined;
+    const state = record.state.status === 'running' || record.state.status === 'restarting' ? this.readState(record.id) : undefined;
     const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
     for (const e of record.network?.exposed ?? []) ports[e] = null;
     for (const p of state?.ports ?? []) {

@@ -51,7 +51,9 @@ export class HullEnv {
       subnetPool: this.privateSubnet(1),
     };
     mkdirSync(this.root, { recursive: true });
-    writeFileSync(path.join(this.root, 'network.json'), JSON.stringify({ ...this.net, ipForward: false }));
+    // Without iproute2/nftables/util-linux (the vm tier's initramfs), containers default to --network none.
+    const tools = spawnSync('sh', ['-c', 'command -v ip nft unshare nsenter'], { stdio: 'ignore' }).status === 0;
+    writeFileSync(path.join(this.root, 'network.json'), JSON.stringify({ ...this.net, ipForward: false, defaultNetwork: tools ? 'bridge' : 'none' }));
   }
 
   /** The i-th /24 of this env's own: 10.(200 + a).b.0/24 from the env's hash, unlikely to meet another's. */
