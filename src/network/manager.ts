@@ -219,10 +219,13 @@ export class Networking {
     if (cfg.mode.startsWith('container:')) {
       const otherId = cfg.mode.slice('container:'.length);
       const other = resolve(otherId);
-      if (!other || other.state.status !== 'running' || other.state.pid === undefined) {
+      const live = other !== undefined && (other.state.status === 'running' || other.state.status === 'restarting');
+      // Its namespace file (bridge modes; it outlives a restart), or its process's namespace.
+      const file = live && existsSync(this.netnsPath(otherId)) && this.readState(otherId) ? this.netnsPath(otherId) : undefined;
+      if (!file && (other?.state.status !== 'running' || other.state.pid === undefined)) {
         throw new ConflictError(`cannot join network of a non running container: ${otherId}`);
       }
-      const ns = existsSync(this.netnsPath(otherId)) && this.readState(otherId) ? this.netnsPath(otherId) : `/proc/${other.state.pid}/ns/net`;
+      const ns = file ?? `/proc/${other!.state.pid}/ns/net`;
       setNetnsPath(spec, ns);
       const otherRun = path.join(path.dirname(etc.hosts), '..', otherId);
       for (const f of ['hosts', 'resolv.conf'] as const) {

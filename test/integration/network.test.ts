@@ -139,6 +139,35 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     expect(env.leftovers()).toEqual([]);
   });
 
+  it('rm of a container whose hull was killed (-9) releases its address, namespace and published port', async () => {
+    const port = await freePort();
+    const child = env.spawnCli(['run', '--name', 'crashed', '-p', `127.0.0.1:${port}:80`, 'busybox', ...httpd('soon-gone')]);
+    expect(await eventually(() => get('127.0.0.1', port))).toBe('soon-gone\n');
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('close', resolve));
+    expect(env.leases()).toHaveLength(1); // nobody released it: the hull that would have is gone
+    ok(['rm', '-f', 'crashed']);
+    expect(env.leases()).toEqual([]);
+    expect(spawnSync('nft', ['list', 'map', 'ip', env.net.nftTable, 'ports_ip'], { encoding: 'utf8' }).stdout).not.toContain(String(port));
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('--network container:NAME shares the other container\'s namespace; a restart keeps the address', async () => {
+    ok(['run', '-d', '--name', 'base', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 1; exit 3']);
+    const inspect = () => (JSON.parse(ok(['inspect', 'base'])) as { RestartCount: number; State: { Running: boolean }; NetworkSettings: { IPAddress: string } }[])[0]!;
+    const first = inspect().NetworkSettings.IPAddress;
+    expect(first).not.toBe('');
+    await eventually(async () => {
+      const i = inspect();
+      if (i.RestartCount < 1 || !i.State.Running) throw new Error('not restarted yet');
+    }, 10_000);
+    expect(inspect().NetworkSettings.IPAddress).toBe(first);
+    const seen = ok(['run', '--rm', '--network', 'container:base', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
+    expect(seen).toContain(`${first}/24`);
+    ok(['rm', '-f', 'base']);
+    expect(env.leftovers()).toEqual([]);
+  });
+
   it('a container reaches a server on the host bridge\'s gateway address', async () => {
     ok(['run', '--rm', 'busybox', 'true']); // the env's bridge exists from the first bridge container on
     const server = net.createServer((s) => s.end('hello-from-host\n'));
