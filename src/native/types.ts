@@ -143,6 +143,8 @@ export interface NativeAddon {
   llistxattr(path: string): string[];
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;
+  /** SIOCBRADDIF `port` to `bridge`, then SIOCSIFFLAGS `port` up. */
+  bridgePortUp(bridge: string, port: string): void;
   /** TIOCSWINSZ on a terminal fd. */
   setWindowSize(fd: number, rows: number, cols: number): void;
   /** flock(2) with LOCK_EX/LOCK_SH (| LOCK_NB); blocks the calling thread, so use LOCK_NB or short critical sections. */

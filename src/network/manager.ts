@@ -263,7 +263,7 @@ export class Networking {
         trace('leases taken');
         ipBatchInNewNetns(netns, inside, `network namespace of ${record.name}`);
         trace('netns made (unshare + ip)');
-        ipBatch(state.interfaces.map((it) => `link set ${it.veth} master ${it.bridge} up`), `veths of ${record.name}`);
+        for (const it of state.interfaces) sys.bridgePortUp(it.bridge, it.veth); // two ioctls: no `ip` process here
         trace('veths on the bridge (ip)');
         setNetnsPath(spec, netns);
         const first = state.interfaces[0];
@@ -330,7 +330,9 @@ export class Networking {
   private async tearDownLocked(id: string, known?: NetworkState): Promise<void> {
     const state = known ?? this.readState(id);
     if (state) unpublish(this.config.nftTable, state.ports);
+    trace('network: ports withdrawn');
     releaseNetns(this.netnsPath(id));
+    trace('network: namespace unmounted');
     if (!state) return;
     for (const it of state.interfaces) this.store.release(it.network, it.ip, id);
     rmSync(this.statePath(id), { force: true });
