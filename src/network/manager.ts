@@ -26,7 +26,7 @@ import type { StorePaths } from '../store/paths.js';
 import { ipBatch, ipBatchInNetns, ipBatchInNewNetns } from './commands.js';
 import { type NetworkConfig, loadNetworkConfig } from './config.js';
 import { type Peer, hostsHead, resolvConf, withPeers } from './hosts.js';
-import { formatIp, parseCidr, parseIp } from './ipv4.js';
+import { type Cidr, contains, formatIp, overlaps, parseCidr, parseIp } from './ipv4.js';
 import { type PortMapping, addNetwork, publish, removeNetwork, unpublish } from './nft.js';
 import { type PortSpec, parseExpose, parsePublish, publishAllSpecs } from './ports.js';
 import { DEFAULT_NETWORK, type NetworkRecord, NetworkStore } from './store.js';
@@ -415,15 +415,15 @@ export class Networking {
 
   async create(opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> }): Promise<NetworkRecord> {
     return this.store.withLock(() => {
-      const taken = this.store.list().map((n) => parseCidr(n.subnet)).concat([parseCidr(this.config.subnet)]);
+      const taken = this.store.list().map((n) => parseCidr(n.subnet)).concat([parseCidr(this.config.subnet)], hostRoutes());
       const subnet = opts.subnet !== undefined ? formatSubnet(opts.subnet) : this.store.pickSubnet(this.config.subnetPool, taken);
       const cidr = parseCidr(subnet);
       if (opts.subnet !== undefined) {
-        const clash = this.store.list().find((n) => overlapsText(n.subnet, subnet));
+        const clash = this.store.list().find((n) => overlaps(parseCidr(n.subnet), cidr));
         if (clash) throw new ConflictError(`subnet ${subnet} overlaps with network ${clash.name} (${clash.subnet})`);
       }
       const gateway = opts.gateway ?? formatIp(cidr.network + 1);
-      if (!parseCidrContains(subnet, gateway)) throw new UsageError(`gateway ${gateway} is not in subnet ${subnet}`);
+      if (!contains(cidr, parseIp(gateway)) || parseIp(gateway) === cidr.network) throw new UsageError(`gateway ${gateway} is not in subnet ${subnet}`);
       const id = randomBytes(32).toString('hex');
       const record: NetworkRecord = {
         name: opts.name, id, driver: 'bridge', subnet, gateway, bridge: `${this.config.ifPrefix}-${id.slice(0, 8)}`,
@@ -604,21 +604,20 @@ function formatSubnet(text: string): string {
   return `${formatIp(c.network)}/${c.prefix}`;
 }
 
-function overlapsText(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
-  const p = Math.min(x.prefix, y.prefix);
-  const m = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
-  return ((x.network & m) >>> 0) === ((y.network & m) >>> 0);
+/** The host's IPv4 routes other than the default one (/proc/net/route: little-endian hex). */
+function hostRoutes(): Cidr[] {
+  const out: Cidr[] = [];
+  for (const line of (readText('/proc/net/route') ?? '').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const le = (hex: string) => Buffer.from(hex, 'hex').readUInt32LE(0);
+    const dest = le(f[1]!);
+    const m = le(f[7]!);
+    if (m === 0) continue;
+    out.push({ network: (dest & m) >>> 0, prefix: Math.clz32(~m >>> 0) }); // leading ones of the mask
+  }
+  return out;
 }
-
-function parseCidrContains(subnet: string, ip: string): boolean {
-  const c = parseCidr(subnet);
-  const n = parseIp(ip);
-  const m = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0;
-  return ((n & m) >>> 0) === c.network && n !== c.network;
-}
-
 
 /** Whether a link exists in hull's own network namespace (/sys shows the namespace /sys was mounted in; /proc/sys/net the caller's). */
 function linkExists(name: string): boolean {
