@@ -201,6 +201,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     ok(['run', '--rm', 'busybox', 'true']);
     const table = () => spawnSync('nft', ['list', 'table', 'ip', env.net.nftTable], { encoding: 'utf8' }).stdout;
     const addrs = () => spawnSync('ip', ['-o', 'addr'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(env.net.ifPrefix)).map((l) => l.replace(' tentative', ''));
+    expect(env.leftovers()).toEqual([]); // also waits for the kernel to delete the last veth pair
     const before = { links: env.links().sort(), addrs: addrs(), table: table(), leases: env.leases() };
     expect(before.leases).toEqual([]);
     // Batches of concurrent runs: the lock and the leases are exercised, and it finishes in time.
