@@ -1,9 +1,10 @@
 /**
  * The host's network tools, one process per change: `ip -batch -` for links, addresses and routes
  * (in the host's namespace, or in a new one through util-linux `unshare --net=FILE`), `nft -f -`
- * for NAT. Measured on the development host: about 3 ms per process, which keeps a container's
- * set-up at two processes (plus one for published ports) well inside its 20 ms budget; netlink
- * from Node would need a native socket for the same result.
+ * for NAT. Measured on the development host: 2.5–6 ms per process idle, far more under load, so
+ * a container's set-up is one process (plus one nft transaction for published ports) and the
+ * host end of its veth joins the bridge by ioctl (sys.bridgePortUp); netlink from Node would need
+ * a native socket for the rest.
  */
 import { spawnSync } from 'node:child_process';
 import { RuntimeError } from '../errors.js';

@@ -8,8 +8,8 @@
  * does: a restart re-clones into the same namespace; `container:NAME` and `exec` join it too.
  *
  * Set-up, under the networks lock: leases → state file → one `unshare --net=FILE ip -batch -`
- * (veth made inside with its peer in hull's namespace, address, route) → one host `ip -batch -`
- * (peer onto the bridge, up) → one `nft` transaction for published ports → /etc/hosts of peers.
+ * (veth made inside with its peer in hull's namespace, address, route) → the peer onto the bridge
+ * and up (two ioctls, sys.bridgePortUp) → one `nft` transaction for published ports → /etc/hosts of peers.
  * Tear-down: ports, unmount of the namespace file (the kernel then deletes the veth pair with the
  * namespace), leases, hosts of peers, state file. Both are idempotent; a crashed start is undone by
  * the next start or by `rm`.
