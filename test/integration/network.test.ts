@@ -113,6 +113,8 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     expect(ls).toContain('appnet');
     ok(['run', '-d', '--name', 'srv', '--network', 'appnet', '--network-alias', 'db', 'busybox', 'nc', '-ll', '-p', '5000', '-e', 'echo', 'pong']);
     ok(['run', '-d', '--name', 'www', '--network', 'appnet', 'busybox', ...httpd('by-name')]);
+    // srv was running when www came: its bind-mounted /etc/hosts was updated in place (same inode).
+    expect(ok(['exec', 'srv', 'cat', '/etc/hosts'])).toMatch(/\twww [0-9a-f]{12}\n/);
     const out = ok(['run', '--rm', '--network', 'appnet', '--add-host', 'extra.test:10.1.2.3', '--dns', '10.9.9.9', '-h', 'client', 'busybox', 'sh', '-c',
       'nc -w 3 srv 5000 </dev/null; nc -w 3 db 5000 </dev/null; wget -qO- http://www/; grep extra.test /etc/hosts; grep nameserver /etc/resolv.conf; hostname']);
     expect(out.split('\n')).toEqual(['pong', 'pong', 'by-name', '10.1.2.3\textra.test', 'nameserver 10.9.9.9', 'client', '']);
