@@ -274,6 +274,11 @@ export class Hull {
     return this.runtime.network.ports(await this.runtime.containers.get(idOrName));
   }
 
+  /** Release the network of an ended container (run by its monitor when it ends). */
+  releaseContainerNetwork(idOrName: string): Promise<void> {
+    return this.runtime.releaseNetwork(idOrName);
+  }
+
   /** Remove the default bridge (when no container uses it) and, with no bridge left, hull's nft table. */
   removeDefaultNetwork(): Promise<void> {
     return this.runtime.network.removeDefault();

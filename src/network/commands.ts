@@ -9,8 +9,19 @@
 import { spawnSync } from 'node:child_process';
 import { RuntimeError } from '../errors.js';
 
+/** The tools live in sbin, which a monitor's exit command or a sudo'd PATH may lack. */
+let toolEnv: NodeJS.ProcessEnv | undefined;
+function env(): NodeJS.ProcessEnv {
+  if (!toolEnv) {
+    const dirs = (process.env.PATH ?? '').split(':').filter(Boolean);
+    for (const d of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) if (!dirs.includes(d)) dirs.push(d);
+    toolEnv = { ...process.env, PATH: dirs.join(':') };
+  }
+  return toolEnv;
+}
+
 function run(file: string, args: string[], input: string, what: string): void {
-  const r = spawnSync(file, args, { input, encoding: 'utf8', stdio: ['pipe', 'ignore', 'pipe'] });
+  const r = spawnSync(file, args, { input, encoding: 'utf8', stdio: ['pipe', 'ignore', 'pipe'], env: env() });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
     throw new RuntimeError(code === 'ENOENT' ? `${what}: '${file}' is not installed (install iproute2, nftables and util-linux)` : `${what}: ${r.error.message}`);
@@ -40,6 +51,6 @@ export function nft(script: string, what: string): void {
 
 /** Apply an nft script; false (nothing changed) when nft refuses it. */
 export function tryNft(script: string): boolean {
-  const r = spawnSync('nft', ['-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'ignore'] });
+  const r = spawnSync('nft', ['-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'ignore'], env: env() });
   return r.status === 0;
 }

@@ -6,6 +6,8 @@
  * bound to `<run root>/netns/<id>`, and joined by the container's first plan step (setns). So the
  * namespace, its veths, addresses and published ports exist once per start, whatever the monitor
  * does: a restart re-clones into the same namespace; `container:NAME` and `exec` join it too.
+ * They go when the container ends: `finish` (foreground), the monitor's exit command `hull
+ * network release ID` (detached), `stop`, `rm`.
  *
  * Set-up, under the networks lock: leases → state file → one `unshare --net=FILE ip -batch -`
  * (veth made inside with its peer in hull's namespace, address, route) → the peer onto the bridge

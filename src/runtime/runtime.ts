@@ -291,7 +291,9 @@ export class Runtime {
         stopMarker,
         exitCommand: record.autoRemove
           ? [process.execPath, cliPath(), '--root', this.paths.root, '--run-root', this.paths.runRoot, 'rm', '-f', record.id]
-          : [],
+          : this.network.readState(record.id) // its address and ports go when it ends, as Docker's
+            ? [process.execPath, cliPath(), '--root', this.paths.root, '--run-root', this.paths.runRoot, 'network', 'release', record.id]
+            : [],
         steps,
         logMaxSize: record.logConfig?.maxSize ?? 0,
         logMaxFiles: record.logConfig?.maxFile ?? 1,
@@ -381,6 +383,13 @@ export class Runtime {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** Tear down the network of a container that has ended (its monitor's exit command); a running one is left alone. */
+  async releaseNetwork(idOrName: string): Promise<void> {
+    await this.locked(idOrName, async (record) => {
+      if (record.state.status !== 'running' && record.state.status !== 'restarting') await this.network.tearDown(record.id);
+    });
   }
 
   /** Stop (if running) and start again. */

@@ -154,6 +154,21 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     expect(env.leftovers()).toEqual([]);
   });
 
+  it('a detached container that ends by itself gives back its address and port; start takes them again', async () => {
+    const port = await freePort();
+    ok(['run', '-d', '--name', 'brief', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sleep', '1']);
+    const map = () => spawnSync('nft', ['list', 'map', 'ip', env.net.nftTable, 'ports_ip'], { encoding: 'utf8' }).stdout;
+    await eventually(async () => {
+      if (env.leases().length > 0 || map().includes(String(port))) throw new Error('not released yet');
+    });
+    expect(ok(['ps', '-a', '--format', 'json'])).toContain('brief');
+    ok(['start', 'brief']);
+    expect(env.leases()).toHaveLength(1);
+    expect(map()).toContain(String(port));
+    ok(['rm', '-f', 'brief']);
+    expect(env.leftovers()).toEqual([]);
+  });
+
   it('--network container:NAME shares the other container\'s namespace; a restart keeps the address', async () => {
     ok(['run', '-d', '--name', 'base', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 1; exit 3']);
     const inspect = () => (JSON.parse(ok(['inspect', 'base'])) as { RestartCount: number; State: { Running: boolean }; NetworkSettings: { IPAddress: string } }[])[0]!;

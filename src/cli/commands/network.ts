@@ -66,6 +66,13 @@ export function registerNetwork(program: Command): void {
       await hullFor(cmd).connectNetwork(net, container, { aliases: flags.alias });
     });
   network
+    .command('release', { hidden: true })
+    .description('release the network of an ended container (its monitor runs this)')
+    .argument('<container>')
+    .action(async (container: string, _flags: unknown, cmd: Command) => {
+      await hullFor(cmd).releaseContainerNetwork(container);
+    });
+  network
     .command('disconnect')
     .description('disconnect a container from a network')
     .argument('<network>')
