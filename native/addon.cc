@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("llistxattr", Napi::Function::New(env, hull::Llistxattr, "llistxattr"));
   exports.Set("mount", Napi::Function::New(env, hull::Mount, "mount"));
   exports.Set("umount2", Napi::Function::New(env, hull::Umount2, "umount2"));
+  exports.Set("bridgePortUp", Napi::Function::New(env, hull::BridgePortUp, "bridgePortUp"));
   exports.Set("setWindowSize", Napi::Function::New(env, hull::SetWindowSize, "setWindowSize"));
   exports.Set("flock", Napi::Function::New(env, hull::Flock, "flock"));
   exports.Set("openInRoot", Napi::Function::New(env, hull::OpenInRoot, "openInRoot"));

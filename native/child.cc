@@ -743,6 +743,15 @@ void RunChild(const Plan& plan) {
         break;  // written by the parent before go
       case StepOp::Exec:
         DoExec(ctx, s);
+        break;
+      case StepOp::Setns: {
+        // Join a namespace hull made beforehand (the container's network namespace).
+        int fd = open(s.s0, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) Fail(ctx, "open", errno, "open namespace ", s.s0);
+        if (setns(fd, static_cast<int>(s.n0)) < 0) Fail(ctx, "setns", errno, "setns ", s.s0);
+        close(fd);
+        break;
+      }
     }
   }
   Fail(ctx, "plan", EINVAL, "the plan has no exec step");

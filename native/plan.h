@@ -29,6 +29,7 @@ enum class StepOp : uint32_t {
   Exec,
   Seccomp,  // s0: the filter (struct sock_filter[]) in hex, n0: instruction count
   IdMaps,   // s0: uid_map text, s1: gid_map text; for the parent (it writes them before go), a no-op here
+  Setns,
 };
 
 enum class CreateKind : uint32_t { None, Dir, File };
@@ -38,6 +39,7 @@ struct Step {
   // Strings, meaning by op (nullptr when unused):
   //   Mount: s0 source, s1 target, s2 fstype, s3 data
   //   Mknod: s0 path   Symlink: s0 target, s1 link path   PivotRoot: s0 rootfs
+  //   Setns: s0 namespace file, n0 CLONE_NEW* type
   //   Remount/Chdir/Mkdirs: s0 path   Sethostname: s0 name   Exec: s0 file, s1 PATH
   const char* s0;
   const char* s1;

@@ -113,6 +113,7 @@ StepOp ParseOp(Napi::Env env, const std::string& op) {
       {"setUser", StepOp::SetUser},     {"capabilities", StepOp::Capabilities},
       {"closeFds", StepOp::CloseFds},   {"exec", StepOp::Exec},
       {"seccomp", StepOp::Seccomp},     {"idMaps", StepOp::IdMaps},
+      {"setns", StepOp::Setns},
   };
   for (const auto& entry : kOps) {
     if (op == entry.name) return entry.op;
@@ -213,6 +214,10 @@ Step ParseStep(Napi::Env env, SpawnState& st, const Napi::Object& o) {
     case StepOp::IdMaps:
       s.s0 = st.Keep(Str(o, "uidMap"));
       s.s1 = st.Keep(Str(o, "gidMap"));
+      break;
+    case StepOp::Setns:
+      s.s0 = st.Keep(Str(o, "path"));
+      s.n0 = Num(o, "nstype");
       break;
     case StepOp::LoopbackUp:
     case StepOp::NoNewPrivs:

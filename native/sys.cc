@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/file.h>
@@ -96,6 +99,45 @@ Napi::Value Mount(const Napi::CallbackInfo& info) {
 Napi::Value Umount2(const Napi::CallbackInfo& info) {
   std::string target = Arg(info, 0);
   if (umount2(target.c_str(), static_cast<int>(Int(info, 1))) < 0) throw SysError(info.Env(), "umount2", target, errno);
+  return info.Env().Undefined();
+}
+
+// Make `port` a port of the bridge `bridge` (SIOCBRADDIF) and bring it up (SIOCSIFFLAGS): the
+// host end of a container's veth, without an `ip` process on the start path.
+Napi::Value BridgePortUp(const Napi::CallbackInfo& info) {
+  std::string bridge = Arg(info, 0), port = Arg(info, 1);
+  if (bridge.size() >= IFNAMSIZ || port.size() >= IFNAMSIZ) throw SysError(info.Env(), "ioctl", bridge + " " + port, ENAMETOOLONG);
+  int sock = socket(AF_LOCAL, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) throw SysError(info.Env(), "socket", "AF_LOCAL", errno);
+  unsigned index = if_nametoindex(port.c_str());
+  if (index == 0) {
+    int e = errno;
+    close(sock);
+    throw SysError(info.Env(), "if_nametoindex", port, e);
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, bridge.c_str(), bridge.size());
+  ifr.ifr_ifindex = static_cast<int>(index);
+  if (ioctl(sock, SIOCBRADDIF, &ifr) < 0) {
+    int e = errno;
+    close(sock);
+    throw SysError(info.Env(), "ioctl", "SIOCBRADDIF " + bridge + " " + port, e);
+  }
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, port.c_str(), port.size());
+  if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
+    int e = errno;
+    close(sock);
+    throw SysError(info.Env(), "ioctl", "SIOCGIFFLAGS " + port, e);
+  }
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
+    int e = errno;
+    close(sock);
+    throw SysError(info.Env(), "ioctl", "SIOCSIFFLAGS " + port + " up", e);
+  }
+  close(sock);
   return info.Env().Undefined();
 }
 

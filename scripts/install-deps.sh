@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what hull needs on Debian 12 / Ubuntu 24.04 (apt), then check Node.js >= 20.
-#   scripts/install-deps.sh main   build + run: C++ toolchain, python3 (node-gyp), busybox-static, zstd (zstd layers)
+#   scripts/install-deps.sh main   build + run: C++ toolchain, python3 (node-gyp), busybox-static, zstd (zstd layers), iproute2 + nftables + util-linux (networking)
 #   scripts/install-deps.sh test   main + what the test suite drives: runc, skopeo, umoci, buildah (bench:build), iproute2, nftables,
 #                                  debootstrap (bench:unpack)
 #   scripts/install-deps.sh vm     main + the vm test tier: qemu, e2fsprogs (npm run test:vm)
@@ -13,7 +13,7 @@ ensure_root "$here/install-deps.sh" "$@"
 cd "$here/.."
 
 profile=${1:-main}
-MAIN_PKGS=(build-essential python3 busybox-static ca-certificates zstd)
+MAIN_PKGS=(build-essential python3 busybox-static ca-certificates zstd iproute2 nftables util-linux)
 TEST_PKGS=(runc skopeo umoci buildah iproute2 nftables procps util-linux tar gzip debootstrap coreutils)
 case "$profile" in
   main) pkgs=("${MAIN_PKGS[@]}") ;;

@@ -22,6 +22,8 @@ import { type CgroupSample, cgroupPids, cpuPercent, sampleCgroup } from './runti
 import { totalmem } from 'node:os';
 import type { BuildRequest, BuildResult } from './build/index.js';
 import type { VolumeRecord } from './volume/store.js';
+import type { NetworkRecord } from './network/store.js';
+import type { PortMapping } from './network/nft.js';
 
 export interface ContainerStats extends CgroupSample {
   id: string;
@@ -284,5 +286,53 @@ export class Hull {
       else out.reclaimable += bytes;
     }
     return out;
+  }
+
+  // ---- networks (src/network/) ----
+
+  /** `network create`: a bridge network (a /24 of the configured pool unless `subnet` is given). */
+  createNetwork(opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> }): Promise<NetworkRecord> {
+    return this.runtime.network.create(opts);
+  }
+
+  listNetworks(): NetworkRecord[] {
+    return this.runtime.network.list();
+  }
+
+  /** Docker's `network inspect` shape. */
+  async inspectNetwork(nameOrId: string): Promise<Record<string, unknown>> {
+    const names = new Map((await this.runtime.containers.list()).map((c) => [c.id, c.name]));
+    return this.runtime.network.inspect(nameOrId, (id) => names.get(id));
+  }
+
+  /** `network rm`: refused while a container uses the network. */
+  removeNetwork(nameOrId: string): Promise<void> {
+    return this.runtime.network.remove(nameOrId);
+  }
+
+  /** `network connect`: a running container gets the interface at once, a stopped one at its next start. */
+  connectNetwork(nameOrId: string, container: string, opts: { aliases?: string[] } = {}): Promise<void> {
+    return this.runtime.locked(container, (record) =>
+      this.runtime.network.connect(record, nameOrId, opts.aliases ?? [], () => this.runtime.containers.save(record)));
+  }
+
+  disconnectNetwork(nameOrId: string, container: string): Promise<void> {
+    return this.runtime.locked(container, (record) =>
+      this.runtime.network.disconnect(record, nameOrId, () => this.runtime.containers.save(record)));
+  }
+
+  /** `port`: the published ports of a running container. */
+  async containerPorts(idOrName: string): Promise<PortMapping[]> {
+    return this.runtime.network.ports(await this.runtime.containers.get(idOrName));
+  }
+
+  /** Release the network of an ended container (run by its monitor when it ends). */
+  releaseContainerNetwork(idOrName: string): Promise<void> {
+    return this.runtime.releaseNetwork(idOrName);
+  }
+
+  /** Remove the default bridge (when no container uses it) and, with no bridge left, hull's nft table. */
+  removeDefaultNetwork(): Promise<void> {
+    return this.runtime.network.removeDefault();
   }
 }

@@ -26,3 +26,7 @@ export { parseDockerProfile, resolveProfile } from './runtime/seccomp/profile.js
 export { defaultProfile } from './runtime/seccomp/default-profile.js';
 /** The compiled filter buildPlan needs for a spec with linux.seccomp. */
 export { compiledFilter } from './runtime/seccomp/step.js';
+export type { NetworkRecord } from './network/store.js';
+export type { PortMapping } from './network/nft.js';
+export type { ContainerNetworkConfig, NetworkOptions } from './network/manager.js';
+export { NetworkNotFoundError } from './network/store.js';

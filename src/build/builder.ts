@@ -536,7 +536,7 @@ export class Builder {
       ...(typeof c.User === 'string' && c.User !== '' ? { user: c.User } : {}),
       workdir: (c.WorkingDir as string | undefined) || '/',
       ...(this.opts.cgroupParent !== undefined ? { cgroupParent: this.opts.cgroupParent } : {}),
-      ...(network === 'host' ? { hostNetwork: true } : {}),
+      network,
       skipImageVolumes: true,
     });
     try {

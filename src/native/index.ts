@@ -66,6 +66,7 @@ export const sys = {
   mount: wrap((source: string, target: string, fstype: string, flags: number, data: string) =>
     native().mount(source, target, fstype, flags, data)),
   umount2: wrap((target: string, flags: number) => native().umount2(target, flags)),
+  bridgePortUp: wrap((bridge: string, port: string) => native().bridgePortUp(bridge, port)),
   setWindowSize: wrap((fd: number, rows: number, cols: number) => native().setWindowSize(fd, rows, cols)),
   flock: wrap((fd: number, operation: number) => native().flock(fd, operation)),
   pipe: wrap(() => native().pipe()),

@@ -36,6 +36,8 @@ export type PlanStep =
   | { op: 'sethostname'; hostname: string }
   /** Bring the loopback interface of the new network namespace up. */
   | { op: 'loopbackUp' }
+  /** setns(2) into the namespace file `path` (e.g. a network namespace hull made), `nstype` CLONE_NEW*. */
+  | { op: 'setns'; path: string; nstype: number }
   /** Open /dev/ptmx (of the container's devpts), bind the slave onto /dev/console, send the master
    *  to the parent over the console socket, make the slave the controlling terminal and stdio. */
   | { op: 'console'; rows: number; cols: number; noDevConsole?: boolean }
@@ -150,6 +152,8 @@ export interface NativeAddon {
   llistxattr(path: string): string[];
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;
+  /** SIOCBRADDIF `port` to `bridge`, then SIOCSIFFLAGS `port` up. */
+  bridgePortUp(bridge: string, port: string): void;
   /** TIOCSWINSZ on a terminal fd. */
   setWindowSize(fd: number, rows: number, cols: number): void;
   /** flock(2) with LOCK_EX/LOCK_SH (| LOCK_NB); blocks the calling thread, so use LOCK_NB or short critical sections. */

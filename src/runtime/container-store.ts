@@ -22,6 +22,7 @@ import { type MonitorStatus, readMonitorStatus } from './monitor-status.js';
 import type { RestartPolicy } from './plan-codec.js';
 import { listDir, readText } from '../files.js';
 import type { MountPoint } from '../volume/resolve.js';
+import type { ContainerNetworkConfig } from '../network/manager.js';
 
 export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited';
 
@@ -73,6 +74,8 @@ export interface ContainerRecord {
   binds?: string[];
   tmpfs?: Record<string, string>;
   volumesFrom?: string[];
+  /** `--network`, `-p`, `--dns`, … (absent on containers made before networking: a namespace with lo only). */
+  network?: ContainerNetworkConfig;
 }
 
 /** The files of a container other than its record: the json-file log and the monitor's status. */

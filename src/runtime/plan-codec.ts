@@ -23,7 +23,7 @@ export const CLONE_NEW = {
 /** The executor's step numbers: the order of `enum class StepOp` in native/plan.h. */
 const OPS: readonly PlanStep['op'][] = [
   'mount', 'mknod', 'symlink', 'pivotRoot', 'remount', 'mask', 'sethostname', 'loopbackUp', 'console',
-  'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp', 'idMaps',
+  'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp', 'idMaps', 'setns',
 ];
 
 export const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'] as const;
@@ -138,6 +138,10 @@ export function flattenStep(step: PlanStep): FlatStep {
       f.s[1] = step.path;
       f.argv = step.argv;
       f.envp = step.env;
+      break;
+    case 'setns':
+      f.s[0] = step.path;
+      f.n[0] = big(step.nstype);
       break;
     case 'loopbackUp':
     case 'noNewPrivs':

@@ -88,6 +88,7 @@ const DEFAULT_DEV_SYMLINKS: readonly (readonly [string, string])[] = [
 ];
 
 const S_IFCHR = 0o020000;
+const CLONE_NEWNET = 0x40000000;
 
 /** RLIMIT_* numbers (x86_64 and most architectures). */
 const RLIMITS: Readonly<Record<string, number>> = {
@@ -101,7 +102,8 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 export function namespacesOf(spec: RuntimeSpec): NamespaceSet {
   const has = (t: string) => spec.linux.namespaces.some((n) => n.type === t && n.path === undefined);
   for (const ns of spec.linux.namespaces) {
-    if (ns.path !== undefined) throw new UsageError(`joining an existing ${ns.type} namespace is not supported yet`);
+    // A network namespace hull made beforehand is joined by the plan's first step (setns).
+    if (ns.path !== undefined && ns.type !== 'network') throw new UsageError(`joining an existing ${ns.type} namespace is not supported yet`);
     if (ns.type === 'time') throw new UsageError(`the ${ns.type} namespace is not supported yet`);
   }
   const set: NamespaceSet = { pid: has('pid'), mount: has('mount'), uts: has('uts'), ipc: has('ipc'), net: has('network'), cgroup: has('cgroup') };
@@ -201,7 +203,10 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
   const ns = namespacesOf(spec);
   if (!ns.mount) throw new UsageError('a container needs its own mount namespace');
   const proc = spec.process;
+  const netPath = spec.linux.namespaces.find((n) => n.type === 'network' && n.path !== undefined)?.path;
 
+  // 0. Into the network namespace hull made and configured for the container (bridge networks).
+  if (netPath !== undefined) steps.push({ op: 'setns', path: netPath, nstype: CLONE_NEWNET });
   // 0. In a new user namespace the process still has the host's ids: become its root (the maps
   // were written before release), so what it makes belongs to the mapped root on the host.
   if (ns.user) {

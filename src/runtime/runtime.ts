@@ -40,7 +40,9 @@ import { VolumeStore } from '../volume/store.js';
 import { mergeMounts } from '../volume/resolve.js';
 import { ContainerVolumes } from '../volume/containers.js';
 
-export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOptions {
+import { type NetworkOptions, Networking } from '../network/manager.js';
+
+export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOptions, NetworkOptions {
   /** An image reference or id. */
   image: string;
   name?: string;
@@ -64,8 +66,6 @@ export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOp
   resources?: SpecResources;
   /** Builds: the root filesystem and config to use instead of resolving `image` (a state between steps). */
   resolvedImage?: ResolvedImage;
-  /** Share the host's network namespace (`--network host`) instead of a new one with only `lo`. */
-  hostNetwork?: boolean;
   /** Builds: no anonymous volumes for the image's VOLUME paths (BuildKit keeps what RUN writes there in the layer). */
   skipImageVolumes?: boolean;
   /** `-v`, `--mount`, `--tmpfs` (src/volume/flags.ts parses Docker's syntax into these). */
@@ -89,6 +89,7 @@ export interface StartOptions extends StdioOptions {
 export class Runtime {
   readonly containers: ContainerStore;
   readonly volumes: ContainerVolumes;
+  readonly network: Networking;
 
   constructor(
     private readonly paths: StorePaths,
@@ -96,6 +97,7 @@ export class Runtime {
   ) {
     this.containers = new ContainerStore(paths);
     this.volumes = new ContainerVolumes(new VolumeStore(paths), this.containers, paths.runRoot);
+    this.network = new Networking(paths);
   }
 
   async create(opts: CreateOptions): Promise<ContainerRecord> {
@@ -150,9 +152,16 @@ export class Runtime {
       resources,
       annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
     });
-    if (opts.hostNetwork) spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'network');
+    const joined = opts.network?.startsWith('container:') ? `container:${await this.containers.resolveId(opts.network.slice('container:'.length))}` : opts.network;
+    const network = this.network.containerConfig({ ...opts, network: joined }, Object.keys(image.config.config?.ExposedPorts ?? {}), (x) => x);
+    this.network.adjustSpec(network, spec, opts.hostname !== undefined);
     applySecurity(spec, opts);
     applyUserns(spec, opts);
+    if (spec.linux.namespaces.some((n) => n.type === 'user') && network.mode !== 'none' && network.mode !== 'host') {
+      // The container's network namespace is made (and owned) by the host's user namespace
+      // before the clone; a process already in a new user namespace may not join it.
+      throw new UsageError(`user-namespace remapping needs --network none or --network host: the ${network.mode} network cannot be joined from a remapped container yet`);
+    }
     if (opts.init) {
       spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
       spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });
@@ -185,6 +194,7 @@ export class Runtime {
       ...(opts.logOpts?.length ? { logConfig: { ...logOptions, opts: opts.logOpts } } : {}),
       ...(mounts ? { mounts: mounts.mountPoints, binds: mounts.binds, tmpfs: mounts.tmpfs,
         volumesFrom: (opts.volumesFrom ?? []).map((v) => `${v.container}${v.readonly === undefined ? '' : v.readonly ? ':ro' : ':rw'}`) } : {}),
+      network,
     };
     const imageCfg = image.config.config ?? {};
     record.entrypoint = opts.entrypoint !== undefined ? (opts.entrypoint === '' ? null : [opts.entrypoint]) : (imageCfg.Entrypoint ?? null);
@@ -242,6 +252,8 @@ export class Runtime {
       }
       trace('config read');
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
+      await this.network.setUp(record, spec, etcFiles, (id) => this.containers.read(id));
+      trace('network set up');
       // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
       const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, seccompFilter: await this.seccompFilter(spec), rootMounted: idmapped !== undefined });
@@ -289,6 +301,7 @@ export class Runtime {
       if (proc) await proc.wait();
       idmapped?.detach();
       await cgroup?.remove();
+      await this.network.tearDown(record.id);
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
       if (record.autoRemove) await this.dropContainer(record, true);
       else await this.containers.save(record);
@@ -324,6 +337,7 @@ export class Runtime {
     try {
       const spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
+      await this.network.setUp(record, spec, etcFiles, (id) => this.containers.read(id));
       mkdirSync(spec.root.path, { recursive: true }); // the run root is per boot
       // A remapped root is mounted here; the monitor keeps a private copy of it for restarts.
       if (hasUserns(spec)) idmapped = prepareIdmappedRootfs(spec, record.rootfs, this.containers.runDir(record.id), this.searchPath(record.id));
@@ -356,7 +370,9 @@ export class Runtime {
         stopMarker,
         exitCommand: record.autoRemove
           ? [process.execPath, cliPath(), '--root', this.paths.root, '--run-root', this.paths.runRoot, 'rm', '-f', '-v', record.id]
-          : [],
+          : this.network.readState(record.id) // its address and ports go when it ends, as Docker's
+            ? [process.execPath, cliPath(), '--root', this.paths.root, '--run-root', this.paths.runRoot, 'network', 'release', record.id]
+            : [],
         steps,
         logMaxSize: record.logConfig?.maxSize ?? 0,
         logMaxFiles: record.logConfig?.maxFile ?? 1,
@@ -376,6 +392,7 @@ export class Runtime {
     } catch (err) {
       idmapped?.detach();
       await cgroup?.remove();
+      await this.network.tearDown(record.id);
       record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
       if (record.autoRemove) await this.dropContainer(record, true);
       else await this.containers.save(record);
@@ -411,6 +428,7 @@ export class Runtime {
       }
     }
     await this.settled(record);
+    await this.network.tearDown(record.id);
   }
 
   /** Waits until the container is recorded as not running, and its monitor has gone. */
@@ -446,6 +464,13 @@ export class Runtime {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** Tear down the network of a container that has ended (its monitor's exit command); a running one is left alone. */
+  async releaseNetwork(idOrName: string): Promise<void> {
+    await this.locked(idOrName, async (record) => {
+      if (record.state.status !== 'running' && record.state.status !== 'restarting') await this.network.tearDown(record.id);
+    });
   }
 
   /** Stop (if running) and start again. */
@@ -499,12 +524,13 @@ export class Runtime {
       spec = undefined; // removed meanwhile: the record alone
     }
     const paused = record.state.status === 'running' && (this.existingCgroup(record)?.frozen() ?? false);
-    return inspectContainer(record, spec, {
+    const out = inspectContainer(record, spec, {
       logPath: this.containers.logPath(record.id),
       runDir: this.containers.runDir(record.id),
       cgroupPath: record.cgroupParent,
       paused,
     });
+    return { ...out, ...this.network.inspectFields(record, out.HostConfig) };
   }
 
   /** The log's entries; with `follow`, new ones until the container has ended. */
@@ -710,6 +736,7 @@ export class Runtime {
       const root = await cgroup2Root();
       await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove();
       removeEmptyCgroupParent(root, record.cgroupParent);
+      await this.network.tearDown(record.id);
       await this.dropContainer(record, opts.volumes ?? false);
     });
   }
@@ -720,6 +747,8 @@ export class Runtime {
     if (cgroup.oomKills() > 0) record.state.oomKilled = true;
     await cgroup.remove();
     trace('cgroup removed');
+    await this.network.tearDown(record.id);
+    trace('network torn down');
     if (record.autoRemove) await this.dropContainer(record, true);
     else await this.containers.save(record);
     trace('container removed or saved');

@@ -106,6 +106,13 @@ export function applyUserns(spec: RuntimeSpec, opts: UsernsOptions): void {
   spec.linux.uidMappings = maps.uid;
   spec.linux.gidMappings = maps.gid;
   if (!spec.linux.namespaces.some((n) => n.type === 'user')) spec.linux.namespaces.unshift({ type: 'user' });
+  // sysfs may only be mounted by the user namespace that owns the network namespace: sharing the
+  // host's (--network host), the container gets a read-only bind of the host's /sys, as runc does.
+  if (!spec.linux.namespaces.some((n) => n.type === 'network')) {
+    spec.mounts = spec.mounts.map((m) => m.type === 'sysfs'
+      ? { destination: m.destination, type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+      : m);
+  }
 }
 
 /** The /proc/PID/uid_map text. */

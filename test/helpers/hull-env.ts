@@ -1,6 +1,7 @@
 // A private hull for one integration test file: its own --root, --run-root and cgroup parent, the
 // busybox image loaded, a CLI runner, and a teardown that fails the test on anything left behind.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,9 @@ export class HullEnv {
   readonly runRoot: string;
   readonly cgroupParent: string;
   readonly cgroupRoot: string;
+  /** This env's private networking (written to <root>/network.json): interface prefix, default
+   *  bridge, nft table, subnets in 10.200-249.x.0/24, and no change to the host's ip_forward. */
+  readonly net: { ifPrefix: string; bridge: string; nftTable: string; subnet: string; subnetPool: string };
 
   constructor() {
     const base = mkdtempSync(path.join(tmpdir(), 'hull-it-'));
@@ -37,6 +41,47 @@ export class HullEnv {
     this.runRoot = path.join(base, 'run');
     this.cgroupParent = `hull-test-${path.basename(base)}`;
     this.cgroupRoot = findCgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8')) ?? '/sys/fs/cgroup';
+    const h = createHash('sha256').update(base).digest();
+    const ifPrefix = `t${h.toString('hex').slice(0, 4)}`;
+    this.net = {
+      ifPrefix,
+      bridge: `${ifPrefix}0`,
+      nftTable: `hull_test_${h.toString('hex').slice(0, 10)}`,
+      subnet: this.privateSubnet(0),
+      subnetPool: this.privateSubnet(1),
+    };
+    mkdirSync(this.root, { recursive: true });
+    // Without iproute2/nftables/util-linux (the vm tier's initramfs), containers default to --network none.
+    const tools = spawnSync('sh', ['-c', 'command -v ip nft unshare nsenter'], { stdio: 'ignore' }).status === 0;
+    writeFileSync(path.join(this.root, 'network.json'), JSON.stringify({ ...this.net, ipForward: false, defaultNetwork: tools ? 'bridge' : 'none' }));
+  }
+
+  /** The i-th /24 of this env's own: 10.(200 + a).b.0/24 from the env's hash, unlikely to meet another's. */
+  privateSubnet(i: number): string {
+    const h = createHash('sha256').update(`${this.root}:${i}`).digest();
+    return `10.${200 + (h[0]! % 50)}.${h[1]!}.0/24`;
+  }
+
+  /** Links of this env on the host (veth host ends, bridges), by name prefix. */
+  links(): string[] {
+    return readdirSync('/sys/class/net').filter((n) => n.startsWith(this.net.ifPrefix));
+  }
+
+  /** Whether this env's nft table exists. */
+  nftTable(): boolean {
+    return spawnSync('nft', ['list', 'table', 'ip', this.net.nftTable], { stdio: 'ignore' }).status === 0;
+  }
+
+  /** Address leases of this env's networks. */
+  leases(): string[] {
+    const dir = path.join(this.root, 'networks');
+    const out: string[] = [];
+    if (!existsSync(dir)) return out;
+    for (const n of readdirSync(dir)) {
+      const l = path.join(dir, n, 'leases');
+      if (existsSync(l)) for (const ip of readdirSync(l)) out.push(`${n}/${ip}`);
+    }
+    return out;
   }
 
   get base(): string {
@@ -145,12 +190,21 @@ export class HullEnv {
     const names = path.join(this.root, 'names');
     if (existsSync(names)) for (const n of readdirSync(names)) out.push(`name: ${n}`);
     for (const p of this.processes()) out.push(`process: ${p.pid} ${p.comm}`);
+    // A removed container's veth pair goes with its network namespace, which the kernel frees
+    // asynchronously: give it a moment before calling one a leak.
+    const veths = () => this.links().filter((l) => l !== this.net.bridge && !l.includes('-'));
+    for (let i = 0; i < 200 && veths().length > 0; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    for (const l of veths()) out.push(`veth: ${l}`);
+    for (const l of this.links().filter((n) => n.includes('-'))) out.push(`bridge of a network: ${l}`);
+    for (const l of this.leases()) out.push(`lease: ${l}`);
+    const netns = path.join(this.runRoot, 'netns');
+    if (existsSync(netns)) for (const n of readdirSync(netns)) out.push(`netns: ${n}`);
     return out;
   }
 
   /** Remove the env; throws if anything of the host had to be cleaned by force. */
   destroy(): void {
-    const left = this.leftovers().filter((l) => l.startsWith('mount:') || l.startsWith('cgroup:') || l.startsWith('process:'));
+    const left = this.leftovers().filter((l) => /^(mount|cgroup|process|veth|bridge of a network|netns):/.test(l));
     // What this env's tests started and left running is stopped, by pid, so a failed test leaks nothing.
     for (const p of this.processes()) {
       try {
@@ -164,6 +218,12 @@ export class HullEnv {
       for (const c of readdirSync(cg).filter((f) => !f.includes('.'))) spawnSync('rmdir', [path.join(cg, c)]);
       spawnSync('rmdir', [cg]);
     }
+    // Network namespaces of containers a failed test left behind: unmounted, so the dir can go.
+    const netns = path.join(this.runRoot, 'netns');
+    if (existsSync(netns)) for (const n of readdirSync(netns)) spawnSync('umount', ['-l', path.join(netns, n)]);
+    // The env's default bridge and nft table are its infrastructure (as docker0 is): removed here.
+    for (const l of this.links()) spawnSync('ip', ['link', 'del', l]);
+    spawnSync('nft', ['delete', 'table', 'ip', this.net.nftTable], { stdio: 'ignore' });
     rmSync(this.base, { recursive: true, force: true });
     if (left.length > 0) throw new Error(`leaked on the host:\n${left.join('\n')}`);
   }

@@ -130,7 +130,7 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
 
   it('root in the container is uid 231072 on the host (seen from the host), with the image\'s files as root\'s', async () => {
     const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'run', '--rm', '-i', '--name', 'remapped', '--cgroup-parent', env.cgroupParent,
-      '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'sh', '-c', 'id -u; stat -c %u:%g /bin/busybox /etc/passwd; echo > /tmp/ready; read x'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'sh', '-c', 'id -u; stat -c %u:%g /bin/busybox /etc/passwd; echo > /tmp/ready; read x'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -154,7 +154,7 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
   });
 
   it('files the container\'s root makes are owned by the mapped uid on the host (its upper directory)', () => {
-    const r = env.cli(['run', '--name', 'writer', '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'sh', '-c',
+    const r = env.cli(['run', '--name', 'writer', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'sh', '-c',
       'mkdir /data && echo hi > /data/root-file && echo x > /tmp/app-file && chown 1000:1000 /tmp/app-file && echo done']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('done\n');
@@ -179,7 +179,7 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     mkdirSync(shared);
     // The directory is the mapped root's, as an operator would hand it to a remapped container.
     chownSync(shared, HOST_ROOT, HOST_ROOT);
-    const r = env.cli(['run', '--rm', '--uidmap', `0:${HOST_ROOT}:65536`, '-v', `${shared}:/h`, 'busybox', 'sh', '-c',
+    const r = env.cli(['run', '--rm', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, '-v', `${shared}:/h`, 'busybox', 'sh', '-c',
       'echo hi > /h/by-root && echo x > /h/by-app && chown 1000:1000 /h/by-app && stat -c %u:%g /h/by-root']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('0:0\n');
@@ -190,13 +190,13 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
   });
 
   it('the remapped root cannot do what only the host\'s root may (mknod, host devices, sysctls)', () => {
-    const r = env.cli(['run', '--rm', '--uidmap', `0:${HOST_ROOT}:65536`, '--cap-add', 'ALL', '--security-opt', 'seccomp=unconfined', 'busybox', 'sh', '-c',
+    const r = env.cli(['run', '--rm', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, '--cap-add', 'ALL', '--security-opt', 'seccomp=unconfined', 'busybox', 'sh', '-c',
       'mknod /tmp/sda b 8 0 2>&1 | tail -1; cat /dev/null && echo null-ok; hostname other && hostname']);
     expect(r.stdout).toBe('mknod: /tmp/sda: Operation not permitted\nnull-ok\nother\n');
     // --device is bound from the host (no mknod in a user namespace), under the name asked for;
     // the host's root-only nodes stay closed to the mapped root (their owner is not mapped).
     const loop = existsSync('/dev/loop0'); // a root-only (0600) node of the host's, when there is one
-    const d = env.cli(['run', '--rm', '--uidmap', `0:${HOST_ROOT}:65536`, '--device', '/dev/zero:/dev/nothing', ...(loop ? ['--device', '/dev/loop0:/dev/disk0:r'] : []),
+    const d = env.cli(['run', '--rm', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, '--device', '/dev/zero:/dev/nothing', ...(loop ? ['--device', '/dev/loop0:/dev/disk0:r'] : []),
       'busybox', 'sh', '-c', `head -c 3 /dev/nothing | od -An -tx1${loop ? '; ls -l /dev/disk0 | cut -c1; exec 3</dev/disk0 && echo opened' : ''}`]);
     expect(d.stdout.replace(/\s+/g, ' ').trim()).toBe(loop ? '00 00 00 b' : '00 00 00');
     if (loop) expect(d.stderr).toMatch(/can't open \/dev\/disk0: Permission denied/);
@@ -216,7 +216,7 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     expect(env.cli(['load', '-i', tar]).code).toBe(0);
     const script = 'ls /d; ls /gone 2>/dev/null || echo no-gone; stat -c %u:%g /owned';
     const plain = env.cli(['run', '--rm', 'layered:1', 'sh', '-c', script]);
-    const remapped = env.cli(['run', '--rm', '--uidmap', `0:${HOST_ROOT}:65536`, 'layered:1', 'sh', '-c', script]);
+    const remapped = env.cli(['run', '--rm', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, 'layered:1', 'sh', '-c', script]);
     expect(plain.stdout).toBe('new\nno-gone\n1000:50\n');
     expect(remapped.stderr).toBe('');
     expect(remapped.stdout).toBe(plain.stdout);
@@ -224,7 +224,7 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
   });
 
   it('a hull killed while a remapped root is mounted on the host: rm detaches it and never deletes through it', () => {
-    const created = env.cli(['create', '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'true']);
+    const created = env.cli(['create', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'true']);
     expect(created.code).toBe(0);
     const id = created.stdout.trim();
     const dir = path.join(env.root, 'containers', id);
@@ -246,7 +246,7 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
   });
 
   it('detached (-d): the monitor writes the maps and keeps the remapped root for restarts; exec joins the user namespace', () => {
-    const r = env.cli(['run', '-d', '--name', 'bg', '--uidmap', `0:${HOST_ROOT}:65536`, '--restart', 'on-failure:1', 'busybox', 'sh', '-c',
+    const r = env.cli(['run', '-d', '--name', 'bg', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, '--restart', 'on-failure:1', 'busybox', 'sh', '-c',
       'if [ -e /second ]; then sleep 300; fi; touch /second; exit 1']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -267,6 +267,17 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     // No mount of the remapped root is left on the host while it runs: only the monitor holds one.
     expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(env.base))).toEqual([]);
     expect(env.cli(['rm', '-f', 'bg']).code).toBe(0);
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('a remapped container runs with --network host; a bridge network is refused clearly, leaving nothing', () => {
+    const host = env.cli(['run', '--rm', '--network', 'host', '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'sh', '-c', 'id -u; ls /sys/class/net | grep -c .']);
+    expect(host.stderr).toBe('');
+    expect(host.stdout.split('\n')[0]).toBe('0');
+    expect(Number(host.stdout.split('\n')[1])).toBeGreaterThan(1);
+    const bridged = env.cli(['run', '--rm', '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'true']);
+    expect(bridged.code).toBe(125);
+    expect(bridged.stderr).toMatch(/user-namespace remapping needs --network none or --network host/);
     expect(env.leftovers()).toEqual([]);
   });
 

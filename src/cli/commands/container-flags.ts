@@ -1,5 +1,5 @@
 /** The flags `run` and `create` share (Docker's), and their translation into CreateOptions. */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
 import type { CreateOptions } from '../../runtime/runtime.js';
@@ -38,7 +38,18 @@ export interface ContainerFlags extends ResourceFlagValues {
   device: string[];
   usernsRemap?: string;
   uidmap: string[];
-  gidmap: string[];
+  gidmap: string[]
+  network?: string;
+  net?: string;
+  networkAlias: string[];
+  ip?: string;
+  publish: string[];
+  publishAll?: boolean;
+  expose: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOption: string[];
+  addHost: string[];
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -103,7 +114,18 @@ export function addContainerFlags(command: Command): Command {
     .option('--device <host[:container[:rwm]]>', 'add a host device to the container (repeatable)', collect, [])
     .option('--userns-remap <user[:group]>', 'run in a user namespace with the user\'s ranges from /etc/subuid and /etc/subgid')
     .option('--uidmap <container:host:size>', 'UID map of a new user namespace (repeatable)', collect, [])
-    .option('--gidmap <container:host:size>', 'GID map of a new user namespace (repeatable; default: the UID map)', collect, []);
+    .option('--gidmap <container:host:size>', 'GID map of a new user namespace (repeatable; default: the UID map)', collect, [])
+    .option('--network <mode>', 'bridge (default), none, host, container:NAME, or a network\'s name')
+    .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
+    .option('--network-alias <alias>', 'another name for the container on its user network (repeatable)', collect, [])
+    .option('--ip <address>', 'the container\'s IPv4 address on its user network')
+    .option('-p, --publish <[ip:]host:container[/proto]>', 'publish a container\'s port on the host (repeatable)', collect, [])
+    .option('-P, --publish-all', 'publish every exposed port on a random host port')
+    .option('--expose <port[/proto]>', 'expose a port (repeatable)', collect, [])
+    .option('--dns <ip>', 'a DNS server (repeatable)', collect, [])
+    .option('--dns-search <domain>', 'a DNS search domain (repeatable)', collect, [])
+    .option('--dns-option <option>', 'a resolv.conf option (repeatable)', collect, [])
+    .option('--add-host <name:ip>', 'an /etc/hosts entry (repeatable; ip host-gateway for the bridge\'s address)', collect, []);
 }
 
 export async function createOptionsFrom(image: string, command: string[], flags: ContainerFlags): Promise<CreateOptions> {
@@ -144,5 +166,15 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     usernsRemap: flags.usernsRemap,
     uidmap: flags.uidmap,
     gidmap: flags.gidmap,
+    network: flags.network ?? flags.net,
+    networkAliases: flags.networkAlias,
+    ip: flags.ip,
+    publish: flags.publish,
+    publishAll: flags.publishAll,
+    expose: flags.expose,
+    dns: flags.dns,
+    dnsSearch: flags.dnsSearch,
+    dnsOptions: flags.dnsOption,
+    addHosts: flags.addHost,
   };
 }

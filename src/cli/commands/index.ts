@@ -22,6 +22,7 @@ import { registerStats } from './stats.js';
 import { registerUpdate } from './update.js';
 import { registerWait } from './wait.js';
 import { registerVolume } from './volume.js';
+import { registerNetwork, registerPort } from './network.js';
 
 type Register = (program: Command) => void;
 
@@ -57,6 +58,8 @@ const VERBS: Readonly<Record<string, Register>> = {
   stats: registerStats,
   top: registerStats,
   volume: registerVolume,
+  network: registerNetwork,
+  port: registerPort,
 };
 
 /**

@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { hullFor, collect } from '../context.js';
+import { table, shortId, timeAgo } from '../format.js';
+import { forEachContainer } from './each.js';
+
+export function registerNetwork(program: Command): void {
+  const network = program.command('network').description('manage networks');
+  network
+    .command('create')
+    .description('create a bridge network')
+    .argument('<name>')
+    .option('-d, --driver <driver>', 'only bridge', 'bridge')
+    .option('--subnet <cidr>', 'IPv4 subnet (default: a free /24 of the pool)')
+    .option('--gateway <ip>', 'the bridge\'s address (default: the subnet\'s first)')
+    .option('--label <k=v>', 'a label (repeatable)', collect, [])
+    .action(async (name: string, flags: { driver: string; subnet?: string; gateway?: string; label: string[] }, cmd: Command) => {
+      if (flags.driver !== 'bridge') throw new (await import('../../errors.js')).UsageError(`network driver ${flags.driver} is not supported (bridge only)`);
+      const labels = Object.fromEntries(flags.label.map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]));
+      const net = await hullFor(cmd).createNetwork({ name, subnet: flags.subnet, gateway: flags.gateway, ...(flags.label.length ? { labels } : {}) });
+      process.stdout.write(`${net.id}\n`);
+    });
+  network
+    .command('ls')
+    .alias('list')
+    .description('list networks')
+    .option('-q, --quiet', 'only ids')
+    .action((flags: { quiet?: boolean }, cmd: Command) => {
+      const nets = hullFor(cmd).listNetworks();
+      if (flags.quiet) {
+        for (const n of nets) process.stdout.write(`${shortId(n.id)}\n`);
+        return;
+      }
+      const rows = nets.map((n) => [shortId(n.id), n.name, n.driver, n.subnet, n.bridge, timeAgo(n.created)]);
+      rows.push(['', 'host', 'host', '', '', ''], ['', 'none', 'null', '', '', '']);
+      process.stdout.write(table(['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET', 'BRIDGE', 'CREATED'], rows));
+    });
+  network
+    .command('inspect')
+    .description('Docker\'s network inspect output (JSON array)')
+    .argument('<network...>')
+    .action(async (names: string[], _flags: unknown, cmd: Command) => {
+      const hull = hullFor(cmd);
+      const out = [];
+      for (const n of names) out.push(await hull.inspectNetwork(n));
+      process.stdout.write(JSON.stringify(out, null, 4) + '\n');
+    });
+  network
+    .command('rm')
+    .alias('remove')
+    .description('remove networks (none of their containers may be running)')
+    .argument('<network...>')
+    .action(async (names: string[], _flags: unknown, cmd: Command) => {
+      const hull = hullFor(cmd);
+      await forEachContainer(names, async (n) => {
+        await hull.removeNetwork(n);
+        process.stdout.write(`${n}\n`);
+      });
+    });
+  network
+    .command('connect')
+    .description('connect a container to a network')
+    .argument('<network>')
+    .argument('<container>')
+    .option('--alias <alias>', 'another name on this network (repeatable)', collect, [])
+    .action(async (net: string, container: string, flags: { alias: string[] }, cmd: Command) => {
+      await hullFor(cmd).connectNetwork(net, container, { aliases: flags.alias });
+    });
+  network
+    .command('release', { hidden: true })
+    .description('release the network of an ended container (its monitor runs this)')
+    .argument('<container>')
+    .action(async (container: string, _flags: unknown, cmd: Command) => {
+      await hullFor(cmd).releaseContainerNetwork(container);
+    });
+  network
+    .command('disconnect')
+    .description('disconnect a container from a network')
+    .argument('<network>')
+    .argument('<container>')
+    .action(async (net: string, container: string, _flags: unknown, cmd: Command) => {
+      await hullFor(cmd).disconnectNetwork(net, container);
+    });
+}
+
+export function registerPort(program: Command): void {
+  program
+    .command('port')
+    .description('list a container\'s published ports')
+    .argument('<container>')
+    .argument('[port]', 'PORT[/PROTO]: only this one')
+    .action(async (container: string, port: string | undefined, _flags: unknown, cmd: Command) => {
+      const ports = await hullFor(cmd).containerPorts(container);
+      const want = port === undefined ? undefined : port.includes('/') ? port : `${port}/tcp`;
+      for (const p of ports) {
+        const key = `${p.containerPort}/${p.proto}`;
+        if (want !== undefined && key !== want) continue;
+        const host = `${p.hostIp || '0.0.0.0'}:${p.hostPort}`;
+        process.stdout.write(want !== undefined ? `${host}\n` : `${key} -> ${host}\n`);
+      }
+    });
+}

@@ -1,0 +1,259 @@
+// Networking end to end, as root: bridge + veth + IPAM, published ports through nft, user
+// networks with names, none/host modes, leak counting over many cycles, and the host left as it
+// was. Every test uses its env's private bridge, interface prefix, nft table and 10.2xx.x.0/24
+// subnets (test/helpers/hull-env.ts); traffic stays on loopback and on those networks.
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import { readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+
+const hasTools = ['ip', 'nft', 'unshare', 'nsenter'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
+const why = skipReason || (hasTools ? '' : '; skipped: needs iproute2, nftables and util-linux');
+
+/** A TCP port on 127.0.0.1 nobody listens on now. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function get(host: string, port: number, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port, path: '/', timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function eventually<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await sleep(50);
+    }
+  }
+}
+
+describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`, () => {
+  let env: HullEnv;
+
+  beforeAll(async () => {
+    env = new HullEnv();
+    await env.loadBusybox();
+  });
+  afterAll(() => env?.destroy());
+
+  const ok = (args: string[]) => {
+    const r = env.cli(args);
+    expect(r.stderr, `hull ${args.join(' ')}`).toBe('');
+    expect(r.code, `hull ${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+  const gateway = () => env.net.subnet.replace(/0\/24$/, '1');
+  const httpd = (page: string) => ['sh', '-c', `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p 80 -h /www`];
+
+  it('a published port on 127.0.0.1 serves busybox httpd to the host; without -p loopback cannot reach it', async () => {
+    const port = await freePort();
+    ok(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, 'busybox', ...httpd('hello-web')]);
+    expect(await eventually(() => get('127.0.0.1', port))).toBe('hello-web\n');
+    expect(ok(['port', 'web']).trim()).toBe(`80/tcp -> 127.0.0.1:${port}`);
+    const inspected = JSON.parse(ok(['inspect', 'web'])) as { NetworkSettings: { IPAddress: string; Ports: Record<string, unknown> }; HostConfig: { NetworkMode: string } }[];
+    expect(inspected[0]!.HostConfig.NetworkMode).toBe('bridge');
+    expect(inspected[0]!.NetworkSettings.Ports['80/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: String(port) }]);
+    const ip = inspected[0]!.NetworkSettings.IPAddress;
+    expect(ip.startsWith(env.net.subnet.replace(/0\/24$/, ''))).toBe(true);
+    // Published on 127.0.0.1 only: the bridge's own address does not forward it.
+    await expect(get(gateway(), port, 1000)).rejects.toThrow();
+    ok(['rm', '-f', 'web']);
+    await expect(get('127.0.0.1', port, 1000)).rejects.toThrow();
+
+    const port2 = await freePort();
+    ok(['run', '-d', '--name', 'web2', 'busybox', ...httpd('unpublished')]);
+    const ip2 = (JSON.parse(ok(['inspect', 'web2'])) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
+    expect(await eventually(() => get(ip2, 80))).toBe('unpublished\n'); // it does serve, on its own address
+    await expect(get('127.0.0.1', port2, 1000)).rejects.toThrow();
+    await expect(get('127.0.0.1', 80, 1000)).rejects.toThrow();
+    ok(['rm', '-f', 'web2']);
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('a port published on every address is reached on loopback and on another host address (the bridge\'s); -P publishes EXPOSEd ports', async () => {
+    const port = await freePort();
+    ok(['run', '-d', '--name', 'any', '-p', `${port}:80`, '--expose', '81', '-P', 'busybox', ...httpd('any-address')]);
+    expect(await eventually(() => get('127.0.0.1', port))).toBe('any-address\n');
+    expect(await get(gateway(), port)).toBe('any-address\n');
+    const lines = ok(['port', 'any']).trim().split('\n').sort();
+    expect(lines).toHaveLength(3); // 80 on the given port and on a random one (-P), 81 on a random one
+    expect(lines.some((l) => l === `80/tcp -> 0.0.0.0:${port}`)).toBe(true);
+    expect(lines.some((l) => /^81\/tcp -> 0\.0\.0\.0:\d+$/.test(l))).toBe(true);
+    ok(['rm', '-f', 'any']);
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('two containers on a user network reach each other by name and alias over TCP; --add-host, --dns, --hostname', () => {
+    const subnet = env.privateSubnet(2);
+    ok(['network', 'create', '--subnet', subnet, 'appnet']);
+    const ls = ok(['network', 'ls']);
+    expect(ls).toContain('appnet');
+    ok(['run', '-d', '--name', 'srv', '--network', 'appnet', '--network-alias', 'db', 'busybox', 'nc', '-ll', '-p', '5000', '-e', 'echo', 'pong']);
+    ok(['run', '-d', '--name', 'www', '--network', 'appnet', 'busybox', ...httpd('by-name')]);
+    // srv was running when www came: its bind-mounted /etc/hosts was updated in place (same inode).
+    expect(ok(['exec', 'srv', 'cat', '/etc/hosts'])).toMatch(/\twww [0-9a-f]{12}\n/);
+    const out = ok(['run', '--rm', '--network', 'appnet', '--add-host', 'extra.test:10.1.2.3', '--dns', '10.9.9.9', '-h', 'client', 'busybox', 'sh', '-c',
+      'nc -w 3 srv 5000 </dev/null; nc -w 3 db 5000 </dev/null; wget -qO- http://www/; grep extra.test /etc/hosts; grep nameserver /etc/resolv.conf; hostname']);
+    expect(out.split('\n')).toEqual(['pong', 'pong', 'by-name', '10.1.2.3\textra.test', 'nameserver 10.9.9.9', 'client', '']);
+    // The server's hosts file learnt the client while it ran and forgot it after.
+    const inspected = JSON.parse(ok(['network', 'inspect', 'appnet'])) as { Containers: Record<string, { Name: string }>; IPAM: { Config: { Subnet: string }[] } }[];
+    expect(inspected[0]!.IPAM.Config[0]!.Subnet).toBe(subnet);
+    expect(Object.values(inspected[0]!.Containers).map((c) => c.Name).sort()).toEqual(['srv', 'www']);
+    // In use: not removable.
+    expect(env.cli(['network', 'rm', 'appnet']).code).not.toBe(0);
+    ok(['rm', '-f', 'srv', 'www']);
+    ok(['network', 'rm', 'appnet']);
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('network connect gives a running container a second interface; disconnect takes it away', () => {
+    ok(['network', 'create', '--subnet', env.privateSubnet(3), 'side']);
+    ok(['run', '-d', '--name', 'multi', 'busybox', 'sleep', '60']);
+    ok(['network', 'connect', 'side', 'multi']);
+    expect(ok(['exec', 'multi', 'ip', '-o', '-4', 'addr'])).toContain(env.privateSubnet(3).replace(/0\/24$/, ''));
+    ok(['network', 'disconnect', 'side', 'multi']);
+    expect(ok(['exec', 'multi', 'ip', '-o', '-4', 'addr'])).not.toContain(env.privateSubnet(3).replace(/0\/24$/, ''));
+    ok(['rm', '-f', 'multi']);
+    ok(['network', 'rm', 'side']);
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('rm of a container whose hull was killed (-9) releases its address, namespace and published port', async () => {
+    const port = await freePort();
+    const child = env.spawnCli(['run', '--name', 'crashed', '-p', `127.0.0.1:${port}:80`, 'busybox', ...httpd('soon-gone')]);
+    expect(await eventually(() => get('127.0.0.1', port))).toBe('soon-gone\n');
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('close', resolve));
+    expect(env.leases()).toHaveLength(1); // nobody released it: the hull that would have is gone
+    ok(['rm', '-f', 'crashed']);
+    expect(env.leases()).toEqual([]);
+    expect(spawnSync('nft', ['list', 'map', 'ip', env.net.nftTable, 'ports_ip'], { encoding: 'utf8' }).stdout).not.toContain(String(port));
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('a detached container that ends by itself gives back its address and port; start takes them again', async () => {
+    const port = await freePort();
+    ok(['run', '-d', '--name', 'brief', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sleep', '1']);
+    const map = () => spawnSync('nft', ['list', 'map', 'ip', env.net.nftTable, 'ports_ip'], { encoding: 'utf8' }).stdout;
+    await eventually(async () => {
+      if (env.leases().length > 0 || map().includes(String(port))) throw new Error('not released yet');
+    });
+    expect(ok(['ps', '-a', '--format', 'json'])).toContain('brief');
+    ok(['start', 'brief']);
+    expect(env.leases()).toHaveLength(1);
+    expect(map()).toContain(String(port));
+    ok(['rm', '-f', 'brief']);
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('--network container:NAME shares the other container\'s namespace; a restart keeps the address', async () => {
+    ok(['run', '-d', '--name', 'base', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 1; exit 3']);
+    const inspect = () => (JSON.parse(ok(['inspect', 'base'])) as { RestartCount: number; State: { Running: boolean }; NetworkSettings: { IPAddress: string } }[])[0]!;
+    const first = inspect().NetworkSettings.IPAddress;
+    expect(first).not.toBe('');
+    await eventually(async () => {
+      const i = inspect();
+      if (i.RestartCount < 1 || !i.State.Running) throw new Error('not restarted yet');
+    }, 10_000);
+    expect(inspect().NetworkSettings.IPAddress).toBe(first);
+    const seen = ok(['run', '--rm', '--network', 'container:base', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
+    expect(seen).toContain(`${first}/24`);
+    ok(['rm', '-f', 'base']);
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('a container reaches a server on the host bridge\'s gateway address', async () => {
+    ok(['run', '--rm', 'busybox', 'true']); // the env's bridge exists from the first bridge container on
+    const server = net.createServer((s) => s.end('hello-from-host\n'));
+    await new Promise<void>((resolve) => server.listen(0, gateway(), resolve));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      // Asynchronously: this process's event loop serves the connection.
+      const r = await env.cliAsync(['run', '--rm', 'busybox', 'nc', '-w', '3', gateway(), String(port)]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('hello-from-host\n');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('--network none has only lo; --network host sees the host\'s links', () => {
+    const none = ok(['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']).trim().split('\n');
+    expect(none.map((l) => l.split(':')[1]!.trim())).toEqual(['lo']);
+    const host = ok(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link']).trim().split('\n')
+      .map((l) => l.split(':')[1]!.trim().replace(/@.*/, ''));
+    const ours = readdirSync('/sys/class/net');
+    // Links may come and go beside us (other suites); most of the host's are there, and no container-only eth0.
+    expect(host.filter((l) => ours.includes(l)).length).toBeGreaterThan(Math.min(ours.length, host.length) / 2);
+    expect(host).toContain('lo');
+    const bridge = ok(['run', '--rm', 'busybox', 'ip', '-o', 'link']).trim().split('\n').map((l) => l.split(':')[1]!.trim().replace(/@.*/, ''));
+    expect(bridge).toEqual(['lo', 'eth0']);
+  });
+
+  it(`${process.env.HULL_NET_CYCLES ?? 200} run/remove cycles with a published port leak no veth, address, nft element or lease`, () => {
+    const cycles = Number(process.env.HULL_NET_CYCLES ?? 200);
+    ok(['run', '--rm', 'busybox', 'true']);
+    const table = () => spawnSync('nft', ['list', 'table', 'ip', env.net.nftTable], { encoding: 'utf8' }).stdout;
+    const addrs = () => spawnSync('ip', ['-o', 'addr'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(env.net.ifPrefix)).map((l) => l.replace(' tentative', ''));
+    expect(env.leftovers()).toEqual([]); // also waits for the kernel to delete the last veth pair
+    const before = { links: env.links().sort(), addrs: addrs(), table: table(), leases: env.leases() };
+    expect(before.leases).toEqual([]);
+    // Batches of concurrent runs: the lock and the leases are exercised, and it finishes in time.
+    const batch = 4;
+    for (let i = 0; i < cycles; i += batch) {
+      const results = [];
+      for (let j = 0; j < batch && i + j < cycles; j++) {
+        results.push(spawnSync(process.execPath, [HULL_BIN, ...env.globalArgs(), 'run', '--rm', '--cgroup-parent', env.cgroupParent,
+          '-p', `127.0.0.1:${40000 + ((i + j) % 1000)}:80`, 'busybox', 'true'], { encoding: 'utf8' }));
+      }
+      for (const r of results) expect(r.stderr).toBe('');
+    }
+    expect(env.leftovers()).toEqual([]);
+    expect({ links: env.links().sort(), addrs: addrs(), table: table(), leases: env.leases() }).toEqual(before);
+  }, 600_000);
+
+  it('removing the last container and the network leaves the host exactly as before (ip link, ip addr, nft ruleset)', () => {
+    // In a network namespace of the test's own, so that other suites' links cannot change the picture.
+    const hull = `${process.execPath} ${HULL_BIN} ${env.globalArgs().join(' ')}`;
+    const script = [
+      'set -e',
+      'ip link set lo up',
+      'snap() { ip -o link | sed "s/ link\\/.*//"; ip -o addr | sed "s/ tentative//"; nft list ruleset; }',
+      'snap > $D/before',
+      `${hull} network create --subnet ${env.privateSubnet(4)} exact >/dev/null`,
+      `${hull} run -d --name e1 --cgroup-parent ${env.cgroupParent} --network exact -p 127.0.0.1:18081:80 busybox sleep 60 >/dev/null`,
+      `${hull} run --rm --cgroup-parent ${env.cgroupParent} --network exact busybox ping -c 1 -W 2 e1 >/dev/null`,
+      `${hull} rm -f e1 >/dev/null`,
+      `${hull} network rm exact >/dev/null`,
+      'for i in $(seq 100); do snap > $D/after; cmp -s $D/before $D/after && break; sleep 0.05; done',
+      'diff $D/before $D/after',
+    ].join('\n');
+    const r = spawnSync('unshare', ['--net', 'sh', '-c', script], { encoding: 'utf8', env: { ...process.env, D: env.base } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(env.leftovers()).toEqual([]);
+  });
+});
