@@ -12,3 +12,5 @@ export type { DiskUsage, HistoryEntry, ImageInspect, ImageSummary, PruneResult, 
 export type { CheckProblem, CheckResult } from './store/check.js';
 export type { GcResult } from './store/gc.js';
 export type { SaveFormat } from './image/archive/save.js';
+export type { ImageSourceOptions, PullPolicy } from './hull.js';
+export type { Credentials, PullEvent, PullOptions, PullResult, PushEvent, PushOptions, PushResult, RegistrySettings } from './registry/index.js';

@@ -8,6 +8,8 @@ import { parseResourceFlags } from '../../runtime/cgroups/resources.js';
 import type { SpecResources } from '../../runtime/spec.js';
 import { collect } from '../context.js';
 import type { ResourceFlags } from '../../runtime/cgroups/resources.js';
+import type { ImageSourceOptions, PullPolicy } from '../../hull.js';
+import { pullProgress } from '../progress.js';
 
 export interface ContainerFlags extends ResourceFlagValues {
   rm?: boolean;
@@ -25,6 +27,7 @@ export interface ContainerFlags extends ResourceFlagValues {
   restart?: string;
   init?: boolean;
   logOpt: string[];
+  pull?: string;
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -76,7 +79,8 @@ export function addContainerFlags(command: Command): Command {
     .option('--log-opt <key=value>', 'json-file log options: max-size=10m, max-file=3 (repeatable)', collect, [])
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
     .option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped', 'no')
-    .option('--cgroup-parent <path>', 'cgroup to make the container\'s cgroup in (relative to the cgroup2 root)');
+    .option('--cgroup-parent <path>', 'cgroup to make the container\'s cgroup in (relative to the cgroup2 root)')
+    .option('--pull <policy>', 'pull the image: missing (when not stored), always, never', 'missing');
 }
 
 export async function createOptionsFrom(image: string, command: string[], flags: ContainerFlags): Promise<CreateOptions> {
@@ -107,4 +111,9 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     cgroupParent: flags.cgroupParent?.replace(/^\/+/, ''),
     resources: resourcesFrom(flags),
   };
+}
+
+/** --pull, and pull progress on stderr (as Docker's run prints it). */
+export function pullOptionsFrom(image: string, flags: ContainerFlags): ImageSourceOptions {
+  return { pull: (flags.pull ?? 'missing') as PullPolicy, onPullProgress: pullProgress(process.stderr, { announceMissing: image }) };
 }
