@@ -60,7 +60,10 @@ export async function errorText(res: HttpResponse): Promise<string> {
   try {
     const parsed = JSON.parse(body.toString('utf8')) as { errors?: { code?: string; message?: string; detail?: unknown }[] };
     const first = parsed.errors?.[0];
-    if (first) return [first.code?.toLowerCase().replace(/_/g, ' '), first.message].filter(Boolean).join(': ');
+    if (first) {
+      const code = first.code?.toLowerCase().replace(/_/g, ' ');
+      return code && first.message && first.message.toLowerCase() !== code ? `${code}: ${first.message}` : (first.message ?? code ?? '');
+    }
   } catch {
     // not JSON
   }
