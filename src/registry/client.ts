@@ -70,23 +70,29 @@ export async function errorText(res: HttpResponse): Promise<string> {
   return body.toString('utf8').trim().slice(0, 200);
 }
 
+const NETWORK_TEXT: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the registry',
+  EPIPE: 'connection closed by the registry',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  PREMATURE_END: 'connection closed before the end of the data',
+  ERR_STREAM_PREMATURE_CLOSE: 'connection closed before the end of the data',
+};
+
+/** Why a request failed, in words (`connection refused`), looking through a wrapped error. */
+export function networkReason(err: unknown): string {
+  const inner = err instanceof RegistryError && err.cause !== undefined ? err.cause : err;
+  if (inner instanceof RegistryError) return inner.message.replace(/^.*?: (?=no data for)/, '');
+  const e = inner as NodeJS.ErrnoException;
+  return NETWORK_TEXT[e.code ?? ''] ?? (e.message || String(inner));
+}
+
 /** A network error, said plainly: `cannot reach registry localhost:5000: connection refused`. */
 export function networkError(err: unknown, where: string): RegistryError {
   if (err instanceof RegistryError) return err;
-  const e = err as NodeJS.ErrnoException;
-  const code = e.code ?? '';
-  const text: Record<string, string> = {
-    ECONNREFUSED: 'connection refused',
-    ECONNRESET: 'connection reset by the registry',
-    EPIPE: 'connection closed by the registry',
-    ENOTFOUND: 'host not found',
-    EAI_AGAIN: 'host name lookup failed',
-    ETIMEDOUT: 'timed out',
-    PREMATURE_END: 'connection closed before the end of the data',
-    ERR_STREAM_PREMATURE_CLOSE: 'connection closed before the end of the data',
-  };
-  const why = text[code] ?? (e.message || String(err));
-  return new RegistryError(`${where}: ${why}`, { code: code || 'REGISTRY', cause: err });
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return new RegistryError(`${where}: ${networkReason(err)}`, { code: code || 'REGISTRY', cause: err });
 }
 
 export class RegistryClient {

@@ -18,7 +18,7 @@ import { formatPlatform, hostPlatform, platformMatches, selectManifest } from '.
 import { familiar, formatReference, parseReference, withDefaultTag, type Reference } from '../image/reference.js';
 import { LAYER_MEDIA_TYPES, parseImageConfig, type Descriptor, type Platform } from '../image/types.js';
 import type { ImageStore, ResolvedImage } from '../store/image-store.js';
-import { RegistryClient, errorText, headerOf, isRetryable, networkError, sleep } from './client.js';
+import { RegistryClient, errorText, headerOf, isRetryable, networkError, networkReason, sleep } from './client.js';
 import { getCredentials } from './credentials.js';
 import { readBody } from './http.js';
 import { endpointFor, type RegistrySettings } from './settings.js';
@@ -122,6 +122,7 @@ async function* blobChunks(
   client: RegistryClient,
   repo: string,
   d: Descriptor,
+  what: string,
   settings: RegistrySettings,
   onBytes: (received: number) => void,
   onRetry: (why: string) => void,
@@ -130,9 +131,12 @@ async function* blobChunks(
   let received = 0;
   let failures = 0;
   const fail = async (err: unknown): Promise<void> => {
-    if (!isRetryable(err) || failures >= settings.retries) throw networkError(err, `layer ${short}`);
+    if (!isRetryable(err)) throw networkError(err, `${what}: layer ${short}`);
+    if (failures >= settings.retries) {
+      throw new RegistryError(`${what}: layer ${short}: ${networkReason(err)} (gave up after ${failures + 1} attempts)`, { cause: err });
+    }
     failures++;
-    onRetry(networkError(err, '').message.replace(/^: /, ''));
+    onRetry(networkReason(err));
     await sleep(Math.min(settings.backoffMs * 2 ** (failures - 1), 8000));
   };
   for (;;) {
@@ -155,7 +159,7 @@ async function* blobChunks(
     }
     if (res.status !== 200 && res.status !== 206) {
       const text = await errorText(res);
-      throw new RegistryError(`layer ${short}: blob ${d.digest} answered ${res.status}${text ? `: ${text}` : ''}`, { status: res.status });
+      throw new RegistryError(`${what}: layer ${short}: blob ${d.digest} answered ${res.status}${text ? `: ${text}` : ''}`, { status: res.status });
     }
     let skip = 0;
     if (received > 0) {
@@ -163,7 +167,7 @@ async function* blobChunks(
         const range = /^bytes (\d+)-/.exec(headerOf(res, 'content-range') ?? '');
         if (!range || Number(range[1]) !== received) {
           res.body.destroy();
-          throw new RegistryError(`layer ${short}: the registry resumed at the wrong offset (${headerOf(res, 'content-range') ?? 'no Content-Range'})`);
+          throw new RegistryError(`${what}: layer ${short}: the registry resumed at the wrong offset (${headerOf(res, 'content-range') ?? 'no Content-Range'})`);
         }
       } else skip = received; // Range ignored: the whole blob again
     }
@@ -178,7 +182,7 @@ async function* blobChunks(
           if (chunk.length === 0) continue;
         }
         if (received + chunk.length > d.size) {
-          throw new InvalidImageError(`layer ${short}: the registry sent more than the ${d.size} bytes the manifest says`);
+          throw new InvalidImageError(`${what}: layer ${short}: the registry sent more than the ${d.size} bytes the manifest says`);
         }
         received += chunk.length;
         progressed = true;
@@ -241,7 +245,7 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
         digest: l.digest,
         open: async () => {
           emit({ type: 'layer', id, status: 'downloading', current: 0, total: l.size });
-          return Readable.from(blobChunks(client, ref.path, l, settings,
+          return Readable.from(blobChunks(client, ref.path, l, what, settings,
             (current) => emit({ type: 'layer', id, status: 'downloading', current, total: l.size }),
             (why) => emit({ type: 'layer', id, status: 'retrying', message: why })), { objectMode: false });
         },
