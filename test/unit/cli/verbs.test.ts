@@ -22,7 +22,7 @@ describe('CLI verb registration', () => {
     const all = names(undefined);
     expect(all).toEqual(names('no-such-verb'));
     for (const verb of ['run', 'create', 'start', 'exec', 'stop', 'restart', 'kill', 'wait', 'logs', 'inspect', 'rename', 'load',
-      'images', 'image', 'rmi', 'tag', 'history', 'save', 'system', 'ps', 'rm', 'attach', 'cp']) {
+      'images', 'image', 'rmi', 'tag', 'history', 'save', 'system', 'ps', 'rm', 'attach', 'cp', 'pull', 'push', 'login', 'logout']) {
       expect(all).toContain(verb);
       expect(names(verb)).toContain(verb);
     }
