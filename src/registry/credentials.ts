@@ -100,7 +100,7 @@ export function runHelper(name: string, verb: 'get' | 'store' | 'erase', input: 
     child.once('error', (err: NodeJS.ErrnoException) =>
       reject(new RegistryAuthError(`credential helper ${program}: ${err.code === 'ENOENT' ? 'not found in PATH' : err.message}`)));
     child.once('close', (code) => {
-      if (code !== 0 && !(verb === 'get' && /credentials not found/i.test(stdout + stderr))) {
+      if (code !== 0 && !(verb !== 'store' && /credentials not found/i.test(stdout + stderr))) {
         reject(new RegistryAuthError(`credential helper ${program} ${verb}: ${(stdout + stderr).trim() || `exit status ${code}`}`));
       } else resolve({ code: code ?? 1, stdout });
     });

@@ -2,7 +2,7 @@
 // plain HTTP on loopback, htpasswd Basic auth over TLS with a CA made here, and Bearer tokens
 // from the test's token issuer; round trips with skopeo; a multi-platform index.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +152,21 @@ describe.skipIf(skip)(`registry: plain HTTP on loopback (integration${why})`, ()
     expect(other[0]?.Id).toBe(theirs.configDigest);
     expect(fails(env, ['pull', '--platform', 'linux/s390x', `${reg.host}/multi/img:1`])).toMatch(/no image for linux\/s390x \(has: linux\/\w+, linux\/\w+\)/);
     expect(fails(env, ['pull', '--platform', 'linux', `${reg.host}/multi/img:1`])).toMatch(/invalid platform/);
+  });
+
+  it('concurrent pulls of one image store it once', async () => {
+    const fresh = new HullEnv();
+    try {
+      const results = await Promise.all([1, 2, 3, 4].map(() => fresh.cliAsync(['pull', '-q', `${reg.host}/test/busybox:1`])));
+      for (const r of results) {
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toBe(`${reg.host}/test/busybox:1\n`);
+      }
+      expect(readdirSync(path.join(fresh.root, 'layers'))).toHaveLength(1);
+      expect(ok(fresh, ['system', 'check'])).toMatch(/no problems/);
+    } finally {
+      fresh.destroy();
+    }
   });
 
   it('unknown repositories, tags and digests are one clear error each; the store stays clean', () => {
