@@ -22,7 +22,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -60,14 +60,14 @@ function sh(cmd, args, opts = {}) {
   return r.stdout;
 }
 
-/** Wall time (ms) and peak RSS (KiB) of one command, through GNU time. */
+/** Wall time (ms), CPU time (ms, user + system) and peak RSS (KiB) of one command, through GNU time. */
 function measure(cmd, args, env = process.env) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  const kib = Number(r.stderr.trim().split('\n').at(-1));
-  return { ms, kib };
+  const [kib, user, sys] = (r.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  return { ms, kib, cpuMs: ((user ?? 0) + (sys ?? 0)) * 1000 };
 }
 
 function freePort() {
@@ -183,6 +183,7 @@ async function main() {
     console.log(`host: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Linux ${release()}, node ${process.version}`);
 
     const times = { hull: [], skopeoUmoci: [], skopeo: [], umoci: [], podman: [] };
+    const cpu = { hull: [], skopeoUmoci: [], podman: [] };
     const rss = [];
     for (let round = 1; round <= o.runs; round++) {
       // hull
@@ -190,6 +191,7 @@ async function main() {
       const root = join(work, `hull-${round}`);
       const h = measure(process.execPath, [HULL, '--root', root, '--run-root', join(work, `hull-run-${round}`), 'pull', '-q', ref]);
       times.hull.push(h.ms);
+      cpu.hull.push(h.cpuMs);
       rss.push(h.kib);
       const check = spawnSync(process.execPath, [HULL, '--root', root, 'image', 'inspect', '-f', '{{.Id}}', ref], { encoding: 'utf8' });
       if (check.status !== 0) throw new Error(`hull pull stored nothing: ${check.stderr}`);
@@ -205,6 +207,7 @@ async function main() {
       times.skopeo.push(s.ms);
       times.umoci.push(u.ms);
       times.skopeoUmoci.push(s.ms + u.ms);
+      cpu.skopeoUmoci.push(s.cpuMs + u.cpuMs);
       rmSync(oci, { recursive: true, force: true });
       rmSync(bundle, { recursive: true, force: true });
 
@@ -214,14 +217,16 @@ async function main() {
         const pdir = join(work, `podman-${round}`);
         const env = podmanEnv(pdir, host);
         try {
-          times.podman.push(measure('podman', ['pull', '-q', ref], env).ms);
+          const p = measure('podman', ['pull', '-q', ref], env);
+          times.podman.push(p.ms);
+          cpu.podman.push(p.cpuMs);
         } catch (err) {
           console.log(`podman pull failed (left out): ${String(err.message).split('\n')[0]}`);
         } finally {
           removePodmanStorage(pdir, env);
         }
       }
-      console.log(`round ${round}: hull ${(h.ms / 1000).toFixed(2)} s (${(h.kib / 1024).toFixed(0)} MB peak), skopeo+umoci ${((s.ms + u.ms) / 1000).toFixed(2)} s` +
+      console.log(`round ${round}: hull ${(h.ms / 1000).toFixed(2)} s (${(h.kib / 1024).toFixed(0)} MB peak), load ${loadavg()[0]?.toFixed(1)}, skopeo+umoci ${((s.ms + u.ms) / 1000).toFixed(2)} s` +
         `${times.podman.length === round ? `, podman ${(times.podman.at(-1) / 1000).toFixed(2)} s` : ''}`);
     }
 
@@ -229,11 +234,11 @@ async function main() {
     const ratio = median(times.hull) / median(times.skopeoUmoci);
     const peak = Math.max(...rss) / 1024;
     console.log('');
-    console.log('| tool | median pull + unpack |');
-    console.log('|---|---|');
-    console.log(`| hull pull | ${m(times.hull)} s |`);
-    console.log(`| skopeo copy + umoci unpack | ${m(times.skopeoUmoci)} s (skopeo ${m(times.skopeo)} s + umoci ${m(times.umoci)} s) |`);
-    if (times.podman.length) console.log(`| podman pull | ${m(times.podman)} s |`);
+    console.log('| tool | median pull + unpack (wall) | median CPU (user + sys) |');
+    console.log('|---|---|---|');
+    console.log(`| hull pull | ${m(times.hull)} s | ${m(cpu.hull)} s |`);
+    console.log(`| skopeo copy + umoci unpack | ${m(times.skopeoUmoci)} s (skopeo ${m(times.skopeo)} s + umoci ${m(times.umoci)} s) | ${m(cpu.skopeoUmoci)} s |`);
+    if (times.podman.length) console.log(`| podman pull | ${m(times.podman)} s | ${m(cpu.podman)} s (client only) |`);
     else console.log(`| podman pull | not measured (${podman ? 'failed' : 'not installed or --skip-podman'}) |`);
     console.log('');
     console.log(`hull / (skopeo+umoci) = ${ratio.toFixed(2)} (target <= 0.70: ${ratio <= 0.7 ? 'met' : 'NOT met'})`);

@@ -235,6 +235,9 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
     const ids = manifest.layers.map((l) => l.digest.slice(7, 19));
     emit({ type: 'resolved', reference, digest: fetched.digest, layers: manifest.layers.map((l, i) => ({ id: ids[i] as string, size: l.size })) });
     const layers: ArchiveLayer[] = [];
+    // Downloads in flight: when one layer fails, the others are cancelled (their unpackers
+    // clean up), rather than finishing transfers for an image that will not be stored.
+    const downloads = new Set<Readable>();
     for (const [i, l] of manifest.layers.entries()) {
       if (!LAYER_MEDIA_TYPES.has(l.mediaType)) throw new InvalidImageError(`${what}: layer ${i + 1} has unsupported media type ${l.mediaType}`);
       const id = ids[i] as string;
@@ -245,9 +248,12 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
         digest: l.digest,
         open: async () => {
           emit({ type: 'layer', id, status: 'downloading', current: 0, total: l.size });
-          return Readable.from(blobChunks(client, ref.path, l, what, settings,
+          const stream = Readable.from(blobChunks(client, ref.path, l, what, settings,
             (current) => emit({ type: 'layer', id, status: 'downloading', current, total: l.size }),
             (why) => emit({ type: 'layer', id, status: 'retrying', message: why })), { objectMode: false });
+          downloads.add(stream);
+          stream.once('close', () => downloads.delete(stream));
+          return stream;
         },
       });
     }
@@ -262,6 +268,9 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
     const resolved = await store.importImage(image, {
       concurrency: settings.concurrency,
       onLayer: (i) => emit({ type: 'layer', id: ids[i] as string, status: 'done' }),
+      onFailure: () => {
+        for (const d of downloads) d.destroy(new RegistryError(`${what}: cancelled after another layer failed`));
+      },
     });
     const upToDate = previous?.id === resolved.id;
     emit({ type: 'done', reference, digest: fetched.digest, imageId: resolved.id, upToDate });

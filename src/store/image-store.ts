@@ -120,6 +120,8 @@ export interface ImportOptions {
   concurrency?: number;
   /** Called as each layer is stored (or found stored), with its index in the manifest. */
   onLayer?: (index: number, diffId: string) => void;
+  /** Called when a layer fails (a pull then cancels the downloads still running). */
+  onFailure?: (err: unknown) => void;
 }
 
 export interface ImageStoreOptions {
@@ -668,6 +670,7 @@ export class ImageStore {
     // (a pull streams each from the network into its unpacker). The first failure stops the rest.
     let next = 0;
     let failed = false;
+    let firstError: unknown;
     const worker = async (): Promise<void> => {
       while (!failed && next < image.layers.length) {
         const i = next++;
@@ -682,15 +685,16 @@ export class ImageStore {
           sizes.set(diffId, stored.size);
           options.onLayer?.(i, diffId);
         } catch (err) {
+          if (!failed) firstError = err;
           failed = true;
+          options.onFailure?.(err);
           throw err;
         }
       }
     };
     const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 1, image.layers.length)) }, worker);
-    const results = await Promise.allSettled(workers);
-    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (rejected) throw rejected.reason;
+    await Promise.allSettled(workers);
+    if (failed) throw firstError; // the first failure: others may only have been cancelled by it
     const configDigest = await this.blobs.putBytes(image.configBytes);
     let manifestDigest: string | undefined;
     if (image.manifest !== undefined) {
