@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeOciImage, busyboxLayerEntries, hostArchitecture } from '../../scripts/make-busybox-image.mjs';
+import { Hull } from '../../src/hull.js';
+import { RegistryError } from '../../src/errors.js';
+import type { PullEvent } from '../../src/registry/index.js';
 import { busyboxImage } from '../helpers/busybox-image.js';
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
 import { Registry, TokenIssuer, hasRegistry, makeTlsFiles } from '../helpers/registry.js';
@@ -152,6 +155,25 @@ describe.skipIf(skip)(`registry: plain HTTP on loopback (integration${why})`, ()
     expect(other[0]?.Id).toBe(theirs.configDigest);
     expect(fails(env, ['pull', '--platform', 'linux/s390x', `${reg.host}/multi/img:1`])).toMatch(/no image for linux\/s390x \(has: linux\/\w+, linux\/\w+\)/);
     expect(fails(env, ['pull', '--platform', 'linux', `${reg.host}/multi/img:1`])).toMatch(/invalid platform/);
+  });
+
+  it('the library: Hull.pull reports progress events and Hull.push returns the digest', async () => {
+    const fresh = new HullEnv();
+    try {
+      const hull = new Hull({ root: fresh.root, runRoot: fresh.runRoot });
+      const events: PullEvent[] = [];
+      const pulled = await hull.pull(`${reg.host}/test/busybox:1`, { onProgress: (e) => events.push(e) });
+      expect(pulled).toMatchObject({ digest: bb.manifestDigest, reference: `${reg.host}/test/busybox:1`, upToDate: false });
+      expect(pulled.image.id).toBe(bb.configDigest);
+      expect(events[0]).toMatchObject({ type: 'resolved', digest: bb.manifestDigest });
+      expect(events.some((e) => e.type === 'layer' && e.status === 'downloading' && e.current === e.total)).toBe(true);
+      expect(events.at(-1)).toMatchObject({ type: 'done', imageId: bb.configDigest, upToDate: false });
+      await hull.tag(`${reg.host}/test/busybox:1`, `${reg.host}/library/api:1`);
+      expect(await hull.push(`${reg.host}/library/api:1`)).toEqual({ reference: `${reg.host}/library/api:1`, digest: bb.manifestDigest, size: expect.any(Number) });
+      await expect(hull.pull(`${reg.host}/test/busybox:missing`)).rejects.toBeInstanceOf(RegistryError);
+    } finally {
+      fresh.destroy();
+    }
   });
 
   it('concurrent pulls of one image store it once', async () => {
