@@ -275,6 +275,10 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
     const upToDate = previous?.id === resolved.id;
     emit({ type: 'done', reference, digest: fetched.digest, imageId: resolved.id, upToDate });
     return { image: resolved, digest: fetched.digest, reference, upToDate };
+  } catch (err) {
+    // Every failure names the image (`run` of a missing image shows only this line).
+    if (err instanceof HullError && !err.message.includes(what)) err.message = `pull ${what}: ${err.message}`;
+    throw err;
   } finally {
     client.close();
   }
