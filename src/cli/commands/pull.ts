@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { parsePlatform } from '../../registry/pull.js';
 import { hullFor } from '../context.js';
 import { pullProgress } from '../progress.js';
 
@@ -11,6 +10,8 @@ export function registerPull(program: Command): void {
     .option('--platform <os/arch[/variant]>', 'the platform to pull from a multi-platform image (default: this host\'s)')
     .option('-q, --quiet', 'print only the image name')
     .action(async (image: string, flags: { platform?: string; quiet?: boolean }, cmd: Command) => {
+      // The registry client (http, https, tls) is loaded only by the verbs that use it.
+      const { parsePlatform } = await import('../../registry/pull.js');
       const result = await hullFor(cmd).pull(image, {
         ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
         ...(flags.quiet ? {} : { onProgress: pullProgress(process.stdout) }),
