@@ -8,12 +8,12 @@
  * manifest is PUT under the tag (or by digest).
  */
 
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { InvalidImageError, RegistryAuthError, RegistryError, UsageError } from '../errors.js';
 import { manifestMediaType, ociManifestOf } from '../image/archive/save.js';
 import { familiar, formatReference, parseReference, repositoryName, withDefaultTag } from '../image/reference.js';
 import type { ImageStore } from '../store/image-store.js';
-import { RegistryClient, errorText, headerOf } from './client.js';
+import { RegistryClient, errorText, headerOf, isRetryable, networkReason, sleep } from './client.js';
 import { getCredentials } from './credentials.js';
 import { drain, type HttpResponse } from './http.js';
 import { endpointFor, type RegistrySettings } from './settings.js';
@@ -61,6 +61,19 @@ function withDigest(location: string, digest: string, client: RegistryClient): s
   return url.toString();
 }
 
+/** The stream, reporting how many bytes have gone through (progress of an upload). */
+function counted(body: Buffer | Readable, onBytes: (n: number) => void): Buffer | Readable {
+  if (Buffer.isBuffer(body)) return body;
+  let n = 0;
+  return body.pipe(new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      n += chunk.length;
+      onBytes(n);
+      cb(null, chunk);
+    },
+  }));
+}
+
 /** Uploads one blob; what happened to it. */
 async function pushBlob(
   client: RegistryClient,
@@ -98,7 +111,7 @@ async function pushBlob(
       method: 'PUT',
       path: withDigest(location, blob.digest, client),
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.size) },
-      body: () => blob.open(),
+      body: () => counted(blob.open(), onBytes),
       retries: 0,
     });
     if (res.status !== 201) throw await failure(res, `upload of ${blob.digest}`);
@@ -168,8 +181,21 @@ export async function pushImage(store: ImageStore, settings: RegistrySettings, i
       while (!failed && next < unique.length) {
         const b = unique[next++] as PushBlob & { id: string };
         try {
-          const r = await pushBlob(client, ref.path, b, mountFrom, settings, (current) =>
-            emit({ type: 'layer', id: b.id, status: 'pushing', current, total: b.size }));
+          // A blob whose upload breaks (connection reset, registry restarted) starts over.
+          let r: Awaited<ReturnType<typeof pushBlob>>;
+          for (let attempt = 0; ; attempt++) {
+            try {
+              r = await pushBlob(client, ref.path, b, mountFrom, settings, (current) =>
+                emit({ type: 'layer', id: b.id, status: 'pushing', current, total: b.size }));
+              break;
+            } catch (err) {
+              const retryable = isRetryable(err) || (err instanceof RegistryError && err.cause !== undefined && isRetryable(err.cause));
+              if (!retryable || attempt >= settings.retries) {
+                throw err instanceof RegistryError ? err : new RegistryError(`upload of layer ${b.id}: ${networkReason(err)}`, { cause: err });
+              }
+              await sleep(Math.min(settings.backoffMs * 2 ** attempt, 8000));
+            }
+          }
           emit({ type: 'layer', id: b.id, status: r.status, ...(r.from ? { from: r.from } : {}) });
         } catch (err) {
           failed = true;

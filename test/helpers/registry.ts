@@ -243,7 +243,8 @@ export class TokenIssuer {
 /**
  * A loopback TCP proxy in front of a registry. Modes: pass; `throttle` bytes/s downstream;
  * `cutAfter` N downstream bytes (each connection that reaches it is destroyed, once); `stallAfter`
- * N downstream bytes in total (then nothing more is forwarded, connections stay open).
+ * N downstream bytes in total (then nothing more is forwarded, connections stay open);
+ * `cutUploadAfter` N upstream bytes (once).
  */
 export class Proxy {
   port = 0;
@@ -253,6 +254,9 @@ export class Proxy {
   throttle: number | undefined;
   stallAfter: number | undefined;
   cutAfter: number | undefined;
+  /** Destroy the connection (once) that carries the upstream byte number N (an upload). */
+  cutUploadAfter: number | undefined;
+  upstreamBytes = 0;
   /** Request heads seen (to check for Range). */
   readonly requests: string[] = [];
   /** Called as bytes go downstream (e.g. to kill the registry mid-transfer). */
@@ -282,6 +286,12 @@ export class Proxy {
     client.on('error', close).on('close', close);
     upstream.on('error', close).on('close', close);
     client.on('data', (d: Buffer) => {
+      if (this.cutUploadAfter !== undefined && this.upstreamBytes + d.length > this.cutUploadAfter) {
+        this.cutUploadAfter = undefined;
+        close();
+        return;
+      }
+      this.upstreamBytes += d.length;
       const head = d.toString('latin1');
       if (/^(GET|HEAD|PUT|POST|PATCH) /.test(head)) this.requests.push(head.split('\r\n\r\n')[0] ?? head);
       upstream.write(d);

@@ -99,6 +99,32 @@ describe.skipIf(skip)(`registry faults (integration${why})`, () => {
     }
   }, 120_000);
 
+  it('an upload whose connection is cut starts the blob over; the pushed image is intact', async () => {
+    const env = new HullEnv();
+    try {
+      expect((await hull(env, ['pull', '-q', `${reg.host}/big/img:1`])).code).toBe(0);
+      expect((await hull(env, ['tag', `${reg.host}/big/img:1`, `${proxy.host}/uploaded/big:1`])).code).toBe(0);
+      expect((await hull(env, ['rmi', `${reg.host}/big/img:1`])).code).toBe(0); // no mount source: a real upload
+      proxy.cutUploadAfter = proxy.upstreamBytes + 5 * 1024 * 1024;
+      const r = await hull(env, ['push', `${proxy.host}/uploaded/big:1`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(proxy.cutUploadAfter).toBeUndefined(); // the cut happened
+      expect(r.stdout).toContain(`1: digest: ${manifestDigest}`);
+      const info = spawnSync('skopeo', ['inspect', '--tls-verify=false', `docker://${reg.host}/uploaded/big:1`], { encoding: 'utf8' });
+      expect((JSON.parse(info.stdout) as { Digest: string }).Digest).toBe(manifestDigest);
+      const fresh = new HullEnv();
+      try {
+        const back = await hull(fresh, ['pull', `${reg.host}/uploaded/big:1`]);
+        expect(back.code, back.stderr).toBe(0);
+      } finally {
+        fresh.destroy();
+      }
+    } finally {
+      proxy.cutUploadAfter = undefined;
+      env.destroy();
+    }
+  }, 120_000);
+
   it('the registry killed mid-pull: a clear error, nothing stored; after a restart the pull completes', async () => {
     const env = new HullEnv();
     try {
