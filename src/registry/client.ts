@@ -104,6 +104,7 @@ export class RegistryClient {
   private challenge: Challenge | undefined;
   private readonly scopes = new Set<string>();
   private authHeader: string | undefined;
+  private connecting: Promise<void> | undefined;
 
   constructor(endpoint: Endpoint, settings: RegistrySettings, credentials: () => Promise<Credentials | undefined>) {
     this.endpoint = endpoint;
@@ -124,8 +125,16 @@ export class RegistryClient {
    * `GET /v2/`: picks the scheme and reads the auth challenge, then authenticates for the
    * scopes asked for so far. Called by the first request; `login` calls it to check credentials.
    */
-  async connect(): Promise<void> {
-    if (this.base) return;
+  connect(): Promise<void> {
+    // Once per client, however many requests start at once.
+    this.connecting ??= this.connectOnce().catch((err: unknown) => {
+      this.connecting = undefined;
+      throw err;
+    });
+    return this.connecting;
+  }
+
+  private async connectOnce(): Promise<void> {
     const { apiHost } = this.endpoint;
     const https = new Transport({ secure: true, tls: this.endpoint.tls, timeoutMs: this.settings.timeoutMs });
     let res: HttpResponse;
@@ -143,8 +152,8 @@ export class RegistryClient {
           { code: 'CERTIFICATE', cause: err },
         );
       }
-      if (!this.endpoint.allowHttp || !(TLS_MISMATCH.test(code) || code === 'ECONNREFUSED')) throw networkError(err, `cannot reach registry ${apiHost}`);
-      if (code === 'ECONNREFUSED') throw networkError(err, `cannot reach registry ${apiHost}`);
+      // Plain HTTP only where allowed, and only when the server answered but not with TLS.
+      if (!this.endpoint.allowHttp || !TLS_MISMATCH.test(code)) throw networkError(err, `cannot reach registry ${apiHost}`);
       const http = new Transport({ secure: false, timeoutMs: this.settings.timeoutMs });
       try {
         res = await this.pingWith(http, new URL(`http://${apiHost}/v2/`));
