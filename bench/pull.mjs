@@ -14,7 +14,8 @@
 //     (the same work: a runnable rootfs from the registry), timed together;
 //   - podman (when installed): `podman pull REF` into fresh private storage (overlay), configured
 //     only through CONTAINERS_CONF / CONTAINERS_STORAGE_CONF / CONTAINERS_REGISTRIES_CONF files.
-// All destinations are on the same disk (/var/tmp). Figures: medians of wall time, and hull's
+// All destinations are on the same file system: /var/tmp (disk) unless --dir says otherwise
+// (--dir /dev/shm: tmpfs, where the comparison is of CPU rather than of the disk). Figures: medians of wall time, and hull's
 // peak RSS (ru_maxrss of the hull process, via GNU time). Targets (issue 4): hull <= 0.7 ×
 // skopeo+umoci; peak RSS < 150 MB. Exits 0 whenever it could measure.
 
@@ -32,13 +33,14 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HULL = join(repo, 'bin', 'hull.cjs');
 
 function parseArgs(argv) {
-  const o = { runs: 5, podman: true };
+  const o = { runs: 5, podman: true, dir: '/var/tmp' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--skip-podman') o.podman = false;
+    else if (a === '--dir') o.dir = argv[++i];
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node bench/pull.mjs [--runs N (5)] [--skip-podman]');
+      console.log('usage: node bench/pull.mjs [--runs N (5)] [--skip-podman] [--dir DIR (/var/tmp; /dev/shm for tmpfs)]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -170,7 +172,7 @@ async function main() {
   if (!existsSync(join(repo, 'dist', 'hull-cli.cjs'))) throw new Error('build first: npm run build');
   const podman = o.podman && has('podman');
   const layer = debianMinbaseLayer();
-  const work = mkdtempSync('/var/tmp/hull-bench-pull-');
+  const work = mkdtempSync(join(o.dir, 'hull-bench-pull-'));
   let registry;
   try {
     const layout = join(work, 'layout');
@@ -180,7 +182,7 @@ async function main() {
     const ref = `${host}/bench/debian:minbase`;
     sh('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:minbase`, `docker://${ref}`]);
     console.log(`image: ${ref} (layer ${image.layerDigest.slice(0, 19)}…, ${(statSync(layer).size / 1e6).toFixed(1)} MB gzip), ${o.runs} rounds`);
-    console.log(`host: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Linux ${release()}, node ${process.version}`);
+    console.log(`host: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Linux ${release()}, node ${process.version}; destinations under ${o.dir}`);
 
     const times = { hull: [], skopeoUmoci: [], skopeo: [], umoci: [], podman: [] };
     const cpu = { hull: [], skopeoUmoci: [], podman: [] };
