@@ -14,7 +14,7 @@
 //     (the same work: a runnable rootfs from the registry), timed together;
 //   - podman (when installed): `podman pull REF` into fresh private storage (overlay), configured
 //     only through CONTAINERS_CONF / CONTAINERS_STORAGE_CONF / CONTAINERS_REGISTRIES_CONF files.
-// All destinations are on the same file system: /var/tmp (disk) unless --dir says otherwise
+// The order of the tools rotates from round to round. All destinations are on the same file system: /var/tmp (disk) unless --dir says otherwise
 // (--dir /dev/shm: tmpfs, where the comparison is of CPU rather than of the disk). Figures: medians of wall time, and hull's
 // peak RSS (ru_maxrss of the hull process, via GNU time). Targets (issue 4): hull <= 0.7 ×
 // skopeo+umoci; peak RSS < 150 MB. Exits 0 whenever it could measure.
@@ -187,9 +187,7 @@ async function main() {
     const times = { hull: [], skopeoUmoci: [], skopeo: [], umoci: [], podman: [] };
     const cpu = { hull: [], skopeoUmoci: [], podman: [] };
     const rss = [];
-    for (let round = 1; round <= o.runs; round++) {
-      // hull
-      sh('sync', []);
+    const runHull = (round) => {
       const root = join(work, `hull-${round}`);
       const h = measure(process.execPath, [HULL, '--root', root, '--run-root', join(work, `hull-run-${round}`), 'pull', '-q', ref]);
       times.hull.push(h.ms);
@@ -199,9 +197,9 @@ async function main() {
       if (check.status !== 0) throw new Error(`hull pull stored nothing: ${check.stderr}`);
       rmSync(root, { recursive: true, force: true });
       rmSync(join(work, `hull-run-${round}`), { recursive: true, force: true });
-
-      // skopeo + umoci
-      sh('sync', []);
+      return `hull ${(h.ms / 1000).toFixed(2)} s (${(h.kib / 1024).toFixed(0)} MB peak)`;
+    };
+    const runSkopeoUmoci = (round) => {
       const oci = join(work, `oci-${round}`);
       const bundle = join(work, `bundle-${round}`);
       const s = measure('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${oci}:minbase`]);
@@ -212,24 +210,31 @@ async function main() {
       cpu.skopeoUmoci.push(s.cpuMs + u.cpuMs);
       rmSync(oci, { recursive: true, force: true });
       rmSync(bundle, { recursive: true, force: true });
-
-      // podman
-      if (podman) {
-        sh('sync', []);
-        const pdir = join(work, `podman-${round}`);
-        const env = podmanEnv(pdir, host);
-        try {
-          const p = measure('podman', ['pull', '-q', ref], env);
-          times.podman.push(p.ms);
-          cpu.podman.push(p.cpuMs);
-        } catch (err) {
-          console.log(`podman pull failed (left out): ${String(err.message).split('\n')[0]}`);
-        } finally {
-          removePodmanStorage(pdir, env);
-        }
+      return `skopeo+umoci ${((s.ms + u.ms) / 1000).toFixed(2)} s`;
+    };
+    const runPodman = (round) => {
+      const pdir = join(work, `podman-${round}`);
+      const env = podmanEnv(pdir, host);
+      try {
+        const p = measure('podman', ['pull', '-q', ref], env);
+        times.podman.push(p.ms);
+        cpu.podman.push(p.cpuMs);
+        return `podman ${(p.ms / 1000).toFixed(2)} s`;
+      } catch (err) {
+        return `podman failed (left out): ${String(err.message).split('\n')[0]}`;
+      } finally {
+        removePodmanStorage(pdir, env);
       }
-      console.log(`round ${round}: hull ${(h.ms / 1000).toFixed(2)} s (${(h.kib / 1024).toFixed(0)} MB peak), load ${loadavg()[0]?.toFixed(1)}, skopeo+umoci ${((s.ms + u.ms) / 1000).toFixed(2)} s` +
-        `${times.podman.length === round ? `, podman ${(times.podman.at(-1) / 1000).toFixed(2)} s` : ''}`);
+    };
+    // The order rotates each round, so no tool always runs right after another's clean-up.
+    const tools = [runHull, runSkopeoUmoci, ...(podman ? [runPodman] : [])];
+    for (let round = 1; round <= o.runs; round++) {
+      const parts = [];
+      for (let i = 0; i < tools.length; i++) {
+        sh('sync', []);
+        parts.push(tools[(round - 1 + i) % tools.length](round));
+      }
+      console.log(`round ${round} (load ${loadavg()[0]?.toFixed(1)}): ${parts.join(', ')}`);
     }
 
     const m = (xs) => (median(xs) / 1000).toFixed(2);
