@@ -2,7 +2,8 @@
 # Install what hull needs on Debian 12 / Ubuntu 24.04 (apt), then check Node.js >= 20.
 #   scripts/install-deps.sh main   build + run: C++ toolchain, python3 (node-gyp), busybox-static, zstd (zstd layers), iproute2 + nftables + util-linux (networking)
 #   scripts/install-deps.sh test   main + what the test suite drives: runc, skopeo, umoci, buildah (bench:build), iproute2, nftables,
-#                                  debootstrap (bench:unpack)
+#                                  debootstrap (bench:unpack), docker-registry + apache2-utils + openssl
+#                                  (registry tests: a local registry, htpasswd, a test CA)
 #   scripts/install-deps.sh vm     main + the vm test tier: qemu, e2fsprogs (npm run test:vm)
 # Idempotent: apt runs only when a package is missing (checked with dpkg -s).
 set -euo pipefail
@@ -14,7 +15,8 @@ cd "$here/.."
 
 profile=${1:-main}
 MAIN_PKGS=(build-essential python3 busybox-static ca-certificates zstd iproute2 nftables util-linux)
-TEST_PKGS=(runc skopeo umoci buildah iproute2 nftables procps util-linux tar gzip debootstrap coreutils)
+TEST_PKGS=(runc skopeo umoci buildah iproute2 nftables procps util-linux tar gzip debootstrap coreutils
+  docker-registry apache2-utils openssl)
 case "$profile" in
   main) pkgs=("${MAIN_PKGS[@]}") ;;
   test) pkgs=("${MAIN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
@@ -34,6 +36,15 @@ apt_install() {
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
+
+# Packages that ship a service (docker-registry) must not start it: the tests run their own
+# instance by PID. policy-rc.d exiting 101 tells invoke-rc.d "not now"; ours is removed again.
+policy_rc=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy_rc" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy_rc" && chmod 755 "$policy_rc" && own_policy=1
+  trap '[ "$own_policy" -eq 1 ] && rm -f "$policy_rc"' EXIT
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do installed "$p" || missing+=("$p"); done

@@ -159,3 +159,20 @@ export class BuildError extends HullError {
     super(message, { code: 'BUILD', ...options });
   }
 }
+
+/** A registry that answered with an error, could not be reached, or sent what it must not. */
+export class RegistryError extends HullError {
+  /** The HTTP status, when the registry answered. */
+  readonly status: number | undefined;
+  constructor(message: string, options: { status?: number; code?: string; cause?: unknown } = {}) {
+    super(message, { code: options.code ?? 'REGISTRY', cause: options.cause });
+    this.status = options.status;
+  }
+}
+
+/** 401/403 from a registry or its token service: missing, wrong or insufficient credentials. */
+export class RegistryAuthError extends RegistryError {
+  constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, { ...options, code: 'UNAUTHORIZED' });
+  }
+}

@@ -13,7 +13,8 @@ import {
   type RemoveResult,
 } from './store/image-store.js';
 import { type StorePaths, storePaths } from './store/paths.js';
-import { HullError } from './errors.js';
+import { HullError, ImageNotFoundError, UsageError } from './errors.js';
+import type { Credentials, PullEvent, PullOptions, PullResult, PushOptions, PushResult, RegistrySettings } from './registry/index.js';
 import type { ContainerRecord } from './runtime/container-store.js';
 import { type CreateOptions, type ExecOptions, type ExecProcess, type RunningContainer, Runtime, type StartOptions } from './runtime/runtime.js';
 import type { LogEntry, LogSelection } from './runtime/logs.js';
@@ -36,9 +37,21 @@ export interface HullOptions {
   root?: string;
   /** Per-boot state (container root mounts, generated /etc files). Default /run/hull. */
   runRoot?: string;
+  /** Registry settings over those from the environment (see src/registry/settings.ts). */
+  registry?: Partial<RegistrySettings>;
 }
 
-export interface RunOptions extends CreateOptions, StartOptions {}
+/** Where `run`/`create` get an image that is not stored: Docker's --pull. */
+export type PullPolicy = 'missing' | 'always' | 'never';
+
+export interface ImageSourceOptions {
+  /** Default 'missing': pull the image when it is not in the store. */
+  pull?: PullPolicy;
+  /** Progress of that pull. */
+  onPullProgress?: (event: PullEvent) => void;
+}
+
+export interface RunOptions extends CreateOptions, StartOptions, ImageSourceOptions {}
 
 export interface RunResult {
   id: string;
@@ -61,7 +74,10 @@ export class Hull {
   readonly images: ImageStore;
   readonly runtime: Runtime;
 
+  private readonly registryOverrides: Partial<RegistrySettings>;
+
   constructor(opts: HullOptions = {}) {
+    this.registryOverrides = opts.registry ?? {};
     this.paths = storePaths(opts.root, opts.runRoot);
     this.images = new ImageStore(this.paths);
     this.runtime = new Runtime(this.paths, this.images);
@@ -138,9 +154,61 @@ export class Hull {
     return this.images.save(refsOrIds, options.format ?? 'docker-archive', out);
   }
 
+  private async registry() {
+    const registry = await import('./registry/index.js');
+    return { registry, settings: registry.registrySettings(this.paths.root, this.registryOverrides) };
+  }
+
+  /** Pull an image (`busybox`, `localhost:5000/a/b:1`, `name@sha256:…`) into the store. */
+  async pull(reference: string, options: PullOptions = {}): Promise<PullResult> {
+    const { registry, settings } = await this.registry();
+    return registry.pullImage(this.images, settings, reference, options);
+  }
+
+  /** Push a stored image to the registry its name says. */
+  async push(reference: string, options: PushOptions = {}): Promise<PushResult> {
+    const { registry, settings } = await this.registry();
+    return registry.pushImage(this.images, settings, reference, options);
+  }
+
+  /** Check credentials with the registry, then store them (config.json or its credential helper). */
+  async login(registryHost: string | undefined, credentials: Credentials): Promise<string> {
+    const { registry, settings } = await this.registry();
+    const host = registry.registryHost(registryHost);
+    await registry.login(settings, host, credentials);
+    return host;
+  }
+
+  /** Forget stored credentials; false when there were none. */
+  async logout(registryHost: string | undefined): Promise<{ registry: string; removed: boolean }> {
+    const { registry, settings } = await this.registry();
+    const host = registry.registryHost(registryHost);
+    return { registry: host, removed: await registry.logout(settings, host) };
+  }
+
+  /**
+   * Runs `make` (which resolves the image) under the pull policy: 'always' pulls first,
+   * 'missing' pulls when the image is not stored and tries again, 'never' does not pull.
+   */
+  private async withImage<T>(opts: CreateOptions & ImageSourceOptions, make: () => Promise<T>): Promise<T> {
+    const policy = opts.pull ?? 'missing';
+    if (policy !== 'missing' && policy !== 'always' && policy !== 'never') {
+      throw new UsageError(`invalid pull policy "${String(policy)}": expected missing, always or never`);
+    }
+    const progress = opts.onPullProgress ? { onProgress: opts.onPullProgress } : {};
+    if (policy === 'always') await this.pull(opts.image, progress);
+    try {
+      return await make();
+    } catch (err) {
+      if (policy !== 'missing' || !(err instanceof ImageNotFoundError)) throw err;
+    }
+    await this.pull(opts.image, progress);
+    return make();
+  }
+
   /** Create and start a container; resolves once its command runs. */
   async start(opts: RunOptions): Promise<RunningContainer> {
-    const record = await this.runtime.create(opts);
+    const record = await this.withImage(opts, () => this.runtime.create(opts));
     return this.runtime.start(record, opts);
   }
 
@@ -164,13 +232,13 @@ export class Hull {
   }
 
   /** Create a container without starting it. */
-  createContainer(opts: CreateOptions): Promise<ContainerRecord> {
-    return this.runtime.create(opts);
+  createContainer(opts: CreateOptions & ImageSourceOptions): Promise<ContainerRecord> {
+    return this.withImage(opts, () => this.runtime.create(opts));
   }
 
   /** Create and start a container under its own monitor; it keeps running after this process ends. */
-  async runDetached(opts: CreateOptions): Promise<ContainerRecord> {
-    const record = await this.runtime.create(opts);
+  async runDetached(opts: CreateOptions & ImageSourceOptions): Promise<ContainerRecord> {
+    const record = await this.withImage(opts, () => this.runtime.create(opts));
     return this.runtime.startDetached(record.id);
   }
 

@@ -28,7 +28,7 @@ import { cacheUsage, cachedDiffIds } from '../build/cache.js';
 import { allRecords, cleanTmp, collectGarbage, containerLayerHexes, treeSize, type GcResult } from './gc.js';
 import { acquireLock, nativeFlock, type FlockFn, type LockHandle } from './lock.js';
 import { containerUses, type ContainerUse } from './usage.js';
-import type { ArchiveImage } from '../image/archive/index.js';
+import type { ArchiveImage, ArchiveLayer } from '../image/archive/index.js';
 import { MAX_JSON_BYTES } from '../image/archive/archive-dir.js';
 import { parseJson } from '../image/json.js';
 import { normalize, parseReference } from '../image/reference.js';
@@ -115,6 +115,16 @@ export interface DiskUsage {
   containers: { total: number; active: number; size: number; reclaimable: number };
   /** Build cache entries, and the bytes of the layers only the cache keeps (all reclaimable). */
   buildCache: { total: number; active: number; size: number; reclaimable: number };
+}
+
+/** How `importImage` stores an image that is not in an archive (a pull). */
+export interface ImportOptions {
+  /** Layers unpacked at once (default 1). */
+  concurrency?: number;
+  /** Called as each layer is stored (or found stored), with its index in the manifest. */
+  onLayer?: (index: number, diffId: string) => void;
+  /** Called when a layer fails (a pull then cancels the downloads still running). */
+  onFailure?: (err: unknown) => void;
 }
 
 export interface ImageStoreOptions {
@@ -340,6 +350,35 @@ export class ImageStore {
       result.deleted.push(...gc.layers.map((l) => l.diffId));
       return { ...result, gc, reclaimed: gc.reclaimed };
     });
+  }
+
+  /**
+   * Stores one image given as parts (a pull: layers stream from the registry), exactly as
+   * `load` stores an archive's: layers verified and unpacked once, then config, record, names.
+   */
+  async importImage(image: ArchiveImage, options: ImportOptions = {}): Promise<ResolvedImage> {
+    await this.createLayout();
+    return this.withLock('shared', async () => {
+      await cleanTmp(this.paths, false);
+      return this.store(image, options);
+    });
+  }
+
+  /** Whether a layer is stored whole, with its blob (a pull skips it). */
+  async hasLayer(diffId: string): Promise<boolean> {
+    return (await this.layers.get(diffId)) !== undefined && this.layers.blobOf(diffId) !== undefined;
+  }
+
+  /** The image's kept blobs and manifest (what `save` writes; a push sends the same). */
+  async exportImage(refOrId: string): Promise<SaveImage & { references: string[] }> {
+    const record = await this.findRecord(refOrId);
+    const names = (await this.refs.list()).filter((r) => r.id === record.id).map((r) => r.name);
+    return { ...(await this.saveImage(record, [])), references: names };
+  }
+
+  /** A range of a stored blob (both ends inclusive), for chunked uploads. */
+  openBlob(digest: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.blobs.path(digest), range ? { start: range.start, end: range.end } : {});
   }
 
   /** Removes unreferenced layers, blobs and leftovers (no image is removed). */
@@ -627,7 +666,7 @@ export class ImageStore {
   }
 
   /** Stores one image from an archive: layers, config blob, record, then its names. */
-  private async store(image: ArchiveImage): Promise<ResolvedImage> {
+  private async store(image: ArchiveImage, options: ImportOptions = {}): Promise<ResolvedImage> {
     const diffIds = image.config.rootfs.diff_ids;
     if (diffIds.length !== image.layers.length) {
       throw new InvalidImageError(
@@ -635,15 +674,35 @@ export class ImageStore {
       );
     }
     const sizes = new Map<string, number>();
-    for (const [i, layer] of image.layers.entries()) {
-      const diffId = diffIds[i] as string;
-      const stored = await this.layers.unpack(diffId, {
-        open: () => layer.open(),
-        digest: layer.digest,
-        what: `${image.what} layer ${i + 1}/${diffIds.length} (${layer.name})`,
-      });
-      sizes.set(diffId, stored.size);
-    }
+    // Layers are independent until the record names them all: `concurrency` of them at once
+    // (a pull streams each from the network into its unpacker). The first failure stops the rest.
+    let next = 0;
+    let failed = false;
+    let firstError: unknown;
+    const worker = async (): Promise<void> => {
+      while (!failed && next < image.layers.length) {
+        const i = next++;
+        const layer = image.layers[i] as ArchiveLayer;
+        const diffId = diffIds[i] as string;
+        try {
+          const stored = await this.layers.unpack(diffId, {
+            open: () => layer.open(),
+            digest: layer.digest,
+            what: `${image.what} layer ${i + 1}/${diffIds.length} (${layer.name})`,
+          });
+          sizes.set(diffId, stored.size);
+          options.onLayer?.(i, diffId);
+        } catch (err) {
+          if (!failed) firstError = err;
+          failed = true;
+          options.onFailure?.(err);
+          throw err;
+        }
+      }
+    };
+    const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 1, image.layers.length)) }, worker);
+    await Promise.allSettled(workers);
+    if (failed) throw firstError; // the first failure: others may only have been cancelled by it
     const configDigest = await this.blobs.putBytes(image.configBytes);
     let manifestDigest: string | undefined;
     if (image.manifest !== undefined) {

@@ -104,7 +104,7 @@ describe.skipIf(!canRunContainers)(`store concurrency and crash safety (integrat
       if (readdirSync(path.join(env.root, 'tmp')).some((n) => n.startsWith('layer-'))) interruptedUnpack = true;
       expectNoHalfLayers(env);
       // a later command never uses a half layer: the image either runs or is not there
-      const run = await hullAsync(env, ['run', '--rm', 'example.com/slow:1', 'cat', '/many/f1499']);
+      const run = await hullAsync(env, ['run', '--rm', '--pull', 'never', 'example.com/slow:1', 'cat', '/many/f1499']);
       if (run.code === 0) expect(run.stdout).toBe('1499\n');
       else expect(run.stderr).toMatch(/image not found/);
       if (r.signal !== 'SIGKILL') break;

@@ -105,7 +105,7 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
   });
 
   it('an unknown image exits 125 with a clear message', () => {
-    const r = env.cli(['run', '--rm', 'no-such-image:1.0', 'true']);
+    const r = env.cli(['run', '--rm', '--pull', 'never', 'no-such-image:1.0', 'true']);
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/^hull: .*no-such-image:1\.0/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

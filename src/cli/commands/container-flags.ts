@@ -9,6 +9,8 @@ import type { SpecResources } from '../../runtime/spec.js';
 import { collect } from '../context.js';
 import type { ResourceFlags } from '../../runtime/cgroups/resources.js';
 import { parseMountFlags, parseVolumesFrom } from '../../volume/flags.js';
+import type { ImageSourceOptions, PullPolicy } from '../../hull.js';
+import { pullProgress } from '../progress.js';
 
 export interface ContainerFlags extends ResourceFlagValues {
   rm?: boolean;
@@ -50,6 +52,7 @@ export interface ContainerFlags extends ResourceFlagValues {
   dnsSearch: string[];
   dnsOption: string[];
   addHost: string[];
+  pull?: string;
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -125,7 +128,8 @@ export function addContainerFlags(command: Command): Command {
     .option('--dns <ip>', 'a DNS server (repeatable)', collect, [])
     .option('--dns-search <domain>', 'a DNS search domain (repeatable)', collect, [])
     .option('--dns-option <option>', 'a resolv.conf option (repeatable)', collect, [])
-    .option('--add-host <name:ip>', 'an /etc/hosts entry (repeatable; ip host-gateway for the bridge\'s address)', collect, []);
+    .option('--add-host <name:ip>', 'an /etc/hosts entry (repeatable; ip host-gateway for the bridge\'s address)', collect, [])
+    .option('--pull <policy>', 'pull the image: missing (when not stored), always, never', 'missing');
 }
 
 export async function createOptionsFrom(image: string, command: string[], flags: ContainerFlags): Promise<CreateOptions> {
@@ -177,4 +181,9 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     dnsOptions: flags.dnsOption,
     addHosts: flags.addHost,
   };
+}
+
+/** --pull, and pull progress on stderr (as Docker's run prints it). */
+export function pullOptionsFrom(image: string, flags: ContainerFlags): ImageSourceOptions {
+  return { pull: (flags.pull ?? 'missing') as PullPolicy, onPullProgress: pullProgress(process.stderr, { announceMissing: image }) };
 }

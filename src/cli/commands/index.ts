@@ -10,6 +10,9 @@ import { registerSystem } from './system.js';
 import { registerContainerInspect } from './container-inspect.js';
 import { registerKill } from './kill.js';
 import { registerLoad } from './load.js';
+import { registerLogin } from './login.js';
+import { registerPull } from './pull.js';
+import { registerPush } from './push.js';
 import { registerLogs } from './logs.js';
 import { registerPs } from './ps.js';
 import { registerRename } from './rename.js';
@@ -60,6 +63,10 @@ const VERBS: Readonly<Record<string, Register>> = {
   volume: registerVolume,
   network: registerNetwork,
   port: registerPort,
+  pull: registerPull,
+  push: registerPush,
+  login: registerLogin,
+  logout: registerLogin,
 };
 
 /**

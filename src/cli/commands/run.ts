@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { hullFor } from '../context.js';
 import { proxySignals } from '../signals.js';
 import { trace } from '../../trace.js';
-import { type ContainerFlags, addContainerFlags, createOptionsFrom } from './container-flags.js';
+import { type ContainerFlags, addContainerFlags, createOptionsFrom, pullOptionsFrom } from './container-flags.js';
 
 interface RunFlags extends ContainerFlags {
   detach?: boolean;
@@ -19,7 +19,7 @@ export function registerRun(program: Command): void {
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags, cmd: Command) => {
       trace('run parsed');
-      const opts = await createOptionsFrom(image, command, flags);
+      const opts = { ...(await createOptionsFrom(image, command, flags)), ...pullOptionsFrom(image, flags) };
       const hull = hullFor(cmd);
       trace('library ready');
       if (flags.detach) {

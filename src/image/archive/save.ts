@@ -69,7 +69,7 @@ export function ociManifestOf(image: SaveImage): { digest: string; bytes: Buffer
 }
 
 /** The media type a manifest states (OCI when it states none). */
-function manifestMediaType(bytes: Buffer): string {
+export function manifestMediaType(bytes: Buffer): string {
   try {
     const mt = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
     return typeof mt === 'string' ? mt : MediaType.OciManifest;

@@ -22,7 +22,8 @@ describe('CLI verb registration', () => {
     const all = names(undefined);
     expect(all).toEqual(names('no-such-verb'));
     for (const verb of ['run', 'create', 'start', 'exec', 'stop', 'restart', 'kill', 'wait', 'logs', 'inspect', 'rename', 'load', 'build',
-      'images', 'image', 'rmi', 'tag', 'history', 'save', 'system', 'ps', 'rm', 'attach', 'cp', 'volume']) {
+      'images', 'image', 'rmi', 'tag', 'history', 'save', 'system', 'ps', 'rm', 'attach', 'cp', 'volume', 'network', 'port',
+      'pull', 'push', 'login', 'logout']) {
       expect(all).toContain(verb);
       expect(names(verb)).toContain(verb);
     }
