@@ -3,10 +3,9 @@
  * data streams past, so no blob or layer is ever buffered whole to be checked.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { DigestMismatchError, InvalidImageError, RuntimeError } from '../errors.js';
-import { createHasher, type Hasher } from './hasher.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
@@ -74,13 +73,12 @@ export function verifyDigest(what: string, expected: string, data: Buffer): void
  * A pass-through stream that hashes and counts every byte. After it has ended, `digest()` is the
  * digest of everything that went through and `bytes` how much that was. With `expected`, the
  * stream fails with DigestMismatchError at its end (before it signals end downstream), so a
- * consumer never sees a clean end of unverified data. Large streams are hashed on a worker
- * thread (./hasher.ts).
+ * consumer never sees a clean end of unverified data.
  */
 export class DigestStream extends Transform {
   readonly algorithm: DigestAlgorithm;
   bytes = 0;
-  private readonly hasher: Hasher;
+  private readonly hash: Hash;
   private readonly expected: string | undefined;
   private readonly what: string;
   private result: string | undefined;
@@ -92,30 +90,22 @@ export class DigestStream extends Transform {
     this.algorithm = options.expected !== undefined
       ? parseDigest(options.expected, this.what).algorithm
       : (options.algorithm ?? 'sha256');
-    this.hasher = createHasher(this.algorithm);
+    this.hash = createHash(this.algorithm);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
     this.bytes += chunk.length;
-    const wait = this.hasher.update(chunk);
-    if (wait === undefined) callback(null, chunk);
-    else wait.then(() => callback(null, chunk), callback);
+    callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
-    this.hasher.digest().then((result) => {
-      this.result = result;
-      if (this.expected !== undefined && result !== this.expected) {
-        callback(new DigestMismatchError(this.what, this.expected, result));
-        return;
-      }
-      callback();
-    }, callback);
-  }
-
-  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.result === undefined) this.hasher.discard();
-    callback(err);
+    this.result = `${this.algorithm}:${this.hash.digest('hex')}`;
+    if (this.expected !== undefined && this.result !== this.expected) {
+      callback(new DigestMismatchError(this.what, this.expected, this.result));
+      return;
+    }
+    callback();
   }
 
   /** The digest of all data; only valid once the stream has ended. */

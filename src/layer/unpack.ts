@@ -10,10 +10,10 @@
 
 import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { createHash, type Hash } from 'node:crypto';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { ConflictError, DigestMismatchError, HullError, InvalidImageError, fromNodeError } from '../errors.js';
 import { DigestStream, parseDigest, type DigestAlgorithm } from '../image/digest.js';
-import { createHasher, type Hasher } from '../image/hasher.js';
 import { decompress, isZlibError, type Compression } from './compression.js';
 import { removeTree } from './remove-tree.js';
 import { readTar } from './tar-reader.js';
@@ -142,8 +142,9 @@ async function unpackTree(
 /** The uncompressed tar going by: its size (bounded: decompression bombs) and its digest (the diffID). */
 class TarMeter extends Transform {
   bytes = 0;
-  private hasher: Hasher | undefined;
+  private hash: Hash | undefined;
   private same: DigestStream | undefined;
+  private readonly algorithm: DigestAlgorithm;
   private readonly max: number;
   private readonly what: string;
   private result: string | undefined;
@@ -151,7 +152,8 @@ class TarMeter extends Transform {
   constructor(algorithm: DigestAlgorithm, max: number, what: string) {
     // Room for a few decoder chunks, so the decoder (thread pool) runs ahead of the writer.
     super({ highWaterMark: 1024 * 1024 });
-    this.hasher = createHasher(algorithm);
+    this.algorithm = algorithm;
+    this.hash = createHash(algorithm);
     this.max = max;
     this.what = what;
   }
@@ -162,31 +164,18 @@ class TarMeter extends Transform {
       callback(new InvalidImageError(`${this.what}: uncompressed size exceeds the limit of ${this.max} bytes`));
       return;
     }
-    const wait = this.hasher?.update(chunk);
-    if (wait === undefined) callback(null, chunk);
-    else wait.then(() => callback(null, chunk), callback);
+    this.hash?.update(chunk);
+    callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.hasher === undefined) {
-      callback();
-      return;
-    }
-    this.hasher.digest().then((result) => {
-      this.result = result;
-      callback();
-    }, callback);
-  }
-
-  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.result === undefined) this.hasher?.discard();
-    callback(err);
+    if (this.hash !== undefined) this.result = `${this.algorithm}:${this.hash.digest('hex')}`;
+    callback();
   }
 
   /** Takes the digest from `stream`, which hashes the same bytes, instead of hashing them again. */
   reuseDigestOf(stream: DigestStream): void {
-    this.hasher?.discard();
-    this.hasher = undefined;
+    this.hash = undefined;
     this.same = stream;
   }
 
