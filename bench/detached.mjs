@@ -18,6 +18,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBusyboxImage } from '../scripts/make-busybox-image.mjs';
 
+// Like the peers measured beside it (a runc bundle, podman with netns="none"), hull runs with a network
+// namespace holding only lo here: no bridge is made on the host (bench:network measures the bridge).
+process.env.HULL_DEFAULT_NETWORK ??= 'none';
+
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {

@@ -14,6 +14,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBusyboxImage } from '../scripts/make-busybox-image.mjs';
 
+// What mounts add, without a bridge: hull runs with a network namespace holding only lo here, and
+// makes no bridge on the host (bench:network measures the bridge).
+process.env.HULL_DEFAULT_NETWORK ??= 'none';
+
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const o = { runs: 30, warmup: 3, base: undefined, hull: join(repo, 'bin', 'hull.cjs') };
 const argv = process.argv.slice(2);
