@@ -41,6 +41,7 @@ import { mergeMounts } from '../volume/resolve.js';
 import { ContainerVolumes } from '../volume/containers.js';
 
 import { type NetworkOptions, Networking } from '../network/manager.js';
+import { hostsHead } from '../network/hosts.js';
 
 export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOptions, NetworkOptions {
   /** An image reference or id. */
@@ -763,18 +764,9 @@ export class Runtime {
       hosts: path.join(dir, 'hosts'),
       resolvConf: path.join(dir, 'resolv.conf'),
     };
-    const hosts = [
-      '127.0.0.1\tlocalhost',
-      '::1\tlocalhost ip6-localhost ip6-loopback',
-      'fe00::0\tip6-localnet',
-      'ff00::0\tip6-mcastprefix',
-      'ff02::1\tip6-allnodes',
-      'ff02::2\tip6-allrouters',
-      `127.0.1.1\t${hostname}`,
-      '',
-    ].join('\n');
     writeFileSync(files.hostname, `${hostname}\n`);
-    writeFileSync(files.hosts, hosts);
+    // Networking rewrites it with the container's addresses and peers (src/network/manager.ts).
+    writeFileSync(files.hosts, hostsHead({ hostname, ips: [], extra: [] }));
     writeFileSync(files.resolvConf, containerResolvConf(hostResolvConf()));
     return files;
   }
