@@ -51,8 +51,10 @@ export class HullEnv {
       subnetPool: this.privateSubnet(1),
     };
     mkdirSync(this.root, { recursive: true });
-    // Without iproute2/nftables/util-linux (the vm tier's initramfs), containers default to --network none.
-    const tools = spawnSync('sh', ['-c', 'command -v ip nft unshare nsenter'], { stdio: 'ignore' }).status === 0;
+    // Without iproute2/nftables/util-linux, and in the vm tier (its initramfs has busybox's ip, which
+    // has no -batch; that tier proves cgroup limits), containers default to --network none.
+    const tools = process.env.HULL_VM_GUEST !== '1' &&
+      ['ip', 'nft', 'unshare', 'nsenter'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status === 0);
     writeFileSync(path.join(this.root, 'network.json'), JSON.stringify({ ...this.net, ipForward: false, defaultNetwork: tools ? 'bridge' : 'none' }));
   }
 
