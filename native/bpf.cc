@@ -31,7 +31,13 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
   load.insn_cnt = static_cast<uint32_t>(program.Length() / sizeof(struct bpf_insn));
   load.insns = reinterpret_cast<uint64_t>(program.Data());
   load.license = reinterpret_cast<uint64_t>(kLicense);
-  long prog_fd = syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+  // EAGAIN: a signal came while the verifier ran (SIGPROF under a profiler, SIGCHLD, SIGWINCH…);
+  // the load is simply tried again, as libbpf does.
+  long prog_fd = -1;
+  for (int attempt = 0; attempt < 10; attempt++) {
+    prog_fd = syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+    if (prog_fd >= 0 || errno != EAGAIN) break;
+  }
   if (prog_fd < 0) {
     // Again with the verifier's log, for the message (not on the fast path: logging costs).
     int e = errno;

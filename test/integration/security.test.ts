@@ -112,6 +112,17 @@ describe.skipIf(!canRunContainers)(`security settings (integration${skipReason})
     expect(ro.stderr).toMatch(/Operation not permitted/);
     expect(env.leftovers()).toEqual([]);
   });
+
+  it('the device program loads while signals arrive (the verifier\'s EAGAIN is retried)', () => {
+    // A profiler's SIGPROF every 50 µs interrupts the verifier; every start failed with EAGAIN before.
+    const dir = path.join(env.base, 'cpu-prof');
+    for (let i = 0; i < 4; i++) {
+      const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '50', HULL_BIN, ...env.globalArgs(),
+        'run', '--rm', '--cgroup-parent', env.cgroupParent, 'busybox', 'true'], { encoding: 'utf8' });
+      expect([r.status, r.stderr]).toEqual([0, '']);
+    }
+    expect(env.leftovers()).toEqual([]);
+  });
 });
 
 describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipReason})`, () => {
