@@ -17,10 +17,12 @@
 // Figures: medians of wall time of the whole process (Node's start included) and, for hull, of
 // the unpack alone. Targets (issue 3): median(hull) / median(tar) <= 1.0 on both file systems;
 // peak RSS (VmHWM of the unpacking process) under 150 MB for the 1 GiB layer. Last, a probe of
-// whether creating files from several threads helps on the disk: alone, 16 creates in flight on
-// the thread pool can beat one thread; inside the unpacker (tried: small files written on the
-// pool, 16 at a time) the disk case got slower here, 3.8-4.3 s against 2.4-3.4 s in one A/B run,
-// because the pool also runs gunzip and this VM has 2 cores. So hull creates files on one thread.
+// whether creating files from several threads helps on the disk. Small files on the libuv pool
+// (16 in flight, one round trip per system call) made the disk case slower here (3.8-4.3 s
+// against 2.4-3.4 s): the pool also runs gunzip. A worker thread that takes batches of small
+// files and makes each with synchronous calls (src/layer/file-writer-thread.ts) does help there
+// (2.22 s against 2.77 s, GNU tar 2.35 s in one A/B run), and not on tmpfs, where the two cores
+// are already busy: hull turns it on only when the first files took more than 40 µs each.
 //
 // Made and removed again: the extraction directories. The cached layers stay (rm -rf
 // /var/tmp/hull-bench to drop them).

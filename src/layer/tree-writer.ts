@@ -52,6 +52,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidImageError } from '../errors.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, sys } from '../native/index.js';
+import { FileWriterThread, SMALL_FILE_BYTES } from './file-writer-thread.js';
 import { archivePathComponents, resolveDirectory, resolveEntry } from './root-path.js';
 import type { TarEntry } from './tar-reader.js';
 import { WHITEOUT_META_PREFIX, classifyWhiteout, createOverlayWhiteout, markOverlayOpaque } from './whiteout.js';
@@ -67,6 +68,8 @@ export interface TreeWriterOptions {
   readonly fsync: boolean;
   /** Names the archive in error messages, e.g. `layer sha256:…`. */
   readonly what: string;
+  /** Small files on a second thread: when creating files is slow (default 'auto'), always, or never. */
+  readonly fileThread?: 'auto' | 'always' | 'never';
 }
 
 /**
@@ -96,16 +99,6 @@ function lstatOrUndefined(p: string): Stats | undefined {
   }
 }
 
-/** Runs `create`; if something is in the way (EEXIST), removes it with `clear` and tries once more. */
-function createReplacing<T>(create: () => T, clear: () => void): T {
-  try {
-    return create();
-  } catch (err) {
-    if (errorCode(err) !== 'EEXIST') throw err;
-    clear();
-    return create();
-  }
-}
 
 const fsyncAsync = promisify(fsyncFd);
 const closeAsync = promisify(closeFd);
@@ -144,7 +137,26 @@ function syncFileSystem(dir: string): Promise<boolean> {
   });
 }
 
+/** Runs `create`; if something is in the way (EEXIST), removes it with `clear` and tries once more. */
+function createReplacing<T>(create: () => T, clear: () => void): T {
+  try {
+    return create();
+  } catch (err) {
+    if (errorCode(err) !== 'EEXIST') throw err;
+    clear();
+    return create();
+  }
+}
+
 const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/**
+ * The first small files are made here and timed; the rest go to the thread only if making one
+ * took longer than HAND_OVER_ABOVE_NS on average. On tmpfs (~5-10 µs a file) the thread only adds
+ * work for the two cores to share (an unpack measured 1.01 s with it, 0.93 s without); on this
+ * VM's ext4 (20-300 µs a file) it overlaps them (2.24 s against 2.97 s; GNU tar 2.52 s).
+ */
+const FILES_BEFORE_THREAD = 64;
+const HAND_OVER_ABOVE_NS = 40_000;
 
 export class TreeWriter {
   private readonly root: string;
@@ -166,6 +178,14 @@ export class TreeWriter {
   private readonly defaultOwner: { uid: number; gid: number } | undefined;
   /** The process umask: a file created with a mode it does not touch needs no fchmod. */
   private readonly umask: number;
+  /** Small files go to a second thread (./file-writer-thread.ts); these rules keep it safe. */
+  private readonly thread = new FileWriterThread();
+  /** Every path this writer made or handed to the thread: a new entry there must wait for it. */
+  private readonly made = new Set<string>();
+  /** Small files made here and timed, and the time their open(2) took, until the thread is decided. */
+  private timedFiles = 0;
+  private timedNanos = 0n;
+  private useThread: boolean | undefined;
 
   constructor(root: string, options: TreeWriterOptions) {
     this.root = root;
@@ -195,17 +215,32 @@ export class TreeWriter {
       const whiteout = classifyWhiteout(base, `${what}: ${JSON.stringify(entry.path)}`);
       if (whiteout.kind === 'meta') return;
       if (whiteout.kind === 'opaque') {
-        markOverlayOpaque(this.parentDirectory(components, entry));
+        markOverlayOpaque(await this.parentDirectory(components, entry)); // rare: an await is fine
         return;
       }
       if (whiteout.kind === 'whiteout') {
-        const target = path.join(this.parentDirectory(components, entry), whiteout.name);
+        const target = path.join(await this.parentDirectory(components, entry), whiteout.name);
+        const wait = this.threadBusyAt(target);
+        if (wait) await wait;
+        this.made.add(target);
         createReplacing(() => createOverlayWhiteout(target), () => this.clear(target));
         return;
       }
     }
 
-    const target = path.join(this.parentDirectory(components, entry), base);
+    // Promises only where there is something to wait for: most entries need none.
+    let parentDir = this.parentDirectory(components, entry);
+    if (typeof parentDir !== 'string') parentDir = await parentDir;
+    const target = path.join(parentDir, base);
+    if (entry.type === 'file' && this.handsOver(target, entry)) {
+      await this.handOver(target, entry);
+      return;
+    }
+    const wait = this.threadBusyAt(target);
+    if (wait) await wait;
+    // A hardlink's source may be a file the thread has not made yet.
+    if (entry.type === 'hardlink' && this.thread.busy) await this.thread.settle();
+    this.made.add(target);
     switch (entry.type) {
       case 'directory':
         this.writeDirectory(target, entry);
@@ -232,6 +267,8 @@ export class TreeWriter {
 
   /** Applies deferred directory modes and times; waits for the fsyncs when asked for durability. */
   async finish(): Promise<void> {
+    await this.thread.settle();
+    await this.thread.close();
     for (const [dir, meta] of this.directories) {
       if (!lstatOrUndefined(dir)?.isDirectory()) continue;
       chmodSync(dir, meta.mode);
@@ -253,18 +290,82 @@ export class TreeWriter {
 
   /** After a failure: waits for background work so no fd is left open (errors are moot then). */
   async abort(): Promise<void> {
+    await this.thread.close().catch(() => undefined);
     await this.syncs.settle().catch(() => undefined);
   }
 
-  /** The directory the entry goes in: resolved inside the root, created if missing. */
-  private parentDirectory(components: readonly string[], entry: TarEntry): string {
+  /** Whether the file goes to the thread: a small one without xattrs, at a path nothing was made at, once the thread is on. */
+  private handsOver(target: string, entry: TarEntry): boolean {
+    if (entry.size > SMALL_FILE_BYTES || entry.xattrs.size > 0 || this.made.has(target)) return false;
+    if (this.useThread === undefined) {
+      const choice = this.options.fileThread ?? 'auto';
+      if (choice !== 'auto') this.useThread = choice === 'always';
+      else if (this.timedFiles < FILES_BEFORE_THREAD) return false;
+      else this.useThread = this.timedNanos / BigInt(this.timedFiles) > HAND_OVER_ABOVE_NS;
+    }
+    return this.useThread;
+  }
+
+  /** Reads (copies) the file's body and queues it for the thread. */
+  private async handOver(target: string, entry: TarEntry): Promise<void> {
+    const body: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of entry.body) {
+      body.push(chunk);
+      size += chunk.length;
+    }
+    if (size !== entry.size) {
+      throw new InvalidImageError(`${this.options.what}: ${JSON.stringify(entry.path)}: expected ${entry.size} bytes, got ${size}`);
+    }
+    const mode = this.mode(entry);
+    const exactMode = (mode & ~0o777) === 0 && (mode & this.umask) === 0;
+    const chown = this.needsChown(entry);
+    this.made.add(target);
+    if (this.options.fsync) this.written.push(target);
+    await this.thread.add({
+      path: target,
+      createMode: exactMode ? mode : 0o600,
+      chmodTo: exactMode ? -1 : mode,
+      uid: chown ? entry.uid : -1,
+      gid: chown ? entry.gid : -1,
+      atime: entry.atime ?? entry.mtime,
+      mtime: entry.mtime,
+      body,
+      size,
+    });
+  }
+
+  /**
+   * Before anything is made here at `target`, the thread is idle if it may be making something
+   * there, or if something is there already: making a new entry may remove it (and everything
+   * below it), which must never happen under files the thread is still writing.
+   */
+  private threadBusyAt(target: string): Promise<void> | undefined {
+    if (!this.thread.busy) return undefined;
+    return this.made.has(target) || lstatOrUndefined(target) !== undefined ? this.thread.settle() : undefined;
+  }
+
+  /**
+   * The directory the entry goes in: resolved inside the root, created if missing. A walk (not
+   * cached) reads and makes what is on the way: the thread is idle first, so nothing there is half made.
+   */
+  private parentDirectory(components: readonly string[], entry: TarEntry): string | Promise<string> {
     const parent = components.slice(0, -1);
     const key = parent.join('/');
+    const cached = this.resolved.get(key);
+    if (cached !== undefined) return cached;
+    if (this.thread.busy) return this.thread.settle().then(() => this.resolveParent(parent, key, entry));
+    return this.resolveParent(parent, key, entry);
+  }
+
+  private resolveParent(parent: string[], key: string, entry: TarEntry): string {
     let dir = this.resolved.get(key);
     if (dir === undefined) {
       dir = resolveDirectory(this.root, parent, `${this.options.what}: ${JSON.stringify(entry.path)}`);
       this.resolved.set(key, dir);
       this.touched.add(dir);
+      // The walk may have made these directories: a later file there is not one for the thread.
+      for (let d = dir; d.startsWith(`${this.root}/`); d = path.dirname(d)) this.made.add(d);
     }
     return dir;
   }
@@ -321,7 +422,13 @@ export class TreeWriter {
     // Nobody else can open it meanwhile: the tree being written is private to its owner.
     const mode = this.mode(entry);
     const exactMode = (mode & ~0o777) === 0 && (mode & this.umask) === 0;
+    const timed = this.useThread === undefined && entry.size <= SMALL_FILE_BYTES;
+    const started = timed ? process.hrtime.bigint() : 0n;
     const fd = createReplacing(() => openSync(target, CREATE_FILE, exactMode ? mode : 0o600), () => this.clear(target));
+    if (timed) {
+      this.timedNanos += process.hrtime.bigint() - started;
+      this.timedFiles++;
+    }
     try {
       let written = 0;
       for await (const chunk of entry.body) {

@@ -40,6 +40,8 @@ export interface UnpackOptions {
   maxBytes?: number;
   /** Names the layer in error messages. Default 'layer'. */
   what?: string;
+  /** Small files on a second thread (./file-writer-thread.ts): 'auto' (default) when creating files is slow. */
+  fileThread?: 'auto' | 'always' | 'never';
 }
 
 export interface UnpackResult {
@@ -69,6 +71,7 @@ export function unpackLayer(stream: Readable, destDir: string, options: UnpackOp
     preserveOwner: options.preserveOwner ?? runningAsRoot(),
     fsync: options.fsync ?? false,
     what: options.what ?? 'layer',
+    ...(options.fileThread !== undefined ? { fileThread: options.fileThread } : {}),
   });
 }
 

@@ -298,3 +298,88 @@ describe('extractTar (image archives)', () => {
     expect(existsSync(dest)).toBe(false);
   });
 });
+
+describe('unpackLayer with small files on the file-writing thread', () => {
+  // fileThread 'always': the thread takes small files whatever the file system's speed.
+  const prefix: TarSpec[] = [{ path: 'many/', type: 'dir' }];
+  for (let i = 0; i < 100; i++) prefix.push({ path: `many/f${i}`, body: `file ${i}\n`, mode: 0o644 });
+
+  it('keeps contents, modes, owners and times; later entries wait for the files they replace or link', async () => {
+    const mtime = new Date('2020-02-03T04:05:06Z');
+    const tar = makeTar([
+      ...prefix,
+      { path: 'f', body: 'first' },
+      { path: 'f', body: 'second' },
+      { path: 'g', body: 'a file first' },
+      { path: 'g/', type: 'dir' },
+      { path: 'g/h', body: 'under g' },
+      { path: 'h', body: 'linked', mode: 0o640, mtime },
+      { path: 'h2', type: 'hardlink', linkpath: 'h' },
+      { path: 'suid', body: 'x', mode: 0o4755, uid: 1000, gid: 1000 },
+      { path: 'open', body: 'y', mode: 0o666 },
+      { path: 'owned', body: 'z', uid: 1000, gid: 1001 },
+      { path: 'x/y/z', body: 'its parents made by the walk' },
+      { path: 'x/y', body: 'a file over a directory the walk made' },
+    ]);
+    await unpackLayer(streamOf(tar, 4096), dest, { fileThread: 'always' });
+    for (let i = 0; i < 100; i += 33) expect(readFileSync(path.join(dest, 'many', `f${i}`), 'utf8')).toBe(`file ${i}\n`);
+    expect(readdirSync(path.join(dest, 'many'))).toHaveLength(100);
+    expect(readFileSync(path.join(dest, 'f'), 'utf8')).toBe('second');
+    expect(readFileSync(path.join(dest, 'g', 'h'), 'utf8')).toBe('under g');
+    const h = statSync(path.join(dest, 'h'));
+    expect(h.nlink).toBe(2);
+    expect(h.mode & 0o7777).toBe(0o640);
+    expect(h.mtime.getTime()).toBe(mtime.getTime());
+    expect(readFileSync(path.join(dest, 'h2'), 'utf8')).toBe('linked');
+    expect(statSync(path.join(dest, 'open')).mode & 0o7777).toBe(0o666);
+    expect(readFileSync(path.join(dest, 'x', 'y'), 'utf8')).toBe('a file over a directory the walk made');
+    if (isRoot) {
+      const suid = statSync(path.join(dest, 'suid'));
+      expect([suid.uid, suid.gid, suid.mode & 0o7777]).toEqual([1000, 1000, 0o4755]);
+      const owned = statSync(path.join(dest, 'owned'));
+      expect([owned.uid, owned.gid]).toEqual([1000, 1001]);
+    }
+    expectOutsideUntouched();
+  });
+
+  it('never writes through a directory that a later entry replaces with a symlink out', async () => {
+    const tar = makeTar([
+      ...prefix,
+      { path: 'd/', type: 'dir' },
+      ...Array.from({ length: 60 }, (_, i): TarSpec => ({ path: `d/p${i}`, body: `pending ${i}` })),
+      { path: 'd', type: 'symlink', linkpath: outside },
+      { path: 'd/secret', body: 'overwritten?' },
+      { path: 'd/new', body: 'created?' },
+    ]);
+    await unpackLayer(streamOf(tar, 4096), dest, { fileThread: 'always' });
+    expectOutsideUntouched();
+    expect(readlinkSync(path.join(dest, 'd'))).toBe(outside);
+    expect(readFileSync(path.join(dest, outside, 'secret'), 'utf8')).toBe('overwritten?');
+  });
+
+  it.skipIf(!isRoot)('a whiteout replaces a file the thread made (a 0:0 character device: needs root)', async () => {
+    const tar = makeTar([...prefix, { path: 'w', body: 'deleted later' }, { path: '.wh.w', body: '' }]);
+    await unpackLayer(streamOf(tar, 4096), dest, { fileThread: 'always' });
+    const w = lstatSync(path.join(dest, 'w'));
+    expect(w.isCharacterDevice()).toBe(true);
+    expect(w.rdev).toBe(0);
+  });
+
+  it('an error on the thread (a name too long for the file system) fails the unpack and leaves nothing', async () => {
+    const tar = makeTar([...prefix, { path: 'many/long', pax: { path: `many/${'n'.repeat(300)}` }, body: 'x' }, { path: 'after', body: 'y' }]);
+    const err = await unpackLayer(streamOf(tar, 4096), dest, { fileThread: 'always' }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/ENAMETOOLONG/);
+    expect(existsSync(dest)).toBe(false);
+    expectOutsideUntouched();
+  });
+
+  it('a failure while the thread has work queued fails the unpack and leaves nothing', async () => {
+    // Many small files, then a corrupt tail: the unpack fails while the thread has work queued.
+    const good = makeTar(prefix);
+    const broken = Buffer.concat([good.subarray(0, good.length - 1024 - 512 * 3), Buffer.alloc(100, 0x41)]);
+    const err = await unpackLayer(streamOf(broken, 4096), dest, { fileThread: 'always' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidImageError);
+    expect(existsSync(dest)).toBe(false);
+    expectOutsideUntouched();
+  });
+});
