@@ -137,7 +137,13 @@ export class Hull {
   /** `build`: a Dockerfile and its context to an image in the store (src/build/). */
   async build(request: BuildRequest): Promise<BuildResult> {
     const { buildImage } = await import('./build/index.js');
-    return buildImage(this.paths, this.images, this.runtime, request);
+    const progress = request.onPullProgress ? { onProgress: request.onPullProgress } : {};
+    return buildImage(this.paths, this.images, this.runtime, {
+      ...request,
+      pullImage: async (reference) => {
+        await this.pull(reference, progress);
+      },
+    });
   }
 
   diskUsage(): Promise<DiskUsage> {

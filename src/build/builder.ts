@@ -60,6 +60,10 @@ export interface BuildOptions {
   /** RUN's network: 'none' (a namespace with only lo; the default here) or 'host'. */
   network?: 'none' | 'host';
   cgroupParent?: string;
+  /** `--pull`: pull every base image named by FROM first, even one already stored. */
+  pull?: boolean;
+  /** Pulls a base image into the store (Hull.pull). Without it FROM needs a stored image. */
+  pullImage?: (reference: string) => Promise<void>;
   /** Progress lines and RUN output; none for `-q`. */
   output?: Writable;
   signal?: AbortSignal;
@@ -176,6 +180,16 @@ export class Builder {
 
   private fail(instr: Instruction, message: string): never {
     throw new DockerfileError(this.file.file, { no: instr.line }, message, instr.original);
+  }
+
+  /** FROM's image pulled into the store; a failure names the Dockerfile line. */
+  private async pullBase(from: Instruction, base: string): Promise<void> {
+    this.checkAbort();
+    try {
+      await (this.opts.pullImage as (reference: string) => Promise<void>)(base);
+    } catch (err) {
+      throw new BuildError(`${this.file.file}:${from.line}: FROM ${base}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   async build(): Promise<BuildResult> {
@@ -333,13 +347,17 @@ export class Builder {
       };
     } else {
       let raw: { id: string; config: Json };
+      // As docker build: a base image that is not stored is pulled; --pull pulls it anyway.
+      if (this.opts.pull && this.opts.pullImage) await this.pullBase(stage.from, base);
       try {
         raw = await this.images.rawImage(base);
       } catch (err) {
-        if (err instanceof ImageNotFoundError || err instanceof UsageError) {
-          throw new BuildError(`${this.file.file}:${stage.from.line}: FROM ${base}: image not found in the store (hull build does not pull: \`hull load\` or \`hull pull\` it first)`);
+        if (!(err instanceof ImageNotFoundError || err instanceof UsageError)) throw err;
+        if (err instanceof UsageError || !this.opts.pullImage || this.opts.pull) {
+          throw new BuildError(`${this.file.file}:${stage.from.line}: FROM ${base}: image not found${this.opts.pullImage ? '' : ' in the store'}`);
         }
-        throw err;
+        await this.pullBase(stage.from, base);
+        raw = await this.images.rawImage(base);
       }
       const { architecture, os, variant, config, rootfs, history, author } = raw.config;
       state = {

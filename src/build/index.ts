@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BuildError, fromNodeError } from '../errors.js';
+import type { PullEvent } from '../registry/pull.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { uniqueName } from '../store/atomic-file.js';
 import { cleanTmp } from '../store/gc.js';
@@ -24,6 +25,8 @@ export interface BuildRequest extends Omit<BuildOptions, 'contextDir' | 'dockerf
   dockerfile?: string;
   /** The Dockerfile's text (`-f -`): overrides `dockerfile`. */
   dockerfileText?: string;
+  /** Progress of pulling base images (Hull.build pulls those not stored, and all with `pull`). */
+  onPullProgress?: (event: PullEvent) => void;
 }
 
 const MAX_DOCKERFILE = 16 * 1024 * 1024;

@@ -220,6 +220,30 @@ describe.skipIf(skip)(`registry: plain HTTP on loopback (integration${why})`, ()
       fresh.destroy();
     }
   });
+
+  it('build pulls a base image that is not stored, pulls it again with --pull, and names the line when it cannot', () => {
+    const fresh = new HullEnv();
+    try {
+      const ctx = mkdtempSync(path.join(fresh.base, 'ctx-'));
+      writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${reg.host}/test/busybox:1\nRUN echo built > /built\n`);
+      const first = fresh.cli(['build', '-t', 'from-registry', ctx]);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toContain('Pull complete');
+      expect(ok(fresh, ['run', '--rm', 'from-registry', 'cat', '/built'])).toBe('built\n');
+      const stored = fresh.cli(['build', '-t', 'from-registry', ctx]);
+      expect([stored.code, stored.stderr]).toEqual([0, '']);
+      const pulled = fresh.cli(['build', '--pull', '-t', 'from-registry', ctx]);
+      expect(pulled.code, pulled.stderr).toBe(0);
+      expect(pulled.stderr).toContain('Status: Image is up to date');
+      writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${reg.host}/test/nothing:1\n`);
+      const missing = fresh.cli(['build', ctx]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^hull: Dockerfile:1: FROM 127\.0\.0\.1:\d+\/test\/nothing:1: .*not found/);
+      expect(fresh.leftovers()).toEqual([]);
+    } finally {
+      fresh.destroy();
+    }
+  });
 });
 
 describe.skipIf(skip)(`registry: htpasswd Basic auth over TLS with the test's CA (integration${why})`, () => {

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { parseKeyValueFlags } from '../../build/builder.js';
 import { collect, hullFor } from '../context.js';
+import { pullProgress } from '../progress.js';
 
 interface BuildFlags {
   tag?: string[];
@@ -15,6 +16,7 @@ interface BuildFlags {
   quiet?: boolean;
   iidfile?: string;
   cgroupParent?: string;
+  pull?: boolean;
 }
 
 export function registerBuild(program: Command): void {
@@ -30,6 +32,7 @@ export function registerBuild(program: Command): void {
     .option('--label <key=value>', 'a label on the image (repeatable)', collect)
     .option('--network <mode>', 'network of RUN steps: none (default: a namespace with only lo) or host')
     .option('--cgroup-parent <path>', "the cgroup RUN containers are made in (default 'hull')")
+    .option('--pull', 'pull every base image, even one already stored (those not stored are always pulled)')
     .option('-q, --quiet', 'print only the image id')
     .option('--iidfile <file>', 'write the image id to a file')
     .action(async (context: string, flags: BuildFlags, cmd: Command) => {
@@ -57,6 +60,8 @@ export function registerBuild(program: Command): void {
           labels: parseKeyValueFlags(flags.label ?? [], '--label'),
           network: (flags.network ?? 'none') as 'none' | 'host',
           ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),
+          pull: flags.pull === true,
+          ...(flags.quiet ? {} : { onPullProgress: pullProgress(process.stderr) }),
           ...(flags.quiet ? {} : { output: process.stdout }),
           signal: controller.signal,
         });
