@@ -1,7 +1,7 @@
 // The seccomp compiler: programs are run in a small classic-BPF interpreter over seccomp_data.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, BPF, SECCOMP_RET, type SockFilter, X32_SYSCALL_BIT, compileSeccomp, encodeFilter } from '../../../src/runtime/seccomp/bpf.js';
 import { CLONE_NAMESPACE_FLAGS, defaultProfile } from '../../../src/runtime/seccomp/default-profile.js';
 import { type LinuxSeccomp, parseDockerProfile, resolveProfile } from '../../../src/runtime/seccomp/profile.js';
@@ -224,11 +224,12 @@ describe('seccomp: the syscall tables', () => {
 
 describe('seccomp: the cache of compiled filters', () => {
   it('compiles once per profile, then reads the file; a damaged file is compiled again', async () => {
-    const { mkdtempSync, readdirSync, writeFileSync, readFileSync } = await import('node:fs');
+    const { mkdtempSync, readdirSync, writeFileSync, readFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
     const { compiledFilter } = await import('../../../src/runtime/seccomp/step.js');
     const dir = mkdtempSync(path.join(tmpdir(), 'hull-seccomp-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const profile = dockerDefault();
     const hex = await compiledFilter(profile, dir);
     expect(hex).toBe(encodeFilter(compileSeccomp(profile)).toString('hex'));

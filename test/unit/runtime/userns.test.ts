@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { hostIdOf, idMappings, mapText, parseIdMap, subordinateRange } from '../../../src/runtime/userns.js';
 
 describe('user-namespace maps', () => {
@@ -21,6 +21,7 @@ describe('user-namespace maps', () => {
 
   it('--userns-remap reads subuid/subgid; --uidmap alone serves for gids too; none: no user namespace', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hull-userns-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const files = { subuid: path.join(dir, 'subuid'), subgid: path.join(dir, 'subgid'), passwd: path.join(dir, 'passwd'), group: path.join(dir, 'group') };
     writeFileSync(files.subuid, 'remap:165536:65536\n');
     writeFileSync(files.subgid, 'remap:265536:65536\n');
