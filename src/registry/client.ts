@@ -177,26 +177,12 @@ export class RegistryClient {
   }
 
   /** The ping, retried on connection errors other than a TLS mismatch (that decides the scheme). */
-  private async pingWith(transport: Transport, url: URL): Promise<HttpResponse> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const res = await transport.request({ method: 'GET', url });
-        if ((res.status >= 500 || res.status === 429) && attempt < this.settings.retries) {
-          await drain(res);
-          await sleep(retryAfterMs(headerOf(res, 'retry-after')) ?? this.backoff(attempt));
-          continue;
-        }
-        return res;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? '';
-        const mismatch = url.protocol === 'https:' && TLS_MISMATCH.test(code) && code !== 'ECONNRESET';
-        if (!mismatch && isRetryable(err) && attempt < this.settings.retries) {
-          await sleep(this.backoff(attempt));
-          continue;
-        }
-        throw err;
-      }
-    }
+  private pingWith(transport: Transport, url: URL): Promise<HttpResponse> {
+    return this.retrying(() => transport.request({ method: 'GET', url }), (err) => {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      const mismatch = url.protocol === 'https:' && TLS_MISMATCH.test(code) && code !== 'ECONNRESET';
+      return !mismatch && isRetryable(err);
+    }, (err) => err);
   }
 
   private pickChallenge(res: HttpResponse): Challenge | undefined {
@@ -283,7 +269,15 @@ export class RegistryClient {
     }
   }
 
-  private async withRetries(fn: () => Promise<HttpResponse>): Promise<HttpResponse> {
+  private withRetries(fn: () => Promise<HttpResponse>): Promise<HttpResponse> {
+    return this.retrying(fn, isRetryable, (err) => networkError(err, `registry ${this.endpoint.apiHost}`));
+  }
+
+  /**
+   * `fn` again, with backoff, on 5xx and 429 (Retry-After honoured) and on the connection errors
+   * `retryable` accepts, up to the configured retries; other errors go through `fail`.
+   */
+  private async retrying(fn: () => Promise<HttpResponse>, retryable: (err: unknown) => boolean, fail: (err: unknown) => unknown): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await fn();
@@ -294,11 +288,11 @@ export class RegistryClient {
         }
         return res;
       } catch (err) {
-        if (isRetryable(err) && attempt < this.settings.retries) {
+        if (retryable(err) && attempt < this.settings.retries) {
           await sleep(this.backoff(attempt));
           continue;
         }
-        throw networkError(err, `registry ${this.endpoint.apiHost}`);
+        throw fail(err);
       }
     }
   }
