@@ -11,17 +11,7 @@ import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
 import { ConflictError } from '../../src/errors.js';
 import { Hull } from '../../src/hull.js';
 import { parseMountFlags } from '../../src/volume/flags.js';
-
-interface MountPointJson {
-  Type: string;
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
-}
+import type { MountPoint } from '../../src/volume/resolve.js';
 
 describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
   let env: HullEnv;
@@ -68,7 +58,7 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
   };
   const volumes = () => env.cli(['volume', 'ls', '-q']).stdout.split('\n').filter(Boolean).sort();
   const dataOf = (name: string) => path.join(env.root, 'volumes', name, '_data');
-  const mountsOf = (container: string) => (JSON.parse(ok(['inspect', container])) as { Mounts: MountPointJson[] }[])[0]!.Mounts;
+  const mountsOf = (container: string) => (JSON.parse(ok(['inspect', container])) as { Mounts: MountPoint[] }[])[0]!.Mounts;
   const hostUntouched = () => {
     expect(readdirSync(hostSide)).toEqual(['sentinel']);
     expect(readFileSync(path.join(hostSide, 'sentinel'), 'utf8')).toBe('host\n');
