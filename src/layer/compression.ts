@@ -27,8 +27,11 @@ const MAGIC_BYTES = 6;
 /**
  * Output chunk of the gzip decoder. zlib's default (16 KiB) made gunzip of a 128 MB layer take
  * 0.77 s here; 256 KiB, 0.43 s (fewer thread-pool round trips), faster than `gzip -dc` (0.73 s).
+ * While a layer is written, the decoder also waits for the busy main thread to take each chunk
+ * before it decodes the next: 1 MiB chunks made that wait rare (a Debian layer on tmpfs: 0.69 s
+ * with 256 KiB, 0.65 s with 1 MiB).
  */
-const DECODE_CHUNK = 256 * 1024;
+export const DECODE_CHUNK_BYTES = 1024 * 1024;
 
 export function detectCompression(head: Buffer): Compression | 'bzip2' | 'xz' {
   const starts = (magic: Buffer): boolean => head.length >= magic.length && head.subarray(0, magic.length).equals(magic);
@@ -143,7 +146,7 @@ export async function decompress(source: Readable, what: string): Promise<Decomp
     case 'none':
       return { compression, output: raw };
     case 'gzip':
-      return { compression, output: through(zlib.createGunzip({ chunkSize: DECODE_CHUNK })) };
+      return { compression, output: through(zlib.createGunzip({ chunkSize: DECODE_CHUNK_BYTES })) };
     case 'zstd': {
       const factory = builtinZstd();
       return { compression, output: factory ? through(factory()) : zstdThroughChild(raw, what) };

@@ -4,8 +4,8 @@
  * finishes before the next begins and backpressure reaches the source: memory stays bounded by
  * one chunk, whatever the size of the archive.
  *
- * Headers are decoded with node-tar's `Header` (ustar prefix, octal and base-256 numbers,
- * checksum); PAX extended headers are parsed here, byte-exact, so binary xattr values
+ * Headers are decoded by ./tar-header.ts (ustar, GNU and star layouts, octal and base-256
+ * numbers, checksum); PAX extended headers are parsed here, byte-exact, so binary xattr values
  * (`SCHILY.xattr.security.capability`) survive. GNU long names (`L`/`K`) are supported; global
  * PAX headers are ignored (as Docker does); sparse files and unknown types are rejected.
  *
@@ -13,7 +13,8 @@
  * stream upstream sees every byte (a diffID is the digest of the whole uncompressed stream).
  */
 
-import { Header } from 'tar/header';
+import { setImmediate as nextLoopTurn } from 'node:timers/promises';
+import { TarFieldError, checksumValid, decodeHeader, isZeroBlock, type TarHeader } from './tar-header.js';
 import { InvalidImageError } from '../errors.js';
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
@@ -49,11 +50,23 @@ const BLOCK = 512;
 const MAX_META_SIZE = 1024 * 1024;
 const BODY_CHUNK = 256 * 1024;
 
+/**
+ * The reader lets the event loop run once per this many bytes consumed. Writing a layer is a long
+ * chain of promises that resolve at once (the data is already buffered), and nothing else runs
+ * meanwhile: in particular not the decompressor's callbacks, and the decompressor waits for one
+ * before it decodes the next chunk. Letting them run keeps it decoding while the files are
+ * written (a 128 MB Debian layer on tmpfs: 0.85 s → 0.80 s).
+ */
+const YIELD_EVERY_BYTES = 256 * 1024;
+
 /** Pulls bytes from an async iterable of chunks, without copying except to assemble headers. */
 class ByteReader {
   private readonly iterator: AsyncIterator<unknown>;
   private chunk: Buffer = Buffer.alloc(0);
+  /** Bytes of `chunk` already handed out. */
+  private offset = 0;
   private done = false;
+  private sinceYield = 0;
 
   constructor(source: AsyncIterable<unknown>) {
     this.iterator = source[Symbol.asyncIterator]();
@@ -61,7 +74,7 @@ class ByteReader {
 
   /** Up to `max` (> 0) bytes, or undefined at end of input. */
   async next(max: number): Promise<Buffer | undefined> {
-    while (this.chunk.length === 0) {
+    while (this.offset === this.chunk.length) {
       if (this.done) return undefined;
       const r = await this.iterator.next();
       if (r.done) {
@@ -70,10 +83,36 @@ class ByteReader {
       }
       const value = r.value;
       this.chunk = Buffer.isBuffer(value) ? value : Buffer.from(value as Uint8Array);
+      this.offset = 0;
     }
-    const out = this.chunk.subarray(0, max);
-    this.chunk = this.chunk.subarray(out.length);
-    return out;
+    const start = this.offset;
+    this.offset = Math.min(this.chunk.length, start + max);
+    this.sinceYield += this.offset - start;
+    if (this.sinceYield >= YIELD_EVERY_BYTES) {
+      this.sinceYield = 0;
+      await nextLoopTurn();
+    }
+    return start === 0 && this.offset === this.chunk.length ? this.chunk : this.chunk.subarray(start, this.offset);
+  }
+
+  /**
+   * Exactly `n` bytes when the current chunk has them and the event loop need not run yet;
+   * undefined otherwise (then `readExactly` does it). Saves a promise per header.
+   */
+  take(n: number): Buffer | undefined {
+    const start = this.offset;
+    if (this.chunk.length - start < n || this.sinceYield + n >= YIELD_EVERY_BYTES) return undefined;
+    this.offset = start + n;
+    this.sinceYield += n;
+    return this.chunk.subarray(start, this.offset);
+  }
+
+  /** Skips `n` bytes when the current chunk has them (see `take`); false otherwise. */
+  trySkip(n: number): boolean {
+    if (this.chunk.length - this.offset < n || this.sinceYield + n >= YIELD_EVERY_BYTES) return false;
+    this.offset += n;
+    this.sinceYield += n;
+    return true;
   }
 
   /** Exactly `n` bytes; undefined at a clean end of input (no byte read); throws when cut short. */
@@ -189,6 +228,47 @@ function cString(data: Buffer): string {
   return data.toString('utf8', 0, nul < 0 ? data.length : nul);
 }
 
+/** Read-only in effect: nothing is ever written into it (a PAX header makes a new one). */
+const NO_OVERRIDES: Overrides = Object.freeze({ xattrs: new Map<string, Buffer>() });
+
+/** The header's own name, for an error about a header that could not be decoded. */
+function headerName(block: Buffer): string {
+  const nul = block.indexOf(0);
+  return block.toString('utf8', 0, nul < 0 || nul > 100 ? 100 : nul);
+}
+
+/**
+ * A regular file's content, read from the archive in place: pull-based, so nothing is read
+ * before the consumer asks, and valid only until the next entry is asked for.
+ */
+class EntryBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
+  /** Bytes of content not yet read. */
+  left: number;
+  /** False once the reader moved on to the next entry. */
+  current = true;
+  private readonly reader: ByteReader;
+  private readonly path: string;
+
+  constructor(reader: ByteReader, path: string, size: number) {
+    this.reader = reader;
+    this.path = path;
+    this.left = size;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Buffer>> {
+    if (this.left === 0) return { done: true, value: undefined };
+    if (!this.current) throw new InvalidImageError(`tar: body of ${JSON.stringify(this.path)} read after the next entry`);
+    const part = await this.reader.next(Math.min(this.left, BODY_CHUNK));
+    if (part === undefined) throw new InvalidImageError(`unexpected end of tar archive in ${JSON.stringify(this.path)}`);
+    this.left -= part.length;
+    return { done: false, value: part };
+  }
+}
+
 const ENTRY_TYPES: Record<string, TarEntryType> = {
   '0': 'file',
   '': 'file',
@@ -202,19 +282,6 @@ const ENTRY_TYPES: Record<string, TarEntryType> = {
   '6': 'fifo',
 };
 
-function seconds(d: Date | undefined): number | undefined {
-  return d === undefined || Number.isNaN(d.getTime()) ? undefined : d.getTime() / 1000;
-}
-
-/** A numeric header field; an empty one is 0, as Go's archive/tar reads it. */
-function checkedNumber(n: number | undefined, field: string, path: string): number {
-  if (n === undefined) return 0;
-  if (!Number.isSafeInteger(n) || n < 0) {
-    throw new InvalidImageError(`tar: invalid ${field} in header of ${JSON.stringify(path)}`);
-  }
-  return n;
-}
-
 /**
  * Reads tar entries from a byte stream (already decompressed). Throws InvalidImageError for
  * anything that is not a well-formed tar archive.
@@ -222,23 +289,29 @@ function checkedNumber(n: number | undefined, field: string, path: string): numb
 export async function* readTar(source: AsyncIterable<unknown>): AsyncGenerator<TarEntry, void, undefined> {
   const reader = new ByteReader(source);
   try {
-    let pending: Overrides = { xattrs: new Map() };
+    /** Fields from PAX / GNU headers for the next entry; the shared empty one until there are any. */
+    let pending: Overrides = NO_OVERRIDES;
     let sawHeader = false;
     for (;;) {
-      const block = await reader.readExactly(BLOCK, 'a header');
+      const block = reader.take(BLOCK) ?? (await reader.readExactly(BLOCK, 'a header'));
       if (block === undefined) {
         if (!sawHeader) throw new InvalidImageError('not a tar archive: empty input');
         break; // no end-of-archive marker: tolerated, as Go's archive/tar does
       }
-      const header = new Header(block);
-      if (header.nullBlock) break; // end-of-archive marker
-      if (!header.cksumValid) {
+      if (isZeroBlock(block)) break; // end-of-archive marker
+      if (!checksumValid(block)) {
         throw new InvalidImageError(sawHeader ? 'tar: header checksum mismatch (corrupt archive)' : 'not a tar archive');
       }
       sawHeader = true;
-      const rawPath = header.path ?? '';
-      const code = header.typeKey;
-      const headerSize = checkedNumber(header.size, 'size', rawPath);
+      let header: TarHeader;
+      try {
+        header = decodeHeader(block);
+      } catch (err) {
+        if (!(err instanceof TarFieldError)) throw err;
+        throw new InvalidImageError(`tar: ${err.message} in header of ${JSON.stringify(pending.path ?? headerName(block))}`);
+      }
+      const code = header.typeflag;
+      const headerSize = header.size;
 
       // Metadata entries that describe the next entry.
       if (code === 'x' || code === 'g' || code === 'L' || code === 'K' || code === 'N') {
@@ -246,6 +319,7 @@ export async function* readTar(source: AsyncIterable<unknown>): AsyncGenerator<T
         const data = headerSize === 0 ? Buffer.alloc(0) : await reader.readExactly(headerSize, 'an extended header');
         if (data === undefined) throw new InvalidImageError('unexpected end of tar archive in an extended header');
         await reader.skip(padding(headerSize), 'an extended header');
+        if (pending === NO_OVERRIDES) pending = { xattrs: new Map() };
         if (code === 'x') applyPax(data, pending);
         else if (code === 'L' || code === 'N') pending.path = cString(data);
         else if (code === 'K') pending.linkpath = cString(data);
@@ -253,49 +327,40 @@ export async function* readTar(source: AsyncIterable<unknown>): AsyncGenerator<T
         continue;
       }
 
-      const type = ENTRY_TYPES[code];
+      const path = pending.path ?? header.path;
+      // Old archives mark a directory as a regular file whose name ends in '/'.
+      const type = (code === '' || code === '0') && path.endsWith('/') ? 'directory' : ENTRY_TYPES[code];
       if (type === undefined) {
-        throw new InvalidImageError(`tar: unsupported entry type ${JSON.stringify(code)} for ${JSON.stringify(pending.path ?? rawPath)}`);
+        throw new InvalidImageError(`tar: unsupported entry type ${JSON.stringify(code)} for ${JSON.stringify(path)}`);
       }
-      const path = pending.path ?? rawPath;
       if (path === '') throw new InvalidImageError('tar: entry without a name');
       const size = type === 'file' || code === 'D' ? (pending.size ?? headerSize) : headerSize;
-      const entry = {
+      const linked = type === 'symlink' || type === 'hardlink';
+      const body = new EntryBody(reader, path, type === 'file' ? size : 0);
+      const entry: TarEntry = {
         type,
         path,
-        linkpath: type === 'symlink' || type === 'hardlink' ? (pending.linkpath ?? header.linkpath ?? '') : '',
-        mode: checkedNumber(header.mode, 'mode', path) & 0o7777,
-        uid: pending.uid ?? checkedNumber(header.uid, 'uid', path),
-        gid: pending.gid ?? checkedNumber(header.gid, 'gid', path),
+        linkpath: linked ? (pending.linkpath ?? header.linkpath) : '',
+        mode: header.mode & 0o7777,
+        uid: pending.uid ?? header.uid,
+        gid: pending.gid ?? header.gid,
         size: type === 'file' ? size : 0,
-        mtime: pending.mtime ?? seconds(header.mtime) ?? 0,
-        atime: pending.atime ?? seconds(header.atime),
-        devMajor: pending.devMajor ?? header.devmaj,
-        devMinor: pending.devMinor ?? header.devmin,
+        mtime: pending.mtime ?? header.mtime,
+        atime: pending.atime ?? header.atime,
+        devMajor: pending.devMajor ?? header.devMajor,
+        devMinor: pending.devMinor ?? header.devMinor,
         xattrs: pending.xattrs,
+        body,
       };
-      pending = { xattrs: new Map() };
+      if (pending !== NO_OVERRIDES) pending = NO_OVERRIDES;
 
       // Go's archive/tar: only regular files (and GNU dump dirs) have data; for other types the
       // size field is ignored.
       const dataSize = type === 'file' || code === 'D' ? size : 0;
-      let left = dataSize;
-      let current = true;
-      const body: AsyncIterable<Buffer> = {
-        async *[Symbol.asyncIterator]() {
-          if (type !== 'file') return;
-          while (left > 0) {
-            if (!current) throw new InvalidImageError(`tar: body of ${JSON.stringify(path)} read after the next entry`);
-            const part = await reader.next(Math.min(left, BODY_CHUNK));
-            if (part === undefined) throw new InvalidImageError(`unexpected end of tar archive in ${JSON.stringify(path)}`);
-            left -= part.length;
-            yield part;
-          }
-        },
-      };
-      yield { ...entry, body };
-      current = false;
-      await reader.skip(left + padding(dataSize), JSON.stringify(path));
+      yield entry;
+      body.current = false;
+      const rest = body.left + (type === 'file' ? 0 : dataSize) + padding(dataSize);
+      if (rest > 0 && !reader.trySkip(rest)) await reader.skip(rest, JSON.stringify(path));
     }
     await reader.drain();
   } finally {
