@@ -160,8 +160,9 @@ class TarMeter extends Transform {
   private result: string | undefined;
 
   constructor(algorithm: DigestAlgorithm, max: number, what: string) {
-    // Room for a few decoder chunks, so the decoder (thread pool) runs ahead of the writer.
-    super({ highWaterMark: 4 * DECODE_CHUNK_BYTES });
+    // Room for two decoder chunks, so the decoder (thread pool) runs ahead of the writer. Four
+    // were no faster and raised the peak RSS of a 1 GiB layer's unpack from ~110 MB to ~165 MB.
+    super({ highWaterMark: 2 * DECODE_CHUNK_BYTES });
     this.algorithm = algorithm;
     this.hash = createHash(algorithm);
     this.max = max;
