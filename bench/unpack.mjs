@@ -16,7 +16,8 @@
 // renamed into place; tar never syncs). Each round starts after `sync` with an empty directory.
 // Figures: medians of wall time of the whole process (Node's start included) and, for hull, of
 // the unpack alone. Targets (issue 3): median(hull) / median(tar) <= 1.0 on both file systems;
-// peak RSS (VmHWM of the unpacking process) under 150 MB for the 1 GiB layer. Last, a probe of
+// peak RSS (VmHWM of the unpacking process) under 150 MB for the 1 GiB layer, unpacked on tmpfs and
+// on the disk with fsync (as the store does). Last, a probe of
 // whether creating files from several threads helps on the disk. Small files on the libuv pool
 // (16 in flight, one round trip per system call) made the disk case slower here (3.8-4.3 s
 // against 2.4-3.4 s): the pool also runs gunzip. A worker thread that takes batches of small
@@ -135,20 +136,25 @@ async function main() {
     console.log(`| ${r.fs} | ${fmt(r.tar)} | ${fmt(r.hull)} | ${fmt(r.hullInner)} | ${fmt(r.hullSync)} | ${(r.hull / r.tar).toFixed(2)} | ${(r.hullSync / r.tar).toFixed(2)} |`);
   }
 
-  let bigRow;
+  // The 1 GiB layer: on tmpfs against tar, and on the disk with fsync, as the store unpacks (the
+  // file-writing thread is on there, and the writer waits for the disk: both change the peak RSS).
+  const bigRows = [];
   if (big) {
-    const dir = targets[0].dir;
-    try {
-      fresh(dir);
-      const tarMs = timed('tar', ['-xzf', big, '-C', dir]).ms;
-      fresh(dir);
-      const h = hullRun(big, join(dir, 'diff'), false);
-      bigRow = { tarMs, ...h };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    for (const t of targets) {
+      const fsync = t.name === 'disk';
+      try {
+        fresh(t.dir);
+        const tarMs = fsync ? undefined : timed('tar', ['-xzf', big, '-C', t.dir]).ms;
+        fresh(t.dir);
+        bigRows.push({ fs: t.name, fsync, tarMs, ...hullRun(big, join(t.dir, 'diff'), fsync) });
+      } finally {
+        rmSync(t.dir, { recursive: true, force: true });
+      }
     }
-    console.log(`\n1 GiB layer (${(bigRow.size / 1e6).toFixed(0)} MB uncompressed) on tmpfs: tar ${fmt(bigRow.tarMs)}, hull ${fmt(bigRow.ms)}; ` +
-      `hull's peak RSS (VmHWM) ${(bigRow.hwmKiB / 1024).toFixed(1)} MiB`);
+    for (const r of bigRows) {
+      console.log(`\n1 GiB layer (${(r.size / 1e6).toFixed(0)} MB uncompressed) on ${r.fs}${r.fsync ? ' with fsync (as the store)' : ''}: ` +
+        `${r.tarMs === undefined ? '' : `tar ${fmt(r.tarMs)}, `}hull ${fmt(r.ms)}; hull's peak RSS (VmHWM) ${(r.hwmKiB / 1024).toFixed(1)} MiB`);
+    }
   }
 
   console.log('\ntargets:');
@@ -158,10 +164,11 @@ async function main() {
     results.push(ok);
     console.log(`  ${ok ? 'met    ' : 'NOT met'}  ${r.fs}: hull / tar = ${(r.hull / r.tar).toFixed(2)} (<= 1.0)`);
   }
-  if (bigRow) {
-    const ok = bigRow.hwmKiB / 1024 < 150;
+  if (bigRows.length > 0) {
+    const peak = Math.max(...bigRows.map((r) => r.hwmKiB)) / 1024;
+    const ok = peak < 150;
     results.push(ok);
-    console.log(`  ${ok ? 'met    ' : 'NOT met'}  peak RSS unpacking 1 GiB: ${(bigRow.hwmKiB / 1024).toFixed(1)} MiB (< 150 MiB)`);
+    console.log(`  ${ok ? 'met    ' : 'NOT met'}  peak RSS unpacking 1 GiB: ${peak.toFixed(1)} MiB, the larger of tmpfs and disk (< 150 MiB)`);
   }
   if (!results.every(Boolean)) console.log('  (figures from a shared 2-core VM vary by ±30% from run to run: compare ratios from one run)');
 
