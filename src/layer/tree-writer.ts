@@ -51,6 +51,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidImageError } from '../errors.js';
+import { trace } from '../trace.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, sys } from '../native/index.js';
 import { FileWriterThread, SMALL_FILE_BYTES } from './file-writer-thread.js';
 import { archivePathComponents, resolveDirectory, resolveEntry } from './root-path.js';
@@ -150,8 +151,8 @@ function createReplacing<T>(create: () => T, clear: () => void): T {
 
 const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 /**
- * The first small files are made here and timed; the rest go to the thread only if making one
- * took longer than HAND_OVER_ABOVE_NS on average. On tmpfs (~5-10 µs a file) the thread only adds
+ * Small files are made here and timed, in windows of FILES_BEFORE_THREAD; after a window in which
+ * making one took longer than HAND_OVER_ABOVE_NS on average, the rest go to the thread. On tmpfs (~5-10 µs a file) the thread only adds
  * work for the two cores to share (an unpack measured 1.01 s with it, 0.93 s without); on this
  * VM's ext4 (20-300 µs a file) it overlaps them (2.24 s against 2.97 s; GNU tar 2.52 s).
  */
@@ -182,10 +183,11 @@ export class TreeWriter {
   private readonly thread = new FileWriterThread();
   /** Every path this writer made or handed to the thread: a new entry there must wait for it. */
   private readonly made = new Set<string>();
-  /** Small files made here and timed, and the time their open(2) took, until the thread is decided. */
+  /** Small files made here and timed in the current window, and the time their open(2) took. */
   private timedFiles = 0;
   private timedNanos = 0n;
-  private useThread: boolean | undefined;
+  /** Whether small files go to the thread; with 'auto', false until a window of files made here was slow. */
+  private useThread: boolean;
 
   constructor(root: string, options: TreeWriterOptions) {
     this.root = root;
@@ -193,6 +195,7 @@ export class TreeWriter {
     const rootSetgid = ((lstatOrUndefined(root)?.mode ?? 0) & 0o2000) !== 0;
     this.defaultOwner = rootSetgid ? undefined : { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 };
     this.umask = process.umask();
+    this.useThread = options.fileThread === 'always';
   }
 
   async write(entry: TarEntry): Promise<void> {
@@ -296,14 +299,28 @@ export class TreeWriter {
 
   /** Whether the file goes to the thread: a small one without xattrs, at a path nothing was made at, once the thread is on. */
   private handsOver(target: string, entry: TarEntry): boolean {
-    if (entry.size > SMALL_FILE_BYTES || entry.xattrs.size > 0 || this.made.has(target)) return false;
-    if (this.useThread === undefined) {
-      const choice = this.options.fileThread ?? 'auto';
-      if (choice !== 'auto') this.useThread = choice === 'always';
-      else if (this.timedFiles < FILES_BEFORE_THREAD) return false;
-      else this.useThread = this.timedNanos / BigInt(this.timedFiles) > HAND_OVER_ABOVE_NS;
+    if (!this.useThread || entry.size > SMALL_FILE_BYTES || entry.xattrs.size > 0) return false;
+    return !this.made.has(target);
+  }
+
+  /**
+   * With 'auto': the time open(2) took for a small file made here, counted in windows of
+   * FILES_BEFORE_THREAD files; the thread is turned on for the rest of the layer after a window
+   * that averaged more than HAND_OVER_ABOVE_NS. Every window, not only the first: on this VM's
+   * ext4 the cost of a new inode changes within one layer (it rises with the number of inodes
+   * deleted in the last minutes, which ext4 without a journal skips over one by one), and a pull
+   * whose first files were quick made all the others on the main thread.
+   */
+  private timedOpen(started: bigint): void {
+    this.timedNanos += process.hrtime.bigint() - started;
+    if (++this.timedFiles < FILES_BEFORE_THREAD) return;
+    const average = this.timedNanos / BigInt(this.timedFiles);
+    this.timedFiles = 0;
+    this.timedNanos = 0n;
+    if (average > HAND_OVER_ABOVE_NS) {
+      this.useThread = true;
+      trace(`${this.options.what}: small files on a second thread from now on (open(2) took ${average / 1000n} µs on average)`);
     }
-    return this.useThread;
   }
 
   /** Reads (copies) the file's body and queues it for the thread. */
@@ -422,13 +439,10 @@ export class TreeWriter {
     // Nobody else can open it meanwhile: the tree being written is private to its owner.
     const mode = this.mode(entry);
     const exactMode = (mode & ~0o777) === 0 && (mode & this.umask) === 0;
-    const timed = this.useThread === undefined && entry.size <= SMALL_FILE_BYTES;
+    const timed = !this.useThread && this.options.fileThread !== 'never' && entry.size <= SMALL_FILE_BYTES;
     const started = timed ? process.hrtime.bigint() : 0n;
     const fd = createReplacing(() => openSync(target, CREATE_FILE, exactMode ? mode : 0o600), () => this.clear(target));
-    if (timed) {
-      this.timedNanos += process.hrtime.bigint() - started;
-      this.timedFiles++;
-    }
+    if (timed) this.timedOpen(started);
     try {
       let written = 0;
       for await (const chunk of entry.body) {
