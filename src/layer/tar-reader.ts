@@ -328,8 +328,9 @@ export async function* readTar(source: AsyncIterable<unknown>): AsyncGenerator<T
       }
 
       const path = pending.path ?? header.path;
-      // Old archives mark a directory as a regular file whose name ends in '/'.
-      const type = (code === '' || code === '0') && path.endsWith('/') ? 'directory' : ENTRY_TYPES[code];
+      // Pre-POSIX archives mark a directory by a NUL typeflag and a name ending in '/'; as in Go's
+      // archive/tar (Docker's reader), only with that typeflag, so both agree where data starts.
+      const type = code === '' && path.endsWith('/') ? 'directory' : ENTRY_TYPES[code];
       if (type === undefined) {
         throw new InvalidImageError(`tar: unsupported entry type ${JSON.stringify(code)} for ${JSON.stringify(path)}`);
       }

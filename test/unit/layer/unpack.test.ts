@@ -155,6 +155,24 @@ describe('unpackLayer', () => {
     expect(existsSync(dest)).toBe(false);
   });
 
+  it('reads a pre-POSIX directory (NUL typeflag, name ending in /) and a "0" file named "x/" as Go does', async () => {
+    const tar = makeTar([{ path: 'old/', type: 'dir' }, { path: 'old/f', body: 'one' }, { path: 'odd/', body: 'data' }, { path: 'after', body: 'two' }]);
+    const reseal = (off: number, typeflag: number): void => {
+      tar[off + 156] = typeflag;
+      tar.fill(0x20, off + 148, off + 156);
+      let sum = 0;
+      for (let i = off; i < off + 512; i++) sum += tar[i] as number;
+      tar.write(`${sum.toString(8).padStart(6, '0')}\0 `, off + 148, 'latin1');
+    };
+    reseal(0, 0); // 'old/': typeflag NUL
+    reseal(1536, 0x30); // 'odd/': a regular file ('0') whose name ends in '/', with 4 bytes of data
+    await unpackLayer(streamOf(tar), dest, { preserveOwner: false });
+    expect(statSync(path.join(dest, 'old')).isDirectory()).toBe(true);
+    expect(readFileSync(path.join(dest, 'old', 'f'), 'utf8')).toBe('one');
+    expect(readFileSync(path.join(dest, 'odd'), 'utf8')).toBe('data');
+    expect(readFileSync(path.join(dest, 'after'), 'utf8')).toBe('two');
+  });
+
   it('takes PAX long names and GNU-style metadata', async () => {
     const long = `${'d'.repeat(120)}/${'f'.repeat(150)}`;
     const tar = makeTar([{ path: 'placeholder', body: 'long', pax: { path: long, mtime: '1600000000.5' } }]);
