@@ -9,7 +9,7 @@
  * each promise round trip through the threadpool costs far more.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError, ContainerNotFoundError, UsageError, fromNodeError } from '../errors.js';
 import type { StorePaths } from '../store/paths.js';
@@ -176,8 +176,15 @@ export class ContainerStore {
     return path.join(this.dir(id), MONITOR_STATUS_FILE);
   }
 
+  /**
+   * The container's lock file. It is made with the container and never again by a locker (see
+   * ./lock.ts): one made by a hull that came too late would put a file back into a directory `rm`
+   * is removing. A container from a hull older than that has none until its first lock.
+   */
   lockPath(id: string): string {
-    return path.join(this.dir(id), LOCK_FILE);
+    const file = path.join(this.dir(id), LOCK_FILE);
+    if (!existsSync(file) && existsSync(path.join(this.dir(id), 'container.json'))) createLockFile(file);
+    return file;
   }
 
   stopMarkerPath(id: string): string {
@@ -232,6 +239,7 @@ export class ContainerStore {
     mkdirSync(record.rootfs.upper, { recursive: true });
     mkdirSync(record.rootfs.work);
     mkdirSync(spec.root.path, { recursive: true });
+    createLockFile(path.join(dir, LOCK_FILE));
     writeJsonAtomic(path.join(dir, 'config.json'), spec);
     writeJsonAtomic(path.join(dir, 'container.json'), record);
   }
@@ -309,6 +317,14 @@ export class ContainerStore {
     const rotated = Array.from({ length: Math.max(0, (record.logConfig?.maxFile ?? 1) - 1) }, (_, i) => `${LOG_FILE(record.id)}.${i + 1}`);
     removeTree(this.dir(record.id), ['config.json', 'container.json', LOG_FILE(record.id), ...rotated, MONITOR_STATUS_FILE, LOCK_FILE],
       ['upper', 'work/work', 'work/index', 'work']);
+  }
+}
+
+function createLockFile(file: string): void {
+  try {
+    closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromNodeError(err, 'create', file);
   }
 }
 

@@ -11,7 +11,7 @@
  * the others wait and then find the layer stored.
  */
 
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fromNodeError } from '../errors.js';
 import { sys } from '../native/index.js';
@@ -63,8 +63,9 @@ export interface LockOptions {
   /** Give up after this long with the error `onTimeout` makes (default: wait as long as it takes). */
   timeoutMs?: number;
   onTimeout?: () => Error;
-  /** Never create the lock file's directory: its absence is reported by `onMissing` (by default
-   *  the directory is made). The file itself is created in either case. */
+  /** The lock file must exist already: neither it nor its directory is created, and its absence
+   *  is reported by `onMissing` (by default both are made). A lock that lives inside what it
+   *  guards (a container's directory) is never created again while that is being removed. */
   onMissing?: () => Error;
 }
 
@@ -100,7 +101,7 @@ export async function acquireLock(file: string, mode: LockMode, flock: FlockFn, 
 
 function openExisting(file: string, onMissing: () => Error): number {
   try {
-    return openSync(file, 'a', 0o600);
+    return openSync(file, constants.O_RDONLY);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw onMissing();
     throw fromNodeError(err, 'open', file);

@@ -3,7 +3,7 @@
 // repair, the store lock. No root, no addon: flock is an in-process fake.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -257,6 +257,18 @@ describe('store lock', () => {
     expect(tryLock(file, 'shared', flock)).toBeUndefined();
     held.release();
     tryLock(file, 'shared', flock)?.release();
+  });
+
+  it('with onMissing, a missing lock file is reported and never made again (a container being removed)', async () => {
+    const dir = path.join(work, 'container');
+    await mkdir(dir);
+    const file = path.join(dir, 'lock');
+    const gone = new Error('gone');
+    await expect(acquireLock(file, 'exclusive', flock, { onMissing: () => gone })).rejects.toBe(gone);
+    expect(await readdir(dir)).toEqual([]);
+    await writeFile(file, '');
+    const held = await acquireLock(file, 'exclusive', flock, { onMissing: () => gone });
+    held.release();
   });
 
   it('serialises concurrent loads of images sharing layers: each layer unpacked once, nothing left over', async () => {
