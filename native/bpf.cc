@@ -3,6 +3,8 @@
 // The program stays attached as long as the cgroup exists; removing the cgroup detaches it.
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <linux/bpf.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -31,16 +33,24 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
   load.insn_cnt = static_cast<uint32_t>(program.Length() / sizeof(struct bpf_insn));
   load.insns = reinterpret_cast<uint64_t>(program.Data());
   load.license = reinterpret_cast<uint64_t>(kLicense);
-  // EAGAIN: a signal came while the verifier ran (SIGPROF under a profiler, SIGCHLD, SIGWINCH…);
-  // the load is simply tried again, as libbpf does.
+  // EAGAIN: a signal came while the verifier ran (SIGPROF under a profiler, SIGCHLD, SIGWINCH…).
+  // Signals are held on this thread meanwhile (those sent to it wait, the process's go to another
+  // thread); a profiler sampling every 50 µs interrupted every try otherwise. And the load is
+  // tried again on EAGAIN, as libbpf does.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &saved);
   long prog_fd = -1;
   for (int attempt = 0; attempt < 10; attempt++) {
     prog_fd = syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
     if (prog_fd >= 0 || errno != EAGAIN) break;
   }
+  int load_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (prog_fd < 0) {
+    int e = load_errno;
+    if (e == EAGAIN) throw SysError(env, "bpf", "BPF_PROG_LOAD device program (interrupted 10 times)", e);
     // Again with the verifier's log, for the message (not on the fast path: logging costs).
-    int e = errno;
     std::vector<char> log(16384, '\0');
     load.log_level = 1;
     load.log_buf = reinterpret_cast<uint64_t>(log.data());
