@@ -24,7 +24,7 @@ export function registryHost(input: string | undefined): string {
 export async function login(settings: RegistrySettings, registry: string, creds: Credentials): Promise<void> {
   if (creds.username === '') throw new UsageError('login: a user name is required');
   if (creds.password === '') throw new UsageError('login: a password is required');
-  const client = new RegistryClient(endpointFor(registry, settings), settings, async () => creds);
+  const client = new RegistryClient(endpointFor(registry, settings, `login ${registry}`), settings, async () => creds);
   try {
     const res = await client.request({ method: 'GET', path: '/v2/' });
     if (res.status === 401 || res.status === 403) {

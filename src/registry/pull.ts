@@ -206,7 +206,7 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
   const what = familiar(reference);
   const want = options.platform ?? hostPlatform();
   const emit = options.onProgress ?? (() => undefined);
-  const endpoint = endpointFor(ref.domain, settings);
+  const endpoint = endpointFor(ref.domain, settings, `pull ${what}`);
   const client = new RegistryClient(endpoint, settings, () => getCredentials(settings.dockerConfigDir, ref.domain));
   client.addScope(ref.path, 'pull');
   try {

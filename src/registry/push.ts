@@ -160,7 +160,7 @@ export async function pushImage(store: ImageStore, settings: RegistrySettings, i
     .filter((r) => r.domain === ref.domain && r.path !== ref.path)
     .map((r) => r.path))];
 
-  const endpoint = endpointFor(ref.domain, settings);
+  const endpoint = endpointFor(ref.domain, settings, `push ${familiar(formatReference(ref))}`);
   const client = new RegistryClient(endpoint, settings, () => getCredentials(settings.dockerConfigDir, ref.domain));
   client.addScope(ref.path, 'pull,push');
   for (const from of mountFrom) client.addScope(from, 'pull');

@@ -11,6 +11,10 @@
  *   A host is marked insecure in `$HULL_INSECURE_REGISTRIES` (comma-separated `host[:port]`) or in
  *   `<root>/registries.json` `{"insecure": ["host:port"]}`; an insecure host's certificate is also
  *   not verified. Loopback HTTPS is verified.
+ * - Blocked registries, as Podman's registries.conf `blocked = true`: nothing is pulled from,
+ *   pushed to or logged into a host in `$HULL_BLOCKED_REGISTRIES` (comma-separated, `docker.io`
+ *   for Docker Hub) or in `<root>/registries.json` `{"blocked": [...]}`. hull's tests block
+ *   docker.io, so no test can reach Docker Hub by accident.
  * - Credentials: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
  * - `$HULL_REGISTRY_TIMEOUT` (seconds without a byte before a transfer counts as stalled, default
  *   30) and `$HULL_REGISTRY_RETRIES` (attempts after the first, default 4).
@@ -19,7 +23,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { RegistryError, UsageError } from '../errors.js';
 import { DEFAULT_DOMAIN } from '../image/reference.js';
 import type { TlsSettings } from './http.js';
 
@@ -30,6 +34,8 @@ export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
 export interface RegistrySettings {
   certsDirs: string[];
   insecure: string[];
+  /** Registries (as references name them: `docker.io`, `host:port`) that are never contacted. */
+  blocked: string[];
   dockerConfigDir: string;
   timeoutMs: number;
   retries: number;
@@ -49,7 +55,8 @@ function envNumber(name: string, fallback: number, env: NodeJS.ProcessEnv): numb
   return n;
 }
 
-function insecureFromFile(root: string): string[] {
+/** The list `key` of `<root>/registries.json` (absent file or key: none). */
+function listFromFile(root: string, key: 'insecure' | 'blocked'): string[] {
   const file = path.join(root, 'registries.json');
   let text: string;
   try {
@@ -63,22 +70,24 @@ function insecureFromFile(root: string): string[] {
   } catch (err) {
     throw new UsageError(`${file}: invalid JSON: ${(err as Error).message}`);
   }
-  const list = (parsed as { insecure?: unknown }).insecure;
+  const list = (parsed as Record<string, unknown>)[key];
   if (list === undefined) return [];
   if (!Array.isArray(list) || !list.every((h) => typeof h === 'string')) {
-    throw new UsageError(`${file}: "insecure" must be a list of host[:port] strings`);
+    throw new UsageError(`${file}: "${key}" must be a list of host[:port] strings`);
   }
   return list as string[];
+}
+
+function listFromEnv(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 export function registrySettings(root: string, overrides: Partial<RegistrySettings> = {}, env: NodeJS.ProcessEnv = process.env): RegistrySettings {
   const certsEnv = env.HULL_CERTS_D;
   return {
     certsDirs: certsEnv ? certsEnv.split(':').filter(Boolean) : ['/etc/hull/certs.d', '/etc/docker/certs.d'],
-    insecure: [
-      ...(env.HULL_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-      ...insecureFromFile(root),
-    ],
+    insecure: [...listFromEnv(env.HULL_INSECURE_REGISTRIES), ...listFromFile(root, 'insecure')],
+    blocked: [...listFromEnv(env.HULL_BLOCKED_REGISTRIES), ...listFromFile(root, 'blocked')],
     dockerConfigDir: env.DOCKER_CONFIG || path.join(env.HOME || homedir(), '.docker'),
     timeoutMs: envNumber('HULL_REGISTRY_TIMEOUT', 30, env) * 1000,
     retries: Math.floor(envNumber('HULL_REGISTRY_RETRIES', 4, env)),
@@ -112,8 +121,16 @@ export interface Endpoint {
   readonly tls: TlsSettings;
 }
 
-/** The endpoint of a registry (domain of a reference), with its TLS material from certs.d. */
-export function endpointFor(registry: string, settings: RegistrySettings): Endpoint {
+/**
+ * The endpoint of a registry (domain of a reference), with its TLS material from certs.d.
+ * `purpose` (`pull busybox:latest`) starts the message of the error for a blocked registry.
+ */
+export function endpointFor(registry: string, settings: RegistrySettings, purpose?: string): Endpoint {
+  const blocked = settings.blocked.map((b) => (b === 'index.docker.io' || b === DOCKER_HUB_ENDPOINT ? DEFAULT_DOMAIN : b));
+  if (blocked.includes(registry)) {
+    const why = `registry ${registry} is blocked (HULL_BLOCKED_REGISTRIES or registries.json "blocked")`;
+    throw new RegistryError(purpose ? `${purpose}: ${why}` : why, { code: 'REGISTRY_BLOCKED' });
+  }
   const apiHost = registry === DEFAULT_DOMAIN ? DOCKER_HUB_ENDPOINT : registry;
   const insecure = settings.insecure.includes(registry) || settings.insecure.includes(hostnameOf(registry));
   const tls: TlsSettings = { insecure };

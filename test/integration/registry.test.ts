@@ -221,6 +221,21 @@ describe.skipIf(skip)(`registry: plain HTTP on loopback (integration${why})`, ()
     }
   });
 
+  it('the tests never reach Docker Hub: docker.io is blocked for them (vitest.config.ts), and a missing image says so', () => {
+    expect(process.env.HULL_BLOCKED_REGISTRIES).toBe('docker.io');
+    const fresh = new HullEnv();
+    try {
+      const run = fresh.cli(['run', '--rm', 'hull-test-not-stored', 'true']);
+      expect(run.code).toBe(125);
+      expect(run.stderr).toMatch(/registry docker\.io is blocked/);
+      const pull = fresh.cli(['pull', 'busybox']);
+      expect(pull.code).toBe(1);
+      expect(pull.stderr).toMatch(/^hull: pull busybox:latest: registry docker\.io is blocked/m);
+    } finally {
+      fresh.destroy();
+    }
+  });
+
   it('build pulls a base image that is not stored, pulls it again with --pull, and names the line when it cannot', () => {
     const fresh = new HullEnv();
     try {

@@ -39,6 +39,18 @@ describe('registry endpoints', () => {
     expect(() => settings()).toThrow(/must be a list/);
   });
 
+  it('refuses blocked registries (env or <root>/registries.json) before any connection; Docker Hub by any of its names', () => {
+    const blocked = settings({ HULL_BLOCKED_REGISTRIES: 'registry-1.docker.io, evil.example:5000' });
+    expect(() => endpointFor('docker.io', blocked)).toThrow(/registry docker.io is blocked/);
+    expect(() => endpointFor('evil.example:5000', blocked)).toThrow(/evil.example:5000 is blocked/);
+    expect(endpointFor('evil.example:5001', blocked).apiHost).toBe('evil.example:5001');
+    expect(endpointFor('localhost:5000', blocked).apiHost).toBe('localhost:5000');
+    writeFileSync(path.join(root, 'registries.json'), JSON.stringify({ blocked: ['docker.io'] }));
+    expect(() => endpointFor('docker.io', settings())).toThrow(expect.objectContaining({ code: 'REGISTRY_BLOCKED' }));
+    writeFileSync(path.join(root, 'registries.json'), JSON.stringify({ blocked: 'docker.io' }));
+    expect(() => settings()).toThrow(/"blocked" must be a list/);
+  });
+
   it('reads CA files and a client certificate from certs.d/<host:port>/', () => {
     const d = path.join(root, 'certs.d', 'reg.example:5000');
     mkdirSync(d, { recursive: true });
