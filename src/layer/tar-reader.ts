@@ -14,7 +14,7 @@
  */
 
 import { setImmediate as nextLoopTurn } from 'node:timers/promises';
-import { TarFieldError, checksumValid, decodeHeader, isZeroBlock, type TarHeader } from './tar-header.js';
+import { TAR_BLOCK, TarFieldError, checksumValid, decodeHeader, isZeroBlock, type TarHeader } from './tar-header.js';
 import { InvalidImageError } from '../errors.js';
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
@@ -45,7 +45,7 @@ export interface TarEntry {
   readonly body: AsyncIterable<Buffer>;
 }
 
-const BLOCK = 512;
+const BLOCK = TAR_BLOCK;
 /** Largest PAX header / GNU long name accepted (node-tar uses the same bound). */
 const MAX_META_SIZE = 1024 * 1024;
 const BODY_CHUNK = 256 * 1024;
