@@ -40,8 +40,9 @@ const program = new Command('hull')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`hull: ${text.replace(/^error: /, '')}`) });
 
-registerCommands(program, verbOf(process.argv));
-
-program.parseAsync(process.argv).catch((err: unknown) => {
+registerCommands(program, verbOf(process.argv)).then(() => {
+  trace('verb defined');
+  return program.parseAsync(process.argv);
+}).catch((err: unknown) => {
   reportAndExit(err, program.opts<GlobalOptions>().debug ?? process.argv.includes('--debug'));
 });

@@ -1,81 +1,58 @@
 import type { Command } from 'commander';
-import { registerAttach } from './attach.js';
-import { registerBuild } from './build.js';
-import { registerCp } from './cp.js';
-import { registerCreate } from './create.js';
-import { registerExec } from './exec.js';
-import { registerImages } from './images.js';
-import { registerImageVerbs } from './image.js';
-import { registerSystem } from './system.js';
-import { registerContainerInspect } from './container-inspect.js';
-import { registerKill } from './kill.js';
-import { registerLoad } from './load.js';
-import { registerLogin } from './login.js';
-import { registerPull } from './pull.js';
-import { registerPush } from './push.js';
-import { registerLogs } from './logs.js';
-import { registerPs } from './ps.js';
-import { registerRename } from './rename.js';
-import { registerRm } from './rm.js';
-import { registerRun } from './run.js';
-import { registerStart } from './start.js';
-import { registerStop } from './stop.js';
-import { registerPause } from './pause.js';
-import { registerStats } from './stats.js';
-import { registerUpdate } from './update.js';
-import { registerWait } from './wait.js';
-import { registerVolume } from './volume.js';
-import { registerNetwork, registerPort } from './network.js';
 
 type Register = (program: Command) => void;
 
-/** Every verb, with the function that defines it (one function may define several verbs). */
-const VERBS: Readonly<Record<string, Register>> = {
-  run: registerRun,
-  create: registerCreate,
-  start: registerStart,
-  exec: registerExec,
-  attach: registerAttach,
-  cp: registerCp,
-  stop: registerStop,
-  restart: registerStop,
-  kill: registerKill,
-  wait: registerWait,
-  logs: registerLogs,
-  inspect: registerContainerInspect,
-  rename: registerRename,
-  load: registerLoad,
-  build: registerBuild,
-  images: registerImages,
-  image: registerImageVerbs,
-  rmi: registerImageVerbs,
-  tag: registerImageVerbs,
-  history: registerImageVerbs,
-  save: registerImageVerbs,
-  system: registerSystem,
-  ps: registerPs,
-  rm: registerRm,
-  update: registerUpdate,
-  pause: registerPause,
-  unpause: registerPause,
-  stats: registerStats,
-  top: registerStats,
-  volume: registerVolume,
-  network: registerNetwork,
-  port: registerPort,
-  pull: registerPull,
-  push: registerPush,
-  login: registerLogin,
-  logout: registerLogin,
+/**
+ * Every verb, with a loader of the function that defines it (one function may define several
+ * verbs). Loaded on demand: a verb's module and what only it imports (build's Dockerfile code,
+ * the registry client, …) are not evaluated when another verb runs.
+ */
+const VERBS: Readonly<Record<string, () => Promise<Register>>> = {
+  run: async () => (await import('./run.js')).registerRun,
+  create: async () => (await import('./create.js')).registerCreate,
+  start: async () => (await import('./start.js')).registerStart,
+  exec: async () => (await import('./exec.js')).registerExec,
+  attach: async () => (await import('./attach.js')).registerAttach,
+  cp: async () => (await import('./cp.js')).registerCp,
+  stop: async () => (await import('./stop.js')).registerStop,
+  restart: async () => (await import('./stop.js')).registerStop,
+  kill: async () => (await import('./kill.js')).registerKill,
+  wait: async () => (await import('./wait.js')).registerWait,
+  logs: async () => (await import('./logs.js')).registerLogs,
+  inspect: async () => (await import('./container-inspect.js')).registerContainerInspect,
+  rename: async () => (await import('./rename.js')).registerRename,
+  load: async () => (await import('./load.js')).registerLoad,
+  build: async () => (await import('./build.js')).registerBuild,
+  images: async () => (await import('./images.js')).registerImages,
+  image: async () => (await import('./image.js')).registerImageVerbs,
+  rmi: async () => (await import('./image.js')).registerImageVerbs,
+  tag: async () => (await import('./image.js')).registerImageVerbs,
+  history: async () => (await import('./image.js')).registerImageVerbs,
+  save: async () => (await import('./image.js')).registerImageVerbs,
+  system: async () => (await import('./system.js')).registerSystem,
+  ps: async () => (await import('./ps.js')).registerPs,
+  rm: async () => (await import('./rm.js')).registerRm,
+  update: async () => (await import('./update.js')).registerUpdate,
+  pause: async () => (await import('./pause.js')).registerPause,
+  unpause: async () => (await import('./pause.js')).registerPause,
+  stats: async () => (await import('./stats.js')).registerStats,
+  top: async () => (await import('./stats.js')).registerStats,
+  volume: async () => (await import('./volume.js')).registerVolume,
+  network: async () => (await import('./network.js')).registerNetwork,
+  port: async () => (await import('./network.js')).registerPort,
+  pull: async () => (await import('./pull.js')).registerPull,
+  push: async () => (await import('./push.js')).registerPush,
+  login: async () => (await import('./login.js')).registerLogin,
+  logout: async () => (await import('./login.js')).registerLogin,
 };
 
 /**
  * Define the verbs on `program`: only `verb`'s when it is a known one (defining all thirty costs
  * about a millisecond of every start-up), every verb for help, no verb, or an unknown one.
  */
-export function registerCommands(program: Command, verb?: string): void {
+export async function registerCommands(program: Command, verb?: string): Promise<void> {
   const only = verb === undefined ? undefined : VERBS[verb];
-  const registers = only ? [only] : [...new Set(Object.values(VERBS))];
+  const registers = only ? [await only()] : [...new Set(await Promise.all(Object.values(VERBS).map((load) => load())))];
   for (const register of registers) register(program);
 }
 

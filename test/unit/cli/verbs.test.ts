@@ -11,21 +11,21 @@ describe('CLI verb registration', () => {
     expect(verbOf(['node', 'hull'])).toBeUndefined();
   });
 
-  it('defines only the named verb, and every verb otherwise', () => {
-    const names = (verb?: string) => {
+  it('defines only the named verb, and every verb otherwise', async () => {
+    const names = async (verb?: string) => {
       const program = new Command('hull').enablePositionalOptions();
-      registerCommands(program, verb);
+      await registerCommands(program, verb);
       return program.commands.map((c) => c.name()).sort();
     };
-    expect(names('run')).toEqual(['run']);
-    expect(names('restart')).toEqual(['restart', 'stop']);
-    const all = names(undefined);
-    expect(all).toEqual(names('no-such-verb'));
+    expect(await names('run')).toEqual(['run']);
+    expect(await names('restart')).toEqual(['restart', 'stop']);
+    const all = await names(undefined);
+    expect(all).toEqual(await names('no-such-verb'));
     for (const verb of ['run', 'create', 'start', 'exec', 'stop', 'restart', 'kill', 'wait', 'logs', 'inspect', 'rename', 'load', 'build',
       'images', 'image', 'rmi', 'tag', 'history', 'save', 'system', 'ps', 'rm', 'attach', 'cp', 'volume', 'network', 'port',
       'pull', 'push', 'login', 'logout']) {
       expect(all).toContain(verb);
-      expect(names(verb)).toContain(verb);
+      expect(await names(verb)).toContain(verb);
     }
   });
 });
