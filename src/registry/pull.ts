@@ -15,7 +15,7 @@ import { digestOf, verifyDigest } from '../image/digest.js';
 import { parseJson } from '../image/json.js';
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, parseManifestDocument } from '../image/manifest.js';
 import { formatPlatform, hostPlatform, platformMatches, selectManifest } from '../image/platform.js';
-import { familiar, formatReference, parseReference, withDefaultTag, type Reference } from '../image/reference.js';
+import { familiar, formatReference, parseReference, repositoryName, withDefaultTag, type Reference } from '../image/reference.js';
 import { LAYER_MEDIA_TYPES, parseImageConfig, type Descriptor, type Platform } from '../image/types.js';
 import type { ImageStore, ResolvedImage } from '../store/image-store.js';
 import { RegistryClient, errorText, headerOf, isRetryable, networkError, networkReason, sleep } from './client.js';
@@ -28,6 +28,7 @@ export type LayerStatus = 'waiting' | 'exists' | 'downloading' | 'retrying' | 'd
 export type PullEvent =
   | { type: 'resolved'; reference: string; digest: string; layers: { id: string; size: number }[] }
   | { type: 'layer'; id: string; status: LayerStatus; current?: number; total?: number; message?: string }
+  /** `digest`: what the registry served for the reference (an index's for a multi-platform image), as Docker prints it. */
   | { type: 'done'; reference: string; digest: string; imageId: string; upToDate: boolean };
 
 export interface PullOptions {
@@ -212,6 +213,8 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
   try {
     const tagOrDigest = ref.digest ?? (ref.tag as string);
     let fetched = await fetchManifest(client, ref.path, tagOrDigest, what);
+    /** What the registry served for the reference: an index's digest for a multi-platform image. */
+    const servedDigest = fetched.digest;
     let doc = parseManifestDocument(fetched.bytes, fetched.contentType, `${what} manifest`);
     if (doc.kind === 'index') {
       const chosen = selectManifest(doc.index.manifests, want, what);
@@ -262,6 +265,7 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
       configBytes,
       config,
       manifest: { digest: fetched.digest, bytes: fetched.bytes },
+      repoDigest: `${repositoryName(ref)}@${servedDigest}`,
       layers,
       what,
     };
@@ -273,7 +277,7 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
       },
     });
     const upToDate = previous?.id === resolved.id;
-    emit({ type: 'done', reference, digest: fetched.digest, imageId: resolved.id, upToDate });
+    emit({ type: 'done', reference, digest: servedDigest, imageId: resolved.id, upToDate });
     return { image: resolved, digest: fetched.digest, reference, upToDate };
   } catch (err) {
     // Every failure names the image (`run` of a missing image shows only this line).

@@ -17,6 +17,12 @@ export interface ImageRecord {
   readonly configDigest: string;
   /** The manifest's digest, when the image came with one (OCI layouts, registries). */
   readonly manifestDigest?: string;
+  /**
+   * `repository@digest` (normalised: `docker.io/library/busybox@sha256:…`) for each repository
+   * the image was pulled from, with the digest the registry served for the tag: an index's,
+   * for a multi-platform image (Docker's RepoDigests; pinning it keeps every platform).
+   */
+  readonly repoDigests?: readonly string[];
   /** The layers' diffIDs, lowest first (the config's rootfs.diff_ids). */
   readonly diffIds: readonly string[];
   /** The image's creation time from its config. */
@@ -39,10 +45,12 @@ function parseImageRecord(v: unknown, where: string): ImageRecord {
   const obj = expectObject(v, where);
   const manifestDigest = optional(obj.manifestDigest, `${where}.manifestDigest`, expectString);
   const created = optional(obj.created, `${where}.created`, expectString);
+  const repoDigests = optional(obj.repoDigests, `${where}.repoDigests`, (v, w) => expectArray(v, w).map((d, i) => expectString(d, `${w}[${i}]`)));
   return {
     id: expectSha256(obj.id, `${where}.id`),
     configDigest: expectSha256(obj.configDigest, `${where}.configDigest`),
     ...(manifestDigest !== undefined ? { manifestDigest } : {}),
+    ...(repoDigests !== undefined ? { repoDigests } : {}),
     diffIds: expectArray(obj.diffIds, `${where}.diffIds`).map((d, i) => expectSha256(d, `${where}.diffIds[${i}]`)),
     ...(created !== undefined ? { created } : {}),
     loaded: expectString(obj.loaded, `${where}.loaded`),

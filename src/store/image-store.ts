@@ -22,7 +22,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ConflictError, ImageNotFoundError, InvalidImageError, UsageError, fromNodeError } from '../errors.js';
 import type { SaveFormat, SaveImage, SaveLayer } from '../image/archive/save.js';
 import { isObject } from '../image/json.js';
-import { familiar, repositoryName, withDefaultTag } from '../image/reference.js';
+import { familiar, repositoryName } from '../image/reference.js';
 import { checkStore, type CheckResult } from './check.js';
 import { cacheUsage, cachedDiffIds } from '../build/cache.js';
 import { allRecords, cleanTmp, collectGarbage, containerLayerHexes, treeSize, type GcResult } from './gc.js';
@@ -64,6 +64,8 @@ export interface ImageSummary {
   size: number;
   /** The digest of its manifest, when it came with one. */
   manifestDigest?: string;
+  /** Docker's RepoDigests (familiar `repo@digest`), see repoDigests(). */
+  repoDigests: string[];
 }
 
 /** `hull image inspect`: Docker's shape, for the fields that apply. */
@@ -237,7 +239,7 @@ export class ImageStore {
     return {
       Id: record.id,
       RepoTags: names.filter((n) => parseReference(n).digest === undefined).map((n) => familiar(n)),
-      RepoDigests: repoDigests(names, record.manifestDigest),
+      RepoDigests: repoDigests(names, record.manifestDigest, record.repoDigests),
       Parent: '',
       Comment: str(raw.comment),
       Created: str(raw.created),
@@ -586,6 +588,7 @@ export class ImageStore {
         ...(r.created !== undefined ? { created: r.created } : {}),
         size: r.size,
         ...(r.manifestDigest !== undefined ? { manifestDigest: r.manifestDigest } : {}),
+        repoDigests: repoDigests(namesById.get(r.id) ?? [], r.manifestDigest, r.repoDigests),
       }))
       .sort((a, b) => createdTime(b) - createdTime(a) || a.id.localeCompare(b.id));
   }
@@ -623,9 +626,14 @@ export class ImageStore {
           if (!(err instanceof ImageNotFoundError)) throw err;
         }
       }
-      const digest = parseReference(input).digest;
-      if (digest !== undefined) {
-        const record = (await this.records.list()).find((r) => r.manifestDigest === digest);
+      const ref = parseReference(input);
+      if (ref.digest !== undefined) {
+        // By the manifest's digest, or by the digest a repository served for it (an index's:
+        // images of several platforms may share it, and the one pulled last wins, as in Docker).
+        const pinned = `${repositoryName(ref)}@${ref.digest}`;
+        const record = (await this.records.list())
+          .filter((r) => r.manifestDigest === ref.digest || r.repoDigests?.includes(pinned))
+          .sort((a, b) => b.loaded.localeCompare(a.loaded))[0];
         if (record) return record;
       }
     }
@@ -709,14 +717,15 @@ export class ImageStore {
       manifestDigest = image.manifest.digest;
       if (manifestDigest.startsWith('sha256:')) await this.blobs.putBytes(image.manifest.bytes, manifestDigest);
     }
-    if (manifestDigest === undefined) {
-      // The same image loaded before with its manifest (e.g. now from a docker-archive): keep it.
-      manifestDigest = await this.records.read(configDigest.slice('sha256:'.length)).then((r) => r.manifestDigest, () => undefined);
-    }
+    const earlier = await this.records.read(configDigest.slice('sha256:'.length)).catch(() => undefined);
+    // The same image loaded before with its manifest (e.g. now from a docker-archive): keep it.
+    manifestDigest ??= earlier?.manifestDigest;
+    const repoDigests = withRepoDigest(earlier?.repoDigests, image.repoDigest);
     const record: ImageRecord = {
       id: configDigest,
       configDigest,
       ...(manifestDigest !== undefined ? { manifestDigest } : {}),
+      ...(repoDigests.length > 0 ? { repoDigests } : {}),
       diffIds: [...diffIds],
       ...(image.config.created !== undefined ? { created: image.config.created } : {}),
       loaded: new Date().toISOString(),
@@ -816,13 +825,26 @@ export class ImageStore {
   }
 }
 
-/** `repo@digest` (familiar) for each repository an image is named in, Docker's RepoDigests. */
-export function repoDigests(names: readonly string[], manifestDigest: string | undefined): string[] {
-  if (manifestDigest === undefined) return [];
-  const repos = new Set<string>();
+/**
+ * Docker's RepoDigests, familiar (`busybox@sha256:…`): for each repository the image is named
+ * in, the digest it was pulled with (an index's, for a multi-platform image), else its own
+ * manifest's digest.
+ */
+export function repoDigests(names: readonly string[], manifestDigest: string | undefined, pulled: readonly string[] = []): string[] {
+  const byRepo = new Map(pulled.map((p) => [p.slice(0, p.lastIndexOf('@')), p.slice(p.lastIndexOf('@') + 1)]));
+  const out = new Set<string>();
   for (const n of names) {
-    const ref = parseReference(n);
-    repos.add(`${familiar(repositoryName(withDefaultTag(ref)))}`.replace(/:latest$/, ''));
+    const repo = repositoryName(parseReference(n));
+    const digest = byRepo.get(repo) ?? manifestDigest;
+    if (digest !== undefined) out.add(familiar(`${repo}@${digest}`));
   }
-  return [...repos].map((r) => `${r}@${manifestDigest}`);
+  for (const [repo, digest] of byRepo) out.add(familiar(`${repo}@${digest}`));
+  return [...out];
+}
+
+/** `earlier` with `added` (`repo@digest`) replacing the entry of its repository. */
+function withRepoDigest(earlier: readonly string[] | undefined, added: string | undefined): string[] {
+  const repoOf = (p: string): string => p.slice(0, p.lastIndexOf('@'));
+  const kept = (earlier ?? []).filter((p) => added === undefined || repoOf(p) !== repoOf(added));
+  return added === undefined ? kept : [...kept, added];
 }

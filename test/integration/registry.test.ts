@@ -142,17 +142,27 @@ describe.skipIf(skip)(`registry: plain HTTP on loopback (integration${why})`, ()
       annotations: { 'org.opencontainers.image.ref.name': 'multi' } }] }));
     skopeo(['copy', '--all', '--dest-tls-verify=false', `oci:${dir}:multi`, `docker://${reg.host}/multi/img:1`]);
 
+    // As Docker: the digest printed and kept in RepoDigests is the index's (what the tag names),
+    // so pinning it keeps every platform; the image is found by it, and by its own manifest's.
     const out = ok(env, ['pull', `${reg.host}/multi/img:1`]);
-    expect(out).toContain(`Digest: ${mine.manifestDigest}`);
-    const inspect = JSON.parse(ok(env, ['image', 'inspect', `${reg.host}/multi/img:1`])) as { Id: string; Architecture: string }[];
+    expect(out).toContain(`Digest: ${indexDigest}`);
+    const inspect = JSON.parse(ok(env, ['image', 'inspect', `${reg.host}/multi/img:1`])) as { Id: string; Architecture: string; RepoDigests: string[] }[];
     expect(inspect[0]?.Architecture).toBe(arch);
     expect(inspect[0]?.Id).toBe(mine.configDigest);
+    expect(inspect[0]?.RepoDigests).toEqual([`${reg.host}/multi/img@${indexDigest}`]);
+    const listed = ok(env, ['images', '--format', 'json']).trim().split('\n').map((l) => JSON.parse(l) as { Repository: string; Digest: string });
+    expect(listed.find((r) => r.Repository === `${reg.host}/multi/img`)?.Digest).toBe(indexDigest);
     expect(ok(env, ['run', '--rm', `${reg.host}/multi/img:1`, 'echo', 'native'])).toBe('native\n');
+    for (const pinned of [indexDigest, mine.manifestDigest]) {
+      expect(ok(env, ['run', '--rm', '--pull', 'never', `${reg.host}/multi/img@${pinned}`, 'echo', 'pinned'])).toBe('pinned\n');
+    }
 
     ok(env, ['pull', '--platform', `linux/${otherArch}`, `${reg.host}/multi/img:1`]);
     const other = JSON.parse(ok(env, ['image', 'inspect', `${reg.host}/multi/img:1`])) as { Id: string; Architecture: string }[];
     expect(other[0]?.Architecture).toBe(otherArch);
     expect(other[0]?.Id).toBe(theirs.configDigest);
+    // Both images were pulled with the index's digest: the one pulled last answers to it.
+    expect(JSON.parse(ok(env, ['image', 'inspect', `${reg.host}/multi/img@${indexDigest}`]))[0].Id).toBe(theirs.configDigest);
     expect(fails(env, ['pull', '--platform', 'linux/s390x', `${reg.host}/multi/img:1`])).toMatch(/no image for linux\/s390x \(has: linux\/\w+, linux\/\w+\)/);
     expect(fails(env, ['pull', '--platform', 'linux', `${reg.host}/multi/img:1`])).toMatch(/invalid platform/);
   });

@@ -25,6 +25,12 @@ function splitTag(ref: string): [string, string] {
   return colon > ref.lastIndexOf('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, '<none>'];
 }
 
+/** The row's digest as Docker shows it: the one its repository was pulled with, else the manifest's. */
+function digestOf(r: Row): string {
+  const pinned = r.image.repoDigests.find((d) => d.startsWith(`${r.repository}@`));
+  return pinned?.slice(r.repository.length + 1) ?? r.image.manifestDigest ?? '<none>';
+}
+
 function rowsOf(images: readonly ImageSummary[], filter: string | undefined): Row[] {
   let wantRepo: string | undefined;
   let wantTag: string | undefined;
@@ -69,7 +75,7 @@ export function defineImages(cmd: Command): void {
             Containers: 'N/A',
             CreatedAt: dockerTime(r.image.created),
             CreatedSince: timeAgo(r.image.created),
-            Digest: r.image.manifestDigest ?? '<none>',
+            Digest: digestOf(r),
             ID: shortId(r.image.id),
             Repository: r.repository,
             SharedSize: 'N/A',
@@ -85,7 +91,7 @@ export function defineImages(cmd: Command): void {
       process.stdout.write(table(headers, rows.map((r) => [
         r.repository,
         r.tag,
-        ...(flags.digests ? [r.image.manifestDigest ?? '<none>'] : []),
+        ...(flags.digests ? [digestOf(r)] : []),
         shortId(r.image.id),
         timeAgo(r.image.created),
         humanSize(r.image.size),

@@ -21,6 +21,8 @@ export interface ArchiveImage {
   readonly config: ImageConfig;
   /** The manifest, when the archive has one (OCI layouts); its digest was verified. */
   readonly manifest: { readonly digest: string; readonly bytes: Buffer } | undefined;
+  /** From a registry: `repository@digest` of what it served for the reference (an index's digest for a multi-platform image). */
+  readonly repoDigest?: string;
   readonly layers: readonly ArchiveLayer[];
   /** Names the image in messages (`manifest.json[0]`, `index.json manifests[1]`). */
   readonly what: string;

@@ -117,7 +117,7 @@ describe('ImageStore.load: OCI image layout', () => {
     await writeOciLayout(layoutDir, [{ ...image, annotations: { [NAME]: 'latest' } }]);
     const [loaded] = await store.load(layoutDir);
     expect(loaded?.references).toEqual([]);
-    expect(await store.list()).toEqual([{ id: sha256(image.config), references: [], created: '2024-01-02T03:04:05Z', size: expect.any(Number), manifestDigest: expect.stringMatching(/^sha256:/) }]);
+    expect(await store.list()).toEqual([{ id: sha256(image.config), references: [], created: '2024-01-02T03:04:05Z', size: expect.any(Number), manifestDigest: expect.stringMatching(/^sha256:/), repoDigests: [] }]);
     await expect(store.resolve('latest')).rejects.toBeInstanceOf(ImageNotFoundError);
   });
 
@@ -213,7 +213,7 @@ describe('ImageStore.load: docker save archive', () => {
     const list = await store.list();
     expect(list.map((i) => i.id)).toEqual([sha256(appConfig), sha256(baseConfig)]); // newest first
     expect(list[0]?.size).toBe(base.blob.length + app.blob.length);
-    expect(list[1]).toEqual({ id: sha256(baseConfig), references: [], created: '2023-01-01T00:00:00Z', size: base.blob.length });
+    expect(list[1]).toEqual({ id: sha256(baseConfig), references: [], created: '2023-01-01T00:00:00Z', size: base.blob.length, repoDigests: [] });
   });
 
   it('confines layer paths to the archive (a layer symlinked to a host file is refused)', async () => {
