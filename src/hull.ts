@@ -117,7 +117,7 @@ export class Hull {
   }
 
   /** `system prune`: exited containers, then as `pruneImages`. */
-  async pruneSystem(options: { all?: boolean } = {}): Promise<PruneResult & { containers: string[]; buildCache: number }> {
+  async pruneSystem(options: { all?: boolean } = {}): Promise<PruneResult & { containers: string[]; networks: string[]; buildCache: number }> {
     const containers: string[] = [];
     for (const c of await this.listContainers()) {
       if (c.state.status !== 'exited') continue;
@@ -128,10 +128,12 @@ export class Hull {
         if (!(err instanceof HullError)) throw err; // removed meanwhile, or running again
       }
     }
-    // As `docker system prune`: the build cache goes too (its layers are then garbage).
+    // As `docker system prune`: networks no container uses, and the build cache (its layers
+    // are then garbage).
+    const networks = await this.pruneNetworks();
     const { BuildCache } = await import('./build/cache.js');
     const buildCache = new BuildCache(this.paths).clear();
-    return { ...(await this.images.prune(options)), containers, buildCache };
+    return { ...(await this.images.prune(options)), containers, networks, buildCache };
   }
 
   /** `build`: a Dockerfile and its context to an image in the store (src/build/). */
@@ -382,6 +384,11 @@ export class Hull {
   /** `network rm`: refused while a container uses the network. */
   removeNetwork(nameOrId: string): Promise<void> {
     return this.runtime.network.remove(nameOrId);
+  }
+
+  /** `network prune`: removes the user networks no container uses; returns their names. */
+  pruneNetworks(): Promise<string[]> {
+    return this.runtime.network.prune();
   }
 
   /** `network connect`: a running container gets the interface at once, a stopped one at its next start. */

@@ -456,6 +456,23 @@ export class Networking {
     });
   }
 
+  /**
+   * `network prune`: removes every user network no container uses (as `remove` judges it: no
+   * container holds an address there). The default bridge stays. Returns the names removed.
+   */
+  async prune(): Promise<string[]> {
+    return this.store.withLock(() => {
+      const removed: string[] = [];
+      for (const net of this.store.list()) {
+        if (net.isDefault || this.store.leases(net.name).length > 0) continue;
+        this.removeBridge(net);
+        this.store.removeRecord(net.name);
+        removed.push(net.name);
+      }
+      return removed;
+    });
+  }
+
   /** `network connect`: record it; a running container gets the interface now. */
   async connect(record: NetworkedContainer, nameOrId: string, aliases: string[], save: () => Promise<void>): Promise<void> {
     const cfg = record.network;

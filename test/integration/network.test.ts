@@ -129,6 +129,28 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     expect(env.leftovers()).toEqual([]);
   });
 
+  it('network prune (and system prune) removes the networks no container uses (after confirming, or with -f), and their bridges', () => {
+    ok(['network', 'create', '--subnet', env.privateSubnet(5), 'kept']);
+    ok(['network', 'create', '--subnet', env.privateSubnet(6), 'unused']);
+    const bridgeOf = (name: string) => (JSON.parse(ok(['network', 'inspect', name])) as { Options: Record<string, string> }[])[0]!.Options['com.docker.network.bridge.name']!;
+    const unusedBridge = bridgeOf('unused');
+    expect(spawnSync('ip', ['link', 'show', unusedBridge]).status).toBe(0);
+    ok(['run', '-d', '--name', 'user', '--network', 'kept', 'busybox', 'sleep', '60']);
+    // No answer to the question (stdin is empty): nothing is removed.
+    const declined = env.cli(['network', 'prune'], { input: '' });
+    expect(declined.code).toBe(0);
+    expect(declined.stdout).toContain('Are you sure you want to continue?');
+    expect(ok(['network', 'ls'])).toContain('unused');
+    expect(ok(['network', 'prune', '-f'])).toBe('Deleted Networks:\nunused\n');
+    expect(spawnSync('ip', ['link', 'show', unusedBridge]).status).not.toBe(0);
+    expect(ok(['network', 'ls'])).toContain('kept');
+    ok(['rm', '-f', 'user']);
+    // system prune takes unused networks too, as Docker's does.
+    expect(ok(['system', 'prune', '-f'])).toContain('Deleted Networks:\nkept\n');
+    expect(ok(['network', 'prune', '-f'])).toBe('');
+    expect(env.leftovers()).toEqual([]);
+  });
+
   it('network connect gives a running container a second interface; disconnect takes it away', () => {
     ok(['network', 'create', '--subnet', env.privateSubnet(3), 'side']);
     ok(['run', '-d', '--name', 'multi', 'busybox', 'sleep', '60']);

@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import { hullFor, collect } from '../context.js';
 import { table, shortId, timeAgo } from '../format.js';
 import { forEachContainer } from './each.js';
+import { confirm } from './image-common.js';
+
+const PRUNE_WARNING = 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?';
 
 export function registerNetwork(program: Command): void {
   const network = program.command('network').description('manage networks');
@@ -55,6 +58,15 @@ export function registerNetwork(program: Command): void {
         await hull.removeNetwork(n);
         process.stdout.write(`${n}\n`);
       });
+    });
+  network
+    .command('prune')
+    .description('remove all networks not used by at least one container')
+    .option('-f, --force', 'do not prompt for confirmation')
+    .action(async (flags: { force?: boolean }, cmd: Command) => {
+      if (!flags.force && !(await confirm(PRUNE_WARNING))) return;
+      const removed = await hullFor(cmd).pruneNetworks();
+      if (removed.length > 0) process.stdout.write(`Deleted Networks:\n${removed.join('\n')}\n`);
     });
   network
     .command('connect')

@@ -10,6 +10,7 @@ function percent(part: number, whole: number): string {
 const PRUNE_WARNING = [
   'WARNING! This will remove:',
   '  - all stopped containers',
+  '  - all networks not used by at least one container',
   '  - all dangling images',
   '  - unused layers and blobs',
   '',
@@ -39,7 +40,7 @@ export function registerSystem(program: Command): void {
 
   system
     .command('prune')
-    .description('remove stopped containers, dangling images and unused layers and blobs')
+    .description('remove stopped containers, unused networks, dangling images and unused layers and blobs')
     .option('-a, --all', 'remove all unused images, not just dangling ones')
     .option('-f, --force', 'do not prompt for confirmation')
     .action((flags: { all?: boolean; force?: boolean }, command: Command) =>
@@ -47,6 +48,7 @@ export function registerSystem(program: Command): void {
         if (!flags.force && !(await confirm(flags.all ? PRUNE_ALL_WARNING : PRUNE_WARNING))) return;
         const r = await hullFor(command).pruneSystem({ all: flags.all ?? false });
         if (r.containers.length > 0) process.stdout.write(`Deleted Containers:\n${r.containers.join('\n')}\n\n`);
+        if (r.networks.length > 0) process.stdout.write(`Deleted Networks:\n${r.networks.join('\n')}\n\n`);
         printPruned(r);
       }));
 
