@@ -136,7 +136,7 @@ export class RegistryClient {
 
   private async connectOnce(): Promise<void> {
     const { apiHost } = this.endpoint;
-    const https = new Transport({ secure: true, tls: this.endpoint.tls, timeoutMs: this.settings.timeoutMs });
+    const https = new Transport({ secure: true, tls: this.endpoint.tls, timeoutMs: this.settings.timeoutMs, proxy: this.settings.proxy });
     let res: HttpResponse;
     try {
       res = await this.pingWith(https, new URL(`https://${apiHost}/v2/`));
@@ -154,7 +154,7 @@ export class RegistryClient {
       }
       // Plain HTTP only where allowed, and only when the server answered but not with TLS.
       if (!this.endpoint.allowHttp || !TLS_MISMATCH.test(code)) throw networkError(err, `cannot reach registry ${apiHost}`);
-      const http = new Transport({ secure: false, timeoutMs: this.settings.timeoutMs });
+      const http = new Transport({ secure: false, timeoutMs: this.settings.timeoutMs, proxy: this.settings.proxy });
       try {
         res = await this.pingWith(http, new URL(`http://${apiHost}/v2/`));
       } catch (err2) {
@@ -224,7 +224,7 @@ export class RegistryClient {
     const service = challenge.params.service;
     const scopes = [...this.scopes];
     let res: HttpResponse;
-    const tokenTransport = new Transport({ secure: url.protocol === 'https:', tls: this.endpoint.tls, timeoutMs: this.settings.timeoutMs });
+    const tokenTransport = new Transport({ secure: url.protocol === 'https:', tls: this.endpoint.tls, timeoutMs: this.settings.timeoutMs, proxy: this.settings.proxy });
     try {
       if (creds?.identityToken) {
         const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'hull', access_type: 'offline' });

@@ -11,7 +11,10 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { HttpsProxyAgent } from 'https-proxy-agent';
 import { RegistryError } from '../errors.js';
+import { proxyFor, type ProxySettings } from './proxy.js';
 
 export interface TlsSettings {
   /** Extra CA certificates (PEM), added to Node's default roots. */
@@ -39,41 +42,68 @@ export interface HttpResponse {
   url: URL;
 }
 
-/** No byte in either direction for this long ends the request with a RegistryError (code ETIMEDOUT). */
+/**
+ * No byte in either direction for this long ends the request with a RegistryError (code
+ * ETIMEDOUT). With `proxy`, requests go through the proxy the environment names for them
+ * (./proxy.ts): https ones in a CONNECT tunnel with the registry's TLS settings, http ones as
+ * absolute-form requests.
+ */
 export class Transport {
   private readonly agent: http.Agent | https.Agent;
+  /** The registry's TLS settings as request options (they go with each request through a tunnel). */
+  private readonly tlsOptions: Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'>;
+  private readonly proxy: ProxySettings | undefined;
+  private readonly proxyAgents = new Map<string, http.Agent>();
   readonly timeoutMs: number;
   readonly secure: boolean;
 
-  constructor(options: { secure: boolean; tls?: TlsSettings; timeoutMs: number }) {
+  constructor(options: { secure: boolean; tls?: TlsSettings; timeoutMs: number; proxy?: ProxySettings }) {
     this.secure = options.secure;
     this.timeoutMs = options.timeoutMs;
+    this.proxy = options.proxy;
     if (options.secure) {
       const tls = options.tls ?? {};
       // Passing `ca` replaces Node's bundled roots: keep them, and add the registry's.
       const ca = tls.ca && tls.ca.length > 0 ? [...rootCertificates, ...tls.ca] : undefined;
-      this.agent = new https.Agent({
-        keepAlive: true,
-        maxSockets: 8,
+      this.tlsOptions = {
         ...(ca ? { ca } : {}),
         ...(tls.cert ? { cert: tls.cert } : {}),
         ...(tls.key ? { key: tls.key } : {}),
         rejectUnauthorized: !tls.insecure,
-      });
+      };
+      this.agent = new https.Agent({ keepAlive: true, maxSockets: 8, ...this.tlsOptions });
     } else {
+      this.tlsOptions = {};
       this.agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     }
+  }
+
+  /** One agent per proxy and target scheme, kept for the connections it pools. */
+  private proxyAgent(proxy: URL, targetProtocol: string): http.Agent {
+    const key = `${targetProtocol} ${proxy.href}`;
+    let agent = this.proxyAgents.get(key);
+    if (agent === undefined) {
+      agent = targetProtocol === 'https:'
+        ? new HttpsProxyAgent(proxy, { keepAlive: true, maxSockets: 8 })
+        : new HttpProxyAgent(proxy, { keepAlive: true, maxSockets: 8 });
+      this.proxyAgents.set(key, agent);
+    }
+    return agent;
   }
 
   request(req: HttpRequest): Promise<HttpResponse> {
     const mod = req.url.protocol === 'https:' ? https : http;
     // A redirect to another host (a CDN) gets a plain agent with the default roots.
     const sameOrigin = (req.url.protocol === 'https:') === this.secure;
+    const proxy = this.proxy === undefined ? undefined : proxyFor(req.url, this.proxy);
+    const connection = proxy !== undefined
+      ? { agent: this.proxyAgent(proxy, req.url.protocol), ...(sameOrigin ? this.tlsOptions : {}) }
+      : sameOrigin ? { agent: this.agent } : {};
     return new Promise<HttpResponse>((resolve, reject) => {
       const r = mod.request(req.url, {
         method: req.method,
         headers: { 'User-Agent': 'hull/0.1', ...req.headers },
-        ...(sameOrigin ? { agent: this.agent } : {}),
+        ...connection,
       });
       let response: IncomingMessage | undefined;
       r.setTimeout(this.timeoutMs, () => {
@@ -104,6 +134,7 @@ export class Transport {
 
   close(): void {
     this.agent.destroy();
+    for (const agent of this.proxyAgents.values()) agent.destroy();
   }
 }
 

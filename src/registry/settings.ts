@@ -15,6 +15,7 @@
  *   pushed to or logged into a host in `$HULL_BLOCKED_REGISTRIES` (comma-separated, `docker.io`
  *   for Docker Hub) or in `<root>/registries.json` `{"blocked": [...]}`. hull's tests block
  *   docker.io, so no test can reach Docker Hub by accident.
+ * - Proxies: `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, with Docker's (Go's) rules (./proxy.ts).
  * - Credentials: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
  * - `$HULL_REGISTRY_TIMEOUT` (seconds without a byte before a transfer counts as stalled, default
  *   30) and `$HULL_REGISTRY_RETRIES` (attempts after the first, default 4).
@@ -26,6 +27,7 @@ import path from 'node:path';
 import { RegistryError, UsageError } from '../errors.js';
 import { DEFAULT_DOMAIN } from '../image/reference.js';
 import type { TlsSettings } from './http.js';
+import { proxySettings, type ProxySettings } from './proxy.js';
 
 export const DOCKER_HUB_ENDPOINT = 'registry-1.docker.io';
 /** The key Docker uses for Docker Hub in config.json `auths`. */
@@ -36,6 +38,8 @@ export interface RegistrySettings {
   insecure: string[];
   /** Registries (as references name them: `docker.io`, `host:port`) that are never contacted. */
   blocked: string[];
+  /** HTTP(S)_PROXY and NO_PROXY (./proxy.ts). */
+  proxy: ProxySettings;
   dockerConfigDir: string;
   timeoutMs: number;
   retries: number;
@@ -88,6 +92,7 @@ export function registrySettings(root: string, overrides: Partial<RegistrySettin
     certsDirs: certsEnv ? certsEnv.split(':').filter(Boolean) : ['/etc/hull/certs.d', '/etc/docker/certs.d'],
     insecure: [...listFromEnv(env.HULL_INSECURE_REGISTRIES), ...listFromFile(root, 'insecure')],
     blocked: [...listFromEnv(env.HULL_BLOCKED_REGISTRIES), ...listFromFile(root, 'blocked')],
+    proxy: proxySettings(env),
     dockerConfigDir: env.DOCKER_CONFIG || path.join(env.HOME || homedir(), '.docker'),
     timeoutMs: envNumber('HULL_REGISTRY_TIMEOUT', 30, env) * 1000,
     retries: Math.floor(envNumber('HULL_REGISTRY_RETRIES', 4, env)),

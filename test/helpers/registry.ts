@@ -333,3 +333,33 @@ export class Proxy {
 export function fileDigest(file: string): string {
   return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
 }
+
+/** A forward HTTP proxy run as a child process (./http-proxy.mjs); `requests()` reads its log. */
+export class HttpProxy {
+  private constructor(private readonly child: ChildProcess, readonly url: string, private readonly log: string) {}
+
+  /** `hosts`: names only the proxy resolves (name → address). */
+  static async start(dir: string, hosts: Record<string, string>): Promise<HttpProxy> {
+    mkdirSync(dir, { recursive: true });
+    const log = path.join(dir, 'proxy.log');
+    writeFileSync(log, '');
+    const script = fileURLToPath(new URL('./http-proxy.mjs', import.meta.url));
+    const child = spawn(process.execPath, [script, log, ...Object.entries(hosts).map(([k, v]) => `${k}=${v}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout?.once('data', (d: Buffer) => resolve(Number(/listening (\d+)/.exec(d.toString())?.[1])));
+      child.once('exit', (code) => reject(new Error(`http proxy exited ${code}`)));
+    });
+    return new HttpProxy(child, `http://127.0.0.1:${port}`, log);
+  }
+
+  requests(): string[] {
+    return readFileSync(this.log, 'utf8').split('\n').filter(Boolean);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}

@@ -12,7 +12,7 @@ import { RegistryError } from '../../src/errors.js';
 import type { PullEvent } from '../../src/registry/index.js';
 import { busyboxImage } from '../helpers/busybox-image.js';
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
-import { Registry, TokenIssuer, hasRegistry, makeTlsFiles } from '../helpers/registry.js';
+import { HttpProxy, Registry, TokenIssuer, hasRegistry, makeTlsFiles } from '../helpers/registry.js';
 
 const skip = !canRunContainers || !hasRegistry();
 const why = skipReason || (hasRegistry() ? '' : '; skipped: needs docker-registry, htpasswd, openssl, skopeo (scripts/install-deps.sh test)');
@@ -228,6 +228,35 @@ describe.skipIf(skip)(`registry: plain HTTP on loopback (integration${why})`, ()
       ok(fresh, ['rm', always.stdout.trim()]);
     } finally {
       fresh.destroy();
+    }
+  });
+
+  it('goes through HTTPS_PROXY / HTTP_PROXY (CONNECT, then plain HTTP for an insecure registry) unless NO_PROXY says not', async () => {
+    // registry.test resolves nowhere but in the proxy, so the pull can only succeed through it.
+    const [, port] = reg.host.split(':');
+    const name = `registry.test:${port}`;
+    const proxy = await HttpProxy.start(path.join(work, 'proxy'), { 'registry.test': '127.0.0.1' });
+    const fresh = new HullEnv();
+    try {
+      const proxied = { ...process.env, HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url, NO_PROXY: 'other.test', HULL_INSECURE_REGISTRIES: name };
+      const r = fresh.cli(['pull', '-q', `${name}/test/busybox:1`], { env: proxied });
+      expect(r.code, r.stderr).toBe(0);
+      // HTTPS first, in a tunnel (the registry answers in plain HTTP), then plain HTTP requests.
+      expect(proxy.requests()).toContain(`CONNECT ${name}`);
+      expect(proxy.requests()).toContain(`GET http://${name}/v2/`);
+      expect(proxy.requests().some((l) => l.startsWith(`GET http://${name}/v2/test/busybox/blobs/sha256:`))).toBe(true);
+      expect(ok(fresh, ['run', '--rm', '--pull', 'never', `${name}/test/busybox:1`, 'echo', 'via proxy'])).toBe('via proxy\n');
+      // NO_PROXY: connected directly, where the name does not resolve.
+      const seen = proxy.requests().length;
+      const direct = fresh.cli(['pull', '-q', `${name}/test/busybox:1`], { env: { ...proxied, NO_PROXY: 'registry.test' } });
+      expect(direct.code).not.toBe(0);
+      expect(direct.stderr).toMatch(/cannot reach registry registry\.test:\d+/);
+      expect(proxy.requests().length).toBe(seen);
+      const bad = fresh.cli(['pull', `${name}/test/busybox:1`], { env: { ...proxied, HTTPS_PROXY: 'socks5://127.0.0.1:1080' } });
+      expect(bad.stderr).toMatch(/HTTPS_PROXY=socks5:\/\/127\.0\.0\.1:1080: only http:\/\/ and https:\/\/ proxies are supported/);
+    } finally {
+      fresh.destroy();
+      await proxy.stop();
     }
   });
 
