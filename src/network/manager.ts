@@ -397,7 +397,7 @@ export class Networking {
     try {
       // Published ports on 127.0.0.1 are DNATed to the bridge: its own route_localnet, not the host's.
       writeFileSync(`/proc/sys/net/ipv4/conf/${net.bridge}/route_localnet`, '1');
-      addNetwork(this.config.nftTable, net.bridge, net.subnet);
+      addNetwork(this.config.nftTable, net.bridge, net.subnet, this.otherBridges(net));
       if (this.config.ipForward && readText('/proc/sys/net/ipv4/ip_forward')?.trim() !== '1') {
         writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
       }
@@ -409,8 +409,12 @@ export class Networking {
 
   private removeBridge(net: NetworkRecord): void {
     if (linkExists(net.bridge)) ipBatch([`link del ${net.bridge}`], `remove bridge ${net.bridge}`);
-    const others = this.store.list().filter((n) => n.name !== net.name && linkExists(n.bridge));
-    removeNetwork(this.config.nftTable, net.bridge, net.subnet, others.length === 0);
+    removeNetwork(this.config.nftTable, net.bridge, net.subnet, this.otherBridges(net));
+  }
+
+  /** The bridges of this store's other networks that exist now (they share the nftables table). */
+  private otherBridges(net: NetworkRecord): string[] {
+    return this.store.list().filter((n) => n.name !== net.name && linkExists(n.bridge)).map((n) => n.bridge);
   }
 
   // ---- network verbs --------------------------------------------------------------------------

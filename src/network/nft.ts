@@ -11,6 +11,11 @@
  *        published port of the host)
  *     from a hull subnet out of any other interface → masquerade  (outbound NAT)
  *
+ *   forward (filter)
+ *     a connection to a published port (DNATed) → accept
+ *     from one hull bridge to another → drop  (networks are isolated from each other, as
+ *        Docker's are; `isolated` holds both orders of every pair of the table's bridges)
+ *
  * Networks and published ports are set and map elements: adding or removing one is one small
  * transaction, and the rules never change after the table is made.
  */
@@ -31,13 +36,15 @@ export function tableScript(table: string): string {
     `add table ${t}`,
     `add set ${t} bridges { type ifname; }`,
     `add set ${t} subnets { type ipv4_addr; flags interval; }`,
+    `add set ${t} isolated { type ifname . ifname; }`,
     `add map ${t} ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }`,
     `add map ${t} ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }`,
     `add chain ${t} prerouting { type nat hook prerouting priority dstnat; }`,
     `add chain ${t} output { type nat hook output priority -100; }`,
     `add chain ${t} postrouting { type nat hook postrouting priority srcnat; }`,
     `add chain ${t} ports`,
-    ...['prerouting', 'output', 'postrouting', 'ports'].map((c) => `flush chain ${t} ${c}`),
+    `add chain ${t} forward { type filter hook forward priority filter; }`,
+    ...['prerouting', 'output', 'postrouting', 'ports', 'forward'].map((c) => `flush chain ${t} ${c}`),
     `add rule ${t} prerouting fib daddr type local jump ports`,
     `add rule ${t} output fib daddr type local jump ports`,
     `add rule ${t} ports dnat ip to ip daddr . meta l4proto . th dport map @ports_ip`,
@@ -45,23 +52,33 @@ export function tableScript(table: string): string {
     `add rule ${t} postrouting oifname @bridges ip saddr 127.0.0.0/8 masquerade`,
     `add rule ${t} postrouting oifname @bridges ct status dnat ip saddr @subnets masquerade`,
     `add rule ${t} postrouting ip saddr @subnets oifname != @bridges masquerade`,
+    `add rule ${t} forward ct status dnat accept`,
+    `add rule ${t} forward iifname . oifname @isolated drop`,
   ].join('\n') + '\n';
 }
 
-/** Make (or re-make) the table and add a network's bridge and subnet to it. */
-export function addNetwork(table: string, bridge: string, subnet: string): void {
-  nft(`${tableScript(table)}add element ip ${table} bridges { "${bridge}" }\nadd element ip ${table} subnets { ${subnet} }\n`,
+function pairs(bridge: string, others: readonly string[]): string {
+  return others.flatMap((o) => [`"${bridge}" . "${o}"`, `"${o}" . "${bridge}"`]).join(', ');
+}
+
+/** Make (or re-make) the table and add a network's bridge and subnet to it, isolated from `others` (the table's other bridges). */
+export function addNetwork(table: string, bridge: string, subnet: string, others: readonly string[]): void {
+  const isolate = others.length > 0 ? `add element ip ${table} isolated { ${pairs(bridge, others)} }\n` : '';
+  nft(`${tableScript(table)}add element ip ${table} bridges { "${bridge}" }\nadd element ip ${table} subnets { ${subnet} }\n${isolate}`,
     `nftables table ${table}: add network ${bridge}`);
 }
 
 /** Take a network out of the table; the whole table goes with the last one. */
-export function removeNetwork(table: string, bridge: string, subnet: string, last: boolean): void {
-  if (last) {
+export function removeNetwork(table: string, bridge: string, subnet: string, others: readonly string[]): void {
+  if (others.length === 0) {
     tryNft(`delete table ip ${table}\n`);
     return;
   }
   tryNft(`delete element ip ${table} bridges { "${bridge}" }\n`);
   tryNft(`delete element ip ${table} subnets { ${subnet} }\n`);
+  if (!tryNft(`delete element ip ${table} isolated { ${pairs(bridge, others)} }\n`)) {
+    for (const o of others) tryNft(`delete element ip ${table} isolated { ${pairs(bridge, [o])} }\n`);
+  }
 }
 
 function key(p: PortMapping): string {

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
 
@@ -126,6 +126,41 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     expect(env.cli(['network', 'rm', 'appnet']).code).not.toBe(0);
     ok(['rm', '-f', 'srv', 'www']);
     ok(['network', 'rm', 'appnet']);
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('user networks are isolated from each other (as Docker\'s); a published port is reached from any of them', async () => {
+    const port = await freePort();
+    ok(['network', 'create', '--subnet', env.privateSubnet(7), 'neta']);
+    ok(['network', 'create', '--subnet', env.privateSubnet(8), 'netb']);
+    ok(['run', '-d', '--name', 'srva', '--network', 'neta', '-p', `${port}:80`, 'busybox', ...httpd('on-a')]);
+    const ipA = (JSON.parse(ok(['inspect', 'srva'])) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
+    const gatewayB = (JSON.parse(ok(['network', 'inspect', 'netb'])) as { IPAM: { Config: { Gateway: string }[] } }[])[0]!.IPAM.Config[0]!.Gateway;
+    // busybox's `wget -T` crashes (SIGSEGV), so `timeout` bounds it; busybox's timeout runs the
+    // program in its own process, which would be PID 1 and deaf to SIGTERM without --init.
+    const fetch = (net: string, url: string) => env.cli(['run', '--rm', '--init', '--network', net, 'busybox', 'timeout', '3', 'wget', '-qO-', url]);
+    // Forwarding on for the test (restored after): without it no packet crosses bridges anyway,
+    // and the isolation rule would be untested.
+    const forwardFile = '/proc/sys/net/ipv4/ip_forward';
+    const forwardBefore = readFileSync(forwardFile, 'utf8').trim();
+    writeFileSync(forwardFile, '1');
+    try {
+      // The server is up once a container on its own network gets the page.
+      expect(await eventually(async () => {
+        const r = fetch('neta', `http://${ipA}/`);
+        if (r.code !== 0) throw new Error(r.stderr);
+        return r.stdout;
+      })).toBe('on-a\n');
+      const across = fetch('netb', `http://${ipA}/`);
+      expect(across.code).not.toBe(0);
+      expect(across.stdout).toBe('');
+      // The published port, through the host's address on netb's side: allowed (ct status dnat).
+      expect(fetch('netb', `http://${gatewayB}:${port}/`).stdout).toBe('on-a\n');
+    } finally {
+      writeFileSync(forwardFile, forwardBefore);
+      env.cli(['rm', '-f', 'srva']);
+      env.cli(['network', 'rm', 'neta', 'netb']);
+    }
     expect(env.leftovers()).toEqual([]);
   });
 

@@ -143,6 +143,8 @@ describe('nft scripts', () => {
     expect(s.indexOf('flush chain ip hull_x postrouting')).toBeLessThan(s.indexOf('add rule ip hull_x postrouting'));
     expect(s).toContain('dnat ip to ip daddr . meta l4proto . th dport map @ports_ip');
     expect(s).toContain('oifname @bridges ip saddr 127.0.0.0/8 masquerade');
+    // Isolation between networks: published ports first, then the pairs of bridges.
+    expect(s.indexOf('add rule ip hull_x forward ct status dnat accept')).toBeLessThan(s.indexOf('add rule ip hull_x forward iifname . oifname @isolated drop'));
   });
   it('ports become map elements: by host address or on every address', () => {
     expect(publishScript('t', [
