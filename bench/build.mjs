@@ -21,6 +21,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBusyboxImage } from '../scripts/make-busybox-image.mjs';
+import { median, privateContainersEnv } from './lib.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KINDS = ['hull', 'buildah'];
@@ -69,11 +70,6 @@ function timed(cmd, args, o = {}) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 
 const base = mkdtempSync(join(tmpdir(), 'hull-bench-build-'));
 const ctx = join(base, 'context');
@@ -91,37 +87,9 @@ const hullBuild = (noCache) => timed(process.execPath, [join(repo, 'bin', 'hull.
 // ---- buildah, configured privately
 const bd = join(base, 'buildah');
 const bdCgroup = `/hull-bench-buildah-${process.pid}`;
-const bdEnv = {
-  ...process.env,
-  CONTAINERS_CONF: join(bd, 'containers.conf'),
-  CONTAINERS_STORAGE_CONF: join(bd, 'storage.conf'),
-  CONTAINERS_REGISTRIES_CONF: join(bd, 'registries.conf'),
-};
+let bdEnv;
 function setUpBuildah() {
-  for (const d of ['tmp', 'net', 'graph', 'run']) mkdirSync(join(bd, d), { recursive: true });
-  writeFileSync(bdEnv.CONTAINERS_CONF, `[containers]
-netns="none"
-log_driver="k8s-file"
-default_ulimits=["nofile=20000:20000","nproc=32768:32768"]
-[engine]
-cgroup_manager="cgroupfs"
-events_logger="file"
-events_logfile_path="${join(bd, 'events.log')}"
-runtime="runc"
-tmp_dir="${join(bd, 'tmp')}"
-[network]
-network_config_dir="${join(bd, 'net')}"
-`);
-  writeFileSync(bdEnv.CONTAINERS_STORAGE_CONF, `[storage]
-driver="overlay"
-runroot="${join(bd, 'run')}"
-graphroot="${join(bd, 'graph')}"
-`);
-  writeFileSync(bdEnv.CONTAINERS_REGISTRIES_CONF, `unqualified-search-registries=[]
-[[registry]]
-location="docker.io"
-blocked=true
-`);
+  bdEnv = privateContainersEnv(bd);
 }
 const buildah = (...a) => sh('buildah', a, { env: bdEnv });
 const buildahBuild = (noCache) => timed('buildah', ['bud', '--layers', '--quiet', '--cgroup-parent', bdCgroup, '--network', 'none',
@@ -162,7 +130,7 @@ try {
   }
 } finally {
   if (!opts.keep) {
-    if (only.includes('buildah') && existsSync(bdEnv.CONTAINERS_STORAGE_CONF)) {
+    if (only.includes('buildah') && bdEnv !== undefined) {
       try {
         buildah('rm', '--all');
         buildah('rmi', '--all', '--force');

@@ -17,6 +17,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBusyboxImage } from '../scripts/make-busybox-image.mjs';
+import { privateContainersEnv } from './lib.mjs';
 
 // Like the peers measured beside it (a runc bundle, podman with netns="none"), hull runs with a network
 // namespace holding only lo here: no bridge is made on the host (bench:network measures the bridge).
@@ -62,38 +63,9 @@ const hull = (...a) => sh(process.execPath, [join(repo, 'bin', 'hull.cjs'), ...h
 
 // ---- podman, configured privately
 const pd = join(base, 'podman');
-const podEnv = {
-  ...process.env,
-  CONTAINERS_CONF: join(pd, 'containers.conf'),
-  CONTAINERS_STORAGE_CONF: join(pd, 'storage.conf'),
-  CONTAINERS_REGISTRIES_CONF: join(pd, 'registries.conf'),
-};
+let podEnv;
 function setUpPodman() {
-  spawnSync('mkdir', ['-p', join(pd, 'tmp'), join(pd, 'net'), join(pd, 'graph'), join(pd, 'run')]);
-  writeFileSync(podEnv.CONTAINERS_CONF, `[containers]
-netns="none"
-log_driver="k8s-file"
-default_ulimits=["nofile=20000:20000","nproc=32768:32768"]
-cgroupns="private"
-[engine]
-cgroup_manager="cgroupfs"
-events_logger="file"
-events_logfile_path="${join(pd, 'events.log')}"
-runtime="runc"
-tmp_dir="${join(pd, 'tmp')}"
-[network]
-network_config_dir="${join(pd, 'net')}"
-`);
-  writeFileSync(podEnv.CONTAINERS_STORAGE_CONF, `[storage]
-driver="overlay"
-runroot="${join(pd, 'run')}"
-graphroot="${join(pd, 'graph')}"
-`);
-  writeFileSync(podEnv.CONTAINERS_REGISTRIES_CONF, `unqualified-search-registries=[]
-[[registry]]
-location="docker.io"
-blocked=true
-`);
+  podEnv = privateContainersEnv(pd, { containers: ['cgroupns="private"'] });
 }
 const podman = (...a) => sh('podman', ['--cgroup-manager=cgroupfs', ...a], { env: podEnv });
 

@@ -19,6 +19,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBusyboxImage } from '../scripts/make-busybox-image.mjs';
+import { median } from './lib.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const o = { runs: 30, warmup: 3, mb: 512 };
@@ -48,10 +49,6 @@ function timed(args) {
   return Number(t1 - t0) / 1e6;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 /** A listener that counts bytes; resolves with MB/s from the first to the last byte. */

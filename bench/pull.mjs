@@ -28,6 +28,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { debianMinbaseLayer } from './unpack-fixtures.mjs';
+import { median, privateContainersEnv } from './lib.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HULL = join(repo, 'bin', 'hull.cjs');
@@ -48,11 +49,6 @@ function parseArgs(argv) {
   return o;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 function sh(cmd, args, opts = {}) {
@@ -139,21 +135,6 @@ async function startRegistry(dir) {
   throw new Error(`docker-registry did not start: ${readFileSync(join(dir, 'registry.log'), 'utf8')}`);
 }
 
-function podmanEnv(dir, host) {
-  mkdirSync(dir, { recursive: true });
-  const f = (n) => join(dir, n);
-  writeFileSync(f('containers.conf'), [
-    '[containers]', 'netns="none"', 'log_driver="k8s-file"', 'default_ulimits=["nofile=20000:20000","nproc=32768:32768"]',
-    '[engine]', 'cgroup_manager="cgroupfs"', 'events_logger="file"', `events_logfile_path="${f('events.log')}"`, 'runtime="runc"',
-    `tmp_dir="${f('tmp')}"`, '[network]', `network_config_dir="${f('net')}"`, '',
-  ].join('\n'));
-  writeFileSync(f('storage.conf'), ['[storage]', 'driver="overlay"', `runroot="${f('run')}"`, `graphroot="${f('graph')}"`, ''].join('\n'));
-  writeFileSync(f('registries.conf'), [
-    'unqualified-search-registries=[]', '[[registry]]', `location="${host}"`, 'insecure=true',
-    '[[registry]]', 'location="docker.io"', 'blocked=true', '',
-  ].join('\n'));
-  return { ...process.env, CONTAINERS_CONF: f('containers.conf'), CONTAINERS_STORAGE_CONF: f('storage.conf'), CONTAINERS_REGISTRIES_CONF: f('registries.conf') };
-}
 
 /** Removes a podman storage directory (its overlay mounts first, if any are left). */
 function removePodmanStorage(dir, env) {
@@ -214,7 +195,7 @@ async function main() {
     };
     const runPodman = (round) => {
       const pdir = join(work, `podman-${round}`);
-      const env = podmanEnv(pdir, host);
+      const env = privateContainersEnv(pdir, { insecure: [host] });
       try {
         const p = measure('podman', ['pull', '-q', ref], env);
         times.podman.push(p.ms);

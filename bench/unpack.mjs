@@ -34,6 +34,7 @@ import { cpus, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CACHE, bigLayer, debianMinbaseLayer } from './unpack-fixtures.mjs';
+import { median } from './lib.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const worker = join(repo, 'bench', 'unpack-worker.mjs');
@@ -54,11 +55,6 @@ function parseArgs(argv) {
   return o;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function timed(cmd, args) {
   const t0 = process.hrtime.bigint();
