@@ -17,6 +17,7 @@
 
 import { BlockList, isIP } from 'node:net';
 import { UsageError } from '../errors.js';
+import { isLoopback } from './host.js';
 
 export interface ProxySettings {
   readonly http?: URL;
@@ -70,10 +71,6 @@ function splitEntry(entry: string): { host: string; port?: string } {
   return colon > 0 && /^\d+$/.test(entry.slice(colon + 1)) ? { host: entry.slice(0, colon), port: entry.slice(colon + 1) } : { host: entry };
 }
 
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 /** Whether NO_PROXY exempts `host` (lower-case, no brackets) on `port`. */
 function exempt(host: string, port: string, noProxy: readonly string[]): boolean {
   const ipFamily = isIP(host);
@@ -111,7 +108,8 @@ function exempt(host: string, port: string, noProxy: readonly string[]): boolean
 export function proxyFor(url: URL, settings: ProxySettings): URL | undefined {
   const proxy = url.protocol === 'https:' ? settings.https : url.protocol === 'http:' ? settings.http : undefined;
   if (proxy === undefined) return undefined;
+  if (isLoopback(url.hostname)) return undefined;
   const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  if (isLoopbackHost(host) || exempt(host, defaultPort(url), settings.noProxy)) return undefined;
+  if (exempt(host, defaultPort(url), settings.noProxy)) return undefined;
   return proxy;
 }

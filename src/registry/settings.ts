@@ -27,7 +27,10 @@ import path from 'node:path';
 import { RegistryError, UsageError } from '../errors.js';
 import { DEFAULT_DOMAIN } from '../image/reference.js';
 import type { TlsSettings } from './http.js';
+import { hostnameOf, isLoopback } from './host.js';
 import { proxySettings, type ProxySettings } from './proxy.js';
+
+export { hostnameOf, isLoopback };
 
 export const DOCKER_HUB_ENDPOINT = 'registry-1.docker.io';
 /** The key Docker uses for Docker Hub in config.json `auths`. */
@@ -101,19 +104,6 @@ export function registrySettings(root: string, overrides: Partial<RegistrySettin
     chunkSize: envNumber('HULL_PUSH_CHUNK_SIZE', 64 * 1024 * 1024, env),
     ...overrides,
   };
-}
-
-/** The host without brackets and port: `[::1]:5000` → `::1`, `localhost:5000` → `localhost`. */
-export function hostnameOf(host: string): string {
-  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
-  if (m) return m[1] as string;
-  const colon = host.lastIndexOf(':');
-  return colon >= 0 && /^\d+$/.test(host.slice(colon + 1)) ? host.slice(0, colon) : host;
-}
-
-export function isLoopback(host: string): boolean {
-  const name = hostnameOf(host).toLowerCase();
-  return name === 'localhost' || name.endsWith('.localhost') || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
 export interface Endpoint {

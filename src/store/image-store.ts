@@ -831,20 +831,24 @@ export class ImageStore {
  * manifest's digest.
  */
 export function repoDigests(names: readonly string[], manifestDigest: string | undefined, pulled: readonly string[] = []): string[] {
-  const byRepo = new Map(pulled.map((p) => [p.slice(0, p.lastIndexOf('@')), p.slice(p.lastIndexOf('@') + 1)]));
+  const pinnedByRepo = new Map(pulled.map((p) => [repositoryOf(p), p]));
   const out = new Set<string>();
   for (const n of names) {
-    const repo = repositoryName(parseReference(n));
-    const digest = byRepo.get(repo) ?? manifestDigest;
-    if (digest !== undefined) out.add(familiar(`${repo}@${digest}`));
+    const repo = repositoryOf(n);
+    const pinned = pinnedByRepo.get(repo) ?? (manifestDigest !== undefined ? `${repo}@${manifestDigest}` : undefined);
+    if (pinned !== undefined) out.add(familiar(pinned));
   }
-  for (const [repo, digest] of byRepo) out.add(familiar(`${repo}@${digest}`));
+  for (const pinned of pinnedByRepo.values()) out.add(familiar(pinned));
   return [...out];
+}
+
+/** The normalised repository of a reference (`docker.io/library/busybox` for `busybox@sha256:…`). */
+function repositoryOf(reference: string): string {
+  return repositoryName(parseReference(reference));
 }
 
 /** `earlier` with `added` (`repo@digest`) replacing the entry of its repository. */
 function withRepoDigest(earlier: readonly string[] | undefined, added: string | undefined): string[] {
-  const repoOf = (p: string): string => p.slice(0, p.lastIndexOf('@'));
-  const kept = (earlier ?? []).filter((p) => added === undefined || repoOf(p) !== repoOf(added));
-  return added === undefined ? kept : [...kept, added];
+  if (added === undefined) return [...(earlier ?? [])];
+  return [...(earlier ?? []).filter((p) => repositoryOf(p) !== repositoryOf(added)), added];
 }
