@@ -527,6 +527,25 @@ void DoSeccomp(Context& ctx, const Step& s) {
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) Fail(ctx, "seccomp", errno, "load the seccomp filter");
 }
 
+// The container's own /dev/null over the stdio fds in the n0 mask (bit i = fd i). Until now they
+// held a placeholder of hull's: the host's /dev/null must never reach the container, whose root
+// could chmod or chown the host's node through /proc/self/fd/N. Resolved inside the root without
+// magic links, and checked to be the null device (an image's /dev/null could be anything).
+void DoNullStdio(Context& ctx, const Step& s) {
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) Fail(ctx, "open", errno, "open /");
+  int fd = OpenInRoot(root, "/dev/null", O_RDWR | O_NOCTTY);
+  if (fd < 0) Fail(ctx, "openat2", errno, "open the container's /dev/null");
+  close(root);
+  struct stat st;
+  if (fstat(fd, &st) < 0) Fail(ctx, "fstat", errno, "fstat the container's /dev/null");
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) Fail(ctx, "open", ENODEV, "the container's /dev/null is not the null device");
+  for (int i = 0; i < 3; i++) {
+    if ((s.n0 & (1u << i)) != 0 && dup2(fd, i) < 0) Fail(ctx, "dup2", errno, "dup2 /dev/null to stdio");
+  }
+  close(fd);
+}
+
 [[noreturn]] void DoExec(Context& ctx, const Step& s) {
   const char* file = s.s0;
   if (strchr(file, '/') != nullptr) {
@@ -743,6 +762,9 @@ void RunChild(const Plan& plan) {
         break;  // written by the parent before go
       case StepOp::Exec:
         DoExec(ctx, s);
+        break;
+      case StepOp::NullStdio:
+        DoNullStdio(ctx, s);
         break;
       case StepOp::Setns: {
         // Join a namespace hull made beforehand (the container's network namespace).

@@ -156,7 +156,7 @@ inline bool DecodePlan(const char* buf, size_t len, MonitorConfig* c) {
   for (uint32_t i = 0; i < count && r.ok(); i++) {
     Step& s = c->steps[i];
     uint32_t op = r.U32();
-    if (op > static_cast<uint32_t>(StepOp::Setns)) return false;
+    if (op > static_cast<uint32_t>(StepOp::NullStdio)) return false;
     s.op = static_cast<StepOp>(op);
     s.s0 = r.Str();
     s.s1 = r.Str();

@@ -30,6 +30,7 @@ enum class StepOp : uint32_t {
   Seccomp,  // s0: the filter (struct sock_filter[]) in hex, n0: instruction count
   IdMaps,   // s0: uid_map text, s1: gid_map text; for the parent (it writes them before go), a no-op here
   Setns,
+  NullStdio,  // n0: mask of the stdio fds (bit i = fd i) to point at the container's own /dev/null
 };
 
 enum class CreateKind : uint32_t { None, Dir, File };

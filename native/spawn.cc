@@ -113,7 +113,7 @@ StepOp ParseOp(Napi::Env env, const std::string& op) {
       {"setUser", StepOp::SetUser},     {"capabilities", StepOp::Capabilities},
       {"closeFds", StepOp::CloseFds},   {"exec", StepOp::Exec},
       {"seccomp", StepOp::Seccomp},     {"idMaps", StepOp::IdMaps},
-      {"setns", StepOp::Setns},
+      {"setns", StepOp::Setns},         {"nullStdio", StepOp::NullStdio},
   };
   for (const auto& entry : kOps) {
     if (op == entry.name) return entry.op;
@@ -218,6 +218,9 @@ Step ParseStep(Napi::Env env, SpawnState& st, const Napi::Object& o) {
     case StepOp::Setns:
       s.s0 = st.Keep(Str(o, "path"));
       s.n0 = Num(o, "nstype");
+      break;
+    case StepOp::NullStdio:
+      s.n0 = Num(o, "fds");
       break;
     case StepOp::LoopbackUp:
     case StepOp::NoNewPrivs:
@@ -637,6 +640,10 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   if (rc != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnWatchClosed);
     throw SysError(env, "uv_poll_start", "pidfd", -rc);
+  }
+  // keepAlive false: the watch does not keep the event loop (and so hull) alive (`exec -d`).
+  if (info.Length() > 2 && info[2].IsBoolean() && !info[2].As<Napi::Boolean>().Value()) {
+    uv_unref(reinterpret_cast<uv_handle_t*>(&w->poll));
   }
   return env.Undefined();
 }

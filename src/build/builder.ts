@@ -18,7 +18,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -570,7 +570,9 @@ export class Builder {
       const [r, w] = sys.pipe();
       let running: RunningContainer;
       try {
-        running = await this.runtime.start(record, { stdin: this.scriptFd(script), stdout: w, stderr: w });
+        // A heredoc script reaches the shell through a pipe of hull's (/dev/stdin), never as a file.
+        running = await this.runtime.start(record, { stdin: script === undefined ? 'ignore' : 'pipe', stdout: w, stderr: w });
+        running.stdin?.end(script);
       } catch (err) {
         closeSync(r);
         // A command that cannot start fails the build (exit 1), naming why (not found, …).
@@ -578,8 +580,6 @@ export class Builder {
         throw err;
       } finally {
         closeSync(w);
-        if (this.stdinFd !== undefined) closeSync(this.stdinFd);
-        this.stdinFd = undefined;
       }
       this.running = running;
       if (this.opts.signal?.aborted) running.kill(9);
@@ -604,18 +604,6 @@ export class Builder {
       this.running = undefined;
       await this.runtime.remove(record.id, { force: true });
     }
-  }
-
-  private stdinFd: number | undefined;
-
-  /** RUN's stdin: /dev/null, or a (removed) temporary file holding a heredoc script. */
-  private scriptFd(script: string | undefined): 'ignore' | number {
-    if (script === undefined) return 'ignore';
-    const file = path.join(this.work, uniqueName('script'));
-    writeFileSync(file, script, { mode: 0o600 });
-    this.stdinFd = openSync(file, 'r');
-    rmSync(file);
-    return this.stdinFd;
   }
 
   /** The diff of an upper directory stored as a layer; undefined when nothing changed. */

@@ -59,6 +59,9 @@ export type PlanStep =
   /** The uid_map/gid_map texts of a new user namespace: the parent writes them before release
    *  (hull-monitor reads them from here); nothing for the process itself. */
   | { op: 'idMaps'; uidMap: string; gidMap: string }
+  /** The container's own /dev/null (opened inside its root, checked to be the null device) over
+   *  each stdio fd whose bit is set in `fds` (bit i = fd i): the host's never reaches it (src/runtime/stdio.ts). */
+  | { op: 'nullStdio'; fds: number }
   /** execve; when `file` has no '/', search `path` (colon-separated) like execvp. Always the last step. */
   | { op: 'exec'; file: string; argv: string[]; env: string[]; path: string };
 
@@ -135,8 +138,9 @@ export interface NativeAddon {
    * an Error carrying `failure`).
    */
   release(handle: unknown): Promise<StartResult>;
-  /** Calls back once when the process exits (pidfd polled on the event loop; nothing blocks). */
-  watchExit(pidfd: number, callback: (status: ExitStatus) => void): void;
+  /** Calls back once when the process exits (pidfd polled on the event loop; nothing blocks). With
+   *  `keepAlive` false the watch does not keep the event loop alive (a process left to run on its own). */
+  watchExit(pidfd: number, callback: (status: ExitStatus) => void, keepAlive?: boolean): void;
   /** pidfd_send_signal(2). */
   pidfdSignal(pidfd: number, signal: number): void;
   /** pidfd_open(2) of any process (close-on-exec); the caller closes it. */

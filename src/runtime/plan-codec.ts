@@ -24,6 +24,7 @@ export const CLONE_NEW = {
 const OPS: readonly PlanStep['op'][] = [
   'mount', 'mknod', 'symlink', 'pivotRoot', 'remount', 'mask', 'sethostname', 'loopbackUp', 'console',
   'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp', 'idMaps', 'setns',
+  'nullStdio',
 ];
 
 export const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'] as const;
@@ -128,6 +129,9 @@ export function flattenStep(step: PlanStep): FlatStep {
     case 'idMaps':
       f.s[0] = step.uidMap;
       f.s[1] = step.gidMap;
+      break;
+    case 'nullStdio':
+      f.n[0] = big(step.fds);
       break;
     case 'seccomp':
       f.s[0] = step.filter;

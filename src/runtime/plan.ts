@@ -189,6 +189,8 @@ export interface PlanOptions {
   rootMounted?: boolean;
   /** The compiled filter for spec.linux.seccomp (seccomp/step.ts compiledFilter); needed when it has one. */
   seccompFilter?: string;
+  /** Stdio fds (bit i = fd i) that get the container's own /dev/null (stdio.ts nullStdioMask). */
+  nullStdio?: number;
 }
 
 function seccompStep(spec: RuntimeSpec, filter: string | undefined): PlanStep | undefined {
@@ -253,6 +255,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     for (const [target, linkPath] of DEFAULT_DEV_SYMLINKS) steps.push({ op: 'symlink', target, linkPath });
     if (!ns.user) steps.push(...deviceSteps(spec));
   }
+  if (options.nullStdio) steps.push({ op: 'nullStdio', fds: options.nullStdio });
   // 6. Masked and read-only paths.
   for (const path of spec.linux.maskedPaths ?? []) steps.push({ op: 'mask', path });
   for (const path of spec.linux.readonlyPaths ?? []) {
@@ -309,6 +312,8 @@ export interface ExecPlanOptions {
   consoleSize?: { rows: number; cols: number };
   /** The compiled filter for spec.linux.seccomp, when it has one. */
   seccompFilter?: string;
+  /** Stdio fds (bit i = fd i) that get the container's own /dev/null. */
+  nullStdio?: number;
 }
 
 /**
@@ -319,6 +324,7 @@ export interface ExecPlanOptions {
 export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanStep[] {
   const proc = spec.process;
   const steps: PlanStep[] = [];
+  if (opts.nullStdio) steps.push({ op: 'nullStdio', fds: opts.nullStdio });
   if (opts.tty) steps.push({ op: 'console', rows: opts.consoleSize?.rows ?? 0, cols: opts.consoleSize?.cols ?? 0, noDevConsole: true });
   steps.push({ op: 'chdir', path: opts.cwd, inRoot: true });
   for (const r of proc.rlimits ?? []) {

@@ -16,6 +16,8 @@ export interface SpawnOptions {
   dieWithParent: boolean;
   /** exec: join these namespace fds of a running container instead of making new ones. */
   joinNamespaceFds?: number[];
+  /** Watching its exit keeps hull's event loop alive (default true; false for `exec -d`). */
+  keepAlive?: boolean;
 }
 
 const SIGKILL = 9;
@@ -27,15 +29,19 @@ export class ContainerProcess {
   private readonly exitPromise: Promise<ExitStatus>;
   private readonly handle: unknown;
 
-  private constructor(pid: number, pidfd: number, handle: unknown) {
+  private constructor(pid: number, pidfd: number, handle: unknown, keepAlive: boolean) {
     this.pid = pid;
     this.pidfd = pidfd;
     this.handle = handle;
     this.exitPromise = new Promise((resolve) => {
-      native().watchExit(pidfd, (status) => {
-        this.exited = true;
-        resolve(status);
-      });
+      native().watchExit(
+        pidfd,
+        (status) => {
+          this.exited = true;
+          resolve(status);
+        },
+        keepAlive,
+      );
     });
   }
 
@@ -57,7 +63,7 @@ export class ContainerProcess {
     } catch (err) {
       throw toSystemError(err);
     }
-    return new ContainerProcess(spawned.pid, spawned.pidfd, spawned.handle);
+    return new ContainerProcess(spawned.pid, spawned.pidfd, spawned.handle, opts.keepAlive ?? true);
   }
 
   /**

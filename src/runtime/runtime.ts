@@ -25,7 +25,7 @@ import { type RootfsLayers, buildExecPlan, buildPlan, namespacesOf } from './pla
 import { ContainerProcess, exitCodeOf } from './process.js';
 import type { RuntimeSpec } from './spec.js';
 import { type ProcessOptions, buildSpec, mergeEnv } from './specconv.js';
-import { type StdioOptions, type WiredStdio, wireStdio } from './stdio.js';
+import { type StdioOptions, ALL_NULL_ROUTES, type WiredStdio, nullStdioMask, routeStdio, wireStdio } from './stdio.js';
 import type { Terminal } from './terminal.js';
 import { resolveUser } from './user.js';
 import { type SecurityOptions, applySecurity } from './security.js';
@@ -257,7 +257,12 @@ export class Runtime {
       trace('network set up');
       // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, seccompFilter: await this.seccompFilter(spec), rootMounted: idmapped !== undefined });
+      // With a terminal, the console step gives the container its stdio.
+      const routes = spec.process.terminal ? ALL_NULL_ROUTES : routeStdio(opts);
+      const nullStdio = spec.process.terminal ? 0 : nullStdioMask(routes);
+      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, {
+        createCwd, etcFiles, isFile: isHostFile, seccompFilter: await this.seccompFilter(spec), rootMounted: idmapped !== undefined, nullStdio,
+      });
       trace('etc files written, plan built');
       const host = cgroupHost();
       const resources = spec.linux.resources;
@@ -267,7 +272,7 @@ export class Runtime {
       cgroup.applyResources(root, record.cgroupParent, resources);
       attachDeviceFilter(cgroup.path, resources);
       trace('cgroup made');
-      stdio = await wireStdio(spec.process.terminal ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
+      stdio = wireStdio(routes);
       const cgroupFd = cgroup.openFd();
       trace('stdio wired, cgroup opened');
       try {
@@ -299,6 +304,7 @@ export class Runtime {
       return new RunningContainer(record, proc, stdio, terminal, () => this.finish(record, made));
     } catch (err) {
       stdio?.stop();
+      stdio?.closeChildEnds();
       if (proc) await proc.wait();
       idmapped?.detach();
       await cgroup?.remove();
@@ -343,7 +349,11 @@ export class Runtime {
       // A remapped root is mounted here; the monitor keeps a private copy of it for restarts.
       if (hasUserns(spec)) idmapped = prepareIdmappedRootfs(spec, record.rootfs, this.containers.runDir(record.id), this.searchPath(record.id));
       const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, { createCwd, etcFiles, isFile: isHostFile, seccompFilter: await this.seccompFilter(spec), rootMounted: idmapped !== undefined });
+      // The monitor gives the container a placeholder stdin (pipes for its output, or the console).
+      const nullStdio = spec.process.terminal ? 0 : 0b001;
+      const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, {
+        createCwd, etcFiles, isFile: isHostFile, seccompFilter: await this.seccompFilter(spec), rootMounted: idmapped !== undefined, nullStdio,
+      });
       const host = cgroupHost();
       checkControllers(spec.linux.resources, host.root, host.mode);
       const root = requireCgroup2(host);
@@ -607,9 +617,11 @@ export class Runtime {
       const cwd = opts.workdir ?? spec.process.cwd;
       if (!path.posix.isAbsolute(cwd)) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
       const consoleSize = opts.attachTerminal && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
-      const steps = buildExecPlan(spec, { args: opts.cmd, env, cwd, user, tty, consoleSize, seccompFilter: await this.seccompFilter(spec) });
+      const routes = tty || opts.detach ? ALL_NULL_ROUTES : routeStdio(opts);
+      const nullStdio = tty ? 0 : nullStdioMask(routes);
+      const steps = buildExecPlan(spec, { args: opts.cmd, env, cwd, user, tty, consoleSize, seccompFilter: await this.seccompFilter(spec), nullStdio });
       cgroupFd = ContainerCgroup.existing(await cgroup2Root(), record.id, record.cgroupParent)?.openFd() ?? -1;
-      stdio = await wireStdio(tty || opts.detach ? { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' } : opts);
+      stdio = wireStdio(routes);
       let proc: ContainerProcess;
       try {
         proc = ContainerProcess.spawn({
@@ -620,6 +632,7 @@ export class Runtime {
           steps,
           dieWithParent: !opts.detach,
           joinNamespaceFds: nsFds,
+          keepAlive: !opts.detach,
         });
       } finally {
         stdio.closeChildEnds();
@@ -635,6 +648,7 @@ export class Runtime {
       return new StartedProcess(proc, stdio, terminal);
     } catch (err) {
       stdio?.stop();
+      stdio?.closeChildEnds();
       throw err;
     } finally {
       for (const fd of nsFds) closeSync(fd);

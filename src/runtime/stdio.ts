@@ -1,15 +1,26 @@
 /**
- * The container's stdio. Files and pipes are handed to it directly (no copying on the hot path);
- * a terminal of hull's is never handed in without `-t` (a container must not be able to push input
- * into the host's terminal), so a tty is relayed through a pipe instead.
+ * The container's stdio. A container never holds a file description of the caller's: a process
+ * that holds one can reopen it through /proc/self/fd/N, and the reopened file is the host's (a
+ * container's root could chmod, chown, truncate or read the caller's file, or the host's
+ * /dev/null). So:
+ *
+ * - 'ignore', and a caller's /dev/null: the container gets its OWN /dev/null, opened inside its root
+ *   by the plan's `nullStdio` step (until then the child holds a placeholder it never runs with);
+ * - 'inherit' (hull's own 0, 1, 2) that is anything else — a file, a terminal, a pipe, a socket, a
+ *   device — is relayed through a pipe of hull's. Pipes are relayed too: a pipe reopened through
+ *   /proc/self/fd/N can be opened in the other direction (reading what others write into the
+ *   caller's stdout pipe), and its file status flags (O_NONBLOCK) are shared with the caller's
+ *   shell and its other processes. Docker relays every stream the same way;
+ * - a number: an fd the library's caller made for the container. An anonymous pipe or a socket is
+ *   handed over as it is (it leads nowhere but to the caller, who made it for this purpose: the
+ *   builder's RUN output, say); anything else (a file) is relayed as 'inherit' is.
  */
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, createReadStream, createWriteStream, fstatSync, openSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
-import tty from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
 import { sys } from '../native/index.js';
 
-/** 'inherit': hull's own fd; 'pipe': a stream for the caller; 'ignore': /dev/null; a number: that fd. */
+/** 'inherit': hull's own fd (relayed); 'pipe': a stream for the caller; 'ignore': the container's /dev/null; a number: that fd. */
 export type StdioSpec = 'inherit' | 'pipe' | 'ignore' | number;
 
 export interface StdioOptions {
@@ -18,32 +29,78 @@ export interface StdioOptions {
   stderr?: StdioSpec;
 }
 
+/** How each of the container's fds 0, 1, 2 is provided. */
+export type StdioRoute =
+  /** The container's own /dev/null (the plan's nullStdio step). */
+  | { kind: 'null' }
+  /** A pipe of hull's, relayed to or from hull's own fd `fd`, or from/to a caller's file fd. */
+  | { kind: 'relay'; fd: number; own: boolean }
+  /** A pipe of hull's whose other end is a stream for the caller. */
+  | { kind: 'pipe' }
+  /** The caller's anonymous pipe or socket, handed over. */
+  | { kind: 'pass'; fd: number };
+
+export type StdioRoutes = [StdioRoute, StdioRoute, StdioRoute];
+
+const NULL_DEVICE_RDEV = (1 << 8) | 3; // makedev(1, 3)
+
+/** What an fd is: the null device, a pipe or socket (anonymous: nothing on a file system), or anything else. */
+export function fdKind(fd: number): 'null' | 'pipe-or-socket' | 'other' {
+  try {
+    const st = fstatSync(fd);
+    if (st.isCharacterDevice() && st.rdev === NULL_DEVICE_RDEV) return 'null';
+    if (st.isFIFO() || st.isSocket()) {
+      // A named FIFO is a file on the host: reopened, it can be chmod'ed; pipe:[N] and socket:[N] cannot.
+      const link = readlinkSync(`/proc/self/fd/${fd}`);
+      if (link.startsWith('pipe:[') || link.startsWith('socket:[')) return 'pipe-or-socket';
+    }
+  } catch {
+    // a closed fd: relaying it fails with a clear error where it is opened
+  }
+  return 'other';
+}
+
+/** Decide how each stdio fd reaches the container (see the head of this file). */
+export function routeStdio(opts: StdioOptions): StdioRoutes {
+  const route = (index: 0 | 1 | 2, spec: StdioSpec): StdioRoute => {
+    if (spec === 'ignore') return { kind: 'null' };
+    if (spec === 'pipe') return { kind: 'pipe' };
+    const fd = spec === 'inherit' ? index : spec;
+    const kind = fdKind(fd);
+    if (kind === 'null') return { kind: 'null' };
+    if (kind === 'pipe-or-socket' && spec !== 'inherit') return { kind: 'pass', fd };
+    return { kind: 'relay', fd, own: spec === 'inherit' };
+  };
+  return [route(0, opts.stdin ?? 'ignore'), route(1, opts.stdout ?? 'inherit'), route(2, opts.stderr ?? 'inherit')];
+}
+
+/** Every fd the container's own /dev/null: a detached exec, or a terminal (whose console step then replaces all three). */
+export const ALL_NULL_ROUTES: StdioRoutes = [{ kind: 'null' }, { kind: 'null' }, { kind: 'null' }];
+
+/** The plan's nullStdio mask (bit i: fd i gets the container's /dev/null). */
+export function nullStdioMask(routes: StdioRoutes): number {
+  return routes.reduce((mask, r, i) => (r.kind === 'null' ? mask | (1 << i) : mask), 0);
+}
+
 export interface WiredStdio {
-  /** What the child gets as 0, 1, 2. */
+  /** What the child gets as 0, 1, 2 (a placeholder where the plan opens the container's /dev/null). */
   childFds: [number, number, number];
   stdin: Writable | undefined;
   stdout: Readable | undefined;
   stderr: Readable | undefined;
   /** Close hull's copies of the child's ends (after spawn). */
   closeChildEnds(): void;
-  /** Resolves when every relayed output stream has ended (so no output is lost). */
+  /** Resolves when every relayed output stream has ended and been written out (so no output is lost). */
   drained(): Promise<void>;
-  /** Stop relaying hull's stdin (the container is gone). */
+  /** Stop relaying input (the container is gone). */
   stop(): void;
 }
 
-export async function wireStdio(opts: StdioOptions): Promise<WiredStdio> {
+export function wireStdio(routes: StdioRoutes): WiredStdio {
   const toClose: number[] = [];
   const ends: Promise<void>[] = [];
   const stoppers: (() => void)[] = [];
-  let devNull: number | undefined;
-  const nullFd = (): number => {
-    if (devNull === undefined) {
-      devNull = openSync('/dev/null', constants.O_RDWR);
-      toClose.push(devNull);
-    }
-    return devNull;
-  };
+  let placeholder: number | undefined;
   const result: WiredStdio = {
     childFds: [0, 1, 2],
     stdin: undefined,
@@ -59,54 +116,82 @@ export async function wireStdio(opts: StdioOptions): Promise<WiredStdio> {
       for (const s of stoppers.splice(0)) s();
     },
   };
-
-  // stdin
-  const stdin = opts.stdin ?? 'ignore';
-  if (stdin === 'ignore') {
-    result.childFds[0] = nullFd();
-  } else if (typeof stdin === 'number') {
-    result.childFds[0] = stdin;
-  } else if (stdin === 'inherit' && !tty.isatty(0)) {
-    result.childFds[0] = 0;
-  } else {
-    const [r, w] = sys.pipe();
-    toClose.push(r);
-    result.childFds[0] = r;
-    const writer = new net.Socket({ fd: w, readable: false, writable: true });
-    writer.on('error', () => undefined); // EPIPE once the container is gone: input no one reads
-    if (stdin === 'pipe') {
-      result.stdin = writer;
-    } else {
-      process.stdin.pipe(writer);
-      stoppers.push(() => {
-        process.stdin.unpipe(writer);
-        process.stdin.pause();
-        writer.destroy();
-      });
+  const nullPlaceholder = (): number => {
+    // Never run with: the plan's nullStdio step replaces it before anything of the container runs.
+    if (placeholder === undefined) {
+      placeholder = openSync('/dev/null', constants.O_RDWR);
+      toClose.push(placeholder);
     }
-  }
+    return placeholder;
+  };
 
-  // stdout, stderr
-  for (const [index, key, hostStream] of [[1, 'stdout', process.stdout], [2, 'stderr', process.stderr]] as const) {
-    const spec = opts[key] ?? 'inherit';
-    if (spec === 'ignore') {
-      result.childFds[index] = nullFd();
-    } else if (typeof spec === 'number') {
-      result.childFds[index] = spec;
-    } else if (spec === 'inherit' && !tty.isatty(index)) {
-      result.childFds[index] = index;
+  try {
+    // stdin
+    const input = routes[0];
+    if (input.kind === 'null') {
+      result.childFds[0] = nullPlaceholder();
+    } else if (input.kind === 'pass') {
+      result.childFds[0] = input.fd;
     } else {
+      const [r, w] = sys.pipe();
+      toClose.push(r);
+      result.childFds[0] = r;
+      const writer = new net.Socket({ fd: w, readable: false, writable: true });
+      writer.on('error', () => undefined); // EPIPE once the container is gone: input no one reads
+      if (input.kind === 'pipe') {
+        result.stdin = writer;
+      } else {
+        const source = input.own && input.fd === 0 ? process.stdin : createReadStream('', { fd: input.fd, autoClose: false });
+        source.on('error', () => writer.end()); // an unreadable input ends the container's stdin
+        source.pipe(writer);
+        stoppers.push(() => {
+          source.unpipe(writer);
+          if (source === process.stdin) process.stdin.pause();
+          else source.destroy();
+          writer.destroy();
+        });
+      }
+    }
+
+    // stdout, stderr
+    for (const index of [1, 2] as const) {
+      const route = routes[index];
+      if (route.kind === 'null') {
+        result.childFds[index] = nullPlaceholder();
+        continue;
+      }
+      if (route.kind === 'pass') {
+        result.childFds[index] = route.fd;
+        continue;
+      }
       const [r, w] = sys.pipe();
       toClose.push(w);
       result.childFds[index] = w;
       const reader = new net.Socket({ fd: r, readable: true, writable: false });
-      ends.push(new Promise((resolve) => reader.once('close', () => resolve())));
-      if (spec === 'pipe') {
-        result[key] = reader;
+      if (route.kind === 'pipe') {
+        ends.push(new Promise((resolve) => reader.once('close', () => resolve())));
+        if (index === 1) result.stdout = reader;
+        else result.stderr = reader;
+      } else if (route.own && (route.fd === 1 || route.fd === 2)) {
+        // hull's own stdout/stderr: written synchronously by Node for files, pipes and terminals.
+        ends.push(new Promise((resolve) => reader.once('close', () => resolve())));
+        reader.pipe(route.fd === 1 ? process.stdout : process.stderr, { end: false });
       } else {
-        reader.pipe(hostStream, { end: false });
+        const sink = createWriteStream('', { fd: route.fd, autoClose: false });
+        ends.push(new Promise((resolve) => {
+          sink.once('finish', () => resolve());
+          sink.once('error', () => {
+            reader.destroy(); // an unwritable output: the container's writes fail with EPIPE
+            resolve();
+          });
+        }));
+        reader.pipe(sink);
       }
     }
+  } catch (err) {
+    result.stop();
+    result.closeChildEnds();
+    throw err;
   }
   return result;
 }
