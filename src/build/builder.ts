@@ -38,8 +38,9 @@ import type { StorePaths } from '../store/paths.js';
 import { trace } from '../trace.js';
 import { BuildCache, stepKey } from './cache.js';
 import {
-  archiveKind, copySources, readDockerignore, resolveSources, sourcesDigest, writeHeredocFile, type Source, type SourceRoot,
+  archiveKind, copySources, resolveSources, sourcesDigest, writeHeredocFile, type Source, type SourceRoot,
 } from './context.js';
+import { readDockerignore } from './dockerignore.js';
 import { parseDockerfile, type Dockerfile, type Instruction } from './dockerfile.js';
 import { DEFAULT_SHELL, applyMetadata, type MetadataContext } from './metadata.js';
 import { ExpandError, expandWord, expandWords, keyValuePairs, type Env } from './shell-words.js';
@@ -727,7 +728,7 @@ export class Builder {
       this.fail(instr, `when using ${k} with more than one source file, the destination must be a directory and end with a /`);
     }
     const files = sources.filter((s): s is Source => 'full' in s);
-    const digest = sourcesDigest(root, files);
+    const digest = sourcesDigest(root, files, `${this.file.file}:${instr.line}: ${k}`);
     const heredocDigest = sha(JSON.stringify(sources.filter((s) => 'heredoc' in s)));
     const createdBy = `${k} ${from !== undefined ? `--from=${from} ` : ''}${chown !== undefined ? `--chown=${chown} ` : ''}${chmod !== undefined ? `--chmod=${chmod.toString(8)} ` : ''}${srcWords.join(' ')} ${dest} # buildkit`;
     const description = `${k} ${JSON.stringify({ from: fromKey, srcs: srcWords, digest, heredocDigest, dest, chown, chmod })}`;

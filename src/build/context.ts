@@ -1,7 +1,9 @@
 /**
  * The build context and COPY/ADD sources:
  *
- *   - `.dockerignore` (Docker's rules, through @balena/dockerignore, a port of moby's matcher);
+ *   - `.dockerignore` (dockerignore.ts): excluded paths are not sources and are not walked, except
+ *     the paths an exception re-includes below an excluded directory and the directories on the
+ *     way to them (only those), as Docker's context holds them;
  *   - source patterns resolved inside a root (the context, or another stage's files) with Go's
  *     filepath.Match wildcards (`*`, `?`, `[a-z]`, per path component), `..` clamped at the root
  *     and the named source's symlinks followed inside the root;
@@ -18,14 +20,14 @@ import {
   rmSync, statSync, symlinkSync, writeFileSync, type Stats,
 } from 'node:fs';
 import path from 'node:path';
-import dockerignore, { type Ignore } from '@balena/dockerignore';
 import { BuildError } from '../errors.js';
+import type { DockerIgnore } from './dockerignore.js';
 import { archivePathComponents, resolveDirectory, resolveEntry, resolveFollowing } from '../layer/root-path.js';
 
 export interface SourceRoot {
   dir: string;
   /** Context paths excluded by .dockerignore (the context only). */
-  ignored?: Ignore;
+  ignored?: DockerIgnore;
   /** Names the root in errors: 'the build context', 'stage builder', … */
   what?: string;
 }
@@ -36,15 +38,6 @@ export interface Source {
   /** Path relative to the root, '' for the root itself. */
   rel: string;
   st: Stats;
-}
-
-/** `.dockerignore` of a context directory (none → nothing ignored). */
-export function readDockerignore(contextDir: string): Ignore | undefined {
-  const file = path.join(contextDir, '.dockerignore');
-  if (!existsSync(file)) return undefined;
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-  // The package sets module.exports = factory and factory.default = factory (both module systems).
-  return dockerignore.default().add(lines);
 }
 
 function isIgnored(root: SourceRoot, rel: string): boolean {
@@ -93,8 +86,9 @@ export function resolveSources(root: SourceRoot, pattern: string, instruction: s
     } catch {
       throw new BuildError(`${instruction}: source ${pattern}: no such file or directory in ${root.what ?? 'the source'}`);
     }
-    if (isIgnored(root, rel)) throw new BuildError(`${instruction}: source ${pattern}: excluded by .dockerignore`);
-    return [{ full, rel, st }];
+    const src = { full, rel, st };
+    if (excludedSource(root, src, instruction)) throw new BuildError(`${instruction}: source ${pattern}: excluded by .dockerignore`);
+    return [src];
   }
   let found: { rel: string[] }[] = [{ rel: [] }];
   for (const comp of components) {
@@ -119,47 +113,82 @@ export function resolveSources(root: SourceRoot, pattern: string, instruction: s
   const out: Source[] = [];
   for (const f of found) {
     const rel = f.rel.join('/');
-    if (isIgnored(root, rel)) continue;
     const full = resolveFollowing(root.dir, f.rel, instruction);
-    out.push({ full, rel, st: statSync(full) });
+    const src = { full, rel, st: sourceOp(root, rel, 'stat', instruction, () => statSync(full)) };
+    if (!excludedSource(root, src, instruction)) out.push(src);
   }
   if (out.length === 0) throw new BuildError(`${instruction}: no source files were specified (${pattern} matches nothing)`);
   return out;
 }
 
-/** Walks a source: itself, then (for a directory) everything below it that is not ignored. */
-function* walkSource(root: SourceRoot, src: Source): Generator<{ full: string; rel: string; st: Stats }> {
-  yield src;
-  if (!src.st.isDirectory()) return;
-  const stack: { full: string; rel: string }[] = [{ full: src.full, rel: src.rel }];
-  while (stack.length > 0) {
-    const d = stack.pop() as { full: string; rel: string };
-    for (const name of readdirSync(d.full).sort()) {
-      const full = path.join(d.full, name);
-      const rel = d.rel === '' ? name : `${d.rel}/${name}`;
-      if (isIgnored(root, rel)) {
-        // A re-included path below an ignored directory still counts (Docker's `!` rules).
-        const st = lstatSync(full);
-        if (!st.isDirectory()) continue;
-      }
-      const st = lstatSync(full);
-      if (!isIgnored(root, rel)) yield { full, rel, st };
-      if (st.isDirectory()) stack.push({ full, rel });
+/** One path of a source's walk. */
+export interface WalkEntry {
+  full: string;
+  rel: string;
+  st: Stats;
+}
+
+/** A failed read (or copy) of a path of a source root is a BuildError naming the path in the root, never a bare errno. */
+function sourceOp<T>(root: SourceRoot, rel: string, op: string, instruction: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof BuildError || typeof code !== 'string') throw err;
+    throw new BuildError(`${instruction}: ${op} ${rel === '' ? '.' : rel} in ${root.what ?? 'the source'}: ${code}`, { cause: err });
+  }
+}
+
+/**
+ * The paths below a directory of a source, depth first, names sorted. An excluded directory is
+ * entered only when an exception could re-include something below it, and is yielded only before
+ * the first path that is (Docker's context holds it only as the way to that path): `pending` holds
+ * the excluded directories entered and not yet yielded, always the innermost part of the chain.
+ */
+function* walkBelow(root: SourceRoot, dir: WalkEntry, pending: WalkEntry[], instruction: string): Generator<WalkEntry> {
+  const names = sourceOp(root, dir.rel, 'read directory', instruction, () => readdirSync(dir.full)).sort();
+  for (const name of names) {
+    const full = path.join(dir.full, name);
+    const rel = dir.rel === '' ? name : `${dir.rel}/${name}`;
+    const entry: WalkEntry = { full, rel, st: sourceOp(root, rel, 'lstat', instruction, () => lstatSync(full)) };
+    if (!isIgnored(root, entry.rel)) {
+      yield* pending.splice(0);
+      yield entry;
+      if (entry.st.isDirectory()) yield* walkBelow(root, entry, pending, instruction);
+    } else if (entry.st.isDirectory() && root.ignored?.mayReincludeBelow(entry.rel)) {
+      pending.push(entry);
+      yield* walkBelow(root, entry, pending, instruction);
+      if (pending[pending.length - 1] === entry) pending.pop();
     }
   }
 }
 
+/** Walks a source: itself, then (for a directory) what the context holds below it. */
+export function* walkSource(root: SourceRoot, src: Source, instruction = 'COPY'): Generator<WalkEntry> {
+  yield src;
+  if (src.st.isDirectory()) yield* walkBelow(root, src, [], instruction);
+}
+
+/**
+ * Is a source named by COPY outside the context? An excluded path is, unless it is a directory
+ * on the way to a re-included path (`drop` excluded, `!drop/deep/important.txt`).
+ */
+function excludedSource(root: SourceRoot, src: Source, instruction: string): boolean {
+  if (!isIgnored(root, src.rel)) return false;
+  return !src.st.isDirectory() || walkBelow(root, src, [], instruction).next().done === true;
+}
+
 /** Digest of the sources' content and metadata, for the cache key. */
-export function sourcesDigest(root: SourceRoot, sources: readonly Source[]): string {
+export function sourcesDigest(root: SourceRoot, sources: readonly Source[], instruction = 'COPY'): string {
   const h = createHash('sha256');
   for (const src of sources) {
     h.update(`src ${src.rel}\0`);
-    for (const e of walkSource(root, src)) {
+    for (const e of walkSource(root, src, instruction)) {
       const rel = path.relative(src.full, e.full);
       const st = e.st;
       h.update(`${rel}\0${st.mode.toString(8)}\0`);
-      if (st.isFile()) h.update(`${st.size}\0`).update(readFileSync(e.full));
-      else if (st.isSymbolicLink()) h.update(readlinkSync(e.full));
+      if (st.isFile()) h.update(`${st.size}\0`).update(sourceOp(root, e.rel, 'read', instruction, () => readFileSync(e.full)));
+      else if (st.isSymbolicLink()) h.update(sourceOp(root, e.rel, 'readlink', instruction, () => readlinkSync(e.full)));
       h.update('\0');
     }
   }
@@ -202,11 +231,10 @@ function copyEntry(src: string, st: Stats, dest: string, opts: CopyOptions): voi
 /** Copies a directory's contents below `destDir` (inside `destRoot`). */
 function copyTree(root: SourceRoot, src: Source, destDir: string, opts: CopyOptions): void {
   const dirs: { dest: string; st: Stats }[] = [];
-  for (const e of walkSource(root, src)) {
+  for (const e of walkSource(root, src, opts.instruction)) {
     if (e === src) continue;
-    const rel = path.relative(src.full, e.full);
-    const dest = path.join(destDir, rel);
-    copyEntry(e.full, e.st, dest, opts);
+    const dest = path.join(destDir, path.relative(src.full, e.full));
+    sourceOp(root, e.rel, 'copy', opts.instruction, () => copyEntry(e.full, e.st, dest, opts));
     if (e.st.isDirectory()) dirs.push({ dest, st: e.st });
   }
   // Directory times last (copying into a directory changes its mtime).
@@ -240,7 +268,7 @@ export function copySources(root: SourceRoot, sources: readonly Source[], destRo
       resolveDirectory(destRoot, destComponents.slice(0, -1), opts.instruction);
       target = resolveEntry(destRoot, destComponents, opts.instruction);
     }
-    copyEntry(src.full, src.st, target, opts);
+    sourceOp(root, src.rel, 'copy', opts.instruction, () => copyEntry(src.full, src.st, target, opts));
   }
 }
 

@@ -248,6 +248,33 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     expect(found).not.toContain('/into/dir');
   });
 
+  it('.dockerignore re-includes below excluded directories: the file and the path to it are copied, nothing else of them', () => {
+    const tree = { 'drop/deep/important.txt': 'kept', 'drop/deep/other.txt': 'no', 'drop/top.txt': 'no', 'drop/side/f': 'no', 'keep.txt': 'k', 'dir/f': 'f' };
+    const find = (image: string) => ok(['run', '--rm', image, 'find', '/ctx']).trim().split('\n').sort();
+    // Everything excluded but the Dockerfile and one file three levels down (the finding: a raw ENOENT before).
+    const all = context({ ...tree, Dockerfile: 'FROM busybox\nCOPY . /ctx\n', '.dockerignore': '*\n!Dockerfile\n!drop/deep/important.txt\n' });
+    ok(['build', '-t', 'reinc', all]);
+    expect(find('reinc')).toEqual(['/ctx', '/ctx/Dockerfile', '/ctx/drop', '/ctx/drop/deep', '/ctx/drop/deep/important.txt']);
+    expect(ok(['run', '--rm', 'reinc', 'cat', '/ctx/drop/deep/important.txt'])).toBe('kept');
+    // One directory excluded, one file under it re-included; the rest of the context is there.
+    const one = context({ ...tree, Dockerfile: 'FROM busybox\nCOPY . /ctx\nCOPY drop /named\n', '.dockerignore': 'drop\n!drop/deep/important.txt\n' });
+    ok(['build', '-t', 'reinc2', one]);
+    expect(find('reinc2')).toEqual([
+      '/ctx', '/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/dir', '/ctx/dir/f', '/ctx/drop', '/ctx/drop/deep', '/ctx/drop/deep/important.txt', '/ctx/keep.txt',
+    ]);
+    // The excluded directory, named as a source, holds only the re-included path.
+    expect(ok(['run', '--rm', 'reinc2', 'find', '/named']).trim().split('\n').sort()).toEqual(['/named', '/named/deep', '/named/deep/important.txt']);
+    // A Dockerfile that .dockerignore excludes is still read; it is just not in the context.
+    const hidden = context({ ...tree, Dockerfile: 'FROM busybox\nCOPY . /ctx\n', '.dockerignore': '# all of it\n/Dockerfile\n./.dockerignore\n**/*.txt\n!**/important.txt\n' });
+    ok(['build', '-t', 'reinc3', hidden]);
+    expect(find('reinc3')).toEqual(['/ctx', '/ctx/dir', '/ctx/dir/f', '/ctx/drop', '/ctx/drop/deep', '/ctx/drop/deep/important.txt', '/ctx/drop/side', '/ctx/drop/side/f']);
+    // A bad .dockerignore is one clear line and exit 1, before any step.
+    const bad = build([context({ Dockerfile: 'FROM busybox\n', '.dockerignore': 'a\n!\n' })]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe('hull: unable to prepare context: .dockerignore: illegal exclusion pattern: "!"');
+    ok(['rmi', 'reinc', 'reinc2', 'reinc3']);
+  });
+
   it('RUN has a network namespace with only lo; --network host (or RUN --network=host) shares the host\'s', () => {
     // Other programs add and remove interfaces on this host meanwhile: compare with those that stay.
     const before = readdirSync('/sys/class/net');
