@@ -160,15 +160,43 @@ unsigned long long StartTime(int pid) {
   return strtoull(p, nullptr, 10);
 }
 
-// The status file, replaced atomically (temp + rename): hull reads it without a lock.
+// Who writes the status file: this monitor (pid, start time, boot), so hull can tell whether the
+// monitor answering for the container is alive whatever its own record says.
+char identity[160];
+
+void InitIdentity() {
+  char boot[64] = "";
+  int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n = read(fd, boot, sizeof boot - 1);
+    close(fd);
+    boot[n > 0 ? n : 0] = '\0';
+    for (char* p = boot; *p; p++) {
+      if (*p == '\n') *p = '\0';
+    }
+  }
+  snprintf(identity, sizeof identity, "\"monitorPid\":%d,\"monitorStartTime\":%llu,\"bootId\":\"%s\",", getpid(), StartTime(getpid()), boot);
+}
+
+// The status file, replaced atomically (temp + rename): hull reads it without a lock. `json` is an
+// object ("{…}"); the monitor's identity goes first in it.
 void WriteStatus(const char* json) {
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp", cfg.status_path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;  // nothing to tell anyone: hull falls back to the pid check
-  bool ok = WriteAll(fd, json, strlen(json));
+  bool ok = WriteAll(fd, "{", 1) && WriteAll(fd, identity, strlen(identity)) && WriteAll(fd, json + 1, strlen(json + 1));
   close(fd);
   if (ok) rename(tmp, cfg.status_path);
+}
+
+// The crash tests' hook (src/runtime/crash-point.ts has hull's): HULL_TEST_MONITOR_CRASH_AT=N
+// kills the monitor at the Nth point it passes, as a kill -9 from outside would.
+long crash_at = 0;
+long crash_passed = 0;
+
+void CrashPoint() {
+  if (crash_at > 0 && ++crash_passed == crash_at) raise(SIGKILL);
 }
 
 // ---- the json-file log ---------------------------------------------------------------------
@@ -498,6 +526,9 @@ int main() {
     len += static_cast<size_t>(n);
   }
   if (!DecodePlan(buf, len, &cfg)) Die("decode", EINVAL, "the plan is not in hull's format (version mismatch?)");
+  InitIdentity();
+  if (const char* at = getenv("HULL_TEST_MONITOR_CRASH_AT")) crash_at = strtol(at, nullptr, 10);
+  CrashPoint();  // 1: the plan read, nothing started
   for (size_t i = 0; i < cfg.count; i++) {
     if (cfg.steps[i].op == StepOp::IdMaps) id_maps = &cfg.steps[i];
   }
@@ -546,7 +577,9 @@ int main() {
              "{\"status\":\"running\",\"pid\":%d,\"pidStartTime\":%llu,\"startedAt\":\"%s\",\"restartCount\":%u}\n", c.pid,
              StartTime(c.pid), started_at, restarts);
     WriteStatus(json);
+    CrashPoint();  // 2: running, not yet reported to hull
     Report_(kStarted, c.pid, nullptr);
+    CrashPoint();  // 3: reported
 
     siginfo_t info;
     memset(&info, 0, sizeof info);
@@ -569,6 +602,7 @@ int main() {
     close(c.pidfd);
     Drain();
     ReapOthers();
+    CrashPoint();  // 4: the container ended, its end not yet written
     int code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
     char signal_text[16];
     if (info.si_code == CLD_EXITED) {
@@ -585,6 +619,7 @@ int main() {
              again ? "restarting" : "exited", code, signal_text, started_at, finished_at, oom ? "true" : "false",
              restarts);
     WriteStatus(json);
+    CrashPoint();  // 5: the end written
     if (!again) break;
     // Docker's backoff: 100 ms, doubling up to a minute; reset after 10 s of running.
     if (time(nullptr) - started_mono >= 10) backoff_ms = 100;
@@ -606,6 +641,7 @@ int main() {
   close(log_fd);
   if (id_maps != nullptr) umount2(cfg.rootfs, MNT_DETACH);  // so the exit command can remove the run dir
   RemoveCgroup();
+  CrashPoint();  // 6: the cgroup removed, the exit command not yet run
   if (cfg.exit_command[0] != nullptr) {
     execv(cfg.exit_command[0], cfg.exit_command);
     _exit(127);

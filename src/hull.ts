@@ -231,7 +231,7 @@ export class Hull {
   }
 
   listContainers(): Promise<ContainerRecord[]> {
-    return this.runtime.containers.list();
+    return this.runtime.list();
   }
 
   /** Remove a container; a running one only with `force` (killed first); with `volumes` its anonymous volumes too. */
@@ -305,7 +305,7 @@ export class Hull {
   }
 
   getContainer(idOrName: string): Promise<ContainerRecord> {
-    return this.runtime.containers.get(idOrName);
+    return this.runtime.get(idOrName);
   }
 
   /** Run a process in a running container (its namespaces, cgroup, limits and capabilities). */
@@ -377,7 +377,7 @@ export class Hull {
 
   /** Docker's `network inspect` shape. */
   async inspectNetwork(nameOrId: string): Promise<Record<string, unknown>> {
-    const names = new Map((await this.runtime.containers.list()).map((c) => [c.id, c.name]));
+    const names = new Map((await this.runtime.list()).map((c) => [c.id, c.name]));
     return this.runtime.network.inspect(nameOrId, (id) => names.get(id));
   }
 
@@ -404,7 +404,7 @@ export class Hull {
 
   /** `port`: the published ports of a running container. */
   async containerPorts(idOrName: string): Promise<PortMapping[]> {
-    return this.runtime.network.ports(await this.runtime.containers.get(idOrName));
+    return this.runtime.network.ports(await this.runtime.get(idOrName));
   }
 
   /** Release the network of an ended container (run by its monitor when it ends). */

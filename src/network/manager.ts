@@ -323,9 +323,14 @@ export class Networking {
     return formatIp(parseCidr(this.config.subnet).network + 1);
   }
 
+  /** Whether setUp made something for the container that tearDown has not undone. */
+  holds(id: string): boolean {
+    return existsSync(this.statePath(id)) || existsSync(this.netnsPath(id));
+  }
+
   /** Undo what setUp made (idempotent). */
   async tearDown(id: string): Promise<void> {
-    if (!existsSync(this.statePath(id)) && !existsSync(this.netnsPath(id))) return;
+    if (!this.holds(id)) return;
     await this.store.withLock(() => this.tearDownLocked(id));
   }
 

@@ -21,10 +21,13 @@ import { detachStaleMounts } from './userns.js';
 import { type MonitorStatus, readMonitorStatus } from './monitor-status.js';
 import type { RestartPolicy } from './plan-codec.js';
 import { listDir, readText } from '../files.js';
+import { type LockHandle, LOCK_EX, LOCK_NB, acquireLock, nativeFlock } from '../store/lock.js';
+import { crashPoint } from './crash-point.js';
 import type { MountPoint } from '../volume/resolve.js';
 import type { ContainerNetworkConfig } from '../network/manager.js';
 
-export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited';
+/** `removing`: the tombstone `rm` writes first; whoever meets it next finishes the removal. */
+export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited' | 'removing';
 
 export interface ContainerState {
   status: ContainerStatus;
@@ -42,6 +45,8 @@ export interface ContainerState {
   bootId?: string;
   oomKilled?: boolean;
   restartCount?: number;
+  /** The tombstone's: remove the anonymous volumes too (`rm -v`, `--rm`). */
+  removeVolumes?: boolean;
 }
 
 export interface ContainerRecord {
@@ -99,32 +104,47 @@ export function currentBootId(): string {
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /**
- * The state of a detached container, from hull's record and what its monitor wrote. Never
- * "running" unless its process is: pid + start time are checked; another boot id means stale.
+ * The state of a detached container, from hull's record and what its monitor wrote. The monitor's
+ * status file wins when there is one: it names the monitor answering for the container (hull
+ * writes it, `starting`, before the monitor gets its plan), so a container whose monitor is alive
+ * is running whatever the record says (hull may have been killed before recording the start).
+ * Never "running" unless its process is: pids are checked with their start times; a file from
+ * another boot is stale.
  */
 export function detachedState(state: ContainerState, monitor: () => MonitorStatus | undefined, bootId = currentBootId()): ContainerState {
-  const base = { startedAt: state.startedAt, monitorPid: state.monitorPid, monitorStartTime: state.monitorStartTime, bootId: state.bootId };
-  if (state.bootId !== undefined && state.bootId !== bootId) {
-    return { ...base, status: 'exited', exitCode: 255, restartCount: state.restartCount ?? 0,
-      error: 'the host rebooted while the container ran (its state is from another boot); its exit code is unknown' };
-  }
   for (let attempt = 0; ; attempt++) {
     const m = monitor();
+    // Which monitor answers: the file's own (newer monitors say), else the record's.
+    const own = m?.monitorPid !== undefined;
+    const monitorPid = own ? m.monitorPid : state.monitorPid;
+    const monitorStartTime = own ? m.monitorStartTime : state.monitorStartTime;
+    const runBoot = (own ? m.bootId : undefined) ?? state.bootId;
+    const base = { startedAt: m?.startedAt ?? state.startedAt, monitorPid, monitorStartTime, bootId: runBoot };
     const fromMonitor = { restartCount: m?.restartCount ?? state.restartCount ?? 0, oomKilled: m?.oomKilled ?? false };
     if (m?.status === 'exited') {
       return { ...base, ...fromMonitor, status: 'exited', startedAt: m.startedAt ?? state.startedAt, exitCode: m.exitCode,
         finishedAt: m.finishedAt, ...(m.error ? { error: m.error } : {}) };
     }
+    if (m === undefined && state.status !== 'running' && state.status !== 'restarting') return state;
+    if (runBoot !== undefined && runBoot !== bootId) {
+      if (m?.status === 'starting') return state; // that start never got anywhere
+      return { ...base, status: 'exited', exitCode: 255, restartCount: state.restartCount ?? 0,
+        error: 'the host rebooted while the container ran (its state is from another boot); its exit code is unknown' };
+    }
+    const monitorAlive = monitorPid !== undefined && isSameProcess(monitorPid, monitorStartTime);
+    if (m?.status === 'starting') {
+      // Being started (its monitor is cloning it), or a start whose monitor died before it began.
+      return monitorAlive ? { ...base, ...fromMonitor, status: 'running' } : state;
+    }
     if (m?.status === 'running' && m.pid !== undefined && isSameProcess(m.pid, m.pidStartTime)) {
       return { ...base, ...fromMonitor, status: 'running', pid: m.pid, pidStartTime: m.pidStartTime, startedAt: m.startedAt ?? state.startedAt };
     }
-    const monitorAlive = isSameProcess(state.monitorPid ?? 0, state.monitorStartTime);
     if (m?.status === 'restarting' && monitorAlive) {
       return { ...base, ...fromMonitor, status: 'restarting', exitCode: m.exitCode, finishedAt: m.finishedAt };
     }
     if (!monitorAlive) {
       return { ...base, ...fromMonitor, status: 'exited', exitCode: 137, finishedAt: m?.finishedAt,
-        error: `its monitor (pid ${state.monitorPid}) died before recording the exit; the container was killed with it` };
+        error: `its monitor (pid ${monitorPid}) died before recording the exit; the container was killed with it` };
     }
     // The container has just ended and its monitor is writing the end down: a moment at most.
     if (attempt >= 100) {
@@ -135,6 +155,9 @@ export function detachedState(state: ContainerState, monitor: () => MonitorStatu
 }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const HEX_ID_RE = /^[0-9a-f]{64}$/;
+/** Guards taking over a name whose container is gone (beside names/, which holds only names). */
+const NAMES_LOCK_FILE = 'names.lock';
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'keen', 'lucid', 'merry', 'nifty', 'quiet', 'sharp', 'sleepy', 'stoic', 'tender', 'vivid', 'wise', 'zen'];
 const NAMES = ['babbage', 'curie', 'dijkstra', 'euler', 'hopper', 'knuth', 'lamarr', 'lovelace', 'noether', 'pike', 'ritchie', 'shannon', 'thompson', 'torvalds', 'turing', 'wirth'];
 
@@ -147,7 +170,8 @@ function randomName(): string {
   return `${pick(ADJECTIVES)}_${pick(NAMES)}`;
 }
 
-function writeJsonAtomic(file: string, value: unknown): void {
+/** Replace `file` with `value` as JSON (temp file beside it, then rename). */
+export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
   renameSync(tmp, file);
@@ -207,13 +231,13 @@ export class ContainerStore {
     if (name !== undefined) {
       const bare = name.replace(/^\//, '');
       if (!NAME_RE.test(bare)) throw new UsageError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-      this.claim(bare, id);
+      await this.claim(bare, id);
       return bare;
     }
     for (let attempt = 0; ; attempt++) {
       const candidate = attempt < 8 ? randomName() : `${randomName()}${attempt}`;
       try {
-        this.claim(candidate, id);
+        await this.claim(candidate, id);
         return candidate;
       } catch (err) {
         if (!(err instanceof ConflictError) || attempt > 64) throw err;
@@ -221,19 +245,78 @@ export class ContainerStore {
     }
   }
 
-  private claim(name: string, id: string): void {
-    try {
-      writeFileSync(path.join(this.names, name), id, { flag: 'wx' });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        const owner = readText(path.join(this.names, name)) ?? '?';
+  /** Claim `name` for `id`; a name left by a container that no longer exists (a crash) is taken over. */
+  private async claim(name: string, id: string): Promise<void> {
+    const file = path.join(this.names, name);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeFileSync(file, id, { flag: 'wx' });
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromNodeError(err, 'create', file);
+      }
+      const owner = readText(file)?.trim() ?? '?';
+      if (attempt > 0 || !(await this.dropOrphanName(name))) {
         throw new ConflictError(`the container name "/${name}" is already in use by container "${owner}"; remove (or rename) that container to reuse the name`);
       }
-      throw fromNodeError(err, 'create', path.join(this.names, name));
     }
   }
 
-  /** Make the container's directories and write its record and bundle config. */
+  /**
+   * Whether `id` has no record and nobody is making or removing it: a create holds the container's
+   * lock from before it reserves a name until its record is written, and `rm` from before it
+   * writes its tombstone until the last file is gone; a lock that is free (or gone) over no record
+   * means the process that held it was killed.
+   */
+  abandoned(id: string): boolean {
+    if (existsSync(path.join(this.dir(id), 'container.json'))) return false;
+    const lock = tryExistingLock(path.join(this.dir(id), LOCK_FILE));
+    if (lock === 'busy') return false;
+    if (lock !== 'missing') lock.release();
+    return true;
+  }
+
+  /**
+   * A name whose container no longer exists (its `rm` was killed after the record went) is
+   * removed, with what is left of that container's directory; false when the name is in use.
+   */
+  async dropOrphanName(name: string): Promise<boolean> {
+    const file = path.join(this.names, name);
+    const names = await acquireLock(path.join(this.paths.root, NAMES_LOCK_FILE), 'exclusive', nativeFlock);
+    try {
+      const owner = readText(file)?.trim();
+      if (owner === undefined) return true;
+      if (!HEX_ID_RE.test(owner) || !this.abandoned(owner)) return false;
+      unlinkSync(file);
+      this.dropLeftovers(owner);
+      return true;
+    } finally {
+      names.release();
+    }
+  }
+
+  /** What a killed create or rm left of a container with no record: its directories. */
+  dropLeftovers(id: string): void {
+    if (!HEX_ID_RE.test(id)) return;
+    detachStaleMounts(this.runDir(id));
+    removeTree(this.runDir(id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE], ['rootfs']);
+    removeTree(this.dir(id), [], ['upper', 'work/work', 'work/index', 'work']);
+  }
+
+  /**
+   * Make the container's directory and lock file, and take the lock: held by the caller until the
+   * record is written (see `abandoned`). The id is new, so the lock is free.
+   */
+  async prepare(id: string): Promise<LockHandle> {
+    const dir = this.dir(id);
+    mkdirSync(dir, { recursive: true });
+    createLockFile(path.join(dir, LOCK_FILE));
+    const lock = tryExistingLock(path.join(dir, LOCK_FILE));
+    if (lock === 'busy' || lock === 'missing') throw new ConflictError(`container ${id}: its new directory is in use`);
+    return lock;
+  }
+
+  /** Make the container's directories and write its record and bundle config (its directory is `prepare`d). */
   async create(record: ContainerRecord, spec: RuntimeSpec): Promise<void> {
     const dir = this.dir(record.id);
     mkdirSync(record.rootfs.upper, { recursive: true });
@@ -242,6 +325,16 @@ export class ContainerStore {
     createLockFile(path.join(dir, LOCK_FILE));
     writeJsonAtomic(path.join(dir, 'config.json'), spec);
     writeJsonAtomic(path.join(dir, 'container.json'), record);
+  }
+
+  /**
+   * The removal's tombstone, written first (under the container's lock): from here on the
+   * container is being removed, and whoever meets it next finishes the job (see Runtime).
+   */
+  markRemoving(record: ContainerRecord, removeVolumes: boolean): void {
+    const { pid, pidStartTime, monitorPid, monitorStartTime, bootId, startedAt, finishedAt, exitCode } = record.state;
+    record.state = { status: 'removing', pid, pidStartTime, monitorPid, monitorStartTime, bootId, startedAt, finishedAt, exitCode, removeVolumes };
+    writeJsonAtomic(path.join(this.dir(record.id), 'container.json'), record);
   }
 
   /** Replace the container's bundle config (`update`). */
@@ -282,11 +375,24 @@ export class ContainerStore {
     const text = readText(path.join(this.dir(id), 'container.json'));
     if (text === undefined) return undefined;
     const record = JSON.parse(text) as ContainerRecord;
-    const state = readText(path.join(this.runDir(id), 'state.json'));
-    if (state !== undefined) record.state = JSON.parse(state) as ContainerState;
-    if (record.state.monitorPid !== undefined && (record.state.status === 'running' || record.state.status === 'restarting')) {
-      record.state = detachedState(record.state, () => readMonitorStatus(path.join(this.dir(id), MONITOR_STATUS_FILE)));
-    } else if (record.state.status === 'running' && !isSameProcess(record.state.pid ?? 0, record.state.pidStartTime)) {
+    if (record.state.status === 'removing') return record; // a removal to finish, whatever runs
+    const foreground = readText(path.join(this.runDir(id), 'state.json'));
+    if (foreground !== undefined) {
+      record.state = JSON.parse(foreground) as ContainerState;
+    } else {
+      const statusFile = path.join(this.dir(id), MONITOR_STATUS_FILE);
+      const first = readMonitorStatus(statusFile);
+      if (first !== undefined || (record.state.monitorPid !== undefined && (record.state.status === 'running' || record.state.status === 'restarting'))) {
+        let next: MonitorStatus | undefined = first;
+        record.state = detachedState(record.state, () => {
+          const m = next ?? readMonitorStatus(statusFile);
+          next = undefined;
+          return m;
+        });
+        return record;
+      }
+    }
+    if (record.state.status === 'running' && !isSameProcess(record.state.pid ?? 0, record.state.pidStartTime)) {
       // The hull that ran it died without recording the end (its container died with it).
       record.state = { status: 'exited', startedAt: record.state.startedAt, error: 'hull exited before the container; its exit code is unknown' };
     }
@@ -296,8 +402,13 @@ export class ContainerStore {
   /** A name, a full id, or a unique id prefix. */
   async resolveId(idOrName: string): Promise<string> {
     const bare = idOrName.replace(/^\//, '');
-    const byName = NAME_RE.test(bare) ? readText(path.join(this.names, bare)) : undefined;
-    if (byName !== undefined) return byName.trim();
+    const byName = NAME_RE.test(bare) ? readText(path.join(this.names, bare))?.trim() : undefined;
+    if (byName !== undefined) {
+      if (existsSync(path.join(this.dir(byName), 'container.json'))) return byName;
+      // A name whose container is gone (a killed rm): dropped here, so lookups and names agree.
+      if (await this.dropOrphanName(bare)) throw new ContainerNotFoundError(idOrName);
+      return byName; // being made or removed: its record, or its absence, decides
+    }
     if (/^[0-9a-f]+$/.test(bare)) {
       const hits = listDir(this.paths.containers).filter((id) => id.startsWith(bare));
       if (hits.length === 1) return hits[0]!;
@@ -306,18 +417,66 @@ export class ContainerStore {
     throw new ContainerNotFoundError(idOrName);
   }
 
-  /** Remove every trace of the container: its name, its directories (record, writable layer), run files. */
+  /**
+   * Remove every trace of the container, in an order a crash at any point leaves recoverable: its
+   * run files and writable layer first, then its record (from then on it does not exist), then its
+   * name and lock. A name or directory left without a record is an orphan the next command that
+   * meets it, or `system check`, removes. The caller holds the container's lock.
+   */
   async remove(record: Pick<ContainerRecord, 'id' | 'name' | 'logConfig'>): Promise<void> {
-    const nameFile = path.join(this.names, record.name);
-    if (readText(nameFile)?.trim() === record.id) unlinkSync(nameFile);
-    trace('name released');
     detachStaleMounts(this.runDir(record.id)); // never remove through a remapped root's mounts
     removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE], ['rootfs']);
     trace('run dir removed');
+    crashPoint('rm: run directory removed');
     const rotated = Array.from({ length: Math.max(0, (record.logConfig?.maxFile ?? 1) - 1) }, (_, i) => `${LOG_FILE(record.id)}.${i + 1}`);
-    removeTree(this.dir(record.id), ['config.json', 'container.json', LOG_FILE(record.id), ...rotated, MONITOR_STATUS_FILE, LOCK_FILE],
-      ['upper', 'work/work', 'work/index', 'work']);
+    const dir = this.dir(record.id);
+    removeTree(dir, ['config.json', LOG_FILE(record.id), ...rotated, MONITOR_STATUS_FILE], ['upper', 'work/work', 'work/index', 'work'], ['container.json', LOCK_FILE]);
+    crashPoint('rm: files removed');
+    removeFile(path.join(dir, 'container.json'));
+    trace('record removed');
+    crashPoint('rm: record removed');
+    const nameFile = path.join(this.names, record.name);
+    if (readText(nameFile)?.trim() === record.id) removeFile(nameFile);
+    trace('name released');
+    crashPoint('rm: name released');
+    removeTree(dir, [LOCK_FILE], []);
   }
+}
+
+function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromNodeError(err, 'unlink', file);
+  }
+}
+
+/** The lock of an existing lock file if it is free now; 'busy' when held, 'missing' when there is no such file. */
+export function tryExistingLock(file: string): LockHandle | 'busy' | 'missing' {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw fromNodeError(err, 'open', file);
+  }
+  try {
+    nativeFlock(fd, LOCK_EX | LOCK_NB);
+  } catch (err) {
+    closeSync(fd);
+    const code = (err as { code?: string }).code;
+    if (code === 'EWOULDBLOCK' || code === 'EAGAIN') return 'busy';
+    throw fromNodeError(err, 'flock', file);
+  }
+  let held = true;
+  return {
+    fd,
+    release() {
+      if (!held) return;
+      held = false;
+      closeSync(fd);
+    },
+  };
 }
 
 function createLockFile(file: string): void {
@@ -332,7 +491,7 @@ function createLockFile(file: string): void {
  * Remove a directory whose usual contents are known: those first, one syscall each (fast on the
  * start/stop path), then the recursive walk only if something else is left (a used upper layer).
  */
-function removeTree(dir: string, files: readonly string[], dirs: readonly string[]): void {
+function removeTree(dir: string, files: readonly string[], dirs: readonly string[], keep: readonly string[] = []): void {
   const tolerated = new Set(['ENOENT', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR']);
   const attempt = (op: (p: string) => void, target: string, name: string) => {
     try {
@@ -352,6 +511,11 @@ function removeTree(dir: string, files: readonly string[], dirs: readonly string
   }
   for (const f of files) if (present.has(f)) attempt(unlinkSync, path.join(dir, f), 'unlink');
   for (const d of dirs) if (present.has(d.split('/')[0]!)) attempt(rmdirSync, path.join(dir, d), 'rmdir');
+  if (keep.length > 0) {
+    // Everything but `keep`: what is left (a used upper layer) recursively.
+    for (const name of readdirSync(dir)) if (!keep.includes(name)) rmSync(path.join(dir, name), { recursive: true, force: true });
+    return;
+  }
   try {
     rmdirSync(dir);
   } catch (err) {

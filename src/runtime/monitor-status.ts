@@ -1,9 +1,17 @@
 /** What hull-monitor writes about its container (see native/monitor.cc), read without a lock. */
 import { readFileSync } from 'node:fs';
 
-/** The monitor's status file (written atomically on every change). */
+/**
+ * The monitor's status file (written atomically on every change). hull writes the first one,
+ * `starting`, naming the monitor it has just spawned, before it hands the monitor its plan: from
+ * then on the file says which process answers for the container, whatever happens to hull.
+ */
 export interface MonitorStatus {
-  status: 'running' | 'restarting' | 'exited';
+  status: 'starting' | 'running' | 'restarting' | 'exited';
+  /** The monitor (pid, start time, boot) that wrote this; absent in files of older monitors. */
+  monitorPid?: number;
+  monitorStartTime?: number;
+  bootId?: string;
   pid?: number;
   pidStartTime?: number;
   startedAt?: string;

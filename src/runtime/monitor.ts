@@ -10,6 +10,10 @@ import type { Readable } from 'node:stream';
 import { ContainerStartError, RuntimeError } from '../errors.js';
 import { monitorPath } from '../native/index.js';
 import { type MonitorPlan, encodePlan } from './plan-codec.js';
+import { crashPoint } from './crash-point.js';
+import { processStartTime } from './liveness.js';
+import type { MonitorStatus } from './monitor-status.js';
+import { currentBootId, writeJsonAtomic } from './container-store.js';
 
 export type { MonitorStatus } from './monitor-status.js';
 export { readMonitorStatus } from './monitor-status.js';
@@ -48,12 +52,22 @@ async function readReport(stream: Readable): Promise<Buffer> {
 /** Start a monitor for `plan`; resolves once the container's command runs (its execve). */
 export async function startMonitor(plan: MonitorPlan): Promise<MonitorStarted> {
   const input = encodePlan(plan);
+  const crashAt = process.env.HULL_TEST_MONITOR_CRASH_AT; // the crash tests' hook (native/monitor.cc)
   const child = spawn(monitorPath(), [], {
     detached: true,
     cwd: '/',
-    env: {},
+    env: crashAt ? { HULL_TEST_MONITOR_CRASH_AT: crashAt } : {},
     stdio: ['pipe', 'ignore', 'ignore', 'pipe'],
   });
+  crashPoint('start: monitor spawned');
+  // Before the monitor has its plan (and so before it can start anything), the status file names
+  // it: from here on, the container's state comes from this monitor whatever happens to hull. If
+  // hull dies before this, the monitor reads no plan and exits, having started nothing.
+  if (child.pid !== undefined) {
+    const status: MonitorStatus = { status: 'starting', monitorPid: child.pid, monitorStartTime: processStartTime(child.pid), bootId: currentBootId() };
+    writeJsonAtomic(plan.statusPath, status);
+  }
+  crashPoint('start: monitor named in its status file');
   const spawnError = new Promise<never>((_, reject) => {
     child.once('error', (err) => reject(new RuntimeError(`cannot start hull-monitor: ${err.message}`, { cause: err })));
   });

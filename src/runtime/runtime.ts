@@ -8,18 +8,20 @@ import path from 'node:path';
 import { ConflictError, ContainerNotFoundError, HullError, RuntimeError, UsageError, fromNodeError } from '../errors.js';
 import { cliPath, initPath, sys } from '../native/index.js';
 import { withLock } from './lock.js';
+import { finishRemoval, holdsResources, releaseResources } from './removal.js';
 import { readMonitorStatus } from './monitor-status.js';
 import { parseSignal } from './signals.js';
 import { inspectContainer } from './inspect.js';
 import { type LogEntry, type LogSelection, readLog } from './logs.js';
-import { parseLogOptions, parseRestartPolicy } from './plan-codec.js';
+import { type LogOptions, type RestartPolicy, parseLogOptions, parseRestartPolicy } from './plan-codec.js';
+import { crashPoint } from './crash-point.js';
 import type { ImageStore, ResolvedImage } from '../store/image-store.js';
 import type { StorePaths } from '../store/paths.js';
 import { ContainerCgroup, HULL_CGROUP_PARENT, cgroup2Root, cgroupHost, requireCgroup2 } from './cgroups.js';
 import { checkControllers, requiredControllers } from './cgroups/index.js';
 import { completeResources, mergeResources } from './cgroups/resources.js';
 import type { SpecResources } from './spec.js';
-import { type ContainerRecord, ContainerStore, currentBootId, newContainerId } from './container-store.js';
+import { type ContainerRecord, ContainerStore, currentBootId, newContainerId, tryExistingLock } from './container-store.js';
 import { readImageFile } from './image-files.js';
 import { type RootfsLayers, buildExecPlan, buildPlan, namespacesOf } from './plan.js';
 import { ContainerProcess, exitCodeOf } from './process.js';
@@ -37,10 +39,10 @@ import { isSameProcess, openProcess, processName, processStartTime } from './liv
 import { trace } from '../trace.js';
 import type { MountRequest, VolumesFromRequest } from '../volume/flags.js';
 import { VolumeStore } from '../volume/store.js';
-import { mergeMounts } from '../volume/resolve.js';
+import { type ResolvedMounts, mergeMounts } from '../volume/resolve.js';
 import { ContainerVolumes } from '../volume/containers.js';
 
-import { type NetworkOptions, Networking } from '../network/manager.js';
+import { type ContainerNetworkConfig, type NetworkOptions, Networking } from '../network/manager.js';
 import { hostsHead } from '../network/hosts.js';
 
 export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOptions, NetworkOptions {
@@ -85,6 +87,18 @@ export interface StartOptions extends StdioOptions {
   /** Relay the container's console to hull's own terminal (for `run -t`), with stdin when `interactive`. */
   attachTerminal?: boolean;
   interactive?: boolean;
+}
+
+/** What `create` decided before the record is written. */
+interface NewContainer {
+  id: string;
+  image: ResolvedImage;
+  spec: RuntimeSpec;
+  rootfs: RootfsLayers;
+  mounts: ResolvedMounts | undefined;
+  network: ContainerNetworkConfig;
+  restartPolicy: RestartPolicy;
+  logOptions: LogOptions;
 }
 
 export class Runtime {
@@ -172,10 +186,25 @@ export class Runtime {
       spec.mounts = mergeMounts(spec.mounts, mounts.specMounts);
       if (mounts.rootfsPropagation) spec.linux.rootfsPropagation = mounts.rootfsPropagation;
     }
+    // The container's lock is held from before its name is reserved until its record is written:
+    // a name over no record is then a create in progress, or (lock free) a killed one's leftover.
+    const creating = await this.containers.prepare(id);
+    try {
+      return await this.writeRecord(opts, { id, image, spec, rootfs, mounts, network, restartPolicy, logOptions });
+    } finally {
+      creating.release();
+    }
+  }
+
+  private async writeRecord(opts: CreateOptions, made: NewContainer): Promise<ContainerRecord> {
+    const { id, image, spec, rootfs, mounts, network, restartPolicy, logOptions } = made;
+    const dir = this.containers.dir(id);
     const name = await this.containers.reserveName(id, opts.name).catch((err: unknown) => {
+      this.containers.dropLeftovers(id);
       this.volumes.discard(mounts);
       throw err;
     });
+    crashPoint('create: name reserved');
     trace('name reserved');
     const record: ContainerRecord = {
       id,
@@ -239,8 +268,21 @@ export class Runtime {
     return out;
   }
 
-  /** Start a created container; resolves once its command is running. */
+  /**
+   * Start a created or stopped container in the foreground (hull's child); resolves once its
+   * command is running. The container's lock is held until its state says so.
+   */
   async start(record: ContainerRecord, opts: StartOptions = {}): Promise<RunningContainer> {
+    return this.locked(record.id, async (now) => {
+      if (now.state.status === 'running' || now.state.status === 'restarting') {
+        throw new ConflictError(`container ${record.name} is already running; attaching to a running container is not supported yet`);
+      }
+      Object.assign(record, now);
+      return this.startForeground(record, opts);
+    });
+  }
+
+  private async startForeground(record: ContainerRecord, opts: StartOptions): Promise<RunningContainer> {
     let cgroup: ContainerCgroup | undefined;
     let stdio: WiredStdio | undefined;
     let proc: ContainerProcess | undefined;
@@ -252,6 +294,8 @@ export class Runtime {
         spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
       }
       trace('config read');
+      // A detached run's status would speak for this one (see ContainerStore.read).
+      rmSync(this.containers.monitorStatusPath(record.id), { force: true });
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
       await this.network.setUp(record, spec, etcFiles, (id) => this.containers.read(id));
       trace('network set up');
@@ -301,7 +345,7 @@ export class Runtime {
       await this.containers.save(record);
       trace('state saved');
       const made = cgroup;
-      return new RunningContainer(record, proc, stdio, terminal, () => this.finish(record, made));
+      return new RunningContainer(record, proc, stdio, terminal, () => withLock(this.containers.lockPath(record.id), record.name, () => this.finish(record, made)));
     } catch (err) {
       stdio?.stop();
       stdio?.closeChildEnds();
@@ -319,14 +363,80 @@ export class Runtime {
 
   // ---- detached containers: a monitor per container; every state change under its lock ------
 
-  /** Run `fn` on the container's current record while holding its lock (shared by all hulls). */
+  /**
+   * Run `fn` on the container's current record while holding its lock (shared by all hulls). What
+   * a killed hull, rm or monitor left unfinished is finished first (see `settle`).
+   */
   async locked<T>(idOrName: string, fn: (record: ContainerRecord) => Promise<T>): Promise<T> {
     const id = await this.containers.resolveId(idOrName);
     return withLock(this.containers.lockPath(id), idOrName, async () => {
       const record = this.containers.read(id);
-      if (!record) throw new ContainerNotFoundError(idOrName);
+      if (!record || (await this.settle(record)) === 'removed') throw new ContainerNotFoundError(idOrName);
       return fn(record);
     });
+  }
+
+  /** Whether `settle` has something to do for this container. */
+  private unsettled(record: ContainerRecord): boolean {
+    const { status } = record.state;
+    if (status === 'removing') return true;
+    if (status === 'running' || status === 'restarting') return false;
+    return (record.autoRemove && status === 'exited') || holdsResources(this, record);
+  }
+
+  /**
+   * Under the container's lock: finish a removal that was killed (a tombstone); release what an
+   * ended container still holds (its hull or monitor was killed: cgroup, network namespace, address,
+   * ports); remove an ended `--rm` container.
+   */
+  private async settle(record: ContainerRecord): Promise<'removed' | 'kept'> {
+    if (!this.unsettled(record)) return 'kept';
+    if (record.state.status === 'removing') {
+      await finishRemoval(this, record);
+      return 'removed';
+    }
+    if (record.autoRemove && record.state.status === 'exited') {
+      this.containers.markRemoving(record, true);
+      await finishRemoval(this, record);
+      return 'removed';
+    }
+    await releaseResources(this, record);
+    return 'kept';
+  }
+
+  /**
+   * Settle the container if it needs it and its lock is free now (a busy lock: another command is
+   * acting on it). The record as it is afterwards; undefined once it is removed.
+   */
+  private async settleIfFree(record: ContainerRecord): Promise<ContainerRecord | undefined> {
+    if (!this.unsettled(record)) return record;
+    const lock = tryExistingLock(this.containers.lockPath(record.id));
+    if (lock === 'missing') return this.containers.read(record.id);
+    if (lock === 'busy') return record;
+    try {
+      const now = this.containers.read(record.id);
+      if (!now) return undefined;
+      return (await this.settle(now)) === 'removed' ? undefined : this.containers.read(record.id);
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** The container (a name, an id or a unique id prefix), settled first (see `settle`). */
+  async get(idOrName: string): Promise<ContainerRecord> {
+    const record = await this.settleIfFree(await this.containers.get(idOrName));
+    if (!record) throw new ContainerNotFoundError(idOrName);
+    return record;
+  }
+
+  /** Every container, each settled first (see `settle`); newest first. */
+  async list(): Promise<ContainerRecord[]> {
+    const out: ContainerRecord[] = [];
+    for (const record of await this.containers.list()) {
+      const now = await this.settleIfFree(record);
+      if (now) out.push(now);
+    }
+    return out;
   }
 
   /** Start a created or stopped container under its own monitor (`run -d`, `start`). A running one is left as it is. */
@@ -344,7 +454,9 @@ export class Runtime {
     try {
       const spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
       const etcFiles = await this.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
+      crashPoint('start: etc files written');
       await this.network.setUp(record, spec, etcFiles, (id) => this.containers.read(id));
+      crashPoint('start: network set up');
       mkdirSync(spec.root.path, { recursive: true }); // the run root is per boot
       // A remapped root is mounted here; the monitor keeps a private copy of it for restarts.
       if (hasUserns(spec)) idmapped = prepareIdmappedRootfs(spec, record.rootfs, this.containers.runDir(record.id), this.searchPath(record.id));
@@ -361,6 +473,7 @@ export class Runtime {
       cgroup = await ContainerCgroup.create(root, record.id, record.cgroupParent);
       cgroup.applyResources(root, record.cgroupParent, spec.linux.resources);
       attachDeviceFilter(cgroup.path, spec.linux.resources);
+      crashPoint('start: cgroup made');
       const statusPath = this.containers.monitorStatusPath(record.id);
       const stopMarker = this.containers.stopMarkerPath(record.id);
       rmSync(statusPath, { force: true });
@@ -399,7 +512,9 @@ export class Runtime {
         bootId: currentBootId(),
         restartCount: 0,
       };
+      crashPoint('start: monitor reported');
       await this.containers.save(record);
+      crashPoint('start: state saved');
     } catch (err) {
       idmapped?.detach();
       await cgroup?.remove();
@@ -417,6 +532,7 @@ export class Runtime {
   }
 
   private async stopLocked(record: ContainerRecord, timeoutSeconds: number): Promise<void> {
+    if (record.state.status === 'running' && record.state.pid === undefined) await this.startReported(record);
     if (record.state.monitorPid !== undefined) {
       mkdirSync(this.containers.runDir(record.id), { recursive: true });
       writeFileSync(this.containers.stopMarkerPath(record.id), ''); // no restart after this
@@ -442,6 +558,22 @@ export class Runtime {
     await this.network.tearDown(record.id);
   }
 
+  /**
+   * A container whose monitor is cloning it (its hull was killed before recording the start)
+   * has no pid yet: the monitor reports it within moments, or dies (then it is not running).
+   */
+  private async startReported(record: ContainerRecord, limitMs = 10_000): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    for (;;) {
+      const now = this.containers.read(record.id);
+      if (!now || now.state.status !== 'running' || now.state.pid !== undefined || Date.now() > deadline) {
+        if (now) record.state = now.state;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   /** Waits until the container is recorded as not running, and its monitor has gone. */
   private async settled(record: ContainerRecord, limitMs = 15_000): Promise<void> {
     const deadline = Date.now() + limitMs;
@@ -464,7 +596,7 @@ export class Runtime {
 
   /** Send a signal to the container's first process. */
   async kill(idOrName: string, signal: number): Promise<void> {
-    const record = await this.containers.get(idOrName);
+    const record = await this.get(idOrName);
     const fd = record.state.status === 'running' ? await openProcess(record.state.pid, record.state.pidStartTime) : undefined;
     if (fd === undefined) throw new ConflictError(`cannot kill container ${idOrName}: container ${record.id} is not running`);
     try {
@@ -527,7 +659,7 @@ export class Runtime {
 
   /** Docker's `inspect` shape of the container. */
   async inspect(idOrName: string): Promise<Record<string, unknown>> {
-    const record = await this.containers.get(idOrName);
+    const record = await this.get(idOrName);
     let spec: RuntimeSpec | undefined;
     try {
       spec = JSON.parse(readFileSync(path.join(this.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
@@ -546,7 +678,7 @@ export class Runtime {
 
   /** The log's entries; with `follow`, new ones until the container has ended. */
   async *logs(idOrName: string, opts: LogSelection & { follow?: boolean; fromOffset?: number } = {}): AsyncGenerator<LogEntry> {
-    const record = await this.containers.get(idOrName);
+    const record = await this.get(idOrName);
     yield* readLog(this.containers.logPath(record.id), {
       ...opts,
       follow: opts.follow ?? false,
@@ -585,7 +717,7 @@ export class Runtime {
    * container, keeps its limits and capabilities, and is non-dumpable until its execve.
    */
   async exec(idOrName: string, opts: ExecOptions): Promise<ExecProcess> {
-    const record = await this.containers.get(idOrName);
+    const record = await this.get(idOrName);
     const notRunning = () => new ConflictError(`container ${record.id} is not running`);
     if (record.state.status !== 'running') throw notRunning();
     const pidfd = await openProcess(record.state.pid, record.state.pidStartTime);
@@ -662,7 +794,7 @@ export class Runtime {
    * it (openat2 RESOLVE_IN_ROOT). `direction` says which side `containerPath` is on.
    */
   async copy(idOrName: string, direction: 'from' | 'to', containerPath: string, hostPath: string): Promise<void> {
-    const record = await this.containers.get(idOrName);
+    const record = await this.get(idOrName);
     const fd = record.state.status === 'running' ? await openProcess(record.state.pid, record.state.pidStartTime) : undefined;
     if (fd === undefined) throw new ConflictError(`container ${idOrName} is not running: hull copies files of running containers only (for now)`);
     try {
@@ -696,7 +828,7 @@ export class Runtime {
 
   /** The cgroup directory of a running container (for stats and top). */
   async cgroupDir(idOrName: string): Promise<{ record: ContainerRecord; dir: string }> {
-    const record = await this.containers.get(idOrName);
+    const record = await this.get(idOrName);
     const cgroup = await this.runningCgroup(record, idOrName);
     return { record, dir: cgroup.path };
   }
@@ -740,19 +872,23 @@ export class Runtime {
    * one only with `force` (killed first, as Docker's rm -f).
    */
   async remove(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
-    await this.locked(idOrName, async (record) => {
-      const { status } = record.state;
-      if (status === 'running' || status === 'restarting') {
-        if (!opts.force) {
+    const id = await this.containers.resolveId(idOrName);
+    await withLock(this.containers.lockPath(id), idOrName, async () => {
+      const record = this.containers.read(id);
+      if (!record) throw new ContainerNotFoundError(idOrName);
+      crashPoint('rm: locked');
+      if (record.state.status !== 'removing') {
+        const { status } = record.state;
+        if ((status === 'running' || status === 'restarting') && !opts.force) {
           throw new ConflictError(`cannot remove container ${idOrName}: container is ${status}: stop the container before removing it or force remove (rm -f)`);
         }
-        await this.stopLocked(record, 0);
+        // The tombstone first: from here on, whoever meets the container finishes the removal.
+        this.containers.markRemoving(record, opts.volumes ?? false);
+        crashPoint('rm: tombstone written');
       }
-      const root = await cgroup2Root();
-      await ContainerCgroup.existing(root, record.id, record.cgroupParent)?.remove();
-      removeEmptyCgroupParent(root, record.cgroupParent);
-      await this.network.tearDown(record.id);
-      await this.dropContainer(record, opts.volumes ?? false);
+      await finishRemoval(this, record);
+      const root = cgroupHost().root;
+      if (root !== undefined) removeEmptyCgroupParent(root, record.cgroupParent);
     });
   }
 

@@ -344,10 +344,13 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     process.kill(monitorPid, 'SIGKILL'); // the "reboot": everything of the old boot is gone…
     await eventually(() => env.processes().length === 0);
     rmSync(path.join(env.runRoot, 'containers', id), { recursive: true, force: true }); // …with the run root
+    // What the old boot wrote says so: hull's record and the monitor's status.
     const file = path.join(env.root, 'containers', id, 'container.json');
     const record = JSON.parse(readFileSync(file, 'utf8')) as { state: { bootId: string } };
     record.state.bootId = 'a-previous-boot';
     writeFileSync(file, JSON.stringify(record));
+    const statusFile = path.join(env.root, 'containers', id, 'monitor.json');
+    writeFileSync(statusFile, JSON.stringify({ ...JSON.parse(readFileSync(statusFile, 'utf8')), bootId: 'a-previous-boot' }));
     const info = inspect(id);
     expect(info.State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 255 });
     expect(info.State.Error).toMatch(/rebooted/);
