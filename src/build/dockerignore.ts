@@ -1,222 +1,219 @@
 /**
- * `.dockerignore`: a port of moby's ignorefile.ReadAll and patternmatcher (the matcher Docker's
- * CLI and BuildKit use), on Linux:
+ * `.dockerignore`, with the rules of the Dockerfile reference (on Linux):
  *
- *   - a line starting with `#` is a comment; lines are trimmed; a UTF-8 BOM is dropped;
- *   - each pattern is cleaned as Go's filepath.Clean (`./a/` → `a`) and a leading `/` dropped;
- *   - `*` and `?` stay within a path component, `**` spans any number of them, `[a-z]` and `\`
- *     escapes as in filepath.Match; matching is case-sensitive;
- *   - a pattern excludes a path when it matches the path or one of its parent directories; `!`
- *     re-includes; the last pattern that matches decides.
+ *   - the file: a UTF-8 BOM is dropped, lines end in LF or CRLF, a line whose first character is
+ *     `#` is a comment (`#` after a space is not), lines are trimmed and empty ones skipped;
+ *   - a pattern is cleaned as a path (`./a/b/` → `a/b`, a leading `/` dropped) and matched one path
+ *     component at a time with Go's filepath.Match: `*` any run of characters, `?` one character,
+ *     `[a-z]`/`[^a-z]` classes, `\` taking the next character literally, everything else literally
+ *     (`+ ( ) | { } $ .` too), case-sensitive; a `/` always separates components;
+ *   - a component that is just `**` matches any number of directories, none included; as the last
+ *     component it matches one or more, so `a/**` is what is inside `a`, not `a` itself; glued to
+ *     other text (`**.pyc`, `build**`) it is any run of characters, `/` included, as Docker has it;
+ *   - a pattern that matches a directory excludes everything below it; `!` re-includes; the last
+ *     pattern that matches a path (or one of its parents) decides; a malformed pattern or a lone `!`
+ *     is an error.
  *
- * A directory that is excluded is still walked when an exception could match something below it
- * (`*` then `!drop/deep/important.txt`): only such a path and the directories on the way to it are
- * in the context, as Docker's.
+ * An excluded directory is still walked when an exception could match something below it (`*`
+ * then `!drop/deep/important.txt`): see mayReincludeBelow. hull's own, not @balena/dockerignore: that
+ * one reads `+ ( )` in patterns as regexp syntax, ignores case, and cannot answer mayReincludeBelow.
  */
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BuildError } from '../errors.js';
 
-/** moby/patternmatcher's shouldEscape: regexp metacharacters that mean nothing to filepath.Match. */
-const ESCAPED = new Set('.+()|{}$');
+/** One path component of a pattern. */
+type Step =
+  /** `**`: zero or more whole components (one or more as the pattern's last step). */
+  | { kind: 'dirs' }
+  /** A glob within one component. */
+  | { kind: 'name'; re: RegExp }
+  /** A glob with `**` inside it: may run across `/`; `head` is what the first component it covers must start with. */
+  | { kind: 'span'; re: RegExp; head: RegExp };
 
-type MatchType = 'exact' | 'prefix' | 'suffix' | 'regexp';
-
-/** Go's filepath.Clean for a slash-separated path. */
-function cleanPath(p: string): string {
-  const c = path.posix.normalize(p);
-  return c.length > 1 && c.endsWith('/') ? c.slice(0, -1) : c;
+interface Rule {
+  steps: Step[];
+  /** A `!` line: re-includes what it matches. */
+  exception: boolean;
 }
 
-/** Would Go's filepath.Match reject this pattern (an unclosed `[`, a trailing `\`, a bad range)? */
-function globSyntaxError(p: string): boolean {
-  const chars = [...p];
-  /** getEsc: one class character (escaped or not) at `i`; its end, or -1 when malformed. */
-  const esc = (i: number): number => {
-    if (i >= chars.length || chars[i] === '-' || chars[i] === ']') return -1;
-    if (chars[i] === '\\' && ++i >= chars.length) return -1;
-    return i + 1 < chars.length ? i + 1 : -1;
+const syntaxError = (pattern: string) => new BuildError(`syntax error in pattern ${JSON.stringify(pattern)}`);
+
+/** A path cleaned as Go's filepath.Clean does, split into its components; [] for the context itself. */
+function components(p: string): string[] {
+  const clean = path.posix.normalize(p).replace(/^\/+|\/+$/g, '');
+  return clean === '' || clean === '.' ? [] : clean.split('/');
+}
+
+/** A character outside a class, as regexp source that matches just it. */
+function literal(c: string): string {
+  return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c;
+}
+
+/** A character inside a class (any code point, whatever it means to regexps). */
+function classMember(c: string): string {
+  return `\\u{${(c.codePointAt(0) as number).toString(16)}}`;
+}
+
+/**
+ * The class that starts after the `[` at `chars[start - 1]`: its regexp source and the index of its `]`.
+ * filepath.Match's grammar: `[`, an optional `^`, one or more of `c`, `\c` or `lo-hi`, `]`; an
+ * unescaped `-` or `]` cannot be a member, and a range whose ends are reversed matches nothing.
+ */
+function parseClass(chars: readonly string[], start: number, pattern: string): [string, number] {
+  let i = start;
+  const negated = chars[i] === '^';
+  if (negated) i++;
+  /** One member character at i (escaped or not); moves i past it. */
+  const member = (): string => {
+    let c = chars[i];
+    if (c === undefined || c === '-' || c === ']') throw syntaxError(pattern);
+    if (c === '\\') c = chars[++i];
+    if (c === undefined) throw syntaxError(pattern);
+    i++;
+    return c;
   };
+  let members = '';
+  for (let count = 0; chars[i] !== ']' || count === 0; count++) {
+    const lo = member();
+    if (chars[i] !== '-') {
+      members += classMember(lo);
+      continue;
+    }
+    i++;
+    const hi = member();
+    if ((lo.codePointAt(0) as number) <= (hi.codePointAt(0) as number)) members += `${classMember(lo)}-${classMember(hi)}`;
+  }
+  // A class never matches the separator, even where a span lets the text around it hold one.
+  return [`(?!/)[${negated ? '^' : ''}${members}]`, i];
+}
+
+/** One component of a pattern (code points, `\` escapes kept) as a step. */
+function compileStep(chars: readonly string[], pattern: string): Step {
+  if (chars.length === 2 && chars[0] === '*' && chars[1] === '*') return { kind: 'dirs' };
+  let source = '';
+  let head: string | undefined;
   for (let i = 0; i < chars.length; i++) {
-    if (chars[i] === '\\') {
-      if (++i >= chars.length) return true;
-    } else if (chars[i] === '[') {
-      i++;
-      if (chars[i] === '^') i++;
-      for (let ranges = 0; ; ranges++) {
-        if (chars[i] === ']' && ranges > 0) break;
-        i = esc(i);
-        if (i < 0) return true;
-        if (chars[i] === '-') {
-          i = esc(i + 1);
-          if (i < 0) return true;
-        }
-      }
-    }
+    const c = chars[i] as string;
+    if (c === '*' && chars[i + 1] === '*') {
+      head ??= source;
+      while (chars[i + 1] === '*') i++;
+      source += '[^]*';
+    } else if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else if (c === '[') {
+      const [cls, end] = parseClass(chars, i + 1, pattern);
+      source += cls;
+      i = end;
+    } else if (c === '\\') {
+      const next = chars[++i];
+      if (next === undefined) throw syntaxError(pattern); // a `\` that escapes nothing
+      source += literal(next);
+    } else source += literal(c);
   }
-  return false;
+  const re = new RegExp(`^${source}$`, 'u');
+  return head === undefined ? { kind: 'name', re } : { kind: 'span', re, head: new RegExp(`^${head}`, 'u') };
 }
 
-class Pattern {
-  readonly type: MatchType;
-  private readonly regexp: RegExp | undefined;
-  /** The pattern's path components (for the walk's "could it match below this directory"). */
-  readonly dirs: string[];
-
-  constructor(readonly cleaned: string, readonly exclusion: boolean) {
-    this.dirs = cleaned.split('/');
-    // patternmatcher's compile(): the regexp, and the cheaper match it can be replaced with.
-    let re = '^';
-    let type: MatchType = 'exact';
-    const chars = [...cleaned];
-    for (let i = 0, n = 0; i < chars.length; i++, n++) {
-      const ch = chars[i] as string;
-      if (ch === '*') {
-        if (chars[i + 1] === '*') {
-          i++;
-          if (chars[i + 1] === '/') i++; // `**/` is `**`
-          if (i + 1 >= chars.length) {
-            // `**` at the end takes everything, as .gitignore
-            if (type === 'exact') type = 'prefix';
-            else {
-              re += '.*';
-              type = 'regexp';
-            }
-          } else {
-            re += '(.*/)?';
-            type = 'regexp';
-          }
-          if (n === 0) type = 'suffix';
-        } else {
-          re += '[^/]*';
-          type = 'regexp';
-        }
-      } else if (ch === '?') {
-        re += '[^/]';
-        type = 'regexp';
-      } else if (ESCAPED.has(ch)) re += `\\${ch}`;
-      else if (ch === '\\') {
-        if (i + 1 < chars.length) {
-          re += `\\${chars[++i] as string}`;
-          type = 'regexp';
-        } else re += '\\\\';
-      } else if (ch === '[' || ch === ']') {
-        re += ch;
-        type = 'regexp';
-      } else re += ch;
-    }
-    this.type = type;
-    if (type === 'regexp') {
-      try {
-        this.regexp = new RegExp(`${re}$`);
-      } catch {
-        throw new BuildError(`syntax error in pattern ${JSON.stringify(cleaned)}`);
-      }
-    }
+/** A cleaned pattern as its steps: split at every `/` (an escaped one too: no name holds a `/`), runs of `**` steps made one. */
+function compile(pattern: string): Step[] {
+  const parts: string[][] = [[]];
+  const chars = [...pattern];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i] as string;
+    const current = parts[parts.length - 1] as string[];
+    if (c === '/' || (c === '\\' && chars[i + 1] === '/')) {
+      if (c === '\\') i++;
+      parts.push([]);
+    } else if (c === '\\' && i + 1 < chars.length) current.push(c, chars[++i] as string);
+    else current.push(c);
   }
-
-  match(p: string): boolean {
-    switch (this.type) {
-      case 'exact':
-        return p === this.cleaned;
-      case 'prefix':
-        return p.startsWith(this.cleaned.slice(0, -2));
-      case 'suffix': {
-        const suffix = this.cleaned.slice(2);
-        return p.endsWith(suffix) || (suffix.startsWith('/') && p === suffix.slice(1));
-      }
-      case 'regexp':
-        return (this.regexp as RegExp).test(p);
-    }
+  const steps: Step[] = [];
+  for (const part of parts) {
+    if (part.length === 0) continue;
+    const step = compileStep(part, pattern);
+    if (step.kind !== 'dirs' || steps[steps.length - 1]?.kind !== 'dirs') steps.push(step);
   }
+  return steps;
 }
 
-/** One path component of a pattern without `**`, `[` or `\`, as a regexp (`*` and `?` within the component). */
-function componentMatches(component: string, name: string): boolean {
-  let re = '^';
-  for (const ch of component) re += ch === '*' ? '[^/]*' : ch === '?' ? '[^/]' : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  return new RegExp(`${re}$`).test(name);
+/**
+ * Do steps[i..] match names[j..]? Two questions share the recursion:
+ *   - `below` false: do they match names[j..k] for some k, i.e. the path or one of its parents;
+ *   - `below` true: could they match names[j..] followed by one or more further components, i.e.
+ *     something strictly below the directory `names` (a component not given is assumed nameable).
+ */
+function matches(steps: readonly Step[], i: number, names: readonly string[], j: number, below: boolean): boolean {
+  if (i === steps.length) return !below && j > 0;
+  // Steps left and no names: a `**` can match nothing, but not as the last step, and runs of them are one.
+  if (j === names.length) return below;
+  const step = steps[i] as Step;
+  switch (step.kind) {
+    case 'dirs': {
+      if (below) return true; // it can take the rest of the directory and whatever the remaining steps need below it
+      for (let k = j; k <= names.length; k++) if (matches(steps, i + 1, names, k, below)) return true;
+      return false;
+    }
+    case 'span':
+      for (let k = j + 1; k <= names.length; k++) if (step.re.test(names.slice(j, k).join('/')) && matches(steps, i + 1, names, k, below)) return true;
+      // Below the directory: it may also run past its end, when the first component it covers starts as it must.
+      return below && step.head.test(names[j] as string);
+    case 'name':
+      return step.re.test(names[j] as string) && matches(steps, i + 1, names, j + 1, below);
+  }
 }
 
 export class DockerIgnore {
-  private readonly patterns: Pattern[] = [];
-  private readonly exceptions: Pattern[] = [];
-
-  /** Patterns as ignorefile.ReadAll returns them (patternmatcher.New's checks: `BuildError` naming the pattern). */
-  constructor(patterns: readonly string[]) {
-    for (const raw of patterns) {
-      let p = raw.trim();
-      if (p === '') continue;
-      p = cleanPath(p);
-      let exclusion = false;
-      if (p.startsWith('!')) {
-        if (p.length === 1) throw new BuildError('illegal exclusion pattern: "!"');
-        exclusion = true;
-        p = p.slice(1);
-      }
-      if (globSyntaxError(p)) throw new BuildError(`syntax error in pattern ${JSON.stringify(p)}`);
-      const pattern = new Pattern(p, exclusion);
-      this.patterns.push(pattern);
-      if (exclusion) this.exceptions.push(pattern);
-    }
-  }
-
-  /** ignorefile.ReadAll: the patterns of a `.dockerignore` file's text. */
-  static parse(text: string): DockerIgnore {
-    const patterns: string[] = [];
-    text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line) => {
-      if (line.startsWith('#')) return; // a comment only at the very start of the line
-      let p = line.trim();
-      if (p === '') return;
-      const invert = p.startsWith('!');
-      if (invert) p = p.slice(1).trim();
-      if (p.length > 0) {
-        p = cleanPath(p);
-        if (p.length > 1 && p.startsWith('/')) p = p.slice(1);
-      }
-      patterns.push(invert ? `!${p}` : p);
-    });
-    return new DockerIgnore(patterns);
-  }
+  private readonly rules: Rule[] = [];
 
   /**
-   * Is this context path (relative, `/`-separated) excluded? patternmatcher's MatchesOrParentMatches:
-   * each pattern is tried on the path and on each of its parent directories; the last match decides.
+   * The patterns, one per line of a `.dockerignore` (no comments): trimmed, `!` taken off, cleaned
+   * as paths. A malformed one or a lone `!` is a BuildError naming it.
    */
-  ignores(rel: string): boolean {
-    const file = cleanPath(rel);
-    if (file === '.') return false; // the context itself
-    const parents = path.posix.dirname(file) === '.' ? [] : path.posix.dirname(file).split('/');
-    let matched = false;
-    for (const pattern of this.patterns) {
-      // An exclusion can only change a match, an exception only undo one.
-      if (pattern.exclusion !== matched) continue;
-      let match = pattern.match(file);
-      for (let i = 1; !match && i <= parents.length; i++) match = pattern.match(parents.slice(0, i).join('/'));
-      if (match) matched = !pattern.exclusion;
+  constructor(patterns: readonly string[]) {
+    for (const line of patterns) {
+      let pattern = line.trim();
+      if (pattern === '') continue;
+      const exception = pattern.startsWith('!');
+      if (exception) {
+        pattern = pattern.slice(1).trim();
+        if (pattern === '') throw new BuildError('illegal exclusion pattern: "!"');
+      }
+      pattern = components(pattern).join('/');
+      if (pattern === '') continue; // `/`, `.`: the context itself, which is never excluded
+      this.rules.push({ steps: compile(pattern), exception });
     }
-    return matched;
+  }
+
+  /** The patterns of a `.dockerignore` file's text. */
+  static parse(text: string): DockerIgnore {
+    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+    return new DockerIgnore(lines.filter((line) => !line.startsWith('#')));
+  }
+
+  /** Is this context path (relative, `/`-separated) excluded? The last rule that matches it or one of its parents decides. */
+  ignores(rel: string): boolean {
+    const names = components(rel);
+    if (names.length === 0) return false; // the context itself
+    for (let r = this.rules.length - 1; r >= 0; r--) {
+      const rule = this.rules[r] as Rule;
+      if (matches(rule.steps, 0, names, 0, false)) return !rule.exception;
+    }
+    return false;
   }
 
   /**
-   * Could an exception re-include something strictly below this excluded directory? A path below
-   * it differs from it only in the patterns that match that path itself (those that match the
-   * directory or its parents decide for both), so only an exception with more components than the
-   * directory, whose first components match it, can. Wildcards we do not reason about (`**`, classes,
-   * escapes) count as "could", so the walk stays exact and only skips what it can prove empty.
+   * Could something strictly below this excluded directory be re-included? The rules that match the
+   * directory or one of its parents match everything below it too, so only an exception after the
+   * last of them that can match a path below it (not the directory itself) can. The answer errs
+   * only towards "could": the walk then enters the directory and finds nothing to add.
    */
   mayReincludeBelow(dir: string): boolean {
-    const names = cleanPath(dir).split('/');
-    return this.exceptions.some((pattern) => {
-      for (let i = 0; i < names.length; i++) {
-        const component = pattern.dirs[i];
-        if (component === undefined) return false;
-        if (/\*\*|[[\\]/.test(component)) return true;
-        if (!componentMatches(component, names[i] as string)) return false;
-      }
-      return pattern.dirs.length > names.length;
-    });
+    const names = components(dir);
+    let r = this.rules.length - 1;
+    while (r >= 0 && !matches((this.rules[r] as Rule).steps, 0, names, 0, false)) r--;
+    return this.rules.slice(r + 1).some((rule) => rule.exception && matches(rule.steps, 0, names, 0, true));
   }
 }
 
