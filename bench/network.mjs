@@ -34,7 +34,7 @@ for (let i = 2; i < process.argv.length; i++) {
 const base = mkdtempSync(join(tmpdir(), 'hull-bench-net-'));
 const root = join(base, 'root');
 const tag = String(process.pid % 256);
-const cfg = { bridge: `bn${process.pid % 100000}`, subnet: `10.249.${tag}.0/24`, subnetPool: `10.248.${tag}.0/24`, nftTable: `hull_bench_${process.pid}`, ifPrefix: `b${process.pid % 10000}`, ipForward: false };
+const cfg = { bridge: `bn${process.pid % 100000}`, subnet: `10.249.${tag}.0/24`, subnetPool: `10.248.${tag}.0/24`, nftTable: `hull_bench_${process.pid}`, ifPrefix: `b${process.pid % 10000}`, stateDir: join(root, 'netstate'), ipForward: false };
 mkdirSync(root, { recursive: true });
 writeFileSync(join(root, 'network.json'), JSON.stringify(cfg));
 const gateway = cfg.subnet.replace(/0\/24$/, '1');

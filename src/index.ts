@@ -29,6 +29,7 @@ export { compiledFilter } from './runtime/seccomp/step.js';
 export type { NetworkRecord } from './network/store.js';
 export type { PortMapping } from './network/nft.js';
 export type { ContainerNetworkConfig, NetworkOptions } from './network/manager.js';
+export type { NetworkOrphan } from './network/leases.js';
 export { NetworkNotFoundError } from './network/store.js';
 export type { ImageSourceOptions, PullPolicy } from './hull.js';
 export type { Credentials, PullEvent, PullOptions, PullResult, PushEvent, PushOptions, PushResult, RegistrySettings } from './registry/index.js';

@@ -49,6 +49,13 @@ export function nft(script: string, what: string): void {
   run('nft', ['-f', '-'], script, what);
 }
 
+/** The output of one nft command (a listing), or undefined when nft refuses it (no such table). */
+export function nftQuery(args: string[]): string | undefined {
+  const r = spawnSync('nft', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: env() });
+  if (r.error) throw new RuntimeError(`nft ${args.join(' ')}: ${r.error.message}`);
+  return r.status === 0 ? r.stdout : undefined;
+}
+
 /** Apply an nft script; false (nothing changed) when nft refuses it. */
 export function tryNft(script: string): boolean {
   const r = spawnSync('nft', ['-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'ignore'], env: env() });

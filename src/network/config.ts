@@ -1,8 +1,9 @@
 /**
  * Where hull's networking lives on the host: the default bridge's name and subnet, the prefix of
- * every interface hull makes, the nftables table. From `<root>/network.json` with environment
- * overrides (HULL_BRIDGE, HULL_SUBNET, HULL_SUBNET_POOL, HULL_NFT_TABLE, HULL_IF_PREFIX,
- * HULL_IP_FORWARD, HULL_DEFAULT_NETWORK), so that concurrent test suites use private names and ranges.
+ * every interface hull makes, the nftables table, the host-wide state directory of the bridges.
+ * From `<root>/network.json` with environment overrides (HULL_BRIDGE, HULL_SUBNET,
+ * HULL_SUBNET_POOL, HULL_NFT_TABLE, HULL_IF_PREFIX, HULL_NET_STATE_DIR, HULL_IP_FORWARD,
+ * HULL_DEFAULT_NETWORK), so that concurrent test suites use private names and ranges.
  */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
@@ -18,6 +19,12 @@ export interface NetworkConfig {
   subnetPool: string;
   /** The nftables table (family ip) that holds all of hull's NAT. */
   nftTable: string;
+  /**
+   * Host-wide state of hull's bridges (leases, the lock over bridges and the nft table). Not under
+   * --root or --run-root: a bridge and the nft table are host-wide, so every store on the host that
+   * uses them must give addresses from the same place (src/network/leases.ts).
+   */
+  stateDir: string;
   /** The prefix of the bridges of user networks and of the host ends of veth pairs (≤ 5 characters). */
   ifPrefix: string;
   /** Turn net.ipv4.ip_forward on with the first bridge (outbound NAT needs it); tests turn it off. */
@@ -31,6 +38,7 @@ export const DEFAULT_NETWORK_CONFIG: NetworkConfig = {
   subnet: '10.88.0.0/16',
   subnetPool: '10.89.0.0/16',
   nftTable: 'hull',
+  stateDir: '/run/hull-network',
   ifPrefix: 'hull',
   ipForward: true,
   defaultNetwork: 'bridge',
@@ -55,11 +63,14 @@ export function loadNetworkConfig(root: string, env: NodeJS.ProcessEnv = process
   if (env.HULL_SUBNET_POOL) c.subnetPool = env.HULL_SUBNET_POOL;
   if (env.HULL_NFT_TABLE) c.nftTable = env.HULL_NFT_TABLE;
   if (env.HULL_IF_PREFIX) c.ifPrefix = env.HULL_IF_PREFIX;
+  if (env.HULL_NET_STATE_DIR) c.stateDir = env.HULL_NET_STATE_DIR;
   if (env.HULL_DEFAULT_NETWORK) c.defaultNetwork = env.HULL_DEFAULT_NETWORK;
   if (env.HULL_IP_FORWARD !== undefined && env.HULL_IP_FORWARD !== '') c.ipForward = env.HULL_IP_FORWARD !== '0';
   if (!IFNAME.test(c.bridge)) throw new UsageError(`network config: bridge name '${c.bridge}' is not a valid interface name (1-15 of [a-zA-Z0-9_.-])`);
   if (!/^[a-zA-Z0-9]{1,5}$/.test(c.ifPrefix)) throw new UsageError(`network config: ifPrefix '${c.ifPrefix}' must be 1-5 letters or digits`);
   if (!/^[a-zA-Z][a-zA-Z0-9_]{0,63}$/.test(c.nftTable)) throw new UsageError(`network config: nftTable '${c.nftTable}' is not a valid table name`);
+  if (typeof c.stateDir !== 'string' || !path.isAbsolute(c.stateDir)) throw new UsageError(`network config: stateDir '${String(c.stateDir)}' must be an absolute path`);
+  c.stateDir = path.normalize(c.stateDir);
   parseCidr(c.subnet);
   parseCidr(c.subnetPool);
   return c;

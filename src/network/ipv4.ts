@@ -1,5 +1,5 @@
 /** IPv4 addresses and subnets as numbers: parsing, formatting, host ranges. */
-import { UsageError } from '../errors.js';
+import { ConflictError, UsageError } from '../errors.js';
 
 export interface Cidr {
   /** The network address (host bits cleared). */
@@ -46,4 +46,19 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 export function hostRange(c: Cidr): [number, number] {
   const size = 2 ** (32 - c.prefix);
   return [c.network + 1, c.network + size - 2];
+}
+
+/**
+ * The first /24 of `pool` that overlaps none of `taken` (every hull network of every store on the
+ * host, and the host's routes), as Docker picks a network's subnet from its default pools.
+ */
+export function pickSubnet(pool: string, taken: readonly Cidr[]): string {
+  const p = parseCidr(pool);
+  if (p.prefix > 24) throw new UsageError(`subnet pool ${pool} is smaller than a /24`);
+  const count = 2 ** (24 - p.prefix);
+  for (let i = 0; i < count; i++) {
+    const c: Cidr = { network: p.network + i * 256, prefix: 24 };
+    if (!taken.some((t) => overlaps(t, c))) return formatCidr(c);
+  }
+  throw new ConflictError(`no free /24 left in the subnet pool ${pool}; give --subnet`);
 }

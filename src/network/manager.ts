@@ -9,7 +9,11 @@
  * They go when the container ends: `finish` (foreground), the monitor's exit command `hull
  * network release ID` (detached), `stop`, `rm`.
  *
- * Set-up, under the networks lock: leases → state file → one `unshare --net=FILE ip -batch -`
+ * Bridges, their addresses and hull's nft table are host-wide: every store on the host (each
+ * --root) that is configured with the same bridge shares it and its address pool (leases.ts), and
+ * one store's changes to the table never take away another's bridges or ports.
+ *
+ * Set-up, under the networks locks (the store's, then the host-wide one): leases → state file → one `unshare --net=FILE ip -batch -`
  * (veth made inside with its peer in hull's namespace, address, route) → the peer onto the bridge
  * and up (two ioctls, sys.bridgePortUp) → one `nft` transaction for published ports → /etc/hosts of peers.
  * Tear-down: ports, unmount of the namespace file (the kernel then deletes the veth pair with the
@@ -28,8 +32,9 @@ import type { StorePaths } from '../store/paths.js';
 import { ipBatch, ipBatchInNetns, ipBatchInNewNetns } from './commands.js';
 import { type NetworkConfig, loadNetworkConfig } from './config.js';
 import { type Peer, hostsHead, resolvConf, withPeers } from './hosts.js';
-import { type Cidr, contains, formatIp, overlaps, parseCidr, parseIp } from './ipv4.js';
-import { type PortMapping, addNetwork, publish, removeNetwork, unpublish } from './nft.js';
+import { type Cidr, contains, formatIp, overlaps, parseCidr, parseIp, pickSubnet } from './ipv4.js';
+import { BridgeLeases, type Lease, type LeaseOwner, type NetworkOrphan } from './leases.js';
+import { type PortMapping, addNetwork, publish, removeNetwork, tableBridges, unpublish } from './nft.js';
 import { type PortSpec, parseExpose, parsePublish, publishAllSpecs } from './ports.js';
 import { DEFAULT_NETWORK, type NetworkRecord, NetworkStore } from './store.js';
 
@@ -112,6 +117,7 @@ const MNT_DETACH = 2;
 export class Networking {
   readonly store: NetworkStore;
   private cfg: NetworkConfig | undefined;
+  private hostLeases: BridgeLeases | undefined;
 
   constructor(private readonly paths: StorePaths) {
     this.store = new NetworkStore(paths.root, paths.containers);
@@ -120,6 +126,52 @@ export class Networking {
   get config(): NetworkConfig {
     this.cfg ??= loadNetworkConfig(this.paths.root);
     return this.cfg;
+  }
+
+  /** The host-wide leases of the bridges (shared with every store configured with the same state directory). */
+  get leases(): BridgeLeases {
+    this.hostLeases ??= new BridgeLeases(this.config.stateDir);
+    return this.hostLeases;
+  }
+
+  /** The store's networks lock, then the host-wide one of bridges, leases and the nft table (always in this order). */
+  private withLock<T>(fn: () => Promise<T> | T): Promise<T> {
+    return this.store.withLock(() => this.leases.withLock(fn));
+  }
+
+  private owner(record: { id: string; name: string }, network: string, aliases: string[]): LeaseOwner {
+    return { store: this.paths.containers, network, container: record.id, name: record.name, aliases };
+  }
+
+  /** This store's leases on a network's bridge. */
+  private ownLeases(net: NetworkRecord): Lease[] {
+    return this.leases.leases(net.bridge).filter((l) => l.store === this.paths.containers && l.network === net.name);
+  }
+
+  /** This store's containers on a network (their leases; one whose container is gone does not count). */
+  private users(net: NetworkRecord): Lease[] {
+    return this.ownLeases(net).filter((l) => existsSync(path.join(l.store, l.container)));
+  }
+
+  /** An older hull's leases of the network, kept in the store, move to the bridge's (once: a container started before an upgrade keeps its address). */
+  private moveLegacyLeases(net: NetworkRecord): void {
+    for (const old of this.store.takeLegacyLeases(net.name)) {
+      try {
+        this.leases.allocate(net, this.owner({ id: old.container, name: old.name }, net.name, old.aliases), old.ip);
+      } catch (err) {
+        if (!(err instanceof ConflictError || err instanceof UsageError)) throw err; // taken meanwhile, or no longer in the subnet: nothing to keep
+      }
+    }
+  }
+
+  /**
+   * Leases whose container does not exist in its store (of every store sharing the state
+   * directory), and stray temporary files of leases and network records; removed with `repair`.
+   * For `hull system check`.
+   */
+  async orphans(opts: { repair?: boolean } = {}): Promise<NetworkOrphan[]> {
+    const repair = opts.repair ?? false;
+    return this.withLock(() => [...this.leases.orphans(repair), ...this.store.orphans(repair)]);
   }
 
   netnsPath(id: string): string {
@@ -236,18 +288,21 @@ export class Networking {
       }
       return;
     }
-    await this.store.withLock(async () => {
+    await this.withLock(async () => {
       trace('network lock taken');
       if (existsSync(this.statePath(record.id)) || existsSync(this.netnsPath(record.id))) await this.tearDownLocked(record.id);
       const nets = cfg.networks.map((n) => (n === DEFAULT_NETWORK ? this.defaultNetwork() : this.store.get(n)));
-      for (const net of nets) this.ensureBridge(net);
+      for (const net of nets) {
+        this.ensureBridge(net);
+        this.moveLegacyLeases(net);
+      }
       const netns = this.netnsPath(record.id);
       const state: NetworkState = { netns, interfaces: [], ports: [] };
       const statePath = this.statePath(record.id);
       try {
         nets.forEach((net, i) => {
           const aliases = net.isDefault ? [] : (cfg.aliases[net.name] ?? []);
-          const ip = this.store.allocate(net, { container: record.id, name: record.name, aliases }, i === 0 ? cfg.ip : undefined);
+          const ip = this.leases.allocate(net, this.owner(record, net.name, aliases), i === 0 ? cfg.ip : undefined);
           state.interfaces.push({
             network: net.name, networkId: net.id, ifname: `eth${i}`, veth: this.vethName(record.id, i), ip,
             prefix: parseCidr(net.subnet).prefix, gateway: net.gateway, bridge: net.bridge,
@@ -331,7 +386,7 @@ export class Networking {
   /** Undo what setUp made (idempotent). */
   async tearDown(id: string): Promise<void> {
     if (!this.holds(id)) return;
-    await this.store.withLock(() => this.tearDownLocked(id));
+    await this.withLock(() => this.tearDownLocked(id));
   }
 
   private async tearDownLocked(id: string, known?: NetworkState): Promise<void> {
@@ -341,7 +396,7 @@ export class Networking {
     releaseNetns(this.netnsPath(id));
     trace('network: namespace unmounted');
     if (!state) return;
-    for (const it of state.interfaces) this.store.release(it.network, it.ip, id);
+    for (const it of state.interfaces) this.leases.release(it.bridge, it.ip, this.paths.containers, id);
     rmSync(this.statePath(id), { force: true });
     const user = state.interfaces.map((it) => it.network).filter((n) => n !== DEFAULT_NETWORK);
     if (user.length > 0) this.refreshHosts(new Set(), user);
@@ -353,7 +408,7 @@ export class Networking {
    */
   private refreshHosts(also: Set<string>, networks: string[]): void {
     const user = this.store.list().filter((n) => !n.isDefault);
-    const leases = new Map(user.map((n) => [n.name, this.store.leases(n.name)]));
+    const leases = new Map(user.map((n) => [n.name, this.ownLeases(n)]));
     const touched = new Set(also);
     for (const n of networks) for (const l of leases.get(n) ?? []) touched.add(l.container);
     for (const id of touched) {
@@ -393,11 +448,27 @@ export class Networking {
     return record;
   }
 
-  /** The bridge with its gateway address, up, in hull's nft table (made once per boot; the lock is held). */
+  /**
+   * The bridge with its gateway address, up, in hull's nft table (made once per boot; the locks are
+   * held). Another store may have made it: then it must have the same address, or this store's
+   * containers would get addresses the bridge does not route.
+   */
   private ensureBridge(net: NetworkRecord): void {
-    if (linkExists(net.bridge)) return;
-    const prefix = parseCidr(net.subnet).prefix;
-    ipBatch([`link add ${net.bridge} type bridge`, `addr add ${net.gateway}/${prefix} dev ${net.bridge}`, `link set ${net.bridge} up`],
+    const rec = this.leases.record(net.bridge);
+    if (linkExists(net.bridge)) {
+      if (rec && (rec.subnet !== net.subnet || rec.gateway !== net.gateway)) {
+        throw new ConflictError(`bridge ${net.bridge} exists with ${rec.subnet} (gateway ${rec.gateway}), made by another hull store on this host; ` +
+          `network ${net.name} of this store wants ${net.subnet} (gateway ${net.gateway}): configure the same subnet, or another bridge name`);
+      }
+      if (!rec) this.leases.setRecord({ bridge: net.bridge, subnet: net.subnet, gateway: net.gateway }); // made by an older hull
+      return;
+    }
+    const cidr = parseCidr(net.subnet);
+    const clash = this.leases.records().find((b) => b.bridge !== net.bridge && linkExists(b.bridge) && overlaps(parseCidr(b.subnet), cidr));
+    if (clash) {
+      throw new ConflictError(`subnet ${net.subnet} of network ${net.name} overlaps ${clash.subnet} of bridge ${clash.bridge} (another hull network on this host)`);
+    }
+    ipBatch([`link add ${net.bridge} type bridge`, `addr add ${net.gateway}/${cidr.prefix} dev ${net.bridge}`, `link set ${net.bridge} up`],
       `bridge ${net.bridge} of network ${net.name}`);
     try {
       // Published ports on 127.0.0.1 are DNATed to the bridge: its own route_localnet, not the host's.
@@ -406,36 +477,49 @@ export class Networking {
       if (this.config.ipForward && readText('/proc/sys/net/ipv4/ip_forward')?.trim() !== '1') {
         writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
       }
+      this.leases.setRecord({ bridge: net.bridge, subnet: net.subnet, gateway: net.gateway });
     } catch (err) {
       ipBatch([`link del ${net.bridge}`], `remove bridge ${net.bridge}`);
       throw err;
     }
   }
 
+  /** Remove a network's bridge, unless a container of any store is still on it (a bridge shared by stores stays for the others). */
   private removeBridge(net: NetworkRecord): void {
+    if (this.leases.live(net.bridge).length > 0) return;
     if (linkExists(net.bridge)) ipBatch([`link del ${net.bridge}`], `remove bridge ${net.bridge}`);
     removeNetwork(this.config.nftTable, net.bridge, net.subnet, this.otherBridges(net));
+    this.leases.forget(net.bridge);
   }
 
-  /** The bridges of this store's other networks that exist now (they share the nftables table). */
+  /** The other bridges in hull's nft table that exist now: this store's and every other store's that shares the table. */
   private otherBridges(net: NetworkRecord): string[] {
-    return this.store.list().filter((n) => n.name !== net.name && linkExists(n.bridge)).map((n) => n.bridge);
+    const mine = this.store.list().map((n) => n.bridge);
+    return [...new Set([...tableBridges(this.config.nftTable), ...mine])].filter((b) => b !== net.bridge && linkExists(b));
   }
 
   // ---- network verbs --------------------------------------------------------------------------
 
   async create(opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> }): Promise<NetworkRecord> {
-    return this.store.withLock(() => {
-      const taken = this.store.list().map((n) => parseCidr(n.subnet)).concat([parseCidr(this.config.subnet)], hostRoutes());
-      const subnet = opts.subnet !== undefined ? formatSubnet(opts.subnet) : this.store.pickSubnet(this.config.subnetPool, taken);
+    return this.withLock(() => {
+      // Under the host-wide lock: two stores creating networks at once do not pick the same subnet.
+      const mine = this.store.list();
+      const others = this.leases.records().filter((b) => !mine.some((n) => n.bridge === b.bridge) && linkExists(b.bridge));
+      const taken = [...mine.map((n) => parseCidr(n.subnet)), parseCidr(this.config.subnet), ...others.map((b) => parseCidr(b.subnet)), ...hostRoutes()];
+      const subnet = opts.subnet !== undefined ? formatSubnet(opts.subnet) : pickSubnet(this.config.subnetPool, taken);
       const cidr = parseCidr(subnet);
       if (opts.subnet !== undefined) {
-        const clash = this.store.list().find((n) => overlaps(parseCidr(n.subnet), cidr));
+        const clash = mine.find((n) => overlaps(parseCidr(n.subnet), cidr));
         if (clash) throw new ConflictError(`subnet ${subnet} overlaps with network ${clash.name} (${clash.subnet})`);
+        const foreign = others.find((b) => overlaps(parseCidr(b.subnet), cidr));
+        if (foreign) throw new ConflictError(`subnet ${subnet} overlaps ${foreign.subnet} of bridge ${foreign.bridge} (a network of another hull store on this host)`);
       }
       const gateway = opts.gateway ?? formatIp(cidr.network + 1);
       if (!contains(cidr, parseIp(gateway)) || parseIp(gateway) === cidr.network) throw new UsageError(`gateway ${gateway} is not in subnet ${subnet}`);
-      const id = randomBytes(32).toString('hex');
+      // A bridge name no network of any store has (8 hex digits of the id: a clash is rare, but a bridge is host-wide).
+      let id: string;
+      do id = randomBytes(32).toString('hex');
+      while (linkExists(`${this.config.ifPrefix}-${id.slice(0, 8)}`) || this.leases.record(`${this.config.ifPrefix}-${id.slice(0, 8)}`));
       const record: NetworkRecord = {
         name: opts.name, id, driver: 'bridge', subnet, gateway, bridge: `${this.config.ifPrefix}-${id.slice(0, 8)}`,
         created: new Date().toISOString(), ...(opts.labels ? { labels: opts.labels } : {}),
@@ -453,10 +537,11 @@ export class Networking {
 
   /** Remove a user network (refused while a container uses it); the default one: only when unused. */
   async remove(nameOrId: string, opts: { includeDefault?: boolean } = {}): Promise<void> {
-    await this.store.withLock(() => {
+    await this.withLock(() => {
       const net = this.store.get(nameOrId);
       if (net.isDefault && !opts.includeDefault) throw new ConflictError(`bridge is a pre-defined network and cannot be removed`);
-      const users = this.store.leases(net.name);
+      this.moveLegacyLeases(net);
+      const users = this.users(net);
       if (users.length > 0) {
         throw new ConflictError(`error while removing network: network ${net.name} id ${net.id} has active endpoints (${users.map((u) => u.name).join(', ')})`);
       }
@@ -470,10 +555,12 @@ export class Networking {
    * container holds an address there). The default bridge stays. Returns the names removed.
    */
   async prune(): Promise<string[]> {
-    return this.store.withLock(() => {
+    return this.withLock(() => {
       const removed: string[] = [];
       for (const net of this.store.list()) {
-        if (net.isDefault || this.store.leases(net.name).length > 0) continue;
+        if (net.isDefault) continue;
+        this.moveLegacyLeases(net);
+        if (this.users(net).length > 0) continue;
         this.removeBridge(net);
         this.store.removeRecord(net.name);
         removed.push(net.name);
@@ -488,14 +575,15 @@ export class Networking {
     if (!cfg || cfg.networks.length === 0) throw new ConflictError(`container ${record.name} is not on a bridge network (network mode ${cfg?.mode ?? 'none'})`);
     const net = this.store.get(nameOrId);
     if (cfg.networks.includes(net.name)) throw new ConflictError(`endpoint with name ${record.name} already exists in network ${net.name}`);
-    await this.store.withLock(async () => {
+    await this.withLock(async () => {
       cfg.networks.push(net.name);
       cfg.aliases[net.name] = aliases;
       const state = this.readState(record.id);
       if (state && record.state.status === 'running') {
         this.ensureBridge(net);
+        this.moveLegacyLeases(net);
         const index = Math.max(-1, ...state.interfaces.map((it) => Number(it.ifname.slice(3)))) + 1;
-        const ip = this.store.allocate(net, { container: record.id, name: record.name, aliases });
+        const ip = this.leases.allocate(net, this.owner(record, net.name, aliases));
         const it: InterfaceState = { network: net.name, networkId: net.id, ifname: `eth${index}`, veth: this.vethName(record.id, index), ip,
           prefix: parseCidr(net.subnet).prefix, gateway: net.gateway, bridge: net.bridge };
         state.interfaces.push(it);
@@ -512,7 +600,7 @@ export class Networking {
     const cfg = record.network;
     const net = this.store.get(nameOrId);
     if (!cfg || !cfg.networks.includes(net.name)) throw new ConflictError(`container ${record.name} is not connected to network ${net.name}`);
-    await this.store.withLock(async () => {
+    await this.withLock(async () => {
       cfg.networks = cfg.networks.filter((n) => n !== net.name);
       delete cfg.aliases[net.name];
       if (cfg.mode === net.name) cfg.mode = cfg.networks[0] ?? 'none';
@@ -520,7 +608,7 @@ export class Networking {
       const it = state?.interfaces.find((i) => i.network === net.name);
       if (state && it) {
         if (linkExists(it.veth)) ipBatch([`link del ${it.veth}`], `disconnect ${record.name} from ${net.name}`);
-        this.store.release(net.name, it.ip, record.id);
+        this.leases.release(it.bridge, it.ip, this.paths.containers, record.id);
         state.interfaces = state.interfaces.filter((i) => i !== it);
         writeFileSync(this.statePath(record.id), JSON.stringify(state) + '\n');
         this.refreshHosts(new Set([record.id]), [net.name]);
@@ -533,7 +621,7 @@ export class Networking {
   inspect(nameOrId: string, containerName: (id: string) => string | undefined): Record<string, unknown> {
     const net = this.store.get(nameOrId);
     const containers: Record<string, unknown> = {};
-    for (const l of this.store.leases(net.name)) {
+    for (const l of this.ownLeases(net)) {
       const state = this.readState(l.container);
       const it = state?.interfaces.find((i) => i.network === net.name);
       containers[l.container] = { Name: containerName(l.container) ?? l.name, EndpointID: '', MacAddress: '', IPv4Address: `${l.ip}/${it?.prefix ?? parseCidr(net.subnet).prefix}`, IPv6Address: '' };
@@ -598,10 +686,15 @@ export class Networking {
     return this.readState(record.id)?.ports ?? [];
   }
 
-  /** Test and operator clean-up: the default bridge (when unused) and, with no bridges left, the nft table. */
+  /** Test and operator clean-up: the default network (when unused), its bridge (when no other store uses it) and, with no bridges left, the nft table. */
   async removeDefault(): Promise<void> {
     if (this.store.read(DEFAULT_NETWORK)) await this.remove(DEFAULT_NETWORK, { includeDefault: true });
   }
+}
+
+/** `hull system check`'s look at networking (see Networking.orphans): what it found, removed with `repair`. */
+export function networkOrphans(paths: StorePaths, opts: { repair?: boolean } = {}): Promise<NetworkOrphan[]> {
+  return new Networking(paths).orphans(opts);
 }
 
 function resolvConfOf(cfg: ContainerNetworkConfig, ownNamespace: boolean): string {

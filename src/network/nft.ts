@@ -17,9 +17,11 @@
  *        Docker's are; `isolated` holds both orders of every pair of the table's bridges)
  *
  * Networks and published ports are set and map elements: adding or removing one is one small
- * transaction, and the rules never change after the table is made.
+ * transaction, and the rules never change after the table is made. The table is host-wide: every
+ * hull store on the host configured with its name shares it, so what one store adds or takes away
+ * is only its own elements, and the table goes only with the last bridge in its `bridges` set.
  */
-import { nft, tryNft } from './commands.js';
+import { nft, nftQuery, tryNft } from './commands.js';
 
 export interface PortMapping {
   proto: 'tcp' | 'udp';
@@ -68,7 +70,21 @@ export function addNetwork(table: string, bridge: string, subnet: string, others
     `nftables table ${table}: add network ${bridge}`);
 }
 
-/** Take a network out of the table; the whole table goes with the last one. */
+/** The bridges in the table's `bridges` set (every store's); [] when there is no table. */
+export function tableBridges(table: string): string[] {
+  const out = nftQuery(['-j', 'list', 'set', 'ip', table, 'bridges']);
+  return out === undefined ? [] : setElements(out);
+}
+
+/** The elements of a set in `nft -j list set` output. */
+export function setElements(json: string): string[] {
+  const doc = JSON.parse(json) as { nftables?: { set?: { elem?: unknown } }[] };
+  const elem = doc.nftables?.find((e) => e.set !== undefined)?.set?.elem;
+  const list = Array.isArray(elem) ? elem : elem === undefined ? [] : [elem];
+  return list.filter((e): e is string => typeof e === 'string');
+}
+
+/** Take a network out of the table; the whole table goes with the last one (`others`: the table's other bridges, of every store). */
 export function removeNetwork(table: string, bridge: string, subnet: string, others: readonly string[]): void {
   if (others.length === 0) {
     tryNft(`delete table ip ${table}\n`);

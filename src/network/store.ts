@@ -1,23 +1,20 @@
 /**
- * Networks on disk and their address leases (IPAM), under `<root>/networks/`:
+ * A store's networks on disk, under `<root>/networks/`:
  *
- *   lock                       flock: every change to networks, leases, bridges and hosts files
+ *   lock                       flock: every change to this store's networks and hosts files (taken
+ *                              before the host-wide lock of the bridges, src/network/leases.ts)
  *   <name>/network.json        the network (subnet, gateway, bridge interface)
- *   <name>/leases/<ip>         one file per address in use: { container, name, aliases }
- *   <name>/last                the last address given (the next search starts after it)
  *
- * A lease appears whole or not at all: written to a temporary file and link(2)ed to its name,
- * which fails if the address is taken. Addresses go round the subnet before one is reused, so a
- * just-released address (whose old veth the kernel may still be tearing down) is not given again
- * at once. A lease whose container no longer exists (a crash between lease and record) is taken over.
+ * The addresses given on a network's bridge are leased host-wide (leases.ts), because another
+ * store may put containers on the same bridge.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError, HullError, UsageError, fromNodeError } from '../errors.js';
 import { listDir, readText } from '../files.js';
 import { acquireLock, nativeFlock } from '../store/lock.js';
-import { type Cidr, contains, formatCidr, formatIp, hostRange, overlaps, parseCidr, parseIp } from './ipv4.js';
+import type { NetworkOrphan } from './leases.js';
 
 export const DEFAULT_NETWORK = 'bridge';
 
@@ -33,13 +30,6 @@ export interface NetworkRecord {
   /** The default network (not removable, no name resolution: Docker's `bridge`). */
   isDefault?: boolean;
   labels?: Record<string, string>;
-}
-
-export interface Lease {
-  ip: string;
-  container: string;
-  name: string;
-  aliases: string[];
 }
 
 export class NetworkNotFoundError extends HullError {
@@ -68,10 +58,6 @@ export class NetworkStore {
 
   private netDir(name: string): string {
     return path.join(this.dir, name);
-  }
-
-  leaseDir(name: string): string {
-    return path.join(this.netDir(name), 'leases');
   }
 
   read(name: string): NetworkRecord | undefined {
@@ -116,7 +102,6 @@ export class NetworkStore {
       mkdirSync(this.dir, { recursive: true });
       mkdirSync(dir);
     }
-    mkdirSync(this.leaseDir(record.name));
     writeAtomic(path.join(dir, 'network.json'), JSON.stringify(record, null, 2) + '\n');
   }
 
@@ -124,116 +109,70 @@ export class NetworkStore {
     rmSync(this.netDir(name), { recursive: true, force: true });
   }
 
-  leases(name: string): Lease[] {
-    const out: Lease[] = [];
-    for (const ip of listDir(this.leaseDir(name))) {
-      if (ip.endsWith('.tmp')) continue;
-      const text = readText(path.join(this.leaseDir(name), ip));
-      if (text === undefined) continue;
+  /**
+   * The leases an older hull kept in `<name>/leases/` (they are host-wide now, leases.ts), for the
+   * caller to move there: those whose container still exists. The directory goes (and `last`);
+   * nothing is read again once it has gone.
+   */
+  takeLegacyLeases(name: string): { ip: string; container: string; name: string; aliases: string[] }[] {
+    const dir = path.join(this.netDir(name), 'leases');
+    const files = listDir(dir);
+    if (files.length === 0) return [];
+    const out: { ip: string; container: string; name: string; aliases: string[] }[] = [];
+    for (const ip of files) {
+      if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip)) continue;
       try {
-        out.push({ ip, ...(JSON.parse(text) as Omit<Lease, 'ip'>) });
+        const l = JSON.parse(readFileSync(path.join(dir, ip), 'utf8')) as { container?: unknown; name?: unknown; aliases?: unknown };
+        if (typeof l.container !== 'string' || !/^[0-9a-f]{64}$/.test(l.container) || !existsSync(path.join(this.containersDir, l.container))) continue;
+        out.push({ ip, container: l.container, name: String(l.name ?? ''), aliases: Array.isArray(l.aliases) ? l.aliases.map(String) : [] });
       } catch {
-        // a damaged lease keeps its address taken; `allocate` takes it over when its container is gone
+        // unreadable: nothing to move
       }
     }
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(path.join(this.netDir(name), 'last'), { force: true });
     return out;
   }
 
-  /** A free address of the network for `owner` (the caller holds the lock). */
-  allocate(net: NetworkRecord, owner: Omit<Lease, 'ip'>, wanted?: string): string {
-    const cidr = parseCidr(net.subnet);
-    const dir = this.leaseDir(net.name);
-    mkdirSync(dir, { recursive: true });
-    const tmp = path.join(dir, `${owner.container}.${randomBytes(4).toString('hex')}.tmp`);
-    writeFileSync(tmp, JSON.stringify(owner) + '\n');
-    try {
-      const gateway = parseIp(net.gateway);
-      if (wanted !== undefined) {
-        const ip = parseIp(wanted);
-        if (!contains(cidr, ip) || ip === gateway) throw new UsageError(`address ${wanted} is not usable in network ${net.name} (${net.subnet})`);
-        if (!this.claim(dir, tmp, wanted)) throw new ConflictError(`address ${wanted} is already in use in network ${net.name}`);
-        return wanted;
+  /**
+   * Stray temporary files of this store's network records, and what an older hull kept here:
+   * `<name>/leases/` (leases now live host-wide, src/network/leases.ts) — its temporary files, and
+   * leases whose container no longer exists. Removed with `repair`; the caller holds the lock.
+   */
+  orphans(repair: boolean): NetworkOrphan[] {
+    const out: NetworkOrphan[] = [];
+    const found = (kind: NetworkOrphan['kind'], file: string, message: string) => {
+      if (repair) rmSync(file, { force: true, recursive: true });
+      out.push({ kind, path: file, message, removed: repair });
+    };
+    for (const name of listDir(this.dir)) {
+      if (name === 'lock') continue;
+      const dir = this.netDir(name);
+      if (name.endsWith('.tmp')) {
+        found('tmp', dir, 'temporary file of a killed hull');
+        continue;
       }
-      const [first, last] = hostRange(cidr);
-      const lastFile = path.join(this.netDir(net.name), 'last');
-      const previous = readText(lastFile);
-      let start = previous ? parseIp(previous.trim()) + 1 : first;
-      if (start < first || start > last) start = first;
-      const size = last - first + 1;
-      for (let i = 0; i < size; i++) {
-        const n = first + ((start - first + i) % size);
-        if (n === gateway) continue;
-        const ip = formatIp(n);
-        if (this.claim(dir, tmp, ip)) {
-          writeAtomic(lastFile, ip + '\n');
-          return ip;
+      for (const f of listDir(dir)) if (f.endsWith('.tmp')) found('tmp', path.join(dir, f), `temporary file of a killed hull in network ${name}`);
+      const legacy = path.join(dir, 'leases');
+      for (const f of listDir(legacy)) {
+        const file = path.join(legacy, f);
+        if (f.endsWith('.tmp')) {
+          found('tmp', file, `temporary lease file of a killed hull in network ${name}`);
+          continue;
+        }
+        let owner: string | undefined;
+        try {
+          owner = (JSON.parse(readFileSync(file, 'utf8')) as { container?: string }).container;
+        } catch {
+          owner = undefined;
+        }
+        if (owner === undefined || !/^[0-9a-f]{64}$/.test(owner) || !existsSync(path.join(this.containersDir, owner))) {
+          found('lease', file, `address ${f} in network ${name} (an older hull's lease): its container ${owner?.slice(0, 12) ?? '(unreadable)'} does not exist`);
         }
       }
-      throw new ConflictError(`no free address left in network ${net.name} (${net.subnet})`);
-    } finally {
-      rmSync(tmp, { force: true });
+      if (repair && existsSync(legacy) && listDir(legacy).length === 0) rmSync(legacy, { recursive: true, force: true });
     }
-  }
-
-  private claim(dir: string, tmp: string, ip: string): boolean {
-    const file = path.join(dir, ip);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        linkSync(tmp, file);
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromNodeError(err, 'link', file);
-      }
-      if (!this.isStale(file)) return false;
-      rmSync(file, { force: true });
-    }
-    return false;
-  }
-
-  /** A lease left by a container that no longer exists (a crash between lease and record, or `rm` of a crashed one). */
-  private isStale(file: string): boolean {
-    let owner: string | undefined;
-    try {
-      owner = (JSON.parse(readFileSync(file, 'utf8')) as Partial<Lease>).container;
-    } catch {
-      owner = undefined;
-    }
-    if (owner !== undefined && /^[0-9a-f]{64}$/.test(owner)) return !existsSync(path.join(this.containersDir, owner));
-    // Unreadable: stale once it is older than any set-up in progress.
-    try {
-      return Date.now() - statSync(file).mtimeMs > 60_000;
-    } catch {
-      return true;
-    }
-  }
-
-  /** Give an address back, if `container` still holds it. */
-  release(name: string, ip: string, container: string): void {
-    const file = path.join(this.leaseDir(name), ip);
-    const text = readText(file);
-    if (text === undefined) return;
-    try {
-      if ((JSON.parse(text) as Partial<Lease>).container !== container) return;
-    } catch {
-      return;
-    }
-    try {
-      unlinkSync(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromNodeError(err, 'unlink', file);
-    }
-  }
-
-  /** A /24 of the pool that no hull network and no host route uses. */
-  pickSubnet(pool: string, taken: readonly Cidr[]): string {
-    const p = parseCidr(pool);
-    if (p.prefix > 24) throw new UsageError(`subnet pool ${pool} is smaller than a /24`);
-    const count = 2 ** (24 - p.prefix);
-    for (let i = 0; i < count; i++) {
-      const c: Cidr = { network: p.network + i * 256, prefix: 24 };
-      if (!taken.some((t) => overlaps(t, c))) return formatCidr(c);
-    }
-    throw new ConflictError(`no free /24 left in the subnet pool ${pool}; give --subnet`);
+    return out;
   }
 }
 

@@ -32,10 +32,17 @@ export class HullEnv {
   readonly cgroupParent: string;
   readonly cgroupRoot: string;
   /** This env's private networking (written to <root>/network.json): interface prefix, default
-   *  bridge, nft table, subnets in 10.200-249.x.0/24, and no change to the host's ip_forward. */
-  readonly net: { ifPrefix: string; bridge: string; nftTable: string; subnet: string; subnetPool: string };
+   *  bridge, nft table, subnets in 10.200-249.x.0/24, the state directory of its bridges (leases,
+   *  under the env's directory), and no change to the host's ip_forward. */
+  readonly net: { ifPrefix: string; bridge: string; nftTable: string; subnet: string; subnetPool: string; stateDir: string };
+  /** Whether the bridges and nft table are this env's to remove (not when it shares another env's networking). */
+  private readonly ownsNetwork: boolean;
 
-  constructor() {
+  /**
+   * `shareNetworkWith`: use that env's networking (bridge, subnets, nft table, state directory) as a
+   * second store on the same host would: destroy this env first; the other removes what they share.
+   */
+  constructor(opts: { shareNetworkWith?: HullEnv } = {}) {
     const base = mkdtempSync(path.join(tmpdir(), 'hull-it-'));
     this.root = path.join(base, 'root');
     this.runRoot = path.join(base, 'run');
@@ -43,12 +50,14 @@ export class HullEnv {
     this.cgroupRoot = findCgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8')) ?? '/sys/fs/cgroup';
     const h = createHash('sha256').update(base).digest();
     const ifPrefix = `t${h.toString('hex').slice(0, 4)}`;
-    this.net = {
+    this.ownsNetwork = opts.shareNetworkWith === undefined;
+    this.net = opts.shareNetworkWith?.net ?? {
       ifPrefix,
       bridge: `${ifPrefix}0`,
       nftTable: `hull_test_${h.toString('hex').slice(0, 10)}`,
       subnet: this.privateSubnet(0),
       subnetPool: this.privateSubnet(1),
+      stateDir: path.join(base, 'netstate'),
     };
     mkdirSync(this.root, { recursive: true });
     // Without iproute2/nftables/util-linux, and in the vm tier (its initramfs has busybox's ip, which
@@ -74,14 +83,24 @@ export class HullEnv {
     return spawnSync('nft', ['list', 'table', 'ip', this.net.nftTable], { stdio: 'ignore' }).status === 0;
   }
 
-  /** Address leases of this env's networks. */
+  /** Address leases of this env's containers (`network/ip`), on any bridge of the env's state directory. */
   leases(): string[] {
-    const dir = path.join(this.root, 'networks');
+    const bridges = path.join(this.net.stateDir, 'bridges');
     const out: string[] = [];
-    if (!existsSync(dir)) return out;
-    for (const n of readdirSync(dir)) {
-      const l = path.join(dir, n, 'leases');
-      if (existsSync(l)) for (const ip of readdirSync(l)) out.push(`${n}/${ip}`);
+    if (!existsSync(bridges)) return out;
+    const store = path.join(this.root, 'containers');
+    for (const b of readdirSync(bridges)) {
+      const l = path.join(bridges, b, 'leases');
+      if (!existsSync(l)) continue;
+      for (const ip of readdirSync(l)) {
+        let owner: { store?: string; network?: string } = {};
+        try {
+          owner = JSON.parse(readFileSync(path.join(l, ip), 'utf8')) as typeof owner;
+        } catch {
+          // unreadable: counted as this env's, so it is not missed
+        }
+        if (owner.store === undefined || owner.store === store) out.push(`${owner.network ?? b}/${ip}`);
+      }
     }
     return out;
   }
@@ -106,13 +125,13 @@ export class HullEnv {
   }
 
   /** `hull ARGS` as a child process, for signal tests. */
-  spawnCli(args: string[]) {
-    return spawn(process.execPath, [HULL_BIN, ...this.globalArgs(), ...this.withParent(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  spawnCli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
+    return spawn(process.execPath, [HULL_BIN, ...this.globalArgs(), ...this.withParent(args)], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
   }
 
   /** `hull ARGS` without waiting: for many at once. */
-  cliAsync(args: string[]): Promise<CliResult> {
-    const child = this.spawnCli(args);
+  cliAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+    const child = this.spawnCli(args, opts);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -199,6 +218,8 @@ export class HullEnv {
     for (const l of veths()) out.push(`veth: ${l}`);
     for (const l of this.links().filter((n) => n.includes('-'))) out.push(`bridge of a network: ${l}`);
     for (const l of this.leases()) out.push(`lease: ${l}`);
+    const leaseTmp = path.join(this.net.stateDir, 'tmp');
+    if (this.ownsNetwork && existsSync(leaseTmp)) for (const f of readdirSync(leaseTmp)) out.push(`lease temporary file: ${f}`);
     const netns = path.join(this.runRoot, 'netns');
     if (existsSync(netns)) for (const n of readdirSync(netns)) out.push(`netns: ${n}`);
     return out;
@@ -223,9 +244,12 @@ export class HullEnv {
     // Network namespaces of containers a failed test left behind: unmounted, so the dir can go.
     const netns = path.join(this.runRoot, 'netns');
     if (existsSync(netns)) for (const n of readdirSync(netns)) spawnSync('umount', ['-l', path.join(netns, n)]);
-    // The env's default bridge and nft table are its infrastructure (as docker0 is): removed here.
-    for (const l of this.links()) spawnSync('ip', ['link', 'del', l]);
-    spawnSync('nft', ['delete', 'table', 'ip', this.net.nftTable], { stdio: 'ignore' });
+    // The env's default bridge and nft table are its infrastructure (as docker0 is): removed here
+    // (by the env that owns them, when another shares them).
+    if (this.ownsNetwork) {
+      for (const l of this.links()) spawnSync('ip', ['link', 'del', l]);
+      spawnSync('nft', ['delete', 'table', 'ip', this.net.nftTable], { stdio: 'ignore' });
+    }
     rmSync(this.base, { recursive: true, force: true });
     if (left.length > 0) throw new Error(`leaked on the host:\n${left.join('\n')}`);
   }

@@ -1,12 +1,13 @@
 // The policy parts of networking, without root: flags, addresses, leases, hosts/resolv.conf, nft scripts.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadNetworkConfig } from '../../../src/network/config.js';
 import { hostsHead, resolvConf, withPeers, PEERS_MARKER } from '../../../src/network/hosts.js';
-import { contains, formatIp, hostRange, overlaps, parseCidr, parseIp } from '../../../src/network/ipv4.js';
-import { publishScript, tableScript } from '../../../src/network/nft.js';
+import { contains, formatIp, hostRange, overlaps, parseCidr, parseIp, pickSubnet } from '../../../src/network/ipv4.js';
+import { BridgeLeases, type LeaseOwner } from '../../../src/network/leases.js';
+import { publishScript, setElements, tableScript } from '../../../src/network/nft.js';
 import { parseExpose, parsePublish, publishAllSpecs } from '../../../src/network/ports.js';
 import { NetworkStore, type NetworkRecord } from '../../../src/network/store.js';
 import { UsageError } from '../../../src/errors.js';
@@ -62,59 +63,179 @@ describe('configuration', () => {
     expect(() => loadNetworkConfig(dir, { HULL_BRIDGE: 'a-bridge-name-too-long' })).toThrow(UsageError);
     expect(() => loadNetworkConfig(dir, { HULL_NFT_TABLE: 'bad table' })).toThrow(UsageError);
     expect(() => loadNetworkConfig(dir, { HULL_IF_PREFIX: 'toolong' })).toThrow(UsageError);
+    // The host-wide state directory of the bridges: not under the root, overridable for private tests.
+    expect(loadNetworkConfig(dir, {}).stateDir).toBe('/run/hull-network');
+    expect(loadNetworkConfig(dir, { HULL_NET_STATE_DIR: '/tmp/x/../net' }).stateDir).toBe('/tmp/net');
+    expect(() => loadNetworkConfig(dir, { HULL_NET_STATE_DIR: 'relative' })).toThrow(UsageError);
   });
 });
 
-describe('IPAM leases', () => {
+describe('IPAM leases (host-wide, per bridge)', () => {
   let dir: string;
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
   const net = (): NetworkRecord => ({ name: 'n', id: 'a'.repeat(64), driver: 'bridge', subnet: '10.9.9.0/29', gateway: '10.9.9.1', bridge: 'b', created: '' });
-  const owner = (c: string) => ({ container: c.repeat(64), name: c, aliases: [] });
+  /** A store's containers directory with these containers in it. */
+  const store = (name: string, ids: string) => {
+    const containers = path.join(dir, name, 'containers');
+    mkdirSync(containers, { recursive: true });
+    for (const c of ids) mkdirSync(path.join(containers, c.repeat(64)));
+    return containers;
+  };
+  const owner = (s: string, c: string): LeaseOwner => ({ store: s, network: 'n', container: c.repeat(64), name: c, aliases: [] });
+  const setup = () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'hull-ipam-'));
+    return new BridgeLeases(path.join(dir, 'state'));
+  };
 
   it('gives each container its own address, skips the gateway, goes round before reusing, and is full when full', () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'hull-ipam-'));
-    const containers = path.join(dir, 'containers');
-    for (const c of 'abcdefg') mkdirSync(path.join(containers, c.repeat(64)), { recursive: true });
-    const store = new NetworkStore(dir, containers);
-    store.add(net());
-    const a = store.allocate(net(), owner('a'));
-    const b = store.allocate(net(), owner('b'));
+    const leases = setup();
+    const s = store('a', 'abcdefg');
+    const a = leases.allocate(net(), owner(s, 'a'));
+    const b = leases.allocate(net(), owner(s, 'b'));
     expect([a, b]).toEqual(['10.9.9.2', '10.9.9.3']);
-    store.release('n', a, 'a'.repeat(64));
+    leases.release('b', a, s, 'a'.repeat(64));
     // Not reused at once: the next one is after the last given.
-    expect(store.allocate(net(), owner('c'))).toBe('10.9.9.4');
-    expect(store.allocate(net(), owner('d'))).toBe('10.9.9.5');
-    expect(store.allocate(net(), owner('e'))).toBe('10.9.9.6');
-    expect(store.allocate(net(), owner('f'))).toBe('10.9.9.2'); // round again
-    expect(() => store.allocate(net(), owner('g'))).toThrow(/no free address/);
+    expect(leases.allocate(net(), owner(s, 'c'))).toBe('10.9.9.4');
+    expect(leases.allocate(net(), owner(s, 'd'))).toBe('10.9.9.5');
+    expect(leases.allocate(net(), owner(s, 'e'))).toBe('10.9.9.6');
+    expect(leases.allocate(net(), owner(s, 'f'))).toBe('10.9.9.2'); // round again
+    expect(() => leases.allocate(net(), owner(s, 'g'))).toThrow(/no free address/);
     // Release by another owner does nothing.
-    store.release('n', b, 'c'.repeat(64));
-    expect(store.leases('n').map((l) => l.ip).sort()).toEqual(['10.9.9.2', '10.9.9.3', '10.9.9.4', '10.9.9.5', '10.9.9.6']);
-    expect(readdirSync(store.leaseDir('n')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    leases.release('b', b, s, 'c'.repeat(64));
+    expect(leases.leases('b').map((l) => l.ip).sort()).toEqual(['10.9.9.2', '10.9.9.3', '10.9.9.4', '10.9.9.5', '10.9.9.6']);
+    expect(readdirSync(path.join(leases.dir, 'tmp'))).toEqual([]);
+    expect(leases.orphans(false)).toEqual([]);
   });
 
-  it('takes over a lease whose container is gone (a crash between lease and record)', () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'hull-ipam-'));
-    const containers = path.join(dir, 'containers');
-    mkdirSync(path.join(containers, 'b'.repeat(64)), { recursive: true });
-    const store = new NetworkStore(dir, containers);
+  it('two stores on one bridge share its pool: different addresses; one store cannot release the other\'s', () => {
+    const leases = setup();
+    // The same container ids in both stores: only (store, container) names an owner.
+    const s1 = store('one', 'ab');
+    const s2 = store('two', 'ab');
+    const got = [leases.allocate(net(), owner(s1, 'a')), leases.allocate(net(), owner(s2, 'a')), leases.allocate(net(), owner(s1, 'b')), leases.allocate(net(), owner(s2, 'b'))];
+    expect(new Set(got).size).toBe(4);
+    expect(got).toEqual(['10.9.9.2', '10.9.9.3', '10.9.9.4', '10.9.9.5']);
+    leases.release('b', got[0]!, s2, 'a'.repeat(64)); // s2's 'a' holds got[1], not got[0]
+    expect(leases.leases('b')).toHaveLength(4);
+    expect(leases.leases('b').find((l) => l.ip === got[1])).toMatchObject({ store: s2, container: 'a'.repeat(64), network: 'n' });
+    // A wanted address held by the other store is refused.
+    expect(() => leases.allocate(net(), owner(s1, 'a'), got[1])).toThrow(/in use/);
+    // Another bridge is another pool.
+    expect(leases.allocate({ ...net(), bridge: 'c' }, owner(s1, 'a'))).toBe('10.9.9.2');
+    // The bridge is in use while any store's container holds an address; gone from the store, the lease is taken over.
+    rmSync(path.join(s1, 'a'.repeat(64)), { recursive: true });
+    rmSync(path.join(s1, 'b'.repeat(64)), { recursive: true });
+    expect(leases.live('b').map((l) => l.ip)).toEqual([got[1], got[3]]);
+    leases.release('b', got[1]!, s2, 'a'.repeat(64));
+    leases.release('b', got[3]!, s2, 'b'.repeat(64));
+    expect(leases.live('b')).toEqual([]);
+  });
+
+  it('takes over a lease whose container is gone from its store (a crash between lease and record, a deleted store)', () => {
+    const leases = setup();
+    const s1 = store('one', '');
+    const s2 = store('two', 'b');
     const small: NetworkRecord = { ...net(), subnet: '10.9.9.0/30' }; // one usable address besides the gateway
-    store.add(small);
-    expect(store.allocate(small, owner('a'))).toBe('10.9.9.2'); // 'a' has no container directory
-    expect(store.allocate(small, owner('b'))).toBe('10.9.9.2');
-    expect(store.leases('n')[0]!.container).toBe('b'.repeat(64));
+    expect(leases.allocate(small, owner(s1, 'a'))).toBe('10.9.9.2'); // 'a' has no container directory in s1
+    expect(leases.allocate(small, owner(s2, 'b'))).toBe('10.9.9.2');
+    expect(leases.leases('b')[0]!.store).toBe(s2);
+    expect(() => leases.allocate(small, owner(s1, 'a'))).toThrow(/no free address/);
+    rmSync(path.join(dir, 'two'), { recursive: true }); // the whole store
+    expect(leases.allocate(small, owner(s1, 'a'))).toBe('10.9.9.2');
   });
 
   it('a wanted address must be free and in the subnet', () => {
+    const leases = setup();
+    const s = store('a', 'ab');
+    expect(leases.allocate(net(), owner(s, 'a'), '10.9.9.5')).toBe('10.9.9.5');
+    expect(() => leases.allocate(net(), owner(s, 'b'), '10.9.9.5')).toThrow(/in use/);
+    expect(() => leases.allocate(net(), owner(s, 'b'), '10.9.8.5')).toThrow(/not usable/);
+    expect(() => leases.allocate(net(), owner(s, 'b'), '10.9.9.1')).toThrow(/not usable/);
+  });
+
+  it('orphans: leases whose container is gone and a killed writer\'s temporary file are listed, then removed with repair; live ones stay', () => {
+    const leases = setup();
+    const s = store('a', 'ab');
+    const kept = leases.allocate(net(), owner(s, 'a'));
+    const lost = leases.allocate(net(), owner(s, 'b'));
+    rmSync(path.join(s, 'b'.repeat(64)), { recursive: true });
+    // What `run -d` killed between writing its temporary lease and linking it leaves.
+    writeFileSync(path.join(leases.dir, 'tmp', 'lease-4194304-0123456789ab'), JSON.stringify(owner(s, 'c')));
+    // An unreadable lease is taken for a set-up in progress until it is old.
+    const damaged = path.join(leases.leaseDir('b'), '10.9.9.6');
+    writeFileSync(damaged, '{');
+    const found = leases.orphans(false);
+    expect(found.map((o) => [o.kind, path.basename(o.path), o.removed]).sort()).toEqual([['lease', lost, false], ['tmp', 'lease-4194304-0123456789ab', false]]);
+    expect(found.find((o) => o.kind === 'lease')!.message).toContain(`container ${'b'.repeat(12)} (b) does not exist in ${s}`);
+    expect(readdirSync(path.join(leases.dir, 'tmp'))).toHaveLength(1); // listing removes nothing
+    utimesSync(damaged, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    const repaired = leases.orphans(true);
+    expect(repaired.map((o) => [o.kind, path.basename(o.path), o.removed]).sort()).toEqual([['lease', lost, true], ['lease', '10.9.9.6', true], ['tmp', 'lease-4194304-0123456789ab', true]]);
+    expect(readdirSync(leases.leaseDir('b'))).toEqual([kept]);
+    expect(readdirSync(path.join(leases.dir, 'tmp'))).toEqual([]);
+    expect(leases.orphans(true)).toEqual([]);
+  });
+
+  it('records the address a bridge was made with; forget removes the bridge\'s state', () => {
+    const leases = setup();
+    expect(leases.record('b')).toBeUndefined();
+    leases.setRecord({ bridge: 'b', subnet: '10.9.9.0/29', gateway: '10.9.9.1' });
+    leases.setRecord({ bridge: 'c', subnet: '10.9.10.0/24', gateway: '10.9.10.1' });
+    expect(leases.records().map((r) => r.bridge).sort()).toEqual(['b', 'c']);
+    leases.allocate(net(), owner(store('a', 'a'), 'a'));
+    leases.forget('b');
+    expect(leases.records().map((r) => r.bridge)).toEqual(['c']);
+    expect(leases.leases('b')).toEqual([]);
+    expect(() => leases.record('../x')).toThrow(UsageError);
+  });
+
+  it('a store\'s own orphans: stray temporary files and an older hull\'s per-network leases of removed containers', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'hull-ipam-'));
-    const containers = path.join(dir, 'containers');
-    for (const c of 'ab') mkdirSync(path.join(containers, c.repeat(64)), { recursive: true });
-    const store = new NetworkStore(dir, containers);
-    store.add(net());
-    expect(store.allocate(net(), owner('a'), '10.9.9.5')).toBe('10.9.9.5');
-    expect(() => store.allocate(net(), owner('b'), '10.9.9.5')).toThrow(/in use/);
-    expect(() => store.allocate(net(), owner('b'), '10.9.8.5')).toThrow(/not usable/);
-    expect(() => store.allocate(net(), owner('b'), '10.9.9.1')).toThrow(/not usable/);
+    const containers = store('a', 'a');
+    const ns = new NetworkStore(dir, containers);
+    ns.add(net());
+    const legacy = path.join(ns.dir, 'n', 'leases');
+    mkdirSync(legacy);
+    writeFileSync(path.join(legacy, '10.9.9.2'), JSON.stringify({ container: 'a'.repeat(64), name: 'a', aliases: [] }));
+    writeFileSync(path.join(legacy, '10.9.9.3'), JSON.stringify({ container: 'b'.repeat(64), name: 'b', aliases: [] }));
+    writeFileSync(path.join(legacy, `${'b'.repeat(64)}.0a1b2c3d.tmp`), '{}');
+    writeFileSync(path.join(ns.dir, 'n', 'network.json.0a1b2c3d.tmp'), '{');
+    const names = (o: { path: string }[]) => o.map((x) => path.relative(ns.dir, x.path)).sort();
+    expect(names(ns.orphans(false))).toEqual(['n/leases/10.9.9.3', `n/leases/${'b'.repeat(64)}.0a1b2c3d.tmp`, 'n/network.json.0a1b2c3d.tmp']);
+    expect(names(ns.orphans(true))).toHaveLength(3);
+    expect(readdirSync(legacy)).toEqual(['10.9.9.2']); // its container exists: left
+    expect(ns.orphans(true)).toEqual([]);
+    expect(ns.list().map((n) => n.name)).toEqual(['n']);
+  });
+
+  it('an older hull\'s per-network leases of existing containers move to the bridge\'s, once', () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'hull-ipam-'));
+    const containers = store('a', 'ab');
+    const ns = new NetworkStore(dir, containers);
+    ns.add(net());
+    const legacy = path.join(ns.dir, 'n', 'leases');
+    mkdirSync(legacy);
+    writeFileSync(path.join(legacy, '10.9.9.4'), JSON.stringify({ container: 'a'.repeat(64), name: 'a', aliases: ['x'] }));
+    writeFileSync(path.join(legacy, '10.9.9.5'), JSON.stringify({ container: 'c'.repeat(64), name: 'c', aliases: [] })); // gone
+    writeFileSync(path.join(ns.dir, 'n', 'last'), '10.9.9.5\n');
+    expect(ns.takeLegacyLeases('n')).toEqual([{ ip: '10.9.9.4', container: 'a'.repeat(64), name: 'a', aliases: ['x'] }]);
+    expect(readdirSync(path.join(ns.dir, 'n'))).toEqual(['network.json']);
+    expect(ns.takeLegacyLeases('n')).toEqual([]);
+  });
+});
+
+describe('subnet selection', () => {
+  const c = (t: string) => parseCidr(t);
+  it('takes the first /24 of the pool that no network of any store and no host route overlaps', () => {
+    expect(pickSubnet('10.89.0.0/16', [])).toBe('10.89.0.0/24');
+    expect(pickSubnet('10.89.0.0/16', [c('10.89.0.0/24'), c('10.89.1.0/24')])).toBe('10.89.2.0/24');
+    // A wider route (another store's /16 default bridge, a VPN's /20) takes every /24 in it.
+    expect(pickSubnet('10.89.0.0/16', [c('10.89.0.0/20')])).toBe('10.89.16.0/24');
+    // A smaller one takes its whole /24.
+    expect(pickSubnet('10.89.0.0/16', [c('10.89.0.128/25')])).toBe('10.89.1.0/24');
+    expect(pickSubnet('10.89.4.0/23', [c('10.89.4.0/24')])).toBe('10.89.5.0/24');
+    expect(() => pickSubnet('10.89.4.0/23', [c('10.89.4.0/24'), c('10.89.5.0/24')])).toThrow(/no free \/24/);
+    expect(() => pickSubnet('10.89.4.0/25', [])).toThrow(/smaller than a \/24/);
   });
 });
 
@@ -151,6 +272,13 @@ describe('nft scripts', () => {
       { proto: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80 },
       { proto: 'udp', hostIp: '', hostPort: 53, containerIp: '10.88.0.2', containerPort: 5353 },
     ])).toBe('add element ip t ports_ip { 127.0.0.1 . tcp . 8080 : 10.88.0.2 . 80 }\nadd element ip t ports_any { udp . 53 : 10.88.0.2 . 5353 }\n');
+  });
+  it('reads the bridges of every store from the table\'s set (nft -j output)', () => {
+    const meta = { metainfo: { version: '1.0.6', json_schema_version: 1 } };
+    const set = (elem?: unknown) => JSON.stringify({ nftables: [meta, { set: { family: 'ip', name: 'bridges', table: 't', type: 'ifname', handle: 1, ...(elem === undefined ? {} : { elem }) } }] });
+    expect(setElements(set(['hull0', 'hull-0a1b2c3d']))).toEqual(['hull0', 'hull-0a1b2c3d']);
+    expect(setElements(set('hull0'))).toEqual(['hull0']);
+    expect(setElements(set())).toEqual([]);
   });
 });
 
