@@ -25,6 +25,7 @@ import { readText } from '../files.js';
 import { sys } from '../native/index.js';
 import { trace } from '../trace.js';
 import type { StorePaths } from '../store/paths.js';
+import { validateNetworkName } from '../runtime/validate.js';
 import { ipBatch, ipBatchInNetns, ipBatchInNewNetns } from './commands.js';
 import { type NetworkConfig, loadNetworkConfig } from './config.js';
 import { type Peer, hostsHead, resolvConf, withPeers } from './hosts.js';
@@ -420,6 +421,7 @@ export class Networking {
   // ---- network verbs --------------------------------------------------------------------------
 
   async create(opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> }): Promise<NetworkRecord> {
+    validateNetworkName(opts.name);
     return this.store.withLock(() => {
       const taken = this.store.list().map((n) => parseCidr(n.subnet)).concat([parseCidr(this.config.subnet)], hostRoutes());
       const subnet = opts.subnet !== undefined ? formatSubnet(opts.subnet) : this.store.pickSubnet(this.config.subnetPool, taken);

@@ -16,6 +16,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, stat
 import path from 'node:path';
 import { ConflictError, HullError, UsageError, fromNodeError } from '../errors.js';
 import { listDir, readText } from '../files.js';
+import { isStorableName, validateNetworkName } from '../runtime/validate.js';
 import { acquireLock, nativeFlock } from '../store/lock.js';
 import { type Cidr, contains, formatCidr, formatIp, hostRange, overlaps, parseCidr, parseIp } from './ipv4.js';
 
@@ -48,8 +49,6 @@ export class NetworkNotFoundError extends HullError {
   }
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
 export class NetworkStore {
   readonly dir: string;
 
@@ -75,7 +74,7 @@ export class NetworkStore {
   }
 
   read(name: string): NetworkRecord | undefined {
-    if (!NAME_RE.test(name)) return undefined;
+    if (!isStorableName(name)) return undefined;
     const text = readText(path.join(this.netDir(name), 'network.json'));
     return text === undefined ? undefined : (JSON.parse(text) as NetworkRecord);
   }
@@ -103,7 +102,7 @@ export class NetworkStore {
 
   /** Write a new network's record (its directory must not exist). */
   add(record: NetworkRecord): void {
-    if (!NAME_RE.test(record.name)) throw new UsageError(`invalid network name "${record.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    validateNetworkName(record.name);
     if (['host', 'none', 'default'].includes(record.name) || (record.name === DEFAULT_NETWORK && !record.isDefault)) {
       throw new ConflictError(`network with name ${record.name} already exists (a predefined one)`);
     }

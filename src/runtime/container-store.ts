@@ -23,6 +23,7 @@ import type { RestartPolicy } from './plan-codec.js';
 import { listDir, readText } from '../files.js';
 import type { MountPoint } from '../volume/resolve.js';
 import type { ContainerNetworkConfig } from '../network/manager.js';
+import { isStorableName, validateContainerName } from './validate.js';
 
 export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited';
 
@@ -134,7 +135,6 @@ export function detachedState(state: ContainerState, monitor: () => MonitorStatu
   }
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'keen', 'lucid', 'merry', 'nifty', 'quiet', 'sharp', 'sleepy', 'stoic', 'tender', 'vivid', 'wise', 'zen'];
 const NAMES = ['babbage', 'curie', 'dijkstra', 'euler', 'hopper', 'knuth', 'lamarr', 'lovelace', 'noether', 'pike', 'ritchie', 'shannon', 'thompson', 'torvalds', 'turing', 'wirth'];
 
@@ -205,8 +205,7 @@ export class ContainerStore {
   async reserveName(id: string, name: string | undefined): Promise<string> {
     mkdirSync(this.names, { recursive: true });
     if (name !== undefined) {
-      const bare = name.replace(/^\//, '');
-      if (!NAME_RE.test(bare)) throw new UsageError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      const bare = validateContainerName(name);
       this.claim(bare, id);
       return bare;
     }
@@ -296,7 +295,7 @@ export class ContainerStore {
   /** A name, a full id, or a unique id prefix. */
   async resolveId(idOrName: string): Promise<string> {
     const bare = idOrName.replace(/^\//, '');
-    const byName = NAME_RE.test(bare) ? readText(path.join(this.names, bare)) : undefined;
+    const byName = isStorableName(bare) ? readText(path.join(this.names, bare)) : undefined;
     if (byName !== undefined) return byName.trim();
     if (/^[0-9a-f]+$/.test(bare)) {
       const hits = listDir(this.paths.containers).filter((id) => id.startsWith(bare));

@@ -33,6 +33,7 @@ import { attachDeviceFilter } from './devices.js';
 import { compiledFilter } from './seccomp/step.js';
 import { type UsernsOptions, applyUserns, hasUserns, prepareIdmappedRootfs, writeIdMaps } from './userns.js';
 import { ensureInitLayer } from './init-layer.js';
+import { validateContainerName, validateCreateOptions } from './validate.js';
 import { isSameProcess, openProcess, processName, processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
 import type { MountRequest, VolumesFromRequest } from '../volume/flags.js';
@@ -102,6 +103,7 @@ export class Runtime {
   }
 
   async create(opts: CreateOptions): Promise<ContainerRecord> {
+    validateCreateOptions(opts); // before any lock, image or file: a bad name, hostname or path makes nothing
     // The store's shared lock from resolving the image until the record is written, so no rmi
     // or prune can delete the image's layers in between (they take it exclusively).
     const lock = await this.images.lock('shared');
@@ -718,6 +720,7 @@ export class Runtime {
   }
 
   async rename(idOrName: string, newName: string): Promise<void> {
+    validateContainerName(newName);
     await this.locked(idOrName, (record) => this.containers.rename(record, newName));
   }
 
