@@ -649,15 +649,16 @@ export class Runtime {
    * `cp`: between the host and a running container's root, every container path resolved inside
    * it (openat2 RESOLVE_IN_ROOT). `direction` says which side `containerPath` is on.
    */
-  async copy(idOrName: string, direction: 'from' | 'to', containerPath: string, hostPath: string): Promise<void> {
+  async copy(idOrName: string, direction: 'from' | 'to', containerPath: string, hostPath: string, opts: { followLink?: boolean } = {}): Promise<void> {
     const record = await this.containers.get(idOrName);
     const fd = record.state.status === 'running' ? await openProcess(record.state.pid, record.state.pidStartTime) : undefined;
     if (fd === undefined) throw new ConflictError(`container ${idOrName} is not running: hull copies files of running containers only (for now)`);
     try {
       const root = `/proc/${record.state.pid}/root`;
       const { copyFromContainer, copyToContainer } = await import('./copy.js');
-      if (direction === 'from') copyFromContainer(root, containerPath, hostPath);
-      else copyToContainer(hostPath, root, containerPath);
+      const how = { container: idOrName, followLink: opts.followLink ?? false };
+      if (direction === 'from') copyFromContainer(root, containerPath, hostPath, how);
+      else copyToContainer(hostPath, root, containerPath, how);
     } finally {
       closeSync(fd);
     }
