@@ -89,6 +89,17 @@ export class ContainerNotFoundError extends HullError {
   }
 }
 
+/** A path that is not in a container (`cp`), in Docker's words. */
+export class ContainerPathNotFoundError extends HullError {
+  readonly path: string;
+  readonly container: string;
+  constructor(path: string, container: string) {
+    super(`Could not find the file ${path} in container ${container}`, { code: 'PATH_NOT_FOUND' });
+    this.path = path;
+    this.container = container;
+  }
+}
+
 export class VolumeNotFoundError extends HullError {
   constructor(name: string) {
     super(`no such volume: ${name}`, { code: 'VOLUME_NOT_FOUND' });

@@ -17,6 +17,7 @@ import { HullError, ImageNotFoundError, UsageError } from './errors.js';
 import type { Credentials, PullEvent, PullOptions, PullResult, PushOptions, PushResult, RegistrySettings } from './registry/index.js';
 import type { ContainerRecord } from './runtime/container-store.js';
 import { type CreateOptions, type ExecOptions, type ExecProcess, type RunningContainer, Runtime, type StartOptions } from './runtime/runtime.js';
+import { validateCreateOptions } from './runtime/validate.js';
 import type { LogEntry, LogSelection } from './runtime/logs.js';
 import type { SpecResources } from './runtime/spec.js';
 import { type CgroupSample, cgroupPids, cpuPercent, sampleCgroup } from './runtime/stats.js';
@@ -199,6 +200,7 @@ export class Hull {
    * 'missing' pulls when the image is not stored and tries again, 'never' does not pull.
    */
   private async withImage<T>(opts: CreateOptions & ImageSourceOptions, make: () => Promise<T>): Promise<T> {
+    validateCreateOptions(opts); // before a pull: a bad name or hostname fetches nothing
     const policy = opts.pull ?? 'missing';
     if (policy !== 'missing' && policy !== 'always' && policy !== 'never') {
       throw new UsageError(`invalid pull policy "${String(policy)}": expected missing, always or never`);

@@ -2,6 +2,9 @@ export { Hull } from './hull.js';
 export type { HullOptions, RunOptions, RunResult } from './hull.js';
 export * from './errors.js';
 export type { ContainerRecord, ContainerState } from './runtime/container-store.js';
+export {
+  validateContainerName, validateCreateOptions, validateHostname, validateMountTarget, validateNetworkName, validateVolumeName, validateWorkdir,
+} from './runtime/validate.js';
 export type { RunningContainer, CreateOptions, StartOptions } from './runtime/runtime.js';
 export type { RuntimeSpec } from './runtime/spec.js';
 export { buildSpec } from './runtime/specconv.js';

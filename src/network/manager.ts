@@ -29,6 +29,7 @@ import { readText } from '../files.js';
 import { sys } from '../native/index.js';
 import { trace } from '../trace.js';
 import type { StorePaths } from '../store/paths.js';
+import { validateNetworkName } from '../runtime/validate.js';
 import { ipBatch, ipBatchInNetns, ipBatchInNewNetns } from './commands.js';
 import { type NetworkConfig, loadNetworkConfig } from './config.js';
 import { type Peer, hostsHead, resolvConf, withPeers } from './hosts.js';
@@ -501,6 +502,7 @@ export class Networking {
   // ---- network verbs --------------------------------------------------------------------------
 
   async create(opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> }): Promise<NetworkRecord> {
+    validateNetworkName(opts.name);
     return this.withLock(() => {
       // Under the host-wide lock: two stores creating networks at once do not pick the same subnet.
       const mine = this.store.list();

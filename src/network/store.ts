@@ -11,8 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConflictError, HullError, UsageError, fromNodeError } from '../errors.js';
+import { ConflictError, HullError, fromNodeError } from '../errors.js';
 import { listDir, readText } from '../files.js';
+import { isStorableName, validateNetworkName } from '../runtime/validate.js';
 import { acquireLock, nativeFlock } from '../store/lock.js';
 import type { NetworkOrphan } from './leases.js';
 
@@ -38,8 +39,6 @@ export class NetworkNotFoundError extends HullError {
   }
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
 export class NetworkStore {
   readonly dir: string;
 
@@ -61,7 +60,7 @@ export class NetworkStore {
   }
 
   read(name: string): NetworkRecord | undefined {
-    if (!NAME_RE.test(name)) return undefined;
+    if (!isStorableName(name)) return undefined;
     const text = readText(path.join(this.netDir(name), 'network.json'));
     return text === undefined ? undefined : (JSON.parse(text) as NetworkRecord);
   }
@@ -89,7 +88,7 @@ export class NetworkStore {
 
   /** Write a new network's record (its directory must not exist). */
   add(record: NetworkRecord): void {
-    if (!NAME_RE.test(record.name)) throw new UsageError(`invalid network name "${record.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    validateNetworkName(record.name);
     if (['host', 'none', 'default'].includes(record.name) || (record.name === DEFAULT_NETWORK && !record.isDefault)) {
       throw new ConflictError(`network with name ${record.name} already exists (a predefined one)`);
     }

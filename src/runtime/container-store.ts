@@ -25,6 +25,7 @@ import { type LockHandle, LOCK_EX, LOCK_NB, acquireLock, nativeFlock } from '../
 import { crashPoint } from './crash-point.js';
 import type { MountPoint } from '../volume/resolve.js';
 import type { ContainerNetworkConfig } from '../network/manager.js';
+import { isStorableName, validateContainerName } from './validate.js';
 
 /** `removing`: the tombstone `rm` writes first; whoever meets it next finishes the removal. */
 export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited' | 'removing';
@@ -154,7 +155,6 @@ export function detachedState(state: ContainerState, monitor: () => MonitorStatu
   }
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const HEX_ID_RE = /^[0-9a-f]{64}$/;
 /** Guards taking over a name whose container is gone (beside names/, which holds only names). */
 const NAMES_LOCK_FILE = 'names.lock';
@@ -229,8 +229,7 @@ export class ContainerStore {
   async reserveName(id: string, name: string | undefined): Promise<string> {
     mkdirSync(this.names, { recursive: true });
     if (name !== undefined) {
-      const bare = name.replace(/^\//, '');
-      if (!NAME_RE.test(bare)) throw new UsageError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      const bare = validateContainerName(name);
       await this.claim(bare, id);
       return bare;
     }
@@ -402,7 +401,7 @@ export class ContainerStore {
   /** A name, a full id, or a unique id prefix. */
   async resolveId(idOrName: string): Promise<string> {
     const bare = idOrName.replace(/^\//, '');
-    const byName = NAME_RE.test(bare) ? readText(path.join(this.names, bare))?.trim() : undefined;
+    const byName = isStorableName(bare) ? readText(path.join(this.names, bare))?.trim() : undefined;
     if (byName !== undefined) {
       if (existsSync(path.join(this.dir(byName), 'container.json'))) return byName;
       // A name whose container is gone (a killed rm): dropped here, so lookups and names agree.

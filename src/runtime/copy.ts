@@ -1,17 +1,68 @@
 /**
- * `hull cp`: files between the host and a running container's root (/proc/PID/root). Every path
- * inside the container is resolved by openat2 with RESOLVE_IN_ROOT, so a symlink or ".." in the
- * container (even an absolute one, or one swapped in during the copy) cannot lead to the host:
- * each entry is opened by its own in-root resolution, final components with O_NOFOLLOW, and
- * directories and links are made through the already-resolved parent's fd.
+ * `hull cp`: files between the host and a running container's root (/proc/PID/root), by Docker's
+ * rules (docker/cli cp.go, moby/go-archive copy.go):
+ *
+ *   - a container path is taken from the container's "/"; its components are symlinks followed
+ *     inside the container (a link to /etc is the container's /etc), and its final component too
+ *     when it is the destination, or ends in '/' or '/.'. A source's final link is copied as a
+ *     link, unless -L: then what it points to is copied, under the link's name;
+ *   - a destination that is a directory receives SRC under SRC's name (SRC/. : SRC's contents);
+ *     an existing file is replaced; a missing one is made, in a parent that must exist;
+ *   - Docker's messages: "Could not find the file P in container C", "no such directory",
+ *     "cannot copy directory", "extraction point is not a directory", …; never an errno name.
+ *
+ * hull resolves container paths itself (ContainerFs.resolve, Docker's FollowSymlinkInScope) to
+ * decide what the copy means, and opens every container path with openat2 RESOLVE_IN_ROOT, so
+ * nothing — an absolute link, "..", an entry swapped during the copy — leads to the host. Entries
+ * are written through the fd of their parent directory, final components never followed.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, readSync, readdirSync, readlinkSync, statSync, symlinkSync, writeSync, openSync } from 'node:fs';
+import {
+  type Stats, closeSync, constants, existsSync, fchmodSync, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readSync, readdirSync,
+  readlinkSync, realpathSync, statfsSync, symlinkSync, unlinkSync, writeSync,
+} from 'node:fs';
 import path from 'node:path';
-import { UsageError, fromNodeError } from '../errors.js';
+import { getSystemErrorMap } from 'node:util';
+import { ContainerPathNotFoundError, HullError, RuntimeError, SystemError, UsageError } from '../errors.js';
 import { sys } from '../native/index.js';
 
 const O_PATH = 0o10000000;
-const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW, O_DIRECTORY } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = constants;
+/** The kernel's MAXSYMLINKS: links followed in one path before it is ELOOP. */
+const MAX_LINKS = 40;
+
+export interface CopyOptions {
+  /** The container as the caller named it (Docker's messages say "in container NAME"). */
+  container: string;
+  /** `-L`: copy what the source's final symlink points to, not the link. */
+  followLink?: boolean;
+}
+
+/** errno names in words, as Docker's messages say them (libuv's table, the same strerror text). */
+let errnoText: Map<string, string> | undefined;
+function inWords(code: string): string {
+  errnoText ??= new Map([...getSystemErrorMap().values()].map(([name, text]) => [name, text]));
+  return errnoText.get(code) ?? code;
+}
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** `WHAT: reason in words`; hull's own errors (other than raw system ones) pass through. */
+function failed(err: unknown, what: string): HullError {
+  if (err instanceof HullError && !(err instanceof SystemError)) return err;
+  const code = codeOf(err);
+  return new RuntimeError(`${what}: ${code ? inWords(code) : String(err)}`, { ...(code ? { code } : {}), cause: err });
+}
+
+function withFd<T>(fd: number, fn: (fd: number) => T): T {
+  try {
+    return fn(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function copyFd(from: number, to: number): void {
   const buf = Buffer.allocUnsafe(256 * 1024);
@@ -23,92 +74,329 @@ function copyFd(from: number, to: number): void {
   }
 }
 
-function withFd<T>(fd: number, fn: (fd: number) => T): T {
-  try {
-    return fn(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** A name for one new entry: no separators, not "." or "..". */
 function checkName(name: string): string {
   if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new UsageError(`invalid name in copy: ${JSON.stringify(name)}`);
   return name;
 }
 
-const inParent = (dirFd: number, name: string) => `/proc/self/fd/${dirFd}/${checkName(name)}`;
+/** A path that says "a directory" (Docker's assertsDirectory): ends in '/' or '/.'. */
+const assertsDirectory = (p: string) => p.endsWith('/') || p === '.' || p.endsWith('/.');
+/** A path that says "its contents" (Docker's specifiesCurrentDir): ends in '/.'. */
+const meansContents = (p: string) => p === '.' || p.endsWith('/.');
+/** A container path as Docker cleans it: from "/", ".." taken lexically, no trailing '/'. */
+const cleanInContainer = (p: string) => path.posix.join('/', p).replace(/(.)\/+$/, '$1');
 
-/** Container → host. `src` is a path inside the container; `dest` a host path. */
-export function copyFromContainer(root: string, src: string, dest: string): void {
-  const srcFd = sys.openInRoot(root, src, O_PATH | O_NOFOLLOW, 0);
-  const st = withFd(srcFd, (fd) => fstatSync(fd));
-  let target = dest;
-  const destStat = statSync(dest, { throwIfNoEntry: false });
-  if (destStat?.isDirectory()) target = path.join(dest, path.posix.basename(path.posix.resolve('/', src)) || 'root');
-  else if (st.isDirectory() && destStat) throw new UsageError(`cannot copy a directory to a file: ${dest}`);
-  copyOut(root, path.posix.resolve('/', src), target, st.isDirectory(), st.isSymbolicLink());
+/** A container's files through /proc/PID/root: every open resolved inside it. */
+class ContainerFs {
+  constructor(
+    private readonly root: string,
+    readonly container: string,
+  ) {}
+
+  label(p: string): string {
+    return `${p} in container ${this.container}`;
+  }
+
+  open(p: string, flags: number, mode = 0): number {
+    return sys.openInRoot(this.root, p, flags, mode);
+  }
+
+  /** lstat inside the container; undefined when `p` is missing (or a parent is no directory). */
+  lstat(p: string): Stats | undefined {
+    let fd: number;
+    try {
+      fd = this.open(p, O_PATH | O_NOFOLLOW);
+    } catch (err) {
+      if (codeOf(err) === 'ENOENT' || codeOf(err) === 'ENOTDIR') return undefined;
+      throw failed(err, `lstat ${this.label(p)}`);
+    }
+    return withFd(fd, (f) => fstatSync(f));
+  }
+
+  readlink(p: string): string {
+    try {
+      return withFd(this.open(p, O_PATH | O_NOFOLLOW), (fd) => sys.readlinkFd(fd));
+    } catch (err) {
+      throw failed(err, `readlink ${this.label(p)}`);
+    }
+  }
+
+  /**
+   * `p` (clean, absolute) with its symlinks followed inside the container, the final one too when
+   * `final` (Docker's FollowSymlinkInScope): as far as it exists, the rest kept as written.
+   */
+  resolve(p: string, final: boolean): string {
+    const parts = (s: string) => s.split('/').filter((c) => c !== '' && c !== '.');
+    const todo = parts(p);
+    let done = '/';
+    let links = 0;
+    while (todo.length > 0) {
+      const part = todo.shift()!;
+      if (part === '..') {
+        done = path.posix.dirname(done);
+        continue;
+      }
+      const next = path.posix.join(done, part);
+      if (todo.length === 0 && !final) return next;
+      const st = this.lstat(next);
+      if (!st || (todo.length > 0 && !st.isDirectory() && !st.isSymbolicLink())) return path.posix.join(next, ...todo);
+      if (!st.isSymbolicLink()) {
+        done = next;
+        continue;
+      }
+      if (++links > MAX_LINKS) throw new RuntimeError(`${this.label(p)}: too many levels of symbolic links`, { code: 'ELOOP' });
+      const target = this.readlink(next);
+      todo.unshift(...parts(target));
+      if (target.startsWith('/')) done = '/';
+    }
+    return done;
+  }
 }
 
-function copyOut(root: string, inner: string, host: string, isDir: boolean, isLink: boolean): void {
+/** What a copy reads: the host's files, or a container's. */
+interface Source {
+  lstat(p: string): Stats;
+  readlink(p: string): string;
+  list(p: string): string[];
+  /** An fd of the regular file `p`, its final component not followed. */
+  openFile(p: string): number;
+  /** Whether the directory `p` is the kernel's (proc, sysfs, cgroup, …): copied empty, as the image has it. */
+  isKernelFs(p: string): boolean;
+  label(p: string): string;
+}
+
+/** proc, sysfs, cgroup2, cgroup, debugfs, tracefs, securityfs, bpf (statfs f_type): files made up by the kernel, not the container's. */
+const KERNEL_FS = new Set([0x9fa0, 0x62656572, 0x63677270, 0x27e0eb, 0x64626720, 0x74726163, 0x73636673, 0xcafe4a11]);
+
+function reading<T>(label: string, fn: () => T): T {
   try {
-    if (isLink) {
-      symlinkSync(withFd(sys.openInRoot(root, inner, O_PATH | O_NOFOLLOW, 0), (fd) => sys.readlinkFd(fd)), host);
-    } else if (isDir) {
-      mkdirSync(host, { recursive: false, mode: 0o755 });
-      const names = withFd(sys.openInRoot(root, inner, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0), (fd) => readdirSync(`/proc/self/fd/${fd}`));
-      for (const name of names) {
-        const child = path.posix.join(inner, checkName(name));
-        const st = withFd(sys.openInRoot(root, child, O_PATH | O_NOFOLLOW, 0), (fd) => fstatSync(fd));
-        if (st.isDirectory() || st.isFile() || st.isSymbolicLink()) copyOut(root, child, path.join(host, name), st.isDirectory(), st.isSymbolicLink());
-      }
-    } else {
-      withFd(sys.openInRoot(root, inner, O_RDONLY | O_NOFOLLOW, 0), (from) => {
-        const mode = fstatSync(from).mode & 0o777;
-        withFd(openSync(host, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode), (to) => copyFd(from, to));
-      });
-    }
+    return fn();
   } catch (err) {
-    throw fromNodeError(err, 'copy', host);
+    throw failed(err, `read ${label}`);
   }
+}
+
+/** O_NONBLOCK: a file swapped for a fifo after the lstat cannot hang the copy (it is refused below). */
+const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+
+const hostSource: Source = {
+  lstat: (p) => reading(p, () => lstatSync(p)),
+  readlink: (p) => reading(p, () => readlinkSync(p)),
+  list: (p) => reading(p, () => readdirSync(p)),
+  openFile: (p) => reading(p, () => openSync(p, READ_FLAGS)),
+  isKernelFs: () => false, // what the caller names on the host is copied whole
+  label: (p) => p,
+};
+
+function containerSource(fs: ContainerFs): Source {
+  return {
+    lstat: (p) => reading(fs.label(p), () => withFd(fs.open(p, O_PATH | O_NOFOLLOW), (fd) => fstatSync(fd))),
+    readlink: (p) => fs.readlink(p),
+    list: (p) => reading(fs.label(p), () => withFd(fs.open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW), (fd) => readdirSync(`/proc/self/fd/${fd}`))),
+    openFile: (p) => reading(fs.label(p), () => fs.open(p, READ_FLAGS, 0)),
+    // The container's /proc, /sys and cgroup mounts are the runtime's: Docker copies the image's empty mount points.
+    isKernelFs: (p) => reading(fs.label(p), () => withFd(fs.open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW), (fd) => KERNEL_FS.has(Number(statfsSync(`/proc/self/fd/${fd}`).type)))),
+    label: (p) => fs.label(p),
+  };
+}
+
+/** Where the copy lands: a directory (an open fd) and how its paths are named in messages. */
+interface Target {
+  source: Source;
+  label: (p: string) => string;
+}
+
+/**
+ * Writes `src` as the entry `name` of the directory `dirFd` (`at` names it in messages), by the
+ * rules Docker's untar keeps for cp: a directory merges into a directory; a file replaces a file
+ * (written in place, so a bind-mounted file such as /etc/hosts can be a destination); anything
+ * else in the way of a file or link is removed; a directory and a non-directory never replace
+ * each other. Devices, fifos and sockets are not copied.
+ */
+function put(t: Target, src: string, st: Stats, dirFd: number, name: string, at: string): void {
+  const entry = `/proc/self/fd/${dirFd}/${checkName(name)}`;
+  let existing: Stats | undefined;
+  try {
+    existing = lstatSync(entry);
+  } catch (err) {
+    if (codeOf(err) !== 'ENOENT') throw failed(err, `lstat ${t.label(at)}`);
+  }
+  if (st.isDirectory()) {
+    if (existing && !existing.isDirectory()) throw new UsageError(`cannot overwrite non-directory "${t.label(at)}" with directory "${t.source.label(src)}"`);
+    const fd = writing(t, at, () => {
+      if (!existing) mkdirSync(entry, { mode: 0o700 });
+      const opened = openSync(entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      if (!existing) fchmodSync(opened, st.mode & 0o7777); // a new directory takes SRC's mode; an existing one keeps its own
+      return opened;
+    });
+    withFd(fd, () => {
+      if (!t.source.isKernelFs(src)) putContents(t, src, fd, at);
+    });
+    return;
+  }
+  if (!st.isFile() && !st.isSymbolicLink()) return;
+  if (existing?.isDirectory()) throw new UsageError(`cannot overwrite directory "${t.label(at)}" with non-directory "${t.source.label(src)}"`);
+  if (st.isSymbolicLink()) {
+    const link = t.source.readlink(src);
+    writing(t, at, () => {
+      if (existing) unlinkSync(entry);
+      symlinkSync(link, entry);
+    });
+    return;
+  }
+  withFd(t.source.openFile(src), (from) => {
+    const actual = fstatSync(from);
+    if (!actual.isFile()) throw new RuntimeError(`read ${t.source.label(src)}: not a regular file any more`);
+    writing(t, at, () => {
+      if (existing && !existing.isFile()) unlinkSync(entry);
+      const flags = existing?.isFile() ? O_WRONLY | O_TRUNC | O_NOFOLLOW : O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+      withFd(openSync(entry, flags, 0o600), (to) => {
+        copyFd(from, to);
+        fchmodSync(to, actual.mode & 0o777);
+        futimesSync(to, actual.atime, actual.mtime);
+      });
+    });
+  });
+}
+
+function writing<T>(t: Target, at: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw failed(err, `copy to ${t.label(at)}`);
+  }
+}
+
+/** Each entry of the directory `src` into the directory `dirFd`. */
+function putContents(t: Target, src: string, dirFd: number, at: string): void {
+  for (const name of t.source.list(src)) {
+    const child = path.posix.join(src, checkName(name));
+    put(t, child, t.source.lstat(child), dirFd, name, path.posix.join(at, name));
+  }
+}
+
+interface Destination {
+  /** Where to write (links followed). */
+  path: string;
+  /** The path Docker names in its messages: the one given, or a link's target. */
+  shown: string;
+  exists: boolean;
+  isDir: boolean;
+}
+
+/**
+ * Where SRC goes (Docker's PrepareArchiveCopy): the directory to write in, and SRC's name there
+ * (undefined: SRC's contents go into that directory itself).
+ */
+function placement(srcIsDir: boolean, name: string | undefined, dst: Destination, asserted: boolean, label: (p: string) => string): {
+  dir: string;
+  shownDir: string;
+  entry: string | undefined;
+} {
+  if (dst.exists && dst.isDir) return { dir: dst.path, shownDir: dst.shown, entry: name };
+  if (dst.exists && asserted) throw new UsageError(`${label(dst.shown)} is not a directory`);
+  if (dst.exists && srcIsDir) throw new UsageError(`cannot copy directory: ${label(dst.shown)} is not a directory`);
+  if (!dst.exists && !srcIsDir && asserted) throw new UsageError(`no such directory: ${label(dst.shown)}`);
+  return { dir: path.posix.dirname(dst.path), shownDir: path.posix.dirname(dst.shown), entry: path.posix.basename(dst.path) };
+}
+
+/** The irregular kinds Docker refuses as a destination (ValidateOutputPathFileMode). */
+function irregular(st: Stats): string | undefined {
+  if (st.isDirectory() || st.isFile()) return undefined;
+  return st.isBlockDevice() || st.isCharacterDevice() ? 'got a device' : 'got an irregular file';
+}
+
+/** Docker's ValidateOutputPath and CopyInfoDestinationPath: a host destination, its links followed. */
+function hostDestination(dest: string): Destination {
+  const given = path.resolve(dest);
+  let p = given;
+  for (let n = 0; ; n++) {
+    let st: Stats;
+    try {
+      st = lstatSync(p);
+    } catch (err) {
+      const parent = path.dirname(p);
+      if (codeOf(err) === 'ENOTDIR') throw new UsageError(`invalid output path: "${parent}" is not a directory`);
+      if (codeOf(err) !== 'ENOENT') throw failed(err, `lstat ${p}`);
+      if (!existsSync(parent)) throw new UsageError(`invalid output path: directory "${parent}" does not exist`);
+      return { path: p, shown: p, exists: false, isDir: false };
+    }
+    if (!st.isSymbolicLink()) {
+      const why = irregular(st);
+      if (why) throw new UsageError(`invalid output path: "${given}" must be a directory or a regular file: ${why}`);
+      return { path: p, shown: p, exists: true, isDir: st.isDirectory() };
+    }
+    if (n >= 10) throw new UsageError(`too many symlinks in ${given}`);
+    p = path.resolve(path.dirname(p), readlinkSync(p));
+  }
+}
+
+/** A container destination, its links followed inside the container (a dangling one: its target is made). */
+function containerDestination(fs: ContainerFs, dest: string): Destination {
+  const given = cleanInContainer(dest);
+  const resolved = fs.resolve(given, true);
+  const st = fs.lstat(resolved);
+  const why = st && irregular(st);
+  if (why) throw new UsageError(`destination "${fs.container}:${dest}" must be a directory or a regular file: ${why}`);
+  const viaLink = fs.lstat(given)?.isSymbolicLink() ?? false;
+  return { path: resolved, shown: viaLink ? resolved : given, exists: st !== undefined, isDir: st?.isDirectory() ?? false };
+}
+
+/** Container → host. `src` is a path inside the container; `dest` a host path. */
+export function copyFromContainer(root: string, src: string, dest: string, opts: CopyOptions): void {
+  const fs = new ContainerFs(root, opts.container);
+  const given = cleanInContainer(src);
+  const from = fs.resolve(given, assertsDirectory(src) || (opts.followLink ?? false));
+  const st = fs.lstat(from);
+  if (!st) throw new ContainerPathNotFoundError(src, opts.container);
+  if (assertsDirectory(src) && !st.isDirectory()) throw new UsageError(`${fs.label(src)} is not a directory`);
+  const name = meansContents(src) || given === '/' ? undefined : path.posix.basename(given);
+  const dst = hostDestination(dest);
+  const label = (p: string) => p;
+  const { dir, shownDir, entry } = placement(st.isDirectory(), name, dst, assertsDirectory(dest), label);
+  const target: Target = { source: containerSource(fs), label };
+  let dirFd: number;
+  try {
+    dirFd = openSync(dir, O_PATH | O_DIRECTORY);
+  } catch (err) {
+    throw failed(err, `open ${shownDir}`);
+  }
+  withFd(dirFd, () => {
+    if (entry === undefined) putContents(target, from, dirFd, shownDir);
+    else put(target, from, st, dirFd, entry, path.posix.join(shownDir, entry));
+  });
 }
 
 /** Host → container. `src` is a host path; `dest` a path inside the container. */
-export function copyToContainer(src: string, root: string, dest: string): void {
-  const st = lstatSync(src);
-  let inner = path.posix.resolve('/', dest);
-  let destIsDir = false;
+export function copyToContainer(src: string, root: string, dest: string, opts: CopyOptions): void {
+  const fs = new ContainerFs(root, opts.container);
+  let from = path.resolve(src);
+  let st: Stats;
   try {
-    destIsDir = withFd(sys.openInRoot(root, inner, O_PATH, 0), (fd) => fstatSync(fd).isDirectory());
-  } catch (err) {
-    if ((err as { errno?: string }).errno !== 'ENOENT') throw err;
-  }
-  if (destIsDir) inner = path.posix.join(inner, checkName(path.basename(path.resolve(src))));
-  copyIn(src, root, inner, st);
-}
-
-function copyIn(src: string, root: string, inner: string, st: import('node:fs').Stats): void {
-  const parent = path.posix.dirname(inner);
-  const name = path.posix.basename(inner);
-  withFd(sys.openInRoot(root, parent, O_PATH | O_DIRECTORY, 0), (dirFd) => {
-    try {
-      if (st.isSymbolicLink()) {
-        symlinkSync(readlinkSync(src), inParent(dirFd, name));
-      } else if (st.isDirectory()) {
-        try {
-          mkdirSync(inParent(dirFd, name), { mode: st.mode & 0o7777 });
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        }
-      } else if (st.isFile()) {
-        withFd(openSync(src, O_RDONLY), (from) =>
-          withFd(sys.openInRoot(root, inner, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, st.mode & 0o777), (to) => copyFd(from, to)));
-      }
-    } catch (err) {
-      throw fromNodeError(err, 'copy', `${root}${inner}`);
+    st = lstatSync(assertsDirectory(src) ? `${from}/` : from);
+    if (opts.followLink && st.isSymbolicLink()) {
+      from = realpathSync(from); // read through the link; the copy keeps the link's name
+      st = lstatSync(from);
     }
-  });
-  if (st.isDirectory()) {
-    for (const entry of readdirSync(src)) copyIn(path.join(src, entry), root, path.posix.join(inner, entry), lstatSync(path.join(src, entry)));
+  } catch (err) {
+    throw failed(err, `lstat ${from}`);
   }
+  const name = meansContents(src) || from === '/' ? undefined : path.basename(path.resolve(src));
+  const dst = containerDestination(fs, dest);
+  const label = (p: string) => fs.label(p);
+  const { dir, shownDir, entry } = placement(st.isDirectory(), name, dst, assertsDirectory(dest), label);
+  let dirFd: number;
+  try {
+    dirFd = fs.open(dir, O_PATH | O_DIRECTORY);
+  } catch (err) {
+    if (codeOf(err) === 'ENOENT') throw new ContainerPathNotFoundError(shownDir, opts.container);
+    if (codeOf(err) === 'ENOTDIR') throw new UsageError(`extraction point is not a directory: ${label(shownDir)}`);
+    throw failed(err, `open ${label(shownDir)}`);
+  }
+  const target: Target = { source: hostSource, label };
+  withFd(dirFd, () => {
+    if (entry === undefined) putContents(target, from, dirFd, shownDir);
+    else put(target, from, st, dirFd, entry, path.posix.join(shownDir, entry));
+  });
 }

@@ -35,6 +35,7 @@ import { attachDeviceFilter } from './devices.js';
 import { compiledFilter } from './seccomp/step.js';
 import { type UsernsOptions, applyUserns, hasUserns, prepareIdmappedRootfs, writeIdMaps } from './userns.js';
 import { ensureInitLayer } from './init-layer.js';
+import { validateContainerName, validateCreateOptions } from './validate.js';
 import { isSameProcess, openProcess, processName, processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
 import type { MountRequest, VolumesFromRequest } from '../volume/flags.js';
@@ -116,6 +117,7 @@ export class Runtime {
   }
 
   async create(opts: CreateOptions): Promise<ContainerRecord> {
+    validateCreateOptions(opts); // before any lock, image or file: a bad name, hostname or path makes nothing
     // The store's shared lock from resolving the image until the record is written, so no rmi
     // or prune can delete the image's layers in between (they take it exclusively).
     const lock = await this.images.lock('shared');
@@ -793,15 +795,16 @@ export class Runtime {
    * `cp`: between the host and a running container's root, every container path resolved inside
    * it (openat2 RESOLVE_IN_ROOT). `direction` says which side `containerPath` is on.
    */
-  async copy(idOrName: string, direction: 'from' | 'to', containerPath: string, hostPath: string): Promise<void> {
+  async copy(idOrName: string, direction: 'from' | 'to', containerPath: string, hostPath: string, opts: { followLink?: boolean } = {}): Promise<void> {
     const record = await this.get(idOrName);
     const fd = record.state.status === 'running' ? await openProcess(record.state.pid, record.state.pidStartTime) : undefined;
     if (fd === undefined) throw new ConflictError(`container ${idOrName} is not running: hull copies files of running containers only (for now)`);
     try {
       const root = `/proc/${record.state.pid}/root`;
       const { copyFromContainer, copyToContainer } = await import('./copy.js');
-      if (direction === 'from') copyFromContainer(root, containerPath, hostPath);
-      else copyToContainer(hostPath, root, containerPath);
+      const how = { container: idOrName, followLink: opts.followLink ?? false };
+      if (direction === 'from') copyFromContainer(root, containerPath, hostPath, how);
+      else copyToContainer(hostPath, root, containerPath, how);
     } finally {
       closeSync(fd);
     }
@@ -864,6 +867,7 @@ export class Runtime {
   }
 
   async rename(idOrName: string, newName: string): Promise<void> {
+    validateContainerName(newName);
     await this.locked(idOrName, (record) => this.containers.rename(record, newName));
   }
 

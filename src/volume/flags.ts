@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { shown, validateHostPath, validateMountTarget, validateVolumeName } from '../runtime/validate.js';
 
 export const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'] as const;
 export type Propagation = (typeof PROPAGATIONS)[number];
@@ -52,34 +53,6 @@ export interface VolumesFromRequest {
   container: string;
   /** undefined: keep each mount's own mode. */
   readonly?: boolean;
-}
-
-const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
-export function checkVolumeName(name: string): void {
-  if (!VOLUME_NAME_RE.test(name)) {
-    throw new UsageError(
-      `"${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. ` +
-        'If you intended to pass a host directory, use absolute path',
-    );
-  }
-}
-
-/** A container path for a mount: absolute, not '/', cleaned. */
-export function checkTarget(target: string, what: string): string {
-  if (target === '') throw new UsageError(`invalid ${what}: the container path is empty`);
-  if (target.includes('\0')) throw new UsageError(`invalid ${what}: the container path holds a NUL byte`);
-  if (!path.posix.isAbsolute(target)) throw new UsageError(`invalid ${what}: invalid mount path: '${target}' mount path must be absolute`);
-  const clean = path.posix.normalize(target).replace(/(.)\/+$/, '$1');
-  if (clean === '/') throw new UsageError(`invalid ${what}: destination can't be '/'`);
-  // As Docker: /proc is the runtime's (its masked and read-only paths live there).
-  if (clean === '/proc' || clean.startsWith('/proc/')) throw new UsageError(`invalid ${what}: ${clean} cannot be mounted because it is located inside "/proc"`);
-  return clean;
-}
-
-function checkHostPath(source: string, what: string): string {
-  if (source.includes('\0')) throw new UsageError(`invalid ${what}: the host path holds a NUL byte`);
-  return path.posix.normalize(source).replace(/(.)\/+$/, '$1');
 }
 
 interface ParsedMode {
@@ -134,16 +107,16 @@ export function parseVolumeFlag(raw: string): MountRequest {
     [source, target, mode] = parts as [string, string, string];
     if (mode === '') throw new UsageError(`invalid mode: (empty, in volume specification '${raw}')`);
   }
-  const what = `volume specification '${raw}'`;
-  target = checkTarget(target, what);
+  const what = `volume specification '${shown(raw)}'`;
+  target = validateMountTarget(target, what);
   const m = parseMode(mode, raw);
   if (source !== undefined && path.posix.isAbsolute(source)) {
     if (m.noCopy) throw new UsageError(`invalid ${what}: nocopy applies to volumes, not to bind mounts`);
-    return { type: 'bind', source: checkHostPath(source, what), target, readonly: m.readonly ?? false,
+    return { type: 'bind', source: validateHostPath(source, what), target, readonly: m.readonly ?? false,
       propagation: m.propagation ?? 'rprivate', origin: 'volume-flag', mode, spec: raw };
   }
   if (m.propagation !== undefined) throw new UsageError(`invalid ${what}: a propagation mode applies to bind mounts, not to volumes`);
-  if (source !== undefined) checkVolumeName(source);
+  if (source !== undefined) validateVolumeName(source);
   return { type: 'volume', ...(source !== undefined ? { name: source } : {}), target, readonly: m.readonly ?? false,
     noCopy: m.noCopy, origin: 'volume-flag', mode: mode === '' ? 'z' : mode, spec: raw };
 }
@@ -245,7 +218,7 @@ export function parseMountFlag(raw: string): MountRequest {
   const kind = type ?? 'volume';
   if (target === undefined) throw new UsageError(`invalid argument "${raw}" for "--mount" flag: target is required`);
   const what = `mount config for type "${kind}"`;
-  const cleanTarget = checkTarget(target, what);
+  const cleanTarget = validateMountTarget(target, what);
   const only = (keys: string[], allowed: string) => {
     for (const k of keys) if (seen.has(k)) throw new UsageError(`invalid ${what}: ${k} applies to ${allowed} mounts only`);
   };
@@ -253,13 +226,12 @@ export function parseMountFlag(raw: string): MountRequest {
     only(['volume-nocopy'], 'volume');
     only(['tmpfs-size', 'tmpfs-mode'], 'tmpfs');
     if (source === undefined || source === '') throw new UsageError(`invalid ${what}: field Source must not be empty`);
-    if (!path.posix.isAbsolute(source)) throw new UsageError(`invalid ${what}: invalid mount path: '${source}' mount path must be absolute`);
-    return { type: 'bind', source: checkHostPath(source, what), target: cleanTarget, readonly, propagation: propagation ?? 'rprivate', origin: 'mount-flag', mode: '' };
+    return { type: 'bind', source: validateHostPath(source, what), target: cleanTarget, readonly, propagation: propagation ?? 'rprivate', origin: 'mount-flag', mode: '' };
   }
   if (kind === 'volume') {
     only(['bind-propagation'], 'bind');
     only(['tmpfs-size', 'tmpfs-mode'], 'tmpfs');
-    if (source !== undefined && source !== '') checkVolumeName(source);
+    if (source !== undefined && source !== '') validateVolumeName(source);
     return { type: 'volume', ...(source ? { name: source } : {}), target: cleanTarget, readonly, noCopy, origin: 'mount-flag', mode: 'z' };
   }
   only(['bind-propagation'], 'bind');
@@ -283,7 +255,7 @@ const TMPFS_DATA_KEYS = new Set(['size', 'nr_blocks', 'nr_inodes', 'mode', 'uid'
 /** `--tmpfs /run:rw,noexec,size=64m` (Docker's defaults: noexec, nosuid, nodev). */
 export function parseTmpfsFlag(raw: string): MountRequest {
   const colon = raw.indexOf(':');
-  const target = checkTarget(colon < 0 ? raw : raw.slice(0, colon), `tmpfs '${raw}'`);
+  const target = validateMountTarget(colon < 0 ? raw : raw.slice(0, colon), `tmpfs '${shown(raw)}'`);
   const given = colon < 0 || raw.slice(colon + 1) === '' ? [] : raw.slice(colon + 1).split(',');
   for (const opt of given) {
     const key = opt.includes('=') ? opt.slice(0, opt.indexOf('=')) : opt;

@@ -9,7 +9,8 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, fromNodeError } from '../errors.js';
 import type { SpecMount } from '../runtime/spec.js';
-import { type MountRequest, type VolumesFromRequest, checkDuplicates, checkTarget } from './flags.js';
+import { type MountRequest, type VolumesFromRequest, checkDuplicates } from './flags.js';
+import { validateMountTarget } from '../runtime/validate.js';
 import { ANONYMOUS_LABEL, type VolumeStore } from './store.js';
 
 /** Docker's MountPoint (inspect's Mounts entries). */
@@ -101,7 +102,7 @@ export async function resolveMounts(opts: {
     }
     // The image's VOLUMEs: an anonymous volume each, filled from the image.
     for (const raw of opts.imageVolumes) {
-      const target = checkTarget(raw, `image volume '${raw}'`);
+      const target = validateMountTarget(raw, `image volume '${raw}'`);
       if (taken.has(target)) continue;
       taken.add(target);
       const { volume } = opts.volumes.ensure(undefined, { [ANONYMOUS_LABEL]: '' });

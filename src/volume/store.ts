@@ -16,7 +16,7 @@ import { ConflictError, UsageError, VolumeNotFoundError, fromNodeError } from '.
 import { listDir, readText } from '../files.js';
 import { type LockHandle, type LockMode, acquireLock, nativeFlock } from '../store/lock.js';
 import type { StorePaths } from '../store/paths.js';
-import { checkVolumeName } from './flags.js';
+import { isStorableName, validateVolumeName } from '../runtime/validate.js';
 
 /** Docker's label on anonymous volumes. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -57,7 +57,7 @@ export class VolumeStore {
 
   /** The volume, or undefined. */
   read(name: string): VolumeRecord | undefined {
-    if (name.startsWith('.') || name.includes('/')) return undefined;
+    if (!isStorableName(name)) return undefined; // a name that cannot be stored is not found (no ENAMETOOLONG)
     const text = readText(path.join(this.volumeDir(name), 'volume.json'));
     if (text === undefined) return undefined;
     const stored = JSON.parse(text) as Omit<VolumeRecord, 'Mountpoint' | 'Driver' | 'Scope'>;
@@ -86,7 +86,7 @@ export class VolumeStore {
    */
   ensure(name: string | undefined, labels: Record<string, string> = {}): { volume: VolumeRecord; created: boolean } {
     const finalName = name ?? randomBytes(32).toString('hex');
-    checkVolumeName(finalName);
+    validateVolumeName(finalName);
     const existing = this.read(finalName);
     if (existing) return { volume: existing, created: false };
     mkdirSync(this.dir, { recursive: true, mode: 0o701 });
@@ -130,6 +130,7 @@ export class VolumeStore {
 
   /** `volume create`: idempotent, as Docker's (the existing volume is returned). */
   async create(name: string | undefined, labels: Record<string, string> = {}): Promise<VolumeRecord> {
+    if (name !== undefined) validateVolumeName(name); // before the lock: a bad name makes nothing
     const lock = await this.lock('shared');
     try {
       return this.ensure(name, labels).volume;

@@ -1,7 +1,7 @@
 // Detached containers through the CLI: `run -d` under hull-monitor, and the verbs around it
 // (ps, inspect, logs, wait, stop, kill, restart, start, rename, rm), as root on the host kernel.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
@@ -312,13 +312,109 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     expect(env.cli(['exec', 'files', 'cat', `/tmp/${canary}`]).stdout).toBe('in\n');
     expect(env.cli(['cp', path.join(out, 'data'), 'files:/copied']).code).toBe(0);
     expect(env.cli(['exec', 'files', 'cat', '/copied/sub/b']).stdout).toBe('deep\n');
-    // writing onto a symlink is refused rather than followed (here it points at the container's /etc/hostname)
-    const onLink = env.cli(['cp', path.join(out, canary), 'files:/data/hn']);
-    expect(onLink.code).toBe(1);
-    expect(onLink.stderr).toMatch(/ELOOP/);
+    // writing onto a symlink writes what it points to, inside the container (as Docker): here the container's
+    // /etc/hostname (a bind-mounted file: written in place), never the host's
+    const hostHostname = readFileSync('/etc/hostname', 'utf8');
+    expect(env.cli(['cp', path.join(out, canary), 'files:/data/hn'])).toMatchObject({ code: 0, stderr: '' });
+    expect(env.cli(['exec', 'files', 'cat', '/etc/hostname']).stdout).toBe('in\n');
+    expect(readFileSync('/etc/hostname', 'utf8')).toBe(hostHostname);
+    expect(env.cli(['exec', 'files', 'readlink', '/data/hn']).stdout).toBe('/etc/hostname\n');
     env.cli(['stop', '-t', '0', 'files']);
     expect(env.cli(['cp', 'files:/data', out]).stderr).toMatch(/not running/);
     expect(env.cli(['rm', 'files']).code).toBe(0);
+    clean();
+  });
+
+  it('cp follows symlinks inside the container as Docker does: path components and the destination, -L for a source; Docker\'s messages', () => {
+    // In the container: /link -> /tmp/real (a directory), /tlink -> /tmp/real/t (a file), /etclink -> /etc (absolute),
+    // /data/rel-etc -> ../../../../etc (relative, climbing past the root), /dangling -> /made/by-cp (missing), /loop <-> /loop2.
+    env.cli(['run', '-d', '--name', 'links', '-h', 'linkbox', 'busybox', 'sh', '-c', [
+      'mkdir -p /tmp/real /data/sub /made', 'echo target > /tmp/real/t', 'echo f > /data/file', 'echo deep > /data/sub/b',
+      'ln -s /tmp/real /link', 'ln -s /tmp/real/t /tlink', 'ln -s /etc /etclink', 'ln -s ../../../../etc /data/rel-etc',
+      'ln -s /made/by-cp /dangling', 'ln -s /loop2 /loop', 'ln -s /loop /loop2', 'exec sleep 60'].join('; ')]);
+    expect(env.cli(['exec', 'links', 'true']).code).toBe(0);
+    const out = path.join(env.base, 'cp-links');
+    mkdirSync(out);
+    const file = path.join(out, 'file');
+    writeFileSync(file, 'hello\n');
+    const canary = `hull-cp-canary-${path.basename(env.base)}`;
+    writeFileSync(path.join(out, canary), 'canary\n');
+    const inside = (p: string) => env.cli(['exec', 'links', 'cat', p]).stdout;
+    const ok = (args: string[]) => expect(env.cli(['cp', ...args])).toMatchObject({ code: 0, stderr: '' });
+    const fails = (args: string[], message: string) => {
+      const r = env.cli(['cp', ...args]);
+      expect(r.stderr).toBe(`hull: ${message}\n`);
+      expect(r.code).toBe(1);
+    };
+
+    // host → container: a symlinked directory as the destination (with and without '/') and as a path component
+    ok([file, 'links:/link/']);
+    expect(inside('/tmp/real/file')).toBe('hello\n');
+    ok([path.join(out, canary), 'links:/link']);
+    expect(inside(`/tmp/real/${canary}`)).toBe('canary\n');
+    ok([file, 'links:/link/renamed']);
+    expect(inside('/tmp/real/renamed')).toBe('hello\n');
+    // an absolute link to /etc is the container's /etc; a relative one climbing past "/" stays in the container too
+    ok([path.join(out, canary), 'links:/etclink/']);
+    ok([path.join(out, canary), `links:/data/rel-etc/${canary}-2`]);
+    expect(inside(`/etc/${canary}`)).toBe('canary\n');
+    expect(inside(`/etc/${canary}-2`)).toBe('canary\n');
+    expect(existsSync(`/etc/${canary}`)).toBe(false);
+    expect(existsSync(`/etc/${canary}-2`)).toBe(false);
+    // a link to a file as the destination: the file it points to is written, the link stays
+    ok([file, 'links:/tlink']);
+    expect(inside('/tmp/real/t')).toBe('hello\n');
+    expect(env.cli(['exec', 'links', 'readlink', '/tlink']).stdout).toBe('/tmp/real/t\n');
+    // a dangling link: its target is made, inside the container
+    ok([file, 'links:/dangling']);
+    expect(inside('/made/by-cp')).toBe('hello\n');
+    // a host symlink is copied as a link; with -L, what it points to, under the link's name
+    symlinkSync('file', path.join(out, 'hostlink'));
+    ok([path.join(out, 'hostlink'), 'links:/tmp/']);
+    expect(env.cli(['exec', 'links', 'readlink', '/tmp/hostlink']).stdout).toBe('file\n');
+    ok(['-L', path.join(out, 'hostlink'), 'links:/tmp/real/']);
+    expect(env.cli(['exec', 'links', 'sh', '-c', 'test -L /tmp/real/hostlink || cat /tmp/real/hostlink']).stdout).toBe('hello\n');
+
+    // container → host: through a symlinked component; a link source as a link, with -L as its target's content
+    ok(['links:/link/t', out]);
+    expect(readFileSync(path.join(out, 't'), 'utf8')).toBe('hello\n');
+    ok(['links:/tlink', out]);
+    expect(readlinkSync(path.join(out, 'tlink'))).toBe('/tmp/real/t');
+    ok(['-L', 'links:/tlink', path.join(out, 'followed')]);
+    expect(lstatSync(path.join(out, 'followed')).isFile()).toBe(true);
+    expect(readFileSync(path.join(out, 'followed'), 'utf8')).toBe('hello\n');
+    mkdirSync(path.join(out, 'into'));
+    ok(['-L', 'links:/tlink', path.join(out, 'into')]);
+    expect(readFileSync(path.join(out, 'into', 'tlink'), 'utf8')).toBe('hello\n');
+    // the container's /etc through both links, never the host's
+    ok(['links:/etclink/hostname', path.join(out, 'h1')]);
+    ok(['links:/data/rel-etc/hostname', path.join(out, 'h2')]);
+    expect(readFileSync(path.join(out, 'h1'), 'utf8')).toBe('linkbox\n');
+    expect(readFileSync(path.join(out, 'h2'), 'utf8')).toBe('linkbox\n');
+    // a link to a directory with '/': its contents under the link's name; DIR/. : the contents into an existing directory
+    ok(['links:/link/', path.join(out, 'real-copy')]);
+    expect(readFileSync(path.join(out, 'real-copy', 't'), 'utf8')).toBe('hello\n');
+    ok(['links:/data/.', path.join(out, 'into')]);
+    expect(readFileSync(path.join(out, 'into', 'sub', 'b'), 'utf8')).toBe('deep\n');
+    expect(readlinkSync(path.join(out, 'into', 'rel-etc'))).toBe('../../../../etc');
+
+    // Docker's messages, never an errno name
+    fails(['links:/nope', out], 'Could not find the file /nope in container links');
+    fails(['links:/link/nope', out], 'Could not find the file /link/nope in container links');
+    fails([file, 'links:/nope/dir/x'], 'Could not find the file /nope/dir in container links');
+    fails([file, 'links:/nope/'], 'no such directory: /nope in container links');
+    fails([file, 'links:/data/file/x'], 'extraction point is not a directory: /data/file in container links');
+    fails([out, 'links:/data/file'], 'cannot copy directory: /data/file in container links is not a directory');
+    fails(['links:/data', path.join(out, 'missing', 'x')], `invalid output path: directory "${path.join(out, 'missing')}" does not exist`);
+    fails(['links:/data/file/', out], '/data/file/ in container links is not a directory');
+    fails(['links:/data', file], `cannot copy directory: ${file} is not a directory`);
+    fails(['links:/etc/hostname', path.join(out, 'nodir') + '/'], `no such directory: ${path.join(out, 'nodir')}`);
+    fails([path.join(out, 'absent'), 'links:/tmp/'], `lstat ${path.join(out, 'absent')}: no such file or directory`);
+    fails(['links:/loop/x', out], '/loop/x in container links: too many levels of symbolic links');
+    fails([file, 'links:/loop'], '/loop in container links: too many levels of symbolic links');
+    fails(['', out], 'source can not be empty');
+
+    expect(env.cli(['rm', '-f', 'links']).code).toBe(0);
     clean();
   });
 

@@ -119,6 +119,64 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
     clean();
   });
 
+  it('a bad name, hostname or path is refused before anything is made: exit 125, one clear line, nothing left', () => {
+    const volumes = () => (existsSync(path.join(env.root, 'volumes')) ? readdirSync(path.join(env.root, 'volumes')) : []);
+    const refused = (verb: 'run' | 'create', flags: string[], message: RegExp) => {
+      // A named volume on the same command: made only if hull got past the check.
+      const r = env.cli([verb, '--rm', ...flags, '-v', 'never-made:/v', 'busybox', 'true']);
+      expect(r.code).toBe(125);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.split('\n')).toHaveLength(2); // one line
+      expect(r.stderr.length).toBeLessThan(400); // a 10,000-character value is not echoed whole
+      expect(r.stderr).not.toMatch(/ENAMETOOLONG|EINVAL|step \d+ of/);
+      expect(volumes()).toEqual([]);
+      clean(); // no record, no name, no run dir, no cgroup, no process
+    };
+    // The finding: a 10,000-character name gave `open <10 KB path>: ENAMETOOLONG`, a 100-character -h
+    // `sethostname …: EINVAL (step 45 of 51)`.
+    refused('run', ['--name', 'a'.repeat(10_000)], /^hull: Invalid container name \(a{64}\.\.\. \(10000 characters\)\), at most 255 characters are allowed\n$/);
+    refused('create', ['--name', 'a'.repeat(10_000)], /^hull: Invalid container name/);
+    refused('run', ['-h', 'h'.repeat(100)], /^hull: hostname "h{64}\.\.\. \(100 characters\)" is too long \(maximum 64 bytes\)\n$/);
+    refused('run', ['--name', 'bad!name'], /^hull: Invalid container name \(bad!name\), only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed\n$/);
+    refused('run', ['--name', 'x'], /^hull: Invalid container name \(x\), only/); // Docker's pattern wants two characters
+    refused('run', ['-h', 'bad_host'], /^hull: invalid hostname format: bad_host\n$/);
+    refused('run', ['-h', 'web\n10.0.0.1 evil'], /^hull: invalid hostname format: web/);
+    refused('run', ['-w', `/${'d'.repeat(300)}`], /^hull: the working directory '\/d+\.\.\. \(301 characters\)' is invalid: its component .* is 300 bytes long, a file name has at most 255\n$/);
+    refused('run', ['-w', `/${'d/'.repeat(2100)}`], /is invalid: it is 4201 bytes long, a path has at most 4095\n$/);
+    refused('run', ['-v', `/srv:/${'t'.repeat(300)}`], /^hull: invalid volume specification .* is invalid: its component .* is 300 bytes long/);
+    refused('run', ['-v', `${'v'.repeat(300)}:/x`], /^hull: volume name is too long \(300 characters\), names should be at most 255 characters\n$/);
+    // The boundaries are taken: a 255-character name, a 64-byte hostname; an empty -h or -w means the default.
+    const long = env.cli(['run', '--rm', '--name', 'n'.repeat(255), '-h', 'h'.repeat(64), 'busybox', 'hostname']);
+    expect(long.stderr).toBe('');
+    expect(long.stdout).toBe(`${'h'.repeat(64)}\n`);
+    const defaults = env.cli(['run', '--rm', '-h', '', '-w', '', 'busybox', 'sh', '-c', 'hostname; pwd']);
+    expect(defaults.stdout).toMatch(/^[0-9a-f]{12}\n\/\n$/);
+    // rename: exit 1 (as Docker's), the old name kept; lookups of impossible names are "no such container".
+    expect(env.cli(['create', '--name', 'keeps', 'busybox', 'true']).code).toBe(0);
+    const rename = env.cli(['rename', 'keeps', 'a'.repeat(10_000)]);
+    expect(rename.code).toBe(1);
+    expect(rename.stderr).toMatch(/^hull: Invalid container name \(a{64}\.\.\. \(10000 characters\)\), at most 255 characters are allowed\n$/);
+    expect(env.cli(['rename', 'keeps', 'no way']).stderr).toBe('hull: Invalid container name (no way), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n');
+    expect(env.cli(['ps', '-a', '--format', '{{.Names}}']).stdout).toBe('keeps\n');
+    expect(env.cli(['rm', 'a'.repeat(10_000)]).stderr).toMatch(/^hull: no such container: a+\n$/);
+    expect(env.cli(['rm', 'keeps']).code).toBe(0);
+    // volume and network names: exit 1, Docker's messages, nothing made.
+    const volumeCreate = env.cli(['volume', 'create', 'v'.repeat(10_000)]);
+    expect(volumeCreate.code).toBe(1);
+    expect(volumeCreate.stderr).toBe('hull: volume name is too long (10000 characters), names should be at most 255 characters\n');
+    expect(env.cli(['volume', 'inspect', 'v'.repeat(10_000)]).stderr).toMatch(/^hull: no such volume: v+\n$/);
+    const networkCreate = env.cli(['network', 'create', 'n'.repeat(10_000)]);
+    expect(networkCreate.code).toBe(1);
+    expect(networkCreate.stderr).toMatch(/^hull: invalid network name "n{64}\.\.\. \(10000 characters\)": at most 255 characters are allowed\n$/);
+    expect(env.cli(['network', 'create', 'a b']).stderr).toBe('hull: invalid network name "a b": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n');
+    expect(env.cli(['network', 'rm', 'n'.repeat(10_000)]).stderr).not.toMatch(/ENAMETOOLONG/);
+    expect(volumes()).toEqual([]);
+    const networks = path.join(env.root, 'networks');
+    expect(existsSync(networks) ? readdirSync(networks).filter((n) => n !== 'lock' && n !== 'bridge') : []).toEqual([]);
+    clean();
+  });
+
   it('honours -e, --env-file, -w (made when missing), -u and --entrypoint', () => {
     const envFile = path.join(env.base, 'env.list');
     writeFileSync(envFile, '# comment\nFROM_FILE=yes\nSHARED=file\n');

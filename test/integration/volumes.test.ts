@@ -253,9 +253,10 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     expect(volumes()).toEqual([]);
     ok(['volume', 'prune', '-f']);
     expect(readdirSync(path.join(env.root, 'volumes'))).toEqual([]);
-    const bad = env.cli(['volume', 'create', 'x']);
+    const bad = env.cli(['volume', 'create', 'x!']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/invalid characters for a local volume name/);
+    expect(env.cli(['volume', 'create', 'x']).stderr).toBe('hull: volume name is too short, names should be at least two alphanumeric characters\n');
     clean();
   });
 

@@ -147,10 +147,11 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     env,
     name: flags.name,
     remove: flags.rm,
-    workdir: flags.workdir,
+    // Docker: an empty -w or -h means the default (the image's WorkingDir, the short id).
+    workdir: flags.workdir || undefined,
     user: flags.user,
     groupAdd: flags.groupAdd,
-    hostname: flags.hostname,
+    hostname: flags.hostname || undefined,
     entrypoint: flags.entrypoint,
     tty: flags.tty,
     openStdin: flags.interactive,

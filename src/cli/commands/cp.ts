@@ -15,14 +15,18 @@ export function registerCp(program: Command): void {
     .description('copy files between a running container and the host: cp CONTAINER:SRC DEST, cp SRC CONTAINER:DEST')
     .argument('<src>', 'CONTAINER:PATH or a host path')
     .argument('<dest>', 'CONTAINER:PATH or a host path')
-    .action(async (src: string, dest: string, _flags: object, cmd: Command) => {
+    .option('-L, --follow-link', 'always follow symbolic links in SRC (copy what the link points to, under its name)')
+    .action(async (src: string, dest: string, flags: { followLink?: boolean }, cmd: Command) => {
+      if (src === '') throw new UsageError('source can not be empty');
+      if (dest === '') throw new UsageError('destination can not be empty');
       const from = containerPart(src);
       const to = containerPart(dest);
       if (from && to) throw new UsageError('copying between containers is not supported');
       if (!from && !to) throw new UsageError('must specify at least one container source (CONTAINER:PATH)');
       if (src === '-' || dest === '-') throw new UsageError('tar streams (-) are not supported yet');
       const hull = hullFor(cmd);
-      if (from) await hull.runtime.copy(from[0], 'from', from[1], dest);
-      else await hull.runtime.copy(to![0], 'to', to![1], src);
+      const opts = { followLink: flags.followLink ?? false };
+      if (from) await hull.runtime.copy(from[0], 'from', from[1], dest, opts);
+      else await hull.runtime.copy(to![0], 'to', to![1], src, opts);
     });
 }

@@ -1,0 +1,167 @@
+// The checks made before anything is created (src/runtime/validate.ts): names, hostnames and
+// paths, each at its boundary, with Docker's messages where Docker has one. No root, no addon.
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../src/errors.js';
+import {
+  HOST_NAME_MAX, NAME_MAX, PATH_MAX, isStorableName, shown, validateContainerName, validateCreateOptions, validateHostPath, validateHostname,
+  validateMountTarget, validateNetworkName, validateVolumeName, validateWorkdir,
+} from '../../../src/runtime/validate.js';
+
+/** The UsageError's message (fails when nothing, or something else, is thrown). */
+function refused(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(125);
+    return (err as Error).message;
+  }
+  throw new Error('no error thrown');
+}
+
+describe('container names (Docker: ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$)', () => {
+  it('takes Docker\'s names and returns them without the leading "/"', () => {
+    for (const name of ['web', 'a1', 'My_app.v2-1', '0x', 'db.internal', 'x_']) expect(validateContainerName(name)).toBe(name);
+    expect(validateContainerName('/web')).toBe('web');
+    expect(validateContainerName(`/${'n'.repeat(NAME_MAX)}`)).toBe('n'.repeat(NAME_MAX));
+  });
+
+  it('refuses other characters, a bad first character and one-character names, in Docker\'s words', () => {
+    expect(refused(() => validateContainerName('bad!name'))).toBe('Invalid container name (bad!name), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
+    for (const name of ['', '/', 'x', '/x', '_web', '.web', '-web', 'we b', 'we/b', '//web', 'web\n', 'wéb', '..']) {
+      expect(refused(() => validateContainerName(name))).toBe(`Invalid container name (${shown(name)}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+  });
+
+  it('bounds the length at NAME_MAX (a name is a file in the store), and never echoes a huge name whole', () => {
+    expect(NAME_MAX).toBe(255);
+    expect(validateContainerName('n'.repeat(255))).toHaveLength(255);
+    expect(refused(() => validateContainerName('n'.repeat(256)))).toBe(`Invalid container name (${'n'.repeat(64)}... (256 characters)), at most 255 characters are allowed`);
+    const message = refused(() => validateContainerName('a'.repeat(10_000)));
+    expect(message).toBe(`Invalid container name (${'a'.repeat(64)}... (10000 characters)), at most 255 characters are allowed`);
+    expect(message.length).toBeLessThan(200);
+    // too long and bad characters: the length is said first, the name still cut
+    expect(refused(() => validateContainerName('!'.repeat(300)))).toMatch(/^Invalid container name \(!{64}\.\.\. \(300 characters\)\), at most 255/);
+  });
+
+  it('lookups: any stored-looking name up to NAME_MAX (one character too, from older hulls); nothing that is no file name', () => {
+    for (const name of ['x', 'web', 'n'.repeat(255), 'a_b.c-d']) expect(isStorableName(name)).toBe(true);
+    for (const name of ['', '.', '..', '.tmp-1', 'a/b', '../x', 'n'.repeat(256), 'a'.repeat(10_000), 'a b', 'lock\n']) expect(isStorableName(name)).toBe(false);
+  });
+});
+
+describe('volume names (Docker\'s local driver)', () => {
+  it('takes two or more of Docker\'s characters, up to NAME_MAX', () => {
+    for (const name of ['db', 'data_1', 'a.b-c', 'v'.repeat(255), 'f'.repeat(64)]) expect(() => validateVolumeName(name)).not.toThrow();
+  });
+
+  it('refuses with the local driver\'s messages', () => {
+    expect(refused(() => validateVolumeName('x'))).toBe('volume name is too short, names should be at least two alphanumeric characters');
+    expect(refused(() => validateVolumeName('bad$name'))).toBe(
+      '"bad$name" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path');
+    for (const name of ['', '_v', '.v', './rel', 'a/b', 'a b']) expect(refused(() => validateVolumeName(name))).toMatch(/includes invalid characters for a local volume name/);
+    expect(refused(() => validateVolumeName('v'.repeat(256)))).toBe('volume name is too long (256 characters), names should be at most 255 characters');
+    expect(refused(() => validateVolumeName('v'.repeat(10_000))).length).toBeLessThan(120);
+  });
+});
+
+describe('network names', () => {
+  it('takes Docker\'s name characters (one is enough), up to NAME_MAX', () => {
+    for (const name of ['n', 'app', 'app_net.1-b', 'n'.repeat(255)]) expect(() => validateNetworkName(name)).not.toThrow();
+  });
+
+  it('refuses an empty name (Docker\'s message), what cannot be a directory name, and more than NAME_MAX', () => {
+    expect(refused(() => validateNetworkName(''))).toBe('invalid name: name is empty');
+    expect(refused(() => validateNetworkName('a/b'))).toBe('invalid network name "a/b": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
+    for (const name of ['.', '..', '-n', 'a b', 'lock\n']) expect(refused(() => validateNetworkName(name))).toMatch(/only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/);
+    expect(refused(() => validateNetworkName('n'.repeat(256)))).toBe(`invalid network name "${'n'.repeat(64)}... (256 characters)": at most 255 characters are allowed`);
+  });
+});
+
+describe('hostnames (-h): HOST_NAME_MAX bytes of RFC 1123 labels', () => {
+  it('takes labels of letters, digits and inner hyphens, dotted, up to 64 bytes (one 64-byte label too, as Docker)', () => {
+    expect(HOST_NAME_MAX).toBe(64);
+    for (const h of ['web1', 'a', '1', 'my-host', 'web.example.com', 'A-1.b-2.C3', '0abc', 'h'.repeat(64), `${'a'.repeat(31)}.${'b'.repeat(32)}`]) {
+      expect(() => validateHostname(h)).not.toThrow();
+    }
+  });
+
+  it('refuses 65 bytes and more with Docker\'s message (a long one cut)', () => {
+    expect(refused(() => validateHostname('h'.repeat(65)))).toBe(`hostname "${'h'.repeat(65)}" is too long (maximum 64 bytes)`);
+    expect(refused(() => validateHostname('h'.repeat(100)))).toBe(`hostname "${'h'.repeat(64)}... (100 characters)" is too long (maximum 64 bytes)`);
+    // bytes, not characters: 33 two-byte characters are 66 bytes
+    expect(refused(() => validateHostname('é'.repeat(33)))).toMatch(/is too long \(maximum 64 bytes\)$/);
+  });
+
+  it('refuses what is no RFC 1123 name (it would go into /etc/hosts) with Docker\'s old CLI message', () => {
+    expect(refused(() => validateHostname('bad host'))).toBe('invalid hostname format: bad host');
+    for (const h of ['-web', 'web-', 'we_b', 'a..b', '.web', 'web.', 'a b', 'wéb', 'a/b', 'a#b']) {
+      expect(refused(() => validateHostname(h))).toBe(`invalid hostname format: ${h}`);
+    }
+    // one line, whatever the value holds
+    expect(refused(() => validateHostname('web\n1.2.3.4 evil'))).toBe('invalid hostname format: web\\n1.2.3.4 evil');
+    expect(refused(() => validateHostname(''))).toMatch(/^invalid hostname format: the hostname is empty/);
+  });
+});
+
+describe('paths', () => {
+  it('-w: absolute (Docker\'s message), a path the kernel takes', () => {
+    for (const dir of ['/', '/srv/app', `/${'d'.repeat(255)}`, `/${'d/'.repeat(2047)}`]) expect(() => validateWorkdir(dir)).not.toThrow();
+    expect(refused(() => validateWorkdir('relative'))).toBe("the working directory 'relative' is invalid, it needs to be an absolute path");
+    expect(refused(() => validateWorkdir(''))).toBe("the working directory '' is invalid, it needs to be an absolute path");
+    expect(refused(() => validateWorkdir(`/${'d'.repeat(256)}`))).toMatch(/is invalid: its component 'd{24}\.\.\. \(256 characters\)' is 256 bytes long, a file name has at most 255$/);
+    expect(PATH_MAX).toBe(4095);
+  });
+
+  it('PATH_MAX is 4095 bytes (the kernel\'s 4096 with its NUL), each component NAME_MAX bytes', () => {
+    const at = (n: number) => `/${'d/'.repeat((n - 2) / 2)}d`; // n bytes for even n
+    expect(at(4094)).toHaveLength(4094);
+    expect(() => validateWorkdir(`${at(4094)}e`)).not.toThrow(); // 4095
+    expect(refused(() => validateWorkdir(`${at(4094)}ee`))).toMatch(/is invalid: it is 4096 bytes long, a path has at most 4095$/);
+    expect(refused(() => validateWorkdir('/a\0b'))).toMatch(/holds a NUL byte/);
+  });
+
+  it('mount targets: absolute, not /, not in /proc (Docker\'s messages), bounded; cleaned', () => {
+    expect(validateMountTarget('/data/', 'x')).toBe('/data');
+    expect(validateMountTarget('/a//b/../c', 'x')).toBe('/a/c');
+    expect(refused(() => validateMountTarget('rel', "volume specification '/a:rel'"))).toBe("invalid volume specification '/a:rel': invalid mount path: 'rel' mount path must be absolute");
+    expect(refused(() => validateMountTarget('/', 'x'))).toBe("invalid x: destination can't be '/'");
+    expect(refused(() => validateMountTarget('/proc/sys', 'x'))).toBe('invalid x: /proc/sys cannot be mounted because it is located inside "/proc"');
+    expect(refused(() => validateMountTarget('', 'x'))).toBe('invalid x: the container path is empty');
+    expect(refused(() => validateMountTarget('/a\0', 'x'))).toBe('invalid x: the container path holds a NUL byte');
+    expect(refused(() => validateMountTarget(`/${'t'.repeat(300)}`, 'x'))).toMatch(/^invalid x: the container path '\/t{63}\.\.\. \(301 characters\)' is invalid: its component .* is 300 bytes long/);
+    expect(validateMountTarget(`/${'t'.repeat(255)}`, 'x')).toHaveLength(256);
+  });
+
+  it('bind sources: absolute, bounded; cleaned', () => {
+    expect(validateHostPath('/srv/data/', 'x')).toBe('/srv/data');
+    expect(refused(() => validateHostPath('srv', 'x'))).toBe("invalid x: invalid mount path: 'srv' mount path must be absolute");
+    expect(refused(() => validateHostPath(`/${'s/'.repeat(2100)}`, 'x'))).toMatch(/the host path .* is invalid: it is \d+ bytes long, a path has at most 4095$/);
+    expect(refused(() => validateHostPath('/a\0', 'x'))).toBe('invalid x: the host path holds a NUL byte');
+  });
+});
+
+describe('validateCreateOptions: what the library checks before it makes anything', () => {
+  it('checks the name, the hostname, the working directory and every mount (library callers, not only flags)', () => {
+    expect(() => validateCreateOptions({})).not.toThrow();
+    expect(() => validateCreateOptions({ name: 'web', hostname: 'web.local', workdir: '/app',
+      mounts: [{ type: 'volume', name: 'data', target: '/data', readonly: false, noCopy: false, origin: 'mount-flag', mode: 'z' }] })).not.toThrow();
+    expect(refused(() => validateCreateOptions({ name: 'a'.repeat(10_000) }))).toMatch(/^Invalid container name/);
+    expect(refused(() => validateCreateOptions({ hostname: 'h'.repeat(100) }))).toMatch(/too long \(maximum 64 bytes\)/);
+    expect(refused(() => validateCreateOptions({ workdir: 'rel' }))).toMatch(/needs to be an absolute path/);
+    expect(refused(() => validateCreateOptions({ mounts: [{ type: 'tmpfs', target: 'rel', readonly: false, options: [], origin: 'tmpfs-flag' }] })))
+      .toBe('invalid mount config for type "tmpfs": invalid mount path: \'rel\' mount path must be absolute');
+    expect(refused(() => validateCreateOptions({ mounts: [{ type: 'bind', source: 'rel', target: '/t', readonly: false, propagation: 'rprivate', origin: 'volume-flag', mode: '', spec: 'rel:/t' }] })))
+      .toBe("invalid volume specification 'rel:/t': invalid mount path: 'rel' mount path must be absolute");
+    expect(refused(() => validateCreateOptions({ mounts: [{ type: 'volume', name: 'x', target: '/t', readonly: false, noCopy: false, origin: 'mount-flag', mode: 'z' }] })))
+      .toMatch(/volume name is too short/);
+  });
+
+  it('shown() cuts long values only', () => {
+    expect(shown('short')).toBe('short');
+    expect(shown('x'.repeat(80))).toBe('x'.repeat(80));
+    expect(shown('x'.repeat(81))).toBe(`${'x'.repeat(64)}... (81 characters)`);
+    expect(shown('a\nb\u0000c\td')).toBe('a\\nb\\u0000c\\td');
+    expect(refused(() => validateContainerName('a\nb'))).toBe('Invalid container name (a\\nb), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
+  });
+});
