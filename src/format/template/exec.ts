@@ -349,6 +349,10 @@ class State {
     }
     const argv: unknown[] = [];
     let i = 0;
+    if (isBuiltin && name === 'call' && argNodes.length > 0) {
+      argv.push(this.evalCallee(dot, argNodes[0]!));
+      i = 1;
+    }
     for (; i < numFixed && i < argNodes.length; i++) argv.push(this.evalArg(dot, fn.params[i], argNodes[i]!));
     if (fn.variadic !== undefined) for (; i < argNodes.length; i++) argv.push(this.evalArg(dot, fn.variadic, argNodes[i]!));
     if (final !== MISSING) {
@@ -363,6 +367,35 @@ class State {
       this.at(node);
       this.errorf(`error calling ${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  /**
+   * The function `call` calls: a function-valued field is taken as it is, not run as a method
+   * (Go tells a func field from a method by its type; JSON-shaped data has only the property).
+   */
+  private evalCallee(dot: unknown, n: ArgNode): unknown {
+    let receiver: unknown;
+    let ident: readonly string[];
+    switch (n.kind) {
+      case 'field':
+        this.at(n);
+        [receiver, ident] = [dot, n.ident];
+        break;
+      case 'variable':
+        this.at(n);
+        if (n.ident.length === 1) return this.varValue(n.ident[0]!);
+        [receiver, ident] = [this.varValue(n.ident[0]!), n.ident.slice(1)];
+        break;
+      default:
+        return this.evalArg(dot, 'value', n);
+    }
+    for (const f of ident.slice(0, -1)) receiver = this.evalField(dot, f, n, undefined, MISSING, receiver);
+    const last = ident[ident.length - 1]!;
+    if (typeof receiver === 'object' && receiver !== null && Object.prototype.hasOwnProperty.call(receiver, last)) {
+      const v = (receiver as Record<string, unknown>)[last];
+      if (typeof v === 'function') return v;
+    }
+    return this.evalField(dot, last, n, undefined, MISSING, receiver);
   }
 
   /** The `call` builtin: its first argument is the function. */

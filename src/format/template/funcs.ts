@@ -48,14 +48,14 @@ function index(item: unknown, ...indexes: unknown[]): unknown {
       case 'slice': {
         const arr = item as unknown[];
         const x = indexArg(i, arr.length);
-        if (x === arr.length) throw new FuncError(`index out of range: ${x}`);
+        if (x === arr.length) throw new FuncError('reflect: slice index out of range'); // Go checks x > len, then reflect panics
         item = arr[x];
         break;
       }
       case 'string': {
         const b = bytesOf(item as string);
         const x = indexArg(i, b.length);
-        if (x === b.length) throw new FuncError(`index out of range: ${x}`);
+        if (x === b.length) throw new FuncError('reflect: string index out of range');
         item = b[x];
         break;
       }
