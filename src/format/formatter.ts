@@ -58,7 +58,7 @@ export class ListFormat {
   }
 
   /** One row, with its newline. Throws `template parsing error: … executing …` as Docker's. */
-  row(context: object): string {
+  private row(context: object): string {
     try {
       return `${this.template.execute(context)}\n`;
     } catch (err) {

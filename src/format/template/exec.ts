@@ -28,12 +28,17 @@ export class ExecFailure extends Error {
   }
 }
 
+/** No value piped in: what a pipeline's first command gets as its final argument. */
 const MISSING = Symbol('missing');
+/** The previous command's value in a pipeline (the last argument of the next), or MISSING. */
 type Final = unknown;
+/** Thrown by {{break}} and {{continue}}, caught by the enclosing range. */
 const BREAK = Symbol('break');
 const CONTINUE = Symbol('continue');
+/** Nested {{template}} calls allowed (Go allows 100000; a JavaScript stack holds fewer). */
 const MAX_DEPTH = 1000;
 
+/** Ends the execution with Go's message (execute() turns it into an ExecFailure with the output so far). */
 class Abort extends Error {}
 
 interface Variable {
