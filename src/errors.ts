@@ -28,6 +28,23 @@ export class UsageError extends HullError {
   }
 }
 
+/**
+ * A Go template (`--format`) that does not parse or fails while executing, with Go's own message
+ * (`template: :1: unclosed action`, `template: :1:2: executing "" at <.X>: …`). `output` is what
+ * the template wrote before it failed (Docker keeps it for table headers). The exit status is the
+ * one Docker gives the command (64 for a template `inspect` cannot parse, else 1).
+ */
+export class TemplateError extends UsageError {
+  override readonly exitCode: number;
+  readonly output: string;
+
+  constructor(message: string, options: { output?: string; exitCode?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.output = options.output ?? '';
+    this.exitCode = options.exitCode ?? 1;
+  }
+}
+
 /** Something the runtime could not do (the parent of system-level failures). */
 export class RuntimeError extends HullError {}
 

@@ -132,18 +132,3 @@ function resourcesOf(spec: RuntimeSpec | undefined): Record<string, unknown> {
     OomKillDisable: false,
   };
 }
-
-/**
- * The `--format` templates people type most: `{{.State.Status}}`, `{{.Name}}`, `{{json .Config}}`,
- * `{{.State.Pid}}` (a field path, optionally through `json`). Anything else is left as written.
- */
-export function formatTemplate(template: string, value: unknown): string {
-  return template.replace(/\{\{\s*(json\s+)?\.([A-Za-z0-9_.]*)\s*\}\}/g, (_, json: string | undefined, fieldPath: string) => {
-    let v: unknown = value;
-    for (const key of fieldPath.split('.').filter(Boolean)) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
-    if (json) return JSON.stringify(v ?? null);
-    if (v === undefined || v === null) return '<no value>';
-    if (typeof v === 'object') return Array.isArray(v) ? `[${v.join(' ')}]` : JSON.stringify(v);
-    return String(v);
-  }).replace(/\\n/g, '\n').replace(/\\t/g, '\t');
-}

@@ -3,13 +3,13 @@
  * a fails, then exits 1), and the y/N prompt of the prune verbs.
  */
 import type { Command } from 'commander';
-import { HullError } from '../../errors.js';
+import { HullError, TemplateError } from '../../errors.js';
 
-/** Prints `hull: <message>` and marks the command failed (exit 1, as docker's image verbs). */
+/** Prints `hull: <message>` and marks the command failed (exit 1, as docker's image verbs; 64 for an inspect template that does not parse). */
 export function reportItemError(err: unknown): void {
   if (!(err instanceof HullError)) throw err;
   process.stderr.write(`hull: ${err.message}\n`);
-  process.exitCode = 1;
+  process.exitCode = err instanceof TemplateError ? err.exitCode : 1;
 }
 
 /** Runs `fn`, turning a HullError into Docker's exit status 1. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ImageNotFoundError } from '../../errors.js';
-import { formatTemplate } from '../../runtime/inspect.js';
+import { formatInspect } from '../../format/formatter.js';
 import type { ImageInspect } from '../../store/image-store.js';
 import { hullFor } from '../context.js';
 import { reportItemError } from './image-common.js';
@@ -10,7 +10,7 @@ export function defineImageInspect(cmd: Command): void {
   cmd
     .description('show low-level information on one or more images (JSON)')
     .argument('<image...>', 'names or ids')
-    .option('-f, --format <template>', 'format with a template: {{.Id}}, {{json .RootFS}}')
+    .option('-f, --format <template>', "'json' or a Go template: {{.Id}}, {{json .RootFS}}, {{range .RepoTags}}{{println .}}{{end}}")
     .action(async (images: string[], flags: { format?: string }, command: Command) => {
       const hull = hullFor(command);
       const found: ImageInspect[] = [];
@@ -22,8 +22,10 @@ export function defineImageInspect(cmd: Command): void {
           errors.push(err instanceof ImageNotFoundError ? new ImageNotFoundError(image) : err);
         }
       }
-      if (flags.format !== undefined) {
-        for (const item of found) process.stdout.write(`${formatTemplate(flags.format, item as unknown as Record<string, unknown>)}\n`);
+      if (flags.format) {
+        const { output, errors: failed } = formatInspect(flags.format, found);
+        process.stdout.write(output);
+        errors.push(...failed);
       } else {
         process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
       }

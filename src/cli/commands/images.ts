@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { formatterContext } from '../../format/formatter.js';
 import { familiar, normalize } from '../../image/reference.js';
 import type { ImageSummary } from '../../store/image-store.js';
 import { hullFor } from '../context.js';
-import { dockerTime, humanSize, shortId, table, timeAgo } from '../format.js';
+import { dockerTime, humanSize, listFormat, shortId, table, timeAgo } from '../format.js';
 
 interface ImagesFlags {
   quiet?: boolean;
@@ -51,7 +51,30 @@ function rowsOf(images: readonly ImageSummary[], filter: string | undefined): Ro
   return rows;
 }
 
-/** `images` / `image ls`: Docker's table, -q ids, --digests, --format json (one object a line). */
+/** The column names of an image row's fields (Docker's imageContext header). */
+const IMAGE_HEADERS = {
+  ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE',
+  Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE',
+};
+
+/** A row as `images --format` sees it (and `--format json` prints it). */
+function imageContext(r: Row): Record<string, unknown> {
+  return formatterContext('*formatter.imageContext', {
+    Containers: 'N/A',
+    CreatedAt: dockerTime(r.image.created),
+    CreatedSince: timeAgo(r.image.created),
+    Digest: digestOf(r),
+    ID: shortId(r.image.id),
+    Repository: r.repository,
+    SharedSize: 'N/A',
+    Size: humanSize(r.image.size),
+    Tag: r.tag,
+    UniqueSize: 'N/A',
+    VirtualSize: humanSize(r.image.size),
+  });
+}
+
+/** `images` / `image ls`: Docker's table, -q ids, --digests, --format json (one object a line), table or a Go template. */
 export function defineImages(cmd: Command): void {
   cmd
     .description('list images')
@@ -59,32 +82,16 @@ export function defineImages(cmd: Command): void {
     .option('-a, --all', 'show all images (hull has no intermediate images: the same list)')
     .option('-q, --quiet', 'only image ids')
     .option('--digests', 'show digests')
-    .option('--format <format>', "'table' (default) or 'json'")
+    .option('--format <format>', "'table' (default), 'json', 'table TEMPLATE' or a Go template: {{.Repository}}:{{.Tag}}")
     .action(async (filter: string | undefined, flags: ImagesFlags, command: Command) => {
-      if (flags.format !== undefined && flags.format !== 'json' && flags.format !== 'table') {
-        throw new UsageError(`--format: only 'table' and 'json' are supported, not ${JSON.stringify(flags.format)}`);
-      }
+      const format = flags.quiet ? undefined : listFormat(flags.format, IMAGE_HEADERS);
       const rows = rowsOf(await hullFor(command).listImages(), filter);
       if (flags.quiet) {
         for (const r of rows) process.stdout.write(`${shortId(r.image.id)}\n`);
         return;
       }
-      if (flags.format === 'json') {
-        for (const r of rows) {
-          process.stdout.write(`${JSON.stringify({
-            Containers: 'N/A',
-            CreatedAt: dockerTime(r.image.created),
-            CreatedSince: timeAgo(r.image.created),
-            Digest: digestOf(r),
-            ID: shortId(r.image.id),
-            Repository: r.repository,
-            SharedSize: 'N/A',
-            Size: humanSize(r.image.size),
-            Tag: r.tag,
-            UniqueSize: 'N/A',
-            VirtualSize: humanSize(r.image.size),
-          })}\n`);
-        }
+      if (format) {
+        process.stdout.write(format.render(rows.map(imageContext)));
         return;
       }
       const headers = ['REPOSITORY', 'TAG', ...(flags.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];

@@ -1,10 +1,25 @@
 import type { Command } from 'commander';
 import { hullFor, collect } from '../context.js';
-import { table, shortId, timeAgo } from '../format.js';
+import { dockerTime, labelsText, listFormat, table, shortId, timeAgo } from '../format.js';
+import { formatInspect, formatterContext } from '../../format/formatter.js';
+import type { NetworkRecord } from '../../network/store.js';
 import { forEachContainer } from './each.js';
 import { confirm } from './image-common.js';
 
 const PRUNE_WARNING = 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?';
+
+/** The column names of a network row's fields (Docker's networkContext header). */
+const NETWORK_HEADERS = {
+  ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv4: 'IPV4', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT',
+};
+
+/** A network as `network ls --format` sees it (Docker's networkContext). */
+function networkContext(n: Pick<NetworkRecord, 'id' | 'name' | 'created' | 'labels'> & { driver: string }): Record<string, unknown> {
+  return formatterContext('*network.networkContext', {
+    CreatedAt: n.created ? dockerTime(n.created) : '', Driver: n.driver, ID: n.id ? shortId(n.id) : '', IPv4: 'true', IPv6: 'false', Internal: 'false',
+    Labels: labelsText(n.labels), Name: n.name, Scope: 'local', Label: (name: string) => n.labels?.[name] ?? '',
+  });
+}
 
 export function registerNetwork(program: Command): void {
   const network = program.command('network').description('manage networks');
@@ -27,10 +42,17 @@ export function registerNetwork(program: Command): void {
     .alias('list')
     .description('list networks')
     .option('-q, --quiet', 'only ids')
-    .action((flags: { quiet?: boolean }, cmd: Command) => {
+    .option('--format <format>', "'json' (one object a line), 'table TEMPLATE' or a Go template: {{.ID}} {{.Name}}")
+    .action((flags: { quiet?: boolean; format?: string }, cmd: Command) => {
+      const format = flags.quiet ? undefined : listFormat(flags.format, NETWORK_HEADERS);
       const nets = hullFor(cmd).listNetworks();
       if (flags.quiet) {
         for (const n of nets) process.stdout.write(`${shortId(n.id)}\n`);
+        return;
+      }
+      if (format) {
+        const pseudo = [{ id: '', name: 'host', driver: 'host', created: '' }, { id: '', name: 'none', driver: 'null', created: '' }];
+        process.stdout.write(format.render([...nets, ...pseudo].map(networkContext)));
         return;
       }
       const rows = nets.map((n) => [shortId(n.id), n.name, n.driver, n.subnet, n.bridge, timeAgo(n.created)]);
@@ -41,11 +63,19 @@ export function registerNetwork(program: Command): void {
     .command('inspect')
     .description('Docker\'s network inspect output (JSON array)')
     .argument('<network...>')
-    .action(async (names: string[], _flags: unknown, cmd: Command) => {
+    .option('-f, --format <template>', "'json' or a Go template: {{.Name}}, {{range .IPAM.Config}}{{.Subnet}}{{end}}")
+    .action(async (names: string[], flags: { format?: string }, cmd: Command) => {
       const hull = hullFor(cmd);
       const out = [];
       for (const n of names) out.push(await hull.inspectNetwork(n));
-      process.stdout.write(JSON.stringify(out, null, 4) + '\n');
+      if (!flags.format) {
+        process.stdout.write(JSON.stringify(out, null, 4) + '\n');
+        return;
+      }
+      const { output, errors } = formatInspect(flags.format, out);
+      process.stdout.write(output);
+      for (const err of errors) process.stderr.write(`hull: ${err.message}\n`);
+      if (errors.length > 0) process.exitCode = 1;
     });
   network
     .command('rm')

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
-import { formatTemplate } from '../../runtime/inspect.js';
+import { TemplateError, UsageError } from '../../errors.js';
+import { parseDockerTemplate } from '../../format/docker-templates.js';
+import { formatterContext } from '../../format/formatter.js';
 import type { ContainerRecord } from '../../runtime/container-store.js';
 import { collect, hullFor } from '../context.js';
-import { shortId, table, timeAgo } from '../format.js';
+import { listFormat, shortId, table, timeAgo } from '../format.js';
 
 export function statusText(r: ContainerRecord, now = Date.now()): string {
   const s = r.state;
@@ -69,6 +70,40 @@ export function psJson(r: ContainerRecord, now = Date.now()): Record<string, str
   };
 }
 
+/** The column names of ps's fields (Docker's ContainerContext header). */
+const PS_HEADERS = {
+  ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
+  State: 'STATE', Status: 'STATUS', Size: 'SIZE', Labels: 'LABELS', Mounts: 'MOUNTS', LocalVolumes: 'LOCAL VOLUMES', Networks: 'NETWORKS',
+  Platform: 'PLATFORM', HealthStatus: 'HEALTH STATUS',
+};
+
+/** A container as ps's templates see it: psJson's fields and Label(name) (hull's containers carry no labels yet). */
+function psContext(fields: Record<string, string>): Record<string, unknown> {
+  return formatterContext('*formatter.ContainerContext', { ...fields, Label: (_name: string) => '' });
+}
+
+/** psJson's fields of no container (what Docker checks a template on). */
+const EMPTY_PS_FIELDS: Record<string, string> = Object.fromEntries(
+  ['Command', 'CreatedAt', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Names', 'Networks', 'Ports', 'RunningFor', 'Size', 'State', 'Status'].map((k) => [k, '']));
+
+/**
+ * Docker checks a ps template before listing: it must parse as written and run on an empty
+ * container (`{{.Nope}}` fails even when no container is listed).
+ */
+function checkPsTemplate(format: string): void {
+  let template;
+  try {
+    template = parseDockerTemplate(format);
+  } catch (err) {
+    throw new TemplateError(`failed to parse template: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    template.execute(psContext(EMPTY_PS_FIELDS));
+  } catch (err) {
+    throw new TemplateError(`failed to execute template: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 interface PsFlags {
   all?: boolean;
   quiet?: boolean;
@@ -86,12 +121,15 @@ export function registerPs(program: Command): void {
     .option('-a, --all', 'show all containers (default: running only)')
     .option('-q, --quiet', 'only container ids')
     .option('-f, --filter <key=value>', 'filter: status=, name=, id= (repeatable)', collect, [])
-    .option('--format <format>', '"json" (one object a line) or a template: {{.ID}} {{.Names}}')
+    .option('--format <format>', '"json" (one object a line), "table TEMPLATE" or a Go template: {{.ID}} {{.Names}}')
     .option('--no-trunc', 'do not truncate ids and commands')
     .option('-n, --last <n>', 'show the n last created containers (all states)')
     .option('-l, --latest', 'show the latest created container (all states)')
     .action(async (flags: PsFlags, cmd: Command) => {
       const filters = parseFilters(flags.filter);
+      if (flags.format && flags.quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+      if (flags.format) checkPsTemplate(flags.format);
+      const format = flags.quiet ? undefined : listFormat(flags.format, PS_HEADERS);
       let shown = await hullFor(cmd).listContainers();
       const all = flags.all || filters.has('status') || flags.last !== undefined || flags.latest;
       if (!all) shown = shown.filter((c) => c.state.status === 'running' || c.state.status === 'restarting');
@@ -104,11 +142,8 @@ export function registerPs(program: Command): void {
         for (const c of shown) process.stdout.write(`${id(c)}\n`);
         return;
       }
-      if (flags.format !== undefined) {
-        for (const c of shown) {
-          const item = { ...psJson(c), ID: id(c) };
-          process.stdout.write(`${flags.format === 'json' ? JSON.stringify(item) : formatTemplate(flags.format, item)}\n`);
-        }
+      if (format) {
+        process.stdout.write(format.render(shown.map((c) => psContext({ ...psJson(c), ID: id(c) }))));
         return;
       }
       const rows = shown.map((c) => [id(c), c.image, commandText(c, full), timeAgo(c.created), statusText(c), '', c.name]);

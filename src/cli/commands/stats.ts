@@ -1,10 +1,16 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { ContainerStats } from '../../hull.js';
-import { formatTemplate } from '../../runtime/inspect.js';
+import { formatterContext } from '../../format/formatter.js';
 import { humanSize } from '../../runtime/stats.js';
 import { hullFor } from '../context.js';
-import { table } from '../format.js';
+import { listFormat, table } from '../format.js';
+
+/** The column names of stats's fields (Docker's statsContext header). */
+const STATS_HEADERS = {
+  Container: 'CONTAINER', Name: 'NAME', ID: 'CONTAINER ID', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O',
+  BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
+};
 
 /** Docker's `stats --format json` fields. */
 function statsJson(s: ContainerStats): Record<string, string> {
@@ -28,9 +34,10 @@ export function registerStats(program: Command): void {
     .description('live resource usage of running containers (from their cgroups)')
     .argument('[container...]', 'names or ids (default: all running)')
     .option('--no-stream', 'print one sample and exit')
-    .option('--format <format>', "'json' or a Go-style template")
+    .option('--format <format>', "'json', 'table TEMPLATE' or a Go template: {{.Name}} {{.CPUPerc}}")
     .action(async (containers: string[], flags: { stream: boolean; format?: string }, cmd: Command) => {
       const hull = hullFor(cmd);
+      const format = listFormat(flags.format, STATS_HEADERS);
       const names = async () => containers.length > 0 ? containers
         : (await hull.listContainers()).filter((c) => c.state.status === 'running').map((c) => c.id);
       for (let first = true; first || flags.stream; first = false) {
@@ -41,8 +48,8 @@ export function registerStats(program: Command): void {
         })));
         const shown = stats.filter((s): s is ContainerStats => s !== undefined).map(statsJson);
         let out: string;
-        if (flags.format !== undefined) {
-          out = shown.map((s) => `${flags.format === 'json' ? JSON.stringify(s) : formatTemplate(flags.format!, s)}\n`).join('');
+        if (format) {
+          out = format.render(shown.map((s) => formatterContext('*container.statsContext', { ...s })));
         } else {
           out = table(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
             shown.map((s) => [s.ID!, s.Name!, s.CPUPerc!, s.MemUsage!, s.MemPerc!, s.NetIO!, s.BlockIO!, s.PIDs!]));

@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
+import { formatterContext } from '../../format/formatter.js';
 import { hullFor } from '../context.js';
-import { humanSize, table } from '../format.js';
+import { humanSize, listFormat, table } from '../format.js';
 import { confirm, exitOneOnError } from './image-common.js';
+
+/** The column names of `system df`'s fields (Docker's disk usage header). */
+const DF_HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
+/** Docker's context type of each `system df` row. */
+const DF_TYPES = ['*formatter.diskUsageImagesContext', '*formatter.diskUsageContainersContext', '*formatter.diskUsageVolumesContext', '*formatter.diskUsageBuilderContext'];
 
 function percent(part: number, whole: number): string {
   return whole === 0 ? '0B' : `${humanSize(part)} (${Math.round((part / whole) * 100)}%)`;
@@ -25,17 +31,25 @@ export function registerSystem(program: Command): void {
   system
     .command('df')
     .description('show disk usage')
-    .action((_flags: object, command: Command) =>
+    .option('--format <format>', "'json' (one object a line), 'table TEMPLATE' or a Go template: {{.Type}} {{.Size}}")
+    .action((flags: { format?: string }, command: Command) =>
       exitOneOnError(async () => {
+        const format = listFormat(flags.format, DF_HEADERS);
         const hull = hullFor(command);
         const df = await hull.diskUsage();
         const vols = await hull.volumesDiskUsage();
-        process.stdout.write(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], [
+        const rows = [
           ['Images', String(df.images.total), String(df.images.active), humanSize(df.images.size), percent(df.images.reclaimable, df.images.size)],
           ['Containers', String(df.containers.total), String(df.containers.active), humanSize(df.containers.size), percent(df.containers.reclaimable, df.containers.size)],
           ['Local Volumes', String(vols.total), String(vols.active), humanSize(vols.size), percent(vols.reclaimable, vols.size)],
           ['Build Cache', String(df.buildCache.total), String(df.buildCache.active), humanSize(df.buildCache.size), humanSize(df.buildCache.reclaimable)],
-        ]));
+        ] as const;
+        if (format) {
+          process.stdout.write(format.render(rows.map(([Type, TotalCount, Active, Size, Reclaimable], i) =>
+            formatterContext(DF_TYPES[i]!, { Active, Reclaimable, Size, TotalCount, Type }))));
+          return;
+        }
+        process.stdout.write(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows));
       }));
 
   system

@@ -1,12 +1,27 @@
 import type { Command } from 'commander';
 import { hullFor, collect } from '../context.js';
-import { humanSize, table } from '../format.js';
-import { parseLabels } from '../../volume/store.js';
+import { humanSize, labelsText, listFormat, table } from '../format.js';
+import { type VolumeRecord, parseLabels } from '../../volume/store.js';
 import { UsageError } from '../../errors.js';
+import { formatInspect, formatterContext } from '../../format/formatter.js';
 import { confirm, exitOneOnError, reportItemError } from './image-common.js';
 
 const PRUNE_WARNING = 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue?';
 const PRUNE_ALL_WARNING = 'WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?';
+
+/** The column names of a volume row's fields (Docker's volumeContext header). */
+const VOLUME_HEADERS = {
+  ID: 'ID', Name: 'VOLUME NAME', Group: 'GROUP', Driver: 'DRIVER', Scope: 'SCOPE', Availability: 'AVAILABILITY', Mountpoint: 'MOUNTPOINT',
+  Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Status: 'STATUS',
+};
+
+/** A volume as `volume ls --format` sees it (Docker's volumeContext: local volumes have no cluster fields or usage data). */
+function volumeContext(v: VolumeRecord): Record<string, unknown> {
+  return formatterContext('*formatter.volumeContext', {
+    Availability: 'N/A', Driver: v.Driver, Group: 'N/A', Labels: labelsText(v.Labels), Links: 'N/A', Mountpoint: v.Mountpoint, Name: v.Name,
+    Scope: v.Scope, Size: 'N/A', Status: 'N/A', Label: (name: string) => v.Labels[name] ?? '',
+  });
+}
 
 export function registerVolume(program: Command): void {
   const volume = program.command('volume').description('manage volumes');
@@ -33,14 +48,15 @@ export function registerVolume(program: Command): void {
     .alias('list')
     .description('list volumes')
     .option('-q, --quiet', 'only names')
-    .option('--format <format>', "'json' for one JSON object a line")
+    .option('--format <format>', "'json' (one object a line), 'table TEMPLATE' or a Go template: {{.Name}} {{.Mountpoint}}")
     .action((flags: { quiet?: boolean; format?: string }, cmd: Command) =>
       exitOneOnError(async () => {
+        const format = flags.quiet ? undefined : listFormat(flags.format, VOLUME_HEADERS);
         const list = hullFor(cmd).listVolumes();
         if (flags.quiet) {
           process.stdout.write(list.map((v) => `${v.Name}\n`).join(''));
-        } else if (flags.format === 'json') {
-          process.stdout.write(list.map((v) => `${JSON.stringify({ Driver: v.Driver, Labels: v.Labels, Mountpoint: v.Mountpoint, Name: v.Name, Scope: v.Scope })}\n`).join(''));
+        } else if (format) {
+          process.stdout.write(format.render(list.map(volumeContext)));
         } else {
           process.stdout.write(table(['DRIVER', 'VOLUME NAME'], list.map((v) => [v.Driver, v.Name])));
         }
@@ -50,18 +66,27 @@ export function registerVolume(program: Command): void {
     .command('inspect')
     .description('show volumes as JSON')
     .argument('<name...>', 'volume names')
-    .action((names: string[], _flags: object, cmd: Command) =>
+    .option('-f, --format <template>', "'json' or a Go template: {{.Mountpoint}}, {{json .Labels}}")
+    .action((names: string[], flags: { format?: string }, cmd: Command) =>
       exitOneOnError(async () => {
         const hull = hullFor(cmd);
         const out = [];
+        const errors: unknown[] = [];
         for (const n of names) {
           try {
             out.push(hull.inspectVolume(n));
           } catch (err) {
-            reportItemError(err);
+            errors.push(err);
           }
         }
-        process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+        if (flags.format) {
+          const { output, errors: failed } = formatInspect(flags.format, out);
+          process.stdout.write(output);
+          errors.push(...failed);
+        } else {
+          process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+        }
+        for (const err of errors) reportItemError(err);
       }));
 
   volume

@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import { matches, parseFilters, psJson, statusText } from '../../../src/cli/commands/ps.js';
 import { type ContainerRecord, detachedState } from '../../../src/runtime/container-store.js';
-import { formatTemplate, inspectContainer } from '../../../src/runtime/inspect.js';
+import { inspectContainer } from '../../../src/runtime/inspect.js';
+import { formatInspect } from '../../../src/format/formatter.js';
 import { processStartTime } from '../../../src/runtime/liveness.js';
 import { LogReader, parseLogLine, parseTimeBound, readLog, selectEntries } from '../../../src/runtime/logs.js';
 import { CLONE_NEW, cloneFlags, encodePlan, flattenStep, parseLogOptions, parseRestartPolicy } from '../../../src/runtime/plan-codec.js';
@@ -177,6 +178,6 @@ describe('signals, ps, inspect', () => {
     const info = inspectContainer(record('exited'), undefined, { logPath: '/log', runDir: '/run/x', cgroupPath: 'hull' });
     expect(info).toMatchObject({ Id: 'ab'.repeat(32), Name: '/web', Path: 'sleep', Args: ['9'], Image: `sha256:${'cd'.repeat(32)}` });
     expect(info.State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 2, Pid: 0, StartedAt: '0001-01-01T00:00:00Z' });
-    expect(formatTemplate('{{.State.Status}}/{{.State.ExitCode}} {{json .Args}} {{.Nope}}', info)).toBe('exited/2 ["9"] <no value>');
+    expect(formatInspect('{{.State.Status}}/{{.State.ExitCode}} {{json .Args}} {{.Nope}}', [info])).toEqual({ output: 'exited/2 ["9"] <no value>\n', errors: [] });
   });
 });
