@@ -3,7 +3,8 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { SaveFormat } from './image/archive/save.js';
-import type { CheckResult } from './store/check.js';
+import type { CheckProblem, CheckResult } from './store/check.js';
+import type { ContainerCheckResult, ContainerProblem } from './runtime/check.js';
 import {
   type DiskUsage,
   type HistoryEntry,
@@ -26,6 +27,14 @@ import type { BuildRequest, BuildResult } from './build/index.js';
 import type { VolumeRecord } from './volume/store.js';
 import type { NetworkRecord } from './network/store.js';
 import type { PortMapping } from './network/nft.js';
+
+/** `system check`'s findings: the image store's and the containers'. */
+export interface StoreCheckResult {
+  readonly problems: (CheckProblem | ContainerProblem)[];
+  readonly checked: CheckResult['checked'] & ContainerCheckResult['checked'];
+  /** tmp/ leftovers of dead processes that were removed. */
+  readonly cleaned: number;
+}
 
 export interface ContainerStats extends CgroupSample {
   id: string;
@@ -153,9 +162,16 @@ export class Hull {
     return this.images.diskUsage();
   }
 
-  /** `system check`: verify blobs, layers, images and names; `repair` removes what is damaged. */
-  checkStore(options: { repair?: boolean } = {}): Promise<CheckResult> {
-    return this.images.check(options);
+  /**
+   * `system check`: verify blobs, layers, images and names, and find what interrupted commands left
+   * of containers (orphan names, directories, network namespaces, leases, cgroups, unfinished
+   * removals); `repair` removes what is damaged and finishes or removes what was left.
+   */
+  async checkStore(options: { repair?: boolean } = {}): Promise<StoreCheckResult> {
+    const images = await this.images.check(options);
+    const { checkContainers } = await import('./runtime/check.js');
+    const containers = await checkContainers(this.paths, this.runtime, { repair: options.repair ?? false });
+    return { ...images, problems: [...images.problems, ...containers.problems], checked: { ...images.checked, ...containers.checked } };
   }
 
   /** `save`: the images as a docker-archive (default) or OCI layout tar, written to `out`. */

@@ -178,10 +178,10 @@ export function writeJsonAtomic(file: string, value: unknown): void {
 }
 
 export class ContainerStore {
-  private readonly names: string;
+  private readonly namesDir: string;
 
   constructor(private readonly paths: StorePaths) {
-    this.names = path.join(paths.root, 'names');
+    this.namesDir = path.join(paths.root, 'names');
   }
 
   dir(id: string): string {
@@ -221,13 +221,13 @@ export class ContainerStore {
     const name = await this.reserveName(record.id, newName);
     record.name = name;
     writeJsonAtomic(path.join(this.dir(record.id), 'container.json'), record);
-    const oldFile = path.join(this.names, old);
+    const oldFile = path.join(this.namesDir, old);
     if (readText(oldFile)?.trim() === record.id) unlinkSync(oldFile);
   }
 
   /** Reserve `name` (or a generated one) for `id`; ConflictError if it is taken. */
   async reserveName(id: string, name: string | undefined): Promise<string> {
-    mkdirSync(this.names, { recursive: true });
+    mkdirSync(this.namesDir, { recursive: true });
     if (name !== undefined) {
       const bare = validateContainerName(name);
       await this.claim(bare, id);
@@ -246,7 +246,7 @@ export class ContainerStore {
 
   /** Claim `name` for `id`; a name left by a container that no longer exists (a crash) is taken over. */
   private async claim(name: string, id: string): Promise<void> {
-    const file = path.join(this.names, name);
+    const file = path.join(this.namesDir, name);
     for (let attempt = 0; ; attempt++) {
       try {
         writeFileSync(file, id, { flag: 'wx' });
@@ -280,7 +280,7 @@ export class ContainerStore {
    * removed, with what is left of that container's directory; false when the name is in use.
    */
   async dropOrphanName(name: string): Promise<boolean> {
-    const file = path.join(this.names, name);
+    const file = path.join(this.namesDir, name);
     const names = await acquireLock(path.join(this.paths.root, NAMES_LOCK_FILE), 'exclusive', nativeFlock);
     try {
       const owner = readText(file)?.trim();
@@ -294,6 +294,29 @@ export class ContainerStore {
     }
   }
 
+  /**
+   * `system check --repair` of a record whose name file is missing (or names another container):
+   * the name reserved again, or, when another container has it now, a new name.
+   */
+  async reclaimName(record: ContainerRecord): Promise<void> {
+    const file = path.join(this.namesDir, record.name);
+    const owner = readText(file)?.trim();
+    if (owner === record.id) return;
+    if (owner === undefined || (await this.dropOrphanName(record.name))) {
+      try {
+        await this.claim(record.name, record.id);
+        return;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    const name = await this.reserveName(record.id, undefined);
+    const recordFile = path.join(this.dir(record.id), 'container.json');
+    const onDisk = JSON.parse(readText(recordFile) ?? '{}') as ContainerRecord;
+    writeJsonAtomic(recordFile, { ...onDisk, name });
+    record.name = name;
+  }
+
   /** What a killed create or rm left of a container with no record: its directories. */
   dropLeftovers(id: string): void {
     if (!HEX_ID_RE.test(id)) return;
@@ -303,15 +326,24 @@ export class ContainerStore {
   }
 
   /**
-   * Make the container's directory and lock file, and take the lock: held by the caller until the
-   * record is written (see `abandoned`). The id is new, so the lock is free.
+   * Make the container's directory with its lock file, the lock taken: held by the caller until
+   * the record is written (see `abandoned`). The directory is made under a temporary name and
+   * renamed into place, so it never exists without its lock held.
    */
   async prepare(id: string): Promise<LockHandle> {
     const dir = this.dir(id);
-    mkdirSync(dir, { recursive: true });
-    createLockFile(path.join(dir, LOCK_FILE));
-    const lock = tryExistingLock(path.join(dir, LOCK_FILE));
+    const temp = path.join(this.paths.containers, `.new-${id}`);
+    mkdirSync(temp, { recursive: true });
+    createLockFile(path.join(temp, LOCK_FILE));
+    const lock = tryExistingLock(path.join(temp, LOCK_FILE));
     if (lock === 'busy' || lock === 'missing') throw new ConflictError(`container ${id}: its new directory is in use`);
+    try {
+      renameSync(temp, dir);
+    } catch (err) {
+      lock.release();
+      rmSync(temp, { recursive: true, force: true });
+      throw fromNodeError(err, 'rename', temp);
+    }
     return lock;
   }
 
@@ -362,7 +394,7 @@ export class ContainerStore {
 
   async list(): Promise<ContainerRecord[]> {
     const out: ContainerRecord[] = [];
-    for (const id of listDir(this.paths.containers)) {
+    for (const id of this.ids()) {
       const record = this.read(id);
       if (record) out.push(record);
     }
@@ -398,10 +430,22 @@ export class ContainerStore {
     return record;
   }
 
+  /** The ids of the container directories (with a record or not: see `abandoned`). */
+  ids(): string[] {
+    return listDir(this.paths.containers).filter((name) => HEX_ID_RE.test(name));
+  }
+
+  /** The names reserved, each with the id it names (a name whose container is gone included). */
+  names(): { name: string; id: string }[] {
+    return listDir(this.namesDir)
+      .map((name) => ({ name, id: readText(path.join(this.namesDir, name))?.trim() ?? '' }))
+      .filter((n) => n.id !== '');
+  }
+
   /** A name, a full id, or a unique id prefix. */
   async resolveId(idOrName: string): Promise<string> {
     const bare = idOrName.replace(/^\//, '');
-    const byName = isStorableName(bare) ? readText(path.join(this.names, bare))?.trim() : undefined;
+    const byName = isStorableName(bare) ? readText(path.join(this.namesDir, bare))?.trim() : undefined;
     if (byName !== undefined) {
       if (existsSync(path.join(this.dir(byName), 'container.json'))) return byName;
       // A name whose container is gone (a killed rm): dropped here, so lookups and names agree.
@@ -409,7 +453,7 @@ export class ContainerStore {
       return byName; // being made or removed: its record, or its absence, decides
     }
     if (/^[0-9a-f]+$/.test(bare)) {
-      const hits = listDir(this.paths.containers).filter((id) => id.startsWith(bare));
+      const hits = this.ids().filter((id) => id.startsWith(bare));
       if (hits.length === 1) return hits[0]!;
       if (hits.length > 1) throw new UsageError(`multiple containers match the id prefix ${bare}; give more characters`);
     }
@@ -434,7 +478,7 @@ export class ContainerStore {
     removeFile(path.join(dir, 'container.json'));
     trace('record removed');
     crashPoint('rm: record removed');
-    const nameFile = path.join(this.names, record.name);
+    const nameFile = path.join(this.namesDir, record.name);
     if (readText(nameFile)?.trim() === record.id) removeFile(nameFile);
     trace('name released');
     crashPoint('rm: name released');

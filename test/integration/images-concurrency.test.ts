@@ -84,7 +84,7 @@ describe.skipIf(!canRunContainers)(`store concurrency and crash safety (integrat
     const images = await hullAsync(env, ['images', '-q']);
     expect(images.stdout.trim().split('\n')).toHaveLength(21);
     const check = await hullAsync(env, ['system', 'check']);
-    expect(check.stdout).toMatch(/checked 64 blobs, 22 layers, 21 images, 21 names: no problems\n$/);
+    expect(check.stdout).toMatch(/checked 64 blobs, 22 layers, 21 images, 21 names, 0 containers, 0 container names: no problems\n$/);
     expect(env.leftovers()).toEqual([]);
   });
 

@@ -68,14 +68,14 @@ export function registerSystem(program: Command): void {
 
   system
     .command('check')
-    .description('verify every blob, layer, image and name in the store')
-    .option('--repair', 'remove what is damaged (and images that lost a part)')
+    .description('verify every blob, layer, image and name in the store, and find what interrupted commands left of containers')
+    .option('--repair', 'remove what is damaged (and images that lost a part); finish or remove what interrupted commands left')
     .action((flags: { repair?: boolean }, command: Command) =>
       exitOneOnError(async () => {
         const r = await hullFor(command).checkStore({ repair: flags.repair ?? false });
         for (const p of r.problems) process.stdout.write(`${p.message}${p.repaired ? ` — ${p.repaired}` : ''}\n`);
-        const { blobs, layers, images, refs } = r.checked;
-        const summary = `checked ${blobs} blobs, ${layers} layers, ${images} images, ${refs} names`;
+        const { blobs, layers, images, refs, containers, names } = r.checked;
+        const summary = `checked ${blobs} blobs, ${layers} layers, ${images} images, ${refs} names, ${containers} containers, ${names} container names`;
         const cleaned = r.cleaned > 0 ? `; removed ${r.cleaned} leftovers of interrupted commands` : '';
         if (r.problems.length === 0) process.stdout.write(`${summary}: no problems${cleaned}\n`);
         else if (r.problems.every((p) => p.repaired)) process.stdout.write(`${summary}: ${r.problems.length} problems, repaired${cleaned}\n`);
