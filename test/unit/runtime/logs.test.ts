@@ -122,6 +122,15 @@ describe('reading forward in blocks', () => {
     expect(got).toEqual([es[0]]);
   });
 
+  it('passes over an enormous line (5 MiB, no entry the monitor writes) with the default sizes, forward and backward', async () => {
+    const f = fresh();
+    const es = sample(4);
+    writeFileSync(f, `${lines(es.slice(0, 2))}{"log":"${'z'.repeat(5 << 20)}\\n","stream":"stdout","time":"${time(9)}"}\n${lines(es.slice(2))}`);
+    expect((await collect(f)).entries).toEqual(es);
+    expect((await collect(f, { tail: 3 })).entries).toEqual(es.slice(1));
+    expect((await collect(f, { tail: 2 })).entries).toEqual(es.slice(2));
+  });
+
   it('hands on one block\'s entries at a time', async () => {
     const { entries, batches } = await collect(file, {}, { block: 256, maxLine: 4096 });
     expect(entries).toEqual(es);
