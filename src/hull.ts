@@ -336,8 +336,11 @@ export class Hull {
     return this.runtime.inspect(idOrName);
   }
 
-  /** The container's log entries (json-file), following new ones until it ends with `follow`. */
-  async *containerLogs(idOrName: string, opts: LogSelection & { follow?: boolean } = {}): AsyncGenerator<LogEntry> {
+  /**
+   * The container's log entries (json-file), following new ones until it ends with `follow`: in
+   * batches, each the entries of one bounded block read, so a log of any size streams in little memory.
+   */
+  async *containerLogs(idOrName: string, opts: LogSelection & { follow?: boolean } = {}): AsyncGenerator<LogEntry[]> {
     yield* this.runtime.logs(idOrName, opts);
   }
 

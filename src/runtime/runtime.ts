@@ -678,8 +678,8 @@ export class Runtime {
     return { ...out, ...this.network.inspectFields(record, out.HostConfig) };
   }
 
-  /** The log's entries; with `follow`, new ones until the container has ended. */
-  async *logs(idOrName: string, opts: LogSelection & { follow?: boolean; fromOffset?: number } = {}): AsyncGenerator<LogEntry> {
+  /** The log's entries, in batches (one block read each); with `follow`, new ones until the container has ended. */
+  async *logs(idOrName: string, opts: LogSelection & { follow?: boolean; fromOffset?: number } = {}): AsyncGenerator<LogEntry[]> {
     const record = await this.get(idOrName);
     yield* readLog(this.containers.logPath(record.id), {
       ...opts,

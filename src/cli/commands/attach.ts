@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { ConflictError } from '../../errors.js';
 import { hullFor } from '../context.js';
+import { writeLogEntries } from '../log-output.js';
 import { proxySignals } from '../signals.js';
 
 export function registerAttach(program: Command): void {
@@ -25,9 +26,7 @@ export function registerAttach(program: Command): void {
       }
       const stop = flags.sigProxy !== 'false' ? proxySignals((signal) => void hull.killContainer(record.id, signal).catch(() => undefined)) : () => undefined;
       try {
-        for await (const e of hull.runtime.logs(record.id, { follow: true, fromOffset: from })) {
-          (e.stream === 'stderr' ? process.stderr : process.stdout).write(e.log);
-        }
+        await writeLogEntries(hull.runtime.logs(record.id, { follow: true, fromOffset: from }));
         process.exitCode = await hull.waitContainer(record.id);
       } finally {
         stop();

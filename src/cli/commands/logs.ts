@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { parseTimeBound } from '../../runtime/logs.js';
 import { hullFor } from '../context.js';
+import { writeLogEntries } from '../log-output.js';
 
 interface LogsFlags {
   follow?: boolean;
@@ -34,10 +35,6 @@ export function registerLogs(program: Command): void {
         sinceMs: flags.since === undefined ? undefined : parseTimeBound(flags.since, now),
         untilMs: flags.until === undefined ? undefined : parseTimeBound(flags.until, now),
       });
-      for await (const e of entries) {
-        const text = flags.timestamps ? `${e.time} ${e.log}` : e.log;
-        const out = e.stream === 'stderr' ? process.stderr : process.stdout;
-        if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
-      }
+      await writeLogEntries(entries, { timestamps: flags.timestamps ?? false });
     });
 }

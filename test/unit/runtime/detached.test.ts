@@ -1,21 +1,14 @@
 // The pure parts of detached containers: the monitor's plan encoding, restart policies, the
-// state computed from a record and the monitor's status, log reading, signals, ps filters.
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+// state computed from a record and the monitor's status, signals, ps filters (log reading: logs.test.ts).
+import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import { matches, parseFilters, psJson, statusText } from '../../../src/cli/commands/ps.js';
 import { type ContainerRecord, detachedState } from '../../../src/runtime/container-store.js';
 import { inspectContainer } from '../../../src/runtime/inspect.js';
 import { formatInspect } from '../../../src/format/formatter.js';
 import { processStartTime } from '../../../src/runtime/liveness.js';
-import { LogReader, parseLogLine, parseTimeBound, readLog, selectEntries } from '../../../src/runtime/logs.js';
 import { CLONE_NEW, cloneFlags, encodePlan, flattenStep, parseLogOptions, parseRestartPolicy } from '../../../src/runtime/plan-codec.js';
 import { parseSignal } from '../../../src/runtime/signals.js';
-
-const tmp = mkdtempSync(path.join(tmpdir(), 'hull-unit-detached-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('plan codec (native/plan-codec.h)', () => {
   const plan = {
@@ -92,52 +85,6 @@ describe('detached state', () => {
     const rebooted = detachedState(running, () => undefined, 'another-boot');
     expect(rebooted).toMatchObject({ status: 'exited', exitCode: 255 });
     expect(rebooted.error).toMatch(/rebooted/);
-  });
-});
-
-describe('logs', () => {
-  const entry = (log: string, stream: string, time: string) => JSON.stringify({ log, stream, time });
-
-  it('parses json-file lines and skips torn ones', () => {
-    expect(parseLogLine(entry('a\n', 'stderr', '2024-01-01T00:00:00.000000001Z'))).toEqual({ log: 'a\n', stream: 'stderr', time: '2024-01-01T00:00:00.000000001Z' });
-    expect(parseLogLine('{"log":"a\\n","str')).toBeUndefined();
-  });
-
-  it('reads Docker\'s --since forms', () => {
-    const now = Date.parse('2024-01-01T01:00:00Z');
-    expect(parseTimeBound('10m', now)).toBe(now - 600_000);
-    expect(parseTimeBound('1h30m', now)).toBe(now - 5_400_000);
-    expect(parseTimeBound('1704067200', now)).toBe(Date.parse('2024-01-01T00:00:00Z'));
-    expect(parseTimeBound('2024-01-01', now)).toBe(Date.parse('2024-01-01T00:00:00Z'));
-    expect(() => parseTimeBound('yesterday', now)).toThrow(UsageError);
-  });
-
-  it('selects --tail and --since', () => {
-    const entries = [1, 2, 3].map((i) => ({ log: `${i}\n`, stream: 'stdout' as const, time: `2024-01-01T00:00:0${i}.000000000Z` }));
-    expect(selectEntries(entries, { tail: 2 }).map((e) => e.log)).toEqual(['2\n', '3\n']);
-    expect(selectEntries(entries, { tail: 0 })).toEqual([]);
-    expect(selectEntries(entries, { sinceMs: Date.parse('2024-01-01T00:00:02Z') }).map((e) => e.log)).toEqual(['2\n', '3\n']);
-  });
-
-  it('follows a growing file, keeping an unfinished line for later', async () => {
-    const file = path.join(tmp, 'c-json.log');
-    writeFileSync(file, `${entry('one\n', 'stdout', '2024-01-01T00:00:01Z')}\n{"log":"tw`);
-    const reader = new LogReader(file);
-    expect(reader.readNew().map((e) => e.log)).toEqual(['one\n']);
-    appendFileSync(file, `o\\n","stream":"stdout","time":"2024-01-01T00:00:02Z"}\n`);
-    expect(reader.readNew().map((e) => e.log)).toEqual(['two\n']);
-    reader.close();
-    let rounds = 0;
-    const seen: string[] = [];
-    for await (const e of readLog(file, {
-      follow: true,
-      waitForMore: async () => {
-        rounds++;
-        if (rounds === 1) appendFileSync(file, `${entry('three\n', 'stderr', '2024-01-01T00:00:03Z')}\n`);
-        return rounds >= 2;
-      },
-    })) seen.push(e.log);
-    expect(seen).toEqual(['one\n', 'two\n', 'three\n']);
   });
 });
 
