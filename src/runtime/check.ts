@@ -9,7 +9,8 @@
  *   name        a name over no container
  *   directory   a container directory, new directory or run directory over no record
  *   netns       a network namespace mount of no container
- *   cgroup      a container cgroup (under a parent hull uses) of no container
+ *   cgroup      a container cgroup (under a parent hull uses) of no container of this store's (a parent
+ *               may be shared by several stores: only a cgroup this store knows the id of is its own)
  *   lease, tmp  an address lease of no container, a stray lease temporary file (src/network)
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
@@ -134,7 +135,9 @@ export async function checkContainers(paths: StorePaths, parts: RemovalParts, op
       const dir = path.join(cgroupRoot, parent);
       if (!dir.startsWith(cgroupRoot + path.sep) || !existsSync(dir)) continue;
       for (const id of readdirSync(dir)) {
-        if (!HEX_ID_RE.test(id) || records.has(id) || !containers.abandoned(id)) continue;
+        // A parent (hull's default one) may hold other stores' containers: only this store's leftovers.
+        const ours = existsSync(containers.dir(id)) || existsSync(containers.runDir(id)) || existsSync(network.netnsPath(id)) || names.some((n) => n.id === id);
+        if (!HEX_ID_RE.test(id) || records.has(id) || !ours || !containers.abandoned(id)) continue;
         await repair({ kind: 'cgroup', subject: path.join(dir, id), message: `cgroup ${path.join(dir, id)}: no container has it` }, 'removed',
           async () => ContainerCgroup.existing(cgroupRoot, id, parent)?.remove());
       }

@@ -462,9 +462,10 @@ export class ContainerStore {
 
   /**
    * Remove every trace of the container, in an order a crash at any point leaves recoverable: its
-   * run files and writable layer first, then its record (from then on it does not exist), then its
-   * name and lock. A name or directory left without a record is an orphan the next command that
-   * meets it, or `system check`, removes. The caller holds the container's lock.
+   * run files and writable layer first, then its record (from then on it does not exist), its
+   * directory, and its name last. A name left over no record is an orphan that the next command to
+   * look it up (or `system check`) removes, with the directory if that is left too. The caller
+   * holds the container's lock.
    */
   async remove(record: Pick<ContainerRecord, 'id' | 'name' | 'logConfig'>): Promise<void> {
     detachStaleMounts(this.runDir(record.id)); // never remove through a remapped root's mounts
@@ -478,11 +479,17 @@ export class ContainerStore {
     removeFile(path.join(dir, 'container.json'));
     trace('record removed');
     crashPoint('rm: record removed');
-    const nameFile = path.join(this.namesDir, record.name);
-    if (readText(nameFile)?.trim() === record.id) removeFile(nameFile);
-    trace('name released');
-    crashPoint('rm: name released');
     removeTree(dir, [LOCK_FILE], []);
+    crashPoint('rm: directory removed');
+    // The name last: a name over no container is found (and dropped) by whoever looks it up.
+    const names = await acquireLock(path.join(this.paths.root, NAMES_LOCK_FILE), 'exclusive', nativeFlock);
+    try {
+      const nameFile = path.join(this.namesDir, record.name);
+      if (readText(nameFile)?.trim() === record.id) removeFile(nameFile);
+    } finally {
+      names.release();
+    }
+    trace('name released');
   }
 }
 

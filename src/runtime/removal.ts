@@ -10,8 +10,8 @@
  *             its cgroup and network: released by whichever command meets it next; an ended
  *             `--rm` container is removed, as Docker's daemon would
  */
-import { closeSync, mkdirSync, writeFileSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { sys } from '../native/index.js';
 import type { Networking } from '../network/manager.js';
 import type { ContainerVolumes } from '../volume/containers.js';
@@ -41,9 +41,23 @@ export function holdsResources(parts: RemovalParts, record: ContainerRecord): bo
   return parts.network.holds(record.id) || existingCgroup(record) !== undefined;
 }
 
+/** The cgroup parent goes once its last container's cgroup is gone (hull made it; it leaves no trace). */
+function removeEmptyCgroupParent(record: ContainerRecord): void {
+  const root = cgroupHost().root;
+  if (root === undefined) return;
+  const dir = path.join(root, record.cgroupParent);
+  if (!dir.startsWith(root + path.sep)) return;
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still holds other containers' cgroups, or is already gone
+  }
+}
+
 /** Release what an ended container holds: its cgroup (killing anything left in it) and its network. */
 export async function releaseResources(parts: RemovalParts, record: ContainerRecord): Promise<void> {
   await existingCgroup(record)?.remove();
+  removeEmptyCgroupParent(record);
   crashPoint('release: cgroup removed');
   await parts.network.tearDown(record.id);
 }
@@ -83,6 +97,7 @@ export async function finishRemoval(parts: RemovalParts, record: ContainerRecord
   if (monitor?.pid !== undefined) await killAndWait(monitor.pid, monitor.pidStartTime, 10_000);
   // The cgroup: cgroup.kill takes whatever is left of the container (a restart's new process too).
   await existingCgroup(record)?.remove();
+  removeEmptyCgroupParent(record);
   crashPoint('rm: processes killed, cgroup removed');
   // The monitor goes once its container has (its exit command then finds no container).
   await killAndWait(monitor?.monitorPid ?? state.monitorPid, monitor?.monitorPid !== undefined ? monitor.monitorStartTime : state.monitorStartTime, 15_000);

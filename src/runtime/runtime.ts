@@ -3,7 +3,7 @@
  * bundle), start (cgroup, plan, spawn, release), and the clean-up after exit. Every failure path
  * removes what was made: cgroup, run files, and for --rm the whole container.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError, ContainerNotFoundError, HullError, RuntimeError, UsageError, fromNodeError } from '../errors.js';
 import { cliPath, initPath, sys } from '../native/index.js';
@@ -891,8 +891,6 @@ export class Runtime {
         crashPoint('rm: tombstone written');
       }
       await finishRemoval(this, record);
-      const root = cgroupHost().root;
-      if (root !== undefined) removeEmptyCgroupParent(root, record.cgroupParent);
     });
   }
 
@@ -947,16 +945,6 @@ function signalQuietly(pidfd: number, signal: number): void {
   }
 }
 
-/** hull's cgroup parent goes once its last container's cgroup is gone. */
-function removeEmptyCgroupParent(root: string, parent: string): void {
-  const dir = path.join(root, parent);
-  if (!dir.startsWith(root + path.sep)) return;
-  try {
-    rmdirSync(dir);
-  } catch {
-    // still holds other containers' cgroups, or is already gone
-  }
-}
 
 function hostResolvConf(): string {
   try {
