@@ -12,7 +12,7 @@ import { ANONYMOUS_LABEL, type VolumeStore } from './store.js';
 
 /** What this module reads of the container store. */
 export interface ContainerLookup {
-  list(): Promise<{ id: string; mounts?: MountPoint[] }[]>;
+  list(): Promise<{ id: string; mounts?: MountPoint[]; state: { status: string } }[]>;
   get(idOrName: string): Promise<MountSource>;
 }
 
@@ -47,9 +47,11 @@ export class ContainerVolumes {
     for (const name of mounts?.createdAnonymous ?? []) this.store.discard(name);
   }
 
-  /** The ids of containers (any state) whose records mount the volume. */
+  /** The ids of containers (any state but being removed: those never run again) whose records mount the volume. */
   async users(name: string): Promise<string[]> {
-    return (await this.containers.list()).filter((c) => c.mounts?.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.id);
+    return (await this.containers.list())
+      .filter((c) => c.state.status !== 'removing' && c.mounts?.some((m) => m.Type === 'volume' && m.Name === name))
+      .map((c) => c.id);
   }
 
   /** Remove the anonymous volumes among `mounts` that no container uses any more. Call without the volumes lock. */

@@ -6,7 +6,8 @@
 // running; the next command finishes the job; and in the end nothing is left (mounts, netns,
 // cgroups, leases, directories, processes).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
@@ -190,5 +191,55 @@ describe.skipIf(!canRunContainers)(`kill -9 at every step (integration${skipReas
       nothingLeft(context);
     }
     expect(completed).toBe(true);
+  });
+
+  it('system check finds every kind of orphan a crash can leave, and --repair removes or finishes each', async () => {
+    const hex = () => randomBytes(32).toString('hex');
+    // A record without its name.
+    expect(env.cli(['create', '--name', 'nameless', 'busybox', 'true']).code).toBe(0);
+    const nameless = env.cli(['inspect', '-f', '{{.Id}}', 'nameless']).stdout.trim();
+    spawnSync('rm', [path.join(env.root, 'names', 'nameless')]);
+    // A name over no container, and a cgroup and run directory of that container.
+    const ghost = hex();
+    writeFileSync(path.join(env.root, 'names', 'ghost'), ghost);
+    mkdirSync(path.join(env.cgroupRoot, env.cgroupParent, ghost), { recursive: true });
+    mkdirSync(path.join(env.runRoot, 'containers', ghost), { recursive: true });
+    // A directory over no record, and an interrupted create's new directory.
+    const lost = hex();
+    mkdirSync(path.join(env.root, 'containers', lost, 'upper', 'etc'), { recursive: true });
+    mkdirSync(path.join(env.root, 'containers', `.new-${hex()}`), { recursive: true });
+    // A network namespace of no container, a lease of no container, a stray lease temporary file.
+    const netnsId = hex();
+    const netnsFile = path.join(env.runRoot, 'netns', netnsId);
+    mkdirSync(path.dirname(netnsFile), { recursive: true });
+    writeFileSync(netnsFile, '');
+    expect(spawnSync('unshare', [`--net=${netnsFile}`, 'true']).status).toBe(0);
+    const leases = path.join(env.net.stateDir, 'bridges', env.net.bridge, 'leases');
+    mkdirSync(leases, { recursive: true });
+    const leaseIp = env.net.subnet.replace(/\.0\/24$/, '.250');
+    writeFileSync(path.join(leases, leaseIp), JSON.stringify({ store: path.join(env.root, 'containers'), network: 'bridge', container: hex(), name: 'gone', aliases: [] }));
+    mkdirSync(path.join(env.net.stateDir, 'tmp'), { recursive: true });
+    writeFileSync(path.join(env.net.stateDir, 'tmp', 'lease-1-abcdef'), '{}');
+    // An ended container that still holds its cgroup and network (its monitor was killed; no command met it since).
+    expect(env.cli(['run', '-d', '--name', 'holder', 'busybox', 'sleep', '300']).code).toBe(0);
+    const monitor = env.processes().find((p) => p.comm === 'hull-monitor');
+    expect(monitor).toBeDefined();
+    process.kill(monitor!.pid, 'SIGKILL');
+    for (let i = 0; i < 300 && env.processes().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const found = problems().join('\n');
+    for (const want of [`its name nameless is not reserved`, `name ghost: its container ${ghost.slice(0, 12)} does not exist`, `containers/${lost}: no container has it`,
+      `.new-`, `containers/${ghost}: no container has it`, `network namespace ${netnsFile}: no container has it`, `address ${leaseIp} on bridge ${env.net.bridge}`,
+      'lease-1-abcdef', `cgroup ${path.join(env.cgroupRoot, env.cgroupParent, ghost)}: no container has it`, '(holder) is exited but still holds its cgroup or network']) {
+      expect(found).toContain(want);
+    }
+    const repaired = env.cli(['system', 'check', '--repair']);
+    expect(repaired.stdout).toMatch(/problems, repaired\n$/);
+    expect(problems()).toEqual([]);
+    expect(readdirSync(path.join(env.root, 'names')).sort()).toEqual(['holder', 'nameless']);
+    expect(env.cli(['inspect', '-f', '{{.Id}}', 'nameless']).stdout.trim()).toBe(nameless);
+    expect(existsSync(netnsFile)).toBe(false);
+    expect(env.cli(['rm', 'nameless', 'holder']).code).toBe(0);
+    nothingLeft('after system check --repair');
   });
 });
