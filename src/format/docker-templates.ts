@@ -1,30 +1,28 @@
 /**
- * Docker's template package (docker/cli templates/templates.go): Go's text/template with Docker's
- * functions json, split, join, title, lower, upper, pad and truncate, and the header variants
- * that leave a table's column names as they are.
+ * The templates of Docker's `--format`: Go templates with the functions Docker's CLI adds (json,
+ * split, join, title, lower, upper, pad, truncate), giving the output `docker … --format` gives,
+ * and the variants for a table's header row, which leave the column names as they are.
  */
 import { type TemplateFunc, FuncError, GoTemplate, formatValue, func, goJson } from './template/index.js';
 
-/** Go's strings.ToUpper/ToLower map each character to one character. */
+/** upper and lower change a character only where its other case is a single character (`ß` stays). */
 const mapRunes = (s: string, f: (c: string) => string): string => Array.from(s, (c) => {
   const m = f(c);
   return [...m].length === 1 ? m : c;
 }).join('');
 
-/** strings.Title: the first letter of each word upper-cased (ASCII punctuation separates words). */
+/** Whether a character separates words for title: an ASCII character other than a letter, digit or `_`, or white space. */
+const separatesWords = (c: string): boolean => (c <= '\x7f' ? !/^[0-9A-Za-z_]$/.test(c) : /^\s$/u.test(c) && !/^[\p{L}\p{Nd}]$/u.test(c));
+
+/** title: the first letter of each word upper-cased. */
 function title(s: string): string {
-  let prev = ' ';
-  return Array.from(s, (c) => {
-    const sep = /^[\x00-\x7f]$/.test(prev) ? !/^[0-9A-Za-z_]$/.test(prev) : !/^[\p{L}\p{Nd}]$/u.test(prev) && /^\s$/u.test(prev);
-    prev = c;
-    return sep ? mapRunes(c, (x) => x.toUpperCase()) : c;
-  }).join('');
+  return Array.from(s).map((c, i, chars) => (i === 0 || separatesWords(chars[i - 1]!) ? mapRunes(c, (x) => x.toUpperCase()) : c)).join('');
 }
 
-/** strings.Split: an empty separator splits after each character. */
+/** split: an empty separator splits after each character. */
 const split = (s: string, sep: string): string[] => (sep === '' ? Array.from(s) : s.split(sep));
 
-/** Docker's joinElements: a slice's elements (or a map's values, sorted) printed and joined. */
+/** join: a slice's elements (or a map's values, sorted) printed as `{{.}}` prints them, with the separator between. */
 function join(elems: unknown, sep: string): string {
   if (elems === null || elems === undefined) return '';
   if (Array.isArray(elems)) return elems.map(formatValue).join(sep);
@@ -37,7 +35,7 @@ function repeat(n: number): string {
   return ' '.repeat(n);
 }
 
-/** Docker's truncate: at most `length` bytes. */
+/** truncate: at most `length` bytes. */
 function truncate(source: string, length: number): string {
   const bytes = Buffer.from(source, 'utf8');
   if (bytes.length < length) return source;
@@ -45,7 +43,7 @@ function truncate(source: string, length: number): string {
   return bytes.subarray(0, length).toString('utf8');
 }
 
-/** Docker's basicFunctions. `json` does not escape HTML (Docker turns that off). */
+/** The functions Docker's templates add. `json` leaves `<`, `>` and `&` as they are, as `docker inspect -f '{{json .}}'` prints them. */
 export const DOCKER_FUNCS: Readonly<Record<string, TemplateFunc>> = {
   json: func(['any'], (v) => goJson(v, { escapeHTML: false })),
   split: func(['string', 'string'], (s, sep) => split(s as string, sep as string)),
@@ -57,7 +55,7 @@ export const DOCKER_FUNCS: Readonly<Record<string, TemplateFunc>> = {
   truncate: func(['string', 'int'], (s, n) => truncate(s as string, n as number)),
 };
 
-/** Docker's HeaderFunctions: for the header row of a table, the column names pass through unchanged. */
+/** For the header row of a table: the column names pass through these functions unchanged. */
 export const DOCKER_HEADER_FUNCS: Readonly<Record<string, TemplateFunc>> = {
   json: func(['string'], (v) => v),
   split: func(['string', 'string'], (v) => v),
@@ -68,7 +66,7 @@ export const DOCKER_HEADER_FUNCS: Readonly<Record<string, TemplateFunc>> = {
   truncate: func(['string', 'int'], (v) => v),
 };
 
-/** Docker's templates.Parse: a Go template with Docker's functions. Throws TemplateError with Go's message. */
+/** A `--format` template with Docker's functions. Throws a TemplateError with the message Docker prints after `template parsing error: `. */
 export function parseDockerTemplate(text: string): GoTemplate {
   return GoTemplate.parse(text, DOCKER_FUNCS);
 }

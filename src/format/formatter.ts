@@ -1,10 +1,10 @@
 /**
- * Docker's `--format` for lists and inspect (docker/cli formatter.Context and inspect.Inspect), on
- * top of the Go template engine:
+ * `--format` for lists and inspect, with the output and errors of Docker's CLI, on top of the
+ * template engine:
  *
  * - lists (ps, images, volume ls, …): `json` is one JSON object a line (`{{json .}}`, keys sorted
- *   and HTML escaped, as Docker marshals its contexts); `table TEMPLATE` adds a header row made
- *   from the column names and aligns the columns with Go's tabwriter; any other value is a template
+ *   and HTML escaped, as `docker ps --format json` prints them); `table TEMPLATE` adds a header row
+ *   made from the column names and aligns the columns (columns.ts); any other value is a template
  *   run once per row. `\t` and `\n` typed literally become tab and newline, as in Docker.
  * - inspect: `json` is the compact JSON array; any other value a template run once per item.
  *
@@ -12,21 +12,21 @@
  */
 import { TemplateError } from '../errors.js';
 import { DOCKER_HEADER_FUNCS, parseDockerTemplate } from './docker-templates.js';
-import { DOCKER_TABLE, tabwrite } from './tabwriter.js';
+import { DOCKER_TABLE_COLUMNS, alignColumns } from './columns.js';
 import { type GoTemplate, goJson, goJsonSorted, goStruct } from './template/index.js';
 
-/** A row of a list as Docker's formatter contexts present it: fields, and methods such as Label(name). */
+/** A row of a list as Docker's list templates see it: fields, and methods such as Label(name). */
 export type ContextFields = Record<string, unknown>;
 
 /**
- * A formatter context: a Go struct named `typeName` (`{{.Nope}}` is an error, as on Docker's),
- * marshalled by `{{json .}}` as Docker's MarshalJSON does (its fields, keys sorted).
+ * A row of a list: a Go struct named `typeName` (`{{.Nope}}` is an error naming that type, as on
+ * Docker's), which `{{json .}}` prints as an object of its fields with the keys sorted.
  */
 export function formatterContext<T extends ContextFields>(typeName: string, fields: T): T {
   return goStruct(typeName, fields, () => goJsonSorted(fields, { escapeHTML: true }));
 }
 
-/** The template text of a --format value (Docker's Format.templateString). */
+/** The template text of a --format value: `json` and `table` expanded, the spaces around it gone, `\\t` and `\\n` made tab and newline. */
 export function templateText(format: string): string {
   if (format === 'table') return '';
   if (format === 'json') return '{{json .}}';
@@ -44,8 +44,8 @@ export class ListFormat {
   private constructor(private readonly table: boolean, private readonly template: GoTemplate, private readonly headers: Readonly<Record<string, string>>) {}
 
   /**
-   * `format` as Docker reads it; `headers` are the column names of the fields (Docker's
-   * SubHeaderContext). Throws `template parsing error: …` for a template that does not parse.
+   * `format` as Docker reads it; `headers` are the column names of the fields (what the header
+   * row shows for `{{.ID}}`). Throws `template parsing error: …` for a template that does not parse.
    */
   static parse(format: string, headers: Readonly<Record<string, string>>): ListFormat {
     let template: GoTemplate;
@@ -70,7 +70,7 @@ export class ListFormat {
   render(contexts: readonly object[]): string {
     const rows = contexts.map((c) => this.row(c)).join('');
     if (!this.table) return rows;
-    return tabwrite(`${this.header()}\n${rows}`, DOCKER_TABLE);
+    return alignColumns(`${this.header()}\n${rows}`, DOCKER_TABLE_COLUMNS);
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
- * Go's encoding/json output for template data: compact, U+2028/U+2029 always escaped, lone
- * surrogates as \ufffd, and with escapeHTML `<`, `>` and `&` as \u003c, \u003e and \u0026 (what
- * json.Marshal does; Docker's `json` template function turns that off). Objects keep their key
- * order (Docker's structs are in declaration order); an object with GO_JSON marshals itself.
+ * JSON as Docker's CLI prints it (`docker inspect`, `{{json .}}`): compact, U+2028/U+2029 always
+ * escaped, lone surrogates as \ufffd, and with escapeHTML `<`, `>` and `&` as \u003c, \u003e and
+ * \u0026 (`docker inspect` and `--format json` escape them, the `json` template function does
+ * not). Objects keep their key order (Docker prints its structs' fields in declaration order); an
+ * object with a GO_JSON method gives its own JSON text.
  */
 import { GO_JSON } from './values.js';
 
@@ -41,12 +42,12 @@ function encode(v: unknown, escapeHTML: boolean): string {
   }
 }
 
-/** `v` as Go's JSON encoder writes it (without the encoder's trailing newline). */
+/** `v` as JSON (no trailing newline). */
 export function goJson(v: unknown, options: { escapeHTML: boolean }): string {
   return encode(v, options.escapeHTML);
 }
 
-/** An object's fields as a JSON object with sorted keys (how Go marshals a map, and Docker its formatter contexts). */
+/** An object's fields as a JSON object with sorted keys (as Docker prints a map, and the rows of `--format json`). */
 export function goJsonSorted(fields: Record<string, unknown>, options: { escapeHTML: boolean }): string {
   const sorted = Object.fromEntries(Object.entries(fields).filter(([, x]) => typeof x !== 'function').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return encode(sorted, options.escapeHTML);

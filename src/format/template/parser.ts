@@ -1,404 +1,439 @@
 /**
- * The parser of Go's text/template (text/template/parse/parse.go): actions, pipelines with `|`,
- * declarations (`$x :=`, `$x =`, `range $i, $v :=`), if/else if/with/else with/range/else/end,
- * break/continue inside range, define/template/block, parenthesized pipelines and chained fields.
- * Unknown functions and undefined variables are parse errors, as in Go; every error is Go's text
- * (`template: :1: function "foo" not defined`).
+ * A recursive-descent parser from the scanner's pieces to the syntax tree (ast.ts):
+ *
+ *   template  = { text | action | define }
+ *   action    = if | with | range | template | block | break | continue | pipeline
+ *   pipeline  = [ variables (":=" | "=") ] command { "|" command }
+ *   command   = operand { space operand }
+ *   operand   = term { .Field }
+ *   term      = literal | function | . | nil | $variable | .Field | "(" pipeline ")"
+ *
+ * It checks what Go templates check when they are parsed: functions must exist, variables must
+ * be declared in an enclosing scope, break and continue belong inside range, a template may be
+ * defined once. Errors carry Go's texts and the line Go names (that of the furthest part of the
+ * template the parser had looked at): `template: :1: function "foo" not defined`.
  */
 import { TemplateError } from '../../errors.js';
-import { type Item, type ItemType, goQuote, itemString, lex } from './lexer.js';
-import type { ArgNode, CommandNode, ElseNode, EndNode, ListNode, Node, NumberNode, PipeNode, TemplateNode, VariableNode } from './nodes.js';
-import { nodeString } from './nodes.js';
-import { parseGoNumber, unquoteChar, unquoteString } from './strconv.js';
+import type { Body, Command, Expr, Include, NumberConst, Pipeline, Statement } from './ast.js';
+import { sourceOf } from './ast.js';
+import { quote, readChar, readNumber, readString } from './literals.js';
+import { type Piece, type Token, scan } from './scanner.js';
 
-/** The parsed templates of one text: '' is the top level, the rest come from define and block. */
-export type TreeSet = Map<string, ListNode>;
+/** A template's bodies by name: '' is the top level, the others come from define and block. */
+export type Templates = Map<string, Body>;
 
-const MAX_PAREN_DEPTH = 1000;
+/** How deeply parentheses may nest. */
+const MAX_PARENS = 1000;
 
-/** Parses `text`; `funcs` names every function it may call. Throws TemplateError with Go's message. */
-export function parseTemplate(text: string, funcs: ReadonlySet<string>): TreeSet {
-  const trees: TreeSet = new Map();
-  new Parser(lex(text), funcs, trees).parse();
-  return trees;
+/** Parses `src`; `funcs` names the functions it may call. Throws a TemplateError with Go's message. */
+export function parseTemplates(src: string, funcs: ReadonlySet<string>): Templates {
+  return new Parser(src, funcs).parseAll();
 }
 
+/** `{{end}}` or `{{else}}`: closes the body being parsed. `chained` is the `if`/`with` token of `{{else if …}}`, left unread. */
+type Closer = { kind: 'End' } | { kind: 'Else'; chained: Token | undefined };
+
+const isCloser = (x: Statement | Closer): x is Closer => x.kind === 'End' || x.kind === 'Else';
+const closerText = (c: Closer): string => (c.kind === 'End' ? '{{end}}' : '{{else}}');
+
+/** Token kinds an operand may start with. */
+const OPERAND_START: ReadonlySet<string> = new Set(['bool', 'char', 'complex', 'dot', 'field', 'ident', 'number', 'nil', 'string', 'var']);
+
+/** A command that starts with one of these cannot take a piped value. */
+const CONSTANT_KINDS: ReadonlySet<string> = new Set(['Bool', 'Dot', 'Nil', 'Number', 'String']);
+
 class Parser {
-  private idx = 0;
-  /** Index of the furthest item read: Go reports parse errors at that item's line. */
+  private readonly pieces: Piece[];
+  private nextPiece = 0;
+  /** The tokens of the action being parsed, and the next one to read. */
+  private tokens: Token[] = [];
+  private nextToken = 0;
+  /** The furthest position the parser has looked at: parse errors name its line. */
   private furthest = 0;
-  private vars: string[] = ['$'];
-  private actionLine = 0;
+  /** The line of the action being parsed, for errors that end an action begun on an earlier line. Cleared when any action is done. */
+  private actionLine: number | undefined;
+  /** Variables in scope, innermost last. */
+  private scope: string[] = ['$'];
   private rangeDepth = 0;
   private parenDepth = 0;
+  private readonly newlines: number[] = [];
+  private readonly templates: Templates = new Map();
 
-  constructor(private readonly items: readonly Item[], private readonly funcs: ReadonlySet<string>, private readonly trees: TreeSet) {}
-
-  private item(i: number): Item {
-    const it = this.items[Math.min(i, this.items.length - 1)]!;
-    if (i > this.furthest) this.furthest = Math.min(i, this.items.length - 1);
-    return it;
+  constructor(private readonly src: string, private readonly funcs: ReadonlySet<string>) {
+    this.pieces = scan(src);
+    for (let i = src.indexOf('\n'); i >= 0; i = src.indexOf('\n', i + 1)) this.newlines.push(i);
   }
 
-  private next(): Item {
-    return this.item(this.idx++);
-  }
-
-  private backup(): void {
-    this.idx--;
-  }
-
-  private peek(): Item {
-    return this.item(this.idx);
-  }
-
-  private nextNonSpace(): Item {
-    let t: Item;
-    do t = this.next(); while (t.type === 'space');
-    return t;
-  }
-
-  private peekNonSpace(): Item {
-    const t = this.nextNonSpace();
-    this.backup();
-    return t;
-  }
-
-  private errorf(message: string): never {
-    throw new TemplateError(`template: :${this.items[this.furthest]!.line}: ${message}`);
-  }
-
-  private expect(type: ItemType, context: string): Item {
-    const t = this.nextNonSpace();
-    if (t.type !== type) this.unexpected(t, context);
-    return t;
-  }
-
-  private unexpected(t: Item, context: string): never {
-    if (t.type === 'error') {
-      let extra = '';
-      if (this.actionLine !== 0 && this.actionLine !== t.line) {
-        extra = ` in action started at :${this.actionLine}`;
-        if (t.val.endsWith(' action')) extra = extra.slice(' in action'.length);
+  parseAll(): Templates {
+    const body: Body = [];
+    for (let piece = this.peekPiece(); piece !== undefined; piece = this.peekPiece()) {
+      if (piece.kind === 'action' && this.see(piece.tokens[0]!).kind === 'keyword' && piece.tokens[0]!.text === 'define') {
+        this.takePiece();
+        this.enter(piece, 1);
+        this.define();
+        continue;
       }
-      this.errorf(`${t.val}${extra}`);
+      const item = this.item();
+      if (isCloser(item)) this.fail(`unexpected ${closerText(item)}`);
+      body.push(item);
     }
-    this.errorf(`unexpected ${itemString(t)} in ${context}`);
+    this.register('', body);
+    return this.templates;
   }
 
-  parse(): void {
-    const root: ListNode = { kind: 'list', pos: this.peek().pos, nodes: [] };
-    while (this.peek().type !== 'eof') {
-      if (this.peek().type === 'leftDelim') {
-        const at = this.idx;
-        this.next();
-        if (this.nextNonSpace().type === 'define') {
-          this.parseDefinition();
-          continue;
-        }
-        this.idx = at;
-      }
-      const n = this.textOrAction();
-      if (n.kind === 'end' || n.kind === 'else') this.errorf(`unexpected ${nodeString(n)}`);
-      root.nodes.push(n);
+  // ---------------------------------------------------------------- reading
+
+  /** The 1-based line of a position. */
+  private lineOf(pos: number): number {
+    let lo = 0;
+    let hi = this.newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.newlines[mid]! < pos) lo = mid + 1;
+      else hi = mid;
     }
-    this.add('', root);
+    return lo + 1;
   }
 
-  private add(name: string, list: ListNode): void {
-    const existing = this.trees.get(name);
-    if (existing === undefined || isEmptyTree(existing)) this.trees.set(name, list);
-    else if (!isEmptyTree(list)) this.errorf(`template: multiple definition of template ${goQuote(name)}`);
+  private see<T extends { pos: number }>(x: T): T {
+    if (x.pos > this.furthest) this.furthest = x.pos;
+    return x;
   }
 
-  /** A sub-template (define's or block's body): its own variables, sharing the token stream. */
-  private subTree(parse: () => ListNode): ListNode {
-    const saved = { vars: this.vars, rangeDepth: this.rangeDepth };
-    this.vars = ['$'];
+  /** The next piece, undefined at the end of the template. */
+  private peekPiece(): Piece | undefined {
+    const piece = this.pieces[this.nextPiece];
+    if (piece === undefined) this.see({ pos: this.src.length });
+    return piece && this.see(piece);
+  }
+
+  private takePiece(): Piece | undefined {
+    const piece = this.peekPiece();
+    this.nextPiece++;
+    return piece;
+  }
+
+  private enter(action: Piece & { kind: 'action' }, from: number): void {
+    this.tokens = action.tokens;
+    this.nextToken = from;
+  }
+
+  private peek(ahead = 0): Token {
+    return this.see(this.tokens[this.nextToken + ahead]!);
+  }
+
+  private take(): Token {
+    return this.see(this.tokens[this.nextToken++]!);
+  }
+
+  private isPunct(t: Token, text: string): boolean {
+    return t.kind === 'punct' && t.text === text;
+  }
+
+  // ---------------------------------------------------------------- errors
+
+  private fail(message: string): never {
+    throw new TemplateError(`template: :${this.lineOf(this.furthest)}: ${message}`);
+  }
+
+  /** How a token is named in `unexpected X in Y`: keywords in angle brackets, the rest quoted (cut after 10 characters). */
+  private describe(t: Token): string {
+    if (t.kind === 'keyword' || t.kind === 'nil' || t.kind === 'dot') return `<${t.text}>`;
+    const chars = Array.from(t.text);
+    return chars.length > 10 ? `${quote(chars.slice(0, 10).join(''))}...` : quote(t.text);
+  }
+
+  /** Fails on a token that does not fit: a scan error says what is wrong there, anything else is unexpected. */
+  private unexpected(t: Token, context: string): never {
+    if (t.kind !== 'error') this.fail(`unexpected ${this.describe(t)} in ${context}`);
+    const line = this.lineOf(t.pos);
+    if (this.actionLine === undefined || this.actionLine === line) this.fail(t.text);
+    this.fail(t.text.endsWith(' action') ? `${t.text} started at :${this.actionLine}` : `${t.text} in action started at :${this.actionLine}`);
+  }
+
+  private expectClose(context: string): void {
+    const t = this.take();
+    if (t.kind !== 'close') this.unexpected(t, context);
+  }
+
+  // ---------------------------------------------------------------- templates and bodies
+
+  /** Adds a named body; an empty one (only white space) never replaces another, and two non-empty ones are an error. */
+  private register(name: string, body: Body): void {
+    const blank = (b: Body): boolean => b.every((s) => s.kind === 'Text' && s.text.trim() === '');
+    const existing = this.templates.get(name);
+    if (existing === undefined || blank(existing)) this.templates.set(name, body);
+    else if (!blank(body)) this.fail(`template: multiple definition of template ${quote(name)}`);
+  }
+
+  /** A body up to its `{{end}}` or `{{else}}`. */
+  private body(): { body: Body; closer: Closer } {
+    const body: Body = [];
+    for (;;) {
+      if (this.peekPiece() === undefined) this.fail('unexpected EOF');
+      const item = this.item();
+      if (isCloser(item)) return { body, closer: item };
+      body.push(item);
+    }
+  }
+
+  /** A body parsed as a template of its own (define and block): its own variables, outside any range. */
+  private separateBody(context: string): Body {
+    const saved = { scope: this.scope, rangeDepth: this.rangeDepth };
+    this.scope = ['$'];
     this.rangeDepth = 0;
     try {
-      return parse();
+      const { body, closer } = this.body();
+      if (closer.kind !== 'End') this.fail(`unexpected ${closerText(closer)} in ${context}`);
+      return body;
     } finally {
-      this.vars = saved.vars;
-      this.rangeDepth = saved.rangeDepth;
+      Object.assign(this, saved);
     }
   }
 
-  private parseDefinition(): void {
-    const context = 'define clause';
-    const t = this.nextNonSpace();
-    if (t.type !== 'string' && t.type !== 'rawString') this.unexpected(t, context);
-    const name = this.unquote(t.val);
-    this.expect('rightDelim', context);
-    const body = this.subTree(() => {
-      const { list, end } = this.itemList();
-      if (end.kind !== 'end') this.errorf(`unexpected ${nodeString(end)} in ${context}`);
-      return list;
-    });
-    this.add(name, body);
-  }
-
-  private itemList(): { list: ListNode; end: EndNode | ElseNode } {
-    const list: ListNode = { kind: 'list', pos: this.peekNonSpace().pos, nodes: [] };
-    while (this.peekNonSpace().type !== 'eof') {
-      const n = this.textOrAction();
-      if (n.kind === 'end' || n.kind === 'else') return { list, end: n };
-      list.nodes.push(n);
-    }
-    this.errorf('unexpected EOF');
-  }
-
-  private textOrAction(): Node {
-    const t = this.nextNonSpace();
-    if (t.type === 'text') return { kind: 'text', pos: t.pos, text: t.val };
-    if (t.type === 'leftDelim') {
-      this.actionLine = t.line;
-      try {
-        return this.action();
-      } finally {
-        this.actionLine = 0;
-      }
-    }
-    this.unexpected(t, 'input');
-  }
-
-  private action(): Node {
-    const t = this.nextNonSpace();
-    switch (t.type) {
-      case 'block': return this.blockControl();
-      case 'break':
-      case 'continue': {
-        const close = this.nextNonSpace();
-        if (close.type !== 'rightDelim') this.unexpected(close, `{{${t.type}}}`);
-        if (this.rangeDepth === 0) this.errorf(`{{${t.type}}} outside {{range}}`);
-        return { kind: t.type, pos: t.pos, line: t.line };
-      }
-      case 'else': return this.elseControl();
-      case 'end': return { kind: 'end', pos: this.expect('rightDelim', 'end').pos };
-      case 'if':
-      case 'range':
-      case 'with':
-        return this.control(t.type);
-      case 'template': return this.templateControl();
-    }
-    this.backup();
-    const first = this.peek();
-    // Variables declared here are not popped: they live until the enclosing {{end}}.
-    return { kind: 'action', pos: first.pos, line: first.line, pipe: this.pipeline('command', 'rightDelim') };
-  }
-
-  private elseControl(): ElseNode {
-    const p = this.peekNonSpace();
-    // "{{else if …" and "{{else with …" are "{{else}}{{if …": leave the keyword for control().
-    if (p.type === 'if' || p.type === 'with') return { kind: 'else', pos: p.pos, line: p.line };
-    const t = this.expect('rightDelim', 'else');
-    return { kind: 'else', pos: t.pos, line: t.line };
-  }
-
-  private control(context: 'if' | 'range' | 'with'): Node {
-    const mark = this.vars.length;
+  /** The next text, action, or a closer. */
+  private item(): Statement | Closer {
+    const piece = this.takePiece()!;
+    if (piece.kind === 'text') return { kind: 'Text', pos: piece.pos, text: piece.text };
+    if (piece.kind === 'error') this.unexpected({ kind: 'error', text: piece.message, pos: piece.pos, spaced: false }, 'input');
+    this.enter(piece, 0);
+    this.actionLine = this.lineOf(piece.pos);
     try {
-      const pipe = this.pipeline(context, 'rightDelim');
-      if (context === 'range') this.rangeDepth++;
-      const { list, end } = this.itemList();
-      if (context === 'range') this.rangeDepth--;
-      let elseList: ListNode | undefined;
-      if (end.kind === 'else') {
-        if ((context === 'if' || context === 'with') && this.peek().type === context) {
-          this.next();
-          elseList = { kind: 'list', pos: end.pos, nodes: [this.control(context)] };
-        } else {
-          const rest = this.itemList();
-          if (rest.end.kind !== 'end') this.errorf(`expected end; found ${nodeString(rest.end)}`);
-          elseList = rest.list;
-        }
-      }
-      return { kind: context, pos: pipe.pos, line: pipe.line, pipe, list, elseList };
+      return this.action();
     } finally {
-      this.vars.length = mark;
+      this.actionLine = undefined;
     }
   }
 
-  private templateName(t: Item, context: string): string {
-    if (t.type !== 'string' && t.type !== 'rawString') this.unexpected(t, context);
-    return this.unquote(t.val);
-  }
-
-  private templateControl(): TemplateNode {
-    const context = 'template clause';
-    const t = this.nextNonSpace();
-    const name = this.templateName(t, context);
-    let pipe: PipeNode | undefined;
-    if (this.nextNonSpace().type !== 'rightDelim') {
-      this.backup();
-      pipe = this.pipeline(context, 'rightDelim');
-    }
-    return { kind: 'template', pos: t.pos, line: t.line, name, pipe };
-  }
-
-  private blockControl(): TemplateNode {
-    const context = 'block clause';
-    const t = this.nextNonSpace();
-    const name = this.templateName(t, context);
-    const pipe = this.pipeline(context, 'rightDelim');
-    const body = this.subTree(() => {
-      const { list, end } = this.itemList();
-      if (end.kind !== 'end') this.errorf(`unexpected ${nodeString(end)} in ${context}`);
-      return list;
-    });
-    this.add(name, body);
-    return { kind: 'template', pos: t.pos, line: t.line, name, pipe };
-  }
-
-  private pipeline(context: string, end: ItemType): PipeNode {
-    const first = this.peekNonSpace();
-    const pipe: PipeNode = { kind: 'pipe', pos: first.pos, line: first.line, isAssign: false, decl: [], cmds: [] };
-    for (let more = true; more;) {
-      more = false;
-      const v = this.peekNonSpace();
-      if (v.type !== 'variable') break;
-      const at = this.idx;
-      this.next();
-      const after = this.peekNonSpace();
-      if (after.type === 'assign' || after.type === 'declare') {
-        pipe.isAssign = after.type === 'assign';
-        this.nextNonSpace();
-        pipe.decl.push(this.variable(v.pos, v.val));
-        this.vars.push(v.val);
-      } else if (after.type === 'char' && after.val === ',') {
-        this.nextNonSpace();
-        pipe.decl.push(this.variable(v.pos, v.val));
-        this.vars.push(v.val);
-        if (context === 'range' && pipe.decl.length < 2) {
-          const t = this.peekNonSpace().type;
-          if (t !== 'variable' && t !== 'rightDelim' && t !== 'rightParen') this.errorf('range can only initialize variables');
-          more = true; // the second variable of a range
-          continue;
+  private action(): Statement | Closer {
+    const first = this.take();
+    if (first.kind === 'keyword') {
+      switch (first.text) {
+        case 'if':
+        case 'with':
+        case 'range':
+          return this.control(first.text);
+        case 'else': {
+          const next = this.peek();
+          if (next.kind === 'keyword' && (next.text === 'if' || next.text === 'with')) return { kind: 'Else', chained: next };
+          this.expectClose('else');
+          return { kind: 'Else', chained: undefined };
         }
-        this.errorf(`too many declarations in ${context}`);
-      } else {
-        this.idx = at; // "$x foo" or "$x}}": the variable is an argument, not a declaration
+        case 'end':
+          this.expectClose('end');
+          return { kind: 'End' };
+        case 'template':
+          return this.include();
+        case 'block':
+          return this.block();
+        case 'break':
+        case 'continue': {
+          const close = this.take();
+          if (close.kind !== 'close') this.unexpected(close, `{{${first.text}}}`);
+          if (this.rangeDepth === 0) this.fail(`{{${first.text}}} outside {{range}}`);
+          return { kind: first.text === 'break' ? 'Break' : 'Continue', pos: first.pos };
+        }
       }
     }
+    this.nextToken--;
+    // Variables declared here stay in scope up to the end of the enclosing block.
+    const pipeline = this.pipeline('command', 'close');
+    return { kind: 'Output', pos: pipeline.pos, pipeline };
+  }
+
+  /** if, with and range: the pipeline, the body, and an else part (`{{else if …}}` nests another conditional). */
+  private control(kind: 'if' | 'with' | 'range'): Statement {
+    const outer = this.scope.length;
+    try {
+      const guard = this.pipeline(kind, 'close');
+      if (kind === 'range') this.rangeDepth++;
+      const { body, closer } = this.body();
+      if (kind === 'range') this.rangeDepth--;
+      let otherwise: Body | undefined;
+      if (closer.kind === 'Else') {
+        if (closer.chained !== undefined) {
+          if (closer.chained.text !== kind) this.unexpected(this.take(), 'input');
+          this.take();
+          otherwise = [this.control(kind)];
+        } else {
+          const rest = this.body();
+          if (rest.closer.kind !== 'End') this.fail(`expected end; found ${closerText(rest.closer)}`);
+          otherwise = rest.body;
+        }
+      }
+      if (kind === 'range') return { kind: 'Range', pos: guard.pos, over: guard, body, otherwise };
+      return { kind: kind === 'if' ? 'If' : 'With', pos: guard.pos, guard, then: body, otherwise };
+    } finally {
+      this.scope.length = outer;
+    }
+  }
+
+  /** The quoted name after template, block and define. */
+  private templateName(context: string): { name: string; pos: number } {
+    const t = this.take();
+    if (t.kind !== 'string') this.unexpected(t, context);
+    return { name: this.unquote(t.text), pos: t.pos };
+  }
+
+  private include(): Include {
+    const { name, pos } = this.templateName('template clause');
+    if (this.peek().kind === 'close') {
+      this.take();
+      return { kind: 'Include', pos, name, argument: undefined };
+    }
+    return { kind: 'Include', pos, name, argument: this.pipeline('template clause', 'close') };
+  }
+
+  /** `{{block "name" pipeline}}body{{end}}`: defines the template and includes it here. */
+  private block(): Include {
+    const { name, pos } = this.templateName('block clause');
+    const argument = this.pipeline('block clause', 'close');
+    this.register(name, this.separateBody('block clause'));
+    return { kind: 'Include', pos, name, argument };
+  }
+
+  /** `{{define "name"}}body{{end}}`, at the top level only. */
+  private define(): void {
+    const { name } = this.templateName('define clause');
+    this.expectClose('define clause');
+    this.register(name, this.separateBody('define clause'));
+  }
+
+  // ---------------------------------------------------------------- pipelines
+
+  /** Declared or assigned variables at the start of a pipeline: `$x :=`, `$x =`, and for range `$i, $v :=`. */
+  private binding(context: string): Pipeline['bind'] {
+    const names: string[] = [];
     for (;;) {
-      const t = this.nextNonSpace();
-      if (t.type === end) {
-        this.checkPipeline(pipe, context);
-        return pipe;
+      const v = this.peek();
+      if (v.kind !== 'var') break;
+      const after = this.peek(1);
+      if (this.isPunct(after, ':=') || this.isPunct(after, '=')) {
+        this.nextToken += 2;
+        names.push(v.text);
+        this.scope.push(v.text);
+        return { names, reassign: after.text === '=' };
       }
-      switch (t.type) {
-        case 'bool': case 'charConstant': case 'complex': case 'dot': case 'field': case 'identifier':
-        case 'number': case 'nil': case 'rawString': case 'string': case 'variable': case 'leftParen':
-          this.backup();
-          pipe.cmds.push(this.command());
-          break;
-        default:
-          this.unexpected(t, context);
-      }
+      if (!this.isPunct(after, ',')) break;
+      this.nextToken += 2;
+      names.push(v.text);
+      this.scope.push(v.text);
+      if (context !== 'range' || names.length >= 2) this.fail(`too many declarations in ${context}`);
+      const next = this.peek();
+      if (next.kind !== 'var' && next.kind !== 'close' && !this.isPunct(next, ')')) this.fail('range can only initialize variables');
     }
+    return names.length > 0 ? { names, reassign: false } : undefined;
   }
 
-  private checkPipeline(pipe: PipeNode, context: string): void {
-    if (pipe.cmds.length === 0) this.errorf(`missing value for ${context}`);
-    pipe.cmds.slice(1).forEach((c, i) => {
-      const k = c.args[0]!.kind;
-      if (k === 'bool' || k === 'dot' || k === 'nil' || k === 'number' || k === 'string') this.errorf(`non executable command in pipeline stage ${i + 2}`);
-    });
-  }
-
-  private command(): CommandNode {
-    const cmd: CommandNode = { kind: 'command', pos: this.peekNonSpace().pos, args: [] };
-    for (;;) {
-      this.peekNonSpace();
-      const operand = this.operand();
-      if (operand) cmd.args.push(operand);
-      const t = this.next();
-      if (t.type === 'space') continue;
-      if (t.type === 'rightDelim' || t.type === 'rightParen') this.backup();
-      else if (t.type !== 'pipe') this.unexpected(t, 'operand');
-      break;
-    }
-    if (cmd.args.length === 0) this.errorf('empty command');
-    return cmd;
-  }
-
-  private operand(): ArgNode | undefined {
-    const node = this.term();
-    if (!node || this.peek().type !== 'field') return node;
+  /** A pipeline up to `}}` or (inside parentheses) `)`, which it consumes. */
+  private pipeline(context: string, end: 'close' | ')'): Pipeline {
     const pos = this.peek().pos;
-    const fields: string[] = [];
-    while (this.peek().type === 'field') fields.push(this.next().val.slice(1));
-    switch (node.kind) {
-      case 'field': return { kind: 'field', pos, ident: [...node.ident, ...fields] };
-      case 'variable': return { kind: 'variable', pos, ident: [...node.ident, ...fields] };
-      case 'bool': case 'string': case 'number': case 'nil': case 'dot':
-        this.errorf(`unexpected . after term ${goQuote(nodeString(node))}`);
+    const bind = this.binding(context);
+    const stages: Command[] = [];
+    for (;;) {
+      const t = this.take();
+      if (end === 'close' ? t.kind === 'close' : this.isPunct(t, ')')) break;
+      if (!OPERAND_START.has(t.kind) && !this.isPunct(t, '(')) this.unexpected(t, context);
+      this.nextToken--;
+      stages.push(this.command());
+    }
+    if (stages.length === 0) this.fail(`missing value for ${context}`);
+    stages.forEach((stage, i) => {
+      if (i > 0 && CONSTANT_KINDS.has(stage.args[0]!.kind)) this.fail(`non executable command in pipeline stage ${i + 1}`);
+    });
+    return { kind: 'Pipeline', pos, bind, stages };
+  }
+
+  /** Operands separated by white space, up to `|` (consumed), `)` or `}}` (left for the pipeline). */
+  private command(): Command {
+    const pos = this.peek().pos;
+    const args: Expr[] = [];
+    for (;;) {
+      const operand = this.operand();
+      if (operand !== undefined) args.push(operand);
+      const t = this.peek();
+      if (t.kind === 'close' || this.isPunct(t, ')')) break;
+      if (this.isPunct(t, '|')) {
+        this.take();
+        break;
+      }
+      if (operand === undefined || !t.spaced) this.unexpected(t, 'operand');
+    }
+    return { kind: 'Command', pos, args };
+  }
+
+  /** A term and the fields that follow it without a space. */
+  private operand(): Expr | undefined {
+    const term = this.term();
+    if (term === undefined || this.peek().kind !== 'field' || this.peek().spaced) return term;
+    const pos = this.peek().pos;
+    const names: string[] = [];
+    while (this.peek().kind === 'field' && !this.peek().spaced) names.push(this.take().text.slice(1));
+    switch (term.kind) {
+      case 'FieldChain': // a field on dot: `.A` then `.B`
+        return { ...term, pos, names: [...term.names, ...names] };
+      case 'Var':
+        return { kind: 'FieldChain', pos, from: term, names };
+      case 'Func':
+      case 'Pipeline':
+        return { kind: 'FieldChain', pos, from: term, names };
       default:
-        return { kind: 'chain', pos, node, field: fields };
+        this.fail(`unexpected . after term ${quote(sourceOf(term))}`);
     }
   }
 
-  private term(): ArgNode | undefined {
-    const t = this.nextNonSpace();
-    switch (t.type) {
-      case 'identifier':
-        if (!this.funcs.has(t.val)) this.errorf(`function ${goQuote(t.val)} not defined`);
-        return { kind: 'identifier', pos: t.pos, ident: t.val };
-      case 'dot': return { kind: 'dot', pos: t.pos };
-      case 'nil': return { kind: 'nil', pos: t.pos };
-      case 'variable': {
-        const v = this.variable(t.pos, t.val);
-        if (!this.vars.includes(v.ident[0]!)) this.errorf(`undefined variable ${goQuote(v.ident[0]!)}`);
-        return v;
-      }
-      case 'field': return { kind: 'field', pos: t.pos, ident: [t.val.slice(1)] };
-      case 'bool': return { kind: 'bool', pos: t.pos, value: t.val === 'true' };
-      case 'charConstant': case 'complex': case 'number': return this.number(t);
-      case 'leftParen': {
-        if (this.parenDepth >= MAX_PAREN_DEPTH) this.errorf('max expression depth exceeded');
-        this.parenDepth++;
-        try {
-          return this.pipeline('parenthesized pipeline', 'rightParen');
-        } finally {
-          this.parenDepth--;
-        }
-      }
-      case 'string': case 'rawString':
-        return { kind: 'string', pos: t.pos, quoted: t.val, text: this.unquote(t.val) };
+  private term(): Expr | undefined {
+    const t = this.take();
+    switch (t.kind) {
+      case 'ident':
+        if (!this.funcs.has(t.text)) this.fail(`function ${quote(t.text)} not defined`);
+        return { kind: 'Func', pos: t.pos, name: t.text };
+      case 'dot': return { kind: 'Dot', pos: t.pos };
+      case 'nil': return { kind: 'Nil', pos: t.pos };
+      case 'var':
+        if (!this.scope.includes(t.text)) this.fail(`undefined variable ${quote(t.text)}`);
+        return { kind: 'Var', pos: t.pos, name: t.text };
+      case 'field': return { kind: 'FieldChain', pos: t.pos, from: 'dot', names: [t.text.slice(1)] };
+      case 'bool': return { kind: 'Bool', pos: t.pos, value: t.text === 'true' };
+      case 'char':
+      case 'complex':
+      case 'number':
+        return this.number(t);
+      case 'string': return { kind: 'String', pos: t.pos, source: t.text, value: this.unquote(t.text) };
+      case 'punct':
+        if (t.text === '(') return this.parenthesized();
     }
-    this.backup();
+    this.nextToken--;
     return undefined;
   }
 
-  private variable(pos: number, name: string): VariableNode {
-    return { kind: 'variable', pos, ident: name.split('.') };
-  }
-
-  private unquote(quoted: string): string {
-    const s = unquoteString(quoted);
-    if (s === undefined) this.errorf('invalid syntax');
-    return s;
-  }
-
-  private number(t: Item): NumberNode {
-    if (t.type === 'complex' || t.val.endsWith('i')) this.errorf(`complex constant ${t.val} is not supported`);
-    if (t.type === 'charConstant') {
-      const r = unquoteChar(t.val);
-      if (r === undefined) this.errorf('invalid syntax');
-      if (r === 'malformed') this.errorf(`malformed character constant: ${t.val}`);
-      return { kind: 'number', pos: t.pos, text: t.val, isInt: true, isFloat: true, value: r };
+  private parenthesized(): Pipeline {
+    if (this.parenDepth >= MAX_PARENS) this.fail('max expression depth exceeded');
+    this.parenDepth++;
+    try {
+      return this.pipeline('parenthesized pipeline', ')');
+    } finally {
+      this.parenDepth--;
     }
-    const n = parseGoNumber(t.val);
-    if (typeof n === 'string') this.errorf(n);
-    return { kind: 'number', pos: t.pos, text: t.val, ...n };
+  }
+
+  private unquote(literal: string): string {
+    const text = readString(literal);
+    if (text === undefined) this.fail('invalid syntax');
+    return text;
+  }
+
+  private number(t: Token): NumberConst {
+    if (t.kind === 'complex' || t.text.endsWith('i')) this.fail(`complex constant ${t.text} is not supported`);
+    if (t.kind === 'char') {
+      const cp = readChar(t.text);
+      if (cp === undefined) this.fail('invalid syntax');
+      if (cp === 'malformed') this.fail(`malformed character constant: ${t.text}`);
+      return { kind: 'Number', pos: t.pos, source: t.text, value: cp, isInt: true };
+    }
+    const n = readNumber(t.text);
+    if (typeof n === 'string') this.fail(n);
+    return { kind: 'Number', pos: t.pos, source: t.text, ...n };
   }
 }
 
-function isEmptyTree(n: Node): boolean {
-  switch (n.kind) {
-    case 'list': return n.nodes.every(isEmptyTree);
-    case 'comment': return true;
-    case 'text': return n.text.trim() === '';
-    default: return false;
-  }
-}

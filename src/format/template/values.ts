@@ -8,12 +8,12 @@
  * - arrays are `[]interface {}`, plain objects `map[string]interface {}` (printed `map[k:v]`, keys
  *   sorted; a missing key is `<no value>`), functions are methods (`{{.Label "x"}}`);
  * - an object made with goStruct() is a Go struct: its fields print in order as `{a b}` and a field it
- *   lacks is an error (`can't evaluate field X in type T`), as on Docker's formatter contexts;
- * - an object with a GO_JSON method marshals itself (Go's json.Marshaler).
+ *   lacks is an error (`can't evaluate field X in type T`), as on the rows of Docker's lists;
+ * - an object with a GO_JSON method gives its own JSON text (json.ts).
  */
 
 const STRUCT_TYPE = Symbol('hull.template.struct');
-/** A method returning the object's JSON text, as Go's MarshalJSON. */
+/** A method returning the object's JSON text, used in place of its fields. */
 export const GO_JSON = Symbol('hull.template.json');
 
 export type GoKind = 'invalid' | 'nil' | 'bool' | 'int' | 'float' | 'string' | 'slice' | 'map' | 'struct' | 'func';

@@ -1,9 +1,9 @@
 // Docker's --format on top of the Go templates: list formats (json, table with its header row and
-// Go's tabwriter, plain templates), inspect formats, and Docker's error texts and exit codes.
+// aligned columns, plain templates), inspect formats, and Docker's error texts and exit codes.
 import { describe, expect, it } from 'vitest';
 import { TemplateError } from '../../../src/errors.js';
 import { ListFormat, formatInspect, formatterContext, templateText } from '../../../src/format/formatter.js';
-import { tabwrite } from '../../../src/format/tabwriter.js';
+import { alignColumns } from '../../../src/format/columns.js';
 
 const HEADERS = { ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', Labels: 'LABELS' };
 const row = (ID: string, Names: string, Command = '"sh"') =>
@@ -30,7 +30,7 @@ describe('list --format', () => {
     expect(ListFormat.parse('{{json .Command}}', HEADERS).render(rows.slice(1))).toBe('"\\"sh -c \'a > b && c\'\\""\n');
   });
 
-  it('table: a header row of the column names and columns aligned by Go\'s tabwriter (min width 10, padding 3)', () => {
+  it('table: a header row of the column names and aligned columns (min width 10, padding 3)', () => {
     expect(ListFormat.parse('table {{.ID}}\\t{{.Names}}\\t{{.Image}}', HEADERS).render(rows)).toBe([
       'CONTAINER ID   NAMES                IMAGE',
       '0123456789ab   web                  busybox',
@@ -98,11 +98,14 @@ describe('inspect --format', () => {
   });
 });
 
-describe("Go's tabwriter", () => {
+describe('table columns', () => {
   it('aligns tab-terminated cells of adjacent lines; a line without that cell ends the column', () => {
-    expect(tabwrite('a\tb\tc\naaaaaaaaaaaa\tbb\tc\n', { minwidth: 0, padding: 1 })).toBe('a            b  c\naaaaaaaaaaaa bb c\n');
-    expect(tabwrite('aa\tb\nno tabs here\nx\ty\n', { minwidth: 0, padding: 2 })).toBe('aa  b\nno tabs here\nx  y\n');
-    expect(tabwrite('a\t\tc\n\tb\tc\n', { minwidth: 4, padding: 1 })).toBe('a       c\n    b   c\n');
-    expect(tabwrite('é\tx\nab\ty\n', { minwidth: 0, padding: 1 })).toBe('é  x\nab y\n');
+    expect(alignColumns('a\tb\tc\naaaaaaaaaaaa\tbb\tc\n', { minWidth: 0, padding: 1 })).toBe('a            b  c\naaaaaaaaaaaa bb c\n');
+    expect(alignColumns('aa\tb\nno tabs here\nx\ty\n', { minWidth: 0, padding: 2 })).toBe('aa  b\nno tabs here\nx  y\n');
+    expect(alignColumns('a\t\tc\n\tb\tc\n', { minWidth: 4, padding: 1 })).toBe('a       c\n    b   c\n');
+    expect(alignColumns('é\tx\nab\ty\n', { minWidth: 0, padding: 1 })).toBe('é  x\nab y\n');
+    // A line with fewer cells ends only the deeper columns' blocks.
+    expect(alignColumns('a\tb\tc\nxx\ty\nzzz\twwww\tv\n', { minWidth: 0, padding: 1 })).toBe('a   b c\nxx  y\nzzz wwww v\n');
+    expect(alignColumns('a\tb\tc\nxxxxxx\nzzz\tw\tv\n', { minWidth: 0, padding: 1 })).toBe('a b c\nxxxxxx\nzzz w v\n');
   });
 });

@@ -41,6 +41,10 @@ describe("Go's Sprintf", () => {
     expect(sprintf('%[2]d %[1]d|%[3]d', [1, 2])).toBe('2 1|%!d(BADINDEX)');
     expect(sprintf('%*d|%-*d|%.*f|%*d', [5, 1, 4, 2, 2, 3.14159, 'x', 1])).toBe('    1|2   |3.14|%!(BADWIDTH)1');
     expect(sprintf('100%%', [])).toBe('100%');
+    expect(sprintf('%[2]*[1]d|%-*d|', [7, 4, 3, 2])).toBe('   7|3   |');
+    expect(sprintf('%[3]v %v %[1]v %v', [1, 2, 3])).toBe('3 %!v(MISSING) 1 2');
+    expect(sprintf('%U %#U %c|%6.2f%%|%08.3f', [0x1f600, 0x1f600, 0x1f600, 99.555, -3.14159])).toBe("U+1F600 U+1F600 '😀' 😀| 99.56%|-003.142");
+    expect(sprintf('%v %+v %#v', [{ a: [1, null] }, null, [null]])).toBe('map[a:[1 <nil>]] <nil> []interface {}{interface {}(nil)}');
   });
 });
 

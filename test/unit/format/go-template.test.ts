@@ -266,6 +266,55 @@ describe('Go template errors', () => {
     expect(run('{{.Name}}', data, { missingKey: 'error' })).toBe('/web');
   });
 
+  it('names the line Go names in multi-line templates, and the line where an unfinished action began', () => {
+    expect(failure('{{.Name\n')).toBe('template: :2: unclosed action started at :1');
+    expect(failure('{{.Name\n"abc}}')).toBe('template: :2: unterminated quoted string in action started at :1');
+    expect(failure('x\n{{if .A}}\n{{.B}}\n{{end')).toBe('template: :4: unclosed action');
+    expect(failure('{{.A\n|\nfoo}}')).toBe('template: :3: function "foo" not defined');
+    expect(failure('{{ $x\nfoo }}')).toBe('template: :2: undefined variable "$x"');
+    expect(run('{{ if\n.A }}x{{ end }}')).toBe('');
+  });
+
+  it('else if / else with continue only the same kind of block', () => {
+    expect(failure('{{if .A}}a{{else with .B}}b{{end}}')).toBe('template: :1: unexpected <with> in input');
+    expect(failure('{{range .Sizes}}{{else if .}}{{end}}')).toBe('template: :1: unexpected <if> in input');
+    expect(failure('{{else if .A}}')).toBe('template: :1: unexpected {{else}}');
+  });
+
+  it('number and character constants: overflow, octal, hex floats, underscores', () => {
+    expect(failure('{{9223372036854775808}}')).toBe('template: :1:2: executing "" at <9223372036854775808>: 9223372036854775808 overflows int');
+    expect(failure('{{18446744073709551616}}')).toBe('template: :1: integer overflow: "18446744073709551616"');
+    expect(failure('{{08}}')).toBe('template: :1: integer overflow: "08"');
+    expect(failure('{{1e}}')).toBe('template: :1: illegal number syntax: "1e"');
+    expect(failure('{{1__0}}')).toBe('template: :1: illegal number syntax: "1__0"');
+    expect(failure("{{'ab'}}")).toBe("template: :1: malformed character constant: 'ab'");
+    expect(failure('{{"\\q"}}')).toBe('template: :1: invalid syntax');
+    expect(failure('{{- -}}')).toBe('template: :1: illegal number syntax: "-"');
+    expect(run('{{0x1.8p1}} {{0x_1F}}')).toBe('3 31');
+  });
+
+  it('an error inside a field chain points at the node evaluated last, as Go\'s does', () => {
+    expect(failure('{{(.State.Pid).X}}')).toBe('template: :1:9: executing "" at <.State.Pid>: can\'t evaluate field X in type int');
+    expect(failure('{{$s := .State}}{{$s.Pid.X}}')).toBe('template: :1:20: executing "" at <$s.Pid.X>: can\'t evaluate field X in type int');
+    expect(failure('{{$.Name.X}}')).toBe('template: :1:3: executing "" at <$.Name.X>: can\'t evaluate field X in type string');
+    expect(failure('{{len.Name}}')).toBe('template: :1:2: executing "" at <len>: wrong number of args for len: want 1 got 0');
+    expect(failure('{{1 | (2)}}')).toBe('template: :1:2: executing "" at <1>: can\'t give argument to non-function 2');
+    expect(failure('{{call .Name}}')).toBe('template: :1:2: executing "" at <call .Name>: error calling call: non-function .Name of type string');
+  });
+
+  it('variables: a declaration parses as visible in the else branch of its block (but is unset there), not after it; range can assign', () => {
+    expect(failure('{{if .Nope}}{{$x := 1}}{{else}}{{$x}}{{end}}')).toBe('template: :1:33: executing "" at <$x>: undefined variable: $x');
+    expect(failure('{{$x := $x}}')).toBe('template: :1:8: executing "" at <$x>: undefined variable: $x');
+    expect(run('{{$k := ""}}{{$v := ""}}{{range $k, $v = .Config.Labels}}{{end}}{{$k}}={{$v}}')).toBe('com.example.role=db');
+    expect(failure('{{range $k, $v = .Config.Labels}}{{end}}')).toBe('template: :1:24: executing "" at <.Config.Labels>: undefined variable: $k');
+  });
+
+  it('templates may be defined after they are used, and a block can be included again', () => {
+    expect(run('{{template "b" 1}}{{define "b"}}{{.}}{{end}}')).toBe('1');
+    expect(run('{{block "c" .Name}}[{{.}}]{{end}}{{template "c" 2}}')).toBe('[/web][2]');
+    expect(run('{{define "a"}}{{.}}{{end}}{{template "a" .Name}}{{template "a"}}')).toBe('/web<no value>');
+  });
+
   it('is parsed once and runs for each item', () => {
     const t = GoTemplate.parse('{{.N}}-');
     expect([1, 2, 3].map((N) => t.execute({ N })).join('')).toBe('1-2-3-');
