@@ -11,6 +11,7 @@ export function statusText(r: ContainerRecord, now = Date.now()): string {
   if (s.status === 'running') return `Up ${timeAgo(s.startedAt, now).replace(/ ago$/, '')}`;
   if (s.status === 'restarting') return `Restarting (${s.exitCode ?? '?'}) ${timeAgo(s.finishedAt, now)}`;
   if (s.status === 'exited') return `Exited (${s.exitCode ?? '?'}) ${timeAgo(s.finishedAt ?? s.startedAt ?? r.created, now)}`;
+  if (s.status === 'removing') return 'Removal In Progress';
   return 'Created';
 }
 
