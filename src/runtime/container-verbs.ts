@@ -1,0 +1,179 @@
+/**
+ * The smaller verbs on one container: inspect, logs, cp, update, pause/unpause, rename, rm.
+ */
+import { closeSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConflictError, ContainerNotFoundError } from '../errors.js';
+import { sys } from '../native/index.js';
+import { withLock } from './lock.js';
+import { finishRemoval } from './removal.js';
+import { inspectContainer } from './inspect.js';
+import { type LogEntry, type LogSelection, readLog } from './logs.js';
+import { crashPoint } from './crash-point.js';
+import { ContainerCgroup, cgroupHost } from './cgroups.js';
+import { checkControllers } from './cgroups/index.js';
+import { mergeResources } from './cgroups/resources.js';
+import type { SpecResources } from './spec.js';
+import { type ContainerRecord } from './container-store.js';
+import type { RuntimeSpec } from './spec.js';
+import { validateContainerName } from './validate.js';
+import { openProcess } from './liveness.js';
+
+import { settled } from './stop.js';
+import type { Runtime } from './runtime.js';
+
+/** Docker's `inspect` shape of the container. */
+export async function inspect(rt: Runtime, idOrName: string): Promise<Record<string, unknown>> {
+  const record = await rt.get(idOrName);
+  let spec: RuntimeSpec | undefined;
+  try {
+    spec = JSON.parse(readFileSync(path.join(rt.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
+  } catch {
+    spec = undefined; // removed meanwhile: the record alone
+  }
+  const paused = record.state.status === 'running' && (rt.existingCgroup(record)?.frozen() ?? false);
+  const out = inspectContainer(record, spec, {
+    logPath: rt.containers.logPath(record.id),
+    runDir: rt.containers.runDir(record.id),
+    cgroupPath: record.cgroupParent,
+    paused,
+  });
+  return { ...out, ...rt.network.inspectFields(record, out.HostConfig) };
+}
+
+/** The log's entries, in batches (one block read each); with `follow`, new ones until the container has ended. */
+export async function* logs(rt: Runtime, idOrName: string, opts: LogSelection & { follow?: boolean; fromOffset?: number } = {}): AsyncGenerator<LogEntry[]> {
+  const record = await rt.get(idOrName);
+  yield* readLog(rt.containers.logPath(record.id), {
+    ...opts,
+    follow: opts.follow ?? false,
+    waitForMore: (ms = 100) => waitForChange(rt, record.id, ms),
+  });
+}
+
+/**
+ * For followers: waits up to `ms` for the container to end; true once it has ended and its
+ * monitor has written everything down, false while it runs (or restarts).
+ */
+export async function waitForChange(rt: Runtime, id: string, ms: number): Promise<boolean> {
+  const record = rt.containers.read(id);
+  if (!record) return true;
+  const s = record.state;
+  if (s.status === 'running') {
+    const fd = await openProcess(s.pid, s.pidStartTime);
+    if (fd !== undefined) {
+      try {
+        if (!(await sys.pidfdWait(fd, ms))) return false;
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } else if (s.status === 'restarting') {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 100)));
+    return false;
+  }
+  await settled(rt, record).catch(() => undefined);
+  const now = rt.containers.read(id);
+  return !now || (now.state.status !== 'running' && now.state.status !== 'restarting');
+}
+
+/**
+ * `cp`: between the host and a running container's root, every container path resolved inside
+ * it (openat2 RESOLVE_IN_ROOT). `direction` says which side `containerPath` is on.
+ */
+export async function copy(rt: Runtime, idOrName: string, direction: 'from' | 'to', containerPath: string, hostPath: string, opts: { followLink?: boolean } = {}): Promise<void> {
+  const record = await rt.get(idOrName);
+  const fd = record.state.status === 'running' ? await openProcess(record.state.pid, record.state.pidStartTime) : undefined;
+  if (fd === undefined) throw new ConflictError(`container ${idOrName} is not running: hull copies files of running containers only (for now)`);
+  try {
+    const root = `/proc/${record.state.pid}/root`;
+    const { copyFromContainer, copyToContainer } = await import('./copy.js');
+    const how = { container: idOrName, followLink: opts.followLink ?? false };
+    if (direction === 'from') copyFromContainer(root, containerPath, hostPath, how);
+    else copyToContainer(hostPath, root, containerPath, how);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * `update`: new limits over the container's, written into its cgroup when it runs and into its
+ * config.json for its next start.
+ */
+export async function update(rt: Runtime, idOrName: string, changes: SpecResources): Promise<void> {
+  await rt.locked(idOrName, async (record) => {
+    const specPath = path.join(rt.containers.dir(record.id), 'config.json');
+    const spec = JSON.parse(readFileSync(specPath, 'utf8')) as RuntimeSpec;
+    const resources = mergeResources(spec.linux.resources, changes);
+    const host = cgroupHost();
+    checkControllers(resources, host.root, host.mode);
+    if (record.state.status === 'running' && host.root !== undefined) {
+      ContainerCgroup.existing(host.root, record.id, record.cgroupParent)?.applyResources(host.root, record.cgroupParent, changedOnly(resources, changes));
+    }
+    spec.linux.resources = resources;
+    rt.containers.saveSpec(record.id, spec);
+  });
+}
+
+/** The cgroup directory of a running container (for stats and top). */
+export async function cgroupDir(rt: Runtime, idOrName: string): Promise<{ record: ContainerRecord; dir: string }> {
+  const record = await rt.get(idOrName);
+  const cgroup = await rt.runningCgroup(record, idOrName);
+  return { record, dir: cgroup.path };
+}
+
+/** `pause`: freeze every process of a running container (cgroup.freeze). */
+export async function pause(rt: Runtime, idOrName: string): Promise<void> {
+  await rt.locked(idOrName, async (record) => {
+    const cgroup = await rt.runningCgroup(record, idOrName);
+    if (cgroup.frozen()) throw new ConflictError(`container ${idOrName} is already paused`);
+    await cgroup.setFrozen(true);
+  });
+}
+
+/** `unpause`: thaw a paused container. */
+export async function unpause(rt: Runtime, idOrName: string): Promise<void> {
+  await rt.locked(idOrName, async (record) => {
+    const cgroup = await rt.runningCgroup(record, idOrName);
+    if (!cgroup.frozen()) throw new ConflictError(`container ${idOrName} is not paused`);
+    await cgroup.setFrozen(false);
+  });
+}
+
+export async function rename(rt: Runtime, idOrName: string, newName: string): Promise<void> {
+  validateContainerName(newName);
+  await rt.locked(idOrName, (record) => rt.containers.rename(record, newName));
+}
+
+/**
+ * Remove a container, with whatever a killed hull or monitor left of it (its cgroup). A running
+ * one only with `force` (killed first, as Docker's rm -f).
+ */
+export async function remove(rt: Runtime, idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+  const id = await rt.containers.resolveId(idOrName);
+  await withLock(rt.containers.lockPath(id), idOrName, async () => {
+    const record = rt.containers.read(id);
+    if (!record) throw new ContainerNotFoundError(idOrName);
+    crashPoint('rm: locked');
+    if (record.state.status !== 'removing') {
+      const { status } = record.state;
+      if ((status === 'running' || status === 'restarting') && !opts.force) {
+        throw new ConflictError(`cannot remove container ${idOrName}: container is ${status}: stop the container before removing it or force remove (rm -f)`);
+      }
+      // The tombstone first: from here on, whoever meets the container finishes the removal.
+      rt.containers.markRemoving(record, opts.volumes ?? false);
+      crashPoint('rm: tombstone written');
+    }
+    await finishRemoval(rt, record);
+  });
+}
+
+/** The merged resources, limited to the controllers `changes` touches (the others stay as they are). */
+function changedOnly(merged: SpecResources, changes: SpecResources): SpecResources {
+  const out: SpecResources = {};
+  if (changes.memory) out.memory = merged.memory;
+  if (changes.cpu) out.cpu = merged.cpu;
+  if (changes.pids) out.pids = merged.pids;
+  if (changes.blockIO) out.blockIO = merged.blockIO;
+  return out;
+}

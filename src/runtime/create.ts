@@ -1,0 +1,209 @@
+/**
+ * Creating a container: image + typed options → its record and runtime-spec bundle, under the store's and the volumes' shared locks.
+ */
+import path from 'node:path';
+import { UsageError, fromNodeError } from '../errors.js';
+import { initPath } from '../native/index.js';
+import { type LogOptions, type RestartPolicy, parseLogOptions, parseRestartPolicy } from './plan-codec.js';
+import { crashPoint } from './crash-point.js';
+import type { ResolvedImage } from '../store/image-store.js';
+import { HULL_CGROUP_PARENT, cgroupHost } from './cgroups.js';
+import { checkControllers, requiredControllers } from './cgroups/index.js';
+import { completeResources } from './cgroups/resources.js';
+import type { SpecResources } from './spec.js';
+import { type ContainerRecord, newContainerId } from './container-store.js';
+import { readImageFile } from './image-files.js';
+import { type RootfsLayers } from './plan.js';
+import type { RuntimeSpec } from './spec.js';
+import { type ProcessOptions, buildSpec } from './specconv.js';
+import { resolveUser } from './user.js';
+import { type SecurityOptions, applySecurity } from './security.js';
+import { type UsernsOptions, applyUserns } from './userns.js';
+import { ensureInitLayer } from './init-layer.js';
+import { validateCreateOptions } from './validate.js';
+import { trace } from '../trace.js';
+import type { MountRequest, VolumesFromRequest } from '../volume/flags.js';
+import { type ResolvedMounts, mergeMounts } from '../volume/resolve.js';
+
+import { type ContainerNetworkConfig, type NetworkOptions } from '../network/manager.js';
+
+import type { Runtime } from './runtime.js';
+
+export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOptions, NetworkOptions {
+  /** An image reference or id. */
+  image: string;
+  name?: string;
+  /** USER[:GROUP], names looked up in the image's /etc/passwd and /etc/group. */
+  user?: string;
+  groupAdd?: string[];
+  hostname?: string;
+  /** Remove the container when it exits (`--rm`). */
+  remove?: boolean;
+  /** The cgroup the container's cgroup is made in, relative to the cgroup2 root. Default 'hull'. */
+  cgroupParent?: string;
+  /** `--restart no | on-failure[:N] | always | unless-stopped` (detached containers). */
+  restart?: string;
+  /** Keep stdin open (`-i`), recorded for inspect. */
+  openStdin?: boolean;
+  /** Run hull-init as PID 1 (reaps zombies, forwards signals), the command as its child. */
+  init?: boolean;
+  /** `--log-opt KEY=VALUE`: max-size, max-file (the json-file log of detached containers). */
+  logOpts?: string[];
+  /** cgroup limits (linux.resources; parseResourceFlags makes them from Docker's flags). */
+  resources?: SpecResources;
+  /** Builds: the root filesystem and config to use instead of resolving `image` (a state between steps). */
+  resolvedImage?: ResolvedImage;
+  /** Builds: no anonymous volumes for the image's VOLUME paths (BuildKit keeps what RUN writes there in the layer). */
+  skipImageVolumes?: boolean;
+  /** `-v`, `--mount`, `--tmpfs` (src/volume/flags.ts parses Docker's syntax into these). */
+  mounts?: MountRequest[];
+  /** `--volumes-from CONTAINER[:ro|rw]`. */
+  volumesFrom?: VolumesFromRequest[];
+}
+
+/** Where `--init` binds hull-init in the container (on its /dev tmpfs: nothing is made in the image). */
+export const INIT_PATH_IN_CONTAINER = '/dev/init';
+
+/** Set on specs made by `create`: make the working directory if the image lacks it, as Docker does. */
+export const ANNOTATION_CREATE_WORKDIR = 'io.hull.workdir.create';
+
+/** What `create` decided before the record is written. */
+interface NewContainer {
+  id: string;
+  image: ResolvedImage;
+  spec: RuntimeSpec;
+  rootfs: RootfsLayers;
+  mounts: ResolvedMounts | undefined;
+  network: ContainerNetworkConfig;
+  restartPolicy: RestartPolicy;
+  logOptions: LogOptions;
+}
+
+export async function create(rt: Runtime, opts: CreateOptions): Promise<ContainerRecord> {
+  validateCreateOptions(opts); // before any lock, image or file: a bad name, hostname or path makes nothing
+  // The store's shared lock from resolving the image until the record is written, so no rmi
+  // or prune can delete the image's layers in between (they take it exclusively).
+  const lock = await rt.images.lock('shared');
+  // Volumes too: none chosen here can be removed before the record that uses it is written.
+  const volumeLock = await rt.volumes.store.lock('shared').catch((err: unknown) => {
+    lock.release();
+    throw err;
+  });
+  try {
+    return await createLocked(rt, opts);
+  } finally {
+    volumeLock.release();
+    lock.release();
+  }
+}
+
+export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<ContainerRecord> {
+  trace('create');
+  // Limits this host cannot give fail here, before anything is made.
+  const resources = completeResources(opts.resources && structuredClone(opts.resources));
+  if (requiredControllers(resources).size > 0) {
+    const host = cgroupHost();
+    checkControllers(resources, host.root, host.mode);
+  }
+  const image = opts.resolvedImage ?? await rt.images.resolve(opts.image);
+  trace('image resolved');
+  const restartPolicy = parseRestartPolicy(opts.restart);
+  const logOptions = parseLogOptions(opts.logOpts ?? []);
+  if (restartPolicy.name !== 'no' && opts.remove) throw new UsageError('conflicting options: cannot specify both --restart and --rm');
+  const id = newContainerId();
+  const hostname = opts.hostname ?? id.slice(0, 12);
+  const lowestFirst = image.layerLinks;
+  const passwd = readImageFile(image.layerDirs, '/etc/passwd');
+  const group = readImageFile(image.layerDirs, '/etc/group');
+  trace('passwd/group read');
+  const user = resolveUser(opts.user ?? image.config.config?.User ?? '', passwd, group, opts.groupAdd);
+  const dir = rt.containers.dir(id);
+  const rootfs: RootfsLayers = {
+    lower: [ensureInitLayer(rt.paths), ...[...lowestFirst].reverse()],
+    upper: path.join(dir, 'upper'),
+    work: path.join(dir, 'work'),
+  };
+  const spec = buildSpec({
+    ...opts,
+    image: image.config,
+    user,
+    hostname,
+    rootfsPath: path.join(rt.containers.runDir(id), 'rootfs'),
+    resources,
+    annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
+  });
+  const joined = opts.network?.startsWith('container:') ? `container:${await rt.containers.resolveId(opts.network.slice('container:'.length))}` : opts.network;
+  const network = rt.network.containerConfig({ ...opts, network: joined }, Object.keys(image.config.config?.ExposedPorts ?? {}), (x) => x);
+  rt.network.adjustSpec(network, spec, opts.hostname !== undefined);
+  applySecurity(spec, opts);
+  applyUserns(spec, opts);
+  if (spec.linux.namespaces.some((n) => n.type === 'user') && network.mode !== 'none' && network.mode !== 'host') {
+    // The container's network namespace is made (and owned) by the host's user namespace
+    // before the clone; a process already in a new user namespace may not join it.
+    throw new UsageError(`user-namespace remapping needs --network none or --network host: the ${network.mode} network cannot be joined from a remapped container yet`);
+  }
+  if (opts.init) {
+    spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
+    spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });
+  }
+  const mounts = await rt.volumes.resolve({ mounts: opts.mounts, volumesFrom: opts.volumesFrom, imageConfig: opts.skipImageVolumes ? undefined : image.config.config });
+  if (mounts) {
+    spec.mounts = mergeMounts(spec.mounts, mounts.specMounts);
+    if (mounts.rootfsPropagation) spec.linux.rootfsPropagation = mounts.rootfsPropagation;
+  }
+  // The container's lock is held from before its name is reserved until its record is written:
+  // a name over no record is then a create in progress, or (lock free) a killed one's leftover.
+  const creating = await rt.containers.prepare(id);
+  try {
+    return await writeRecord(rt, opts, { id, image, spec, rootfs, mounts, network, restartPolicy, logOptions });
+  } finally {
+    creating.release();
+  }
+}
+
+export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewContainer): Promise<ContainerRecord> {
+  const { id, image, spec, rootfs, mounts, network, restartPolicy, logOptions } = made;
+  const dir = rt.containers.dir(id);
+  const name = await rt.containers.reserveName(id, opts.name).catch((err: unknown) => {
+    rt.containers.dropLeftovers(id);
+    rt.volumes.discard(mounts);
+    throw err;
+  });
+  crashPoint('create: name reserved');
+  trace('name reserved');
+  const record: ContainerRecord = {
+    id,
+    name,
+    image: opts.image,
+    imageId: image.id,
+    created: new Date().toISOString(),
+    command: opts.init ? spec.process.args.slice(2) : spec.process.args,
+    rootfs,
+    autoRemove: opts.remove ?? false,
+    cgroupParent: opts.cgroupParent ?? HULL_CGROUP_PARENT,
+    state: { status: 'created' },
+    restartPolicy,
+    tty: opts.tty ?? false,
+    openStdin: opts.openStdin ?? false,
+    ...(opts.init ? { init: true } : {}),
+    ...(opts.logOpts?.length ? { logConfig: { ...logOptions, opts: opts.logOpts } } : {}),
+    ...(mounts ? { mounts: mounts.mountPoints, binds: mounts.binds, tmpfs: mounts.tmpfs,
+      volumesFrom: (opts.volumesFrom ?? []).map((v) => `${v.container}${v.readonly === undefined ? '' : v.readonly ? ':ro' : ':rw'}`) } : {}),
+    network,
+  };
+  const imageCfg = image.config.config ?? {};
+  record.entrypoint = opts.entrypoint !== undefined ? (opts.entrypoint === '' ? null : [opts.entrypoint]) : (imageCfg.Entrypoint ?? null);
+  record.cmd = opts.cmd !== undefined && opts.cmd.length > 0 ? opts.cmd : opts.entrypoint !== undefined ? null : (imageCfg.Cmd ?? null);
+  const stopSignal = (imageCfg as { StopSignal?: string }).StopSignal;
+  if (stopSignal) record.stopSignal = stopSignal;
+  try {
+    await rt.containers.create(record, spec);
+    trace('container dirs and bundle written');
+    if (mounts) await rt.volumes.populate(mounts, rootfs.lower);
+  } catch (err) {
+    await rt.containers.remove(record);
+    rt.volumes.discard(mounts);
+    throw fromNodeError(err, 'create container', dir);
+  }
+  return record;
+}
