@@ -7,6 +7,7 @@
         "native/bpf.cc",
         "native/userns.cc",
         "native/child.cc",
+        "native/launch.cc",
         "native/errors.cc",
         "native/spawn.cc",
         "native/sys.cc"
@@ -38,6 +39,7 @@
       "type": "executable",
       "sources": [
         "native/monitor.cc",
+        "native/launch.cc",
         "native/child.cc"
       ],
       "defines": [

@@ -8,7 +8,7 @@ namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, hull::Spawn, "spawn"));
-  exports.Set("release", Napi::Function::New(env, hull::Release, "release"));
+  exports.Set("advance", Napi::Function::New(env, hull::Advance, "advance"));
   exports.Set("watchExit", Napi::Function::New(env, hull::WatchExit, "watchExit"));
   exports.Set("pidfdSignal", Napi::Function::New(env, hull::PidfdSignal, "pidfdSignal"));
   exports.Set("pidfdOpen", Napi::Function::New(env, hull::PidfdOpen, "pidfdOpen"));

@@ -2,8 +2,9 @@
 // TypeScript, and execve's the container's command. Everything here must be async-signal-safe:
 // the parent (Node) is multithreaded and this process is a copy of just one of its threads.
 //
-// A failing step writes one ErrorRecord to plan.error_fd and exits 125. Success is execve itself:
-// error_fd is O_CLOEXEC, so the parent reads EOF exactly when execve succeeds.
+// A failing step sends one ChildMessage {Failed, ErrorRecord} and exits 125. Success is execve itself:
+// the message socket is close-on-exec, so the parent reads end of file exactly when execve succeeds.
+// The hooks point and the start gate talk to the parent as native/launch.h draws.
 #include "child.h"
 #include "fdpass.h"
 
@@ -61,14 +62,41 @@ struct Text {
 
 struct Context {
   const Plan* plan;
-  size_t step;  // 0-based index of the step being executed
-  int root_fd;  // O_PATH fd of the rootfs (after it is mounted), for RESOLVE_IN_ROOT
+  size_t step;         // 0-based index of the step being executed
+  int root_fd;         // O_PATH fd of the rootfs (after it is mounted), for RESOLVE_IN_ROOT
+  int start_fifo_fd;   // O_PATH fd of the start fifo (an OCI create), or -1
 };
+
+// A whole message to the parent. MSG_NOSIGNAL: a parent that has gone costs no SIGPIPE.
+bool Send(const Context& ctx, const ChildMessage& m) {
+  const char* p = reinterpret_cast<const char*>(&m);
+  size_t left = sizeof m;
+  while (left > 0) {
+    ssize_t n = send(ctx.plan->message_fd, p, left, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// One byte from the parent; 0 at end of file (the parent is gone).
+char Receive(const Context& ctx) {
+  char c = 0;
+  ssize_t got;
+  do {
+    got = read(ctx.plan->sync_fd, &c, 1);
+  } while (got < 0 && errno == EINTR);
+  return got == 1 ? c : 0;
+}
 
 [[noreturn]] void Fail(const Context& ctx, const char* syscall_name, int err, const char* what1,
                        const char* what2 = nullptr, const char* what3 = nullptr, const char* what4 = nullptr) {
-  ErrorRecord rec;
-  memset(&rec, 0, sizeof rec);
+  ChildMessage m;
+  memset(&m, 0, sizeof m);
+  m.kind = ChildMessageKind::Failed;
+  ErrorRecord& rec = m.error;
   rec.step = static_cast<uint32_t>(ctx.step + 1);
   rec.steps = static_cast<uint32_t>(ctx.plan->count);
   rec.err = err;
@@ -79,8 +107,7 @@ struct Context {
   msg.Put(what2);
   msg.Put(what3);
   msg.Put(what4);
-  ssize_t ignored = write(ctx.plan->error_fd, &rec, sizeof rec);
-  (void)ignored;
+  Send(ctx, m);
   _exit(125);
 }
 
@@ -594,96 +621,104 @@ void ResetSignals() {
   sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+// The executable the exec step will run, looked up now (before the start gate), as execvp will:
+// a create fails at once on a command that does not exist (as runc's does), not after its start.
+void CheckExecutable(Context& ctx) {
+  const Step* exec = nullptr;
+  for (size_t i = 0; i < ctx.plan->count; i++) {
+    if (ctx.plan->steps[i].op == StepOp::Exec) exec = &ctx.plan->steps[i];
+  }
+  if (exec == nullptr) Fail(ctx, "plan", EINVAL, "the plan has no exec step");
+  const char* file = exec->s0;
+  struct stat st;
+  if (strchr(file, '/') != nullptr) {
+    if (stat(file, &st) < 0) Fail(ctx, "stat", errno, "exec ", file);
+    if (S_ISDIR(st.st_mode)) Fail(ctx, "execve", EACCES, "exec ", file, ": is a directory");
+    return;
+  }
+  const char* p = exec->s1;
+  char candidate[4096];
+  bool saw_eacces = false;
+  while (true) {
+    const char* end = strchr(p, ':');
+    size_t n = end == nullptr ? strlen(p) : static_cast<size_t>(end - p);
+    Text t{candidate, sizeof candidate, 0};
+    if (n == 0) {
+      t.Put(".");
+    } else {
+      for (size_t i = 0; i < n && t.len + 1 < t.cap; i++) candidate[t.len++] = p[i];
+      candidate[t.len] = '\0';
+    }
+    t.Put("/");
+    t.Put(file);
+    if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode)) {
+      if (access(candidate, X_OK) == 0) return;
+      saw_eacces = true;
+    }
+    if (end == nullptr) break;
+    p = end + 1;
+  }
+  if (saw_eacces) Fail(ctx, "execve", EACCES, "exec \"", file, "\": permission denied in $PATH");
+  Fail(ctx, "execve", ENOENT, "exec \"", file, "\": executable file not found in $PATH");
+}
+
+// The hooks point: the parent runs the create hooks (prestart, createRuntime, createContainer)
+// while this process waits in its namespaces, before pivot_root.
+void DoHooksPoint(Context& ctx) {
+  ChildMessage m;
+  memset(&m, 0, sizeof m);
+  m.kind = ChildMessageKind::AtHooks;
+  if (!Send(ctx, m)) _exit(125);  // the parent is gone
+  char c = Receive(ctx);
+  if (c == 0) _exit(125);
+  if (c != kParentContinue) Fail(ctx, "read", EPROTO, "hooks point: unexpected message from the parent");
+}
+
+// The start gate, last before execve: "created" is told, and the process waits for start — a
+// byte on the sync pipe, or (an OCI create, whose creator may be gone) a reader of the start fifo.
+void DoStartGate(Context& ctx) {
+  CheckExecutable(ctx);
+  ChildMessage m;
+  memset(&m, 0, sizeof m);
+  m.kind = ChildMessageKind::Ready;
+  bool told = Send(ctx, m);
+  if (ctx.start_fifo_fd < 0) {
+    if (!told) _exit(125);
+    char c = Receive(ctx);
+    if (c == 0) _exit(125);  // the parent is gone before start
+    if (c != kParentStart) Fail(ctx, "read", EPROTO, "start gate: unexpected message from the parent");
+    return;
+  }
+  // The fifo was opened O_PATH before pivot_root; reopened for writing it blocks until `start`
+  // opens it for reading, then one byte tells start that the gate is passed.
+  char self[40];
+  Text t{self, sizeof self, 0};
+  t.Put("/proc/self/fd/");
+  t.PutUint(static_cast<uint64_t>(ctx.start_fifo_fd));
+  int fd;
+  do {
+    fd = open(self, O_WRONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) Fail(ctx, "open", errno, "open the start fifo");
+  char zero = '0';
+  if (write(fd, &zero, 1) != 1) Fail(ctx, "write", errno, "write the start fifo");
+  close(fd);
+  close(ctx.start_fifo_fd);
+  ctx.start_fifo_fd = -1;
+}
+
 }  // namespace
 
-void RunJoiner(const Plan& plan, const int* ns_fds, size_t n_ns, int cgroup_fd, int report_fd) {
-  for (int fd : plan.close_in_child) {
-    if (fd >= 0) close(fd);
-  }
-  JoinReport rep;
-  memset(&rep, 0, sizeof rep);
-  // Nothing of this process may be read through /proc by the container before execve.
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
-    rep.err = errno;
-    Text t{rep.syscall, sizeof rep.syscall, 0};
-    t.Put("prctl");
-  } else {
-    for (size_t i = 0; i < n_ns && rep.err == 0; i++) {
-      if (setns(ns_fds[i], 0) < 0) {
-        rep.err = errno;
-        Text t{rep.syscall, sizeof rep.syscall, 0};
-        t.Put("setns");
-        rep.index = static_cast<int32_t>(i);
-      }
-    }
-  }
-  if (rep.err == 0) {
-    // The process that runs the plan: in the joined pid namespace (setns applies to children),
-    // the container's cgroup from its first instruction, and hull's child (CLONE_PARENT), so hull
-    // gets its exit status.
-    struct clone_args args;
-    memset(&args, 0, sizeof args);
-    args.flags = CLONE_PARENT;
-    args.exit_signal = 0;  // CLONE_PARENT takes the parent's exit signal
-    if (cgroup_fd >= 0) {
-      args.flags |= CLONE_INTO_CGROUP;
-      args.cgroup = static_cast<uint64_t>(cgroup_fd);
-    }
-    long pid = syscall(SYS_clone3, &args, sizeof args);
-    if (pid == 0) {
-      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-      RunChild(plan);
-    }
-    if (pid < 0) {
-      rep.err = errno;
-      Text t{rep.syscall, sizeof rep.syscall, 0};
-      t.Put("clone3");
-    } else {
-      rep.pid = static_cast<int32_t>(pid);
-    }
-  }
-  ssize_t ignored = write(report_fd, &rep, sizeof rep);
-  (void)ignored;
-  _exit(rep.err == 0 ? 0 : 1);
-}
-
-long CloneContainer(uint64_t namespaces, int cgroup_fd, const Plan& plan, int* pidfd) {
-  struct clone_args args;
-  memset(&args, 0, sizeof args);
-  args.flags = namespaces | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
-  args.exit_signal = SIGCHLD;
-  if (cgroup_fd >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(cgroup_fd);
-  }
-  sigset_t all, saved;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &saved);
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) RunChild(plan);
-  int clone_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-  errno = clone_errno;
-  return pid;
-}
-
 void RunChild(const Plan& plan) {
-  Context ctx{&plan, 0, -1};
+  Context ctx{&plan, 0, -1, -1};
   for (int fd : plan.close_in_child) {
     if (fd >= 0) close(fd);
   }
   ResetSignals();
   if (plan.parent_death_signal > 0) prctl(PR_SET_PDEATHSIG, plan.parent_death_signal, 0, 0, 0);
 
-  // Wait for the parent's "go". EOF means the parent is gone: leave quietly.
-  char go = 0;
-  ssize_t got;
-  do {
-    got = read(plan.sync_fd, &go, 1);
-  } while (got < 0 && errno == EINTR);
-  if (got != 1) _exit(125);
-  close(plan.sync_fd);
+  // Wait for the parent's "go". End of file means the parent is gone: leave quietly.
+  if (Receive(ctx) != kParentGo) _exit(125);
 
   // stdio: first move every source above the low fds, so [5, 0, 1] style permutations work.
   int moved[3];
@@ -763,17 +798,27 @@ void RunChild(const Plan& plan) {
       case StepOp::Exec:
         DoExec(ctx, s);
         break;
-      case StepOp::NullStdio:
-        DoNullStdio(ctx, s);
-        break;
       case StepOp::Setns: {
-        // Join a namespace hull made beforehand (the container's network namespace).
+        // Join a namespace by its file (one hull made, or another container's).
         int fd = open(s.s0, O_RDONLY | O_CLOEXEC);
         if (fd < 0) Fail(ctx, "open", errno, "open namespace ", s.s0);
         if (setns(fd, static_cast<int>(s.n0)) < 0) Fail(ctx, "setns", errno, "setns ", s.s0);
         close(fd);
         break;
       }
+      case StepOp::NullStdio:
+        DoNullStdio(ctx, s);
+        break;
+      case StepOp::HooksPoint:
+        DoHooksPoint(ctx);
+        break;
+      case StepOp::OpenStartFifo:
+        ctx.start_fifo_fd = open(s.s0, O_PATH | O_CLOEXEC);
+        if (ctx.start_fifo_fd < 0) Fail(ctx, "open", errno, "open the start fifo ", s.s0);
+        break;
+      case StepOp::StartGate:
+        DoStartGate(ctx);
+        break;
     }
   }
   Fail(ctx, "plan", EINVAL, "the plan has no exec step");

@@ -18,31 +18,32 @@
 // libraries at all; its buffers (16 KiB line + 96 KiB entry per container) are only touched as
 // output comes.
 //
-// The protocol (hull = the CLI or library, a Node process; M = this monitor; C = the container):
+// The protocol with hull (hull = the CLI or library, a Node process; M = this monitor; C = the
+// container). M launches C with the same launcher as the addon (native/launch.h draws M's side of
+// the protocol with C: go, then start at C's gate).
 //
 //   hull                                   M (hull-monitor)                    C
 //   ────                                   ────────────────                    ─
 //   spawn M (setsid, stdin = pipe,
 //            fd 3 = report pipe) ────────► subreaper; ignore HUP/INT/TERM/PIPE
-//   write plan to stdin; close ──────────► read stdin to EOF; decode; stdin = /dev/null
+//   status file: starting {M's pid}
+//   write the input to stdin; close ─────► read stdin to EOF; decode (plan-codec.h); stdin = /dev/null
 //   read(fd 3) … blocks                    open log, cgroup dir; pipes for 1 and 2
-//                                          clone3(CLONE_INTO_CGROUP|NEW*) ────► close M's ends; wait "go"
-//                                          write(sync, "G") ──────────────────► plan steps 1…N
-//                                          read(error) … blocks                 on failure: ErrorRecord, _exit(125)
-//                                                                               console: sendmsg(pty master)
-//                                                                               execve; error fd closes (CLOEXEC)
-//                                          EOF: started; status file {running, pid}
-//   read Report {kind, pid, ErrorRecord} ◄─ write Report to fd 3; close fd 3
+//                                          Launch ──────────────────────────► close M's ends; wait "go"
+//                                          Go ──────────────────────────────► plan steps … start gate
+//                                          Ready? Start ────────────────────► execve (message socket closes)
+//                                          end of file: status file {running, pid}
+//   read MonitorReport ◄────────────────── MonitorReport {Started, pid} on fd 3; close fd 3
 //   record state (monitorPid, …); exit     loop: poll(stdout, stderr | pty, pidfd)
 //                                            output → log lines {"log","stream","time"}
 //                                            pidfd readable → waitid → drain output
 //                                          status file {exited, exitCode, finishedAt, oomKilled}
-//                                          restart policy? backoff, clone3 again (status: restarting)
+//                                          restart policy? backoff, launch again (status: restarting)
 //                                          else: cgroup.kill, rmdir cgroup; exec the exit command
 //                                          (hull rm, for --rm) or exit 0
 //
-// A failure before the report is a Report of kind kMonitorFailed naming the syscall and path, or
-// the container's own ErrorRecord (kind kPlanFailed); hull turns either into one error line.
+// A failure before the report is a MonitorReport of kind MonitorFailed naming the syscall and path, or
+// the container's own ErrorRecord (kind PlanFailed); hull turns either into one error line.
 // The container gets PDEATHSIG = SIGKILL: if M is killed (-9), the container dies with it, and
 // hull reports it exited from the pid + start time check (src/runtime/container-store.ts).
 #include <errno.h>
@@ -65,8 +66,8 @@
 
 #include <initializer_list>
 
-#include "child.h"
 #include "fdpass.h"
+#include "launch.h"
 #include "plan-codec.h"
 
 #ifndef P_PIDFD
@@ -78,23 +79,16 @@ namespace {
 
 constexpr int kReportFd = 3;
 
-enum ReportKind : uint32_t { kStarted = 0, kPlanFailed = 1, kMonitorFailed = 2 };
-
-// What M tells hull once, on fd 3. Read in TypeScript (src/runtime/monitor.ts): keep in step.
-struct Report {
-  uint32_t kind;
-  int32_t pid;
-  ErrorRecord error;
-};
-
 MonitorConfig cfg;
+Arena arena;  // the decoded plan's arrays: they live as long as M
 int report_fd = kReportFd;
 
 // ---- small helpers (M is single-threaded: stdio-free, but not signal-handler code) ----------
 
-void Report_(uint32_t kind, int pid, const ErrorRecord* rec) {
+// What M tells hull once, on fd 3 (read in src/runtime/monitor.ts; the layout is in plan-table.h).
+void Report_(MonitorReportKind kind, int pid, const ErrorRecord* rec) {
   if (report_fd < 0) return;
-  Report r;
+  MonitorReport r;
   memset(&r, 0, sizeof r);
   r.kind = kind;
   r.pid = pid;
@@ -114,7 +108,7 @@ void Report_(uint32_t kind, int pid, const ErrorRecord* rec) {
   rec.err = err;
   snprintf(rec.syscall, sizeof rec.syscall, "%s", syscall_name);
   snprintf(rec.message, sizeof rec.message, "monitor: %s%s%s", what, path[0] ? " " : "", path);
-  Report_(kMonitorFailed, 0, &rec);
+  Report_(MonitorReportKind::MonitorFailed, 0, &rec);
   _exit(1);
 }
 
@@ -309,113 +303,83 @@ Stream out_stream, err_stream;
 
 // ---- starting the container ------------------------------------------------------------------
 
-// A user namespace (remapped container): the plan's IdMaps step, or nullptr.
-const Step* id_maps = nullptr;
-
-void WriteMap(int pid, const char* file, const char* text) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) Die("open", errno, "open", path);
-  size_t n = strlen(text);
-  if (write(fd, text, n) != static_cast<ssize_t>(n)) Die("write", errno, "write", path);
-  close(fd);
-}
-
-// Between clone3 and "go", as hull does for foreground containers.
-void WriteIdMaps(int pid) {
-  WriteMap(pid, "uid_map", id_maps->s0);
-  WriteMap(pid, "gid_map", id_maps->s1);
-}
+// A user namespace (remapped container): the launch plan has an IdMaps step (Go writes the maps).
+bool remapped = false;
 
 struct Started {
   int pid;
   int pidfd;
 };
 
-// clone3 the container from the plan; on failure returns pid 0 with *failure filled.
+// Launch the container from the plan and take it through its gate; on failure returns pid 0 with
+// *failure filled (*plan_failed: one of the plan's steps failed, rather than M itself).
 Started StartContainer(ErrorRecord* failure, bool* plan_failed) {
   *plan_failed = false;
-  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);  // a placeholder: the plan's nullStdio step replaces it
   if (devnull < 0) Die("open", errno, "open", "/dev/null");
-  int out[2] = {-1, -1}, err[2] = {-1, -1}, console[2] = {-1, -1};
-  if (cfg.terminal) {
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) Die("socketpair", errno, "console socket");
-  } else {
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) Die("pipe2", errno, "output pipes");
-  }
-  int sync_pipe[2], error_pipe[2];
-  if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(error_pipe, O_CLOEXEC) < 0) Die("pipe2", errno, "sync pipes");
+  int out[2] = {-1, -1}, err[2] = {-1, -1};
+  if (!cfg.launch.terminal && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)) Die("pipe2", errno, "output pipes");
   int cgroup_fd = -1;
   if (cfg.cgroup[0] != '\0') {
     cgroup_fd = open(cfg.cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cgroup_fd < 0) Die("open", errno, "open cgroup", cfg.cgroup);
   }
-
-  Plan plan{};
-  plan.steps = cfg.steps;
-  plan.count = cfg.count;
-  plan.rootfs = cfg.rootfs;
-  plan.stdio[0] = devnull;
-  plan.stdio[1] = cfg.terminal ? devnull : out[1];
-  plan.stdio[2] = cfg.terminal ? devnull : err[1];
-  plan.sync_fd = sync_pipe[0];
-  plan.error_fd = error_pipe[1];
-  plan.console_fd = console[1];
-  plan.close_in_child[0] = sync_pipe[1];
-  plan.close_in_child[1] = error_pipe[0];
-  plan.close_in_child[2] = console[0];
-  plan.parent_death_signal = static_cast<int>(cfg.parent_death_signal);
-
-  int pidfd = -1;
-  long pid = CloneContainer(cfg.clone_flags, cgroup_fd, plan, &pidfd);
-  int clone_errno = errno;
-  for (int fd : {sync_pipe[0], error_pipe[1], console[1], out[1], err[1], devnull, cgroup_fd}) {
+  LaunchRequest request{};
+  request.plan = &cfg.launch;
+  request.stdio[0] = devnull;
+  request.stdio[1] = cfg.launch.terminal ? devnull : out[1];
+  request.stdio[2] = cfg.launch.terminal ? devnull : err[1];
+  request.cgroup_fd = cgroup_fd;
+  static Plan plan;  // the child's copy is made at clone
+  Launched c;
+  LaunchError error{};
+  bool launched = Launch(request, &plan, &c, &error);
+  for (int fd : {out[1], err[1], devnull, cgroup_fd}) {
     if (fd >= 0) close(fd);
   }
-  if (pid < 0) Die("clone3", clone_errno, "clone3 the container in", cfg.cgroup);
-  if (id_maps != nullptr) WriteIdMaps(static_cast<int>(pid));
+  if (!launched) Die(error.syscall, error.err, error.what, cfg.cgroup);
+  if (Go(cfg.launch, c, &error) != 0) Die(error.syscall, error.err, error.what);
 
-  char go = 'G';
-  if (write(sync_pipe[1], &go, 1) != 1) Die("write", errno, "write the container's sync pipe");
-  close(sync_pipe[1]);
-  ErrorRecord rec;
+  // Its messages, up to execve: Ready at the gate (start at once), then end of file.
+  ChildMessage message{};
   size_t got = 0;
-  while (got < sizeof rec) {
-    ssize_t n = read(error_pipe[0], reinterpret_cast<char*>(&rec) + got, sizeof rec - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) Die("read", errno, "read the container's error pipe");
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  close(error_pipe[0]);
-  if (got != 0) {
-    *failure = rec;
-    *plan_failed = got == sizeof rec;
-    if (!*plan_failed) {
+  int read_err = 0;
+  for (;;) {
+    ReadResult r = ReadMessage(c.message_fd, &message, &got, &read_err);
+    if (r == ReadResult::Execd) break;
+    if (r == ReadResult::Message && message.kind == ChildMessageKind::Ready) {
+      if (Tell(c, kParentStart) != 0) Die("write", errno, "start the container");
+      continue;
+    }
+    if (r == ReadResult::Message && message.kind == ChildMessageKind::Failed) {
+      *failure = message.error;
+      *plan_failed = true;
+    } else {
       memset(failure, 0, sizeof *failure);
-      failure->err = EPROTO;
+      failure->err = r == ReadResult::Broken ? read_err : EPROTO;
       snprintf(failure->syscall, sizeof failure->syscall, "read");
-      snprintf(failure->message, sizeof failure->message, "monitor: a short error record from the container");
+      snprintf(failure->message, sizeof failure->message, "monitor: %s", r == ReadResult::Broken ? "the container's message socket" : "the container stopped at its hooks point (hull-monitor runs no hooks)");
+      kill(c.pid, SIGKILL);
     }
     siginfo_t info;
-    waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED);
-    close(pidfd);
-    for (int fd : {out[0], err[0], console[0]}) {
+    waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(c.pidfd), &info, WEXITED);
+    close(c.pidfd);
+    CloseLaunched(&c);
+    for (int fd : {out[0], err[0]}) {
       if (fd >= 0) close(fd);
     }
     return {0, -1};
   }
-  if (cfg.terminal) {
-    int master = ReceiveFd(console[0], MSG_DONTWAIT);
-    close(console[0]);
+  if (cfg.launch.terminal) {
+    int master = ReceiveConsole(c);
     if (master < 0) Die("recvmsg", -master, "receive the container's console");
     out_stream.fd = master;
   } else {
     out_stream.fd = out[0];
     err_stream.fd = err[0];
   }
-  return {static_cast<int>(pid), pidfd};
+  CloseLaunched(&c);
+  return {c.pid, c.pidfd};
 }
 
 // ---- exit ------------------------------------------------------------------------------------
@@ -525,14 +489,14 @@ int main() {
     if (n == 0) break;
     len += static_cast<size_t>(n);
   }
-  if (!DecodePlan(buf, len, &cfg)) Die("decode", EINVAL, "the plan is not in hull's format (version mismatch?)");
+  if (!DecodeMonitorInput(buf, len, &arena, &cfg)) Die("decode", EINVAL, "the plan is not in hull's format (version mismatch?)");
   InitIdentity();
   if (const char* at = getenv("HULL_TEST_MONITOR_CRASH_AT")) crash_at = strtol(at, nullptr, 10);
   CrashPoint();  // 1: the plan read, nothing started
-  for (size_t i = 0; i < cfg.count; i++) {
-    if (cfg.steps[i].op == StepOp::IdMaps) id_maps = &cfg.steps[i];
+  for (size_t i = 0; i < cfg.launch.count; i++) {
+    if (cfg.launch.steps[i].op == StepOp::IdMaps) remapped = true;
   }
-  if (id_maps != nullptr) {
+  if (remapped) {
     // hull mounted the remapped root on the host and detaches it there once the container runs:
     // this private copy of the mounts keeps it for restarts, and goes with the monitor.
     if (unshare(CLONE_NEWNS) < 0) Die("unshare", errno, "CLONE_NEWNS");
@@ -559,7 +523,7 @@ int main() {
     Started c = StartContainer(&failure, &plan_failed);
     if (c.pid == 0) {
       if (report_fd >= 0) {
-        Report_(plan_failed ? kPlanFailed : kMonitorFailed, 0, &failure);
+        Report_(plan_failed ? MonitorReportKind::PlanFailed : MonitorReportKind::MonitorFailed, 0, &failure);
         _exit(1);
       }
       // A restart that could not start: recorded as an exit of 125 (hull's own failure).
@@ -578,7 +542,7 @@ int main() {
              StartTime(c.pid), started_at, restarts);
     WriteStatus(json);
     CrashPoint();  // 2: running, not yet reported to hull
-    Report_(kStarted, c.pid, nullptr);
+    Report_(MonitorReportKind::Started, c.pid, nullptr);
     CrashPoint();  // 3: reported
 
     siginfo_t info;
@@ -639,7 +603,7 @@ int main() {
     restarts++;
   }
   close(log_fd);
-  if (id_maps != nullptr) umount2(cfg.rootfs, MNT_DETACH);  // so the exit command can remove the run dir
+  if (remapped) umount2(cfg.launch.rootfs, MNT_DETACH);  // so the exit command can remove the run dir
   RemoveCgroup();
   CrashPoint();  // 6: the cgroup removed, the exit command not yet run
   if (cfg.exit_command[0] != nullptr) {

@@ -1,23 +1,24 @@
-// The plan in a flat binary form, for the monitor (native/monitor.cc), which is a plain executable
-// and has no JavaScript to hand it objects. src/runtime/plan-codec.ts writes this format; it says
-// the same as the objects src/runtime/plan.ts hands the addon, field for field (spawn.cc ParseStep).
+// The plan's one wire format and its one decoder, for the addon (spawn.cc) and hull-monitor alike.
+// src/runtime/plan-codec.ts writes it; TypeScript decides everything in it.
 //
-//   header  "HULLPLN1"  u32 version (2)
-//   u64     clone flags (CLONE_NEW* bits, decided in TypeScript)
-//   str     rootfs        str cgroup dir ("" = none)   str log file     str status file
-//   str     memory.events ("" = none)
-//   u32     terminal      u32 parent death signal (for the container)   u32 remove cgroup on exit
-//   u32     restart policy (0 no, 1 on-failure, 2 always, 3 unless-stopped)  u32 max restarts (0 = no limit)
-//   str     stop marker file (restarts end when it exists)
-//   u64     log max size in bytes (0 = unlimited)   u32 log max files (>= 1; rotated as LOG.1 … LOG.N-1)
-//   strs    exit command (run in place of the monitor after the container's end; empty = none)
-//   u32     step count, then per step:
-//           u32 op, str s0, s1, s2, s3, u64 n0, n1, n2, n3, n4, strs argv, strs envp, u32s groups
+//   launch plan   "HULLPLAN"  u32 version (HULL_PLAN_VERSION)
+//                 u64 clone flags (CLONE_NEW* bits)   str rootfs
+//                 u32 terminal   u32 parent death signal
+//                 u32 step count, then per step:
+//                   u32 op, str s0, s1, s2, s3, u64 n0, n1, n2, n3, n4, strs argv, strs envp, u32s groups
+//   monitor input the launch plan, then what hull-monitor needs around it:
+//                 str cgroup dir ("" = none)   str log file   str status file   str memory.events ("" = none)
+//                 u32 remove cgroup on exit   u32 restart policy (0 no, 1 on-failure, 2 always, 3 unless-stopped)
+//                 u32 max restarts (0 = no limit)   str stop marker file
+//                 u64 log max size in bytes (0 = unlimited)   u32 log max files (>= 1)
+//                 strs exit command (run in place of the monitor after the container's end; empty = none)
 //
-//   str = u32 length + bytes (no NUL)   strs = u32 count + str…   u32s = u32 count + u32…
+//   str = u32 length + bytes + NUL (the decoded strings point into the buffer, which must outlive
+//   the plan)   strs = u32 count + str…   u32s = u32 count + u32…
 // Numbers are in the host's byte order (writer and reader are on the same machine).
 //
-// Decoding allocates (malloc): it runs in the monitor before any fork, single-threaded.
+// Decoding allocates only the pointer arrays (argv, envp, groups, the steps), from an Arena that
+// the caller frees with the plan; it runs before any clone, never in a child.
 #pragma once
 
 #include <stdint.h>
@@ -28,17 +29,52 @@
 
 namespace hull {
 
-constexpr uint32_t kPlanVersion = 2;
+constexpr uint32_t kPlanVersion = HULL_PLAN_VERSION;
 
-struct MonitorConfig {
+// Allocations that live and die together (a decoded plan's arrays).
+class Arena {
+ public:
+  Arena() = default;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  ~Arena() { Free(); }
+  void* Alloc(size_t n) {
+    auto* block = static_cast<Block*>(calloc(1, sizeof(Block) + n));
+    if (block == nullptr) return nullptr;
+    block->next = head_;
+    head_ = block;
+    return block + 1;
+  }
+  void Free() {
+    while (head_ != nullptr) {
+      Block* next = head_->next;
+      free(head_);
+      head_ = next;
+    }
+  }
+
+ private:
+  struct alignas(16) Block {
+    Block* next;
+  };
+  Block* head_ = nullptr;
+};
+
+struct LaunchPlan {
   uint64_t clone_flags;
   const char* rootfs;
+  uint32_t terminal;
+  uint32_t parent_death_signal;
+  Step* steps;
+  size_t count;
+};
+
+struct MonitorConfig {
+  LaunchPlan launch;
   const char* cgroup;
   const char* log_path;
   const char* status_path;
   const char* memory_events;
-  uint32_t terminal;
-  uint32_t parent_death_signal;
   uint32_t remove_cgroup;
   uint32_t restart_policy;
   uint32_t max_restarts;
@@ -46,14 +82,13 @@ struct MonitorConfig {
   uint64_t log_max_size;
   uint32_t log_max_files;
   char** exit_command;  // NULL-terminated; exit_command[0] == nullptr when none
-  Step* steps;
-  size_t count;
 };
 
 class PlanReader {
  public:
-  PlanReader(const char* buf, size_t len) : p_(buf), end_(buf + len) {}
+  PlanReader(const char* buf, size_t len, Arena* arena) : p_(buf), end_(buf + len), arena_(arena) {}
   bool ok() const { return ok_; }
+  bool AtEnd() const { return p_ == end_; }
 
   uint32_t U32() {
     uint32_t v = 0;
@@ -67,30 +102,26 @@ class PlanReader {
   }
   const char* Str() {
     uint32_t n = U32();
-    if (!ok_ || static_cast<size_t>(end_ - p_) < n) return Bad();
-    char* s = static_cast<char*>(malloc(n + 1));
-    if (s == nullptr) return Bad();
-    memcpy(s, p_, n);
-    s[n] = '\0';
-    p_ += n;
+    if (!ok_ || static_cast<size_t>(end_ - p_) < static_cast<size_t>(n) + 1 || p_[n] != '\0' || memchr(p_, '\0', n) != nullptr) {
+      ok_ = false;
+      return "";
+    }
+    const char* s = p_;
+    p_ += n + 1;
     return s;
   }
   char** Strs() {
     uint32_t n = U32();
-    if (!ok_ || n > (1u << 20)) return BadArray();
-    auto** out = static_cast<char**>(calloc(n + 1, sizeof(char*)));
-    if (out == nullptr) return BadArray();
+    if (!ok_ || n > (1u << 20)) return Empty();
+    auto** out = static_cast<char**>(arena_->Alloc((n + 1) * sizeof(char*)));
+    if (out == nullptr) return Empty();
     for (uint32_t i = 0; i < n && ok_; i++) out[i] = const_cast<char*>(Str());
     return out;
   }
   gid_t* Gids(size_t* count) {
     uint32_t n = U32();
     *count = 0;
-    if (!ok_ || n > 65536) {
-      ok_ = false;
-      return nullptr;
-    }
-    auto* out = static_cast<gid_t*>(calloc(n + 1, sizeof(gid_t)));
+    auto* out = ok_ && n <= 65536 ? static_cast<gid_t*>(arena_->Alloc((n + 1) * sizeof(gid_t))) : nullptr;
     if (out == nullptr) {
       ok_ = false;
       return nullptr;
@@ -100,11 +131,11 @@ class PlanReader {
     return out;
   }
   bool Magic() {
-    if (end_ - p_ < 8 || memcmp(p_, "HULLPLN1", 8) != 0) return ok_ = false;
+    if (end_ - p_ < 8 || memcmp(p_, "HULLPLAN", 8) != 0) return ok_ = false;
     p_ += 8;
     return true;
   }
-  bool AtEnd() const { return p_ == end_; }
+  Step* Steps(size_t count) { return static_cast<Step*>(arena_->Alloc((count + 1) * sizeof(Step))); }
 
  private:
   void Take(void* out, size_t n) {
@@ -115,48 +146,33 @@ class PlanReader {
     memcpy(out, p_, n);
     p_ += n;
   }
-  const char* Bad() {
-    ok_ = false;
-    return "";
-  }
-  char** BadArray() {
+  char** Empty() {
     ok_ = false;
     static char* empty[1] = {nullptr};
     return empty;
   }
   const char* p_;
   const char* end_;
+  Arena* arena_;
   bool ok_ = true;
 };
 
-// Returns false when the buffer is not a well-formed plan of this version.
-inline bool DecodePlan(const char* buf, size_t len, MonitorConfig* c) {
-  PlanReader r(buf, len);
+// The launch plan at the reader's position; false when it is not well-formed or of another version.
+inline bool DecodeLaunchPlan(PlanReader& r, LaunchPlan* p) {
   if (!r.Magic() || r.U32() != kPlanVersion) return false;
-  c->clone_flags = r.U64();
-  c->rootfs = r.Str();
-  c->cgroup = r.Str();
-  c->log_path = r.Str();
-  c->status_path = r.Str();
-  c->memory_events = r.Str();
-  c->terminal = r.U32();
-  c->parent_death_signal = r.U32();
-  c->remove_cgroup = r.U32();
-  c->restart_policy = r.U32();
-  c->max_restarts = r.U32();
-  c->stop_marker = r.Str();
-  c->log_max_size = r.U64();
-  c->log_max_files = r.U32();
-  c->exit_command = r.Strs();
+  p->clone_flags = r.U64();
+  p->rootfs = r.Str();
+  p->terminal = r.U32();
+  p->parent_death_signal = r.U32();
   uint32_t count = r.U32();
   if (!r.ok() || count > 100000) return false;
-  c->steps = static_cast<Step*>(calloc(count + 1, sizeof(Step)));
-  if (c->steps == nullptr) return false;
-  c->count = count;
+  p->steps = r.Steps(count);
+  if (p->steps == nullptr) return false;
+  p->count = count;
   for (uint32_t i = 0; i < count && r.ok(); i++) {
-    Step& s = c->steps[i];
+    Step& s = p->steps[i];
     uint32_t op = r.U32();
-    if (op > static_cast<uint32_t>(StepOp::NullStdio)) return false;
+    if (op >= kStepOpCount) return false;
     s.op = static_cast<StepOp>(op);
     s.s0 = r.Str();
     s.s1 = r.Str();
@@ -171,6 +187,30 @@ inline bool DecodePlan(const char* buf, size_t len, MonitorConfig* c) {
     s.envp = r.Strs();
     s.groups = r.Gids(&s.ngroups);
   }
+  return r.ok();
+}
+
+// A whole launch plan (the addon's input).
+inline bool DecodeLaunchPlan(const char* buf, size_t len, Arena* arena, LaunchPlan* p) {
+  PlanReader r(buf, len, arena);
+  return DecodeLaunchPlan(r, p) && r.AtEnd();
+}
+
+// hull-monitor's input: the launch plan, then the monitor's own settings.
+inline bool DecodeMonitorInput(const char* buf, size_t len, Arena* arena, MonitorConfig* c) {
+  PlanReader r(buf, len, arena);
+  if (!DecodeLaunchPlan(r, &c->launch)) return false;
+  c->cgroup = r.Str();
+  c->log_path = r.Str();
+  c->status_path = r.Str();
+  c->memory_events = r.Str();
+  c->remove_cgroup = r.U32();
+  c->restart_policy = r.U32();
+  c->max_restarts = r.U32();
+  c->stop_marker = r.Str();
+  c->log_max_size = r.U64();
+  c->log_max_files = r.U32();
+  c->exit_command = r.Strs();
   return r.ok() && r.AtEnd();
 }
 

@@ -1,4 +1,4 @@
-// clone3 of a container's first process, release after the parent's set-up, exit watching.
+// The addon's launching (native/launch.h) and exit watching: spawn, advance through the protocol, watch.
 #pragma once
 
 #include <napi.h>
@@ -6,7 +6,7 @@
 namespace hull {
 
 Napi::Value Spawn(const Napi::CallbackInfo& info);
-Napi::Value Release(const Napi::CallbackInfo& info);
+Napi::Value Advance(const Napi::CallbackInfo& info);
 Napi::Value WatchExit(const Napi::CallbackInfo& info);
 Napi::Value PidfdSignal(const Napi::CallbackInfo& info);
 Napi::Value PidfdOpen(const Napi::CallbackInfo& info);

@@ -62,6 +62,15 @@ export type PlanStep =
   /** The container's own /dev/null (opened inside its root, checked to be the null device) over
    *  each stdio fd whose bit is set in `fds` (bit i = fd i): the host's never reaches it (src/runtime/stdio.ts). */
   | { op: 'nullStdio'; fds: number }
+  /** Tell the parent the process is at its hooks point (its namespaces made, before pivot_root) and
+   *  wait while the parent runs the create hooks (prestart, createRuntime, createContainer). */
+  | { op: 'hooksPoint' }
+  /** Open the start fifo O_PATH (before pivot_root: it is a host path), for the start gate. */
+  | { op: 'openStartFifo'; path: string }
+  /** The start gate, last before exec: the executable is looked up (a missing one fails here), the
+   *  parent is told "ready" (created), and the process waits for start — a byte from the parent, or
+   *  with openStartFifo, a reader of the fifo (`start` from any process). */
+  | { op: 'startGate' }
   /** execve; when `file` has no '/', search `path` (colon-separated) like execvp. Always the last step. */
   | { op: 'exec'; file: string; argv: string[]; env: string[]; path: string };
 
@@ -73,29 +82,34 @@ export interface NamespaceSet {
   ipc: boolean;
   net: boolean;
   cgroup: boolean;
-  /** A new user namespace: the parent writes its uid/gid maps before release. */
+  /** A new user namespace: the parent writes its uid/gid maps before go. */
   user?: boolean;
+  /** A new time namespace. */
+  time?: boolean;
 }
 
 export interface SpawnRequest {
-  namespaces: NamespaceSet;
-  /** Host path of the container's root mount (the target of the overlay mount step). */
-  rootfs: string;
-  /** Signal the child gets if hull dies before the container (0: none). */
-  parentDeathSignal: number;
+  /** The launch plan in its wire format (src/runtime/plan-codec.ts encodeLaunchPlan). */
+  plan: Buffer;
   /** An open O_DIRECTORY fd of the container's cgroup (v2), for CLONE_INTO_CGROUP; -1 for none. */
   cgroupFd: number;
   /** fds the child gets as 0, 1, 2 (they are dup2'd; the originals are not closed by the addon). */
   stdio: [number, number, number];
-  /** Whether the plan contains a 'console' step; then spawn() makes the console socket. */
-  terminal: boolean;
   /**
-   * exec into a running container: instead of new namespaces, a fork of hull setns's into each of
-   * these fds (opened from /proc/PID/ns/*, in order) and clones the plan's process into the joined
-   * pid namespace and `cgroupFd`, as hull's child. `namespaces` is then ignored.
+   * Namespaces joined before the clone (exec into a running container; a pid namespace joined by
+   * path): a fork of hull setns's into each of these fds, in order, and clones the plan's process
+   * (with the plan's clone flags) into them and `cgroupFd`, as hull's child.
    */
   joinNamespaceFds?: number[];
-  steps: PlanStep[];
+}
+
+/** Where the child is after a step of the protocol (native/launch.h). */
+export type LaunchStage = 'hooks' | 'ready' | 'started';
+
+export interface StageReached {
+  stage: LaunchStage;
+  /** The pty master, once the child has sent it (its console step comes before its gate). */
+  consoleFd?: number;
 }
 
 export interface SpawnedProcess {
@@ -103,11 +117,6 @@ export interface SpawnedProcess {
   pid: number;
   /** A pidfd for the process (CLONE_PIDFD). Owned by the caller; closed by `watchExit` when it fires. */
   pidfd: number;
-}
-
-export interface StartResult {
-  /** The pty master, when the plan had a 'console' step. */
-  consoleFd: number | undefined;
 }
 
 /** A failure record written by the child: which step failed and how. */
@@ -128,16 +137,17 @@ export interface ExitStatus {
 
 export interface NativeAddon {
   /**
-   * clone3 the container's first process. It blocks in the child until `release` is called,
-   * so the parent can finish its side (network, uid maps) first.
+   * clone3 the container's first process (native/launch.h). It waits in the child for `go`, so the
+   * parent can finish its side (network) first.
    */
   spawn(request: SpawnRequest): SpawnedProcess & { handle: unknown };
   /**
-   * Tell the child to go, then wait (polling its error pipe on the event loop; no thread) until it
-   * either reaches execve (resolves with the console fd if any) or reports a failure (rejects with
-   * an Error carrying `failure`).
+   * One step of the protocol — `go` (with the uid/gid maps of a new user namespace written first),
+   * `continue` after the create hooks, `start` at the gate — then wait (polling the child's message
+   * socket on the event loop; no thread) for the stage the child reaches next; rejects with an Error
+   * carrying `failure` when a step of the plan fails.
    */
-  release(handle: unknown): Promise<StartResult>;
+  advance(handle: unknown, step: 'go' | 'continue' | 'start'): Promise<StageReached>;
   /** Calls back once when the process exits (pidfd polled on the event loop; nothing blocks). With
    *  `keepAlive` false the watch does not keep the event loop alive (a process left to run on its own). */
   watchExit(pidfd: number, callback: (status: ExitStatus) => void, keepAlive?: boolean): void;

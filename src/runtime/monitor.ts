@@ -9,7 +9,11 @@ import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { ContainerStartError, RuntimeError } from '../errors.js';
 import { monitorPath } from '../native/index.js';
-import { type MonitorPlan, encodePlan } from './plan-codec.js';
+import { type MonitorPlan, encodeMonitorInput } from './plan-codec.js';
+import {
+  ERROR_RECORD_ERRNO, ERROR_RECORD_MESSAGE, ERROR_RECORD_MESSAGE_SIZE, ERROR_RECORD_STEP, ERROR_RECORD_STEPS, ERROR_RECORD_SYSCALL,
+  ERROR_RECORD_SYSCALL_SIZE, MONITOR_REPORTS, MONITOR_REPORT_ERROR, MONITOR_REPORT_SIZE,
+} from '../native/plan-table.js';
 import { crashPoint } from './crash-point.js';
 import { processStartTime } from './liveness.js';
 import type { MonitorStatus } from './monitor-status.js';
@@ -18,10 +22,9 @@ import { currentBootId, writeJsonAtomic } from './container-store.js';
 export type { MonitorStatus } from './monitor-status.js';
 export { readMonitorStatus } from './monitor-status.js';
 
-/** sizeof(Report) in native/monitor.cc: kind, pid, ErrorRecord {step, steps, err, syscall[32], message[512]}. */
-const REPORT_SIZE = 4 + 4 + 4 + 4 + 4 + 32 + 512;
-const KIND_STARTED = 0;
-const KIND_PLAN_FAILED = 1;
+const REPORT_SIZE = MONITOR_REPORT_SIZE;
+const KIND_STARTED = MONITOR_REPORTS.indexOf('started');
+const KIND_PLAN_FAILED = MONITOR_REPORTS.indexOf('planFailed');
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, value]) => [value, name]));
 const errnoName = (n: number) => ERRNO_NAMES.get(n) ?? `E?${n}`;
@@ -51,7 +54,7 @@ async function readReport(stream: Readable): Promise<Buffer> {
 
 /** Start a monitor for `plan`; resolves once the container's command runs (its execve). */
 export async function startMonitor(plan: MonitorPlan): Promise<MonitorStarted> {
-  const input = encodePlan(plan);
+  const input = encodeMonitorInput(plan);
   const crashAt = process.env.HULL_TEST_MONITOR_CRASH_AT; // the crash tests' hook (native/monitor.cc)
   const child = spawn(monitorPath(), [], {
     detached: true,
@@ -85,11 +88,12 @@ export async function startMonitor(plan: MonitorPlan): Promise<MonitorStarted> {
   const kind = report.readUInt32LE(0);
   const pid = report.readInt32LE(4);
   if (kind === KIND_STARTED) return { monitorPid: child.pid!, pid };
-  const step = report.readUInt32LE(8);
-  const steps = report.readUInt32LE(12);
-  const errno = errnoName(report.readInt32LE(16));
-  const syscall = cString(report, 20, 32);
-  const detail = cString(report, 52, 512);
+  const at = MONITOR_REPORT_ERROR; // the ErrorRecord's offsets: native/plan-table.h
+  const step = report.readUInt32LE(at + ERROR_RECORD_STEP);
+  const steps = report.readUInt32LE(at + ERROR_RECORD_STEPS);
+  const errno = errnoName(report.readInt32LE(at + ERROR_RECORD_ERRNO));
+  const syscall = cString(report, at + ERROR_RECORD_SYSCALL, ERROR_RECORD_SYSCALL_SIZE);
+  const detail = cString(report, at + ERROR_RECORD_MESSAGE, ERROR_RECORD_MESSAGE_SIZE);
   if (kind === KIND_PLAN_FAILED) throw new ContainerStartError({ step, steps, syscall, errno, detail });
   throw new RuntimeError(`${detail}: ${errno}`, { code: errno });
 }

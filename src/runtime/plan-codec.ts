@@ -1,13 +1,15 @@
 /**
- * The plan in the monitor's binary form (native/plan-codec.h has the format and the reader).
- * The same steps plan.ts builds for `hull run`, flattened field for field the way spawn.cc's
- * ParseStep flattens them, plus what the monitor needs around them (paths, policy). TypeScript
- * decides all of it; the monitor only executes.
+ * The plan's one wire format (native/plan-codec.h has the format and the one decoder, for the
+ * addon and hull-monitor alike): the steps plan.ts builds, flattened field for field as the table in
+ * native/plan-table.h says, with what launching needs around them (clone flags, root, terminal);
+ * hull-monitor's input adds its own settings (paths, restart policy). TypeScript decides all of it;
+ * the native side only executes.
  */
 import { RuntimeError, UsageError } from '../errors.js';
+import { PLAN_OPS, PLAN_VERSION } from '../native/plan-table.js';
 import type { NamespaceSet, PlanStep } from '../native/types.js';
 
-export const PLAN_VERSION = 2;
+export { PLAN_VERSION };
 
 /** CLONE_NEW* (linux/sched.h). */
 export const CLONE_NEW = {
@@ -18,14 +20,8 @@ export const CLONE_NEW = {
   pid: 0x20000000,
   net: 0x40000000,
   user: 0x10000000,
+  time: 0x00000080,
 } as const;
-
-/** The executor's step numbers: the order of `enum class StepOp` in native/plan.h. */
-const OPS: readonly PlanStep['op'][] = [
-  'mount', 'mknod', 'symlink', 'pivotRoot', 'remount', 'mask', 'sethostname', 'loopbackUp', 'console',
-  'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp', 'idMaps', 'setns',
-  'nullStdio',
-];
 
 export const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'] as const;
 export type RestartPolicyName = (typeof RESTART_POLICIES)[number];
@@ -36,9 +32,22 @@ export interface RestartPolicy {
   maximumRetryCount: number;
 }
 
-export interface MonitorPlan {
+/** What launching a container's first process needs: its steps and what surrounds them. */
+export interface LaunchPlan {
+  /** The namespaces clone3 makes new. */
   namespaces: NamespaceSet;
+  /** Host path of the container's root mount (for in-root resolution and messages). */
   rootfs: string;
+  /** The plan has a console step: the launcher makes the console socket. */
+  terminal: boolean;
+  /** Signal the container gets when its parent dies (0: none). */
+  parentDeathSignal: number;
+  steps: PlanStep[];
+}
+
+/** hull-monitor's input: a launch plan and the monitor's own settings. */
+export interface MonitorPlan {
+  launch: LaunchPlan;
   /** The container's cgroup directory (CLONE_INTO_CGROUP), '' for none. */
   cgroup: string;
   logPath: string;
@@ -46,9 +55,6 @@ export interface MonitorPlan {
   statusPath: string;
   /** The cgroup's memory.events when it exists, for OOM kills; '' for none. */
   memoryEvents: string;
-  terminal: boolean;
-  /** Signal the container gets when its monitor dies. */
-  parentDeathSignal: number;
   /** rmdir the container's cgroup after its end (cgroup.kill first). */
   removeCgroup: boolean;
   restart: RestartPolicy;
@@ -59,7 +65,6 @@ export interface MonitorPlan {
   /** `--log-opt max-size` in bytes (0: unlimited) and `max-file` (>= 1). */
   logMaxSize: number;
   logMaxFiles: number;
-  steps: PlanStep[];
 }
 
 interface FlatStep {
@@ -72,7 +77,7 @@ interface FlatStep {
 
 const big = (v: number | bigint | boolean): bigint => (typeof v === 'boolean' ? (v ? 1n : 0n) : BigInt(v));
 
-/** A step as the executor's (s0…s3, n0…n4, argv, envp, groups): see native/plan.h. */
+/** A step as the executor's (s0…s3, n0…n4, argv, envp, groups): see native/plan-table.h. */
 export function flattenStep(step: PlanStep): FlatStep {
   const f: FlatStep = { s: ['', '', '', ''], n: [0n, 0n, 0n, 0n, 0n], argv: [], envp: [], groups: [] };
   switch (step.op) {
@@ -147,13 +152,20 @@ export function flattenStep(step: PlanStep): FlatStep {
       f.s[0] = step.path;
       f.n[0] = big(step.nstype);
       break;
+    case 'openStartFifo':
+      f.s[0] = step.path;
+      break;
     case 'loopbackUp':
     case 'noNewPrivs':
     case 'closeFds':
+    case 'hooksPoint':
+    case 'startGate':
       break;
   }
   return f;
 }
+
+const NUL = Buffer.alloc(1);
 
 class Writer {
   private readonly parts: Buffer[] = [];
@@ -167,11 +179,12 @@ class Writer {
     b.writeBigUInt64LE(BigInt.asUintN(64, v));
     this.parts.push(b);
   }
+  /** u32 length, the bytes, a NUL (the decoder points into the buffer). */
   str(s: string): void {
     if (s.includes('\0')) throw new RuntimeError(`a plan string holds a NUL byte: ${JSON.stringify(s)}`);
     const b = Buffer.from(s, 'utf8');
     this.u32(b.length);
-    this.parts.push(b);
+    this.parts.push(b, NUL);
   }
   strs(list: readonly string[]): void {
     this.u32(list.length);
@@ -191,29 +204,16 @@ export function cloneFlags(ns: NamespaceSet): bigint {
   return BigInt(flags >>> 0);
 }
 
-/** The monitor's input (little-endian: the reader is on this machine, and x86/arm64 are LE). */
-export function encodePlan(plan: MonitorPlan): Buffer {
-  const w = new Writer();
-  w.raw(Buffer.from('HULLPLN1', 'latin1'));
+function writeLaunchPlan(w: Writer, plan: LaunchPlan): void {
+  w.raw(Buffer.from('HULLPLAN', 'latin1'));
   w.u32(PLAN_VERSION);
   w.u64(cloneFlags(plan.namespaces));
   w.str(plan.rootfs);
-  w.str(plan.cgroup);
-  w.str(plan.logPath);
-  w.str(plan.statusPath);
-  w.str(plan.memoryEvents);
   w.u32(plan.terminal ? 1 : 0);
   w.u32(plan.parentDeathSignal);
-  w.u32(plan.removeCgroup ? 1 : 0);
-  w.u32(RESTART_POLICIES.indexOf(plan.restart.name));
-  w.u32(plan.restart.maximumRetryCount);
-  w.str(plan.stopMarker);
-  w.u64(BigInt(plan.logMaxSize));
-  w.u32(plan.logMaxFiles);
-  w.strs(plan.exitCommand);
   w.u32(plan.steps.length);
   for (const step of plan.steps) {
-    const op = OPS.indexOf(step.op);
+    const op = (PLAN_OPS as readonly string[]).indexOf(step.op);
     if (op < 0) throw new RuntimeError(`unknown plan step: ${step.op}`);
     const f = flattenStep(step);
     w.u32(op);
@@ -224,6 +224,30 @@ export function encodePlan(plan: MonitorPlan): Buffer {
     w.u32(f.groups.length);
     for (const g of f.groups) w.u32(g);
   }
+}
+
+/** The addon's input: the launch plan alone (numbers little-endian: x86 and arm64 are). */
+export function encodeLaunchPlan(plan: LaunchPlan): Buffer {
+  const w = new Writer();
+  writeLaunchPlan(w, plan);
+  return w.done();
+}
+
+/** hull-monitor's input: the launch plan, then the monitor's settings. */
+export function encodeMonitorInput(plan: MonitorPlan): Buffer {
+  const w = new Writer();
+  writeLaunchPlan(w, plan.launch);
+  w.str(plan.cgroup);
+  w.str(plan.logPath);
+  w.str(plan.statusPath);
+  w.str(plan.memoryEvents);
+  w.u32(plan.removeCgroup ? 1 : 0);
+  w.u32(RESTART_POLICIES.indexOf(plan.restart.name));
+  w.u32(plan.restart.maximumRetryCount);
+  w.str(plan.stopMarker);
+  w.u64(BigInt(plan.logMaxSize));
+  w.u32(plan.logMaxFiles);
+  w.strs(plan.exitCommand);
   return w.done();
 }
 

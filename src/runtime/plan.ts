@@ -8,7 +8,7 @@ import { RuntimeError, UsageError } from '../errors.js';
 import type { NamespaceSet, PlanStep } from '../native/types.js';
 import { capabilityMask } from './capabilities.js';
 import { mapText } from './userns.js';
-import type { RuntimeSpec, SpecMount } from './spec.js';
+import type { NamespaceType, RuntimeSpec, SpecMount } from './spec.js';
 
 // mount(2) flags (linux/mount.h).
 export const MS = {
@@ -88,7 +88,11 @@ const DEFAULT_DEV_SYMLINKS: readonly (readonly [string, string])[] = [
 ];
 
 const S_IFCHR = 0o020000;
-const CLONE_NEWNET = 0x40000000;
+
+/** CLONE_NEW* of each namespace type (the nstype of setns). */
+const NSTYPE: Readonly<Record<NamespaceType, number>> = {
+  mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000, user: 0x10000000, pid: 0x20000000, network: 0x40000000, time: 0x00000080,
+};
 
 /** RLIMIT_* numbers (x86_64 and most architectures). */
 const RLIMITS: Readonly<Record<string, number>> = {
@@ -99,16 +103,34 @@ const RLIMITS: Readonly<Record<string, number>> = {
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/**
+ * The namespaces clone3 makes new: those of linux.namespaces without a path. One with a path is
+ * joined (see `joinedBeforeClone` and the plan's setns steps); a type that is not listed is the
+ * host's.
+ */
 export function namespacesOf(spec: RuntimeSpec): NamespaceSet {
-  const has = (t: string) => spec.linux.namespaces.some((n) => n.type === t && n.path === undefined);
-  for (const ns of spec.linux.namespaces) {
-    // A network namespace hull made beforehand is joined by the plan's first step (setns).
-    if (ns.path !== undefined && ns.type !== 'network') throw new UsageError(`joining an existing ${ns.type} namespace is not supported yet`);
-    if (ns.type === 'time') throw new UsageError(`the ${ns.type} namespace is not supported yet`);
-  }
+  const has = (t: NamespaceType) => spec.linux.namespaces.some((n) => n.type === t && n.path === undefined);
   const set: NamespaceSet = { pid: has('pid'), mount: has('mount'), uts: has('uts'), ipc: has('ipc'), net: has('network'), cgroup: has('cgroup') };
   if (has('user')) set.user = true;
+  if (has('time')) set.time = true;
   return set;
+}
+
+/**
+ * Namespaces joined by path that must be entered before the clone: a pid or time namespace is
+ * only ever the one of a process's children, so a joiner setns's into them and clones the
+ * container's process there (native/launch.cc). Every other one is joined by the process itself,
+ * a setns step of its plan.
+ */
+export function joinedBeforeClone(spec: RuntimeSpec): string[] {
+  return spec.linux.namespaces.filter((n) => n.path !== undefined && (n.type === 'pid' || n.type === 'time')).map((n) => n.path as string);
+}
+
+/** The setns steps of the namespaces the process joins itself; a user namespace last (joined, it leaves no privilege over the others). */
+function setnsSteps(spec: RuntimeSpec): PlanStep[] {
+  const joined = spec.linux.namespaces.filter((n) => n.path !== undefined && n.type !== 'pid' && n.type !== 'time');
+  joined.sort((a, b) => Number(a.type === 'user') - Number(b.type === 'user'));
+  return joined.map((n) => ({ op: 'setns', path: n.path as string, nstype: NSTYPE[n.type] }));
 }
 
 /**
@@ -177,6 +199,9 @@ function deviceSteps(spec: RuntimeSpec): PlanStep[] {
   return steps;
 }
 
+/** The container's root: the image's layers under a writable upper layer (hull's containers), or a directory (an OCI bundle's). */
+export type RootfsSource = RootfsLayers | { directory: string };
+
 export interface PlanOptions {
   /** Create the working directory if it is missing (Docker's behaviour for `run -w`). The bare
    *  runtime (like runc) does not: a spec's cwd must exist. */
@@ -191,6 +216,11 @@ export interface PlanOptions {
   seccompFilter?: string;
   /** Stdio fds (bit i = fd i) that get the container's own /dev/null (stdio.ts nullStdioMask). */
   nullStdio?: number;
+  /** Stop at a hooks point before pivot_root, for the create hooks (prestart, createRuntime, createContainer). */
+  hooksPoint?: boolean;
+  /** The start gate waits for a reader of this fifo (an OCI create: start comes from another process)
+   *  rather than for the parent's byte. */
+  startFifo?: string;
 }
 
 function seccompStep(spec: RuntimeSpec, filter: string | undefined): PlanStep | undefined {
@@ -200,15 +230,15 @@ function seccompStep(spec: RuntimeSpec, filter: string | undefined): PlanStep | 
 }
 
 /** runtime-spec config + root layers → the executor's steps, in order. */
-export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: PlanOptions): PlanStep[] {
+export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: PlanOptions): PlanStep[] {
   const steps: PlanStep[] = [];
   const ns = namespacesOf(spec);
-  if (!ns.mount) throw new UsageError('a container needs its own mount namespace');
+  if (!ns.mount) throw new UsageError('a container needs its own mount namespace (linux.namespaces: mount, without a path)');
   const proc = spec.process;
-  const netPath = spec.linux.namespaces.find((n) => n.type === 'network' && n.path !== undefined)?.path;
 
-  // 0. Into the network namespace hull made and configured for the container (bridge networks).
-  if (netPath !== undefined) steps.push({ op: 'setns', path: netPath, nstype: CLONE_NEWNET });
+  // 0. Into the namespaces joined by path: the network namespace hull made and configured for the
+  // container (bridge networks), another container's (container:NAME), a pod's.
+  steps.push(...setnsSteps(spec));
   // 0. In a new user namespace the process still has the host's ids: become its root (the maps
   // were written before release), so what it makes belongs to the mapped root on the host.
   if (ns.user) {
@@ -220,7 +250,10 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
   // 2. The root: the image's layers under the container's writable upper layer. When hull has
   // mounted it already (user namespaces: see userns.ts), a bind of it, which this namespace owns
   // (pivot_root refuses a mount inherited from a more privileged namespace).
-  if (options.rootMounted) {
+  if ('directory' in rootfs) {
+    // A bundle's root directory: bound onto itself, so that it is a mount point pivot_root takes.
+    steps.push({ op: 'mount', source: rootfs.directory, target: rootfs.directory, fstype: '', flags: MS.BIND | MS.REC, data: '', inRoot: false, create: 'none', optional: false });
+  } else if (options.rootMounted) {
     steps.push({ op: 'mount', source: spec.root.path, target: spec.root.path, fstype: '', flags: MS.BIND, data: '', inRoot: false, create: 'none', optional: false });
   } else {
     const [overlayCwd, overlayData] = overlayMount(rootfs);
@@ -247,8 +280,12 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
       steps.push({ op: 'mount', source: sources[node] ?? node, target: node, fstype: '', flags: MS.BIND | MS.PRIVATE, data: '', inRoot: true, create: 'file', optional: false });
     }
   }
+  // The create hooks run here (the namespaces and mounts made, the host's tree still there), and the
+  // start fifo, a host path, is opened while it can be reached.
+  if (options.hooksPoint) steps.push({ op: 'hooksPoint' });
+  if (options.startFifo !== undefined) steps.push({ op: 'openStartFifo', path: options.startFifo });
   // 4. Into the root; the host's tree is detached.
-  steps.push({ op: 'pivotRoot', rootfs: spec.root.path });
+  steps.push({ op: 'pivotRoot', rootfs: 'directory' in rootfs ? rootfs.directory : spec.root.path });
   // 5. /dev contents.
   if (hasDev) {
     if (!ns.user) for (const [path, major, minor] of DEFAULT_DEVICES) steps.push({ op: 'mknod', path, mode: S_IFCHR | 0o666, major, minor });
@@ -293,10 +330,13 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsLayers, options: Plan
     ambient: capabilityMask(caps.ambient),
   });
   steps.push({ op: 'closeFds' });
-  if (seccomp && proc.noNewPrivileges) steps.push(seccomp);
-  // 10. The command.
+  // 10. Created: the executable looked up, the gate waits for start (before a seccomp filter that
+  // is loaded last, as runc does: the fewer calls after it, the fewer a profile must allow). Then
+  // the command.
   const [file] = proc.args;
   if (file === undefined || file === '') throw new UsageError('no command specified');
+  steps.push({ op: 'startGate' });
+  if (seccomp && proc.noNewPrivileges) steps.push(seccomp);
   const pathVar = proc.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
   steps.push({ op: 'exec', file, argv: proc.args, env: proc.env, path: pathVar });
   return steps;

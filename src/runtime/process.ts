@@ -1,26 +1,23 @@
 /**
- * A container's first process: spawned by the native addon from a plan, released, watched.
+ * A container's first process (or a process joining a container), launched by the native addon
+ * from a plan and taken through the protocol native/launch.h draws: `go` (it runs its plan up to
+ * its hooks point or its start gate), `continueAfterHooks`, `start` (past the gate to execve).
  * Its exit is observed through a pidfd polled on the event loop.
  */
 import { ContainerStartError, RuntimeError } from '../errors.js';
 import { native, toSystemError } from '../native/index.js';
-import type { ExitStatus, NamespaceSet, PlanStep, StartFailure } from '../native/types.js';
+import type { ExitStatus, LaunchStage, StageReached, StartFailure } from '../native/types.js';
+import { type LaunchPlan, encodeLaunchPlan } from './plan-codec.js';
 
 export interface SpawnOptions {
-  namespaces: NamespaceSet;
-  rootfs: string;
+  plan: LaunchPlan;
   cgroupFd: number;
   stdio: [number, number, number];
-  steps: PlanStep[];
-  /** Kill the container if hull dies first (foreground runs have no monitor yet). */
-  dieWithParent: boolean;
-  /** exec: join these namespace fds of a running container instead of making new ones. */
+  /** Namespaces joined before the clone (exec; a pid namespace joined by path): fds, in order. */
   joinNamespaceFds?: number[];
   /** Watching its exit keeps hull's event loop alive (default true; false for `exec -d`). */
   keepAlive?: boolean;
 }
-
-const SIGKILL = 9;
 
 export class ContainerProcess {
   readonly pid: number;
@@ -28,6 +25,8 @@ export class ContainerProcess {
   private exited = false;
   private readonly exitPromise: Promise<ExitStatus>;
   private readonly handle: unknown;
+  private stageReached: LaunchStage | 'cloned' = 'cloned';
+  private console: number | undefined;
 
   private constructor(pid: number, pidfd: number, handle: unknown, keepAlive: boolean) {
     this.pid = pid;
@@ -45,19 +44,14 @@ export class ContainerProcess {
     });
   }
 
-  /** clone3 the process; it waits for `start()` before running its plan. */
+  /** clone3 the process; it waits for `go` before running its plan. */
   static spawn(opts: SpawnOptions): ContainerProcess {
-    const terminal = opts.steps.some((s) => s.op === 'console');
     let spawned;
     try {
       spawned = native().spawn({
-        namespaces: opts.namespaces,
-        rootfs: opts.rootfs,
-        parentDeathSignal: opts.dieWithParent ? SIGKILL : 0,
+        plan: encodeLaunchPlan(opts.plan),
         cgroupFd: opts.cgroupFd,
         stdio: opts.stdio,
-        terminal,
-        steps: opts.steps,
         ...(opts.joinNamespaceFds ? { joinNamespaceFds: opts.joinNamespaceFds } : {}),
       });
     } catch (err) {
@@ -66,18 +60,49 @@ export class ContainerProcess {
     return new ContainerProcess(spawned.pid, spawned.pidfd, spawned.handle, opts.keepAlive ?? true);
   }
 
-  /**
-   * Let the process run its plan. Resolves once it has execve'd (with the pty master when it has a
-   * console); rejects with ContainerStartError naming the failed step when the plan fails.
-   */
-  async start(): Promise<{ consoleFd: number | undefined }> {
+  /** Where the process is: cloned, at its hooks point, at its start gate (created), or started. */
+  get stage(): LaunchStage | 'cloned' {
+    return this.stageReached;
+  }
+
+  /** The pty master, once the process has sent it (a console step). */
+  get consoleFd(): number | undefined {
+    return this.console;
+  }
+
+  private async advance(step: 'go' | 'continue' | 'start'): Promise<LaunchStage> {
+    let reached: StageReached;
     try {
-      return await native().release(this.handle);
+      reached = await native().advance(this.handle, step);
     } catch (err) {
       const failure = (err as { failure?: StartFailure }).failure;
       if (failure) throw new ContainerStartError(failure);
       throw toSystemError(err);
     }
+    if (reached.consoleFd !== undefined) this.console = reached.consoleFd;
+    this.stageReached = reached.stage;
+    return reached.stage;
+  }
+
+  /** Let the process run its plan; resolves at its hooks point, its start gate, or execve (a plan without a gate). */
+  go(): Promise<LaunchStage> {
+    return this.advance('go');
+  }
+
+  /** After the create hooks ran: on to the start gate (or execve). */
+  continueAfterHooks(): Promise<LaunchStage> {
+    return this.advance('continue');
+  }
+
+  /**
+   * Take the process to execve: past its hooks point (none expected here) and its start gate.
+   * Resolves once it has execve'd; rejects with ContainerStartError naming the failed step.
+   */
+  async start(): Promise<{ consoleFd: number | undefined }> {
+    if (this.stageReached === 'cloned') await this.go();
+    if (this.stageReached === 'hooks') throw new RuntimeError('the process waits at its hooks point: run the create hooks and continue first');
+    if (this.stageReached === 'ready') await this.advance('start');
+    return { consoleFd: this.console };
   }
 
   /** Resolves when the process has exited and been reaped. */

@@ -118,6 +118,27 @@ export interface SpecLinux {
   rootfsPropagation?: string;
 }
 
+/** One OCI hook: a host program run at a point of the lifecycle with the state JSON on stdin. */
+export interface SpecHook {
+  path: string;
+  /** argv, argv[0] included (default: [path]). */
+  args?: string[];
+  env?: string[];
+  /** Seconds; the hook is killed and counts as failed after it. */
+  timeout?: number;
+}
+
+/** OCI hooks (config.md#posix-platform-hooks), by the point they run at. */
+export interface SpecHooks {
+  /** Deprecated by the runtime-spec, still run: as createRuntime. */
+  prestart?: SpecHook[];
+  createRuntime?: SpecHook[];
+  createContainer?: SpecHook[];
+  startContainer?: SpecHook[];
+  poststart?: SpecHook[];
+  poststop?: SpecHook[];
+}
+
 export interface RuntimeSpec {
   ociVersion: string;
   process: SpecProcess;
@@ -126,6 +147,7 @@ export interface RuntimeSpec {
   mounts: SpecMount[];
   linux: SpecLinux;
   annotations?: Record<string, string>;
+  hooks?: SpecHooks;
 }
 
 export const OCI_VERSION = '1.2.0';

@@ -1,26 +1,20 @@
 /**
  * Starting a container in the foreground (hull's child), and the clean-up when it ends.
  */
-import { closeSync, readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, rmSync } from 'node:fs';
 import { ConflictError, HullError } from '../errors.js';
 import { withLock } from './lock.js';
-import { ContainerCgroup, cgroupHost, requireCgroup2 } from './cgroups.js';
-import { checkControllers } from './cgroups/index.js';
-import { type ContainerRecord } from './container-store.js';
-import { type RootfsLayers, buildPlan, namespacesOf } from './plan.js';
+import type { ContainerCgroup } from './cgroups.js';
+import type { ContainerRecord } from './container-store.js';
 import { ContainerProcess } from './process.js';
-import type { RuntimeSpec } from './spec.js';
-import { ALL_NULL_ROUTES, type WiredStdio, nullStdioMask, routeStdio, wireStdio } from './stdio.js';
-import { attachDeviceFilter } from './devices.js';
-import { hasUserns, prepareIdmappedRootfs, writeIdMaps } from './userns.js';
+import { type PreparedStart, prepareStart } from './prepare.js';
+import { type WiredStdio, wireStdio } from './stdio.js';
 import { processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
-
 import { type StartOptions, RunningContainer } from './started.js';
-import { ANNOTATION_CREATE_WORKDIR } from './create.js';
-import { isHostFile } from './runtime.js';
 import type { Runtime } from './runtime.js';
+
+const SIGKILL = 9;
 
 /**
  * Start a created or stopped container in the foreground (hull's child); resolves once its
@@ -37,59 +31,26 @@ export async function start(rt: Runtime, record: ContainerRecord, opts: StartOpt
 }
 
 export async function startForeground(rt: Runtime, record: ContainerRecord, opts: StartOptions): Promise<RunningContainer> {
-  let cgroup: ContainerCgroup | undefined;
+  let prepared: PreparedStart | undefined;
   let stdio: WiredStdio | undefined;
   let proc: ContainerProcess | undefined;
-  let idmapped: { layers: RootfsLayers; detach: () => void } | undefined;
   try {
-    const spec = JSON.parse(readFileSync(path.join(rt.containers.dir(record.id), 'config.json'), 'utf8')) as RuntimeSpec;
-    if (hasUserns(spec)) idmapped = prepareIdmappedRootfs(spec, record.rootfs, rt.containers.runDir(record.id), rt.searchPath(record.id));
-    if (opts.attachTerminal && spec.process.terminal && process.stdout.isTTY) {
-      spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
-    }
-    trace('config read');
     // A detached run's status would speak for this one (see ContainerStore.read).
     rmSync(rt.containers.monitorStatusPath(record.id), { force: true });
-    const etcFiles = await rt.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
-    await rt.network.setUp(record, spec, etcFiles, (id) => rt.containers.read(id));
-    trace('network set up');
-    // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
-    const createCwd = spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true';
-    // With a terminal, the console step gives the container its stdio.
-    const routes = spec.process.terminal ? ALL_NULL_ROUTES : routeStdio(opts);
-    const nullStdio = spec.process.terminal ? 0 : nullStdioMask(routes);
-    const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, {
-      createCwd, etcFiles, isFile: isHostFile, seccompFilter: await rt.seccompFilter(spec), rootMounted: idmapped !== undefined, nullStdio,
-    });
-    trace('etc files written, plan built');
-    const host = cgroupHost();
-    const resources = spec.linux.resources;
-    checkControllers(resources, host.root, host.mode);
-    const root = requireCgroup2(host);
-    cgroup = await ContainerCgroup.create(root, record.id, record.cgroupParent);
-    cgroup.applyResources(root, record.cgroupParent, resources);
-    attachDeviceFilter(cgroup.path, resources);
-    trace('cgroup made');
-    stdio = wireStdio(routes);
-    const cgroupFd = cgroup.openFd();
+    const consoleSize = opts.attachTerminal && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
+    prepared = await prepareStart(rt, record, { stdio: opts, ...(consoleSize ? { consoleSize } : {}) });
+    stdio = wireStdio(prepared.routes);
+    const cgroupFd = prepared.cgroup.openFd();
     trace('stdio wired, cgroup opened');
     try {
-      proc = ContainerProcess.spawn({
-        namespaces: namespacesOf(spec),
-        rootfs: spec.root.path,
-        cgroupFd,
-        stdio: stdio.childFds,
-        steps,
-        dieWithParent: true,
-      });
+      proc = ContainerProcess.spawn({ plan: prepared.launch, cgroupFd, stdio: stdio.childFds });
     } finally {
       closeSync(cgroupFd);
       stdio.closeChildEnds();
     }
     trace('spawned');
-    if (hasUserns(spec)) writeIdMaps(proc.pid, spec);
     const { consoleFd } = await proc.start();
-    idmapped?.detach(); // the container's mount namespace keeps its own copies
+    prepared.started();
     trace('started (execve reached)');
     const terminal = consoleFd === undefined ? undefined : new (await import('./terminal.js')).Terminal(consoleFd, {
       relayToHost: opts.attachTerminal ?? false,
@@ -98,15 +59,16 @@ export async function startForeground(rt: Runtime, record: ContainerRecord, opts
     record.state = { status: 'running', pid: proc.pid, pidStartTime: processStartTime(proc.pid), startedAt: new Date().toISOString() };
     await rt.containers.save(record);
     trace('state saved');
-    const made = cgroup;
+    const made = prepared.cgroup;
     return new RunningContainer(record, proc, stdio, terminal, () => withLock(rt.containers.lockPath(record.id), record.name, () => finish(rt, record, made)));
   } catch (err) {
     stdio?.stop();
     stdio?.closeChildEnds();
-    if (proc) await proc.wait();
-    idmapped?.detach();
-    await cgroup?.remove();
-    await rt.network.tearDown(record.id);
+    if (proc) {
+      proc.signal(SIGKILL); // it may be waiting at its gate
+      await proc.wait();
+    }
+    await prepared?.rollback();
     record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
     if (record.autoRemove) await rt.dropContainer(record, true);
     else await rt.containers.save(record);

@@ -160,15 +160,18 @@ describe.skipIf(!canRunContainers)(`escape attempts from a default container (in
     // A process joins the container the way `hull exec` does, and is held before its execve:
     // from inside, the attacker goes for every process it can see.
     const joined = ContainerProcess.spawn({
-      namespaces: { pid: true, mount: true, uts: true, ipc: true, net: true, cgroup: true },
-      rootfs: spec.root.path,
+      plan: {
+        namespaces: { pid: false, mount: false, uts: false, ipc: false, net: false, cgroup: false },
+        rootfs: spec.root.path,
+        terminal: false,
+        parentDeathSignal: 9,
+        steps: buildExecPlan(spec, {
+          args: ['true'], env: spec.process.env, cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, tty: false,
+          seccompFilter: await compiledFilter(spec.linux.seccomp!),
+        }),
+      },
       cgroupFd: -1,
       stdio: [devnull, devnull, devnull],
-      steps: buildExecPlan(spec, {
-        args: ['true'], env: spec.process.env, cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, tty: false,
-        seccompFilter: await compiledFilter(spec.linux.seccomp!),
-      }),
-      dieWithParent: true,
       joinNamespaceFds: nsFds,
     });
     try {

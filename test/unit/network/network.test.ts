@@ -295,8 +295,10 @@ describe('the plan joins a network namespace hull made', () => {
     expect(steps[0]).toEqual({ op: 'setns', path: '/run/hull/netns/abc', nstype: 0x40000000 });
     expect(steps.some((s) => s.op === 'loopbackUp')).toBe(false);
     expect(flattenStep(steps[0]!).s[0]).toBe('/run/hull/netns/abc');
-    // Other namespaces by path are still refused.
+    // Any other namespace by path is joined the same way; a pid namespace before the clone (joinedBeforeClone).
     spec.linux.namespaces.find((n) => n.type === 'ipc')!.path = '/proc/1/ns/ipc';
-    expect(() => namespacesOf(spec)).toThrow(/not supported/);
+    expect(namespacesOf(spec).ipc).toBe(false);
+    const again = buildPlan(spec, { lower: ['/l/A'], upper: '/u', work: '/w' }, { createCwd: false, isFile: () => false });
+    expect(again.filter((s) => s.op === 'setns').map((s) => (s as { nstype: number }).nstype)).toEqual([0x40000000, 0x08000000]);
   });
 });

@@ -7,43 +7,67 @@ import { type ContainerRecord, detachedState } from '../../../src/runtime/contai
 import { inspectContainer } from '../../../src/runtime/inspect.js';
 import { formatInspect } from '../../../src/format/formatter.js';
 import { processStartTime } from '../../../src/runtime/liveness.js';
-import { CLONE_NEW, cloneFlags, encodePlan, flattenStep, parseLogOptions, parseRestartPolicy } from '../../../src/runtime/plan-codec.js';
+import { CLONE_NEW, cloneFlags, encodeLaunchPlan, encodeMonitorInput, flattenStep, parseLogOptions, parseRestartPolicy } from '../../../src/runtime/plan-codec.js';
+import { PLAN_OPS, PLAN_VERSION } from '../../../src/native/plan-table.js';
 import { parseSignal } from '../../../src/runtime/signals.js';
 
 describe('plan codec (native/plan-codec.h)', () => {
-  const plan = {
+  const launch = {
     namespaces: { pid: true, mount: true, uts: true, ipc: true, net: true, cgroup: true },
-    rootfs: '/run/hull/c/rootfs', cgroup: '/sys/fs/cgroup/hull/c', logPath: '/l', statusPath: '/s', memoryEvents: '',
-    terminal: false, parentDeathSignal: 9, removeCgroup: true, restart: { name: 'on-failure' as const, maximumRetryCount: 3 },
-    stopMarker: '/m', exitCommand: ['/usr/bin/node', 'hull', 'rm'], logMaxSize: 0, logMaxFiles: 1,
+    rootfs: '/run/hull/c/rootfs', terminal: false, parentDeathSignal: 9,
     steps: [
       { op: 'chdir' as const, path: '/' },
       { op: 'exec' as const, file: 'sh', argv: ['sh', '-c', 'true'], env: ['A=1'], path: '/bin' },
     ],
   };
+  const monitor = {
+    launch, cgroup: '/sys/fs/cgroup/hull/c', logPath: '/l', statusPath: '/s', memoryEvents: '', removeCgroup: true,
+    restart: { name: 'on-failure' as const, maximumRetryCount: 3 }, stopMarker: '/m', exitCommand: ['/usr/bin/node', 'hull', 'rm'],
+    logMaxSize: 0, logMaxFiles: 1,
+  };
 
-  it('writes the header, the fields and each step in the reader\'s order', () => {
-    const buf = encodePlan(plan);
-    expect(buf.subarray(0, 8).toString('latin1')).toBe('HULLPLN1');
-    expect(buf.readUInt32LE(8)).toBe(2);
+  it('writes the launch plan: header, fields and each step in the reader\'s order, strings NUL-terminated', () => {
+    const buf = encodeLaunchPlan(launch);
+    expect(buf.subarray(0, 8).toString('latin1')).toBe('HULLPLAN');
+    expect(buf.readUInt32LE(8)).toBe(PLAN_VERSION);
     expect(buf.readBigUInt64LE(12)).toBe(BigInt(0x20000 | 0x2000000 | 0x4000000 | 0x8000000 | 0x20000000 | 0x40000000));
-    expect(buf.readUInt32LE(20)).toBe(plan.rootfs.length);
-    expect(buf.subarray(24, 24 + plan.rootfs.length).toString()).toBe(plan.rootfs);
+    expect(buf.readUInt32LE(20)).toBe(launch.rootfs.length);
+    expect(buf.subarray(24, 24 + launch.rootfs.length).toString()).toBe(launch.rootfs);
+    expect(buf[24 + launch.rootfs.length]).toBe(0);
+    const after = 24 + launch.rootfs.length + 1;
+    expect([buf.readUInt32LE(after), buf.readUInt32LE(after + 4), buf.readUInt32LE(after + 8)]).toEqual([0, 9, 2]); // terminal, signal, steps
+    expect(buf.readUInt32LE(after + 12)).toBe(PLAN_OPS.indexOf('chdir'));
     // the exec step's strings are at the end: "A=1" is the last string, then 0 groups
-    expect(buf.subarray(buf.length - 4 - 3, buf.length - 4).toString()).toBe('A=1');
+    expect(buf.subarray(buf.length - 4 - 4, buf.length - 4).toString()).toBe('A=1\0');
     expect(buf.readUInt32LE(buf.length - 4)).toBe(0);
   });
 
-  it('flattens steps as spawn.cc ParseStep does', () => {
+  it('writes hull-monitor\'s input: the launch plan, then its settings', () => {
+    const buf = encodeMonitorInput(monitor);
+    const plan = encodeLaunchPlan(launch);
+    expect(buf.subarray(0, plan.length).equals(plan)).toBe(true);
+    expect(buf.readUInt32LE(plan.length)).toBe(monitor.cgroup.length);
+    expect(buf.subarray(buf.length - 3, buf.length - 1).toString()).toBe('rm');
+  });
+
+  it('flattens steps as native/plan-table.h says', () => {
     expect(flattenStep({ op: 'mount', source: 's', target: 't', fstype: 'f', data: 'd', flags: 4, inRoot: true, create: 'file', optional: false }))
       .toMatchObject({ s: ['s', 't', 'f', 'd'], n: [4n, 2n, 1n, 0n, 0n] });
     expect(flattenStep({ op: 'setUser', uid: 5, gid: 6, groups: [7] })).toMatchObject({ n: [5n, 6n, 0n, 0n, 0n], groups: [7] });
     expect(flattenStep({ op: 'setrlimit', resource: 7, soft: 1024n, hard: 2048n }).n).toEqual([7n, 1024n, 2048n, 0n, 0n]);
+    expect(flattenStep({ op: 'openStartFifo', path: '/run/x/exec.fifo' }).s[0]).toBe('/run/x/exec.fifo');
   });
 
   it('computes clone flags and refuses NUL bytes', () => {
     expect(cloneFlags({ pid: true, mount: false, uts: false, ipc: false, net: false, cgroup: false })).toBe(BigInt(CLONE_NEW.pid));
-    expect(() => encodePlan({ ...plan, rootfs: 'a\0b' })).toThrow(/NUL/);
+    expect(cloneFlags({ pid: false, mount: false, uts: false, ipc: false, net: false, cgroup: false, time: true })).toBe(0x80n);
+    expect(() => encodeLaunchPlan({ ...launch, rootfs: 'a\0b' })).toThrow(/NUL/);
+  });
+
+  it('the generated table is what native/plan-table.h says', async () => {
+    const { generate } = await import('../../../scripts/gen-plan-table.mjs');
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(new URL('../../../src/native/plan-table.ts', import.meta.url), 'utf8')).toBe(generate());
   });
 
   it('parses --log-opt max-size/max-file', () => {

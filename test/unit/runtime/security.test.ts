@@ -155,7 +155,7 @@ describe('applySecurity on a spec, and the plan it gives', () => {
     const spec = base();
     applySecurity(spec, { securityOpt: ['no-new-privileges'] });
     const ops = plan(spec).map((s) => s.op);
-    expect(ops.slice(-3)).toEqual(['closeFds', 'seccomp', 'exec']);
+    expect(ops.slice(-4)).toEqual(['closeFds', 'startGate', 'seccomp', 'exec']);
     expect(ops).toContain('noNewPrivs');
   });
 
