@@ -168,9 +168,42 @@ int WriteMap(int pid, const char* file, const char* text, LaunchError* error) {
   return e;
 }
 
+bool LaunchJoining(const LaunchRequest& req, Plan* plan, Launched* out, LaunchError* error);
+
 }  // namespace
 
-bool Launch(const LaunchRequest& req, Plan* plan, Launched* out, LaunchError* error) {
+bool Launch(const LaunchRequest& request, Plan* plan, Launched* out, LaunchError* error) {
+  // The namespaces to join before the clone: the caller's fds, then the plan's files.
+  constexpr size_t kMaxJoin = 16;
+  int join[kMaxJoin];
+  size_t n_join = 0, n_opened = 0;
+  for (size_t i = 0; i < request.join_count && n_join < kMaxJoin; i++) join[n_join++] = request.join_fds[i];
+  for (char** p = request.plan->join_paths; p != nullptr && *p != nullptr; p++) {
+    if (n_join == kMaxJoin) {
+      SetError(error, "setns", E2BIG, "too many namespaces to join");
+      for (size_t i = n_join - n_opened; i < n_join; i++) close(join[i]);
+      return false;
+    }
+    int fd = open(*p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      SetError(error, "open", errno, *p);
+      for (size_t i = n_join - n_opened; i < n_join; i++) close(join[i]);
+      return false;
+    }
+    join[n_join++] = fd;
+    n_opened++;
+  }
+  LaunchRequest req = request;
+  req.join_fds = join;
+  req.join_count = n_join;
+  bool ok = LaunchJoining(req, plan, out, error);
+  for (size_t i = n_join - n_opened; i < n_join; i++) close(join[i]);
+  return ok;
+}
+
+namespace {
+
+bool LaunchJoining(const LaunchRequest& req, Plan* plan, Launched* out, LaunchError* error) {
   int sync_pipe[2] = {-1, -1}, messages[2] = {-1, -1}, console[2] = {-1, -1};
   if (pipe2(sync_pipe, O_CLOEXEC) < 0) {
     SetError(error, "pipe2", errno, "the sync pipe");
@@ -238,6 +271,8 @@ bool Launch(const LaunchRequest& req, Plan* plan, Launched* out, LaunchError* er
   out->console_fd = console[0];
   return true;
 }
+
+}  // namespace
 
 int Go(const LaunchPlan& plan, const Launched& launched, LaunchError* error) {
   for (size_t i = 0; i < plan.count; i++) {

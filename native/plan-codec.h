@@ -4,6 +4,7 @@
 //   launch plan   "HULLPLAN"  u32 version (HULL_PLAN_VERSION)
 //                 u64 clone flags (CLONE_NEW* bits)   str rootfs
 //                 u32 terminal   u32 parent death signal
+//                 strs namespace files joined before the clone (a pid or time namespace joined by path)
 //                 u32 step count, then per step:
 //                   u32 op, str s0, s1, s2, s3, u64 n0, n1, n2, n3, n4, strs argv, strs envp, u32s groups
 //   monitor input the launch plan, then what hull-monitor needs around it:
@@ -65,6 +66,7 @@ struct LaunchPlan {
   const char* rootfs;
   uint32_t terminal;
   uint32_t parent_death_signal;
+  char** join_paths;  // NULL-terminated
   Step* steps;
   size_t count;
 };
@@ -164,6 +166,7 @@ inline bool DecodeLaunchPlan(PlanReader& r, LaunchPlan* p) {
   p->rootfs = r.Str();
   p->terminal = r.U32();
   p->parent_death_signal = r.U32();
+  p->join_paths = r.Strs();
   uint32_t count = r.U32();
   if (!r.ok() || count > 100000) return false;
   p->steps = r.Steps(count);

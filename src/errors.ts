@@ -63,6 +63,13 @@ export class SystemError extends RuntimeError {
   }
 }
 
+/** An OCI hook that failed (exit status, signal, timeout, or could not run): names its kind and path. */
+export class HookError extends RuntimeError {
+  constructor(kind: string, path: string, why: string) {
+    super(`error running ${kind} hook ${path}: ${why}`, { code: 'HOOK_FAILED' });
+  }
+}
+
 /** A mount that failed; `target` is where it was to be mounted. */
 export class MountError extends SystemError {}
 

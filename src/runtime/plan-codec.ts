@@ -42,6 +42,8 @@ export interface LaunchPlan {
   terminal: boolean;
   /** Signal the container gets when its parent dies (0: none). */
   parentDeathSignal: number;
+  /** Namespace files joined before the clone (a pid or time namespace joined by path: plan.ts joinedBeforeClone). */
+  joinPaths?: string[];
   steps: PlanStep[];
 }
 
@@ -211,6 +213,7 @@ function writeLaunchPlan(w: Writer, plan: LaunchPlan): void {
   w.str(plan.rootfs);
   w.u32(plan.terminal ? 1 : 0);
   w.u32(plan.parentDeathSignal);
+  w.strs(plan.joinPaths ?? []);
   w.u32(plan.steps.length);
   for (const step of plan.steps) {
     const op = (PLAN_OPS as readonly string[]).indexOf(step.op);

@@ -84,7 +84,6 @@ export async function prepareStart(rt: Runtime, record: ContainerRecord, req: St
     // for its output and a placeholder stdin, replaced by the container's own /dev/null.
     const routes = spec.process.terminal ? ALL_NULL_ROUTES : req.stdio === 'monitor' ? ALL_NULL_ROUTES : routeStdio(req.stdio);
     const nullStdio = spec.process.terminal ? 0 : req.stdio === 'monitor' ? 0b001 : nullStdioMask(routes);
-    if (joinedBeforeClone(spec).length > 0) throw new UsageError('a pid or time namespace joined by path needs a start through the OCI runtime (hull-runc)');
     const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, {
       // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
       createCwd: spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true',
@@ -109,6 +108,7 @@ export async function prepareStart(rt: Runtime, record: ContainerRecord, req: St
       rootfs: spec.root.path,
       terminal: spec.process.terminal ?? false,
       parentDeathSignal: SIGKILL,
+      joinPaths: joinedBeforeClone(spec),
       steps,
     };
     const made = cgroup;

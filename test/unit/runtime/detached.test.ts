@@ -35,8 +35,9 @@ describe('plan codec (native/plan-codec.h)', () => {
     expect(buf.subarray(24, 24 + launch.rootfs.length).toString()).toBe(launch.rootfs);
     expect(buf[24 + launch.rootfs.length]).toBe(0);
     const after = 24 + launch.rootfs.length + 1;
-    expect([buf.readUInt32LE(after), buf.readUInt32LE(after + 4), buf.readUInt32LE(after + 8)]).toEqual([0, 9, 2]); // terminal, signal, steps
-    expect(buf.readUInt32LE(after + 12)).toBe(PLAN_OPS.indexOf('chdir'));
+    // terminal, signal, no namespace files to join, two steps
+    expect([0, 4, 8, 12].map((o) => buf.readUInt32LE(after + o))).toEqual([0, 9, 0, 2]);
+    expect(buf.readUInt32LE(after + 16)).toBe(PLAN_OPS.indexOf('chdir'));
     // the exec step's strings are at the end: "A=1" is the last string, then 0 groups
     expect(buf.subarray(buf.length - 4 - 4, buf.length - 4).toString()).toBe('A=1\0');
     expect(buf.readUInt32LE(buf.length - 4)).toBe(0);
