@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { formatterContext } from '../../format/formatter.js';
 import { hullFor } from '../context.js';
-import { humanSize, listFormat, shortId, table, timeAgo, truncate } from '../format.js';
+import { listFormat, table } from '../format.js';
+import { humanSize, shortId, timeAgo, truncate } from '../../present/human.js';
 import { exitOneOnError } from './image-common.js';
 
 /** The column names of a history row's fields (Docker's historyContext header). */

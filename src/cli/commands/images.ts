@@ -3,7 +3,8 @@ import { formatterContext } from '../../format/formatter.js';
 import { familiar, normalize } from '../../image/reference.js';
 import type { ImageSummary } from '../../store/image-store.js';
 import { hullFor } from '../context.js';
-import { dockerTime, humanSize, listFormat, shortId, table, timeAgo } from '../format.js';
+import { listFormat, table } from '../format.js';
+import { dockerTime, humanSize, shortId, timeAgo } from '../../present/human.js';
 
 interface ImagesFlags {
   quiet?: boolean;

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { formatterContext } from '../../format/formatter.js';
 import { hullFor } from '../context.js';
-import { humanSize, listFormat, table } from '../format.js';
+import { listFormat, table } from '../format.js';
+import { humanSize } from '../../present/human.js';
 import { confirm, exitOneOnError } from './image-common.js';
 
 /** The column names of `system df`'s fields (Docker's disk usage header). */
