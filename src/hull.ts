@@ -24,6 +24,7 @@ import type { SpecResources } from './runtime/spec.js';
 import { type CgroupSample, cgroupPids, cpuPercent, sampleCgroup } from './runtime/stats.js';
 import { totalmem } from 'node:os';
 import type { BuildRequest, BuildResult } from './build/index.js';
+import { BuildCache } from './build/cache.js';
 import type { VolumeRecord } from './volume/store.js';
 import type { NetworkRecord } from './network/store.js';
 import type { PortMapping } from './network/nft.js';
@@ -85,11 +86,15 @@ export class Hull {
   readonly runtime: Runtime;
 
   private readonly registryOverrides: Partial<RegistrySettings>;
+  private readonly buildCache: BuildCache;
 
   constructor(opts: HullOptions = {}) {
     this.registryOverrides = opts.registry ?? {};
     this.paths = storePaths(opts.root, opts.runRoot);
     this.images = new ImageStore(this.paths);
+    // The build cache's layers are roots of the store's garbage collection (the store does not import the builder).
+    this.buildCache = new BuildCache(this.paths);
+    this.images.registerRoots(this.buildCache);
     this.runtime = new Runtime(this.paths, this.images);
   }
 
@@ -141,8 +146,7 @@ export class Hull {
     // As `docker system prune`: networks no container uses, and the build cache (its layers
     // are then garbage).
     const networks = await this.pruneNetworks();
-    const { BuildCache } = await import('./build/cache.js');
-    const buildCache = new BuildCache(this.paths).clear();
+    const buildCache = this.buildCache.clear();
     return { ...(await this.images.prune(options)), containers, networks, buildCache };
   }
 

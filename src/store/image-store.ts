@@ -24,8 +24,7 @@ import type { SaveFormat, SaveImage, SaveLayer } from '../image/archive/save.js'
 import { isObject } from '../image/json.js';
 import { familiar, repositoryName } from '../image/reference.js';
 import { checkStore, type CheckResult } from './check.js';
-import { cacheUsage, cachedDiffIds } from '../build/cache.js';
-import { allRecords, cleanTmp, collectGarbage, containerLayerHexes, treeSize, type GcResult } from './gc.js';
+import { allRecords, cleanTmp, collectGarbage, containerLayerHexes, rootDiffIds, treeSize, type GcResult, type GcRootSource } from './gc.js';
 import { acquireLock, nativeFlock, type FlockFn, type LockHandle } from './lock.js';
 import { containerUses, type ContainerUse } from './usage.js';
 import type { ArchiveImage, ArchiveLayer } from '../image/archive/index.js';
@@ -163,6 +162,8 @@ export class ImageStore {
   private readonly layers: LayerStore;
   private readonly records: ImageRecordStore;
   private readonly refs: RefStore;
+  /** What keeps layers outside the store (the build cache), see registerRoots. */
+  private readonly roots: GcRootSource[] = [];
 
   private readonly flock: FlockFn;
 
@@ -180,8 +181,17 @@ export class ImageStore {
     return acquireLock(path.join(this.paths.root, 'store.lock'), mode, this.flock, { onWait });
   }
 
+  /**
+   * Registers something outside the store whose layers garbage collection, `rmi` and `prune`
+   * keep, and whose entries `system df` counts (the build cache registers itself: the store
+   * does not know the builder).
+   */
+  registerRoots(source: GcRootSource): void {
+    this.roots.push(source);
+  }
+
   private parts() {
-    return { paths: this.paths, blobs: this.blobs, layers: this.layers, records: this.records, refs: this.refs };
+    return { paths: this.paths, blobs: this.blobs, layers: this.layers, records: this.records, refs: this.refs, roots: this.roots };
   }
 
   private async withLock<T>(mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> {
@@ -414,11 +424,11 @@ export class ImageStore {
       containerSize += n;
       if (!c.running) containerReclaimable += n;
     }
-    const cache = cacheUsage(this.paths);
+    const cacheEntries = this.roots.reduce((n, r) => n + r.entryCount(), 0);
     let cacheSize = 0;
-    for (const d of cache.diffIds) if (!layerSize.has(d)) cacheSize += (await this.layers.get(d))?.size ?? 0;
+    for (const d of rootDiffIds(this.roots)) if (!layerSize.has(d)) cacheSize += (await this.layers.get(d))?.size ?? 0;
     return {
-      buildCache: { total: cache.entries, active: 0, size: cacheSize, reclaimable: cacheSize },
+      buildCache: { total: cacheEntries, active: 0, size: cacheSize, reclaimable: cacheSize },
       images: { total: records.length, active: records.filter((r) => usedImages.has(r.id)).length, size, reclaimable },
       containers: { total: uses.length, active: uses.filter((c) => c.running).length, size: containerSize, reclaimable: containerReclaimable },
     };
@@ -550,7 +560,7 @@ export class ImageStore {
     const keep = new Set<string>();
     for (const r of remaining) for (const d of r.diffIds) keep.add(d);
     for (const hex of containerLayerHexes(containerUses(this.paths))) keep.add(`sha256:${hex}`);
-    for (const d of cachedDiffIds(this.paths)) keep.add(d); // the build cache keeps its layers
+    for (const d of rootDiffIds(this.roots)) keep.add(d); // the build cache keeps its layers
     const blobsInUse = new Set<string>();
     for (const r of remaining) {
       blobsInUse.add(r.configDigest);
