@@ -5,14 +5,10 @@ import type { Readable, Writable } from 'node:stream';
 import type { SaveFormat } from './image/archive/save.js';
 import type { CheckProblem, CheckResult } from './store/check.js';
 import type { ContainerCheckResult, ContainerProblem } from './runtime/check.js';
+import { ImageStore, type PruneResult, type RemoveResult } from './store/image-store.js';
 import {
-  type DiskUsage,
-  type HistoryEntry,
-  type ImageInspect,
-  ImageStore,
-  type PruneResult,
-  type RemoveResult,
-} from './store/image-store.js';
+  type DiskUsage, type HistoryEntry, type ImageInspect, type ImageSummary, type UsageFigures, diskUsage, imageHistory, imageInspect, imageSummaries,
+} from './present/images.js';
 import { type StorePaths, storePaths } from './store/paths.js';
 import { HullError, ImageNotFoundError, UsageError } from './errors.js';
 import type { Credentials, PullEvent, PullOptions, PullResult, PushOptions, PushResult, RegistrySettings } from './registry/index.js';
@@ -103,8 +99,9 @@ export class Hull {
     return this.images.load(source);
   }
 
-  listImages() {
-    return this.images.list();
+  /** `images`: every stored image, newest first. */
+  async listImages(): Promise<ImageSummary[]> {
+    return imageSummaries(await this.images.list());
   }
 
   /** Name an image: `tag('busybox', 'me/box:1')`. */
@@ -113,12 +110,13 @@ export class Hull {
   }
 
   /** Docker's `image inspect` shape for one image. */
-  inspectImage(refOrId: string): Promise<ImageInspect> {
-    return this.images.inspect(refOrId);
+  async inspectImage(refOrId: string): Promise<ImageInspect> {
+    return imageInspect(await this.images.describe(refOrId));
   }
 
-  imageHistory(refOrId: string): Promise<HistoryEntry[]> {
-    return this.images.history(refOrId);
+  /** `history`: the image's steps, newest first, with the size of each one's layer. */
+  async imageHistory(refOrId: string): Promise<HistoryEntry[]> {
+    return imageHistory(await this.images.describe(refOrId));
   }
 
   /** `rmi`: untag, and delete the image with the layers only it used (see ImageStore.remove). */
@@ -162,8 +160,9 @@ export class Hull {
     });
   }
 
-  diskUsage(): Promise<DiskUsage> {
-    return this.images.diskUsage();
+  /** `system df`: images, containers and the build cache, as Docker counts them. */
+  async diskUsage(): Promise<DiskUsage> {
+    return diskUsage(await this.images.usage());
   }
 
   /**
@@ -375,7 +374,7 @@ export class Hull {
   }
 
   /** `system df`'s volume row: how many, how many in use, bytes, bytes no container uses. */
-  async volumesDiskUsage(): Promise<{ total: number; active: number; size: number; reclaimable: number }> {
+  async volumesDiskUsage(): Promise<UsageFigures> {
     const { treeSize } = await import('./volume/store.js');
     const out = { total: 0, active: 0, size: 0, reclaimable: 0 };
     for (const v of this.listVolumes()) {
