@@ -5,14 +5,10 @@ import type { Readable, Writable } from 'node:stream';
 import type { SaveFormat } from './image/archive/save.js';
 import type { CheckProblem, CheckResult } from './store/check.js';
 import type { ContainerCheckResult, ContainerProblem } from './runtime/check.js';
+import { ImageStore, type PruneResult, type RemoveResult } from './store/image-store.js';
 import {
-  type DiskUsage,
-  type HistoryEntry,
-  type ImageInspect,
-  ImageStore,
-  type PruneResult,
-  type RemoveResult,
-} from './store/image-store.js';
+  type DiskUsage, type HistoryEntry, type ImageInspect, type ImageSummary, type UsageFigures, diskUsage, imageHistory, imageInspect, imageSummaries,
+} from './present/images.js';
 import { type StorePaths, storePaths } from './store/paths.js';
 import { HullError, ImageNotFoundError, UsageError } from './errors.js';
 import type { Credentials, PullEvent, PullOptions, PullResult, PushOptions, PushResult, RegistrySettings } from './registry/index.js';
@@ -24,6 +20,7 @@ import type { SpecResources } from './runtime/spec.js';
 import { type CgroupSample, cgroupPids, cpuPercent, sampleCgroup } from './runtime/stats.js';
 import { totalmem } from 'node:os';
 import type { BuildRequest, BuildResult } from './build/index.js';
+import { BuildCache } from './build/cache.js';
 import type { VolumeRecord } from './volume/store.js';
 import type { NetworkRecord } from './network/store.js';
 import type { PortMapping } from './network/nft.js';
@@ -85,11 +82,15 @@ export class Hull {
   readonly runtime: Runtime;
 
   private readonly registryOverrides: Partial<RegistrySettings>;
+  private readonly buildCache: BuildCache;
 
   constructor(opts: HullOptions = {}) {
     this.registryOverrides = opts.registry ?? {};
     this.paths = storePaths(opts.root, opts.runRoot);
     this.images = new ImageStore(this.paths);
+    // The build cache's layers are roots of the store's garbage collection (the store does not import the builder).
+    this.buildCache = new BuildCache(this.paths);
+    this.images.registerRoots(this.buildCache);
     this.runtime = new Runtime(this.paths, this.images);
   }
 
@@ -98,8 +99,9 @@ export class Hull {
     return this.images.load(source);
   }
 
-  listImages() {
-    return this.images.list();
+  /** `images`: every stored image, newest first. */
+  async listImages(): Promise<ImageSummary[]> {
+    return imageSummaries(await this.images.list());
   }
 
   /** Name an image: `tag('busybox', 'me/box:1')`. */
@@ -108,12 +110,13 @@ export class Hull {
   }
 
   /** Docker's `image inspect` shape for one image. */
-  inspectImage(refOrId: string): Promise<ImageInspect> {
-    return this.images.inspect(refOrId);
+  async inspectImage(refOrId: string): Promise<ImageInspect> {
+    return imageInspect(await this.images.describe(refOrId));
   }
 
-  imageHistory(refOrId: string): Promise<HistoryEntry[]> {
-    return this.images.history(refOrId);
+  /** `history`: the image's steps, newest first, with the size of each one's layer. */
+  async imageHistory(refOrId: string): Promise<HistoryEntry[]> {
+    return imageHistory(await this.images.describe(refOrId));
   }
 
   /** `rmi`: untag, and delete the image with the layers only it used (see ImageStore.remove). */
@@ -141,8 +144,7 @@ export class Hull {
     // As `docker system prune`: networks no container uses, and the build cache (its layers
     // are then garbage).
     const networks = await this.pruneNetworks();
-    const { BuildCache } = await import('./build/cache.js');
-    const buildCache = new BuildCache(this.paths).clear();
+    const buildCache = this.buildCache.clear();
     return { ...(await this.images.prune(options)), containers, networks, buildCache };
   }
 
@@ -158,8 +160,9 @@ export class Hull {
     });
   }
 
-  diskUsage(): Promise<DiskUsage> {
-    return this.images.diskUsage();
+  /** `system df`: images, containers and the build cache, as Docker counts them. */
+  async diskUsage(): Promise<DiskUsage> {
+    return diskUsage(await this.images.usage());
   }
 
   /**
@@ -371,7 +374,7 @@ export class Hull {
   }
 
   /** `system df`'s volume row: how many, how many in use, bytes, bytes no container uses. */
-  async volumesDiskUsage(): Promise<{ total: number; active: number; size: number; reclaimable: number }> {
+  async volumesDiskUsage(): Promise<UsageFigures> {
     const { treeSize } = await import('./volume/store.js');
     const out = { total: 0, active: 0, size: 0, reclaimable: 0 };
     for (const v of this.listVolumes()) {

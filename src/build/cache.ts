@@ -12,7 +12,8 @@
  * visible under its name), after its layers are stored. Entries are not fsynced (a build step is
  * cheap to redo); instead every read validates: an entry that does not parse, names another key,
  * or refers to a layer that is no longer stored is a miss (and removed). Layers named by entries
- * are kept by the store's garbage collection (src/store/gc.ts); `hull system prune` drops the whole
+ * are kept by the store's garbage collection: the cache is a root source of the store
+ * (GcRootSource in src/store/gc.ts, registered by src/hull.ts); `hull system prune` drops the whole
  * cache first, as `docker system prune` drops the build cache, while `image prune` keeps it.
  */
 
@@ -21,6 +22,7 @@ import { readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSyn
 import path from 'node:path';
 import { fromNodeError } from '../errors.js';
 import { uniqueName } from '../store/atomic-file.js';
+import type { GcRootSource } from '../store/gc.js';
 import type { StorePaths } from '../store/paths.js';
 
 export interface CacheEntry {
@@ -46,7 +48,7 @@ function diffIdsOf(config: Record<string, unknown>): string[] | undefined {
   return ids as string[];
 }
 
-export class BuildCache {
+export class BuildCache implements GcRootSource {
   readonly dir: string;
 
   constructor(private readonly paths: StorePaths) {
@@ -90,8 +92,13 @@ export class BuildCache {
   }
 
   /** Every diffID the cache refers to (kept by GC). */
-  diffIds(): Set<string> {
+  keptDiffIds(): Set<string> {
     return cachedDiffIds(this.paths);
+  }
+
+  /** How many entries the cache has. */
+  entryCount(): number {
+    return listEntries(this.dir).length;
   }
 
   /** Removes every entry; returns how many. */
@@ -119,7 +126,7 @@ function listEntries(dir: string): string[] {
 }
 
 /** The diffIDs named by the cache entries under `paths.root` (unreadable entries name none). */
-export function cachedDiffIds(paths: StorePaths): Set<string> {
+function cachedDiffIds(paths: StorePaths): Set<string> {
   const out = new Set<string>();
   const dir = cacheDir(paths);
   for (const name of listEntries(dir)) {
@@ -131,9 +138,4 @@ export function cachedDiffIds(paths: StorePaths): Set<string> {
     }
   }
   return out;
-}
-
-/** How many entries the cache has, and the diffIDs they name. */
-export function cacheUsage(paths: StorePaths): { entries: number; diffIds: Set<string> } {
-  return { entries: listEntries(cacheDir(paths)).length, diffIds: cachedDiffIds(paths) };
 }

@@ -4,7 +4,8 @@
  *
  *   layers  every diffID of every image record, every layer a container record stacks
  *           (its `rootfs.lower` links, whatever happened to its image since), and every layer a
- *           build cache entry names (src/build/cache.ts)
+ *           registered root source keeps (GcRootSource: the build cache registers itself, so
+ *           the store never imports the builder)
  *   links   `l/init` (the runtime's init layer, never touched, nor `<root>/init-layer`), the
  *           short link each kept layer names, and any link a container record uses
  *   blobs   the config and manifest of every image record and the kept blob of every kept layer
@@ -26,17 +27,37 @@ import type { LayerStore } from './layers.js';
 import type { StorePaths } from './paths.js';
 import { containerUses, layerHexOfLink, type ContainerUse } from './usage.js';
 import { listDir } from '../files.js';
-import { cachedDiffIds } from '../build/cache.js';
 import { unmountBelow } from './mounts-below.js';
 
 export const INIT_LINK = 'init';
 const HEX_RE = /^[a-f0-9]{64}$/;
+
+/**
+ * Something outside the store that keeps layers no image names (the build cache), registered
+ * with ImageStore.registerRoots when the library is put together (src/hull.ts). Read while the
+ * exclusive store lock is held; an ImageStore made without it would collect those layers (the
+ * build cache then misses: it checks its layers on every read).
+ */
+export interface GcRootSource {
+  /** The diffIDs it keeps. */
+  keptDiffIds(): ReadonlySet<string>;
+  /** How many entries it has (`system df` counts them as the build cache's). */
+  entryCount(): number;
+}
 
 export interface StoreParts {
   readonly paths: StorePaths;
   readonly blobs: BlobStore;
   readonly layers: LayerStore;
   readonly records: ImageRecordStore;
+  readonly roots: readonly GcRootSource[];
+}
+
+/** Every diffID the root sources keep. */
+export function rootDiffIds(roots: readonly GcRootSource[]): Set<string> {
+  const out = new Set<string>();
+  for (const root of roots) for (const d of root.keptDiffIds()) out.add(d);
+  return out;
 }
 
 export interface GcResult {
@@ -115,7 +136,7 @@ export async function collectGarbage(parts: StoreParts): Promise<GcResult> {
   const keepLayers = new Set<string>();
   for (const r of records) for (const d of r.diffIds) keepLayers.add(d.slice('sha256:'.length));
   for (const hex of containerLayerHexes(uses)) keepLayers.add(hex);
-  for (const d of cachedDiffIds(paths)) keepLayers.add(d.slice('sha256:'.length)); // the build cache's
+  for (const d of rootDiffIds(parts.roots)) keepLayers.add(d.slice('sha256:'.length)); // the build cache's
 
   const removedLayers: { diffId: string; size: number }[] = [];
   for (const name of layers.entries()) {

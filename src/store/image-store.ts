@@ -13,6 +13,9 @@
  * creation) share the store lock (./lock.ts); whatever deletes (rmi, prune, check --repair)
  * takes it exclusively, so it never removes what a concurrent command is about to use.
  * Reading (images, inspect, history, df, resolve) takes no lock: every file is replaced whole.
+ *
+ * The store hands out facts (StoredImage, ImageDetails, StoreUsage); the shapes Docker shows
+ * them in (`image inspect`, `history`, `images`, `system df`) are made in src/present/images.ts.
  */
 
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
@@ -24,8 +27,7 @@ import type { SaveFormat, SaveImage, SaveLayer } from '../image/archive/save.js'
 import { isObject } from '../image/json.js';
 import { familiar, repositoryName } from '../image/reference.js';
 import { checkStore, type CheckResult } from './check.js';
-import { cacheUsage, cachedDiffIds } from '../build/cache.js';
-import { allRecords, cleanTmp, collectGarbage, containerLayerHexes, treeSize, type GcResult } from './gc.js';
+import { allRecords, cleanTmp, collectGarbage, containerLayerHexes, rootDiffIds, treeSize, type GcResult, type GcRootSource } from './gc.js';
 import { acquireLock, nativeFlock, type FlockFn, type LockHandle } from './lock.js';
 import { containerUses, type ContainerUse } from './usage.js';
 import type { ArchiveImage, ArchiveLayer } from '../image/archive/index.js';
@@ -55,48 +57,46 @@ export interface ResolvedImage {
   layerLinks: string[];
 }
 
-export interface ImageSummary {
-  id: string;
-  references: string[];
+/** A stored image as the store keeps it (Docker's views of it: src/present/images.ts). */
+export interface StoredImage {
+  /** `sha256:<hex>` of the image config. */
+  readonly id: string;
+  /** Normalised names pointing at this image. */
+  readonly names: readonly string[];
   /** The image's creation time (from its config). */
-  created?: string;
+  readonly created?: string;
+  /** When it was stored (loaded, pulled or built). */
+  readonly loaded: string;
   /** Bytes of its distinct uncompressed layers. */
-  size: number;
+  readonly size: number;
   /** The digest of its manifest, when it came with one. */
-  manifestDigest?: string;
-  /** Docker's RepoDigests (familiar `repo@digest`), see repoDigests(). */
-  repoDigests: string[];
+  readonly manifestDigest?: string;
+  /** Normalised `repo@digest` of each repository it was pulled from (an index's digest for a multi-platform image). */
+  readonly pulledDigests: readonly string[];
+  /** Its layers (rootfs.diff_ids), lowest first. */
+  readonly diffIds: readonly string[];
 }
 
-/** `hull image inspect`: Docker's shape, for the fields that apply. */
-export interface ImageInspect {
-  Id: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Parent: string;
-  Comment: string;
-  Created: string;
-  Author: string;
-  Config: Record<string, unknown> | null;
-  Architecture: string;
-  Variant?: string;
-  Os: string;
-  Size: number;
-  GraphDriver: { Name: string; Data: { LowerDir?: string; UpperDir?: string } };
-  RootFS: { Type: string; Layers: string[] };
-  Metadata: { LastTagTime: string };
+/** One image with its config and layers, for `image inspect` and `history`. */
+export interface ImageDetails extends StoredImage {
+  /** The config blob as stored (not narrowed: inspect shows it as it is). */
+  readonly config: Record<string, unknown>;
+  /** The bytes of each layer, in diffIds' order (0 for one that is not stored). */
+  readonly layerSizes: readonly number[];
+  /** `<root>/layers/<hex>/diff` of its distinct stored layers, lowest first (as ResolvedImage.layerDirs; missing ones left out). */
+  readonly layerDirs: readonly string[];
 }
 
-/** One row of `hull history`, newest first. */
-export interface HistoryEntry {
-  /** The image id on the top row, `<missing>` below (Docker's convention). */
-  id: string;
-  created?: string;
-  createdBy: string;
-  /** Bytes of the layer this step made (0 for an empty layer). */
-  size: number;
-  comment: string;
-  emptyLayer: boolean;
+/** What `system df` counts, as facts (Docker's figures from them: src/present/images.ts). */
+export interface StoreUsage {
+  /** Every image record: its id and layers. */
+  readonly images: readonly { readonly id: string; readonly diffIds: readonly string[] }[];
+  /** Every container record: its image, the layers it stacks, the bytes of its writable layer, whether it runs. */
+  readonly containers: readonly { readonly id: string; readonly imageId: string; readonly diffIds: readonly string[]; readonly upperSize: number; readonly running: boolean }[];
+  /** What the registered root sources (the build cache) hold: their entries and the layers they keep. */
+  readonly roots: { readonly entries: number; readonly diffIds: ReadonlySet<string> };
+  /** Bytes of each layer an image or a root source names (0 for one that is not stored). */
+  readonly layerSizes: ReadonlyMap<string, number>;
 }
 
 export interface RemoveResult {
@@ -110,13 +110,6 @@ export interface PruneResult extends RemoveResult {
   gc: GcResult;
   /** Bytes freed. */
   reclaimed: number;
-}
-
-export interface DiskUsage {
-  images: { total: number; active: number; size: number; reclaimable: number };
-  containers: { total: number; active: number; size: number; reclaimable: number };
-  /** Build cache entries, and the bytes of the layers only the cache keeps (all reclaimable). */
-  buildCache: { total: number; active: number; size: number; reclaimable: number };
 }
 
 /** How `importImage` stores an image that is not in an archive (a pull). */
@@ -138,11 +131,6 @@ const FULL_ID_RE = /^(?:sha256:)?([a-f0-9]{64})$/;
 const ID_PREFIX_RE = /^(?:sha256:)?([a-f0-9]{4,63})$/;
 const PREFIXED_ID_RE = /^sha256:([a-f0-9]{4,63})$/;
 
-function createdTime(image: ImageSummary): number {
-  const t = image.created === undefined ? NaN : Date.parse(image.created);
-  return Number.isNaN(t) ? 0 : t;
-}
-
 /** The distinct diffIDs, each at its highest position, lowest first. */
 function distinctFromTop(diffIds: readonly string[]): string[] {
   const seen = new Set<string>();
@@ -163,6 +151,8 @@ export class ImageStore {
   private readonly layers: LayerStore;
   private readonly records: ImageRecordStore;
   private readonly refs: RefStore;
+  /** What keeps layers outside the store (the build cache), see registerRoots. */
+  private readonly roots: GcRootSource[] = [];
 
   private readonly flock: FlockFn;
 
@@ -180,8 +170,17 @@ export class ImageStore {
     return acquireLock(path.join(this.paths.root, 'store.lock'), mode, this.flock, { onWait });
   }
 
+  /**
+   * Registers something outside the store whose layers garbage collection, `rmi` and `prune`
+   * keep, and whose entries `system df` counts (the build cache registers itself: the store
+   * does not know the builder).
+   */
+  registerRoots(source: GcRootSource): void {
+    this.roots.push(source);
+  }
+
   private parts() {
-    return { paths: this.paths, blobs: this.blobs, layers: this.layers, records: this.records, refs: this.refs };
+    return { paths: this.paths, blobs: this.blobs, layers: this.layers, records: this.records, refs: this.refs, roots: this.roots };
   }
 
   private async withLock<T>(mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> {
@@ -228,63 +227,19 @@ export class ImageStore {
     });
   }
 
-  /** Docker's `image inspect` for one image. */
-  async inspect(refOrId: string): Promise<ImageInspect> {
+  /** One image with its config and layers (what `image inspect` and `history` show). */
+  async describe(refOrId: string): Promise<ImageDetails> {
     const record = await this.findRecord(refOrId);
-    const raw = await this.rawConfig(record);
+    const config = await this.rawConfig(record);
     const names = (await this.refs.list()).filter((r) => r.id === record.id).map((r) => r.name);
-    const layers = await this.storedLayers(record);
-    const dirs = layers.map((l) => l.dir).reverse(); // top first, as overlay's lowerdir lists them
-    const str = (v: unknown) => (typeof v === 'string' ? v : '');
-    return {
-      Id: record.id,
-      RepoTags: names.filter((n) => parseReference(n).digest === undefined).map((n) => familiar(n)),
-      RepoDigests: repoDigests(names, record.manifestDigest, record.repoDigests),
-      Parent: '',
-      Comment: str(raw.comment),
-      Created: str(raw.created),
-      Author: str(raw.author),
-      Config: isObject(raw.config) ? { ...raw.config } : null,
-      Architecture: str(raw.architecture),
-      ...(typeof raw.variant === 'string' ? { Variant: raw.variant } : {}),
-      Os: str(raw.os),
-      Size: record.size,
-      GraphDriver: {
-        Name: 'overlay',
-        Data: {
-          ...(dirs.length > 1 ? { LowerDir: dirs.slice(1).join(':') } : {}),
-          ...(dirs.length > 0 ? { UpperDir: dirs[0] } : {}),
-        },
-      },
-      RootFS: { Type: 'layers', Layers: [...record.diffIds] },
-      Metadata: { LastTagTime: record.loaded },
-    };
-  }
-
-  /** The image's history, newest first, with each step's layer size. */
-  async history(refOrId: string): Promise<HistoryEntry[]> {
-    const record = await this.findRecord(refOrId);
-    const config = parseImageConfig(await this.rawConfig(record), `config of ${record.id}`);
-    const sizes = await Promise.all(record.diffIds.map(async (d) => (await this.layers.get(d))?.size ?? 0));
-    const steps = config.history && config.history.length > 0
-      ? config.history
-      : record.diffIds.map(() => ({ created: config.created, created_by: '', empty_layer: false }));
-    let layer = 0;
-    const rows: HistoryEntry[] = steps.map((h) => {
-      const empty = h.empty_layer === true;
-      const size = empty ? 0 : (sizes[layer++] ?? 0);
-      return {
-        id: '<missing>',
-        ...(h.created !== undefined ? { created: h.created } : {}),
-        createdBy: h.created_by ?? '',
-        size,
-        comment: 'comment' in h && typeof h.comment === 'string' ? h.comment : '',
-        emptyLayer: empty,
-      };
-    });
-    rows.reverse();
-    if (rows[0]) rows[0].id = record.id;
-    return rows;
+    const stored = new Map<string, StoredLayer | undefined>();
+    for (const diffId of new Set(record.diffIds)) stored.set(diffId, await this.layers.get(diffId));
+    const layerDirs: string[] = [];
+    for (const diffId of distinctFromTop(record.diffIds)) {
+      const layer = stored.get(diffId);
+      if (layer) layerDirs.push(layer.dir);
+    }
+    return { ...storedImage(record, names), config, layerSizes: record.diffIds.map((d) => stored.get(d)?.size ?? 0), layerDirs };
   }
 
   /**
@@ -389,38 +344,25 @@ export class ImageStore {
     return this.withLock('exclusive', () => collectGarbage(this.parts()));
   }
 
-  /** `system df`: images and containers, their sizes and what could be reclaimed. */
-  async diskUsage(): Promise<DiskUsage> {
+  /** What `system df` counts: images, containers and root sources, with the bytes of their layers. */
+  async usage(): Promise<StoreUsage> {
     const records = await this.records.list();
-    const uses = containerUses(this.paths);
-    const usedImages = new Set(uses.map((c) => c.imageId));
-    const layerSize = new Map<string, number>();
-    for (const r of records) {
-      for (const d of r.diffIds) if (!layerSize.has(d)) layerSize.set(d, (await this.layers.get(d))?.size ?? 0);
+    const rootIds = rootDiffIds(this.roots);
+    const layerSizes = new Map<string, number>();
+    for (const d of [...records.flatMap((r) => r.diffIds), ...rootIds]) {
+      if (!layerSizes.has(d)) layerSizes.set(d, (await this.layers.get(d))?.size ?? 0);
     }
-    const activeLayers = new Set<string>();
-    for (const r of records) if (usedImages.has(r.id)) for (const d of r.diffIds) activeLayers.add(d);
-    for (const hex of containerLayerHexes(uses)) activeLayers.add(`sha256:${hex}`);
-    let size = 0;
-    let reclaimable = 0;
-    for (const [d, n] of layerSize) {
-      size += n;
-      if (!activeLayers.has(d)) reclaimable += n;
-    }
-    let containerSize = 0;
-    let containerReclaimable = 0;
-    for (const c of uses) {
-      const n = treeSize(path.join(this.paths.containers, c.id, 'upper'));
-      containerSize += n;
-      if (!c.running) containerReclaimable += n;
-    }
-    const cache = cacheUsage(this.paths);
-    let cacheSize = 0;
-    for (const d of cache.diffIds) if (!layerSize.has(d)) cacheSize += (await this.layers.get(d))?.size ?? 0;
     return {
-      buildCache: { total: cache.entries, active: 0, size: cacheSize, reclaimable: cacheSize },
-      images: { total: records.length, active: records.filter((r) => usedImages.has(r.id)).length, size, reclaimable },
-      containers: { total: uses.length, active: uses.filter((c) => c.running).length, size: containerSize, reclaimable: containerReclaimable },
+      images: records.map((r) => ({ id: r.id, diffIds: r.diffIds })),
+      containers: containerUses(this.paths).map((c) => ({
+        id: c.id,
+        imageId: c.imageId,
+        diffIds: [...containerLayerHexes([c])].map((hex) => `sha256:${hex}`),
+        upperSize: treeSize(path.join(this.paths.containers, c.id, 'upper')),
+        running: c.running,
+      })),
+      roots: { entries: this.roots.reduce((n, r) => n + r.entryCount(), 0), diffIds: rootIds },
+      layerSizes,
     };
   }
 
@@ -524,15 +466,6 @@ export class ImageStore {
     return raw as Record<string, unknown>;
   }
 
-  private async storedLayers(record: ImageRecord): Promise<StoredLayer[]> {
-    const layers: StoredLayer[] = [];
-    for (const diffId of distinctFromTop(record.diffIds)) {
-      const layer = await this.layers.get(diffId);
-      if (layer) layers.push(layer);
-    }
-    return layers;
-  }
-
   /**
    * Deletes image records (their names are gone already), then — with `gc` — the layers and
    * blobs only they used. Returns the image ids and layer diffIDs deleted. Exclusive lock held.
@@ -550,7 +483,7 @@ export class ImageStore {
     const keep = new Set<string>();
     for (const r of remaining) for (const d of r.diffIds) keep.add(d);
     for (const hex of containerLayerHexes(containerUses(this.paths))) keep.add(`sha256:${hex}`);
-    for (const d of cachedDiffIds(this.paths)) keep.add(d); // the build cache keeps its layers
+    for (const d of rootDiffIds(this.roots)) keep.add(d); // the build cache keeps its layers
     const blobsInUse = new Set<string>();
     for (const r of remaining) {
       blobsInUse.add(r.configDigest);
@@ -577,20 +510,12 @@ export class ImageStore {
     return deleted;
   }
 
-  async list(): Promise<ImageSummary[]> {
+  /** Every stored image, with its names (in no particular order). */
+  async list(): Promise<StoredImage[]> {
     const [records, refs] = await Promise.all([this.records.list(), this.refs.list()]);
     const namesById = new Map<string, string[]>();
     for (const ref of refs) namesById.set(ref.id, [...(namesById.get(ref.id) ?? []), ref.name]);
-    return records
-      .map((r): ImageSummary => ({
-        id: r.id,
-        references: namesById.get(r.id) ?? [],
-        ...(r.created !== undefined ? { created: r.created } : {}),
-        size: r.size,
-        ...(r.manifestDigest !== undefined ? { manifestDigest: r.manifestDigest } : {}),
-        repoDigests: repoDigests(namesById.get(r.id) ?? [], r.manifestDigest, r.repoDigests),
-      }))
-      .sort((a, b) => createdTime(b) - createdTime(a) || a.id.localeCompare(b.id));
+    return records.map((r) => storedImage(r, namesById.get(r.id) ?? []));
   }
 
   /**
@@ -825,21 +750,17 @@ export class ImageStore {
   }
 }
 
-/**
- * Docker's RepoDigests, familiar (`busybox@sha256:…`): for each repository the image is named
- * in, the digest it was pulled with (an index's, for a multi-platform image), else its own
- * manifest's digest.
- */
-export function repoDigests(names: readonly string[], manifestDigest: string | undefined, pulled: readonly string[] = []): string[] {
-  const pinnedByRepo = new Map(pulled.map((p) => [repositoryOf(p), p]));
-  const out = new Set<string>();
-  for (const n of names) {
-    const repo = repositoryOf(n);
-    const pinned = pinnedByRepo.get(repo) ?? (manifestDigest !== undefined ? `${repo}@${manifestDigest}` : undefined);
-    if (pinned !== undefined) out.add(familiar(pinned));
-  }
-  for (const pinned of pinnedByRepo.values()) out.add(familiar(pinned));
-  return [...out];
+function storedImage(r: ImageRecord, names: readonly string[]): StoredImage {
+  return {
+    id: r.id,
+    names,
+    ...(r.created !== undefined ? { created: r.created } : {}),
+    loaded: r.loaded,
+    size: r.size,
+    ...(r.manifestDigest !== undefined ? { manifestDigest: r.manifestDigest } : {}),
+    pulledDigests: r.repoDigests ?? [],
+    diffIds: r.diffIds,
+  };
 }
 
 /** The normalised repository of a reference (`docker.io/library/busybox` for `busybox@sha256:…`). */

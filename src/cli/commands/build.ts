@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
-import { parseKeyValueFlags } from '../../build/builder.js';
+import { parseKeyValueFlags } from '../../build/args.js';
 import { collect, hullFor } from '../context.js';
 import { pullProgress } from '../progress.js';
 

@@ -1,17 +1,12 @@
 import type { Command } from 'commander';
 import { formatterContext } from '../../format/formatter.js';
 import { hullFor } from '../context.js';
-import { humanSize, listFormat, shortId, table, timeAgo, truncate } from '../format.js';
+import { HISTORY_TABLE_COLUMNS, historyFields, historyId, historyTableRow } from '../../present/images.js';
+import { listFormat, table } from '../format.js';
 import { exitOneOnError } from './image-common.js';
 
 /** The column names of a history row's fields (Docker's historyContext header). */
 const HISTORY_HEADERS = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
-
-/** Go's time.RFC3339 in UTC ('' when unknown). */
-function rfc3339(iso: string | undefined): string {
-  const t = iso === undefined ? NaN : Date.parse(iso);
-  return Number.isNaN(t) ? '' : new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
-}
 
 /** `history IMAGE` / `image history`: newest step first, Docker's columns. */
 export function defineHistory(cmd: Command): void {
@@ -25,28 +20,15 @@ export function defineHistory(cmd: Command): void {
       exitOneOnError(async () => {
         const format = flags.quiet ? undefined : listFormat(flags.format, HISTORY_HEADERS);
         const rows = await hullFor(command).imageHistory(image);
-        const id = (v: string) => (v === '<missing>' ? v : flags.trunc ? shortId(v) : v);
+        const full = !flags.trunc;
         if (flags.quiet) {
-          for (const r of rows) process.stdout.write(`${id(r.id)}\n`);
+          for (const r of rows) process.stdout.write(`${historyId(r, full)}\n`);
           return;
         }
         if (format) {
-          process.stdout.write(format.render(rows.map((r) => formatterContext('*image.historyContext', {
-            Comment: r.comment,
-            CreatedAt: rfc3339(r.created),
-            CreatedBy: flags.trunc ? truncate(r.createdBy.replace(/\t/g, ' '), 45) : r.createdBy.replace(/\t/g, ' '),
-            CreatedSince: timeAgo(r.created),
-            ID: id(r.id),
-            Size: humanSize(r.size),
-          }))));
+          process.stdout.write(format.render(rows.map((r) => formatterContext('*image.historyContext', historyFields(r, full)))));
           return;
         }
-        process.stdout.write(table(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => [
-          id(r.id),
-          timeAgo(r.created),
-          flags.trunc ? truncate(r.createdBy.replace(/\s+/g, ' '), 45) : r.createdBy,
-          humanSize(r.size),
-          r.comment,
-        ])));
+        process.stdout.write(table(HISTORY_TABLE_COLUMNS, rows.map((r) => historyTableRow(r, full))));
       }));
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ImageNotFoundError } from '../../errors.js';
 import { formatInspect } from '../../format/formatter.js';
-import type { ImageInspect } from '../../store/image-store.js';
+import type { ImageInspect } from '../../present/images.js';
 import { hullFor } from '../context.js';
 import { reportItemError } from './image-common.js';
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { hullFor, collect } from '../context.js';
-import { dockerTime, labelsText, listFormat, table, shortId, timeAgo } from '../format.js';
+import { labelsText, listFormat, table } from '../format.js';
+import { dockerTime, shortId, timeAgo } from '../../present/human.js';
 import { formatInspect, formatterContext } from '../../format/formatter.js';
 import type { NetworkRecord } from '../../network/store.js';
 import { forEachContainer } from './each.js';

@@ -1,17 +1,15 @@
 import type { Command } from 'commander';
 import { formatterContext } from '../../format/formatter.js';
 import { hullFor } from '../context.js';
-import { humanSize, listFormat, table } from '../format.js';
+import { humanSize } from '../../present/human.js';
+import { diskUsageRows } from '../../present/images.js';
+import { listFormat, table } from '../format.js';
 import { confirm, exitOneOnError } from './image-common.js';
 
 /** The column names of `system df`'s fields (Docker's disk usage header). */
 const DF_HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
 /** Docker's context type of each `system df` row. */
 const DF_TYPES = ['*formatter.diskUsageImagesContext', '*formatter.diskUsageContainersContext', '*formatter.diskUsageVolumesContext', '*formatter.diskUsageBuilderContext'];
-
-function percent(part: number, whole: number): string {
-  return whole === 0 ? '0B' : `${humanSize(part)} (${Math.round((part / whole) * 100)}%)`;
-}
 
 const PRUNE_WARNING = [
   'WARNING! This will remove:',
@@ -36,20 +34,12 @@ export function registerSystem(program: Command): void {
       exitOneOnError(async () => {
         const format = listFormat(flags.format, DF_HEADERS);
         const hull = hullFor(command);
-        const df = await hull.diskUsage();
-        const vols = await hull.volumesDiskUsage();
-        const rows = [
-          ['Images', String(df.images.total), String(df.images.active), humanSize(df.images.size), percent(df.images.reclaimable, df.images.size)],
-          ['Containers', String(df.containers.total), String(df.containers.active), humanSize(df.containers.size), percent(df.containers.reclaimable, df.containers.size)],
-          ['Local Volumes', String(vols.total), String(vols.active), humanSize(vols.size), percent(vols.reclaimable, vols.size)],
-          ['Build Cache', String(df.buildCache.total), String(df.buildCache.active), humanSize(df.buildCache.size), humanSize(df.buildCache.reclaimable)],
-        ] as const;
+        const rows = diskUsageRows(await hull.diskUsage(), await hull.volumesDiskUsage());
         if (format) {
-          process.stdout.write(format.render(rows.map(([Type, TotalCount, Active, Size, Reclaimable], i) =>
-            formatterContext(DF_TYPES[i]!, { Active, Reclaimable, Size, TotalCount, Type }))));
+          process.stdout.write(format.render(rows.map((r, i) => formatterContext(DF_TYPES[i]!, { ...r }))));
           return;
         }
-        process.stdout.write(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows));
+        process.stdout.write(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows.map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable])));
       }));
 
   system

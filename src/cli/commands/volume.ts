@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { hullFor, collect } from '../context.js';
-import { humanSize, labelsText, listFormat, table } from '../format.js';
+import { labelsText, listFormat, table } from '../format.js';
+import { humanSize } from '../../present/human.js';
 import { type VolumeRecord, parseLabels } from '../../volume/store.js';
 import { UsageError } from '../../errors.js';
 import { formatInspect, formatterContext } from '../../format/formatter.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { humanSize, shortId, table, timeAgo } from '../../../src/cli/format.js';
+import { table } from '../../../src/cli/format.js';
+import { humanSize, shortId, timeAgo } from '../../../src/present/human.js';
 
 describe('CLI formatting (Docker\'s shapes)', () => {
   const now = Date.parse('2026-11-22T12:00:00Z');

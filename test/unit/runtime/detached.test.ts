@@ -2,9 +2,8 @@
 // state computed from a record and the monitor's status, signals, ps filters (log reading: logs.test.ts).
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { matches, parseFilters, psJson, statusText } from '../../../src/cli/commands/ps.js';
+import { inspectContainer, matches, parseFilters, psJson, psTableRow, selectContainers, statusText } from '../../../src/present/containers.js';
 import { type ContainerRecord, detachedState } from '../../../src/runtime/container-store.js';
-import { inspectContainer } from '../../../src/runtime/inspect.js';
 import { formatInspect } from '../../../src/format/formatter.js';
 import { processStartTime } from '../../../src/runtime/liveness.js';
 import { CLONE_NEW, cloneFlags, encodeLaunchPlan, encodeMonitorInput, flattenStep, parseLogOptions, parseRestartPolicy } from '../../../src/runtime/plan-codec.js';
@@ -136,6 +135,18 @@ describe('signals, ps, inspect', () => {
     expect(matches(record('running'), parseFilters(['id=abab']))).toBe(true);
     expect(() => parseFilters(['status=sleeping'])).toThrow(UsageError);
     expect(() => parseFilters(['label=x'])).toThrow(UsageError);
+  });
+
+  it('selects what ps lists as Docker does: running by default, -a, -n, -l, a status filter lists all states', () => {
+    const list = [record('exited', 'e'), record('running', 'r'), record('created', 'c')];
+    const names = (sel: Parameters<typeof selectContainers>[1]) => selectContainers(list, sel).map((c) => c.name);
+    expect(names({})).toEqual(['r']);
+    expect(names({ all: true })).toEqual(['e', 'r', 'c']);
+    expect(names({ last: 2 })).toEqual(['e', 'r']);
+    expect(names({ latest: true })).toEqual(['e']);
+    expect(names({ filters: parseFilters(['status=created']) })).toEqual(['c']);
+    expect(names({ all: true, filters: parseFilters(['name=r']) })).toEqual(['r']);
+    expect(psTableRow(record('running'), false, Date.parse('2024-01-01T00:01:10Z'))).toEqual(['abababababab', 'busybox', '"sleep 9"', 'About a minute ago', 'Up About a minute', '', 'web']);
   });
 
   it('writes Docker\'s status texts and json', () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DigestMismatchError, ImageNotFoundError, InvalidImageError, UsageError } from '../../../src/errors.js';
 import { hostPlatform } from '../../../src/image/platform.js';
+import { imageSummaries } from '../../../src/present/images.js';
 import { ImageStore } from '../../../src/store/image-store.js';
 import { fakeFlock } from './fake-flock.js';
 import { storePaths, type StorePaths } from '../../../src/store/paths.js';
@@ -117,7 +118,7 @@ describe('ImageStore.load: OCI image layout', () => {
     await writeOciLayout(layoutDir, [{ ...image, annotations: { [NAME]: 'latest' } }]);
     const [loaded] = await store.load(layoutDir);
     expect(loaded?.references).toEqual([]);
-    expect(await store.list()).toEqual([{ id: sha256(image.config), references: [], created: '2024-01-02T03:04:05Z', size: expect.any(Number), manifestDigest: expect.stringMatching(/^sha256:/), repoDigests: [] }]);
+    expect(imageSummaries(await store.list())).toEqual([{ id: sha256(image.config), references: [], created: '2024-01-02T03:04:05Z', size: expect.any(Number), manifestDigest: expect.stringMatching(/^sha256:/), repoDigests: [] }]);
     await expect(store.resolve('latest')).rejects.toBeInstanceOf(ImageNotFoundError);
   });
 
@@ -210,7 +211,7 @@ describe('ImageStore.load: docker save archive', () => {
     expect((await store.resolve('app:1')).config.config?.Labels).toEqual({ v: '1' });
     expect((await store.resolve('registry.example.com:5000/team/app')).id).toBe(sha256(appConfig));
 
-    const list = await store.list();
+    const list = imageSummaries(await store.list());
     expect(list.map((i) => i.id)).toEqual([sha256(appConfig), sha256(baseConfig)]); // newest first
     expect(list[0]?.size).toBe(base.blob.length + app.blob.length);
     expect(list[1]).toEqual({ id: sha256(baseConfig), references: [], created: '2023-01-01T00:00:00Z', size: base.blob.length, repoDigests: [] });
@@ -276,7 +277,7 @@ describe('ImageStore: layers, resolve and list', () => {
     const [first] = await store.load(path.join(work, 'v1'));
     const [second] = await store.load(path.join(work, 'v2'));
     expect((await store.resolve('app')).id).toBe(second?.id);
-    const list = await store.list();
+    const list = imageSummaries(await store.list());
     expect(list.map((i) => [i.id, i.references])).toEqual([
       [second?.id, ['docker.io/library/app:latest']],
       [first?.id, []],

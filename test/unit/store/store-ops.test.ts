@@ -9,6 +9,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, ImageNotFoundError, UsageError } from '../../../src/errors.js';
+import { diskUsage, imageHistory, imageInspect } from '../../../src/present/images.js';
 import { ImageStore } from '../../../src/store/image-store.js';
 import { acquireLock, tryLock } from '../../../src/store/lock.js';
 import { storePaths, type StorePaths } from '../../../src/store/paths.js';
@@ -155,6 +156,26 @@ describe('garbage collection', () => {
     expect(existsSync(path.join(paths.root, 'init-layer'))).toBe(true);
   });
 
+  it('keeps the layers a registered root source keeps (the build cache), in rmi, prune and df', async () => {
+    const { a, b, idA, idB } = await sharedImages();
+    const kept = new Set([a.diffId]);
+    store.registerRoots({ keptDiffIds: () => kept, entryCount: () => 3 });
+    let df = diskUsage(await store.usage());
+    expect(df.buildCache).toEqual({ total: 3, active: 0, size: 0, reclaimable: 0 }); // an image has the layer: not the cache's bytes
+    expect((await store.remove(idA)).deleted).toEqual([idA]); // its own layer stays: the root keeps it
+    expect((await store.remove(idB)).deleted).toContain(b.diffId);
+    const r = await store.prune({ all: true });
+    expect(r.deleted).not.toContain(a.diffId);
+    expect(readdirSync(paths.layers)).toEqual([hexOf(a.diffId)]);
+    df = diskUsage(await store.usage());
+    expect(df.images.total).toBe(0);
+    expect(df.buildCache.size).toBeGreaterThan(0);
+    expect(df.buildCache.reclaimable).toBe(df.buildCache.size);
+    kept.clear(); // the root lets go: the next collection takes the layer
+    await store.collectGarbage();
+    expect(readdirSync(paths.layers)).toEqual([]);
+  });
+
   it('refuses to collect while an image record is unreadable', async () => {
     await sharedImages();
     writeFileSync(path.join(paths.images, `${'f'.repeat(64)}.json`), '{');
@@ -166,7 +187,7 @@ describe('garbage collection', () => {
 describe('save → load', () => {
   it('round-trips both formats with identical ids, diffIDs and (OCI) the manifest and layer digests', async () => {
     const { idA, idB, a, base } = await sharedImages();
-    const before = await store.inspect(idA);
+    const before = imageInspect(await store.describe(idA));
     const oci = await saveToFile(['example.com/a:1', 'example.com/b:1'], 'oci');
     const docker = await saveToFile(['example.com/a:1', idB], 'docker-archive');
 
@@ -182,7 +203,7 @@ describe('save → load', () => {
       const other = new ImageStore(storePaths(path.join(work, `root-${format}`), path.join(work, `run-${format}`)), { flock });
       const loaded = await other.load(file);
       expect(loaded.map((l) => l.id).sort()).toEqual([idA, idB].sort());
-      const after = await other.inspect(idA);
+      const after = imageInspect(await other.describe(idA));
       expect(after.Id).toBe(before.Id);
       expect(after.RootFS).toEqual(before.RootFS);
       expect(after.RepoTags).toEqual(['example.com/a:1']);
@@ -295,16 +316,16 @@ describe('disk usage and history', () => {
   it('counts shared layers once and what a container keeps as active', async () => {
     const { idA } = await sharedImages();
     const resolved = await store.resolve(idA);
-    let df = await store.diskUsage();
+    let df = diskUsage(await store.usage());
     expect(df.images.total).toBe(2);
     expect(df.images.active).toBe(0);
     expect(df.images.reclaimable).toBe(df.images.size);
     fakeContainer('c3', idA, [...resolved.layerLinks].reverse());
-    df = await store.diskUsage();
+    df = diskUsage(await store.usage());
     expect(df.images.active).toBe(1);
     expect(df.images.reclaimable).toBeLessThan(df.images.size);
     expect(df.containers.total).toBe(1);
-    const history = await store.history(idA);
+    const history = imageHistory(await store.describe(idA));
     expect(history).toHaveLength(2);
     expect(history[0]?.id).toBe(idA);
     expect(history[1]?.id).toBe('<missing>');

@@ -1,0 +1,270 @@
+/**
+ * The Docker-shaped presentation of containers, shared by the CLI and (next) the Engine API:
+ * the `inspect` shape (the fields that apply to hull; the rest with Docker's empty values, so
+ * tools reading them find what they expect), and `ps`: its filters, its rows' status text and
+ * the fields its templates and `--format json` see. Typed values in, objects out: no printing.
+ */
+import { UsageError } from '../errors.js';
+import type { ContainerRecord } from '../runtime/container-store.js';
+import type { RuntimeSpec } from '../runtime/spec.js';
+import { shortId, timeAgo } from './human.js';
+
+// ---- inspect ----------------------------------------------------------------------------
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export interface InspectPaths {
+  logPath: string;
+  runDir: string;
+  cgroupPath: string;
+  /** Frozen by `pause` (cgroup.freeze). */
+  paused?: boolean;
+}
+
+export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | undefined, paths: InspectPaths): Record<string, unknown> {
+  const s = record.state;
+  const status = s.status === 'running' && paths.paused ? 'paused' : s.status;
+  const args = record.command;
+  const proc = spec?.process;
+  const restart = record.restartPolicy ?? { name: 'no', maximumRetryCount: 0 };
+  const user = proc ? (proc.user.uid === 0 && proc.user.gid === 0 ? '' : `${proc.user.uid}:${proc.user.gid}`) : '';
+  return {
+    Id: record.id,
+    Created: record.created,
+    Path: args[0] ?? '',
+    Args: args.slice(1),
+    State: {
+      Status: status,
+      Running: s.status === 'running',
+      Paused: status === 'paused',
+      Restarting: status === 'restarting',
+      OOMKilled: s.oomKilled ?? false,
+      Dead: false,
+      Pid: s.status === 'running' ? (s.pid ?? 0) : 0,
+      ExitCode: s.exitCode ?? 0,
+      Error: s.error ?? '',
+      StartedAt: s.startedAt ?? ZERO_TIME,
+      FinishedAt: s.finishedAt ?? ZERO_TIME,
+    },
+    Image: record.imageId.startsWith('sha256:') ? record.imageId : `sha256:${record.imageId}`,
+    ResolvConfPath: `${paths.runDir}/resolv.conf`,
+    HostnamePath: `${paths.runDir}/hostname`,
+    HostsPath: `${paths.runDir}/hosts`,
+    LogPath: record.state.monitorPid !== undefined || s.status === 'created' ? paths.logPath : '',
+    Name: `/${record.name}`,
+    RestartCount: s.restartCount ?? 0,
+    Driver: 'overlay',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      Binds: record.binds?.length ? record.binds : null,
+      VolumesFrom: record.volumesFrom?.length ? record.volumesFrom : null,
+      Tmpfs: record.tmpfs && Object.keys(record.tmpfs).length > 0 ? record.tmpfs : null,
+      LogConfig: { Type: 'json-file', Config: Object.fromEntries((record.logConfig?.opts ?? []).map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)])) },
+      NetworkMode: 'none',
+      RestartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount },
+      AutoRemove: record.autoRemove,
+      CgroupParent: `/${record.cgroupParent}`,
+      Privileged: false,
+      ReadonlyRootfs: spec?.root.readonly ?? false,
+      CapAdd: null,
+      CapDrop: null,
+      Init: record.init ?? null,
+      ...resourcesOf(spec),
+      MaskedPaths: spec?.linux.maskedPaths ?? [],
+      ReadonlyPaths: spec?.linux.readonlyPaths ?? [],
+    },
+    GraphDriver: {
+      Name: 'overlay',
+      Data: {
+        LowerDir: record.rootfs.lower.join(':'),
+        UpperDir: record.rootfs.upper,
+        WorkDir: record.rootfs.work,
+        MergedDir: spec?.root.path ?? '',
+      },
+    },
+    Mounts: record.mounts ? record.mounts.map(({ Options: _options, ...mp }) => mp) : (spec?.mounts ?? []).filter((m) => m.options?.includes('bind') || m.options?.includes('rbind')).map((m) => ({
+      Type: 'bind',
+      Source: m.source ?? '',
+      Destination: m.destination,
+      Mode: '',
+      RW: !(m.options ?? []).includes('ro'),
+      Propagation: 'rprivate',
+    })),
+    Config: {
+      Hostname: spec?.hostname ?? record.id.slice(0, 12),
+      Domainname: '',
+      User: user,
+      AttachStdin: false,
+      AttachStdout: record.state.monitorPid === undefined,
+      AttachStderr: record.state.monitorPid === undefined,
+      Tty: record.tty ?? proc?.terminal ?? false,
+      OpenStdin: record.openStdin ?? false,
+      StdinOnce: false,
+      Env: proc?.env ?? [],
+      Cmd: record.cmd ?? null,
+      Image: record.image,
+      Volumes: null,
+      WorkingDir: proc?.cwd === '/' ? '' : (proc?.cwd ?? ''),
+      Entrypoint: record.entrypoint ?? null,
+      OnBuild: null,
+      Labels: {},
+      ...(record.stopSignal ? { StopSignal: record.stopSignal } : {}),
+    },
+    NetworkSettings: { Networks: {}, Ports: {}, SandboxKey: '', IPAddress: '', MacAddress: '' },
+  };
+}
+
+/** HostConfig's resource fields (Docker's names and units; 0 when not set). */
+function resourcesOf(spec: RuntimeSpec | undefined): Record<string, unknown> {
+  const r = spec?.linux.resources ?? {};
+  const quota = r.cpu?.quota ?? 0;
+  const period = r.cpu?.period ?? 0;
+  return {
+    Memory: r.memory?.limit ?? 0,
+    MemorySwap: r.memory?.swap ?? 0,
+    MemoryReservation: r.memory?.reservation ?? 0,
+    NanoCpus: quota > 0 && period > 0 ? Math.round((quota * 1e9) / period) : 0,
+    CpuShares: r.cpu?.shares ?? 0,
+    CpusetCpus: r.cpu?.cpus ?? '',
+    CpusetMems: r.cpu?.mems ?? '',
+    PidsLimit: r.pids?.limit ?? null,
+    BlkioWeight: r.blockIO?.weight ?? 0,
+    BlkioDeviceReadBps: (r.blockIO?.throttleReadBpsDevice ?? []).map((d) => ({ Path: `${d.major}:${d.minor}`, Rate: d.rate })),
+    BlkioDeviceWriteBps: (r.blockIO?.throttleWriteBpsDevice ?? []).map((d) => ({ Path: `${d.major}:${d.minor}`, Rate: d.rate })),
+    OomKillDisable: false,
+  };
+}
+
+// ---- ps ---------------------------------------------------------------------------------
+
+/** The STATUS column: "Up 3 minutes", "Exited (0) 2 hours ago", … */
+export function statusText(r: ContainerRecord, now = Date.now()): string {
+  const s = r.state;
+  if (s.status === 'running') return `Up ${timeAgo(s.startedAt, now).replace(/ ago$/, '')}`;
+  if (s.status === 'restarting') return `Restarting (${s.exitCode ?? '?'}) ${timeAgo(s.finishedAt, now)}`;
+  if (s.status === 'exited') return `Exited (${s.exitCode ?? '?'}) ${timeAgo(s.finishedAt ?? s.startedAt ?? r.created, now)}`;
+  if (s.status === 'removing') return 'Removal In Progress';
+  return 'Created';
+}
+
+const FILTER_KEYS = ['status', 'name', 'id'] as const;
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
+/** Parsed `--filter key=value` list: key → the values given for it. */
+export type PsFilters = Map<string, string[]>;
+
+/** Docker's --filter: the same key ORs, different keys AND. */
+export function parseFilters(filters: readonly string[]): PsFilters {
+  const out = new Map<string, string[]>();
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    const key = eq < 0 ? f : f.slice(0, eq);
+    const value = eq < 0 ? '' : f.slice(eq + 1);
+    if (!(FILTER_KEYS as readonly string[]).includes(key)) throw new UsageError(`invalid filter '${key}' (hull knows ${FILTER_KEYS.join(', ')})`);
+    if (key === 'status' && !STATUSES.includes(value)) {
+      throw new UsageError(`invalid filter 'status=${value}': use one of ${STATUSES.join(', ')}`);
+    }
+    out.set(key, [...(out.get(key) ?? []), value]);
+  }
+  return out;
+}
+
+export function matches(r: ContainerRecord, filters: PsFilters): boolean {
+  for (const [key, values] of filters) {
+    const ok = values.some((v) => {
+      if (key === 'status') return r.state.status === v;
+      if (key === 'name') return r.name.includes(v.replace(/^\//, ''));
+      return r.id.startsWith(v);
+    });
+    if (!ok) return false;
+  }
+  return true;
+}
+
+export interface PsSelection {
+  /** `-a`: every container (else the running and restarting ones). */
+  all?: boolean;
+  filters?: PsFilters;
+  /** `-n`: the n last created (all states). */
+  last?: number;
+  /** `-l`: the last created (all states). */
+  latest?: boolean;
+}
+
+/** The containers `ps` lists, of `records` (Hull.listContainers: newest first), by Docker's rules for -a, -n, -l and --filter. */
+export function selectContainers(records: readonly ContainerRecord[], sel: PsSelection): ContainerRecord[] {
+  const filters = sel.filters ?? new Map<string, string[]>();
+  let shown = [...records];
+  const all = sel.all || filters.has('status') || sel.last !== undefined || sel.latest;
+  if (!all) shown = shown.filter((c) => c.state.status === 'running' || c.state.status === 'restarting');
+  shown = shown.filter((c) => matches(c, filters));
+  if (sel.latest) shown = shown.slice(0, 1);
+  else if (sel.last !== undefined) shown = shown.slice(0, sel.last);
+  return shown;
+}
+
+/** The container's id as ps shows it: 12 hex digits, or whole with --no-trunc. */
+export function psId(r: ContainerRecord, full: boolean): string {
+  return full ? r.id : shortId(r.id);
+}
+
+/** The COMMAND column: the command quoted, cut at 20 characters unless `full`. */
+export function commandText(r: ContainerRecord, full: boolean): string {
+  const command = JSON.stringify(r.command.join(' '));
+  return !full && command.length > 22 ? `${command.slice(0, 20)}…"` : command;
+}
+
+/** The fields of a ps row, as its templates see them and `--format json` prints them. */
+export interface PsFields {
+  Command: string;
+  CreatedAt: string;
+  ID: string;
+  Image: string;
+  Labels: string;
+  LocalVolumes: string;
+  Mounts: string;
+  Names: string;
+  Networks: string;
+  Ports: string;
+  RunningFor: string;
+  Size: string;
+  State: string;
+  Status: string;
+}
+
+/** One container as Docker's `ps --format json` prints it. */
+export function psJson(r: ContainerRecord, now = Date.now()): PsFields {
+  return {
+    Command: commandText(r, false),
+    CreatedAt: new Date(r.created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+    ID: shortId(r.id),
+    Image: r.image,
+    Labels: '',
+    LocalVolumes: '0',
+    Mounts: '',
+    Names: r.name,
+    Networks: 'none',
+    Ports: '',
+    RunningFor: timeAgo(r.created, now),
+    Size: '0B',
+    State: r.state.status,
+    Status: statusText(r, now),
+  };
+}
+
+/** psJson's fields of no container (what Docker checks a ps template on). */
+export const EMPTY_PS_FIELDS: Readonly<PsFields> = {
+  Command: '', CreatedAt: '', ID: '', Image: '', Labels: '', LocalVolumes: '', Mounts: '', Names: '', Networks: '', Ports: '', RunningFor: '', Size: '',
+  State: '', Status: '',
+};
+
+/** ps's default table: its columns, and the cells of one container. */
+export const PS_TABLE_COLUMNS = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'] as const;
+
+export function psTableRow(r: ContainerRecord, full: boolean, now = Date.now()): string[] {
+  return [psId(r, full), r.image, commandText(r, full), timeAgo(r.created, now), statusText(r, now), '', r.name];
+}
