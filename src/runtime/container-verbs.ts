@@ -7,7 +7,7 @@ import { ConflictError, ContainerNotFoundError } from '../errors.js';
 import { sys } from '../native/index.js';
 import { withLock } from './lock.js';
 import { finishRemoval } from './removal.js';
-import { inspectContainer } from './inspect.js';
+import { inspectContainer } from '../present/containers.js';
 import { type LogEntry, type LogSelection, readLog } from './logs.js';
 import { crashPoint } from './crash-point.js';
 import { ContainerCgroup, cgroupHost } from './cgroups.js';
