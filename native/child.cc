@@ -499,8 +499,11 @@ void DoCapabilities(Context& ctx, const Step& s) {
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
     Fail(ctx, "prctl", errno, "PR_CAP_AMBIENT_CLEAR_ALL");
   }
+  // The kernel raises an ambient capability only when it is permitted and inheritable too: one
+  // that is not cannot be honoured, and is left out (as runc leaves it).
   for (int cap = 0; cap < 64; cap++) {
-    if (!(ambient & (1ULL << cap))) continue;
+    uint64_t bit = 1ULL << cap;
+    if (!(ambient & bit) || !(permitted & bit) || !(inheritable & bit)) continue;
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) Fail(ctx, "prctl", errno, "PR_CAP_AMBIENT_RAISE");
   }
 }

@@ -108,8 +108,9 @@ export class ImageNotFoundError extends HullError {
 }
 
 export class ContainerNotFoundError extends HullError {
-  constructor(idOrName: string) {
-    super(`no such container: ${idOrName}`, { code: 'CONTAINER_NOT_FOUND' });
+  /** `message`: another front door's words (the OCI runtime's "container does not exist"). */
+  constructor(idOrName: string, message = `no such container: ${idOrName}`) {
+    super(message, { code: 'CONTAINER_NOT_FOUND' });
   }
 }
 

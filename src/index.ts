@@ -37,3 +37,7 @@ export type { NetworkOrphan } from './network/leases.js';
 export { NetworkNotFoundError } from './network/store.js';
 export type { ImageSourceOptions, PullPolicy } from './hull.js';
 export type { Credentials, PullEvent, PullOptions, PullResult, PushEvent, PushOptions, PushResult, RegistrySettings } from './registry/index.js';
+export { DEFAULT_OCI_ROOT, OciRuntime } from './oci/runtime.js';
+export type { OciContainerState, OciCreateOptions, OciRuntimeOptions } from './oci/runtime.js';
+export { defaultOciSpec } from './oci/default-spec.js';
+export type { OciState } from './runtime/hooks.js';

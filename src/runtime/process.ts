@@ -27,11 +27,13 @@ export class ContainerProcess {
   private readonly handle: unknown;
   private stageReached: LaunchStage | 'cloned' = 'cloned';
   private console: number | undefined;
+  private readonly keepsAlive: boolean;
 
   private constructor(pid: number, pidfd: number, handle: unknown, keepAlive: boolean) {
     this.pid = pid;
     this.pidfd = pidfd;
     this.handle = handle;
+    this.keepsAlive = keepAlive;
     this.exitPromise = new Promise((resolve) => {
       native().watchExit(
         pidfd,
@@ -105,9 +107,14 @@ export class ContainerProcess {
     return { consoleFd: this.console };
   }
 
-  /** Resolves when the process has exited and been reaped. */
+  /**
+   * Resolves when the process has exited and been reaped. A process whose watch does not keep the
+   * event loop alive (keepAlive false) keeps it alive while someone waits for it here.
+   */
   wait(): Promise<ExitStatus> {
-    return this.exitPromise;
+    if (this.keepsAlive || this.exited) return this.exitPromise;
+    const holding = setInterval(() => undefined, 1 << 30);
+    return this.exitPromise.finally(() => clearInterval(holding));
   }
 
   get hasExited(): boolean {

@@ -1,0 +1,360 @@
+/**
+ * An OCI runtime over bundles (runtime-spec runtime.md's operations): create, start, state, kill,
+ * delete — the core `hull-runc` puts runc's command line on, and that containerd drives. It uses
+ * the one launch core: the bundle's config.json read and checked once (spec-read.ts), the plan
+ * builder, the one launcher. After `create` the container's first process is in all its namespaces
+ * and its cgroup with every mount done, waiting at its start gate before execve; `start`, from any
+ * process, opens the state directory's start fifo to let it through (as runc's exec.fifo).
+ *
+ * Its state, per container, under the runtime's root (default /run/hull-runc):
+ *
+ *   <root>/<id>/state.json   id, bundle, rootfs, pid + start time, cgroup, creation time, annotations
+ *   <root>/<id>/config.json  the bundle's config as it was created (the hooks of start and delete)
+ *   <root>/<id>/exec.fifo    there while the container is created and not started
+ *
+ * The container's stdio are the caller's fds (runc's contract with its caller: the shim passes its
+ * pipes); the creating process may exit at once: the container does not depend on it.
+ */
+import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConflictError, ContainerNotFoundError, HullError, RuntimeError, UsageError, fromNodeError } from '../errors.js';
+import { sys } from '../native/index.js';
+import { ContainerCgroup, cgroupHost, requireCgroup2 } from '../runtime/cgroups.js';
+import { checkControllers } from '../runtime/cgroups/index.js';
+import { attachDeviceFilter } from '../runtime/devices.js';
+import { type OciState, hasCreateHooks, runHooks, runHooksWarning } from '../runtime/hooks.js';
+import { isSameProcess, openProcess, processStartTime } from '../runtime/liveness.js';
+import { buildPlan, joinedBeforeClone, namespacesOf } from '../runtime/plan.js';
+import { ContainerProcess } from '../runtime/process.js';
+import { isHostFile } from '../runtime/runtime.js';
+import { compiledFilter } from '../runtime/seccomp/step.js';
+import { OCI_VERSION, type RuntimeSpec } from '../runtime/spec.js';
+import { readSpec } from '../runtime/spec-read.js';
+import { cgroupPids } from '../runtime/stats.js';
+import { hasUserns } from '../runtime/userns.js';
+
+export const DEFAULT_OCI_ROOT = '/run/hull-runc';
+/** Where a container without linux.cgroupsPath gets its cgroup (under the cgroup2 root). */
+const DEFAULT_CGROUP_PARENT = 'hull-runc';
+const ID_RE = /^[\w+.-]+$/;
+const SIGKILL = 9;
+const S_IFIFO = 0o010000;
+
+export interface OciRuntimeOptions {
+  /** The runtime's state directory. */
+  root?: string;
+}
+
+export interface OciCreateOptions {
+  /** The bundle directory (its config.json, its root). */
+  bundle: string;
+  /** Written (atomically, no trailing newline) with the container's pid before create returns. */
+  pidFile?: string;
+  /** The container's fds 0, 1, 2 (default: this process's own, runc's contract). */
+  stdio?: [number, number, number];
+}
+
+/** What the runtime records of a container. */
+interface SavedState {
+  id: string;
+  bundle: string;
+  rootfs: string;
+  pid: number;
+  pidStartTime: number | undefined;
+  created: string;
+  cgroup: { parent: string; name: string };
+  annotations?: Record<string, string>;
+}
+
+/** `state`'s answer: runtime-spec's state, with runc's extra fields. */
+export interface OciContainerState extends OciState {
+  rootfs: string;
+  created: string;
+}
+
+export class OciRuntime {
+  readonly root: string;
+
+  constructor(opts: OciRuntimeOptions = {}) {
+    this.root = path.resolve(opts.root ?? DEFAULT_OCI_ROOT);
+  }
+
+  private dir(id: string): string {
+    if (!ID_RE.test(id) || id === '.' || id === '..') throw new UsageError(`invalid id format: ${id}`);
+    return path.join(this.root, id);
+  }
+
+  private fifo(id: string): string {
+    return path.join(this.dir(id), 'exec.fifo');
+  }
+
+  private load(id: string): SavedState {
+    const file = path.join(this.dir(id), 'state.json');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerNotFoundError(id, 'container does not exist');
+      throw fromNodeError(err, 'read', file);
+    }
+    return JSON.parse(text) as SavedState;
+  }
+
+  private spec(id: string): RuntimeSpec {
+    return readSpec(path.join(this.dir(id), 'config.json'));
+  }
+
+  private statusOf(s: SavedState): OciState['status'] {
+    if (!isSameProcess(s.pid, s.pidStartTime)) return 'stopped';
+    return existsSync(this.fifo(s.id)) ? 'created' : 'running';
+  }
+
+  private ociState(s: SavedState, status: OciState['status']): OciState {
+    return { ociVersion: OCI_VERSION, id: s.id, status, pid: status === 'stopped' ? 0 : s.pid, bundle: s.bundle, ...(s.annotations ? { annotations: s.annotations } : {}) };
+  }
+
+  /** The container's state (runtime-spec's `state`). */
+  state(id: string): OciContainerState {
+    const s = this.load(id);
+    return { ...this.ociState(s, this.statusOf(s)), rootfs: s.rootfs, created: s.created };
+  }
+
+  /** Every container in the runtime's root. */
+  list(): OciContainerState[] {
+    let ids: string[] = [];
+    try {
+      ids = readdirSync(this.root);
+    } catch {
+      return [];
+    }
+    const out: OciContainerState[] = [];
+    for (const id of ids) {
+      try {
+        out.push(this.state(id));
+      } catch (err) {
+        if (!(err instanceof ContainerNotFoundError)) throw err; // being created or deleted
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Create the container from its bundle: its process in its namespaces and cgroup, every mount
+   * done, the create hooks run, waiting at its start gate. A failure (a create hook's too) leaves
+   * nothing: the process, its cgroup and its state go, and the poststop hooks run.
+   */
+  async create(id: string, opts: OciCreateOptions): Promise<OciContainerState> {
+    const dir = this.dir(id);
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ConflictError(`container with id exists: ${id}`);
+      throw fromNodeError(err, 'mkdir', dir);
+    }
+    const bundle = path.resolve(opts.bundle);
+    let cgroup: ContainerCgroup | undefined;
+    let proc: ContainerProcess | undefined;
+    let spec: RuntimeSpec | undefined;
+    const state: OciState = { ociVersion: OCI_VERSION, id, status: 'creating', bundle };
+    try {
+      spec = readSpec(path.join(bundle, 'config.json'));
+      if (spec.annotations) state.annotations = spec.annotations;
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+      const rootfs = path.resolve(bundle, spec.root.path);
+      if (spec.process.terminal) throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
+      sys.mknod(this.fifo(id), S_IFIFO | 0o622, 0, 0);
+      // The fifo's mode: a container whose user is not root opens it for writing at its gate.
+      chmodSync(this.fifo(id), 0o622);
+      const { parent, name } = cgroupOf(id, spec.linux.cgroupsPath);
+      const host = cgroupHost();
+      checkControllers(spec.linux.resources, host.root, host.mode);
+      const cgroupRoot = requireCgroup2(host);
+      cgroup = await ContainerCgroup.create(cgroupRoot, name, parent);
+      cgroup.applyResources(cgroupRoot, parent, spec.linux.resources);
+      attachDeviceFilter(cgroup.path, spec.linux.resources);
+      const steps = buildPlan(spec, { directory: rootfs }, {
+        createCwd: false,
+        isFile: isHostFile,
+        seccompFilter: spec.linux.seccomp ? await compiledFilter(spec.linux.seccomp) : undefined,
+        hooksPoint: hasCreateHooks(spec.hooks),
+        startFifo: this.fifo(id),
+      });
+      const cgroupFd = cgroup.openFd();
+      try {
+        proc = ContainerProcess.spawn({
+          plan: { namespaces: namespacesOf(spec), rootfs, terminal: false, parentDeathSignal: 0, joinPaths: joinedBeforeClone(spec), steps },
+          cgroupFd,
+          stdio: opts.stdio ?? [0, 1, 2],
+          keepAlive: false, // the container does not keep its creator alive (hull-runc exits after create)
+        });
+      } finally {
+        closeSync(cgroupFd);
+      }
+      state.pid = proc.pid;
+      let stage = await proc.go();
+      if (stage === 'hooks') {
+        await runHooks('prestart', spec.hooks, { state });
+        await runHooks('createRuntime', spec.hooks, { state });
+        await runHooks('createContainer', spec.hooks, { state, container: { pid: proc.pid, namespaces: namespacesToJoin(spec) } });
+        stage = await proc.continueAfterHooks();
+      }
+      if (stage !== 'ready') throw new RuntimeError(`the container's process reached ${stage}, not its start gate`);
+      const saved: SavedState = {
+        id, bundle, rootfs, pid: proc.pid, pidStartTime: processStartTime(proc.pid), created: new Date().toISOString(),
+        cgroup: { parent, name }, ...(spec.annotations ? { annotations: spec.annotations } : {}),
+      };
+      writeAtomic(path.join(dir, 'state.json'), JSON.stringify(saved));
+      if (opts.pidFile !== undefined) writeAtomic(path.resolve(opts.pidFile), String(proc.pid));
+      return { ...this.ociState(saved, 'created'), rootfs, created: saved.created };
+    } catch (err) {
+      if (proc) {
+        proc.signal(SIGKILL);
+        await proc.wait();
+      }
+      await cgroup?.remove();
+      // As delete would (runtime-spec: a failed create continues at delete): the poststop hooks.
+      if (proc && spec) await runHooksWarning('poststop', spec.hooks, { state: { ...state, status: 'stopped' } });
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Start a created container: its startContainer hooks (in its namespaces), then its start gate
+   * opened; its poststart hooks after. Returns the poststart hooks' warnings.
+   */
+  async start(id: string): Promise<string[]> {
+    const s = this.load(id);
+    const status = this.statusOf(s);
+    if (status === 'stopped') throw new ConflictError('cannot start a container that has stopped');
+    if (status === 'running') throw new ConflictError('cannot start an already running container');
+    const spec = this.spec(id);
+    try {
+      await runHooks('startContainer', spec.hooks, { state: this.ociState(s, 'created'), container: { pid: s.pid, namespaces: namespacesToJoin(spec) } });
+    } catch (err) {
+      await this.killProcess(s);
+      throw err;
+    }
+    await this.openGate(s);
+    return runHooksWarning('poststart', spec.hooks, { state: this.ociState(s, 'running') });
+  }
+
+  /** Opens the start fifo and reads the byte the container writes as it passes its gate. */
+  private async openGate(s: SavedState): Promise<void> {
+    const fifo = this.fifo(s.id);
+    let fd: number;
+    try {
+      // Non-blocking: a container that died at its gate would otherwise leave start blocked.
+      fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      throw fromNodeError(err, 'open', fifo);
+    }
+    const pidfd = await openProcess(s.pid, s.pidStartTime);
+    try {
+      const byte = Buffer.alloc(1);
+      for (;;) {
+        let n = 0;
+        try {
+          n = readSync(fd, byte, 0, 1, null);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw fromNodeError(err, 'read', fifo);
+        }
+        if (n === 1) break;
+        // Not yet written (or not yet opened by the container): wait a moment, unless it has gone.
+        if (pidfd === undefined || (await sys.pidfdWait(pidfd, 1))) throw new ConflictError('cannot start a container that has stopped');
+      }
+    } finally {
+      closeSync(fd);
+      if (pidfd !== undefined) closeSync(pidfd);
+    }
+    rmSync(fifo, { force: true });
+  }
+
+  /** Send `signal` to the container's first process (`all`: to every process in its cgroup). */
+  async kill(id: string, signal: number, opts: { all?: boolean } = {}): Promise<void> {
+    const s = this.load(id);
+    if (opts.all) {
+      const cgroup = this.cgroup(s);
+      for (const pid of cgroup ? cgroupPids(cgroup.path) : []) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return;
+    }
+    const fd = this.statusOf(s) === 'stopped' ? undefined : await openProcess(s.pid, s.pidStartTime);
+    if (fd === undefined) throw new ConflictError('container not running');
+    try {
+      sys.pidfdSignal(fd, signal);
+    } catch (err) {
+      if ((err as { errno?: string }).errno !== 'ESRCH') throw err;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private cgroup(s: SavedState): ContainerCgroup | undefined {
+    const root = cgroupHost().root;
+    return root === undefined ? undefined : ContainerCgroup.existing(root, s.cgroup.name, s.cgroup.parent);
+  }
+
+  private async killProcess(s: SavedState): Promise<void> {
+    const fd = await openProcess(s.pid, s.pidStartTime);
+    if (fd === undefined) return;
+    try {
+      sys.pidfdSignal(fd, SIGKILL);
+      await sys.pidfdWait(fd, 10_000);
+    } catch (err) {
+      if ((err as { errno?: string }).errno !== 'ESRCH') throw err;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Delete the container: a created one is killed first (it never runs), a running one only with
+   * `force`; then its cgroup and state go, and its poststop hooks run. Returns their warnings.
+   */
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<string[]> {
+    const s = this.load(id);
+    const status = this.statusOf(s);
+    if (status === 'running' && !opts.force) throw new ConflictError(`cannot delete container ${id} that is not stopped: running`);
+    await this.killProcess(s);
+    await this.cgroup(s)?.remove();
+    let warnings: string[] = [];
+    try {
+      warnings = await runHooksWarning('poststop', this.spec(id).hooks, { state: this.ociState(s, 'stopped') });
+    } catch (err) {
+      if (!(err instanceof HullError)) throw err;
+      warnings.push(err.message); // an unreadable saved config: the hooks cannot run, the delete goes on
+    }
+    rmSync(this.dir(id), { recursive: true, force: true });
+    return warnings;
+  }
+}
+
+/** linux.cgroupsPath (cgroupfs form: a path below the cgroup2 root) as hull's parent and name. */
+function cgroupOf(id: string, cgroupsPath: string | undefined): { parent: string; name: string } {
+  if (cgroupsPath === undefined || cgroupsPath === '') return { parent: DEFAULT_CGROUP_PARENT, name: id };
+  const clean = path.posix.normalize(`/${cgroupsPath}`);
+  const name = path.posix.basename(clean);
+  const parent = path.posix.dirname(clean).replace(/^\//, '');
+  if (name === '' || name === '..' || parent === '') throw new UsageError(`linux.cgroupsPath ${cgroupsPath}: a cgroup below a parent is needed (e.g. /hull/${id})`);
+  return { parent, name };
+}
+
+/** The namespaces of the container's first process a hook in the container joins (exec's order: a new user namespace first). */
+function namespacesToJoin(spec: RuntimeSpec): string[] {
+  return [...(hasUserns(spec) ? ['user'] : []), 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'];
+}
+
+/** temp + rename, so a reader sees the whole file or none (the pid file). */
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o644 });
+  renameSync(tmp, file);
+}
+
