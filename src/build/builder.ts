@@ -546,16 +546,16 @@ export class Builder {
   private async runContainer(state: State, argv: string[], args: string[], network: 'none' | 'host', script?: string): Promise<string | undefined> {
     const resolved = await this.resolvedState(state);
     const c = configOf(state);
-    const record = await this.runtime.create({
+    const { record } = await this.runtime.create({
       image: 'hull-build',
       resolvedImage: resolved,
-      entrypoint: '',
+      entrypoint: [],
       cmd: argv,
       env: args,
       ...(typeof c.User === 'string' && c.User !== '' ? { user: c.User } : {}),
       workdir: (c.WorkingDir as string | undefined) || '/',
       ...(this.opts.cgroupParent !== undefined ? { cgroupParent: this.opts.cgroupParent } : {}),
-      network,
+      network: { mode: network },
       skipImageVolumes: true,
     });
     try {

@@ -9,7 +9,7 @@ import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { ConflictError } from '../errors.js';
 import { readText } from '../files.js';
-import type { ContainerNetworkConfig } from './container-config.js';
+import { type ContainerNetworkConfig, recordExtraHosts } from './container-config.js';
 import { type HostsInput, hostsHead, resolvConf } from './hosts.js';
 
 /** The container's generated files in its run directory (bind-mounted over the image's). */
@@ -50,10 +50,7 @@ export function setNetnsPath(spec: NetworkSpecNamespaces, file: string): void {
 
 /** /etc/hosts's input before any address is known: the hostname and `--add-host` (host-gateway: the default bridge's address). */
 export function hostsBase(cfg: ContainerNetworkConfig, hostname: string, defaultGateway: () => string): HostsInput {
-  const extra = cfg.addHosts.map((h) => {
-    const i = h.lastIndexOf(':');
-    return h.slice(i + 1) === 'host-gateway' ? `${h.slice(0, i)}:${defaultGateway()}` : h;
-  });
+  const extra = recordExtraHosts(cfg).map((h) => (h.ip === 'host-gateway' ? { host: h.host, ip: defaultGateway() } : h));
   return { hostname, ips: [], extra };
 }
 

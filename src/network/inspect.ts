@@ -2,6 +2,7 @@
  * Networking in Docker's shapes: `network inspect`, a container's NetworkSettings and the network
  * part of its HostConfig, and `hull port`. Read only.
  */
+import { recordExtraHosts } from './container-config.js';
 import type { NetworkedContainer } from './container-spec.js';
 import { parseCidr } from './ipv4.js';
 import type { PortMapping } from './nft.js';
@@ -60,7 +61,7 @@ export function inspectFields(p: NetworkPlumbing, record: NetworkedContainer, ho
     HostConfig: {
       ...(hostConfig as Record<string, unknown>),
       NetworkMode: cfg?.mode ?? 'none', PortBindings: bindings, PublishAllPorts: cfg?.publishAll ?? false,
-      Dns: cfg?.dns ?? [], DnsSearch: cfg?.dnsSearch ?? [], DnsOptions: cfg?.dnsOptions ?? [], ExtraHosts: cfg?.addHosts ?? null,
+      Dns: cfg?.dns ?? [], DnsSearch: cfg?.dnsSearch ?? [], DnsOptions: cfg?.dnsOptions ?? [], ExtraHosts: cfg ? recordExtraHosts(cfg).map((h) => `${h.host}:${h.ip}`) : null,
     },
   };
 }

@@ -7,7 +7,7 @@
 import type { StorePaths } from '../store/paths.js';
 import { createNetwork, deleteNetwork, pruneNetworks } from './bridges.js';
 import type { NetworkConfig } from './config.js';
-import { type ContainerNetworkConfig, type NetworkOptions, containerNetworkConfig } from './container-config.js';
+import { type ContainerNetworkConfig, type NetworkDecision, type NetworkOptions, configuredMode, containerNetworkConfig } from './container-config.js';
 import { type EtcFiles, type NetworkSpecNamespaces, type NetworkedContainer, adjustSpec, hostsBase, setUpWithoutBridge } from './container-spec.js';
 import { inspectFields, inspectNetwork, networkSettings, publishedPorts } from './inspect.js';
 import type { BridgeLeases, NetworkOrphan } from './leases.js';
@@ -15,7 +15,9 @@ import type { PortMapping } from './nft.js';
 import { type NetworkState, NetworkPlumbing } from './plumbing.js';
 import { DEFAULT_NETWORK, type NetworkRecord, type NetworkStore } from './store.js';
 
-export type { ContainerNetworkConfig, NetworkOptions } from './container-config.js';
+export type { ContainerNetworkConfig, NetworkDecision, NetworkMode, NetworkOptions } from './container-config.js';
+export type { ExtraHost } from './hosts.js';
+export type { ExposedPort, PortSpec } from './ports.js';
 export type { EtcFiles, NetworkSpecNamespaces, NetworkedContainer } from './container-spec.js';
 export type { InterfaceState, NetworkState } from './plumbing.js';
 
@@ -62,10 +64,13 @@ export class Networking {
 
   // ---- create ---------------------------------------------------------------------------------
 
-  /** Check the flags and make the container's network config (`resolve` finds container:NAME's id). */
-  containerConfig(opts: NetworkOptions, imageExposed: readonly string[], resolve: (idOrName: string) => string): ContainerNetworkConfig {
-    return containerNetworkConfig(opts, imageExposed, resolve, {
-      defaultMode: this.config.defaultNetwork,
+  /**
+   * The container's network config from its options (a container: mode naming the other
+   * container by its id), and Docker's warnings about them.
+   */
+  containerConfig(opts: NetworkOptions, imageExposed: readonly string[]): NetworkDecision {
+    return containerNetworkConfig(opts, imageExposed, {
+      defaultMode: configuredMode(this.config.defaultNetwork),
       networkName: (nameOrId) => this.store.get(nameOrId).name,
     });
   }

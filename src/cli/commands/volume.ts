@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { hullFor, collect } from '../context.js';
 import { humanSize, labelsText, listFormat, table } from '../format.js';
-import { type VolumeRecord, parseLabels } from '../../volume/store.js';
+import type { VolumeRecord } from '../../volume/store.js';
+import { parseLabels } from '../../options/labels.js';
 import { UsageError } from '../../errors.js';
 import { formatInspect, formatterContext } from '../../format/formatter.js';
 import { confirm, exitOneOnError, reportItemError } from './image-common.js';

@@ -7,7 +7,7 @@ import { type ContainerRecord, detachedState } from '../../../src/runtime/contai
 import { inspectContainer } from '../../../src/runtime/inspect.js';
 import { formatInspect } from '../../../src/format/formatter.js';
 import { processStartTime } from '../../../src/runtime/liveness.js';
-import { CLONE_NEW, cloneFlags, encodePlan, flattenStep, parseLogOptions, parseRestartPolicy } from '../../../src/runtime/plan-codec.js';
+import { CLONE_NEW, cloneFlags, encodePlan, flattenStep } from '../../../src/runtime/plan-codec.js';
 import { parseSignal } from '../../../src/runtime/signals.js';
 
 describe('plan codec (native/plan-codec.h)', () => {
@@ -44,24 +44,6 @@ describe('plan codec (native/plan-codec.h)', () => {
   it('computes clone flags and refuses NUL bytes', () => {
     expect(cloneFlags({ pid: true, mount: false, uts: false, ipc: false, net: false, cgroup: false })).toBe(BigInt(CLONE_NEW.pid));
     expect(() => encodePlan({ ...plan, rootfs: 'a\0b' })).toThrow(/NUL/);
-  });
-
-  it('parses --log-opt max-size/max-file', () => {
-    expect(parseLogOptions([])).toEqual({ maxSize: 0, maxFile: 1 });
-    expect(parseLogOptions(['max-size=10k', 'max-file=3'])).toEqual({ maxSize: 10240, maxFile: 3 });
-    expect(parseLogOptions(['max-size=1.5m'])).toEqual({ maxSize: 1572864, maxFile: 1 });
-    expect(() => parseLogOptions(['max-size=lots'])).toThrow(UsageError);
-    expect(() => parseLogOptions(['max-file=3'])).toThrow(/needs max-size/);
-    expect(() => parseLogOptions(['labels=a'])).toThrow(/unknown log opt/);
-  });
-
-  it('parses --restart as Docker does', () => {
-    expect(parseRestartPolicy(undefined)).toEqual({ name: 'no', maximumRetryCount: 0 });
-    expect(parseRestartPolicy('on-failure:3')).toEqual({ name: 'on-failure', maximumRetryCount: 3 });
-    expect(parseRestartPolicy('unless-stopped')).toEqual({ name: 'unless-stopped', maximumRetryCount: 0 });
-    expect(() => parseRestartPolicy('always:2')).toThrow(UsageError);
-    expect(() => parseRestartPolicy('sometimes')).toThrow(/invalid restart policy/);
-    expect(() => parseRestartPolicy('on-failure:x')).toThrow(UsageError);
   });
 });
 
