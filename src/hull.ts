@@ -1,5 +1,7 @@
 /**
  * The library's front door: everything the CLI does, typed. `new Hull().run({ image, cmd })`.
+ * Options are typed values (CreateOptions; src/options/ parses Docker's flag syntax into them),
+ * and nothing here prints: warnings are returned to the caller.
  */
 import type { Readable, Writable } from 'node:stream';
 import type { SaveFormat } from './image/archive/save.js';
@@ -13,7 +15,7 @@ import { type StorePaths, storePaths } from './store/paths.js';
 import { HullError, ImageNotFoundError, UsageError } from './errors.js';
 import type { Credentials, PullEvent, PullOptions, PullResult, PushOptions, PushResult, RegistrySettings } from './registry/index.js';
 import type { ContainerRecord } from './runtime/container-store.js';
-import { type CreateOptions, type ExecOptions, type ExecProcess, type RunningContainer, Runtime, type StartOptions } from './runtime/runtime.js';
+import { type CreateOptions, type CreatedContainer, type ExecOptions, type ExecProcess, type RunningContainer, Runtime, type StartOptions } from './runtime/runtime.js';
 import { validateCreateOptions } from './runtime/validate.js';
 import type { LogEntry, LogSelection } from './runtime/logs.js';
 import type { SpecResources } from './runtime/spec.js';
@@ -64,6 +66,8 @@ export interface RunResult {
   id: string;
   name: string;
   exitCode: number;
+  /** Docker's warnings about the options (e.g. published ports discarded under the host network). */
+  warnings: string[];
   /** Collected output, when stdout/stderr were 'pipe'. */
   stdout?: Buffer;
   stderr?: Buffer;
@@ -219,7 +223,7 @@ export class Hull {
    * 'missing' pulls when the image is not stored and tries again, 'never' does not pull.
    */
   private async withImage<T>(opts: CreateOptions & ImageSourceOptions, make: () => Promise<T>): Promise<T> {
-    validateCreateOptions(opts); // before a pull: a bad name or hostname fetches nothing
+    validateCreateOptions(opts); // before a pull: a bad name, hostname or typed value fetches nothing
     const policy = opts.pull ?? 'missing';
     if (policy !== 'missing' && policy !== 'always' && policy !== 'never') {
       throw new UsageError(`invalid pull policy "${String(policy)}": expected missing, always or never`);
@@ -235,17 +239,26 @@ export class Hull {
     return make();
   }
 
-  /** Create and start a container; resolves once its command runs. */
+  /**
+   * Create and start a container; resolves once its command runs. Create's warnings are not
+   * reported here: `createContainer` then `startForeground` gives them (and `run` returns them).
+   */
   async start(opts: RunOptions): Promise<RunningContainer> {
-    const record = await this.withImage(opts, () => this.runtime.create(opts));
+    const { record } = await this.createContainer(opts);
     return this.runtime.start(record, opts);
   }
 
-  /** Run a container to completion: its exit code, and its output when piped. */
+  /** Start a created (or stopped) container as a child of this process, with its stdio as `opts` says; resolves once its command runs. */
+  startForeground(record: ContainerRecord, opts: StartOptions = {}): Promise<RunningContainer> {
+    return this.runtime.start(record, opts);
+  }
+
+  /** Run a container to completion: its exit code, its output when piped, and create's warnings. */
   async run(opts: RunOptions): Promise<RunResult> {
-    const running = await this.start(opts);
+    const { record, warnings } = await this.createContainer(opts);
+    const running = await this.runtime.start(record, opts);
     const [stdout, stderr, exitCode] = await Promise.all([collect(running.stdout), collect(running.stderr), running.wait()]);
-    const result: RunResult = { id: running.id, name: running.name, exitCode };
+    const result: RunResult = { id: running.id, name: running.name, exitCode, warnings };
     if (stdout) result.stdout = stdout;
     if (stderr) result.stderr = stderr;
     return result;
@@ -260,15 +273,15 @@ export class Hull {
     return this.runtime.remove(idOrName, opts);
   }
 
-  /** Create a container without starting it. */
-  createContainer(opts: CreateOptions & ImageSourceOptions): Promise<ContainerRecord> {
+  /** Create a container without starting it: its record, and Docker's warnings about the options (the API's `{Id, Warnings}`). */
+  createContainer(opts: CreateOptions & ImageSourceOptions): Promise<CreatedContainer> {
     return this.withImage(opts, () => this.runtime.create(opts));
   }
 
-  /** Create and start a container under its own monitor; it keeps running after this process ends. */
-  async runDetached(opts: CreateOptions & ImageSourceOptions): Promise<ContainerRecord> {
-    const record = await this.withImage(opts, () => this.runtime.create(opts));
-    return this.runtime.startDetached(record.id);
+  /** Create and start a container under its own monitor; it keeps running after this process ends. Returns its record and create's warnings. */
+  async runDetached(opts: CreateOptions & ImageSourceOptions): Promise<CreatedContainer> {
+    const { record, warnings } = await this.createContainer(opts);
+    return { record: await this.runtime.startDetached(record.id), warnings };
   }
 
   /** Start a created or stopped container under its own monitor. */

@@ -5,7 +5,11 @@ export type { ContainerRecord, ContainerState } from './runtime/container-store.
 export {
   validateContainerName, validateCreateOptions, validateHostname, validateMountTarget, validateNetworkName, validateVolumeName, validateWorkdir,
 } from './runtime/validate.js';
-export type { RunningContainer, CreateOptions, StartOptions } from './runtime/runtime.js';
+export type { RunningContainer, CreateOptions, CreatedContainer, StartOptions } from './runtime/runtime.js';
+export type {
+  DeviceMapping, ExposedPort, ExtraHost, IdMapping, LogConfig, NetworkMode, PortSpec, RestartPolicy, SeccompChoice, UsernsRemap,
+} from './runtime/create-options.js';
+export * from './options/index.js';
 export type { RuntimeSpec } from './runtime/spec.js';
 export { buildSpec } from './runtime/specconv.js';
 export { buildPlan } from './runtime/plan.js';
@@ -19,8 +23,7 @@ export type { SaveFormat } from './image/archive/save.js';
 export type { BuildRequest, BuildResult } from './build/index.js';
 export { parseDockerfile } from './build/dockerfile.js';
 export type { Dockerfile, Instruction, Heredoc } from './build/dockerfile.js';
-export { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './volume/flags.js';
-export type { MountRequest, Propagation, VolumesFromRequest } from './volume/flags.js';
+export type { MountRequest, Propagation, VolumesFromRequest } from './volume/requests.js';
 export type { MountPoint } from './volume/resolve.js';
 export type { VolumeRecord } from './volume/store.js';
 export type { SecurityOptions } from './runtime/security.js';

@@ -87,16 +87,16 @@ export interface RunContext {
 /** RUN: a container on the state (`resolved`, its `config`); returns the diffID of its changes (undefined: none). */
 export async function runInContainer(ctx: RunContext, resolved: ResolvedImage, config: Json, cmd: RunCommand, args: string[]): Promise<string | undefined> {
   const { argv, network, script } = cmd;
-  const record = await ctx.runtime.create({
+  const { record } = await ctx.runtime.create({
     image: 'hull-build',
     resolvedImage: resolved,
-    entrypoint: '',
+    entrypoint: [],
     cmd: argv,
     env: args,
     ...(typeof config.User === 'string' && config.User !== '' ? { user: config.User } : {}),
     workdir: (config.WorkingDir as string | undefined) || '/',
     ...(ctx.cgroupParent !== undefined ? { cgroupParent: ctx.cgroupParent } : {}),
-    network,
+    network: { mode: network },
     skipImageVolumes: true,
   });
   let onAbort: (() => void) | undefined;

@@ -7,12 +7,19 @@
  */
 export const PEERS_MARKER = '# hull: containers on the same networks';
 
+/** An /etc/hosts entry of `--add-host NAME:IP` (Docker's HostConfig.ExtraHosts). */
+export interface ExtraHost {
+  host: string;
+  /** An IPv4 address, or 'host-gateway': the default bridge's address. */
+  ip: string;
+}
+
 export interface HostsInput {
   hostname: string;
   /** The container's own addresses (its hostname resolves to them), first one first. */
   ips: string[];
-  /** `--add-host NAME:IP`. */
-  extra: string[];
+  /** `--add-host` entries, host-gateway resolved. */
+  extra: ExtraHost[];
 }
 
 export function hostsHead(input: HostsInput): string {
@@ -24,10 +31,7 @@ export function hostsHead(input: HostsInput): string {
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
   ];
-  for (const entry of input.extra) {
-    const i = entry.lastIndexOf(':');
-    lines.push(`${entry.slice(i + 1)}\t${entry.slice(0, i)}`);
-  }
+  for (const entry of input.extra) lines.push(`${entry.ip}\t${entry.host}`);
   if (input.ips.length > 0) for (const ip of input.ips) lines.push(`${ip}\t${input.hostname}`);
   else lines.push(`127.0.1.1\t${input.hostname}`);
   return lines.join('\n') + '\n';

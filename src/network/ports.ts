@@ -1,74 +1,39 @@
-/** `-p [IP:][HOST_PORT[-END]:]CONTAINER_PORT[-END][/tcp|udp]`, `--expose` and the image's ExposedPorts. */
+/**
+ * A container's ports, typed: published (`-p`, Docker's PortBindings) and exposed (`--expose`,
+ * ExposedPorts). Docker's flag syntax is parsed at the edge (src/options/ports.ts); the record
+ * keeps exposed ports as Docker's "80/tcp" keys, the form images and inspect use.
+ */
 import { UsageError } from '../errors.js';
-import { parseIp } from './ipv4.js';
 
+export type PortProtocol = 'tcp' | 'udp';
+
+/** One published port: a container port on a host port (0: an ephemeral one chosen at start). */
 export interface PortSpec {
-  proto: 'tcp' | 'udp';
-  /** '' for every host address. */
+  proto: PortProtocol;
+  /** '' for every host address; else an IPv4 address of the host. */
   hostIp: string;
   /** 0: an ephemeral host port chosen at start. */
   hostPort: number;
   containerPort: number;
 }
 
-function port(text: string, what: string, allowZero = false): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n > 65535 || (n === 0 && !allowZero)) throw new UsageError(`invalid ${what} port: ${text}`);
-  return n;
+/** One exposed port (`--expose 80/udp`: documentation, and what `-P` publishes). */
+export interface ExposedPort {
+  port: number;
+  proto: PortProtocol;
 }
 
-function range(text: string, what: string): [number, number] {
-  const [a, b] = text.split('-');
-  const start = port(a ?? '', what);
-  const end = b === undefined ? start : port(b, what);
-  if (end < start) throw new UsageError(`invalid ${what} port range: ${text}`);
-  return [start, end];
+/** Docker's key of a port: "80/tcp". */
+export function portKey(p: ExposedPort): string {
+  return `${p.port}/${p.proto}`;
 }
 
-export function parseProto(text: string | undefined): 'tcp' | 'udp' {
-  if (text === undefined || text === 'tcp') return 'tcp';
-  if (text === 'udp') return 'udp';
-  throw new UsageError(`invalid protocol: ${text} (tcp or udp)`);
-}
-
-export function parsePublish(spec: string): PortSpec[] {
-  const [addr, protoText, extra] = spec.split('/');
-  if (extra !== undefined || addr === undefined || addr === '') throw new UsageError(`invalid publish spec: ${spec}`);
-  const proto = parseProto(protoText);
-  const parts = addr.split(':');
-  if (parts.length > 3) throw new UsageError(`invalid publish spec: ${spec} (IPv6 addresses are not supported)`);
-  const containerText = parts[parts.length - 1]!;
-  const hostText = parts.length >= 2 ? parts[parts.length - 2]! : '';
-  let hostIp = parts.length === 3 ? parts[0]! : '';
-  if (hostIp === '0.0.0.0') hostIp = '';
-  if (hostIp !== '') parseIp(hostIp);
-  const [cStart, cEnd] = range(containerText, 'container');
-  if (hostText === '') {
-    const out: PortSpec[] = [];
-    for (let p = cStart; p <= cEnd; p++) out.push({ proto, hostIp, hostPort: 0, containerPort: p });
-    return out;
-  }
-  const [hStart, hEnd] = range(hostText, 'host');
-  if (hEnd - hStart !== cEnd - cStart) throw new UsageError(`invalid publish spec: ${spec}: the host and container port ranges differ in size`);
-  const out: PortSpec[] = [];
-  for (let i = 0; i <= cEnd - cStart; i++) out.push({ proto, hostIp, hostPort: hStart + i, containerPort: cStart + i });
-  return out;
-}
-
-/** `80`, `80/udp`, `8000-8002/tcp` → Docker's "80/tcp" keys. */
-export function parseExpose(spec: string): string[] {
-  const [portText, protoText] = spec.split('/');
-  const proto = parseProto(protoText);
-  const [start, end] = range(portText ?? '', 'exposed');
-  const out: string[] = [];
-  for (let p = start; p <= end; p++) out.push(`${p}/${proto}`);
-  return out;
-}
-
-/** `-P`: every exposed port on an ephemeral host port, on every host address. */
+/** `-P`: every exposed port (the record's "80/tcp" keys) on an ephemeral host port, on every host address. */
 export function publishAllSpecs(exposed: readonly string[]): PortSpec[] {
   return exposed.map((key) => {
-    const [p, proto] = key.split('/');
-    return { proto: parseProto(proto), hostIp: '', hostPort: 0, containerPort: port(p ?? '', 'exposed') };
+    const [p = '', proto = 'tcp'] = key.split('/');
+    const containerPort = Number(p);
+    if (!/^\d+$/.test(p) || containerPort < 1 || containerPort > 65535 || (proto !== 'tcp' && proto !== 'udp')) throw new UsageError(`invalid exposed port: ${key}`);
+    return { proto, hostIp: '', hostPort: 0, containerPort };
   });
 }

@@ -4,62 +4,31 @@
 import path from 'node:path';
 import { UsageError, fromNodeError } from '../errors.js';
 import { initPath } from '../native/index.js';
-import { type LogOptions, type RestartPolicy, parseLogOptions, parseRestartPolicy } from './plan-codec.js';
+import type { RestartPolicy } from './plan-codec.js';
+import type { CreateOptions, CreatedContainer, LogConfig } from './create-options.js';
 import { crashPoint } from './crash-point.js';
 import type { ResolvedImage } from '../store/image-store.js';
 import { HULL_CGROUP_PARENT, cgroupHost } from './cgroups.js';
 import { checkControllers, requiredControllers } from './cgroups/index.js';
 import { completeResources } from './cgroups/resources.js';
-import type { SpecResources } from './spec.js';
 import { type ContainerRecord, newContainerId } from './container-store.js';
 import { readImageFile } from './image-files.js';
 import { type RootfsLayers } from './plan.js';
 import type { RuntimeSpec } from './spec.js';
-import { type ProcessOptions, buildSpec } from './specconv.js';
+import { buildSpec } from './specconv.js';
 import { resolveUser } from './user.js';
-import { type SecurityOptions, applySecurity } from './security.js';
-import { type UsernsOptions, applyUserns } from './userns.js';
+import { applySecurity } from './security.js';
+import { applyUserns } from './userns.js';
 import { ensureInitLayer } from './init-layer.js';
 import { validateCreateOptions } from './validate.js';
 import { trace } from '../trace.js';
-import type { MountRequest, VolumesFromRequest } from '../volume/flags.js';
 import { type ResolvedMounts, mergeMounts } from '../volume/resolve.js';
 
-import { type ContainerNetworkConfig, type NetworkOptions } from '../network/manager.js';
+import type { ContainerNetworkConfig } from '../network/manager.js';
 
 import type { Runtime } from './runtime.js';
 
-export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOptions, NetworkOptions {
-  /** An image reference or id. */
-  image: string;
-  name?: string;
-  /** USER[:GROUP], names looked up in the image's /etc/passwd and /etc/group. */
-  user?: string;
-  groupAdd?: string[];
-  hostname?: string;
-  /** Remove the container when it exits (`--rm`). */
-  remove?: boolean;
-  /** The cgroup the container's cgroup is made in, relative to the cgroup2 root. Default 'hull'. */
-  cgroupParent?: string;
-  /** `--restart no | on-failure[:N] | always | unless-stopped` (detached containers). */
-  restart?: string;
-  /** Keep stdin open (`-i`), recorded for inspect. */
-  openStdin?: boolean;
-  /** Run hull-init as PID 1 (reaps zombies, forwards signals), the command as its child. */
-  init?: boolean;
-  /** `--log-opt KEY=VALUE`: max-size, max-file (the json-file log of detached containers). */
-  logOpts?: string[];
-  /** cgroup limits (linux.resources; parseResourceFlags makes them from Docker's flags). */
-  resources?: SpecResources;
-  /** Builds: the root filesystem and config to use instead of resolving `image` (a state between steps). */
-  resolvedImage?: ResolvedImage;
-  /** Builds: no anonymous volumes for the image's VOLUME paths (BuildKit keeps what RUN writes there in the layer). */
-  skipImageVolumes?: boolean;
-  /** `-v`, `--mount`, `--tmpfs` (src/volume/flags.ts parses Docker's syntax into these). */
-  mounts?: MountRequest[];
-  /** `--volumes-from CONTAINER[:ro|rw]`. */
-  volumesFrom?: VolumesFromRequest[];
-}
+export type { CreateOptions, CreatedContainer, LogConfig } from './create-options.js';
 
 /** Where `--init` binds hull-init in the container (on its /dev tmpfs: nothing is made in the image). */
 export const INIT_PATH_IN_CONTAINER = '/dev/init';
@@ -76,11 +45,11 @@ interface NewContainer {
   mounts: ResolvedMounts | undefined;
   network: ContainerNetworkConfig;
   restartPolicy: RestartPolicy;
-  logOptions: LogOptions;
 }
 
-export async function create(rt: Runtime, opts: CreateOptions): Promise<ContainerRecord> {
-  validateCreateOptions(opts); // before any lock, image or file: a bad name, hostname or path makes nothing
+/** A new container (state created) from its typed options, and Docker's warnings about them. */
+export async function create(rt: Runtime, opts: CreateOptions): Promise<CreatedContainer> {
+  validateCreateOptions(opts); // before any lock, image or file: a bad name, hostname, path or typed value makes nothing
   // The store's shared lock from resolving the image until the record is written, so no rmi
   // or prune can delete the image's layers in between (they take it exclusively).
   const lock = await rt.images.lock('shared');
@@ -97,7 +66,7 @@ export async function create(rt: Runtime, opts: CreateOptions): Promise<Containe
   }
 }
 
-export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<ContainerRecord> {
+export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<CreatedContainer> {
   trace('create');
   // Limits this host cannot give fail here, before anything is made.
   const resources = completeResources(opts.resources && structuredClone(opts.resources));
@@ -107,8 +76,7 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Co
   }
   const image = opts.resolvedImage ?? await rt.images.resolve(opts.image);
   trace('image resolved');
-  const restartPolicy = parseRestartPolicy(opts.restart);
-  const logOptions = parseLogOptions(opts.logOpts ?? []);
+  const restartPolicy: RestartPolicy = { ...(opts.restartPolicy ?? { name: 'no', maximumRetryCount: 0 }) };
   if (restartPolicy.name !== 'no' && opts.remove) throw new UsageError('conflicting options: cannot specify both --restart and --rm');
   const id = newContainerId();
   const hostname = opts.hostname ?? id.slice(0, 12);
@@ -132,8 +100,8 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Co
     resources,
     annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
   });
-  const joined = opts.network?.startsWith('container:') ? `container:${await rt.containers.resolveId(opts.network.slice('container:'.length))}` : opts.network;
-  const network = rt.network.containerConfig({ ...opts, network: joined }, Object.keys(image.config.config?.ExposedPorts ?? {}), (x) => x);
+  const joined = opts.network?.mode === 'container' ? { mode: 'container' as const, container: await rt.containers.resolveId(opts.network.container) } : opts.network;
+  const { config: network, warnings } = rt.network.containerConfig({ ...opts, network: joined }, Object.keys(image.config.config?.ExposedPorts ?? {}));
   rt.network.adjustSpec(network, spec, opts.hostname !== undefined);
   applySecurity(spec, opts);
   applyUserns(spec, opts);
@@ -155,14 +123,14 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Co
   // a name over no record is then a create in progress, or (lock free) a killed one's leftover.
   const creating = await rt.containers.prepare(id);
   try {
-    return await writeRecord(rt, opts, { id, image, spec, rootfs, mounts, network, restartPolicy, logOptions });
+    return { record: await writeRecord(rt, opts, { id, image, spec, rootfs, mounts, network, restartPolicy }), warnings };
   } finally {
     creating.release();
   }
 }
 
 export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewContainer): Promise<ContainerRecord> {
-  const { id, image, spec, rootfs, mounts, network, restartPolicy, logOptions } = made;
+  const { id, image, spec, rootfs, mounts, network, restartPolicy } = made;
   const dir = rt.containers.dir(id);
   const name = await rt.containers.reserveName(id, opts.name).catch((err: unknown) => {
     rt.containers.dropLeftovers(id);
@@ -186,13 +154,13 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
     tty: opts.tty ?? false,
     openStdin: opts.openStdin ?? false,
     ...(opts.init ? { init: true } : {}),
-    ...(opts.logOpts?.length ? { logConfig: { ...logOptions, opts: opts.logOpts } } : {}),
+    ...logConfigOf(opts.log),
     ...(mounts ? { mounts: mounts.mountPoints, binds: mounts.binds, tmpfs: mounts.tmpfs,
       volumesFrom: (opts.volumesFrom ?? []).map((v) => `${v.container}${v.readonly === undefined ? '' : v.readonly ? ':ro' : ':rw'}`) } : {}),
     network,
   };
   const imageCfg = image.config.config ?? {};
-  record.entrypoint = opts.entrypoint !== undefined ? (opts.entrypoint === '' ? null : [opts.entrypoint]) : (imageCfg.Entrypoint ?? null);
+  record.entrypoint = opts.entrypoint !== undefined ? (opts.entrypoint.length === 0 ? null : [...opts.entrypoint]) : (imageCfg.Entrypoint ?? null);
   record.cmd = opts.cmd !== undefined && opts.cmd.length > 0 ? opts.cmd : opts.entrypoint !== undefined ? null : (imageCfg.Cmd ?? null);
   const stopSignal = (imageCfg as { StopSignal?: string }).StopSignal;
   if (stopSignal) record.stopSignal = stopSignal;
@@ -206,4 +174,24 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
     throw fromNodeError(err, 'create container', dir);
   }
   return record;
+}
+
+/**
+ * The record's logConfig: the values the monitor rotates by, and the options as inspect shows them
+ * (Docker's LogConfig.Config: sizes in the largest of k, m, g that is exact). None when nothing was set.
+ */
+function logConfigOf(log: LogConfig | undefined): Pick<ContainerRecord, 'logConfig'> {
+  if (log?.maxSize === undefined && log?.maxFile === undefined) return {};
+  const opts = [
+    ...(log.maxSize !== undefined ? [`max-size=${formatSize(log.maxSize)}`] : []),
+    ...(log.maxFile !== undefined ? [`max-file=${log.maxFile}`] : []),
+  ];
+  return { logConfig: { maxSize: log.maxSize ?? 0, maxFile: log.maxFile ?? 1, opts } };
+}
+
+function formatSize(bytes: number): string {
+  for (const [unit, size] of [['g', 1024 ** 3], ['m', 1024 ** 2], ['k', 1024]] as const) {
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
 }

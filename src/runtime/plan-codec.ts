@@ -5,7 +5,7 @@
  * hull-monitor's input adds its own settings (paths, restart policy). TypeScript decides all of it;
  * the native side only executes.
  */
-import { RuntimeError, UsageError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 import { PLAN_OPS, PLAN_VERSION } from '../native/plan-table.js';
 import type { NamespaceSet, PlanStep } from '../native/types.js';
 
@@ -252,47 +252,4 @@ export function encodeMonitorInput(plan: MonitorPlan): Buffer {
   w.u32(plan.logMaxFiles);
   w.strs(plan.exitCommand);
   return w.done();
-}
-
-/** `--restart no | on-failure[:N] | always | unless-stopped`. */
-export function parseRestartPolicy(text: string | undefined): RestartPolicy {
-  if (text === undefined || text === '' || text === 'no') return { name: 'no', maximumRetryCount: 0 };
-  const [name, count, ...rest] = text.split(':');
-  if (rest.length > 0 || !(RESTART_POLICIES as readonly string[]).includes(name ?? '')) {
-    throw new UsageError(`invalid restart policy '${text}': use no, on-failure[:max-retries], always or unless-stopped`);
-  }
-  if (count !== undefined) {
-    if (name !== 'on-failure') throw new UsageError(`invalid restart policy '${text}': only on-failure takes a maximum retry count`);
-    if (!/^\d+$/.test(count)) throw new UsageError(`invalid restart policy '${text}': the maximum retry count must be a number >= 0`);
-  }
-  return { name: name as RestartPolicyName, maximumRetryCount: count === undefined ? 0 : Number(count) };
-}
-
-export interface LogOptions {
-  maxSize: number;
-  maxFile: number;
-}
-
-/** `--log-opt max-size=10m --log-opt max-file=3` (json-file's; sizes in k/m/g of 1024). */
-export function parseLogOptions(opts: readonly string[]): LogOptions {
-  const out: LogOptions = { maxSize: 0, maxFile: 1 };
-  for (const opt of opts) {
-    const eq = opt.indexOf('=');
-    const key = eq < 0 ? opt : opt.slice(0, eq);
-    const value = eq < 0 ? '' : opt.slice(eq + 1);
-    if (key === 'max-size') {
-      const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(value);
-      if (!m) throw new UsageError(`invalid --log-opt max-size=${value}: use a size like 10k, 10m or 1g`);
-      const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'];
-      out.maxSize = Math.floor(Number(m[1]) * unit);
-      if (out.maxSize <= 0) throw new UsageError(`invalid --log-opt max-size=${value}: it must be more than 0`);
-    } else if (key === 'max-file') {
-      if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`invalid --log-opt max-file=${value}: a number >= 1 is needed`);
-      out.maxFile = Number(value);
-    } else {
-      throw new UsageError(`unknown log opt '${key}' for the json-file log driver (hull knows max-size, max-file)`);
-    }
-  }
-  if (out.maxFile > 1 && out.maxSize === 0) throw new UsageError('--log-opt max-file needs max-size too');
-  return out;
 }

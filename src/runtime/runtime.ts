@@ -30,11 +30,11 @@ import * as detachedVerb from './detached.js';
 import * as stopVerb from './stop.js';
 import * as execVerb from './exec.js';
 import * as verbs from './container-verbs.js';
-import type { CreateOptions } from './create.js';
+import type { CreateOptions, CreatedContainer } from './create.js';
 import type { ExecOptions } from './exec.js';
 import type { ExecProcess, RunningContainer, StartOptions } from './started.js';
 
-export type { CreateOptions } from './create.js';
+export type { CreateOptions, CreatedContainer } from './create.js';
 export { ANNOTATION_CREATE_WORKDIR, INIT_PATH_IN_CONTAINER } from './create.js';
 export type { ExecOptions } from './exec.js';
 export { type ExecProcess, RunningContainer, type StartOptions, StartedProcess } from './started.js';
@@ -55,7 +55,8 @@ export class Runtime {
 
   // ---- the verbs (one module each) -------------------------------------------------------------
 
-  create(opts: CreateOptions): Promise<ContainerRecord> {
+  /** A new container from typed options, and Docker's warnings about them (for the caller to show). */
+  create(opts: CreateOptions): Promise<CreatedContainer> {
     return createVerb.create(this, opts);
   }
 

@@ -1,9 +1,10 @@
 /**
- * Security settings of a container, as Docker derives them from `run` flags: capabilities
- * (`--cap-add`, `--cap-drop`, `--privileged`), `--security-opt no-new-privileges` and
- * `seccomp=PROFILE.json|unconfined`, `--read-only`, `--device`. They are written into the
- * runtime-spec at create time (seccomp rules resolved against the container's capabilities, as
- * Docker does); plan.ts and the device-controller program read them from there at start.
+ * Security settings of a container, as Docker derives them: capabilities (`--cap-add`,
+ * `--cap-drop`, `--privileged`), no-new-privileges and the seccomp profile (`--security-opt`),
+ * `--read-only`, devices (`--device`). They are written into the runtime-spec at create time
+ * (seccomp rules resolved against the container's capabilities, as Docker does); plan.ts and the
+ * device-controller program read them from there at start. The flags' syntax is parsed at the
+ * edge (src/options/security.ts, devices.ts); these take typed values.
  */
 import { lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { release } from 'node:os';
@@ -12,18 +13,34 @@ import { UsageError } from '../errors.js';
 import { CAPABILITY_NUMBERS, DEFAULT_CAPABILITIES } from './capabilities.js';
 import { type DeviceRule, defaultDeviceRules } from './devices-bpf.js';
 import { defaultProfile } from './seccomp/default-profile.js';
-import { type DockerSeccompProfile, parseDockerProfile, resolveProfile } from './seccomp/profile.js';
+import { type DockerSeccompProfile, resolveProfile } from './seccomp/profile.js';
 import type { RuntimeSpec, SpecDevice } from './spec.js';
 
+/** A host device node made available in the container (Docker's HostConfig.Devices entry). */
+export interface DeviceMapping {
+  /** The device node on the host: an absolute path. */
+  hostPath: string;
+  /** Where the container sees it: an absolute path (Docker's default: the host path). */
+  containerPath: string;
+  /** The device controller's access: some of r (read), w (write), m (mknod), as 'rwm'. */
+  permissions: string;
+}
+
+/** The seccomp profile: Docker's default when absent (none when privileged), none ('unconfined'), or this profile. */
+export type SeccompChoice = 'unconfined' | DockerSeccompProfile;
+
 export interface SecurityOptions {
+  /** All capabilities, all host devices, no seccomp, no masked or read-only paths. */
   privileged?: boolean;
+  /** Capability names, with or without CAP_, in any case; 'ALL' for all (Docker's CapAdd/CapDrop). */
   capAdd?: string[];
   capDrop?: string[];
-  /** `--security-opt`: no-new-privileges[=true|false], seccomp=FILE|unconfined. */
-  securityOpt?: string[];
+  /** `no-new-privileges`: no privileges gained through execve (setuid, file capabilities). */
+  noNewPrivileges?: boolean;
+  seccomp?: SeccompChoice;
+  /** The container's root file system mounted read-only. */
   readOnly?: boolean;
-  /** `--device HOST[:CONTAINER[:PERMISSIONS]]`. */
-  devices?: string[];
+  devices?: DeviceMapping[];
 }
 
 /**
@@ -78,44 +95,6 @@ export function tweakCapabilities(capAdd: readonly string[], capDrop: readonly s
   return [...new Set(caps)];
 }
 
-export interface SecurityOpts {
-  noNewPrivileges: boolean;
-  /** undefined: the default profile; 'unconfined': none; else a profile. */
-  seccomp?: 'unconfined' | DockerSeccompProfile;
-}
-
-/** `--security-opt` values (also Docker's `key:value` spelling). */
-export function parseSecurityOpts(opts: readonly string[], readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): SecurityOpts {
-  const out: SecurityOpts = { noNewPrivileges: false };
-  for (const opt of opts) {
-    const m = /^([a-z-]+)(?:[=:](.*))?$/s.exec(opt);
-    const key = m?.[1];
-    const value = m?.[2];
-    if (key === 'no-new-privileges') {
-      if (value === undefined || value === 'true') out.noNewPrivileges = true;
-      else if (value === 'false') out.noNewPrivileges = false;
-      else throw new UsageError(`invalid --security-opt ${opt}: no-new-privileges takes true or false`);
-    } else if (key === 'seccomp' && value !== undefined && value !== '') {
-      if (value === 'unconfined') {
-        out.seccomp = 'unconfined';
-      } else {
-        let text: string;
-        try {
-          text = readFile(value);
-        } catch (err) {
-          throw new UsageError(`opening seccomp profile (${value}) failed: ${(err as Error).message}`);
-        }
-        out.seccomp = parseDockerProfile(text, value);
-      }
-    } else if ((key === 'apparmor' || key === 'label') && value !== undefined) {
-      throw new UsageError(`--security-opt ${key}: hull has no ${key === 'apparmor' ? 'AppArmor' : 'SELinux'} support`);
-    } else {
-      throw new UsageError(`invalid --security-opt: ${JSON.stringify(opt)} (hull knows no-new-privileges and seccomp=PROFILE|unconfined)`);
-    }
-  }
-  return out;
-}
-
 const S_IFMT = 0o170000;
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
@@ -149,26 +128,9 @@ function deviceOf(hostPath: string, containerPath: string, access: string): Devi
   };
 }
 
-/** `--device HOST[:CONTAINER[:PERMISSIONS]]` (permissions: some of rwm, default rwm). */
-export function parseDevice(spec: string): DeviceNode {
-  const parts = spec.split(':');
-  const hostPath = parts[0] ?? '';
-  let containerPath = hostPath;
-  let access = 'rwm';
-  if (parts.length === 2) {
-    if (/^[rwm]+$/.test(parts[1]!)) access = parts[1]!;
-    else containerPath = parts[1]!;
-  } else if (parts.length === 3) {
-    containerPath = parts[1]!;
-    access = parts[2]!;
-  } else if (parts.length > 3) {
-    throw new UsageError(`invalid device specification: ${spec}`);
-  }
-  if (!path.posix.isAbsolute(hostPath) || !path.posix.isAbsolute(containerPath)) {
-    throw new UsageError(`invalid device specification: ${spec} (paths must be absolute)`);
-  }
-  if (!/^[rwm]{1,3}$/.test(access)) throw new UsageError(`invalid device mode: ${access}`);
-  return deviceOf(hostPath, path.posix.normalize(containerPath), access);
+/** A `--device` mapping: the host node's numbers and mode, as a spec device and a device-controller rule. */
+export function deviceNode(mapping: DeviceMapping): DeviceNode {
+  return deviceOf(mapping.hostPath, path.posix.normalize(mapping.containerPath), mapping.permissions);
 }
 
 const SKIPPED_DEV_DIRS = new Set(['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev']);
@@ -205,14 +167,13 @@ function kernelVersion(): [number, number] {
 /** Applies the security options to a spec made by buildSpec (Docker's defaults are already in it). */
 export function applySecurity(spec: RuntimeSpec, opts: SecurityOptions): void {
   const privileged = opts.privileged ?? false;
-  const sec = parseSecurityOpts(opts.securityOpt ?? []);
   const caps = tweakCapabilities(opts.capAdd ?? [], opts.capDrop ?? [], privileged);
   const isRoot = spec.process.user.uid === 0;
   spec.process.capabilities = { bounding: caps, effective: isRoot ? caps : [], permitted: isRoot ? caps : [], inheritable: [], ambient: [] };
-  spec.process.noNewPrivileges = sec.noNewPrivileges;
+  spec.process.noNewPrivileges = opts.noNewPrivileges ?? false;
   if (opts.readOnly) spec.root.readonly = true;
 
-  const profile = sec.seccomp ?? (privileged ? 'unconfined' : defaultProfile());
+  const profile = opts.seccomp ?? (privileged ? 'unconfined' : defaultProfile());
   if (profile !== 'unconfined') {
     spec.linux.seccomp = resolveProfile(profile, {
       capabilities: caps,
@@ -236,7 +197,7 @@ export function applySecurity(spec: RuntimeSpec, opts: SecurityOptions): void {
     resources.devices = defaultDeviceRules();
   }
   for (const d of opts.devices ?? []) {
-    const node = parseDevice(d);
+    const node = deviceNode(d);
     devices.push(node);
     resources.devices.push(node.rule);
   }

@@ -30,9 +30,9 @@ export interface ImageRunConfig {
 export interface ProcessOptions {
   /** Replaces the image's Cmd when given (non-empty). */
   cmd?: string[];
-  /** Replaces the image's Entrypoint (and drops its Cmd, as Docker does); '' clears it. */
-  entrypoint?: string;
-  /** KEY=VALUE entries, applied over the image's Env. */
+  /** Replaces the image's Entrypoint (and drops its Cmd, as Docker does); [] clears it. */
+  entrypoint?: string[];
+  /** KEY=VALUE entries, applied over the image's Env (Docker's Env; src/options/env.ts reads `-e` and env files). */
   env?: string[];
   workdir?: string;
   tty?: boolean;
@@ -55,7 +55,7 @@ export function resolveArgs(image: ImageRunConfig, opts: ProcessOptions): string
   let entrypoint = cfg.Entrypoint ?? [];
   let cmd = cfg.Cmd ?? [];
   if (opts.entrypoint !== undefined) {
-    entrypoint = opts.entrypoint === '' ? [] : [opts.entrypoint];
+    entrypoint = opts.entrypoint;
     cmd = [];
   }
   if (opts.cmd !== undefined && opts.cmd.length > 0) cmd = opts.cmd;
@@ -124,32 +124,4 @@ export function buildSpec(inputs: SpecInputs): RuntimeSpec {
   if (inputs.resources) spec.linux.resources = structuredClone(inputs.resources);
   if (inputs.annotations) spec.annotations = { ...inputs.annotations };
   return spec;
-}
-
-/**
- * `-e` and `--env-file` entries as Docker reads them: `K=V` as is; a bare `K` takes the value from
- * hull's own environment, or is dropped when unset. Env files: one entry a line, `#` comments.
- */
-export function parseEnvEntries(entries: readonly string[], hostEnv: NodeJS.ProcessEnv): string[] {
-  const out: string[] = [];
-  for (const raw of entries) {
-    const entry = raw.replace(/^\s+/, '');
-    if (entry === '') continue;
-    const key = envKey(entry);
-    if (key === '') throw new UsageError(`invalid environment variable: ${raw}`);
-    if (/\s/.test(key)) throw new UsageError(`invalid environment variable: ${raw} (the name has white space)`);
-    if (entry.includes('=')) {
-      out.push(entry);
-    } else if (hostEnv[key] !== undefined) {
-      out.push(`${key}=${hostEnv[key]}`);
-    }
-  }
-  return out;
-}
-
-export function parseEnvFile(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.replace(/^\s+/, ''))
-    .filter((line) => line !== '' && !line.startsWith('#'));
 }

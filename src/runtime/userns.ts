@@ -3,7 +3,7 @@
  *
  * `--userns-remap USER` takes USER's first ranges from /etc/subuid and /etc/subgid (as Docker's
  * daemon option does); `--uidmap CONTAINER:HOST:SIZE` / `--gidmap` give the maps directly (as
- * Podman; --gidmap defaults to the --uidmap). The maps go into the spec's linux.uidMappings /
+ * Podman; --gidmap defaults to the --uidmap). The flags are parsed at the edge (src/options/idmaps.ts). The maps go into the spec's linux.uidMappings /
  * gidMappings; at start hull writes them into the new process's /proc/PID/{uid,gid}_map between
  * clone3 and release.
  *
@@ -27,20 +27,23 @@ import { MNT_DETACH, sys } from '../native/index.js';
 import type { RootfsLayers } from './plan.js';
 import type { RuntimeSpec, SpecIdMapping } from './spec.js';
 
-export interface UsernsOptions {
-  /** `--userns-remap USER[:GROUP]`: ranges from /etc/subuid and /etc/subgid. */
-  usernsRemap?: string;
-  /** `--uidmap CONTAINER:HOST:SIZE` (repeatable). */
-  uidmap?: string[];
-  gidmap?: string[];
+/** One range of a user-namespace map: `size` ids from `containerID` in the container are `hostID`… on the host. */
+export type IdMapping = SpecIdMapping;
+
+/** `--userns-remap USER[:GROUP]`: the first ranges of the user in /etc/subuid and of the group in /etc/subgid. */
+export interface UsernsRemap {
+  /** A name or numeric id in /etc/subuid (its id is looked up in /etc/passwd too). */
+  user: string;
+  /** Default: the user's name. */
+  group?: string;
 }
 
-export function parseIdMap(text: string): SpecIdMapping {
-  const m = /^(\d+):(\d+):(\d+)$/.exec(text.trim());
-  if (!m) throw new UsageError(`invalid id mapping '${text}': use CONTAINER_ID:HOST_ID:SIZE`);
-  const [containerID, hostID, size] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (size < 1 || containerID + size > 2 ** 32 || hostID + size > 2 ** 32) throw new UsageError(`invalid id mapping '${text}'`);
-  return { containerID, hostID, size };
+export interface UsernsOptions {
+  usernsRemap?: UsernsRemap;
+  /** The uid map of a new user namespace (`--uidmap CONTAINER:HOST:SIZE`, repeatable). */
+  uidMap?: IdMapping[];
+  /** The gid map; default: the uid map (and the uid map defaults to this one). */
+  gidMap?: IdMapping[];
 }
 
 /** The first range of `name` (or its numeric id) in a subuid/subgid file's text. */
@@ -78,20 +81,22 @@ const HOST_FILES: SubidFiles = { subuid: '/etc/subuid', subgid: '/etc/subgid', p
 
 /** The maps for the options, or undefined when the container keeps the host's user namespace. */
 export function idMappings(opts: UsernsOptions, files: SubidFiles = HOST_FILES): { uid: SpecIdMapping[]; gid: SpecIdMapping[] } | undefined {
-  const uidmap = (opts.uidmap ?? []).map(parseIdMap);
-  const gidmap = (opts.gidmap ?? []).map(parseIdMap);
-  if (opts.usernsRemap !== undefined && opts.usernsRemap !== '' && opts.usernsRemap !== 'host') {
+  const uidmap = opts.uidMap ?? [];
+  const gidmap = opts.gidMap ?? [];
+  const remap = opts.usernsRemap;
+  if (remap !== undefined) {
     if (uidmap.length || gidmap.length) throw new UsageError('--userns-remap and --uidmap/--gidmap cannot be combined');
-    const [user = '', group = user] = opts.usernsRemap.split(':');
+    const group = remap.group ?? remap.user;
+    const shown = remap.group === undefined ? remap.user : `${remap.user}:${remap.group}`;
     const read = (f: string) => {
       try {
         return readFileSync(f, 'utf8');
       } catch (err) {
-        throw new UsageError(`--userns-remap ${opts.usernsRemap}: cannot read ${f}: ${(err as Error).message}`);
+        throw new UsageError(`--userns-remap ${shown}: cannot read ${f}: ${(err as Error).message}`);
       }
     };
     return {
-      uid: [subordinateRange(read(files.subuid), user, lookupId(files.passwd, user), files.subuid)],
+      uid: [subordinateRange(read(files.subuid), remap.user, lookupId(files.passwd, remap.user), files.subuid)],
       gid: [subordinateRange(read(files.subgid), group, lookupId(files.group, group), files.subgid)],
     };
   }

@@ -1,15 +1,18 @@
 /**
  * The checks of values that enter the library, made once and before anything is created: names
- * (containers, volumes, networks), the hostname, and paths. A limit is either one Docker checks
- * (with Docker's message) or one the kernel would enforce deep inside — HOST_NAME_MAX at
+ * (containers, volumes, networks), the hostname, paths, and the typed values of a container's
+ * options (ports, restart policy, log, devices, id maps, addresses). A limit is either one Docker
+ * checks (with Docker's message) or one the kernel would enforce deep inside — HOST_NAME_MAX at
  * sethostname, NAME_MAX and PATH_MAX at the first open — said up front instead of as an errno
- * from step 45 of a container's start-up. The CLI parses flags into typed options; these validate
- * the typed values (Runtime.create, rename, volume and network create call them), so library
- * users get the same answers.
+ * from step 45 of a container's start-up. The CLI and the API parse Docker's syntax into typed
+ * options (src/options/); these validate the typed values (Runtime.create, rename, volume and
+ * network create call them), so library users get the same answers.
  */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import type { MountRequest } from '../volume/flags.js';
+import { parseIp } from '../network/ipv4.js';
+import type { CreateOptions } from './create-options.js';
+import { RESTART_POLICIES } from './plan-codec.js';
 
 /** Docker's characters for container and volume names (daemon/names: RestrictedNameChars). */
 export const RESTRICTED_NAME_CHARS = '[a-zA-Z0-9][a-zA-Z0-9_.-]';
@@ -147,13 +150,9 @@ export function validateHostPath(source: string, what: string): string {
 
 // ---- a container's options -----------------------------------------------------------------------
 
-/** The parts of CreateOptions checked here (the rest are checked where they are parsed or used). */
-export interface ValidatedCreateOptions {
-  name?: string;
-  hostname?: string;
-  workdir?: string;
-  mounts?: readonly MountRequest[];
-}
+/** The parts of CreateOptions checked here (the rest are checked where they are used). */
+export type ValidatedCreateOptions = Pick<CreateOptions, 'name' | 'hostname' | 'workdir' | 'mounts' | 'restartPolicy' | 'log' | 'devices' | 'uidMap' | 'gidMap'
+  | 'network' | 'ip' | 'ports' | 'exposed' | 'dns' | 'extraHosts' | 'entrypoint'>;
 
 /** Everything about a new container that can be judged before anything is made. */
 export function validateCreateOptions(opts: ValidatedCreateOptions): void {
@@ -166,4 +165,72 @@ export function validateCreateOptions(opts: ValidatedCreateOptions): void {
     if (m.type === 'bind') validateHostPath(m.source, what);
     if (m.type === 'volume' && m.name !== undefined) validateVolumeName(m.name);
   }
+  if (opts.entrypoint !== undefined && !Array.isArray(opts.entrypoint)) throw new UsageError('invalid entrypoint: a list of strings is needed ([] clears the image\'s)');
+  if (opts.restartPolicy !== undefined) validateRestartPolicy(opts.restartPolicy);
+  if (opts.log !== undefined) validateLogConfig(opts.log);
+  for (const d of opts.devices ?? []) validateDeviceMapping(d);
+  for (const m of [...(opts.uidMap ?? []), ...(opts.gidMap ?? [])]) validateIdMapping(m);
+  validateNetworkValues(opts);
+}
+
+const isCount = (n: unknown, min: number, max = Number.MAX_SAFE_INTEGER): n is number => typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
+
+/** Docker's HostConfig.RestartPolicy rules (its daemon's messages). */
+export function validateRestartPolicy(p: NonNullable<CreateOptions['restartPolicy']>): void {
+  if (!(RESTART_POLICIES as readonly string[]).includes(p.name)) {
+    throw new UsageError(`invalid restart policy: unknown policy '${shown(String(p.name))}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  }
+  if (!isCount(p.maximumRetryCount, 0)) throw new UsageError(`invalid restart policy: maximum retry count must be a whole number >= 0, not ${String(p.maximumRetryCount)}`);
+  if (p.maximumRetryCount > 0 && p.name !== 'on-failure') throw new UsageError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+}
+
+/** json-file's rotation: a size > 0, a count >= 1, more than one file only with a size. */
+export function validateLogConfig(log: NonNullable<CreateOptions['log']>): void {
+  if (log.driver !== undefined && log.driver !== 'json-file') throw new UsageError(`log driver ${shown(String(log.driver))} is not supported: hull has json-file only`);
+  if (log.maxSize !== undefined && !isCount(log.maxSize, 1)) throw new UsageError(`invalid log max-size ${String(log.maxSize)}: a number of bytes > 0 is needed`);
+  if (log.maxFile !== undefined && !isCount(log.maxFile, 1)) throw new UsageError(`invalid log max-file ${String(log.maxFile)}: a number >= 1 is needed`);
+  if ((log.maxFile ?? 1) > 1 && log.maxSize === undefined) throw new UsageError('--log-opt max-file needs max-size too');
+}
+
+/** A device mapping: absolute paths the kernel takes, permissions some of rwm. */
+export function validateDeviceMapping(d: NonNullable<CreateOptions['devices']>[number]): void {
+  const shownMapping = `${shown(d.hostPath)}:${shown(d.containerPath)}:${shown(d.permissions)}`;
+  for (const p of [d.hostPath, d.containerPath]) {
+    if (typeof p !== 'string' || !path.posix.isAbsolute(p)) throw new UsageError(`invalid device specification: ${shownMapping} (paths must be absolute)`);
+    const why = pathLimit(p);
+    if (why) throw new UsageError(`invalid device specification: ${shownMapping}: ${why}`);
+  }
+  if (typeof d.permissions !== 'string' || !/^[rwm]{1,3}$/.test(d.permissions)) throw new UsageError(`invalid device mode: ${shown(String(d.permissions))}`);
+}
+
+/** A user-namespace map range: whole numbers, at least one id, within the 32-bit id space. */
+export function validateIdMapping(m: NonNullable<CreateOptions['uidMap']>[number]): void {
+  const text = `${String(m.containerID)}:${String(m.hostID)}:${String(m.size)}`;
+  if (!isCount(m.containerID, 0) || !isCount(m.hostID, 0) || !isCount(m.size, 1) || m.containerID + m.size > 2 ** 32 || m.hostID + m.size > 2 ** 32) {
+    throw new UsageError(`invalid id mapping '${text}'`);
+  }
+}
+
+/** Ports, addresses and the network mode's shape (the mode's rules are network/container-config.ts's). */
+function validateNetworkValues(opts: ValidatedCreateOptions): void {
+  const net = opts.network;
+  if (net !== undefined && !['bridge', 'none', 'host', 'container', 'network'].includes(net.mode)) throw new UsageError(`invalid network mode: ${shown(String(net.mode))}`);
+  for (const p of opts.ports ?? []) {
+    const text = `${p.hostIp ? `${p.hostIp}:` : ''}${String(p.hostPort)}:${String(p.containerPort)}/${String(p.proto)}`;
+    if (p.proto !== 'tcp' && p.proto !== 'udp') throw new UsageError(`invalid protocol: ${shown(String(p.proto))} (tcp or udp)`);
+    if (!isCount(p.containerPort, 1, 65535)) throw new UsageError(`invalid container port: ${String(p.containerPort)} (in ${text})`);
+    if (!isCount(p.hostPort, 0, 65535)) throw new UsageError(`invalid host port: ${String(p.hostPort)} (in ${text})`);
+    if (p.hostIp !== '') parseIp(p.hostIp);
+  }
+  for (const e of opts.exposed ?? []) {
+    if (e.proto !== 'tcp' && e.proto !== 'udp') throw new UsageError(`invalid protocol: ${shown(String(e.proto))} (tcp or udp)`);
+    if (!isCount(e.port, 1, 65535)) throw new UsageError(`invalid exposed port: ${String(e.port)}`);
+  }
+  for (const h of opts.extraHosts ?? []) {
+    // The name goes into /etc/hosts: white space or a newline would add entries.
+    if (typeof h.host !== 'string' || h.host === '' || /[\s#]/.test(h.host)) throw new UsageError(`invalid --add-host ${shown(String(h.host))}:${shown(String(h.ip))}: want NAME:IP`);
+    if (h.ip !== 'host-gateway') parseIp(h.ip);
+  }
+  for (const d of opts.dns ?? []) parseIp(d);
+  if (opts.ip !== undefined) parseIp(opts.ip);
 }

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { ConflictError } from '../errors.js';
-import type { MountRequest, VolumesFromRequest } from './flags.js';
+import type { MountRequest, VolumesFromRequest } from './requests.js';
 import { type MountPoint, type MountSource, type ResolvedMounts, resolveMounts } from './resolve.js';
 import { ANONYMOUS_LABEL, type VolumeStore } from './store.js';
 

@@ -9,7 +9,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, fromNodeError } from '../errors.js';
 import type { SpecMount } from '../runtime/spec.js';
-import { type MountRequest, type VolumesFromRequest, checkDuplicates } from './flags.js';
+import { type MountRequest, type VolumesFromRequest, checkDuplicates } from './requests.js';
 import { validateMountTarget } from '../runtime/validate.js';
 import { ANONYMOUS_LABEL, type VolumeStore } from './store.js';
 

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, lstatSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
-import { ConflictError, UsageError, VolumeNotFoundError, fromNodeError } from '../errors.js';
+import { ConflictError, VolumeNotFoundError, fromNodeError } from '../errors.js';
 import { listDir, readText } from '../files.js';
 import { type LockHandle, type LockMode, acquireLock, nativeFlock } from '../store/lock.js';
 import type { StorePaths } from '../store/paths.js';
@@ -236,16 +236,4 @@ export function treeSize(dir: string): number {
     }
   }
   return total;
-}
-
-/** `--label k=v` entries as a map (a bare key gets ''). */
-export function parseLabels(entries: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of entries) {
-    const eq = e.indexOf('=');
-    const key = eq < 0 ? e : e.slice(0, eq);
-    if (key === '') throw new UsageError(`invalid label '${e}': the key is empty`);
-    out[key] = eq < 0 ? '' : e.slice(eq + 1);
-  }
-  return out;
 }

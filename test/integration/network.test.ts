@@ -8,6 +8,7 @@ import net from 'node:net';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import { Hull } from '../../src/hull.js';
 
 const hasTools = ['ip', 'nft', 'unshare', 'nsenter'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
 const why = skipReason || (hasTools ? '' : '; skipped: needs iproute2, nftables and util-linux');
@@ -268,6 +269,27 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     expect(host).toContain('lo');
     const bridge = ok(['run', '--rm', 'busybox', 'ip', '-o', 'link']).trim().split('\n').map((l) => l.split(':')[1]!.trim().replace(/@.*/, ''));
     expect(bridge).toEqual(['lo', 'eth0']);
+  });
+
+  it('published ports under --network host: discarded with Docker\'s warning on stderr (run, run -d, create); the library returns it', async () => {
+    const warning = 'WARNING: Published ports are discarded when using host network mode\n';
+    const fg = env.cli(['run', '--rm', '--network', 'host', '-p', '8080:80', 'busybox', 'echo', 'ran']);
+    expect(fg).toMatchObject({ code: 0, stdout: 'ran\n', stderr: warning });
+    const created = env.cli(['create', '--network', 'host', '-P', '--expose', '80', 'busybox', 'true']);
+    expect(created.code).toBe(0);
+    expect(created.stderr).toBe(warning);
+    const d = env.cli(['run', '-d', '--network', 'host', '-p', '53:53/udp', 'busybox', 'true']);
+    expect(d.code).toBe(0);
+    expect(d.stderr).toBe(warning);
+    expect(ok(['inspect', '--format', '{{json .HostConfig.PortBindings}} {{.HostConfig.NetworkMode}}', d.stdout.trim()])).toBe('{} host\n');
+    // No warning where none is due.
+    expect(env.cli(['run', '--rm', '--network', 'host', 'busybox', 'true']).stderr).toBe('');
+    const hull = new Hull({ root: env.root, runRoot: env.runRoot });
+    const lib = await hull.createContainer({ image: 'busybox', cmd: ['true'], network: { mode: 'host' }, ports: [{ proto: 'tcp', hostIp: '', hostPort: 8081, containerPort: 80 }], cgroupParent: env.cgroupParent });
+    expect(lib.warnings).toEqual(['Published ports are discarded when using host network mode']);
+    const run = await hull.run({ image: 'busybox', cmd: ['true'], remove: true, network: { mode: 'host' }, publishAll: true, cgroupParent: env.cgroupParent });
+    expect(run).toMatchObject({ exitCode: 0, warnings: ['Published ports are discarded when using host network mode'] });
+    for (const id of [created.stdout.trim(), d.stdout.trim(), lib.record.id]) ok(['rm', '-f', id]);
   });
 
   it(`${process.env.HULL_NET_CYCLES ?? 200} run/remove cycles with a published port leak no veth, address, nft element or lease`, () => {

@@ -22,7 +22,7 @@ describe.skipIf(!canRunContainers)(`start failures (integration${skipReason})`, 
 
   /** create, let `edit` change the bundle's config.json (as an OCI bundle user would), start. */
   async function startEdited(edit: (spec: RuntimeSpec) => void, cmd = ['true']): Promise<ContainerStartError> {
-    const record = await hull.runtime.create({ image: 'busybox', cmd, remove: true, cgroupParent: env.cgroupParent });
+    const { record } = await hull.runtime.create({ image: 'busybox', cmd, remove: true, cgroupParent: env.cgroupParent });
     const file = path.join(hull.runtime.containers.dir(record.id), 'config.json');
     const spec = JSON.parse(readFileSync(file, 'utf8')) as RuntimeSpec;
     edit(spec);

@@ -10,7 +10,7 @@ import { busyboxLayerEntries, writeOciImage, type Entry } from '../../scripts/ma
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
 import { ConflictError } from '../../src/errors.js';
 import { Hull } from '../../src/hull.js';
-import { parseMountFlags } from '../../src/volume/flags.js';
+import { parseMountFlags } from '../../src/options/mounts.js';
 import type { MountPoint } from '../../src/volume/resolve.js';
 
 describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
@@ -351,7 +351,8 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
       cgroupParent: env.cgroupParent, mounts: parseMountFlags({ volume: ['lib:/v'], tmpfs: ['/t'] }) });
     expect(r.exitCode).toBe(0);
     expect(readFileSync(path.join(dataOf('lib'), 'f'), 'utf8')).toBe('lib\n');
-    const c = await hull.createContainer({ image: 'busybox', cgroupParent: env.cgroupParent, mounts: [{ type: 'volume', name: 'lib', target: '/v', readonly: true, noCopy: false, origin: 'mount-flag', mode: 'z' }] });
+    const { record: c, warnings } = await hull.createContainer({ image: 'busybox', cgroupParent: env.cgroupParent, mounts: [{ type: 'volume', name: 'lib', target: '/v', readonly: true, noCopy: false, origin: 'mount-flag', mode: 'z' }] });
+    expect(warnings).toEqual([]);
     await expect(hull.removeVolume('lib')).rejects.toBeInstanceOf(ConflictError);
     await hull.removeContainer(c.id);
     expect(await hull.removeVolume('lib')).toBe(true);

@@ -1,14 +1,24 @@
-/** The flags `run` and `create` share (Docker's), and their translation into CreateOptions. */
+/**
+ * The flags `run` and `create` share (Docker's), and their translation into the typed
+ * CreateOptions: each flag's value goes through its parser in src/options/ (shared with the Engine
+ * API's string fields); nothing here interprets a flag itself.
+ */
 import { type Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
 import type { CreateOptions } from '../../runtime/runtime.js';
-import { parseEnvEntries, parseEnvFile } from '../../runtime/specconv.js';
-import { parseResourceFlags } from '../../runtime/cgroups/resources.js';
 import type { SpecResources } from '../../runtime/spec.js';
+import { parseDevice } from '../../options/devices.js';
+import { parseEnvEntries, parseEnvFile } from '../../options/env.js';
+import { parseIdMap, parseUsernsRemap } from '../../options/idmaps.js';
+import { parseLogOptions } from '../../options/log.js';
+import { parseMountFlags, parseVolumesFrom } from '../../options/mounts.js';
+import { parseExtraHost, parseNetworkMode } from '../../options/network.js';
+import { parseExpose, parsePublish } from '../../options/ports.js';
+import { type ResourceFlags, parseResourceFlags } from '../../options/resources.js';
+import { parseRestartPolicy } from '../../options/restart.js';
+import { parseSecurityOpts } from '../../options/security.js';
 import { collect } from '../context.js';
-import type { ResourceFlags } from '../../runtime/cgroups/resources.js';
-import { parseMountFlags, parseVolumesFrom } from '../../volume/flags.js';
 import type { ImageSourceOptions, PullPolicy } from '../../hull.js';
 import { pullProgress } from '../progress.js';
 
@@ -80,7 +90,7 @@ export function resourcesFrom(flags: ResourceFlagValues): SpecResources | undefi
   const r = parseResourceFlags(flags);
   if (r?.memory?.disableOOMKiller) {
     // As Docker on cgroup v2: the kernel has no such switch there.
-    process.stderr.write('WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.\n');
+    printWarnings(['Your kernel does not support OomKillDisable. OomKillDisable discarded.']);
     delete r.memory.disableOOMKiller;
     if (Object.keys(r.memory).length === 0) delete r.memory;
     if (Object.keys(r).length === 0) return undefined;
@@ -141,6 +151,7 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     env.push(...parseEnvEntries(parseEnvFile(text), process.env));
   }
   env.push(...parseEnvEntries(flags.env, process.env));
+  const network = flags.network ?? flags.net;
   return {
     image,
     cmd: command,
@@ -152,12 +163,13 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     user: flags.user,
     groupAdd: flags.groupAdd,
     hostname: flags.hostname || undefined,
-    entrypoint: flags.entrypoint,
+    // Docker: --entrypoint is one word; '' clears the image's.
+    entrypoint: flags.entrypoint === undefined ? undefined : flags.entrypoint === '' ? [] : [flags.entrypoint],
     tty: flags.tty,
     openStdin: flags.interactive,
-    restart: flags.restart,
+    restartPolicy: parseRestartPolicy(flags.restart),
     init: flags.init,
-    logOpts: flags.logOpt,
+    ...(flags.logOpt.length > 0 ? { log: parseLogOptions(flags.logOpt) } : {}),
     cgroupParent: flags.cgroupParent?.replace(/^\/+/, ''),
     resources: resourcesFrom(flags),
     mounts: parseMountFlags({ volume: flags.volume, mount: flags.mount, tmpfs: flags.tmpfs }),
@@ -165,23 +177,28 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     capAdd: flags.capAdd,
     capDrop: flags.capDrop,
     privileged: flags.privileged,
-    securityOpt: flags.securityOpt,
+    ...parseSecurityOpts(flags.securityOpt),
     readOnly: flags.readOnly,
-    devices: flags.device,
-    usernsRemap: flags.usernsRemap,
-    uidmap: flags.uidmap,
-    gidmap: flags.gidmap,
-    network: flags.network ?? flags.net,
+    devices: flags.device.map(parseDevice),
+    usernsRemap: parseUsernsRemap(flags.usernsRemap),
+    uidMap: flags.uidmap.map(parseIdMap),
+    gidMap: flags.gidmap.map(parseIdMap),
+    network: network === undefined ? undefined : parseNetworkMode(network),
     networkAliases: flags.networkAlias,
     ip: flags.ip,
-    publish: flags.publish,
+    ports: flags.publish.flatMap(parsePublish),
     publishAll: flags.publishAll,
-    expose: flags.expose,
+    exposed: flags.expose.flatMap(parseExpose),
     dns: flags.dns,
     dnsSearch: flags.dnsSearch,
     dnsOptions: flags.dnsOption,
-    addHosts: flags.addHost,
+    extraHosts: flags.addHost.map(parseExtraHost),
   };
+}
+
+/** Warnings on stderr, as Docker's CLI prints the daemon's (and its own). */
+export function printWarnings(warnings: readonly string[]): void {
+  for (const w of warnings) process.stderr.write(`WARNING: ${w}\n`);
 }
 
 /** --pull, and pull progress on stderr (as Docker's run prints it). */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { hullFor } from '../context.js';
-import { type ContainerFlags, addContainerFlags, createOptionsFrom, pullOptionsFrom } from './container-flags.js';
+import { type ContainerFlags, addContainerFlags, createOptionsFrom, printWarnings, pullOptionsFrom } from './container-flags.js';
 
 export function registerCreate(program: Command): void {
   addContainerFlags(program
@@ -10,7 +10,8 @@ export function registerCreate(program: Command): void {
     .argument('[command...]', 'command and arguments (default: the image\'s)'))
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: ContainerFlags, cmd: Command) => {
-      const record = await hullFor(cmd).createContainer({ ...(await createOptionsFrom(image, command, flags)), ...pullOptionsFrom(image, flags) });
+      const { record, warnings } = await hullFor(cmd).createContainer({ ...(await createOptionsFrom(image, command, flags)), ...pullOptionsFrom(image, flags) });
+      printWarnings(warnings);
       process.stdout.write(`${record.id}\n`);
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseEnvEntries } from '../../runtime/specconv.js';
+import { parseEnvEntries } from '../../options/env.js';
 import { collect, hullFor } from '../context.js';
 import { proxySignals } from '../signals.js';
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { hullFor, collect } from '../context.js';
 import { labelsText, listFormat, table } from '../format.js';
 import { dockerTime, shortId, timeAgo } from '../../present/human.js';
+import { parseLabels } from '../../options/labels.js';
 import { formatInspect, formatterContext } from '../../format/formatter.js';
 import type { NetworkRecord } from '../../network/store.js';
 import { forEachContainer } from './each.js';
@@ -34,7 +35,7 @@ export function registerNetwork(program: Command): void {
     .option('--label <k=v>', 'a label (repeatable)', collect, [])
     .action(async (name: string, flags: { driver: string; subnet?: string; gateway?: string; label: string[] }, cmd: Command) => {
       if (flags.driver !== 'bridge') throw new (await import('../../errors.js')).UsageError(`network driver ${flags.driver} is not supported (bridge only)`);
-      const labels = Object.fromEntries(flags.label.map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]));
+      const labels = parseLabels(flags.label);
       const net = await hullFor(cmd).createNetwork({ name, subnet: flags.subnet, gateway: flags.gateway, ...(flags.label.length ? { labels } : {}) });
       process.stdout.write(`${net.id}\n`);
     });

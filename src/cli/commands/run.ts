@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { hullFor } from '../context.js';
 import { proxySignals } from '../signals.js';
 import { trace } from '../../trace.js';
-import { type ContainerFlags, addContainerFlags, createOptionsFrom, pullOptionsFrom } from './container-flags.js';
+import { type ContainerFlags, addContainerFlags, createOptionsFrom, printWarnings, pullOptionsFrom } from './container-flags.js';
 
 interface RunFlags extends ContainerFlags {
   detach?: boolean;
@@ -23,7 +23,8 @@ export function registerRun(program: Command): void {
       const hull = hullFor(cmd);
       trace('library ready');
       if (flags.detach) {
-        const record = await hull.runDetached(opts);
+        const { record, warnings } = await hull.runDetached(opts);
+        printWarnings(warnings);
         process.stdout.write(`${record.id}\n`);
         return;
       }
@@ -34,13 +35,15 @@ export function registerRun(program: Command): void {
         held.push(signal);
       };
       const stopProxy = proxySignals((signal) => deliver(signal));
-      const running = await hull.start({
-        ...opts,
-        stdin: flags.interactive ? 'inherit' : 'ignore',
-        stdout: 'inherit',
-        stderr: 'inherit',
-        attachTerminal: true,
-        interactive: flags.interactive,
+      const running = await hull.createContainer(opts).then(({ record, warnings }) => {
+        printWarnings(warnings);
+        return hull.startForeground(record, {
+          stdin: flags.interactive ? 'inherit' : 'ignore',
+          stdout: 'inherit',
+          stderr: 'inherit',
+          attachTerminal: true,
+          interactive: flags.interactive,
+        });
       }).catch((err: unknown) => {
         stopProxy();
         throw err;

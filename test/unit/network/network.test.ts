@@ -8,32 +8,19 @@ import { hostsHead, resolvConf, withPeers, PEERS_MARKER } from '../../../src/net
 import { contains, formatIp, hostRange, overlaps, parseCidr, parseIp, pickSubnet } from '../../../src/network/ipv4.js';
 import { BridgeLeases, type LeaseOwner } from '../../../src/network/leases.js';
 import { publishScript, setElements, tableScript } from '../../../src/network/nft.js';
-import { parseExpose, parsePublish, publishAllSpecs } from '../../../src/network/ports.js';
+import { publishAllSpecs } from '../../../src/network/ports.js';
+import { type NetworkOptions, configuredMode, containerNetworkConfig, recordExtraHosts } from '../../../src/network/container-config.js';
+import { hostsBase } from '../../../src/network/container-spec.js';
 import { NetworkStore, type NetworkRecord } from '../../../src/network/store.js';
 import { UsageError } from '../../../src/errors.js';
 
-describe('-p / --expose', () => {
-  it('parses Docker\'s publish forms', () => {
-    expect(parsePublish('127.0.0.1:8080:80')).toEqual([{ proto: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80 }]);
-    expect(parsePublish('8080:80/udp')).toEqual([{ proto: 'udp', hostIp: '', hostPort: 8080, containerPort: 80 }]);
-    expect(parsePublish('80')).toEqual([{ proto: 'tcp', hostIp: '', hostPort: 0, containerPort: 80 }]);
-    expect(parsePublish('127.0.0.1::80')).toEqual([{ proto: 'tcp', hostIp: '127.0.0.1', hostPort: 0, containerPort: 80 }]);
-    expect(parsePublish('0.0.0.0:9000-9001:5000-5001')).toEqual([
-      { proto: 'tcp', hostIp: '', hostPort: 9000, containerPort: 5000 },
-      { proto: 'tcp', hostIp: '', hostPort: 9001, containerPort: 5001 },
-    ]);
-  });
-  it('refuses malformed specs', () => {
-    for (const bad of ['', '70000:80', '80:0', 'a:80', '1.2.3:80:80', '80/sctp', '9000-9002:80-81', '8080:80/tcp/x']) {
-      expect(() => parsePublish(bad), bad).toThrow(UsageError);
-    }
-  });
-  it('expose ranges and -P', () => {
-    expect(parseExpose('8000-8002/udp')).toEqual(['8000/udp', '8001/udp', '8002/udp']);
+describe('-P', () => {
+  it('publishes every exposed port (the record\'s "80/tcp" keys) on an ephemeral host port', () => {
     expect(publishAllSpecs(['80/tcp', '53/udp'])).toEqual([
       { proto: 'tcp', hostIp: '', hostPort: 0, containerPort: 80 },
       { proto: 'udp', hostIp: '', hostPort: 0, containerPort: 53 },
     ]);
+    expect(() => publishAllSpecs(['80/sctp'])).toThrow(/invalid exposed port: 80\/sctp/);
   });
 });
 
@@ -241,7 +228,7 @@ describe('subnet selection', () => {
 
 describe('/etc/hosts and resolv.conf', () => {
   it('writes the own names, extra hosts, and a replaceable peers part', () => {
-    const head = hostsHead({ hostname: 'box', ips: ['10.1.0.2'], extra: ['db.local:10.0.0.7'] });
+    const head = hostsHead({ hostname: 'box', ips: ['10.1.0.2'], extra: [{ host: 'db.local', ip: '10.0.0.7' }] });
     expect(head).toContain('127.0.0.1\tlocalhost\n');
     expect(head).toContain('10.0.0.7\tdb.local\n');
     expect(head.endsWith('10.1.0.2\tbox\n')).toBe(true);
@@ -300,5 +287,50 @@ describe('the plan joins a network namespace hull made', () => {
     expect(namespacesOf(spec).ipc).toBe(false);
     const again = buildPlan(spec, { lower: ['/l/A'], upper: '/u', work: '/w' }, { createCwd: false, isFile: () => false });
     expect(again.filter((s) => s.op === 'setns').map((s) => (s as { nstype: number }).nstype)).toEqual([0x40000000, 0x08000000]);
+  });
+});
+
+describe('a container\'s network config from typed options (container-config.ts)', () => {
+  const lookup = { defaultMode: { mode: 'bridge' as const }, networkName: (n: string) => (n === 'abc123' ? 'backend' : n) };
+  const config = (opts: NetworkOptions, exposed: string[] = []) => containerNetworkConfig(opts, exposed, lookup);
+
+  it('each mode: its record mode and networks; the store\'s default when none is given', () => {
+    expect(config({}).config).toMatchObject({ mode: 'bridge', networks: ['bridge'], aliases: {} });
+    expect(config({ network: { mode: 'network', network: 'abc123' }, networkAliases: ['api'] }).config).toMatchObject({ mode: 'backend', networks: ['backend'], aliases: { backend: ['api'] } });
+    expect(config({ network: { mode: 'container', container: 'f00d' } }).config).toMatchObject({ mode: 'container:f00d', networks: [] });
+    expect(config({ network: { mode: 'none' } }).config).toMatchObject({ mode: 'none', networks: [] });
+    expect(containerNetworkConfig({}, [], { ...lookup, defaultMode: configuredMode('none') }).config.mode).toBe('none');
+    expect(configuredMode('default')).toEqual({ mode: 'bridge' });
+    expect(configuredMode('backend')).toEqual({ mode: 'network', network: 'backend' });
+  });
+
+  it('Docker\'s conflicts, with its messages', () => {
+    const ports = [{ proto: 'tcp' as const, hostIp: '', hostPort: 80, containerPort: 80 }];
+    expect(() => config({ network: { mode: 'none' }, ports })).toThrow('conflicting options: port publishing and the container type network mode (none)');
+    expect(() => config({ network: { mode: 'container', container: 'x' }, publishAll: true })).toThrow(/container type network mode \(container:x\)/);
+    expect(() => config({ networkAliases: ['a'] })).toThrow('network-scoped aliases are only supported for user-defined networks');
+    expect(() => config({ network: { mode: 'container', container: 'x' }, dns: ['1.1.1.1'] })).toThrow('conflicting options: dns and the network mode container:');
+    expect(() => config({ network: { mode: 'container', container: 'x' }, extraHosts: [{ host: 'a', ip: '1.2.3.4' }] })).toThrow(/dns and the network mode container:/);
+    expect(() => config({ ip: '10.0.0.2' })).toThrow('user specified IP address is supported on user defined networks only');
+    expect(() => config({ network: { mode: 'host' }, ip: '10.0.0.2' })).toThrow(/user defined networks only/);
+  });
+
+  it('host mode discards published ports with a warning it returns', () => {
+    const d = config({ network: { mode: 'host' }, publishAll: true, ports: [{ proto: 'udp', hostIp: '', hostPort: 53, containerPort: 53 }] });
+    expect(d.warnings).toEqual(['Published ports are discarded when using host network mode']);
+    expect(d.config).toMatchObject({ mode: 'host', ports: [], publishAll: false, exposed: ['53/udp'] });
+  });
+
+  it('exposed ports: the image\'s, --expose and the published ones, each once', () => {
+    const d = config({ exposed: [{ port: 80, proto: 'tcp' }, { port: 53, proto: 'udp' }], ports: [{ proto: 'tcp', hostIp: '', hostPort: 0, containerPort: 80 }] }, ['80/tcp', '443/tcp']);
+    expect(d.config.exposed).toEqual(['80/tcp', '443/tcp', '53/udp']);
+  });
+
+  it('extra hosts: typed in the record; an older hull\'s NAME:IP texts still read', () => {
+    const d = config({ extraHosts: [{ host: 'db', ip: '10.0.0.7' }, { host: 'gw', ip: 'host-gateway' }] });
+    expect(recordExtraHosts(d.config)).toEqual([{ host: 'db', ip: '10.0.0.7' }, { host: 'gw', ip: 'host-gateway' }]);
+    const legacy = { ...d.config, extraHosts: undefined, addHosts: ['old:10.1.1.1', 'gw:host-gateway'] };
+    expect(recordExtraHosts(legacy)).toEqual([{ host: 'old', ip: '10.1.1.1' }, { host: 'gw', ip: 'host-gateway' }]);
+    expect(hostsBase(legacy, 'box', () => '10.88.0.1').extra).toEqual([{ host: 'old', ip: '10.1.1.1' }, { host: 'gw', ip: '10.88.0.1' }]);
   });
 });

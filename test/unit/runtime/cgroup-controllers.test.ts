@@ -6,9 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HostUnsupportedError, UsageError } from '../../../src/errors.js';
 import { applyResources, cgroupModeOf, checkControllers, enableControllers, oomKillsOf, requiredControllers } from '../../../src/runtime/cgroups/index.js';
 import { sharesToWeight } from '../../../src/runtime/cgroups/cpu.js';
-import { blkioToIoWeight, parseDeviceRate } from '../../../src/runtime/cgroups/io.js';
-import { completeResources, mergeResources, parseResourceFlags } from '../../../src/runtime/cgroups/resources.js';
-import { parseBytes, parseNanoCpus } from '../../../src/runtime/cgroups/units.js';
+import { blkioToIoWeight } from '../../../src/runtime/cgroups/io.js';
+import { completeResources, mergeResources } from '../../../src/runtime/cgroups/resources.js';
+import { parseDeviceRate, parseResourceFlags } from '../../../src/options/resources.js';
+import { parseBytes, parseNanoCpus } from '../../../src/options/units.js';
 
 let root: string;
 const read = (p: string) => readFileSync(path.join(root, p), 'utf8');

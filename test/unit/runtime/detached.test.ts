@@ -6,7 +6,7 @@ import { inspectContainer, matches, parseFilters, psJson, psTableRow, selectCont
 import { type ContainerRecord, detachedState } from '../../../src/runtime/container-store.js';
 import { formatInspect } from '../../../src/format/formatter.js';
 import { processStartTime } from '../../../src/runtime/liveness.js';
-import { CLONE_NEW, cloneFlags, encodeLaunchPlan, encodeMonitorInput, flattenStep, parseLogOptions, parseRestartPolicy } from '../../../src/runtime/plan-codec.js';
+import { CLONE_NEW, cloneFlags, encodeLaunchPlan, encodeMonitorInput, flattenStep } from '../../../src/runtime/plan-codec.js';
 import { PLAN_OPS, PLAN_VERSION } from '../../../src/native/plan-table.js';
 import { parseSignal } from '../../../src/runtime/signals.js';
 
@@ -68,24 +68,6 @@ describe('plan codec (native/plan-codec.h)', () => {
     const { generate } = await import('../../../scripts/gen-plan-table.mjs');
     const { readFileSync } = await import('node:fs');
     expect(readFileSync(new URL('../../../src/native/plan-table.ts', import.meta.url), 'utf8')).toBe(generate());
-  });
-
-  it('parses --log-opt max-size/max-file', () => {
-    expect(parseLogOptions([])).toEqual({ maxSize: 0, maxFile: 1 });
-    expect(parseLogOptions(['max-size=10k', 'max-file=3'])).toEqual({ maxSize: 10240, maxFile: 3 });
-    expect(parseLogOptions(['max-size=1.5m'])).toEqual({ maxSize: 1572864, maxFile: 1 });
-    expect(() => parseLogOptions(['max-size=lots'])).toThrow(UsageError);
-    expect(() => parseLogOptions(['max-file=3'])).toThrow(/needs max-size/);
-    expect(() => parseLogOptions(['labels=a'])).toThrow(/unknown log opt/);
-  });
-
-  it('parses --restart as Docker does', () => {
-    expect(parseRestartPolicy(undefined)).toEqual({ name: 'no', maximumRetryCount: 0 });
-    expect(parseRestartPolicy('on-failure:3')).toEqual({ name: 'on-failure', maximumRetryCount: 3 });
-    expect(parseRestartPolicy('unless-stopped')).toEqual({ name: 'unless-stopped', maximumRetryCount: 0 });
-    expect(() => parseRestartPolicy('always:2')).toThrow(UsageError);
-    expect(() => parseRestartPolicy('sometimes')).toThrow(/invalid restart policy/);
-    expect(() => parseRestartPolicy('on-failure:x')).toThrow(UsageError);
   });
 });
 

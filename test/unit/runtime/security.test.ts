@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CAPABILITIES, capabilityMask } from '../../../src/runtime/capabilities.js';
 import { type BpfInsn, DEVCG, type DeviceRule, EBPF, defaultDeviceRules, deviceFilterProgram, encodeBpfProgram } from '../../../src/runtime/devices-bpf.js';
-import { allCapabilities, applySecurity, normalizeCapability, parseDevice, parseSecurityOpts, tweakCapabilities } from '../../../src/runtime/security.js';
+import { allCapabilities, applySecurity, deviceNode, normalizeCapability, tweakCapabilities } from '../../../src/runtime/security.js';
 import { buildSpec } from '../../../src/runtime/specconv.js';
 import { buildPlan } from '../../../src/runtime/plan.js';
 
@@ -40,37 +40,15 @@ describe('capabilities', () => {
   });
 });
 
-describe('--security-opt', () => {
-  it('no-new-privileges with or without a value, and Docker\'s colon form', () => {
-    expect(parseSecurityOpts(['no-new-privileges']).noNewPrivileges).toBe(true);
-    expect(parseSecurityOpts(['no-new-privileges=false']).noNewPrivileges).toBe(false);
-    expect(parseSecurityOpts(['no-new-privileges:true']).noNewPrivileges).toBe(true);
-    expect(() => parseSecurityOpts(['no-new-privileges=maybe'])).toThrow(/true or false/);
-  });
-
-  it('seccomp=unconfined, seccomp=FILE, and unknown options', () => {
-    expect(parseSecurityOpts(['seccomp=unconfined']).seccomp).toBe('unconfined');
-    const files: Record<string, string> = { '/p.json': '{"defaultAction":"SCMP_ACT_ALLOW"}' };
-    const read = (p: string) => {
-      const text = files[p];
-      if (text === undefined) throw new Error('ENOENT');
-      return text;
-    };
-    expect(parseSecurityOpts(['seccomp=/p.json'], read).seccomp).toEqual({ defaultAction: 'SCMP_ACT_ALLOW' });
-    expect(() => parseSecurityOpts(['seccomp=/missing.json'], read)).toThrow(/opening seccomp profile/);
-    expect(() => parseSecurityOpts(['fly=yes'])).toThrow(/invalid --security-opt/);
-  });
-});
-
-describe('--device', () => {
-  it('HOST, HOST:CTR, HOST:rwm, HOST:CTR:rw', () => {
-    expect(parseDevice('/dev/null').device).toMatchObject({ path: '/dev/null', type: 'c', major: 1, minor: 3 });
-    expect(parseDevice('/dev/zero:/dev/nothing').device).toMatchObject({ path: '/dev/nothing', major: 1, minor: 5 });
-    expect(parseDevice('/dev/zero:r').rule).toMatchObject({ allow: true, type: 'c', major: 1, minor: 5, access: 'r' });
-    expect(parseDevice('/dev/full:/dev/f:rw').rule.access).toBe('rw');
-    expect(() => parseDevice('/etc/passwd')).toThrow(/not a device/);
-    expect(() => parseDevice('/dev/null:/x:rwz')).toThrow(/invalid device mode/);
-    expect(() => parseDevice('/no/such/dev')).toThrow(/error gathering device information/);
+describe('device mappings', () => {
+  it('a host node\'s numbers and mode, at the container path, as a spec device and a controller rule', () => {
+    expect(deviceNode({ hostPath: '/dev/null', containerPath: '/dev/null', permissions: 'rwm' }).device).toMatchObject({ path: '/dev/null', type: 'c', major: 1, minor: 3 });
+    const z = deviceNode({ hostPath: '/dev/zero', containerPath: '/dev/sub/../nothing', permissions: 'r' });
+    expect(z.device).toMatchObject({ path: '/dev/nothing', major: 1, minor: 5 });
+    expect(z.rule).toEqual({ allow: true, type: 'c', major: 1, minor: 5, access: 'r' });
+    expect(z.hostPath).toBe('/dev/zero');
+    expect(() => deviceNode({ hostPath: '/etc/passwd', containerPath: '/x', permissions: 'rwm' })).toThrow(/not a device/);
+    expect(() => deviceNode({ hostPath: '/no/such/dev', containerPath: '/x', permissions: 'rwm' })).toThrow(/error gathering device information/);
   });
 });
 
@@ -153,7 +131,7 @@ describe('applySecurity on a spec, and the plan it gives', () => {
 
   it('no-new-privileges: seccomp last before execve', () => {
     const spec = base();
-    applySecurity(spec, { securityOpt: ['no-new-privileges'] });
+    applySecurity(spec, { noNewPrivileges: true });
     const ops = plan(spec).map((s) => s.op);
     expect(ops.slice(-4)).toEqual(['closeFds', 'startGate', 'seccomp', 'exec']);
     expect(ops).toContain('noNewPrivs');
@@ -178,7 +156,7 @@ describe('applySecurity on a spec, and the plan it gives', () => {
 
   it('seccomp=unconfined and --device', () => {
     const spec = base();
-    applySecurity(spec, { securityOpt: ['seccomp=unconfined'], devices: ['/dev/zero:/dev/sub/z:r'] });
+    applySecurity(spec, { seccomp: 'unconfined', devices: [{ hostPath: '/dev/zero', containerPath: '/dev/sub/z', permissions: 'r' }] });
     expect(spec.linux.seccomp).toBeUndefined();
     expect(spec.linux.devices).toEqual([{ path: '/dev/sub/z', type: 'c', major: 1, minor: 5, fileMode: expect.any(Number), uid: 0, gid: 0 }]);
     expect(spec.linux.resources?.devices?.at(-1)).toEqual({ allow: true, type: 'c', major: 1, minor: 5, access: 'r' });

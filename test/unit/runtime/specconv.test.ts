@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { buildSpec, mergeEnv, parseEnvEntries, parseEnvFile, resolveArgs } from '../../../src/runtime/specconv.js';
+import { buildSpec, mergeEnv, resolveArgs } from '../../../src/runtime/specconv.js';
 
 const root = { uid: 0, gid: 0, additionalGids: [], home: '/root' };
 const user = { uid: 1000, gid: 1000, additionalGids: [50], home: '/home/app' };
@@ -9,9 +9,10 @@ describe('resolveArgs (Docker\'s Entrypoint/Cmd rules)', () => {
   const image = { config: { Entrypoint: ['/entry.sh'], Cmd: ['serve'] } };
   it('runs Entrypoint + Cmd by default', () => expect(resolveArgs(image, {})).toEqual(['/entry.sh', 'serve']));
   it('replaces Cmd with the given command', () => expect(resolveArgs(image, { cmd: ['test'] })).toEqual(['/entry.sh', 'test']));
-  it('--entrypoint drops the image Cmd', () => expect(resolveArgs(image, { entrypoint: 'sh' })).toEqual(['sh']));
-  it('--entrypoint with a command', () => expect(resolveArgs(image, { entrypoint: 'sh', cmd: ['-c', 'x'] })).toEqual(['sh', '-c', 'x']));
-  it('--entrypoint "" clears it', () => expect(resolveArgs(image, { entrypoint: '', cmd: ['ls'] })).toEqual(['ls']));
+  it('--entrypoint drops the image Cmd', () => expect(resolveArgs(image, { entrypoint: ['sh'] })).toEqual(['sh']));
+  it('--entrypoint with a command', () => expect(resolveArgs(image, { entrypoint: ['sh'], cmd: ['-c', 'x'] })).toEqual(['sh', '-c', 'x']));
+  it('an entrypoint of several words (the API\'s Entrypoint)', () => expect(resolveArgs(image, { entrypoint: ['sh', '-c'], cmd: ['x'] })).toEqual(['sh', '-c', 'x']));
+  it('--entrypoint "" ([]) clears it', () => expect(resolveArgs(image, { entrypoint: [], cmd: ['ls'] })).toEqual(['ls']));
   it('no command at all is a usage error', () => expect(() => resolveArgs({}, {})).toThrow(UsageError));
 });
 
@@ -56,12 +57,5 @@ describe('buildSpec', () => {
 describe('environment entries', () => {
   it('mergeEnv lets later lists win per key', () => {
     expect(mergeEnv(['A=1', 'B=1'], ['B=2', 'C=3'])).toEqual(['A=1', 'B=2', 'C=3']);
-  });
-  it('a bare name takes hull\'s own value, or is dropped when unset', () => {
-    expect(parseEnvEntries(['FOO', 'BAR', 'X=y=z'], { FOO: 'from-host' })).toEqual(['FOO=from-host', 'X=y=z']);
-  });
-  it('rejects an empty name', () => expect(() => parseEnvEntries(['=v'], {})).toThrow(UsageError));
-  it('env files skip comments and blank lines', () => {
-    expect(parseEnvFile('# comment\nA=1\n\n  B=2\r\nC\n')).toEqual(['A=1', 'B=2', 'C']);
   });
 });

@@ -2,16 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { hostIdOf, idMappings, mapText, parseIdMap, subordinateRange } from '../../../src/runtime/userns.js';
+import { hostIdOf, idMappings, mapText, subordinateRange } from '../../../src/runtime/userns.js';
 
 describe('user-namespace maps', () => {
-  it('parses CONTAINER:HOST:SIZE', () => {
-    expect(parseIdMap('0:100000:65536')).toEqual({ containerID: 0, hostID: 100000, size: 65536 });
-    expect(() => parseIdMap('0:100000')).toThrow(/CONTAINER_ID:HOST_ID:SIZE/);
-    expect(() => parseIdMap('0:1:0')).toThrow(/invalid id mapping/);
-    expect(() => parseIdMap('0:4294967295:2')).toThrow(/invalid id mapping/);
-  });
-
   it('finds a user\'s first range by name or uid', () => {
     const text = 'alice:100000:65536\n1001:200000:1000\nalice:300000:10\n';
     expect(subordinateRange(text, 'alice', undefined, '/etc/subuid')).toEqual({ containerID: 0, hostID: 100000, size: 65536 });
@@ -27,16 +20,16 @@ describe('user-namespace maps', () => {
     writeFileSync(files.subgid, 'remap:265536:65536\n');
     writeFileSync(files.passwd, 'remap:x:999:999::/:/bin/false\n');
     writeFileSync(files.group, 'remap:x:999:\n');
-    expect(idMappings({ usernsRemap: 'remap' }, files)).toEqual({
+    expect(idMappings({ usernsRemap: { user: 'remap' } }, files)).toEqual({
       uid: [{ containerID: 0, hostID: 165536, size: 65536 }],
       gid: [{ containerID: 0, hostID: 265536, size: 65536 }],
     });
-    expect(idMappings({ uidmap: ['0:1000:1', '1:100000:65535'] }, files)?.gid).toEqual([
+    expect(idMappings({ uidMap: [{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65535 }] }, files)?.gid).toEqual([
       { containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65535 },
     ]);
     expect(idMappings({}, files)).toBeUndefined();
-    expect(idMappings({ usernsRemap: 'host' }, files)).toBeUndefined();
-    expect(() => idMappings({ usernsRemap: 'remap', uidmap: ['0:1:1'] }, files)).toThrow(/cannot be combined/);
+    expect(() => idMappings({ usernsRemap: { user: 'remap' }, uidMap: [{ containerID: 0, hostID: 1, size: 1 }] }, files)).toThrow(/cannot be combined/);
+    expect(() => idMappings({ usernsRemap: { user: 'remap', group: 'nogroup' } }, files)).toThrow(/no subordinate id range for 'nogroup' in .*subgid/);
   });
 
   it('writes the kernel\'s map text and finds host ids', () => {

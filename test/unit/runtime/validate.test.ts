@@ -157,6 +157,44 @@ describe('validateCreateOptions: what the library checks before it makes anythin
       .toMatch(/volume name is too short/);
   });
 
+  it('checks the typed values a library or API caller gives (what the parsers guarantee for the CLI)', () => {
+    const ok = {
+      restartPolicy: { name: 'on-failure' as const, maximumRetryCount: 5 }, log: { driver: 'json-file' as const, maxSize: 1, maxFile: 2 },
+      devices: [{ hostPath: '/dev/null', containerPath: '/dev/n', permissions: 'rw' }], uidMap: [{ containerID: 0, hostID: 4294967295, size: 1 }],
+      ports: [{ proto: 'udp' as const, hostIp: '127.0.0.1', hostPort: 65535, containerPort: 1 }, { proto: 'tcp' as const, hostIp: '', hostPort: 0, containerPort: 65535 }],
+      exposed: [{ port: 80, proto: 'tcp' as const }], extraHosts: [{ host: 'db', ip: 'host-gateway' }], dns: ['1.1.1.1'], ip: '10.0.0.2',
+      network: { mode: 'container' as const, container: 'db' }, entrypoint: [],
+    };
+    expect(() => validateCreateOptions(ok)).not.toThrow();
+    const bad = (o: Parameters<typeof validateCreateOptions>[0]) => refused(() => validateCreateOptions(o));
+    expect(bad({ restartPolicy: { name: 'sometimes' as 'no', maximumRetryCount: 0 } })).toBe("invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'");
+    expect(bad({ restartPolicy: { name: 'always', maximumRetryCount: 2 } })).toBe("invalid restart policy: maximum retry count can only be used with 'on-failure'");
+    expect(bad({ restartPolicy: { name: 'on-failure', maximumRetryCount: -1 } })).toBe('invalid restart policy: maximum retry count must be a whole number >= 0, not -1');
+    expect(bad({ restartPolicy: { name: 'on-failure', maximumRetryCount: 1.5 } })).toMatch(/not 1.5/);
+    expect(bad({ log: { maxSize: 0 } })).toBe('invalid log max-size 0: a number of bytes > 0 is needed');
+    expect(bad({ log: { maxFile: 0 } })).toBe('invalid log max-file 0: a number >= 1 is needed');
+    expect(bad({ log: { maxFile: 3 } })).toBe('--log-opt max-file needs max-size too');
+    expect(bad({ log: { driver: 'syslog' as 'json-file' } })).toBe('log driver syslog is not supported: hull has json-file only');
+    expect(bad({ devices: [{ hostPath: 'dev/null', containerPath: '/dev/n', permissions: 'r' }] })).toBe('invalid device specification: dev/null:/dev/n:r (paths must be absolute)');
+    expect(bad({ devices: [{ hostPath: '/dev/null', containerPath: `/${'d'.repeat(300)}`, permissions: 'r' }] })).toMatch(/a file name has at most 255/);
+    expect(bad({ devices: [{ hostPath: '/dev/null', containerPath: '/n', permissions: 'x' }] })).toBe('invalid device mode: x');
+    expect(bad({ uidMap: [{ containerID: 0, hostID: 4294967295, size: 2 }] })).toBe("invalid id mapping '0:4294967295:2'");
+    expect(bad({ gidMap: [{ containerID: 0, hostID: 1, size: 0 }] })).toBe("invalid id mapping '0:1:0'");
+    expect(bad({ uidMap: [{ containerID: -1, hostID: 1, size: 1 }] })).toBe("invalid id mapping '-1:1:1'");
+    expect(bad({ ports: [{ proto: 'tcp', hostIp: '', hostPort: 80, containerPort: 0 }] })).toBe('invalid container port: 0 (in 80:0/tcp)');
+    expect(bad({ ports: [{ proto: 'tcp', hostIp: '', hostPort: 65536, containerPort: 80 }] })).toBe('invalid host port: 65536 (in 65536:80/tcp)');
+    expect(bad({ ports: [{ proto: 'sctp' as 'tcp', hostIp: '', hostPort: 1, containerPort: 1 }] })).toBe('invalid protocol: sctp (tcp or udp)');
+    expect(bad({ ports: [{ proto: 'tcp', hostIp: 'localhost', hostPort: 1, containerPort: 1 }] })).toBe('invalid IPv4 address: localhost');
+    expect(bad({ exposed: [{ port: 70000, proto: 'tcp' }] })).toBe('invalid exposed port: 70000');
+    expect(bad({ extraHosts: [{ host: 'a b', ip: '1.2.3.4' }] })).toBe('invalid --add-host a b:1.2.3.4: want NAME:IP');
+    expect(bad({ extraHosts: [{ host: 'db\n1.2.3.4 evil', ip: '1.2.3.4' }] })).toMatch(/^invalid --add-host db\\n1.2.3.4 evil/);
+    expect(bad({ extraHosts: [{ host: 'db', ip: 'gateway' }] })).toBe('invalid IPv4 address: gateway');
+    expect(bad({ dns: ['1.1.1'] })).toBe('invalid IPv4 address: 1.1.1');
+    expect(bad({ ip: '10.0.0.300' })).toBe('invalid IPv4 address: 10.0.0.300');
+    expect(bad({ network: { mode: 'bridged' } as unknown as { mode: 'bridge' } })).toBe('invalid network mode: bridged');
+    expect(bad({ entrypoint: 'sh' as unknown as string[] })).toMatch(/^invalid entrypoint: a list of strings is needed/);
+  });
+
   it('shown() cuts long values only', () => {
     expect(shown('short')).toBe('short');
     expect(shown('x'.repeat(80))).toBe('x'.repeat(80));

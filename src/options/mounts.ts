@@ -1,59 +1,13 @@
 /**
- * Docker's mount flags as typed requests: `-v/--volume`, `--mount`, `--tmpfs`, `--volumes-from`.
- * Parsing only: what each flag asks for, checked the way Docker checks it (its messages where it
- * has them). Turning requests into volumes and runtime-spec mounts is resolve.ts's work.
+ * Docker's mount flags as typed requests: `-v/--volume`, `--mount`, `--tmpfs`, `--volumes-from`
+ * (the API's Binds and Tmpfs strings take the `-v` and `--tmpfs` syntax). Parsing only: what each
+ * flag asks for, checked the way Docker checks it (its messages where it has them). Turning
+ * requests into volumes and runtime-spec mounts is src/volume/resolve.ts's work.
  */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { shown, validateHostPath, validateMountTarget, validateVolumeName } from '../runtime/validate.js';
-
-export const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'] as const;
-export type Propagation = (typeof PROPAGATIONS)[number];
-
-/** Where a request came from: `-v` makes a missing bind source, `--mount` refuses it (as Docker). */
-export type MountOrigin = 'volume-flag' | 'mount-flag' | 'tmpfs-flag' | 'image';
-
-export type MountRequest =
-  | {
-      type: 'bind';
-      /** Absolute host path. */
-      source: string;
-      target: string;
-      readonly: boolean;
-      propagation: Propagation;
-      origin: MountOrigin;
-      /** The mode string as given to `-v` (Docker's MountPoint.Mode). */
-      mode: string;
-      /** The `-v` text (Docker's HostConfig.Binds). */
-      spec?: string;
-    }
-  | {
-      type: 'volume';
-      /** Volume name; undefined for an anonymous volume. */
-      name?: string;
-      target: string;
-      readonly: boolean;
-      /** `nocopy` / `volume-nocopy`: do not fill an empty volume from the image. */
-      noCopy: boolean;
-      origin: MountOrigin;
-      mode: string;
-      spec?: string;
-    }
-  | {
-      type: 'tmpfs';
-      target: string;
-      readonly: boolean;
-      /** Mount options for tmpfs: flags (nosuid, …) and data (size=…, mode=…). */
-      options: string[];
-      origin: MountOrigin;
-    };
-
-/** `--volumes-from CONTAINER[:ro|rw]`. */
-export interface VolumesFromRequest {
-  container: string;
-  /** undefined: keep each mount's own mode. */
-  readonly?: boolean;
-}
+import { type MountRequest, PROPAGATIONS, type Propagation, type VolumesFromRequest, checkDuplicates } from '../volume/requests.js';
 
 interface ParsedMode {
   readonly?: boolean;
@@ -293,12 +247,4 @@ export function parseMountFlags(flags: { volume?: readonly string[]; mount?: rea
   ];
   checkDuplicates(out.map((m) => m.target));
   return out;
-}
-
-export function checkDuplicates(targets: readonly string[]): void {
-  const seen = new Set<string>();
-  for (const t of targets) {
-    if (seen.has(t)) throw new UsageError(`Duplicate mount point: ${t}`);
-    seen.add(t);
-  }
 }

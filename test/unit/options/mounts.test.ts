@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import { MS, buildPlan, rootPropagationFlags } from '../../../src/runtime/plan.js';
 import { buildSpec } from '../../../src/runtime/specconv.js';
-import { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from '../../../src/volume/flags.js';
+import { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from '../../../src/options/mounts.js';
 import { mergeMounts, resolveMounts } from '../../../src/volume/resolve.js';
 import { ANONYMOUS_LABEL, VolumeStore } from '../../../src/volume/store.js';
 import { storePaths } from '../../../src/store/paths.js';

@@ -1,5 +1,5 @@
 /** Docker's unit parsing for resource flags (go-units RAMInBytes, ParseCPUs). */
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../errors.js';
 
 const BINARY: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
 
