@@ -210,7 +210,7 @@ export class OciRuntime {
     } catch (err) {
       if (proc) {
         proc.signal(SIGKILL);
-        await proc.wait();
+        await proc.wait({ holdEventLoop: true });
       }
       await cgroup?.remove();
       // As delete would (runtime-spec: a failed create continues at delete): the poststop hooks.

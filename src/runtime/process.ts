@@ -108,11 +108,11 @@ export class ContainerProcess {
   }
 
   /**
-   * Resolves when the process has exited and been reaped. A process whose watch does not keep the
-   * event loop alive (keepAlive false) keeps it alive while someone waits for it here.
+   * Resolves when the process has exited and been reaped. With `holdEventLoop`, a process whose
+   * watch does not keep the event loop alive (keepAlive false) keeps it alive for this wait.
    */
-  wait(): Promise<ExitStatus> {
-    if (this.keepsAlive || this.exited) return this.exitPromise;
+  wait(opts: { holdEventLoop?: boolean } = {}): Promise<ExitStatus> {
+    if (this.keepsAlive || this.exited || !opts.holdEventLoop) return this.exitPromise;
     const holding = setInterval(() => undefined, 1 << 30);
     return this.exitPromise.finally(() => clearInterval(holding));
   }
