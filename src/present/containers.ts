@@ -4,6 +4,7 @@
  * tools reading them find what they expect), and `ps`: its filters, its rows' status text and
  * the fields its templates and `--format json` see. Typed values in, objects out: no printing.
  */
+import { CONTAINER_STATUSES, isLive, statusOf } from '../runtime/states.js';
 import { UsageError } from '../errors.js';
 import type { ContainerRecord } from '../runtime/container-store.js';
 import type { RuntimeSpec } from '../runtime/spec.js';
@@ -23,7 +24,7 @@ export interface InspectPaths {
 
 export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | undefined, paths: InspectPaths): Record<string, unknown> {
   const s = record.state;
-  const status = s.status === 'running' && paths.paused ? 'paused' : s.status;
+  const status = statusOf(s, s.paused === true || paths.paused === true);
   const args = record.command;
   const proc = spec?.process;
   const restart = record.restartPolicy ?? { name: 'no', maximumRetryCount: 0 };
@@ -35,7 +36,7 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
     Args: args.slice(1),
     State: {
       Status: status,
-      Running: s.status === 'running',
+      Running: s.status === 'running', // paused too, as Docker's
       Paused: status === 'paused',
       Restarting: status === 'restarting',
       OOMKilled: s.oomKilled ?? false,
@@ -144,7 +145,7 @@ function resourcesOf(spec: RuntimeSpec | undefined): Record<string, unknown> {
 /** The STATUS column: "Up 3 minutes", "Exited (0) 2 hours ago", … */
 export function statusText(r: ContainerRecord, now = Date.now()): string {
   const s = r.state;
-  if (s.status === 'running') return `Up ${timeAgo(s.startedAt, now).replace(/ ago$/, '')}`;
+  if (s.status === 'running') return `Up ${timeAgo(s.startedAt, now).replace(/ ago$/, '')}${s.paused ? ' (Paused)' : ''}`;
   if (s.status === 'restarting') return `Restarting (${s.exitCode ?? '?'}) ${timeAgo(s.finishedAt, now)}`;
   if (s.status === 'exited') return `Exited (${s.exitCode ?? '?'}) ${timeAgo(s.finishedAt ?? s.startedAt ?? r.created, now)}`;
   if (s.status === 'removing') return 'Removal In Progress';
@@ -152,7 +153,7 @@ export function statusText(r: ContainerRecord, now = Date.now()): string {
 }
 
 const FILTER_KEYS = ['status', 'name', 'id'] as const;
-const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+const STATUSES: readonly string[] = CONTAINER_STATUSES;
 
 /** Parsed `--filter key=value` list: key → the values given for it. */
 export type PsFilters = Map<string, string[]>;
@@ -176,7 +177,7 @@ export function parseFilters(filters: readonly string[]): PsFilters {
 export function matches(r: ContainerRecord, filters: PsFilters): boolean {
   for (const [key, values] of filters) {
     const ok = values.some((v) => {
-      if (key === 'status') return r.state.status === v;
+      if (key === 'status') return statusOf(r.state, r.state.paused === true) === v;
       if (key === 'name') return r.name.includes(v.replace(/^\//, ''));
       return r.id.startsWith(v);
     });
@@ -200,7 +201,7 @@ export function selectContainers(records: readonly ContainerRecord[], sel: PsSel
   const filters = sel.filters ?? new Map<string, string[]>();
   let shown = [...records];
   const all = sel.all || filters.has('status') || sel.last !== undefined || sel.latest;
-  if (!all) shown = shown.filter((c) => c.state.status === 'running' || c.state.status === 'restarting');
+  if (!all) shown = shown.filter((c) => isLive(statusOf(c.state, c.state.paused === true)));
   shown = shown.filter((c) => matches(c, filters));
   if (sel.latest) shown = shown.slice(0, 1);
   else if (sel.last !== undefined) shown = shown.slice(0, sel.last);

@@ -23,6 +23,7 @@ import type { RestartPolicy } from './plan-codec.js';
 import { listDir, readText } from '../files.js';
 import { type LockHandle, LOCK_EX, LOCK_NB, acquireLock, nativeFlock } from '../store/lock.js';
 import { crashPoint } from './crash-point.js';
+import { cgroupHost } from './cgroups.js';
 import type { MountPoint } from '../volume/resolve.js';
 import type { ContainerNetworkConfig } from '../network/manager.js';
 import { isStorableName, validateContainerName } from './validate.js';
@@ -48,6 +49,8 @@ export interface ContainerState {
   restartCount?: number;
   /** The tombstone's: remove the anonymous volumes too (`rm -v`, `--rm`). */
   removeVolumes?: boolean;
+  /** Running with its cgroup frozen (`pause`): derived when the record is read, never stored. */
+  paused?: boolean;
 }
 
 export interface ContainerRecord {
@@ -375,6 +378,7 @@ export class ContainerStore {
 
   /** Persist the record; a running container's state goes to the run root, anything else to disk. */
   async save(record: ContainerRecord): Promise<void> {
+    delete record.state.paused; // derived at each read
     const stateFile = path.join(this.runDir(record.id), 'state.json');
     if (record.state.status === 'running' && record.state.monitorPid === undefined) {
       mkdirSync(this.runDir(record.id), { recursive: true });
@@ -420,14 +424,14 @@ export class ContainerStore {
           next = undefined;
           return m;
         });
-        return record;
+        return withPaused(record);
       }
     }
     if (record.state.status === 'running' && !isSameProcess(record.state.pid ?? 0, record.state.pidStartTime)) {
       // The hull that ran it died without recording the end (its container died with it).
       record.state = { status: 'exited', startedAt: record.state.startedAt, error: 'hull exited before the container; its exit code is unknown' };
     }
-    return record;
+    return withPaused(record);
   }
 
   /** The ids of the container directories (with a record or not: see `abandoned`). */
@@ -491,6 +495,17 @@ export class ContainerStore {
     }
     trace('name released');
   }
+}
+
+/** A running container is paused while its cgroup is frozen (read at each read: pause/unpause write nothing else). */
+function withPaused(record: ContainerRecord): ContainerRecord {
+  delete record.state.paused;
+  if (record.state.status !== 'running') return record;
+  const root = cgroupHost().root;
+  if (root === undefined) return record;
+  const frozen = readText(path.join(root, record.cgroupParent, record.id, 'cgroup.freeze'))?.trim() === '1';
+  if (frozen) record.state.paused = true;
+  return record;
 }
 
 function removeFile(file: string): void {

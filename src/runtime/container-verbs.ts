@@ -21,6 +21,7 @@ import { openProcess } from './liveness.js';
 
 import { settled } from './stop.js';
 import type { Runtime } from './runtime.js';
+import { isLive, mayAct, statusOfRecord } from './states.js';
 
 /** Docker's `inspect` shape of the container. */
 export async function inspect(rt: Runtime, idOrName: string): Promise<Record<string, unknown>> {
@@ -82,9 +83,15 @@ export async function waitForChange(rt: Runtime, id: string, ms: number): Promis
  * it (openat2 RESOLVE_IN_ROOT). `direction` says which side `containerPath` is on.
  */
 export async function copy(rt: Runtime, idOrName: string, direction: 'from' | 'to', containerPath: string, hostPath: string, opts: { followLink?: boolean } = {}): Promise<void> {
-  const record = await rt.get(idOrName);
-  const fd = record.state.status === 'running' ? await openProcess(record.state.pid, record.state.pidStartTime) : undefined;
-  if (fd === undefined) throw new ConflictError(`container ${idOrName} is not running: hull copies files of running containers only (for now)`);
+  await rt.locked(idOrName, (record) => copyLocked(record, idOrName, direction, containerPath, hostPath, opts));
+}
+
+async function copyLocked(record: ContainerRecord, idOrName: string, direction: 'from' | 'to', containerPath: string, hostPath: string, opts: { followLink?: boolean }): Promise<void> {
+  const notRunning = () => new ConflictError(`container ${idOrName} is not running: hull copies files of running containers only (for now)`);
+  if (!isLive(statusOfRecord(record))) throw notRunning();
+  mayAct('copy', statusOfRecord(record), idOrName);
+  const fd = await openProcess(record.state.pid, record.state.pidStartTime);
+  if (fd === undefined) throw notRunning();
   try {
     const root = `/proc/${record.state.pid}/root`;
     const { copyFromContainer, copyToContainer } = await import('./copy.js');
@@ -102,6 +109,7 @@ export async function copy(rt: Runtime, idOrName: string, direction: 'from' | 't
  */
 export async function update(rt: Runtime, idOrName: string, changes: SpecResources): Promise<void> {
   await rt.locked(idOrName, async (record) => {
+    mayAct('update', statusOfRecord(record), idOrName);
     const specPath = path.join(rt.containers.dir(record.id), 'config.json');
     const spec = JSON.parse(readFileSync(specPath, 'utf8')) as RuntimeSpec;
     const resources = mergeResources(spec.linux.resources, changes);
@@ -118,6 +126,7 @@ export async function update(rt: Runtime, idOrName: string, changes: SpecResourc
 /** The cgroup directory of a running container (for stats and top). */
 export async function cgroupDir(rt: Runtime, idOrName: string): Promise<{ record: ContainerRecord; dir: string }> {
   const record = await rt.get(idOrName);
+  mayAct('top', statusOfRecord(record), idOrName);
   const cgroup = await rt.runningCgroup(record, idOrName);
   return { record, dir: cgroup.path };
 }
@@ -125,24 +134,25 @@ export async function cgroupDir(rt: Runtime, idOrName: string): Promise<{ record
 /** `pause`: freeze every process of a running container (cgroup.freeze). */
 export async function pause(rt: Runtime, idOrName: string): Promise<void> {
   await rt.locked(idOrName, async (record) => {
-    const cgroup = await rt.runningCgroup(record, idOrName);
-    if (cgroup.frozen()) throw new ConflictError(`container ${idOrName} is already paused`);
-    await cgroup.setFrozen(true);
+    mayAct('pause', statusOfRecord(record), idOrName);
+    await (await rt.runningCgroup(record, idOrName)).setFrozen(true);
   });
 }
 
 /** `unpause`: thaw a paused container. */
 export async function unpause(rt: Runtime, idOrName: string): Promise<void> {
   await rt.locked(idOrName, async (record) => {
-    const cgroup = await rt.runningCgroup(record, idOrName);
-    if (!cgroup.frozen()) throw new ConflictError(`container ${idOrName} is not paused`);
-    await cgroup.setFrozen(false);
+    mayAct('unpause', statusOfRecord(record), idOrName);
+    await (await rt.runningCgroup(record, idOrName)).setFrozen(false);
   });
 }
 
 export async function rename(rt: Runtime, idOrName: string, newName: string): Promise<void> {
   validateContainerName(newName);
-  await rt.locked(idOrName, (record) => rt.containers.rename(record, newName));
+  await rt.locked(idOrName, async (record) => {
+    mayAct('rename', statusOfRecord(record), idOrName);
+    await rt.containers.rename(record, newName);
+  });
 }
 
 /**
@@ -156,10 +166,7 @@ export async function remove(rt: Runtime, idOrName: string, opts: { force?: bool
     if (!record) throw new ContainerNotFoundError(idOrName);
     crashPoint('rm: locked');
     if (record.state.status !== 'removing') {
-      const { status } = record.state;
-      if ((status === 'running' || status === 'restarting') && !opts.force) {
-        throw new ConflictError(`cannot remove container ${idOrName}: container is ${status}: stop the container before removing it or force remove (rm -f)`);
-      }
+      mayAct(opts.force ? 'forceRemove' : 'remove', statusOfRecord(record), idOrName);
       // The tombstone first: from here on, whoever meets the container finishes the removal.
       rt.containers.markRemoving(record, opts.volumes ?? false);
       crashPoint('rm: tombstone written');

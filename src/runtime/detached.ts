@@ -10,12 +10,13 @@ import { type ContainerRecord, currentBootId } from './container-store.js';
 import { processStartTime } from './liveness.js';
 import { type PreparedStart, prepareStart } from './prepare.js';
 import type { Runtime } from './runtime.js';
+import { mayAct, statusOfRecord } from './states.js';
 
 
 /** Start a created or stopped container under its own monitor (`run -d`, `start`). A running one is left as it is. */
 export async function startDetached(rt: Runtime, idOrName: string): Promise<ContainerRecord> {
   return rt.locked(idOrName, async (record) => {
-    if (record.state.status === 'running' || record.state.status === 'restarting') return record;
+    if (!mayAct('start', statusOfRecord(record), idOrName)) return record; // running already
     await startUnderMonitor(rt, record);
     return record;
   });

@@ -10,6 +10,8 @@ import { ContainerProcess } from './process.js';
 import { type WiredStdio, wireStdio } from './stdio.js';
 import { type ExecProcess, StartedProcess } from './started.js';
 import type { Runtime } from './runtime.js';
+import type { ContainerRecord } from './container-store.js';
+import { mayAct, statusOfRecord } from './states.js';
 
 export interface ExecOptions extends Omit<ExecRequest, 'consoleSize'> {
   interactive?: boolean;
@@ -22,9 +24,13 @@ export interface ExecOptions extends Omit<ExecRequest, 'consoleSize'> {
  * container, keeps its limits and capabilities, and is non-dumpable until its execve.
  */
 export async function exec(rt: Runtime, idOrName: string, opts: ExecOptions): Promise<ExecProcess> {
-  const record = await rt.get(idOrName);
+  // The state checked is the state acted on: under the container's lock until the process runs.
+  return rt.locked(idOrName, (record) => execLocked(rt, record, opts));
+}
+
+async function execLocked(rt: Runtime, record: ContainerRecord, opts: ExecOptions): Promise<ExecProcess> {
   const notRunning = () => new ConflictError(`container ${record.id} is not running`);
-  if (record.state.status !== 'running') throw notRunning();
+  mayAct('exec', statusOfRecord(record), record.id);
   const pidfd = await openProcess(record.state.pid, record.state.pidStartTime);
   if (pidfd === undefined) throw notRunning();
   let prepared: PreparedExec | undefined;

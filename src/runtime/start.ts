@@ -13,6 +13,7 @@ import { processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
 import { type StartOptions, RunningContainer } from './started.js';
 import type { Runtime } from './runtime.js';
+import { mayAct, statusOfRecord } from './states.js';
 
 const SIGKILL = 9;
 
@@ -22,7 +23,7 @@ const SIGKILL = 9;
  */
 export async function start(rt: Runtime, record: ContainerRecord, opts: StartOptions = {}): Promise<RunningContainer> {
   return rt.locked(record.id, async (now) => {
-    if (now.state.status === 'running' || now.state.status === 'restarting') {
+    if (!mayAct('start', statusOfRecord(now), record.name)) {
       throw new ConflictError(`container ${record.name} is already running; attaching to a running container is not supported yet`);
     }
     Object.assign(record, now);

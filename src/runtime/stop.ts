@@ -11,6 +11,7 @@ import { isSameProcess, openProcess, processName } from './liveness.js';
 
 import { startUnderMonitor } from './detached.js';
 import type { Runtime } from './runtime.js';
+import { mayAct, statusOfRecord } from './states.js';
 
 const SIGKILL = 9;
 
@@ -20,6 +21,7 @@ export async function stop(rt: Runtime, idOrName: string, timeoutSeconds = 10): 
 }
 
 export async function stopLocked(rt: Runtime, record: ContainerRecord, timeoutSeconds: number): Promise<void> {
+  mayAct('stop', statusOfRecord(record), record.name); // refuses only a container being removed
   if (record.state.status === 'running' && record.state.pid === undefined) await startReported(rt, record);
   if (record.state.monitorPid !== undefined) {
     mkdirSync(rt.containers.runDir(record.id), { recursive: true });
@@ -82,11 +84,15 @@ export async function settled(rt: Runtime, record: ContainerRecord, limitMs = 15
   }
 }
 
-/** Send a signal to the container's first process. */
+/** Send a signal to the container's first process (under its lock: the state checked is the state acted on). */
 export async function kill(rt: Runtime, idOrName: string, signal: number): Promise<void> {
-  const record = await rt.get(idOrName);
-  const fd = record.state.status === 'running' ? await openProcess(record.state.pid, record.state.pidStartTime) : undefined;
-  if (fd === undefined) throw new ConflictError(`cannot kill container ${idOrName}: container ${record.id} is not running`);
+  await rt.locked(idOrName, (record) => killLocked(rt, record, idOrName, signal));
+}
+
+async function killLocked(rt: Runtime, record: ContainerRecord, idOrName: string, signal: number): Promise<void> {
+  mayAct('kill', statusOfRecord(record), idOrName);
+  const fd = await openProcess(record.state.pid, record.state.pidStartTime);
+  if (fd === undefined) throw new ConflictError(`container ${idOrName} is not running`);
   try {
     if (record.state.monitorPid !== undefined && (signal === SIGKILL || signal === parseSignal(record.stopSignal ?? 'SIGTERM'))) {
       writeFileSync(rt.containers.stopMarkerPath(record.id), ''); // Docker: a killed container is not restarted

@@ -21,13 +21,9 @@ export function registerStart(program: Command): void {
         return;
       }
       if (containers.length !== 1) throw new ConflictError('you cannot start and attach multiple containers at once');
-      // Attached: the container runs as hull's child, exactly as `hull run` without -d does.
-      const record = await hull.runtime.locked(containers[0]!, async (r) => {
-        if (r.state.status === 'running' || r.state.status === 'restarting') {
-          throw new ConflictError(`container ${containers[0]} is already running; attaching to a running container is not supported yet`);
-        }
-        return r;
-      });
+      // Attached: the container runs as hull's child, exactly as `hull run` without -d does (the
+      // state is checked under the container's lock by the start itself).
+      const record = await hull.getContainer(containers[0]!);
       const running = await hull.runtime.start(record, {
         stdin: flags.interactive ? 'inherit' : 'ignore',
         stdout: 'inherit',
