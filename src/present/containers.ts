@@ -4,6 +4,7 @@
  * tools reading them find what they expect), and `ps`: its filters, its rows' status text and
  * the fields its templates and `--format json` see. Typed values in, objects out: no printing.
  */
+import { modeText } from '../runtime/namespaces.js';
 import { CONTAINER_STATUSES, isLive, statusOf } from '../runtime/states.js';
 import { UsageError } from '../errors.js';
 import type { ContainerRecord } from '../runtime/container-store.js';
@@ -69,6 +70,10 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       RestartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount },
       AutoRemove: record.autoRemove,
       CgroupParent: `/${record.cgroupParent}`,
+      PidMode: modeText(record.namespaces?.pid, ''),
+      IpcMode: modeText(record.namespaces?.ipc, record.ipcShareable ? 'shareable' : 'private'),
+      UTSMode: modeText(record.namespaces?.uts, ''),
+      CgroupnsMode: modeText(record.namespaces?.cgroupns, 'private'),
       Privileged: false,
       ReadonlyRootfs: spec?.root.readonly ?? false,
       CapAdd: null,

@@ -26,6 +26,7 @@ import { crashPoint } from './crash-point.js';
 import { cgroupHost } from './cgroups.js';
 import type { MountPoint } from '../volume/resolve.js';
 import type { ContainerNetworkConfig } from '../network/manager.js';
+import type { NamespaceOptions } from './namespaces.js';
 import { isStorableName, validateContainerName } from './validate.js';
 
 /** `removing`: the tombstone `rm` writes first; whoever meets it next finishes the removal. */
@@ -85,6 +86,10 @@ export interface ContainerRecord {
   volumesFrom?: string[];
   /** `--network`, `-p`, `--dns`, … (absent on containers made before networking: a namespace with lo only). */
   network?: ContainerNetworkConfig;
+  /** `--pid`, `--ipc`, `--uts`, `--cgroupns` (another container's by id); absent: its own. */
+  namespaces?: NamespaceOptions;
+  /** `--ipc shareable`: other containers may join its IPC namespace. */
+  ipcShareable?: boolean;
 }
 
 /** The files of a container other than its record: the json-file log and the monitor's status. */

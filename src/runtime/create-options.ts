@@ -11,6 +11,7 @@
  *   SecurityOptions  (security.ts)            capabilities, no-new-privileges, seccomp, read-only, devices
  *   UsernsOptions    (userns.ts)              user-namespace remapping and id maps
  *   NetworkOptions   (network/container-config.ts)  mode, ports, exposed ports, DNS, extra hosts
+ *   NamespaceOptions (namespaces.ts)          pid, IPC, UTS and cgroup namespaces: own, host's, another container's
  */
 import type { ExtraHost } from '../network/hosts.js';
 import type { NetworkMode, NetworkOptions } from '../network/container-config.js';
@@ -23,8 +24,12 @@ import type { DeviceMapping, SeccompChoice, SecurityOptions } from './security.j
 import type { SpecResources } from './spec.js';
 import type { ProcessOptions } from './specconv.js';
 import type { IdMapping, UsernsOptions, UsernsRemap } from './userns.js';
+import type { CgroupnsMode, IpcMode, NamespaceOptions, PidMode, UtsMode } from './namespaces.js';
 
-export type { DeviceMapping, ExposedPort, ExtraHost, IdMapping, MountRequest, NetworkMode, PortSpec, RestartPolicy, SeccompChoice, UsernsRemap, VolumesFromRequest };
+export type {
+  CgroupnsMode, DeviceMapping, ExposedPort, ExtraHost, IdMapping, IpcMode, MountRequest, NetworkMode, PidMode, PortSpec, RestartPolicy, SeccompChoice, UsernsRemap, UtsMode,
+  VolumesFromRequest,
+};
 
 /** The json-file log of a detached container (Docker's HostConfig.LogConfig; json-file is hull's only driver). */
 export interface LogConfig {
@@ -35,7 +40,7 @@ export interface LogConfig {
   maxFile?: number;
 }
 
-export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOptions, NetworkOptions {
+export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOptions, NetworkOptions, NamespaceOptions {
   /** An image reference or id. */
   image: string;
   name?: string;

@@ -1,6 +1,7 @@
 /**
  * Creating a container: image + typed options → its record and runtime-spec bundle, under the store's and the volumes' shared locks.
  */
+import { ANNOTATION_IPC_SHAREABLE, ANNOTATION_JOIN, type NamespaceOptions, applyNamespaces } from './namespaces.js';
 import path from 'node:path';
 import { UsageError, fromNodeError } from '../errors.js';
 import { initPath } from '../native/index.js';
@@ -103,6 +104,8 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
   const joined = opts.network?.mode === 'container' ? { mode: 'container' as const, container: await rt.containers.resolveId(opts.network.container) } : opts.network;
   const { config: network, warnings } = rt.network.containerConfig({ ...opts, network: joined }, Object.keys(image.config.config?.ExposedPorts ?? {}));
   rt.network.adjustSpec(network, spec, opts.hostname !== undefined);
+  const resolve = (idOrName: string) => rt.containers.resolveId(idOrName);
+  await applyNamespaces(spec, opts, resolve, opts.hostname !== undefined);
   applySecurity(spec, opts);
   applyUserns(spec, opts);
   if (spec.linux.namespaces.some((n) => n.type === 'user') && network.mode !== 'none' && network.mode !== 'host') {
@@ -155,6 +158,7 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
     openStdin: opts.openStdin ?? false,
     ...(opts.init ? { init: true } : {}),
     ...logConfigOf(opts.log),
+    ...namespacesOfRecord(spec, opts),
     ...(mounts ? { mounts: mounts.mountPoints, binds: mounts.binds, tmpfs: mounts.tmpfs,
       volumesFrom: (opts.volumesFrom ?? []).map((v) => `${v.container}${v.readonly === undefined ? '' : v.readonly ? ':ro' : ':rw'}`) } : {}),
     network,
@@ -174,6 +178,20 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
     throw fromNodeError(err, 'create container', dir);
   }
   return record;
+}
+
+/** The record's namespace modes (another container's by its id) and whether its IPC may be joined. */
+function namespacesOfRecord(spec: RuntimeSpec, opts: CreateOptions): Pick<ContainerRecord, 'namespaces' | 'ipcShareable'> {
+  const namespaces: NamespaceOptions = {};
+  const joined = (type: 'pid' | 'ipc') => spec.annotations?.[ANNOTATION_JOIN(type)];
+  if (opts.pid) namespaces.pid = opts.pid.mode === 'container' ? { mode: 'container', container: joined('pid') ?? opts.pid.container } : opts.pid;
+  if (opts.ipc) namespaces.ipc = opts.ipc.mode === 'container' ? { mode: 'container', container: joined('ipc') ?? opts.ipc.container } : opts.ipc;
+  if (opts.uts) namespaces.uts = opts.uts;
+  if (opts.cgroupns) namespaces.cgroupns = opts.cgroupns;
+  return {
+    ...(Object.keys(namespaces).length > 0 ? { namespaces } : {}),
+    ...(spec.annotations?.[ANNOTATION_IPC_SHAREABLE] === 'true' ? { ipcShareable: true } : {}),
+  };
 }
 
 /**

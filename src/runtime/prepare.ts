@@ -6,6 +6,8 @@
  * the one launcher (native/launch.h); an OCI bundle's create (src/oci/) builds its plan with the
  * same plan builder.
  */
+import { joinContainers, useSharedShm } from './namespaces.js';
+import { mountSharedShm, releaseSharedShm, sharedShmPath } from './shm.js';
 import { openSync, closeSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, fromNodeError } from '../errors.js';
@@ -62,15 +64,22 @@ export interface PreparedStart {
 export async function prepareStart(rt: Runtime, record: ContainerRecord, req: StartRequest): Promise<PreparedStart> {
   let cgroup: ContainerCgroup | undefined;
   let idmapped: { layers: RootfsLayers; detach: () => void } | undefined;
+  let mountedShm = false;
   const rollback = async () => {
     idmapped?.detach();
     idmapped = undefined;
+    if (mountedShm) releaseSharedShm(rt.containers.runDir(record.id));
     await cgroup?.remove();
     await rt.network.tearDown(record.id);
   };
   try {
     const spec = containerSpec(rt, record.id);
     if (req.consoleSize && spec.process.terminal) spec.process.consoleSize = req.consoleSize;
+    joinContainers(spec, (id) => rt.containers.read(id), (id) => sharedShmPath(rt.containers.runDir(id))); // --pid/--ipc container:NAME, as it runs now
+    if (record.ipcShareable) {
+      mountedShm = true;
+      useSharedShm(spec, mountSharedShm(rt.containers.runDir(record.id)));
+    }
     trace('config read');
     const etcFiles = await rt.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));
     crashPoint('start: etc files written');

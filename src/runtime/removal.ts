@@ -21,6 +21,7 @@ import type { ContainerRecord, ContainerStore } from './container-store.js';
 import { openProcess } from './liveness.js';
 import { readMonitorStatus } from './monitor-status.js';
 import { trace } from '../trace.js';
+import { holdsSharedShm, releaseSharedShm } from './shm.js';
 
 export interface RemovalParts {
   readonly containers: ContainerStore;
@@ -38,7 +39,7 @@ function existingCgroup(record: ContainerRecord): ContainerCgroup | undefined {
 
 /** Whether an ended container still holds host resources (its cgroup, its network). */
 export function holdsResources(parts: RemovalParts, record: ContainerRecord): boolean {
-  return parts.network.holds(record.id) || existingCgroup(record) !== undefined;
+  return parts.network.holds(record.id) || existingCgroup(record) !== undefined || (record.ipcShareable === true && holdsSharedShm(parts.containers.runDir(record.id)));
 }
 
 /** The cgroup parent goes once its last container's cgroup is gone (hull made it; it leaves no trace). */
@@ -60,6 +61,7 @@ export async function releaseResources(parts: RemovalParts, record: ContainerRec
   removeEmptyCgroupParent(record);
   crashPoint('release: cgroup removed');
   await parts.network.tearDown(record.id);
+  releaseSharedShm(parts.containers.runDir(record.id));
 }
 
 /** Kill a process named by pid + start time (never another that reuses the pid) and wait for its end. */
@@ -103,6 +105,7 @@ export async function finishRemoval(parts: RemovalParts, record: ContainerRecord
   await killAndWait(monitor?.monitorPid ?? state.monitorPid, monitor?.monitorPid !== undefined ? monitor.monitorStartTime : state.monitorStartTime, 15_000);
   trace('rm: processes gone');
   await parts.network.tearDown(record.id);
+  releaseSharedShm(containers.runDir(record.id));
   crashPoint('rm: network released');
   if (state.removeVolumes) await parts.volumes.removeAnonymous(record.mounts);
   crashPoint('rm: volumes removed');

@@ -11,6 +11,7 @@ import { type PreparedStart, prepareStart } from './prepare.js';
 import { type WiredStdio, wireStdio } from './stdio.js';
 import { processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
+import { releaseSharedShm } from './shm.js';
 import { type StartOptions, RunningContainer } from './started.js';
 import type { Runtime } from './runtime.js';
 import { mayAct, statusOfRecord } from './states.js';
@@ -84,6 +85,7 @@ export async function finish(rt: Runtime, record: ContainerRecord, cgroup: Conta
   await cgroup.remove();
   trace('cgroup removed');
   await rt.network.tearDown(record.id);
+  releaseSharedShm(rt.containers.runDir(record.id));
   trace('network torn down');
   if (record.autoRemove) await rt.dropContainer(record, true);
   else await rt.containers.save(record);

@@ -11,6 +11,7 @@ import { isSameProcess, openProcess, processName } from './liveness.js';
 
 import { startUnderMonitor } from './detached.js';
 import type { Runtime } from './runtime.js';
+import { releaseSharedShm } from './shm.js';
 import { mayAct, statusOfRecord } from './states.js';
 
 const SIGKILL = 9;
@@ -46,6 +47,7 @@ export async function stopLocked(rt: Runtime, record: ContainerRecord, timeoutSe
   }
   await settled(rt, record);
   await rt.network.tearDown(record.id);
+  releaseSharedShm(rt.containers.runDir(record.id));
 }
 
 /**

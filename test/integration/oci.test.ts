@@ -173,6 +173,42 @@ describe.skipIf(!canRunContainers)(`OCI runtime: create and start as two steps, 
     nothingLeft(bad.id);
   });
 
+  it('namespaces joined by path: a network namespace made beforehand, another container\'s uts and ipc', async () => {
+    // A persistent network namespace, bound to a file (as hull does for bridge networks).
+    const netns = path.join(base, 'netns-file');
+    writeFileSync(netns, '');
+    expect(spawnSync('unshare', [`--net=${netns}`, 'true']).status).toBe(0);
+    try {
+      const donor = bundle(['sleep', '100'], (spec) => {
+        spec.hostname = 'donor-host';
+      });
+      expect(oci('create', donor.id, donor.dir).code).toBe(0);
+      const donorPid = state(donor.id).pid;
+      expect(oci('start', donor.id).code).toBe(0);
+      const joiner = bundle(['sh', '-c', 'for n in net uts ipc; do readlink /proc/self/ns/$n; done; hostname'], (spec) => {
+        for (const n of spec.linux.namespaces) {
+          if (n.type === 'network') n.path = netns;
+          if (n.type === 'uts') n.path = `/proc/${donorPid}/ns/uts`;
+          if (n.type === 'ipc') n.path = `/proc/${donorPid}/ns/ipc`;
+        }
+        delete spec.hostname; // a joined uts namespace keeps its own
+      });
+      const out = path.join(base, `${joiner.id}.out`);
+      expect(oci('create', joiner.id, joiner.dir, out).code).toBe(0);
+      const joinerPid = state(joiner.id).pid;
+      expect(oci('start', joiner.id).code).toBe(0);
+      await until(() => !alive(joinerPid));
+      const mine = spawnSync('nsenter', [`--net=${netns}`, 'readlink', '/proc/self/ns/net'], { encoding: 'utf8' }).stdout.trim();
+      expect(readFileSync(out, 'utf8')).toBe(`${mine}\n${readlinkSync(`/proc/${donorPid}/ns/uts`)}\n${readlinkSync(`/proc/${donorPid}/ns/ipc`)}\ndonor-host\n`);
+      expect(oci('delete', joiner.id).code).toBe(0);
+      expect(oci('delete', donor.id, 'force').code).toBe(0);
+      nothingLeft(joiner.id, joinerPid);
+      nothingLeft(donor.id, donorPid);
+    } finally {
+      spawnSync('umount', [netns]);
+    }
+  });
+
   describe('hooks', () => {
     /** A host hook script recording its stdin (the state JSON) and its mount namespace under `out/KIND`. */
     function hostHook(out: string, kind: string, exit = 0): { path: string; args: string[]; env: string[] } {

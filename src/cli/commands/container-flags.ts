@@ -3,6 +3,7 @@
  * CreateOptions: each flag's value goes through its parser in src/options/ (shared with the Engine
  * API's string fields); nothing here interprets a flag itself.
  */
+import { parseCgroupnsMode, parseIpcMode, parsePidMode, parseUtsMode } from '../../options/namespaces.js';
 import { type Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
@@ -49,6 +50,10 @@ export interface ContainerFlags extends ResourceFlagValues {
   readOnly?: boolean;
   device: string[];
   usernsRemap?: string;
+  pid?: string;
+  ipc?: string;
+  uts?: string;
+  cgroupns?: string;
   uidmap: string[];
   gidmap: string[]
   network?: string;
@@ -126,6 +131,10 @@ export function addContainerFlags(command: Command): Command {
     .option('--read-only', 'mount the container\'s root file system read-only')
     .option('--device <host[:container[:rwm]]>', 'add a host device to the container (repeatable)', collect, [])
     .option('--userns-remap <user[:group]>', 'run in a user namespace with the user\'s ranges from /etc/subuid and /etc/subgid')
+    .option('--pid <mode>', 'PID namespace: host, or container:NAME (default: its own)')
+    .option('--ipc <mode>', 'IPC namespace: private (default), shareable, host, none, or container:NAME')
+    .option('--uts <mode>', 'UTS namespace: host (default: its own)')
+    .option('--cgroupns <mode>', 'cgroup namespace: private (default) or host')
     .option('--uidmap <container:host:size>', 'UID map of a new user namespace (repeatable)', collect, [])
     .option('--gidmap <container:host:size>', 'GID map of a new user namespace (repeatable; default: the UID map)', collect, [])
     .option('--network <mode>', 'bridge (default), none, host, container:NAME, or a network\'s name')
@@ -181,6 +190,10 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     readOnly: flags.readOnly,
     devices: flags.device.map(parseDevice),
     usernsRemap: parseUsernsRemap(flags.usernsRemap),
+    ...(flags.pid !== undefined ? { pid: parsePidMode(flags.pid) } : {}),
+    ...(flags.ipc !== undefined ? { ipc: parseIpcMode(flags.ipc) } : {}),
+    ...(flags.uts !== undefined ? { uts: parseUtsMode(flags.uts) } : {}),
+    ...(flags.cgroupns !== undefined ? { cgroupns: parseCgroupnsMode(flags.cgroupns) } : {}),
     uidMap: flags.uidmap.map(parseIdMap),
     gidMap: flags.gidmap.map(parseIdMap),
     network: network === undefined ? undefined : parseNetworkMode(network),

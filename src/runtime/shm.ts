@@ -1,0 +1,49 @@
+/**
+ * The /dev/shm of a container whose IPC namespace others may join (`--ipc shareable`): a tmpfs
+ * mounted on the host side, in the container's run directory, and bound at /dev/shm into it and
+ * into every container that joins it (`--ipc container:NAME`) — a mount of another container's
+ * mount namespace cannot be bound from /proc/PID/root. It is made when the container starts and
+ * released with its other resources when it has ended (removal.ts).
+ */
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import path from 'node:path';
+import { sys } from '../native/index.js';
+
+const MS_NOSUID = 0x2;
+const MS_NODEV = 0x4;
+const MS_NOEXEC = 0x8;
+const MNT_DETACH = 0x2;
+
+/** Where the container's shared /dev/shm is mounted on the host. */
+export function sharedShmPath(runDir: string): string {
+  return path.join(runDir, 'shm');
+}
+
+function isMountPoint(dir: string): boolean {
+  const escaped = dir.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === escaped);
+}
+
+/** Mount the container's shared /dev/shm (Docker's default size and mode) unless it is already there. */
+export function mountSharedShm(runDir: string): string {
+  const dir = sharedShmPath(runDir);
+  mkdirSync(dir, { recursive: true });
+  if (!isMountPoint(dir)) sys.mount('shm', dir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
+  return dir;
+}
+
+/** Whether the container's shared /dev/shm is mounted (a resource an ended container may still hold). */
+export function holdsSharedShm(runDir: string): boolean {
+  return isMountPoint(sharedShmPath(runDir));
+}
+
+/** Unmount and remove the container's shared /dev/shm (idempotent). */
+export function releaseSharedShm(runDir: string): void {
+  const dir = sharedShmPath(runDir);
+  if (isMountPoint(dir)) sys.umount2(dir, MNT_DETACH);
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not there
+  }
+}
