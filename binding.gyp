@@ -39,6 +39,7 @@
       "type": "executable",
       "sources": [
         "native/monitor.cc",
+        "native/monitor-control.cc",
         "native/launch.cc",
         "native/child.cc"
       ],

@@ -68,6 +68,7 @@
 
 #include "fdpass.h"
 #include "launch.h"
+#include "monitor-control.h"
 #include "plan-codec.h"
 
 #ifndef P_PIDFD
@@ -78,6 +79,7 @@ namespace hull {
 namespace {
 
 constexpr int kReportFd = 3;
+constexpr int kControlFd = 4;  // the control socket, bound and listening (native/monitor-control.h)
 
 MonitorConfig cfg;
 Arena arena;  // the decoded plan's arrays: they live as long as M
@@ -199,6 +201,7 @@ constexpr size_t kMaxLine = 16 * 1024;  // Docker splits longer lines into parti
 
 struct Stream {
   const char* name;
+  int number;  // 1 stdout, 2 stderr (the attach frames' stream)
   int fd = -1;
   char line[kMaxLine];
   size_t len = 0;
@@ -296,6 +299,7 @@ bool Pump(Stream& s) {
     return false;
   }
   Consume(s, buf, static_cast<size_t>(n));
+  ControlOutput(s.number, buf, static_cast<size_t>(n));
   return true;
 }
 
@@ -305,6 +309,7 @@ Stream out_stream, err_stream;
 
 // A user namespace (remapped container): the launch plan has an IdMaps step (Go writes the maps).
 bool remapped = false;
+bool attached_once = false;  // attach_first applies to the first start only
 
 struct Started {
   int pid;
@@ -317,8 +322,10 @@ Started StartContainer(ErrorRecord* failure, bool* plan_failed) {
   *plan_failed = false;
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);  // a placeholder: the plan's nullStdio step replaces it
   if (devnull < 0) Die("open", errno, "open", "/dev/null");
-  int out[2] = {-1, -1}, err[2] = {-1, -1};
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
   if (!cfg.launch.terminal && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)) Die("pipe2", errno, "output pipes");
+  // -i: the container's stdin is a pipe the monitor holds; attached clients write into it.
+  if (!cfg.launch.terminal && cfg.open_stdin && pipe2(in, O_CLOEXEC) < 0) Die("pipe2", errno, "stdin pipe");
   int cgroup_fd = -1;
   if (cfg.cgroup[0] != '\0') {
     cgroup_fd = open(cfg.cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -326,7 +333,7 @@ Started StartContainer(ErrorRecord* failure, bool* plan_failed) {
   }
   LaunchRequest request{};
   request.plan = &cfg.launch;
-  request.stdio[0] = devnull;
+  request.stdio[0] = in[0] >= 0 ? in[0] : devnull;
   request.stdio[1] = cfg.launch.terminal ? devnull : out[1];
   request.stdio[2] = cfg.launch.terminal ? devnull : err[1];
   request.cgroup_fd = cgroup_fd;
@@ -334,7 +341,7 @@ Started StartContainer(ErrorRecord* failure, bool* plan_failed) {
   Launched c;
   LaunchError error{};
   bool launched = Launch(request, &plan, &c, &error);
-  for (int fd : {out[1], err[1], devnull, cgroup_fd}) {
+  for (int fd : {out[1], err[1], in[0], devnull, cgroup_fd}) {
     if (fd >= 0) close(fd);
   }
   if (!launched) Die(error.syscall, error.err, error.what, cfg.cgroup);
@@ -348,6 +355,16 @@ Started StartContainer(ErrorRecord* failure, bool* plan_failed) {
     ReadResult r = ReadMessage(c.message_fd, &message, &got, &read_err);
     if (r == ReadResult::Execd) break;
     if (r == ReadResult::Message && message.kind == ChildMessageKind::Ready) {
+      // `start -a`: the first start waits at its gate until the client that will show its output
+      // has attached (it connected before this monitor ran; a minute at most).
+      if (cfg.attach_first && !attached_once) {
+        for (int waited = 0; waited < 600 && !ControlHasAttached(); waited++) {
+          struct pollfd p[40];
+          int control = ControlPollFds(p, 40);
+          if (poll(p, static_cast<nfds_t>(control), 100) > 0) ControlHandle(p, control);
+        }
+        attached_once = true;
+      }
       if (Tell(c, kParentStart) != 0) Die("write", errno, "start the container");
       continue;
     }
@@ -365,7 +382,7 @@ Started StartContainer(ErrorRecord* failure, bool* plan_failed) {
     waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(c.pidfd), &info, WEXITED);
     close(c.pidfd);
     CloseLaunched(&c);
-    for (int fd : {out[0], err[0]}) {
+    for (int fd : {out[0], err[0], in[1]}) {
       if (fd >= 0) close(fd);
     }
     return {0, -1};
@@ -374,9 +391,11 @@ Started StartContainer(ErrorRecord* failure, bool* plan_failed) {
     int master = ReceiveConsole(c);
     if (master < 0) Die("recvmsg", -master, "receive the container's console");
     out_stream.fd = master;
+    ControlSetStdin(master, true);
   } else {
     out_stream.fd = out[0];
     err_stream.fd = err[0];
+    ControlSetStdin(in[1], false);  // the control owns the pipe's write end (-1 without -i)
   }
   CloseLaunched(&c);
   return {c.pid, c.pidfd};
@@ -511,7 +530,10 @@ int main() {
   struct stat log_stat;
   if (fstat(log_fd, &log_stat) == 0) log_size = static_cast<uint64_t>(log_stat.st_size);
   out_stream.name = "stdout";
+  out_stream.number = 1;
   err_stream.name = "stderr";
+  err_stream.number = 2;
+  if (!ControlInit(kControlFd, cfg.control_path)) Die("getsockopt", errno, "take the control socket (fd 4)", cfg.control_path);
 
   unsigned restarts = 0;
   unsigned long long backoff_ms = 100;
@@ -527,6 +549,8 @@ int main() {
         _exit(1);
       }
       // A restart that could not start: recorded as an exit of 125 (hull's own failure).
+      ControlStarted(0);
+      ControlExited(125, true);
       Now(finished_at, sizeof finished_at);
       snprintf(json, sizeof json,
                "{\"status\":\"exited\",\"exitCode\":125,\"finishedAt\":\"%s\",\"oomKilled\":false,"
@@ -542,18 +566,21 @@ int main() {
              StartTime(c.pid), started_at, restarts);
     WriteStatus(json);
     CrashPoint();  // 2: running, not yet reported to hull
+    ControlStarted(c.pid);
     Report_(MonitorReportKind::Started, c.pid, nullptr);
     CrashPoint();  // 3: reported
 
     siginfo_t info;
     memset(&info, 0, sizeof info);
     for (;;) {
-      struct pollfd p[3] = {{c.pidfd, POLLIN, 0}, {out_stream.fd, POLLIN, 0}, {err_stream.fd, POLLIN, 0}};
-      int n = poll(p, 3, -1);
+      struct pollfd p[3 + 40] = {{c.pidfd, POLLIN, 0}, {out_stream.fd, POLLIN, 0}, {err_stream.fd, POLLIN, 0}};
+      int control = ControlPollFds(p + 3, 40);
+      int n = poll(p, static_cast<nfds_t>(3 + control), -1);
       if (n < 0) {
         if (errno == EINTR) continue;
         break;
       }
+      ControlHandle(p + 3, control);
       if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) Pump(out_stream);
       if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) Pump(err_stream);
       if (p[0].revents & POLLIN) {
@@ -566,6 +593,7 @@ int main() {
     close(c.pidfd);
     Drain();
     ReapOthers();
+    ControlSetStdin(-1, false);  // a restart gets a new pipe
     CrashPoint();  // 4: the container ended, its end not yet written
     int code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
     char signal_text[16];
@@ -584,14 +612,31 @@ int main() {
              restarts);
     WriteStatus(json);
     CrashPoint();  // 5: the end written
+    ControlExited(code, !again);
     if (!again) break;
-    // Docker's backoff: 100 ms, doubling up to a minute; reset after 10 s of running.
+    // Docker's backoff: 100 ms, doubling up to a minute; reset after 10 s of running. The wait is a
+    // poll of the control socket: hull's stop (its marker, then a "stop" request) ends it at once.
     if (time(nullptr) - started_mono >= 10) backoff_ms = 100;
-    for (unsigned long long waited = 0; waited < backoff_ms && !StopRequested(); waited += 50) {
-      struct timespec ts = {0, 50 * 1000 * 1000};
-      nanosleep(&ts, nullptr);
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += static_cast<time_t>(backoff_ms / 1000);
+    until.tv_nsec += static_cast<long>(backoff_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+    while (!StopRequested()) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long long left_ms = (until.tv_sec - now.tv_sec) * 1000LL + (until.tv_nsec - now.tv_nsec) / 1000000;
+      if (left_ms <= 0) break;
+      struct pollfd p[40];
+      int control = ControlPollFds(p, 40);
+      if (poll(p, static_cast<nfds_t>(control), static_cast<int>(left_ms)) > 0) ControlHandle(p, control);
+      ControlStopAsked();  // a stop request only wakes this wait: the marker decides
     }
     if (StopRequested()) {
+      ControlExited(code, true);
       snprintf(json, sizeof json,
                "{\"status\":\"exited\",\"exitCode\":%d,\"signal\":%s,\"startedAt\":\"%s\",\"finishedAt\":\"%s\","
                "\"oomKilled\":%s,\"restartCount\":%u}\n",
@@ -605,6 +650,7 @@ int main() {
   close(log_fd);
   if (remapped) umount2(cfg.launch.rootfs, MNT_DETACH);  // so the exit command can remove the run dir
   RemoveCgroup();
+  ControlClose();
   CrashPoint();  // 6: the cgroup removed, the exit command not yet run
   if (cfg.exit_command[0] != nullptr) {
     execv(cfg.exit_command[0], cfg.exit_command);

@@ -13,6 +13,8 @@
 //                 u32 max restarts (0 = no limit)   str stop marker file
 //                 u64 log max size in bytes (0 = unlimited)   u32 log max files (>= 1)
 //                 strs exit command (run in place of the monitor after the container's end; empty = none)
+//                 str control socket (native/monitor-control.h)   u32 open stdin (a pipe the monitor holds)
+//                 u32 attach first (the first start waits at its gate for an attached client)
 //
 //   str = u32 length + bytes + NUL (the decoded strings point into the buffer, which must outlive
 //   the plan)   strs = u32 count + str…   u32s = u32 count + u32…
@@ -84,6 +86,9 @@ struct MonitorConfig {
   uint64_t log_max_size;
   uint32_t log_max_files;
   char** exit_command;  // NULL-terminated; exit_command[0] == nullptr when none
+  const char* control_path;
+  uint32_t open_stdin;
+  uint32_t attach_first;
 };
 
 class PlanReader {
@@ -214,6 +219,9 @@ inline bool DecodeMonitorInput(const char* buf, size_t len, Arena* arena, Monito
   c->log_max_size = r.U64();
   c->log_max_files = r.U32();
   c->exit_command = r.Strs();
+  c->control_path = r.Str();
+  c->open_stdin = r.U32();
+  c->attach_first = r.U32();
   return r.ok() && r.AtEnd();
 }
 

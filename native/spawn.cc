@@ -175,7 +175,10 @@ struct PidfdWaiter {
   bool settled = false;
   Napi::Promise::Deferred deferred;
   std::unique_ptr<Napi::AsyncContext> context;
+  // Shared with an abort listener, which may run after the waiter is gone: it reads this first.
+  std::shared_ptr<bool> gone = std::make_shared<bool>(false);
   explicit PidfdWaiter(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  ~PidfdWaiter() { *gone = true; }
 };
 
 void OnPidfdWaitClosed(uv_handle_t* handle) {
@@ -246,6 +249,22 @@ Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
     return promise;
   }
   if (timeout >= 0) uv_timer_start(&w->timer, OnPidfdWaitTimeout, static_cast<uint64_t>(timeout), 0);
+  // An AbortSignal ends the wait early (resolving false) and frees its handles: a wait raced
+  // against something else does not outlive the race.
+  if (info.Length() > 2 && info[2].IsObject()) {
+    Napi::Object signal = info[2].As<Napi::Object>();
+    if (signal.Get("aborted").ToBoolean().Value()) {
+      SettlePidfdWait(w, false, 0);
+      return promise;
+    }
+    std::shared_ptr<bool> gone = w->gone;
+    Napi::Function on_abort = Napi::Function::New(env, [w, gone](const Napi::CallbackInfo&) {
+      if (!*gone) SettlePidfdWait(w, false, 0);
+    });
+    Napi::Object once = Napi::Object::New(env);
+    once.Set("once", Napi::Boolean::New(env, true));
+    signal.Get("addEventListener").As<Napi::Function>().Call(signal, {Napi::String::New(env, "abort"), on_abort, once});
+  }
   return promise;
 }
 

@@ -6,6 +6,7 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/file.h>
@@ -200,6 +201,33 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
   out.Set(0u, Napi::Number::New(info.Env(), fds[0]));
   out.Set(1u, Napi::Number::New(info.Env(), fds[1]));
   return out;
+}
+
+// A unix stream socket bound at `path` (a stale file there replaced) and listening: hull makes
+// hull-monitor's control socket and hands it over, so clients can connect before the monitor runs.
+Napi::Value ListenUnix(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw SysError(env, "bind", path, ENAMETOOLONG);
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw SysError(env, "socket", path, errno);
+  unlink(path.c_str());
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
+    int e = errno;
+    close(fd);
+    throw SysError(env, "bind", path, e);
+  }
+  if (chmod(path.c_str(), 0600) < 0 || listen(fd, 16) < 0) {
+    int e = errno;
+    close(fd);
+    unlink(path.c_str());
+    throw SysError(env, "listen", path, e);
+  }
+  return Napi::Number::New(env, fd);
 }
 
 }  // namespace hull

@@ -3,6 +3,7 @@
  * Options are typed values (CreateOptions; src/options/ parses Docker's flag syntax into them),
  * and nothing here prints: warnings are returned to the caller.
  */
+import type { Attachment } from './runtime/monitor-client.js';
 import type { Readable, Writable } from 'node:stream';
 import type { SaveFormat } from './image/archive/save.js';
 import type { CheckProblem, CheckResult } from './store/check.js';
@@ -287,6 +288,20 @@ export class Hull {
   /** Start a created or stopped container under its own monitor. */
   startContainer(idOrName: string): Promise<ContainerRecord> {
     return this.runtime.startDetached(idOrName);
+  }
+
+  /**
+   * Start a created or stopped container under its own monitor, attached from its first output:
+   * `attachment.stdout`/`stderr` (one stream with a terminal), and with `stdin` its stdin (for a
+   * container made with openStdin; ending it ends the container's). `waitContainer` gives the code.
+   */
+  startContainerAttached(idOrName: string, opts: { stdin?: boolean } = {}): Promise<{ record: ContainerRecord; attachment: Attachment }> {
+    return this.runtime.startAttached(idOrName, { stdin: opts.stdin ?? false });
+  }
+
+  /** Attach to a running detached container: its output from now on, and with `stdin` its stdin. */
+  attachContainer(idOrName: string, opts: { stdin?: boolean } = {}): Promise<{ record: ContainerRecord; attachment: Attachment }> {
+    return this.runtime.attach(idOrName, { stdin: opts.stdin ?? false });
   }
 
   /** The image's StopSignal (or SIGTERM), then SIGKILL after `timeoutSeconds`. */

@@ -70,6 +70,7 @@ export const sys = {
   setWindowSize: wrap((fd: number, rows: number, cols: number) => native().setWindowSize(fd, rows, cols)),
   flock: wrap((fd: number, operation: number) => native().flock(fd, operation)),
   pipe: wrap(() => native().pipe()),
+  listenUnix: wrap((p: string) => native().listenUnix(p)),
   pidfdOpen: wrap((pid: number) => native().pidfdOpen(pid)),
   openInRoot: wrap((root: string, p: string, flags: number, mode: number) => native().openInRoot(root, p, flags, mode)),
   readlinkFd: wrap((fd: number) => native().readlinkFd(fd)),
@@ -77,9 +78,9 @@ export const sys = {
   idmapMount: wrap((source: string, target: string, usernsFd: number) => native().idmapMount(source, target, usernsFd)),
   attachDeviceFilter: wrap((cgroupDir: string, program: Buffer) => native().attachDeviceFilter(cgroupDir, program)),
   pidfdSignal: wrap((pidfd: number, signal: number) => native().pidfdSignal(pidfd, signal)),
-  pidfdWait: async (pidfd: number, timeoutMs: number): Promise<boolean> => {
+  pidfdWait: async (pidfd: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> => {
     try {
-      return await native().pidfdWait(pidfd, timeoutMs);
+      return await native().pidfdWait(pidfd, timeoutMs, signal);
     } catch (err) {
       throw toSystemError(err);
     }

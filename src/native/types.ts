@@ -155,9 +155,10 @@ export interface NativeAddon {
   pidfdSignal(pidfd: number, signal: number): void;
   /** pidfd_open(2) of any process (close-on-exec); the caller closes it. */
   pidfdOpen(pid: number): number;
-  /** Resolves true once the process of `pidfd` has exited, false after `timeoutMs` (-1: no limit).
-   *  Works for processes that are not hull's children; does not reap, does not close the fd. */
-  pidfdWait(pidfd: number, timeoutMs: number): Promise<boolean>;
+  /** Resolves true once the process of `pidfd` has exited, false after `timeoutMs` (-1: no limit)
+   *  or once `signal` aborts (the wait's handles freed at once). Works for processes that are not
+   *  hull's children; does not reap, does not close the fd. */
+  pidfdWait(pidfd: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
 
   // --- 1:1 system call wrappers Node lacks ---
   mknod(path: string, mode: number, major: number, minor: number): void;
@@ -178,6 +179,8 @@ export interface NativeAddon {
   readlinkFd(fd: number): string;
   /** pipe2(O_CLOEXEC): [read end, write end]. */
   pipe(): [number, number];
+  /** A unix stream socket bound at `path` (replacing a stale file) and listening, close-on-exec: its fd. */
+  listenUnix(path: string): number;
   /** Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]) and attach it to the cgroup
    *  directory (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI); it goes when the cgroup is removed. */
   attachDeviceFilter(cgroupDir: string, program: Buffer): void;

@@ -15,7 +15,8 @@
  * The container's stdio are the caller's fds (runc's contract with its caller: the shim passes its
  * pipes); the creating process may exit at once: the container does not depend on it.
  */
-import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { ConflictError, ContainerNotFoundError, HullError, RuntimeError, UsageError, fromNodeError } from '../errors.js';
 import { sys } from '../native/index.js';
@@ -240,32 +241,30 @@ export class OciRuntime {
     return runHooksWarning('poststart', spec.hooks, { state: this.ociState(s, 'running') });
   }
 
-  /** Opens the start fifo and reads the byte the container writes as it passes its gate. */
+  /**
+   * Opens the start fifo and reads the byte the container writes as it passes its gate. Opened for
+   * reading and writing, the fifo never reports end of file while the container opens it; the read
+   * is on the event loop, raced against the container's end (a pidfd), so nothing polls.
+   */
   private async openGate(s: SavedState): Promise<void> {
     const fifo = this.fifo(s.id);
     let fd: number;
     try {
-      // Non-blocking: a container that died at its gate would otherwise leave start blocked.
-      fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
     } catch (err) {
       throw fromNodeError(err, 'open', fifo);
     }
     const pidfd = await openProcess(s.pid, s.pidStartTime);
+    const reader = new net.Socket({ fd, readable: true, writable: false });
+    const raceOver = new AbortController();
     try {
-      const byte = Buffer.alloc(1);
-      for (;;) {
-        let n = 0;
-        try {
-          n = readSync(fd, byte, 0, 1, null);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw fromNodeError(err, 'read', fifo);
-        }
-        if (n === 1) break;
-        // Not yet written (or not yet opened by the container): wait a moment, unless it has gone.
-        if (pidfd === undefined || (await sys.pidfdWait(pidfd, 1))) throw new ConflictError('cannot start a container that has stopped');
-      }
+      if (pidfd === undefined) throw new ConflictError('cannot start a container that has stopped');
+      const passed = new Promise<boolean>((resolve) => reader.once('data', () => resolve(true)));
+      const ended = sys.pidfdWait(pidfd, -1, raceOver.signal).then(() => false);
+      if (!(await Promise.race([passed, ended]))) throw new ConflictError('cannot start a container that has stopped');
     } finally {
-      closeSync(fd);
+      raceOver.abort();
+      reader.destroy();
       if (pidfd !== undefined) closeSync(pidfd);
     }
     rmSync(fifo, { force: true });

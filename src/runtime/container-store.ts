@@ -110,7 +110,6 @@ export function currentBootId(): string {
   return bootIdCache;
 }
 
-const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /**
  * The state of a detached container, from hull's record and what its monitor wrote. The monitor's
@@ -121,46 +120,42 @@ const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuf
  * another boot is stale.
  */
 export function detachedState(state: ContainerState, monitor: () => MonitorStatus | undefined, bootId = currentBootId()): ContainerState {
-  for (let attempt = 0; ; attempt++) {
-    const m = monitor();
-    // Which monitor answers: the file's own (newer monitors say), else the record's.
-    const own = m?.monitorPid !== undefined;
-    const monitorPid = own ? m.monitorPid : state.monitorPid;
-    const monitorStartTime = own ? m.monitorStartTime : state.monitorStartTime;
-    const runBoot = (own ? m.bootId : undefined) ?? state.bootId;
-    const base = { startedAt: m?.startedAt ?? state.startedAt, monitorPid, monitorStartTime, bootId: runBoot };
-    const fromMonitor = { restartCount: m?.restartCount ?? state.restartCount ?? 0, oomKilled: m?.oomKilled ?? false };
-    if (m?.status === 'exited') {
-      return { ...base, ...fromMonitor, status: 'exited', startedAt: m.startedAt ?? state.startedAt, exitCode: m.exitCode,
-        finishedAt: m.finishedAt, ...(m.error ? { error: m.error } : {}) };
-    }
-    if (m === undefined && state.status !== 'running' && state.status !== 'restarting') return state;
-    if (runBoot !== undefined && runBoot !== bootId) {
-      if (m?.status === 'starting') return state; // that start never got anywhere
-      return { ...base, status: 'exited', exitCode: 255, restartCount: state.restartCount ?? 0,
-        error: 'the host rebooted while the container ran (its state is from another boot); its exit code is unknown' };
-    }
-    const monitorAlive = monitorPid !== undefined && isSameProcess(monitorPid, monitorStartTime);
-    if (m?.status === 'starting') {
-      // Being started (its monitor is cloning it), or a start whose monitor died before it began.
-      return monitorAlive ? { ...base, ...fromMonitor, status: 'running' } : state;
-    }
-    if (m?.status === 'running' && m.pid !== undefined && isSameProcess(m.pid, m.pidStartTime)) {
-      return { ...base, ...fromMonitor, status: 'running', pid: m.pid, pidStartTime: m.pidStartTime, startedAt: m.startedAt ?? state.startedAt };
-    }
-    if (m?.status === 'restarting' && monitorAlive) {
-      return { ...base, ...fromMonitor, status: 'restarting', exitCode: m.exitCode, finishedAt: m.finishedAt };
-    }
-    if (!monitorAlive) {
-      return { ...base, ...fromMonitor, status: 'exited', exitCode: 137, finishedAt: m?.finishedAt,
-        error: `its monitor (pid ${monitorPid}) died before recording the exit; the container was killed with it` };
-    }
-    // The container has just ended and its monitor is writing the end down: a moment at most.
-    if (attempt >= 100) {
-      return { ...base, ...fromMonitor, status: 'exited', error: 'the container ended; its monitor has not recorded the exit code yet' };
-    }
-    sleepSync(5);
+  const m = monitor();
+  // Which monitor answers: the file's own (newer monitors say), else the record's.
+  const own = m?.monitorPid !== undefined;
+  const monitorPid = own ? m.monitorPid : state.monitorPid;
+  const monitorStartTime = own ? m.monitorStartTime : state.monitorStartTime;
+  const runBoot = (own ? m.bootId : undefined) ?? state.bootId;
+  const base = { startedAt: m?.startedAt ?? state.startedAt, monitorPid, monitorStartTime, bootId: runBoot };
+  const fromMonitor = { restartCount: m?.restartCount ?? state.restartCount ?? 0, oomKilled: m?.oomKilled ?? false };
+  if (m?.status === 'exited') {
+    return { ...base, ...fromMonitor, status: 'exited', startedAt: m.startedAt ?? state.startedAt, exitCode: m.exitCode,
+      finishedAt: m.finishedAt, ...(m.error ? { error: m.error } : {}) };
   }
+  if (m === undefined && state.status !== 'running' && state.status !== 'restarting') return state;
+  if (runBoot !== undefined && runBoot !== bootId) {
+    if (m?.status === 'starting') return state; // that start never got anywhere
+    return { ...base, status: 'exited', exitCode: 255, restartCount: state.restartCount ?? 0,
+      error: 'the host rebooted while the container ran (its state is from another boot); its exit code is unknown' };
+  }
+  const monitorAlive = monitorPid !== undefined && isSameProcess(monitorPid, monitorStartTime);
+  if (m?.status === 'starting') {
+    // Being started (its monitor is cloning it), or a start whose monitor died before it began.
+    return monitorAlive ? { ...base, ...fromMonitor, status: 'running' } : state;
+  }
+  if (m?.status === 'running' && m.pid !== undefined && isSameProcess(m.pid, m.pidStartTime)) {
+    return { ...base, ...fromMonitor, status: 'running', pid: m.pid, pidStartTime: m.pidStartTime, startedAt: m.startedAt ?? state.startedAt };
+  }
+  if (m?.status === 'restarting' && monitorAlive) {
+    return { ...base, ...fromMonitor, status: 'restarting', exitCode: m.exitCode, finishedAt: m.finishedAt };
+  }
+  if (!monitorAlive) {
+    return { ...base, ...fromMonitor, status: 'exited', exitCode: 137, finishedAt: m?.finishedAt,
+      error: `its monitor (pid ${monitorPid}) died before recording the exit; the container was killed with it` };
+  }
+  // The container has just ended and its monitor is writing the end down: until it has, the
+  // container is what the monitor last said (a waiter hears the end from the monitor itself).
+  return { ...base, ...fromMonitor, status: 'running', ...(m?.pid !== undefined ? { pid: m.pid, pidStartTime: m.pidStartTime } : {}) };
 }
 
 const HEX_ID_RE = /^[0-9a-f]{64}$/;

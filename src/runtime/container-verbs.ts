@@ -19,7 +19,7 @@ import type { RuntimeSpec } from './spec.js';
 import { validateContainerName } from './validate.js';
 import { openProcess } from './liveness.js';
 
-import { settled } from './stop.js';
+import { recordChange, settled } from './stop.js';
 import type { Runtime } from './runtime.js';
 import { isLive, mayAct, statusOfRecord } from './states.js';
 
@@ -70,7 +70,7 @@ export async function waitForChange(rt: Runtime, id: string, ms: number): Promis
       }
     }
   } else if (s.status === 'restarting') {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 100)));
+    await recordChange(rt, id, ms); // its monitor starts it again: its status file changes
     return false;
   }
   await settled(rt, record).catch(() => undefined);

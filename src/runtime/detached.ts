@@ -3,15 +3,40 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { HullError } from '../errors.js';
+import { ConflictError, HullError, RuntimeError } from '../errors.js';
 import { cliPath } from '../native/index.js';
 import { crashPoint } from './crash-point.js';
 import { type ContainerRecord, currentBootId } from './container-store.js';
 import { processStartTime } from './liveness.js';
 import { type PreparedStart, prepareStart } from './prepare.js';
 import type { Runtime } from './runtime.js';
+import { type Attachment, attach, controlSocketPath } from './monitor-client.js';
 import { mayAct, statusOfRecord } from './states.js';
 
+
+/**
+ * Start a created or stopped container under its own monitor, attached: the monitor lets it run
+ * once this connection is there, so its output is seen from the first byte (`start -a`), with its
+ * stdin when `stdin` (`start -ai`; ending it ends the container's stdin).
+ */
+export async function startAttached(rt: Runtime, idOrName: string, opts: { stdin: boolean }): Promise<{ record: ContainerRecord; attachment: Attachment }> {
+  return rt.locked(idOrName, async (record) => {
+    if (!mayAct('start', statusOfRecord(record), idOrName)) throw new ConflictError(`container ${idOrName} is already running: use attach`);
+    const attachment = await startUnderMonitor(rt, record, { stdin: opts.stdin && record.openStdin === true });
+    if (!attachment) throw new RuntimeError(`cannot attach to container ${idOrName}: its monitor did not answer`);
+    return { record, attachment };
+  });
+}
+
+/** Attach to a running container's monitor: its output from now on, its stdin with `stdin` (when it has one). */
+export async function attachTo(rt: Runtime, idOrName: string, opts: { stdin: boolean }): Promise<{ record: ContainerRecord; attachment: Attachment }> {
+  const record = await rt.get(idOrName);
+  mayAct('attach', statusOfRecord(record), idOrName);
+  if (record.state.monitorPid === undefined) throw new ConflictError(`cannot attach to container ${idOrName}: it runs in the foreground of another hull`);
+  const attachment = await attach(controlSocketPath(rt.paths.runRoot, record.id), { stdin: opts.stdin && record.openStdin === true, once: false, terminal: record.tty === true });
+  if (!attachment) throw new ConflictError(`you cannot attach to a stopped container, start it first`);
+  return { record, attachment };
+}
 
 /** Start a created or stopped container under its own monitor (`run -d`, `start`). A running one is left as it is. */
 export async function startDetached(rt: Runtime, idOrName: string): Promise<ContainerRecord> {
@@ -22,17 +47,22 @@ export async function startDetached(rt: Runtime, idOrName: string): Promise<Cont
   });
 }
 
-export async function startUnderMonitor(rt: Runtime, record: ContainerRecord): Promise<void> {
+export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, attach?: { stdin: boolean }): Promise<Attachment | undefined> {
   let prepared: PreparedStart | undefined;
   try {
-    prepared = await prepareStart(rt, record, { stdio: 'monitor' });
+    // -i (without a terminal): its stdin is a pipe the monitor holds, for attached clients.
+    prepared = await prepareStart(rt, record, { stdio: 'monitor', monitorStdin: record.openStdin === true && record.tty !== true });
     const statusPath = rt.containers.monitorStatusPath(record.id);
     const stopMarker = rt.containers.stopMarkerPath(record.id);
     rmSync(statusPath, { force: true });
     rmSync(stopMarker, { force: true });
     const memoryEvents = path.join(prepared.cgroup.path, 'memory.events');
     const { startMonitor } = await import('./monitor.js');
+    const terminal = prepared.spec.process.terminal === true;
     const started = await startMonitor({
+      controlPath: controlSocketPath(rt.paths.runRoot, record.id),
+      openStdin: record.openStdin === true && !terminal,
+      attachFirst: attach !== undefined,
       launch: prepared.launch,
       cgroup: prepared.cgroup.path,
       logPath: rt.containers.logPath(record.id),
@@ -48,7 +78,7 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord): P
           : [],
       logMaxSize: record.logConfig?.maxSize ?? 0,
       logMaxFiles: record.logConfig?.maxFile ?? 1,
-    });
+    }, attach ? { stdin: attach.stdin, once: true, terminal } : undefined);
     prepared.started();
     record.state = {
       status: 'running',
@@ -63,6 +93,7 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord): P
     crashPoint('start: monitor reported');
     await rt.containers.save(record);
     crashPoint('start: state saved');
+    return started.attachment;
   } catch (err) {
     await prepared?.rollback();
     record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };

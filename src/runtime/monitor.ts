@@ -8,7 +8,10 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { ContainerStartError, RuntimeError } from '../errors.js';
-import { monitorPath } from '../native/index.js';
+import { closeSync, mkdirSync } from 'node:fs';
+import { type Attachment, attach as attachTo } from './monitor-client.js';
+import path from 'node:path';
+import { monitorPath, sys } from '../native/index.js';
 import { type MonitorPlan, encodeMonitorInput } from './plan-codec.js';
 import {
   ERROR_RECORD_ERRNO, ERROR_RECORD_MESSAGE, ERROR_RECORD_MESSAGE_SIZE, ERROR_RECORD_STEP, ERROR_RECORD_STEPS, ERROR_RECORD_SYSCALL,
@@ -33,6 +36,8 @@ export interface MonitorStarted {
   monitorPid: number;
   /** The container's first process (in hull's pid namespace). */
   pid: number;
+  /** With `attach`: the connection that shows the container's output from its first byte. */
+  attachment?: Attachment;
 }
 
 function cString(buf: Buffer, start: number, size: number): string {
@@ -52,16 +57,28 @@ async function readReport(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Start a monitor for `plan`; resolves once the container's command runs (its execve). */
-export async function startMonitor(plan: MonitorPlan): Promise<MonitorStarted> {
+/**
+ * Start a monitor for `plan`; resolves once the container's command runs (its execve). With
+ * `attach` (and plan.attachFirst), a client attaches before the monitor runs: the container passes
+ * its gate only then, so none of its output is missed.
+ */
+export async function startMonitor(plan: MonitorPlan, attach?: { stdin: boolean; once: boolean; terminal: boolean }): Promise<MonitorStarted> {
   const input = encodeMonitorInput(plan);
   const crashAt = process.env.HULL_TEST_MONITOR_CRASH_AT; // the crash tests' hook (native/monitor.cc)
-  const child = spawn(monitorPath(), [], {
-    detached: true,
-    cwd: '/',
-    env: crashAt ? { HULL_TEST_MONITOR_CRASH_AT: crashAt } : {},
-    stdio: ['pipe', 'ignore', 'ignore', 'pipe'],
-  });
+  // The control socket, listening before the monitor runs: a client may connect at once (`start -a`).
+  mkdirSync(path.dirname(plan.controlPath), { recursive: true, mode: 0o700 });
+  const control = sys.listenUnix(plan.controlPath);
+  let child;
+  try {
+    child = spawn(monitorPath(), [], {
+      detached: true,
+      cwd: '/',
+      env: crashAt ? { HULL_TEST_MONITOR_CRASH_AT: crashAt } : {},
+      stdio: ['pipe', 'ignore', 'ignore', 'pipe', control],
+    });
+  } finally {
+    closeSync(control);
+  }
   crashPoint('start: monitor spawned');
   // Before the monitor has its plan (and so before it can start anything), the status file names
   // it: from here on, the container's state comes from this monitor whatever happens to hull. If
@@ -71,6 +88,7 @@ export async function startMonitor(plan: MonitorPlan): Promise<MonitorStarted> {
     writeJsonAtomic(plan.statusPath, status);
   }
   crashPoint('start: monitor named in its status file');
+  const attaching = attach ? attachTo(plan.controlPath, attach) : undefined;
   const spawnError = new Promise<never>((_, reject) => {
     child.once('error', (err) => reject(new RuntimeError(`cannot start hull-monitor: ${err.message}`, { cause: err })));
   });
@@ -87,7 +105,10 @@ export async function startMonitor(plan: MonitorPlan): Promise<MonitorStarted> {
   }
   const kind = report.readUInt32LE(0);
   const pid = report.readInt32LE(4);
-  if (kind === KIND_STARTED) return { monitorPid: child.pid!, pid };
+  if (kind === KIND_STARTED) {
+    const attachment = await attaching;
+    return { monitorPid: child.pid!, pid, ...(attachment ? { attachment } : {}) };
+  }
   const at = MONITOR_REPORT_ERROR; // the ErrorRecord's offsets: native/plan-table.h
   const step = report.readUInt32LE(at + ERROR_RECORD_STEP);
   const steps = report.readUInt32LE(at + ERROR_RECORD_STEPS);

@@ -67,6 +67,12 @@ export interface MonitorPlan {
   /** `--log-opt max-size` in bytes (0: unlimited) and `max-file` (>= 1). */
   logMaxSize: number;
   logMaxFiles: number;
+  /** The monitor's control socket (native/monitor-control.h); hull makes it and hands it over as fd 4. */
+  controlPath: string;
+  /** `-i`: the container's stdin is a pipe the monitor holds (attached clients write into it). */
+  openStdin: boolean;
+  /** `start -a`: the first start waits at its gate for an attached client, so no output is missed. */
+  attachFirst: boolean;
 }
 
 interface FlatStep {
@@ -251,5 +257,8 @@ export function encodeMonitorInput(plan: MonitorPlan): Buffer {
   w.u64(BigInt(plan.logMaxSize));
   w.u32(plan.logMaxFiles);
   w.strs(plan.exitCommand);
+  w.str(plan.controlPath);
+  w.u32(plan.openStdin ? 1 : 0);
+  w.u32(plan.attachFirst ? 1 : 0);
   return w.done();
 }

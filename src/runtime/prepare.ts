@@ -41,6 +41,8 @@ export function containerSpec(rt: Runtime, id: string): RuntimeSpec {
 export interface StartRequest {
   /** How the container's stdio reach it: from the caller's options (the foreground), or hull-monitor's own. */
   stdio: StdioOptions | 'monitor';
+  /** hull-monitor gives the container a stdin pipe of its own (`-i`), not a placeholder. */
+  monitorStdin?: boolean;
   /** The caller's terminal size, for a container with a terminal. */
   consoleSize?: { height: number; width: number };
 }
@@ -92,7 +94,7 @@ export async function prepareStart(rt: Runtime, record: ContainerRecord, req: St
     // With a terminal, the console step gives the container its stdio; the monitor gives it pipes
     // for its output and a placeholder stdin, replaced by the container's own /dev/null.
     const routes = spec.process.terminal ? ALL_NULL_ROUTES : req.stdio === 'monitor' ? ALL_NULL_ROUTES : routeStdio(req.stdio);
-    const nullStdio = spec.process.terminal ? 0 : req.stdio === 'monitor' ? 0b001 : nullStdioMask(routes);
+    const nullStdio = spec.process.terminal ? 0 : req.stdio === 'monitor' ? (req.monitorStdin ? 0 : 0b001) : nullStdioMask(routes);
     const steps = buildPlan(spec, idmapped?.layers ?? record.rootfs, {
       // Docker makes a missing working directory; a bare OCI bundle (runc's contract) must have it.
       createCwd: spec.annotations?.[ANNOTATION_CREATE_WORKDIR] === 'true',

@@ -33,6 +33,7 @@ import * as verbs from './container-verbs.js';
 import type { CreateOptions, CreatedContainer } from './create.js';
 import type { ExecOptions } from './exec.js';
 import type { ExecProcess, RunningContainer, StartOptions } from './started.js';
+import type { Attachment } from './monitor-client.js';
 
 export type { CreateOptions, CreatedContainer } from './create.js';
 export { ANNOTATION_CREATE_WORKDIR, INIT_PATH_IN_CONTAINER } from './create.js';
@@ -68,6 +69,16 @@ export class Runtime {
   /** Start a created or stopped container under its own monitor (`run -d`, `start`). A running one is left as it is. */
   startDetached(idOrName: string): Promise<ContainerRecord> {
     return detachedVerb.startDetached(this, idOrName);
+  }
+
+  /** Start under its monitor, attached from its first output (`start -a`, with stdin: `start -ai`). */
+  startAttached(idOrName: string, opts: { stdin: boolean }): Promise<{ record: ContainerRecord; attachment: Attachment }> {
+    return detachedVerb.startAttached(this, idOrName, opts);
+  }
+
+  /** Attach to a running detached container (`attach`). */
+  attach(idOrName: string, opts: { stdin: boolean }): Promise<{ record: ContainerRecord; attachment: Attachment }> {
+    return detachedVerb.attachTo(this, idOrName, opts);
   }
 
   stop(idOrName: string, timeoutSeconds = 10): Promise<void> {

@@ -1,16 +1,16 @@
 /**
  * Stopping, killing, restarting and waiting for containers.
  */
-import { closeSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { ConflictError, RuntimeError } from '../errors.js';
+import { type FSWatcher, closeSync, mkdirSync, watch, writeFileSync } from 'node:fs';
+import { ConflictError } from '../errors.js';
 import { sys } from '../native/index.js';
-import { readMonitorStatus } from './monitor-status.js';
 import { parseSignal } from './signals.js';
-import { type ContainerRecord } from './container-store.js';
-import { isSameProcess, openProcess, processName } from './liveness.js';
-
+import type { ContainerRecord } from './container-store.js';
+import { openProcess } from './liveness.js';
 import { startUnderMonitor } from './detached.js';
 import type { Runtime } from './runtime.js';
+import { askStop, controlSocketPath, monitorDone, nextExit, startedPid } from './monitor-client.js';
+import { withLock } from './lock.js';
 import { releaseSharedShm } from './shm.js';
 import { mayAct, statusOfRecord } from './states.js';
 
@@ -27,6 +27,7 @@ export async function stopLocked(rt: Runtime, record: ContainerRecord, timeoutSe
   if (record.state.monitorPid !== undefined) {
     mkdirSync(rt.containers.runDir(record.id), { recursive: true });
     writeFileSync(rt.containers.stopMarkerPath(record.id), ''); // no restart after this
+    if (record.state.status === 'restarting') await askStop(controlSocketPath(rt.paths.runRoot, record.id)); // wakes its back-off
   }
   if (record.state.status === 'running') {
     // A paused container is thawed first, so that it can act on its stop signal.
@@ -51,39 +52,36 @@ export async function stopLocked(rt: Runtime, record: ContainerRecord, timeoutSe
 }
 
 /**
- * A container whose monitor is cloning it (its hull was killed before recording the start)
- * has no pid yet: the monitor reports it within moments, or dies (then it is not running).
+ * A container whose monitor is cloning it (its hull was killed before recording the start) has no
+ * pid yet: its monitor tells when it runs (or that the start failed).
  */
-export async function startReported(rt: Runtime, record: ContainerRecord, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const now = rt.containers.read(record.id);
-    if (!now || now.state.status !== 'running' || now.state.pid !== undefined || Date.now() > deadline) {
-      if (now) record.state = now.state;
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+export async function startReported(rt: Runtime, record: ContainerRecord): Promise<void> {
+  await startedPid(controlSocketPath(rt.paths.runRoot, record.id));
+  const now = rt.containers.read(record.id);
+  if (now) record.state = now.state;
 }
 
-/** Waits until the container is recorded as not running, and its monitor has gone. */
-export async function settled(rt: Runtime, record: ContainerRecord, limitMs = 15_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const now = rt.containers.read(record.id);
-    if (!now) return; // removed (--rm) meanwhile
-    const { status, monitorPid, monitorStartTime } = now.state;
-    const monitorLeft = monitorPid !== undefined && monitorPid !== process.pid && isSameProcess(monitorPid, monitorStartTime) &&
-      processName(monitorPid) === 'hull-monitor';
-    if (status !== 'running' && status !== 'restarting' && !monitorLeft) {
-      record.state = now.state;
-      return;
+/**
+ * Waits until the container has ended for good: its monitor says so (its final exit, written down,
+ * no restart after it), or, for a container of a foreground hull, its process's end (a pidfd).
+ */
+export async function settled(rt: Runtime, record: ContainerRecord): Promise<void> {
+  const now = rt.containers.read(record.id);
+  if (!now) return; // removed (--rm) meanwhile
+  const { status, monitorPid } = now.state;
+  if (monitorPid !== undefined && monitorPid !== process.pid && (status === 'running' || status === 'restarting')) {
+    await monitorDone(controlSocketPath(rt.paths.runRoot, record.id));
+  } else if (status === 'running') {
+    const fd = await openProcess(now.state.pid, now.state.pidStartTime);
+    if (fd !== undefined) {
+      try {
+        await sys.pidfdWait(fd, -1);
+      } finally {
+        closeSync(fd);
+      }
     }
-    if (Date.now() > deadline) {
-      throw new RuntimeError(`container ${record.name} did not stop within ${limitMs / 1000}s (state ${status}, monitor ${monitorLeft ? 'alive' : 'gone'})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  record.state = rt.containers.read(record.id)?.state ?? record.state;
 }
 
 /** Send a signal to the container's first process (under its lock: the state checked is the state acted on). */
@@ -120,37 +118,65 @@ export async function restart(rt: Runtime, idOrName: string, timeoutSeconds = 10
   });
 }
 
-/** The container's exit code once it has ended (waiting for it when it runs). */
+/**
+ * The container's exit code once it has ended (waiting for it when it runs): its monitor tells the
+ * end as it happens; a foreground hull's container ends with its process (a pidfd), and that hull
+ * records it under the container's lock; a created one is waited for through changes to its files.
+ */
 export async function wait(rt: Runtime, idOrName: string): Promise<number> {
   const id = await rt.containers.resolveId(idOrName);
-  const statusPath = rt.containers.monitorStatusPath(id);
-  let last: number | undefined;
   for (;;) {
     const record = rt.containers.read(id);
-    if (!record) return last ?? 255; // removed (--rm) as it ended
+    if (!record) return 255; // removed before its end was seen
     const s = record.state;
     if (s.status === 'exited') return s.exitCode ?? 255;
-    const fd = s.status === 'running' ? await openProcess(s.pid, s.pidStartTime) : undefined;
-    if (fd !== undefined) {
-      try {
-        await sys.pidfdWait(fd, -1);
-      } finally {
-        closeSync(fd);
-      }
-      // Catch the monitor's record of the end before an exit command (rm) removes it.
-      for (let i = 0; i < 400; i++) {
-        const m = readMonitorStatus(statusPath);
-        if (m?.status === 'exited' || m?.status === 'restarting') {
-          last = m.exitCode;
-          break;
-        }
-        if (!existsSync(statusPath) && !existsSync(rt.containers.dir(id))) break;
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    } else {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    if (s.monitorPid !== undefined && (s.status === 'running' || s.status === 'restarting')) {
+      // Its last end: a restart policy's restarts are waited through, as hull always has.
+      const end = await nextExit(controlSocketPath(rt.paths.runRoot, id), true);
+      if (end) return end.code; // an exit command (--rm) may remove the record right after
+      continue; // the monitor has gone: its status file has the end
     }
+    if (s.status === 'running') {
+      const fd = await openProcess(s.pid, s.pidStartTime);
+      if (fd !== undefined) {
+        try {
+          await sys.pidfdWait(fd, -1);
+        } finally {
+          closeSync(fd);
+        }
+      }
+      // Its hull records the end under the container's lock: taking the lock waits for that.
+      await withLock(rt.containers.lockPath(id), idOrName, async () => undefined).catch(() => undefined);
+      const after = rt.containers.read(id);
+      if (after?.state.status === 'running') return 255; // its hull died with it: the code is unknown
+      continue;
+    }
+    await recordChange(rt, id); // created (or removing): until something changes
   }
+}
+
+/** Resolves at the next change to the container's files (inotify), or after `limitMs`. */
+export async function recordChange(rt: Runtime, id: string, limitMs = 60_000): Promise<void> {
+  const watchers: FSWatcher[] = [];
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    const timer = setTimeout(done, limitMs);
+    for (const dir of [rt.containers.dir(id), rt.containers.runDir(id)]) {
+      try {
+        watchers.push(watch(dir, () => {
+          clearTimeout(timer);
+          done();
+        }));
+      } catch {
+        // not there (yet, or any more)
+      }
+    }
+    if (watchers.length === 0) {
+      clearTimeout(timer);
+      done();
+    }
+  });
+  for (const w of watchers) w.close();
 }
 
 /** pidfd_send_signal, where a process that has just exited (ESRCH) is not an error. */

@@ -129,6 +129,11 @@ export class HullEnv {
     return spawn(process.execPath, [HULL_BIN, ...this.globalArgs(), ...this.withParent(args)], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
   }
 
+  /** `hull ARGS` as a child process whose stdin the test writes (attach, start -ai). */
+  spawnCliWithStdin(args: string[]) {
+    return spawn(process.execPath, [HULL_BIN, ...this.globalArgs(), ...this.withParent(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+
   /** `hull ARGS` without waiting: for many at once. */
   cliAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
     const child = this.spawnCli(args, opts);

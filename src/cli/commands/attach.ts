@@ -1,32 +1,22 @@
 import type { Command } from 'commander';
-import { statSync } from 'node:fs';
-import { ConflictError } from '../../errors.js';
 import { hullFor } from '../context.js';
-import { writeLogEntries } from '../log-output.js';
+import { relayAttachment } from '../attach-io.js';
 import { proxySignals } from '../signals.js';
+import { controlSocketPath } from '../../runtime/monitor-client.js';
 
 export function registerAttach(program: Command): void {
   program
     .command('attach')
-    .description('attach to a running detached container: its output from now on, signals forwarded; exits with its code')
+    .description('attach to a running detached container: its output from now on, its stdin (-i containers), signals forwarded; exits with its code')
     .argument('<container>', 'name or id')
-    .option('--no-stdin', 'do not attach stdin (hull attaches output only, always)')
+    .option('--no-stdin', 'do not attach stdin')
     .option('--sig-proxy <bool>', 'forward received signals to the container', 'true')
-    .action(async (container: string, flags: { sigProxy: string }, cmd: Command) => {
+    .action(async (container: string, flags: { stdin: boolean; sigProxy: string }, cmd: Command) => {
       const hull = hullFor(cmd);
-      const record = await hull.getContainer(container);
-      if (record.state.status !== 'running' && record.state.status !== 'restarting') {
-        throw new ConflictError(`you cannot attach to a stopped container, start it first`);
-      }
-      let from = 0;
-      try {
-        from = statSync(hull.runtime.containers.logPath(record.id)).size;
-      } catch {
-        from = 0; // nothing written yet
-      }
+      const { record, attachment } = await hull.attachContainer(container, { stdin: flags.stdin });
       const stop = flags.sigProxy !== 'false' ? proxySignals((signal) => void hull.killContainer(record.id, signal).catch(() => undefined)) : () => undefined;
       try {
-        await writeLogEntries(hull.runtime.logs(record.id, { follow: true, fromOffset: from }));
+        await relayAttachment(attachment, { terminal: record.tty === true, controlPath: controlSocketPath(hull.paths.runRoot, record.id) });
         process.exitCode = await hull.waitContainer(record.id);
       } finally {
         stop();

@@ -3,13 +3,15 @@ import { ConflictError } from '../../errors.js';
 import { hullFor } from '../context.js';
 import { proxySignals } from '../signals.js';
 import { forEachContainer } from './each.js';
+import { relayAttachment } from '../attach-io.js';
+import { controlSocketPath } from '../../runtime/monitor-client.js';
 
 export function registerStart(program: Command): void {
   program
     .command('start')
     .description('start one or more created or stopped containers')
     .argument('<container...>', 'names or ids')
-    .option('-a, --attach', 'attach stdout/stderr and forward signals (the container runs in the foreground)')
+    .option('-a, --attach', 'attach stdout/stderr and forward signals; exits with the container\'s code')
     .option('-i, --interactive', 'attach stdin')
     .action(async (containers: string[], flags: { attach?: boolean; interactive?: boolean }, cmd: Command) => {
       const hull = hullFor(cmd);
@@ -21,18 +23,15 @@ export function registerStart(program: Command): void {
         return;
       }
       if (containers.length !== 1) throw new ConflictError('you cannot start and attach multiple containers at once');
-      // Attached: the container runs as hull's child, exactly as `hull run` without -d does (the
-      // state is checked under the container's lock by the start itself).
-      const record = await hull.getContainer(containers[0]!);
-      const running = await hull.runtime.start(record, {
-        stdin: flags.interactive ? 'inherit' : 'ignore',
-        stdout: 'inherit',
-        stderr: 'inherit',
-        attachTerminal: true,
-        interactive: flags.interactive ?? false,
-      });
-      const stopProxy = proxySignals((signal) => running.kill(signal));
-      process.exitCode = await running.wait();
-      stopProxy();
+      // Attached: the container runs under its monitor (it goes on if hull goes), which lets it pass
+      // its start gate once this attachment is there, so its output is seen from the first byte.
+      const { record, attachment } = await hull.startContainerAttached(containers[0]!, { stdin: flags.interactive ?? false });
+      const stopProxy = proxySignals((signal) => void hull.killContainer(record.id, signal).catch(() => undefined));
+      try {
+        await relayAttachment(attachment, { terminal: record.tty === true, controlPath: controlSocketPath(hull.paths.runRoot, record.id) });
+        process.exitCode = await hull.waitContainer(record.id);
+      } finally {
+        stopProxy();
+      }
     });
 }

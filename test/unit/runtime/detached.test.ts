@@ -22,7 +22,7 @@ describe('plan codec (native/plan-codec.h)', () => {
   const monitor = {
     launch, cgroup: '/sys/fs/cgroup/hull/c', logPath: '/l', statusPath: '/s', memoryEvents: '', removeCgroup: true,
     restart: { name: 'on-failure' as const, maximumRetryCount: 3 }, stopMarker: '/m', exitCommand: ['/usr/bin/node', 'hull', 'rm'],
-    logMaxSize: 0, logMaxFiles: 1,
+    logMaxSize: 0, logMaxFiles: 1, controlPath: '/run/hull/s/c', openStdin: true, attachFirst: false,
   };
 
   it('writes the launch plan: header, fields and each step in the reader\'s order, strings NUL-terminated', () => {
@@ -47,7 +47,9 @@ describe('plan codec (native/plan-codec.h)', () => {
     const plan = encodeLaunchPlan(launch);
     expect(buf.subarray(0, plan.length).equals(plan)).toBe(true);
     expect(buf.readUInt32LE(plan.length)).toBe(monitor.cgroup.length);
-    expect(buf.subarray(buf.length - 3, buf.length - 1).toString()).toBe('rm');
+    // … the exit command, the control socket, open stdin, attach first
+    expect(buf.subarray(buf.length - 8 - 14, buf.length - 8).toString()).toBe('/run/hull/s/c\0');
+    expect([buf.readUInt32LE(buf.length - 8), buf.readUInt32LE(buf.length - 4)]).toEqual([1, 0]);
   });
 
   it('flattens steps as native/plan-table.h says', () => {
