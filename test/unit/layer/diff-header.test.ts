@@ -13,7 +13,7 @@ function read(blocks: Buffer[]): Promise<{ path: string; type: string; uid: numb
     p.on('entry', (e: ReadEntry) => {
       out.push({
         path: e.path, type: e.type, uid: e.uid ?? -1, gid: e.gid ?? -1, size: e.size ?? -1, mode: e.mode ?? -1,
-        linkpath: e.linkpath, mtime: e.mtime ? Math.floor(e.mtime.getTime() / 1000) : -1, pax: { ...(e.extended ?? {}) },
+        linkpath: e.linkpath, mtime: e.mtime ? Math.floor(e.mtime.getTime() / 1000) : -1, pax: Object.fromEntries(Object.entries(e.extended ?? {})), // the pax fields as plain data
       });
       e.resume();
     });
