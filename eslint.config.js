@@ -64,6 +64,12 @@ export default defineConfig(
   },
 
   {
+    // What src/ exports has its types written out: no inferred `any` (or surprise) crosses a module boundary.
+    files: ['src/**/*.ts'],
+    rules: { '@typescript-eslint/explicit-module-boundary-types': 'error' },
+  },
+
+  {
     files: ['test/**/*.ts'],
     rules: {
       // vitest's asymmetric matchers (expect.any(String), expect.stringMatching(…), expect.objectContaining(…))
