@@ -11,9 +11,10 @@ function read(blocks: Buffer[]): Promise<{ path: string; type: string; uid: numb
     const out: { path: string; type: string; uid: number; gid: number; size: number; mode: number; linkpath: string | undefined; mtime: number; pax: Record<string, unknown> }[] = [];
     const p = new Parser({ strict: true });
     p.on('entry', (e: ReadEntry) => {
+      // pax: the extended header's fields as plain data, to compare with toEqual
       out.push({
         path: e.path, type: e.type, uid: e.uid ?? -1, gid: e.gid ?? -1, size: e.size ?? -1, mode: e.mode ?? -1,
-        linkpath: e.linkpath, mtime: e.mtime ? Math.floor(e.mtime.getTime() / 1000) : -1, pax: Object.fromEntries(Object.entries(e.extended ?? {})), // the pax fields as plain data
+        linkpath: e.linkpath, mtime: e.mtime ? Math.floor(e.mtime.getTime() / 1000) : -1, pax: Object.fromEntries(Object.entries(e.extended ?? {})),
       });
       e.resume();
     });
