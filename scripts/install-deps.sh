@@ -3,7 +3,8 @@
 #   scripts/install-deps.sh main   build + run: C++ toolchain, python3 (node-gyp), busybox-static, zstd (zstd layers), iproute2 + nftables + util-linux (networking)
 #   scripts/install-deps.sh test   main + what the test suite drives: runc, skopeo, umoci, buildah (bench:build), iproute2, nftables,
 #                                  debootstrap (bench:unpack), docker-registry + apache2-utils + openssl
-#                                  (registry tests: a local registry, htpasswd, a test CA)
+#                                  (registry tests: a local registry, htpasswd, a test CA), clang-format + shellcheck
+#                                  (npm run lint, which scripts/test.sh runs before the suite)
 #   scripts/install-deps.sh vm     main + the vm test tier: qemu, e2fsprogs (npm run test:vm)
 # Idempotent: apt runs only when a package is missing (checked with dpkg -s).
 set -euo pipefail
@@ -16,7 +17,7 @@ cd "$here/.."
 profile=${1:-main}
 MAIN_PKGS=(build-essential python3 busybox-static ca-certificates zstd iproute2 nftables util-linux)
 TEST_PKGS=(runc skopeo umoci buildah iproute2 nftables procps util-linux tar gzip debootstrap coreutils
-  docker-registry apache2-utils openssl)
+  docker-registry apache2-utils openssl clang-format shellcheck)
 case "$profile" in
   main) pkgs=("${MAIN_PKGS[@]}") ;;
   test) pkgs=("${MAIN_PKGS[@]}" "${TEST_PKGS[@]}") ;;

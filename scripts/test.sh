@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs, build hull, and run the whole suite: unit and
+# Install everything the test suite needs, build hull, lint the tree (npm run lint: ESLint,
+# Prettier, clang-format, shellcheck), and run the whole suite: unit and
 # integration with vitest (integration needs root, so this runs as root), then the vm tier (a real
 # kernel under qemu: cgroup v2 resource limits; it fails, never skips). Ends with one line:
 #   tests: N passed, N failed, N skipped
-# and exits non-zero if anything failed.
+# and exits non-zero if anything failed, lint included (the tests still run after a lint finding).
 #   sudo bash scripts/test.sh [extra vitest arguments, e.g. a path filter]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,17 +13,23 @@ here=$(cd "$(dirname "$0")" && pwd)
 ensure_root "$here/test.sh" "$@"
 cd "$here/.."
 
-step "1/5 system packages and Node.js (build + test + vm tier dependencies)"
+step "1/6 system packages and Node.js (build + test + vm tier dependencies)"
 bash scripts/install-deps.sh test
 bash scripts/install-deps.sh vm
 
-step "2/5 npm dependencies"
+step "2/6 npm dependencies"
 npm_deps
 
-step "3/5 build (native addon + TypeScript)"
+step "3/6 build (native addon + TypeScript)"
 build_project
 
-step "4/5 test suite (vitest: unit + integration)"
+step "4/6 lint (npm run lint: eslint, prettier, clang-format, shellcheck)"
+set +e
+npm run --silent lint
+lint_rc=$?
+set -e
+
+step "5/6 test suite (vitest: unit + integration)"
 mkdir -p tmp
 report=tmp/vitest-report.json
 rm -f "$report"
@@ -31,7 +38,7 @@ npx --no-install vitest run --reporter=default --reporter=json --outputFile.json
 rc=$?
 set -e
 
-step "5/5 vm tier (test/vm inside a qemu guest: cgroup v2 limits, OOM, pause, stats)"
+step "6/6 vm tier (test/vm inside a qemu guest: cgroup v2 limits, OOM, pause, stats)"
 vm_summary=tmp/vm-summary.json
 rm -f "$vm_summary"
 set +e
@@ -61,7 +68,9 @@ if [ -z "$summary" ]; then
   [ "$rc" -ne 0 ] || rc=1
 fi
 echo
+[ "$lint_rc" -eq 0 ] || echo "test.sh: npm run lint found problems (exit $lint_rc): see step 4/6" >&2
 echo "$summary"
 if [ "$rc" -eq 0 ] && [ "$vm_rc" -ne 0 ]; then rc=$vm_rc; fi
 if [ "$rc" -eq 0 ] && [ "$src" -ne 0 ]; then rc=1; fi
+if [ "$rc" -eq 0 ] && [ "$lint_rc" -ne 0 ]; then rc=$lint_rc; fi
 exit "$rc"

@@ -155,11 +155,7 @@ export class DigestMismatchError extends InvalidImageError {
 }
 
 /** A host that lacks something hull needs (cgroup2 mount, overlayfs, a kernel feature). */
-export class HostUnsupportedError extends RuntimeError {
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class HostUnsupportedError extends RuntimeError {}
 
 /** Wraps a Node fs error (which carries code/syscall/path) into a SystemError. */
 export function fromNodeError(err: unknown, fallbackSyscall: string, fallbackPath?: string): HullError {

@@ -8,7 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { SaveFormat } from './image/archive/save.js';
 import type { CheckProblem, CheckResult } from './store/check.js';
 import type { ContainerCheckResult, ContainerProblem } from './runtime/check.js';
-import { ImageStore, type PruneResult, type RemoveResult } from './store/image-store.js';
+import { ImageStore, type PruneResult, type RemoveResult, type ResolvedImage } from './store/image-store.js';
 import {
   type DiskUsage, type HistoryEntry, type ImageInspect, type ImageSummary, type UsageFigures, diskUsage, imageHistory, imageInspect, imageSummaries,
 } from './present/images.js';
@@ -100,7 +100,7 @@ export class Hull {
   }
 
   /** Load an OCI image layout (directory or tar) or a `docker save` archive (path or stream). */
-  load(source: string | Readable) {
+  load(source: string | Readable): Promise<ResolvedImage[]> {
     return this.images.load(source);
   }
 

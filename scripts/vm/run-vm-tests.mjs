@@ -15,7 +15,7 @@
 //   result    the guest's serial console is copied to stdout; its last line HULL_VM_EXIT=<code>
 //             is the result; the guest powers off and qemu exits
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync, copyFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

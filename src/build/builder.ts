@@ -216,7 +216,7 @@ export class Builder {
     };
     const createdBy = applyMetadata(instr, next, meta);
     run.cmdSet = meta.cmdSet;
-    await this.cachedStep(run, `${k} ${JSON.stringify(next.config)} ${next.author ?? ''}`, async () => {
+    await this.cachedStep(run, `${k} ${JSON.stringify(next.config)} ${typeof next.author === 'string' ? next.author : ''}`, async () => {
       addHistory(next, createdBy, true);
       return next;
     });

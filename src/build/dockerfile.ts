@@ -216,7 +216,7 @@ function unquote(v: string): string {
 function parseJsonArray(text: string): string[] | undefined {
   try {
     const v: unknown = JSON.parse(text);
-    if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return v as string[];
+    if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return v;
   } catch {
     /* shell form */
   }

@@ -119,7 +119,7 @@ function compileStep(chars: readonly string[], pattern: string): Step {
 /** A cleaned pattern as its steps: split at every `/` (an escaped one too: no name holds a `/`), runs of `**` steps made one. */
 function compile(pattern: string): Step[] {
   const parts: string[][] = [[]];
-  const chars = [...pattern];
+  const chars = Array.from(pattern); // code points, as Go's filepath.Match reads runes
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i] as string;
     const current = parts[parts.length - 1] as string[];

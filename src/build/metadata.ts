@@ -69,8 +69,9 @@ export function applyMetadata(instr: Instruction, image: Json, ctx: MetadataCont
     case 'WORKDIR': {
       const w = ctx.expand(instr.args.trim());
       const dir = path.posix.isAbsolute(w) ? w : path.posix.join((c.WorkingDir as string | undefined) || '/', w);
-      c.WorkingDir = path.posix.normalize(dir);
-      createdBy = `WORKDIR ${c.WorkingDir}`;
+      const workdir = path.posix.normalize(dir);
+      c.WorkingDir = workdir;
+      createdBy = `WORKDIR ${workdir}`;
       break;
     }
     case 'USER': {
@@ -155,7 +156,7 @@ function healthcheck(instr: Instruction, ctx: MetadataContext): Json {
   let test: string[];
   try {
     const j: unknown = rest.startsWith('[') ? JSON.parse(rest) : undefined;
-    test = Array.isArray(j) && j.every((s) => typeof s === 'string') ? ['CMD', ...(j as string[])] : ['CMD-SHELL', rest];
+    test = Array.isArray(j) && j.every((s) => typeof s === 'string') ? ['CMD', ...j] : ['CMD-SHELL', rest];
   } catch {
     test = ['CMD-SHELL', rest];
   }

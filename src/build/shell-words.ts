@@ -74,7 +74,7 @@ class Lexer {
       }
       if (ch === '$') {
         const v = this.dollar();
-        if (this.split && v.quotedOrLiteral === false) {
+        if (this.split && !v.quotedOrLiteral) {
           // Unquoted expansion: its whitespace separates words.
           const parts = v.value.split(/[ \t\n]+/);
           parts.forEach((p, idx) => {

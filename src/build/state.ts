@@ -69,7 +69,7 @@ export function imageState(raw: { id: string; config: Json }): State {
     key: imageKey(raw.id),
     image: {
       architecture, os, ...(variant !== undefined ? { variant } : {}), ...(author !== undefined ? { author } : {}),
-      config: (config as Json | undefined) ?? {}, rootfs, history: (history as unknown[] | undefined) ?? [],
+      config: config ?? {}, rootfs, history: history ?? [],
     },
   };
   if (!((configOf(state).Env as unknown[] | undefined)?.length)) configOf(state).Env = [DEFAULT_PATH_ENV];
@@ -94,7 +94,7 @@ export function addHistory(image: Json, createdBy: string, empty: boolean): void
 export function finalConfig(state: State, labels: Readonly<Record<string, string>> | undefined): Buffer {
   const image = structuredClone(state.image);
   const c = configOf({ key: '', image });
-  if (labels && Object.keys(labels).length > 0) c.Labels = { ...((c.Labels as Json | undefined) ?? {}), ...labels };
+  if (labels && Object.keys(labels).length > 0) c.Labels = { ...(c.Labels ?? {}), ...labels };
   const history = (image.history as Json[] | undefined) ?? [];
   const created = (history[history.length - 1]?.created as string | undefined) ?? (image.created as string | undefined) ?? new Date().toISOString();
   const ordered: Json = {

@@ -75,7 +75,7 @@ class LayerLines {
 
 /** A progress callback for a pull; `announceMissing` prints Docker's "Unable to find image" first (run/create). */
 export function pullProgress(out: NodeJS.WriteStream, options: { announceMissing?: string } = {}): (e: PullEvent) => void {
-  const lines = new LayerLines(out, out.isTTY === true);
+  const lines = new LayerLines(out, out.isTTY);
   return (e) => {
     if (e.type === 'resolved') {
       if (options.announceMissing) out.write(`Unable to find image '${options.announceMissing}' locally\n`);
@@ -99,7 +99,7 @@ export function pullProgress(out: NodeJS.WriteStream, options: { announceMissing
 }
 
 export function pushProgress(out: NodeJS.WriteStream): (e: PushEvent) => void {
-  const lines = new LayerLines(out, out.isTTY === true);
+  const lines = new LayerLines(out, out.isTTY);
   return (e) => {
     if (e.type === 'start') out.write(`The push refers to repository [${e.repository}]\n`);
     else if (e.type === 'layer') {

@@ -8,7 +8,7 @@ import { type TemplateFunc, FuncError, GoTemplate, formatValue, func, goJson } f
 /** upper and lower change a character only where its other case is a single character (`ß` stays). */
 const mapRunes = (s: string, f: (c: string) => string): string => Array.from(s, (c) => {
   const m = f(c);
-  return [...m].length === 1 ? m : c;
+  return Array.from(m).length === 1 ? m : c; // one rune, as Go counts
 }).join('');
 
 /** Whether a character separates words for title: an ASCII character other than a letter, digit or `_`, or white space. */

@@ -133,6 +133,11 @@ export function withDefaultTag(ref: Reference): Reference {
   return ref.tag === undefined && ref.digest === undefined ? { ...ref, tag: DEFAULT_TAG } : ref;
 }
 
+/** What a registry's `/manifests/<ref>` names for the reference: its digest, else its tag (the default with neither). */
+export function manifestReference(ref: Reference): string {
+  return ref.digest ?? ref.tag ?? DEFAULT_TAG;
+}
+
 /** `domain/path[:tag][@digest]`, exactly as the fields say. */
 export function formatReference(ref: Reference): string {
   return `${repositoryName(ref)}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;

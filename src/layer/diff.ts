@@ -39,7 +39,12 @@ interface HeaderFields {
   devminor?: number;
 }
 
-const isAscii = (s: string) => /^[\x00-\x7f]*$/.test(s);
+// eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL on purpose
+const NON_ASCII = /[^\x00-\x7f]/g;
+/** search() and replace() start at 0 whatever lastIndex says, so the one global regex serves both. */
+const isAscii = (s: string) => s.search(NON_ASCII) === -1;
+/** Each UTF-16 unit outside ASCII as `_` (the ustar name field's fallback; a pax record has the real name). */
+const asciiOnly = (s: string) => s.replace(NON_ASCII, '_');
 
 function octal(buf: Buffer, off: number, len: number, value: number): boolean {
   const s = value.toString(8);
@@ -69,7 +74,7 @@ export function encodeHeader(h: HeaderFields, xattrs: readonly [string, Buffer][
   if (nameBytes.length <= 100 && isAscii(h.name)) block.write(h.name, 0, 100, 'utf8');
   else {
     records.push(paxRecord('path', nameBytes));
-    block.write(h.name.replace(/[^\x00-\x7f]/g, '_').slice(-100), 0, 100, 'ascii');
+    block.write(asciiOnly(h.name).slice(-100), 0, 100, 'ascii');
   }
   octal(block, 100, 8, h.mode & 0o7777);
   for (const [key, off, value] of [['uid', 108, h.uid], ['gid', 116, h.gid]] as const) {
@@ -100,7 +105,7 @@ export function encodeHeader(h: HeaderFields, xattrs: readonly [string, Buffer][
   block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
   if (records.length === 0) return block;
   const body = Buffer.concat(records);
-  const px = encodeHeader({ name: `PaxHeaders.0/${h.name.replace(/[^\x00-\x7f]/g, '_').slice(-80)}`, mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: 0, type: 'x' });
+  const px = encodeHeader({ name: `PaxHeaders.0/${asciiOnly(h.name).slice(-80)}`, mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: 0, type: 'x' });
   return Buffer.concat([px, body, pad(body.length), block]);
 }
 

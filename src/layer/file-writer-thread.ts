@@ -152,7 +152,7 @@ export class FileWriterThread {
         this.inFlight--;
         this.spare.push(m.data);
         if (m.error) {
-          const err = new Error(`${m.error.message}`) as NodeJS.ErrnoException;
+          const err = new Error(m.error.message) as NodeJS.ErrnoException;
           err.code = m.error.code;
           err.path = m.error.path;
           this.failure ??= err;

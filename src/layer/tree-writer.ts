@@ -40,6 +40,7 @@ import {
   lutimesSync,
   mkdirSync,
   openSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   unlinkSync,
@@ -50,7 +51,7 @@ import {
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { InvalidImageError } from '../errors.js';
+import { HostUnsupportedError, InvalidImageError } from '../errors.js';
 import { trace } from '../trace.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, sys } from '../native/index.js';
 import { FileWriterThread, SMALL_FILE_BYTES } from './file-writer-thread.js';
@@ -101,6 +102,17 @@ function lstatOrUndefined(p: string): Stats | undefined {
 }
 
 
+/**
+ * The process umask, from /proc/self/status: process.umask() with no argument sets the umask to 0
+ * and back (DEP0139), and a file another layer's unpack creates on a pool thread meanwhile would
+ * escape it.
+ */
+function processUmask(): number {
+  const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  if (m === null) throw new HostUnsupportedError('/proc/self/status has no Umask line (Linux 4.7 or later is needed)');
+  return parseInt(m[1]!, 8);
+}
+
 const fsyncAsync = promisify(fsyncFd);
 const closeAsync = promisify(closeFd);
 const MAX_PENDING_SYNCS = 64;
@@ -108,14 +120,14 @@ const MAX_PENDING_SYNCS = 64;
 /** fsync + close of many fds at once, off the event loop (ext4 commits concurrent fsyncs together). */
 class BackgroundSync {
   private readonly pending = new Set<Promise<void>>();
-  private failure: unknown;
+  private failure: Error | undefined;
 
   /** Takes ownership of `fd`: it is fsynced and closed. */
   async add(fd: number): Promise<void> {
     const p: Promise<void> = fsyncAsync(fd)
       .finally(() => closeAsync(fd))
       .catch((err: unknown) => {
-        this.failure ??= err;
+        this.failure ??= err instanceof Error ? err : new Error(String(err));
       })
       .finally(() => this.pending.delete(p));
     this.pending.add(p);
@@ -194,7 +206,7 @@ export class TreeWriter {
     this.options = options;
     const rootSetgid = ((lstatOrUndefined(root)?.mode ?? 0) & 0o2000) !== 0;
     this.defaultOwner = rootSetgid ? undefined : { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 };
-    this.umask = process.umask();
+    this.umask = processUmask();
     this.useThread = options.fileThread === 'always';
   }
 
@@ -484,7 +496,7 @@ export class TreeWriter {
     if (st === undefined || st.isDirectory()) {
       throw new InvalidImageError(
         `${what}: hardlink ${JSON.stringify(entry.path)} → ${JSON.stringify(entry.linkpath)}: ` +
-          `${st === undefined ? 'no such file in this layer' : 'is a directory'}`,
+          (st === undefined ? 'no such file in this layer' : 'is a directory'),
       );
     }
     if (source === target) return;

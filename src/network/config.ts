@@ -69,7 +69,8 @@ export function loadNetworkConfig(root: string, env: NodeJS.ProcessEnv = process
   if (!IFNAME.test(c.bridge)) throw new UsageError(`network config: bridge name '${c.bridge}' is not a valid interface name (1-15 of [a-zA-Z0-9_.-])`);
   if (!/^[a-zA-Z0-9]{1,5}$/.test(c.ifPrefix)) throw new UsageError(`network config: ifPrefix '${c.ifPrefix}' must be 1-5 letters or digits`);
   if (!/^[a-zA-Z][a-zA-Z0-9_]{0,63}$/.test(c.nftTable)) throw new UsageError(`network config: nftTable '${c.nftTable}' is not a valid table name`);
-  if (typeof c.stateDir !== 'string' || !path.isAbsolute(c.stateDir)) throw new UsageError(`network config: stateDir '${String(c.stateDir)}' must be an absolute path`);
+  const stateDir: unknown = c.stateDir; // network.json's value, whatever its type
+  if (typeof stateDir !== 'string' || !path.isAbsolute(stateDir)) throw new UsageError(`network config: stateDir '${String(stateDir)}' must be an absolute path`);
   c.stateDir = path.normalize(c.stateDir);
   parseCidr(c.subnet);
   parseCidr(c.subnetPool);

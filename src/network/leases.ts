@@ -249,9 +249,11 @@ export class BridgeLeases {
 function parseOwner(text: string | undefined): LeaseOwner | undefined {
   if (text === undefined) return undefined;
   try {
-    const o = JSON.parse(text) as Partial<LeaseOwner>;
+    const o = JSON.parse(text) as { [K in keyof LeaseOwner]?: unknown };
     if (typeof o.store !== 'string' || !path.isAbsolute(o.store) || typeof o.container !== 'string' || !CONTAINER_RE.test(o.container)) return undefined;
-    return { store: o.store, network: String(o.network ?? ''), container: o.container, name: String(o.name ?? ''), aliases: Array.isArray(o.aliases) ? o.aliases.map(String) : [] };
+    const network = typeof o.network === 'string' ? o.network : '';
+    const name = typeof o.name === 'string' ? o.name : '';
+    return { store: o.store, network, container: o.container, name, aliases: Array.isArray(o.aliases) ? o.aliases.map(String) : [] };
   } catch {
     return undefined;
   }

@@ -315,7 +315,7 @@ export class NetworkPlumbing {
     if (!cfg || !cfg.networks.includes(net.name)) throw new ConflictError(`container ${record.name} is not connected to network ${net.name}`);
     await this.withLock(async () => {
       cfg.networks = cfg.networks.filter((n) => n !== net.name);
-      delete cfg.aliases[net.name];
+      cfg.aliases = Object.fromEntries(Object.entries(cfg.aliases).filter(([n]) => n !== net.name));
       if (cfg.mode === net.name) cfg.mode = cfg.networks[0] ?? 'none';
       const state = this.readState(record.id);
       const it = state?.interfaces.find((i) => i.network === net.name);

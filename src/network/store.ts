@@ -123,7 +123,7 @@ export class NetworkStore {
       try {
         const l = JSON.parse(readFileSync(path.join(dir, ip), 'utf8')) as { container?: unknown; name?: unknown; aliases?: unknown };
         if (typeof l.container !== 'string' || !/^[0-9a-f]{64}$/.test(l.container) || !existsSync(path.join(this.containersDir, l.container))) continue;
-        out.push({ ip, container: l.container, name: String(l.name ?? ''), aliases: Array.isArray(l.aliases) ? l.aliases.map(String) : [] });
+        out.push({ ip, container: l.container, name: typeof l.name === 'string' ? l.name : '', aliases: Array.isArray(l.aliases) ? l.aliases.map(String) : [] });
       } catch {
         // unreadable: nothing to move
       }

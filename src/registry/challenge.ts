@@ -39,7 +39,7 @@ export function parseChallenges(header: string): Challenge[] {
         value = '';
         while (i < s.length && s[i] !== '"') {
           if (s[i] === '\\' && i + 1 < s.length) i++;
-          value += s[i];
+          value += s.charAt(i);
           i++;
         }
         s = s.slice(i + 1);

@@ -148,7 +148,7 @@ export class RegistryClient {
       if (CERT_ERROR.test(code)) {
         throw new RegistryError(
           `${apiHost}: TLS certificate not trusted (${code}): put the registry's CA in ${this.settings.certsDirs[0]}/${this.endpoint.registry}/ca.crt` +
-          `${this.endpoint.allowHttp ? '' : ', or mark the registry insecure (HULL_INSECURE_REGISTRIES)'}`,
+          (this.endpoint.allowHttp ? '' : ', or mark the registry insecure (HULL_INSECURE_REGISTRIES)'),
           { code: 'CERTIFICATE', cause: err },
         );
       }
@@ -246,7 +246,7 @@ export class RegistryClient {
         const text = await errorText(res);
         throw new RegistryAuthError(
           `${registry}: ${creds ? 'the token service refused the credentials' : 'authentication required'}${text ? ` (${text})` : ''}` +
-          `${creds ? '' : `: run hull login ${registry}`}`,
+          (creds ? '' : `: run hull login ${registry}`),
           { status: res.status },
         );
       }

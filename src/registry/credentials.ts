@@ -167,13 +167,9 @@ export async function eraseCredentials(dir: string, registry: string): Promise<b
     const { code } = await runHelper(helper, 'erase', key);
     found = code === 0;
   }
-  const auths = config.auths ?? {};
-  for (const k of Object.keys(auths)) {
-    if (k === key || keyHost(k) === registry) {
-      delete auths[k];
-      found = true;
-    }
-  }
+  const all = Object.entries(config.auths ?? {});
+  const auths = Object.fromEntries(all.filter(([k]) => k !== key && keyHost(k) !== registry));
+  if (Object.keys(auths).length < all.length) found = true;
   if (found) await writeDockerConfig(dir, { ...config, auths });
   return found;
 }

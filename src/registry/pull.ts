@@ -15,7 +15,7 @@ import { digestOf, verifyDigest } from '../image/digest.js';
 import { parseJson } from '../image/json.js';
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, parseManifestDocument } from '../image/manifest.js';
 import { formatPlatform, hostPlatform, platformMatches, selectManifest } from '../image/platform.js';
-import { familiar, formatReference, parseReference, repositoryName, withDefaultTag, type Reference } from '../image/reference.js';
+import { familiar, formatReference, manifestReference, parseReference, repositoryName, withDefaultTag, type Reference } from '../image/reference.js';
 import { LAYER_MEDIA_TYPES, parseImageConfig, type Descriptor, type Platform } from '../image/types.js';
 import type { ImageStore, ResolvedImage } from '../store/image-store.js';
 import { RegistryClient, errorText, headerOf, isRetryable, networkError, networkReason, sleep } from './client.js';
@@ -211,7 +211,7 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
   const client = new RegistryClient(endpoint, settings, () => getCredentials(settings.dockerConfigDir, ref.domain));
   client.addScope(ref.path, 'pull');
   try {
-    const tagOrDigest = ref.digest ?? (ref.tag as string);
+    const tagOrDigest = manifestReference(ref);
     let fetched = await fetchManifest(client, ref.path, tagOrDigest, what);
     /** What the registry served for the reference: an index's digest for a multi-platform image. */
     const servedDigest = fetched.digest;

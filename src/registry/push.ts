@@ -11,7 +11,7 @@
 import { type Readable, Transform } from 'node:stream';
 import { InvalidImageError, RegistryAuthError, RegistryError, UsageError } from '../errors.js';
 import { manifestMediaType, ociManifestOf } from '../image/archive/save.js';
-import { familiar, formatReference, parseReference, repositoryName, withDefaultTag } from '../image/reference.js';
+import { familiar, formatReference, manifestReference, parseReference, repositoryName, withDefaultTag } from '../image/reference.js';
 import type { ImageStore } from '../store/image-store.js';
 import { RegistryClient, errorText, headerOf, isRetryable, networkReason, sleep } from './client.js';
 import { getCredentials } from './credentials.js';
@@ -212,7 +212,7 @@ export async function pushImage(store: ImageStore, settings: RegistrySettings, i
       open: () => image.configBytes,
     }, mountFrom, settings, () => undefined);
 
-    const target = ref.digest ?? (ref.tag as string);
+    const target = manifestReference(ref);
     if (ref.digest !== undefined && ref.digest !== manifest.digest) {
       throw new InvalidImageError(`${input}: the image's manifest is ${manifest.digest}, not ${ref.digest}`);
     }

@@ -82,7 +82,7 @@ function listFromFile(root: string, key: 'insecure' | 'blocked'): string[] {
   if (!Array.isArray(list) || !list.every((h) => typeof h === 'string')) {
     throw new UsageError(`${file}: "${key}" must be a list of host[:port] strings`);
   }
-  return list as string[];
+  return list;
 }
 
 function listFromEnv(value: string | undefined): string[] {

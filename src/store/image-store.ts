@@ -463,7 +463,7 @@ export class ImageStore {
   private async rawConfig(record: ImageRecord): Promise<Record<string, unknown>> {
     const raw = parseJson(await this.blobs.readBytes(record.configDigest, MAX_JSON_BYTES), `config of ${record.id}`);
     if (!isObject(raw)) throw new InvalidImageError(`config of ${record.id}: expected an object`);
-    return raw as Record<string, unknown>;
+    return raw;
   }
 
   /**

@@ -96,7 +96,7 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     const run = ok(['run', '--rm', 'demo:1']);
     expect(run).toBe('hey from the build stage\nmade by a heredoc\n1000\nprod mode\n/app\n640 1000:1000\n');
 
-    const inspect = JSON.parse(ok(['image', 'inspect', 'demo:1']))[0] as { Config: Record<string, unknown>; RootFS: { Layers: string[] } };
+    const [inspect] = JSON.parse(ok(['image', 'inspect', 'demo:1'])) as [{ Config: Record<string, unknown>; RootFS: { Layers: string[] } }];
     expect(inspect.Config).toMatchObject({
       Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'APP_HOME=/app', 'MODE=prod mode'],
       WorkingDir: '/app',
@@ -405,7 +405,7 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     expect(ok(['build', '-t', 'child', child])).toMatch(/ONBUILD RUN echo triggered > \/t[\s\S]*triggered\n/);
     const empty = ok(['build', '--target', 'empty', '-t', 'empty', ctx]);
     expect(empty).toMatch(/Successfully tagged empty:latest/);
-    const inspect = JSON.parse(ok(['image', 'inspect', 'empty']))[0] as { RootFS: { Layers: string[] } };
+    const [inspect] = JSON.parse(ok(['image', 'inspect', 'empty'])) as [{ RootFS: { Layers: string[] } }];
     expect(inspect.RootFS.Layers).toHaveLength(1);
   });
 

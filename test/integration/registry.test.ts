@@ -162,7 +162,7 @@ describe.skipIf(skip)(`registry: plain HTTP on loopback (integration${why})`, ()
     expect(other[0]?.Architecture).toBe(otherArch);
     expect(other[0]?.Id).toBe(theirs.configDigest);
     // Both images were pulled with the index's digest: the one pulled last answers to it.
-    expect(JSON.parse(ok(env, ['image', 'inspect', `${reg.host}/multi/img@${indexDigest}`]))[0].Id).toBe(theirs.configDigest);
+    expect((JSON.parse(ok(env, ['image', 'inspect', `${reg.host}/multi/img@${indexDigest}`])) as { Id: string }[])[0]?.Id).toBe(theirs.configDigest);
     expect(fails(env, ['pull', '--platform', 'linux/s390x', `${reg.host}/multi/img:1`])).toMatch(/no image for linux\/s390x \(has: linux\/\w+, linux\/\w+\)/);
     expect(fails(env, ['pull', '--platform', 'linux', `${reg.host}/multi/img:1`])).toMatch(/invalid platform/);
   });
@@ -371,13 +371,13 @@ else if (verb === 'erase') { delete db[input]; fs.writeFileSync(file, JSON.strin
     const fresh = new HullEnv();
     try {
       expect(ok(fresh, ['login', '-u', 'hull', '--password-stdin', reg.host], { env: e, input: 's3cret pass' })).toBe('Login Succeeded\n');
-      expect(JSON.parse(readFileSync(secrets, 'utf8'))[reg.host]).toMatchObject({ Username: 'hull', Secret: 's3cret pass' });
+      expect((JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, unknown>)[reg.host]).toMatchObject({ Username: 'hull', Secret: 's3cret pass' });
       const config = JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8')) as Record<string, unknown>;
       expect(config.other).toBe('kept');
       expect(JSON.stringify(config)).not.toContain('s3cret');
       expect(ok(fresh, ['pull', '-q', `${reg.host}/private/bb:1`], { env: e })).toBe(`${reg.host}/private/bb:1\n`);
       ok(fresh, ['logout', reg.host], { env: e });
-      expect(JSON.parse(readFileSync(secrets, 'utf8'))[reg.host]).toBeUndefined();
+      expect((JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, unknown>)[reg.host]).toBeUndefined();
     } finally {
       fresh.destroy();
     }

@@ -63,7 +63,7 @@ describe.skipIf(!canRunContainers || !lacksMemory)(`resource limits on a host wi
     expect(r.stdout).toBe('ok\n');
     const insp = env.cli(['run', '--name', 'kept', 'busybox', 'true']);
     expect(insp.code).toBe(0);
-    const state = JSON.parse(env.cli(['inspect', 'kept']).stdout)[0].State;
+    const [{ State: state }] = JSON.parse(env.cli(['inspect', 'kept']).stdout) as [{ State: { OOMKilled: boolean } }];
     expect(state.OOMKilled).toBe(false);
     expect(env.cli(['rm', 'kept']).code).toBe(0);
     expect(env.leftovers()).toEqual([]);

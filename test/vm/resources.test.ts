@@ -16,7 +16,17 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
   afterAll(() => env.destroy());
 
   const cg = (id: string, file: string) => readFileSync(path.join(env.cgroupRoot, env.cgroupParent, id, file), 'utf8').trim();
-  const inspect = (name: string) => JSON.parse(env.cli(['inspect', name]).stdout)[0];
+  /** The fields of `hull inspect`'s output these tests read. */
+  interface Inspected {
+    State: { Status: string; Paused: boolean; OOMKilled: boolean; ExitCode: number };
+    HostConfig: { Memory: number };
+    GraphDriver: { Data: { UpperDir: string } };
+  }
+  const inspect = (name: string): Inspected => {
+    const [found] = JSON.parse(env.cli(['inspect', name]).stdout) as Inspected[];
+    if (!found) throw new Error(`hull inspect ${name} printed no container`);
+    return found;
+  };
   const cleanUp = (...names: string[]) => {
     for (const n of names) env.cli(['rm', '-f', n]);
     expect(env.leftovers()).toEqual([]);
@@ -112,7 +122,7 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
     const id = env.cli(['run', '-d', '--name', 'counter', '--memory', '64m', '--pids-limit', '100', 'busybox', 'sh', '-c',
       'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done']).stdout.trim();
     try {
-    const upper = inspect('counter').GraphDriver.Data.UpperDir as string;
+    const upper = inspect('counter').GraphDriver.Data.UpperDir;
     const count = () => Number(readFileSync(path.join(upper, 'tmp', 'count'), 'utf8').trim() || 0);
     await sleep(1500);
     expect(env.cli(['pause', 'counter']).code).toBe(0);
@@ -131,7 +141,7 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
 
     const st = env.cli(['stats', '--no-stream', '--format', 'json', 'counter']);
     expect(st.stderr).toBe('');
-    const j = JSON.parse(st.stdout.trim());
+    const j = JSON.parse(st.stdout.trim()) as Record<string, string>;
     expect(j.Name).toBe('counter');
     expect(j.ID).toBe(id.slice(0, 12));
     expect(j.MemUsage).toMatch(/ \/ 64MiB$/);

@@ -58,7 +58,7 @@ export function registerBuild(program: Command): void {
           ...(flags.target !== undefined ? { target: flags.target } : {}),
           noCache: flags.cache === false,
           labels: parseKeyValueFlags(flags.label ?? [], '--label'),
-          network: (flags.network ?? 'none') as 'none' | 'host',
+          network: flags.network ?? 'none',
           ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),
           pull: flags.pull === true,
           ...(flags.quiet ? {} : { onPullProgress: pullProgress(process.stderr) }),

@@ -154,8 +154,8 @@ export function addContainerFlags(command: Command): Command {
 export async function createOptionsFrom(image: string, command: string[], flags: ContainerFlags): Promise<CreateOptions> {
   const env: string[] = [];
   for (const file of flags.envFile) {
-    const text = await readFile(file, 'utf8').catch((err: Error) => {
-      throw new UsageError(`cannot read env file ${file}: ${err.message}`);
+    const text = await readFile(file, 'utf8').catch((err: unknown) => {
+      throw new UsageError(`cannot read env file ${file}: ${(err as Error).message}`);
     });
     env.push(...parseEnvEntries(parseEnvFile(text), process.env));
   }

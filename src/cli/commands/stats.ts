@@ -42,7 +42,7 @@ export function registerStats(program: Command): void {
         : (await hull.listContainers()).filter((c) => c.state.status === 'running').map((c) => c.id);
       for (let first = true; first || flags.stream; first = false) {
         const list = await names();
-        const stats = await Promise.all(list.map((c) => hull.containerStats(c).catch((err: Error) => {
+        const stats = await Promise.all(list.map((c) => hull.containerStats(c).catch((err: unknown) => {
           if (containers.length > 0) throw err;
           return undefined; // ended meanwhile
         })));

@@ -56,7 +56,7 @@ function lengthOf(item: unknown): number {
   switch (goKind(item)) {
     case 'string': return byteLength(item as string);
     case 'slice': return (item as unknown[]).length;
-    case 'map': return fieldsOf(item as object).length;
+    case 'map': return fieldsOf(item).length;
     default: throw new FuncError(`len of type ${goTypeName(item)}`);
   }
 }

@@ -139,9 +139,12 @@ class Evaluation {
         return this.scoped(() => this.range(s, dot));
       case 'Include':
         return this.include(s, dot);
+      // {{break}} and {{continue}} unwind to the enclosing range as sentinels, not errors (range catches them).
       case 'Break':
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- a control-flow sentinel, caught by range()
         throw BREAK;
       case 'Continue':
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- a control-flow sentinel, caught by range()
         throw CONTINUE;
     }
   }
@@ -263,7 +266,7 @@ class Evaluation {
     switch (op.kind) {
       case 'Bool': return op.value;
       case 'Dot': return dot;
-      case 'Nil': this.fail('nil is not a command');
+      case 'Nil': return this.fail('nil is not a command');
       case 'Number': return this.constant(op);
       case 'String': return op.value;
     }
@@ -306,7 +309,7 @@ class Evaluation {
     }
     if (receiver === null) this.fail(`nil pointer evaluating interface {}.${name}`);
     const kind = goKind(receiver);
-    const own = (kind === 'map' || kind === 'struct') && hasOwn(receiver as object, name);
+    const own = (kind === 'map' || kind === 'struct') && hasOwn(receiver, name);
     const value = own ? (receiver as Record<string, unknown>)[name] : undefined;
     if (typeof value === 'function') {
       const method = value as (...args: unknown[]) => unknown;

@@ -124,7 +124,7 @@ describe('typed options reaching the spec and the record', () => {
     const o = await optionsOf(['--network', 'host', '-p', '80:80', 'busybox']);
     const writes: unknown[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: unknown) => writes.push(chunk) > 0) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: unknown) => writes.push(chunk) > 0);
     let decision;
     try {
       decision = containerNetworkConfig(o, [], lookup);

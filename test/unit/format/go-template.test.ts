@@ -169,6 +169,7 @@ describe("Go's printing of values", () => {
   it('numbers: integers without decimals, floats as Go\'s %v', () => {
     expect(run('{{.}}', 4242)).toBe('4242');
     expect(run('{{.}}', -7)).toBe('-7');
+    // eslint-disable-next-line no-loss-of-precision -- the point: 2^53 + 1 written out is the float64 2^53, and prints as such
     expect(run('{{.}}', 9007199254740993)).toBe('9007199254740992');
     const floats: [number, string][] = [[0.1, '0.1'], [1.5, '1.5'], [123456.7, '123456.7'], [1234567.8, '1.2345678e+06'], [0.0001, '0.0001'], [0.00001234, '1.234e-05'], [1e21, '1e+21'], [-2.5, '-2.5']];
     for (const [v, text] of floats) expect(run('{{.}}', v)).toBe(text);

@@ -6,14 +6,18 @@ import { Parser } from 'tar/parse';
 import type { ReadEntry } from 'tar/read-entry';
 import { encodeHeader } from '../../../src/layer/diff.js';
 
-function read(blocks: Buffer[]): Promise<{ path: string; type: string; uid: number; gid: number; size: number; mode: number; linkpath: string | undefined; mtime: number; pax: Record<string, unknown> }[]> {
+/** An entry as tar's parser reads it back. */
+interface Entry { path: string; type: string; uid: number; gid: number; size: number; mode: number; linkpath: string | undefined; mtime: number; pax: Record<string, unknown> }
+
+function read(blocks: Buffer[]): Promise<Entry[]> {
   return new Promise((resolve, reject) => {
-    const out: { path: string; type: string; uid: number; gid: number; size: number; mode: number; linkpath: string | undefined; mtime: number; pax: Record<string, unknown> }[] = [];
+    const out: Entry[] = [];
     const p = new Parser({ strict: true });
     p.on('entry', (e: ReadEntry) => {
+      // pax: the extended header's fields as plain data, to compare with toEqual
       out.push({
         path: e.path, type: e.type, uid: e.uid ?? -1, gid: e.gid ?? -1, size: e.size ?? -1, mode: e.mode ?? -1,
-        linkpath: e.linkpath, mtime: e.mtime ? Math.floor(e.mtime.getTime() / 1000) : -1, pax: { ...(e.extended ?? {}) },
+        linkpath: e.linkpath, mtime: e.mtime ? Math.floor(e.mtime.getTime() / 1000) : -1, pax: Object.fromEntries(Object.entries(e.extended ?? {})),
       });
       e.resume();
     });

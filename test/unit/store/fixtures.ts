@@ -45,7 +45,7 @@ export async function baseLayer(gzip = true): Promise<Layer> {
     await symlink('busybox', path.join(dir, 'bin/sh'));
     await writeFile(path.join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
     await writeFile(path.join(dir, 'etc/os-release'), 'NAME=fixture\n');
-    const tar = await collect(createTar({ cwd: dir, portable: true, mtime: new Date('2020-01-01T00:00:00Z') }, ['bin', 'etc']) as unknown as AsyncIterable<Buffer>);
+    const tar = await collect(createTar({ cwd: dir, portable: true, mtime: new Date('2020-01-01T00:00:00Z') }, ['bin', 'etc']));
     return layerOf(tar, gzip);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -303,7 +303,7 @@ describe('store lock', () => {
       layouts.push(dir);
     }
     const stores = layouts.map(() => new ImageStore(paths, { flock }));
-    await Promise.all(layouts.map((dir, i) => stores[i]?.load(dir)));
+    await Promise.all(stores.map((store, i) => store.load(layouts[i]!)));
     expect(readdirSync(paths.layers)).toHaveLength(10);
     expect(readdirSync(paths.links)).toHaveLength(10); // no losers' links: nobody unpacked twice
     expect(readdirSync(paths.tmp)).toEqual([]);
