@@ -17,7 +17,7 @@ export function native(): NativeAddon {
   // dist/native/ and src/native/ (tests) are two levels below the package root; the bundled CLI
   // (dist/hull-cli.cjs) is one.
   const candidates = ['../../build/Release/hull.node', '../build/Release/hull.node'].map((p) => path.resolve(here, p));
-  const candidate = candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
+  const candidate = candidates.find((p) => existsSync(p)) ?? candidates[0]!;
   try {
     loaded = require(candidate) as NativeAddon;
   } catch (err) {
@@ -109,7 +109,7 @@ export function initPath(): string {
 export function cliPath(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const candidates = ['../../bin/hull.cjs', '../bin/hull.cjs'].map((p) => path.resolve(here, p));
-  return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
 export const S_IFCHR = 0o020000;

@@ -93,7 +93,7 @@ export interface ContainerRecord {
 }
 
 /** The files of a container other than its record: the json-file log and the monitor's status. */
-export const LOG_FILE = (id: string) => `${id}-json.log`;
+export const LOG_FILE = (id: string): string => `${id}-json.log`;
 export const MONITOR_STATUS_FILE = 'monitor.json';
 export const STOP_MARKER_FILE = 'stopping';
 export const LOCK_FILE = 'lock';

@@ -196,7 +196,7 @@ function containerSource(fs: ContainerFs): Source {
     list: (p) => reading(fs.label(p), () => withFd(fs.open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW), (fd) => readdirSync(`/proc/self/fd/${fd}`))),
     openFile: (p) => reading(fs.label(p), () => fs.open(p, READ_FLAGS, 0)),
     // The container's /proc, /sys and cgroup mounts are the runtime's: Docker copies the image's empty mount points.
-    isKernelFs: (p) => reading(fs.label(p), () => withFd(fs.open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW), (fd) => KERNEL_FS.has(Number(statfsSync(`/proc/self/fd/${fd}`).type)))),
+    isKernelFs: (p) => reading(fs.label(p), () => withFd(fs.open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW), (fd) => KERNEL_FS.has(statfsSync(`/proc/self/fd/${fd}`).type))),
     label: (p) => fs.label(p),
   };
 }

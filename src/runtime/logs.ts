@@ -310,7 +310,7 @@ export function tailStart(files: OpenLog[], n: number, io: LogIo = DEFAULT_IO): 
     const l = linesBackward(files[last]!.fd, files[last]!.size, io).next();
     // an unfinished last line (not a whole entry yet) is left for a follower to read once it is
     const unfinished = !l.done && !l.value.terminated && (l.value.text === undefined || parseLogLine(l.value.text) === undefined);
-    return { index: last, offset: unfinished ? (l.value as BackwardLine).start : files[last]!.size };
+    return { index: last, offset: unfinished ? l.value.start : files[last]!.size };
   }
   let left = n;
   for (let i = files.length - 1; i >= 0; i--) {

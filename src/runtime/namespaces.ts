@@ -25,7 +25,7 @@ export interface NamespaceOptions {
 }
 
 /** The annotation naming the container whose namespace of a type is joined (its id). */
-export const ANNOTATION_JOIN = (type: 'pid' | 'ipc') => `io.hull.namespace.${type}`;
+export const ANNOTATION_JOIN = (type: 'pid' | 'ipc'): string => `io.hull.namespace.${type}`;
 /** The annotation saying the container's IPC namespace may be joined (`--ipc shareable`). */
 export const ANNOTATION_IPC_SHAREABLE = 'io.hull.ipc.shareable';
 

@@ -18,7 +18,7 @@ class SpecChecker {
   constructor(private readonly where: string) {}
 
   fail(field: string, wanted: string, value: unknown): never {
-    const found = value === undefined ? 'nothing' : JSON.stringify(value)?.slice(0, 80) ?? String(value);
+    const found = value === undefined ? 'nothing' : (JSON.stringify(value)?.slice(0, 80) ?? typeof value);
     throw new UsageError(`${this.where}: ${field}: expected ${wanted}, found ${found}`);
   }
 
@@ -33,7 +33,7 @@ class SpecChecker {
 
   string(v: unknown, field: string): string {
     if (typeof v !== 'string') this.fail(field, 'a string', v);
-    return v as string;
+    return v;
   }
 
   optionalString(v: unknown, field: string): void {

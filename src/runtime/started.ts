@@ -35,13 +35,13 @@ export class StartedProcess {
   get pid(): number {
     return this.proc.pid;
   }
-  get stdin() {
+  get stdin(): WiredStdio['stdin'] {
     return this.stdio.stdin;
   }
-  get stdout() {
+  get stdout(): WiredStdio['stdout'] {
     return this.stdio.stdout;
   }
-  get stderr() {
+  get stderr(): WiredStdio['stderr'] {
     return this.stdio.stderr;
   }
 

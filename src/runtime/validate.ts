@@ -38,8 +38,11 @@ const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
  * A value as messages show it, on one line: control characters escaped (\n, \u0000), a long one cut
  * so a 10,000-character name is not echoed whole.
  */
-export function shown(value: string, max = 80): string {
-  const cut = value.length <= max ? value : `${value.slice(0, max - 16)}... (${value.length} characters)`;
+export function shown(value: unknown, max = 80): string {
+  // Options typed as strings may still arrive as anything from JSON (the API): shown, not trusted.
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
+  const cut = text.length <= max ? text : `${text.slice(0, max - 16)}... (${text.length} characters)`;
+  // eslint-disable-next-line no-control-regex -- the control characters are what is escaped
   return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
@@ -178,7 +181,7 @@ const isCount = (n: unknown, min: number, max = Number.MAX_SAFE_INTEGER): n is n
 /** Docker's HostConfig.RestartPolicy rules (its daemon's messages). */
 export function validateRestartPolicy(p: NonNullable<CreateOptions['restartPolicy']>): void {
   if (!(RESTART_POLICIES as readonly string[]).includes(p.name)) {
-    throw new UsageError(`invalid restart policy: unknown policy '${shown(String(p.name))}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+    throw new UsageError(`invalid restart policy: unknown policy '${shown(p.name)}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
   }
   if (!isCount(p.maximumRetryCount, 0)) throw new UsageError(`invalid restart policy: maximum retry count must be a whole number >= 0, not ${String(p.maximumRetryCount)}`);
   if (p.maximumRetryCount > 0 && p.name !== 'on-failure') throw new UsageError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
@@ -186,7 +189,7 @@ export function validateRestartPolicy(p: NonNullable<CreateOptions['restartPolic
 
 /** json-file's rotation: a size > 0, a count >= 1, more than one file only with a size. */
 export function validateLogConfig(log: NonNullable<CreateOptions['log']>): void {
-  if (log.driver !== undefined && log.driver !== 'json-file') throw new UsageError(`log driver ${shown(String(log.driver))} is not supported: hull has json-file only`);
+  if (log.driver !== undefined && log.driver !== 'json-file') throw new UsageError(`log driver ${shown(log.driver)} is not supported: hull has json-file only`);
   if (log.maxSize !== undefined && !isCount(log.maxSize, 1)) throw new UsageError(`invalid log max-size ${String(log.maxSize)}: a number of bytes > 0 is needed`);
   if (log.maxFile !== undefined && !isCount(log.maxFile, 1)) throw new UsageError(`invalid log max-file ${String(log.maxFile)}: a number >= 1 is needed`);
   if ((log.maxFile ?? 1) > 1 && log.maxSize === undefined) throw new UsageError('--log-opt max-file needs max-size too');
@@ -200,7 +203,7 @@ export function validateDeviceMapping(d: NonNullable<CreateOptions['devices']>[n
     const why = pathLimit(p);
     if (why) throw new UsageError(`invalid device specification: ${shownMapping}: ${why}`);
   }
-  if (typeof d.permissions !== 'string' || !/^[rwm]{1,3}$/.test(d.permissions)) throw new UsageError(`invalid device mode: ${shown(String(d.permissions))}`);
+  if (typeof d.permissions !== 'string' || !/^[rwm]{1,3}$/.test(d.permissions)) throw new UsageError(`invalid device mode: ${shown(d.permissions)}`);
 }
 
 /** A user-namespace map range: whole numbers, at least one id, within the 32-bit id space. */
@@ -214,21 +217,21 @@ export function validateIdMapping(m: NonNullable<CreateOptions['uidMap']>[number
 /** Ports, addresses and the network mode's shape (the mode's rules are network/container-config.ts's). */
 function validateNetworkValues(opts: ValidatedCreateOptions): void {
   const net = opts.network;
-  if (net !== undefined && !['bridge', 'none', 'host', 'container', 'network'].includes(net.mode)) throw new UsageError(`invalid network mode: ${shown(String(net.mode))}`);
+  if (net !== undefined && !['bridge', 'none', 'host', 'container', 'network'].includes(net.mode)) throw new UsageError(`invalid network mode: ${shown(net.mode)}`);
   for (const p of opts.ports ?? []) {
-    const text = `${p.hostIp ? `${p.hostIp}:` : ''}${String(p.hostPort)}:${String(p.containerPort)}/${String(p.proto)}`;
-    if (p.proto !== 'tcp' && p.proto !== 'udp') throw new UsageError(`invalid protocol: ${shown(String(p.proto))} (tcp or udp)`);
+    const text = `${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}:${p.containerPort}/${p.proto}`;
+    if (p.proto !== 'tcp' && p.proto !== 'udp') throw new UsageError(`invalid protocol: ${shown(p.proto)} (tcp or udp)`);
     if (!isCount(p.containerPort, 1, 65535)) throw new UsageError(`invalid container port: ${String(p.containerPort)} (in ${text})`);
     if (!isCount(p.hostPort, 0, 65535)) throw new UsageError(`invalid host port: ${String(p.hostPort)} (in ${text})`);
     if (p.hostIp !== '') parseIp(p.hostIp);
   }
   for (const e of opts.exposed ?? []) {
-    if (e.proto !== 'tcp' && e.proto !== 'udp') throw new UsageError(`invalid protocol: ${shown(String(e.proto))} (tcp or udp)`);
+    if (e.proto !== 'tcp' && e.proto !== 'udp') throw new UsageError(`invalid protocol: ${shown(e.proto)} (tcp or udp)`);
     if (!isCount(e.port, 1, 65535)) throw new UsageError(`invalid exposed port: ${String(e.port)}`);
   }
   for (const h of opts.extraHosts ?? []) {
     // The name goes into /etc/hosts: white space or a newline would add entries.
-    if (typeof h.host !== 'string' || h.host === '' || /[\s#]/.test(h.host)) throw new UsageError(`invalid --add-host ${shown(String(h.host))}:${shown(String(h.ip))}: want NAME:IP`);
+    if (typeof h.host !== 'string' || h.host === '' || /[\s#]/.test(h.host)) throw new UsageError(`invalid --add-host ${shown(h.host)}:${shown(h.ip)}: want NAME:IP`);
     if (h.ip !== 'host-gateway') parseIp(h.ip);
   }
   for (const d of opts.dns ?? []) parseIp(d);
