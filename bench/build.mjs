@@ -37,7 +37,11 @@ function parseArgs(argv) {
     };
     if (a === '--runs') o.runs = Number(val());
     else if (a === '--warmup') o.warmup = Number(val());
-    else if (a === '--only') o.only = val().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--only')
+      o.only = val()
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (a === '--keep') o.keep = true;
     else if (a === '-h' || a === '--help') {
       console.log('usage: node bench/build.mjs [--runs N (15)] [--warmup N (2)] [--only hull,buildah] [--keep]');
@@ -70,7 +74,6 @@ function timed(cmd, args, o = {}) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-
 const base = mkdtempSync(join(tmpdir(), 'hull-bench-build-'));
 const ctx = join(base, 'context');
 mkdirSync(ctx);
@@ -81,8 +84,19 @@ writeFileSync(join(ctx, 'file.txt'), 'a file from the context\n');
 const hullArgs = ['--root', join(base, 'hull', 'root'), '--run-root', join(base, 'hull', 'run')];
 const hullCgroup = `hull-bench-build-${process.pid}`;
 const hull = (...a) => sh(process.execPath, [join(repo, 'bin', 'hull.cjs'), ...hullArgs, ...a]);
-const hullBuild = (noCache) => timed(process.execPath, [join(repo, 'bin', 'hull.cjs'), ...hullArgs, 'build', '-q',
-  '--cgroup-parent', hullCgroup, ...(noCache ? ['--no-cache'] : []), '-t', 'bench', ctx]);
+const hullBuild = (noCache) =>
+  timed(process.execPath, [
+    join(repo, 'bin', 'hull.cjs'),
+    ...hullArgs,
+    'build',
+    '-q',
+    '--cgroup-parent',
+    hullCgroup,
+    ...(noCache ? ['--no-cache'] : []),
+    '-t',
+    'bench',
+    ctx,
+  ]);
 
 // ---- buildah, configured privately
 const bd = join(base, 'buildah');
@@ -92,8 +106,10 @@ function setUpBuildah() {
   bdEnv = privateContainersEnv(bd);
 }
 const buildah = (...a) => sh('buildah', a, { env: bdEnv });
-const buildahBuild = (noCache) => timed('buildah', ['bud', '--layers', '--quiet', '--cgroup-parent', bdCgroup, '--network', 'none',
-  ...(noCache ? ['--no-cache'] : []), '-t', 'bench', ctx], { env: bdEnv });
+const buildahBuild = (noCache) =>
+  timed('buildah', ['bud', '--layers', '--quiet', '--cgroup-parent', bdCgroup, '--network', 'none', ...(noCache ? ['--no-cache'] : []), '-t', 'bench', ctx], {
+    env: bdEnv,
+  });
 
 const results = {};
 try {
@@ -117,12 +133,18 @@ try {
   for (const c of cases) results[c.name] = [];
   for (let round = 0; round < opts.runs; round++) for (const c of cases) results[c.name].push(c.run());
 
-  console.log(`hull build vs buildah bud --layers: 3-step Dockerfile (FROM busybox, RUN echo hi > /x, COPY a file), ${opts.runs} runs each after ${opts.warmup} warm-up, interleaved; ${cpus().length} CPUs`);
+  console.log(
+    `hull build vs buildah bud --layers: 3-step Dockerfile (FROM busybox, RUN echo hi > /x, COPY a file), ${opts.runs} runs each after ${opts.warmup} warm-up, interleaved; ${cpus().length} CPUs`,
+  );
   const buildahVersion = only.includes('buildah') ? sh('buildah', ['--version']).trim() : '';
   if (buildahVersion) console.log(buildahVersion);
   console.log('case              median ms   min ms');
   for (const [name, xs] of Object.entries(results)) {
-    console.log(`${name.padEnd(16)}  ${median(xs).toFixed(0).padStart(9)}  ${Math.min(...xs).toFixed(0).padStart(7)}`);
+    console.log(
+      `${name.padEnd(16)}  ${median(xs).toFixed(0).padStart(9)}  ${Math.min(...xs)
+        .toFixed(0)
+        .padStart(7)}`,
+    );
   }
   if (results['buildah cold']) {
     const ratio = (a, b) => (median(results[a]) / median(results[b])).toFixed(2);
@@ -139,7 +161,10 @@ try {
       }
       spawnSync('umount', ['-R', join(bd, 'graph', 'overlay')], { stdio: 'ignore' });
     }
-    const cgroot = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')).find((f) => f[8] === 'cgroup2')?.[4];
+    const cgroot = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .find((f) => f[8] === 'cgroup2')?.[4];
     if (cgroot) for (const cg of [join(cgroot, hullCgroup), join(cgroot, bdCgroup)]) spawnSync('rmdir', [cg], { stdio: 'ignore' });
     rmSync(base, { recursive: true, force: true });
   } else console.log(`kept ${base}`);

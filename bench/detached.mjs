@@ -76,7 +76,9 @@ let containerd;
 async function setUpContainerd() {
   mkdirSync(join(cd, 'root'), { recursive: true });
   mkdirSync(join(cd, 'state'));
-  writeFileSync(join(cd, 'config.toml'), `version = 2
+  writeFileSync(
+    join(cd, 'config.toml'),
+    `version = 2
 root = "${join(cd, 'root')}"
 state = "${join(cd, 'state')}"
 disabled_plugins = ["io.containerd.grpc.v1.cri"]
@@ -84,7 +86,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   address = "${cdSock}"
 [ttrpc]
   address = "${join(cd, 'containerd-ttrpc.sock')}"
-`);
+`,
+  );
   const log = openSync(join(cd, 'containerd.log'), 'a');
   containerd = spawn('containerd', ['--config', join(cd, 'config.toml')], { stdio: ['ignore', log, log] });
   for (let i = 0; i < 200 && !existsSync(cdSock); i++) await new Promise((r) => setTimeout(r, 50));
@@ -140,7 +143,13 @@ try {
     if (comm(mon) !== 'conmon') throw new Error(`the parent of ${pid} is ${comm(mon)}`);
     mem.podman.push(memory(mon));
   }
-  const tasks = new Map(ctr('task', 'ls').out.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).map(([id, pid]) => [id, Number(pid)]));
+  const tasks = new Map(
+    ctr('task', 'ls')
+      .out.split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .map(([id, pid]) => [id, Number(pid)]),
+  );
   for (const id of only.includes('containerd') ? ids.containerd : []) {
     const mon = ppid(tasks.get(id));
     if (!comm(mon).startsWith('containerd-shim')) throw new Error(`the parent of ${id}'s task is ${comm(mon)}`);
@@ -155,7 +164,9 @@ try {
     const rss = stats(mem[k].map((m) => m.rss)).median;
     const pss = stats(mem[k].map((m) => m.pss)).median;
     const label = LABELS[k];
-    console.log(`${label.padEnd(28)} ${String(l.n).padStart(2)} ${l.min.toFixed(1).padStart(8)} ${l.median.toFixed(1).padStart(10)} ${String(rss).padStart(24)} ${String(pss).padStart(16)}`);
+    console.log(
+      `${label.padEnd(28)} ${String(l.n).padStart(2)} ${l.min.toFixed(1).padStart(8)} ${l.median.toFixed(1).padStart(10)} ${String(rss).padStart(24)} ${String(pss).padStart(16)}`,
+    );
     results[k] = { latency: l, rss, pss };
   }
 } finally {

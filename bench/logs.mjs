@@ -48,7 +48,9 @@ function parseArgs(argv) {
     else if (a === '--baseline') o.baseline = resolve(val());
     else if (a === '--keep') o.keep = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node bench/logs.mjs [--gb 2] [--line-bytes 150] [--stderr-every 1000] [--hull bin/hull.cjs] [--baseline OTHER/bin/hull.cjs] [--keep]');
+      console.log(
+        'usage: node bench/logs.mjs [--gb 2] [--line-bytes 150] [--stderr-every 1000] [--hull bin/hull.cjs] [--baseline OTHER/bin/hull.cjs] [--keep]',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -68,7 +70,10 @@ function must(cmd, args, opts = {}) {
 /** Mount points at or below dir (from /proc/self/mountinfo). */
 function mountsUnder(dir) {
   const unescape = (p) => p.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => unescape(l.split(' ')[4]))
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => unescape(l.split(' ')[4]))
     .filter((m) => m === dir || m.startsWith(`${dir}/`));
 }
 
@@ -123,7 +128,10 @@ function measure(tmp, hull, args, { capture = false } = {}) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (!capture) closeSync(out);
   const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1));
-  const stderr = (r.stderr ?? '').trim().split('\n').filter((l) => !/^(Command exited|Command terminated)/.test(l) && !/^\d+$/.test(l));
+  const stderr = (r.stderr ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => !/^(Command exited|Command terminated)/.test(l) && !/^\d+$/.test(l));
   return { ms, rssMb: Number.isFinite(kb) && kb > 0 ? kb / 1024 : NaN, code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: stderr.join(' | ') };
 }
 
@@ -165,9 +173,13 @@ async function main() {
     const last = ['last line 1\n', 'last line 2\n', 'last line 3\n'];
     const big = writeLog(join(tmp, 'root', 'containers', id, `${id}-json.log`), o.gb * 1024 ** 3, o, last);
     const genMs = Date.now() - t1;
-    console.log(`\nlogs: a ${(big.bytes / 1024 ** 3).toFixed(2)} GB log (~${(big.lines / 1e6).toFixed(1)} M lines of ${o.lineBytes} bytes, written in ${(genMs / 1000).toFixed(1)} s);`
-      + ` a rotated one (seq 1 ${SEQ} through hull-monitor in ${(rotMs / 1000).toFixed(1)} s, max-size=10m max-file=3)`);
-    console.log(`${cpus().length} CPUs, Linux ${release()}, Node ${process.version}; peak RSS from ${hasGnuTime ? 'GNU time (wait4 ru_maxrss)' : 'process.resourceUsage().maxRSS at exit'}\n`);
+    console.log(
+      `\nlogs: a ${(big.bytes / 1024 ** 3).toFixed(2)} GB log (~${(big.lines / 1e6).toFixed(1)} M lines of ${o.lineBytes} bytes, written in ${(genMs / 1000).toFixed(1)} s);` +
+        ` a rotated one (seq 1 ${SEQ} through hull-monitor in ${(rotMs / 1000).toFixed(1)} s, max-size=10m max-file=3)`,
+    );
+    console.log(
+      `${cpus().length} CPUs, Linux ${release()}, Node ${process.version}; peak RSS from ${hasGnuTime ? 'GNU time (wait4 ru_maxrss)' : 'process.resourceUsage().maxRSS at exit'}\n`,
+    );
 
     const cases = [
       { label: `logs --tail 3 (${o.gb} GB)`, args: ['logs', '--tail', '3', 'big'], expect: last.join('') },
@@ -187,7 +199,13 @@ async function main() {
       }
     }
     const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    for (const r of rows) console.log(r.map((v, i) => (i === 0 || i === 1 || i === 4 ? v.padEnd(w[i]) : v.padStart(w[i]))).join('  ').trimEnd());
+    for (const r of rows)
+      console.log(
+        r
+          .map((v, i) => (i === 0 || i === 1 || i === 4 ? v.padEnd(w[i]) : v.padStart(w[i])))
+          .join('  ')
+          .trimEnd(),
+      );
     console.log(`\ntarget: every peak RSS of this build under 100 MB, and every result ok: ${code === 0 ? 'met' : 'NOT met'}`);
   } catch (err) {
     console.error(`bench/logs: ${err instanceof Error ? err.message : err}`);

@@ -34,7 +34,15 @@ for (let i = 2; i < process.argv.length; i++) {
 const base = mkdtempSync(join(tmpdir(), 'hull-bench-net-'));
 const root = join(base, 'root');
 const tag = String(process.pid % 256);
-const cfg = { bridge: `bn${process.pid % 100000}`, subnet: `10.249.${tag}.0/24`, subnetPool: `10.248.${tag}.0/24`, nftTable: `hull_bench_${process.pid}`, ifPrefix: `b${process.pid % 10000}`, stateDir: join(root, 'netstate'), ipForward: false };
+const cfg = {
+  bridge: `bn${process.pid % 100000}`,
+  subnet: `10.249.${tag}.0/24`,
+  subnetPool: `10.248.${tag}.0/24`,
+  nftTable: `hull_bench_${process.pid}`,
+  ifPrefix: `b${process.pid % 10000}`,
+  stateDir: join(root, 'netstate'),
+  ipForward: false,
+};
 mkdirSync(root, { recursive: true });
 writeFileSync(join(root, 'network.json'), JSON.stringify(cfg));
 const gateway = cfg.subnet.replace(/0\/24$/, '1');
@@ -75,8 +83,13 @@ async function throughput(host, netArgs) {
   const server = await sink(host);
   const { port } = server.address();
   const measured = new Promise((r) => server.once('measured', r));
-  const child = await import('node:child_process').then((cp) => cp.spawn(process.execPath, [...hullArgs, 'run', '--rm', ...netArgs, 'busybox', 'sh', '-c',
-    `head -c ${o.mb * 1024 * 1024} /dev/zero | nc ${host} ${port}`], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  const child = await import('node:child_process').then((cp) =>
+    cp.spawn(
+      process.execPath,
+      [...hullArgs, 'run', '--rm', ...netArgs, 'busybox', 'sh', '-c', `head -c ${o.mb * 1024 * 1024} /dev/zero | nc ${host} ${port}`],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    ),
+  );
   const m = await measured;
   await new Promise((r) => child.once('close', r));
   server.close();

@@ -70,10 +70,13 @@ function measure(cmd, args, env = process.env) {
 
 function freePort() {
   return new Promise((res, rej) => {
-    const s = net.createServer().once('error', rej).listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
+    const s = net
+      .createServer()
+      .once('error', rej)
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => res(port));
+      });
   });
 }
 
@@ -97,36 +100,72 @@ async function makeLayout(dir, layer) {
   const layerDigest = await sha256File(layer);
   const diffId = await sha256File(layer, true);
   copyFileSync(layer, join(blobs, layerDigest.slice(7)));
-  const config = put(Buffer.from(JSON.stringify({
-    created: '2024-01-01T00:00:00Z', architecture: 'amd64', os: 'linux',
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['bash'] },
-    rootfs: { type: 'layers', diff_ids: [diffId] },
-    history: [{ created: '2024-01-01T00:00:00Z', created_by: 'debootstrap --variant=minbase bookworm' }],
-  })));
-  const manifest = put(Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: statSync(layer).size }],
-  })));
+  const config = put(
+    Buffer.from(
+      JSON.stringify({
+        created: '2024-01-01T00:00:00Z',
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['bash'] },
+        rootfs: { type: 'layers', diff_ids: [diffId] },
+        history: [{ created: '2024-01-01T00:00:00Z', created_by: 'debootstrap --variant=minbase bookworm' }],
+      }),
+    ),
+  );
+  const manifest = put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: statSync(layer).size }],
+      }),
+    ),
+  );
   writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{
-    mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'minbase' } }] }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'org.opencontainers.image.ref.name': 'minbase' },
+        },
+      ],
+    }),
+  );
   return { layerDigest, diffId, manifest: manifest.digest };
 }
 
 async function startRegistry(dir) {
   const port = await freePort();
   const config = join(dir, 'registry.yml');
-  writeFileSync(config, [
-    'version: 0.1', 'log:', '  level: error', '  accesslog:', '    disabled: true',
-    'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'registry')}`,
-    'http:', `  addr: 127.0.0.1:${port}`, '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${join(dir, 'registry')}`,
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '',
+    ].join('\n'),
+  );
   const log = openSync(join(dir, 'registry.log'), 'a');
   const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', log, log] });
   for (let i = 0; i < 200; i++) {
     const up = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1').once('connect', () => (c.destroy(), r(true))).once('error', () => r(false));
+      const c = net
+        .connect(port, '127.0.0.1')
+        .once('connect', () => (c.destroy(), r(true)))
+        .once('error', () => r(false));
     });
     if (up) return { port, child };
     if (child.exitCode !== null) break;
@@ -134,7 +173,6 @@ async function startRegistry(dir) {
   }
   throw new Error(`docker-registry did not start: ${readFileSync(join(dir, 'registry.log'), 'utf8')}`);
 }
-
 
 /** Removes a podman storage directory (its overlay mounts first, if any are left). */
 function removePodmanStorage(dir, env) {
@@ -225,7 +263,9 @@ async function main() {
     console.log('| tool | median pull + unpack (wall) | median CPU (user + sys) |');
     console.log('|---|---|---|');
     console.log(`| hull pull | ${m(times.hull)} s | ${m(cpu.hull)} s |`);
-    console.log(`| skopeo copy + umoci unpack | ${m(times.skopeoUmoci)} s (skopeo ${m(times.skopeo)} s + umoci ${m(times.umoci)} s) | ${m(cpu.skopeoUmoci)} s |`);
+    console.log(
+      `| skopeo copy + umoci unpack | ${m(times.skopeoUmoci)} s (skopeo ${m(times.skopeo)} s + umoci ${m(times.umoci)} s) | ${m(cpu.skopeoUmoci)} s |`,
+    );
     if (times.podman.length) console.log(`| podman pull | ${m(times.podman)} s | ${m(cpu.podman)} s (client only) |`);
     else console.log(`| podman pull | not measured (${podman ? 'failed' : 'not installed or --skip-podman'}) |`);
     console.log('');

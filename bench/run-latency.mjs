@@ -41,13 +41,19 @@ function parseArgs(argv) {
     };
     if (a === '--runs') o.runs = Number(val());
     else if (a === '--warmup') o.warmup = Number(val());
-    else if (a === '--only') o.only = val().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--only')
+      o.only = val()
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (a === '--hull') o.hull = resolve(val());
     else if (a === '--runc') o.runc = val();
     else if (a === '--baseline') o.baseline = resolve(val());
     else if (a === '--keep') o.keep = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node bench/run-latency.mjs [--runs N (25)] [--warmup N (3)] [--only node,runc,hull] [--hull bin/hull.cjs] [--baseline OTHER/bin/hull.cjs] [--runc runc] [--keep]');
+      console.log(
+        'usage: node bench/run-latency.mjs [--runs N (25)] [--warmup N (3)] [--only node,runc,hull] [--hull bin/hull.cjs] [--baseline OTHER/bin/hull.cjs] [--runc runc] [--keep]',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -140,7 +146,12 @@ class Bench {
     }
     if (this.o.baseline) {
       const g = ['--root', join(this.tmp, 'base-root'), '--run-root', join(this.tmp, 'base-run')];
-      cmds.push({ key: 'base', label: `hull run --rm busybox true (baseline ${this.o.baseline})`, cmd: process.execPath, args: [this.o.baseline, ...g, 'run', '--rm', 'busybox', 'true'] });
+      cmds.push({
+        key: 'base',
+        label: `hull run --rm busybox true (baseline ${this.o.baseline})`,
+        cmd: process.execPath,
+        args: [this.o.baseline, ...g, 'run', '--rm', 'busybox', 'true'],
+      });
       try {
         must(process.execPath, [this.o.baseline, ...g, 'load', '-i', tar]);
       } catch (err) {
@@ -278,7 +289,9 @@ function table(cmds, samples, failed, o) {
     rows.push([c.label, String(x.n), x.min.toFixed(1), x.median.toFixed(1), x.p90.toFixed(1)]);
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  console.log(`\nrun latency: ${o.runs} runs each, interleaved, after ${o.warmup} warm-up runs; ${cpus().length} CPUs, Linux ${release()}, Node ${process.version}\n`);
+  console.log(
+    `\nrun latency: ${o.runs} runs each, interleaved, after ${o.warmup} warm-up runs; ${cpus().length} CPUs, Linux ${release()}, Node ${process.version}\n`,
+  );
   for (const r of rows) console.log(r.map((v, i) => (i === 0 ? v.padEnd(w[i]) : v.padStart(w[i]))).join('  '));
   console.log('');
   for (const [k, msg] of failed) console.log(`${k}: ${msg}`);
@@ -310,7 +323,8 @@ async function main() {
     const runc = st.get('runc');
     const hull = st.get('hull');
     const base = st.get('base');
-    if (hull && base) console.log(`hull / baseline (medians) = ${(hull.median / base.median).toFixed(3)} (${hull.median.toFixed(1)} ms vs ${base.median.toFixed(1)} ms)`);
+    if (hull && base)
+      console.log(`hull / baseline (medians) = ${(hull.median / base.median).toFixed(3)} (${hull.median.toFixed(1)} ms vs ${base.median.toFixed(1)} ms)`);
     if (node && runc && hull) {
       const x = hull.median - node.median;
       console.log(`hull - node floor = ${x.toFixed(1)} ms vs runc ${runc.median.toFixed(1)} ms: target ${x <= runc.median ? 'met' : 'NOT met'}`);

@@ -55,7 +55,6 @@ function parseArgs(argv) {
   return o;
 }
 
-
 function timed(cmd, args) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 });
@@ -125,11 +124,15 @@ async function main() {
     cleanup();
   }
 
-  console.log(`\nDebian minbase layer: ${debian}\n  ${(info.size / 1e6).toFixed(1)} MB uncompressed, diffID ${info.diffId}; medians of ${o.runs} interleaved rounds\n`);
+  console.log(
+    `\nDebian minbase layer: ${debian}\n  ${(info.size / 1e6).toFixed(1)} MB uncompressed, diffID ${info.diffId}; medians of ${o.runs} interleaved rounds\n`,
+  );
   console.log('| file system | tar -xzf | hull | hull (unpack only) | hull + fsync (store) | hull / tar | hull+fsync / tar |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.fs} | ${fmt(r.tar)} | ${fmt(r.hull)} | ${fmt(r.hullInner)} | ${fmt(r.hullSync)} | ${(r.hull / r.tar).toFixed(2)} | ${(r.hullSync / r.tar).toFixed(2)} |`);
+    console.log(
+      `| ${r.fs} | ${fmt(r.tar)} | ${fmt(r.hull)} | ${fmt(r.hullInner)} | ${fmt(r.hullSync)} | ${(r.hull / r.tar).toFixed(2)} | ${(r.hullSync / r.tar).toFixed(2)} |`,
+    );
   }
 
   // The 1 GiB layer: on tmpfs against tar, and on the disk with fsync, as the store unpacks (the
@@ -148,8 +151,10 @@ async function main() {
       }
     }
     for (const r of bigRows) {
-      console.log(`\n1 GiB layer (${(r.size / 1e6).toFixed(0)} MB uncompressed) on ${r.fs}${r.fsync ? ' with fsync (as the store)' : ''}: ` +
-        `${r.tarMs === undefined ? '' : `tar ${fmt(r.tarMs)}, `}hull ${fmt(r.ms)}; hull's peak RSS (VmHWM) ${(r.hwmKiB / 1024).toFixed(1)} MiB`);
+      console.log(
+        `\n1 GiB layer (${(r.size / 1e6).toFixed(0)} MB uncompressed) on ${r.fs}${r.fsync ? ' with fsync (as the store)' : ''}: ` +
+          `${r.tarMs === undefined ? '' : `tar ${fmt(r.tarMs)}, `}hull ${fmt(r.ms)}; hull's peak RSS (VmHWM) ${(r.hwmKiB / 1024).toFixed(1)} MiB`,
+      );
     }
   }
 

@@ -63,7 +63,9 @@ try {
   kinds.forEach(([label], k) => console.log(`  ${label.padEnd(26)} ${median(times[k]).toFixed(1)}`));
 } finally {
   // The cgroup parent, where the cgroup2 hierarchy is mounted (hull leaves it when empty).
-  const cgroup2 = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' '))
+  const cgroup2 = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '))
     .find((f) => f[f.indexOf('-') + 1] === 'cgroup2')?.[4];
   if (cgroup2) spawnSync('rmdir', [join(cgroup2, parent)]);
   rmSync(tmp, { recursive: true, force: true });

@@ -3,9 +3,9 @@
 // The program stays attached as long as the cgroup exists; removing the cgroup detaches it.
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <pthread.h>
 #include <signal.h>
-#include <linux/bpf.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>

@@ -6,15 +6,16 @@
 // the message socket is close-on-exec, so the parent reads end of file exactly when execve succeeds.
 // The hooks point and the start gate talk to the parent as native/launch.h draws.
 #include "child.h"
-#include "fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -24,11 +25,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <linux/sched.h>
-#include <sched.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "fdpass.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -62,9 +63,9 @@ struct Text {
 
 struct Context {
   const Plan* plan;
-  size_t step;         // 0-based index of the step being executed
-  int root_fd;         // O_PATH fd of the rootfs (after it is mounted), for RESOLVE_IN_ROOT
-  int start_fifo_fd;   // O_PATH fd of the start fifo (an OCI create), or -1
+  size_t step;        // 0-based index of the step being executed
+  int root_fd;        // O_PATH fd of the rootfs (after it is mounted), for RESOLVE_IN_ROOT
+  int start_fifo_fd;  // O_PATH fd of the start fifo (an OCI create), or -1
 };
 
 // A whole message to the parent. MSG_NOSIGNAL: a parent that has gone costs no SIGPIPE.
@@ -276,8 +277,8 @@ int OpenMountTarget(int root_fd, const char* path, CreateKind create) {
 }
 
 const unsigned long kPropagationFlags = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
-const unsigned long kRemountableFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
-                                        MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+const unsigned long kRemountableFlags =
+    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
 
 void DoMount(Context& ctx, const Step& s) {
   const char* source = s.s0;
@@ -546,7 +547,8 @@ void DoSeccomp(Context& ctx, const Step& s) {
   constexpr size_t kMax = 4096;  // BPF_MAXINSNS
   struct sock_filter filter[kMax];
   size_t count = static_cast<size_t>(s.n0);
-  if (count == 0 || count > kMax || strlen(s.s0) != count * 16) Fail(ctx, "seccomp", EINVAL, "malformed seccomp filter in the plan");
+  if (count == 0 || count > kMax || strlen(s.s0) != count * 16)
+    Fail(ctx, "seccomp", EINVAL, "malformed seccomp filter in the plan");
   auto* bytes = reinterpret_cast<unsigned char*>(filter);
   for (size_t i = 0; i < count * 8; i++) {
     int hi = HexDigit(s.s0[2 * i]), lo = HexDigit(s.s0[2 * i + 1]);
@@ -554,7 +556,8 @@ void DoSeccomp(Context& ctx, const Step& s) {
     bytes[i] = static_cast<unsigned char>(hi << 4 | lo);
   }
   struct sock_fprog prog = {static_cast<unsigned short>(count), filter};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) Fail(ctx, "seccomp", errno, "load the seccomp filter");
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+    Fail(ctx, "seccomp", errno, "load the seccomp filter");
 }
 
 // The container's own /dev/null over the stdio fds in the n0 mask (bit i = fd i). Until now they
@@ -569,7 +572,8 @@ void DoNullStdio(Context& ctx, const Step& s) {
   close(root);
   struct stat st;
   if (fstat(fd, &st) < 0) Fail(ctx, "fstat", errno, "fstat the container's /dev/null");
-  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) Fail(ctx, "open", ENODEV, "the container's /dev/null is not the null device");
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    Fail(ctx, "open", ENODEV, "the container's /dev/null is not the null device");
   for (int i = 0; i < 3; i++) {
     if ((s.n0 & (1u << i)) != 0 && dup2(fd, i) < 0) Fail(ctx, "dup2", errno, "dup2 /dev/null to stdio");
   }

@@ -66,7 +66,8 @@ long Clone(uint64_t flags, int cgroup_fd, int* pidfd, int exit_signal) {
 // The joiner: a plain fork of the caller. Non-dumpable, setns into each fd, then clone3 the process
 // that runs the plan (CLONE_PARENT: the caller's child, so the caller reaps it and opens its pidfd
 // before anyone else could) into the joined pid namespace and the cgroup; reports and exits.
-[[noreturn]] void RunJoiner(const Plan& plan, uint64_t clone_flags, const int* fds, size_t n, int cgroup_fd, int report_fd) {
+[[noreturn]] void RunJoiner(const Plan& plan, uint64_t clone_flags, const int* fds, size_t n, int cgroup_fd,
+                            int report_fd) {
   for (int fd : plan.close_in_child) {
     if (fd >= 0) close(fd);
   }
@@ -142,8 +143,11 @@ long CloneJoined(const LaunchRequest& req, const Plan& plan, LaunchError* error)
   if (rep.err != 0) {
     rep.syscall[sizeof rep.syscall - 1] = '\0';
     char what[64];
-    snprintf(what, sizeof what, "%s", strcmp(rep.syscall, "setns") == 0 ? "join the container's namespaces" : "clone the process");
-    error->syscall = strcmp(rep.syscall, "setns") == 0 ? "setns" : strcmp(rep.syscall, "prctl") == 0 ? "prctl" : "clone3";
+    snprintf(what, sizeof what, "%s",
+             strcmp(rep.syscall, "setns") == 0 ? "join the container's namespaces" : "clone the process");
+    error->syscall = strcmp(rep.syscall, "setns") == 0   ? "setns"
+                     : strcmp(rep.syscall, "prctl") == 0 ? "prctl"
+                                                         : "clone3";
     error->err = rep.err;
     snprintf(error->what, sizeof error->what, "%s (namespace %d of %zu)", what, rep.index + 1, req.join_count);
     return -1;

@@ -38,9 +38,9 @@ namespace hull {
 struct LaunchRequest {
   const LaunchPlan* plan;
   int stdio[3];
-  int cgroup_fd;           // an O_DIRECTORY fd of the container's cgroup (CLONE_INTO_CGROUP), or -1
-  const int* join_fds;     // namespaces a forked joiner setns's into, in order, before it clones (or nullptr);
-  size_t join_count;       // the plan's join_paths are opened and joined after these
+  int cgroup_fd;        // an O_DIRECTORY fd of the container's cgroup (CLONE_INTO_CGROUP), or -1
+  const int* join_fds;  // namespaces a forked joiner setns's into, in order, before it clones (or nullptr);
+  size_t join_count;    // the plan's join_paths are opened and joined after these
 };
 
 struct Launched {

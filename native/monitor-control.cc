@@ -240,8 +240,10 @@ void ControlHandle(const struct pollfd* fds, int n) {
       if (c.input_closed) {
         if (fds[i].revents & (POLLHUP | POLLERR)) Drop(c);
       } else if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-        if (c.kind == Kind::Reading) ReadRequest(c);
-        else if (c.kind == Kind::Attached) Forward(c);
+        if (c.kind == Kind::Reading)
+          ReadRequest(c);
+        else if (c.kind == Kind::Attached)
+          Forward(c);
         else {
           // A waiter sends nothing more: its end of file means it has gone.
           char b;
@@ -261,8 +263,14 @@ void ControlOutput(int stream, const char* data, size_t n) {
       Send(c, data, n);
       continue;
     }
-    unsigned char header[8] = {static_cast<unsigned char>(stream), 0, 0, 0, static_cast<unsigned char>(n >> 24),
-                               static_cast<unsigned char>(n >> 16), static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n)};
+    unsigned char header[8] = {static_cast<unsigned char>(stream),
+                               0,
+                               0,
+                               0,
+                               static_cast<unsigned char>(n >> 24),
+                               static_cast<unsigned char>(n >> 16),
+                               static_cast<unsigned char>(n >> 8),
+                               static_cast<unsigned char>(n)};
     Send(c, reinterpret_cast<char*>(header), sizeof header);
     Send(c, data, n);
   }

@@ -50,11 +50,11 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -171,7 +171,8 @@ void InitIdentity() {
       if (*p == '\n') *p = '\0';
     }
   }
-  snprintf(identity, sizeof identity, "\"monitorPid\":%d,\"monitorStartTime\":%llu,\"bootId\":\"%s\",", getpid(), StartTime(getpid()), boot);
+  snprintf(identity, sizeof identity, "\"monitorPid\":%d,\"monitorStartTime\":%llu,\"bootId\":\"%s\",", getpid(),
+           StartTime(getpid()), boot);
 }
 
 // The status file, replaced atomically (temp + rename): hull reads it without a lock. `json` is an
@@ -181,7 +182,8 @@ void WriteStatus(const char* json) {
   snprintf(tmp, sizeof tmp, "%s.tmp", cfg.status_path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;  // nothing to tell anyone: hull falls back to the pid check
-  bool ok = WriteAll(fd, "{", 1) && WriteAll(fd, identity, strlen(identity)) && WriteAll(fd, json + 1, strlen(json + 1));
+  bool ok =
+      WriteAll(fd, "{", 1) && WriteAll(fd, identity, strlen(identity)) && WriteAll(fd, json + 1, strlen(json + 1));
   close(fd);
   if (ok) rename(tmp, cfg.status_path);
 }
@@ -245,11 +247,21 @@ void Emit(const Stream& s, const char* data, size_t n) {
   for (size_t i = 0; i < n; i++) {
     auto c = static_cast<unsigned char>(data[i]);
     switch (c) {
-      case '"': put("\\\""); break;
-      case '\\': put("\\\\"); break;
-      case '\n': put("\\n"); break;
-      case '\r': put("\\r"); break;
-      case '\t': put("\\t"); break;
+      case '"':
+        put("\\\"");
+        break;
+      case '\\':
+        put("\\\\");
+        break;
+      case '\n':
+        put("\\n");
+        break;
+      case '\r':
+        put("\\r");
+        break;
+      case '\t':
+        put("\\t");
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           put("\\u00");
@@ -323,7 +335,8 @@ Started StartContainer(ErrorRecord* failure, bool* plan_failed) {
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);  // a placeholder: the plan's nullStdio step replaces it
   if (devnull < 0) Die("open", errno, "open", "/dev/null");
   int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
-  if (!cfg.launch.terminal && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)) Die("pipe2", errno, "output pipes");
+  if (!cfg.launch.terminal && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
+    Die("pipe2", errno, "output pipes");
   // -i: the container's stdin is a pipe the monitor holds; attached clients write into it.
   if (!cfg.launch.terminal && cfg.open_stdin && pipe2(in, O_CLOEXEC) < 0) Die("pipe2", errno, "stdin pipe");
   int cgroup_fd = -1;
@@ -375,7 +388,9 @@ Started StartContainer(ErrorRecord* failure, bool* plan_failed) {
       memset(failure, 0, sizeof *failure);
       failure->err = r == ReadResult::Broken ? read_err : EPROTO;
       snprintf(failure->syscall, sizeof failure->syscall, "read");
-      snprintf(failure->message, sizeof failure->message, "monitor: %s", r == ReadResult::Broken ? "the container's message socket" : "the container stopped at its hooks point (hull-monitor runs no hooks)");
+      snprintf(failure->message, sizeof failure->message, "monitor: %s",
+               r == ReadResult::Broken ? "the container's message socket"
+                                       : "the container stopped at its hooks point (hull-monitor runs no hooks)");
       kill(c.pid, SIGKILL);
     }
     siginfo_t info;
@@ -508,7 +523,8 @@ int main() {
     if (n == 0) break;
     len += static_cast<size_t>(n);
   }
-  if (!DecodeMonitorInput(buf, len, &arena, &cfg)) Die("decode", EINVAL, "the plan is not in hull's format (version mismatch?)");
+  if (!DecodeMonitorInput(buf, len, &arena, &cfg))
+    Die("decode", EINVAL, "the plan is not in hull's format (version mismatch?)");
   InitIdentity();
   if (const char* at = getenv("HULL_TEST_MONITOR_CRASH_AT")) crash_at = strtol(at, nullptr, 10);
   CrashPoint();  // 1: the plan read, nothing started
@@ -533,7 +549,8 @@ int main() {
   out_stream.number = 1;
   err_stream.name = "stderr";
   err_stream.number = 2;
-  if (!ControlInit(kControlFd, cfg.control_path)) Die("getsockopt", errno, "take the control socket (fd 4)", cfg.control_path);
+  if (!ControlInit(kControlFd, cfg.control_path))
+    Die("getsockopt", errno, "take the control socket (fd 4)", cfg.control_path);
 
   unsigned restarts = 0;
   unsigned long long backoff_ms = 100;
@@ -555,15 +572,16 @@ int main() {
       snprintf(json, sizeof json,
                "{\"status\":\"exited\",\"exitCode\":125,\"finishedAt\":\"%s\",\"oomKilled\":false,"
                "\"restartCount\":%u,\"error\":\"restart failed: %s: %s\"}\n",
-               finished_at, restarts, failure.syscall, strerrorname_np(failure.err) ? strerrorname_np(failure.err) : "E?");
+               finished_at, restarts, failure.syscall,
+               strerrorname_np(failure.err) ? strerrorname_np(failure.err) : "E?");
       WriteStatus(json);
       break;
     }
     Now(started_at, sizeof started_at);
     time_t started_mono = time(nullptr);
     snprintf(json, sizeof json,
-             "{\"status\":\"running\",\"pid\":%d,\"pidStartTime\":%llu,\"startedAt\":\"%s\",\"restartCount\":%u}\n", c.pid,
-             StartTime(c.pid), started_at, restarts);
+             "{\"status\":\"running\",\"pid\":%d,\"pidStartTime\":%llu,\"startedAt\":\"%s\",\"restartCount\":%u}\n",
+             c.pid, StartTime(c.pid), started_at, restarts);
     WriteStatus(json);
     CrashPoint();  // 2: running, not yet reported to hull
     ControlStarted(c.pid);
@@ -594,7 +612,7 @@ int main() {
     Drain();
     ReapOthers();
     ControlSetStdin(-1, false);  // a restart gets a new pipe
-    CrashPoint();  // 4: the container ended, its end not yet written
+    CrashPoint();                // 4: the container ended, its end not yet written
     int code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
     char signal_text[16];
     if (info.si_code == CLD_EXITED) {

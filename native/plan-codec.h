@@ -109,7 +109,8 @@ class PlanReader {
   }
   const char* Str() {
     uint32_t n = U32();
-    if (!ok_ || static_cast<size_t>(end_ - p_) < static_cast<size_t>(n) + 1 || p_[n] != '\0' || memchr(p_, '\0', n) != nullptr) {
+    if (!ok_ || static_cast<size_t>(end_ - p_) < static_cast<size_t>(n) + 1 || p_[n] != '\0' ||
+        memchr(p_, '\0', n) != nullptr) {
       ok_ = false;
       return "";
     }

@@ -46,12 +46,12 @@ struct Step {
 struct Plan {
   const Step* steps;
   size_t count;
-  const char* rootfs;       // host path of the container's root mount, for in-root resolution and messages
-  int stdio[3];             // fds to become 0, 1, 2
-  int sync_fd;              // the child reads the parent's one-byte messages here (go, continue, start)
-  int message_fd;           // the child writes ChildMessages here; CLOEXEC, so EOF = execve done
-  int console_fd;           // child's end of the console socket, or -1
-  int close_in_child[3];    // the parent's ends, closed first thing in the child (-1 = none)
+  const char* rootfs;     // host path of the container's root mount, for in-root resolution and messages
+  int stdio[3];           // fds to become 0, 1, 2
+  int sync_fd;            // the child reads the parent's one-byte messages here (go, continue, start)
+  int message_fd;         // the child writes ChildMessages here; CLOEXEC, so EOF = execve done
+  int console_fd;         // child's end of the console socket, or -1
+  int close_in_child[3];  // the parent's ends, closed first thing in the child (-1 = none)
   int parent_death_signal;
 };
 

@@ -96,12 +96,15 @@ void OnMessageReadable(uv_poll_t* handle, int status, int /*events*/) {
       w->deferred.Reject(SysError(env, "read", "container message socket", err).Value());
     } else if (r == ReadResult::Message && w->message.kind == ChildMessageKind::Failed) {
       st->done = true;
-      Napi::Error e = Napi::Error::New(env, std::string(w->message.error.message) + ": " + ErrnoName(w->message.error.err));
+      Napi::Error e =
+          Napi::Error::New(env, std::string(w->message.error.message) + ": " + ErrnoName(w->message.error.err));
       e.Set("failure", FailureObject(env, w->message.error));
       w->deferred.Reject(e.Value());
     } else {
       Napi::Object result = Napi::Object::New(env);
-      const char* stage = r == ReadResult::Execd ? "started" : w->message.kind == ChildMessageKind::AtHooks ? "hooks" : "ready";
+      const char* stage = r == ReadResult::Execd                         ? "started"
+                          : w->message.kind == ChildMessageKind::AtHooks ? "hooks"
+                                                                         : "ready";
       result.Set("stage", Napi::String::New(env, stage));
       if (r == ReadResult::Execd) st->done = true;
       // The console's pty master, sent by the child's console step (before its gate).
@@ -140,7 +143,8 @@ void OnPidfdReadable(uv_poll_t* handle, int status, int /*events*/) {
   auto* w = static_cast<ExitWatch*>(handle->data);
   siginfo_t info;
   memset(&info, 0, sizeof info);
-  int rc = status < 0 ? -1 : waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &info, WEXITED | WNOHANG);
+  int rc =
+      status < 0 ? -1 : waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &info, WEXITED | WNOHANG);
   if (rc == 0 && info.si_pid == 0) return;  // not yet: spurious wake-up
   uv_poll_stop(handle);
   Napi::Env env = w->callback.Env();
@@ -164,7 +168,6 @@ void OnPidfdReadable(uv_poll_t* handle, int status, int /*events*/) {
   uv_close(reinterpret_cast<uv_handle_t*>(handle), OnWatchClosed);
   cb.MakeCallback(env.Global(), {result}, *ctx);
 }
-
 
 // ---- pidfdWait(): a pidfd (of any process, not only a child) polled with a time limit ----------
 
@@ -275,7 +278,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Buffer<char> bytes = req.Get("plan").As<Napi::Buffer<char>>();
   st->bytes.assign(bytes.Data(), bytes.Length());
   if (!DecodeLaunchPlan(st->bytes.data(), st->bytes.size(), &st->arena, &st->launch)) {
-    throw Napi::TypeError::New(env, "spawn: the plan is not in this addon's wire format (HULL_PLAN_VERSION " + std::to_string(kPlanVersion) + ")");
+    throw Napi::TypeError::New(env, "spawn: the plan is not in this addon's wire format (HULL_PLAN_VERSION " +
+                                        std::to_string(kPlanVersion) + ")");
   }
   LaunchRequest launch{};
   launch.plan = &st->launch;
@@ -294,7 +298,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (!Launch(launch, &st->plan, &st->launched, &error)) throw SysError(env, error.syscall, error.what, error.err);
   // Read on the event loop: never block it.
   int flags = fcntl(st->launched.message_fd, F_GETFL);
-  if (flags < 0 || fcntl(st->launched.message_fd, F_SETFL, flags | O_NONBLOCK) < 0) throw SysError(env, "fcntl", "container message socket", errno);
+  if (flags < 0 || fcntl(st->launched.message_fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    throw SysError(env, "fcntl", "container message socket", errno);
   Napi::Object out = Napi::Object::New(env);
   out.Set("pid", Napi::Number::New(env, st->launched.pid));
   out.Set("pidfd", Napi::Number::New(env, st->launched.pidfd));
@@ -308,7 +313,8 @@ Napi::Value Advance(const Napi::CallbackInfo& info) {
   auto* st = info[0].As<Napi::External<SpawnState>>().Data();
   std::string step = info[1].As<Napi::String>().Utf8Value();
   if (st->busy) throw Napi::Error::New(env, "advance: the child has not answered the last step yet");
-  if (st->done || st->launched.sync_fd < 0) throw Napi::Error::New(env, "advance: this process has already started or failed");
+  if (st->done || st->launched.sync_fd < 0)
+    throw Napi::Error::New(env, "advance: this process has already started or failed");
   LaunchError error{};
   int e = 0;
   if (step == "go") {

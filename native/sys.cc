@@ -5,15 +5,15 @@
 #include <linux/openat2.h>
 #include <linux/sockios.h>
 #include <net/if.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/xattr.h>
 #include <termios.h>
 #include <unistd.h>
@@ -107,7 +107,8 @@ Napi::Value Umount2(const Napi::CallbackInfo& info) {
 // host end of a container's veth, without an `ip` process on the start path.
 Napi::Value BridgePortUp(const Napi::CallbackInfo& info) {
   std::string bridge = Arg(info, 0), port = Arg(info, 1);
-  if (bridge.size() >= IFNAMSIZ || port.size() >= IFNAMSIZ) throw SysError(info.Env(), "ioctl", bridge + " " + port, ENAMETOOLONG);
+  if (bridge.size() >= IFNAMSIZ || port.size() >= IFNAMSIZ)
+    throw SysError(info.Env(), "ioctl", bridge + " " + port, ENAMETOOLONG);
   int sock = socket(AF_LOCAL, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) throw SysError(info.Env(), "socket", "AF_LOCAL", errno);
   unsigned index = if_nametoindex(port.c_str());

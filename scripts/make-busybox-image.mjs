@@ -230,7 +230,15 @@ export function layerEntryToTar(entry, defaultMtime = sourceDateEpoch()) {
     case 'chardev':
     case 'blockdev':
     case 'fifo':
-      return { ...common, name: path, typeflag: TYPEFLAG[type], mode: entry.mode ?? 0o644, size: 0, devmajor: entry.devmajor ?? 0, devminor: entry.devminor ?? 0 };
+      return {
+        ...common,
+        name: path,
+        typeflag: TYPEFLAG[type],
+        mode: entry.mode ?? 0o644,
+        size: 0,
+        devmajor: entry.devmajor ?? 0,
+        devminor: entry.devminor ?? 0,
+      };
     case 'whiteout':
       return { ...common, name: `${parent}.wh.${base}`, typeflag: '0', mode: entry.mode ?? 0o644, size: 0 };
     case 'opaque':
@@ -320,8 +328,7 @@ export async function writeOciImage(opts) {
       ...user,
       config: { Env: [`PATH=${DEFAULT_PATH}`], Cmd: ['sh'], ...(user.config ?? {}) },
       rootfs: user.rootfs ?? { type: 'layers', diff_ids: layerInfo.map((l) => l.diffId) },
-      history:
-        user.history ?? layerInfo.map((_, i) => ({ created, created_by: opts.createdBy?.[i] ?? `hull writeOciImage layer ${i}` })),
+      history: user.history ?? layerInfo.map((_, i) => ({ created, created_by: opts.createdBy?.[i] ?? `hull writeOciImage layer ${i}` })),
     };
     const configBytes = Buffer.from(JSON.stringify(config));
     const configDigest = sha256(configBytes);
@@ -382,7 +389,9 @@ export async function writeOciImage(opts) {
       const entries = [file('oci-layout', layoutBytes), file('index.json', indexBytes), dirEntry('blobs/'), dirEntry('blobs/sha256/')];
       for (const [digest, b] of [...blobs].sort(([a], [z]) => (a < z ? -1 : a > z ? 1 : 0))) {
         const n = `blobs/sha256/${hex(digest)}`;
-        entries.push(b.data ? file(n, b.data) : { name: n, typeflag: '0', mode: 0o644, uid: 0, gid: 0, mtime: epoch, size: (await stat(b.file)).size, source: b.file });
+        entries.push(
+          b.data ? file(n, b.data) : { name: n, typeflag: '0', mode: 0o644, uid: 0, gid: 0, mtime: epoch, size: (await stat(b.file)).size, source: b.file },
+        );
       }
       await atomicTar(outTar, entries);
     }
@@ -541,8 +550,7 @@ export async function makeBusyboxImage(opts = {}) {
 // ---------------------------------------------------------------------------------------------
 // CLI
 
-const USAGE =
-  'usage: node scripts/make-busybox-image.mjs (--oci-dir DIR | --oci-tar FILE | --docker-archive FILE)... [--name NAME] [--busybox PATH]';
+const USAGE = 'usage: node scripts/make-busybox-image.mjs (--oci-dir DIR | --oci-tar FILE | --docker-archive FILE)... [--name NAME] [--busybox PATH]';
 
 async function main(argv) {
   const opts = {};
@@ -555,11 +563,21 @@ async function main(argv) {
       return v;
     };
     switch (flag) {
-      case '--oci-dir': opts.outDir = value(); break;
-      case '--oci-tar': opts.outTar = value(); break;
-      case '--docker-archive': opts.dockerArchive = value(); break;
-      case '--name': opts.name = value(); break;
-      case '--busybox': opts.busybox = value(); break;
+      case '--oci-dir':
+        opts.outDir = value();
+        break;
+      case '--oci-tar':
+        opts.outTar = value();
+        break;
+      case '--docker-archive':
+        opts.dockerArchive = value();
+        break;
+      case '--name':
+        opts.name = value();
+        break;
+      case '--busybox':
+        opts.busybox = value();
+        break;
       case '-h':
       case '--help':
         console.log(USAGE);
@@ -571,7 +589,11 @@ async function main(argv) {
   if (!opts.outDir && !opts.outTar && !opts.dockerArchive) throw new Error(USAGE);
   const r = await makeBusyboxImage(opts);
   const name = parseImageName(opts.name ?? 'busybox:latest').full;
-  for (const [what, where] of [['OCI layout', opts.outDir], ['OCI archive', opts.outTar], ['docker archive', opts.dockerArchive]]) {
+  for (const [what, where] of [
+    ['OCI layout', opts.outDir],
+    ['OCI archive', opts.outTar],
+    ['docker archive', opts.dockerArchive],
+  ]) {
     if (where) console.log(`wrote ${what} ${where} (${name})`);
   }
   console.log(`manifest ${r.manifestDigest}\nconfig   ${r.configDigest}\nlayer    ${r.diffId} (diffID)`);

@@ -178,7 +178,9 @@ export class DockerfileError extends HullError {
   readonly file: string;
   readonly line: number;
   constructor(file: string, line: { no: number }, message: string, instruction?: string) {
-    super(`${file}:${line.no}: ${message}${instruction ? ` (${instruction.length > 80 ? `${instruction.slice(0, 77)}...` : instruction})` : ''}`, { code: 'DOCKERFILE' });
+    super(`${file}:${line.no}: ${message}${instruction ? ` (${instruction.length > 80 ? `${instruction.slice(0, 77)}...` : instruction})` : ''}`, {
+      code: 'DOCKERFILE',
+    });
     this.file = file;
     this.line = line.no;
   }

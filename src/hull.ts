@@ -10,13 +10,29 @@ import type { CheckProblem, CheckResult } from './store/check.js';
 import type { ContainerCheckResult, ContainerProblem } from './runtime/check.js';
 import { ImageStore, type PruneResult, type RemoveResult, type ResolvedImage } from './store/image-store.js';
 import {
-  type DiskUsage, type HistoryEntry, type ImageInspect, type ImageSummary, type UsageFigures, diskUsage, imageHistory, imageInspect, imageSummaries,
+  type DiskUsage,
+  type HistoryEntry,
+  type ImageInspect,
+  type ImageSummary,
+  type UsageFigures,
+  diskUsage,
+  imageHistory,
+  imageInspect,
+  imageSummaries,
 } from './present/images.js';
 import { type StorePaths, storePaths } from './store/paths.js';
 import { HullError, ImageNotFoundError, UsageError } from './errors.js';
 import type { Credentials, PullEvent, PullOptions, PullResult, PushOptions, PushResult, RegistrySettings } from './registry/index.js';
 import type { ContainerRecord } from './runtime/container-store.js';
-import { type CreateOptions, type CreatedContainer, type ExecOptions, type ExecProcess, type RunningContainer, Runtime, type StartOptions } from './runtime/runtime.js';
+import {
+  type CreateOptions,
+  type CreatedContainer,
+  type ExecOptions,
+  type ExecProcess,
+  type RunningContainer,
+  Runtime,
+  type StartOptions,
+} from './runtime/runtime.js';
 import { validateCreateOptions } from './runtime/validate.js';
 import type { LogEntry, LogSelection } from './runtime/logs.js';
 import type { SpecResources } from './runtime/spec.js';
@@ -446,12 +462,12 @@ export class Hull {
   /** `network connect`: a running container gets the interface at once, a stopped one at its next start. */
   connectNetwork(nameOrId: string, container: string, opts: { aliases?: string[] } = {}): Promise<void> {
     return this.runtime.locked(container, (record) =>
-      this.runtime.network.connect(record, nameOrId, opts.aliases ?? [], () => this.runtime.containers.save(record)));
+      this.runtime.network.connect(record, nameOrId, opts.aliases ?? [], () => this.runtime.containers.save(record)),
+    );
   }
 
   disconnectNetwork(nameOrId: string, container: string): Promise<void> {
-    return this.runtime.locked(container, (record) =>
-      this.runtime.network.disconnect(record, nameOrId, () => this.runtime.containers.save(record)));
+    return this.runtime.locked(container, (record) => this.runtime.network.disconnect(record, nameOrId, () => this.runtime.containers.save(record)));
   }
 
   /** `port`: the published ports of a running container. */

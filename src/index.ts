@@ -3,11 +3,26 @@ export type { HullOptions, RunOptions, RunResult } from './hull.js';
 export * from './errors.js';
 export type { ContainerRecord, ContainerState } from './runtime/container-store.js';
 export {
-  validateContainerName, validateCreateOptions, validateHostname, validateMountTarget, validateNetworkName, validateVolumeName, validateWorkdir,
+  validateContainerName,
+  validateCreateOptions,
+  validateHostname,
+  validateMountTarget,
+  validateNetworkName,
+  validateVolumeName,
+  validateWorkdir,
 } from './runtime/validate.js';
 export type { RunningContainer, CreateOptions, CreatedContainer, StartOptions } from './runtime/runtime.js';
 export type {
-  DeviceMapping, ExposedPort, ExtraHost, IdMapping, LogConfig, NetworkMode, PortSpec, RestartPolicy, SeccompChoice, UsernsRemap,
+  DeviceMapping,
+  ExposedPort,
+  ExtraHost,
+  IdMapping,
+  LogConfig,
+  NetworkMode,
+  PortSpec,
+  RestartPolicy,
+  SeccompChoice,
+  UsernsRemap,
 } from './runtime/create-options.js';
 export * from './options/index.js';
 export type { RuntimeSpec } from './runtime/spec.js';

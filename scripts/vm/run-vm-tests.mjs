@@ -100,7 +100,9 @@ function makeInitrd(work, kernel) {
   copyFileSync(busybox(), path.join(dir, 'bin', 'busybox'));
   const mods = moduleOrder(kernel.modules, BOOT_MODULES);
   for (const m of mods) copyFileSync(m.file, path.join(dir, 'modules', `${m.name}.ko`));
-  writeFileSync(path.join(dir, 'init'), `#!/bin/busybox sh
+  writeFileSync(
+    path.join(dir, 'init'),
+    `#!/bin/busybox sh
 echo "vm: initrd started"
 /bin/busybox mkdir -p /proc /sys /dev /newroot
 /bin/busybox mount -t proc proc /proc
@@ -111,7 +113,8 @@ for i in $(/bin/busybox seq 1 200); do [ -b /dev/vda ] && break; /bin/busybox us
 /bin/busybox umount /proc
 /bin/busybox umount /dev
 exec /bin/busybox switch_root /newroot /vm/init
-`);
+`,
+  );
   chmodSync(path.join(dir, 'init'), 0o755);
   const out = path.join(work, 'initrd.cpio');
   cpio(dir, out);
@@ -173,7 +176,8 @@ function makeRootDisk(work, kernel, vitestArgs) {
   chmodSync(path.join(root, 'usr', 'bin', 'node'), 0o755);
   // node's libraries, and those of every native addon the tests load (hull's, the test tools').
   const addons = run('find', [path.join(project, 'node_modules'), path.join(project, 'build'), '-name', '*.node', '-type', 'f'])
-    .split('\n').filter(Boolean);
+    .split('\n')
+    .filter(Boolean);
   const libs = new Set([node, ...addons].flatMap((file) => sharedLibraries(file)));
   for (const lib of libs) {
     const real = path.join(root, lib);
@@ -193,7 +197,9 @@ function makeRootDisk(work, kernel, vitestArgs) {
     if (existsSync(from)) linkTree(from, path.join(root, 'hull', entry));
   }
   const args = vitestArgs.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  writeFileSync(path.join(root, 'vm', 'init'), `#!/bin/busybox sh
+  writeFileSync(
+    path.join(root, 'vm', 'init'),
+    `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/usr/bin:/bin HOME=/root TMPDIR=/tmp CI=true HULL_VM_GUEST=1
 mount -t proc proc /proc
@@ -217,7 +223,8 @@ node -e '${SUMMARY_JS}' /tmp/vm-report.json
 echo "HULL_VM_EXIT=$rc"
 sync
 poweroff -f
-`);
+`,
+  );
   chmodSync(path.join(root, 'vm', 'init'), 0o755);
   // Size: the tree plus room for the tests' images, layers and containers.
   const usedKb = Number(run('du', ['-sk', root]).split('\t')[0]);
@@ -242,11 +249,25 @@ const FIRST_OUTPUT_MS = Number(process.env.HULL_VM_FIRST_OUTPUT_MS ?? 20_000);
 /** Boot and stream the console; resolves with { code, started, qemuStatus, output }. */
 function boot({ vmlinuz, initrd, disk, accel }) {
   const args = [
-    '-accel', accel, '-m', String(memoryMb), '-smp', String(Math.min(2, os.cpus().length)),
-    '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
-    '-kernel', vmlinuz, '-initrd', initrd,
-    '-append', 'console=ttyS0 panic=-1 quiet loglevel=3 rw',
-    '-drive', `file=${disk},format=raw,if=virtio`,
+    '-accel',
+    accel,
+    '-m',
+    String(memoryMb),
+    '-smp',
+    String(Math.min(2, os.cpus().length)),
+    '-nographic',
+    '-no-reboot',
+    '-nodefaults',
+    '-serial',
+    'stdio',
+    '-kernel',
+    vmlinuz,
+    '-initrd',
+    initrd,
+    '-append',
+    'console=ttyS0 panic=-1 quiet loglevel=3 rw',
+    '-drive',
+    `file=${disk},format=raw,if=virtio`,
   ];
   if (accel === 'kvm') args.push('-cpu', 'host');
   return new Promise((resolve) => {
@@ -301,8 +322,14 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const cleanup = () => rmSync(work, { recursive: true, force: true });
-  process.once('SIGINT', () => { cleanup(); process.exit(130); });
-  process.once('SIGTERM', () => { cleanup(); process.exit(143); });
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  process.once('SIGTERM', () => {
+    cleanup();
+    process.exit(143);
+  });
   try {
     const t0 = Date.now();
     const initrd = makeInitrd(work, kernel);

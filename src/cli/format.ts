@@ -11,12 +11,18 @@ export function listFormat(format: string | undefined, headers: Readonly<Record<
 
 /** `k=v,…` in key order, as Docker's list rows show labels. */
 export function labelsText(labels: Readonly<Record<string, string>> | undefined): string {
-  return Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).sort().join(',');
+  return Object.entries(labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .sort()
+    .join(',');
 }
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3))).join('').trimEnd();
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3)))
+      .join('')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }

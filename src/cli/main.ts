@@ -40,9 +40,11 @@ const program = new Command('hull')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`hull: ${text.replace(/^error: /, '')}`) });
 
-registerCommands(program, verbOf(process.argv)).then(() => {
-  trace('verb defined');
-  return program.parseAsync(process.argv);
-}).catch((err: unknown) => {
-  reportAndExit(err, program.opts<GlobalOptions>().debug ?? process.argv.includes('--debug'));
-});
+registerCommands(program, verbOf(process.argv))
+  .then(() => {
+    trace('verb defined');
+    return program.parseAsync(process.argv);
+  })
+  .catch((err: unknown) => {
+    reportAndExit(err, program.opts<GlobalOptions>().debug ?? process.argv.includes('--debug'));
+  });

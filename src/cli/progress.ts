@@ -37,7 +37,10 @@ class LayerLines {
   private readonly lines: Line[] = [];
   private drawn = 0;
   private timer: NodeJS.Timeout | undefined;
-  constructor(private readonly out: NodeJS.WriteStream, private readonly tty: boolean) {}
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly tty: boolean,
+  ) {}
 
   status(id: string): string | undefined {
     return this.lines.find((l) => l.id === id)?.status;

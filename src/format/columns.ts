@@ -43,6 +43,8 @@ export function alignColumns(text: string, options: ColumnOptions = DOCKER_TABLE
     }
   }
   return rows
-    .map((cells, row) => cells.map((cell, column) => (column < cells.length - 1 ? cell + ' '.repeat(Math.max(0, widths[row]![column]! - charCount(cell))) : cell)).join(''))
+    .map((cells, row) =>
+      cells.map((cell, column) => (column < cells.length - 1 ? cell + ' '.repeat(Math.max(0, widths[row]![column]! - charCount(cell))) : cell)).join(''),
+    )
     .join('\n');
 }

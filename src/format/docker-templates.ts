@@ -6,17 +6,20 @@
 import { type TemplateFunc, FuncError, GoTemplate, formatValue, func, goJson } from './template/index.js';
 
 /** upper and lower change a character only where its other case is a single character (`ß` stays). */
-const mapRunes = (s: string, f: (c: string) => string): string => Array.from(s, (c) => {
-  const m = f(c);
-  return Array.from(m).length === 1 ? m : c; // one rune, as Go counts
-}).join('');
+const mapRunes = (s: string, f: (c: string) => string): string =>
+  Array.from(s, (c) => {
+    const m = f(c);
+    return Array.from(m).length === 1 ? m : c; // one rune, as Go counts
+  }).join('');
 
 /** Whether a character separates words for title: an ASCII character other than a letter, digit or `_`, or white space. */
 const separatesWords = (c: string): boolean => (c <= '\x7f' ? !/^[0-9A-Za-z_]$/.test(c) : /^\s$/u.test(c) && !/^[\p{L}\p{Nd}]$/u.test(c));
 
 /** title: the first letter of each word upper-cased. */
 function title(s: string): string {
-  return Array.from(s).map((c, i, chars) => (i === 0 || separatesWords(chars[i - 1]!) ? mapRunes(c, (x) => x.toUpperCase()) : c)).join('');
+  return Array.from(s)
+    .map((c, i, chars) => (i === 0 || separatesWords(chars[i - 1]!) ? mapRunes(c, (x) => x.toUpperCase()) : c))
+    .join('');
 }
 
 /** split: an empty separator splits after each character. */
@@ -26,8 +29,15 @@ const split = (s: string, sep: string): string[] => (sep === '' ? Array.from(s) 
 function join(elems: unknown, sep: string): string {
   if (elems === null || elems === undefined) return '';
   if (Array.isArray(elems)) return elems.map(formatValue).join(sep);
-  if (typeof elems === 'object') return Object.values(elems).filter((v) => typeof v !== 'function').map(formatValue).sort().join(sep);
-  throw new FuncError(`expected slice, got ${typeof elems === 'number' ? (Number.isInteger(elems) ? 'int' : 'float64') : typeof elems === 'boolean' ? 'bool' : typeof elems}`);
+  if (typeof elems === 'object')
+    return Object.values(elems)
+      .filter((v) => typeof v !== 'function')
+      .map(formatValue)
+      .sort()
+      .join(sep);
+  throw new FuncError(
+    `expected slice, got ${typeof elems === 'number' ? (Number.isInteger(elems) ? 'int' : 'float64') : typeof elems === 'boolean' ? 'bool' : typeof elems}`,
+  );
 }
 
 function repeat(n: number): string {

@@ -31,7 +31,10 @@ export function templateText(format: string): string {
   if (format === 'table') return '';
   if (format === 'json') return '{{json .}}';
   const body = format.startsWith('table') ? format.slice('table'.length) : format;
-  return body.replace(/^ +| +$/g, '').replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  return body
+    .replace(/^ +| +$/g, '')
+    .replace(/\\t/g, '\t')
+    .replace(/\\n/g, '\n');
 }
 
 /** Whether a --format value asks for Docker's default table ('table' alone, or nothing). */
@@ -41,7 +44,11 @@ const errorText = (err: unknown): string => (err instanceof Error ? err.message 
 
 /** A --format for a list, parsed once, executed per row. */
 export class ListFormat {
-  private constructor(private readonly table: boolean, private readonly template: GoTemplate, private readonly headers: Readonly<Record<string, string>>) {}
+  private constructor(
+    private readonly table: boolean,
+    private readonly template: GoTemplate,
+    private readonly headers: Readonly<Record<string, string>>,
+  ) {}
 
   /**
    * `format` as Docker reads it; `headers` are the column names of the fields (what the header

@@ -87,9 +87,7 @@ export class DigestStream extends Transform {
     super();
     this.what = options.what ?? 'blob';
     this.expected = options.expected;
-    this.algorithm = options.expected !== undefined
-      ? parseDigest(options.expected, this.what).algorithm
-      : (options.algorithm ?? 'sha256');
+    this.algorithm = options.expected !== undefined ? parseDigest(options.expected, this.what).algorithm : (options.algorithm ?? 'sha256');
     this.hash = createHash(this.algorithm);
   }
 

@@ -14,20 +14,14 @@ export const SCHEMA1_MEDIA_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /** What a registry is asked for, best first (schema 1 listed last so it can be named when refused). */
-export const MANIFEST_ACCEPT = [
-  MediaType.OciIndex,
-  MediaType.DockerManifestList,
-  MediaType.OciManifest,
-  MediaType.DockerManifest,
-  ...SCHEMA1_MEDIA_TYPES,
-].join(', ');
+export const MANIFEST_ACCEPT = [MediaType.OciIndex, MediaType.DockerManifestList, MediaType.OciManifest, MediaType.DockerManifest, ...SCHEMA1_MEDIA_TYPES].join(
+  ', ',
+);
 
 /** Manifests larger than this are refused before they are read whole (Docker's bound: 4 MiB). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-export type ParsedManifestDocument =
-  | { kind: 'index'; mediaType: string; index: Index }
-  | { kind: 'manifest'; mediaType: string; manifest: Manifest };
+export type ParsedManifestDocument = { kind: 'index'; mediaType: string; index: Index } | { kind: 'manifest'; mediaType: string; manifest: Manifest };
 
 export function parseManifestDocument(bytes: Buffer, contentType: string | undefined, what: string): ParsedManifestDocument {
   const ct = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -37,7 +31,9 @@ export function parseManifestDocument(bytes: Buffer, contentType: string | undef
   if (doc.schemaVersion === 1) throw schema1(what);
   const declared = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
   // The document's own mediaType wins; else the Content-Type; else its shape.
-  const mediaType = declared ?? (INDEX_MEDIA_TYPES.has(ct) || MANIFEST_MEDIA_TYPES.has(ct) ? ct : undefined) ??
+  const mediaType =
+    declared ??
+    (INDEX_MEDIA_TYPES.has(ct) || MANIFEST_MEDIA_TYPES.has(ct) ? ct : undefined) ??
     (Array.isArray(doc.manifests) ? MediaType.OciIndex : MediaType.OciManifest);
   if (SCHEMA1_MEDIA_TYPES.has(mediaType)) throw schema1(what);
   if (INDEX_MEDIA_TYPES.has(mediaType)) return { kind: 'index', mediaType, index: parseIndex(doc, what) };
@@ -48,6 +44,6 @@ export function parseManifestDocument(bytes: Buffer, contentType: string | undef
 function schema1(what: string): InvalidImageError {
   return new InvalidImageError(
     `${what}: Docker image manifest schema 1 is not supported (deprecated since 2017): ` +
-    'push the image again with a current Docker, podman or skopeo to convert it to schema 2 or OCI',
+      'push the image again with a current Docker, podman or skopeo to convert it to schema 2 or OCI',
   );
 }

@@ -153,9 +153,10 @@ export function familiar(input: string): string {
   const ref = withDefaultTag(parseReference(input));
   let name = repositoryName(ref);
   if (ref.domain === DEFAULT_DOMAIN) {
-    name = ref.path.startsWith(OFFICIAL_REPO_PREFIX) && ref.path.indexOf('/', OFFICIAL_REPO_PREFIX.length) < 0
-      ? ref.path.slice(OFFICIAL_REPO_PREFIX.length)
-      : ref.path;
+    name =
+      ref.path.startsWith(OFFICIAL_REPO_PREFIX) && ref.path.indexOf('/', OFFICIAL_REPO_PREFIX.length) < 0
+        ? ref.path.slice(OFFICIAL_REPO_PREFIX.length)
+        : ref.path;
   }
   return `${name}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
 }

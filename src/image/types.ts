@@ -6,17 +6,7 @@
 
 import { InvalidImageError } from '../errors.js';
 import { digestProblem } from './digest.js';
-import {
-  expectArray,
-  expectInteger,
-  expectKeySet,
-  expectObject,
-  expectString,
-  expectStringArray,
-  expectStringMap,
-  optional,
-  type JsonObject,
-} from './json.js';
+import { expectArray, expectInteger, expectKeySet, expectObject, expectString, expectStringArray, expectStringMap, optional, type JsonObject } from './json.js';
 
 export const MediaType = {
   OciIndex: 'application/vnd.oci.image.index.v1+json',
@@ -257,7 +247,10 @@ export function parseImageConfig(v: unknown, where = 'image config'): ImageConfi
   setIf(c, 'author', optional(obj.author, `${where}.author`, expectString));
   setIf(c, 'variant', optional(obj.variant, `${where}.variant`, expectString));
   setIf(c, 'config', optional(obj.config, `${where}.config`, parseContainerConfig));
-  setIf(c, 'history', optional(obj.history, `${where}.history`, (h, w) =>
-    expectArray(h, w).map((item, i) => parseHistory(item, `${w}[${i}]`))));
+  setIf(
+    c,
+    'history',
+    optional(obj.history, `${where}.history`, (h, w) => expectArray(h, w).map((item, i) => parseHistory(item, `${w}[${i}]`))),
+  );
   return c;
 }

@@ -77,9 +77,10 @@ export function zstdThroughChild(input: Readable, what: string): Readable {
   });
   child.on('error', (err: NodeJS.ErrnoException) => {
     exited = true;
-    const why = err.code === 'ENOENT'
-      ? `zstd layers need the zstd program (Debian/Ubuntu package zstd), and ${program} was not found`
-      : `cannot run ${program}: ${err.message}`;
+    const why =
+      err.code === 'ENOENT'
+        ? `zstd layers need the zstd program (Debian/Ubuntu package zstd), and ${program} was not found`
+        : `cannot run ${program}: ${err.message}`;
     fail(new HostUnsupportedError(`${what}: ${why}`));
   });
   child.on('close', (code, signal) => {

@@ -77,7 +77,10 @@ export function encodeHeader(h: HeaderFields, xattrs: readonly [string, Buffer][
     block.write(asciiOnly(h.name).slice(-100), 0, 100, 'ascii');
   }
   octal(block, 100, 8, h.mode & 0o7777);
-  for (const [key, off, value] of [['uid', 108, h.uid], ['gid', 116, h.gid]] as const) {
+  for (const [key, off, value] of [
+    ['uid', 108, h.uid],
+    ['gid', 116, h.gid],
+  ] as const) {
     if (!octal(block, off, 8, value)) {
       records.push(paxRecord(key, Buffer.from(String(value))));
       octal(block, off, 8, 0);
@@ -121,7 +124,9 @@ function xattrsOf(file: string): [string, Buffer][] {
   for (const name of [...names].sort()) {
     if (name.startsWith('trusted.overlay.')) {
       if (name === 'trusted.overlay.redirect' || name === 'trusted.overlay.metacopy') {
-        throw new RuntimeError(`${file}: overlay ${name.slice('trusted.overlay.'.length)} entries cannot be turned into a layer (mount without redirect_dir/metacopy)`);
+        throw new RuntimeError(
+          `${file}: overlay ${name.slice('trusted.overlay.'.length)} entries cannot be turned into a layer (mount without redirect_dir/metacopy)`,
+        );
       }
       continue;
     }

@@ -207,16 +207,35 @@ function applyPax(data: Buffer, into: Overrides): void {
       throw new InvalidImageError('tar: sparse files are not supported');
     } else if (value.length > 0) {
       switch (key) {
-        case 'path': into.path = value.toString('utf8'); break;
-        case 'linkpath': into.linkpath = value.toString('utf8'); break;
-        case 'size': into.size = decimal(value, key, true); break;
-        case 'uid': into.uid = decimal(value, key, true); break;
-        case 'gid': into.gid = decimal(value, key, true); break;
-        case 'mtime': into.mtime = decimal(value, key, false); break;
-        case 'atime': into.atime = decimal(value, key, false); break;
-        case 'SCHILY.devmajor': into.devMajor = decimal(value, key, true); break;
-        case 'SCHILY.devminor': into.devMinor = decimal(value, key, true); break;
-        default: break; // uname, gname, ctime, comment, charset, …: not needed
+        case 'path':
+          into.path = value.toString('utf8');
+          break;
+        case 'linkpath':
+          into.linkpath = value.toString('utf8');
+          break;
+        case 'size':
+          into.size = decimal(value, key, true);
+          break;
+        case 'uid':
+          into.uid = decimal(value, key, true);
+          break;
+        case 'gid':
+          into.gid = decimal(value, key, true);
+          break;
+        case 'mtime':
+          into.mtime = decimal(value, key, false);
+          break;
+        case 'atime':
+          into.atime = decimal(value, key, false);
+          break;
+        case 'SCHILY.devmajor':
+          into.devMajor = decimal(value, key, true);
+          break;
+        case 'SCHILY.devminor':
+          into.devMinor = decimal(value, key, true);
+          break;
+        default:
+          break; // uname, gname, ctime, comment, charset, …: not needed
       }
     }
   }

@@ -101,7 +101,6 @@ function lstatOrUndefined(p: string): Stats | undefined {
   }
 }
 
-
 /**
  * The process umask, from /proc/self/status: process.umask() with no argument sets the umask to 0
  * and back (DEP0139), and a file another layer's unpack creates on a pool thread meanwhile would
@@ -238,7 +237,10 @@ export class TreeWriter {
         const wait = this.threadBusyAt(target);
         if (wait) await wait;
         this.made.add(target);
-        createReplacing(() => createOverlayWhiteout(target), () => this.clear(target));
+        createReplacing(
+          () => createOverlayWhiteout(target),
+          () => this.clear(target),
+        );
         return;
       }
     }
@@ -453,7 +455,10 @@ export class TreeWriter {
     const exactMode = (mode & ~0o777) === 0 && (mode & this.umask) === 0;
     const timed = !this.useThread && this.options.fileThread !== 'never' && entry.size <= SMALL_FILE_BYTES;
     const started = timed ? process.hrtime.bigint() : 0n;
-    const fd = createReplacing(() => openSync(target, CREATE_FILE, exactMode ? mode : 0o600), () => this.clear(target));
+    const fd = createReplacing(
+      () => openSync(target, CREATE_FILE, exactMode ? mode : 0o600),
+      () => this.clear(target),
+    );
     if (timed) this.timedOpen(started);
     try {
       let written = 0;
@@ -479,7 +484,10 @@ export class TreeWriter {
     if (entry.linkpath === '') {
       throw new InvalidImageError(`${this.options.what}: symlink ${JSON.stringify(entry.path)} has no target`);
     }
-    createReplacing(() => symlinkSync(entry.linkpath, target), () => this.clear(target));
+    createReplacing(
+      () => symlinkSync(entry.linkpath, target),
+      () => this.clear(target),
+    );
     if (this.needsChown(entry)) lchownSync(target, entry.uid, entry.gid);
     lutimesSync(target, entry.atime ?? entry.mtime, entry.mtime);
   }
@@ -500,7 +508,10 @@ export class TreeWriter {
       );
     }
     if (source === target) return;
-    createReplacing(() => linkSync(source, target), () => this.clear(target));
+    createReplacing(
+      () => linkSync(source, target),
+      () => this.clear(target),
+    );
   }
 
   private writeSpecial(target: string, entry: TarEntry): void {
@@ -508,7 +519,10 @@ export class TreeWriter {
       throw new InvalidImageError(`${this.options.what}: ${JSON.stringify(entry.path)}: ${entry.type} entries are not allowed here`);
     }
     const typeBits = entry.type === 'char' ? S_IFCHR : entry.type === 'block' ? S_IFBLK : S_IFIFO;
-    createReplacing(() => sys.mknod(target, typeBits | entry.mode, entry.devMajor, entry.devMinor), () => this.clear(target));
+    createReplacing(
+      () => sys.mknod(target, typeBits | entry.mode, entry.devMajor, entry.devMinor),
+      () => this.clear(target),
+    );
     if (this.needsChown(entry)) lchownSync(target, entry.uid, entry.gid);
     chmodSync(target, this.mode(entry)); // mknod's mode is subject to the umask
     lutimesSync(target, entry.atime ?? entry.mtime, entry.mtime);

@@ -79,11 +79,7 @@ export function unpackLayer(stream: Readable, destDir: string, options: UnpackOp
  * Extracts a plain archive (an image archive such as `docker save` output, possibly gzipped)
  * with the same safety as layers: no whiteout conversion, no owners, no device nodes.
  */
-export async function extractTar(
-  stream: Readable,
-  destDir: string,
-  options: { maxBytes?: number; what?: string } = {},
-): Promise<void> {
+export async function extractTar(stream: Readable, destDir: string, options: { maxBytes?: number; what?: string } = {}): Promise<void> {
   await unpackTree(stream, destDir, options, {
     whiteouts: false,
     allowSpecialFiles: false,
@@ -93,12 +89,7 @@ export async function extractTar(
   });
 }
 
-async function unpackTree(
-  stream: Readable,
-  destDir: string,
-  options: UnpackOptions,
-  writerOptions: TreeWriterOptions,
-): Promise<UnpackResult> {
+async function unpackTree(stream: Readable, destDir: string, options: UnpackOptions, writerOptions: TreeWriterOptions): Promise<UnpackResult> {
   const { what } = writerOptions;
   let created: boolean;
   let diffAlgorithm: DigestAlgorithm = 'sha256';

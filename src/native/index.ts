@@ -21,9 +21,7 @@ export function native(): NativeAddon {
   try {
     loaded = require(candidate) as NativeAddon;
   } catch (err) {
-    throw new HostUnsupportedError(
-      `cannot load hull's native addon at ${candidate} (run 'npm run build:native'): ${(err as Error).message}`,
-    );
+    throw new HostUnsupportedError(`cannot load hull's native addon at ${candidate} (run 'npm run build:native'): ${(err as Error).message}`);
   }
   return loaded;
 }
@@ -63,8 +61,7 @@ export const sys = {
   lsetxattr: wrap((p: string, name: string, value: Buffer, flags: number) => native().lsetxattr(p, name, value, flags)),
   lgetxattr: wrap((p: string, name: string) => native().lgetxattr(p, name)),
   llistxattr: wrap((p: string) => native().llistxattr(p)),
-  mount: wrap((source: string, target: string, fstype: string, flags: number, data: string) =>
-    native().mount(source, target, fstype, flags, data)),
+  mount: wrap((source: string, target: string, fstype: string, flags: number, data: string) => native().mount(source, target, fstype, flags, data)),
   umount2: wrap((target: string, flags: number) => native().umount2(target, flags)),
   bridgePortUp: wrap((bridge: string, port: string) => native().bridgePortUp(bridge, port)),
   setWindowSize: wrap((fd: number, rows: number, cols: number) => native().setWindowSize(fd, rows, cols)),

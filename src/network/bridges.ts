@@ -22,8 +22,14 @@ export function defaultNetworkRecord(p: NetworkPlumbing): NetworkRecord {
   if (existing && existing.bridge === c.bridge && existing.subnet === formatSubnet(c.subnet)) return existing;
   if (existing) p.store.removeRecord(DEFAULT_NETWORK); // the configuration changed
   const record: NetworkRecord = {
-    name: DEFAULT_NETWORK, id: randomBytes(32).toString('hex'), driver: 'bridge', subnet: formatSubnet(c.subnet),
-    gateway: p.defaultGateway(), bridge: c.bridge, created: new Date().toISOString(), isDefault: true,
+    name: DEFAULT_NETWORK,
+    id: randomBytes(32).toString('hex'),
+    driver: 'bridge',
+    subnet: formatSubnet(c.subnet),
+    gateway: p.defaultGateway(),
+    bridge: c.bridge,
+    created: new Date().toISOString(),
+    isDefault: true,
   };
   p.store.add(record);
   return record;
@@ -38,8 +44,10 @@ export function ensureBridge(p: NetworkPlumbing, net: NetworkRecord): void {
   const rec = p.leases.record(net.bridge);
   if (linkExists(net.bridge)) {
     if (rec && (rec.subnet !== net.subnet || rec.gateway !== net.gateway)) {
-      throw new ConflictError(`bridge ${net.bridge} exists with ${rec.subnet} (gateway ${rec.gateway}), made by another hull store on this host; ` +
-        `network ${net.name} of this store wants ${net.subnet} (gateway ${net.gateway}): configure the same subnet, or another bridge name`);
+      throw new ConflictError(
+        `bridge ${net.bridge} exists with ${rec.subnet} (gateway ${rec.gateway}), made by another hull store on this host; ` +
+          `network ${net.name} of this store wants ${net.subnet} (gateway ${net.gateway}): configure the same subnet, or another bridge name`,
+      );
     }
     if (!rec) p.leases.setRecord({ bridge: net.bridge, subnet: net.subnet, gateway: net.gateway }); // made by an older hull
     return;
@@ -47,10 +55,14 @@ export function ensureBridge(p: NetworkPlumbing, net: NetworkRecord): void {
   const cidr = parseCidr(net.subnet);
   const clash = p.leases.records().find((b) => b.bridge !== net.bridge && linkExists(b.bridge) && overlaps(parseCidr(b.subnet), cidr));
   if (clash) {
-    throw new ConflictError(`subnet ${net.subnet} of network ${net.name} overlaps ${clash.subnet} of bridge ${clash.bridge} (another hull network on this host)`);
+    throw new ConflictError(
+      `subnet ${net.subnet} of network ${net.name} overlaps ${clash.subnet} of bridge ${clash.bridge} (another hull network on this host)`,
+    );
   }
-  ipBatch([`link add ${net.bridge} type bridge`, `addr add ${net.gateway}/${cidr.prefix} dev ${net.bridge}`, `link set ${net.bridge} up`],
-    `bridge ${net.bridge} of network ${net.name}`);
+  ipBatch(
+    [`link add ${net.bridge} type bridge`, `addr add ${net.gateway}/${cidr.prefix} dev ${net.bridge}`, `link set ${net.bridge} up`],
+    `bridge ${net.bridge} of network ${net.name}`,
+  );
   try {
     // Published ports on 127.0.0.1 are DNATed to the bridge: its own route_localnet, not the host's.
     writeFileSync(`/proc/sys/net/ipv4/conf/${net.bridge}/route_localnet`, '1');
@@ -82,7 +94,10 @@ function otherBridges(p: NetworkPlumbing, net: NetworkRecord): string[] {
 // ---- network verbs --------------------------------------------------------------------------
 
 /** `network create`: a bridge network (a /24 of the configured pool unless `subnet` is given). */
-export async function createNetwork(p: NetworkPlumbing, opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> }): Promise<NetworkRecord> {
+export async function createNetwork(
+  p: NetworkPlumbing,
+  opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> },
+): Promise<NetworkRecord> {
   validateNetworkName(opts.name);
   return p.withLock(() => {
     // Under the host-wide lock: two stores creating networks at once do not pick the same subnet.
@@ -95,7 +110,8 @@ export async function createNetwork(p: NetworkPlumbing, opts: { name: string; su
       const clash = mine.find((n) => overlaps(parseCidr(n.subnet), cidr));
       if (clash) throw new ConflictError(`subnet ${subnet} overlaps with network ${clash.name} (${clash.subnet})`);
       const foreign = others.find((b) => overlaps(parseCidr(b.subnet), cidr));
-      if (foreign) throw new ConflictError(`subnet ${subnet} overlaps ${foreign.subnet} of bridge ${foreign.bridge} (a network of another hull store on this host)`);
+      if (foreign)
+        throw new ConflictError(`subnet ${subnet} overlaps ${foreign.subnet} of bridge ${foreign.bridge} (a network of another hull store on this host)`);
     }
     const gateway = opts.gateway ?? formatIp(cidr.network + 1);
     if (!contains(cidr, parseIp(gateway)) || parseIp(gateway) === cidr.network) throw new UsageError(`gateway ${gateway} is not in subnet ${subnet}`);
@@ -104,8 +120,14 @@ export async function createNetwork(p: NetworkPlumbing, opts: { name: string; su
     do id = randomBytes(32).toString('hex');
     while (linkExists(`${p.config.ifPrefix}-${id.slice(0, 8)}`) || p.leases.record(`${p.config.ifPrefix}-${id.slice(0, 8)}`));
     const record: NetworkRecord = {
-      name: opts.name, id, driver: 'bridge', subnet, gateway, bridge: `${p.config.ifPrefix}-${id.slice(0, 8)}`,
-      created: new Date().toISOString(), ...(opts.labels ? { labels: opts.labels } : {}),
+      name: opts.name,
+      id,
+      driver: 'bridge',
+      subnet,
+      gateway,
+      bridge: `${p.config.ifPrefix}-${id.slice(0, 8)}`,
+      created: new Date().toISOString(),
+      ...(opts.labels ? { labels: opts.labels } : {}),
     };
     p.store.add(record);
     try {

@@ -24,7 +24,9 @@ function run(file: string, args: string[], input: string, what: string): void {
   const r = spawnSync(file, args, { input, encoding: 'utf8', stdio: ['pipe', 'ignore', 'pipe'], env: env() });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
-    throw new RuntimeError(code === 'ENOENT' ? `${what}: '${file}' is not installed (install iproute2, nftables and util-linux)` : `${what}: ${r.error.message}`);
+    throw new RuntimeError(
+      code === 'ENOENT' ? `${what}: '${file}' is not installed (install iproute2, nftables and util-linux)` : `${what}: ${r.error.message}`,
+    );
   }
   if (r.status !== 0) throw new RuntimeError(`${what}: ${file} ${args.join(' ')} failed: ${(r.stderr || '').trim().split('\n').slice(0, 4).join('; ')}`);
 }

@@ -70,7 +70,8 @@ export function loadNetworkConfig(root: string, env: NodeJS.ProcessEnv = process
   if (!/^[a-zA-Z0-9]{1,5}$/.test(c.ifPrefix)) throw new UsageError(`network config: ifPrefix '${c.ifPrefix}' must be 1-5 letters or digits`);
   if (!/^[a-zA-Z][a-zA-Z0-9_]{0,63}$/.test(c.nftTable)) throw new UsageError(`network config: nftTable '${c.nftTable}' is not a valid table name`);
   const stateDir: unknown = c.stateDir; // network.json's value, whatever its type
-  if (typeof stateDir !== 'string' || !path.isAbsolute(stateDir)) throw new UsageError(`network config: stateDir '${String(stateDir)}' must be an absolute path`);
+  if (typeof stateDir !== 'string' || !path.isAbsolute(stateDir))
+    throw new UsageError(`network config: stateDir '${String(stateDir)}' must be an absolute path`);
   c.stateDir = path.normalize(c.stateDir);
   parseCidr(c.subnet);
   parseCidr(c.subnetPool);

@@ -13,11 +13,7 @@ import { DEFAULT_NETWORK } from './store.js';
  * another container's namespace (by id or name), or a user network (by name or id).
  */
 export type NetworkMode =
-  | { mode: 'bridge' }
-  | { mode: 'none' }
-  | { mode: 'host' }
-  | { mode: 'container'; container: string }
-  | { mode: 'network'; network: string };
+  { mode: 'bridge' } | { mode: 'none' } | { mode: 'host' } | { mode: 'container'; container: string } | { mode: 'network'; network: string };
 
 /** A container's network options (Docker's HostConfig network fields and NetworkingConfig), typed. */
 export interface NetworkOptions {
@@ -118,7 +114,9 @@ export function containerNetworkConfig(opts: NetworkOptions, imageExposed: reado
     throw new UsageError('conflicting options: dns and the network mode container:');
   }
   if (opts.ip !== undefined && (!bridged || mode === 'bridge')) throw new UsageError('user specified IP address is supported on user defined networks only');
-  const exposed = [...new Set([...imageExposed, ...(opts.exposed ?? []).map(portKey), ...ports.map((p) => portKey({ port: p.containerPort, proto: p.proto }))])];
+  const exposed = [
+    ...new Set([...imageExposed, ...(opts.exposed ?? []).map(portKey), ...ports.map((p) => portKey({ port: p.containerPort, proto: p.proto }))]),
+  ];
   const config: ContainerNetworkConfig = {
     mode,
     networks,

@@ -15,13 +15,30 @@ export function inspectNetwork(p: NetworkPlumbing, nameOrId: string, containerNa
   for (const l of p.ownLeases(net)) {
     const state = p.readState(l.container);
     const it = state?.interfaces.find((i) => i.network === net.name);
-    containers[l.container] = { Name: containerName(l.container) ?? l.name, EndpointID: '', MacAddress: '', IPv4Address: `${l.ip}/${it?.prefix ?? parseCidr(net.subnet).prefix}`, IPv6Address: '' };
+    containers[l.container] = {
+      Name: containerName(l.container) ?? l.name,
+      EndpointID: '',
+      MacAddress: '',
+      IPv4Address: `${l.ip}/${it?.prefix ?? parseCidr(net.subnet).prefix}`,
+      IPv6Address: '',
+    };
   }
   return {
-    Name: net.name, Id: net.id, Created: net.created, Scope: 'local', Driver: net.driver, EnableIPv6: false,
+    Name: net.name,
+    Id: net.id,
+    Created: net.created,
+    Scope: 'local',
+    Driver: net.driver,
+    EnableIPv6: false,
     IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
-    Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
-    Containers: containers, Options: { 'com.docker.network.bridge.name': net.bridge }, Labels: net.labels ?? {},
+    Internal: false,
+    Attachable: false,
+    Ingress: false,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: containers,
+    Options: { 'com.docker.network.bridge.name': net.bridge },
+    Labels: net.labels ?? {},
   };
 }
 
@@ -38,19 +55,32 @@ export function networkSettings(p: NetworkPlumbing, record: NetworkedContainer):
   for (const name of record.network?.networks ?? []) {
     const it = state?.interfaces.find((i) => i.network === name);
     networks[name] = {
-      Aliases: record.network?.aliases[name] ?? null, NetworkID: it?.networkId ?? '', Gateway: it?.gateway ?? '',
-      IPAddress: it?.ip ?? '', IPPrefixLen: it?.prefix ?? 0, MacAddress: '',
+      Aliases: record.network?.aliases[name] ?? null,
+      NetworkID: it?.networkId ?? '',
+      Gateway: it?.gateway ?? '',
+      IPAddress: it?.ip ?? '',
+      IPPrefixLen: it?.prefix ?? 0,
+      MacAddress: '',
     };
   }
   const first = state?.interfaces[0];
   return {
-    SandboxKey: state?.netns ?? '', Ports: ports, Networks: networks,
-    Gateway: first?.gateway ?? '', IPAddress: first?.ip ?? '', IPPrefixLen: first?.prefix ?? 0, MacAddress: '',
+    SandboxKey: state?.netns ?? '',
+    Ports: ports,
+    Networks: networks,
+    Gateway: first?.gateway ?? '',
+    IPAddress: first?.ip ?? '',
+    IPPrefixLen: first?.prefix ?? 0,
+    MacAddress: '',
   };
 }
 
 /** inspect's NetworkSettings, and HostConfig with NetworkMode, PortBindings, Dns, ExtraHosts. */
-export function inspectFields(p: NetworkPlumbing, record: NetworkedContainer, hostConfig: unknown): { NetworkSettings: Record<string, unknown>; HostConfig: Record<string, unknown> } {
+export function inspectFields(
+  p: NetworkPlumbing,
+  record: NetworkedContainer,
+  hostConfig: unknown,
+): { NetworkSettings: Record<string, unknown>; HostConfig: Record<string, unknown> } {
   const cfg = record.network;
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const port of cfg?.ports ?? []) {
@@ -60,8 +90,13 @@ export function inspectFields(p: NetworkPlumbing, record: NetworkedContainer, ho
     NetworkSettings: networkSettings(p, record),
     HostConfig: {
       ...(hostConfig as Record<string, unknown>),
-      NetworkMode: cfg?.mode ?? 'none', PortBindings: bindings, PublishAllPorts: cfg?.publishAll ?? false,
-      Dns: cfg?.dns ?? [], DnsSearch: cfg?.dnsSearch ?? [], DnsOptions: cfg?.dnsOptions ?? [], ExtraHosts: cfg ? recordExtraHosts(cfg).map((h) => `${h.host}:${h.ip}`) : null,
+      NetworkMode: cfg?.mode ?? 'none',
+      PortBindings: bindings,
+      PublishAllPorts: cfg?.publishAll ?? false,
+      Dns: cfg?.dns ?? [],
+      DnsSearch: cfg?.dnsSearch ?? [],
+      DnsOptions: cfg?.dnsOptions ?? [],
+      ExtraHosts: cfg ? recordExtraHosts(cfg).map((h) => `${h.host}:${h.ip}`) : null,
     },
   };
 }

@@ -268,7 +268,10 @@ function staleness(file: string): string | undefined {
     return 'gone meanwhile'; // released meanwhile: the claim is tried again
   }
   const owner = parseOwner(text);
-  if (owner) return existsSync(path.join(owner.store, owner.container)) ? undefined : `container ${owner.container.slice(0, 12)} (${owner.name}) does not exist in ${owner.store}`;
+  if (owner)
+    return existsSync(path.join(owner.store, owner.container))
+      ? undefined
+      : `container ${owner.container.slice(0, 12)} (${owner.name}) does not exist in ${owner.store}`;
   try {
     return Date.now() - statSync(file).mtimeMs > UNREADABLE_STALE_MS ? 'unreadable lease' : undefined;
   } catch {

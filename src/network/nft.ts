@@ -34,29 +34,31 @@ export interface PortMapping {
 
 export function tableScript(table: string): string {
   const t = `ip ${table}`;
-  return [
-    `add table ${t}`,
-    `add set ${t} bridges { type ifname; }`,
-    `add set ${t} subnets { type ipv4_addr; flags interval; }`,
-    `add set ${t} isolated { type ifname . ifname; }`,
-    `add map ${t} ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }`,
-    `add map ${t} ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }`,
-    `add chain ${t} prerouting { type nat hook prerouting priority dstnat; }`,
-    `add chain ${t} output { type nat hook output priority -100; }`,
-    `add chain ${t} postrouting { type nat hook postrouting priority srcnat; }`,
-    `add chain ${t} ports`,
-    `add chain ${t} forward { type filter hook forward priority filter; }`,
-    ...['prerouting', 'output', 'postrouting', 'ports', 'forward'].map((c) => `flush chain ${t} ${c}`),
-    `add rule ${t} prerouting fib daddr type local jump ports`,
-    `add rule ${t} output fib daddr type local jump ports`,
-    `add rule ${t} ports dnat ip to ip daddr . meta l4proto . th dport map @ports_ip`,
-    `add rule ${t} ports dnat ip to meta l4proto . th dport map @ports_any`,
-    `add rule ${t} postrouting oifname @bridges ip saddr 127.0.0.0/8 masquerade`,
-    `add rule ${t} postrouting oifname @bridges ct status dnat ip saddr @subnets masquerade`,
-    `add rule ${t} postrouting ip saddr @subnets oifname != @bridges masquerade`,
-    `add rule ${t} forward ct status dnat accept`,
-    `add rule ${t} forward iifname . oifname @isolated drop`,
-  ].join('\n') + '\n';
+  return (
+    [
+      `add table ${t}`,
+      `add set ${t} bridges { type ifname; }`,
+      `add set ${t} subnets { type ipv4_addr; flags interval; }`,
+      `add set ${t} isolated { type ifname . ifname; }`,
+      `add map ${t} ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }`,
+      `add map ${t} ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }`,
+      `add chain ${t} prerouting { type nat hook prerouting priority dstnat; }`,
+      `add chain ${t} output { type nat hook output priority -100; }`,
+      `add chain ${t} postrouting { type nat hook postrouting priority srcnat; }`,
+      `add chain ${t} ports`,
+      `add chain ${t} forward { type filter hook forward priority filter; }`,
+      ...['prerouting', 'output', 'postrouting', 'ports', 'forward'].map((c) => `flush chain ${t} ${c}`),
+      `add rule ${t} prerouting fib daddr type local jump ports`,
+      `add rule ${t} output fib daddr type local jump ports`,
+      `add rule ${t} ports dnat ip to ip daddr . meta l4proto . th dport map @ports_ip`,
+      `add rule ${t} ports dnat ip to meta l4proto . th dport map @ports_any`,
+      `add rule ${t} postrouting oifname @bridges ip saddr 127.0.0.0/8 masquerade`,
+      `add rule ${t} postrouting oifname @bridges ct status dnat ip saddr @subnets masquerade`,
+      `add rule ${t} postrouting ip saddr @subnets oifname != @bridges masquerade`,
+      `add rule ${t} forward ct status dnat accept`,
+      `add rule ${t} forward iifname . oifname @isolated drop`,
+    ].join('\n') + '\n'
+  );
 }
 
 function pairs(bridge: string, others: readonly string[]): string {
@@ -66,8 +68,10 @@ function pairs(bridge: string, others: readonly string[]): string {
 /** Make (or re-make) the table and add a network's bridge and subnet to it, isolated from `others` (the table's other bridges). */
 export function addNetwork(table: string, bridge: string, subnet: string, others: readonly string[]): void {
   const isolate = others.length > 0 ? `add element ip ${table} isolated { ${pairs(bridge, others)} }\n` : '';
-  nft(`${tableScript(table)}add element ip ${table} bridges { "${bridge}" }\nadd element ip ${table} subnets { ${subnet} }\n${isolate}`,
-    `nftables table ${table}: add network ${bridge}`);
+  nft(
+    `${tableScript(table)}add element ip ${table} bridges { "${bridge}" }\nadd element ip ${table} subnets { ${subnet} }\n${isolate}`,
+    `nftables table ${table}: add network ${bridge}`,
+  );
 }
 
 /** The bridges in the table's `bridges` set (every store's); [] when there is no table. */

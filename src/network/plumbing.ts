@@ -177,8 +177,14 @@ export class NetworkPlumbing {
           const aliases = net.isDefault ? [] : (cfg.aliases[net.name] ?? []);
           const ip = this.leases.allocate(net, this.owner(record, net.name, aliases), i === 0 ? cfg.ip : undefined);
           state.interfaces.push({
-            network: net.name, networkId: net.id, ifname: `eth${i}`, veth: this.vethName(record.id, i), ip,
-            prefix: parseCidr(net.subnet).prefix, gateway: net.gateway, bridge: net.bridge,
+            network: net.name,
+            networkId: net.id,
+            ifname: `eth${i}`,
+            veth: this.vethName(record.id, i),
+            ip,
+            prefix: parseCidr(net.subnet).prefix,
+            gateway: net.gateway,
+            bridge: net.bridge,
           });
         });
         writeFileSync(statePath, JSON.stringify(state) + '\n'); // before anything is made: tear-down's list
@@ -186,8 +192,11 @@ export class NetworkPlumbing {
         writeFileSync(netns, '');
         const inside: string[] = ['link set lo up'];
         for (const it of state.interfaces) {
-          inside.push(`link add ${it.ifname} type veth peer name ${it.veth} netns ${process.pid}`,
-            `addr add ${it.ip}/${it.prefix} dev ${it.ifname}`, `link set ${it.ifname} up`);
+          inside.push(
+            `link add ${it.ifname} type veth peer name ${it.veth} netns ${process.pid}`,
+            `addr add ${it.ip}/${it.prefix} dev ${it.ifname}`,
+            `link set ${it.ifname} up`,
+          );
         }
         if (state.interfaces[0]) inside.push(`route add default via ${state.interfaces[0].gateway}`);
         trace('leases taken');
@@ -208,7 +217,11 @@ export class NetworkPlumbing {
       }
       const own = state.interfaces.map((it) => it.ip);
       writeEtc(etc, hostsHead({ ...base, ips: own }), cfg);
-      if (nets.some((n) => !n.isDefault)) this.refreshHosts(new Set([record.id]), state.interfaces.map((it) => it.network));
+      if (nets.some((n) => !n.isDefault))
+        this.refreshHosts(
+          new Set([record.id]),
+          state.interfaces.map((it) => it.network),
+        );
     });
   }
 
@@ -297,11 +310,22 @@ export class NetworkPlumbing {
         this.moveLegacyLeases(net);
         const index = Math.max(-1, ...state.interfaces.map((it) => Number(it.ifname.slice(3)))) + 1;
         const ip = this.leases.allocate(net, this.owner(record, net.name, aliases));
-        const it: InterfaceState = { network: net.name, networkId: net.id, ifname: `eth${index}`, veth: this.vethName(record.id, index), ip,
-          prefix: parseCidr(net.subnet).prefix, gateway: net.gateway, bridge: net.bridge };
+        const it: InterfaceState = {
+          network: net.name,
+          networkId: net.id,
+          ifname: `eth${index}`,
+          veth: this.vethName(record.id, index),
+          ip,
+          prefix: parseCidr(net.subnet).prefix,
+          gateway: net.gateway,
+          bridge: net.bridge,
+        };
         state.interfaces.push(it);
         writeFileSync(this.statePath(record.id), JSON.stringify(state) + '\n');
-        ipBatch([`link add ${it.veth} type veth peer name ${it.ifname} netns ${state.netns}`, `link set ${it.veth} master ${it.bridge} up`], `connect ${record.name} to ${net.name}`);
+        ipBatch(
+          [`link add ${it.veth} type veth peer name ${it.ifname} netns ${state.netns}`, `link set ${it.veth} master ${it.bridge} up`],
+          `connect ${record.name} to ${net.name}`,
+        );
         ipBatchInNetns(state.netns, [`addr add ${ip}/${it.prefix} dev ${it.ifname}`, `link set ${it.ifname} up`], `connect ${record.name} to ${net.name}`);
         this.refreshHosts(new Set([record.id]), [net.name]);
       }

@@ -33,7 +33,8 @@ export function publishAllSpecs(exposed: readonly string[]): PortSpec[] {
   return exposed.map((key) => {
     const [p = '', proto = 'tcp'] = key.split('/');
     const containerPort = Number(p);
-    if (!/^\d+$/.test(p) || containerPort < 1 || containerPort > 65535 || (proto !== 'tcp' && proto !== 'udp')) throw new UsageError(`invalid exposed port: ${key}`);
+    if (!/^\d+$/.test(p) || containerPort < 1 || containerPort > 65535 || (proto !== 'tcp' && proto !== 'udp'))
+      throw new UsageError(`invalid exposed port: ${key}`);
     return { proto, hostIp: '', hostPort: 0, containerPort };
   });
 }

@@ -42,7 +42,10 @@ export class NetworkNotFoundError extends HullError {
 export class NetworkStore {
   readonly dir: string;
 
-  constructor(root: string, private readonly containersDir: string) {
+  constructor(
+    root: string,
+    private readonly containersDir: string,
+  ) {
     this.dir = path.join(root, 'networks');
   }
 
@@ -123,7 +126,12 @@ export class NetworkStore {
       try {
         const l = JSON.parse(readFileSync(path.join(dir, ip), 'utf8')) as { container?: unknown; name?: unknown; aliases?: unknown };
         if (typeof l.container !== 'string' || !/^[0-9a-f]{64}$/.test(l.container) || !existsSync(path.join(this.containersDir, l.container))) continue;
-        out.push({ ip, container: l.container, name: typeof l.name === 'string' ? l.name : '', aliases: Array.isArray(l.aliases) ? l.aliases.map(String) : [] });
+        out.push({
+          ip,
+          container: l.container,
+          name: typeof l.name === 'string' ? l.name : '',
+          aliases: Array.isArray(l.aliases) ? l.aliases.map(String) : [],
+        });
       } catch {
         // unreadable: nothing to move
       }
@@ -166,7 +174,11 @@ export class NetworkStore {
           owner = undefined;
         }
         if (owner === undefined || !/^[0-9a-f]{64}$/.test(owner) || !existsSync(path.join(this.containersDir, owner))) {
-          found('lease', file, `address ${f} in network ${name} (an older hull's lease): its container ${owner?.slice(0, 12) ?? '(unreadable)'} does not exist`);
+          found(
+            'lease',
+            file,
+            `address ${f} in network ${name} (an older hull's lease): its container ${owner?.slice(0, 12) ?? '(unreadable)'} does not exist`,
+          );
         }
       }
       if (repair && existsSync(legacy) && listDir(legacy).length === 0) rmSync(legacy, { recursive: true, force: true });

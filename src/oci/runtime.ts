@@ -111,7 +111,14 @@ export class OciRuntime {
   }
 
   private ociState(s: SavedState, status: OciState['status']): OciState {
-    return { ociVersion: OCI_VERSION, id: s.id, status, pid: status === 'stopped' ? 0 : s.pid, bundle: s.bundle, ...(s.annotations ? { annotations: s.annotations } : {}) };
+    return {
+      ociVersion: OCI_VERSION,
+      id: s.id,
+      status,
+      pid: status === 'stopped' ? 0 : s.pid,
+      bundle: s.bundle,
+      ...(s.annotations ? { annotations: s.annotations } : {}),
+    };
   }
 
   /** The container's state (runtime-spec's `state`). */
@@ -174,13 +181,17 @@ export class OciRuntime {
       cgroup = await ContainerCgroup.create(cgroupRoot, name, parent);
       cgroup.applyResources(cgroupRoot, parent, spec.linux.resources);
       attachDeviceFilter(cgroup.path, spec.linux.resources);
-      const steps = buildPlan(spec, { directory: rootfs }, {
-        createCwd: false,
-        isFile: isHostFile,
-        seccompFilter: spec.linux.seccomp ? await compiledFilter(spec.linux.seccomp) : undefined,
-        hooksPoint: hasCreateHooks(spec.hooks),
-        startFifo: this.fifo(id),
-      });
+      const steps = buildPlan(
+        spec,
+        { directory: rootfs },
+        {
+          createCwd: false,
+          isFile: isHostFile,
+          seccompFilter: spec.linux.seccomp ? await compiledFilter(spec.linux.seccomp) : undefined,
+          hooksPoint: hasCreateHooks(spec.hooks),
+          startFifo: this.fifo(id),
+        },
+      );
       const cgroupFd = cgroup.openFd();
       try {
         proc = ContainerProcess.spawn({
@@ -202,8 +213,14 @@ export class OciRuntime {
       }
       if (stage !== 'ready') throw new RuntimeError(`the container's process reached ${stage}, not its start gate`);
       const saved: SavedState = {
-        id, bundle, rootfs, pid: proc.pid, pidStartTime: processStartTime(proc.pid), created: new Date().toISOString(),
-        cgroup: { parent, name }, ...(spec.annotations ? { annotations: spec.annotations } : {}),
+        id,
+        bundle,
+        rootfs,
+        pid: proc.pid,
+        pidStartTime: processStartTime(proc.pid),
+        created: new Date().toISOString(),
+        cgroup: { parent, name },
+        ...(spec.annotations ? { annotations: spec.annotations } : {}),
       };
       writeAtomic(path.join(dir, 'state.json'), JSON.stringify(saved));
       if (opts.pidFile !== undefined) writeAtomic(path.resolve(opts.pidFile), String(proc.pid));
@@ -341,7 +358,8 @@ function cgroupOf(id: string, cgroupsPath: string | undefined): { parent: string
   const clean = path.posix.normalize(`/${cgroupsPath}`);
   const name = path.posix.basename(clean);
   const parent = path.posix.dirname(clean).replace(/^\//, '');
-  if (name === '' || name === '..' || parent === '') throw new UsageError(`linux.cgroupsPath ${cgroupsPath}: a cgroup below a parent is needed (e.g. /hull/${id})`);
+  if (name === '' || name === '..' || parent === '')
+    throw new UsageError(`linux.cgroupsPath ${cgroupsPath}: a cgroup below a parent is needed (e.g. /hull/${id})`);
   return { parent, name };
 }
 
@@ -356,4 +374,3 @@ function writeAtomic(file: string, text: string): void {
   writeFileSync(tmp, text, { mode: 0o644 });
   renameSync(tmp, file);
 }
-

@@ -7,10 +7,12 @@ import type { LogConfig } from '../runtime/create-options.js';
 
 /** `KEY=VALUE` entries, as `--log-opt` gives them. */
 export function parseLogOptions(opts: readonly string[]): LogConfig {
-  return parseLogConfig(opts.map((opt) => {
-    const eq = opt.indexOf('=');
-    return eq < 0 ? [opt, ''] : [opt.slice(0, eq), opt.slice(eq + 1)];
-  }));
+  return parseLogConfig(
+    opts.map((opt) => {
+      const eq = opt.indexOf('=');
+      return eq < 0 ? [opt, ''] : [opt.slice(0, eq), opt.slice(eq + 1)];
+    }),
+  );
 }
 
 /** The driver's options as key/value pairs (the API's LogConfig.Config map: `Object.entries`). */

@@ -39,7 +39,8 @@ function parseMode(mode: string, raw: string): ParsedMode {
       throw new UsageError(`invalid mode: ${mode} (in volume specification '${raw}'; known: ro, rw, z, Z, ${PROPAGATIONS.join(', ')}, nocopy)`);
     }
   }
-  if (rw > 1 || label > 1 || prop > 1 || copy > 1) throw new UsageError(`invalid mode: ${mode} (in volume specification '${raw}': each kind of option at most once)`);
+  if (rw > 1 || label > 1 || prop > 1 || copy > 1)
+    throw new UsageError(`invalid mode: ${mode} (in volume specification '${raw}': each kind of option at most once)`);
   return out;
 }
 
@@ -66,13 +67,29 @@ export function parseVolumeFlag(raw: string): MountRequest {
   const m = parseMode(mode, raw);
   if (source !== undefined && path.posix.isAbsolute(source)) {
     if (m.noCopy) throw new UsageError(`invalid ${what}: nocopy applies to volumes, not to bind mounts`);
-    return { type: 'bind', source: validateHostPath(source, what), target, readonly: m.readonly ?? false,
-      propagation: m.propagation ?? 'rprivate', origin: 'volume-flag', mode, spec: raw };
+    return {
+      type: 'bind',
+      source: validateHostPath(source, what),
+      target,
+      readonly: m.readonly ?? false,
+      propagation: m.propagation ?? 'rprivate',
+      origin: 'volume-flag',
+      mode,
+      spec: raw,
+    };
   }
   if (m.propagation !== undefined) throw new UsageError(`invalid ${what}: a propagation mode applies to bind mounts, not to volumes`);
   if (source !== undefined) validateVolumeName(source);
-  return { type: 'volume', ...(source !== undefined ? { name: source } : {}), target, readonly: m.readonly ?? false,
-    noCopy: m.noCopy, origin: 'volume-flag', mode: mode === '' ? 'z' : mode, spec: raw };
+  return {
+    type: 'volume',
+    ...(source !== undefined ? { name: source } : {}),
+    target,
+    readonly: m.readonly ?? false,
+    noCopy: m.noCopy,
+    origin: 'volume-flag',
+    mode: mode === '' ? 'z' : mode,
+    spec: raw,
+  };
 }
 
 function isMode(text: string, raw: string): boolean {
@@ -130,7 +147,8 @@ export function parseMountFlag(raw: string): MountRequest {
     switch (canonical) {
       case 'type':
         type = needValue();
-        if (!['bind', 'volume', 'tmpfs'].includes(type)) throw new UsageError(`invalid argument "${raw}" for "--mount" flag: unsupported mount type '${type}' (hull knows bind, volume, tmpfs)`);
+        if (!['bind', 'volume', 'tmpfs'].includes(type))
+          throw new UsageError(`invalid argument "${raw}" for "--mount" flag: unsupported mount type '${type}' (hull knows bind, volume, tmpfs)`);
         break;
       case 'source':
         source = needValue();
@@ -143,7 +161,8 @@ export function parseMountFlag(raw: string): MountRequest {
         break;
       case 'bind-propagation': {
         const p = needValue();
-        if (!(PROPAGATIONS as readonly string[]).includes(p)) throw new UsageError(`invalid argument "${raw}" for "--mount" flag: invalid bind-propagation '${p}' (use ${PROPAGATIONS.join(', ')})`);
+        if (!(PROPAGATIONS as readonly string[]).includes(p))
+          throw new UsageError(`invalid argument "${raw}" for "--mount" flag: invalid bind-propagation '${p}' (use ${PROPAGATIONS.join(', ')})`);
         propagation = p as Propagation;
         break;
       }
@@ -180,7 +199,15 @@ export function parseMountFlag(raw: string): MountRequest {
     only(['volume-nocopy'], 'volume');
     only(['tmpfs-size', 'tmpfs-mode'], 'tmpfs');
     if (source === undefined || source === '') throw new UsageError(`invalid ${what}: field Source must not be empty`);
-    return { type: 'bind', source: validateHostPath(source, what), target: cleanTarget, readonly, propagation: propagation ?? 'rprivate', origin: 'mount-flag', mode: '' };
+    return {
+      type: 'bind',
+      source: validateHostPath(source, what),
+      target: cleanTarget,
+      readonly,
+      propagation: propagation ?? 'rprivate',
+      origin: 'mount-flag',
+      mode: '',
+    };
   }
   if (kind === 'volume') {
     only(['bind-propagation'], 'bind');
@@ -200,8 +227,26 @@ export function parseMountFlag(raw: string): MountRequest {
 
 /** Mount flag words a `--tmpfs` may carry (tmpfs takes them as mount flags). */
 const TMPFS_FLAG_WORDS = new Set([
-  'ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'sync', 'async', 'dirsync', 'noatime', 'atime',
-  'nodiratime', 'diratime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'nosymfollow',
+  'ro',
+  'rw',
+  'nosuid',
+  'suid',
+  'nodev',
+  'dev',
+  'noexec',
+  'exec',
+  'sync',
+  'async',
+  'dirsync',
+  'noatime',
+  'atime',
+  'nodiratime',
+  'diratime',
+  'relatime',
+  'norelatime',
+  'strictatime',
+  'nostrictatime',
+  'nosymfollow',
 ]);
 /** tmpfs's own data options (mount(8): tmpfs). */
 const TMPFS_DATA_KEYS = new Set(['size', 'nr_blocks', 'nr_inodes', 'mode', 'uid', 'gid', 'huge', 'mpol', 'inode64', 'inode32']);
@@ -217,7 +262,8 @@ export function parseTmpfsFlag(raw: string): MountRequest {
     if (TMPFS_DATA_KEYS.has(key) && (opt.includes('=') || key === 'inode64' || key === 'inode32')) {
       if (key === 'size') {
         const v = opt.slice(5);
-        if (!/^\d+[kmgKMG%]?$/.test(v)) throw new UsageError(`invalid tmpfs option '${opt}' in '${raw}': size takes bytes with an optional k, m, g or % suffix`);
+        if (!/^\d+[kmgKMG%]?$/.test(v))
+          throw new UsageError(`invalid tmpfs option '${opt}' in '${raw}': size takes bytes with an optional k, m, g or % suffix`);
       }
       if (key === 'mode' && !/^[0-7]{1,4}$/.test(opt.slice(5))) throw new UsageError(`invalid tmpfs option '${opt}' in '${raw}': mode must be octal`);
       continue;
@@ -240,11 +286,7 @@ export function parseVolumesFrom(raw: string): VolumesFromRequest {
 
 /** Every flag parsed, duplicates of one destination refused (Docker: "Duplicate mount point"). */
 export function parseMountFlags(flags: { volume?: readonly string[]; mount?: readonly string[]; tmpfs?: readonly string[] }): MountRequest[] {
-  const out = [
-    ...(flags.volume ?? []).map(parseVolumeFlag),
-    ...(flags.mount ?? []).map(parseMountFlag),
-    ...(flags.tmpfs ?? []).map(parseTmpfsFlag),
-  ];
+  const out = [...(flags.volume ?? []).map(parseVolumeFlag), ...(flags.mount ?? []).map(parseMountFlag), ...(flags.tmpfs ?? []).map(parseTmpfsFlag)];
   checkDuplicates(out.map((m) => m.target));
   return out;
 }

@@ -80,7 +80,9 @@ export function parseDeviceRate(value: string, flag: string, stat: (p: string) =
   try {
     rate = parseBytes(value.slice(colon + 1), flag);
   } catch {
-    throw new UsageError(`invalid rate for device: ${value}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`);
+    throw new UsageError(
+      `invalid rate for device: ${value}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`,
+    );
   }
   let st;
   try {

@@ -23,7 +23,8 @@ export function parseNanoCpus(value: string): number {
 }
 
 export function parseInteger(value: string, flag: string): number {
-  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`invalid argument "${value}" for "${flag}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
+  if (!/^-?\d+$/.test(value.trim()))
+    throw new UsageError(`invalid argument "${value}" for "${flag}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
   return Number(value.trim());
 }
 

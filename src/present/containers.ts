@@ -65,7 +65,10 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       Binds: record.binds?.length ? record.binds : null,
       VolumesFrom: record.volumesFrom?.length ? record.volumesFrom : null,
       Tmpfs: record.tmpfs && Object.keys(record.tmpfs).length > 0 ? record.tmpfs : null,
-      LogConfig: { Type: 'json-file', Config: Object.fromEntries((record.logConfig?.opts ?? []).map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)])) },
+      LogConfig: {
+        Type: 'json-file',
+        Config: Object.fromEntries((record.logConfig?.opts ?? []).map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)])),
+      },
       NetworkMode: 'none',
       RestartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount },
       AutoRemove: record.autoRemove,
@@ -92,14 +95,18 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
         MergedDir: spec?.root.path ?? '',
       },
     },
-    Mounts: record.mounts ? record.mounts.map(({ Options: _options, ...mp }) => mp) : (spec?.mounts ?? []).filter((m) => m.options?.includes('bind') || m.options?.includes('rbind')).map((m) => ({
-      Type: 'bind',
-      Source: m.source ?? '',
-      Destination: m.destination,
-      Mode: '',
-      RW: !(m.options ?? []).includes('ro'),
-      Propagation: 'rprivate',
-    })),
+    Mounts: record.mounts
+      ? record.mounts.map(({ Options: _options, ...mp }) => mp)
+      : (spec?.mounts ?? [])
+          .filter((m) => m.options?.includes('bind') || m.options?.includes('rbind'))
+          .map((m) => ({
+            Type: 'bind',
+            Source: m.source ?? '',
+            Destination: m.destination,
+            Mode: '',
+            RW: !(m.options ?? []).includes('ro'),
+            Propagation: 'rprivate',
+          })),
     Config: {
       Hostname: spec?.hostname ?? record.id.slice(0, 12),
       Domainname: '',
@@ -246,7 +253,10 @@ export interface PsFields {
 export function psJson(r: ContainerRecord, now = Date.now()): PsFields {
   return {
     Command: commandText(r, false),
-    CreatedAt: new Date(r.created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+    CreatedAt: new Date(r.created)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' +0000 UTC'),
     ID: shortId(r.id),
     Image: r.image,
     Labels: '',
@@ -264,8 +274,20 @@ export function psJson(r: ContainerRecord, now = Date.now()): PsFields {
 
 /** psJson's fields of no container (what Docker checks a ps template on). */
 export const EMPTY_PS_FIELDS: Readonly<PsFields> = {
-  Command: '', CreatedAt: '', ID: '', Image: '', Labels: '', LocalVolumes: '', Mounts: '', Names: '', Networks: '', Ports: '', RunningFor: '', Size: '',
-  State: '', Status: '',
+  Command: '',
+  CreatedAt: '',
+  ID: '',
+  Image: '',
+  Labels: '',
+  LocalVolumes: '',
+  Mounts: '',
+  Names: '',
+  Networks: '',
+  Ports: '',
+  RunningFor: '',
+  Size: '',
+  State: '',
+  Status: '',
 };
 
 /** ps's default table: its columns, and the cells of one container. */

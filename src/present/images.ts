@@ -207,9 +207,8 @@ export interface HistoryEntry {
 /** The image's history, newest first, with each step's layer size. */
 export function imageHistory(image: ImageDetails): HistoryEntry[] {
   const config = parseImageConfig(image.config, `config of ${image.id}`);
-  const steps = config.history && config.history.length > 0
-    ? config.history
-    : image.diffIds.map(() => ({ created: config.created, created_by: '', empty_layer: false }));
+  const steps =
+    config.history && config.history.length > 0 ? config.history : image.diffIds.map(() => ({ created: config.created, created_by: '', empty_layer: false }));
   let layer = 0;
   const rows: HistoryEntry[] = steps.map((h) => {
     const empty = h.empty_layer === true;
@@ -258,7 +257,13 @@ export function historyFields(entry: HistoryEntry, full: boolean): HistoryFields
 export const HISTORY_TABLE_COLUMNS = ['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'] as const;
 
 export function historyTableRow(entry: HistoryEntry, full: boolean): string[] {
-  return [historyId(entry, full), timeAgo(entry.created), full ? entry.createdBy : truncate(entry.createdBy.replace(/\s+/g, ' '), 45), humanSize(entry.size), entry.comment];
+  return [
+    historyId(entry, full),
+    timeAgo(entry.created),
+    full ? entry.createdBy : truncate(entry.createdBy.replace(/\s+/g, ' '), 45),
+    humanSize(entry.size),
+    entry.comment,
+  ];
 }
 
 // ---- system df -------------------------------------------------------------------------
@@ -321,8 +326,13 @@ function percent(part: number, whole: number): string {
 
 /** `system df`'s rows, in Docker's order: Images, Containers, Local Volumes, Build Cache. */
 export function diskUsageRows(df: DiskUsage, volumes: UsageFigures): DiskUsageFields[] {
-  const row = (Type: string, f: UsageFigures, Reclaimable: string): DiskUsageFields =>
-    ({ Type, TotalCount: String(f.total), Active: String(f.active), Size: humanSize(f.size), Reclaimable });
+  const row = (Type: string, f: UsageFigures, Reclaimable: string): DiskUsageFields => ({
+    Type,
+    TotalCount: String(f.total),
+    Active: String(f.active),
+    Size: humanSize(f.size),
+    Reclaimable,
+  });
   return [
     row('Images', df.images, percent(df.images.reclaimable, df.images.size)),
     row('Containers', df.containers, percent(df.containers.reclaimable, df.containers.size)),

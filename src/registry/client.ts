@@ -25,8 +25,17 @@ export interface ClientRequest {
 }
 
 const NETWORK_RETRYABLE = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'PREMATURE_END',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+  'PREMATURE_END',
 ]);
 const TLS_MISMATCH = /^(EPROTO|ERR_SSL_WRONG_VERSION_NUMBER|ERR_SSL_.*RECORD|ECONNRESET)$/;
 const CERT_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME|ALTNAME/;
@@ -148,7 +157,7 @@ export class RegistryClient {
       if (CERT_ERROR.test(code)) {
         throw new RegistryError(
           `${apiHost}: TLS certificate not trusted (${code}): put the registry's CA in ${this.settings.certsDirs[0]}/${this.endpoint.registry}/ca.crt` +
-          (this.endpoint.allowHttp ? '' : ', or mark the registry insecure (HULL_INSECURE_REGISTRIES)'),
+            (this.endpoint.allowHttp ? '' : ', or mark the registry insecure (HULL_INSECURE_REGISTRIES)'),
           { code: 'CERTIFICATE', cause: err },
         );
       }
@@ -178,11 +187,15 @@ export class RegistryClient {
 
   /** The ping, retried on connection errors other than a TLS mismatch (that decides the scheme). */
   private pingWith(transport: Transport, url: URL): Promise<HttpResponse> {
-    return this.retrying(() => transport.request({ method: 'GET', url }), (err) => {
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      const mismatch = url.protocol === 'https:' && TLS_MISMATCH.test(code) && code !== 'ECONNRESET';
-      return !mismatch && isRetryable(err);
-    }, (err) => err);
+    return this.retrying(
+      () => transport.request({ method: 'GET', url }),
+      (err) => {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        const mismatch = url.protocol === 'https:' && TLS_MISMATCH.test(code) && code !== 'ECONNRESET';
+        return !mismatch && isRetryable(err);
+      },
+      (err) => err,
+    );
   }
 
   private pickChallenge(res: HttpResponse): Challenge | undefined {
@@ -224,15 +237,25 @@ export class RegistryClient {
     const service = challenge.params.service;
     const scopes = [...this.scopes];
     let res: HttpResponse;
-    const tokenTransport = new Transport({ secure: url.protocol === 'https:', tls: this.endpoint.tls, timeoutMs: this.settings.timeoutMs, proxy: this.settings.proxy });
+    const tokenTransport = new Transport({
+      secure: url.protocol === 'https:',
+      tls: this.endpoint.tls,
+      timeoutMs: this.settings.timeoutMs,
+      proxy: this.settings.proxy,
+    });
     try {
       if (creds?.identityToken) {
         const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'hull', access_type: 'offline' });
         if (service) form.set('service', service);
         if (scopes.length) form.set('scope', scopes.join(' '));
-        res = await this.withRetries(() => tokenTransport.request({
-          method: 'POST', url, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()),
-        }));
+        res = await this.withRetries(() =>
+          tokenTransport.request({
+            method: 'POST',
+            url,
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+            body: Buffer.from(form.toString()),
+          }),
+        );
       } else {
         if (service) url.searchParams.set('service', service);
         for (const s of scopes) url.searchParams.append('scope', s);
@@ -246,7 +269,7 @@ export class RegistryClient {
         const text = await errorText(res);
         throw new RegistryAuthError(
           `${registry}: ${creds ? 'the token service refused the credentials' : 'authentication required'}${text ? ` (${text})` : ''}` +
-          (creds ? '' : `: run hull login ${registry}`),
+            (creds ? '' : `: run hull login ${registry}`),
           { status: res.status },
         );
       }
@@ -314,7 +337,7 @@ export class RegistryClient {
     let url = this.url(req.path);
     let reauthenticated = false;
     let redirects = 0;
-    for (let attempt = 0; ; ) {
+    for (let attempt = 0; ;) {
       const sameHost = url.host === this.base?.host;
       const headers: Record<string, string> = { ...req.headers };
       if (this.authHeader && sameHost) headers.Authorization = this.authHeader;

@@ -98,7 +98,8 @@ export function runHelper(name: string, verb: 'get' | 'store' | 'erase', input: 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new RegistryAuthError(`credential helper ${program}: ${err.code === 'ENOENT' ? 'not found in PATH' : err.message}`)));
+      reject(new RegistryAuthError(`credential helper ${program}: ${err.code === 'ENOENT' ? 'not found in PATH' : err.message}`)),
+    );
     child.once('close', (code) => {
       if (code !== 0 && !(verb !== 'store' && /credentials not found/i.test(stdout + stderr))) {
         reject(new RegistryAuthError(`credential helper ${program} ${verb}: ${(stdout + stderr).trim() || `exit status ${code}`}`));

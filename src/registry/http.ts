@@ -83,9 +83,10 @@ export class Transport {
     const key = `${targetProtocol} ${proxy.href}`;
     let agent = this.proxyAgents.get(key);
     if (agent === undefined) {
-      agent = targetProtocol === 'https:'
-        ? new HttpsProxyAgent(proxy, { keepAlive: true, maxSockets: 8 })
-        : new HttpProxyAgent(proxy, { keepAlive: true, maxSockets: 8 });
+      agent =
+        targetProtocol === 'https:'
+          ? new HttpsProxyAgent(proxy, { keepAlive: true, maxSockets: 8 })
+          : new HttpProxyAgent(proxy, { keepAlive: true, maxSockets: 8 });
       this.proxyAgents.set(key, agent);
     }
     return agent;
@@ -96,9 +97,12 @@ export class Transport {
     // A redirect to another host (a CDN) gets a plain agent with the default roots.
     const sameOrigin = (req.url.protocol === 'https:') === this.secure;
     const proxy = this.proxy === undefined ? undefined : proxyFor(req.url, this.proxy);
-    const connection = proxy !== undefined
-      ? { agent: this.proxyAgent(proxy, req.url.protocol), ...(sameOrigin ? this.tlsOptions : {}) }
-      : sameOrigin ? { agent: this.agent } : {};
+    const connection =
+      proxy !== undefined
+        ? { agent: this.proxyAgent(proxy, req.url.protocol), ...(sameOrigin ? this.tlsOptions : {}) }
+        : sameOrigin
+          ? { agent: this.agent }
+          : {};
     return new Promise<HttpResponse>((resolve, reject) => {
       const r = mod.request(req.url, {
         method: req.method,

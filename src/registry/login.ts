@@ -14,7 +14,10 @@ import { endpointFor, type RegistrySettings } from './settings.js';
 /** `https://index.docker.io/v1/`, `registry-1.docker.io`, `localhost:5000/` → the registry as references name it. */
 export function registryHost(input: string | undefined): string {
   if (input === undefined || input === '') return DEFAULT_DOMAIN;
-  const host = input.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  const host = input
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
   if (host === '') throw new UsageError(`invalid registry "${input}"`);
   if (['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com', 'docker.io'].includes(host)) return DEFAULT_DOMAIN;
   if (!/^(?:[a-z0-9.-]+|\[[0-9a-f:]+\])(?::\d+)?$/.test(host)) throw new UsageError(`invalid registry "${input}"`);

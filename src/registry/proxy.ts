@@ -54,7 +54,10 @@ export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings {
   return {
     ...(http ? { http: proxyUrl(...http) } : {}),
     ...(https ? { https: proxyUrl(...https) } : {}),
-    noProxy: noProxy.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean),
+    noProxy: noProxy
+      .split(',')
+      .map((e) => e.trim().toLowerCase())
+      .filter(Boolean),
   };
 }
 

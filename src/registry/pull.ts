@@ -83,7 +83,7 @@ export async function fetchManifest(client: RegistryClient, repo: string, ref: s
     bytes = await readBody(res, max, `${what} manifest`);
   } catch (err) {
     if (err instanceof RegistryError && /more than/.test(err.message)) {
-      throw new InvalidImageError(`${what}: manifest is larger than ${max} bytes${expected ? ' (its descriptor\'s size)' : ''}`);
+      throw new InvalidImageError(`${what}: manifest is larger than ${max} bytes${expected ? " (its descriptor's size)" : ''}`);
     }
     throw networkError(err, `${what} manifest`);
   }
@@ -168,7 +168,9 @@ async function* blobChunks(
         const range = /^bytes (\d+)-/.exec(headerOf(res, 'content-range') ?? '');
         if (!range || Number(range[1]) !== received) {
           res.body.destroy();
-          throw new RegistryError(`${what}: layer ${short}: the registry resumed at the wrong offset (${headerOf(res, 'content-range') ?? 'no Content-Range'})`);
+          throw new RegistryError(
+            `${what}: layer ${short}: the registry resumed at the wrong offset (${headerOf(res, 'content-range') ?? 'no Content-Range'})`,
+          );
         }
       } else skip = received; // Range ignored: the whole blob again
     }
@@ -251,9 +253,18 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
         digest: l.digest,
         open: async () => {
           emit({ type: 'layer', id, status: 'downloading', current: 0, total: l.size });
-          const stream = Readable.from(blobChunks(client, ref.path, l, what, settings,
-            (current) => emit({ type: 'layer', id, status: 'downloading', current, total: l.size }),
-            (why) => emit({ type: 'layer', id, status: 'retrying', message: why })), { objectMode: false });
+          const stream = Readable.from(
+            blobChunks(
+              client,
+              ref.path,
+              l,
+              what,
+              settings,
+              (current) => emit({ type: 'layer', id, status: 'downloading', current, total: l.size }),
+              (why) => emit({ type: 'layer', id, status: 'retrying', message: why }),
+            ),
+            { objectMode: false },
+          );
           downloads.add(stream);
           stream.once('close', () => downloads.delete(stream));
           return stream;

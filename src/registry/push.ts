@@ -65,13 +65,15 @@ function withDigest(location: string, digest: string, client: RegistryClient): s
 function counted(body: Buffer | Readable, onBytes: (n: number) => void): Buffer | Readable {
   if (Buffer.isBuffer(body)) return body;
   let n = 0;
-  return body.pipe(new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      n += chunk.length;
-      onBytes(n);
-      cb(null, chunk);
-    },
-  }));
+  return body.pipe(
+    new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        n += chunk.length;
+        onBytes(n);
+        cb(null, chunk);
+      },
+    }),
+  );
 }
 
 /** Uploads one blob; what happened to it. */
@@ -155,10 +157,14 @@ export async function pushImage(store: ImageStore, settings: RegistrySettings, i
   const manifest = ociManifestOf(image);
   const mediaType = manifestMediaType(manifest.bytes);
   // Other repositories of this registry the image is named in: its blobs may be mounted from there.
-  const mountFrom = [...new Set(image.references
-    .map((n) => parseReference(n))
-    .filter((r) => r.domain === ref.domain && r.path !== ref.path)
-    .map((r) => r.path))];
+  const mountFrom = [
+    ...new Set(
+      image.references
+        .map((n) => parseReference(n))
+        .filter((r) => r.domain === ref.domain && r.path !== ref.path)
+        .map((r) => r.path),
+    ),
+  ];
 
   const endpoint = endpointFor(ref.domain, settings, `push ${familiar(formatReference(ref))}`);
   const client = new RegistryClient(endpoint, settings, () => getCredentials(settings.dockerConfigDir, ref.domain));
@@ -186,7 +192,8 @@ export async function pushImage(store: ImageStore, settings: RegistrySettings, i
           for (let attempt = 0; ; attempt++) {
             try {
               r = await pushBlob(client, ref.path, b, mountFrom, settings, (current) =>
-                emit({ type: 'layer', id: b.id, status: 'pushing', current, total: b.size }));
+                emit({ type: 'layer', id: b.id, status: 'pushing', current, total: b.size }),
+              );
               break;
             } catch (err) {
               const retryable = isRetryable(err) || (err instanceof RegistryError && err.cause !== undefined && isRetryable(err.cause));
@@ -206,11 +213,18 @@ export async function pushImage(store: ImageStore, settings: RegistrySettings, i
     const results = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(settings.concurrency, unique.length)) }, worker));
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) throw rejected.reason;
-    await pushBlob(client, ref.path, {
-      digest: image.id,
-      size: image.configBytes.length,
-      open: () => image.configBytes,
-    }, mountFrom, settings, () => undefined);
+    await pushBlob(
+      client,
+      ref.path,
+      {
+        digest: image.id,
+        size: image.configBytes.length,
+        open: () => image.configBytes,
+      },
+      mountFrom,
+      settings,
+      () => undefined,
+    );
 
     const target = manifestReference(ref);
     if (ref.digest !== undefined && ref.digest !== manifest.digest) {

@@ -86,7 +86,10 @@ function listFromFile(root: string, key: 'insecure' | 'blocked'): string[] {
 }
 
 function listFromEnv(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function registrySettings(root: string, overrides: Partial<RegistrySettings> = {}, env: NodeJS.ProcessEnv = process.env): RegistrySettings {

@@ -127,7 +127,8 @@ export class ContainerCgroup {
     for (;;) {
       const events = await readFile(path.join(this.path, 'cgroup.events'), 'utf8').catch(() => '');
       if (new RegExp(`^frozen ${frozen ? 1 : 0}$`, 'm').test(events) || !/^populated 1$/m.test(events)) return;
-      if (Date.now() > deadline) throw new HostUnsupportedError(`${this.path}: the cgroup did not become ${frozen ? 'frozen' : 'thawed'} within ${limitMs / 1000}s`);
+      if (Date.now() > deadline)
+        throw new HostUnsupportedError(`${this.path}: the cgroup did not become ${frozen ? 'frozen' : 'thawed'} within ${limitMs / 1000}s`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }

@@ -72,28 +72,39 @@ export async function checkContainers(paths: StorePaths, parts: RemovalParts, op
   for (const record of records.values()) {
     const short = record.id.slice(0, 12);
     if (record.state.status === 'removing') {
-      await repair({ kind: 'container', subject: record.id, message: `container ${short} (${record.name}): its removal was interrupted` }, 'removed',
-        () => whileLocked(containers, record.id, () => finishRemoval(parts, record)));
+      await repair({ kind: 'container', subject: record.id, message: `container ${short} (${record.name}): its removal was interrupted` }, 'removed', () =>
+        whileLocked(containers, record.id, () => finishRemoval(parts, record)),
+      );
       records.delete(record.id);
       continue;
     }
     const named = names.find((n) => n.name === record.name);
     if (named?.id !== record.id) {
       const why = named === undefined ? 'is not reserved' : `is reserved for ${named.id.slice(0, 12)}`;
-      await repair({ kind: 'container', subject: record.id, message: `container ${short}: its name ${record.name} ${why}` }, 'name reserved again',
-        () => whileLocked(containers, record.id, () => containers.reclaimName(record)));
+      await repair({ kind: 'container', subject: record.id, message: `container ${short}: its name ${record.name} ${why}` }, 'name reserved again', () =>
+        whileLocked(containers, record.id, () => containers.reclaimName(record)),
+      );
     }
     const running = record.state.status === 'running' || record.state.status === 'restarting';
     if (!running && holdsResources(parts, record)) {
-      await repair({ kind: 'container', subject: record.id, message: `container ${short} (${record.name}) is ${record.state.status} but still holds its cgroup or network` },
-        'released', () => whileLocked(containers, record.id, () => releaseResources(parts, record)));
+      await repair(
+        {
+          kind: 'container',
+          subject: record.id,
+          message: `container ${short} (${record.name}) is ${record.state.status} but still holds its cgroup or network`,
+        },
+        'released',
+        () => whileLocked(containers, record.id, () => releaseResources(parts, record)),
+      );
     }
   }
 
   // Names over no container.
   for (const { name, id } of names) {
     if (records.has(id) || !containers.abandoned(id)) continue;
-    await repair({ kind: 'name', subject: name, message: `name ${name}: its container ${id.slice(0, 12)} does not exist` }, 'removed', () => containers.dropOrphanName(name));
+    await repair({ kind: 'name', subject: name, message: `name ${name}: its container ${id.slice(0, 12)} does not exist` }, 'removed', () =>
+      containers.dropOrphanName(name),
+    );
   }
 
   // Directories over no record: the store's, interrupted creates' (.new-ID), the run root's.
@@ -105,7 +116,9 @@ export async function checkContainers(paths: StorePaths, parts: RemovalParts, op
       const lock = tryExistingLock(path.join(dir, 'lock'));
       if (lock === 'busy') continue;
       if (lock !== 'missing') lock.release();
-      await repair({ kind: 'directory', subject: dir, message: `directory ${dir}: an interrupted create's` }, 'removed', async () => rmSync(dir, { recursive: true, force: true }));
+      await repair({ kind: 'directory', subject: dir, message: `directory ${dir}: an interrupted create's` }, 'removed', async () =>
+        rmSync(dir, { recursive: true, force: true }),
+      );
       continue;
     }
     if (!containers.abandoned(id)) continue;
@@ -123,7 +136,9 @@ export async function checkContainers(paths: StorePaths, parts: RemovalParts, op
   // Network namespaces, addresses and cgroups of no container.
   for (const id of listDir(path.join(paths.runRoot, 'netns'))) {
     if (records.has(id) || !containers.abandoned(id)) continue;
-    await repair({ kind: 'netns', subject: network.netnsPath(id), message: `network namespace ${network.netnsPath(id)}: no container has it` }, 'removed', () => network.tearDown(id));
+    await repair({ kind: 'netns', subject: network.netnsPath(id), message: `network namespace ${network.netnsPath(id)}: no container has it` }, 'removed', () =>
+      network.tearDown(id),
+    );
   }
   for (const orphan of await network.orphans({ repair: options.repair })) {
     problems.push({ kind: orphan.kind, subject: orphan.path, message: orphan.message, ...(orphan.removed ? { repaired: 'removed' } : {}) });
@@ -138,8 +153,9 @@ export async function checkContainers(paths: StorePaths, parts: RemovalParts, op
         // A parent (hull's default one) may hold other stores' containers: only this store's leftovers.
         const ours = existsSync(containers.dir(id)) || existsSync(containers.runDir(id)) || existsSync(network.netnsPath(id)) || names.some((n) => n.id === id);
         if (!HEX_ID_RE.test(id) || records.has(id) || !ours || !containers.abandoned(id)) continue;
-        await repair({ kind: 'cgroup', subject: path.join(dir, id), message: `cgroup ${path.join(dir, id)}: no container has it` }, 'removed',
-          async () => ContainerCgroup.existing(cgroupRoot, id, parent)?.remove());
+        await repair({ kind: 'cgroup', subject: path.join(dir, id), message: `cgroup ${path.join(dir, id)}: no container has it` }, 'removed', async () =>
+          ContainerCgroup.existing(cgroupRoot, id, parent)?.remove(),
+        );
       }
     }
   }

@@ -9,7 +9,20 @@
  * each promise round trip through the threadpool costs far more.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { ConflictError, ContainerNotFoundError, UsageError, fromNodeError } from '../errors.js';
 import type { StorePaths } from '../store/paths.js';
@@ -110,7 +123,6 @@ export function currentBootId(): string {
   return bootIdCache;
 }
 
-
 /**
  * The state of a detached container, from hull's record and what its monitor wrote. The monitor's
  * status file wins when there is one: it names the monitor answering for the container (hull
@@ -129,14 +141,26 @@ export function detachedState(state: ContainerState, monitor: () => MonitorStatu
   const base = { startedAt: m?.startedAt ?? state.startedAt, monitorPid, monitorStartTime, bootId: runBoot };
   const fromMonitor = { restartCount: m?.restartCount ?? state.restartCount ?? 0, oomKilled: m?.oomKilled ?? false };
   if (m?.status === 'exited') {
-    return { ...base, ...fromMonitor, status: 'exited', startedAt: m.startedAt ?? state.startedAt, exitCode: m.exitCode,
-      finishedAt: m.finishedAt, ...(m.error ? { error: m.error } : {}) };
+    return {
+      ...base,
+      ...fromMonitor,
+      status: 'exited',
+      startedAt: m.startedAt ?? state.startedAt,
+      exitCode: m.exitCode,
+      finishedAt: m.finishedAt,
+      ...(m.error ? { error: m.error } : {}),
+    };
   }
   if (m === undefined && state.status !== 'running' && state.status !== 'restarting') return state;
   if (runBoot !== undefined && runBoot !== bootId) {
     if (m?.status === 'starting') return state; // that start never got anywhere
-    return { ...base, status: 'exited', exitCode: 255, restartCount: state.restartCount ?? 0,
-      error: 'the host rebooted while the container ran (its state is from another boot); its exit code is unknown' };
+    return {
+      ...base,
+      status: 'exited',
+      exitCode: 255,
+      restartCount: state.restartCount ?? 0,
+      error: 'the host rebooted while the container ran (its state is from another boot); its exit code is unknown',
+    };
   }
   const monitorAlive = monitorPid !== undefined && isSameProcess(monitorPid, monitorStartTime);
   if (m?.status === 'starting') {
@@ -150,8 +174,14 @@ export function detachedState(state: ContainerState, monitor: () => MonitorStatu
     return { ...base, ...fromMonitor, status: 'restarting', exitCode: m.exitCode, finishedAt: m.finishedAt };
   }
   if (!monitorAlive) {
-    return { ...base, ...fromMonitor, status: 'exited', exitCode: 137, finishedAt: m?.finishedAt,
-      error: `its monitor (pid ${monitorPid}) died before recording the exit; the container was killed with it` };
+    return {
+      ...base,
+      ...fromMonitor,
+      status: 'exited',
+      exitCode: 137,
+      finishedAt: m?.finishedAt,
+      error: `its monitor (pid ${monitorPid}) died before recording the exit; the container was killed with it`,
+    };
   }
   // The container has just ended and its monitor is writing the end down: until it has, the
   // container is what the monitor last said (a waiter hears the end from the monitor itself).
@@ -162,7 +192,24 @@ const HEX_ID_RE = /^[0-9a-f]{64}$/;
 /** Guards taking over a name whose container is gone (beside names/, which holds only names). */
 const NAMES_LOCK_FILE = 'names.lock';
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'keen', 'lucid', 'merry', 'nifty', 'quiet', 'sharp', 'sleepy', 'stoic', 'tender', 'vivid', 'wise', 'zen'];
-const NAMES = ['babbage', 'curie', 'dijkstra', 'euler', 'hopper', 'knuth', 'lamarr', 'lovelace', 'noether', 'pike', 'ritchie', 'shannon', 'thompson', 'torvalds', 'turing', 'wirth'];
+const NAMES = [
+  'babbage',
+  'curie',
+  'dijkstra',
+  'euler',
+  'hopper',
+  'knuth',
+  'lamarr',
+  'lovelace',
+  'noether',
+  'pike',
+  'ritchie',
+  'shannon',
+  'thompson',
+  'torvalds',
+  'turing',
+  'wirth',
+];
 
 export function newContainerId(): string {
   return randomBytes(32).toString('hex');
@@ -478,7 +525,12 @@ export class ContainerStore {
     crashPoint('rm: run directory removed');
     const rotated = Array.from({ length: Math.max(0, (record.logConfig?.maxFile ?? 1) - 1) }, (_, i) => `${LOG_FILE(record.id)}.${i + 1}`);
     const dir = this.dir(record.id);
-    removeTree(dir, ['config.json', LOG_FILE(record.id), ...rotated, MONITOR_STATUS_FILE], ['upper', 'work/work', 'work/index', 'work'], ['container.json', LOCK_FILE]);
+    removeTree(
+      dir,
+      ['config.json', LOG_FILE(record.id), ...rotated, MONITOR_STATUS_FILE],
+      ['upper', 'work/work', 'work/index', 'work'],
+      ['container.json', LOCK_FILE],
+    );
     crashPoint('rm: files removed');
     removeFile(path.join(dir, 'container.json'));
     trace('record removed');

@@ -82,11 +82,25 @@ export async function waitForChange(rt: Runtime, id: string, ms: number): Promis
  * `cp`: between the host and a running container's root, every container path resolved inside
  * it (openat2 RESOLVE_IN_ROOT). `direction` says which side `containerPath` is on.
  */
-export async function copy(rt: Runtime, idOrName: string, direction: 'from' | 'to', containerPath: string, hostPath: string, opts: { followLink?: boolean } = {}): Promise<void> {
+export async function copy(
+  rt: Runtime,
+  idOrName: string,
+  direction: 'from' | 'to',
+  containerPath: string,
+  hostPath: string,
+  opts: { followLink?: boolean } = {},
+): Promise<void> {
   await rt.locked(idOrName, (record) => copyLocked(record, idOrName, direction, containerPath, hostPath, opts));
 }
 
-async function copyLocked(record: ContainerRecord, idOrName: string, direction: 'from' | 'to', containerPath: string, hostPath: string, opts: { followLink?: boolean }): Promise<void> {
+async function copyLocked(
+  record: ContainerRecord,
+  idOrName: string,
+  direction: 'from' | 'to',
+  containerPath: string,
+  hostPath: string,
+  opts: { followLink?: boolean },
+): Promise<void> {
   const notRunning = () => new ConflictError(`container ${idOrName} is not running: hull copies files of running containers only (for now)`);
   if (!isLive(statusOfRecord(record))) throw notRunning();
   mayAct('copy', statusOfRecord(record), idOrName);

@@ -17,8 +17,24 @@
  * are written through the fd of their parent directory, final components never followed.
  */
 import {
-  type Stats, closeSync, constants, existsSync, fchmodSync, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readSync, readdirSync,
-  readlinkSync, realpathSync, statfsSync, symlinkSync, unlinkSync, writeSync,
+  type Stats,
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fstatSync,
+  futimesSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  statfsSync,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { getSystemErrorMap } from 'node:util';
@@ -196,7 +212,8 @@ function containerSource(fs: ContainerFs): Source {
     list: (p) => reading(fs.label(p), () => withFd(fs.open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW), (fd) => readdirSync(`/proc/self/fd/${fd}`))),
     openFile: (p) => reading(fs.label(p), () => fs.open(p, READ_FLAGS, 0)),
     // The container's /proc, /sys and cgroup mounts are the runtime's: Docker copies the image's empty mount points.
-    isKernelFs: (p) => reading(fs.label(p), () => withFd(fs.open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW), (fd) => KERNEL_FS.has(statfsSync(`/proc/self/fd/${fd}`).type))),
+    isKernelFs: (p) =>
+      reading(fs.label(p), () => withFd(fs.open(p, O_PATH | O_DIRECTORY | O_NOFOLLOW), (fd) => KERNEL_FS.has(statfsSync(`/proc/self/fd/${fd}`).type))),
     label: (p) => fs.label(p),
   };
 }
@@ -289,7 +306,13 @@ interface Destination {
  * Where SRC goes (Docker's PrepareArchiveCopy): the directory to write in, and SRC's name there
  * (undefined: SRC's contents go into that directory itself).
  */
-function placement(srcIsDir: boolean, name: string | undefined, dst: Destination, asserted: boolean, label: (p: string) => string): {
+function placement(
+  srcIsDir: boolean,
+  name: string | undefined,
+  dst: Destination,
+  asserted: boolean,
+  label: (p: string) => string,
+): {
   dir: string;
   shownDir: string;
   entry: string | undefined;

@@ -27,7 +27,20 @@ import type { IdMapping, UsernsOptions, UsernsRemap } from './userns.js';
 import type { CgroupnsMode, IpcMode, NamespaceOptions, PidMode, UtsMode } from './namespaces.js';
 
 export type {
-  CgroupnsMode, DeviceMapping, ExposedPort, ExtraHost, IdMapping, IpcMode, MountRequest, NetworkMode, PidMode, PortSpec, RestartPolicy, SeccompChoice, UsernsRemap, UtsMode,
+  CgroupnsMode,
+  DeviceMapping,
+  ExposedPort,
+  ExtraHost,
+  IdMapping,
+  IpcMode,
+  MountRequest,
+  NetworkMode,
+  PidMode,
+  PortSpec,
+  RestartPolicy,
+  SeccompChoice,
+  UsernsRemap,
+  UtsMode,
   VolumesFromRequest,
 };
 

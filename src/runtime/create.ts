@@ -75,7 +75,7 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
     const host = cgroupHost();
     checkControllers(resources, host.root, host.mode);
   }
-  const image = opts.resolvedImage ?? await rt.images.resolve(opts.image);
+  const image = opts.resolvedImage ?? (await rt.images.resolve(opts.image));
   trace('image resolved');
   const restartPolicy: RestartPolicy = { ...(opts.restartPolicy ?? { name: 'no', maximumRetryCount: 0 }) };
   if (restartPolicy.name !== 'no' && opts.remove) throw new UsageError('conflicting options: cannot specify both --restart and --rm');
@@ -101,7 +101,8 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
     resources,
     annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
   });
-  const joined = opts.network?.mode === 'container' ? { mode: 'container' as const, container: await rt.containers.resolveId(opts.network.container) } : opts.network;
+  const joined =
+    opts.network?.mode === 'container' ? { mode: 'container' as const, container: await rt.containers.resolveId(opts.network.container) } : opts.network;
   const { config: network, warnings } = rt.network.containerConfig({ ...opts, network: joined }, Object.keys(image.config.config?.ExposedPorts ?? {}));
   rt.network.adjustSpec(network, spec, opts.hostname !== undefined);
   const resolve = (idOrName: string) => rt.containers.resolveId(idOrName);
@@ -111,13 +112,19 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
   if (spec.linux.namespaces.some((n) => n.type === 'user') && network.mode !== 'none' && network.mode !== 'host') {
     // The container's network namespace is made (and owned) by the host's user namespace
     // before the clone; a process already in a new user namespace may not join it.
-    throw new UsageError(`user-namespace remapping needs --network none or --network host: the ${network.mode} network cannot be joined from a remapped container yet`);
+    throw new UsageError(
+      `user-namespace remapping needs --network none or --network host: the ${network.mode} network cannot be joined from a remapped container yet`,
+    );
   }
   if (opts.init) {
     spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
     spec.mounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: initPath(), options: ['bind', 'ro', 'nosuid', 'nodev'] });
   }
-  const mounts = await rt.volumes.resolve({ mounts: opts.mounts, volumesFrom: opts.volumesFrom, imageConfig: opts.skipImageVolumes ? undefined : image.config.config });
+  const mounts = await rt.volumes.resolve({
+    mounts: opts.mounts,
+    volumesFrom: opts.volumesFrom,
+    imageConfig: opts.skipImageVolumes ? undefined : image.config.config,
+  });
   if (mounts) {
     spec.mounts = mergeMounts(spec.mounts, mounts.specMounts);
     if (mounts.rootfsPropagation) spec.linux.rootfsPropagation = mounts.rootfsPropagation;
@@ -159,8 +166,14 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
     ...(opts.init ? { init: true } : {}),
     ...logConfigOf(opts.log),
     ...namespacesOfRecord(spec, opts),
-    ...(mounts ? { mounts: mounts.mountPoints, binds: mounts.binds, tmpfs: mounts.tmpfs,
-      volumesFrom: (opts.volumesFrom ?? []).map((v) => `${v.container}${v.readonly === undefined ? '' : v.readonly ? ':ro' : ':rw'}`) } : {}),
+    ...(mounts
+      ? {
+          mounts: mounts.mountPoints,
+          binds: mounts.binds,
+          tmpfs: mounts.tmpfs,
+          volumesFrom: (opts.volumesFrom ?? []).map((v) => `${v.container}${v.readonly === undefined ? '' : v.readonly ? ':ro' : ':rw'}`),
+        }
+      : {}),
     network,
   };
   const imageCfg = image.config.config ?? {};
@@ -208,7 +221,11 @@ function logConfigOf(log: LogConfig | undefined): Pick<ContainerRecord, 'logConf
 }
 
 function formatSize(bytes: number): string {
-  for (const [unit, size] of [['g', 1024 ** 3], ['m', 1024 ** 2], ['k', 1024]] as const) {
+  for (const [unit, size] of [
+    ['g', 1024 ** 3],
+    ['m', 1024 ** 2],
+    ['k', 1024],
+  ] as const) {
     if (bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return String(bytes);

@@ -13,7 +13,6 @@ import type { Runtime } from './runtime.js';
 import { type Attachment, attach, controlSocketPath } from './monitor-client.js';
 import { mayAct, statusOfRecord } from './states.js';
 
-
 /**
  * Start a created or stopped container under its own monitor, attached: the monitor lets it run
  * once this connection is there, so its output is seen from the first byte (`start -a`), with its
@@ -33,7 +32,11 @@ export async function attachTo(rt: Runtime, idOrName: string, opts: { stdin: boo
   const record = await rt.get(idOrName);
   mayAct('attach', statusOfRecord(record), idOrName);
   if (record.state.monitorPid === undefined) throw new ConflictError(`cannot attach to container ${idOrName}: it runs in the foreground of another hull`);
-  const attachment = await attach(controlSocketPath(rt.paths.runRoot, record.id), { stdin: opts.stdin && record.openStdin === true, once: false, terminal: record.tty === true });
+  const attachment = await attach(controlSocketPath(rt.paths.runRoot, record.id), {
+    stdin: opts.stdin && record.openStdin === true,
+    once: false,
+    terminal: record.tty === true,
+  });
   if (!attachment) throw new ConflictError(`you cannot attach to a stopped container, start it first`);
   return { record, attachment };
 }
@@ -59,26 +62,29 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
     const memoryEvents = path.join(prepared.cgroup.path, 'memory.events');
     const { startMonitor } = await import('./monitor.js');
     const terminal = prepared.spec.process.terminal === true;
-    const started = await startMonitor({
-      controlPath: controlSocketPath(rt.paths.runRoot, record.id),
-      openStdin: record.openStdin === true && !terminal,
-      attachFirst: attach !== undefined,
-      launch: prepared.launch,
-      cgroup: prepared.cgroup.path,
-      logPath: rt.containers.logPath(record.id),
-      statusPath,
-      memoryEvents: existsSync(memoryEvents) ? memoryEvents : '',
-      removeCgroup: true,
-      restart: record.restartPolicy ?? { name: 'no', maximumRetryCount: 0 },
-      stopMarker,
-      exitCommand: record.autoRemove
-        ? [process.execPath, cliPath(), '--root', rt.paths.root, '--run-root', rt.paths.runRoot, 'rm', '-f', '-v', record.id]
-        : rt.network.readState(record.id) // its address and ports go when it ends, as Docker's
-          ? [process.execPath, cliPath(), '--root', rt.paths.root, '--run-root', rt.paths.runRoot, 'network', 'release', record.id]
-          : [],
-      logMaxSize: record.logConfig?.maxSize ?? 0,
-      logMaxFiles: record.logConfig?.maxFile ?? 1,
-    }, attach ? { stdin: attach.stdin, once: true, terminal } : undefined);
+    const started = await startMonitor(
+      {
+        controlPath: controlSocketPath(rt.paths.runRoot, record.id),
+        openStdin: record.openStdin === true && !terminal,
+        attachFirst: attach !== undefined,
+        launch: prepared.launch,
+        cgroup: prepared.cgroup.path,
+        logPath: rt.containers.logPath(record.id),
+        statusPath,
+        memoryEvents: existsSync(memoryEvents) ? memoryEvents : '',
+        removeCgroup: true,
+        restart: record.restartPolicy ?? { name: 'no', maximumRetryCount: 0 },
+        stopMarker,
+        exitCommand: record.autoRemove
+          ? [process.execPath, cliPath(), '--root', rt.paths.root, '--run-root', rt.paths.runRoot, 'rm', '-f', '-v', record.id]
+          : rt.network.readState(record.id) // its address and ports go when it ends, as Docker's
+            ? [process.execPath, cliPath(), '--root', rt.paths.root, '--run-root', rt.paths.runRoot, 'network', 'release', record.id]
+            : [],
+        logMaxSize: record.logConfig?.maxSize ?? 0,
+        logMaxFiles: record.logConfig?.maxFile ?? 1,
+      },
+      attach ? { stdin: attach.stdin, once: true, terminal } : undefined,
+    );
     prepared.started();
     record.state = {
       status: 'running',
@@ -96,7 +102,12 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
     return started.attachment;
   } catch (err) {
     await prepared?.rollback();
-    record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
+    record.state = {
+      status: 'exited',
+      exitCode: err instanceof HullError ? err.exitCode : 125,
+      error: (err as Error).message,
+      finishedAt: new Date().toISOString(),
+    };
     if (record.autoRemove) await rt.dropContainer(record, true);
     else await rt.containers.save(record);
     throw err;

@@ -122,8 +122,14 @@ export function defaultDeviceRules(): DeviceRule[] {
     { allow: false, access: 'rwm' },
     { allow: true, type: 'c', access: 'm' },
     { allow: true, type: 'b', access: 'm' },
-    rwm('c', 1, 3), rwm('c', 1, 5), rwm('c', 1, 7), rwm('c', 1, 8), rwm('c', 1, 9), // null zero full random urandom
-    rwm('c', 5, 0), rwm('c', 5, 1), rwm('c', 5, 2), // tty console ptmx
+    rwm('c', 1, 3),
+    rwm('c', 1, 5),
+    rwm('c', 1, 7),
+    rwm('c', 1, 8),
+    rwm('c', 1, 9), // null zero full random urandom
+    rwm('c', 5, 0),
+    rwm('c', 5, 1),
+    rwm('c', 5, 2), // tty console ptmx
     rwm('c', 136, -1), // /dev/pts/*
     rwm('c', 10, 200), // /dev/net/tun
   ];

@@ -55,10 +55,13 @@ async function execLocked(rt: Runtime, record: ContainerRecord, opts: ExecOption
       await proc.wait(); // reaped here, or it would be a zombie of the container's init
       throw err;
     });
-    const terminal = consoleFd === undefined ? undefined : new (await import('./terminal.js')).Terminal(consoleFd, {
-      relayToHost: opts.attachTerminal ?? false,
-      interactive: opts.interactive ?? false,
-    });
+    const terminal =
+      consoleFd === undefined
+        ? undefined
+        : new (await import('./terminal.js')).Terminal(consoleFd, {
+            relayToHost: opts.attachTerminal ?? false,
+            interactive: opts.interactive ?? false,
+          });
     return new StartedProcess(proc, stdio, terminal);
   } catch (err) {
     stdio?.stop();

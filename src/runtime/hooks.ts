@@ -35,7 +35,6 @@ export interface OciState {
   annotations?: Record<string, string>;
 }
 
-
 const SIGKILL = 9;
 const OUTPUT_LIMIT = 4096;
 
@@ -64,10 +63,13 @@ function runHost(kind: HookKind, hook: SpecHook, stateJson: string): Promise<voi
     child.stdin.on('error', () => undefined); // a hook that does not read its stdin
     child.stdin.end(stateJson);
     let timedOut = false;
-    const timer = hook.timeout === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, hook.timeout * 1000);
+    const timer =
+      hook.timeout === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, hook.timeout * 1000);
     child.once('error', (err) => {
       if (timer) clearTimeout(timer);
       reject(new HookError(kind, hook.path, err.message));
@@ -121,15 +123,19 @@ async function runInContainer(kind: HookKind, hook: SpecHook, stateJson: string,
       throw new HookError(kind, hook.path, (err as Error).message);
     }
     let timedOut = false;
-    const timer = hook.timeout === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      proc.signal(SIGKILL);
-    }, hook.timeout * 1000);
+    const timer =
+      hook.timeout === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            proc.signal(SIGKILL);
+          }, hook.timeout * 1000);
     const status = await proc.wait();
     if (timer) clearTimeout(timer);
     await closed;
     if (timedOut) throw new HookError(kind, hook.path, `timed out after ${hook.timeout}s${tail(printed)}`);
-    if (status.code !== 0) throw new HookError(kind, hook.path, `${status.code === null ? `killed by signal ${status.signal}` : `exit status ${status.code}`}${tail(printed)}`);
+    if (status.code !== 0)
+      throw new HookError(kind, hook.path, `${status.code === null ? `killed by signal ${status.signal}` : `exit status ${status.code}`}${tail(printed)}`);
   } finally {
     for (const fd of fds) closeSync(fd);
     if (input === undefined) closeSync(inWrite);

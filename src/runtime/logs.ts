@@ -481,7 +481,7 @@ export async function* readLog(file: string, opts: FollowOptions, io: LogIo = DE
       if (opts.follow) reader ??= new LogReader(file, { offset: 0 }, io); // no LOG yet: it will come
     }
     if (reader === undefined) return;
-    for (let ended = false; ; ) {
+    for (let ended = false; ;) {
       if (!(yield* windowed(reader.batches(), window))) return;
       if (ended || !opts.follow) return;
       ended = await opts.waitForMore();

@@ -14,8 +14,16 @@ import path from 'node:path';
 import { monitorPath, sys } from '../native/index.js';
 import { type MonitorPlan, encodeMonitorInput } from './plan-codec.js';
 import {
-  ERROR_RECORD_ERRNO, ERROR_RECORD_MESSAGE, ERROR_RECORD_MESSAGE_SIZE, ERROR_RECORD_STEP, ERROR_RECORD_STEPS, ERROR_RECORD_SYSCALL,
-  ERROR_RECORD_SYSCALL_SIZE, MONITOR_REPORTS, MONITOR_REPORT_ERROR, MONITOR_REPORT_SIZE,
+  ERROR_RECORD_ERRNO,
+  ERROR_RECORD_MESSAGE,
+  ERROR_RECORD_MESSAGE_SIZE,
+  ERROR_RECORD_STEP,
+  ERROR_RECORD_STEPS,
+  ERROR_RECORD_SYSCALL,
+  ERROR_RECORD_SYSCALL_SIZE,
+  MONITOR_REPORTS,
+  MONITOR_REPORT_ERROR,
+  MONITOR_REPORT_SIZE,
 } from '../native/plan-table.js';
 import { crashPoint } from './crash-point.js';
 import { processStartTime } from './liveness.js';

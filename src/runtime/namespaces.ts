@@ -43,7 +43,12 @@ function drop(spec: RuntimeSpec, type: NamespaceType): void {
  * Apply the modes to a new container's spec. `resolve` turns a container name into its id (the
  * annotation keeps the id: a rename does not break the join). `hostnameGiven`: `-h` was given.
  */
-export async function applyNamespaces(spec: RuntimeSpec, opts: NamespaceOptions, resolve: (idOrName: string) => Promise<string>, hostnameGiven: boolean): Promise<void> {
+export async function applyNamespaces(
+  spec: RuntimeSpec,
+  opts: NamespaceOptions,
+  resolve: (idOrName: string) => Promise<string>,
+  hostnameGiven: boolean,
+): Promise<void> {
   spec.annotations ??= {};
   const pid = opts.pid ?? { mode: 'private' };
   if (pid.mode === 'host') drop(spec, 'pid');

@@ -36,22 +36,38 @@ export const MS = {
 
 /** Option word → [flags to set, flags to clear]. Unknown words are passed on as mount data. */
 const MOUNT_OPTIONS: Readonly<Record<string, readonly [number, number]>> = {
-  ro: [MS.RDONLY, 0], rw: [0, MS.RDONLY],
-  nosuid: [MS.NOSUID, 0], suid: [0, MS.NOSUID],
-  nodev: [MS.NODEV, 0], dev: [0, MS.NODEV],
-  noexec: [MS.NOEXEC, 0], exec: [0, MS.NOEXEC],
-  sync: [MS.SYNCHRONOUS, 0], async: [0, MS.SYNCHRONOUS],
-  dirsync: [MS.DIRSYNC, 0], mand: [MS.MANDLOCK, 0], nomand: [0, MS.MANDLOCK],
-  noatime: [MS.NOATIME, 0], atime: [0, MS.NOATIME],
-  nodiratime: [MS.NODIRATIME, 0], diratime: [0, MS.NODIRATIME],
-  relatime: [MS.RELATIME, 0], norelatime: [0, MS.RELATIME],
-  strictatime: [MS.STRICTATIME, 0], nostrictatime: [0, MS.STRICTATIME],
+  ro: [MS.RDONLY, 0],
+  rw: [0, MS.RDONLY],
+  nosuid: [MS.NOSUID, 0],
+  suid: [0, MS.NOSUID],
+  nodev: [MS.NODEV, 0],
+  dev: [0, MS.NODEV],
+  noexec: [MS.NOEXEC, 0],
+  exec: [0, MS.NOEXEC],
+  sync: [MS.SYNCHRONOUS, 0],
+  async: [0, MS.SYNCHRONOUS],
+  dirsync: [MS.DIRSYNC, 0],
+  mand: [MS.MANDLOCK, 0],
+  nomand: [0, MS.MANDLOCK],
+  noatime: [MS.NOATIME, 0],
+  atime: [0, MS.NOATIME],
+  nodiratime: [MS.NODIRATIME, 0],
+  diratime: [0, MS.NODIRATIME],
+  relatime: [MS.RELATIME, 0],
+  norelatime: [0, MS.RELATIME],
+  strictatime: [MS.STRICTATIME, 0],
+  nostrictatime: [0, MS.STRICTATIME],
   nosymfollow: [MS.NOSYMFOLLOW, 0],
-  bind: [MS.BIND, 0], rbind: [MS.BIND | MS.REC, 0],
-  private: [MS.PRIVATE, 0], rprivate: [MS.PRIVATE | MS.REC, 0],
-  slave: [MS.SLAVE, 0], rslave: [MS.SLAVE | MS.REC, 0],
-  shared: [MS.SHARED, 0], rshared: [MS.SHARED | MS.REC, 0],
-  unbindable: [MS.UNBINDABLE, 0], runbindable: [MS.UNBINDABLE | MS.REC, 0],
+  bind: [MS.BIND, 0],
+  rbind: [MS.BIND | MS.REC, 0],
+  private: [MS.PRIVATE, 0],
+  rprivate: [MS.PRIVATE | MS.REC, 0],
+  slave: [MS.SLAVE, 0],
+  rslave: [MS.SLAVE | MS.REC, 0],
+  shared: [MS.SHARED, 0],
+  rshared: [MS.SHARED | MS.REC, 0],
+  unbindable: [MS.UNBINDABLE, 0],
+  runbindable: [MS.UNBINDABLE | MS.REC, 0],
 };
 
 export function parseMountOptions(options: readonly string[] | undefined): { flags: number; data: string } {
@@ -78,27 +94,55 @@ export interface RootfsLayers {
 
 /** Default devices (Docker's): [path, major, minor]; all character devices, mode 0666. */
 const DEFAULT_DEVICES: readonly (readonly [string, number, number])[] = [
-  ['/dev/null', 1, 3], ['/dev/zero', 1, 5], ['/dev/full', 1, 7],
-  ['/dev/random', 1, 8], ['/dev/urandom', 1, 9], ['/dev/tty', 5, 0],
+  ['/dev/null', 1, 3],
+  ['/dev/zero', 1, 5],
+  ['/dev/full', 1, 7],
+  ['/dev/random', 1, 8],
+  ['/dev/urandom', 1, 9],
+  ['/dev/tty', 5, 0],
 ];
 
 const DEFAULT_DEV_SYMLINKS: readonly (readonly [string, string])[] = [
-  ['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
-  ['/proc/self/fd/2', '/dev/stderr'], ['pts/ptmx', '/dev/ptmx'], ['/proc/kcore', '/dev/core'],
+  ['/proc/self/fd', '/dev/fd'],
+  ['/proc/self/fd/0', '/dev/stdin'],
+  ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'],
+  ['pts/ptmx', '/dev/ptmx'],
+  ['/proc/kcore', '/dev/core'],
 ];
 
 const S_IFCHR = 0o020000;
 
 /** CLONE_NEW* of each namespace type (the nstype of setns). */
 const NSTYPE: Readonly<Record<NamespaceType, number>> = {
-  mount: 0x00020000, cgroup: 0x02000000, uts: 0x04000000, ipc: 0x08000000, user: 0x10000000, pid: 0x20000000, network: 0x40000000, time: 0x00000080,
+  mount: 0x00020000,
+  cgroup: 0x02000000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  user: 0x10000000,
+  pid: 0x20000000,
+  network: 0x40000000,
+  time: 0x00000080,
 };
 
 /** RLIMIT_* numbers (x86_64 and most architectures). */
 const RLIMITS: Readonly<Record<string, number>> = {
-  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+  RLIMIT_CPU: 0,
+  RLIMIT_FSIZE: 1,
+  RLIMIT_DATA: 2,
+  RLIMIT_STACK: 3,
+  RLIMIT_CORE: 4,
+  RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6,
+  RLIMIT_NOFILE: 7,
+  RLIMIT_MEMLOCK: 8,
+  RLIMIT_AS: 9,
+  RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11,
+  RLIMIT_MSGQUEUE: 12,
+  RLIMIT_NICE: 13,
+  RLIMIT_RTPRIO: 14,
+  RLIMIT_RTTIME: 15,
 };
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -160,8 +204,15 @@ function mountStep(m: SpecMount, isFile: (hostPath: string) => boolean): PlanSte
   // A bind of a file needs a file to mount on; everything else mounts on a directory.
   const create = isBind && isFile(source) ? 'file' : 'dir';
   return {
-    op: 'mount', source, target: m.destination, fstype: isBind ? '' : (m.type ?? ''), flags, data,
-    inRoot: true, create, optional: false,
+    op: 'mount',
+    source,
+    target: m.destination,
+    fstype: isBind ? '' : (m.type ?? ''),
+    flags,
+    data,
+    inRoot: true,
+    create,
+    optional: false,
   };
 }
 
@@ -172,11 +223,16 @@ function mountStep(m: SpecMount, isFile: (hostPath: string) => boolean): PlanSte
  */
 export function rootPropagationFlags(propagation: string | undefined): number {
   switch (propagation ?? 'rprivate') {
-    case 'rprivate': return MS.REC | MS.PRIVATE;
-    case 'private': return MS.PRIVATE;
-    case 'rslave': return MS.REC | MS.SLAVE;
-    case 'slave': return MS.SLAVE;
-    default: throw new UsageError(`rootfsPropagation '${propagation}' is not supported (hull: private, rprivate, slave, rslave)`);
+    case 'rprivate':
+      return MS.REC | MS.PRIVATE;
+    case 'private':
+      return MS.PRIVATE;
+    case 'rslave':
+      return MS.REC | MS.SLAVE;
+    case 'slave':
+      return MS.SLAVE;
+    default:
+      throw new UsageError(`rootfsPropagation '${propagation}' is not supported (hull: private, rprivate, slave, rslave)`);
   }
 }
 
@@ -246,19 +302,59 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
     steps.push({ op: 'setUser', uid: 0, gid: 0, groups: [] });
   }
   // 1. Nothing we mount propagates back to the host.
-  steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: rootPropagationFlags(spec.linux.rootfsPropagation), data: '', inRoot: false, create: 'none', optional: false });
+  steps.push({
+    op: 'mount',
+    source: '',
+    target: '/',
+    fstype: '',
+    flags: rootPropagationFlags(spec.linux.rootfsPropagation),
+    data: '',
+    inRoot: false,
+    create: 'none',
+    optional: false,
+  });
   // 2. The root: the image's layers under the container's writable upper layer. When hull has
   // mounted it already (user namespaces: see userns.ts), a bind of it, which this namespace owns
   // (pivot_root refuses a mount inherited from a more privileged namespace).
   if ('directory' in rootfs) {
     // A bundle's root directory: bound onto itself, so that it is a mount point pivot_root takes.
-    steps.push({ op: 'mount', source: rootfs.directory, target: rootfs.directory, fstype: '', flags: MS.BIND | MS.REC, data: '', inRoot: false, create: 'none', optional: false });
+    steps.push({
+      op: 'mount',
+      source: rootfs.directory,
+      target: rootfs.directory,
+      fstype: '',
+      flags: MS.BIND | MS.REC,
+      data: '',
+      inRoot: false,
+      create: 'none',
+      optional: false,
+    });
   } else if (options.rootMounted) {
-    steps.push({ op: 'mount', source: spec.root.path, target: spec.root.path, fstype: '', flags: MS.BIND, data: '', inRoot: false, create: 'none', optional: false });
+    steps.push({
+      op: 'mount',
+      source: spec.root.path,
+      target: spec.root.path,
+      fstype: '',
+      flags: MS.BIND,
+      data: '',
+      inRoot: false,
+      create: 'none',
+      optional: false,
+    });
   } else {
     const [overlayCwd, overlayData] = overlayMount(rootfs);
     if (overlayCwd !== undefined) steps.push({ op: 'chdir', path: overlayCwd });
-    steps.push({ op: 'mount', source: 'overlay', target: spec.root.path, fstype: 'overlay', flags: 0, data: overlayData, inRoot: false, create: 'none', optional: false });
+    steps.push({
+      op: 'mount',
+      source: 'overlay',
+      target: spec.root.path,
+      fstype: 'overlay',
+      flags: 0,
+      data: overlayData,
+      inRoot: false,
+      create: 'none',
+      optional: false,
+    });
   }
   // 3. The spec's mounts, resolved inside the root.
   for (const m of spec.mounts) {
@@ -266,7 +362,11 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
     steps.push(mountStep(m, options.isFile));
   }
   const etc = options.etcFiles ?? {};
-  for (const [dest, source] of [['/etc/hostname', etc.hostname], ['/etc/hosts', etc.hosts], ['/etc/resolv.conf', etc.resolvConf]] as const) {
+  for (const [dest, source] of [
+    ['/etc/hostname', etc.hostname],
+    ['/etc/hosts', etc.hosts],
+    ['/etc/resolv.conf', etc.resolvConf],
+  ] as const) {
     if (source === undefined || spec.mounts.some((m) => m.destination === dest)) continue;
     steps.push({ op: 'mount', source, target: dest, fstype: '', flags: MS.BIND | MS.PRIVATE, data: '', inRoot: true, create: 'file', optional: false });
   }
@@ -277,7 +377,17 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
     const nodes = [...DEFAULT_DEVICES.map(([p]) => p), ...(spec.linux.devices ?? []).map((d) => d.path)];
     const sources = JSON.parse(spec.annotations?.['io.hull.device.sources'] ?? '{}') as Record<string, string>;
     for (const node of new Set(nodes)) {
-      steps.push({ op: 'mount', source: sources[node] ?? node, target: node, fstype: '', flags: MS.BIND | MS.PRIVATE, data: '', inRoot: true, create: 'file', optional: false });
+      steps.push({
+        op: 'mount',
+        source: sources[node] ?? node,
+        target: node,
+        fstype: '',
+        flags: MS.BIND | MS.PRIVATE,
+        data: '',
+        inRoot: true,
+        create: 'file',
+        optional: false,
+      });
     }
   }
   // The create hooks run here (the namespaces and mounts made, the host's tree still there), and the

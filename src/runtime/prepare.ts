@@ -77,7 +77,11 @@ export async function prepareStart(rt: Runtime, record: ContainerRecord, req: St
   try {
     const spec = containerSpec(rt, record.id);
     if (req.consoleSize && spec.process.terminal) spec.process.consoleSize = req.consoleSize;
-    joinContainers(spec, (id) => rt.containers.read(id), (id) => sharedShmPath(rt.containers.runDir(id))); // --pid/--ipc container:NAME, as it runs now
+    joinContainers(
+      spec,
+      (id) => rt.containers.read(id),
+      (id) => sharedShmPath(rt.containers.runDir(id)),
+    ); // --pid/--ipc container:NAME, as it runs now
     if (record.ipcShareable) {
       mountedShm = true;
       useSharedShm(spec, mountSharedShm(rt.containers.runDir(record.id)));
@@ -202,7 +206,16 @@ export async function prepareExec(rt: Runtime, record: ContainerRecord, req: Exe
     if (!path.posix.isAbsolute(cwd)) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
     const routes = tty || req.detach ? ALL_NULL_ROUTES : routeStdio(req);
     const nullStdio = tty ? 0 : nullStdioMask(routes);
-    const steps = buildExecPlan(spec, { args: req.cmd, env, cwd, user, tty, consoleSize: req.consoleSize, seccompFilter: await rt.seccompFilter(spec), nullStdio });
+    const steps = buildExecPlan(spec, {
+      args: req.cmd,
+      env,
+      cwd,
+      user,
+      tty,
+      consoleSize: req.consoleSize,
+      seccompFilter: await rt.seccompFilter(spec),
+      nullStdio,
+    });
     cgroupFd = ContainerCgroup.existing(await cgroup2Root(), record.id, record.cgroupParent)?.openFd() ?? -1;
     const none = { pid: false, mount: false, uts: false, ipc: false, net: false, cgroup: false };
     return {

@@ -39,7 +39,11 @@ function existingCgroup(record: ContainerRecord): ContainerCgroup | undefined {
 
 /** Whether an ended container still holds host resources (its cgroup, its network). */
 export function holdsResources(parts: RemovalParts, record: ContainerRecord): boolean {
-  return parts.network.holds(record.id) || existingCgroup(record) !== undefined || (record.ipcShareable === true && holdsSharedShm(parts.containers.runDir(record.id)));
+  return (
+    parts.network.holds(record.id) ||
+    existingCgroup(record) !== undefined ||
+    (record.ipcShareable === true && holdsSharedShm(parts.containers.runDir(record.id)))
+  );
 }
 
 /** The cgroup parent goes once its last container's cgroup is gone (hull made it; it leaves no trace). */

@@ -162,7 +162,10 @@ export class Runtime {
   /** The directories a remapped container's root must be able to search: its own, up to hull's roots. */
   searchPath(id: string): string[] {
     const out: string[] = [];
-    for (const [from, top] of [[this.containers.dir(id), this.paths.root], [this.containers.runDir(id), this.paths.runRoot]] as const) {
+    for (const [from, top] of [
+      [this.containers.dir(id), this.paths.root],
+      [this.containers.runDir(id), this.paths.runRoot],
+    ] as const) {
       mkdirSync(from, { recursive: true });
       for (let d = from; d.startsWith(top); d = path.dirname(d)) {
         out.push(d);

@@ -160,7 +160,9 @@ export function hostDevices(dir = '/dev', depth = 0): DeviceNode[] {
 }
 
 function kernelVersion(): [number, number] {
-  const [maj = 0, min = 0] = release().split('.').map((n) => parseInt(n, 10));
+  const [maj = 0, min = 0] = release()
+    .split('.')
+    .map((n) => parseInt(n, 10));
   return [maj, min];
 }
 

@@ -21,7 +21,9 @@ export function sharedShmPath(runDir: string): string {
 
 function isMountPoint(dir: string): boolean {
   const escaped = dir.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === escaped);
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[4] === escaped);
 }
 
 /** Mount the container's shared /dev/shm (Docker's default size and mode) unless it is already there. */

@@ -117,7 +117,8 @@ export function validateSpec(value: unknown, where = 'config.json'): RuntimeSpec
   c.integer(user.uid, 'process.user.uid');
   c.integer(user.gid, 'process.user.gid');
   c.optionalInteger(user.umask, 'process.user.umask');
-  if (user.additionalGids !== undefined) c.array(user.additionalGids, 'process.user.additionalGids').forEach((g, i) => c.integer(g, `process.user.additionalGids[${i}]`));
+  if (user.additionalGids !== undefined)
+    c.array(user.additionalGids, 'process.user.additionalGids').forEach((g, i) => c.integer(g, `process.user.additionalGids[${i}]`));
   const size = c.optionalObject(proc.consoleSize, 'process.consoleSize');
   if (size) {
     c.integer(size.height, 'process.consoleSize.height');
@@ -172,7 +173,8 @@ export function validateSpec(value: unknown, where = 'config.json'): RuntimeSpec
   c.optionalObject(linux.seccomp, 'linux.seccomp');
   c.strings(linux.maskedPaths, 'linux.maskedPaths');
   c.strings(linux.readonlyPaths, 'linux.readonlyPaths');
-  if (linux.rootfsPropagation !== undefined) c.oneOf(linux.rootfsPropagation, 'linux.rootfsPropagation', ['private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'unbindable', 'runbindable']);
+  if (linux.rootfsPropagation !== undefined)
+    c.oneOf(linux.rootfsPropagation, 'linux.rootfsPropagation', ['private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'unbindable', 'runbindable']);
   const annotations = c.optionalObject(spec.annotations, 'annotations');
   if (annotations) for (const [k, v] of Object.entries(annotations)) c.string(v, `annotations.${k}`);
   c.hooks(spec.hooks);

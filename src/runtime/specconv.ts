@@ -6,14 +6,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { DEFAULT_CAPABILITIES } from './capabilities.js';
 import { DEFAULT_PATH } from './plan.js';
-import {
-  DEFAULT_MASKED_PATHS,
-  DEFAULT_READONLY_PATHS,
-  OCI_VERSION,
-  type RuntimeSpec,
-  type SpecResources,
-  defaultMounts,
-} from './spec.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, OCI_VERSION, type RuntimeSpec, type SpecResources, defaultMounts } from './spec.js';
 import type { ResolvedUser } from './user.js';
 
 /** The part of an OCI image config that decides how a container runs. */

@@ -54,10 +54,13 @@ export async function startForeground(rt: Runtime, record: ContainerRecord, opts
     const { consoleFd } = await proc.start();
     prepared.started();
     trace('started (execve reached)');
-    const terminal = consoleFd === undefined ? undefined : new (await import('./terminal.js')).Terminal(consoleFd, {
-      relayToHost: opts.attachTerminal ?? false,
-      interactive: opts.interactive ?? false,
-    });
+    const terminal =
+      consoleFd === undefined
+        ? undefined
+        : new (await import('./terminal.js')).Terminal(consoleFd, {
+            relayToHost: opts.attachTerminal ?? false,
+            interactive: opts.interactive ?? false,
+          });
     record.state = { status: 'running', pid: proc.pid, pidStartTime: processStartTime(proc.pid), startedAt: new Date().toISOString() };
     await rt.containers.save(record);
     trace('state saved');
@@ -71,7 +74,12 @@ export async function startForeground(rt: Runtime, record: ContainerRecord, opts
       await proc.wait();
     }
     await prepared?.rollback();
-    record.state = { status: 'exited', exitCode: err instanceof HullError ? err.exitCode : 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
+    record.state = {
+      status: 'exited',
+      exitCode: err instanceof HullError ? err.exitCode : 125,
+      error: (err as Error).message,
+      finishedAt: new Date().toISOString(),
+    };
     if (record.autoRemove) await rt.dropContainer(record, true);
     else await rt.containers.save(record);
     throw err;

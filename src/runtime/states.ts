@@ -34,7 +34,22 @@ export function isLive(status: ContainerStatusName): boolean {
   return status === 'running' || status === 'paused' || status === 'restarting';
 }
 
-export const VERBS = ['start', 'stop', 'restart', 'kill', 'pause', 'unpause', 'exec', 'attach', 'remove', 'forceRemove', 'rename', 'update', 'copy', 'top'] as const;
+export const VERBS = [
+  'start',
+  'stop',
+  'restart',
+  'kill',
+  'pause',
+  'unpause',
+  'exec',
+  'attach',
+  'remove',
+  'forceRemove',
+  'rename',
+  'update',
+  'copy',
+  'top',
+] as const;
 export type Verb = (typeof VERBS)[number];
 
 /** What a verb does in a state: act, do nothing (Docker's 304: already so), or refuse with a message. */
@@ -47,16 +62,33 @@ const removing = (name: string) => `removal of container ${name} is already in p
 /** verb × state → outcome. A state a verb does not name is refused as `notRunning`. */
 const TABLE: Readonly<Record<Verb, Partial<Record<ContainerStatusName, Outcome>>>> = {
   start: {
-    created: 'act', exited: 'act', running: 'nothing', restarting: 'nothing',
+    created: 'act',
+    exited: 'act',
+    running: 'nothing',
+    restarting: 'nothing',
     paused: () => 'cannot start a paused container, try unpause instead',
     dead: (n) => `cannot start container ${n}: it is dead`,
     removing: () => 'container is marked for removal and cannot be started',
   },
   stop: { running: 'act', paused: 'act', restarting: 'act', created: 'nothing', exited: 'nothing', dead: 'nothing', removing: removing },
-  restart: { created: 'act', running: 'act', paused: 'act', restarting: 'act', exited: 'act', dead: (n) => `cannot restart container ${n}: it is dead`, removing: removing },
+  restart: {
+    created: 'act',
+    running: 'act',
+    paused: 'act',
+    restarting: 'act',
+    exited: 'act',
+    dead: (n) => `cannot restart container ${n}: it is dead`,
+    removing: removing,
+  },
   kill: { running: 'act', paused: 'act', restarting: 'act', removing: removing },
   pause: { running: 'act', paused: (n) => `container ${n} is already paused`, restarting: restarting },
-  unpause: { paused: 'act', running: (n) => `container ${n} is not paused`, restarting: (n) => `container ${n} is not paused`, created: (n) => `container ${n} is not paused`, exited: (n) => `container ${n} is not paused` },
+  unpause: {
+    paused: 'act',
+    running: (n) => `container ${n} is not paused`,
+    restarting: (n) => `container ${n} is not paused`,
+    created: (n) => `container ${n} is not paused`,
+    exited: (n) => `container ${n} is not paused`,
+  },
   exec: { running: 'act', paused: (n) => `container ${n} is paused, unpause the container before exec`, restarting: restarting },
   attach: {
     running: 'act',
@@ -67,7 +99,10 @@ const TABLE: Readonly<Record<Verb, Partial<Record<ContainerStatusName, Outcome>>
     dead: () => 'you cannot attach to a stopped container, start it first',
   },
   remove: {
-    created: 'act', exited: 'act', dead: 'act', removing: 'act',
+    created: 'act',
+    exited: 'act',
+    dead: 'act',
+    removing: 'act',
     running: (n) => `cannot remove container ${n}: container is running: stop the container before removing it or force remove (rm -f)`,
     paused: (n) => `cannot remove container ${n}: container is paused: unpause and stop the container before removing it or force remove (rm -f)`,
     restarting: (n) => `cannot remove container ${n}: container is restarting: stop the container before removing it or force remove (rm -f)`,

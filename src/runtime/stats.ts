@@ -64,7 +64,13 @@ export function cpuPercent(before: CgroupSample, after: CgroupSample): number {
 /** The pids in the cgroup and, below it, its children's (cgroup.procs). */
 export function cgroupPids(dir: string): number[] {
   const out = read(dir, 'cgroup.procs').split('\n').filter(Boolean).map(Number);
-  for (const entry of (() => { try { return readdirSync(dir, { withFileTypes: true }); } catch { return []; } })()) {
+  for (const entry of (() => {
+    try {
+      return readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  })()) {
     if (entry.isDirectory()) out.push(...cgroupPids(path.join(dir, entry.name)));
   }
   return out;

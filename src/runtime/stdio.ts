@@ -178,13 +178,15 @@ export function wireStdio(routes: StdioRoutes): WiredStdio {
         reader.pipe(route.fd === 1 ? process.stdout : process.stderr, { end: false });
       } else {
         const sink = createWriteStream('', { fd: route.fd, autoClose: false });
-        ends.push(new Promise((resolve) => {
-          sink.once('finish', () => resolve());
-          sink.once('error', () => {
-            reader.destroy(); // an unwritable output: the container's writes fail with EPIPE
-            resolve();
-          });
-        }));
+        ends.push(
+          new Promise((resolve) => {
+            sink.once('finish', () => resolve());
+            sink.once('error', () => {
+              reader.destroy(); // an unwritable output: the container's writes fail with EPIPE
+              resolve();
+            });
+          }),
+        );
         reader.pipe(sink);
       }
     }

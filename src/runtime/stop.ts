@@ -163,10 +163,12 @@ export async function recordChange(rt: Runtime, id: string, limitMs = 60_000): P
     const timer = setTimeout(done, limitMs);
     for (const dir of [rt.containers.dir(id), rt.containers.runDir(id)]) {
       try {
-        watchers.push(watch(dir, () => {
-          clearTimeout(timer);
-          done();
-        }));
+        watchers.push(
+          watch(dir, () => {
+            clearTimeout(timer);
+            done();
+          }),
+        );
       } catch {
         // not there (yet, or any more)
       }

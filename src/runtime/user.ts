@@ -13,8 +13,17 @@ export interface ResolvedUser {
   home: string;
 }
 
-interface PasswdEntry { name: string; uid: number; gid: number; home: string }
-interface GroupEntry { name: string; gid: number; members: string[] }
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
 
 export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];

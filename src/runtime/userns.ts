@@ -114,9 +114,9 @@ export function applyUserns(spec: RuntimeSpec, opts: UsernsOptions): void {
   // sysfs may only be mounted by the user namespace that owns the network namespace: sharing the
   // host's (--network host), the container gets a read-only bind of the host's /sys, as runc does.
   if (!spec.linux.namespaces.some((n) => n.type === 'network')) {
-    spec.mounts = spec.mounts.map((m) => m.type === 'sysfs'
-      ? { destination: m.destination, type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-      : m);
+    spec.mounts = spec.mounts.map((m) =>
+      m.type === 'sysfs' ? { destination: m.destination, type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m,
+    );
   }
 }
 
@@ -145,7 +145,12 @@ function allowSearch(dir: string): void {
  * Before clone3: idmapped mounts of the lower layers under `runDir/idmap`, the upper and work
  * directories owned by the mapped root. Returns the layers to mount and the clean-up for after start.
  */
-export function prepareIdmappedRootfs(spec: RuntimeSpec, rootfs: RootfsLayers, runDir: string, searchable: string[]): { layers: RootfsLayers; detach: () => void } {
+export function prepareIdmappedRootfs(
+  spec: RuntimeSpec,
+  rootfs: RootfsLayers,
+  runDir: string,
+  searchable: string[],
+): { layers: RootfsLayers; detach: () => void } {
   const uid = spec.linux.uidMappings ?? [];
   const gid = spec.linux.gidMappings ?? [];
   const rootUid = hostIdOf(uid, 0);
@@ -246,7 +251,10 @@ export function detachStaleMounts(runDir: string): void {
 
 /** After clone3, before release: the maps of the new process's user namespace. */
 export function writeIdMaps(pid: number, spec: RuntimeSpec): void {
-  for (const [file, maps] of [['uid_map', spec.linux.uidMappings], ['gid_map', spec.linux.gidMappings]] as const) {
+  for (const [file, maps] of [
+    ['uid_map', spec.linux.uidMappings],
+    ['gid_map', spec.linux.gidMappings],
+  ] as const) {
     try {
       writeFileSync(`/proc/${pid}/${file}`, mapText(maps ?? []));
     } catch (err) {

@@ -76,8 +76,10 @@ export function validateVolumeName(name: string): void {
   if (name.length === 1) throw new UsageError('volume name is too short, names should be at least two alphanumeric characters');
   if (name.length > NAME_MAX) throw new UsageError(`volume name is too long (${name.length} characters), names should be at most ${NAME_MAX} characters`);
   if (!RESTRICTED_NAME.test(name)) {
-    throw new UsageError(`${quoted(name)} includes invalid characters for a local volume name, only "${RESTRICTED_NAME_CHARS}" are allowed. ` +
-      'If you intended to pass a host directory, use absolute path');
+    throw new UsageError(
+      `${quoted(name)} includes invalid characters for a local volume name, only "${RESTRICTED_NAME_CHARS}" are allowed. ` +
+        'If you intended to pass a host directory, use absolute path',
+    );
   }
 }
 
@@ -100,7 +102,7 @@ export function validateNetworkName(name: string): void {
  * As in Docker, 64 bytes is accepted even as one label.
  */
 export function validateHostname(hostname: string): void {
-  if (hostname === '') throw new UsageError('invalid hostname format: the hostname is empty (leave it out for the default, the container\'s short id)');
+  if (hostname === '') throw new UsageError("invalid hostname format: the hostname is empty (leave it out for the default, the container's short id)");
   if (byteLength(hostname) > HOST_NAME_MAX) throw new UsageError(`hostname ${quoted(hostname)} is too long (maximum ${HOST_NAME_MAX} bytes)`);
   if (!HOSTNAME.test(hostname)) throw new UsageError(`invalid hostname format: ${shown(hostname)}`);
 }
@@ -135,7 +137,8 @@ export function validateMountTarget(target: string, what: string): string {
   const clean = path.posix.normalize(target).replace(/(.)\/+$/, '$1');
   if (clean === '/') throw new UsageError(`invalid ${what}: destination can't be '/'`);
   // As Docker: /proc is the runtime's (its masked and read-only paths live there).
-  if (clean === '/proc' || clean.startsWith('/proc/')) throw new UsageError(`invalid ${what}: ${shown(clean)} cannot be mounted because it is located inside "/proc"`);
+  if (clean === '/proc' || clean.startsWith('/proc/'))
+    throw new UsageError(`invalid ${what}: ${shown(clean)} cannot be mounted because it is located inside "/proc"`);
   const why = pathLimit(clean);
   if (why) throw new UsageError(`invalid ${what}: the container path '${shown(clean)}' is invalid: ${why}`);
   return clean;
@@ -154,8 +157,25 @@ export function validateHostPath(source: string, what: string): string {
 // ---- a container's options -----------------------------------------------------------------------
 
 /** The parts of CreateOptions checked here (the rest are checked where they are used). */
-export type ValidatedCreateOptions = Pick<CreateOptions, 'name' | 'hostname' | 'workdir' | 'mounts' | 'restartPolicy' | 'log' | 'devices' | 'uidMap' | 'gidMap'
-  | 'network' | 'ip' | 'ports' | 'exposed' | 'dns' | 'extraHosts' | 'entrypoint'>;
+export type ValidatedCreateOptions = Pick<
+  CreateOptions,
+  | 'name'
+  | 'hostname'
+  | 'workdir'
+  | 'mounts'
+  | 'restartPolicy'
+  | 'log'
+  | 'devices'
+  | 'uidMap'
+  | 'gidMap'
+  | 'network'
+  | 'ip'
+  | 'ports'
+  | 'exposed'
+  | 'dns'
+  | 'extraHosts'
+  | 'entrypoint'
+>;
 
 /** Everything about a new container that can be judged before anything is made. */
 export function validateCreateOptions(opts: ValidatedCreateOptions): void {
@@ -168,7 +188,8 @@ export function validateCreateOptions(opts: ValidatedCreateOptions): void {
     if (m.type === 'bind') validateHostPath(m.source, what);
     if (m.type === 'volume' && m.name !== undefined) validateVolumeName(m.name);
   }
-  if (opts.entrypoint !== undefined && !Array.isArray(opts.entrypoint)) throw new UsageError('invalid entrypoint: a list of strings is needed ([] clears the image\'s)');
+  if (opts.entrypoint !== undefined && !Array.isArray(opts.entrypoint))
+    throw new UsageError("invalid entrypoint: a list of strings is needed ([] clears the image's)");
   if (opts.restartPolicy !== undefined) validateRestartPolicy(opts.restartPolicy);
   if (opts.log !== undefined) validateLogConfig(opts.log);
   for (const d of opts.devices ?? []) validateDeviceMapping(d);
@@ -183,14 +204,17 @@ export function validateRestartPolicy(p: NonNullable<CreateOptions['restartPolic
   if (!(RESTART_POLICIES as readonly string[]).includes(p.name)) {
     throw new UsageError(`invalid restart policy: unknown policy '${shown(p.name)}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
   }
-  if (!isCount(p.maximumRetryCount, 0)) throw new UsageError(`invalid restart policy: maximum retry count must be a whole number >= 0, not ${String(p.maximumRetryCount)}`);
-  if (p.maximumRetryCount > 0 && p.name !== 'on-failure') throw new UsageError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  if (!isCount(p.maximumRetryCount, 0))
+    throw new UsageError(`invalid restart policy: maximum retry count must be a whole number >= 0, not ${String(p.maximumRetryCount)}`);
+  if (p.maximumRetryCount > 0 && p.name !== 'on-failure')
+    throw new UsageError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
 }
 
 /** json-file's rotation: a size > 0, a count >= 1, more than one file only with a size. */
 export function validateLogConfig(log: NonNullable<CreateOptions['log']>): void {
   if (log.driver !== undefined && log.driver !== 'json-file') throw new UsageError(`log driver ${shown(log.driver)} is not supported: hull has json-file only`);
-  if (log.maxSize !== undefined && !isCount(log.maxSize, 1)) throw new UsageError(`invalid log max-size ${String(log.maxSize)}: a number of bytes > 0 is needed`);
+  if (log.maxSize !== undefined && !isCount(log.maxSize, 1))
+    throw new UsageError(`invalid log max-size ${String(log.maxSize)}: a number of bytes > 0 is needed`);
   if (log.maxFile !== undefined && !isCount(log.maxFile, 1)) throw new UsageError(`invalid log max-file ${String(log.maxFile)}: a number >= 1 is needed`);
   if ((log.maxFile ?? 1) > 1 && log.maxSize === undefined) throw new UsageError('--log-opt max-file needs max-size too');
 }
@@ -217,7 +241,8 @@ export function validateIdMapping(m: NonNullable<CreateOptions['uidMap']>[number
 /** Ports, addresses and the network mode's shape (the mode's rules are network/container-config.ts's). */
 function validateNetworkValues(opts: ValidatedCreateOptions): void {
   const net = opts.network;
-  if (net !== undefined && !['bridge', 'none', 'host', 'container', 'network'].includes(net.mode)) throw new UsageError(`invalid network mode: ${shown(net.mode)}`);
+  if (net !== undefined && !['bridge', 'none', 'host', 'container', 'network'].includes(net.mode))
+    throw new UsageError(`invalid network mode: ${shown(net.mode)}`);
   for (const p of opts.ports ?? []) {
     const text = `${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}:${p.containerPort}/${p.proto}`;
     if (p.proto !== 'tcp' && p.proto !== 'udp') throw new UsageError(`invalid protocol: ${shown(p.proto)} (tcp or udp)`);
@@ -231,7 +256,8 @@ function validateNetworkValues(opts: ValidatedCreateOptions): void {
   }
   for (const h of opts.extraHosts ?? []) {
     // The name goes into /etc/hosts: white space or a newline would add entries.
-    if (typeof h.host !== 'string' || h.host === '' || /[\s#]/.test(h.host)) throw new UsageError(`invalid --add-host ${shown(h.host)}:${shown(h.ip)}: want NAME:IP`);
+    if (typeof h.host !== 'string' || h.host === '' || /[\s#]/.test(h.host))
+      throw new UsageError(`invalid --add-host ${shown(h.host)}:${shown(h.ip)}: want NAME:IP`);
     if (h.ip !== 'host-gateway') parseIp(h.ip);
   }
   for (const d of opts.dns ?? []) parseIp(d);

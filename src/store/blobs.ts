@@ -103,7 +103,9 @@ export class BlobStore {
 
   /** The digests of all stored blobs (names that are not sha256 hex are left out). */
   list(): string[] {
-    return this.entries().filter((n) => HEX_RE.test(n)).map((n) => `sha256:${n}`);
+    return this.entries()
+      .filter((n) => HEX_RE.test(n))
+      .map((n) => `sha256:${n}`);
   }
 
   /** Every name in blobs/sha256, valid or not (for the store check). */

@@ -150,7 +150,8 @@ export async function verifyLayerTree(diffDir: string, blob: Readable, diffId: s
       add(`/${p}: is a ${type}, the layer has a ${want.type}`);
       continue;
     }
-    if (want.mode !== undefined && (st.mode & 0o7777) !== want.mode) add(`/${p}: mode ${(st.mode & 0o7777).toString(8)}, the layer has ${want.mode.toString(8)}`);
+    if (want.mode !== undefined && (st.mode & 0o7777) !== want.mode)
+      add(`/${p}: mode ${(st.mode & 0o7777).toString(8)}, the layer has ${want.mode.toString(8)}`);
     if (want.uid !== undefined && (st.uid !== want.uid || st.gid !== want.gid)) add(`/${p}: owner ${st.uid}:${st.gid}, the layer has ${want.uid}:${want.gid}`);
     if (want.linkpath !== undefined && readlinkSync(file) !== want.linkpath) add(`/${p}: symlink target differs`);
     if (want.size !== undefined && st.size !== want.size) add(`/${p}: ${st.size} bytes, the layer has ${want.size}`);
@@ -207,8 +208,7 @@ export async function checkStore(parts: CheckParts, options: { repair: boolean }
   const layerNames = layers.entries();
   for (const name of layerNames) {
     const diffId = `sha256:${name}`;
-    const fail = (message: string) =>
-      repair({ kind: 'layer', subject: diffId, message: `layer ${diffId}: ${message}` }, 'removed', () => layers.remove(name));
+    const fail = (message: string) => repair({ kind: 'layer', subject: diffId, message: `layer ${diffId}: ${message}` }, 'removed', () => layers.remove(name));
     if (!HEX_RE.test(name)) {
       await fail('not a layer name');
       continue;
@@ -283,7 +283,8 @@ export async function checkStore(parts: CheckParts, options: { repair: boolean }
     }
     if (record) {
       if (!blobOk(record.configDigest)) why = `config blob ${record.configDigest} is missing or damaged`;
-      else if (record.manifestDigest?.startsWith('sha256:') && !blobOk(record.manifestDigest)) why = `manifest blob ${record.manifestDigest} is missing or damaged`;
+      else if (record.manifestDigest?.startsWith('sha256:') && !blobOk(record.manifestDigest))
+        why = `manifest blob ${record.manifestDigest} is missing or damaged`;
       else {
         const missing = record.diffIds.filter((d) => !goodLayers.has(d));
         if (missing.length > 0) why = `layer ${missing[0]} is missing or damaged${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}`;
@@ -304,7 +305,9 @@ export async function checkStore(parts: CheckParts, options: { repair: boolean }
   for (const ref of refList) {
     // A name of a damaged image is reported with the image (and removed with it on repair).
     if (goodImages.has(ref.id) || (!options.repair && recorded.has(ref.id))) continue;
-    await repair({ kind: 'ref', subject: ref.name, message: `name ${ref.name}: its image ${ref.id} is missing or damaged` }, 'removed', () => refs.delete(ref.name));
+    await repair({ kind: 'ref', subject: ref.name, message: `name ${ref.name}: its image ${ref.id} is missing or damaged` }, 'removed', () =>
+      refs.delete(ref.name),
+    );
   }
 
   return {
@@ -313,4 +316,3 @@ export async function checkStore(parts: CheckParts, options: { repair: boolean }
     cleaned,
   };
 }
-

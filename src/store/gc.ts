@@ -77,10 +77,7 @@ export async function allRecords(records: ImageRecordStore): Promise<ImageRecord
     try {
       out.push(await records.read(hex));
     } catch (err) {
-      throw new InvalidImageError(
-        `image record ${hex} cannot be read (${(err as Error).message}); run 'hull system check --repair' first`,
-        { cause: err },
-      );
+      throw new InvalidImageError(`image record ${hex} cannot be read (${(err as Error).message}); run 'hull system check --repair' first`, { cause: err });
     }
   }
   return out;

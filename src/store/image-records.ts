@@ -98,7 +98,10 @@ export class ImageRecordStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw fromNodeError(err, 'readdir', this.paths.images);
     }
-    return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length)).filter((h) => HEX_RE.test(h));
+    return names
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => n.slice(0, -'.json'.length))
+      .filter((h) => HEX_RE.test(h));
   }
 
   async list(): Promise<ImageRecord[]> {

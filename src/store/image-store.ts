@@ -92,7 +92,13 @@ export interface StoreUsage {
   /** Every image record: its id and layers. */
   readonly images: readonly { readonly id: string; readonly diffIds: readonly string[] }[];
   /** Every container record: its image, the layers it stacks, the bytes of its writable layer, whether it runs. */
-  readonly containers: readonly { readonly id: string; readonly imageId: string; readonly diffIds: readonly string[]; readonly upperSize: number; readonly running: boolean }[];
+  readonly containers: readonly {
+    readonly id: string;
+    readonly imageId: string;
+    readonly diffIds: readonly string[];
+    readonly upperSize: number;
+    readonly running: boolean;
+  }[];
   /** What the registered root sources (the build cache) hold: their entries and the layers they keep. */
   readonly roots: { readonly entries: number; readonly diffIds: ReadonlySet<string> };
   /** Bytes of each layer an image or a root source names (0 for one that is not stored). */
@@ -264,9 +270,11 @@ export class ImageStore {
       if (!options.force && users.length > 0) {
         const user = users[0] as ContainerUse;
         const state = user.running ? 'running' : 'stopped';
-        throw new ConflictError(byName !== undefined
-          ? `conflict: unable to remove repository reference "${familiar(byName)}" (must force) - container ${user.id.slice(0, 12)} (${user.name}, ${state}) is using its referenced image ${short}`
-          : `conflict: unable to delete ${short} (must be forced) - image is being used by ${state} container ${user.id.slice(0, 12)} (${user.name})`);
+        throw new ConflictError(
+          byName !== undefined
+            ? `conflict: unable to remove repository reference "${familiar(byName)}" (must force) - container ${user.id.slice(0, 12)} (${user.name}, ${state}) is using its referenced image ${short}`
+            : `conflict: unable to delete ${short} (must be forced) - image is being used by ${state} container ${user.id.slice(0, 12)} (${user.name})`,
+        );
       }
       if (!options.force && byName === undefined && names.length > 1) {
         throw new ConflictError(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
@@ -405,9 +413,7 @@ export class ImageStore {
       const blob = this.layers.blobOf(diffId);
       const blobSize = blob === undefined ? undefined : this.blobs.size(blob);
       if (blob === undefined || blobSize === undefined) {
-        throw new InvalidImageError(
-          `image ${record.id}: layer ${diffId} was stored without its blob, so it cannot be saved; load the image again`,
-        );
+        throw new InvalidImageError(`image ${record.id}: layer ${diffId} was stored without its blob, so it cannot be saved; load the image again`);
       }
       layers.push({
         diffId,
@@ -425,8 +431,7 @@ export class ImageStore {
       // another archive, e.g. uncompressed from a docker-archive).
       try {
         const m = parseManifest(parseJson(bytes, 'manifest'), 'manifest');
-        if (m.config.digest === record.configDigest && m.layers.length === layers.length &&
-          m.layers.every((l, i) => l.digest === layers[i]?.blobDigest)) {
+        if (m.config.digest === record.configDigest && m.layers.length === layers.length && m.layers.every((l, i) => l.digest === layers[i]?.blobDigest)) {
           manifest = { digest: record.manifestDigest, bytes };
         }
       } catch {
@@ -528,9 +533,10 @@ export class ImageStore {
 
   private async findRecord(input: string): Promise<ImageRecord> {
     const full = FULL_ID_RE.exec(input);
-    if (full) return this.records.read(full[1] as string).catch((err: unknown) => {
-      throw err instanceof ImageNotFoundError ? new ImageNotFoundError(input) : err;
-    });
+    if (full)
+      return this.records.read(full[1] as string).catch((err: unknown) => {
+        throw err instanceof ImageNotFoundError ? new ImageNotFoundError(input) : err;
+      });
     const prefixed = PREFIXED_ID_RE.exec(input);
     if (prefixed) return this.byIdPrefix(prefixed[1] as string, input);
 
@@ -602,9 +608,7 @@ export class ImageStore {
   private async store(image: ArchiveImage, options: ImportOptions = {}): Promise<ResolvedImage> {
     const diffIds = image.config.rootfs.diff_ids;
     if (diffIds.length !== image.layers.length) {
-      throw new InvalidImageError(
-        `${image.what}: the config lists ${diffIds.length} layers (rootfs.diff_ids), the manifest ${image.layers.length}`,
-      );
+      throw new InvalidImageError(`${image.what}: the config lists ${diffIds.length} layers (rootfs.diff_ids), the manifest ${image.layers.length}`);
     }
     const sizes = new Map<string, number>();
     // Layers are independent until the record names them all: `concurrency` of them at once
@@ -737,14 +741,7 @@ export class ImageStore {
   /** The store's directories, private to root (layers hold setuid binaries and device nodes). */
   private async createLayout(): Promise<void> {
     await ensureDirectory(this.paths.root, 0o711);
-    for (const dir of [
-      path.join(this.paths.blobs, 'sha256'),
-      this.paths.layers,
-      this.paths.links,
-      this.paths.images,
-      this.paths.refs,
-      this.paths.tmp,
-    ]) {
+    for (const dir of [path.join(this.paths.blobs, 'sha256'), this.paths.layers, this.paths.links, this.paths.images, this.paths.refs, this.paths.tmp]) {
       await ensureDirectory(dir, 0o700);
     }
   }

@@ -41,7 +41,7 @@ class FileTee extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
-      for (let off = 0; off < chunk.length; ) off += writeSync(this.fd, chunk, off);
+      for (let off = 0; off < chunk.length;) off += writeSync(this.fd, chunk, off);
     } catch (err) {
       callback(err as Error);
       return;
@@ -198,12 +198,16 @@ export class LayerStore {
       const tee = new FileTee(blobFd);
       const { unpackLayer } = await import('../layer/unpack.js');
       const input = await source.open();
-      const result = await unpackLayer(pipeline(input, tee, () => undefined), path.join(work, 'diff'), {
-        expectedDiffId: diffId,
-        ...(source.digest !== undefined ? { expectedDigest: source.digest } : {}),
-        fsync: true,
-        what: source.what ?? `layer ${diffId}`,
-      });
+      const result = await unpackLayer(
+        pipeline(input, tee, () => undefined),
+        path.join(work, 'diff'),
+        {
+          expectedDiffId: diffId,
+          ...(source.digest !== undefined ? { expectedDigest: source.digest } : {}),
+          fsync: true,
+          what: source.what ?? `layer ${diffId}`,
+        },
+      );
       fsyncSync(blobFd);
       closeSync(blobFd);
       blobFd = undefined;
@@ -261,7 +265,8 @@ export class LayerStore {
       const { output } = await decompress(verified, what);
       await new Promise<void>((resolve, reject) => {
         pipeline(output, new DigestStream({ expected: diffId, what: `${what} diffID` }), new Writable({ write: (_c, _e, cb) => cb() }), (err) =>
-          err ? reject(err) : resolve());
+          err ? reject(err) : resolve(),
+        );
       });
       fsyncSync(fd);
       closeSync(fd);

@@ -18,7 +18,8 @@ export function mountsBelow(dir: string): string[] {
   } catch {
     return [];
   }
-  return info.split('\n')
+  return info
+    .split('\n')
     .map((l) => l.split(' ')[4])
     .filter((m): m is string => m !== undefined)
     .map(unescape)

@@ -28,8 +28,13 @@ export class ContainerVolumes {
   async resolve(opts: { mounts?: MountRequest[]; volumesFrom?: VolumesFromRequest[]; imageConfig: unknown }): Promise<ResolvedMounts | undefined> {
     const imageVolumes = Object.keys((opts.imageConfig as { Volumes?: Record<string, unknown> | null } | undefined)?.Volumes ?? {});
     if (!opts.mounts?.length && !opts.volumesFrom?.length && imageVolumes.length === 0) return undefined;
-    return resolveMounts({ requests: opts.mounts ?? [], volumesFrom: opts.volumesFrom ?? [], imageVolumes, volumes: this.store,
-      getContainer: (c) => this.containers.get(c) });
+    return resolveMounts({
+      requests: opts.mounts ?? [],
+      volumesFrom: opts.volumesFrom ?? [],
+      imageVolumes,
+      volumes: this.store,
+      getContainer: (c) => this.containers.get(c),
+    });
   }
 
   /** Docker's copy-up: each empty volume gets the image's content at its mount path. */
@@ -37,8 +42,13 @@ export class ContainerVolumes {
     if (mounts.populate.length === 0) return;
     const { populateVolume } = await import('./populate.js');
     for (const p of mounts.populate) {
-      await populateVolume({ volumeDir: this.store.volumeDir(p.name), dataDir: this.store.dataDir(p.name), lowerTopFirst, inner: p.target,
-        scratch: path.join(this.scratch, 'volume-views') });
+      await populateVolume({
+        volumeDir: this.store.volumeDir(p.name),
+        dataDir: this.store.dataDir(p.name),
+        lowerTopFirst,
+        inner: p.target,
+        scratch: path.join(this.scratch, 'volume-views'),
+      });
     }
   }
 
@@ -56,15 +66,18 @@ export class ContainerVolumes {
 
   /** Remove the anonymous volumes among `mounts` that no container uses any more. Call without the volumes lock. */
   async removeAnonymous(mounts: readonly MountPoint[] | undefined): Promise<void> {
-    const names = (mounts ?? []).filter((m) => m.Type === 'volume' && m.Name !== undefined && this.store.read(m.Name)?.Labels[ANONYMOUS_LABEL] !== undefined)
+    const names = (mounts ?? [])
+      .filter((m) => m.Type === 'volume' && m.Name !== undefined && this.store.read(m.Name)?.Labels[ANONYMOUS_LABEL] !== undefined)
       .map((m) => m.Name as string);
     if (names.length === 0) return;
     const lock = await this.store.lock('exclusive');
     try {
       for (const name of names) {
-        await this.store.removeLocked(name, (n) => this.users(n), { force: true }).catch((err: unknown) => {
-          if (!(err instanceof ConflictError)) throw err; // still used (--volumes-from): kept, as Docker does
-        });
+        await this.store
+          .removeLocked(name, (n) => this.users(n), { force: true })
+          .catch((err: unknown) => {
+            if (!(err instanceof ConflictError)) throw err; // still used (--volumes-from): kept, as Docker does
+          });
       }
     } finally {
       lock.release();

@@ -75,7 +75,9 @@ function run(cmd: string, args: string[], fd: number): Promise<void> {
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.once('error', (e) => reject(fromNodeError(e, 'spawn', cmd)));
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new RuntimeError(`copy the image's content into the volume: ${cmd} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve() : reject(new RuntimeError(`copy the image's content into the volume: ${cmd} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`)),
+    );
   });
 }
 

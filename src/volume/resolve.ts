@@ -82,7 +82,16 @@ export async function resolveMounts(opts: {
         const labels: Record<string, string> = r.name === undefined ? { [ANONYMOUS_LABEL]: '' } : {};
         const { volume, created } = opts.volumes.ensure(r.name, labels);
         if (created && r.name === undefined) out.createdAnonymous.push(volume.Name);
-        points.push({ Type: 'volume', Name: volume.Name, Source: volume.Mountpoint, Destination: r.target, Driver: 'local', Mode: r.mode, RW: !r.readonly, Propagation: '' });
+        points.push({
+          Type: 'volume',
+          Name: volume.Name,
+          Source: volume.Mountpoint,
+          Destination: r.target,
+          Driver: 'local',
+          Mode: r.mode,
+          RW: !r.readonly,
+          Propagation: '',
+        });
         if (!r.noCopy) out.populate.push({ name: volume.Name, target: r.target });
         if (r.spec !== undefined && r.name !== undefined) out.binds.push(r.spec);
       } else {

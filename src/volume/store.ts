@@ -61,8 +61,15 @@ export class VolumeStore {
     const text = readText(path.join(this.volumeDir(name), 'volume.json'));
     if (text === undefined) return undefined;
     const stored = JSON.parse(text) as Omit<VolumeRecord, 'Mountpoint' | 'Driver' | 'Scope'>;
-    return { CreatedAt: stored.CreatedAt, Driver: 'local', Labels: stored.Labels ?? {}, Mountpoint: this.dataDir(name),
-      Name: name, Options: stored.Options ?? null, Scope: 'local' };
+    return {
+      CreatedAt: stored.CreatedAt,
+      Driver: 'local',
+      Labels: stored.Labels ?? {},
+      Mountpoint: this.dataDir(name),
+      Name: name,
+      Options: stored.Options ?? null,
+      Scope: 'local',
+    };
   }
 
   get(name: string): VolumeRecord {

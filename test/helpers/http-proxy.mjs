@@ -18,11 +18,13 @@ const record = (line) => appendFileSync(log, `${line}\n`);
 const server = http.createServer((req, res) => {
   record(`${req.method} ${req.url}`);
   const target = new URL(req.url ?? '');
-  const upstream = http.request({ host: resolve(target.hostname), port: target.port, path: `${target.pathname}${target.search}`, method: req.method, headers: req.headers },
+  const upstream = http.request(
+    { host: resolve(target.hostname), port: target.port, path: `${target.pathname}${target.search}`, method: req.method, headers: req.headers },
     (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
-    });
+    },
+  );
   upstream.on('error', () => {
     res.writeHead(502);
     res.end();

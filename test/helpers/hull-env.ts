@@ -62,7 +62,8 @@ export class HullEnv {
     mkdirSync(this.root, { recursive: true });
     // Without iproute2/nftables/util-linux, and in the vm tier (its initramfs has busybox's ip, which
     // has no -batch; that tier proves cgroup limits), containers default to --network none.
-    const tools = process.env.HULL_VM_GUEST !== '1' &&
+    const tools =
+      process.env.HULL_VM_GUEST !== '1' &&
       ['ip', 'nft', 'unshare', 'nsenter'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status === 0);
     writeFileSync(path.join(this.root, 'network.json'), JSON.stringify({ ...this.net, ipForward: false, defaultNetwork: tools ? 'bridge' : 'none' }));
   }
@@ -126,7 +127,10 @@ export class HullEnv {
 
   /** `hull ARGS` as a child process, for signal tests. */
   spawnCli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
-    return spawn(process.execPath, [HULL_BIN, ...this.globalArgs(), ...this.withParent(args)], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    return spawn(process.execPath, [HULL_BIN, ...this.globalArgs(), ...this.withParent(args)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+    });
   }
 
   /** `hull ARGS` as a child process whose stdin the test writes (attach, start -ai). */
@@ -208,7 +212,12 @@ export class HullEnv {
       if (line.includes(this.base)) out.push(`mount: ${line}`);
     }
     const cg = path.join(this.cgroupRoot, this.cgroupParent);
-    if (existsSync(cg)) out.push(`cgroup: ${cg} (${readdirSync(cg).filter((f) => !f.includes('.')).join(', ')})`);
+    if (existsSync(cg))
+      out.push(
+        `cgroup: ${cg} (${readdirSync(cg)
+          .filter((f) => !f.includes('.'))
+          .join(', ')})`,
+      );
     const containers = path.join(this.root, 'containers');
     if (existsSync(containers)) for (const c of readdirSync(containers)) out.push(`container dir: ${c}`);
     const runContainers = path.join(this.runRoot, 'containers');

@@ -57,7 +57,23 @@ export function makeTlsFiles(dir: string): TlsFiles {
   run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=hull test CA']);
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
   writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  run(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('ext.cnf')]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    f('ext.cnf'),
+  ]);
   return { dir, caCert: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key') };
 }
 
@@ -127,8 +143,14 @@ export class Registry {
       lines.push('auth:', '  htpasswd:', '    realm: hull-test', `    path: ${file}`);
     }
     if (o.token) {
-      lines.push('auth:', '  token:', `    realm: ${o.token.realm}`, `    service: ${o.token.service}`,
-        `    issuer: ${o.token.issuer}`, `    rootcertbundle: ${o.token.certFile}`);
+      lines.push(
+        'auth:',
+        '  token:',
+        `    realm: ${o.token.realm}`,
+        `    service: ${o.token.service}`,
+        `    issuer: ${o.token.issuer}`,
+        `    rootcertbundle: ${o.token.certFile}`,
+      );
     }
     writeFileSync(this.config, `${lines.join('\n')}\n`);
   }
@@ -197,7 +219,11 @@ export class TokenIssuer {
     this.usersFile = path.join(dir, 'users.json');
     this.log = path.join(dir, 'requests.jsonl');
     writeFileSync(this.usersFile, JSON.stringify(users));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', this.keyFile, '-out', this.certFile, '-days', '2', '-subj', '/CN=hull test token issuer'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', this.keyFile, '-out', this.certFile, '-days', '2', '-subj', '/CN=hull test token issuer'],
+      { stdio: 'pipe' },
+    );
   }
 
   get realm(): string {
@@ -212,7 +238,10 @@ export class TokenIssuer {
     } catch {
       return [];
     }
-    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { account: string; scopes: string[]; granted: boolean });
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { account: string; scopes: string[]; granted: boolean });
   }
 
   clearRequests(): void {
@@ -222,7 +251,9 @@ export class TokenIssuer {
   async start(): Promise<void> {
     this.port = await freePort();
     const script = fileURLToPath(new URL('./token-issuer.mjs', import.meta.url));
-    const child = spawn(process.execPath, [script, String(this.port), this.keyFile, this.certFile, this.usersFile, this.log], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script, String(this.port), this.keyFile, this.certFile, this.usersFile, this.log], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       child.stdout?.once('data', () => resolve());
@@ -315,10 +346,13 @@ export class Proxy {
       if (this.throttle !== undefined && !paused) {
         paused = true;
         upstream.pause();
-        setTimeout(() => {
-          paused = false;
-          upstream.resume();
-        }, Math.ceil((d.length / this.throttle) * 1000));
+        setTimeout(
+          () => {
+            paused = false;
+            upstream.resume();
+          },
+          Math.ceil((d.length / this.throttle) * 1000),
+        );
       }
     });
   }
@@ -336,7 +370,11 @@ export function fileDigest(file: string): string {
 
 /** A forward HTTP proxy run as a child process (./http-proxy.mjs); `requests()` reads its log. */
 export class HttpProxy {
-  private constructor(private readonly child: ChildProcess, readonly url: string, private readonly log: string) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+    private readonly log: string,
+  ) {}
 
   /** `hosts`: names only the proxy resolves (name → address). */
   static async start(dir: string, hosts: Record<string, string>): Promise<HttpProxy> {

@@ -11,39 +11,58 @@ import http from 'node:http';
 
 const [port, keyFile, certFile, usersFile, log] = process.argv.slice(2);
 const key = readFileSync(keyFile, 'utf8');
-const certDer = Buffer.from(readFileSync(certFile, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+const certDer = Buffer.from(
+  readFileSync(certFile, 'utf8')
+    .replace(/-----[^-]+-----/g, '')
+    .replace(/\s+/g, ''),
+  'base64',
+);
 const users = JSON.parse(readFileSync(usersFile, 'utf8'));
 const b64url = (b) => Buffer.from(b).toString('base64url');
 const record = (entry) => appendFileSync(log, `${JSON.stringify(entry)}\n`);
 
-http.createServer((req, res) => {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
-  let account = '';
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Basic ')) {
-    const [u, ...p] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
-    if (users[u] !== p.join(':')) {
-      record({ account: u, scopes, granted: false });
-      res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}');
-      return;
+http
+  .createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
+    let account = '';
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Basic ')) {
+      const [u, ...p] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
+      if (users[u] !== p.join(':')) {
+        record({ account: u, scopes, granted: false });
+        res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}');
+        return;
+      }
+      account = u;
     }
-    account = u;
-  }
-  const access = scopes.map((s) => {
-    const [type, ...rest] = s.split(':');
-    const actions = (rest.pop() ?? '').split(',');
-    const name = rest.join(':');
-    const allowed = account !== '' ? actions : name.startsWith('public/') ? actions.filter((a) => a === 'pull') : [];
-    return { type, name, actions: allowed };
-  });
-  record({ account, scopes, granted: true });
-  const now = Math.floor(Date.now() / 1000);
-  const header = { typ: 'JWT', alg: 'RS256', x5c: [certDer.toString('base64')] };
-  const claims = { iss: 'hull-test-issuer', sub: account, aud: url.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now,
-    jti: randomBytes(8).toString('hex'), access };
-  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
-  const token = `${input}.${b64url(sign('sha256', Buffer.from(input), key))}`;
-  res.writeHead(200, { 'Content-Type': 'application/json' })
-    .end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
-}).listen(Number(port), '127.0.0.1', () => process.stdout.write('ready\n'));
+    const access = scopes.map((s) => {
+      const [type, ...rest] = s.split(':');
+      const actions = (rest.pop() ?? '').split(',');
+      const name = rest.join(':');
+      const allowed = account !== '' ? actions : name.startsWith('public/') ? actions.filter((a) => a === 'pull') : [];
+      return { type, name, actions: allowed };
+    });
+    record({ account, scopes, granted: true });
+    const now = Math.floor(Date.now() / 1000);
+    const header = { typ: 'JWT', alg: 'RS256', x5c: [certDer.toString('base64')] };
+    const claims = {
+      iss: 'hull-test-issuer',
+      sub: account,
+      aud: url.searchParams.get('service'),
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomBytes(8).toString('hex'),
+      access,
+    };
+    const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+    const token = `${input}.${b64url(sign('sha256', Buffer.from(input), key))}`;
+    res
+      .writeHead(200, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
+  })
+  .listen(Number(port), '127.0.0.1', () => process.stdout.write('ready\n'));

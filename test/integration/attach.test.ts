@@ -19,7 +19,10 @@ describe.skipIf(!canRunContainers)(`attach (integration${skipReason})`, () => {
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`did not see ${JSON.stringify(text)} within ${ms} ms; saw ${JSON.stringify(out)}, stderr ${JSON.stringify(err)}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`did not see ${JSON.stringify(text)} within ${ms} ms; saw ${JSON.stringify(out)}, stderr ${JSON.stringify(err)}`)),
+        ms,
+      );
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes(text)) {
@@ -30,7 +33,7 @@ describe.skipIf(!canRunContainers)(`attach (integration${skipReason})`, () => {
     });
   }
 
-  it('start -a shows the output from its first byte and exits with the code; start -ai gives it stdin, whose end is the container\'s', () => {
+  it("start -a shows the output from its first byte and exits with the code; start -ai gives it stdin, whose end is the container's", () => {
     expect(env.cli(['create', '--name', 'first', 'busybox', 'sh', '-c', 'echo one; echo two >&2; exit 4']).code).toBe(0);
     const r = env.cli(['start', '-a', 'first']);
     expect(r).toMatchObject({ code: 4, stdout: 'one\n', stderr: 'two\n' });
@@ -44,7 +47,7 @@ describe.skipIf(!canRunContainers)(`attach (integration${skipReason})`, () => {
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('attach gives a running -i container its stdin; a second client sees the same output; a client\'s end of input leaves the container running', async () => {
+  it("attach gives a running -i container its stdin; a second client sees the same output; a client's end of input leaves the container running", async () => {
     const id = env.cli(['run', '-d', '-i', '--name', 'echoer', 'busybox', 'cat']).stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     const first = env.spawnCliWithStdin(['attach', 'echoer']);

@@ -141,7 +141,8 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
 
   it('acceptance 2: unchanged rebuild is all hits; a changed source reruns from its COPY; --no-cache reruns all; a changed build arg invalidates its RUN', () => {
     const ctx = context({
-      Dockerfile: 'FROM busybox\nRUN echo base > /base\nCOPY a.txt /a.txt\nARG V=1\nRUN echo "v=$V" > /v && cat /a.txt > /copy\nENV X=1\nCMD ["cat", "/v", "/copy"]\n',
+      Dockerfile:
+        'FROM busybox\nRUN echo base > /base\nCOPY a.txt /a.txt\nARG V=1\nRUN echo "v=$V" > /v && cat /a.txt > /copy\nENV X=1\nCMD ["cat", "/v", "/copy"]\n',
       'a.txt': 'one\n',
     });
     const first = ok(['build', '-t', 'cached', ctx]);
@@ -178,14 +179,17 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     expect(hits(out)).toBe(1); // the RUN before the ARG
   });
 
-  it('prune: image prune keeps the cache\'s layers; system prune drops the cache', () => {
+  it("prune: image prune keeps the cache's layers; system prune drops the cache", () => {
     const ctx = context({ Dockerfile: 'FROM busybox\nRUN echo x > /x\n' });
     ok(['build', '-t', 'prunable', ctx]);
     ok(['rmi', 'prunable']);
     ok(['image', 'prune', '-f']);
     expect(hits(ok(['build', '-t', 'prunable', ctx]))).toBe(1);
     ok(['rmi', 'prunable']);
-    const cacheRow = () => ok(['system', 'df']).split('\n').find((l) => l.startsWith('Build Cache')) ?? '';
+    const cacheRow = () =>
+      ok(['system', 'df'])
+        .split('\n')
+        .find((l) => l.startsWith('Build Cache')) ?? '';
     expect(cacheRow()).toMatch(/^Build Cache\s+[1-9]\d*\s+0\s+/);
     ok(['system', 'prune', '-f']);
     expect(cacheRow()).toMatch(/^Build Cache\s+0\s+0\s+0B\s+0B$/);
@@ -222,8 +226,12 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     expect(list).toMatch(/ \.wh\.gone\n/);
     expect(list).toMatch(/^h.* h2 link to h1$/m);
     // Deterministic: entries in byte order of their (deleted entries: real) names, a directory before its contents
-    const names = list.trim().split('\n').map((l) => l.split(/\s+/)[5] as string)
-      .filter((n) => !n.endsWith('/.wh..wh..opq')).map((n) => n.replace(/(^|\/)\.wh\./, '$1'));
+    const names = list
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/)[5] as string)
+      .filter((n) => !n.endsWith('/.wh..wh..opq'))
+      .map((n) => n.replace(/(^|\/)\.wh\./, '$1'));
     expect(names).toEqual([...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
     expect(names).toContain('gone');
   });
@@ -233,10 +241,16 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     mkdirSync(path.join(tarSrc, 'pkg'));
     writeFileSync(path.join(tarSrc, 'pkg/inside.txt'), 'from the archive\n');
     const ctx = context({
-      Dockerfile: 'FROM busybox\nCOPY . /ctx/\nCOPY *.md /docs/\nCOPY dir /into\nCOPY dir/f1 /file-renamed\nADD pkg.tar.gz /opt/\nCMD ["sh","-c","find /ctx /docs /into /file-renamed /opt | sort"]\n',
+      Dockerfile:
+        'FROM busybox\nCOPY . /ctx/\nCOPY *.md /docs/\nCOPY dir /into\nCOPY dir/f1 /file-renamed\nADD pkg.tar.gz /opt/\nCMD ["sh","-c","find /ctx /docs /into /file-renamed /opt | sort"]\n',
       '.dockerignore': '*.secret\nnode_modules\n!keep.secret\n',
-      'a.secret': 'no', 'keep.secret': 'yes', 'node_modules/m.js': 'no',
-      'README.md': 'r', 'NOTES.md': 'n', 'dir/f1': '1', 'dir/sub/f2': '2',
+      'a.secret': 'no',
+      'keep.secret': 'yes',
+      'node_modules/m.js': 'no',
+      'README.md': 'r',
+      'NOTES.md': 'n',
+      'dir/f1': '1',
+      'dir/sub/f2': '2',
     });
     spawnSync('tar', ['-czf', path.join(ctx, 'pkg.tar.gz'), '-C', tarSrc, 'pkg']);
     ok(['build', '-t', 'ctx', ctx]);
@@ -260,14 +274,35 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     const one = context({ ...tree, Dockerfile: 'FROM busybox\nCOPY . /ctx\nCOPY drop /named\n', '.dockerignore': 'drop\n!drop/deep/important.txt\n' });
     ok(['build', '-t', 'reinc2', one]);
     expect(find('reinc2')).toEqual([
-      '/ctx', '/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/dir', '/ctx/dir/f', '/ctx/drop', '/ctx/drop/deep', '/ctx/drop/deep/important.txt', '/ctx/keep.txt',
+      '/ctx',
+      '/ctx/.dockerignore',
+      '/ctx/Dockerfile',
+      '/ctx/dir',
+      '/ctx/dir/f',
+      '/ctx/drop',
+      '/ctx/drop/deep',
+      '/ctx/drop/deep/important.txt',
+      '/ctx/keep.txt',
     ]);
     // The excluded directory, named as a source, holds only the re-included path.
     expect(ok(['run', '--rm', 'reinc2', 'find', '/named']).trim().split('\n').sort()).toEqual(['/named', '/named/deep', '/named/deep/important.txt']);
     // A Dockerfile that .dockerignore excludes is still read; it is just not in the context.
-    const hidden = context({ ...tree, Dockerfile: 'FROM busybox\nCOPY . /ctx\n', '.dockerignore': '# all of it\n/Dockerfile\n./.dockerignore\n**/*.txt\n!**/important.txt\n' });
+    const hidden = context({
+      ...tree,
+      Dockerfile: 'FROM busybox\nCOPY . /ctx\n',
+      '.dockerignore': '# all of it\n/Dockerfile\n./.dockerignore\n**/*.txt\n!**/important.txt\n',
+    });
     ok(['build', '-t', 'reinc3', hidden]);
-    expect(find('reinc3')).toEqual(['/ctx', '/ctx/dir', '/ctx/dir/f', '/ctx/drop', '/ctx/drop/deep', '/ctx/drop/deep/important.txt', '/ctx/drop/side', '/ctx/drop/side/f']);
+    expect(find('reinc3')).toEqual([
+      '/ctx',
+      '/ctx/dir',
+      '/ctx/dir/f',
+      '/ctx/drop',
+      '/ctx/drop/deep',
+      '/ctx/drop/deep/important.txt',
+      '/ctx/drop/side',
+      '/ctx/drop/side/f',
+    ]);
     // A bad .dockerignore is one clear line and exit 1, before any step.
     const bad = build([context({ Dockerfile: 'FROM busybox\n', '.dockerignore': 'a\n!\n' })]);
     expect(bad.code).toBe(1);
@@ -275,7 +310,7 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     ok(['rmi', 'reinc', 'reinc2', 'reinc3']);
   });
 
-  it('RUN has a network namespace with only lo; --network host (or RUN --network=host) shares the host\'s', () => {
+  it("RUN has a network namespace with only lo; --network host (or RUN --network=host) shares the host's", () => {
     // Other programs add and remove interfaces on this host meanwhile: compare with those that stay.
     const before = readdirSync('/sys/class/net');
     const sees = (out: string) => {
@@ -284,7 +319,9 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
       expect(seen.length).toBeGreaterThan(1);
       for (const i of stable) expect(seen).toContain(i);
     };
-    const ctx = context({ Dockerfile: 'FROM busybox\nRUN ls /sys/class/net | sort | xargs > /none\nRUN --network=host ls /sys/class/net | sort | xargs > /host\n' });
+    const ctx = context({
+      Dockerfile: 'FROM busybox\nRUN ls /sys/class/net | sort | xargs > /none\nRUN --network=host ls /sys/class/net | sort | xargs > /host\n',
+    });
     ok(['build', '-t', 'net', ctx]);
     expect(ok(['run', '--rm', 'net', 'cat', '/none'])).toBe('lo\n');
     sees(ok(['run', '--rm', 'net', 'cat', '/host']));
@@ -332,10 +369,7 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
 
   it('concurrent builds of one Dockerfile all succeed, beside a prune', async () => {
     const ctx = context({ Dockerfile: 'FROM busybox\nRUN echo concurrent > /c\nCOPY f /f\n', f: 'file\n' });
-    const runs = await Promise.all([
-      ...[1, 2, 3, 4].map((i) => env.cliAsync(['build', '-q', '-t', `conc:${i}`, ctx])),
-      env.cliAsync(['image', 'prune', '-f']),
-    ]);
+    const runs = await Promise.all([...[1, 2, 3, 4].map((i) => env.cliAsync(['build', '-q', '-t', `conc:${i}`, ctx])), env.cliAsync(['image', 'prune', '-f'])]);
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     for (const i of [1, 2, 3, 4]) expect(ok(['run', '--rm', `conc:${i}`, 'cat', '/c', '/f'])).toBe('concurrent\nfile\n');
   });
@@ -348,7 +382,10 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
 
     const ctx = context({ Dockerfile: 'FROM busybox\nCOPY f /f\n', f: 'in a tar\n' });
     const tar = spawnSync('tar', ['-c', '-C', ctx, '.']).stdout;
-    const r = spawnSync(process.execPath, [HULL_BIN, ...env.globalArgs(), 'build', '--cgroup-parent', env.cgroupParent, '-t', 'tarctx', '-'], { input: tar, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [HULL_BIN, ...env.globalArgs(), 'build', '--cgroup-parent', env.cgroupParent, '-t', 'tarctx', '-'], {
+      input: tar,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(ok(['run', '--rm', 'tarctx', 'cat', '/f'])).toBe('in a tar\n');
 
@@ -396,7 +433,8 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
 
   it('--target builds only the stages it needs; ONBUILD triggers run in the child; scratch', () => {
     const ctx = context({
-      Dockerfile: 'FROM busybox AS one\nRUN echo one > /one\nFROM busybox AS broken\nRUN exit 1\nFROM one AS two\nRUN cat /one > /two\nONBUILD RUN echo triggered > /t\nFROM scratch AS empty\nCOPY --from=two /two /two\n',
+      Dockerfile:
+        'FROM busybox AS one\nRUN echo one > /one\nFROM busybox AS broken\nRUN exit 1\nFROM one AS two\nRUN cat /one > /two\nONBUILD RUN echo triggered > /t\nFROM scratch AS empty\nCOPY --from=two /two /two\n',
     });
     const out = ok(['build', '--target', 'two', '-t', 'two', ctx]);
     expect(out).not.toMatch(/exit 1/);
@@ -413,13 +451,19 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
     const ctx = context({
       Dockerfile: 'FROM busybox AS two\nRUN echo a > /a\nRUN echo b > /b\nFROM busybox\nCOPY --from=two /a /b /ab/\nRUN echo started; sleep 30\n',
     });
-    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'build', '--cgroup-parent', env.cgroupParent, ctx], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'build', '--cgroup-parent', env.cgroupParent, ctx], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
-    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/^started$/m.test(out)) resolve(); // the RUN's own output, not its STEP line
-    }));
-    const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(path.join(env.root, 'tmp')));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/^started$/m.test(out)) resolve(); // the RUN's own output, not its STEP line
+      }),
+    );
+    const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(path.join(env.root, 'tmp')));
     expect(mountsBefore).toHaveLength(1); // the view of stage `two` (two layers: an overlay)
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('close', resolve));
@@ -432,14 +476,18 @@ CMD ["cat out.txt here.txt; id -u; echo $MODE; pwd; stat -c '%a %u:%g' data/name
 
   it('Ctrl-C during a RUN stops the build and removes its container and temporary state', async () => {
     const ctx = context({ Dockerfile: 'FROM busybox\nRUN echo started; sleep 30\n' });
-    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'build', '--cgroup-parent', env.cgroupParent, ctx], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'build', '--cgroup-parent', env.cgroupParent, ctx], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/^started$/m.test(out)) resolve();
-    }));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/^started$/m.test(out)) resolve();
+      }),
+    );
     const t0 = Date.now();
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));

@@ -49,7 +49,10 @@ describe.skipIf(!canRunContainers)(`kill -9 at every step (integration${skipReas
   /** `system check`'s problem lines (without repair). */
   function problems(): string[] {
     const r = env.cli(['system', 'check']);
-    return r.stdout.trim().split('\n').filter((l) => !l.startsWith('checked '));
+    return r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('checked '));
   }
 
   /**
@@ -76,10 +79,16 @@ describe.skipIf(!canRunContainers)(`kill -9 at every step (integration${skipReas
     }
     for (const c of shown) {
       expect(env.cli(['inspect', '-f', '{{.Name}}', c.name]).stdout.trim(), `${context}: inspect ${c.name}`).toBe(`/${c.name}`);
-      expect(shown.filter((o) => o.name === c.name), `${context}: two containers named ${c.name}`).toHaveLength(1);
+      expect(
+        shown.filter((o) => o.name === c.name),
+        `${context}: two containers named ${c.name}`,
+      ).toHaveLength(1);
     }
     if (anyProcess()) {
-      expect(shown.some((c) => c.status.startsWith('Up')), `${context}: a container process runs but ps shows none running: ${ps.join('; ')}`).toBe(true);
+      expect(
+        shown.some((c) => c.status.startsWith('Up')),
+        `${context}: a container process runs but ps shows none running: ${ps.join('; ')}`,
+      ).toBe(true);
     }
   }
 
@@ -217,7 +226,10 @@ describe.skipIf(!canRunContainers)(`kill -9 at every step (integration${skipReas
     const leases = path.join(env.net.stateDir, 'bridges', env.net.bridge, 'leases');
     mkdirSync(leases, { recursive: true });
     const leaseIp = env.net.subnet.replace(/\.0\/24$/, '.250');
-    writeFileSync(path.join(leases, leaseIp), JSON.stringify({ store: path.join(env.root, 'containers'), network: 'bridge', container: hex(), name: 'gone', aliases: [] }));
+    writeFileSync(
+      path.join(leases, leaseIp),
+      JSON.stringify({ store: path.join(env.root, 'containers'), network: 'bridge', container: hex(), name: 'gone', aliases: [] }),
+    );
     mkdirSync(path.join(env.net.stateDir, 'tmp'), { recursive: true });
     writeFileSync(path.join(env.net.stateDir, 'tmp', 'lease-1-abcdef'), '{}');
     // An ended container that still holds its cgroup and network (its monitor was killed; no command met it since).
@@ -228,9 +240,18 @@ describe.skipIf(!canRunContainers)(`kill -9 at every step (integration${skipReas
     for (let i = 0; i < 300 && env.processes().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
 
     const found = problems().join('\n');
-    for (const want of [`its name nameless is not reserved`, `name ghost: its container ${ghost.slice(0, 12)} does not exist`, `containers/${lost}: no container has it`,
-      `.new-`, `containers/${ghost}: no container has it`, `network namespace ${netnsFile}: no container has it`, `address ${leaseIp} on bridge ${env.net.bridge}`,
-      'lease-1-abcdef', `cgroup ${path.join(env.cgroupRoot, env.cgroupParent, ghost)}: no container has it`, '(holder) is exited but still holds its cgroup or network']) {
+    for (const want of [
+      `its name nameless is not reserved`,
+      `name ghost: its container ${ghost.slice(0, 12)} does not exist`,
+      `containers/${lost}: no container has it`,
+      `.new-`,
+      `containers/${ghost}: no container has it`,
+      `network namespace ${netnsFile}: no container has it`,
+      `address ${leaseIp} on bridge ${env.net.bridge}`,
+      'lease-1-abcdef',
+      `cgroup ${path.join(env.cgroupRoot, env.cgroupParent, ghost)}: no container has it`,
+      '(holder) is exited but still holds its cgroup or network',
+    ]) {
       expect(found).toContain(want);
     }
     const repaired = env.cli(['system', 'check', '--repair']);

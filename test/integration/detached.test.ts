@@ -83,11 +83,21 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     expect(env.cli(['logs', '--since', '1h', 'svc']).stdout).toBe('out\n');
     expect(env.cli(['logs', '--since', '2099-01-01T00:00:00Z', 'svc']).stdout).toBe('');
     // The log file is Docker's json-file: one object a line.
-    const lines = readFileSync(info.LogPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
-    expect(lines.map((l) => [l.log, l.stream])).toEqual([['out\n', 'stdout'], ['err\n', 'stderr']].sort((a, b) => (lines[0]!.stream === 'stdout' ? 0 : a[1]!.localeCompare(b[1]!))));
+    const lines = readFileSync(info.LogPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
+    expect(lines.map((l) => [l.log, l.stream])).toEqual(
+      [
+        ['out\n', 'stdout'],
+        ['err\n', 'stderr'],
+      ].sort((a, b) => (lines[0]!.stream === 'stdout' ? 0 : a[1]!.localeCompare(b[1]!))),
+    );
     expect(Object.keys(lines[0]!).sort()).toEqual(['log', 'stream', 'time']);
 
-    expect(env.cli(['inspect', '-f', '{{.State.Status}} {{json .Config.Cmd}}', 'svc']).stdout).toBe('running ["sh","-c","echo out; echo err >&2; exec sleep 60"]\n');
+    expect(env.cli(['inspect', '-f', '{{.State.Status}} {{json .Config.Cmd}}', 'svc']).stdout).toBe(
+      'running ["sh","-c","echo out; echo err >&2; exec sleep 60"]\n',
+    );
     // rm of a running container is refused (Docker's exit 1), rm -f is not.
     const refused = env.cli(['rm', 'svc']);
     expect(refused.code).toBe(1);
@@ -125,8 +135,11 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     clean();
   });
 
-  it('stop sends the image\'s STOPSIGNAL (an image made with hull build)', () => {
-    env.buildImage('stopsignal:1', 'FROM busybox\nSTOPSIGNAL SIGUSR1\nCMD ["sh", "-c", "trap \\"exit 9\\" USR1; trap \\"\\" TERM; while true; do sleep 0.05; done"]\n');
+  it("stop sends the image's STOPSIGNAL (an image made with hull build)", () => {
+    env.buildImage(
+      'stopsignal:1',
+      'FROM busybox\nSTOPSIGNAL SIGUSR1\nCMD ["sh", "-c", "trap \\"exit 9\\" USR1; trap \\"\\" TERM; while true; do sleep 0.05; done"]\n',
+    );
     env.cli(['run', '-d', '--name', 'usr1', 'stopsignal:1']);
     const t0 = Date.now();
     expect(env.cli(['stop', '-t', '5', 'usr1']).code).toBe(0);
@@ -163,15 +176,26 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     const followed = await env.cliAsync(['logs', '-f', id]);
     expect(env.cli(['wait', id]).stdout).toBe('0\n');
     const dir = path.join(env.root, 'containers', id);
-    expect(readdirSync(dir).filter((f) => f.includes('-json.log')).sort()).toEqual([`${id}-json.log`, `${id}-json.log.1`, `${id}-json.log.2`]);
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.includes('-json.log'))
+        .sort(),
+    ).toEqual([`${id}-json.log`, `${id}-json.log.1`, `${id}-json.log.2`]);
     // What is kept is the newest output, contiguous, up to the last line.
-    const kept = env.cli(['logs', id]).stdout.trim().split('\n').map((l) => Number(l.slice(5)));
+    const kept = env
+      .cli(['logs', id])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => Number(l.slice(5)));
     expect(kept.at(-1)).toBe(399);
     expect(kept.length).toBeGreaterThan(40);
     expect(kept.length).toBeLessThan(200);
     expect(kept.every((n, i) => i === 0 || n === kept[i - 1]! + 1)).toBe(true);
     // The follower saw every line from where it started, across the rotations.
-    const seen = followed.stdout.trim().split('\n').map((l) => Number(l.slice(5)));
+    const seen = followed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.slice(5)));
     expect(seen.at(-1)).toBe(399);
     expect(seen.every((n, i) => i === 0 || n === seen[i - 1]! + 1)).toBe(true);
     expect(inspect(id)).toMatchObject({ HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '2k', 'max-file': '3' } } } });
@@ -193,8 +217,10 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     clean();
   });
 
-  it('create, start, restart, kill -s, rename; errors exit 1 as Docker\'s do', async () => {
-    const id = env.cli(['create', '--name', 'later', 'busybox', 'sh', '-c', 'trap "exit 12" USR1; echo started; while true; do sleep 0.05; done']).stdout.trim();
+  it("create, start, restart, kill -s, rename; errors exit 1 as Docker's do", async () => {
+    const id = env
+      .cli(['create', '--name', 'later', 'busybox', 'sh', '-c', 'trap "exit 12" USR1; echo started; while true; do sleep 0.05; done'])
+      .stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(env.cli(['ps', '-a', '--filter', 'status=created', '-q']).stdout).toBe(`${id.slice(0, 12)}\n`);
     expect(inspect('later').State.Status).toBe('created');
@@ -222,7 +248,7 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     clean();
   });
 
-  it('exec joins the container (pid namespace, hostname, cgroup, capabilities), with -u -w -e -i -t -d and Docker\'s exit codes', () => {
+  it("exec joins the container (pid namespace, hostname, cgroup, capabilities), with -u -w -e -i -t -d and Docker's exit codes", () => {
     env.cli(['run', '-d', '--name', 'box', '-h', 'boxhost', 'busybox', 'sleep', '60']);
     const r = env.cli(['exec', 'box', 'sh', '-c', 'echo pid=$$; hostname; grep CapEff /proc/self/status; grep "^0::" /proc/self/cgroup']);
     expect(r.stderr).toBe('');
@@ -246,7 +272,15 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     expect(missing.stderr).toMatch(/^hull: exec "no-such-command": executable file not found in \$PATH: ENOENT \(step \d+ of \d+\)\n$/);
     expect(env.cli(['exec', 'box', '/etc/passwd']).code).toBe(126);
 
-    const tty = execFileSync('script', ['-qec', `${process.execPath} ${path.join(process.cwd(), 'bin/hull.cjs')} ${env.globalArgs().join(' ')} exec -t box sh -c 'tty; echo $TERM'`, '/dev/null'], { encoding: 'utf8' });
+    const tty = execFileSync(
+      'script',
+      [
+        '-qec',
+        `${process.execPath} ${path.join(process.cwd(), 'bin/hull.cjs')} ${env.globalArgs().join(' ')} exec -t box sh -c 'tty; echo $TERM'`,
+        '/dev/null',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(tty.replace(/\r/g, '').trim().split('\n')).toEqual([expect.stringMatching(/^\/dev\/pts\/\d+$/), 'xterm']);
 
     expect(env.cli(['exec', '-d', 'box', 'sh', '-c', 'echo detached > /tmp/d']).code).toBe(0);
@@ -259,12 +293,21 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     clean();
   });
 
-  it('--init: hull-init is PID 1, reaps orphaned zombies and forwards signals; the exit code is the command\'s', async () => {
+  it("--init: hull-init is PID 1, reaps orphaned zombies and forwards signals; the exit code is the command's", async () => {
     const fg = env.cli(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'ps -o pid,comm; exit 3']);
     expect(fg.stdout).toMatch(/^ +1 init\n +2 sh\n/m);
     expect(fg.code).toBe(3);
-    env.cli(['run', '-d', '--init', '--name', 'reaper', 'busybox', 'sh', '-c',
-      'for i in 1 2 3; do (sleep 0.01 &); done; trap "exit 9" TERM; while true; do sleep 0.05; done']);
+    env.cli([
+      'run',
+      '-d',
+      '--init',
+      '--name',
+      'reaper',
+      'busybox',
+      'sh',
+      '-c',
+      'for i in 1 2 3; do (sleep 0.01 &); done; trap "exit 9" TERM; while true; do sleep 0.05; done',
+    ]);
     await sleep(300);
     const ps = env.cli(['exec', 'reaper', 'ps', '-o', 'stat,comm']).stdout;
     expect(ps).not.toMatch(/^Z/m); // the orphans' zombies were reaped by hull-init
@@ -274,7 +317,7 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     clean();
   });
 
-  it('attach streams the output from now on, forwards signals, and exits with the container\'s code', async () => {
+  it("attach streams the output from now on, forwards signals, and exits with the container's code", async () => {
     env.cli(['run', '-d', '--name', 'talker', 'busybox', 'sh', '-c', 'echo early; trap "echo bye; exit 8" TERM; while true; do echo tick; sleep 0.1; done']);
     await eventually(() => env.cli(['logs', 'talker']).stdout.startsWith('early\n'));
     const child = env.spawnCli(['attach', 'talker']);
@@ -291,8 +334,18 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
   });
 
   it('cp copies both ways, resolving every container path inside its root (symlinks to / cannot reach the host)', () => {
-    env.cli(['run', '-d', '--name', 'files', '-h', 'filebox', 'busybox', 'sh', '-c',
-      'mkdir -p /data/sub; echo hi > /data/a; echo deep > /data/sub/b; ln -s / /data/escape; ln -s /etc/hostname /data/hn; echo ready; exec sleep 60']);
+    env.cli([
+      'run',
+      '-d',
+      '--name',
+      'files',
+      '-h',
+      'filebox',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir -p /data/sub; echo hi > /data/a; echo deep > /data/sub/b; ln -s / /data/escape; ln -s /etc/hostname /data/hn; echo ready; exec sleep 60',
+    ]);
     expect(env.cli(['exec', 'files', 'true']).code).toBe(0);
     const out = path.join(env.base, 'cp-out');
     mkdirSync(out);
@@ -325,13 +378,34 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     clean();
   });
 
-  it('cp follows symlinks inside the container as Docker does: path components and the destination, -L for a source; Docker\'s messages', () => {
+  it("cp follows symlinks inside the container as Docker does: path components and the destination, -L for a source; Docker's messages", () => {
     // In the container: /link -> /tmp/real (a directory), /tlink -> /tmp/real/t (a file), /etclink -> /etc (absolute),
     // /data/rel-etc -> ../../../../etc (relative, climbing past the root), /dangling -> /made/by-cp (missing), /loop <-> /loop2.
-    env.cli(['run', '-d', '--name', 'links', '-h', 'linkbox', 'busybox', 'sh', '-c', [
-      'mkdir -p /tmp/real /data/sub /made', 'echo target > /tmp/real/t', 'echo f > /data/file', 'echo deep > /data/sub/b',
-      'ln -s /tmp/real /link', 'ln -s /tmp/real/t /tlink', 'ln -s /etc /etclink', 'ln -s ../../../../etc /data/rel-etc',
-      'ln -s /made/by-cp /dangling', 'ln -s /loop2 /loop', 'ln -s /loop /loop2', 'exec sleep 60'].join('; ')]);
+    env.cli([
+      'run',
+      '-d',
+      '--name',
+      'links',
+      '-h',
+      'linkbox',
+      'busybox',
+      'sh',
+      '-c',
+      [
+        'mkdir -p /tmp/real /data/sub /made',
+        'echo target > /tmp/real/t',
+        'echo f > /data/file',
+        'echo deep > /data/sub/b',
+        'ln -s /tmp/real /link',
+        'ln -s /tmp/real/t /tlink',
+        'ln -s /etc /etclink',
+        'ln -s ../../../../etc /data/rel-etc',
+        'ln -s /made/by-cp /dangling',
+        'ln -s /loop2 /loop',
+        'ln -s /loop /loop2',
+        'exec sleep 60',
+      ].join('; '),
+    ]);
     expect(env.cli(['exec', 'links', 'true']).code).toBe(0);
     const out = path.join(env.base, 'cp-links');
     mkdirSync(out);
@@ -479,8 +553,9 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
 
   it('50 detached containers started at once all run, each log holds its own output, all stop and go', async () => {
     const n = 50;
-    const started = await Promise.all(Array.from({ length: n }, (_, i) =>
-      env.cliAsync(['run', '-d', '--name', `many-${i}`, 'busybox', 'sh', '-c', `echo hello from ${i}; exec sleep 120`])));
+    const started = await Promise.all(
+      Array.from({ length: n }, (_, i) => env.cliAsync(['run', '-d', '--name', `many-${i}`, 'busybox', 'sh', '-c', `echo hello from ${i}; exec sleep 120`])),
+    );
     for (const r of started) {
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^[0-9a-f]{64}\n$/);

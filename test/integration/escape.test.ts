@@ -34,9 +34,11 @@ describe.skipIf(!canRunContainers)(`escape attempts from a default container (in
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('can mknod the host\'s disk but not open it; a device outside the default set opens only with --privileged', () => {
+  it("can mknod the host's disk but not open it; a device outside the default set opens only with --privileged", () => {
     // The block device under the host's root file system.
-    const rootLine = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+    const rootLine = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.split(' ')[4] === '/');
     const [major, minor] = (rootLine?.split(' ')[2] ?? '0:0').split(':').map(Number);
     const disk = sh(`mknod /tmp/disk b ${major} ${minor} && echo made; head -c 512 /tmp/disk | wc -c`);
     expect(disk.stdout).toBe('made\n0\n');
@@ -54,17 +56,27 @@ describe.skipIf(!canRunContainers)(`escape attempts from a default container (in
     // This host's kernel may have no /proc/kcore: then there is nothing to read either way.
     const kcore = existsSync('/proc/kcore') ? 'head -c 4 /proc/kcore | wc -c' : 'echo 0';
     const r = sh(`${kcore}; cat /proc/keys | wc -c; cat /proc/timer_list | wc -c; ls /sys/firmware | wc -l`);
-    expect(r.stdout.trim().split('\n').map((l) => l.trim())).toEqual(['0', '0', '0', '0']);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toEqual(['0', '0', '0', '0']);
     expect(r.stderr).toBe('');
     const p = sh(`${kcore}; cat /proc/timer_list | wc -c`, '--privileged');
-    const [kc, timers] = p.stdout.trim().split('\n').map((l) => Number(l.trim()));
+    const [kc, timers] = p.stdout
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.trim()));
     if (existsSync('/proc/kcore')) expect(kc).toBe(4);
     expect(timers).toBeGreaterThan(0);
   });
 
   it('cannot write /proc/sys/kernel/* or the cgroup tree (works with --privileged for a per-namespace sysctl)', () => {
     const before = readFileSync('/proc/sys/kernel/hostname', 'utf8');
-    const r = sh('echo evil > /proc/sys/kernel/hostname; echo evil > /proc/sys/kernel/core_pattern; mkdir /sys/fs/cgroup/evil; echo h > /proc/sysrq-trigger; echo done');
+    const r = sh(
+      'echo evil > /proc/sys/kernel/hostname; echo evil > /proc/sys/kernel/core_pattern; mkdir /sys/fs/cgroup/evil; echo h > /proc/sysrq-trigger; echo done',
+    );
     expect(r.stdout).toBe('done\n');
     expect(r.stderr.split('\n').filter(Boolean)).toEqual([
       "sh: can't create /proc/sys/kernel/hostname: Read-only file system",
@@ -80,7 +92,9 @@ describe.skipIf(!canRunContainers)(`escape attempts from a default container (in
 
   it('cannot see or signal host processes', () => {
     const me = process.pid;
-    const r = sh(`ls /proc | grep -E '^[0-9]+$' | wc -l; kill -0 ${me} && echo signalled; kill -9 1 2>/dev/null; ls /proc/${me} >/dev/null 2>&1 && echo seen; echo end`);
+    const r = sh(
+      `ls /proc | grep -E '^[0-9]+$' | wc -l; kill -0 ${me} && echo signalled; kill -9 1 2>/dev/null; ls /proc/${me} >/dev/null 2>&1 && echo seen; echo end`,
+    );
     const [count, ...rest] = r.stdout.trim().split('\n');
     expect(Number(count)).toBeLessThanOrEqual(4); // sh, ls, grep, wc
     expect(rest).toEqual(['end']);
@@ -98,7 +112,7 @@ describe.skipIf(!canRunContainers)(`escape attempts from a default container (in
     expect(p.stderr).toMatch(/insmod/);
   });
 
-  it('cannot change the host\'s hostname or clock', () => {
+  it("cannot change the host's hostname or clock", () => {
     const name = hostname();
     const r = sh('hostname evil; date -s "2001-01-01 00:00:00"; echo done');
     expect(r.stdout).toMatch(/done\n$/);
@@ -128,9 +142,22 @@ describe.skipIf(!canRunContainers)(`escape attempts from a default container (in
     writeFileSync(secret, 'host only\n');
     const fd = openSync(secret, 'r');
     try {
-      const out = execFileSync(process.execPath, [HULL_BIN, ...env.globalArgs(), 'run', '--rm', '--cgroup-parent', env.cgroupParent, 'busybox', 'sh', '-c',
-        'ls /proc/1/fd; for f in /proc/1/fd/*; do readlink $f; done; cat <&3 2>&1; cat <&7 2>&1; echo end'],
-        { stdio: ['ignore', 'pipe', 'pipe', fd, fd, fd, fd, fd], encoding: 'utf8' });
+      const out = execFileSync(
+        process.execPath,
+        [
+          HULL_BIN,
+          ...env.globalArgs(),
+          'run',
+          '--rm',
+          '--cgroup-parent',
+          env.cgroupParent,
+          'busybox',
+          'sh',
+          '-c',
+          'ls /proc/1/fd; for f in /proc/1/fd/*; do readlink $f; done; cat <&3 2>&1; cat <&7 2>&1; echo end',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe', fd, fd, fd, fd, fd], encoding: 'utf8' },
+      );
       const lines = out.trim().split('\n');
       expect(lines.slice(0, 3)).toEqual(['0', '1', '2']);
       expect(out).not.toMatch(/host only/);
@@ -148,7 +175,7 @@ describe.skipIf(!canRunContainers)(`escape attempts from a default container (in
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('cannot reach or write the host\'s node or hull binary through /proc/PID/exe of a process joining by exec', async () => {
+  it("cannot reach or write the host's node or hull binary through /proc/PID/exe of a process joining by exec", async () => {
     const r = env.cli(['run', '-d', '--name', 'target', 'busybox', 'sleep', '300']);
     expect(r.code).toBe(0);
     const id = r.stdout.trim();
@@ -166,7 +193,11 @@ describe.skipIf(!canRunContainers)(`escape attempts from a default container (in
         terminal: false,
         parentDeathSignal: 9,
         steps: buildExecPlan(spec, {
-          args: ['true'], env: spec.process.env, cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, tty: false,
+          args: ['true'],
+          env: spec.process.env,
+          cwd: '/',
+          user: { uid: 0, gid: 0, additionalGids: [] },
+          tty: false,
           seccompFilter: await compiledFilter(spec.linux.seccomp!),
         }),
       },
@@ -175,15 +206,22 @@ describe.skipIf(!canRunContainers)(`escape attempts from a default container (in
       joinNamespaceFds: nsFds,
     });
     try {
-      const attack = env.cli(['exec', 'target', 'sh', '-c', [
-        'for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$p" = 1 ] || [ "$p" = $$ ] && continue;',
-        'c=$(cat $d/comm 2>/dev/null) || continue; case "$c" in sh|cat|ls) continue;; esac;',
-        'echo "pid $p $c"; l=$(readlink $d/exe) && echo "exe=$l" || echo "no exe link";',
-        'cat $d/exe > /dev/null && echo "read exe"; echo x >> $d/exe && echo "WROTE exe";',
-        'for f in $d/fd/*; do readlink $f && echo "fd link"; cat $f >/dev/null 2>&1 && echo "read fd"; done;',
-        'cat $d/environ >/dev/null && echo "read environ"; cat $d/maps >/dev/null && echo "read maps"; done;',
-        // The control: a dumpable process of the container (its pid 1) can be read this way.
-        'echo "pid1 $(readlink /proc/1/exe)"; echo end'].join(' ')]);
+      const attack = env.cli([
+        'exec',
+        'target',
+        'sh',
+        '-c',
+        [
+          'for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$p" = 1 ] || [ "$p" = $$ ] && continue;',
+          'c=$(cat $d/comm 2>/dev/null) || continue; case "$c" in sh|cat|ls) continue;; esac;',
+          'echo "pid $p $c"; l=$(readlink $d/exe) && echo "exe=$l" || echo "no exe link";',
+          'cat $d/exe > /dev/null && echo "read exe"; echo x >> $d/exe && echo "WROTE exe";',
+          'for f in $d/fd/*; do readlink $f && echo "fd link"; cat $f >/dev/null 2>&1 && echo "read fd"; done;',
+          'cat $d/environ >/dev/null && echo "read environ"; cat $d/maps >/dev/null && echo "read maps"; done;',
+          // The control: a dumpable process of the container (its pid 1) can be read this way.
+          'echo "pid1 $(readlink /proc/1/exe)"; echo end',
+        ].join(' '),
+      ]);
       expect(attack.stdout).toMatch(/^pid \d+ /m); // the held process was seen…
       expect(attack.stdout).toMatch(/no exe link/); // …and nothing of it could be reached
       expect(attack.stdout).not.toMatch(/read exe|WROTE exe|fd link|read fd|read environ|read maps/);
@@ -245,14 +283,25 @@ describe.skipIf(!canRunContainers)(`images with symlinks to host paths (integrat
   const hostSide = () => [
     ...readdirSync(hostDir, { recursive: true }).map(String).sort(),
     readFileSync(path.join(hostDir, 'null'), 'utf8'),
-    readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(hostDir)).join('\n'),
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(hostDir))
+      .join('\n'),
   ];
 
   it('/proc, /dev, /sys, /etc/hostname, /etc/hosts, /etc/resolv.conf as symlinks to host paths: every mount lands inside the root', () => {
     const before = hostSide();
     const hostsBefore = readFileSync('/etc/hosts', 'utf8');
-    const r = env.cli(['run', '--rm', '-h', 'boxname', 'evil:symlinks', 'sh', '-c',
-      `ls /proc/self/status >/dev/null && echo proc-ok; cat /etc/hostname; grep -c boxname /etc/hosts`]);
+    const r = env.cli([
+      'run',
+      '--rm',
+      '-h',
+      'boxname',
+      'evil:symlinks',
+      'sh',
+      '-c',
+      `ls /proc/self/status >/dev/null && echo proc-ok; cat /etc/hostname; grep -c boxname /etc/hosts`,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     // The container got its files, through its own (in-root) copies of the link targets.
@@ -264,7 +313,7 @@ describe.skipIf(!canRunContainers)(`images with symlinks to host paths (integrat
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('/dev/null and /dev/pts as symlinks to host paths: hull\'s /dev replaces them; masks bind the real /dev/null', () => {
+  it("/dev/null and /dev/pts as symlinks to host paths: hull's /dev replaces them; masks bind the real /dev/null", () => {
     const before = hostSide();
     const r = env.cli(['run', '--rm', 'evil:devnull', 'sh', '-c', 'ls -l /dev/null | cut -c1; wc -c < /proc/timer_list; echo x > /dev/null && echo ok']);
     expect(r.stderr).toBe('');
@@ -275,13 +324,20 @@ describe.skipIf(!canRunContainers)(`images with symlinks to host paths (integrat
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('mount targets through symlinks to host paths (a volume\'s, CVE-2024-45310 class) are resolved inside the root', () => {
+  it("mount targets through symlinks to host paths (a volume's, CVE-2024-45310 class) are resolved inside the root", () => {
     // No -v in this branch: the bundle's config.json gets the mounts a volume would add.
     const source = path.join(env.base, 'volume-source');
     mkdirSync(source, { recursive: true });
     writeFileSync(path.join(source, 'in-volume'), 'volume\n');
-    const created = env.cli(['create', '--name', 'vol', 'evil:symlinks', 'sh', '-c',
-      `cat ${hostDir}/dev/data/in-volume; ls ${hostDir}/proc/new/deep && echo tmpfs-there; grep -c ' /var/escape ' /proc/self/mountinfo; exit 0`]);
+    const created = env.cli([
+      'create',
+      '--name',
+      'vol',
+      'evil:symlinks',
+      'sh',
+      '-c',
+      `cat ${hostDir}/dev/data/in-volume; ls ${hostDir}/proc/new/deep && echo tmpfs-there; grep -c ' /var/escape ' /proc/self/mountinfo; exit 0`,
+    ]);
     expect(created.code).toBe(0);
     const id = created.stdout.trim();
     const configPath = path.join(env.root, 'containers', id, 'config.json');

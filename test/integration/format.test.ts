@@ -35,14 +35,18 @@ describe.skipIf(!canRunContainers)(`--format templates (integration${skipReason}
     const full = (JSON.parse(ok(['inspect', 'fmt'])) as { State: Record<string, unknown>; Id: string }[])[0]!;
     expect(JSON.parse(ok(['inspect', '-f', '{{json .State}}', 'fmt']))).toEqual(full.State);
     expect(ok(['inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.Pid}} {{.Nope}}', 'fmt'])).toBe('created false 0 <no value>\n');
-    expect(ok(['inspect', '-f', '{{$id := .Id}}{{printf "%.12s|%-8s|" $id .State.Status}}{{upper .Name}}', 'fmt'])).toBe(`${full.Id.slice(0, 12)}|created |/FMT\n`);
+    expect(ok(['inspect', '-f', '{{$id := .Id}}{{printf "%.12s|%-8s|" $id .State.Status}}{{upper .Name}}', 'fmt'])).toBe(
+      `${full.Id.slice(0, 12)}|created |/FMT\n`,
+    );
     expect(ok(['inspect', '-f', '{{- /* trimmed */ -}} {{if not .State.Running}}stopped{{else}}up{{end}}', 'fmt'])).toBe('stopped\n');
     expect(JSON.parse(ok(['inspect', '-f', 'json', 'fmt']))).toEqual([full]);
   });
 
   it('image and volume inspect take templates too; network ls lists through one', () => {
     expect(ok(['image', 'inspect', '-f', '{{range .RepoTags}}{{.}}{{end}} {{.Os}}', 'busybox'])).toBe('busybox:latest linux\n');
-    expect(ok(['volume', 'inspect', '-f', '{{index .Labels "team"}} {{.Labels.tier}} {{.Labels}} {{.Driver}}', 'fmtvol'])).toBe('core db map[team:core tier:db] local\n');
+    expect(ok(['volume', 'inspect', '-f', '{{index .Labels "team"}} {{.Labels.tier}} {{.Labels}} {{.Driver}}', 'fmtvol'])).toBe(
+      'core db map[team:core tier:db] local\n',
+    );
     expect(ok(['network', 'ls', '--format', '{{.Name}}/{{.Driver}}'])).toBe('host/host\nnone/null\n');
   });
 
@@ -56,7 +60,7 @@ describe.skipIf(!canRunContainers)(`--format templates (integration${skipReason}
     expect(ok(['system', 'df', '--format', '{{.Type}}={{.TotalCount}}'])).toBe('Images=1\nContainers=1\nLocal Volumes=1\nBuild Cache=0\n');
   });
 
-  it('a template that does not parse or fails is an error with Docker\'s text and exit status', () => {
+  it("a template that does not parse or fails is an error with Docker's text and exit status", () => {
     const parse = env.cli(['inspect', '-f', '{{range .Config.Env}}{{.}}', 'fmt']);
     expect(parse).toEqual({ code: 64, stdout: '', stderr: 'hull: template parsing error: template: :1: unexpected EOF\n' });
     const exec = env.cli(['inspect', '-f', '{{.Id}}{{.State.Pid.X}}', 'fmt']);
@@ -67,7 +71,9 @@ describe.skipIf(!canRunContainers)(`--format templates (integration${skipReason}
     expect(fn).toEqual({ code: 1, stdout: '', stderr: 'hull: failed to parse template: template: :1: function "nope" not defined\n' });
     const field = env.cli(['ps', '-a', '--format', '{{.Nope}}']);
     expect(field.code).toBe(1);
-    expect(field.stderr).toBe('hull: failed to execute template: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.ContainerContext\n');
+    expect(field.stderr).toBe(
+      'hull: failed to execute template: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.ContainerContext\n',
+    );
     const images = env.cli(['images', '--format', '{{.Repository']);
     expect(images).toEqual({ code: 1, stdout: '', stderr: 'hull: template parsing error: template: :1: unclosed action\n' });
     const volume = env.cli(['volume', 'inspect', '-f', '{{if}}', 'fmtvol']);

@@ -55,7 +55,10 @@ describe.skipIf(!canRunContainers)(`store concurrency and crash safety (integrat
   afterAll(() => env.destroy());
 
   it('20 concurrent loads of images sharing layers (and runs beside them) unpack each layer once', async () => {
-    const shared: Entry[] = [{ path: 'shared/', type: 'dir' }, { path: 'shared/data', content: 'x'.repeat(100_000) }];
+    const shared: Entry[] = [
+      { path: 'shared/', type: 'dir' },
+      { path: 'shared/data', content: 'x'.repeat(100_000) },
+    ];
     const archives: string[] = [];
     for (let i = 0; i < 20; i++) {
       const outTar = path.join(env.base, `img${i}.tar`);
@@ -72,7 +75,9 @@ describe.skipIf(!canRunContainers)(`store concurrency and crash safety (integrat
     const results = await Promise.all([...loads, ...runs]);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
 
-    const unpacked = results.flatMap((r) => r.stderr.split('\n')).filter((l) => l.includes('hull-trace unpacked layer '))
+    const unpacked = results
+      .flatMap((r) => r.stderr.split('\n'))
+      .filter((l) => l.includes('hull-trace unpacked layer '))
       .map((l) => /unpacked layer (sha256:[0-9a-f]{64})/.exec(l)?.[1]);
     // the busybox layer was stored before; the shared layer and the 20 own layers once each
     expect(unpacked).toHaveLength(21);
@@ -90,7 +95,10 @@ describe.skipIf(!canRunContainers)(`store concurrency and crash safety (integrat
 
   it('kill -9 of load at several moments never leaves a half layer; the next load completes and cleans up', async () => {
     // a slow layer: many files (inode creation and fsync dominate on ext4) and one large file
-    const slow: Entry[] = [{ path: 'many/', type: 'dir' }, { path: 'big', size: 64 * 1024 * 1024 }];
+    const slow: Entry[] = [
+      { path: 'many/', type: 'dir' },
+      { path: 'big', size: 64 * 1024 * 1024 },
+    ];
     for (let i = 0; i < 1500; i++) slow.push({ path: `many/f${i}`, content: `${i}\n` });
     const archive = path.join(env.base, 'slow.tar');
     const built = await writeOciImage({ layers: [busyboxLayerEntries(), slow], name: 'example.com/slow:1', outTar: archive });

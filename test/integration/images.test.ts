@@ -53,7 +53,10 @@ describe.skipIf(!canRunContainers)(`image verbs (integration${skipReason})`, () 
     const digests = ok(env, ['images', '--digests']);
     expect(digests.split('\n')[0]).toMatch(/^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE$/);
     expect(digests).toContain(manifestDigest);
-    const json = ok(env, ['image', 'ls', '--format', 'json']).trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    const json = ok(env, ['image', 'ls', '--format', 'json'])
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
     expect(json.map((j) => `${j.Repository}:${j.Tag}`).sort()).toEqual(['busybox:latest', 'example.com/me/box:1']);
     expect(json[0]).toMatchObject({ ID: id.slice(7, 19), Digest: manifestDigest, CreatedAt: expect.stringMatching(/ \+0000 UTC$/) });
     expect(ok(env, ['images', 'example.com/me/box'])).toMatch(/\nexample.com\/me\/box\s+1\s/);
@@ -62,7 +65,7 @@ describe.skipIf(!canRunContainers)(`image verbs (integration${skipReason})`, () 
     expect(bad.stderr).toBe('hull: image not found: nope\n');
   });
 
-  it('image inspect: a JSON array in Docker\'s shape; a missing image is an error after the array, exit 1', () => {
+  it("image inspect: a JSON array in Docker's shape; a missing image is an error after the array, exit 1", () => {
     const out = JSON.parse(ok(env, ['image', 'inspect', 'busybox'])) as Record<string, unknown>[];
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({
@@ -82,7 +85,7 @@ describe.skipIf(!canRunContainers)(`image verbs (integration${skipReason})`, () 
     expect(r.stderr).toBe('hull: image not found: nope\n');
   });
 
-  it('history: newest first, Docker\'s columns', () => {
+  it("history: newest first, Docker's columns", () => {
     const lines = ok(env, ['history', 'busybox']).trim().split('\n');
     expect(lines[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
     expect(lines[1]).toMatch(new RegExp(`^${id.slice(7, 19)}\\s`));
@@ -95,7 +98,9 @@ describe.skipIf(!canRunContainers)(`image verbs (integration${skipReason})`, () 
     expect(ok(env, ['rmi', 'example.com/me/box:1'])).toBe('Untagged: example.com/me/box:1\n');
     const refused = env.cli(['rmi', 'busybox']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^hull: conflict: unable to remove repository reference "busybox:latest" \(must force\) - container [0-9a-f]{12} \(user, stopped\) is using its referenced image/);
+    expect(refused.stderr).toMatch(
+      /^hull: conflict: unable to remove repository reference "busybox:latest" \(must force\) - container [0-9a-f]{12} \(user, stopped\) is using its referenced image/,
+    );
     const byId = env.cli(['image', 'rm', id.slice(7, 19)]);
     expect(byId.code).toBe(1);
     expect(byId.stderr).toMatch(/must be forced\) - image is being used by stopped container/);

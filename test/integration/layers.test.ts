@@ -74,12 +74,7 @@ function testLayers(): Entry[][] {
       dir('t/f2d2f'),
       file('t/f2d2f/inside', 'briefly a directory'),
     ],
-    [
-      dir('t'),
-      file('t/f2d2f', 'a file again\n', { mode: 0o640 }),
-      { path: 't/x/data-link2', type: 'whiteout' },
-      file('t/added-last', 'top layer\n'),
-    ],
+    [dir('t'), file('t/f2d2f', 'a file again\n', { mode: 0o640 }), { path: 't/x/data-link2', type: 'whiteout' }, file('t/added-last', 'top layer\n')],
   ];
 }
 
@@ -119,25 +114,32 @@ const LIST_SCRIPT = `cd / && find t bin/busybox | sort | while read p; do
 done`;
 
 function containerRows(out: string): Row[] {
-  return out.trim().split('\n').map((line) => {
-    const [p, mode, uid, gid, size, kind, target] = line.split('|');
-    const sized = kind === 'regular file' || kind === 'regular empty file' || kind === 'symbolic link';
-    return {
-      path: p as string,
-      mode: mode as string,
-      uid: Number(uid),
-      gid: Number(gid),
-      size: sized ? Number(size) : null,
-      target: kind === 'symbolic link' ? (target as string) : null,
-    };
-  }).sort((a, b) => a.path.localeCompare(b.path));
+  return out
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [p, mode, uid, gid, size, kind, target] = line.split('|');
+      const sized = kind === 'regular file' || kind === 'regular empty file' || kind === 'symbolic link';
+      return {
+        path: p as string,
+        mode: mode as string,
+        uid: Number(uid),
+        gid: Number(gid),
+        size: sized ? Number(size) : null,
+        target: kind === 'symbolic link' ? (target as string) : null,
+      };
+    })
+    .sort((a, b) => a.path.localeCompare(b.path));
 }
 
 function xattrsOf(root: string, rows: Row[]): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const r of rows) {
     const p = path.join(root, r.path);
-    const names = sys.llistxattr(p).filter((n) => n.startsWith('user.') || n === 'security.capability').sort();
+    const names = sys
+      .llistxattr(p)
+      .filter((n) => n.startsWith('user.') || n === 'security.capability')
+      .sort();
     if (names.length > 0) out[r.path] = Object.fromEntries(names.map((n) => [n, sys.lgetxattr(p, n)?.toString('hex') ?? '']));
   }
   return out;
@@ -205,8 +207,11 @@ describe.skipIf(!enabled)(`layers made by other tools (integration${why})`, () =
 
       // xattrs of the merged view, read from the host through the running container's root.
       const token = `hull-layers-${process.pid}-${form}`;
-      const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'run', '--cgroup-parent', env.cgroupParent, '--rm', '-i', image,
-        'sh', '-c', `echo ${token}; read x`], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [HULL_BIN, ...env.globalArgs(), 'run', '--cgroup-parent', env.cgroupParent, '--rm', '-i', image, 'sh', '-c', `echo ${token}; read x`],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
       const stdin = child.stdin;
       try {
         await new Promise<void>((resolve, reject) => {
@@ -249,7 +254,12 @@ describe.skipIf(!enabled)(`layers made by other tools (integration${why})`, () =
     const r = env.cli(['run', '--rm', 'deep:latest', 'sh', '-c', 'cat /layers/1 /layers/127 /layers/previous; ls /layers | wc -l']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n').map((l) => l.trim())).toEqual(['layer 1', 'layer 127', '127', '128']);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toEqual(['layer 1', 'layer 127', '127', '128']);
     expect(env.leftovers()).toEqual([]);
   }, 180_000);
 });

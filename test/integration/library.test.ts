@@ -40,7 +40,9 @@ describe.skipIf(!canRunContainers)(`import { Hull } from 'hull' (integration${sk
   });
 
   it('is typed: a TypeScript consumer type-checks against the published declarations', () => {
-    writeFileSync(path.join(consumer, 'typed.ts'), `
+    writeFileSync(
+      path.join(consumer, 'typed.ts'),
+      `
       import { Hull, type RunResult } from 'hull';
       const hull = new Hull({ root: '/tmp/x' });
       export async function demo(): Promise<number> {
@@ -49,11 +51,24 @@ describe.skipIf(!canRunContainers)(`import { Hull } from 'hull' (integration${sk
       }
       // @ts-expect-error: image is required
       void hull.run({ cmd: ['true'] });
-    `);
-    writeFileSync(path.join(consumer, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [path.join(PROJECT, 'node_modules/@types')] },
-      files: ['typed.ts'],
-    }));
+    `,
+    );
+    writeFileSync(
+      path.join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [path.join(PROJECT, 'node_modules/@types')],
+        },
+        files: ['typed.ts'],
+      }),
+    );
     execFileSync(process.execPath, [path.join(PROJECT, 'node_modules/typescript/bin/tsc'), '-p', consumer], { encoding: 'utf8' });
   });
 });

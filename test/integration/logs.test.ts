@@ -21,7 +21,10 @@ describe.skipIf(!canRunContainers)(`logs of any size (integration${skipReason})`
     await env.loadBusybox();
     // The child's own peak RSS (ru_maxrss), written when it exits.
     preload = path.join(env.base, 'maxrss.cjs');
-    writeFileSync(preload, "process.on('exit', () => require('node:fs').writeFileSync(process.env.HULL_TEST_MAXRSS, String(process.resourceUsage().maxRSS)));\n");
+    writeFileSync(
+      preload,
+      "process.on('exit', () => require('node:fs').writeFileSync(process.env.HULL_TEST_MAXRSS, String(process.resourceUsage().maxRSS)));\n",
+    );
   });
   afterAll(() => {
     // a failed test's containers go first, so that only its assertion reports
@@ -33,7 +36,10 @@ describe.skipIf(!canRunContainers)(`logs of any size (integration${skipReason})`
    * `hull ARGS` with its peak RSS in MB; stdout is counted, and kept whole only while small. With
    * `pauseMs` the reader does not read for that long first: hull must wait for it, not buffer.
    */
-  async function measured(args: string[], pauseMs = 0): Promise<{ code: number | null; out: string; bytes: number; tail: string; stderr: string; rssMb: number }> {
+  async function measured(
+    args: string[],
+    pauseMs = 0,
+  ): Promise<{ code: number | null; out: string; bytes: number; tail: string; stderr: string; rssMb: number }> {
     const rssFile = path.join(env.base, `maxrss-${Date.now()}`);
     const child = spawn(process.execPath, ['--require', preload, HULL_BIN, ...env.globalArgs(), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -109,7 +115,11 @@ describe.skipIf(!canRunContainers)(`logs of any size (integration${skipReason})`
     const id = env.cli(['run', '-d', '--name', 'rot', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=3', 'busybox', 'seq', '1', String(n)]).stdout.trim();
     expect(env.cli(['wait', id]).stdout).toBe('0\n');
     const dir = path.join(env.root, 'containers', id);
-    expect(readdirSync(dir).filter((f) => f.includes('-json.log')).sort()).toEqual([`${id}-json.log`, `${id}-json.log.1`, `${id}-json.log.2`]);
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.includes('-json.log'))
+        .sort(),
+    ).toEqual([`${id}-json.log`, `${id}-json.log.1`, `${id}-json.log.2`]);
 
     const tail = await measured(['logs', '--tail', '2', 'rot']);
     expect(tail.stderr).toBe('');
@@ -119,7 +129,11 @@ describe.skipIf(!canRunContainers)(`logs of any size (integration${skipReason})`
     // Everything kept: the newest output, contiguous, up to the last line (two full files and more).
     const all = await measured(['logs', 'rot']);
     expect(all.code).toBe(0);
-    const first = Number(readFileSync(path.join(dir, `${id}-json.log.2`), 'utf8').slice(0, 100).match(/"log":"(\d+)\\n"/)?.[1]);
+    const first = Number(
+      readFileSync(path.join(dir, `${id}-json.log.2`), 'utf8')
+        .slice(0, 100)
+        .match(/"log":"(\d+)\\n"/)?.[1],
+    );
     const expected = Array.from({ length: n - first + 1 }, (_, i) => `${first + i}\n`).join('');
     expect(all.bytes).toBe(expected.length);
     expect(all.tail).toBe(expected.slice(-200));

@@ -21,7 +21,7 @@ describe.skipIf(!canRunContainers)(`namespaces: own, the host's, another contain
   const run = (...args: string[]) => env.cli(['run', '--rm', '--network', 'none', ...args]);
   const host = (ns: string) => readlinkSync(`/proc/self/ns/${ns}`);
 
-  it('--pid host: the host\'s pid namespace (and its processes); the default: its own', () => {
+  it("--pid host: the host's pid namespace (and its processes); the default: its own", () => {
     const r = run('--pid', 'host', 'busybox', 'sh', '-c', 'readlink /proc/self/ns/pid; ps -o pid | wc -l');
     expect(r.code, r.stderr).toBe(0);
     const [ns, count] = r.stdout.trim().split('\n');
@@ -30,7 +30,7 @@ describe.skipIf(!canRunContainers)(`namespaces: own, the host's, another contain
     expect(run('busybox', 'readlink', '/proc/self/ns/pid').stdout.trim()).not.toBe(host('pid'));
   });
 
-  it('--uts host: the host\'s hostname; with -h it is refused; --cgroupns host: the host\'s cgroup namespace', () => {
+  it("--uts host: the host's hostname; with -h it is refused; --cgroupns host: the host's cgroup namespace", () => {
     const r = run('--uts', 'host', 'busybox', 'sh', '-c', 'readlink /proc/self/ns/uts; hostname');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${host('uts')}\n${hostname()}\n`);
@@ -39,12 +39,35 @@ describe.skipIf(!canRunContainers)(`namespaces: own, the host's, another contain
     expect(run('--cgroupns', 'private', 'busybox', 'readlink', '/proc/self/ns/cgroup').stdout.trim()).not.toBe(host('cgroup'));
   });
 
-  it('--pid container:X and --ipc container:X: the donor\'s processes, IPC namespace and /dev/shm; a private IPC cannot be joined', () => {
-    const donor = env.cli(['run', '-d', '--network', 'none', '--name', 'donor', '--ipc', 'shareable', 'busybox', 'sh', '-c', 'echo from-donor > /dev/shm/x; exec sleep 300']);
+  it("--pid container:X and --ipc container:X: the donor's processes, IPC namespace and /dev/shm; a private IPC cannot be joined", () => {
+    const donor = env.cli([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--name',
+      'donor',
+      '--ipc',
+      'shareable',
+      'busybox',
+      'sh',
+      '-c',
+      'echo from-donor > /dev/shm/x; exec sleep 300',
+    ]);
     expect(donor.code, donor.stderr).toBe(0);
     const pid = env.cli(['inspect', '-f', '{{.State.Pid}}', 'donor']).stdout.trim();
-    for (let i = 0; i < 100 && run('--ipc', 'container:donor', 'busybox', 'cat', '/dev/shm/x').stdout === ''; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    const r = run('--pid', 'container:donor', '--ipc', 'container:donor', 'busybox', 'sh', '-c', 'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; cat /dev/shm/x; ps -o pid,comm | grep " sleep"; echo written > /dev/shm/y');
+    for (let i = 0; i < 100 && run('--ipc', 'container:donor', 'busybox', 'cat', '/dev/shm/x').stdout === ''; i++)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    const r = run(
+      '--pid',
+      'container:donor',
+      '--ipc',
+      'container:donor',
+      'busybox',
+      'sh',
+      '-c',
+      'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; cat /dev/shm/x; ps -o pid,comm | grep " sleep"; echo written > /dev/shm/y',
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${readlinkSync(`/proc/${pid}/ns/pid`)}\n${readlinkSync(`/proc/${pid}/ns/ipc`)}\nfrom-donor\n    1 sleep\n`);
     expect(env.cli(['exec', 'donor', 'cat', '/dev/shm/y']).stdout).toBe('written\n');

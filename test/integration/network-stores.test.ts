@@ -79,12 +79,13 @@ describe.skipIf(!canRunContainers || !hasTools)(`two stores on one host share th
     expect(r.code, `hull ${args.join(' ')}: ${r.stderr}`).toBe(0);
     return r.stdout;
   };
-  const ipOf = (env: HullEnv, name: string) => (JSON.parse(ok(env, ['inspect', name])) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
+  const ipOf = (env: HullEnv, name: string) =>
+    (JSON.parse(ok(env, ['inspect', name])) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
   const httpd = (page: string) => ['sh', '-c', `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p 80 -h /www`];
   const linkExists = (name: string) => existsSync(`/sys/class/net/${name}`);
   const tableBridges = () => spawnSync('nft', ['list', 'set', 'ip', a.net.nftTable, 'bridges'], { encoding: 'utf8' }).stdout;
 
-  it('detached containers of both stores get different addresses; each store\'s published port is served; one store ending its containers leaves the other\'s port and the bridge', async () => {
+  it("detached containers of both stores get different addresses; each store's published port is served; one store ending its containers leaves the other's port and the bridge", async () => {
     expect(a.net).toEqual(b.net); // the collision is on purpose
     expect(a.root).not.toBe(b.root);
     const [portA, portB, portBrief] = [await freePort(), await freePort(), await freePort()];
@@ -141,7 +142,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`two stores on one host share th
     expect(readdirSync(path.join(a.net.stateDir, 'bridges'))).toEqual([]);
   });
 
-  it('user networks of two stores made at once get different subnets and bridges; a subnet of another store\'s network is refused', async () => {
+  it("user networks of two stores made at once get different subnets and bridges; a subnet of another store's network is refused", async () => {
     // One pool of two /24s for both stores: one each.
     const base = parseCidr(a.privateSubnet(9));
     const pool = `${formatIp((base.network & ~0x1ff) >>> 0)}/23`;
@@ -226,7 +227,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`two stores on one host share th
     expect(a.leftovers()).toEqual([]);
   });
 
-  it('system check\'s look at networking: a lease whose container is gone and a killed writer\'s temporary file are found, then removed', async () => {
+  it("system check's look at networking: a lease whose container is gone and a killed writer's temporary file are found, then removed", async () => {
     ok(a, ['run', '-d', '--name', 'doomed', 'busybox', 'sleep', '60']);
     const id = ok(a, ['inspect', '--format', '{{.Id}}', 'doomed']).trim();
     const paths = storePaths(a.root, a.runRoot);
@@ -240,7 +241,10 @@ describe.skipIf(!canRunContainers || !hasTools)(`two stores on one host share th
     mkdirSync(path.join(a.net.stateDir, 'tmp'), { recursive: true });
     writeFileSync(path.join(a.net.stateDir, 'tmp', 'lease-4194304-0123456789ab'), '{}');
     const found = await networkOrphans(paths);
-    expect(found.map((o) => [o.kind, path.basename(o.path), o.removed]).sort()).toEqual([['lease', ip, false], ['tmp', 'lease-4194304-0123456789ab', false]]);
+    expect(found.map((o) => [o.kind, path.basename(o.path), o.removed]).sort()).toEqual([
+      ['lease', ip, false],
+      ['tmp', 'lease-4194304-0123456789ab', false],
+    ]);
     expect(a.leases()).toEqual([`bridge/${ip}`]);
     expect((await networkOrphans(paths, { repair: true })).every((o) => o.removed)).toBe(true);
     expect(a.leases()).toEqual([]);

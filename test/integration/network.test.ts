@@ -74,7 +74,10 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     ok(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, 'busybox', ...httpd('hello-web')]);
     expect(await eventually(() => get('127.0.0.1', port))).toBe('hello-web\n');
     expect(ok(['port', 'web']).trim()).toBe(`80/tcp -> 127.0.0.1:${port}`);
-    const inspected = JSON.parse(ok(['inspect', 'web'])) as { NetworkSettings: { IPAddress: string; Ports: Record<string, unknown> }; HostConfig: { NetworkMode: string } }[];
+    const inspected = JSON.parse(ok(['inspect', 'web'])) as {
+      NetworkSettings: { IPAddress: string; Ports: Record<string, unknown> };
+      HostConfig: { NetworkMode: string };
+    }[];
     expect(inspected[0]!.HostConfig.NetworkMode).toBe('bridge');
     expect(inspected[0]!.NetworkSettings.Ports['80/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: String(port) }]);
     const ip = inspected[0]!.NetworkSettings.IPAddress;
@@ -94,7 +97,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('a port published on every address is reached on loopback and on another host address (the bridge\'s); -P publishes EXPOSEd ports', async () => {
+  it("a port published on every address is reached on loopback and on another host address (the bridge's); -P publishes EXPOSEd ports", async () => {
     const port = await freePort();
     ok(['run', '-d', '--name', 'any', '-p', `${port}:80`, '--expose', '81', '-P', 'busybox', ...httpd('any-address')]);
     expect(await eventually(() => get('127.0.0.1', port))).toBe('any-address\n');
@@ -116,13 +119,34 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     ok(['run', '-d', '--name', 'www', '--network', 'appnet', 'busybox', ...httpd('by-name')]);
     // srv was running when www came: its bind-mounted /etc/hosts was updated in place (same inode).
     expect(ok(['exec', 'srv', 'cat', '/etc/hosts'])).toMatch(/\twww [0-9a-f]{12}\n/);
-    const out = ok(['run', '--rm', '--network', 'appnet', '--add-host', 'extra.test:10.1.2.3', '--dns', '10.9.9.9', '-h', 'client', 'busybox', 'sh', '-c',
-      'nc -w 3 srv 5000 </dev/null; nc -w 3 db 5000 </dev/null; wget -qO- http://www/; grep extra.test /etc/hosts; grep nameserver /etc/resolv.conf; hostname']);
+    const out = ok([
+      'run',
+      '--rm',
+      '--network',
+      'appnet',
+      '--add-host',
+      'extra.test:10.1.2.3',
+      '--dns',
+      '10.9.9.9',
+      '-h',
+      'client',
+      'busybox',
+      'sh',
+      '-c',
+      'nc -w 3 srv 5000 </dev/null; nc -w 3 db 5000 </dev/null; wget -qO- http://www/; grep extra.test /etc/hosts; grep nameserver /etc/resolv.conf; hostname',
+    ]);
     expect(out.split('\n')).toEqual(['pong', 'pong', 'by-name', '10.1.2.3\textra.test', 'nameserver 10.9.9.9', 'client', '']);
     // The server's hosts file learnt the client while it ran and forgot it after.
-    const inspected = JSON.parse(ok(['network', 'inspect', 'appnet'])) as { Containers: Record<string, { Name: string }>; IPAM: { Config: { Subnet: string }[] } }[];
+    const inspected = JSON.parse(ok(['network', 'inspect', 'appnet'])) as {
+      Containers: Record<string, { Name: string }>;
+      IPAM: { Config: { Subnet: string }[] };
+    }[];
     expect(inspected[0]!.IPAM.Config[0]!.Subnet).toBe(subnet);
-    expect(Object.values(inspected[0]!.Containers).map((c) => c.Name).sort()).toEqual(['srv', 'www']);
+    expect(
+      Object.values(inspected[0]!.Containers)
+        .map((c) => c.Name)
+        .sort(),
+    ).toEqual(['srv', 'www']);
     // In use: not removable.
     expect(env.cli(['network', 'rm', 'appnet']).code).not.toBe(0);
     ok(['rm', '-f', 'srv', 'www']);
@@ -130,7 +154,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('user networks are isolated from each other (as Docker\'s); a published port is reached from any of them', async () => {
+  it("user networks are isolated from each other (as Docker's); a published port is reached from any of them", async () => {
     const port = await freePort();
     ok(['network', 'create', '--subnet', env.privateSubnet(7), 'neta']);
     ok(['network', 'create', '--subnet', env.privateSubnet(8), 'netb']);
@@ -147,11 +171,13 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     writeFileSync(forwardFile, '1');
     try {
       // The server is up once a container on its own network gets the page.
-      expect(await eventually(async () => {
-        const r = fetch('neta', `http://${ipA}/`);
-        if (r.code !== 0) throw new Error(r.stderr);
-        return r.stdout;
-      })).toBe('on-a\n');
+      expect(
+        await eventually(async () => {
+          const r = fetch('neta', `http://${ipA}/`);
+          if (r.code !== 0) throw new Error(r.stderr);
+          return r.stdout;
+        }),
+      ).toBe('on-a\n');
       const across = fetch('netb', `http://${ipA}/`);
       expect(across.code).not.toBe(0);
       expect(across.stdout).toBe('');
@@ -168,7 +194,8 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
   it('network prune (and system prune) removes the networks no container uses (after confirming, or with -f), and their bridges', () => {
     ok(['network', 'create', '--subnet', env.privateSubnet(5), 'kept']);
     ok(['network', 'create', '--subnet', env.privateSubnet(6), 'unused']);
-    const bridgeOf = (name: string) => (JSON.parse(ok(['network', 'inspect', name])) as { Options: Record<string, string> }[])[0]!.Options['com.docker.network.bridge.name']!;
+    const bridgeOf = (name: string) =>
+      (JSON.parse(ok(['network', 'inspect', name])) as { Options: Record<string, string> }[])[0]!.Options['com.docker.network.bridge.name']!;
     const unusedBridge = bridgeOf('unused');
     expect(spawnSync('ip', ['link', 'show', unusedBridge]).status).toBe(0);
     ok(['run', '-d', '--name', 'user', '--network', 'kept', 'busybox', 'sleep', '60']);
@@ -227,9 +254,10 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('--network container:NAME shares the other container\'s namespace; a restart keeps the address', async () => {
+  it("--network container:NAME shares the other container's namespace; a restart keeps the address", async () => {
     ok(['run', '-d', '--name', 'base', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 1; exit 3']);
-    const inspect = () => (JSON.parse(ok(['inspect', 'base'])) as { RestartCount: number; State: { Running: boolean }; NetworkSettings: { IPAddress: string } }[])[0]!;
+    const inspect = () =>
+      (JSON.parse(ok(['inspect', 'base'])) as { RestartCount: number; State: { Running: boolean }; NetworkSettings: { IPAddress: string } }[])[0]!;
     const first = inspect().NetworkSettings.IPAddress;
     expect(first).not.toBe('');
     await eventually(async () => {
@@ -243,7 +271,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('a container reaches a server on the host bridge\'s gateway address', async () => {
+  it("a container reaches a server on the host bridge's gateway address", async () => {
     ok(['run', '--rm', 'busybox', 'true']); // the env's bridge exists from the first bridge container on
     const server = net.createServer((s) => s.end('hello-from-host\n'));
     await new Promise<void>((resolve) => server.listen(0, gateway(), resolve));
@@ -258,20 +286,25 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     }
   });
 
-  it('--network none has only lo; --network host sees the host\'s links', () => {
+  it("--network none has only lo; --network host sees the host's links", () => {
     const none = ok(['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']).trim().split('\n');
     expect(none.map((l) => l.split(':')[1]!.trim())).toEqual(['lo']);
-    const host = ok(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link']).trim().split('\n')
+    const host = ok(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link'])
+      .trim()
+      .split('\n')
       .map((l) => l.split(':')[1]!.trim().replace(/@.*/, ''));
     const ours = readdirSync('/sys/class/net');
     // Links may come and go beside us (other suites); most of the host's are there, and no container-only eth0.
     expect(host.filter((l) => ours.includes(l)).length).toBeGreaterThan(Math.min(ours.length, host.length) / 2);
     expect(host).toContain('lo');
-    const bridge = ok(['run', '--rm', 'busybox', 'ip', '-o', 'link']).trim().split('\n').map((l) => l.split(':')[1]!.trim().replace(/@.*/, ''));
+    const bridge = ok(['run', '--rm', 'busybox', 'ip', '-o', 'link'])
+      .trim()
+      .split('\n')
+      .map((l) => l.split(':')[1]!.trim().replace(/@.*/, ''));
     expect(bridge).toEqual(['lo', 'eth0']);
   });
 
-  it('published ports under --network host: discarded with Docker\'s warning on stderr (run, run -d, create); the library returns it', async () => {
+  it("published ports under --network host: discarded with Docker's warning on stderr (run, run -d, create); the library returns it", async () => {
     const warning = 'WARNING: Published ports are discarded when using host network mode\n';
     const fg = env.cli(['run', '--rm', '--network', 'host', '-p', '8080:80', 'busybox', 'echo', 'ran']);
     expect(fg).toMatchObject({ code: 0, stdout: 'ran\n', stderr: warning });
@@ -285,7 +318,13 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     // No warning where none is due.
     expect(env.cli(['run', '--rm', '--network', 'host', 'busybox', 'true']).stderr).toBe('');
     const hull = new Hull({ root: env.root, runRoot: env.runRoot });
-    const lib = await hull.createContainer({ image: 'busybox', cmd: ['true'], network: { mode: 'host' }, ports: [{ proto: 'tcp', hostIp: '', hostPort: 8081, containerPort: 80 }], cgroupParent: env.cgroupParent });
+    const lib = await hull.createContainer({
+      image: 'busybox',
+      cmd: ['true'],
+      network: { mode: 'host' },
+      ports: [{ proto: 'tcp', hostIp: '', hostPort: 8081, containerPort: 80 }],
+      cgroupParent: env.cgroupParent,
+    });
     expect(lib.warnings).toEqual(['Published ports are discarded when using host network mode']);
     const run = await hull.run({ image: 'busybox', cmd: ['true'], remove: true, network: { mode: 'host' }, publishAll: true, cgroupParent: env.cgroupParent });
     expect(run).toMatchObject({ exitCode: 0, warnings: ['Published ports are discarded when using host network mode'] });
@@ -296,7 +335,11 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     const cycles = Number(process.env.HULL_NET_CYCLES ?? 200);
     ok(['run', '--rm', 'busybox', 'true']);
     const table = () => spawnSync('nft', ['list', 'table', 'ip', env.net.nftTable], { encoding: 'utf8' }).stdout;
-    const addrs = () => spawnSync('ip', ['-o', 'addr'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(env.net.ifPrefix)).map((l) => l.replace(' tentative', ''));
+    const addrs = () =>
+      spawnSync('ip', ['-o', 'addr'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.includes(env.net.ifPrefix))
+        .map((l) => l.replace(' tentative', ''));
     expect(env.leftovers()).toEqual([]); // also waits for the kernel to delete the last veth pair
     const before = { links: env.links().sort(), addrs: addrs(), table: table(), leases: env.leases() };
     expect(before.leases).toEqual([]);
@@ -305,8 +348,24 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     for (let i = 0; i < cycles; i += batch) {
       const results = [];
       for (let j = 0; j < batch && i + j < cycles; j++) {
-        results.push(spawnSync(process.execPath, [HULL_BIN, ...env.globalArgs(), 'run', '--rm', '--cgroup-parent', env.cgroupParent,
-          '-p', `127.0.0.1:${40000 + ((i + j) % 1000)}:80`, 'busybox', 'true'], { encoding: 'utf8' }));
+        results.push(
+          spawnSync(
+            process.execPath,
+            [
+              HULL_BIN,
+              ...env.globalArgs(),
+              'run',
+              '--rm',
+              '--cgroup-parent',
+              env.cgroupParent,
+              '-p',
+              `127.0.0.1:${40000 + ((i + j) % 1000)}:80`,
+              'busybox',
+              'true',
+            ],
+            { encoding: 'utf8' },
+          ),
+        );
       }
       for (const r of results) expect(r.stderr).toBe('');
     }

@@ -4,7 +4,20 @@
 // a created container can be killed or deleted without ever starting, and OCI hooks run at their
 // points with the state JSON on their stdin. Nothing is left behind.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,7 +186,7 @@ describe.skipIf(!canRunContainers)(`OCI runtime: create and start as two steps, 
     nothingLeft(bad.id);
   });
 
-  it('namespaces joined by path: a network namespace made beforehand, another container\'s uts and ipc', async () => {
+  it("namespaces joined by path: a network namespace made beforehand, another container's uts and ipc", async () => {
     // A persistent network namespace, bound to a file (as hull does for bridge networks).
     const netns = path.join(base, 'netns-file');
     writeFileSync(netns, '');
@@ -213,7 +226,10 @@ describe.skipIf(!canRunContainers)(`OCI runtime: create and start as two steps, 
     /** A host hook script recording its stdin (the state JSON) and its mount namespace under `out/KIND`. */
     function hostHook(out: string, kind: string, exit = 0): { path: string; args: string[]; env: string[] } {
       const script = path.join(out, `${kind}.sh`);
-      writeFileSync(script, `#!/bin/sh\ncat > "$OUT/${kind}.json"\nreadlink /proc/self/ns/mnt > "$OUT/${kind}.mnt"\necho "$1" > "$OUT/${kind}.arg"\nexit ${exit}\n`);
+      writeFileSync(
+        script,
+        `#!/bin/sh\ncat > "$OUT/${kind}.json"\nreadlink /proc/self/ns/mnt > "$OUT/${kind}.mnt"\necho "$1" > "$OUT/${kind}.arg"\nexit ${exit}\n`,
+      );
       chmodSync(script, 0o755);
       return { path: script, args: [script, `arg-of-${kind}`], env: ['PATH=/usr/bin:/bin', `OUT=${out}`] };
     }

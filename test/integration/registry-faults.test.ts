@@ -17,13 +17,19 @@ import { Proxy, Registry, freePort, hasRegistry } from '../helpers/registry.js';
 const skip = !canRunContainers || !hasRegistry();
 const why = skipReason || (hasRegistry() ? '' : '; skipped: needs docker-registry and skopeo (scripts/install-deps.sh test)');
 
-interface Result { code: number | null; stdout: string; stderr: string; ms: number }
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 /** `hull ARGS` without blocking this process (the proxy and fake registries live in it). */
 function hull(env: HullEnv, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Result> {
   const started = Date.now();
   const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), ...args], {
-    env: { ...process.env, HULL_REGISTRY_RETRIES: '2', ...extra }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HULL_REGISTRY_RETRIES: '2', ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
@@ -91,8 +97,9 @@ describe.skipIf(skip)(`registry faults (integration${why})`, () => {
       expect(r.stdout).toContain(`Digest: ${manifestDigest}`);
       expect(r.stdout).toMatch(/Retrying/);
       expect(proxy.requests.some((h) => /\r\nRange: bytes=[1-9]\d*-/i.test(h))).toBe(true);
-      expect((await hull(env, ['run', '--rm', '--cgroup-parent', env.cgroupParent, `${proxy.host}/big/img:1`, 'wc', '-c', '/big.bin'])).stdout)
-        .toMatch(/^\s*16777216 \/big\.bin/);
+      expect((await hull(env, ['run', '--rm', '--cgroup-parent', env.cgroupParent, `${proxy.host}/big/img:1`, 'wc', '-c', '/big.bin'])).stdout).toMatch(
+        /^\s*16777216 \/big\.bin/,
+      );
     } finally {
       proxy.cutAfter = undefined;
       env.destroy();
@@ -137,7 +144,9 @@ describe.skipIf(skip)(`registry faults (integration${why})`, () => {
       const r = await hull(env, ['pull', `${proxy.host}/big/img:1`]);
       await killing;
       expect(killing).toBeDefined();
-      expect(oneError(r)).toMatch(/big\/img:1: layer [0-9a-f]{12}: (connection (reset by the registry|refused|closed before the end of the data)) \(gave up after 3 attempts\)/);
+      expect(oneError(r)).toMatch(
+        /big\/img:1: layer [0-9a-f]{12}: (connection (reset by the registry|refused|closed before the end of the data)) \(gave up after 3 attempts\)/,
+      );
       await expectConsistent(env, 'big/img');
       proxy.throttle = undefined;
       proxy.onBytes = undefined;
@@ -148,7 +157,14 @@ describe.skipIf(skip)(`registry faults (integration${why})`, () => {
     } finally {
       proxy.throttle = undefined;
       proxy.onBytes = undefined;
-      if (reg.pid === undefined || !(await fetch(`http://${reg.host}/v2/`).then(() => true, () => false))) await reg.restart();
+      if (
+        reg.pid === undefined ||
+        !(await fetch(`http://${reg.host}/v2/`).then(
+          () => true,
+          () => false,
+        ))
+      )
+        await reg.restart();
       env.destroy();
     }
   }, 120_000);
@@ -170,7 +186,7 @@ describe.skipIf(skip)(`registry faults (integration${why})`, () => {
     }
   }, 120_000);
 
-  it('a corrupted blob on the registry\'s disk is refused and not stored; once repaired, the pull completes', async () => {
+  it("a corrupted blob on the registry's disk is refused and not stored; once repaired, the pull completes", async () => {
     const env = new HullEnv();
     const file = reg.blobFile(layerDigest);
     const original = readFileSync(file);
@@ -216,12 +232,14 @@ describe.skipIf(!canRunContainers)(`registries that send what they must not (int
         return void res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }).end(Buffer.alloc(5 * 1024 * 1024, 0x20));
       }
       if (url === '/v2/bad/schema1/manifests/1') {
-        return void res.writeHead(200, { 'Content-Type': 'application/vnd.docker.distribution.manifest.v1+prettyjws' })
+        return void res
+          .writeHead(200, { 'Content-Type': 'application/vnd.docker.distribution.manifest.v1+prettyjws' })
           .end(JSON.stringify({ schemaVersion: 1, name: 'bad/schema1', tag: '1', fsLayers: [], history: [] }));
       }
       if (url === '/v2/bad/busy/manifests/1') {
         busyHits++;
-        return void res.writeHead(503, { 'Retry-After': '0', 'Content-Type': 'application/json' })
+        return void res
+          .writeHead(503, { 'Retry-After': '0', 'Content-Type': 'application/json' })
           .end('{"errors":[{"code":"UNAVAILABLE","message":"service unavailable"}]}');
       }
       res.writeHead(404).end();

@@ -33,7 +33,10 @@ function ok(env: HullEnv, args: string[], opts: { env?: NodeJS.ProcessEnv; input
 function fails(env: HullEnv, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): string {
   const r = env.cli(args, opts);
   expect(r.code, r.stdout + r.stderr).not.toBe(0);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('WARNING'));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('WARNING'));
   expect(lines, r.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^hull: /);
   return lines[0] as string;
@@ -123,23 +126,42 @@ describe.skipIf(skip)(`registry: plain HTTP on loopback (integration${why})`, ()
     }
   });
 
-  it('a multi-platform index pulls this host\'s entry, or the one --platform names', async () => {
+  it("a multi-platform index pulls this host's entry, or the one --platform names", async () => {
     const dir = path.join(work, 'multi');
     const arch = hostArchitecture();
     const otherArch = arch === 'amd64' ? 'arm64' : 'amd64';
     const mine = await writeOciImage({ layers: [busyboxLayerEntries()], outDir: dir, name: 'multi:mine', config: { architecture: arch, os: 'linux' } });
     const theirs = await writeOciImage({
-      layers: [[{ path: 'marker', content: `for ${otherArch}\n` }]], outDir: dir, name: 'multi:theirs', config: { architecture: otherArch, os: 'linux' },
+      layers: [[{ path: 'marker', content: `for ${otherArch}\n` }]],
+      outDir: dir,
+      name: 'multi:theirs',
+      config: { architecture: otherArch, os: 'linux' },
     });
-    const desc = (r: typeof mine, a: string) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: r.manifestDigest,
-      size: readFileSync(path.join(dir, 'blobs/sha256', r.manifestDigest.slice(7))).length, platform: { architecture: a, os: 'linux' } });
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [desc(theirs, otherArch), desc(mine, arch)] }));
+    const desc = (r: typeof mine, a: string) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: r.manifestDigest,
+      size: readFileSync(path.join(dir, 'blobs/sha256', r.manifestDigest.slice(7))).length,
+      platform: { architecture: a, os: 'linux' },
+    });
+    const index = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [desc(theirs, otherArch), desc(mine, arch)] }),
+    );
     const indexDigest = `sha256:${execFileSync('sha256sum', { input: index }).toString().slice(0, 64)}`;
     writeFileSync(path.join(dir, 'blobs/sha256', indexDigest.slice(7)), index);
-    writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{
-      mediaType: 'application/vnd.oci.image.index.v1+json', digest: indexDigest, size: index.length,
-      annotations: { 'org.opencontainers.image.ref.name': 'multi' } }] }));
+    writeFileSync(
+      path.join(dir, 'index.json'),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [
+          {
+            mediaType: 'application/vnd.oci.image.index.v1+json',
+            digest: indexDigest,
+            size: index.length,
+            annotations: { 'org.opencontainers.image.ref.name': 'multi' },
+          },
+        ],
+      }),
+    );
     skopeo(['copy', '--all', '--dest-tls-verify=false', `oci:${dir}:multi`, `docker://${reg.host}/multi/img:1`]);
 
     // As Docker: the digest printed and kept in RepoDigests is the index's (what the tag names),
@@ -150,7 +172,10 @@ describe.skipIf(skip)(`registry: plain HTTP on loopback (integration${why})`, ()
     expect(inspect[0]?.Architecture).toBe(arch);
     expect(inspect[0]?.Id).toBe(mine.configDigest);
     expect(inspect[0]?.RepoDigests).toEqual([`${reg.host}/multi/img@${indexDigest}`]);
-    const listed = ok(env, ['images', '--format', 'json']).trim().split('\n').map((l) => JSON.parse(l) as { Repository: string; Digest: string });
+    const listed = ok(env, ['images', '--format', 'json'])
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { Repository: string; Digest: string });
     expect(listed.find((r) => r.Repository === `${reg.host}/multi/img`)?.Digest).toBe(indexDigest);
     expect(ok(env, ['run', '--rm', `${reg.host}/multi/img:1`, 'echo', 'native'])).toBe('native\n');
     for (const pinned of [indexDigest, mine.manifestDigest]) {
@@ -179,7 +204,11 @@ describe.skipIf(skip)(`registry: plain HTTP on loopback (integration${why})`, ()
       expect(events.some((e) => e.type === 'layer' && e.status === 'downloading' && e.current === e.total)).toBe(true);
       expect(events.at(-1)).toMatchObject({ type: 'done', imageId: bb.configDigest, upToDate: false });
       await hull.tag(`${reg.host}/test/busybox:1`, `${reg.host}/library/api:1`);
-      expect(await hull.push(`${reg.host}/library/api:1`)).toEqual({ reference: `${reg.host}/library/api:1`, digest: bb.manifestDigest, size: expect.any(Number) });
+      expect(await hull.push(`${reg.host}/library/api:1`)).toEqual({
+        reference: `${reg.host}/library/api:1`,
+        digest: bb.manifestDigest,
+        size: expect.any(Number),
+      });
       await expect(hull.pull(`${reg.host}/test/busybox:missing`)).rejects.toBeInstanceOf(RegistryError);
     } finally {
       fresh.destroy();
@@ -318,7 +347,15 @@ describe.skipIf(skip)(`registry: htpasswd Basic auth over TLS with the test's CA
     env = new HullEnv();
     bb = await busyboxImage();
     base = { ...process.env, HULL_CERTS_D: certsD, DOCKER_CONFIG: path.join(dir, 'docker') };
-    skopeo(['copy', '--dest-cert-dir', path.join(certsD, reg.host), '--dest-creds', 'hull:s3cret pass', `oci:${bb.ociDir}`, `docker://${reg.host}/private/bb:1`]);
+    skopeo([
+      'copy',
+      '--dest-cert-dir',
+      path.join(certsD, reg.host),
+      '--dest-creds',
+      'hull:s3cret pass',
+      `oci:${bb.ociDir}`,
+      `docker://${reg.host}/private/bb:1`,
+    ]);
   }, 60_000);
 
   afterAll(async () => {
@@ -342,7 +379,9 @@ describe.skipIf(skip)(`registry: htpasswd Basic auth over TLS with the test's CA
     expect(ok(env, ['pull', `${reg.host}/private/bb:1`], { env: base })).toContain(`Digest: ${bb.manifestDigest}`);
     ok(env, ['tag', `${reg.host}/private/bb:1`, `${reg.host}/private/again:2`]);
     expect(ok(env, ['push', `${reg.host}/private/again:2`], { env: base })).toContain(`2: digest: ${bb.manifestDigest}`);
-    const info = JSON.parse(skopeo(['inspect', '--cert-dir', path.join(certsD, reg.host), '--creds', 'hull:s3cret pass', `docker://${reg.host}/private/again:2`])) as { Digest: string };
+    const info = JSON.parse(
+      skopeo(['inspect', '--cert-dir', path.join(certsD, reg.host), '--creds', 'hull:s3cret pass', `docker://${reg.host}/private/again:2`]),
+    ) as { Digest: string };
     expect(info.Digest).toBe(bb.manifestDigest);
     expect(ok(env, ['logout', reg.host], { env: base })).toBe(`Removing login credentials for ${reg.host}\n`);
     expect(fails(env, ['pull', `${reg.host}/private/bb:1`], { env: base })).toMatch(/authentication required/);
@@ -353,7 +392,9 @@ describe.skipIf(skip)(`registry: htpasswd Basic auth over TLS with the test's CA
     const secrets = path.join(helperDir, 'secrets.json');
     mkdirSync(helperDir, { recursive: true });
     const helper = path.join(helperDir, 'docker-credential-hulltest');
-    writeFileSync(helper, `#!/usr/bin/env node
+    writeFileSync(
+      helper,
+      `#!/usr/bin/env node
 const fs = require('fs'); const file = ${JSON.stringify(secrets)};
 const db = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
 const input = fs.readFileSync(0, 'utf8').trim();
@@ -362,7 +403,8 @@ if (verb === 'store') { const c = JSON.parse(input); db[c.ServerURL] = c; fs.wri
 else if (verb === 'get') { if (!db[input]) { process.stdout.write('credentials not found in native keychain'); process.exit(1); }
   process.stdout.write(JSON.stringify({ ServerURL: input, Username: db[input].Username, Secret: db[input].Secret })); }
 else if (verb === 'erase') { delete db[input]; fs.writeFileSync(file, JSON.stringify(db)); }
-`);
+`,
+    );
     chmodSync(helper, 0o755);
     const configDir = path.join(dir, 'docker-helper');
     mkdirSync(configDir, { recursive: true });
@@ -429,7 +471,9 @@ describe.skipIf(skip)(`registry: Bearer tokens from a token issuer (integration$
     const out = ok(env, ['push', `${reg.host}/private/pushed:1`], { env: base });
     expect(out).toMatch(/Mounted from private\/bb|Pushed|Layer already exists/);
     expect(issuer.requests().some((r) => r.account === 'hull' && r.scopes.includes('repository:private/pushed:pull,push'))).toBe(true);
-    const info = JSON.parse(skopeo(['inspect', '--tls-verify=false', '--creds', 'hull:tokenpass', `docker://${reg.host}/private/pushed:1`])) as { Digest: string };
+    const info = JSON.parse(skopeo(['inspect', '--tls-verify=false', '--creds', 'hull:tokenpass', `docker://${reg.host}/private/pushed:1`])) as {
+      Digest: string;
+    };
     expect(info.Digest).toBe(bb.manifestDigest);
   });
 });

@@ -13,7 +13,9 @@ const mode = cgroupModeOf(mountinfo);
 const cgroup2 = findCgroup2Mount(mountinfo);
 const rootControllers = (() => {
   try {
-    return readFileSync(path.join(cgroup2 ?? '/nonexistent', 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+    return readFileSync(path.join(cgroup2 ?? '/nonexistent', 'cgroup.controllers'), 'utf8')
+      .trim()
+      .split(/\s+/);
   } catch {
     return [];
   }

@@ -49,16 +49,22 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
     clean();
   });
 
-  it('does not see the host\'s mounts', () => {
+  it("does not see the host's mounts", () => {
     const r = env.cli(['run', '--rm', 'busybox', 'cat', '/proc/self/mountinfo']);
     expect(r.code).toBe(0);
-    const mountPoints = r.stdout.trim().split('\n').map((l) => l.split(' ')[4]!);
+    const mountPoints = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[4]!);
     expect(mountPoints[0]).toBe('/');
     // Only what the runtime mounted: its file systems, the /etc binds, masked and read-only paths.
     const own = /^\/(proc|dev|sys|etc\/(hostname|hosts|resolv\.conf))(\/|$)|^\/$/;
     expect(mountPoints.filter((m) => !own.test(m))).toEqual([]);
     // The host's own mount points (its cgroup v1 hierarchies, say) are not there.
-    const hostOnly = readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').map((l) => l.split(' ')[4]!)
+    const hostOnly = readFileSync('/proc/self/mountinfo', 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[4]!)
       .filter((m) => m.startsWith('/sys/fs/cgroup/') || m === '/run' || m.startsWith(env.base));
     expect(hostOnly.filter((m) => mountPoints.includes(m))).toEqual([]);
     clean();
@@ -70,8 +76,7 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
     const [id] = readdirSync(path.join(env.root, 'containers'));
     const upper = path.join(env.root, 'containers', id!, 'upper');
     expect(existsSync(path.join(upper, 'written'))).toBe(true);
-    expect(execFileSync('stat', ['-c', '%F %t:%T', path.join(upper, 'bin', 'true')], { encoding: 'utf8' }).trim())
-      .toBe('character special file 0:0'); // a whiteout
+    expect(execFileSync('stat', ['-c', '%F %t:%T', path.join(upper, 'bin', 'true')], { encoding: 'utf8' }).trim()).toBe('character special file 0:0'); // a whiteout
     expect(env.cli(['ps', '-a']).stdout).toMatch(/Exited \(0\).*keeper/);
     expect(env.cli(['rm', 'keeper']).code).toBe(0);
     clean();
@@ -82,7 +87,7 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
     clean();
   });
 
-  it('returns the container\'s exit code', () => {
+  it("returns the container's exit code", () => {
     expect(env.cli(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).code).toBe(3);
     expect(env.cli(['run', '--rm', 'busybox', 'false']).code).toBe(1);
     // A command killed by a signal: 128 + the signal (sh is PID 1 and cannot be killed from inside).
@@ -142,7 +147,11 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
     refused('run', ['--name', 'x'], /^hull: Invalid container name \(x\), only/); // Docker's pattern wants two characters
     refused('run', ['-h', 'bad_host'], /^hull: invalid hostname format: bad_host\n$/);
     refused('run', ['-h', 'web\n10.0.0.1 evil'], /^hull: invalid hostname format: web/);
-    refused('run', ['-w', `/${'d'.repeat(300)}`], /^hull: the working directory '\/d+\.\.\. \(301 characters\)' is invalid: its component .* is 300 bytes long, a file name has at most 255\n$/);
+    refused(
+      'run',
+      ['-w', `/${'d'.repeat(300)}`],
+      /^hull: the working directory '\/d+\.\.\. \(301 characters\)' is invalid: its component .* is 300 bytes long, a file name has at most 255\n$/,
+    );
     refused('run', ['-w', `/${'d/'.repeat(2100)}`], /is invalid: it is 4201 bytes long, a path has at most 4095\n$/);
     refused('run', ['-v', `/srv:/${'t'.repeat(300)}`], /^hull: invalid volume specification .* is invalid: its component .* is 300 bytes long/);
     refused('run', ['-v', `${'v'.repeat(300)}:/x`], /^hull: volume name is too long \(300 characters\), names should be at most 255 characters\n$/);
@@ -180,8 +189,27 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
   it('honours -e, --env-file, -w (made when missing), -u and --entrypoint', () => {
     const envFile = path.join(env.base, 'env.list');
     writeFileSync(envFile, '# comment\nFROM_FILE=yes\nSHARED=file\n');
-    const r = env.cli(['run', '--rm', '--env-file', envFile, '-e', 'SHARED=flag', '-e', 'HOSTVAR', '-w', '/srv/app', '-u', 'app',
-      'busybox', 'sh', '-c', 'echo $FROM_FILE $SHARED $HOSTVAR; pwd; id; echo $HOME'], { env: { ...process.env, HOSTVAR: 'passed' } });
+    const r = env.cli(
+      [
+        'run',
+        '--rm',
+        '--env-file',
+        envFile,
+        '-e',
+        'SHARED=flag',
+        '-e',
+        'HOSTVAR',
+        '-w',
+        '/srv/app',
+        '-u',
+        'app',
+        'busybox',
+        'sh',
+        '-c',
+        'echo $FROM_FILE $SHARED $HOSTVAR; pwd; id; echo $HOME',
+      ],
+      { env: { ...process.env, HOSTVAR: 'passed' } },
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n')).toEqual(['yes flag passed', '/srv/app', 'uid=1000(app) gid=1000(app) groups=50(staff),1000(app)', '/home/app', '']);
     const e = env.cli(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'hello', 'world']);
@@ -196,9 +224,17 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
     clean();
   });
 
-  it('has the runtime\'s /etc files and Docker\'s /dev', () => {
-    const r = env.cli(['run', '--rm', '-h', 'box', 'busybox', 'sh', '-c',
-      'grep -c localhost /etc/hosts; grep box /etc/hosts; ls /dev | tr "\\n" " "; echo; stat -c %a /dev/null; echo x > /dev/null && echo ok']);
+  it("has the runtime's /etc files and Docker's /dev", () => {
+    const r = env.cli([
+      'run',
+      '--rm',
+      '-h',
+      'box',
+      'busybox',
+      'sh',
+      '-c',
+      'grep -c localhost /etc/hosts; grep box /etc/hosts; ls /dev | tr "\\n" " "; echo; stat -c %a /dev/null; echo x > /dev/null && echo ok',
+    ]);
     const lines = r.stdout.split('\n');
     expect(Number(lines[0])).toBeGreaterThan(0);
     expect(lines[1]).toMatch(/box/);
@@ -217,17 +253,25 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
     clean();
   });
 
-  it('leaks no file descriptor of hull\'s into the container', () => {
+  it("leaks no file descriptor of hull's into the container", () => {
     // ls holds one fd of its own (the directory it reads); everything else is stdio.
     const r = env.cli(['run', '--rm', 'busybox', 'ls', '/proc/self/fd']);
-    expect(r.stdout.trim().split('\n').map(Number).sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual([0, 1, 2, 3]);
     clean();
   });
 
   it('forwards SIGTERM and SIGINT to the container', async () => {
-    for (const [signal, code] of [['SIGTERM', 42], ['SIGINT', 43]] as const) {
-      const child = env.spawnCli(['run', '--rm', 'busybox', 'sh', '-c',
-        `trap "exit ${code}" ${signal.slice(3)}; echo ready; while true; do sleep 0.05; done`]);
+    for (const [signal, code] of [
+      ['SIGTERM', 42],
+      ['SIGINT', 43],
+    ] as const) {
+      const child = env.spawnCli(['run', '--rm', 'busybox', 'sh', '-c', `trap "exit ${code}" ${signal.slice(3)}; echo ready; while true; do sleep 0.05; done`]);
       await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       child.kill(signal);
       const exit = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
@@ -236,9 +280,17 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
     clean();
   });
 
-  it('gives a real terminal with -t, sized like hull\'s', () => {
+  it("gives a real terminal with -t, sized like hull's", () => {
     // script(1) runs hull on a pty of its own, 33 rows by 101 columns.
-    const out = execFileSync('script', ['-qec', `stty rows 33 cols 101; ${process.execPath} ${path.join(process.cwd(), 'bin/hull.cjs')} ${env.globalArgs().join(' ')} run --rm --cgroup-parent ${env.cgroupParent} -t busybox sh -c 'tty; stty size; echo $TERM; ls -l /dev/console'`, '/dev/null'], { encoding: 'utf8' });
+    const out = execFileSync(
+      'script',
+      [
+        '-qec',
+        `stty rows 33 cols 101; ${process.execPath} ${path.join(process.cwd(), 'bin/hull.cjs')} ${env.globalArgs().join(' ')} run --rm --cgroup-parent ${env.cgroupParent} -t busybox sh -c 'tty; stty size; echo $TERM; ls -l /dev/console'`,
+        '/dev/null',
+      ],
+      { encoding: 'utf8' },
+    );
     const lines = out.replace(/\r/g, '').trim().split('\n');
     expect(lines[0]).toBe('/dev/pts/0');
     expect(lines[1]).toBe('33 101');

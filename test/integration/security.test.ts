@@ -32,7 +32,7 @@ describe.skipIf(!canRunContainers)(`security settings (integration${skipReason})
     return r.stdout;
   };
 
-  it('default: Docker\'s capabilities (CapEff 00000000a80425fb) and a seccomp filter', () => {
+  it("default: Docker's capabilities (CapEff 00000000a80425fb) and a seccomp filter", () => {
     const s = status();
     expect(statusField(s, 'CapEff')).toBe('00000000a80425fb');
     expect(statusField(s, 'CapBnd')).toBe('00000000a80425fb');
@@ -66,18 +66,21 @@ describe.skipIf(!canRunContainers)(`security settings (integration${skipReason})
     expect(bad.stderr).toMatch(/invalid capability: CAP_FLY/);
   });
 
-  it('--security-opt no-new-privileges and seccomp=unconfined|FILE (Docker\'s format)', () => {
+  it("--security-opt no-new-privileges and seccomp=unconfined|FILE (Docker's format)", () => {
     const nnp = status('--security-opt', 'no-new-privileges');
     expect(statusField(nnp, 'NoNewPrivs')).toBe('1');
     expect(statusField(nnp, 'Seccomp')).toBe('2');
     expect(statusField(status('--security-opt', 'seccomp=unconfined'), 'Seccomp')).toBe('0');
     // A profile that denies mkdir with EACCES and allows everything else.
     const file = path.join(env.base, 'profile.json');
-    writeFileSync(file, JSON.stringify({
-      defaultAction: 'SCMP_ACT_ALLOW',
-      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
-      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }],
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }],
+      }),
+    );
     const r = env.cli(['run', '--rm', '--security-opt', `seccomp=${file}`, 'busybox', 'sh', '-c', 'mkdir /x; touch /y && echo touched']);
     expect(r.stderr).toMatch(/mkdir: can't create directory '\/x': Permission denied/);
     expect(r.stdout).toBe('touched\n');
@@ -92,8 +95,15 @@ describe.skipIf(!canRunContainers)(`security settings (integration${skipReason})
   });
 
   it('--read-only: the root is read-only; /dev, /dev/shm and /proc stay as they are', () => {
-    const r = env.cli(['run', '--rm', '--read-only', 'busybox', 'sh', '-c',
-      'touch /x 2>/dev/null; echo root=$?; touch /dev/x && echo dev=ok; touch /dev/shm/x && echo shm=ok; cat /proc/self/stat >/dev/null && echo proc=ok']);
+    const r = env.cli([
+      'run',
+      '--rm',
+      '--read-only',
+      'busybox',
+      'sh',
+      '-c',
+      'touch /x 2>/dev/null; echo root=$?; touch /dev/x && echo dev=ok; touch /dev/shm/x && echo shm=ok; cat /proc/self/stat >/dev/null && echo proc=ok',
+    ]);
     expect(r.stdout).toBe('root=1\ndev=ok\nshm=ok\nproc=ok\n');
     const w = env.cli(['run', '--rm', 'busybox', 'sh', '-c', 'touch /x && echo root=ok']);
     expect(w.stdout).toBe('root=ok\n');
@@ -107,18 +117,43 @@ describe.skipIf(!canRunContainers)(`security settings (integration${skipReason})
     expect(none.stdout).toBe('');
     expect(none.stderr).toMatch(/Operation not permitted/);
     expect(env.cli(['run', '--rm', '--device', '/dev/loop0', 'busybox', 'sh', '-c', open]).stdout).toBe('opened\n');
-    const ro = env.cli(['run', '--rm', '--device', '/dev/loop0:/dev/disk0:r', 'busybox', 'sh', '-c', 'exec 3</dev/disk0 && echo r; exec 4>/dev/disk0 && echo w']);
+    const ro = env.cli([
+      'run',
+      '--rm',
+      '--device',
+      '/dev/loop0:/dev/disk0:r',
+      'busybox',
+      'sh',
+      '-c',
+      'exec 3</dev/disk0 && echo r; exec 4>/dev/disk0 && echo w',
+    ]);
     expect(ro.stdout).toBe('r\n');
     expect(ro.stderr).toMatch(/Operation not permitted/);
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('the device program loads while signals arrive (the verifier\'s EAGAIN is retried)', () => {
+  it("the device program loads while signals arrive (the verifier's EAGAIN is retried)", () => {
     // A profiler's SIGPROF every 50 µs interrupts the verifier; every start failed with EAGAIN before.
     const dir = path.join(env.base, 'cpu-prof');
     for (let i = 0; i < 4; i++) {
-      const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '50', HULL_BIN, ...env.globalArgs(),
-        'run', '--rm', '--cgroup-parent', env.cgroupParent, 'busybox', 'true'], { encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--cpu-prof',
+          `--cpu-prof-dir=${dir}`,
+          '--cpu-prof-interval',
+          '50',
+          HULL_BIN,
+          ...env.globalArgs(),
+          'run',
+          '--rm',
+          '--cgroup-parent',
+          env.cgroupParent,
+          'busybox',
+          'true',
+        ],
+        { encoding: 'utf8' },
+      );
       expect([r.status, r.stderr]).toEqual([0, '']);
     }
     expect(env.leftovers()).toEqual([]);
@@ -139,9 +174,30 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
 
   afterAll(() => env.destroy());
 
-  it('root in the container is uid 231072 on the host (seen from the host), with the image\'s files as root\'s', async () => {
-    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'run', '--rm', '-i', '--name', 'remapped', '--cgroup-parent', env.cgroupParent,
-      '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'sh', '-c', 'id -u; stat -c %u:%g /bin/busybox /etc/passwd; echo > /tmp/ready; read x'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  it("root in the container is uid 231072 on the host (seen from the host), with the image's files as root's", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        HULL_BIN,
+        ...env.globalArgs(),
+        'run',
+        '--rm',
+        '-i',
+        '--name',
+        'remapped',
+        '--cgroup-parent',
+        env.cgroupParent,
+        '--network',
+        'none',
+        '--uidmap',
+        `0:${HOST_ROOT}:65536`,
+        'busybox',
+        'sh',
+        '-c',
+        'id -u; stat -c %u:%g /bin/busybox /etc/passwd; echo > /tmp/ready; read x',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -164,9 +220,20 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('files the container\'s root makes are owned by the mapped uid on the host (its upper directory)', () => {
-    const r = env.cli(['run', '--name', 'writer', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'sh', '-c',
-      'mkdir /data && echo hi > /data/root-file && echo x > /tmp/app-file && chown 1000:1000 /tmp/app-file && echo done']);
+  it("files the container's root makes are owned by the mapped uid on the host (its upper directory)", () => {
+    const r = env.cli([
+      'run',
+      '--name',
+      'writer',
+      '--network',
+      'none',
+      '--uidmap',
+      `0:${HOST_ROOT}:65536`,
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /data && echo hi > /data/root-file && echo x > /tmp/app-file && chown 1000:1000 /tmp/app-file && echo done',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('done\n');
     const id = env.cli(['inspect', '-f', '{{.Id}}', 'writer']).stdout.trim();
@@ -185,13 +252,25 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('files the remapped root makes in a bind mount of a host directory are the mapped uid\'s on the host', () => {
+  it("files the remapped root makes in a bind mount of a host directory are the mapped uid's on the host", () => {
     const shared = path.join(env.base, 'bind-remapped');
     mkdirSync(shared);
     // The directory is the mapped root's, as an operator would hand it to a remapped container.
     chownSync(shared, HOST_ROOT, HOST_ROOT);
-    const r = env.cli(['run', '--rm', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, '-v', `${shared}:/h`, 'busybox', 'sh', '-c',
-      'echo hi > /h/by-root && echo x > /h/by-app && chown 1000:1000 /h/by-app && stat -c %u:%g /h/by-root']);
+    const r = env.cli([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--uidmap',
+      `0:${HOST_ROOT}:65536`,
+      '-v',
+      `${shared}:/h`,
+      'busybox',
+      'sh',
+      '-c',
+      'echo hi > /h/by-root && echo x > /h/by-app && chown 1000:1000 /h/by-app && stat -c %u:%g /h/by-root',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('0:0\n');
     const owner = (p: string) => `${statSync(p).uid}:${statSync(p).gid}`;
@@ -200,15 +279,42 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('the remapped root cannot do what only the host\'s root may (mknod, host devices, sysctls)', () => {
-    const r = env.cli(['run', '--rm', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, '--cap-add', 'ALL', '--security-opt', 'seccomp=unconfined', 'busybox', 'sh', '-c',
-      'mknod /tmp/sda b 8 0 2>&1 | tail -1; cat /dev/null && echo null-ok; hostname other && hostname']);
+  it("the remapped root cannot do what only the host's root may (mknod, host devices, sysctls)", () => {
+    const r = env.cli([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--uidmap',
+      `0:${HOST_ROOT}:65536`,
+      '--cap-add',
+      'ALL',
+      '--security-opt',
+      'seccomp=unconfined',
+      'busybox',
+      'sh',
+      '-c',
+      'mknod /tmp/sda b 8 0 2>&1 | tail -1; cat /dev/null && echo null-ok; hostname other && hostname',
+    ]);
     expect(r.stdout).toBe('mknod: /tmp/sda: Operation not permitted\nnull-ok\nother\n');
     // --device is bound from the host (no mknod in a user namespace), under the name asked for;
     // the host's root-only nodes stay closed to the mapped root (their owner is not mapped).
     const loop = existsSync('/dev/loop0'); // a root-only (0600) node of the host's, when there is one
-    const d = env.cli(['run', '--rm', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, '--device', '/dev/zero:/dev/nothing', ...(loop ? ['--device', '/dev/loop0:/dev/disk0:r'] : []),
-      'busybox', 'sh', '-c', `head -c 3 /dev/nothing | od -An -tx1${loop ? '; ls -l /dev/disk0 | cut -c1; exec 3</dev/disk0 && echo opened' : ''}`]);
+    const d = env.cli([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--uidmap',
+      `0:${HOST_ROOT}:65536`,
+      '--device',
+      '/dev/zero:/dev/nothing',
+      ...(loop ? ['--device', '/dev/loop0:/dev/disk0:r'] : []),
+      'busybox',
+      'sh',
+      '-c',
+      `head -c 3 /dev/nothing | od -An -tx1${loop ? '; ls -l /dev/disk0 | cut -c1; exec 3</dev/disk0 && echo opened' : ''}`,
+    ]);
     expect(d.stdout.replace(/\s+/g, ' ').trim()).toBe(loop ? '00 00 00 b' : '00 00 00');
     if (loop) expect(d.stderr).toMatch(/can't open \/dev\/disk0: Permission denied/);
   });
@@ -217,9 +323,19 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     const tar = path.join(env.base, 'layered.tar');
     await writeOciImage({
       layers: [
-        [...busyboxLayerEntries(), { path: 'd/', type: 'dir' }, { path: 'd/old', type: 'file', content: 'o' }, { path: 'gone', type: 'file', content: 'g' },
-          { path: 'owned', type: 'file', content: 'x', uid: 1000, gid: 50 }],
-        [{ path: 'd/', type: 'dir' }, { path: 'd', type: 'opaque' }, { path: 'd/new', type: 'file', content: 'n' }, { path: 'gone', type: 'whiteout' }],
+        [
+          ...busyboxLayerEntries(),
+          { path: 'd/', type: 'dir' },
+          { path: 'd/old', type: 'file', content: 'o' },
+          { path: 'gone', type: 'file', content: 'g' },
+          { path: 'owned', type: 'file', content: 'x', uid: 1000, gid: 50 },
+        ],
+        [
+          { path: 'd/', type: 'dir' },
+          { path: 'd', type: 'opaque' },
+          { path: 'd/new', type: 'file', content: 'n' },
+          { path: 'gone', type: 'whiteout' },
+        ],
       ],
       name: 'layered:1',
       outTar: tar,
@@ -244,7 +360,10 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     const runDir = path.join(env.runRoot, 'containers', id);
     // What start does before clone3, left as a killed hull would leave it.
     prepareIdmappedRootfs(spec, record.rootfs, runDir, []);
-    const mounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(runDir));
+    const mounts = () =>
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(runDir));
     expect(mounts().length).toBe(record.rootfs.lower.length + 1);
     const layerFiles = () => record.rootfs.lower.map((l) => readdirSync(l).length);
     const before = layerFiles();
@@ -257,8 +376,22 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
   });
 
   it('detached (-d): the monitor writes the maps and keeps the remapped root for restarts; exec joins the user namespace', () => {
-    const r = env.cli(['run', '-d', '--name', 'bg', '--network', 'none', '--uidmap', `0:${HOST_ROOT}:65536`, '--restart', 'on-failure:1', 'busybox', 'sh', '-c',
-      'if [ -e /second ]; then sleep 300; fi; touch /second; exit 1']);
+    const r = env.cli([
+      'run',
+      '-d',
+      '--name',
+      'bg',
+      '--network',
+      'none',
+      '--uidmap',
+      `0:${HOST_ROOT}:65536`,
+      '--restart',
+      'on-failure:1',
+      'busybox',
+      'sh',
+      '-c',
+      'if [ -e /second ]; then sleep 300; fi; touch /second; exit 1',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     // The first run exits 1; the monitor starts it again (a second clone3 from its own copy of the root).
@@ -276,13 +409,28 @@ describe.skipIf(!canRunContainers)(`user-namespace remapping (integration${skipR
     const id = env.cli(['inspect', '-f', '{{.Id}}', 'bg']).stdout.trim();
     expect(statSync(path.join(env.root, 'containers', id, 'upper', 'from-exec')).uid).toBe(HOST_ROOT);
     // No mount of the remapped root is left on the host while it runs: only the monitor holds one.
-    expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(env.base))).toEqual([]);
+    expect(
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(env.base)),
+    ).toEqual([]);
     expect(env.cli(['rm', '-f', 'bg']).code).toBe(0);
     expect(env.leftovers()).toEqual([]);
   });
 
   it('a remapped container runs with --network host; a bridge network is refused clearly, leaving nothing', () => {
-    const host = env.cli(['run', '--rm', '--network', 'host', '--uidmap', `0:${HOST_ROOT}:65536`, 'busybox', 'sh', '-c', 'id -u; ls /sys/class/net | grep -c .']);
+    const host = env.cli([
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '--uidmap',
+      `0:${HOST_ROOT}:65536`,
+      'busybox',
+      'sh',
+      '-c',
+      'id -u; ls /sys/class/net | grep -c .',
+    ]);
     expect(host.stderr).toBe('');
     expect(host.stdout.split('\n')[0]).toBe('0');
     expect(Number(host.stdout.split('\n')[1])).toBeGreaterThan(1);

@@ -28,7 +28,9 @@ describe.skipIf(!canRunContainers)(`start failures (integration${skipReason})`, 
     edit(spec);
     writeFileSync(file, JSON.stringify(spec));
     const err = await hull.runtime.start(record, { stdout: 'pipe', stderr: 'pipe' }).then(
-      () => { throw new Error('the container started'); },
+      () => {
+        throw new Error('the container started');
+      },
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ContainerStartError);
@@ -56,7 +58,7 @@ describe.skipIf(!canRunContainers)(`start failures (integration${skipReason})`, 
     expect(err.message).toMatch(/^mount \/nonexistent\/hull-source on .*\/rootfs\/mnt\/data: ENOENT/);
   });
 
-  it('a working directory the bundle lacks (runc\'s contract: it must exist)', async () => {
+  it("a working directory the bundle lacks (runc's contract: it must exist)", async () => {
     const err = await startEdited((spec) => {
       spec.process.cwd = '/no/such/dir';
       delete spec.annotations?.[ANNOTATION_CREATE_WORKDIR];
@@ -68,33 +70,50 @@ describe.skipIf(!canRunContainers)(`start failures (integration${skipReason})`, 
   });
 
   it('a working directory that cannot be made (Docker run semantics)', async () => {
-    const err = await startEdited((spec) => { spec.process.cwd = '/etc/passwd/sub'; });
+    const err = await startEdited((spec) => {
+      spec.process.cwd = '/etc/passwd/sub';
+    });
     expect(err.syscall).toBe('mkdir');
     expect(err.errno).toBe('ENOTDIR');
     expect(err.message).toMatch(/^mkdir \/etc\/passwd\/sub: ENOTDIR \(step \d+ of \d+\)$/);
   });
 
   it('a non-executable entrypoint: 126', async () => {
-    const err = await startEdited((spec) => { spec.process.args = ['/etc/hostname']; });
+    const err = await startEdited((spec) => {
+      spec.process.args = ['/etc/hostname'];
+    });
     expect(err.message).toMatch(/^exec \/etc\/hostname: EACCES \(step (\d+) of (\d+)\)$/);
     const [, step, steps] = /step (\d+) of (\d+)/.exec(err.message)!;
     expect(step).toBe(steps); // exec is the last step
     expect(err.exitCode).toBe(126);
   });
 
-  it('a terminal: the console is the container\'s own pty, and resizing it reaches the container', async () => {
-    const running = await hull.start({ image: 'busybox', remove: true, cgroupParent: env.cgroupParent, tty: true,
-      consoleSize: { rows: 24, cols: 80 }, cmd: ['sh', '-c', 'stty size; read line; stty size; tty'] });
+  it("a terminal: the console is the container's own pty, and resizing it reaches the container", async () => {
+    const running = await hull.start({
+      image: 'busybox',
+      remove: true,
+      cgroupParent: env.cgroupParent,
+      tty: true,
+      consoleSize: { rows: 24, cols: 80 },
+      cmd: ['sh', '-c', 'stty size; read line; stty size; tty'],
+    });
     const terminal = running.terminal!;
     let out = '';
     terminal.stream.on('data', (d: Buffer) => (out += d.toString()));
-    const waitFor = async (text: RegExp) => { while (!text.test(out)) await new Promise((r) => setTimeout(r, 10)); };
+    const waitFor = async (text: RegExp) => {
+      while (!text.test(out)) await new Promise((r) => setTimeout(r, 10));
+    };
     await waitFor(/24 80/);
     terminal.resize(50, 132);
     terminal.stream.write('go\n');
     await waitFor(/\/dev\/pts\/0/);
     expect(await running.wait()).toBe(0);
-    expect(out.replace(/\r/g, '').split('\n').filter((l) => /^\d+ \d+$|^\/dev/.test(l))).toEqual(['24 80', '50 132', '/dev/pts/0']);
+    expect(
+      out
+        .replace(/\r/g, '')
+        .split('\n')
+        .filter((l) => /^\d+ \d+$|^\/dev/.test(l)),
+    ).toEqual(['24 80', '50 132', '/dev/pts/0']);
     expect(env.leftovers()).toEqual([]);
   });
 

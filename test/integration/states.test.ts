@@ -14,7 +14,12 @@ describe.skipIf(!canRunContainers)(`container states (integration${skipReason})`
   afterAll(() => env.destroy());
 
   const status = (name: string) => env.cli(['inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.Paused}}', name]).stdout.trim();
-  const ps = (...args: string[]) => env.cli(['ps', '-q', '--no-trunc', ...args]).stdout.trim().split('\n').filter(Boolean);
+  const ps = (...args: string[]) =>
+    env
+      .cli(['ps', '-q', '--no-trunc', ...args])
+      .stdout.trim()
+      .split('\n')
+      .filter(Boolean);
 
   it('pause makes a container paused for ps --filter status=paused, inspect and the verbs; unpause, stop and rm follow the table', () => {
     const id = env.cli(['run', '-d', '--network', 'none', '--name', 'st', 'busybox', 'sleep', '300']).stdout.trim();

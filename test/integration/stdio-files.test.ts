@@ -72,7 +72,9 @@ describe.skipIf(!canRunContainers)(`a container's stdio never is a host file (in
         const redirect = fd === 1 ? `>> ${file}` : `2>> ${file}`;
         const other = 3 - fd;
         // Reading the fd back (a host file would show its earlier content), then the attack.
-        const r = shell(`${prefix.replace(' -i', '')} sh -c '{ got=$(timeout 1 head -c 100 /proc/self/fd/${fd} </dev/null); } 2>/dev/null; echo "read:$got" >&${other}; ${attack(fd)}; echo done >&${fd}' ${redirect}`);
+        const r = shell(
+          `${prefix.replace(' -i', '')} sh -c '{ got=$(timeout 1 head -c 100 /proc/self/fd/${fd} </dev/null); } 2>/dev/null; echo "read:$got" >&${other}; ${attack(fd)}; echo done >&${fd}' ${redirect}`,
+        );
         expect(r.code).toBe(0);
         const readBack = fd === 1 ? r.stderr : r.stdout;
         expect(readBack).toMatch(/^read:$/m); // nothing: a pipe of hull's, empty
@@ -87,7 +89,9 @@ describe.skipIf(!canRunContainers)(`a container's stdio never is a host file (in
 
     it(`${verb}: the host's /dev/null is never the container's`, () => {
       const before = statSync('/dev/null').ctimeMs;
-      const r = shell(`${prefix.replace(' -i', '')} sh -c 'chmod 666 /proc/self/fd/0 /proc/self/fd/1; stat -L -c "%t:%T %i" /proc/self/fd/0 /dev/null' < /dev/null`);
+      const r = shell(
+        `${prefix.replace(' -i', '')} sh -c 'chmod 666 /proc/self/fd/0 /proc/self/fd/1; stat -L -c "%t:%T %i" /proc/self/fd/0 /dev/null' < /dev/null`,
+      );
       expect(r.code).toBe(0);
       const [fd0, own] = r.stdout.trim().split('\n');
       expect(fd0).toBe(own); // the container's own null device, not the host's node

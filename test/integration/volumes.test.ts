@@ -39,8 +39,12 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
       { path: 'file-link', type: 'symlink', linkname: `${hostSide}/file-through-link` },
     ];
     const archive = path.join(env.base, 'crafted.tar');
-    await writeOciImage({ layers: [busyboxLayerEntries(), entries], name: 'crafted:latest', outTar: archive,
-      config: { config: { Cmd: ['sh'], Volumes: { '/declared': {} } } } });
+    await writeOciImage({
+      layers: [busyboxLayerEntries(), entries],
+      name: 'crafted:latest',
+      outTar: archive,
+      config: { config: { Cmd: ['sh'], Volumes: { '/declared': {} } } },
+    });
     const r = env.cli(['load', '-i', archive]);
     expect(r.stderr).toBe('');
   }, 60_000);
@@ -88,8 +92,9 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
   });
 
   it('a new named volume is filled from the image (ownership, modes, links kept); a non-empty one is not; nocopy leaves it empty', () => {
-    expect(ok(['run', '--rm', '-v', 'filled:/data', 'crafted', 'sh', '-c', 'cat /data/hello; readlink /data/sub/link; stat -c "%a %u:%g" /data /data/hello']))
-      .toBe('from the image\n../hello\n750 1000:50\n600 7:7\n');
+    expect(
+      ok(['run', '--rm', '-v', 'filled:/data', 'crafted', 'sh', '-c', 'cat /data/hello; readlink /data/sub/link; stat -c "%a %u:%g" /data /data/hello']),
+    ).toBe('from the image\n../hello\n750 1000:50\n600 7:7\n');
     const st = statSync(dataOf('filled'));
     expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o750, 1000, 50]);
     expect(lstatSync(path.join(dataOf('filled'), 'sub', 'link')).isSymbolicLink()).toBe(true);
@@ -117,7 +122,7 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     clean();
   });
 
-  it('a bind mount shows the host\'s files and writes land on the host; -v makes a missing source, --mount refuses it', () => {
+  it("a bind mount shows the host's files and writes land on the host; -v makes a missing source, --mount refuses it", () => {
     const dir = path.join(env.base, 'bind-src');
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'on-host'), 'hi\n');
@@ -139,14 +144,14 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     clean();
   });
 
-  it('a read-only bind is read-only all the way down: the host\'s submounts under it too', () => {
+  it("a read-only bind is read-only all the way down: the host's submounts under it too", () => {
     const dir = path.join(env.base, 'rro-src');
     const sub = path.join(dir, 'sub');
     mkdirSync(sub, { recursive: true });
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'hull-rro-test', sub]);
     try {
       const ro = env.cli(['run', '--rm', '-v', `${dir}:/b:ro`, 'busybox', 'sh', '-c', 'touch /b/sub/x; touch /b/y']);
-      expect(ro.stderr).toBe("touch: /b/sub/x: Read-only file system\ntouch: /b/y: Read-only file system\n");
+      expect(ro.stderr).toBe('touch: /b/sub/x: Read-only file system\ntouch: /b/y: Read-only file system\n');
       expect(readdirSync(sub)).toEqual([]);
       // A writable bind keeps the submount writable (the recursion is real, not a lost submount).
       ok(['run', '--rm', '-v', `${dir}:/b`, 'busybox', 'touch', '/b/sub/x']);
@@ -157,7 +162,7 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     clean();
   });
 
-  it('bind propagation: rslave/rshared binds receive the host\'s new mounts, rprivate ones do not; nothing goes back to the host', () => {
+  it("bind propagation: rslave/rshared binds receive the host's new mounts, rprivate ones do not; nothing goes back to the host", () => {
     // A shared mount of the test's own as the source (this host's / is private).
     const src = path.join(env.base, 'prop-src');
     mkdirSync(src);
@@ -166,8 +171,21 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     try {
       execFileSync('mount', ['--make-shared', src]);
       mkdirSync(sub);
-      ok(['run', '-d', '--name', 'prop', '-v', `${src}:/q:rslave`, '--mount', `type=bind,src=${src},dst=/p,bind-propagation=rshared`,
-        '-v', `${src}:/r`, 'busybox', 'sleep', '60']);
+      ok([
+        'run',
+        '-d',
+        '--name',
+        'prop',
+        '-v',
+        `${src}:/q:rslave`,
+        '--mount',
+        `type=bind,src=${src},dst=/p,bind-propagation=rshared`,
+        '-v',
+        `${src}:/r`,
+        'busybox',
+        'sleep',
+        '60',
+      ]);
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'hull-prop-sub', sub]);
       writeFileSync(path.join(sub, 'seen'), '');
       const info = ok(['exec', 'prop', 'cat', '/proc/self/mountinfo']);
@@ -190,12 +208,13 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     const r = env.cli(['run', '--rm', '--tmpfs', '/x:size=1m', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/x/big bs=1024 count=2048 2>&1; ls -l /x/big']);
     expect(r.stdout).toMatch(/No space left on device/);
     expect(r.stdout).toMatch(/ 1048576 /);
-    expect(ok(['run', '--rm', '--mount', 'type=tmpfs,dst=/t,tmpfs-size=65536,tmpfs-mode=0700', 'busybox', 'sh', '-c', 'stat -c %a /t; df -k /t | tail -1']))
-      .toMatch(/^700\ntmpfs\s+64\s/);
+    expect(
+      ok(['run', '--rm', '--mount', 'type=tmpfs,dst=/t,tmpfs-size=65536,tmpfs-mode=0700', 'busybox', 'sh', '-c', 'stat -c %a /t; df -k /t | tail -1']),
+    ).toMatch(/^700\ntmpfs\s+64\s/);
     clean();
   });
 
-  it('--volumes-from shares another container\'s volumes and binds, :ro included', () => {
+  it("--volumes-from shares another container's volumes and binds, :ro included", () => {
     const dir = path.join(env.base, 'vf-bind');
     mkdirSync(dir);
     ok(['create', '--name', 'vf-src', '-v', 'vfvol:/shared', '-v', `${dir}:/hostdir`, 'busybox', 'true']);
@@ -210,9 +229,12 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     clean();
   });
 
-  it('a volume any container uses (running or not) cannot be removed: Docker\'s message, exit 1; rm -f does not change that', () => {
+  it("a volume any container uses (running or not) cannot be removed: Docker's message, exit 1; rm -f does not change that", () => {
     const id = ok(['create', '--name', 'user1', '-v', 'busy:/b', 'busybox', 'true']).trim();
-    for (const args of [['volume', 'rm', 'busy'], ['volume', 'rm', '-f', 'busy']]) {
+    for (const args of [
+      ['volume', 'rm', 'busy'],
+      ['volume', 'rm', '-f', 'busy'],
+    ]) {
       const r = env.cli(args);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(`hull: remove busy: volume is in use - [${id}]\n`);
@@ -234,8 +256,15 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     const generated = ok(['volume', 'create']).trim();
     expect(generated).toMatch(/^[0-9a-f]{64}$/);
     const [v] = JSON.parse(ok(['volume', 'inspect', 'made'])) as Record<string, unknown>[];
-    expect(v).toEqual({ CreatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), Driver: 'local', Labels: { team: 'core' },
-      Mountpoint: dataOf('made'), Name: 'made', Options: null, Scope: 'local' });
+    expect(v).toEqual({
+      CreatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      Driver: 'local',
+      Labels: { team: 'core' },
+      Mountpoint: dataOf('made'),
+      Name: 'made',
+      Options: null,
+      Scope: 'local',
+    });
     expect(ok(['volume', 'ls'])).toMatch(/^DRIVER\s+VOLUME NAME\n(local\s+\S+\n)+$/);
     expect(volumes()).toEqual([generated, 'made'].sort());
     // prune: anonymous unused volumes only; -a: every unused one.
@@ -260,7 +289,7 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     clean();
   });
 
-  it('run --rm and rm -v remove anonymous volumes (the image\'s VOLUME too), never named ones', async () => {
+  it("run --rm and rm -v remove anonymous volumes (the image's VOLUME too), never named ones", async () => {
     ok(['run', '--rm', '-v', '/scratch', '-v', 'named-stays:/n', 'crafted', 'sh', '-c', 'test -f /declared/seed && touch /scratch/x']);
     expect(volumes()).toEqual(['named-stays']);
     // Detached with --rm: the monitor's exit command removes them.
@@ -281,12 +310,18 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     clean();
   });
 
-  it('detached containers (run -d, the monitor\'s binary plan) carry every kind of mount; inspect shows Docker\'s Mounts', () => {
+  it("detached containers (run -d, the monitor's binary plan) carry every kind of mount; inspect shows Docker's Mounts", () => {
     const dir = path.join(env.base, 'detached-bind');
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'h'), 'host file\n');
     ok(['run', '-d', '--name', 'dm', '-v', 'dvol:/v', '-v', `${dir}:/b:ro`, '--tmpfs', '/t:size=1m', 'crafted', 'sleep', '60']);
-    const out = ok(['exec', 'dm', 'sh', '-c', 'cat /b/h; echo d > /v/f; cat /v/f; touch /t/ok && echo tmpfs-ok; touch /b/no 2>&1; grep " /t " /proc/self/mountinfo']);
+    const out = ok([
+      'exec',
+      'dm',
+      'sh',
+      '-c',
+      'cat /b/h; echo d > /v/f; cat /v/f; touch /t/ok && echo tmpfs-ok; touch /b/no 2>&1; grep " /t " /proc/self/mountinfo',
+    ]);
     expect(out).toMatch(/^host file\nd\ntmpfs-ok\n.*Read-only file system\n.* \/t .*tmpfs.*size=1024k/s);
     expect(readFileSync(path.join(dataOf('dvol'), 'f'), 'utf8')).toBe('d\n');
     const mounts = mountsOf('dm');
@@ -294,7 +329,16 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
       { Type: 'volume', Name: 'dvol', Source: dataOf('dvol'), Destination: '/v', Driver: 'local', Mode: 'z', RW: true, Propagation: '' },
       { Type: 'bind', Source: dir, Destination: '/b', Mode: 'ro', RW: false, Propagation: 'rprivate' },
       { Type: 'tmpfs', Source: '', Destination: '/t', Mode: '', RW: true, Propagation: '' },
-      { Type: 'volume', Name: expect.stringMatching(/^[0-9a-f]{64}$/), Source: expect.any(String), Destination: '/declared', Driver: 'local', Mode: '', RW: true, Propagation: '' },
+      {
+        Type: 'volume',
+        Name: expect.stringMatching(/^[0-9a-f]{64}$/),
+        Source: expect.any(String),
+        Destination: '/declared',
+        Driver: 'local',
+        Mode: '',
+        RW: true,
+        Propagation: '',
+      },
     ]);
     const host = (JSON.parse(ok(['inspect', 'dm'])) as { HostConfig: { Binds: string[]; Tmpfs: Record<string, string> } }[])[0]!.HostConfig;
     expect(host.Binds).toEqual(['dvol:/v', `${dir}:/b:ro`]);
@@ -311,8 +355,11 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
   });
 
   it('10 concurrent runs creating the same named volume end with one consistent volume, filled once', async () => {
-    const runs = await Promise.all(Array.from({ length: 10 }, (_, i) =>
-      env.cliAsync(['run', '--rm', '-v', 'race:/data', 'crafted', 'sh', '-c', `echo ${i} > /data/c${i}; cat /data/hello`])));
+    const runs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        env.cliAsync(['run', '--rm', '-v', 'race:/data', 'crafted', 'sh', '-c', `echo ${i} > /data/c${i}; cat /data/hello`]),
+      ),
+    );
     for (const r of runs) {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -347,11 +394,22 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     const hull = new Hull({ root: env.root, runRoot: env.runRoot });
     const made = await hull.createVolume('lib', { labels: { by: 'library' } });
     expect(made).toMatchObject({ Name: 'lib', Driver: 'local', Labels: { by: 'library' }, Mountpoint: dataOf('lib') });
-    const r = await hull.run({ image: 'busybox', cmd: ['sh', '-c', 'echo lib > /v/f; ls /t'], stdout: 'pipe', stderr: 'pipe', remove: true,
-      cgroupParent: env.cgroupParent, mounts: parseMountFlags({ volume: ['lib:/v'], tmpfs: ['/t'] }) });
+    const r = await hull.run({
+      image: 'busybox',
+      cmd: ['sh', '-c', 'echo lib > /v/f; ls /t'],
+      stdout: 'pipe',
+      stderr: 'pipe',
+      remove: true,
+      cgroupParent: env.cgroupParent,
+      mounts: parseMountFlags({ volume: ['lib:/v'], tmpfs: ['/t'] }),
+    });
     expect(r.exitCode).toBe(0);
     expect(readFileSync(path.join(dataOf('lib'), 'f'), 'utf8')).toBe('lib\n');
-    const { record: c, warnings } = await hull.createContainer({ image: 'busybox', cgroupParent: env.cgroupParent, mounts: [{ type: 'volume', name: 'lib', target: '/v', readonly: true, noCopy: false, origin: 'mount-flag', mode: 'z' }] });
+    const { record: c, warnings } = await hull.createContainer({
+      image: 'busybox',
+      cgroupParent: env.cgroupParent,
+      mounts: [{ type: 'volume', name: 'lib', target: '/v', readonly: true, noCopy: false, origin: 'mount-flag', mode: 'z' }],
+    });
     expect(warnings).toEqual([]);
     await expect(hull.removeVolume('lib')).rejects.toBeInstanceOf(ConflictError);
     await hull.removeContainer(c.id);
@@ -364,8 +422,13 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     for (const link of ['/abs', '/rel']) {
       it(`${link} -> the host directory: named, anonymous, bind and tmpfs mounts land inside the container, nothing on the host`, () => {
         const bindSrc = path.join(env.base, `bind-for${link.slice(1)}`);
-        for (const [flag, spec] of [['-v', `sym${link.slice(1)}:${link}`], ['-v', link], ['-v', `${bindSrc}:${link}`], ['--tmpfs', link],
-          ['--mount', `type=volume,dst=${link}/nested/deeper`]] as const) {
+        for (const [flag, spec] of [
+          ['-v', `sym${link.slice(1)}:${link}`],
+          ['-v', link],
+          ['-v', `${bindSrc}:${link}`],
+          ['--tmpfs', link],
+          ['--mount', `type=volume,dst=${link}/nested/deeper`],
+        ] as const) {
           const r = env.cli(['run', '--rm', flag, spec, 'crafted', 'sh', '-c', `touch ${link}/written-inside && ls ${link}`]);
           expect(r.stderr).toBe('');
           expect(r.code).toBe(0);

@@ -26,8 +26,14 @@ describe.skipIf(!inGuest)('cgroup v2 in the vm tier (runs only inside the guest:
   });
 
   it('puts a container in its own cgroup for its life, and removes it after', async () => {
-    const running = await hull.start({ image: 'busybox', remove: true, cgroupParent: env.cgroupParent, stdout: 'pipe', stderr: 'pipe',
-      cmd: ['sh', '-c', 'cat /proc/self/cgroup; sleep 1'] });
+    const running = await hull.start({
+      image: 'busybox',
+      remove: true,
+      cgroupParent: env.cgroupParent,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      cmd: ['sh', '-c', 'cat /proc/self/cgroup; sleep 1'],
+    });
     const dir = path.join(env.cgroupRoot, env.cgroupParent, running.id);
     expect(existsSync(dir)).toBe(true);
     expect(readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim().split('\n')).toContain(String(running.pid));

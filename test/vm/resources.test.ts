@@ -65,7 +65,8 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
   it('--pids-limit 20: the 21st process cannot be forked, the container survives', () => {
     // A subshell forks sleeps until the kernel refuses (busybox sh then gives up, status 2); pid 1,
     // the outer sh, carries on with builtins only (read, echo: no fork).
-    const script = '(for i in $(seq 1 30); do sleep 60 & done) 2>/dev/null; echo "forks=$?"; read n < /sys/fs/cgroup/pids.current; ' +
+    const script =
+      '(for i in $(seq 1 30); do sleep 60 & done) 2>/dev/null; echo "forks=$?"; read n < /sys/fs/cgroup/pids.current; ' +
       'read e < /sys/fs/cgroup/pids.events; echo "current=$n"; echo "events=$e"; echo survived; exit 0';
     const r = env.cli(['run', '--rm', '--pids-limit', '20', 'busybox', 'sh', '-c', script]);
     expect(r.code).toBe(0);
@@ -79,8 +80,29 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
   });
 
   it('writes cpu, cpuset, memory and pids limits into the cgroup files; update changes them while it runs', () => {
-    const id = env.cli(['run', '-d', '--name', 'limits', '--cpus', '0.5', '--cpu-shares', '512', '--cpuset-cpus', '0', '--memory', '64m',
-      '--memory-reservation', '32m', '--pids-limit', '50', 'busybox', 'sleep', '120']).stdout.trim();
+    const id = env
+      .cli([
+        'run',
+        '-d',
+        '--name',
+        'limits',
+        '--cpus',
+        '0.5',
+        '--cpu-shares',
+        '512',
+        '--cpuset-cpus',
+        '0',
+        '--memory',
+        '64m',
+        '--memory-reservation',
+        '32m',
+        '--pids-limit',
+        '50',
+        'busybox',
+        'sleep',
+        '120',
+      ])
+      .stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(cg(id, 'cpu.max')).toBe('50000 100000');
     expect(cg(id, 'cpu.weight')).toBe(String(1 + Math.floor((510 * 9999) / 262142)));
@@ -119,41 +141,55 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
   });
 
   it('pause stops a counter loop, unpause resumes it; stats --no-stream matches the cgroup files; top lists its processes', async () => {
-    const id = env.cli(['run', '-d', '--name', 'counter', '--memory', '64m', '--pids-limit', '100', 'busybox', 'sh', '-c',
-      'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done']).stdout.trim();
+    const id = env
+      .cli([
+        'run',
+        '-d',
+        '--name',
+        'counter',
+        '--memory',
+        '64m',
+        '--pids-limit',
+        '100',
+        'busybox',
+        'sh',
+        '-c',
+        'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done',
+      ])
+      .stdout.trim();
     try {
-    const upper = inspect('counter').GraphDriver.Data.UpperDir;
-    const count = () => Number(readFileSync(path.join(upper, 'tmp', 'count'), 'utf8').trim() || 0);
-    await sleep(1500);
-    expect(env.cli(['pause', 'counter']).code).toBe(0);
-    expect(cg(id, 'cgroup.freeze')).toBe('1');
-    const s = inspect('counter').State;
-    expect(s.Status).toBe('paused');
-    expect(s.Paused).toBe(true);
-    const frozenAt = count();
-    await sleep(1500);
-    expect(count()).toBe(frozenAt);
-    expect(env.cli(['pause', 'counter']).stderr).toMatch(/already paused/);
-    expect(env.cli(['unpause', 'counter']).code).toBe(0);
-    await sleep(1500);
-    expect(count()).toBeGreaterThan(frozenAt);
-    expect(inspect('counter').State.Status).toBe('running');
+      const upper = inspect('counter').GraphDriver.Data.UpperDir;
+      const count = () => Number(readFileSync(path.join(upper, 'tmp', 'count'), 'utf8').trim() || 0);
+      await sleep(1500);
+      expect(env.cli(['pause', 'counter']).code).toBe(0);
+      expect(cg(id, 'cgroup.freeze')).toBe('1');
+      const s = inspect('counter').State;
+      expect(s.Status).toBe('paused');
+      expect(s.Paused).toBe(true);
+      const frozenAt = count();
+      await sleep(1500);
+      expect(count()).toBe(frozenAt);
+      expect(env.cli(['pause', 'counter']).stderr).toMatch(/already paused/);
+      expect(env.cli(['unpause', 'counter']).code).toBe(0);
+      await sleep(1500);
+      expect(count()).toBeGreaterThan(frozenAt);
+      expect(inspect('counter').State.Status).toBe('running');
 
-    const st = env.cli(['stats', '--no-stream', '--format', 'json', 'counter']);
-    expect(st.stderr).toBe('');
-    const j = JSON.parse(st.stdout.trim()) as Record<string, string>;
-    expect(j.Name).toBe('counter');
-    expect(j.ID).toBe(id.slice(0, 12));
-    expect(j.MemUsage).toMatch(/ \/ 64MiB$/);
-    // pids.current counts the loop's sh and its sleep of the moment (1 or 2)
-    expect(Number(j.PIDs)).toBeGreaterThanOrEqual(1);
-    expect(Number(j.PIDs)).toBeLessThanOrEqual(2);
-    expect(j.CPUPerc).toMatch(/^\d+\.\d\d%$/);
-    const table = env.cli(['stats', '--no-stream', 'counter']).stdout;
-    expect(table).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT/);
-    const top = env.cli(['top', 'counter']).stdout;
-    expect(top).toMatch(/^UID\s+PID\s+PPID\s+CMD/);
-    expect(top).toContain('sh -c i=0;');
+      const st = env.cli(['stats', '--no-stream', '--format', 'json', 'counter']);
+      expect(st.stderr).toBe('');
+      const j = JSON.parse(st.stdout.trim()) as Record<string, string>;
+      expect(j.Name).toBe('counter');
+      expect(j.ID).toBe(id.slice(0, 12));
+      expect(j.MemUsage).toMatch(/ \/ 64MiB$/);
+      // pids.current counts the loop's sh and its sleep of the moment (1 or 2)
+      expect(Number(j.PIDs)).toBeGreaterThanOrEqual(1);
+      expect(Number(j.PIDs)).toBeLessThanOrEqual(2);
+      expect(j.CPUPerc).toMatch(/^\d+\.\d\d%$/);
+      const table = env.cli(['stats', '--no-stream', 'counter']).stdout;
+      expect(table).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT/);
+      const top = env.cli(['top', 'counter']).stdout;
+      expect(top).toMatch(/^UID\s+PID\s+PPID\s+CMD/);
+      expect(top).toContain('sh -c i=0;');
     } finally {
       cleanUp('counter');
     }

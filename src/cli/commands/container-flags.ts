@@ -55,7 +55,7 @@ export interface ContainerFlags extends ResourceFlagValues {
   uts?: string;
   cgroupns?: string;
   uidmap: string[];
-  gidmap: string[]
+  gidmap: string[];
   network?: string;
   net?: string;
   networkAlias: string[];
@@ -113,13 +113,13 @@ export function addContainerFlags(command: Command): Command {
     .option('-u, --user <user[:group]>', 'user name or uid, optionally with group')
     .option('--group-add <group>', 'add a supplementary group (repeatable)', collect, [])
     .option('-h, --hostname <name>', 'container host name')
-    .option('--entrypoint <cmd>', 'override the image\'s entrypoint')
+    .option('--entrypoint <cmd>', "override the image's entrypoint")
     .option('-i, --interactive', 'keep stdin open')
     .option('-t, --tty', 'allocate a pseudo-terminal')
     .option('--log-opt <key=value>', 'json-file log options: max-size=10m, max-file=3 (repeatable)', collect, [])
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
     .option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped', 'no')
-    .option('--cgroup-parent <path>', 'cgroup to make the container\'s cgroup in (relative to the cgroup2 root)')
+    .option('--cgroup-parent <path>', "cgroup to make the container's cgroup in (relative to the cgroup2 root)")
     .option('-v, --volume <spec>', 'bind mount or volume: HOST:CTR[:ro|rw,…], NAME:CTR[:…] or CTR (repeatable)', collect, [])
     .option('--mount <spec>', 'type=bind|volume|tmpfs,source=…,target=…[,readonly,…] (repeatable)', collect, [])
     .option('--tmpfs <spec>', 'a tmpfs: CTR[:size=64m,mode=1777,…] (repeatable)', collect, [])
@@ -128,26 +128,26 @@ export function addContainerFlags(command: Command): Command {
     .option('--cap-drop <cap>', 'drop a Linux capability (repeatable; ALL for all)', collect, [])
     .option('--privileged', 'all capabilities, all host devices, no seccomp, no masked paths')
     .option('--security-opt <opt>', 'no-new-privileges[=true|false], seccomp=PROFILE.json|unconfined (repeatable)', collect, [])
-    .option('--read-only', 'mount the container\'s root file system read-only')
+    .option('--read-only', "mount the container's root file system read-only")
     .option('--device <host[:container[:rwm]]>', 'add a host device to the container (repeatable)', collect, [])
-    .option('--userns-remap <user[:group]>', 'run in a user namespace with the user\'s ranges from /etc/subuid and /etc/subgid')
+    .option('--userns-remap <user[:group]>', "run in a user namespace with the user's ranges from /etc/subuid and /etc/subgid")
     .option('--pid <mode>', 'PID namespace: host, or container:NAME (default: its own)')
     .option('--ipc <mode>', 'IPC namespace: private (default), shareable, host, none, or container:NAME')
     .option('--uts <mode>', 'UTS namespace: host (default: its own)')
     .option('--cgroupns <mode>', 'cgroup namespace: private (default) or host')
     .option('--uidmap <container:host:size>', 'UID map of a new user namespace (repeatable)', collect, [])
     .option('--gidmap <container:host:size>', 'GID map of a new user namespace (repeatable; default: the UID map)', collect, [])
-    .option('--network <mode>', 'bridge (default), none, host, container:NAME, or a network\'s name')
+    .option('--network <mode>', "bridge (default), none, host, container:NAME, or a network's name")
     .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
     .option('--network-alias <alias>', 'another name for the container on its user network (repeatable)', collect, [])
-    .option('--ip <address>', 'the container\'s IPv4 address on its user network')
-    .option('-p, --publish <[ip:]host:container[/proto]>', 'publish a container\'s port on the host (repeatable)', collect, [])
+    .option('--ip <address>', "the container's IPv4 address on its user network")
+    .option('-p, --publish <[ip:]host:container[/proto]>', "publish a container's port on the host (repeatable)", collect, [])
     .option('-P, --publish-all', 'publish every exposed port on a random host port')
     .option('--expose <port[/proto]>', 'expose a port (repeatable)', collect, [])
     .option('--dns <ip>', 'a DNS server (repeatable)', collect, [])
     .option('--dns-search <domain>', 'a DNS search domain (repeatable)', collect, [])
     .option('--dns-option <option>', 'a resolv.conf option (repeatable)', collect, [])
-    .option('--add-host <name:ip>', 'an /etc/hosts entry (repeatable; ip host-gateway for the bridge\'s address)', collect, [])
+    .option('--add-host <name:ip>', "an /etc/hosts entry (repeatable; ip host-gateway for the bridge's address)", collect, [])
     .option('--pull <policy>', 'pull the image: missing (when not stored), always, never', 'missing');
 }
 

@@ -5,7 +5,7 @@ import { hullFor } from '../context.js';
 export function registerContainerInspect(program: Command): void {
   program
     .command('inspect')
-    .description('low-level information on containers, as JSON (Docker\'s shape)')
+    .description("low-level information on containers, as JSON (Docker's shape)")
     .argument('<container...>', 'names or ids')
     .option('-f, --format <template>', "'json' or a Go template: {{.State.Status}}, {{json .Config}}, {{range .Config.Env}}{{println .}}{{end}}")
     .option('--type <type>', 'only "container" is known to this verb', 'container')

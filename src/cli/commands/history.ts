@@ -29,6 +29,12 @@ export function defineHistory(cmd: Command): void {
           process.stdout.write(format.render(rows.map((r) => formatterContext('*image.historyContext', historyFields(r, full)))));
           return;
         }
-        process.stdout.write(table(HISTORY_TABLE_COLUMNS, rows.map((r) => historyTableRow(r, full))));
-      }));
+        process.stdout.write(
+          table(
+            HISTORY_TABLE_COLUMNS,
+            rows.map((r) => historyTableRow(r, full)),
+          ),
+        );
+      }),
+    );
 }

@@ -37,5 +37,6 @@ export function registerImageVerbs(program: Command): void {
           : 'WARNING! This will remove all dangling images.';
         if (!flags.force && !(await confirm(`${warning}\nAre you sure you want to continue?`))) return;
         printPruned(await hullFor(command).pruneImages({ all: flags.all ?? false }));
-      }));
+      }),
+    );
 }

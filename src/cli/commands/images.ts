@@ -14,8 +14,16 @@ interface ImagesFlags {
 
 /** The column names of an image row's fields (Docker's imageContext header). */
 const IMAGE_HEADERS = {
-  ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE',
-  Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE',
+  ID: 'IMAGE ID',
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  Size: 'SIZE',
+  Containers: 'CONTAINERS',
+  SharedSize: 'SHARED SIZE',
+  UniqueSize: 'UNIQUE SIZE',
 };
 
 /** `images` / `image ls`: Docker's table, -q ids, --digests, --format json (one object a line), table or a Go template. */
@@ -40,7 +48,12 @@ export function defineImages(cmd: Command): void {
         return;
       }
       const headers = ['REPOSITORY', 'TAG', ...(flags.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
-      process.stdout.write(table(headers, fields.map((f) => [f.Repository, f.Tag, ...(flags.digests ? [f.Digest] : []), f.ID, f.CreatedSince, f.Size])));
+      process.stdout.write(
+        table(
+          headers,
+          fields.map((f) => [f.Repository, f.Tag, ...(flags.digests ? [f.Digest] : []), f.ID, f.CreatedSince, f.Size]),
+        ),
+      );
     });
 }
 

@@ -15,7 +15,7 @@ interface LogsFlags {
 export function registerLogs(program: Command): void {
   program
     .command('logs')
-    .description('print a container\'s output (its json-file log)')
+    .description("print a container's output (its json-file log)")
     .argument('<container>', 'name or id')
     .option('-f, --follow', 'follow the output until the container stops')
     .option('-n, --tail <lines>', 'number of lines from the end ("all" for all)', 'all')

@@ -12,14 +12,30 @@ const PRUNE_WARNING = 'WARNING! This will remove all custom networks not used by
 
 /** The column names of a network row's fields (Docker's networkContext header). */
 const NETWORK_HEADERS = {
-  ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv4: 'IPV4', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT',
+  ID: 'NETWORK ID',
+  Name: 'NAME',
+  Driver: 'DRIVER',
+  Scope: 'SCOPE',
+  IPv4: 'IPV4',
+  IPv6: 'IPV6',
+  Internal: 'INTERNAL',
+  Labels: 'LABELS',
+  CreatedAt: 'CREATED AT',
 };
 
 /** A network as `network ls --format` sees it (Docker's networkContext). */
 function networkContext(n: Pick<NetworkRecord, 'id' | 'name' | 'created' | 'labels'> & { driver: string }): Record<string, unknown> {
   return formatterContext('*network.networkContext', {
-    CreatedAt: n.created ? dockerTime(n.created) : '', Driver: n.driver, ID: n.id ? shortId(n.id) : '', IPv4: 'true', IPv6: 'false', Internal: 'false',
-    Labels: labelsText(n.labels), Name: n.name, Scope: 'local', Label: (name: string) => n.labels?.[name] ?? '',
+    CreatedAt: n.created ? dockerTime(n.created) : '',
+    Driver: n.driver,
+    ID: n.id ? shortId(n.id) : '',
+    IPv4: 'true',
+    IPv6: 'false',
+    Internal: 'false',
+    Labels: labelsText(n.labels),
+    Name: n.name,
+    Scope: 'local',
+    Label: (name: string) => n.labels?.[name] ?? '',
   });
 }
 
@@ -31,7 +47,7 @@ export function registerNetwork(program: Command): void {
     .argument('<name>')
     .option('-d, --driver <driver>', 'only bridge', 'bridge')
     .option('--subnet <cidr>', 'IPv4 subnet (default: a free /24 of the pool)')
-    .option('--gateway <ip>', 'the bridge\'s address (default: the subnet\'s first)')
+    .option('--gateway <ip>', "the bridge's address (default: the subnet's first)")
     .option('--label <k=v>', 'a label (repeatable)', collect, [])
     .action(async (name: string, flags: { driver: string; subnet?: string; gateway?: string; label: string[] }, cmd: Command) => {
       if (flags.driver !== 'bridge') throw new (await import('../../errors.js')).UsageError(`network driver ${flags.driver} is not supported (bridge only)`);
@@ -53,7 +69,10 @@ export function registerNetwork(program: Command): void {
         return;
       }
       if (format) {
-        const pseudo = [{ id: '', name: 'host', driver: 'host', created: '' }, { id: '', name: 'none', driver: 'null', created: '' }];
+        const pseudo = [
+          { id: '', name: 'host', driver: 'host', created: '' },
+          { id: '', name: 'none', driver: 'null', created: '' },
+        ];
         process.stdout.write(format.render([...nets, ...pseudo].map(networkContext)));
         return;
       }
@@ -63,7 +82,7 @@ export function registerNetwork(program: Command): void {
     });
   network
     .command('inspect')
-    .description('Docker\'s network inspect output (JSON array)')
+    .description("Docker's network inspect output (JSON array)")
     .argument('<network...>')
     .option('-f, --format <template>', "'json' or a Go template: {{.Name}}, {{range .IPAM.Config}}{{.Subnet}}{{end}}")
     .action(async (names: string[], flags: { format?: string }, cmd: Command) => {
@@ -129,7 +148,7 @@ export function registerNetwork(program: Command): void {
 export function registerPort(program: Command): void {
   program
     .command('port')
-    .description('list a container\'s published ports')
+    .description("list a container's published ports")
     .argument('<container>')
     .argument('[port]', 'PORT[/PROTO]: only this one')
     .action(async (container: string, port: string | undefined, _flags: unknown, cmd: Command) => {

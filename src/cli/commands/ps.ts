@@ -8,9 +8,22 @@ import { listFormat, table } from '../format.js';
 
 /** The column names of ps's fields (Docker's ContainerContext header). */
 const PS_HEADERS = {
-  ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
-  State: 'STATE', Status: 'STATUS', Size: 'SIZE', Labels: 'LABELS', Mounts: 'MOUNTS', LocalVolumes: 'LOCAL VOLUMES', Networks: 'NETWORKS',
-  Platform: 'PLATFORM', HealthStatus: 'HEALTH STATUS',
+  ID: 'CONTAINER ID',
+  Names: 'NAMES',
+  Image: 'IMAGE',
+  Command: 'COMMAND',
+  CreatedAt: 'CREATED AT',
+  RunningFor: 'CREATED',
+  Ports: 'PORTS',
+  State: 'STATE',
+  Status: 'STATUS',
+  Size: 'SIZE',
+  Labels: 'LABELS',
+  Mounts: 'MOUNTS',
+  LocalVolumes: 'LOCAL VOLUMES',
+  Networks: 'NETWORKS',
+  Platform: 'PLATFORM',
+  HealthStatus: 'HEALTH STATUS',
 };
 
 /** A container as ps's templates see it: psJson's fields and Label(name) (hull's containers carry no labels yet). */
@@ -73,6 +86,11 @@ export function registerPs(program: Command): void {
         process.stdout.write(format.render(shown.map((c) => psContext({ ...psJson(c), ID: psId(c, full) }))));
         return;
       }
-      process.stdout.write(table(PS_TABLE_COLUMNS, shown.map((c) => psTableRow(c, full))));
+      process.stdout.write(
+        table(
+          PS_TABLE_COLUMNS,
+          shown.map((c) => psTableRow(c, full)),
+        ),
+      );
     });
 }

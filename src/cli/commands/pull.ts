@@ -7,7 +7,7 @@ export function registerPull(program: Command): void {
     .command('pull')
     .description('pull an image from a registry')
     .argument('<image>', 'NAME[:TAG|@DIGEST]')
-    .option('--platform <os/arch[/variant]>', 'the platform to pull from a multi-platform image (default: this host\'s)')
+    .option('--platform <os/arch[/variant]>', "the platform to pull from a multi-platform image (default: this host's)")
     .option('-q, --quiet', 'print only the image name')
     .action(async (image: string, flags: { platform?: string; quiet?: boolean }, cmd: Command) => {
       // The registry client (http, https, tls) is loaded only by the verbs that use it.

@@ -9,11 +9,13 @@ interface RunFlags extends ContainerFlags {
 }
 
 export function registerRun(program: Command): void {
-  addContainerFlags(program
-    .command('run')
-    .description('create and run a container from an image')
-    .argument('<image>', 'image reference or id')
-    .argument('[command...]', 'command and arguments (default: the image\'s)'))
+  addContainerFlags(
+    program
+      .command('run')
+      .description('create and run a container from an image')
+      .argument('<image>', 'image reference or id')
+      .argument('[command...]', "command and arguments (default: the image's)"),
+  )
     .option('-d, --detach', 'run in the background (under a monitor) and print the container id')
     .helpOption('--help', 'display help for command')
     .passThroughOptions()
@@ -35,19 +37,22 @@ export function registerRun(program: Command): void {
         held.push(signal);
       };
       const stopProxy = proxySignals((signal) => deliver(signal));
-      const running = await hull.createContainer(opts).then(({ record, warnings }) => {
-        printWarnings(warnings);
-        return hull.startForeground(record, {
-          stdin: flags.interactive ? 'inherit' : 'ignore',
-          stdout: 'inherit',
-          stderr: 'inherit',
-          attachTerminal: true,
-          interactive: flags.interactive,
+      const running = await hull
+        .createContainer(opts)
+        .then(({ record, warnings }) => {
+          printWarnings(warnings);
+          return hull.startForeground(record, {
+            stdin: flags.interactive ? 'inherit' : 'ignore',
+            stdout: 'inherit',
+            stderr: 'inherit',
+            attachTerminal: true,
+            interactive: flags.interactive,
+          });
+        })
+        .catch((err: unknown) => {
+          stopProxy();
+          throw err;
         });
-      }).catch((err: unknown) => {
-        stopProxy();
-        throw err;
-      });
       deliver = (signal) => running.kill(signal);
       for (const signal of held.splice(0)) deliver(signal);
       const code = await running.wait();

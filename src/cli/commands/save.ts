@@ -19,7 +19,12 @@ export function defineSave(cmd: Command): void {
     .option('--format <format>', "'docker-archive' (default) or 'oci'", 'docker-archive')
     .action((images: string[], flags: { output?: string; format: string }, command: Command) =>
       exitOneOnError(async () => {
-        const format = flags.format === 'oci' || flags.format === 'oci-archive' ? 'oci' : flags.format === 'docker-archive' || flags.format === 'docker' ? 'docker-archive' : undefined;
+        const format =
+          flags.format === 'oci' || flags.format === 'oci-archive'
+            ? 'oci'
+            : flags.format === 'docker-archive' || flags.format === 'docker'
+              ? 'docker-archive'
+              : undefined;
         if (format === undefined) throw new UsageError(`--format: 'docker-archive' or 'oci', not ${JSON.stringify(flags.format)}`);
         const hull = hullFor(command);
         if (flags.output === undefined) {
@@ -36,5 +41,6 @@ export function defineSave(cmd: Command): void {
           await unlink(temp).catch(() => undefined);
           throw err;
         }
-      }));
+      }),
+    );
 }

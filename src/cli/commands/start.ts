@@ -11,7 +11,7 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('start one or more created or stopped containers')
     .argument('<container...>', 'names or ids')
-    .option('-a, --attach', 'attach stdout/stderr and forward signals; exits with the container\'s code')
+    .option('-a, --attach', "attach stdout/stderr and forward signals; exits with the container's code")
     .option('-i, --interactive', 'attach stdin')
     .action(async (containers: string[], flags: { attach?: boolean; interactive?: boolean }, cmd: Command) => {
       const hull = hullFor(cmd);

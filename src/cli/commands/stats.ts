@@ -8,8 +8,15 @@ import { listFormat, table } from '../format.js';
 
 /** The column names of stats's fields (Docker's statsContext header). */
 const STATS_HEADERS = {
-  Container: 'CONTAINER', Name: 'NAME', ID: 'CONTAINER ID', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O',
-  BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
+  Container: 'CONTAINER',
+  Name: 'NAME',
+  ID: 'CONTAINER ID',
+  CPUPerc: 'CPU %',
+  MemUsage: 'MEM USAGE / LIMIT',
+  MemPerc: 'MEM %',
+  NetIO: 'NET I/O',
+  BlockIO: 'BLOCK I/O',
+  PIDs: 'PIDS',
 };
 
 /** Docker's `stats --format json` fields. */
@@ -38,21 +45,27 @@ export function registerStats(program: Command): void {
     .action(async (containers: string[], flags: { stream: boolean; format?: string }, cmd: Command) => {
       const hull = hullFor(cmd);
       const format = listFormat(flags.format, STATS_HEADERS);
-      const names = async () => containers.length > 0 ? containers
-        : (await hull.listContainers()).filter((c) => c.state.status === 'running').map((c) => c.id);
+      const names = async () =>
+        containers.length > 0 ? containers : (await hull.listContainers()).filter((c) => c.state.status === 'running').map((c) => c.id);
       for (let first = true; first || flags.stream; first = false) {
         const list = await names();
-        const stats = await Promise.all(list.map((c) => hull.containerStats(c).catch((err: unknown) => {
-          if (containers.length > 0) throw err;
-          return undefined; // ended meanwhile
-        })));
+        const stats = await Promise.all(
+          list.map((c) =>
+            hull.containerStats(c).catch((err: unknown) => {
+              if (containers.length > 0) throw err;
+              return undefined; // ended meanwhile
+            }),
+          ),
+        );
         const shown = stats.filter((s): s is ContainerStats => s !== undefined).map(statsJson);
         let out: string;
         if (format) {
           out = format.render(shown.map((s) => formatterContext('*container.statsContext', { ...s })));
         } else {
-          out = table(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
-            shown.map((s) => [s.ID!, s.Name!, s.CPUPerc!, s.MemUsage!, s.MemPerc!, s.NetIO!, s.BlockIO!, s.PIDs!]));
+          out = table(
+            ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
+            shown.map((s) => [s.ID!, s.Name!, s.CPUPerc!, s.MemUsage!, s.MemPerc!, s.NetIO!, s.BlockIO!, s.PIDs!]),
+          );
         }
         process.stdout.write(flags.stream ? `\x1b[2J\x1b[H${out}` : out);
         if (flags.stream) await new Promise((resolve) => setTimeout(resolve, 500));

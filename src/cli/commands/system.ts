@@ -9,7 +9,12 @@ import { confirm, exitOneOnError } from './image-common.js';
 /** The column names of `system df`'s fields (Docker's disk usage header). */
 const DF_HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
 /** Docker's context type of each `system df` row. */
-const DF_TYPES = ['*formatter.diskUsageImagesContext', '*formatter.diskUsageContainersContext', '*formatter.diskUsageVolumesContext', '*formatter.diskUsageBuilderContext'];
+const DF_TYPES = [
+  '*formatter.diskUsageImagesContext',
+  '*formatter.diskUsageContainersContext',
+  '*formatter.diskUsageVolumesContext',
+  '*formatter.diskUsageBuilderContext',
+];
 
 const PRUNE_WARNING = [
   'WARNING! This will remove:',
@@ -39,8 +44,14 @@ export function registerSystem(program: Command): void {
           process.stdout.write(format.render(rows.map((r, i) => formatterContext(DF_TYPES[i]!, { ...r }))));
           return;
         }
-        process.stdout.write(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows.map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable])));
-      }));
+        process.stdout.write(
+          table(
+            ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
+            rows.map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable]),
+          ),
+        );
+      }),
+    );
 
   system
     .command('prune')
@@ -54,7 +65,8 @@ export function registerSystem(program: Command): void {
         if (r.containers.length > 0) process.stdout.write(`Deleted Containers:\n${r.containers.join('\n')}\n\n`);
         if (r.networks.length > 0) process.stdout.write(`Deleted Networks:\n${r.networks.join('\n')}\n\n`);
         printPruned(r);
-      }));
+      }),
+    );
 
   system
     .command('check')
@@ -73,7 +85,8 @@ export function registerSystem(program: Command): void {
           process.stdout.write(`${summary}: ${r.problems.length} problems (run with --repair to remove what is damaged)${cleaned}\n`);
           process.exitCode = 1;
         }
-      }));
+      }),
+    );
 }
 
 export function printPruned(r: { untagged: string[]; deleted: string[]; reclaimed: number }): void {

@@ -8,6 +8,5 @@ export function defineTag(cmd: Command): void {
     .description('create a name TARGET that refers to the image SOURCE')
     .argument('<source>', 'image name or id')
     .argument('<target>', 'new name: [registry/]repository[:tag]')
-    .action((source: string, target: string, _flags: object, command: Command) =>
-      exitOneOnError(() => hullFor(command).tag(source, target)));
+    .action((source: string, target: string, _flags: object, command: Command) => exitOneOnError(() => hullFor(command).tag(source, target)));
 }

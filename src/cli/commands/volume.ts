@@ -13,15 +13,33 @@ const PRUNE_ALL_WARNING = 'WARNING! This will remove all local volumes not used 
 
 /** The column names of a volume row's fields (Docker's volumeContext header). */
 const VOLUME_HEADERS = {
-  ID: 'ID', Name: 'VOLUME NAME', Group: 'GROUP', Driver: 'DRIVER', Scope: 'SCOPE', Availability: 'AVAILABILITY', Mountpoint: 'MOUNTPOINT',
-  Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Status: 'STATUS',
+  ID: 'ID',
+  Name: 'VOLUME NAME',
+  Group: 'GROUP',
+  Driver: 'DRIVER',
+  Scope: 'SCOPE',
+  Availability: 'AVAILABILITY',
+  Mountpoint: 'MOUNTPOINT',
+  Labels: 'LABELS',
+  Links: 'LINKS',
+  Size: 'SIZE',
+  Status: 'STATUS',
 };
 
 /** A volume as `volume ls --format` sees it (Docker's volumeContext: local volumes have no cluster fields or usage data). */
 function volumeContext(v: VolumeRecord): Record<string, unknown> {
   return formatterContext('*formatter.volumeContext', {
-    Availability: 'N/A', Driver: v.Driver, Group: 'N/A', Labels: labelsText(v.Labels), Links: 'N/A', Mountpoint: v.Mountpoint, Name: v.Name,
-    Scope: v.Scope, Size: 'N/A', Status: 'N/A', Label: (name: string) => v.Labels[name] ?? '',
+    Availability: 'N/A',
+    Driver: v.Driver,
+    Group: 'N/A',
+    Labels: labelsText(v.Labels),
+    Links: 'N/A',
+    Mountpoint: v.Mountpoint,
+    Name: v.Name,
+    Scope: v.Scope,
+    Size: 'N/A',
+    Status: 'N/A',
+    Label: (name: string) => v.Labels[name] ?? '',
   });
 }
 
@@ -43,7 +61,8 @@ export function registerVolume(program: Command): void {
         }
         const v = await hullFor(cmd).createVolume(name ?? flags.name, { labels: parseLabels(flags.label) });
         process.stdout.write(`${v.Name}\n`);
-      }));
+      }),
+    );
 
   volume
     .command('ls')
@@ -60,9 +79,15 @@ export function registerVolume(program: Command): void {
         } else if (format) {
           process.stdout.write(format.render(list.map(volumeContext)));
         } else {
-          process.stdout.write(table(['DRIVER', 'VOLUME NAME'], list.map((v) => [v.Driver, v.Name])));
+          process.stdout.write(
+            table(
+              ['DRIVER', 'VOLUME NAME'],
+              list.map((v) => [v.Driver, v.Name]),
+            ),
+          );
         }
-      }));
+      }),
+    );
 
   volume
     .command('inspect')
@@ -89,7 +114,8 @@ export function registerVolume(program: Command): void {
           process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
         }
         for (const err of errors) reportItemError(err);
-      }));
+      }),
+    );
 
   volume
     .command('rm')
@@ -108,7 +134,8 @@ export function registerVolume(program: Command): void {
             reportItemError(err);
           }
         }
-      }));
+      }),
+    );
 
   volume
     .command('prune')
@@ -121,5 +148,6 @@ export function registerVolume(program: Command): void {
         const r = await hullFor(cmd).pruneVolumes({ all: flags.all ?? false });
         if (r.volumes.length > 0) process.stdout.write(`Deleted Volumes:\n${r.volumes.join('\n')}\n\n`);
         process.stdout.write(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
-      }));
+      }),
+    );
 }

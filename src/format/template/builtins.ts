@@ -54,10 +54,14 @@ function lengthOf(item: unknown): number {
   if (item === undefined) throw new FuncError('len of untyped nil');
   if (item === null) throw new FuncError('len of nil pointer');
   switch (goKind(item)) {
-    case 'string': return byteLength(item as string);
-    case 'slice': return (item as unknown[]).length;
-    case 'map': return fieldsOf(item).length;
-    default: throw new FuncError(`len of type ${goTypeName(item)}`);
+    case 'string':
+      return byteLength(item as string);
+    case 'slice':
+      return (item as unknown[]).length;
+    case 'map':
+      return fieldsOf(item).length;
+    default:
+      throw new FuncError(`len of type ${goTypeName(item)}`);
   }
 }
 
@@ -102,7 +106,11 @@ function slice(item: unknown, ...bounds: unknown[]): unknown {
   const [from, to, cap] = [0, 1, 2].map((i) => (i < bounds.length ? position(bounds[i], length) : i === 0 ? 0 : length)) as [number, number, number];
   if (from > to) throw new FuncError(`invalid slice index: ${from} > ${to}`);
   if (bounds.length === 3 && to > cap) throw new FuncError(`invalid slice index: ${to} > ${cap}`);
-  return kind === 'string' ? utf8(item as string).subarray(from, to).toString('utf8') : (item as unknown[]).slice(from, to);
+  return kind === 'string'
+    ? utf8(item as string)
+        .subarray(from, to)
+        .toString('utf8')
+    : (item as unknown[]).slice(from, to);
 }
 
 // ---------------------------------------------------------------- comparisons

@@ -27,7 +27,10 @@ export interface RunOptions {
 
 /** A failed run: the message, and what the template had written before it failed. */
 export class ExecFailure extends Error {
-  constructor(message: string, readonly output: string) {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
     super(message);
   }
 }
@@ -65,7 +68,10 @@ class Evaluation {
   private templateName = '';
   private depth = 0;
 
-  constructor(private readonly program: Program, private readonly options: RunOptions) {}
+  constructor(
+    private readonly program: Program,
+    private readonly options: RunOptions,
+  ) {}
 
   run(data: unknown): string {
     try {
@@ -264,11 +270,16 @@ class Evaluation {
     this.touch(op);
     this.noArguments(op, rest, piped);
     switch (op.kind) {
-      case 'Bool': return op.value;
-      case 'Dot': return dot;
-      case 'Nil': return this.fail('nil is not a command');
-      case 'Number': return this.constant(op);
-      case 'String': return op.value;
+      case 'Bool':
+        return op.value;
+      case 'Dot':
+        return dot;
+      case 'Nil':
+        return this.fail('nil is not a command');
+      case 'Number':
+        return this.constant(op);
+      case 'String':
+        return op.value;
     }
   }
 
@@ -422,13 +433,17 @@ class Evaluation {
   private argument(arg: Expr, dot: unknown, type: ParamType | undefined): unknown {
     this.touch(arg);
     switch (arg.kind) {
-      case 'Dot': return this.conform(dot, type);
+      case 'Dot':
+        return this.conform(dot, type);
       case 'Nil':
         if (type === 'string' || type === 'int' || type === 'bool') this.fail(`cannot assign nil to ${type}`);
         return null;
-      case 'FieldChain': return this.conform(this.fieldChain(arg, dot, [], NOTHING_PIPED), type);
-      case 'Var': return this.conform(this.find(arg.name).value, type);
-      case 'Pipeline': return this.conform(this.pipeline(arg, dot), type);
+      case 'FieldChain':
+        return this.conform(this.fieldChain(arg, dot, [], NOTHING_PIPED), type);
+      case 'Var':
+        return this.conform(this.find(arg.name).value, type);
+      case 'Pipeline':
+        return this.conform(this.pipeline(arg, dot), type);
       case 'Func':
         return this.conform(this.callNamed(arg.name, arg, dot, [], NOTHING_PIPED), type);
     }

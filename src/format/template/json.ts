@@ -10,7 +10,9 @@ import { GO_JSON } from './values.js';
 export class JsonUnsupportedError extends Error {}
 
 function encodeString(s: string, escapeHTML: boolean): string {
-  let out = JSON.stringify(s).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  let out = JSON.stringify(s)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
   out = out.replace(/(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g, '$1\\ufffd');
   if (escapeHTML) out = out.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
   return out;
@@ -19,13 +21,17 @@ function encodeString(s: string, escapeHTML: boolean): string {
 function encode(v: unknown, escapeHTML: boolean): string {
   if (v === undefined || v === null) return 'null';
   switch (typeof v) {
-    case 'string': return encodeString(v, escapeHTML);
-    case 'boolean': return String(v);
-    case 'bigint': return v.toString();
+    case 'string':
+      return encodeString(v, escapeHTML);
+    case 'boolean':
+      return String(v);
+    case 'bigint':
+      return v.toString();
     case 'number':
       if (!Number.isFinite(v)) throw new JsonUnsupportedError(`json: unsupported value: ${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf'}`);
       return JSON.stringify(v);
-    case 'function': throw new JsonUnsupportedError(`json: unsupported type: func()`);
+    case 'function':
+      throw new JsonUnsupportedError(`json: unsupported type: func()`);
     case 'object': {
       const marshal = (v as { [GO_JSON]?: () => string })[GO_JSON];
       if (typeof marshal === 'function') return marshal.call(v);
@@ -38,7 +44,8 @@ function encode(v: unknown, escapeHTML: boolean): string {
       }
       return `{${parts.join(',')}}`;
     }
-    default: throw new JsonUnsupportedError(`json: unsupported type: ${typeof v}`);
+    default:
+      throw new JsonUnsupportedError(`json: unsupported type: ${typeof v}`);
   }
 }
 
@@ -49,6 +56,10 @@ export function goJson(v: unknown, options: { escapeHTML: boolean }): string {
 
 /** An object's fields as a JSON object with sorted keys (as Docker prints a map, and the rows of `--format json`). */
 export function goJsonSorted(fields: Record<string, unknown>, options: { escapeHTML: boolean }): string {
-  const sorted = Object.fromEntries(Object.entries(fields).filter(([, x]) => typeof x !== 'function').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = Object.fromEntries(
+    Object.entries(fields)
+      .filter(([, x]) => typeof x !== 'function')
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
   return encode(sorted, options.escapeHTML);
 }

@@ -10,7 +10,17 @@ const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
 /** Whether Go prints the character as it is inside a quoted string (letters, marks, numbers, punctuation, symbols, the ASCII space). */
 export const isPrintable = (c: string): boolean => PRINTABLE.test(c);
 
-const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+const NAMED_ESCAPES: Readonly<Record<string, string>> = {
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+  '"': '\\"',
+  '\\': '\\\\',
+};
 
 const hex = (n: number, digits: number): string => n.toString(16).padStart(digits, '0');
 
@@ -56,7 +66,9 @@ const UINT_MAX = 2n ** 64n - 1n;
  */
 function underscoresFit(body: string): boolean {
   const prefixed = /^0[xXoObB]/.test(body);
-  const isDigit = /^0[xX]/.test(body) ? (c: string | undefined) => c !== undefined && /[0-9a-fA-F]/.test(c) : (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+  const isDigit = /^0[xX]/.test(body)
+    ? (c: string | undefined) => c !== undefined && /[0-9a-fA-F]/.test(c)
+    : (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
   for (let i = body.indexOf('_'); i >= 0; i = body.indexOf('_', i + 1)) {
     const afterPrefix = prefixed && i === 2;
     if (!(afterPrefix || isDigit(body[i - 1])) || !isDigit(body[i + 1])) return false;
@@ -66,7 +78,13 @@ function underscoresFit(body: string): boolean {
 
 /** The integer an unsigned literal spells (0x, 0o, 0b, leading-0 octal or decimal), if it is one. */
 function integerOf(digits: string): bigint | undefined {
-  const forms: [RegExp, string][] = [[/^0[xX]([0-9a-fA-F]+)$/, '0x'], [/^0[oO]([0-7]+)$/, '0o'], [/^0[bB]([01]+)$/, '0b'], [/^0([0-7]+)$/, '0o'], [/^([1-9][0-9]*|0)$/, '']];
+  const forms: [RegExp, string][] = [
+    [/^0[xX]([0-9a-fA-F]+)$/, '0x'],
+    [/^0[oO]([0-7]+)$/, '0o'],
+    [/^0[bB]([01]+)$/, '0b'],
+    [/^0([0-7]+)$/, '0o'],
+    [/^([1-9][0-9]*|0)$/, ''],
+  ];
   for (const [form, prefix] of forms) {
     const m = form.exec(digits);
     if (m) return BigInt(prefix + m[1]!);

@@ -59,7 +59,10 @@ class Parser {
   private readonly newlines: number[] = [];
   private readonly templates: Templates = new Map();
 
-  constructor(private readonly src: string, private readonly funcs: ReadonlySet<string>) {
+  constructor(
+    private readonly src: string,
+    private readonly funcs: ReadonlySet<string>,
+  ) {
     this.pieces = scan(src);
     for (let i = src.indexOf('\n'); i >= 0; i = src.indexOf('\n', i + 1)) this.newlines.push(i);
   }
@@ -388,18 +391,23 @@ class Parser {
       case 'ident':
         if (!this.funcs.has(t.text)) this.fail(`function ${quote(t.text)} not defined`);
         return { kind: 'Func', pos: t.pos, name: t.text };
-      case 'dot': return { kind: 'Dot', pos: t.pos };
-      case 'nil': return { kind: 'Nil', pos: t.pos };
+      case 'dot':
+        return { kind: 'Dot', pos: t.pos };
+      case 'nil':
+        return { kind: 'Nil', pos: t.pos };
       case 'var':
         if (!this.scope.includes(t.text)) this.fail(`undefined variable ${quote(t.text)}`);
         return { kind: 'Var', pos: t.pos, name: t.text };
-      case 'field': return { kind: 'FieldChain', pos: t.pos, from: 'dot', names: [t.text.slice(1)] };
-      case 'bool': return { kind: 'Bool', pos: t.pos, value: t.text === 'true' };
+      case 'field':
+        return { kind: 'FieldChain', pos: t.pos, from: 'dot', names: [t.text.slice(1)] };
+      case 'bool':
+        return { kind: 'Bool', pos: t.pos, value: t.text === 'true' };
       case 'char':
       case 'complex':
       case 'number':
         return this.number(t);
-      case 'string': return { kind: 'String', pos: t.pos, source: t.text, value: this.unquote(t.text) };
+      case 'string':
+        return { kind: 'String', pos: t.pos, source: t.text, value: this.unquote(t.text) };
       case 'punct':
         if (t.text === '(') return this.parenthesized();
     }
@@ -436,4 +444,3 @@ class Parser {
     return { kind: 'Number', pos: t.pos, source: t.text, ...n };
   }
 }
-

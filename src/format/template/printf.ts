@@ -199,7 +199,10 @@ function quotedChar(n: bigint): string {
 
 /** `U+0041`, and with `#` the character too when it is printable. */
 function codePointText(spec: Spec, n: bigint): string {
-  const code = `U+${n.toString(16).toUpperCase().padStart(Math.max(4, spec.precision ?? 4), '0')}`;
+  const code = `U+${n
+    .toString(16)
+    .toUpperCase()
+    .padStart(Math.max(4, spec.precision ?? 4), '0')}`;
   const printable = n >= 0x20n && n <= 0x10ffffn && isPrintable(String.fromCodePoint(Number(n)));
   return fit(spec, spec.sharp && printable ? `${code} '${String.fromCodePoint(Number(n))}'` : code);
 }
@@ -231,7 +234,10 @@ function quotedString(spec: Spec, s: string): string {
 /** Renders one value for one verb; `depth` is above 0 inside a slice, map or struct. */
 type Renderer = (spec: Spec, value: never, verb: string, depth: number) => string;
 
-const radix = (base: number, upper = false): Renderer => (spec, n: bigint, verb) => integerText(spec, n, base, upper, verb);
+const radix =
+  (base: number, upper = false): Renderer =>
+  (spec, n: bigint, verb) =>
+    integerText(spec, n, base, upper, verb);
 // JSON cannot tell 2.0 from 2: a float verb prints an integral number as the float it may be.
 const integerAsFloat: Renderer = (spec, n: bigint, verb) => floatText(spec, Number(n), verb as FloatStyle);
 const float: Renderer = (spec, x: number, verb) => floatText(spec, x, verb as FloatStyle | 'v');
@@ -243,11 +249,22 @@ const VERBS: Readonly<Record<'bool' | 'int' | 'float' | 'string' | 'func', Reado
     v: (spec, b: boolean) => fit(spec, String(b)),
   },
   int: {
-    v: radix(10), d: radix(10), b: radix(2), o: radix(8), O: radix(8), x: radix(16), X: radix(16, true),
+    v: radix(10),
+    d: radix(10),
+    b: radix(2),
+    o: radix(8),
+    O: radix(8),
+    x: radix(16),
+    X: radix(16, true),
     c: (spec, n: bigint) => fit(spec, charOf(n)),
     q: (spec, n: bigint) => fit(spec, quotedChar(n)),
     U: (spec, n: bigint) => codePointText(spec, n),
-    e: integerAsFloat, E: integerAsFloat, f: integerAsFloat, F: integerAsFloat, g: integerAsFloat, G: integerAsFloat,
+    e: integerAsFloat,
+    E: integerAsFloat,
+    f: integerAsFloat,
+    F: integerAsFloat,
+    g: integerAsFloat,
+    G: integerAsFloat,
   },
   float: { v: float, e: float, E: float, f: float, F: float, g: float, G: float },
   string: {
@@ -337,7 +354,10 @@ class FormatReader {
   /** False once the current conversion has a bad or misplaced `[n]`. */
   private indexOK = true;
 
-  constructor(private readonly format: string, private readonly args: readonly unknown[]) {}
+  constructor(
+    private readonly format: string,
+    private readonly args: readonly unknown[],
+  ) {}
 
   run(): string {
     while (this.at < this.format.length) {

@@ -33,15 +33,21 @@ export function goKind(v: unknown): GoKind {
   if (v === undefined) return 'invalid';
   if (v === null) return 'nil';
   switch (typeof v) {
-    case 'boolean': return 'bool';
-    case 'string': return 'string';
-    case 'bigint': return 'int';
-    case 'number': return Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? 'int' : 'float';
-    case 'function': return 'func';
+    case 'boolean':
+      return 'bool';
+    case 'string':
+      return 'string';
+    case 'bigint':
+      return 'int';
+    case 'number':
+      return Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? 'int' : 'float';
+    case 'function':
+      return 'func';
     case 'object':
       if (Array.isArray(v)) return 'slice';
       return structType(v) !== undefined ? 'struct' : 'map';
-    default: return 'string'; // symbols do not occur in template data
+    default:
+      return 'string'; // symbols do not occur in template data
   }
 }
 
@@ -49,15 +55,24 @@ export function goKind(v: unknown): GoKind {
 export function goTypeName(v: unknown): string {
   switch (goKind(v)) {
     case 'invalid':
-    case 'nil': return '<nil>';
-    case 'bool': return 'bool';
-    case 'int': return 'int';
-    case 'float': return 'float64';
-    case 'string': return 'string';
-    case 'slice': return '[]interface {}';
-    case 'map': return 'map[string]interface {}';
-    case 'struct': return structType(v as object)!;
-    case 'func': return `func(${Array.from({ length: (v as (...a: unknown[]) => unknown).length }, () => 'interface {}').join(', ')}) interface {}`;
+    case 'nil':
+      return '<nil>';
+    case 'bool':
+      return 'bool';
+    case 'int':
+      return 'int';
+    case 'float':
+      return 'float64';
+    case 'string':
+      return 'string';
+    case 'slice':
+      return '[]interface {}';
+    case 'map':
+      return 'map[string]interface {}';
+    case 'struct':
+      return structType(v as object)!;
+    case 'func':
+      return `func(${Array.from({ length: (v as (...a: unknown[]) => unknown).length }, () => 'interface {}').join(', ')}) interface {}`;
   }
 }
 
@@ -70,15 +85,22 @@ export function fieldsOf(v: object): [string, unknown][] {
 export function isTrue(v: unknown): boolean {
   switch (goKind(v)) {
     case 'invalid':
-    case 'nil': return false;
-    case 'bool': return v as boolean;
+    case 'nil':
+      return false;
+    case 'bool':
+      return v as boolean;
     case 'int':
-    case 'float': return Number(v) !== 0;
-    case 'string': return (v as string).length > 0;
-    case 'slice': return (v as unknown[]).length > 0;
-    case 'map': return fieldsOf(v as object).length > 0;
+    case 'float':
+      return Number(v) !== 0;
+    case 'string':
+      return (v as string).length > 0;
+    case 'slice':
+      return (v as unknown[]).length > 0;
+    case 'map':
+      return fieldsOf(v as object).length > 0;
     case 'struct':
-    case 'func': return true;
+    case 'func':
+      return true;
   }
 }
 

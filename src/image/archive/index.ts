@@ -17,7 +17,5 @@ export async function readImageArchive(root: string, platform: Platform = hostPl
   const dir = new ArchiveDir(root);
   if (await dir.exists('manifest.json')) return readDockerArchive(dir);
   if (await dir.exists('oci-layout')) return readOciLayout(dir, platform);
-  throw new InvalidImageError(
-    `${root} is neither a docker save archive (no manifest.json) nor an OCI image layout (no oci-layout)`,
-  );
+  throw new InvalidImageError(`${root} is neither a docker save archive (no manifest.json) nor an OCI image layout (no oci-layout)`);
 }

@@ -62,8 +62,7 @@ export function checkControllers(resources: SpecResources | undefined, root: str
   if (needed.size === 0) return;
   const available = root === undefined ? [] : readWords(path.join(root, 'cgroup.controllers'));
   const missing = [...needed].filter(([name]) => !available.includes(name));
-  const what = (list: [string, string[]][]) =>
-    list.map(([name, flags]) => `'${name}' (for ${flags.join(', ')})`).join(', ');
+  const what = (list: [string, string[]][]) => list.map(([name, flags]) => `'${name}' (for ${flags.join(', ')})`).join(', ');
   if (missing.length > 0) {
     const plural = missing.length > 1 ? 's' : '';
     const has = available.length > 0 ? available.join(' ') : 'none';
@@ -105,7 +104,12 @@ export function enableControllers(root: string, parent: string, controllers: Ite
     } catch (err) {
       const e = fromNodeError(err, 'write', file);
       if (e instanceof SystemError && e.errno === 'EBUSY') {
-        throw new SystemError('write', file, 'EBUSY', `cannot enable ${add.join(' ')}: the cgroup holds processes (the no-internal-processes rule); use a --cgroup-parent with none`);
+        throw new SystemError(
+          'write',
+          file,
+          'EBUSY',
+          `cannot enable ${add.join(' ')}: the cgroup holds processes (the no-internal-processes rule); use a --cgroup-parent with none`,
+        );
       }
       throw e;
     }

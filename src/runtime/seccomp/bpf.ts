@@ -122,14 +122,21 @@ class Assembler {
 
 export function actionValue(action: SeccompAction, errnoRet: number | undefined): number {
   switch (action) {
-    case 'SCMP_ACT_ALLOW': return SECCOMP_RET.ALLOW;
-    case 'SCMP_ACT_ERRNO': return (SECCOMP_RET.ERRNO | ((errnoRet ?? 1) & 0xffff)) >>> 0;
+    case 'SCMP_ACT_ALLOW':
+      return SECCOMP_RET.ALLOW;
+    case 'SCMP_ACT_ERRNO':
+      return (SECCOMP_RET.ERRNO | ((errnoRet ?? 1) & 0xffff)) >>> 0;
     case 'SCMP_ACT_KILL':
-    case 'SCMP_ACT_KILL_THREAD': return SECCOMP_RET.KILL_THREAD;
-    case 'SCMP_ACT_KILL_PROCESS': return SECCOMP_RET.KILL_PROCESS;
-    case 'SCMP_ACT_TRAP': return SECCOMP_RET.TRAP;
-    case 'SCMP_ACT_TRACE': return (SECCOMP_RET.TRACE | ((errnoRet ?? 0) & 0xffff)) >>> 0;
-    case 'SCMP_ACT_LOG': return SECCOMP_RET.LOG;
+    case 'SCMP_ACT_KILL_THREAD':
+      return SECCOMP_RET.KILL_THREAD;
+    case 'SCMP_ACT_KILL_PROCESS':
+      return SECCOMP_RET.KILL_PROCESS;
+    case 'SCMP_ACT_TRAP':
+      return SECCOMP_RET.TRAP;
+    case 'SCMP_ACT_TRACE':
+      return (SECCOMP_RET.TRACE | ((errnoRet ?? 0) & 0xffff)) >>> 0;
+    case 'SCMP_ACT_LOG':
+      return SECCOMP_RET.LOG;
   }
 }
 
@@ -143,28 +150,42 @@ function condition(a: Assembler, arg: SeccompArg, fail: string): void {
   const ld = (off: number) => a.emit(BPF.LD_W_ABS, off);
   switch (arg.op) {
     case 'SCMP_CMP_EQ':
-      ld(argHi(arg.index)); a.emit(BPF.JMP_JEQ_K, hi32(v), 0, fail);
-      ld(argLo(arg.index)); a.emit(BPF.JMP_JEQ_K, lo32(v), pass, fail);
+      ld(argHi(arg.index));
+      a.emit(BPF.JMP_JEQ_K, hi32(v), 0, fail);
+      ld(argLo(arg.index));
+      a.emit(BPF.JMP_JEQ_K, lo32(v), pass, fail);
       break;
     case 'SCMP_CMP_NE':
-      ld(argHi(arg.index)); a.emit(BPF.JMP_JEQ_K, hi32(v), 0, pass);
-      ld(argLo(arg.index)); a.emit(BPF.JMP_JEQ_K, lo32(v), fail, pass);
+      ld(argHi(arg.index));
+      a.emit(BPF.JMP_JEQ_K, hi32(v), 0, pass);
+      ld(argLo(arg.index));
+      a.emit(BPF.JMP_JEQ_K, lo32(v), fail, pass);
       break;
     case 'SCMP_CMP_MASKED_EQ': {
       const want = arg.valueTwo ?? 0;
-      ld(argHi(arg.index)); a.emit(BPF.ALU_AND_K, hi32(v)); a.emit(BPF.JMP_JEQ_K, hi32(want), 0, fail);
-      ld(argLo(arg.index)); a.emit(BPF.ALU_AND_K, lo32(v)); a.emit(BPF.JMP_JEQ_K, lo32(want), pass, fail);
+      ld(argHi(arg.index));
+      a.emit(BPF.ALU_AND_K, hi32(v));
+      a.emit(BPF.JMP_JEQ_K, hi32(want), 0, fail);
+      ld(argLo(arg.index));
+      a.emit(BPF.ALU_AND_K, lo32(v));
+      a.emit(BPF.JMP_JEQ_K, lo32(want), pass, fail);
       break;
     }
     case 'SCMP_CMP_GT':
     case 'SCMP_CMP_GE':
-      ld(argHi(arg.index)); a.emit(BPF.JMP_JGT_K, hi32(v), pass, 0); a.emit(BPF.JMP_JEQ_K, hi32(v), 0, fail);
-      ld(argLo(arg.index)); a.emit(arg.op === 'SCMP_CMP_GT' ? BPF.JMP_JGT_K : BPF.JMP_JGE_K, lo32(v), pass, fail);
+      ld(argHi(arg.index));
+      a.emit(BPF.JMP_JGT_K, hi32(v), pass, 0);
+      a.emit(BPF.JMP_JEQ_K, hi32(v), 0, fail);
+      ld(argLo(arg.index));
+      a.emit(arg.op === 'SCMP_CMP_GT' ? BPF.JMP_JGT_K : BPF.JMP_JGE_K, lo32(v), pass, fail);
       break;
     case 'SCMP_CMP_LT':
     case 'SCMP_CMP_LE':
-      ld(argHi(arg.index)); a.emit(BPF.JMP_JGT_K, hi32(v), fail, 0); a.emit(BPF.JMP_JEQ_K, hi32(v), 0, pass);
-      ld(argLo(arg.index)); a.emit(arg.op === 'SCMP_CMP_LT' ? BPF.JMP_JGE_K : BPF.JMP_JGT_K, lo32(v), fail, pass);
+      ld(argHi(arg.index));
+      a.emit(BPF.JMP_JGT_K, hi32(v), fail, 0);
+      a.emit(BPF.JMP_JEQ_K, hi32(v), 0, pass);
+      ld(argLo(arg.index));
+      a.emit(arg.op === 'SCMP_CMP_LT' ? BPF.JMP_JGE_K : BPF.JMP_JGT_K, lo32(v), fail, pass);
       break;
   }
   a.label(pass);
@@ -212,7 +233,7 @@ function section(a: Assembler, table: Readonly<Record<string, number>>, offset: 
     a.emit(BPF.LD_W_ABS, OFF_NR); // the conditions loaded arguments into A: the number again
   }
   // Ranges of allowed numbers: [lo, hi] → allow.
-  for (let i = 0; i < allowed.length; ) {
+  for (let i = 0; i < allowed.length;) {
     let j = i;
     while (j + 1 < allowed.length && allowed[j + 1] === allowed[j]! + 1) j++;
     const lo = allowed[i]!;

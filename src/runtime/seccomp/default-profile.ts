@@ -49,12 +49,17 @@ syncfs sysinfo tee tgkill time timer_create timer_delete timer_getoverrun timer_
 timer_settime timer_settime64 timerfd_create timerfd_gettime timerfd_gettime64 timerfd_settime
 timerfd_settime64 times tkill truncate truncate64 ugetrlimit umask uname unlink unlinkat utime utimensat
 utimensat_time64 utimes vfork vmsplice wait4 waitid waitpid write writev
-`.trim().split(/\s+/);
+`
+  .trim()
+  .split(/\s+/);
 
 /** Calls a capability unlocks (all of `caps` needed), as Docker's profile has them. */
 const BY_CAPABILITY: readonly (readonly [string, string])[] = [
   ['CAP_DAC_READ_SEARCH', 'open_by_handle_at'],
-  ['CAP_SYS_ADMIN', 'bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie mount mount_setattr move_mount name_to_handle_at open_tree perf_event_open quotactl quotactl_fd setdomainname sethostname setns syslog umount umount2 unshare'],
+  [
+    'CAP_SYS_ADMIN',
+    'bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie mount mount_setattr move_mount name_to_handle_at open_tree perf_event_open quotactl quotactl_fd setdomainname sethostname setns syslog umount umount2 unshare',
+  ],
   ['CAP_SYS_BOOT', 'reboot'],
   ['CAP_SYS_CHROOT', 'chroot'],
   ['CAP_SYS_MODULE', 'delete_module init_module finit_module'],
@@ -88,14 +93,18 @@ export function defaultProfile(): DockerSeccompProfile {
       { names: ['ptrace'], action: 'SCMP_ACT_ALLOW', includes: { minKernel: '4.8' }, excludes: { caps: ['CAP_SYS_PTRACE'] } },
       // Only the personas that change nothing dangerous: PER_LINUX, PER_LINUX32, UNAME26 (and both), and the query.
       ...[0x0, 0x8, 0x20000, 0x20008, 0xffffffff].map((value) => ({
-        names: ['personality'], action: 'SCMP_ACT_ALLOW' as const, args: [{ index: 0, value, op: 'SCMP_CMP_EQ' as const }],
+        names: ['personality'],
+        action: 'SCMP_ACT_ALLOW' as const,
+        args: [{ index: 0, value, op: 'SCMP_CMP_EQ' as const }],
       })),
       { names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_NE' }] },
       { names: ['arch_prctl'], action: 'SCMP_ACT_ALLOW', includes: { arches: ['amd64', 'x32'] } },
       // Without CAP_SYS_ADMIN: clone only without namespace flags; clone3 (flags in memory, which
       // seccomp cannot read) reports ENOSYS so that libc falls back to clone.
       {
-        names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: CLONE_NAMESPACE_FLAGS, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }],
+        names: ['clone'],
+        action: 'SCMP_ACT_ALLOW',
+        args: [{ index: 0, value: CLONE_NAMESPACE_FLAGS, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }],
         excludes: { caps: ['CAP_SYS_ADMIN'], arches: ['s390', 's390x'] },
       },
       { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS, excludes: { caps: ['CAP_SYS_ADMIN'] } },

@@ -30,24 +30,76 @@ const lookup = { defaultMode: { mode: 'bridge' as const }, networkName: (n: stri
 describe('flags → typed CreateOptions', () => {
   it('every Docker flag string becomes its typed value', async () => {
     const o = await optionsOf([
-      '--restart', 'on-failure:3', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3',
-      '-p', '127.0.0.1:8080:80', '-p', '53:53/udp', '--expose', '9000-9001', '--add-host', 'db:10.0.0.7', '--add-host', 'gw:host-gateway',
-      '--network', 'backend', '--ip', '10.89.0.9', '--network-alias', 'api', '--dns', '1.1.1.1',
-      '--security-opt', 'no-new-privileges', '--security-opt', 'seccomp=unconfined', '--device', '/dev/zero:/dev/z:r',
-      '--uidmap', '0:100000:65536', '--gidmap', '0:200000:65536', '--entrypoint', 'sh', '-e', 'A=1',
-      'busybox', '-c', 'echo hi',
+      '--restart',
+      'on-failure:3',
+      '--log-opt',
+      'max-size=2k',
+      '--log-opt',
+      'max-file=3',
+      '-p',
+      '127.0.0.1:8080:80',
+      '-p',
+      '53:53/udp',
+      '--expose',
+      '9000-9001',
+      '--add-host',
+      'db:10.0.0.7',
+      '--add-host',
+      'gw:host-gateway',
+      '--network',
+      'backend',
+      '--ip',
+      '10.89.0.9',
+      '--network-alias',
+      'api',
+      '--dns',
+      '1.1.1.1',
+      '--security-opt',
+      'no-new-privileges',
+      '--security-opt',
+      'seccomp=unconfined',
+      '--device',
+      '/dev/zero:/dev/z:r',
+      '--uidmap',
+      '0:100000:65536',
+      '--gidmap',
+      '0:200000:65536',
+      '--entrypoint',
+      'sh',
+      '-e',
+      'A=1',
+      'busybox',
+      '-c',
+      'echo hi',
     ]);
     expect(o).toMatchObject({
-      image: 'busybox', cmd: ['-c', 'echo hi'], entrypoint: ['sh'], env: ['A=1'],
+      image: 'busybox',
+      cmd: ['-c', 'echo hi'],
+      entrypoint: ['sh'],
+      env: ['A=1'],
       restartPolicy: { name: 'on-failure', maximumRetryCount: 3 },
       log: { driver: 'json-file', maxSize: 2048, maxFile: 3 },
-      ports: [{ proto: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80 }, { proto: 'udp', hostIp: '', hostPort: 53, containerPort: 53 }],
-      exposed: [{ port: 9000, proto: 'tcp' }, { port: 9001, proto: 'tcp' }],
-      extraHosts: [{ host: 'db', ip: '10.0.0.7' }, { host: 'gw', ip: 'host-gateway' }],
-      network: { mode: 'network', network: 'backend' }, ip: '10.89.0.9', networkAliases: ['api'], dns: ['1.1.1.1'],
-      noNewPrivileges: true, seccomp: 'unconfined',
+      ports: [
+        { proto: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80 },
+        { proto: 'udp', hostIp: '', hostPort: 53, containerPort: 53 },
+      ],
+      exposed: [
+        { port: 9000, proto: 'tcp' },
+        { port: 9001, proto: 'tcp' },
+      ],
+      extraHosts: [
+        { host: 'db', ip: '10.0.0.7' },
+        { host: 'gw', ip: 'host-gateway' },
+      ],
+      network: { mode: 'network', network: 'backend' },
+      ip: '10.89.0.9',
+      networkAliases: ['api'],
+      dns: ['1.1.1.1'],
+      noNewPrivileges: true,
+      seccomp: 'unconfined',
       devices: [{ hostPath: '/dev/zero', containerPath: '/dev/z', permissions: 'r' }],
-      uidMap: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMap: [{ containerID: 0, hostID: 200000, size: 65536 }],
+      uidMap: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      gidMap: [{ containerID: 0, hostID: 200000, size: 65536 }],
     });
     expect(() => validateCreateOptions(o)).not.toThrow();
     // Nothing of Docker's flag syntax is left for the library to parse.
@@ -56,7 +108,17 @@ describe('flags → typed CreateOptions', () => {
 
   it('no flags: the defaults, and nothing the library would have to guess', async () => {
     const o = await optionsOf(['busybox']);
-    expect(o).toMatchObject({ image: 'busybox', cmd: [], restartPolicy: { name: 'no', maximumRetryCount: 0 }, ports: [], exposed: [], extraHosts: [], devices: [], uidMap: [], gidMap: [] });
+    expect(o).toMatchObject({
+      image: 'busybox',
+      cmd: [],
+      restartPolicy: { name: 'no', maximumRetryCount: 0 },
+      ports: [],
+      exposed: [],
+      extraHosts: [],
+      devices: [],
+      uidMap: [],
+      gidMap: [],
+    });
     expect(o.log).toBeUndefined();
     expect(o.network).toBeUndefined();
     expect(o.entrypoint).toBeUndefined();
@@ -70,7 +132,7 @@ describe('flags → typed CreateOptions', () => {
     expect((await optionsOf(['--userns-remap', 'remap', 'busybox'])).usernsRemap).toEqual({ user: 'remap' });
   });
 
-  it('a bad flag value is refused while the flags are read, with the parser\'s message', async () => {
+  it("a bad flag value is refused while the flags are read, with the parser's message", async () => {
     await expect(optionsOf(['-p', '80:0', 'busybox'])).rejects.toThrow(new UsageError('invalid container port: 0'));
     await expect(optionsOf(['--restart', 'sometimes', 'busybox'])).rejects.toThrow(/invalid restart policy 'sometimes'/);
     await expect(optionsOf(['--device', 'rel', 'busybox'])).rejects.toThrow(/paths must be absolute/);
@@ -79,11 +141,23 @@ describe('flags → typed CreateOptions', () => {
 });
 
 describe('typed options reaching the spec and the record', () => {
-  const spec = () => buildSpec({ image: { config: { Cmd: ['sh'] } }, user: { uid: 0, gid: 0, additionalGids: [], home: '/root' }, hostname: 'h', rootfsPath: '/r' });
+  const spec = () =>
+    buildSpec({ image: { config: { Cmd: ['sh'] } }, user: { uid: 0, gid: 0, additionalGids: [], home: '/root' }, hostname: 'h', rootfsPath: '/r' });
 
   it('security, devices and id maps go into the spec', async () => {
-    const o = await optionsOf(['--security-opt', 'no-new-privileges', '--security-opt', 'seccomp=unconfined', '--device', '/dev/zero:/dev/z:r',
-      '--uidmap', '0:100000:65536', '--network', 'none', 'busybox']);
+    const o = await optionsOf([
+      '--security-opt',
+      'no-new-privileges',
+      '--security-opt',
+      'seccomp=unconfined',
+      '--device',
+      '/dev/zero:/dev/z:r',
+      '--uidmap',
+      '0:100000:65536',
+      '--network',
+      'none',
+      'busybox',
+    ]);
     const s = spec();
     applySecurity(s, o);
     applyUserns(s, o);
@@ -96,7 +170,7 @@ describe('typed options reaching the spec and the record', () => {
     expect(s.linux.namespaces[0]).toEqual({ type: 'user' });
   });
 
-  it('a seccomp profile given as a value (the API\'s inline JSON) is resolved into the spec; the default one otherwise', () => {
+  it("a seccomp profile given as a value (the API's inline JSON) is resolved into the spec; the default one otherwise", () => {
     const s = spec();
     applySecurity(s, { seccomp: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ALLOW' }] } });
     expect(s.linux.seccomp?.defaultAction).toBe('SCMP_ACT_ERRNO');
@@ -107,12 +181,17 @@ describe('typed options reaching the spec and the record', () => {
     expect(d.linux.seccomp?.syscalls?.length).toBeGreaterThan(10);
   });
 
-  it('ports, exposed ports and extra hosts go into the record\'s network config; host mode drops the network namespace', async () => {
+  it("ports, exposed ports and extra hosts go into the record's network config; host mode drops the network namespace", async () => {
     const o = await optionsOf(['-p', '8080:80', '--expose', '53/udp', '--add-host', 'db:10.0.0.7', 'busybox']);
     const { config, warnings } = containerNetworkConfig(o, ['443/tcp'], lookup);
     expect(warnings).toEqual([]);
-    expect(config).toMatchObject({ mode: 'bridge', networks: ['bridge'], ports: [{ proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80 }],
-      exposed: ['443/tcp', '53/udp', '80/tcp'], extraHosts: [{ host: 'db', ip: '10.0.0.7' }] });
+    expect(config).toMatchObject({
+      mode: 'bridge',
+      networks: ['bridge'],
+      ports: [{ proto: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80 }],
+      exposed: ['443/tcp', '53/udp', '80/tcp'],
+      extraHosts: [{ host: 'db', ip: '10.0.0.7' }],
+    });
     const host = await optionsOf(['--network', 'host', '-h', 'given', 'busybox']);
     const hostCfg = containerNetworkConfig(host, [], lookup).config;
     const s = spec();
@@ -120,11 +199,11 @@ describe('typed options reaching the spec and the record', () => {
     expect(s.linux.namespaces.map((n) => n.type)).not.toContain('network');
   });
 
-  it('published ports under the host network: discarded with Docker\'s warning, returned (never printed)', async () => {
+  it("published ports under the host network: discarded with Docker's warning, returned (never printed)", async () => {
     const o = await optionsOf(['--network', 'host', '-p', '80:80', 'busybox']);
     const writes: unknown[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: unknown) => writes.push(chunk) > 0);
+    process.stderr.write = (chunk: unknown) => writes.push(chunk) > 0;
     let decision;
     try {
       decision = containerNetworkConfig(o, [], lookup);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { table } from '../../../src/cli/format.js';
 import { humanSize, shortId, timeAgo } from '../../../src/present/human.js';
 
-describe('CLI formatting (Docker\'s shapes)', () => {
+describe("CLI formatting (Docker's shapes)", () => {
   const now = Date.parse('2026-11-22T12:00:00Z');
   it('says how long ago, as Docker does', () => {
     expect(timeAgo('2026-11-22T11:59:30Z', now)).toBe('30 seconds ago');

@@ -21,9 +21,39 @@ describe('CLI verb registration', () => {
     expect(await names('restart')).toEqual(['restart', 'stop']);
     const all = await names(undefined);
     expect(all).toEqual(await names('no-such-verb'));
-    for (const verb of ['run', 'create', 'start', 'exec', 'stop', 'restart', 'kill', 'wait', 'logs', 'inspect', 'rename', 'load', 'build',
-      'images', 'image', 'rmi', 'tag', 'history', 'save', 'system', 'ps', 'rm', 'attach', 'cp', 'volume', 'network', 'port',
-      'pull', 'push', 'login', 'logout']) {
+    for (const verb of [
+      'run',
+      'create',
+      'start',
+      'exec',
+      'stop',
+      'restart',
+      'kill',
+      'wait',
+      'logs',
+      'inspect',
+      'rename',
+      'load',
+      'build',
+      'images',
+      'image',
+      'rmi',
+      'tag',
+      'history',
+      'save',
+      'system',
+      'ps',
+      'rm',
+      'attach',
+      'cp',
+      'volume',
+      'network',
+      'port',
+      'pull',
+      'push',
+      'login',
+      'logout',
+    ]) {
       expect(all).toContain(verb);
       expect(await names(verb)).toContain(verb);
     }

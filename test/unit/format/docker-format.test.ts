@@ -31,18 +31,20 @@ describe('list --format', () => {
   });
 
   it('table: a header row of the column names and aligned columns (min width 10, padding 3)', () => {
-    expect(ListFormat.parse('table {{.ID}}\\t{{.Names}}\\t{{.Image}}', HEADERS).render(rows)).toBe([
-      'CONTAINER ID   NAMES                IMAGE',
-      '0123456789ab   web                  busybox',
-      'ba9876543210   a-much-longer-name   busybox',
-      '',
-    ].join('\n'));
+    expect(ListFormat.parse('table {{.ID}}\\t{{.Names}}\\t{{.Image}}', HEADERS).render(rows)).toBe(
+      ['CONTAINER ID   NAMES                IMAGE', '0123456789ab   web                  busybox', 'ba9876543210   a-much-longer-name   busybox', ''].join(
+        '\n',
+      ),
+    );
     expect(ListFormat.parse('table {{.Names}}:{{.Image}}', HEADERS).render(rows.slice(0, 1))).toBe('NAMES:IMAGE\nweb:busybox\n');
     expect(ListFormat.parse('table {{.Image}}\t{{.Names}}', HEADERS).render(rows.slice(0, 1))).toBe('IMAGE     NAMES\nbusybox   web\n');
   });
 
-  it('the header leaves column names as they are through Docker\'s functions, and names labels', () => {
-    const t = ListFormat.parse('table {{upper .Names}}\\t{{json .ID}}\\t{{truncate .Image 3}}\\t{{.Label "com.example.my-label"}}\\t{{pad .Labels 1 1}}', HEADERS);
+  it("the header leaves column names as they are through Docker's functions, and names labels", () => {
+    const t = ListFormat.parse(
+      'table {{upper .Names}}\\t{{json .ID}}\\t{{truncate .Image 3}}\\t{{.Label "com.example.my-label"}}\\t{{pad .Labels 1 1}}',
+      HEADERS,
+    );
     expect(t.render(rows.slice(0, 1)).split('\n')[0]).toBe('NAMES     CONTAINER ID     IMAGE     my label    LABELS ');
     // A field without a column name is <no value> in the header; a header that fails keeps what it
     // wrote before the failure (here `lower` of no value), as Docker's.
@@ -51,11 +53,13 @@ describe('list --format', () => {
     expect(ListFormat.parse('table {{.Names}}\\t{{lower .Image}}', noImage).render(rows.slice(0, 1))).toBe('NAMES     \nweb       busybox\n');
   });
 
-  it('errors are Docker\'s: a template that does not parse, or a field the context lacks', () => {
+  it("errors are Docker's: a template that does not parse, or a field the context lacks", () => {
     expect(() => ListFormat.parse('{{.Names', HEADERS)).toThrow(new TemplateError('template parsing error: template: :1: unclosed action'));
     expect(() => ListFormat.parse('table {{nope .Names}}', HEADERS)).toThrow('template parsing error: template: :1: function "nope" not defined');
     const bad = ListFormat.parse('{{.Nope}}', HEADERS);
-    expect(() => bad.render(rows)).toThrow('template parsing error: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.ContainerContext');
+    expect(() => bad.render(rows)).toThrow(
+      'template parsing error: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.ContainerContext',
+    );
     try {
       bad.render(rows);
     } catch (err) {
@@ -65,7 +69,10 @@ describe('list --format', () => {
 });
 
 describe('inspect --format', () => {
-  const items = [{ Id: 'a1', Config: { Env: ['X=1'] } }, { Id: 'b2', Config: { Env: [] } }];
+  const items = [
+    { Id: 'a1', Config: { Env: ['X=1'] } },
+    { Id: 'b2', Config: { Env: [] } },
+  ];
 
   it('a template per item, a line each', () => {
     expect(formatInspect('{{.Id}}', items)).toEqual({ output: 'a1\nb2\n', errors: [] });
@@ -85,7 +92,7 @@ describe('inspect --format', () => {
     ]);
   });
 
-  it('a template that does not parse is exit status 64, as Docker\'s inspect', () => {
+  it("a template that does not parse is exit status 64, as Docker's inspect", () => {
     let err: unknown;
     try {
       formatInspect('{{.Id', items);

@@ -14,7 +14,9 @@ describe("Go's Sprintf", () => {
   it('floats: shortest for %v, exact rounding half to even with a precision', () => {
     expect(sprintf('%v %v %v %v %v', [3.25, 0.1, 1e21, 1.5e-7, 1234567.5])).toBe('3.25 0.1 1e+21 1.5e-07 1.2345675e+06');
     expect(sprintf('%e %E %f %g %G', [1234.5678, 1234.5678, 1234.5678, 1234.5678, 1e-7])).toBe('1.234568e+03 1.234568E+03 1234.567800 1234.5678 1E-07');
-    expect(sprintf('%.2f|%8.3f|%-8.2f|%+.1e|%6.2f|%06.2f', [3.14159, 3.14159, 2.5, 12345.678, -3.14159, -3.14159])).toBe('3.14|   3.142|2.50    |+1.2e+04| -3.14|-03.14');
+    expect(sprintf('%.2f|%8.3f|%-8.2f|%+.1e|%6.2f|%06.2f', [3.14159, 3.14159, 2.5, 12345.678, -3.14159, -3.14159])).toBe(
+      '3.14|   3.142|2.50    |+1.2e+04| -3.14|-03.14',
+    );
     expect(sprintf('%.0f %.0f %.0f %.0f %.1f %.2f %.1f', [0.5, 1.5, 2.5, 3.5, 0.25, 1.005, 0.05])).toBe('0 2 2 4 0.2 1.00 0.1');
     expect(sprintf('%.3g %.10g %g %g %g %.3e', [1234567.5, 1.5, 0.0001, 0.00001, 100000.5, 0])).toBe('1.23e+06 1.5 0.0001 1e-05 100000.5 0.000e+00');
     expect(sprintf('%5.1f%%', [99.5])).toBe(' 99.5%');
@@ -23,13 +25,24 @@ describe("Go's Sprintf", () => {
 
   it('strings, bools and composites', () => {
     expect(sprintf('%s|%q|%v|%x|%X|% x|%#x', ['hi', 'hi', 'hi', 'hi', 'hi', 'hi', 'hi'])).toBe('hi|"hi"|hi|6869|6869|68 69|0x6869');
-    expect(sprintf('%10s|%-10s|%.2s|%5.1s|%q|%+q|%#q', ['abc', 'abc', 'abc', 'abc', 'a"b\n', 'é', 'raw'])).toBe('       abc|abc       |ab|    a|"a\\"b\\n"|"\\u00e9"|`raw`');
+    expect(sprintf('%10s|%-10s|%.2s|%5.1s|%q|%+q|%#q', ['abc', 'abc', 'abc', 'abc', 'a"b\n', 'é', 'raw'])).toBe(
+      '       abc|abc       |ab|    a|"a\\"b\\n"|"\\u00e9"|`raw`',
+    );
     expect(sprintf('%t %v %5t', [true, false, true])).toBe('true false  true');
-    expect(sprintf('%v|%d|%q|%3v', [[1, 'a'], [1, 2], ['a', 'b'], [1, 2]])).toBe('[1 a]|[1 2]|["a" "b"]|[  1   2]');
+    expect(
+      sprintf('%v|%d|%q|%3v', [
+        [1, 'a'],
+        [1, 2],
+        ['a', 'b'],
+        [1, 2],
+      ]),
+    ).toBe('[1 a]|[1 2]|["a" "b"]|[  1   2]');
     expect(sprintf('%v|%s|%#v', [{ b: 1, a: 'x' }, { a: 'x' }, { b: 1, a: 'x' }])).toBe('map[a:x b:1]|map[a:x]|map[string]interface {}{"a":"x", "b":1}');
     const s = goStruct('formatter.T', { A: 1, B: 'x' });
     expect(sprintf('%v|%+v|%#v', [s, s, s])).toBe('{1 x}|{A:1 B:x}|formatter.T{A:1, B:"x"}');
-    expect(sprintf('%T %T %T %T %T %T %T', [1, 1.5, 's', true, [1], { a: 1 }, null])).toBe('int float64 string bool []interface {} map[string]interface {} <nil>');
+    expect(sprintf('%T %T %T %T %T %T %T', [1, 1.5, 's', true, [1], { a: 1 }, null])).toBe(
+      'int float64 string bool []interface {} map[string]interface {} <nil>',
+    );
   });
 
   it('nil and mistakes, as Go marks them', () => {

@@ -138,7 +138,9 @@ describe('Go templates: builtins', () => {
   });
 
   it('comparisons', () => {
-    expect(run('{{eq .State.Pid 4242}} {{eq "a" "b" "a"}} {{eq .Nope nil}} {{ne 1 2}} {{lt 1 2}} {{le 2 2}} {{gt "b" "a"}} {{ge 1 2}} {{lt 1.5 2}}')).toBe('true true true true true true true false true');
+    expect(run('{{eq .State.Pid 4242}} {{eq "a" "b" "a"}} {{eq .Nope nil}} {{ne 1 2}} {{lt 1 2}} {{le 2 2}} {{gt "b" "a"}} {{ge 1 2}} {{lt 1.5 2}}')).toBe(
+      'true true true true true true true false true',
+    );
     expect(run('{{if eq .State.Status "running"}}up{{end}}')).toBe('up');
   });
 
@@ -166,12 +168,21 @@ describe("Go's printing of values", () => {
     expect(run('{{.Empty}} {{.}}', { Empty: [] })).toBe('[] map[Empty:[]]');
   });
 
-  it('numbers: integers without decimals, floats as Go\'s %v', () => {
+  it("numbers: integers without decimals, floats as Go's %v", () => {
     expect(run('{{.}}', 4242)).toBe('4242');
     expect(run('{{.}}', -7)).toBe('-7');
     // eslint-disable-next-line no-loss-of-precision -- the point: 2^53 + 1 written out is the float64 2^53, and prints as such
     expect(run('{{.}}', 9007199254740993)).toBe('9007199254740992');
-    const floats: [number, string][] = [[0.1, '0.1'], [1.5, '1.5'], [123456.7, '123456.7'], [1234567.8, '1.2345678e+06'], [0.0001, '0.0001'], [0.00001234, '1.234e-05'], [1e21, '1e+21'], [-2.5, '-2.5']];
+    const floats: [number, string][] = [
+      [0.1, '0.1'],
+      [1.5, '1.5'],
+      [123456.7, '123456.7'],
+      [1234567.8, '1.2345678e+06'],
+      [0.0001, '0.0001'],
+      [0.00001234, '1.234e-05'],
+      [1e21, '1e+21'],
+      [-2.5, '-2.5'],
+    ];
     for (const [v, text] of floats) expect(run('{{.}}', v)).toBe(text);
   });
 
@@ -199,7 +210,7 @@ describe("Docker's template functions", () => {
 });
 
 describe('Go template errors', () => {
-  it('parse errors carry Go\'s text and line', () => {
+  it("parse errors carry Go's text and line", () => {
     expect(failure('{{.Foo')).toBe('template: :1: unclosed action');
     expect(failure('a\nb {{.Foo')).toBe('template: :2: unclosed action');
     expect(failure('{{foo}}')).toBe('template: :1: function "foo" not defined');
@@ -232,7 +243,9 @@ describe('Go template errors', () => {
     expect(failure('{{.State.Health.Status}}')).toBe('template: :1:8: executing "" at <.State.Health.Status>: nil pointer evaluating interface {}.Status');
     expect(failure('a\né{{.Config.Env.X}}')).toBe('template: :2:11: executing "" at <.Config.Env.X>: can\'t evaluate field X in type []interface {}');
     expect(failure('{{index .Config.Env 5}}')).toBe('template: :1:2: executing "" at <index .Config.Env 5>: error calling index: index out of range: 5');
-    expect(failure('{{index .Name "x"}}')).toBe('template: :1:2: executing "" at <index .Name "x">: error calling index: cannot index slice/array with type string');
+    expect(failure('{{index .Name "x"}}')).toBe(
+      'template: :1:2: executing "" at <index .Name "x">: error calling index: cannot index slice/array with type string',
+    );
     expect(failure('{{len 3}}')).toBe('template: :1:2: executing "" at <len 3>: error calling len: len of type int');
     expect(failure('{{len 1 2}}')).toBe('template: :1:2: executing "" at <len>: wrong number of args for len: want 1 got 2');
     expect(failure('{{printf}}')).toBe('template: :1:2: executing "" at <printf>: wrong number of args for printf: want at least 1 got 0');
@@ -248,9 +261,19 @@ describe('Go template errors', () => {
     expect(failure('{{range .Name}}{{end}}')).toBe('template: :1:8: executing "" at <.Name>: range can\'t iterate over /web');
     expect(failure('{{range $i, $v := 3}}{{end}}')).toBe('template: :1:18: executing "" at <3>: can\'t use 3 to iterate over more than one variable');
     expect(failure('{{template "x"}}')).toBe('template: :1:11: executing "" at <{{template "x"}}>: template "x" not defined');
-    expect(failure('{{.Label}}', { Label: (name: string) => name })).toBe('template: :1:2: executing "" at <.Label>: wrong number of args for Label: want 1 got 0');
-    expect(failure('{{.Nope}}', goStruct('*formatter.ContainerContext', { ID: 'x' }))).toBe('template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.ContainerContext');
-    expect(failure('{{.F}}', { F: () => { throw new Error('boom'); } })).toBe('template: :1:2: executing "" at <.F>: error calling F: boom');
+    expect(failure('{{.Label}}', { Label: (name: string) => name })).toBe(
+      'template: :1:2: executing "" at <.Label>: wrong number of args for Label: want 1 got 0',
+    );
+    expect(failure('{{.Nope}}', goStruct('*formatter.ContainerContext', { ID: 'x' }))).toBe(
+      'template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.ContainerContext',
+    );
+    expect(
+      failure('{{.F}}', {
+        F: () => {
+          throw new Error('boom');
+        },
+      }),
+    ).toBe('template: :1:2: executing "" at <.F>: error calling F: boom');
   });
 
   it('keeps what was written before the failure', () => {
@@ -294,7 +317,7 @@ describe('Go template errors', () => {
     expect(run('{{0x1.8p1}} {{0x_1F}}')).toBe('3 31');
   });
 
-  it('an error inside a field chain points at the node evaluated last, as Go\'s does', () => {
+  it("an error inside a field chain points at the node evaluated last, as Go's does", () => {
     expect(failure('{{(.State.Pid).X}}')).toBe('template: :1:9: executing "" at <.State.Pid>: can\'t evaluate field X in type int');
     expect(failure('{{$s := .State}}{{$s.Pid.X}}')).toBe('template: :1:20: executing "" at <$s.Pid.X>: can\'t evaluate field X in type int');
     expect(failure('{{$.Name.X}}')).toBe('template: :1:3: executing "" at <$.Name.X>: can\'t evaluate field X in type string');

@@ -20,12 +20,13 @@ async function build(write: (t: TarWriter) => Promise<void>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const sample = (t: TarWriter) => (async () => {
-  await t.addDirectory('blobs/sha256');
-  await t.addFile('blobs/sha256/' + 'a'.repeat(64), Buffer.from('config'));
-  await t.addStream('layer.tar', 1500, Readable.from([Buffer.alloc(1000, 1), Buffer.alloc(500, 2)]), 'layer');
-  await t.addFile('manifest.json', Buffer.from('[]\n'));
-})();
+const sample = (t: TarWriter) =>
+  (async () => {
+    await t.addDirectory('blobs/sha256');
+    await t.addFile('blobs/sha256/' + 'a'.repeat(64), Buffer.from('config'));
+    await t.addStream('layer.tar', 1500, Readable.from([Buffer.alloc(1000, 1), Buffer.alloc(500, 2)]), 'layer');
+    await t.addFile('manifest.json', Buffer.from('[]\n'));
+  })();
 
 describe('TarWriter', () => {
   it('writes ustar archives GNU tar and the layer reader read alike, byte-identical each time', async () => {

@@ -31,9 +31,7 @@ describe('digests', () => {
     await pipeline(Readable.from([Buffer.from('hel'), Buffer.from('lo')]), good, sink());
     expect(good.digest()).toBe(digest);
     expect(good.bytes).toBe(5);
-    await expect(pipeline(Readable.from([data]), new DigestStream({ expected: D('0'), what: 'blob x' }), sink())).rejects.toThrow(
-      /blob x: digest mismatch/,
-    );
+    await expect(pipeline(Readable.from([data]), new DigestStream({ expected: D('0'), what: 'blob x' }), sink())).rejects.toThrow(/blob x: digest mismatch/);
   });
 });
 
@@ -41,9 +39,17 @@ describe('validators', () => {
   const descriptor = { mediaType: MediaType.OciLayerGzip, digest: D('1'), size: 10 };
 
   it('accept OCI and Docker documents', () => {
-    const m = parseManifest({ schemaVersion: 2, mediaType: MediaType.DockerManifest, config: { ...descriptor, mediaType: MediaType.DockerConfig }, layers: [descriptor] });
+    const m = parseManifest({
+      schemaVersion: 2,
+      mediaType: MediaType.DockerManifest,
+      config: { ...descriptor, mediaType: MediaType.DockerConfig },
+      layers: [descriptor],
+    });
     expect(m.layers).toHaveLength(1);
-    const idx = parseIndex({ schemaVersion: 2, manifests: [{ ...descriptor, mediaType: MediaType.OciManifest, platform: { os: 'linux', architecture: 'amd64' } }] });
+    const idx = parseIndex({
+      schemaVersion: 2,
+      manifests: [{ ...descriptor, mediaType: MediaType.OciManifest, platform: { os: 'linux', architecture: 'amd64' } }],
+    });
     expect(idx.manifests[0]?.platform).toEqual({ os: 'linux', architecture: 'amd64' });
     const c = parseImageConfig({
       architecture: 'amd64',
@@ -64,9 +70,7 @@ describe('validators', () => {
     );
     expect(() => parseManifest({ schemaVersion: 2, config: descriptor, layers: [{ ...descriptor, size: -1 }] })).toThrow(/layers\[0\]\.size/);
     expect(() => parseIndex({ schemaVersion: 2, manifests: 'no' })).toThrow(/index\.manifests: expected an array/);
-    expect(() => parseImageConfig({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: ['nope'] } })).toThrow(
-      /rootfs\.diff_ids\[0\]/,
-    );
+    expect(() => parseImageConfig({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: ['nope'] } })).toThrow(/rootfs\.diff_ids\[0\]/);
     expect(() => parseImageConfig({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Cmd: 'sh' } })).toThrow(
       /config\.Cmd: expected an array/,
     );
@@ -84,7 +88,12 @@ describe('platform selection', () => {
   });
 
   it('picks the matching manifest and skips attestations', () => {
-    const attestation = { ...m('amd64'), digest: D('f'), platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } };
+    const attestation = {
+      ...m('amd64'),
+      digest: D('f'),
+      platform: { os: 'unknown', architecture: 'unknown' },
+      annotations: { 'vnd.docker.reference.type': 'attestation-manifest' },
+    };
     expect(selectManifest([attestation, m('arm64', 'v8'), m('amd64')], { os: 'linux', architecture: 'amd64' }, 'idx').digest).toBe(D('a'));
     expect(selectManifest([m('amd64'), m('arm64')], { os: 'linux', architecture: 'arm64', variant: 'v8' }, 'idx').digest).toBe(D('b'));
     expect(() => selectManifest([m('s390x')], { os: 'linux', architecture: 'amd64' }, 'idx')).toThrow(/no image for linux\/amd64 \(has: linux\/s390x\)/);

@@ -7,7 +7,17 @@ import type { ReadEntry } from 'tar/read-entry';
 import { encodeHeader } from '../../../src/layer/diff.js';
 
 /** An entry as tar's parser reads it back. */
-interface Entry { path: string; type: string; uid: number; gid: number; size: number; mode: number; linkpath: string | undefined; mtime: number; pax: Record<string, unknown> }
+interface Entry {
+  path: string;
+  type: string;
+  uid: number;
+  gid: number;
+  size: number;
+  mode: number;
+  linkpath: string | undefined;
+  mtime: number;
+  pax: Record<string, unknown>;
+}
 
 function read(blocks: Buffer[]): Promise<Entry[]> {
   return new Promise((resolve, reject) => {
@@ -16,8 +26,15 @@ function read(blocks: Buffer[]): Promise<Entry[]> {
     p.on('entry', (e: ReadEntry) => {
       // pax: the extended header's fields as plain data, to compare with toEqual
       out.push({
-        path: e.path, type: e.type, uid: e.uid ?? -1, gid: e.gid ?? -1, size: e.size ?? -1, mode: e.mode ?? -1,
-        linkpath: e.linkpath, mtime: e.mtime ? Math.floor(e.mtime.getTime() / 1000) : -1, pax: Object.fromEntries(Object.entries(e.extended ?? {})),
+        path: e.path,
+        type: e.type,
+        uid: e.uid ?? -1,
+        gid: e.gid ?? -1,
+        size: e.size ?? -1,
+        mode: e.mode ?? -1,
+        linkpath: e.linkpath,
+        mtime: e.mtime ? Math.floor(e.mtime.getTime() / 1000) : -1,
+        pax: Object.fromEntries(Object.entries(e.extended ?? {})),
       });
       e.resume();
     });
@@ -51,8 +68,10 @@ describe('layer diff tar headers', () => {
     const long = `${'dir/'.repeat(40)}file`;
     const archive = Buffer.concat([
       encodeHeader({ name: long, mode: 0o644, uid: 0, gid: 0, size: 0, mtime: 0, type: '0' }),
-      encodeHeader({ name: 'caf\u00e9', mode: 0o777, uid: 3000000, gid: 4000000, size: 0, mtime: 0, type: '2', linkname: `/${'x'.repeat(150)}` },
-        [['security.capability', Buffer.from([1, 0, 0, 2])], ['user.note', Buffer.from('hi')]]),
+      encodeHeader({ name: 'caf\u00e9', mode: 0o777, uid: 3000000, gid: 4000000, size: 0, mtime: 0, type: '2', linkname: `/${'x'.repeat(150)}` }, [
+        ['security.capability', Buffer.from([1, 0, 0, 2])],
+        ['user.note', Buffer.from('hi')],
+      ]),
       Buffer.alloc(1024),
     ]);
     const r = spawnSync('tar', ['--xattrs', '--numeric-owner', '-tvf', '-'], { input: archive, encoding: 'utf8' });

@@ -76,7 +76,11 @@ describe('compression', () => {
 
   it.skipIf(!hasZstd)('unpacks gzip, zstd and plain layers to the same tree and diffID', async () => {
     const tar = makeTar(layer);
-    const forms: [string, Buffer][] = [['none', tar], ['gzip', zlib.gzipSync(tar)], ['zstd', zstd(tar)]];
+    const forms: [string, Buffer][] = [
+      ['none', tar],
+      ['gzip', zlib.gzipSync(tar)],
+      ['zstd', zstd(tar)],
+    ];
     for (const [compression, blob] of forms) {
       const d = path.join(work, compression);
       const r = await unpackLayer(streamOf(blob), d, { expectedDiffId: sha256(tar), expectedDigest: sha256(blob) });
@@ -206,7 +210,13 @@ describe('entry types and metadata', () => {
     const tar = makeTar([
       { path: 'home/', type: 'dir', uid: 0, gid: 0 },
       { path: 'home/u/', type: 'dir', uid: 1234, gid: 4321, mode: 0o700, pax: { 'SCHILY.xattr.user.dir': 'd' } },
-      { path: 'home/u/file', body: 'x', uid: 1234, gid: 4321, pax: { 'SCHILY.xattr.user.mime': 'text/plain', 'SCHILY.xattr.user.bin': Buffer.from([0, 1, 2, 255]) } },
+      {
+        path: 'home/u/file',
+        body: 'x',
+        uid: 1234,
+        gid: 4321,
+        pax: { 'SCHILY.xattr.user.mime': 'text/plain', 'SCHILY.xattr.user.bin': Buffer.from([0, 1, 2, 255]) },
+      },
       { path: 'home/u/link', type: 'symlink', linkpath: 'file', uid: 1234, gid: 4321 },
       { path: 'home/u/pipe', type: 'fifo', uid: 1234, gid: 4321, mode: 0o620 },
       { path: 'dev/tty0', type: 'char', devmaj: 4, devmin: 0, uid: 0, gid: 5, mode: 0o620 },

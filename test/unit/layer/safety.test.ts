@@ -79,7 +79,11 @@ describe('layer extraction never writes outside the layer directory', () => {
   });
 
   it('refuses a symlink named "." or "./" even after other entries, removing what was written', async () => {
-    const tar = makeTar([{ path: 'x', body: 'x' }, { path: './', type: 'symlink', linkpath: outside }, { path: 'secret', body: 'evil' }]);
+    const tar = makeTar([
+      { path: 'x', body: 'x' },
+      { path: './', type: 'symlink', linkpath: outside },
+      { path: 'secret', body: 'evil' },
+    ]);
     await expect(unpackLayer(streamOf(tar), dest)).rejects.toThrow(/would replace the root directory/);
     expect(existsSync(dest)).toBe(false);
     expectHostUntouched();
@@ -162,7 +166,7 @@ describe.skipIf(!isRoot || !addonBuilt)('privileged entries stay inside the laye
     expectHostUntouched();
   });
 
-  it('never deletes through a lower layer\'s symlink: each layer is unpacked into its own empty directory', async () => {
+  it("never deletes through a lower layer's symlink: each layer is unpacked into its own empty directory", async () => {
     // Layer 1: lib -> the host directory. Layer 2: whiteouts and an opaque marker below lib/.
     const lower = path.join(work, 'lower');
     await unpackLayer(streamOf(makeTar([{ path: 'lib', type: 'symlink', linkpath: outside }])), lower);

@@ -18,7 +18,7 @@ const hasGnuTar = spawnSync('tar', ['--version'], { encoding: 'utf8' }).stdout?.
 /** Every header block of `archive` (skipping bodies), decoded. */
 function headers(archive: Buffer): ReturnType<typeof decodeHeader>[] {
   const out: ReturnType<typeof decodeHeader>[] = [];
-  for (let off = 0; off + 512 <= archive.length; ) {
+  for (let off = 0; off + 512 <= archive.length;) {
     const block = archive.subarray(off, off + 512);
     if (isZeroBlock(block)) break;
     expect(checksumValid(block)).toBe(true);
@@ -93,7 +93,9 @@ describe.skipIf(!hasGnuTar)('tar headers written by GNU tar', () => {
 describe('tar headers, crafted', () => {
   it('reads node-tar headers with a prefix and star atime', () => {
     const long = `${'p'.repeat(120)}/name`;
-    const h = decodeHeader(nodeTarBlock({ path: long, type: 'File', size: 7, mode: 0o4755, uid: 1, gid: 2, mtime: new Date(1_000_000_000), atime: new Date(999_000_000) }));
+    const h = decodeHeader(
+      nodeTarBlock({ path: long, type: 'File', size: 7, mode: 0o4755, uid: 1, gid: 2, mtime: new Date(1_000_000_000), atime: new Date(999_000_000) }),
+    );
     expect(h).toMatchObject({ path: long, size: 7, mode: 0o4755, uid: 1, gid: 2, mtime: 1_000_000, atime: 999_000 });
   });
 

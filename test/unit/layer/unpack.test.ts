@@ -156,7 +156,12 @@ describe('unpackLayer', () => {
   });
 
   it('reads a pre-POSIX directory (NUL typeflag, name ending in /) and a "0" file named "x/" as Go does', async () => {
-    const tar = makeTar([{ path: 'old/', type: 'dir' }, { path: 'old/f', body: 'one' }, { path: 'odd/', body: 'data' }, { path: 'after', body: 'two' }]);
+    const tar = makeTar([
+      { path: 'old/', type: 'dir' },
+      { path: 'old/f', body: 'one' },
+      { path: 'odd/', body: 'data' },
+      { path: 'after', body: 'two' },
+    ]);
     const reseal = (off: number, typeflag: number): void => {
       tar[off + 156] = typeflag;
       tar.fill(0x20, off + 148, off + 156);
@@ -283,7 +288,10 @@ describe('unpackLayer keeps everything inside destDir', () => {
 
   it('refuses to replace the root with a symlink named "."', async () => {
     for (const name of ['.', './', '/']) {
-      const tar = makeTar([{ path: name, type: 'symlink', linkpath: outside }, { path: 'secret', body: 'x' }]);
+      const tar = makeTar([
+        { path: name, type: 'symlink', linkpath: outside },
+        { path: 'secret', body: 'x' },
+      ]);
       await expect(unpackLayer(streamOf(tar), dest), name).rejects.toThrow(/would replace the root directory/);
       expect(existsSync(dest)).toBe(false);
     }
@@ -295,12 +303,17 @@ describe('unpackLayer keeps everything inside destDir', () => {
     await expect(unpackLayer(streamOf(makeTar([{ path: '.wh...', body: '' }])), dest)).rejects.toThrow(/invalid whiteout/);
     expect(existsSync(dest)).toBe(false);
 
-    await unpackLayer(streamOf(makeTar([
-      { path: '.wh..wh.plnk/', type: 'dir' },
-      { path: '.wh..wh.plnk/123.456', body: 'aufs' },
-      { path: '.wh..wh.aufs', body: '' },
-      { path: 'kept', body: 'k' },
-    ])), dest);
+    await unpackLayer(
+      streamOf(
+        makeTar([
+          { path: '.wh..wh.plnk/', type: 'dir' },
+          { path: '.wh..wh.plnk/123.456', body: 'aufs' },
+          { path: '.wh..wh.aufs', body: '' },
+          { path: 'kept', body: 'k' },
+        ]),
+      ),
+      dest,
+    );
     expect(readdirSync(dest)).toEqual(['kept']);
   });
 });

@@ -89,17 +89,27 @@ describe('IPAM leases (host-wide, per bridge)', () => {
     expect(() => leases.allocate(net(), owner(s, 'g'))).toThrow(/no free address/);
     // Release by another owner does nothing.
     leases.release('b', b, s, 'c'.repeat(64));
-    expect(leases.leases('b').map((l) => l.ip).sort()).toEqual(['10.9.9.2', '10.9.9.3', '10.9.9.4', '10.9.9.5', '10.9.9.6']);
+    expect(
+      leases
+        .leases('b')
+        .map((l) => l.ip)
+        .sort(),
+    ).toEqual(['10.9.9.2', '10.9.9.3', '10.9.9.4', '10.9.9.5', '10.9.9.6']);
     expect(readdirSync(path.join(leases.dir, 'tmp'))).toEqual([]);
     expect(leases.orphans(false)).toEqual([]);
   });
 
-  it('two stores on one bridge share its pool: different addresses; one store cannot release the other\'s', () => {
+  it("two stores on one bridge share its pool: different addresses; one store cannot release the other's", () => {
     const leases = setup();
     // The same container ids in both stores: only (store, container) names an owner.
     const s1 = store('one', 'ab');
     const s2 = store('two', 'ab');
-    const got = [leases.allocate(net(), owner(s1, 'a')), leases.allocate(net(), owner(s2, 'a')), leases.allocate(net(), owner(s1, 'b')), leases.allocate(net(), owner(s2, 'b'))];
+    const got = [
+      leases.allocate(net(), owner(s1, 'a')),
+      leases.allocate(net(), owner(s2, 'a')),
+      leases.allocate(net(), owner(s1, 'b')),
+      leases.allocate(net(), owner(s2, 'b')),
+    ];
     expect(new Set(got).size).toBe(4);
     expect(got).toEqual(['10.9.9.2', '10.9.9.3', '10.9.9.4', '10.9.9.5']);
     leases.release('b', got[0]!, s2, 'a'.repeat(64)); // s2's 'a' holds got[1], not got[0]
@@ -140,7 +150,7 @@ describe('IPAM leases (host-wide, per bridge)', () => {
     expect(() => leases.allocate(net(), owner(s, 'b'), '10.9.9.1')).toThrow(/not usable/);
   });
 
-  it('orphans: leases whose container is gone and a killed writer\'s temporary file are listed, then removed with repair; live ones stay', () => {
+  it("orphans: leases whose container is gone and a killed writer's temporary file are listed, then removed with repair; live ones stay", () => {
     const leases = setup();
     const s = store('a', 'ab');
     const kept = leases.allocate(net(), owner(s, 'a'));
@@ -152,23 +162,35 @@ describe('IPAM leases (host-wide, per bridge)', () => {
     const damaged = path.join(leases.leaseDir('b'), '10.9.9.6');
     writeFileSync(damaged, '{');
     const found = leases.orphans(false);
-    expect(found.map((o) => [o.kind, path.basename(o.path), o.removed]).sort()).toEqual([['lease', lost, false], ['tmp', 'lease-4194304-0123456789ab', false]]);
+    expect(found.map((o) => [o.kind, path.basename(o.path), o.removed]).sort()).toEqual([
+      ['lease', lost, false],
+      ['tmp', 'lease-4194304-0123456789ab', false],
+    ]);
     expect(found.find((o) => o.kind === 'lease')!.message).toContain(`container ${'b'.repeat(12)} (b) does not exist in ${s}`);
     expect(readdirSync(path.join(leases.dir, 'tmp'))).toHaveLength(1); // listing removes nothing
     utimesSync(damaged, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
     const repaired = leases.orphans(true);
-    expect(repaired.map((o) => [o.kind, path.basename(o.path), o.removed]).sort()).toEqual([['lease', lost, true], ['lease', '10.9.9.6', true], ['tmp', 'lease-4194304-0123456789ab', true]]);
+    expect(repaired.map((o) => [o.kind, path.basename(o.path), o.removed]).sort()).toEqual([
+      ['lease', lost, true],
+      ['lease', '10.9.9.6', true],
+      ['tmp', 'lease-4194304-0123456789ab', true],
+    ]);
     expect(readdirSync(leases.leaseDir('b'))).toEqual([kept]);
     expect(readdirSync(path.join(leases.dir, 'tmp'))).toEqual([]);
     expect(leases.orphans(true)).toEqual([]);
   });
 
-  it('records the address a bridge was made with; forget removes the bridge\'s state', () => {
+  it("records the address a bridge was made with; forget removes the bridge's state", () => {
     const leases = setup();
     expect(leases.record('b')).toBeUndefined();
     leases.setRecord({ bridge: 'b', subnet: '10.9.9.0/29', gateway: '10.9.9.1' });
     leases.setRecord({ bridge: 'c', subnet: '10.9.10.0/24', gateway: '10.9.10.1' });
-    expect(leases.records().map((r) => r.bridge).sort()).toEqual(['b', 'c']);
+    expect(
+      leases
+        .records()
+        .map((r) => r.bridge)
+        .sort(),
+    ).toEqual(['b', 'c']);
     leases.allocate(net(), owner(store('a', 'a'), 'a'));
     leases.forget('b');
     expect(leases.records().map((r) => r.bridge)).toEqual(['c']);
@@ -176,7 +198,7 @@ describe('IPAM leases (host-wide, per bridge)', () => {
     expect(() => leases.record('../x')).toThrow(UsageError);
   });
 
-  it('a store\'s own orphans: stray temporary files and an older hull\'s per-network leases of removed containers', async () => {
+  it("a store's own orphans: stray temporary files and an older hull's per-network leases of removed containers", async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'hull-ipam-'));
     const containers = store('a', 'a');
     const ns = new NetworkStore(dir, containers);
@@ -195,7 +217,7 @@ describe('IPAM leases (host-wide, per bridge)', () => {
     expect(ns.list().map((n) => n.name)).toEqual(['n']);
   });
 
-  it('an older hull\'s per-network leases of existing containers move to the bridge\'s, once', () => {
+  it("an older hull's per-network leases of existing containers move to the bridge's, once", () => {
     dir = mkdtempSync(path.join(tmpdir(), 'hull-ipam-'));
     const containers = store('a', 'ab');
     const ns = new NetworkStore(dir, containers);
@@ -237,7 +259,7 @@ describe('/etc/hosts and resolv.conf', () => {
     expect(withPeers(one, [])).toBe(head);
     expect(withPeers(one, [{ ip: '10.1.0.4', names: ['x'] }])).toBe(`${head}${PEERS_MARKER}\n10.1.0.4\tx\n`);
   });
-  it('drops loopback nameservers; --dns, --dns-search, --dns-option replace the host\'s', () => {
+  it("drops loopback nameservers; --dns, --dns-search, --dns-option replace the host's", () => {
     const host = 'nameserver 127.0.0.53\nnameserver 192.168.1.1\nsearch lan\noptions edns0\n';
     expect(resolvConf(host, { dns: [], search: [], options: [] })).toBe('nameserver 192.168.1.1\nsearch lan\noptions edns0\n');
     expect(resolvConf(host, { dns: ['10.9.9.9'], search: ['ex.com'], options: ['ndots:2'] })).toBe('nameserver 10.9.9.9\nsearch ex.com\noptions ndots:2\n');
@@ -252,17 +274,24 @@ describe('nft scripts', () => {
     expect(s).toContain('dnat ip to ip daddr . meta l4proto . th dport map @ports_ip');
     expect(s).toContain('oifname @bridges ip saddr 127.0.0.0/8 masquerade');
     // Isolation between networks: published ports first, then the pairs of bridges.
-    expect(s.indexOf('add rule ip hull_x forward ct status dnat accept')).toBeLessThan(s.indexOf('add rule ip hull_x forward iifname . oifname @isolated drop'));
+    expect(s.indexOf('add rule ip hull_x forward ct status dnat accept')).toBeLessThan(
+      s.indexOf('add rule ip hull_x forward iifname . oifname @isolated drop'),
+    );
   });
   it('ports become map elements: by host address or on every address', () => {
-    expect(publishScript('t', [
-      { proto: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80 },
-      { proto: 'udp', hostIp: '', hostPort: 53, containerIp: '10.88.0.2', containerPort: 5353 },
-    ])).toBe('add element ip t ports_ip { 127.0.0.1 . tcp . 8080 : 10.88.0.2 . 80 }\nadd element ip t ports_any { udp . 53 : 10.88.0.2 . 5353 }\n');
+    expect(
+      publishScript('t', [
+        { proto: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerIp: '10.88.0.2', containerPort: 80 },
+        { proto: 'udp', hostIp: '', hostPort: 53, containerIp: '10.88.0.2', containerPort: 5353 },
+      ]),
+    ).toBe('add element ip t ports_ip { 127.0.0.1 . tcp . 8080 : 10.88.0.2 . 80 }\nadd element ip t ports_any { udp . 53 : 10.88.0.2 . 5353 }\n');
   });
-  it('reads the bridges of every store from the table\'s set (nft -j output)', () => {
+  it("reads the bridges of every store from the table's set (nft -j output)", () => {
     const meta = { metainfo: { version: '1.0.6', json_schema_version: 1 } };
-    const set = (elem?: unknown) => JSON.stringify({ nftables: [meta, { set: { family: 'ip', name: 'bridges', table: 't', type: 'ifname', handle: 1, ...(elem === undefined ? {} : { elem }) } }] });
+    const set = (elem?: unknown) =>
+      JSON.stringify({
+        nftables: [meta, { set: { family: 'ip', name: 'bridges', table: 't', type: 'ifname', handle: 1, ...(elem === undefined ? {} : { elem }) } }],
+      });
     expect(setElements(set(['hull0', 'hull-0a1b2c3d']))).toEqual(['hull0', 'hull-0a1b2c3d']);
     expect(setElements(set('hull0'))).toEqual(['hull0']);
     expect(setElements(set())).toEqual([]);
@@ -274,7 +303,12 @@ describe('the plan joins a network namespace hull made', () => {
     const { buildPlan, namespacesOf } = await import('../../../src/runtime/plan.js');
     const { buildSpec } = await import('../../../src/runtime/specconv.js');
     const { flattenStep } = await import('../../../src/runtime/plan-codec.js');
-    const spec = buildSpec({ image: { config: { Cmd: ['sh'] } }, user: { uid: 0, gid: 0, additionalGids: [], home: '/root' }, hostname: 'box', rootfsPath: '/r' });
+    const spec = buildSpec({
+      image: { config: { Cmd: ['sh'] } },
+      user: { uid: 0, gid: 0, additionalGids: [], home: '/root' },
+      hostname: 'box',
+      rootfsPath: '/r',
+    });
     const ns = spec.linux.namespaces.find((n) => n.type === 'network')!;
     ns.path = '/run/hull/netns/abc';
     expect(namespacesOf(spec).net).toBe(false);
@@ -290,13 +324,17 @@ describe('the plan joins a network namespace hull made', () => {
   });
 });
 
-describe('a container\'s network config from typed options (container-config.ts)', () => {
+describe("a container's network config from typed options (container-config.ts)", () => {
   const lookup = { defaultMode: { mode: 'bridge' as const }, networkName: (n: string) => (n === 'abc123' ? 'backend' : n) };
   const config = (opts: NetworkOptions, exposed: string[] = []) => containerNetworkConfig(opts, exposed, lookup);
 
-  it('each mode: its record mode and networks; the store\'s default when none is given', () => {
+  it("each mode: its record mode and networks; the store's default when none is given", () => {
     expect(config({}).config).toMatchObject({ mode: 'bridge', networks: ['bridge'], aliases: {} });
-    expect(config({ network: { mode: 'network', network: 'abc123' }, networkAliases: ['api'] }).config).toMatchObject({ mode: 'backend', networks: ['backend'], aliases: { backend: ['api'] } });
+    expect(config({ network: { mode: 'network', network: 'abc123' }, networkAliases: ['api'] }).config).toMatchObject({
+      mode: 'backend',
+      networks: ['backend'],
+      aliases: { backend: ['api'] },
+    });
     expect(config({ network: { mode: 'container', container: 'f00d' } }).config).toMatchObject({ mode: 'container:f00d', networks: [] });
     expect(config({ network: { mode: 'none' } }).config).toMatchObject({ mode: 'none', networks: [] });
     expect(containerNetworkConfig({}, [], { ...lookup, defaultMode: configuredMode('none') }).config.mode).toBe('none');
@@ -304,13 +342,17 @@ describe('a container\'s network config from typed options (container-config.ts)
     expect(configuredMode('backend')).toEqual({ mode: 'network', network: 'backend' });
   });
 
-  it('Docker\'s conflicts, with its messages', () => {
+  it("Docker's conflicts, with its messages", () => {
     const ports = [{ proto: 'tcp' as const, hostIp: '', hostPort: 80, containerPort: 80 }];
     expect(() => config({ network: { mode: 'none' }, ports })).toThrow('conflicting options: port publishing and the container type network mode (none)');
     expect(() => config({ network: { mode: 'container', container: 'x' }, publishAll: true })).toThrow(/container type network mode \(container:x\)/);
     expect(() => config({ networkAliases: ['a'] })).toThrow('network-scoped aliases are only supported for user-defined networks');
-    expect(() => config({ network: { mode: 'container', container: 'x' }, dns: ['1.1.1.1'] })).toThrow('conflicting options: dns and the network mode container:');
-    expect(() => config({ network: { mode: 'container', container: 'x' }, extraHosts: [{ host: 'a', ip: '1.2.3.4' }] })).toThrow(/dns and the network mode container:/);
+    expect(() => config({ network: { mode: 'container', container: 'x' }, dns: ['1.1.1.1'] })).toThrow(
+      'conflicting options: dns and the network mode container:',
+    );
+    expect(() => config({ network: { mode: 'container', container: 'x' }, extraHosts: [{ host: 'a', ip: '1.2.3.4' }] })).toThrow(
+      /dns and the network mode container:/,
+    );
     expect(() => config({ ip: '10.0.0.2' })).toThrow('user specified IP address is supported on user defined networks only');
     expect(() => config({ network: { mode: 'host' }, ip: '10.0.0.2' })).toThrow(/user defined networks only/);
   });
@@ -321,16 +363,39 @@ describe('a container\'s network config from typed options (container-config.ts)
     expect(d.config).toMatchObject({ mode: 'host', ports: [], publishAll: false, exposed: ['53/udp'] });
   });
 
-  it('exposed ports: the image\'s, --expose and the published ones, each once', () => {
-    const d = config({ exposed: [{ port: 80, proto: 'tcp' }, { port: 53, proto: 'udp' }], ports: [{ proto: 'tcp', hostIp: '', hostPort: 0, containerPort: 80 }] }, ['80/tcp', '443/tcp']);
+  it("exposed ports: the image's, --expose and the published ones, each once", () => {
+    const d = config(
+      {
+        exposed: [
+          { port: 80, proto: 'tcp' },
+          { port: 53, proto: 'udp' },
+        ],
+        ports: [{ proto: 'tcp', hostIp: '', hostPort: 0, containerPort: 80 }],
+      },
+      ['80/tcp', '443/tcp'],
+    );
     expect(d.config.exposed).toEqual(['80/tcp', '443/tcp', '53/udp']);
   });
 
-  it('extra hosts: typed in the record; an older hull\'s NAME:IP texts still read', () => {
-    const d = config({ extraHosts: [{ host: 'db', ip: '10.0.0.7' }, { host: 'gw', ip: 'host-gateway' }] });
-    expect(recordExtraHosts(d.config)).toEqual([{ host: 'db', ip: '10.0.0.7' }, { host: 'gw', ip: 'host-gateway' }]);
+  it("extra hosts: typed in the record; an older hull's NAME:IP texts still read", () => {
+    const d = config({
+      extraHosts: [
+        { host: 'db', ip: '10.0.0.7' },
+        { host: 'gw', ip: 'host-gateway' },
+      ],
+    });
+    expect(recordExtraHosts(d.config)).toEqual([
+      { host: 'db', ip: '10.0.0.7' },
+      { host: 'gw', ip: 'host-gateway' },
+    ]);
     const legacy = { ...d.config, extraHosts: undefined, addHosts: ['old:10.1.1.1', 'gw:host-gateway'] };
-    expect(recordExtraHosts(legacy)).toEqual([{ host: 'old', ip: '10.1.1.1' }, { host: 'gw', ip: 'host-gateway' }]);
-    expect(hostsBase(legacy, 'box', () => '10.88.0.1').extra).toEqual([{ host: 'old', ip: '10.1.1.1' }, { host: 'gw', ip: '10.88.0.1' }]);
+    expect(recordExtraHosts(legacy)).toEqual([
+      { host: 'old', ip: '10.1.1.1' },
+      { host: 'gw', ip: 'host-gateway' },
+    ]);
+    expect(hostsBase(legacy, 'box', () => '10.88.0.1').extra).toEqual([
+      { host: 'old', ip: '10.1.1.1' },
+      { host: 'gw', ip: '10.88.0.1' },
+    ]);
   });
 });

@@ -24,7 +24,7 @@ const DIAGNOSTIC_HOOKS = new Set(['trace.ts', 'runtime/crash-point.ts']);
 describe('the edge', () => {
   const files = libraryFiles();
 
-  it('finds the library\'s modules', () => {
+  it("finds the library's modules", () => {
     expect(files.length).toBeGreaterThan(100);
     expect(files.map((f) => path.relative(SRC, f))).toContain('runtime/create.ts');
   });
@@ -37,7 +37,7 @@ describe('the edge', () => {
     expect(printing).toEqual([]);
   });
 
-  it('the library takes typed options: it imports nothing from src/options/ (the parsers of Docker\'s syntax)', () => {
+  it("the library takes typed options: it imports nothing from src/options/ (the parsers of Docker's syntax)", () => {
     const importing = files.filter((f) => /from '(\.\.?\/)+options\//.test(readFileSync(f, 'utf8'))).map((f) => path.relative(SRC, f));
     expect(importing).toEqual(['index.ts']); // the package's exports, for the library's users
   });

@@ -22,7 +22,7 @@ describe('--uidmap / --gidmap CONTAINER:HOST:SIZE', () => {
 });
 
 describe('--userns-remap USER[:GROUP]', () => {
-  it('a user, a user and group; empty and host keep the host\'s namespace', () => {
+  it("a user, a user and group; empty and host keep the host's namespace", () => {
     expect(parseUsernsRemap('remap')).toEqual({ user: 'remap' });
     expect(parseUsernsRemap('remap:staff')).toEqual({ user: 'remap', group: 'staff' });
     expect(parseUsernsRemap(undefined)).toBeUndefined();
@@ -68,7 +68,7 @@ describe('--add-host NAME:IP', () => {
 });
 
 describe('-e and --env-file', () => {
-  it('K=V as is; a bare name takes the given environment\'s value, or is dropped when unset', () => {
+  it("K=V as is; a bare name takes the given environment's value, or is dropped when unset", () => {
     expect(parseEnvEntries(['FOO', 'BAR', 'X=y=z', 'E='], { FOO: 'from-host' })).toEqual(['FOO=from-host', 'X=y=z', 'E=']);
     expect(parseEnvEntries(['  LEAD=1', ''], {})).toEqual(['LEAD=1']);
   });
@@ -85,7 +85,7 @@ describe('-e and --env-file', () => {
 });
 
 describe('--label KEY=VALUE', () => {
-  it('a map; a bare key gets \'\'; the value may hold =', () => {
+  it("a map; a bare key gets ''; the value may hold =", () => {
     expect(parseLabels(['a=1', 'b', 'c=x=y', 'a=2'])).toEqual({ a: '2', b: '', c: 'x=y' });
     expect(parseLabels([])).toEqual({});
     expect(refused(() => parseLabels(['=v']))).toBe("invalid label '=v': the key is empty");

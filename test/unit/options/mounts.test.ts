@@ -24,8 +24,16 @@ function usageError(fn: () => unknown): string {
 
 describe('-v', () => {
   it('HOST:CTR is a recursive, rprivate bind; :ro makes it read-only; z/Z and propagation are accepted', () => {
-    expect(parseVolumeFlag('/srv/data:/data')).toEqual({ type: 'bind', source: '/srv/data', target: '/data', readonly: false,
-      propagation: 'rprivate', origin: 'volume-flag', mode: '', spec: '/srv/data:/data' });
+    expect(parseVolumeFlag('/srv/data:/data')).toEqual({
+      type: 'bind',
+      source: '/srv/data',
+      target: '/data',
+      readonly: false,
+      propagation: 'rprivate',
+      origin: 'volume-flag',
+      mode: '',
+      spec: '/srv/data:/data',
+    });
     expect(parseVolumeFlag('/srv/data/:/data/:ro')).toMatchObject({ type: 'bind', source: '/srv/data', target: '/data', readonly: true, mode: 'ro' });
     expect(parseVolumeFlag('/a:/b:rw,z')).toMatchObject({ readonly: false, mode: 'rw,z' });
     expect(parseVolumeFlag('/a:/b:Z,ro,rshared')).toMatchObject({ readonly: true, propagation: 'rshared' });
@@ -33,8 +41,16 @@ describe('-v', () => {
   });
 
   it('NAME:CTR is a named volume, CTR alone an anonymous one; nocopy is kept', () => {
-    expect(parseVolumeFlag('cache:/var/cache')).toEqual({ type: 'volume', name: 'cache', target: '/var/cache', readonly: false, noCopy: false,
-      origin: 'volume-flag', mode: 'z', spec: 'cache:/var/cache' });
+    expect(parseVolumeFlag('cache:/var/cache')).toEqual({
+      type: 'volume',
+      name: 'cache',
+      target: '/var/cache',
+      readonly: false,
+      noCopy: false,
+      origin: 'volume-flag',
+      mode: 'z',
+      spec: 'cache:/var/cache',
+    });
     expect(parseVolumeFlag('cache:/c:ro,nocopy')).toMatchObject({ name: 'cache', readonly: true, noCopy: true });
     const anon = parseVolumeFlag('/scratch');
     expect(anon).toMatchObject({ type: 'volume', target: '/scratch', readonly: false });
@@ -68,15 +84,27 @@ describe('-v', () => {
 
 describe('--mount', () => {
   it('bind, volume and tmpfs with their options; aliases src/dst/destination/ro', () => {
-    expect(parseMountFlag('type=bind,source=/h,target=/c')).toEqual({ type: 'bind', source: '/h', target: '/c', readonly: false,
-      propagation: 'rprivate', origin: 'mount-flag', mode: '' });
+    expect(parseMountFlag('type=bind,source=/h,target=/c')).toEqual({
+      type: 'bind',
+      source: '/h',
+      target: '/c',
+      readonly: false,
+      propagation: 'rprivate',
+      origin: 'mount-flag',
+      mode: '',
+    });
     expect(parseMountFlag('type=bind,src=/h,dst=/c,readonly,bind-propagation=rslave')).toMatchObject({ readonly: true, propagation: 'rslave' });
     expect(parseMountFlag('type=bind,src=/h,destination=/c,ro=false')).toMatchObject({ readonly: false });
     expect(parseMountFlag('source=myvol,target=/v')).toMatchObject({ type: 'volume', name: 'myvol', noCopy: false });
     expect(parseMountFlag('type=volume,target=/v,volume-nocopy')).toMatchObject({ type: 'volume', noCopy: true });
     expect(parseMountFlag('type=volume,src=v1,dst=/v,readonly=true')).toMatchObject({ readonly: true });
-    expect(parseMountFlag('type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1770')).toEqual({ type: 'tmpfs', target: '/t', readonly: false,
-      options: ['noexec', 'nosuid', 'nodev', 'size=1048576', 'mode=1770'], origin: 'mount-flag' });
+    expect(parseMountFlag('type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1770')).toEqual({
+      type: 'tmpfs',
+      target: '/t',
+      readonly: false,
+      options: ['noexec', 'nosuid', 'nodev', 'size=1048576', 'mode=1770'],
+      origin: 'mount-flag',
+    });
   });
 
   it('refuses every malformed --mount with a clear message', () => {
@@ -103,7 +131,7 @@ describe('--mount', () => {
 });
 
 describe('--tmpfs and --volumes-from', () => {
-  it('--tmpfs CTR[:opts] with Docker\'s defaults (noexec, nosuid, nodev) before the given options', () => {
+  it("--tmpfs CTR[:opts] with Docker's defaults (noexec, nosuid, nodev) before the given options", () => {
     expect(parseTmpfsFlag('/run')).toEqual({ type: 'tmpfs', target: '/run', readonly: false, options: ['noexec', 'nosuid', 'nodev'], origin: 'tmpfs-flag' });
     expect(parseTmpfsFlag('/x:size=1m,mode=700,exec')).toMatchObject({ options: ['noexec', 'nosuid', 'nodev', 'size=1m', 'mode=700', 'exec'] });
     expect(parseTmpfsFlag('/x:ro')).toMatchObject({ readonly: true });
@@ -135,19 +163,28 @@ describe('resolveMounts → spec mounts → plan', () => {
     dir = undefined;
   });
 
-  it('makes volumes, records Docker\'s MountPoints, sorts parents first, and the plan binds them inside the root', async () => {
+  it("makes volumes, records Docker's MountPoints, sorts parents first, and the plan binds them inside the root", async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'hull-vol-unit-'));
     const volumes = new VolumeStore(storePaths(path.join(dir, 'root'), path.join(dir, 'run')));
     const hostDir = path.join(dir, 'made-by-v');
     const r = await resolveMounts({
-      requests: parseMountFlags({ volume: [`${hostDir}:/srv/a/b:ro`, 'named:/srv', '/anon'], tmpfs: ['/t:size=1m'], mount: ['type=volume,src=nc,dst=/nc,volume-nocopy'] }),
+      requests: parseMountFlags({
+        volume: [`${hostDir}:/srv/a/b:ro`, 'named:/srv', '/anon'],
+        tmpfs: ['/t:size=1m'],
+        mount: ['type=volume,src=nc,dst=/nc,volume-nocopy'],
+      }),
       volumesFrom: [{ container: 'other', readonly: true }],
       imageVolumes: ['/srv', '/img'],
       volumes,
       getContainer: async (c) => {
         expect(c).toBe('other');
-        return { id: 'x', mounts: [{ Type: 'bind', Source: '/from', Destination: '/shared', Mode: '', RW: true, Propagation: 'rprivate' },
-          { Type: 'tmpfs', Source: '', Destination: '/not-shared', Mode: '', RW: true, Propagation: '' }] };
+        return {
+          id: 'x',
+          mounts: [
+            { Type: 'bind', Source: '/from', Destination: '/shared', Mode: '', RW: true, Propagation: 'rprivate' },
+            { Type: 'tmpfs', Source: '', Destination: '/not-shared', Mode: '', RW: true, Propagation: '' },
+          ],
+        };
       },
     });
     // -v made the missing host directory.
@@ -159,8 +196,16 @@ describe('resolveMounts → spec mounts → plan', () => {
     expect(anonymous).toHaveLength(2); // /anon and the image's /img (its /srv is covered by `named`)
     expect(r.createdAnonymous.sort()).toEqual(anonymous.map((v) => v.Name).sort());
     expect(r.mountPoints.map((m) => m.Destination)).toEqual(['/srv', '/anon', '/nc', '/t', '/shared', '/img', '/srv/a/b']);
-    expect(r.mountPoints.find((m) => m.Destination === '/srv')).toEqual({ Type: 'volume', Name: 'named', Source: volumes.dataDir('named'),
-      Destination: '/srv', Driver: 'local', Mode: 'z', RW: true, Propagation: '' });
+    expect(r.mountPoints.find((m) => m.Destination === '/srv')).toEqual({
+      Type: 'volume',
+      Name: 'named',
+      Source: volumes.dataDir('named'),
+      Destination: '/srv',
+      Driver: 'local',
+      Mode: 'z',
+      RW: true,
+      Propagation: '',
+    });
     expect(r.mountPoints.find((m) => m.Destination === '/shared')).toMatchObject({ Type: 'bind', Source: '/from', RW: false, Mode: 'ro' });
     expect(r.populate.map((p) => p.target).sort()).toEqual(['/anon', '/img', '/srv']);
     expect(r.binds).toEqual([`${hostDir}:/srv/a/b:ro`, 'named:/srv']);
@@ -169,8 +214,18 @@ describe('resolveMounts → spec mounts → plan', () => {
     // The spec: default /dev/shm etc. kept, user mounts after them.
     const spec = buildSpec({ image: { config: { Cmd: ['sh'] } }, user: { uid: 0, gid: 0, additionalGids: [], home: '/' }, hostname: 'h', rootfsPath: '/r' });
     spec.mounts = mergeMounts(spec.mounts, r.specMounts);
-    expect(spec.mounts.find((m) => m.destination === '/srv/a/b')).toEqual({ destination: '/srv/a/b', type: 'bind', source: hostDir, options: ['rbind', 'rprivate', 'ro'] });
-    expect(spec.mounts.find((m) => m.destination === '/t')).toEqual({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', 'size=1m'] });
+    expect(spec.mounts.find((m) => m.destination === '/srv/a/b')).toEqual({
+      destination: '/srv/a/b',
+      type: 'bind',
+      source: hostDir,
+      options: ['rbind', 'rprivate', 'ro'],
+    });
+    expect(spec.mounts.find((m) => m.destination === '/t')).toEqual({
+      destination: '/t',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['noexec', 'nosuid', 'nodev', 'size=1m'],
+    });
 
     const steps = buildPlan(spec, { lower: ['/l/B', '/l/A'], upper: '/u', work: '/w' }, { createCwd: false, isFile: () => false });
     const bind = steps.find((s) => s.op === 'mount' && s.target === '/srv/a/b');
@@ -188,8 +243,8 @@ describe('resolveMounts → spec mounts → plan', () => {
   it('slave or shared binds make the root rslave (host mounts reach them, nothing goes back); the default stays rprivate', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'hull-vol-unit-'));
     const volumes = new VolumeStore(storePaths(path.join(dir, 'root'), path.join(dir, 'run')));
-    const resolve = (volume: string[]) => resolveMounts({ requests: parseMountFlags({ volume }), volumesFrom: [], imageVolumes: [], volumes,
-      getContainer: async () => ({ id: 'x' }) });
+    const resolve = (volume: string[]) =>
+      resolveMounts({ requests: parseMountFlags({ volume }), volumesFrom: [], imageVolumes: [], volumes, getContainer: async () => ({ id: 'x' }) });
     expect((await resolve([`${dir}:/a`])).rootfsPropagation).toBeUndefined();
     expect((await resolve([`${dir}:/a:rslave`])).rootfsPropagation).toBe('rslave');
     expect((await resolve([`${dir}:/a:shared`])).rootfsPropagation).toBe('rslave');
@@ -198,8 +253,11 @@ describe('resolveMounts → spec mounts → plan', () => {
     expect(() => rootPropagationFlags('rshared')).toThrow(/not supported/);
     const spec = buildSpec({ image: { config: { Cmd: ['sh'] } }, user: { uid: 0, gid: 0, additionalGids: [], home: '/' }, hostname: 'h', rootfsPath: '/r' });
     spec.linux.rootfsPropagation = 'rslave';
-    expect(buildPlan(spec, { lower: ['/l/B', '/l/A'], upper: '/u', work: '/w' }, { createCwd: false, isFile: () => false })[0])
-      .toMatchObject({ op: 'mount', target: '/', flags: MS.REC | MS.SLAVE });
+    expect(buildPlan(spec, { lower: ['/l/B', '/l/A'], upper: '/u', work: '/w' }, { createCwd: false, isFile: () => false })[0]).toMatchObject({
+      op: 'mount',
+      target: '/',
+      flags: MS.REC | MS.SLAVE,
+    });
   });
 
   it('a user mount replaces the default mount at the same place (--tmpfs /dev/shm)', () => {
@@ -212,9 +270,15 @@ describe('resolveMounts → spec mounts → plan', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'hull-vol-unit-'));
     const volumes = new VolumeStore(storePaths(path.join(dir, 'root'), path.join(dir, 'run')));
     const missing = path.join(dir, 'missing');
-    await expect(resolveMounts({ requests: parseMountFlags({ volume: ['/anon'], mount: [`type=bind,source=${missing},target=/m`] }),
-      volumesFrom: [], imageVolumes: [], volumes, getContainer: async () => ({ id: 'x' }) }))
-      .rejects.toThrow(`invalid mount config for type "bind": bind source path does not exist: ${missing}`);
+    await expect(
+      resolveMounts({
+        requests: parseMountFlags({ volume: ['/anon'], mount: [`type=bind,source=${missing},target=/m`] }),
+        volumesFrom: [],
+        imageVolumes: [],
+        volumes,
+        getContainer: async () => ({ id: 'x' }),
+      }),
+    ).rejects.toThrow(`invalid mount config for type "bind": bind source path does not exist: ${missing}`);
     expect(statSync(missing, { throwIfNoEntry: false })).toBeUndefined();
     expect(volumes.list()).toEqual([]);
     expect(readdirSync(volumes.dir).filter((n) => !n.startsWith('.'))).toEqual([]);

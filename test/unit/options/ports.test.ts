@@ -4,7 +4,7 @@ import { parseExpose, parseProto, parsePublish } from '../../../src/options/port
 import { refused } from './refused.js';
 
 describe('-p [IP:][HOST[-END]:]CONTAINER[-END][/PROTO]', () => {
-  it('parses Docker\'s publish forms', () => {
+  it("parses Docker's publish forms", () => {
     expect(parsePublish('127.0.0.1:8080:80')).toEqual([{ proto: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80 }]);
     expect(parsePublish('8080:80/udp')).toEqual([{ proto: 'udp', hostIp: '', hostPort: 8080, containerPort: 80 }]);
     expect(parsePublish('80')).toEqual([{ proto: 'tcp', hostIp: '', hostPort: 0, containerPort: 80 }]);
@@ -42,7 +42,11 @@ describe('-p [IP:][HOST[-END]:]CONTAINER[-END][/PROTO]', () => {
 describe('--expose PORT[-END][/PROTO]', () => {
   it('one port, a range, a protocol', () => {
     expect(parseExpose('80')).toEqual([{ port: 80, proto: 'tcp' }]);
-    expect(parseExpose('8000-8002/udp')).toEqual([{ port: 8000, proto: 'udp' }, { port: 8001, proto: 'udp' }, { port: 8002, proto: 'udp' }]);
+    expect(parseExpose('8000-8002/udp')).toEqual([
+      { port: 8000, proto: 'udp' },
+      { port: 8001, proto: 'udp' },
+      { port: 8002, proto: 'udp' },
+    ]);
     expect(parseExpose('65535/tcp')).toEqual([{ port: 65535, proto: 'tcp' }]);
   });
 

@@ -17,7 +17,9 @@ describe('--restart', () => {
   });
 
   it('refuses other policies, a count on another policy, and a count that is not a number', () => {
-    expect(refused(() => parseRestartPolicy('sometimes'))).toBe("invalid restart policy 'sometimes': use no, on-failure[:max-retries], always or unless-stopped");
+    expect(refused(() => parseRestartPolicy('sometimes'))).toBe(
+      "invalid restart policy 'sometimes': use no, on-failure[:max-retries], always or unless-stopped",
+    );
     expect(refused(() => parseRestartPolicy('always:2'))).toBe("invalid restart policy 'always:2': only on-failure takes a maximum retry count");
     expect(refused(() => parseRestartPolicy('on-failure:x'))).toBe("invalid restart policy 'on-failure:x': the maximum retry count must be a number >= 0");
     expect(refused(() => parseRestartPolicy('on-failure:-1'))).toMatch(/must be a number >= 0/);
@@ -44,7 +46,7 @@ describe('--log-opt', () => {
     expect(refused(() => parseLogOptions(['labels=a']))).toBe("unknown log opt 'labels' for the json-file log driver (hull knows max-size, max-file)");
   });
 
-  it('the API\'s LogConfig.Config map takes the same rules', () => {
+  it("the API's LogConfig.Config map takes the same rules", () => {
     expect(parseLogConfig(Object.entries({ 'max-size': '2k', 'max-file': '3' }))).toEqual({ driver: 'json-file', maxSize: 2048, maxFile: 3 });
     expect(refused(() => parseLogConfig([['compress', 'true']]))).toMatch(/unknown log opt 'compress'/);
   });

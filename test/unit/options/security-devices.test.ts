@@ -5,16 +5,18 @@ import { parseSecurityOpts } from '../../../src/options/security.js';
 import { refused } from './refused.js';
 
 describe('--security-opt', () => {
-  it('no-new-privileges with or without a value, and Docker\'s colon form; nothing given: nothing set', () => {
+  it("no-new-privileges with or without a value, and Docker's colon form; nothing given: nothing set", () => {
     expect(parseSecurityOpts([])).toEqual({});
     expect(parseSecurityOpts(['no-new-privileges'])).toEqual({ noNewPrivileges: true });
     expect(parseSecurityOpts(['no-new-privileges=false'])).toEqual({ noNewPrivileges: false });
     expect(parseSecurityOpts(['no-new-privileges:true'])).toEqual({ noNewPrivileges: true });
     expect(parseSecurityOpts(['no-new-privileges', 'no-new-privileges=false'])).toEqual({ noNewPrivileges: false }); // the last wins
-    expect(refused(() => parseSecurityOpts(['no-new-privileges=maybe']))).toBe('invalid --security-opt no-new-privileges=maybe: no-new-privileges takes true or false');
+    expect(refused(() => parseSecurityOpts(['no-new-privileges=maybe']))).toBe(
+      'invalid --security-opt no-new-privileges=maybe: no-new-privileges takes true or false',
+    );
   });
 
-  it('seccomp=unconfined, seccomp=FILE (read at the edge), and the API\'s inline profile', () => {
+  it("seccomp=unconfined, seccomp=FILE (read at the edge), and the API's inline profile", () => {
     expect(parseSecurityOpts(['seccomp=unconfined'])).toEqual({ seccomp: 'unconfined' });
     expect(parseSecurityOpts(['seccomp:unconfined'])).toEqual({ seccomp: 'unconfined' });
     const files: Record<string, string> = { '/p.json': '{"defaultAction":"SCMP_ACT_ALLOW"}' };
@@ -29,7 +31,9 @@ describe('--security-opt', () => {
   });
 
   it('refuses unknown options, an empty seccomp, and AppArmor/SELinux labels hull does not have', () => {
-    expect(refused(() => parseSecurityOpts(['fly=yes']))).toBe('invalid --security-opt: "fly=yes" (hull knows no-new-privileges and seccomp=PROFILE|unconfined)');
+    expect(refused(() => parseSecurityOpts(['fly=yes']))).toBe(
+      'invalid --security-opt: "fly=yes" (hull knows no-new-privileges and seccomp=PROFILE|unconfined)',
+    );
     expect(refused(() => parseSecurityOpts(['seccomp=']))).toMatch(/^invalid --security-opt: "seccomp="/);
     expect(refused(() => parseSecurityOpts(['apparmor=unconfined']))).toBe('--security-opt apparmor: hull has no AppArmor support');
     expect(refused(() => parseSecurityOpts(['label=disable']))).toBe('--security-opt label: hull has no SELinux support');

@@ -8,8 +8,9 @@ import { authKey, eraseCredentials, getCredentials, helperFor, storeCredentials 
 
 describe('WWW-Authenticate challenges', () => {
   it('parses a Bearer challenge with realm, service and scope', () => {
-    expect(parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"'))
-      .toEqual([{ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } }]);
+    expect(parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"')).toEqual([
+      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } },
+    ]);
   });
 
   it('parses Basic, case-insensitive names, spaces, escapes and unquoted tokens', () => {
@@ -59,11 +60,13 @@ describe('docker config.json credentials', () => {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
 
   it('reads auths by host, by URL-shaped keys, and Docker Hub under its legacy key', async () => {
-    write({ auths: {
-      'localhost:5000': { auth: b64('alice:pa:ss') },
-      'https://other.example:8443/v2/': { auth: b64('bob:x') },
-      'https://index.docker.io/v1/': { auth: b64('hub:y') },
-    } });
+    write({
+      auths: {
+        'localhost:5000': { auth: b64('alice:pa:ss') },
+        'https://other.example:8443/v2/': { auth: b64('bob:x') },
+        'https://index.docker.io/v1/': { auth: b64('hub:y') },
+      },
+    });
     expect(await getCredentials(dir, 'localhost:5000')).toEqual({ username: 'alice', password: 'pa:ss' });
     expect(await getCredentials(dir, 'other.example:8443')).toEqual({ username: 'bob', password: 'x' });
     expect(await getCredentials(dir, 'docker.io')).toEqual({ username: 'hub', password: 'y' });
@@ -100,7 +103,9 @@ describe('docker config.json credentials', () => {
     const bin = path.join(dir, 'bin');
     mkdirSync(bin);
     const db = path.join(dir, 'db.json');
-    writeFileSync(path.join(bin, 'docker-credential-fake'), `#!/usr/bin/env node
+    writeFileSync(
+      path.join(bin, 'docker-credential-fake'),
+      `#!/usr/bin/env node
 const fs = require('fs'); const file = ${JSON.stringify(db)};
 const store = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
 const input = fs.readFileSync(0, 'utf8').trim();
@@ -111,7 +116,8 @@ switch (process.argv[2]) {
   case 'erase': delete store[input]; break;
 }
 fs.writeFileSync(file, JSON.stringify(store));
-`);
+`,
+    );
     chmodSync(path.join(bin, 'docker-credential-fake'), 0o755);
     process.env.PATH = `${bin}:${oldPath ?? ''}`;
     write({ credsStore: 'fake', auths: { 'r.example': { auth: b64('ignored:x') } } });

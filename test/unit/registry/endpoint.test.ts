@@ -96,8 +96,11 @@ describe('registry endpoints', () => {
 
 describe('platforms and manifests', () => {
   const d = (digest: string, platform?: Descriptor['platform'], annotations?: Record<string, string>): Descriptor => ({
-    mediaType: MediaType.OciManifest, digest: `sha256:${digest.repeat(64)}`, size: 1,
-    ...(platform ? { platform } : {}), ...(annotations ? { annotations } : {}),
+    mediaType: MediaType.OciManifest,
+    digest: `sha256:${digest.repeat(64)}`,
+    size: 1,
+    ...(platform ? { platform } : {}),
+    ...(annotations ? { annotations } : {}),
   });
 
   it('parses --platform', () => {
@@ -118,11 +121,17 @@ describe('platforms and manifests', () => {
     expect(selectManifest(list, { os: 'linux', architecture: 'amd64' }, 'x').digest).toBe(`sha256:${'c'.repeat(64)}`);
     expect(selectManifest(list, { os: 'linux', architecture: 'arm64', variant: 'v8' }, 'x').digest).toBe(`sha256:${'e'.repeat(64)}`);
     expect(selectManifest(list, { os: 'linux', architecture: 'arm', variant: 'v7' }, 'x').digest).toBe(`sha256:${'a'.repeat(64)}`);
-    expect(() => selectManifest(list, { os: 'linux', architecture: 's390x' }, 'img')).toThrow(/img: no image for linux\/s390x \(has: linux\/arm\/v7, linux\/amd64, linux\/arm64\)/);
+    expect(() => selectManifest(list, { os: 'linux', architecture: 's390x' }, 'img')).toThrow(
+      /img: no image for linux\/s390x \(has: linux\/arm\/v7, linux\/amd64, linux\/arm64\)/,
+    );
   });
 
-  const manifest = { schemaVersion: 2, mediaType: MediaType.DockerManifest,
-    config: { mediaType: MediaType.DockerConfig, digest: `sha256:${'1'.repeat(64)}`, size: 2 }, layers: [] };
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.DockerManifest,
+    config: { mediaType: MediaType.DockerConfig, digest: `sha256:${'1'.repeat(64)}`, size: 2 },
+    layers: [],
+  };
 
   it('tells indexes from manifests by mediaType, Content-Type or shape; refuses schema 1 and unknown types', () => {
     const j = (v: unknown) => Buffer.from(JSON.stringify(v));
@@ -133,6 +142,8 @@ describe('platforms and manifests', () => {
     expect(() => parseManifestDocument(j({ schemaVersion: 1, fsLayers: [] }), 'application/json', 'm')).toThrow(/schema 1 is not supported/);
     expect(() => parseManifestDocument(j(manifest), 'application/vnd.docker.distribution.manifest.v1+prettyjws', 'm')).toThrow(/schema 1/);
     expect(() => parseManifestDocument(Buffer.from('<html>'), 'text/html', 'm')).toThrow(/m: invalid JSON/);
-    expect(() => parseManifestDocument(j({ ...manifest, mediaType: 'application/vnd.cncf.helm.config.v1+json' }), undefined, 'm')).toThrow(/unsupported manifest media type/);
+    expect(() => parseManifestDocument(j({ ...manifest, mediaType: 'application/vnd.cncf.helm.config.v1+json' }), undefined, 'm')).toThrow(
+      /unsupported manifest media type/,
+    );
   });
 });

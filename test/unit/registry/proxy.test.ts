@@ -8,7 +8,7 @@ const via = (url: string, env: NodeJS.ProcessEnv): string | undefined => proxyFo
 describe('registry proxies from the environment', () => {
   const env = { HTTPS_PROXY: 'http://proxy.corp:3128', HTTP_PROXY: 'proxy.corp:8080' };
 
-  it('picks the proxy by the URL\'s scheme; a proxy without a scheme is http://; upper case first', () => {
+  it("picks the proxy by the URL's scheme; a proxy without a scheme is http://; upper case first", () => {
     expect(via('https://registry-1.docker.io/v2/', env)).toBe('http://proxy.corp:3128/');
     expect(via('http://registry.lan:5000/v2/', env)).toBe('http://proxy.corp:8080/');
     expect(via('https://ghcr.io/v2/', { https_proxy: 'http://lower:1' })).toBe('http://lower:1/');
@@ -18,7 +18,13 @@ describe('registry proxies from the environment', () => {
   });
 
   it('never proxies loopback', () => {
-    for (const url of ['https://localhost:5000/v2/', 'http://127.0.0.1:5000/v2/', 'http://127.3.2.1/v2/', 'https://[::1]:5000/v2/', 'http://reg.localhost/v2/']) {
+    for (const url of [
+      'https://localhost:5000/v2/',
+      'http://127.0.0.1:5000/v2/',
+      'http://127.3.2.1/v2/',
+      'https://[::1]:5000/v2/',
+      'http://reg.localhost/v2/',
+    ]) {
       expect(via(url, env), url).toBeUndefined();
     }
   });
@@ -44,7 +50,9 @@ describe('registry proxies from the environment', () => {
   });
 
   it('refuses proxies it cannot use, naming the variable', () => {
-    expect(() => proxySettings({ HTTPS_PROXY: 'socks5://127.0.0.1:1080' })).toThrow(/HTTPS_PROXY=socks5:\/\/127\.0\.0\.1:1080: only http:\/\/ and https:\/\/ proxies/);
+    expect(() => proxySettings({ HTTPS_PROXY: 'socks5://127.0.0.1:1080' })).toThrow(
+      /HTTPS_PROXY=socks5:\/\/127\.0\.0\.1:1080: only http:\/\/ and https:\/\/ proxies/,
+    );
     expect(() => proxySettings({ http_proxy: 'http://[bad' })).toThrow(/http_proxy=http:\/\/\[bad: not a proxy URL/);
   });
 });

@@ -53,7 +53,7 @@ describe('Docker units', () => {
 });
 
 describe('resource flags → linux.resources', () => {
-  it('makes the OCI shape, with docker\'s default swap', () => {
+  it("makes the OCI shape, with docker's default swap", () => {
     const r = completeResources(parseResourceFlags({ memory: '32m', cpus: '0.5', cpuShares: '512', pidsLimit: '20', cpusetCpus: '0', blkioWeight: '300' }, 4));
     expect(r).toEqual({
       memory: { limit: 32 << 20, swap: 64 << 20 },
@@ -90,12 +90,22 @@ describe('resource flags → linux.resources', () => {
 describe('the controllers on a fake cgroupfs', () => {
   it('names the controllers a request needs, with the flags', () => {
     const r = parseResourceFlags({ memory: '32m', cpus: '1', cpusetMems: '0', pidsLimit: '5' }, 4);
-    expect([...requiredControllers(r)]).toEqual([['cpuset', ['--cpuset-mems']], ['cpu', ['--cpus']], ['memory', ['--memory']], ['pids', ['--pids-limit']]]);
+    expect([...requiredControllers(r)]).toEqual([
+      ['cpuset', ['--cpuset-mems']],
+      ['cpu', ['--cpus']],
+      ['memory', ['--memory']],
+      ['pids', ['--pids-limit']],
+    ]);
     expect(requiredControllers(undefined).size).toBe(0);
   });
-  it('writes each controller\'s files', () => {
+  it("writes each controller's files", () => {
     fakeCgroupfs('cpuset cpu io memory pids', undefined, ['memory.swap.max', 'io.bfq.weight']);
-    const r = completeResources(parseResourceFlags({ memory: '32m', memoryReservation: '16m', cpus: '0.5', cpuShares: '1024', cpusetCpus: '0-1', pidsLimit: '20', blkioWeight: '300' }, 4));
+    const r = completeResources(
+      parseResourceFlags(
+        { memory: '32m', memoryReservation: '16m', cpus: '0.5', cpuShares: '1024', cpusetCpus: '0-1', pidsLimit: '20', blkioWeight: '300' },
+        4,
+      ),
+    );
     const rates = { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }], throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 2048 }] };
     applyResources(path.join(root, 'hull-parent', 'ctr'), { ...r, blockIO: { ...r!.blockIO, ...rates } });
     const ctr = 'hull-parent/ctr/';
@@ -111,12 +121,17 @@ describe('the controllers on a fake cgroupfs', () => {
   });
   it('uses io.weight without BFQ, and "max" for unlimited values', () => {
     fakeCgroupfs('io memory pids cpu');
-    applyResources(path.join(root, 'hull-parent', 'ctr'), { blockIO: { weight: 1000 }, pids: { limit: -1 }, memory: { limit: 64 << 20, swap: -1 }, cpu: { quota: -1, period: 100000 } });
+    applyResources(path.join(root, 'hull-parent', 'ctr'), {
+      blockIO: { weight: 1000 },
+      pids: { limit: -1 },
+      memory: { limit: 64 << 20, swap: -1 },
+      cpu: { quota: -1, period: 100000 },
+    });
     expect(read('hull-parent/ctr/io.weight')).toBe('default 10000');
     expect(read('hull-parent/ctr/pids.max')).toBe('max');
     expect(read('hull-parent/ctr/cpu.max')).toBe('max 100000');
   });
-  it('enables the controllers in the parent\'s subtree_control only, never in the root\'s', () => {
+  it("enables the controllers in the parent's subtree_control only, never in the root's", () => {
     fakeCgroupfs('cpu memory pids');
     enableControllers(root, 'hull-parent', ['memory', 'pids']);
     expect(read('hull-parent/cgroup.subtree_control')).toBe('+memory +pids');
@@ -140,7 +155,9 @@ describe('the controllers on a fake cgroupfs', () => {
   });
   it('says so when the root does not delegate a controller it has', () => {
     fakeCgroupfs('cpu memory pids', 'cpu');
-    expect(() => checkControllers(parseResourceFlags({ pidsLimit: '5' }), root, 'unified')).toThrow(/'pids' \(for --pids-limit\) not enabled for child cgroups.*echo '\+pids'/);
+    expect(() => checkControllers(parseResourceFlags({ pidsLimit: '5' }), root, 'unified')).toThrow(
+      /'pids' \(for --pids-limit\) not enabled for child cgroups.*echo '\+pids'/,
+    );
   });
   it('tells the modes apart from mountinfo', () => {
     const v2 = '29 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw';

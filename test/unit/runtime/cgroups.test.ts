@@ -3,7 +3,7 @@ import { findCgroup2Mount } from '../../../src/runtime/cgroups.js';
 import { containerResolvConf } from '../../../src/runtime/runtime.js';
 
 describe('findCgroup2Mount', () => {
-  it('finds a hybrid host\'s unified mount', () => {
+  it("finds a hybrid host's unified mount", () => {
     const mountinfo = [
       '31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
       '32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu',
@@ -11,7 +11,7 @@ describe('findCgroup2Mount', () => {
     ].join('\n');
     expect(findCgroup2Mount(mountinfo)).toBe('/sys/fs/cgroup/unified');
   });
-  it('finds a unified host\'s mount, and decodes octal escapes', () => {
+  it("finds a unified host's mount, and decodes octal escapes", () => {
     expect(findCgroup2Mount('29 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n')).toBe('/sys/fs/cgroup');
     expect(findCgroup2Mount('29 23 0:26 / /mnt/with\\040space rw - cgroup2 none rw\n')).toBe('/mnt/with space');
   });

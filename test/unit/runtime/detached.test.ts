@@ -13,19 +13,32 @@ import { parseSignal } from '../../../src/runtime/signals.js';
 describe('plan codec (native/plan-codec.h)', () => {
   const launch = {
     namespaces: { pid: true, mount: true, uts: true, ipc: true, net: true, cgroup: true },
-    rootfs: '/run/hull/c/rootfs', terminal: false, parentDeathSignal: 9,
+    rootfs: '/run/hull/c/rootfs',
+    terminal: false,
+    parentDeathSignal: 9,
     steps: [
       { op: 'chdir' as const, path: '/' },
       { op: 'exec' as const, file: 'sh', argv: ['sh', '-c', 'true'], env: ['A=1'], path: '/bin' },
     ],
   };
   const monitor = {
-    launch, cgroup: '/sys/fs/cgroup/hull/c', logPath: '/l', statusPath: '/s', memoryEvents: '', removeCgroup: true,
-    restart: { name: 'on-failure' as const, maximumRetryCount: 3 }, stopMarker: '/m', exitCommand: ['/usr/bin/node', 'hull', 'rm'],
-    logMaxSize: 0, logMaxFiles: 1, controlPath: '/run/hull/s/c', openStdin: true, attachFirst: false,
+    launch,
+    cgroup: '/sys/fs/cgroup/hull/c',
+    logPath: '/l',
+    statusPath: '/s',
+    memoryEvents: '',
+    removeCgroup: true,
+    restart: { name: 'on-failure' as const, maximumRetryCount: 3 },
+    stopMarker: '/m',
+    exitCommand: ['/usr/bin/node', 'hull', 'rm'],
+    logMaxSize: 0,
+    logMaxFiles: 1,
+    controlPath: '/run/hull/s/c',
+    openStdin: true,
+    attachFirst: false,
   };
 
-  it('writes the launch plan: header, fields and each step in the reader\'s order, strings NUL-terminated', () => {
+  it("writes the launch plan: header, fields and each step in the reader's order, strings NUL-terminated", () => {
     const buf = encodeLaunchPlan(launch);
     expect(buf.subarray(0, 8).toString('latin1')).toBe('HULLPLAN');
     expect(buf.readUInt32LE(8)).toBe(PLAN_VERSION);
@@ -42,7 +55,7 @@ describe('plan codec (native/plan-codec.h)', () => {
     expect(buf.readUInt32LE(buf.length - 4)).toBe(0);
   });
 
-  it('writes hull-monitor\'s input: the launch plan, then its settings', () => {
+  it("writes hull-monitor's input: the launch plan, then its settings", () => {
     const buf = encodeMonitorInput(monitor);
     const plan = encodeLaunchPlan(launch);
     expect(buf.subarray(0, plan.length).equals(plan)).toBe(true);
@@ -53,8 +66,9 @@ describe('plan codec (native/plan-codec.h)', () => {
   });
 
   it('flattens steps as native/plan-table.h says', () => {
-    expect(flattenStep({ op: 'mount', source: 's', target: 't', fstype: 'f', data: 'd', flags: 4, inRoot: true, create: 'file', optional: false }))
-      .toMatchObject({ s: ['s', 't', 'f', 'd'], n: [4n, 2n, 1n, 0n, 0n] });
+    expect(
+      flattenStep({ op: 'mount', source: 's', target: 't', fstype: 'f', data: 'd', flags: 4, inRoot: true, create: 'file', optional: false }),
+    ).toMatchObject({ s: ['s', 't', 'f', 'd'], n: [4n, 2n, 1n, 0n, 0n] });
     expect(flattenStep({ op: 'setUser', uid: 5, gid: 6, groups: [7] })).toMatchObject({ n: [5n, 6n, 0n, 0n, 0n], groups: [7] });
     expect(flattenStep({ op: 'setrlimit', resource: 7, soft: 1024n, hard: 2048n }).n).toEqual([7n, 1024n, 2048n, 0n, 0n]);
     expect(flattenStep({ op: 'openStartFifo', path: '/run/x/exec.fifo' }).s[0]).toBe('/run/x/exec.fifo');
@@ -87,9 +101,13 @@ describe('detached state', () => {
     expect(stale.error).toMatch(/monitor \(pid 999999999\) died/);
   });
 
-  it('takes the exit from the monitor, and calls another boot\'s state stale', () => {
-    expect(detachedState(running, () => ({ status: 'exited', exitCode: 3, finishedAt: 't1', oomKilled: true }), 'boot'))
-      .toMatchObject({ status: 'exited', exitCode: 3, finishedAt: 't1', oomKilled: true });
+  it("takes the exit from the monitor, and calls another boot's state stale", () => {
+    expect(detachedState(running, () => ({ status: 'exited', exitCode: 3, finishedAt: 't1', oomKilled: true }), 'boot')).toMatchObject({
+      status: 'exited',
+      exitCode: 3,
+      finishedAt: 't1',
+      oomKilled: true,
+    });
     const rebooted = detachedState(running, () => undefined, 'another-boot');
     expect(rebooted).toMatchObject({ status: 'exited', exitCode: 255 });
     expect(rebooted.error).toMatch(/rebooted/);
@@ -106,9 +124,21 @@ describe('signals, ps, inspect', () => {
   });
 
   const record = (status: 'running' | 'exited' | 'created', name = 'web'): ContainerRecord => ({
-    id: 'ab'.repeat(32), name, image: 'busybox', imageId: 'cd'.repeat(32), created: '2024-01-01T00:00:00.000Z', command: ['sleep', '9'],
-    rootfs: { lower: ['/l/a'], upper: '/u', work: '/w' }, autoRemove: false, cgroupParent: 'hull',
-    state: status === 'exited' ? { status, exitCode: 2, finishedAt: '2024-01-01T00:00:10.000Z' } : status === 'running' ? { status, pid: 42, startedAt: '2024-01-01T00:00:00.000Z' } : { status },
+    id: 'ab'.repeat(32),
+    name,
+    image: 'busybox',
+    imageId: 'cd'.repeat(32),
+    created: '2024-01-01T00:00:00.000Z',
+    command: ['sleep', '9'],
+    rootfs: { lower: ['/l/a'], upper: '/u', work: '/w' },
+    autoRemove: false,
+    cgroupParent: 'hull',
+    state:
+      status === 'exited'
+        ? { status, exitCode: 2, finishedAt: '2024-01-01T00:00:10.000Z' }
+        : status === 'running'
+          ? { status, pid: 42, startedAt: '2024-01-01T00:00:00.000Z' }
+          : { status },
   });
 
   it('filters as Docker does: one key ORs, keys AND', () => {
@@ -130,10 +160,18 @@ describe('signals, ps, inspect', () => {
     expect(names({ latest: true })).toEqual(['e']);
     expect(names({ filters: parseFilters(['status=created']) })).toEqual(['c']);
     expect(names({ all: true, filters: parseFilters(['name=r']) })).toEqual(['r']);
-    expect(psTableRow(record('running'), false, Date.parse('2024-01-01T00:01:10Z'))).toEqual(['abababababab', 'busybox', '"sleep 9"', 'About a minute ago', 'Up About a minute', '', 'web']);
+    expect(psTableRow(record('running'), false, Date.parse('2024-01-01T00:01:10Z'))).toEqual([
+      'abababababab',
+      'busybox',
+      '"sleep 9"',
+      'About a minute ago',
+      'Up About a minute',
+      '',
+      'web',
+    ]);
   });
 
-  it('writes Docker\'s status texts and json', () => {
+  it("writes Docker's status texts and json", () => {
     const now = Date.parse('2024-01-01T00:01:10Z');
     expect(statusText(record('running'), now)).toBe('Up About a minute');
     expect(statusText(record('exited'), now)).toBe('Exited (2) About a minute ago');
@@ -141,10 +179,13 @@ describe('signals, ps, inspect', () => {
     expect(psJson(record('running'), now)).toMatchObject({ ID: 'abababababab', Names: 'web', State: 'running', Command: '"sleep 9"' });
   });
 
-  it('inspects in Docker\'s shape and formats templates', () => {
+  it("inspects in Docker's shape and formats templates", () => {
     const info = inspectContainer(record('exited'), undefined, { logPath: '/log', runDir: '/run/x', cgroupPath: 'hull' });
     expect(info).toMatchObject({ Id: 'ab'.repeat(32), Name: '/web', Path: 'sleep', Args: ['9'], Image: `sha256:${'cd'.repeat(32)}` });
     expect(info.State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 2, Pid: 0, StartedAt: '0001-01-01T00:00:00Z' });
-    expect(formatInspect('{{.State.Status}}/{{.State.ExitCode}} {{json .Args}} {{.Nope}}', [info])).toEqual({ output: 'exited/2 ["9"] <no value>\n', errors: [] });
+    expect(formatInspect('{{.State.Status}}/{{.State.ExitCode}} {{json .Args}} {{.Nope}}', [info])).toEqual({
+      output: 'exited/2 ["9"] <no value>\n',
+      errors: [],
+    });
   });
 });

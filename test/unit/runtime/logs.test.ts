@@ -7,7 +7,18 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import {
-  DEFAULT_IO, type LogEntry, type LogIo, LineSource, LogReader, type FollowOptions, linesBackward, openLogFiles, parseLogLine, parseTimeBound, readLog, tailStart,
+  DEFAULT_IO,
+  type LogEntry,
+  type LogIo,
+  LineSource,
+  LogReader,
+  type FollowOptions,
+  linesBackward,
+  openLogFiles,
+  parseLogLine,
+  parseTimeBound,
+  readLog,
+  tailStart,
 } from '../../../src/runtime/logs.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'hull-unit-logs-'));
@@ -49,17 +60,32 @@ describe('json-file lines and times', () => {
     expect(parseLogLine('')).toBeUndefined();
   });
 
-  it('reads the monitor\'s plain lines without JSON.parse exactly as JSON.parse does, and leaves the rest to it', () => {
+  it("reads the monitor's plain lines without JSON.parse exactly as JSON.parse does, and leaves the rest to it", () => {
     const reference = (l: string) => {
       try {
         const e = JSON.parse(l) as Record<string, unknown>;
-        return typeof e.log === 'string' && typeof e.time === 'string' ? { log: e.log, stream: e.stream === 'stderr' ? 'stderr' : 'stdout', time: e.time } : undefined;
+        return typeof e.log === 'string' && typeof e.time === 'string'
+          ? { log: e.log, stream: e.stream === 'stderr' ? 'stderr' : 'stdout', time: e.time }
+          : undefined;
       } catch {
         return undefined;
       }
     };
     const t = '2024-01-01T00:00:00.000000001Z';
-    const logs = ['plain\n', 'no newline', '', 'a "quote"\n', 'back\\slash\n', 'tab\t\n', '\u001b[31mred\n', 'x\\n', 'x\n\n', 'é ✓ 🎉\n', '","stream":"stderr', '\\'];
+    const logs = [
+      'plain\n',
+      'no newline',
+      '',
+      'a "quote"\n',
+      'back\\slash\n',
+      'tab\t\n',
+      '\u001b[31mred\n',
+      'x\\n',
+      'x\n\n',
+      'é ✓ 🎉\n',
+      '","stream":"stderr',
+      '\\',
+    ];
     const candidates = [
       ...logs.flatMap((log) => ['stdout', 'stderr', 'other'].map((stream) => `{"log":${JSON.stringify(log)},"stream":"${stream}","time":"${t}"}`)),
       `{"stream":"stdout","log":"reordered\\n","time":"${t}"}`,
@@ -77,7 +103,7 @@ describe('json-file lines and times', () => {
     expect(parseLogLine(`{"log":"plain\\n","stream":"stderr","time":"${t}"}`)).toEqual({ log: 'plain\n', stream: 'stderr', time: t });
   });
 
-  it('reads Docker\'s --since forms', () => {
+  it("reads Docker's --since forms", () => {
     const now = Date.parse('2024-01-01T01:00:00Z');
     expect(parseTimeBound('10m', now)).toBe(now - 600_000);
     expect(parseTimeBound('1h30m', now)).toBe(now - 5_400_000);
@@ -106,7 +132,7 @@ describe('reading forward in blocks', () => {
     }
   });
 
-  it('reads no further than a snapshot\'s end, and skips a line longer than maxLine without gathering it', async () => {
+  it("reads no further than a snapshot's end, and skips a line longer than maxLine without gathering it", async () => {
     const f = fresh();
     const long = entry('y'.repeat(500), 1);
     writeFileSync(f, lines([es[0]!, long, es[1]!, long]) + line(es[2]!));
@@ -131,7 +157,7 @@ describe('reading forward in blocks', () => {
     expect((await collect(f, { tail: 2 })).entries).toEqual(es.slice(2));
   });
 
-  it('hands on one block\'s entries at a time', async () => {
+  it("hands on one block's entries at a time", async () => {
     const { entries, batches } = await collect(file, {}, { block: 256, maxLine: 4096 });
     expect(entries).toEqual(es);
     expect(batches.length).toBeGreaterThan(5);
@@ -284,7 +310,7 @@ describe('following', () => {
     }
   });
 
-  it('starts again at a truncated file\'s start (one file at its max-size)', () => {
+  it("starts again at a truncated file's start (one file at its max-size)", () => {
     const file = fresh();
     const es = sample(4);
     writeFileSync(file, lines(es.slice(0, 3)));
@@ -306,20 +332,25 @@ describe('following', () => {
     writeFileSync(file, `${lines(es.slice(3, 5))}${line(es[5]!).slice(0, 4)}`);
     let rounds = 0;
     const seen: LogEntry[] = [];
-    for await (const b of readLog(file, {
-      follow: true,
-      tail: 3,
-      waitForMore: async () => {
-        rounds++;
-        if (rounds === 1) {
-          appendFileSync(file, line(es[5]!).slice(4));
-          rotate(file, 3);
-          appendFileSync(file, lines(es.slice(6, 8)));
-        }
-        if (rounds === 2) appendFileSync(file, lines(es.slice(8)));
-        return rounds >= 2;
+    for await (const b of readLog(
+      file,
+      {
+        follow: true,
+        tail: 3,
+        waitForMore: async () => {
+          rounds++;
+          if (rounds === 1) {
+            appendFileSync(file, line(es[5]!).slice(4));
+            rotate(file, 3);
+            appendFileSync(file, lines(es.slice(6, 8)));
+          }
+          if (rounds === 2) appendFileSync(file, lines(es.slice(8)));
+          return rounds >= 2;
+        },
       },
-    }, { block: 9, maxLine: 4096 })) seen.push(...b);
+      { block: 9, maxLine: 4096 },
+    ))
+      seen.push(...b);
     expect(seen).toEqual(es.slice(2));
   });
 
@@ -330,7 +361,8 @@ describe('following', () => {
     const from = Buffer.byteLength(lines(es.slice(0, 2)));
     const seen: LogEntry[] = [];
     let rounds = 0;
-    for await (const b of readLog(file, { follow: true, fromOffset: from, waitForMore: async () => (appendFileSync(file, line(es[2]!)), ++rounds >= 1) })) seen.push(...b);
+    for await (const b of readLog(file, { follow: true, fromOffset: from, waitForMore: async () => (appendFileSync(file, line(es[2]!)), ++rounds >= 1) }))
+      seen.push(...b);
     expect(seen).toEqual([es[2]]);
   });
 });

@@ -54,7 +54,7 @@ describe('buildPlan', () => {
     expect(byTarget.get('/dev/shm')?.data).toContain('mode=1777');
   });
 
-  it('binds the runtime\'s /etc files as files', () => {
+  it("binds the runtime's /etc files as files", () => {
     const steps = buildPlan(specFor(), layers, {
       createCwd: false,
       etcFiles: { hostname: '/run/x/hostname', hosts: '/run/x/hosts', resolvConf: '/run/x/resolv.conf' },
@@ -93,7 +93,7 @@ describe('buildPlan', () => {
     expect(ops(steps)).toContain('noNewPrivs');
   });
 
-  it('searches the container\'s PATH for a bare command', () => {
+  it("searches the container's PATH for a bare command", () => {
     const spec = specFor({ env: ['PATH=/opt/bin:/bin'], cmd: ['app', '-v'] });
     const exec = buildPlan(spec, layers, { createCwd: false, isFile: () => false }).at(-1);
     expect(exec).toMatchObject({ op: 'exec', file: 'app', argv: ['app', '-v'], path: '/opt/bin:/bin' });

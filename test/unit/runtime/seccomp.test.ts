@@ -2,7 +2,16 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, BPF, SECCOMP_RET, type SockFilter, X32_SYSCALL_BIT, compileSeccomp, encodeFilter } from '../../../src/runtime/seccomp/bpf.js';
+import {
+  AUDIT_ARCH_I386,
+  AUDIT_ARCH_X86_64,
+  BPF,
+  SECCOMP_RET,
+  type SockFilter,
+  X32_SYSCALL_BIT,
+  compileSeccomp,
+  encodeFilter,
+} from '../../../src/runtime/seccomp/bpf.js';
 import { CLONE_NAMESPACE_FLAGS, defaultProfile } from '../../../src/runtime/seccomp/default-profile.js';
 import { type LinuxSeccomp, parseDockerProfile, resolveProfile } from '../../../src/runtime/seccomp/profile.js';
 import { SYSCALLS_X32, SYSCALLS_X86, SYSCALLS_X86_64 } from '../../../src/runtime/seccomp/syscall-table.js';
@@ -19,14 +28,30 @@ function run(program: readonly SockFilter[], arch: number, nr: number, args: big
     const ins = program[pc];
     if (!ins) throw new Error(`fell off the program at ${pc}`);
     switch (ins.code) {
-      case BPF.LD_W_ABS: A = data.readUInt32LE(ins.k); pc++; break;
-      case BPF.ALU_AND_K: A = (A & ins.k) >>> 0; pc++; break;
-      case BPF.JMP_JA: pc += 1 + ins.k; break;
-      case BPF.JMP_JEQ_K: pc += 1 + (A === ins.k >>> 0 ? ins.jt : ins.jf); break;
-      case BPF.JMP_JGT_K: pc += 1 + (A > ins.k >>> 0 ? ins.jt : ins.jf); break;
-      case BPF.JMP_JGE_K: pc += 1 + (A >= ins.k >>> 0 ? ins.jt : ins.jf); break;
-      case BPF.RET_K: return ins.k >>> 0;
-      default: throw new Error(`unknown opcode ${ins.code}`);
+      case BPF.LD_W_ABS:
+        A = data.readUInt32LE(ins.k);
+        pc++;
+        break;
+      case BPF.ALU_AND_K:
+        A = (A & ins.k) >>> 0;
+        pc++;
+        break;
+      case BPF.JMP_JA:
+        pc += 1 + ins.k;
+        break;
+      case BPF.JMP_JEQ_K:
+        pc += 1 + (A === ins.k >>> 0 ? ins.jt : ins.jf);
+        break;
+      case BPF.JMP_JGT_K:
+        pc += 1 + (A > ins.k >>> 0 ? ins.jt : ins.jf);
+        break;
+      case BPF.JMP_JGE_K:
+        pc += 1 + (A >= ins.k >>> 0 ? ins.jt : ins.jf);
+        break;
+      case BPF.RET_K:
+        return ins.k >>> 0;
+      default:
+        throw new Error(`unknown opcode ${ins.code}`);
     }
   }
   throw new Error('no verdict');
@@ -40,12 +65,15 @@ function dockerDefault(caps: readonly string[] = DEFAULT_CAPABILITIES): LinuxSec
   return resolveProfile(defaultProfile(), { capabilities: caps, goArch: 'amd64', nativeArch: 'SCMP_ARCH_X86_64', kernel: [6, 18] });
 }
 
-const x64 = (name: string, args: bigint[] = []) => (p: SockFilter[]) => run(p, AUDIT_ARCH_X86_64, SYSCALLS_X86_64[name]!, args);
+const x64 =
+  (name: string, args: bigint[] = []) =>
+  (p: SockFilter[]) =>
+    run(p, AUDIT_ARCH_X86_64, SYSCALLS_X86_64[name]!, args);
 
-describe('seccomp: Docker\'s default profile compiled to BPF', () => {
+describe("seccomp: Docker's default profile compiled to BPF", () => {
   const program = compileSeccomp(dockerDefault());
 
-  it('fits the kernel\'s limit and encodes 8 bytes an instruction', () => {
+  it("fits the kernel's limit and encodes 8 bytes an instruction", () => {
     expect(program.length).toBeLessThan(4096);
     expect(encodeFilter(program).length).toBe(program.length * 8);
   });
@@ -54,9 +82,31 @@ describe('seccomp: Docker\'s default profile compiled to BPF', () => {
     for (const name of ['read', 'write', 'openat', 'execve', 'exit_group', 'capset', 'setresuid', 'close_range', 'prctl', 'mknod', 'chroot']) {
       expect(x64(name)(program), name).toBe(ALLOW);
     }
-    for (const name of ['mount', 'umount2', 'unshare', 'setns', 'init_module', 'finit_module', 'delete_module', 'reboot', 'settimeofday',
-      'clock_settime', 'sethostname', 'kexec_load', 'open_by_handle_at', 'bpf', 'perf_event_open', 'keyctl', 'add_key', 'iopl', 'ioperm',
-      'swapon', 'acct', 'pivot_root', 'process_vm_readv']) {
+    for (const name of [
+      'mount',
+      'umount2',
+      'unshare',
+      'setns',
+      'init_module',
+      'finit_module',
+      'delete_module',
+      'reboot',
+      'settimeofday',
+      'clock_settime',
+      'sethostname',
+      'kexec_load',
+      'open_by_handle_at',
+      'bpf',
+      'perf_event_open',
+      'keyctl',
+      'add_key',
+      'iopl',
+      'ioperm',
+      'swapon',
+      'acct',
+      'pivot_root',
+      'process_vm_readv',
+    ]) {
       expect(x64(name)(program), name).toBe(EPERM);
     }
   });
@@ -134,21 +184,63 @@ describe('seccomp: Docker\'s default profile compiled to BPF', () => {
   });
 });
 
-describe('seccomp: the compiler\'s comparisons', () => {
+describe("seccomp: the compiler's comparisons", () => {
   const profile = (op: string, value: number, valueTwo?: number): LinuxSeccomp => ({
     defaultAction: 'SCMP_ACT_ERRNO',
-    syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 2, value, ...(valueTwo === undefined ? {} : { valueTwo }), op: op as 'SCMP_CMP_EQ' }] }],
+    syscalls: [
+      { names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 2, value, ...(valueTwo === undefined ? {} : { valueTwo }), op: op as 'SCMP_CMP_EQ' }] },
+    ],
   });
   const verdict = (p: LinuxSeccomp, arg: bigint) => run(compileSeccomp(p), AUDIT_ARCH_X86_64, SYSCALLS_X86_64.read!, [0n, 0n, arg]) === ALLOW;
   const big = 2 ** 33 + 5;
 
   it.each([
-    ['SCMP_CMP_EQ', [[5n, true], [6n, false], [BigInt(2 ** 32) + 5n, false]]],
-    ['SCMP_CMP_NE', [[5n, false], [6n, true], [BigInt(2 ** 32) + 5n, true]]],
-    ['SCMP_CMP_LT', [[4n, true], [5n, false], [BigInt(2 ** 32), false]]],
-    ['SCMP_CMP_LE', [[5n, true], [6n, false]]],
-    ['SCMP_CMP_GT', [[6n, true], [5n, false], [BigInt(2 ** 32), true]]],
-    ['SCMP_CMP_GE', [[5n, true], [4n, false]]],
+    [
+      'SCMP_CMP_EQ',
+      [
+        [5n, true],
+        [6n, false],
+        [BigInt(2 ** 32) + 5n, false],
+      ],
+    ],
+    [
+      'SCMP_CMP_NE',
+      [
+        [5n, false],
+        [6n, true],
+        [BigInt(2 ** 32) + 5n, true],
+      ],
+    ],
+    [
+      'SCMP_CMP_LT',
+      [
+        [4n, true],
+        [5n, false],
+        [BigInt(2 ** 32), false],
+      ],
+    ],
+    [
+      'SCMP_CMP_LE',
+      [
+        [5n, true],
+        [6n, false],
+      ],
+    ],
+    [
+      'SCMP_CMP_GT',
+      [
+        [6n, true],
+        [5n, false],
+        [BigInt(2 ** 32), true],
+      ],
+    ],
+    [
+      'SCMP_CMP_GE',
+      [
+        [5n, true],
+        [4n, false],
+      ],
+    ],
   ] as const)('%s against 5, as 64-bit values', (op, cases) => {
     for (const [arg, ok] of cases) expect(verdict(profile(op, 5), arg), `${op} ${arg}`).toBe(ok);
   });
@@ -166,10 +258,14 @@ describe('seccomp: the compiler\'s comparisons', () => {
     expect(verdict(p, 0x40000000n)).toBe(false);
   });
 
-  it('uses the default action\'s errno and per-rule errnos, and other actions', () => {
+  it("uses the default action's errno and per-rule errnos, and other actions", () => {
     const p: LinuxSeccomp = {
-      defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 13,
-      syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_KILL_PROCESS' }, { names: ['mount'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }],
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 13,
+      syscalls: [
+        { names: ['getpid'], action: 'SCMP_ACT_KILL_PROCESS' },
+        { names: ['mount'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
+      ],
     };
     const prog = compileSeccomp(p);
     expect(x64('read')(prog)).toBe((SECCOMP_RET.ERRNO | 13) >>> 0);
@@ -182,18 +278,20 @@ describe('seccomp: the compiler\'s comparisons', () => {
 });
 
 describe('seccomp: Docker profile files', () => {
-  it('reads Docker\'s format: archMap, includes/excludes by caps and arches, minKernel', () => {
-    const p = parseDockerProfile(JSON.stringify({
-      defaultAction: 'SCMP_ACT_ERRNO',
-      archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86'] }],
-      syscalls: [
-        { names: ['read'], action: 'SCMP_ACT_ALLOW' },
-        { names: ['mount'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN'] } },
-        { names: ['arch_prctl'], action: 'SCMP_ACT_ALLOW', includes: { arches: ['arm64'] } },
-        { names: ['ptrace'], action: 'SCMP_ACT_ALLOW', includes: { minKernel: '7.1' } },
-        { name: 'write', action: 'SCMP_ACT_ALLOW', excludes: { caps: ['CAP_KILL'] } },
-      ],
-    }));
+  it("reads Docker's format: archMap, includes/excludes by caps and arches, minKernel", () => {
+    const p = parseDockerProfile(
+      JSON.stringify({
+        defaultAction: 'SCMP_ACT_ERRNO',
+        archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86'] }],
+        syscalls: [
+          { names: ['read'], action: 'SCMP_ACT_ALLOW' },
+          { names: ['mount'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN'] } },
+          { names: ['arch_prctl'], action: 'SCMP_ACT_ALLOW', includes: { arches: ['arm64'] } },
+          { names: ['ptrace'], action: 'SCMP_ACT_ALLOW', includes: { minKernel: '7.1' } },
+          { name: 'write', action: 'SCMP_ACT_ALLOW', excludes: { caps: ['CAP_KILL'] } },
+        ],
+      }),
+    );
     const r = resolveProfile(p, { capabilities: ['CAP_KILL'], goArch: 'amd64', nativeArch: 'SCMP_ARCH_X86_64', kernel: [6, 18] });
     expect(r.architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']);
     expect(r.syscalls!.flatMap((s) => s.names)).toEqual(['read']);
@@ -203,7 +301,11 @@ describe('seccomp: Docker profile files', () => {
     expect(() => parseDockerProfile('{')).toThrow(/not JSON/);
     expect(() => parseDockerProfile('{"defaultAction":"SCMP_ACT_NOTIFY"}')).toThrow(/unsupported action/);
     expect(() => parseDockerProfile('{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"action":"SCMP_ACT_ALLOW"}]}')).toThrow(/needs names/);
-    expect(() => parseDockerProfile('{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":9,"value":1,"op":"SCMP_CMP_EQ"}]}]}')).toThrow(/argument/);
+    expect(() =>
+      parseDockerProfile(
+        '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":9,"value":1,"op":"SCMP_CMP_EQ"}]}]}',
+      ),
+    ).toThrow(/argument/);
   });
 });
 

@@ -17,7 +17,7 @@ describe('capabilities', () => {
     expect(() => normalizeCapability('CAP_FLY')).toThrow(/invalid capability/);
   });
 
-  it('Docker\'s default set is CapEff 00000000a80425fb', () => {
+  it("Docker's default set is CapEff 00000000a80425fb", () => {
     expect(capabilityMask(tweakCapabilities([], [], false, ALL)).toString(16)).toBe('a80425fb');
   });
 
@@ -41,8 +41,13 @@ describe('capabilities', () => {
 });
 
 describe('device mappings', () => {
-  it('a host node\'s numbers and mode, at the container path, as a spec device and a controller rule', () => {
-    expect(deviceNode({ hostPath: '/dev/null', containerPath: '/dev/null', permissions: 'rwm' }).device).toMatchObject({ path: '/dev/null', type: 'c', major: 1, minor: 3 });
+  it("a host node's numbers and mode, at the container path, as a spec device and a controller rule", () => {
+    expect(deviceNode({ hostPath: '/dev/null', containerPath: '/dev/null', permissions: 'rwm' }).device).toMatchObject({
+      path: '/dev/null',
+      type: 'c',
+      major: 1,
+      minor: 3,
+    });
     const z = deviceNode({ hostPath: '/dev/zero', containerPath: '/dev/sub/../nothing', permissions: 'r' });
     expect(z.device).toMatchObject({ path: '/dev/nothing', major: 1, minor: 5 });
     expect(z.rule).toEqual({ allow: true, type: 'c', major: 1, minor: 5, access: 'r' });
@@ -59,18 +64,34 @@ function runDev(prog: readonly BpfInsn[], type: 'b' | 'c', access: string, major
   for (const ch of access) acc |= ch === 'r' ? DEVCG.ACC_READ : ch === 'w' ? DEVCG.ACC_WRITE : DEVCG.ACC_MKNOD;
   const ctx = [(acc << 16) | t, major, minor];
   const r = new Array<number>(11).fill(0);
-  for (let pc = 0; pc < prog.length; ) {
+  for (let pc = 0; pc < prog.length;) {
     const i = prog[pc]!;
     switch (i.code) {
-      case EBPF.LDX_MEM_W: r[i.dst] = ctx[i.off / 4]! >>> 0; break;
-      case EBPF.ALU32_AND_K: r[i.dst] = (r[i.dst]! & i.imm) >>> 0; break;
-      case EBPF.ALU32_RSH_K: r[i.dst] = r[i.dst]! >>> i.imm; break;
-      case EBPF.ALU64_MOV_K: r[i.dst] = i.imm; break;
-      case EBPF.ALU64_MOV_X: r[i.dst] = r[i.src]!; break;
-      case EBPF.JMP_JNE_K: if (r[i.dst] !== i.imm >>> 0) pc += i.off; break;
-      case EBPF.JMP_JNE_X: if (r[i.dst] !== r[i.src]) pc += i.off; break;
-      case EBPF.JMP_EXIT: return r[0]!;
-      default: throw new Error(`opcode ${i.code}`);
+      case EBPF.LDX_MEM_W:
+        r[i.dst] = ctx[i.off / 4]! >>> 0;
+        break;
+      case EBPF.ALU32_AND_K:
+        r[i.dst] = (r[i.dst]! & i.imm) >>> 0;
+        break;
+      case EBPF.ALU32_RSH_K:
+        r[i.dst] = r[i.dst]! >>> i.imm;
+        break;
+      case EBPF.ALU64_MOV_K:
+        r[i.dst] = i.imm;
+        break;
+      case EBPF.ALU64_MOV_X:
+        r[i.dst] = r[i.src]!;
+        break;
+      case EBPF.JMP_JNE_K:
+        if (r[i.dst] !== i.imm >>> 0) pc += i.off;
+        break;
+      case EBPF.JMP_JNE_X:
+        if (r[i.dst] !== r[i.src]) pc += i.off;
+        break;
+      case EBPF.JMP_EXIT:
+        return r[0]!;
+      default:
+        throw new Error(`opcode ${i.code}`);
     }
     pc++;
   }
@@ -110,16 +131,17 @@ describe('device controller program', () => {
 });
 
 describe('applySecurity on a spec, and the plan it gives', () => {
-  const base = () => buildSpec({
-    image: { config: { Cmd: ['sh'] } },
-    user: { uid: 0, gid: 0, additionalGids: [], home: '/root' },
-    hostname: 'h',
-    rootfsPath: '/run/x/rootfs',
-  });
+  const base = () =>
+    buildSpec({
+      image: { config: { Cmd: ['sh'] } },
+      user: { uid: 0, gid: 0, additionalGids: [], home: '/root' },
+      hostname: 'h',
+      rootfsPath: '/run/x/rootfs',
+    });
   const layers = { lower: ['/l/a'], upper: '/u', work: '/w' };
   const plan = (spec: ReturnType<typeof base>) => buildPlan(spec, layers, { createCwd: false, isFile: () => false, seccompFilter: '00'.repeat(8) });
 
-  it('default: Docker\'s caps, seccomp before setUser, the default device rules', () => {
+  it("default: Docker's caps, seccomp before setUser, the default device rules", () => {
     const spec = base();
     applySecurity(spec, {});
     expect(spec.process.capabilities?.bounding).toEqual([...DEFAULT_CAPABILITIES]);

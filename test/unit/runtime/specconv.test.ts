@@ -5,13 +5,14 @@ import { buildSpec, mergeEnv, resolveArgs } from '../../../src/runtime/specconv.
 const root = { uid: 0, gid: 0, additionalGids: [], home: '/root' };
 const user = { uid: 1000, gid: 1000, additionalGids: [50], home: '/home/app' };
 
-describe('resolveArgs (Docker\'s Entrypoint/Cmd rules)', () => {
+describe("resolveArgs (Docker's Entrypoint/Cmd rules)", () => {
   const image = { config: { Entrypoint: ['/entry.sh'], Cmd: ['serve'] } };
   it('runs Entrypoint + Cmd by default', () => expect(resolveArgs(image, {})).toEqual(['/entry.sh', 'serve']));
   it('replaces Cmd with the given command', () => expect(resolveArgs(image, { cmd: ['test'] })).toEqual(['/entry.sh', 'test']));
   it('--entrypoint drops the image Cmd', () => expect(resolveArgs(image, { entrypoint: ['sh'] })).toEqual(['sh']));
   it('--entrypoint with a command', () => expect(resolveArgs(image, { entrypoint: ['sh'], cmd: ['-c', 'x'] })).toEqual(['sh', '-c', 'x']));
-  it('an entrypoint of several words (the API\'s Entrypoint)', () => expect(resolveArgs(image, { entrypoint: ['sh', '-c'], cmd: ['x'] })).toEqual(['sh', '-c', 'x']));
+  it("an entrypoint of several words (the API's Entrypoint)", () =>
+    expect(resolveArgs(image, { entrypoint: ['sh', '-c'], cmd: ['x'] })).toEqual(['sh', '-c', 'x']));
   it('--entrypoint "" ([]) clears it', () => expect(resolveArgs(image, { entrypoint: [], cmd: ['ls'] })).toEqual(['ls']));
   it('no command at all is a usage error', () => expect(() => resolveArgs({}, {})).toThrow(UsageError));
 });
@@ -32,7 +33,7 @@ describe('buildSpec', () => {
     expect(spec.root.path).toBe('/r');
   });
 
-  it('gives root Docker\'s default capabilities and a non-root user none effective', () => {
+  it("gives root Docker's default capabilities and a non-root user none effective", () => {
     const asRoot = buildSpec({ image: { config: { Cmd: ['x'] } }, user: root, hostname: 'h', rootfsPath: '/r' });
     expect(asRoot.process.capabilities?.effective).toContain('CAP_CHOWN');
     expect(asRoot.process.capabilities?.bounding).not.toContain('CAP_SYS_ADMIN');
@@ -49,8 +50,9 @@ describe('buildSpec', () => {
   });
 
   it('refuses a relative working directory', () => {
-    expect(() => buildSpec({ image: { config: { Cmd: ['x'] } }, user: root, hostname: 'h', rootfsPath: '/r', workdir: 'rel' }))
-      .toThrow(/needs to be an absolute path/);
+    expect(() => buildSpec({ image: { config: { Cmd: ['x'] } }, user: root, hostname: 'h', rootfsPath: '/r', workdir: 'rel' })).toThrow(
+      /needs to be an absolute path/,
+    );
   });
 });
 

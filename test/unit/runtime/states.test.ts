@@ -2,7 +2,17 @@
 // Docker's message where a verb may not act, and the status filter's names.
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../src/errors.js';
-import { CONTAINER_STATUSES, type ContainerStatusName, VERBS, type Verb, isLive, mayAct, outcomeOf, statusOf, statusOfRecord } from '../../../src/runtime/states.js';
+import {
+  CONTAINER_STATUSES,
+  type ContainerStatusName,
+  VERBS,
+  type Verb,
+  isLive,
+  mayAct,
+  outcomeOf,
+  statusOf,
+  statusOfRecord,
+} from '../../../src/runtime/states.js';
 import { matches, parseFilters, selectContainers } from '../../../src/present/containers.js';
 import type { ContainerRecord } from '../../../src/runtime/container-store.js';
 
@@ -29,24 +39,58 @@ describe('container states', () => {
     const stopped = 'you cannot attach to a stopped container, start it first';
     expect(table).toEqual({
       start: {
-        created: 'act', running: 'nothing', paused: 'cannot start a paused container, try unpause instead', restarting: 'nothing', exited: 'act',
-        dead: 'cannot start container c1: it is dead', removing: 'container is marked for removal and cannot be started',
+        created: 'act',
+        running: 'nothing',
+        paused: 'cannot start a paused container, try unpause instead',
+        restarting: 'nothing',
+        exited: 'act',
+        dead: 'cannot start container c1: it is dead',
+        removing: 'container is marked for removal and cannot be started',
       },
       stop: { created: 'nothing', running: 'act', paused: 'act', restarting: 'act', exited: 'nothing', dead: 'nothing', removing },
       restart: { created: 'act', running: 'act', paused: 'act', restarting: 'act', exited: 'act', dead: 'cannot restart container c1: it is dead', removing },
       kill: { created: notRunning, running: 'act', paused: 'act', restarting: 'act', exited: notRunning, dead: notRunning, removing },
-      pause: { created: notRunning, running: 'act', paused: 'container c1 is already paused', restarting, exited: notRunning, dead: notRunning, removing: notRunning },
-      unpause: {
-        created: 'container c1 is not paused', running: 'container c1 is not paused', paused: 'act', restarting: 'container c1 is not paused',
-        exited: 'container c1 is not paused', dead: notRunning, removing: notRunning,
+      pause: {
+        created: notRunning,
+        running: 'act',
+        paused: 'container c1 is already paused',
+        restarting,
+        exited: notRunning,
+        dead: notRunning,
+        removing: notRunning,
       },
-      exec: { created: notRunning, running: 'act', paused: 'container c1 is paused, unpause the container before exec', restarting, exited: notRunning, dead: notRunning, removing: notRunning },
+      unpause: {
+        created: 'container c1 is not paused',
+        running: 'container c1 is not paused',
+        paused: 'act',
+        restarting: 'container c1 is not paused',
+        exited: 'container c1 is not paused',
+        dead: notRunning,
+        removing: notRunning,
+      },
+      exec: {
+        created: notRunning,
+        running: 'act',
+        paused: 'container c1 is paused, unpause the container before exec',
+        restarting,
+        exited: notRunning,
+        dead: notRunning,
+        removing: notRunning,
+      },
       attach: {
-        created: stopped, running: 'act', paused: 'you cannot attach to a paused container, unpause it first', restarting: 'act', exited: stopped, dead: stopped,
+        created: stopped,
+        running: 'act',
+        paused: 'you cannot attach to a paused container, unpause it first',
+        restarting: 'act',
+        exited: stopped,
+        dead: stopped,
         removing: notRunning,
       },
       remove: {
-        created: 'act', exited: 'act', dead: 'act', removing: 'act',
+        created: 'act',
+        exited: 'act',
+        dead: 'act',
+        removing: 'act',
         running: 'cannot remove container c1: container is running: stop the container before removing it or force remove (rm -f)',
         paused: 'cannot remove container c1: container is paused: unpause and stop the container before removing it or force remove (rm -f)',
         restarting: 'cannot remove container c1: container is restarting: stop the container before removing it or force remove (rm -f)',

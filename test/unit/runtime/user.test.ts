@@ -16,9 +16,8 @@ describe('resolveUser', () => {
     expect(resolveUser('1000:65534', passwd, group)).toMatchObject({ uid: 1000, gid: 65534, additionalGids: [65534] });
     expect(resolveUser('app:staff', passwd, group)).toMatchObject({ uid: 1000, gid: 50, additionalGids: [50] });
   });
-  it('adds --group-add groups by name or id', () =>
-    expect(resolveUser('nobody', passwd, group, ['staff', '777']).additionalGids).toEqual([65534, 50, 777]));
-  it('refuses unknown names with Docker\'s message', () => {
+  it('adds --group-add groups by name or id', () => expect(resolveUser('nobody', passwd, group, ['staff', '777']).additionalGids).toEqual([65534, 50, 777]));
+  it("refuses unknown names with Docker's message", () => {
     expect(() => resolveUser('ghost', passwd, group)).toThrow(/unable to find user ghost/);
     expect(() => resolveUser('app:ghosts', passwd, group)).toThrow(/unable to find group ghosts/);
     expect(() => resolveUser('ghost', undefined, undefined)).toThrow(UsageError);

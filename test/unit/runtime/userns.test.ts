@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { hostIdOf, idMappings, mapText, subordinateRange } from '../../../src/runtime/userns.js';
 
 describe('user-namespace maps', () => {
-  it('finds a user\'s first range by name or uid', () => {
+  it("finds a user's first range by name or uid", () => {
     const text = 'alice:100000:65536\n1001:200000:1000\nalice:300000:10\n';
     expect(subordinateRange(text, 'alice', undefined, '/etc/subuid')).toEqual({ containerID: 0, hostID: 100000, size: 65536 });
     expect(subordinateRange(text, 'bob', 1001, '/etc/subuid')).toEqual({ containerID: 0, hostID: 200000, size: 1000 });
@@ -24,16 +24,30 @@ describe('user-namespace maps', () => {
       uid: [{ containerID: 0, hostID: 165536, size: 65536 }],
       gid: [{ containerID: 0, hostID: 265536, size: 65536 }],
     });
-    expect(idMappings({ uidMap: [{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65535 }] }, files)?.gid).toEqual([
-      { containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65535 },
+    expect(
+      idMappings(
+        {
+          uidMap: [
+            { containerID: 0, hostID: 1000, size: 1 },
+            { containerID: 1, hostID: 100000, size: 65535 },
+          ],
+        },
+        files,
+      )?.gid,
+    ).toEqual([
+      { containerID: 0, hostID: 1000, size: 1 },
+      { containerID: 1, hostID: 100000, size: 65535 },
     ]);
     expect(idMappings({}, files)).toBeUndefined();
     expect(() => idMappings({ usernsRemap: { user: 'remap' }, uidMap: [{ containerID: 0, hostID: 1, size: 1 }] }, files)).toThrow(/cannot be combined/);
     expect(() => idMappings({ usernsRemap: { user: 'remap', group: 'nogroup' } }, files)).toThrow(/no subordinate id range for 'nogroup' in .*subgid/);
   });
 
-  it('writes the kernel\'s map text and finds host ids', () => {
-    const maps = [{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65535 }];
+  it("writes the kernel's map text and finds host ids", () => {
+    const maps = [
+      { containerID: 0, hostID: 1000, size: 1 },
+      { containerID: 1, hostID: 100000, size: 65535 },
+    ];
     expect(mapText(maps)).toBe('0 1000 1\n1 100000 65535\n');
     expect(hostIdOf(maps, 0)).toBe(1000);
     expect(hostIdOf(maps, 1000)).toBe(100999);

@@ -3,8 +3,19 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import {
-  HOST_NAME_MAX, NAME_MAX, PATH_MAX, isStorableName, shown, validateContainerName, validateCreateOptions, validateHostPath, validateHostname,
-  validateMountTarget, validateNetworkName, validateVolumeName, validateWorkdir,
+  HOST_NAME_MAX,
+  NAME_MAX,
+  PATH_MAX,
+  isStorableName,
+  shown,
+  validateContainerName,
+  validateCreateOptions,
+  validateHostPath,
+  validateHostname,
+  validateMountTarget,
+  validateNetworkName,
+  validateVolumeName,
+  validateWorkdir,
 } from '../../../src/runtime/validate.js';
 
 /** The UsageError's message (fails when nothing, or something else, is thrown). */
@@ -26,7 +37,7 @@ describe('container names (Docker: ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$)', () => {
     expect(validateContainerName(`/${'n'.repeat(NAME_MAX)}`)).toBe('n'.repeat(NAME_MAX));
   });
 
-  it('refuses other characters, a bad first character and one-character names, in Docker\'s words', () => {
+  it("refuses other characters, a bad first character and one-character names, in Docker's words", () => {
     expect(refused(() => validateContainerName('bad!name'))).toBe('Invalid container name (bad!name), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
     for (const name of ['', '/', 'x', '/x', '_web', '.web', '-web', 'we b', 'we/b', '//web', 'web\n', 'wéb', '..']) {
       expect(refused(() => validateContainerName(name))).toBe(`Invalid container name (${shown(name)}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
@@ -36,7 +47,9 @@ describe('container names (Docker: ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$)', () => {
   it('bounds the length at NAME_MAX (a name is a file in the store), and never echoes a huge name whole', () => {
     expect(NAME_MAX).toBe(255);
     expect(validateContainerName('n'.repeat(255))).toHaveLength(255);
-    expect(refused(() => validateContainerName('n'.repeat(256)))).toBe(`Invalid container name (${'n'.repeat(64)}... (256 characters)), at most 255 characters are allowed`);
+    expect(refused(() => validateContainerName('n'.repeat(256)))).toBe(
+      `Invalid container name (${'n'.repeat(64)}... (256 characters)), at most 255 characters are allowed`,
+    );
     const message = refused(() => validateContainerName('a'.repeat(10_000)));
     expect(message).toBe(`Invalid container name (${'a'.repeat(64)}... (10000 characters)), at most 255 characters are allowed`);
     expect(message.length).toBeLessThan(200);
@@ -50,31 +63,36 @@ describe('container names (Docker: ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$)', () => {
   });
 });
 
-describe('volume names (Docker\'s local driver)', () => {
-  it('takes two or more of Docker\'s characters, up to NAME_MAX', () => {
+describe("volume names (Docker's local driver)", () => {
+  it("takes two or more of Docker's characters, up to NAME_MAX", () => {
     for (const name of ['db', 'data_1', 'a.b-c', 'v'.repeat(255), 'f'.repeat(64)]) expect(() => validateVolumeName(name)).not.toThrow();
   });
 
-  it('refuses with the local driver\'s messages', () => {
+  it("refuses with the local driver's messages", () => {
     expect(refused(() => validateVolumeName('x'))).toBe('volume name is too short, names should be at least two alphanumeric characters');
     expect(refused(() => validateVolumeName('bad$name'))).toBe(
-      '"bad$name" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path');
-    for (const name of ['', '_v', '.v', './rel', 'a/b', 'a b']) expect(refused(() => validateVolumeName(name))).toMatch(/includes invalid characters for a local volume name/);
+      '"bad$name" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path',
+    );
+    for (const name of ['', '_v', '.v', './rel', 'a/b', 'a b'])
+      expect(refused(() => validateVolumeName(name))).toMatch(/includes invalid characters for a local volume name/);
     expect(refused(() => validateVolumeName('v'.repeat(256)))).toBe('volume name is too long (256 characters), names should be at most 255 characters');
     expect(refused(() => validateVolumeName('v'.repeat(10_000))).length).toBeLessThan(120);
   });
 });
 
 describe('network names', () => {
-  it('takes Docker\'s name characters (one is enough), up to NAME_MAX', () => {
+  it("takes Docker's name characters (one is enough), up to NAME_MAX", () => {
     for (const name of ['n', 'app', 'app_net.1-b', 'n'.repeat(255)]) expect(() => validateNetworkName(name)).not.toThrow();
   });
 
-  it('refuses an empty name (Docker\'s message), what cannot be a directory name, and more than NAME_MAX', () => {
+  it("refuses an empty name (Docker's message), what cannot be a directory name, and more than NAME_MAX", () => {
     expect(refused(() => validateNetworkName(''))).toBe('invalid name: name is empty');
     expect(refused(() => validateNetworkName('a/b'))).toBe('invalid network name "a/b": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
-    for (const name of ['.', '..', '-n', 'a b', 'lock\n']) expect(refused(() => validateNetworkName(name))).toMatch(/only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/);
-    expect(refused(() => validateNetworkName('n'.repeat(256)))).toBe(`invalid network name "${'n'.repeat(64)}... (256 characters)": at most 255 characters are allowed`);
+    for (const name of ['.', '..', '-n', 'a b', 'lock\n'])
+      expect(refused(() => validateNetworkName(name))).toMatch(/only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/);
+    expect(refused(() => validateNetworkName('n'.repeat(256)))).toBe(
+      `invalid network name "${'n'.repeat(64)}... (256 characters)": at most 255 characters are allowed`,
+    );
   });
 });
 
@@ -86,14 +104,14 @@ describe('hostnames (-h): HOST_NAME_MAX bytes of RFC 1123 labels', () => {
     }
   });
 
-  it('refuses 65 bytes and more with Docker\'s message (a long one cut)', () => {
+  it("refuses 65 bytes and more with Docker's message (a long one cut)", () => {
     expect(refused(() => validateHostname('h'.repeat(65)))).toBe(`hostname "${'h'.repeat(65)}" is too long (maximum 64 bytes)`);
     expect(refused(() => validateHostname('h'.repeat(100)))).toBe(`hostname "${'h'.repeat(64)}... (100 characters)" is too long (maximum 64 bytes)`);
     // bytes, not characters: 33 two-byte characters are 66 bytes
     expect(refused(() => validateHostname('é'.repeat(33)))).toMatch(/is too long \(maximum 64 bytes\)$/);
   });
 
-  it('refuses what is no RFC 1123 name (it would go into /etc/hosts) with Docker\'s old CLI message', () => {
+  it("refuses what is no RFC 1123 name (it would go into /etc/hosts) with Docker's old CLI message", () => {
     expect(refused(() => validateHostname('bad host'))).toBe('invalid hostname format: bad host');
     for (const h of ['-web', 'web-', 'we_b', 'a..b', '.web', 'web.', 'a b', 'wéb', 'a/b', 'a#b']) {
       expect(refused(() => validateHostname(h))).toBe(`invalid hostname format: ${h}`);
@@ -105,15 +123,17 @@ describe('hostnames (-h): HOST_NAME_MAX bytes of RFC 1123 labels', () => {
 });
 
 describe('paths', () => {
-  it('-w: absolute (Docker\'s message), a path the kernel takes', () => {
+  it("-w: absolute (Docker's message), a path the kernel takes", () => {
     for (const dir of ['/', '/srv/app', `/${'d'.repeat(255)}`, `/${'d/'.repeat(2047)}`]) expect(() => validateWorkdir(dir)).not.toThrow();
     expect(refused(() => validateWorkdir('relative'))).toBe("the working directory 'relative' is invalid, it needs to be an absolute path");
     expect(refused(() => validateWorkdir(''))).toBe("the working directory '' is invalid, it needs to be an absolute path");
-    expect(refused(() => validateWorkdir(`/${'d'.repeat(256)}`))).toMatch(/is invalid: its component 'd{24}\.\.\. \(256 characters\)' is 256 bytes long, a file name has at most 255$/);
+    expect(refused(() => validateWorkdir(`/${'d'.repeat(256)}`))).toMatch(
+      /is invalid: its component 'd{24}\.\.\. \(256 characters\)' is 256 bytes long, a file name has at most 255$/,
+    );
     expect(PATH_MAX).toBe(4095);
   });
 
-  it('PATH_MAX is 4095 bytes (the kernel\'s 4096 with its NUL), each component NAME_MAX bytes', () => {
+  it("PATH_MAX is 4095 bytes (the kernel's 4096 with its NUL), each component NAME_MAX bytes", () => {
     const at = (n: number) => `/${'d/'.repeat((n - 2) / 2)}d`; // n bytes for even n
     expect(at(4094)).toHaveLength(4094);
     expect(() => validateWorkdir(`${at(4094)}e`)).not.toThrow(); // 4095
@@ -121,22 +141,28 @@ describe('paths', () => {
     expect(refused(() => validateWorkdir('/a\0b'))).toMatch(/holds a NUL byte/);
   });
 
-  it('mount targets: absolute, not /, not in /proc (Docker\'s messages), bounded; cleaned', () => {
+  it("mount targets: absolute, not /, not in /proc (Docker's messages), bounded; cleaned", () => {
     expect(validateMountTarget('/data/', 'x')).toBe('/data');
     expect(validateMountTarget('/a//b/../c', 'x')).toBe('/a/c');
-    expect(refused(() => validateMountTarget('rel', "volume specification '/a:rel'"))).toBe("invalid volume specification '/a:rel': invalid mount path: 'rel' mount path must be absolute");
+    expect(refused(() => validateMountTarget('rel', "volume specification '/a:rel'"))).toBe(
+      "invalid volume specification '/a:rel': invalid mount path: 'rel' mount path must be absolute",
+    );
     expect(refused(() => validateMountTarget('/', 'x'))).toBe("invalid x: destination can't be '/'");
     expect(refused(() => validateMountTarget('/proc/sys', 'x'))).toBe('invalid x: /proc/sys cannot be mounted because it is located inside "/proc"');
     expect(refused(() => validateMountTarget('', 'x'))).toBe('invalid x: the container path is empty');
     expect(refused(() => validateMountTarget('/a\0', 'x'))).toBe('invalid x: the container path holds a NUL byte');
-    expect(refused(() => validateMountTarget(`/${'t'.repeat(300)}`, 'x'))).toMatch(/^invalid x: the container path '\/t{63}\.\.\. \(301 characters\)' is invalid: its component .* is 300 bytes long/);
+    expect(refused(() => validateMountTarget(`/${'t'.repeat(300)}`, 'x'))).toMatch(
+      /^invalid x: the container path '\/t{63}\.\.\. \(301 characters\)' is invalid: its component .* is 300 bytes long/,
+    );
     expect(validateMountTarget(`/${'t'.repeat(255)}`, 'x')).toHaveLength(256);
   });
 
   it('bind sources: absolute, bounded; cleaned', () => {
     expect(validateHostPath('/srv/data/', 'x')).toBe('/srv/data');
     expect(refused(() => validateHostPath('srv', 'x'))).toBe("invalid x: invalid mount path: 'srv' mount path must be absolute");
-    expect(refused(() => validateHostPath(`/${'s/'.repeat(2100)}`, 'x'))).toMatch(/the host path .* is invalid: it is \d+ bytes long, a path has at most 4095$/);
+    expect(refused(() => validateHostPath(`/${'s/'.repeat(2100)}`, 'x'))).toMatch(
+      /the host path .* is invalid: it is \d+ bytes long, a path has at most 4095$/,
+    );
     expect(refused(() => validateHostPath('/a\0', 'x'))).toBe('invalid x: the host path holds a NUL byte');
   });
 });
@@ -144,38 +170,70 @@ describe('paths', () => {
 describe('validateCreateOptions: what the library checks before it makes anything', () => {
   it('checks the name, the hostname, the working directory and every mount (library callers, not only flags)', () => {
     expect(() => validateCreateOptions({})).not.toThrow();
-    expect(() => validateCreateOptions({ name: 'web', hostname: 'web.local', workdir: '/app',
-      mounts: [{ type: 'volume', name: 'data', target: '/data', readonly: false, noCopy: false, origin: 'mount-flag', mode: 'z' }] })).not.toThrow();
+    expect(() =>
+      validateCreateOptions({
+        name: 'web',
+        hostname: 'web.local',
+        workdir: '/app',
+        mounts: [{ type: 'volume', name: 'data', target: '/data', readonly: false, noCopy: false, origin: 'mount-flag', mode: 'z' }],
+      }),
+    ).not.toThrow();
     expect(refused(() => validateCreateOptions({ name: 'a'.repeat(10_000) }))).toMatch(/^Invalid container name/);
     expect(refused(() => validateCreateOptions({ hostname: 'h'.repeat(100) }))).toMatch(/too long \(maximum 64 bytes\)/);
     expect(refused(() => validateCreateOptions({ workdir: 'rel' }))).toMatch(/needs to be an absolute path/);
-    expect(refused(() => validateCreateOptions({ mounts: [{ type: 'tmpfs', target: 'rel', readonly: false, options: [], origin: 'tmpfs-flag' }] })))
-      .toBe('invalid mount config for type "tmpfs": invalid mount path: \'rel\' mount path must be absolute');
-    expect(refused(() => validateCreateOptions({ mounts: [{ type: 'bind', source: 'rel', target: '/t', readonly: false, propagation: 'rprivate', origin: 'volume-flag', mode: '', spec: 'rel:/t' }] })))
-      .toBe("invalid volume specification 'rel:/t': invalid mount path: 'rel' mount path must be absolute");
-    expect(refused(() => validateCreateOptions({ mounts: [{ type: 'volume', name: 'x', target: '/t', readonly: false, noCopy: false, origin: 'mount-flag', mode: 'z' }] })))
-      .toMatch(/volume name is too short/);
+    expect(refused(() => validateCreateOptions({ mounts: [{ type: 'tmpfs', target: 'rel', readonly: false, options: [], origin: 'tmpfs-flag' }] }))).toBe(
+      'invalid mount config for type "tmpfs": invalid mount path: \'rel\' mount path must be absolute',
+    );
+    expect(
+      refused(() =>
+        validateCreateOptions({
+          mounts: [{ type: 'bind', source: 'rel', target: '/t', readonly: false, propagation: 'rprivate', origin: 'volume-flag', mode: '', spec: 'rel:/t' }],
+        }),
+      ),
+    ).toBe("invalid volume specification 'rel:/t': invalid mount path: 'rel' mount path must be absolute");
+    expect(
+      refused(() =>
+        validateCreateOptions({ mounts: [{ type: 'volume', name: 'x', target: '/t', readonly: false, noCopy: false, origin: 'mount-flag', mode: 'z' }] }),
+      ),
+    ).toMatch(/volume name is too short/);
   });
 
   it('checks the typed values a library or API caller gives (what the parsers guarantee for the CLI)', () => {
     const ok = {
-      restartPolicy: { name: 'on-failure' as const, maximumRetryCount: 5 }, log: { driver: 'json-file' as const, maxSize: 1, maxFile: 2 },
-      devices: [{ hostPath: '/dev/null', containerPath: '/dev/n', permissions: 'rw' }], uidMap: [{ containerID: 0, hostID: 4294967295, size: 1 }],
-      ports: [{ proto: 'udp' as const, hostIp: '127.0.0.1', hostPort: 65535, containerPort: 1 }, { proto: 'tcp' as const, hostIp: '', hostPort: 0, containerPort: 65535 }],
-      exposed: [{ port: 80, proto: 'tcp' as const }], extraHosts: [{ host: 'db', ip: 'host-gateway' }], dns: ['1.1.1.1'], ip: '10.0.0.2',
-      network: { mode: 'container' as const, container: 'db' }, entrypoint: [],
+      restartPolicy: { name: 'on-failure' as const, maximumRetryCount: 5 },
+      log: { driver: 'json-file' as const, maxSize: 1, maxFile: 2 },
+      devices: [{ hostPath: '/dev/null', containerPath: '/dev/n', permissions: 'rw' }],
+      uidMap: [{ containerID: 0, hostID: 4294967295, size: 1 }],
+      ports: [
+        { proto: 'udp' as const, hostIp: '127.0.0.1', hostPort: 65535, containerPort: 1 },
+        { proto: 'tcp' as const, hostIp: '', hostPort: 0, containerPort: 65535 },
+      ],
+      exposed: [{ port: 80, proto: 'tcp' as const }],
+      extraHosts: [{ host: 'db', ip: 'host-gateway' }],
+      dns: ['1.1.1.1'],
+      ip: '10.0.0.2',
+      network: { mode: 'container' as const, container: 'db' },
+      entrypoint: [],
     };
     expect(() => validateCreateOptions(ok)).not.toThrow();
     const bad = (o: Parameters<typeof validateCreateOptions>[0]) => refused(() => validateCreateOptions(o));
-    expect(bad({ restartPolicy: { name: 'sometimes' as 'no', maximumRetryCount: 0 } })).toBe("invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'");
-    expect(bad({ restartPolicy: { name: 'always', maximumRetryCount: 2 } })).toBe("invalid restart policy: maximum retry count can only be used with 'on-failure'");
-    expect(bad({ restartPolicy: { name: 'on-failure', maximumRetryCount: -1 } })).toBe('invalid restart policy: maximum retry count must be a whole number >= 0, not -1');
+    expect(bad({ restartPolicy: { name: 'sometimes' as 'no', maximumRetryCount: 0 } })).toBe(
+      "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'",
+    );
+    expect(bad({ restartPolicy: { name: 'always', maximumRetryCount: 2 } })).toBe(
+      "invalid restart policy: maximum retry count can only be used with 'on-failure'",
+    );
+    expect(bad({ restartPolicy: { name: 'on-failure', maximumRetryCount: -1 } })).toBe(
+      'invalid restart policy: maximum retry count must be a whole number >= 0, not -1',
+    );
     expect(bad({ restartPolicy: { name: 'on-failure', maximumRetryCount: 1.5 } })).toMatch(/not 1.5/);
     expect(bad({ log: { maxSize: 0 } })).toBe('invalid log max-size 0: a number of bytes > 0 is needed');
     expect(bad({ log: { maxFile: 0 } })).toBe('invalid log max-file 0: a number >= 1 is needed');
     expect(bad({ log: { maxFile: 3 } })).toBe('--log-opt max-file needs max-size too');
     expect(bad({ log: { driver: 'syslog' as 'json-file' } })).toBe('log driver syslog is not supported: hull has json-file only');
-    expect(bad({ devices: [{ hostPath: 'dev/null', containerPath: '/dev/n', permissions: 'r' }] })).toBe('invalid device specification: dev/null:/dev/n:r (paths must be absolute)');
+    expect(bad({ devices: [{ hostPath: 'dev/null', containerPath: '/dev/n', permissions: 'r' }] })).toBe(
+      'invalid device specification: dev/null:/dev/n:r (paths must be absolute)',
+    );
     expect(bad({ devices: [{ hostPath: '/dev/null', containerPath: `/${'d'.repeat(300)}`, permissions: 'r' }] })).toMatch(/a file name has at most 255/);
     expect(bad({ devices: [{ hostPath: '/dev/null', containerPath: '/n', permissions: 'x' }] })).toBe('invalid device mode: x');
     expect(bad({ uidMap: [{ containerID: 0, hostID: 4294967295, size: 2 }] })).toBe("invalid id mapping '0:4294967295:2'");

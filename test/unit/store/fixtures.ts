@@ -122,10 +122,7 @@ export async function writeOciLayout(dir: string, images: OciImage[]): Promise<B
   await writeFile(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const built: BuiltManifest[] = [];
   for (const image of images) built.push(await writeManifest(dir, image));
-  await writeFile(
-    path.join(dir, 'index.json'),
-    JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: built.map((b) => b.descriptor) }),
-  );
+  await writeFile(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: built.map((b) => b.descriptor) }));
   return built;
 }
 

@@ -40,7 +40,13 @@ const NAME = 'org.opencontainers.image.ref.name';
 const CONTAINERD_NAME = 'io.containerd.image.name';
 
 async function twoLayerImage(): Promise<{ layers: Layer[]; config: Buffer }> {
-  const layers = [await baseLayer(true), tarLayer([{ path: 'app/', type: 'dir' }, { path: 'app/run', body: 'run\n', mode: 0o755 }])];
+  const layers = [
+    await baseLayer(true),
+    tarLayer([
+      { path: 'app/', type: 'dir' },
+      { path: 'app/run', body: 'run\n', mode: 0o755 },
+    ]),
+  ];
   return { layers, config: configFor(layers) };
 }
 
@@ -84,13 +90,27 @@ describe('ImageStore.load: OCI image layout', () => {
     expect(readFileSync(path.join(paths.blobs, 'sha256', hexOf(id))).equals(image.config)).toBe(true);
     expect(existsSync(path.join(paths.blobs, 'sha256', hexOf(built?.descriptor.digest ?? '')))).toBe(true);
     const record = JSON.parse(readFileSync(path.join(paths.images, `${hexOf(id)}.json`), 'utf8')) as Record<string, unknown>;
-    expect(record).toMatchObject({ id, configDigest: id, manifestDigest: built?.descriptor.digest, diffIds: image.layers.map((l) => l.diffId), created: '2024-01-02T03:04:05Z' });
+    expect(record).toMatchObject({
+      id,
+      configDigest: id,
+      manifestDigest: built?.descriptor.digest,
+      diffIds: image.layers.map((l) => l.diffId),
+      created: '2024-01-02T03:04:05Z',
+    });
     expect(readFileSync(path.join(paths.refs, encodeURIComponent('example.com/team/app:1.0')), 'utf8').trim()).toBe(id);
     expect(readdirSync(paths.tmp)).toEqual([]);
     // layers are private to root: they hold setuid binaries
     expect(statSync(paths.layers).mode & 0o777).toBe(0o700);
 
-    for (const query of ['example.com/team/app:1.0', id, hexOf(id), hexOf(id).slice(0, 12), hexOf(id).slice(0, 4), `sha256:${hexOf(id).slice(0, 8)}`, `example.com/team/app@${built?.descriptor.digest}`]) {
+    for (const query of [
+      'example.com/team/app:1.0',
+      id,
+      hexOf(id),
+      hexOf(id).slice(0, 12),
+      hexOf(id).slice(0, 4),
+      `sha256:${hexOf(id).slice(0, 8)}`,
+      `example.com/team/app@${built?.descriptor.digest}`,
+    ]) {
       expect((await store.resolve(query)).id, query).toBe(id);
     }
   });
@@ -118,7 +138,16 @@ describe('ImageStore.load: OCI image layout', () => {
     await writeOciLayout(layoutDir, [{ ...image, annotations: { [NAME]: 'latest' } }]);
     const [loaded] = await store.load(layoutDir);
     expect(loaded?.references).toEqual([]);
-    expect(imageSummaries(await store.list())).toEqual([{ id: sha256(image.config), references: [], created: '2024-01-02T03:04:05Z', size: expect.any(Number), manifestDigest: expect.stringMatching(/^sha256:/), repoDigests: [] }]);
+    expect(imageSummaries(await store.list())).toEqual([
+      {
+        id: sha256(image.config),
+        references: [],
+        created: '2024-01-02T03:04:05Z',
+        size: expect.any(Number),
+        manifestDigest: expect.stringMatching(/^sha256:/),
+        repoDigests: [],
+      },
+    ]);
     await expect(store.resolve('latest')).rejects.toBeInstanceOf(ImageNotFoundError);
   });
 
@@ -242,7 +271,9 @@ describe('ImageStore: layers, resolve and list', () => {
     const base = await baseLayer(true);
     const mk = async (dir: string, label: string): Promise<string> => {
       const app = tarLayer([{ path: 'label', body: label }]);
-      await writeOciLayout(path.join(work, dir), [{ layers: [base, app], config: configFor([base, app], { labels: { label } }), annotations: { [NAME]: `example.com/${dir}:1` } }]);
+      await writeOciLayout(path.join(work, dir), [
+        { layers: [base, app], config: configFor([base, app], { labels: { label } }), annotations: { [NAME]: `example.com/${dir}:1` } },
+      ]);
       return path.join(work, dir);
     };
     const [a, b] = [await mk('a', 'a'), await mk('b', 'b')];
@@ -273,7 +304,9 @@ describe('ImageStore: layers, resolve and list', () => {
     const v1 = tarLayer([{ path: 'v', body: '1' }]);
     const v2 = tarLayer([{ path: 'v', body: '2' }]);
     await writeOciLayout(path.join(work, 'v1'), [{ layers: [v1], config: configFor([v1]), annotations: { [NAME]: 'docker.io/library/app:latest' } }]);
-    await writeOciLayout(path.join(work, 'v2'), [{ layers: [v2], config: configFor([v2], { created: '2025-01-01T00:00:00Z' }), annotations: { [NAME]: 'docker.io/library/app:latest' } }]);
+    await writeOciLayout(path.join(work, 'v2'), [
+      { layers: [v2], config: configFor([v2], { created: '2025-01-01T00:00:00Z' }), annotations: { [NAME]: 'docker.io/library/app:latest' } },
+    ]);
     const [first] = await store.load(path.join(work, 'v1'));
     const [second] = await store.load(path.join(work, 'v2'));
     expect((await store.resolve('app')).id).toBe(second?.id);
@@ -297,7 +330,10 @@ describe('ImageStore: layers, resolve and list', () => {
       if (other) pair = [other, config];
       else seen.set(prefix, config);
     }
-    await writeOciLayout(path.join(work, 'pair'), pair.map((config) => ({ layers: [layer], config })));
+    await writeOciLayout(
+      path.join(work, 'pair'),
+      pair.map((config) => ({ layers: [layer], config })),
+    );
     const loaded = await store.load(path.join(work, 'pair'));
     expect(loaded).toHaveLength(2);
     const prefix = hexOf(loaded[0]?.id ?? '').slice(0, 4);

@@ -54,7 +54,10 @@ async function sharedImages(): Promise<{ base: Layer; a: Layer; b: Layer; idA: s
 /** A container record as the runtime writes it (only the fields the store reads). */
 function fakeContainer(id: string, imageId: string, lower: string[]): void {
   mkdirSync(path.join(paths.containers, id), { recursive: true });
-  writeFileSync(path.join(paths.containers, id, 'container.json'), JSON.stringify({ id, name: `c-${id}`, imageId, rootfs: { lower }, state: { status: 'exited' } }));
+  writeFileSync(
+    path.join(paths.containers, id, 'container.json'),
+    JSON.stringify({ id, name: `c-${id}`, imageId, rootfs: { lower }, state: { status: 'exited' } }),
+  );
 }
 
 async function linkOf(diffId: string): Promise<string> {
@@ -120,8 +123,9 @@ describe('garbage collection', () => {
     symlinkSync('../init-layer', path.join(paths.links, 'init'));
     // garbage: a dangling link, an orphan blob, a tmp leftover of a dead process, a stale lock
     symlinkSync('../layers/0000/diff', path.join(paths.links, 'AAAAAAAAAAAAAAAAAAAAAAAAAA'));
-    const orphan = await (await import('../../../src/store/blobs.js')).BlobStore.prototype.putBytes.call(
-      new (await import('../../../src/store/blobs.js')).BlobStore(paths), Buffer.from('orphan'));
+    const orphan = await (
+      await import('../../../src/store/blobs.js')
+    ).BlobStore.prototype.putBytes.call(new (await import('../../../src/store/blobs.js')).BlobStore(paths), Buffer.from('orphan'));
     mkdirSync(path.join(paths.tmp, 'layer-abc-999999-0123456789ab'));
 
     // dangling images go with -a only when named
@@ -195,11 +199,17 @@ describe('save → load', () => {
     const listing = execFileSync('tar', ['tf', oci], { encoding: 'utf8' }).split('\n');
     for (const l of [a, base]) expect(listing).toContain(`blobs/sha256/${hexOf(l.digest)}`);
     // docker-archive: uncompressed layers named by diffID; an image saved by id has no RepoTags
-    const manifest = JSON.parse(execFileSync('tar', ['xOf', docker, 'manifest.json'], { encoding: 'utf8' })) as { RepoTags: string[] | null; Layers: string[] }[];
+    const manifest = JSON.parse(execFileSync('tar', ['xOf', docker, 'manifest.json'], { encoding: 'utf8' })) as {
+      RepoTags: string[] | null;
+      Layers: string[];
+    }[];
     expect(manifest.map((m) => m.RepoTags)).toEqual([['example.com/a:1'], null]);
     expect(manifest[0]?.Layers).toEqual([base, a].map((l) => `blobs/sha256/${hexOf(l.diffId)}`));
 
-    for (const [file, format] of [[oci, 'oci'], [docker, 'docker-archive']] as const) {
+    for (const [file, format] of [
+      [oci, 'oci'],
+      [docker, 'docker-archive'],
+    ] as const) {
       const other = new ImageStore(storePaths(path.join(work, `root-${format}`), path.join(work, `run-${format}`)), { flock });
       const loaded = await other.load(file);
       expect(loaded.map((l) => l.id).sort()).toEqual([idA, idB].sort());
@@ -230,11 +240,13 @@ describe('system check', () => {
     writeFileSync(path.join(paths.layers, hexOf(b.diffId), 'diff/b'), 'B\n');
     writeFileSync(store['blobs'].path(a.digest), 'garbage');
     const found = await store.check();
-    expect(found.problems.map((p) => [p.kind, p.subject])).toEqual(expect.arrayContaining([
-      ['blob', a.digest],
-      ['layer', a.diffId],
-      ['layer', b.diffId],
-    ]));
+    expect(found.problems.map((p) => [p.kind, p.subject])).toEqual(
+      expect.arrayContaining([
+        ['blob', a.digest],
+        ['layer', a.diffId],
+        ['layer', b.diffId],
+      ]),
+    );
     expect(found.problems.find((p) => p.subject === b.diffId)?.message).toMatch(/\/b: content differs/);
 
     const repaired = await store.check({ repair: true });
