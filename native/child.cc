@@ -580,16 +580,12 @@ void DoNullStdio(Context& ctx, const Step& s) {
   close(fd);
 }
 
-[[noreturn]] void DoExec(Context& ctx, const Step& s) {
-  const char* file = s.s0;
-  if (strchr(file, '/') != nullptr) {
-    execve(file, s.argv, s.envp);
-    Fail(ctx, "execve", errno, "exec ", file);
-  }
-  // execvp's search, without its allocation: the first ENOENT-free hit wins; EACCES is remembered.
-  bool saw_eacces = false;
-  const char* p = s.s1;
+// Each place execvp would look for `file` along `search_path` (':'-separated; an empty entry is
+// "."), in order, handed to `attempt` until it returns true; whether one did. No allocation.
+template <typename Attempt>
+bool ForEachPathCandidate(const char* search_path, const char* file, Attempt attempt) {
   char candidate[4096];
+  const char* p = search_path;
   while (true) {
     const char* end = strchr(p, ':');
     size_t n = end == nullptr ? strlen(p) : static_cast<size_t>(end - p);
@@ -602,17 +598,36 @@ void DoNullStdio(Context& ctx, const Step& s) {
     }
     t.Put("/");
     t.Put(file);
+    if (attempt(static_cast<const char*>(candidate))) return true;
+    if (end == nullptr) return false;
+    p = end + 1;
+  }
+}
+
+// The command was not found along $PATH (or only without execute permission): Docker's messages.
+[[noreturn]] void NotInPath(Context& ctx, const char* file, bool saw_eacces) {
+  if (saw_eacces) Fail(ctx, "execve", EACCES, "exec \"", file, "\": permission denied in $PATH");
+  Fail(ctx, "execve", ENOENT, "exec \"", file, "\": executable file not found in $PATH");
+}
+
+[[noreturn]] void DoExec(Context& ctx, const Step& s) {
+  const char* file = s.s0;
+  if (strchr(file, '/') != nullptr) {
+    execve(file, s.argv, s.envp);
+    Fail(ctx, "execve", errno, "exec ", file);
+  }
+  // execvp's search, without its allocation: the first ENOENT-free hit wins; EACCES is remembered.
+  bool saw_eacces = false;
+  ForEachPathCandidate(s.s1, file, [&](const char* candidate) {
     execve(candidate, s.argv, s.envp);
     if (errno == EACCES) {
       saw_eacces = true;
     } else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != ENAMETOOLONG) {
       Fail(ctx, "execve", errno, "exec ", candidate);
     }
-    if (end == nullptr) break;
-    p = end + 1;
-  }
-  if (saw_eacces) Fail(ctx, "execve", EACCES, "exec \"", file, "\": permission denied in $PATH");
-  Fail(ctx, "execve", ENOENT, "exec \"", file, "\": executable file not found in $PATH");
+    return false;
+  });
+  NotInPath(ctx, file, saw_eacces);
 }
 
 void ResetSignals() {
@@ -643,30 +658,14 @@ void CheckExecutable(Context& ctx) {
     if (S_ISDIR(st.st_mode)) Fail(ctx, "execve", EACCES, "exec ", file, ": is a directory");
     return;
   }
-  const char* p = exec->s1;
-  char candidate[4096];
   bool saw_eacces = false;
-  while (true) {
-    const char* end = strchr(p, ':');
-    size_t n = end == nullptr ? strlen(p) : static_cast<size_t>(end - p);
-    Text t{candidate, sizeof candidate, 0};
-    if (n == 0) {
-      t.Put(".");
-    } else {
-      for (size_t i = 0; i < n && t.len + 1 < t.cap; i++) candidate[t.len++] = p[i];
-      candidate[t.len] = '\0';
-    }
-    t.Put("/");
-    t.Put(file);
-    if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode)) {
-      if (access(candidate, X_OK) == 0) return;
-      saw_eacces = true;
-    }
-    if (end == nullptr) break;
-    p = end + 1;
-  }
-  if (saw_eacces) Fail(ctx, "execve", EACCES, "exec \"", file, "\": permission denied in $PATH");
-  Fail(ctx, "execve", ENOENT, "exec \"", file, "\": executable file not found in $PATH");
+  bool found = ForEachPathCandidate(exec->s1, file, [&](const char* candidate) {
+    if (stat(candidate, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    if (access(candidate, X_OK) == 0) return true;
+    saw_eacces = true;
+    return false;
+  });
+  if (!found) NotInPath(ctx, file, saw_eacces);
 }
 
 // The hooks point: the parent runs the create hooks (prestart, createRuntime, createContainer)

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { ConflictError, UsageError, fromNodeError } from '../errors.js';
 import { listDir, readText } from '../files.js';
 import { uniqueName } from '../store/atomic-file.js';
-import { acquireLock, nativeFlock } from '../store/lock.js';
+import { withExclusiveLock } from '../store/lock.js';
 import { contains, formatIp, hostRange, parseCidr, parseIp } from './ipv4.js';
 import { writeAtomic } from './store.js';
 
@@ -78,13 +78,8 @@ const UNREADABLE_STALE_MS = 60_000;
 export class BridgeLeases {
   constructor(readonly dir: string) {}
 
-  async withLock<T>(fn: () => Promise<T> | T): Promise<T> {
-    const lock = await acquireLock(path.join(this.dir, 'lock'), 'exclusive', nativeFlock);
-    try {
-      return await fn();
-    } finally {
-      lock.release();
-    }
+  withLock<T>(fn: () => Promise<T> | T): Promise<T> {
+    return withExclusiveLock(path.join(this.dir, 'lock'), fn);
   }
 
   private bridgeDir(bridge: string): string {

@@ -149,6 +149,20 @@ export class NetworkPlumbing {
     return `${this.config.ifPrefix}${id.slice(0, 8)}${index}`;
   }
 
+  /** The container's `index`th interface (eth<index>), on `net` with address `ip`. */
+  private interfaceOn(net: NetworkRecord, id: string, index: number, ip: string): InterfaceState {
+    return {
+      network: net.name,
+      networkId: net.id,
+      ifname: `eth${index}`,
+      veth: this.vethName(id, index),
+      ip,
+      prefix: parseCidr(net.subnet).prefix,
+      gateway: net.gateway,
+      bridge: net.bridge,
+    };
+  }
+
   /** The default bridge's address (`--add-host NAME:host-gateway`). */
   defaultGateway(): string {
     return formatIp(parseCidr(this.config.subnet).network + 1);
@@ -176,16 +190,7 @@ export class NetworkPlumbing {
         nets.forEach((net, i) => {
           const aliases = net.isDefault ? [] : (cfg.aliases[net.name] ?? []);
           const ip = this.leases.allocate(net, this.owner(record, net.name, aliases), i === 0 ? cfg.ip : undefined);
-          state.interfaces.push({
-            network: net.name,
-            networkId: net.id,
-            ifname: `eth${i}`,
-            veth: this.vethName(record.id, i),
-            ip,
-            prefix: parseCidr(net.subnet).prefix,
-            gateway: net.gateway,
-            bridge: net.bridge,
-          });
+          state.interfaces.push(this.interfaceOn(net, record.id, i, ip));
         });
         writeFileSync(statePath, JSON.stringify(state) + '\n'); // before anything is made: tear-down's list
         mkdirSync(path.dirname(netns), { recursive: true });
@@ -310,16 +315,7 @@ export class NetworkPlumbing {
         this.moveLegacyLeases(net);
         const index = Math.max(-1, ...state.interfaces.map((it) => Number(it.ifname.slice(3)))) + 1;
         const ip = this.leases.allocate(net, this.owner(record, net.name, aliases));
-        const it: InterfaceState = {
-          network: net.name,
-          networkId: net.id,
-          ifname: `eth${index}`,
-          veth: this.vethName(record.id, index),
-          ip,
-          prefix: parseCidr(net.subnet).prefix,
-          gateway: net.gateway,
-          bridge: net.bridge,
-        };
+        const it = this.interfaceOn(net, record.id, index, ip);
         state.interfaces.push(it);
         writeFileSync(this.statePath(record.id), JSON.stringify(state) + '\n');
         ipBatch(

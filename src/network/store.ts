@@ -14,7 +14,7 @@ import path from 'node:path';
 import { ConflictError, HullError, fromNodeError } from '../errors.js';
 import { listDir, readText } from '../files.js';
 import { isStorableName, validateNetworkName } from '../runtime/validate.js';
-import { acquireLock, nativeFlock } from '../store/lock.js';
+import { withExclusiveLock } from '../store/lock.js';
 import type { NetworkOrphan } from './leases.js';
 
 export const DEFAULT_NETWORK = 'bridge';
@@ -49,13 +49,8 @@ export class NetworkStore {
     this.dir = path.join(root, 'networks');
   }
 
-  async withLock<T>(fn: () => Promise<T> | T): Promise<T> {
-    const lock = await acquireLock(path.join(this.dir, 'lock'), 'exclusive', nativeFlock);
-    try {
-      return await fn();
-    } finally {
-      lock.release();
-    }
+  withLock<T>(fn: () => Promise<T> | T): Promise<T> {
+    return withExclusiveLock(path.join(this.dir, 'lock'), fn);
   }
 
   private netDir(name: string): string {

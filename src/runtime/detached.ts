@@ -3,12 +3,13 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ConflictError, HullError, RuntimeError } from '../errors.js';
+import { ConflictError, RuntimeError } from '../errors.js';
 import { cliPath } from '../native/index.js';
 import { crashPoint } from './crash-point.js';
 import { type ContainerRecord, currentBootId } from './container-store.js';
 import { processStartTime } from './liveness.js';
 import { type PreparedStart, prepareStart } from './prepare.js';
+import { recordFailedStart } from './start.js';
 import type { Runtime } from './runtime.js';
 import { type Attachment, attach, controlSocketPath } from './monitor-client.js';
 import { mayAct, statusOfRecord } from './states.js';
@@ -101,15 +102,7 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
     crashPoint('start: state saved');
     return started.attachment;
   } catch (err) {
-    await prepared?.rollback();
-    record.state = {
-      status: 'exited',
-      exitCode: err instanceof HullError ? err.exitCode : 125,
-      error: (err as Error).message,
-      finishedAt: new Date().toISOString(),
-    };
-    if (record.autoRemove) await rt.dropContainer(record, true);
-    else await rt.containers.save(record);
+    await recordFailedStart(rt, record, prepared, err);
     throw err;
   }
 }

@@ -8,7 +8,7 @@ import { openProcess } from './liveness.js';
 import { type ExecRequest, type PreparedExec, prepareExec } from './prepare.js';
 import { ContainerProcess } from './process.js';
 import { type WiredStdio, wireStdio } from './stdio.js';
-import { type ExecProcess, StartedProcess } from './started.js';
+import { type ExecProcess, StartedProcess, consoleTerminal } from './started.js';
 import type { Runtime } from './runtime.js';
 import type { ContainerRecord } from './container-store.js';
 import { mayAct, statusOfRecord } from './states.js';
@@ -55,13 +55,7 @@ async function execLocked(rt: Runtime, record: ContainerRecord, opts: ExecOption
       await proc.wait(); // reaped here, or it would be a zombie of the container's init
       throw err;
     });
-    const terminal =
-      consoleFd === undefined
-        ? undefined
-        : new (await import('./terminal.js')).Terminal(consoleFd, {
-            relayToHost: opts.attachTerminal ?? false,
-            interactive: opts.interactive ?? false,
-          });
+    const terminal = await consoleTerminal(consoleFd, opts);
     return new StartedProcess(proc, stdio, terminal);
   } catch (err) {
     stdio?.stop();

@@ -62,25 +62,32 @@ function runHost(kind: HookKind, hook: SpecHook, stateJson: string): Promise<voi
     child.stderr.on('data', keep);
     child.stdin.on('error', () => undefined); // a hook that does not read its stdin
     child.stdin.end(stateJson);
-    let timedOut = false;
-    const timer =
-      hook.timeout === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGKILL');
-          }, hook.timeout * 1000);
+    const limit = timeLimit(hook, () => child.kill('SIGKILL'));
     child.once('error', (err) => {
-      if (timer) clearTimeout(timer);
+      limit.clear();
       reject(new HookError(kind, hook.path, err.message));
     });
     child.once('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      if (timedOut) reject(new HookError(kind, hook.path, `timed out after ${hook.timeout}s${tail(output)}`));
+      limit.clear();
+      if (limit.reached) reject(new HookError(kind, hook.path, `timed out after ${hook.timeout}s${tail(output)}`));
       else if (code === 0) resolve();
       else reject(new HookError(kind, hook.path, `${code === null ? `killed by ${signal}` : `exit status ${code}`}${tail(output)}`));
     });
   });
+}
+
+/** The hook's timeout: `kill` once it is past (then `reached`); no limit without one. */
+function timeLimit(hook: SpecHook, kill: () => void): { readonly reached: boolean; clear(): void } {
+  const limit = { reached: false, clear: (): void => undefined };
+  if (hook.timeout === undefined) return limit;
+  const timer = setTimeout(() => {
+    limit.reached = true;
+    kill();
+  }, hook.timeout * 1000);
+  limit.clear = () => {
+    clearTimeout(timer);
+  };
+  return limit;
 }
 
 /** A hook in the namespaces of the process `pid` (the container's first process): joined as exec joins them. */
@@ -122,18 +129,11 @@ async function runInContainer(kind: HookKind, hook: SpecHook, stateJson: string,
       await proc.wait();
       throw new HookError(kind, hook.path, (err as Error).message);
     }
-    let timedOut = false;
-    const timer =
-      hook.timeout === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            proc.signal(SIGKILL);
-          }, hook.timeout * 1000);
+    const limit = timeLimit(hook, () => proc.signal(SIGKILL));
     const status = await proc.wait();
-    if (timer) clearTimeout(timer);
+    limit.clear();
     await closed;
-    if (timedOut) throw new HookError(kind, hook.path, `timed out after ${hook.timeout}s${tail(printed)}`);
+    if (limit.reached) throw new HookError(kind, hook.path, `timed out after ${hook.timeout}s${tail(printed)}`);
     if (status.code !== 0)
       throw new HookError(kind, hook.path, `${status.code === null ? `killed by signal ${status.signal}` : `exit status ${status.code}`}${tail(printed)}`);
   } finally {

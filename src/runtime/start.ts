@@ -12,7 +12,7 @@ import { type WiredStdio, wireStdio } from './stdio.js';
 import { processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
 import { releaseSharedShm } from './shm.js';
-import { type StartOptions, RunningContainer } from './started.js';
+import { type StartOptions, RunningContainer, consoleTerminal } from './started.js';
 import type { Runtime } from './runtime.js';
 import { mayAct, statusOfRecord } from './states.js';
 
@@ -54,13 +54,7 @@ export async function startForeground(rt: Runtime, record: ContainerRecord, opts
     const { consoleFd } = await proc.start();
     prepared.started();
     trace('started (execve reached)');
-    const terminal =
-      consoleFd === undefined
-        ? undefined
-        : new (await import('./terminal.js')).Terminal(consoleFd, {
-            relayToHost: opts.attachTerminal ?? false,
-            interactive: opts.interactive ?? false,
-          });
+    const terminal = await consoleTerminal(consoleFd, opts);
     record.state = { status: 'running', pid: proc.pid, pidStartTime: processStartTime(proc.pid), startedAt: new Date().toISOString() };
     await rt.containers.save(record);
     trace('state saved');
@@ -73,17 +67,25 @@ export async function startForeground(rt: Runtime, record: ContainerRecord, opts
       proc.signal(SIGKILL); // it may be waiting at its gate
       await proc.wait();
     }
-    await prepared?.rollback();
-    record.state = {
-      status: 'exited',
-      exitCode: err instanceof HullError ? err.exitCode : 125,
-      error: (err as Error).message,
-      finishedAt: new Date().toISOString(),
-    };
-    if (record.autoRemove) await rt.dropContainer(record, true);
-    else await rt.containers.save(record);
+    await recordFailedStart(rt, record, prepared, err);
     throw err;
   }
+}
+
+/**
+ * After a start that failed (in the foreground or under a monitor): what was prepared rolled back,
+ * and the container recorded as exited with the failure (hull's own: 125), or removed (--rm).
+ */
+export async function recordFailedStart(rt: Runtime, record: ContainerRecord, prepared: PreparedStart | undefined, err: unknown): Promise<void> {
+  await prepared?.rollback();
+  record.state = {
+    status: 'exited',
+    exitCode: err instanceof HullError ? err.exitCode : 125,
+    error: err instanceof Error ? err.message : String(err),
+    finishedAt: new Date().toISOString(),
+  };
+  if (record.autoRemove) await rt.dropContainer(record, true);
+  else await rt.containers.save(record);
 }
 
 export async function finish(rt: Runtime, record: ContainerRecord, cgroup: ContainerCgroup): Promise<void> {

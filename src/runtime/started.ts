@@ -12,6 +12,16 @@ export interface StartOptions extends StdioOptions {
   interactive?: boolean;
 }
 
+/**
+ * The process's console (the pty master its start sent), relayed as `opts` say; undefined without
+ * one. terminal.js is loaded only when there is a console (most starts have none).
+ */
+export async function consoleTerminal(consoleFd: number | undefined, opts: { attachTerminal?: boolean; interactive?: boolean }): Promise<Terminal | undefined> {
+  if (consoleFd === undefined) return undefined;
+  const { Terminal } = await import('./terminal.js');
+  return new Terminal(consoleFd, { relayToHost: opts.attachTerminal ?? false, interactive: opts.interactive ?? false });
+}
+
 /** A started process (a container's first one, or one joined by exec): its streams, signals and
  *  the promise of its exit code, which resolves once its output has drained and `afterExit` ran. */
 export class StartedProcess {

@@ -108,6 +108,16 @@ function openExisting(file: string, onMissing: () => Error): number {
   }
 }
 
+/** `fn` run holding the exclusive lock of `file` (released however `fn` ends). */
+export async function withExclusiveLock<T>(file: string, fn: () => Promise<T> | T): Promise<T> {
+  const lock = await acquireLock(file, 'exclusive', nativeFlock);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
 /** Takes the lock only if it is free now; undefined when it is busy. */
 export function tryLock(file: string, mode: LockMode, flock: FlockFn): LockHandle | undefined {
   const fd = openLockFile(file);
