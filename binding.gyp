@@ -10,7 +10,8 @@
         "native/launch.cc",
         "native/errors.cc",
         "native/spawn.cc",
-        "native/sys.cc"
+        "native/sys.cc",
+        "native/relay.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -29,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openUserns", Napi::Function::New(env, hull::OpenUserns, "openUserns"));
   exports.Set("idmapMount", Napi::Function::New(env, hull::IdmapMount, "idmapMount"));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, hull::AttachDeviceFilter, "attachDeviceFilter"));
+  exports.Set("relay", Napi::Function::New(env, hull::Relay, "relay"));
   return exports;
 }
 

@@ -21,5 +21,6 @@ Napi::Value ReadlinkFd(const Napi::CallbackInfo& info);
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);  // bpf.cc
 Napi::Value OpenUserns(const Napi::CallbackInfo& info);          // userns.cc
 Napi::Value IdmapMount(const Napi::CallbackInfo& info);          // userns.cc
+Napi::Value Relay(const Napi::CallbackInfo& info);               // relay.cc
 
 }  // namespace hull

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HostUnsupportedError, SystemError } from '../errors.js';
-import type { NativeAddon } from './types.js';
+import type { NativeAddon, RelayOptions } from './types.js';
 
 export type * from './types.js';
 
@@ -33,6 +33,8 @@ interface NativeErrorFields {
 }
 
 /** Turns an Error thrown by the addon (with syscall/path/code) into a SystemError. */
+export function toSystemError(err: Error): Error;
+export function toSystemError(err: unknown): unknown;
 export function toSystemError(err: unknown): unknown {
   if (err instanceof Error) {
     const f = err as Error & NativeErrorFields;
@@ -75,6 +77,15 @@ export const sys = {
   idmapMount: wrap((source: string, target: string, usernsFd: number) => native().idmapMount(source, target, usernsFd)),
   attachDeviceFilter: wrap((cgroupDir: string, program: Buffer) => native().attachDeviceFilter(cgroupDir, program)),
   pidfdSignal: wrap((pidfd: number, signal: number) => native().pidfdSignal(pidfd, signal)),
+  /** A relay thread (native/relay.cc): `done` settles at its end with the bytes copied; `stop` ends it early. */
+  relay(from: number, to: number, options: RelayOptions): { done: Promise<number>; stop: () => void } {
+    let settle: (err: Error | null, bytes: number) => void = () => undefined;
+    const done = new Promise<number>((resolve, reject) => {
+      settle = (err, bytes) => (err ? reject(toSystemError(err)) : resolve(bytes));
+    });
+    const stop = wrap(() => native().relay(from, to, options, settle))();
+    return { done, stop };
+  },
   pidfdWait: async (pidfd: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> => {
     try {
       return await native().pidfdWait(pidfd, timeoutMs, signal);

@@ -179,6 +179,10 @@ export interface NativeAddon {
   readlinkFd(fd: number): string;
   /** pipe2(O_CLOEXEC): [read end, write end]. */
   pipe(): [number, number];
+  /** Copy `from` into `to` on a thread of its own (native/relay.cc) until EOF, an error or the
+   *  returned stop(); then close the fds marked as owned and call `done` on the event loop (with
+   *  `keepAlive` the pending relay keeps the process running). EPIPE ends it without an error. */
+  relay(from: number, to: number, options: RelayOptions, done: (err: Error | null, bytes: number) => void): () => void;
   /** A unix stream socket bound at `path` (replacing a stale file) and listening, close-on-exec: its fd. */
   listenUnix(path: string): number;
   /** Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]) and attach it to the cgroup
@@ -188,4 +192,10 @@ export interface NativeAddon {
   openUserns(uidMap: string, gidMap: string): number;
   /** An idmapped bind mount of `source` on `target` (open_tree, mount_setattr MOUNT_ATTR_IDMAP, move_mount). */
   idmapMount(source: string, target: string, usernsFd: number): void;
+}
+
+export interface RelayOptions {
+  closeFrom: boolean;
+  closeTo: boolean;
+  keepAlive: boolean;
 }

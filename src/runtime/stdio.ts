@@ -15,7 +15,7 @@
  *   handed over as it is (it leads nowhere but to the caller, who made it for this purpose: the
  *   builder's RUN output, say); anything else (a file) is relayed as 'inherit' is.
  */
-import { closeSync, constants, createReadStream, createWriteStream, fstatSync, openSync, readlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { sys } from '../native/index.js';
@@ -33,8 +33,8 @@ export interface StdioOptions {
 export type StdioRoute =
   /** The container's own /dev/null (the plan's nullStdio step). */
   | { kind: 'null' }
-  /** A pipe of hull's, relayed to or from hull's own fd `fd`, or from/to a caller's file fd. */
-  | { kind: 'relay'; fd: number; own: boolean }
+  /** A pipe of hull's, relayed (native/relay.cc) to or from `fd`: hull's own, or a caller's file. */
+  | { kind: 'relay'; fd: number }
   /** A pipe of hull's whose other end is a stream for the caller. */
   | { kind: 'pipe' }
   /** The caller's anonymous pipe or socket, handed over. */
@@ -69,7 +69,7 @@ export function routeStdio(opts: StdioOptions): StdioRoutes {
     const kind = fdKind(fd);
     if (kind === 'null') return { kind: 'null' };
     if (kind === 'pipe-or-socket' && spec !== 'inherit') return { kind: 'pass', fd };
-    return { kind: 'relay', fd, own: spec === 'inherit' };
+    return { kind: 'relay', fd };
   };
   return [route(0, opts.stdin ?? 'ignore'), route(1, opts.stdout ?? 'inherit'), route(2, opts.stderr ?? 'inherit')];
 }
@@ -136,20 +136,23 @@ export function wireStdio(routes: StdioRoutes): WiredStdio {
       const [r, w] = sys.pipe();
       toClose.push(r);
       result.childFds[0] = r;
-      const writer = new net.Socket({ fd: w, readable: false, writable: true });
-      writer.on('error', () => undefined); // EPIPE once the container is gone: input no one reads
       if (input.kind === 'pipe') {
+        const writer = new net.Socket({ fd: w, readable: false, writable: true });
+        writer.on('error', () => undefined); // EPIPE once the container is gone: input no one reads
         result.stdin = writer;
       } else {
-        const source = input.own && input.fd === 0 ? process.stdin : createReadStream('', { fd: input.fd, autoClose: false });
-        source.on('error', () => writer.end()); // an unreadable input ends the container's stdin
-        source.pipe(writer);
-        stoppers.push(() => {
-          source.unpipe(writer);
-          if (source === process.stdin) process.stdin.pause();
-          else source.destroy();
-          writer.destroy();
-        });
+        // The relay closes the container's end of the pipe when the input ends (EOF for the
+        // container) or is stopped; an unreadable input ends it the same way. It does not keep
+        // hull running: input left unread when the container is gone is dropped, as Docker does.
+        let relay: ReturnType<typeof sys.relay>;
+        try {
+          relay = sys.relay(input.fd, w, { closeFrom: false, closeTo: true, keepAlive: false });
+        } catch (err) {
+          closeSync(w);
+          throw err;
+        }
+        relay.done.catch(() => undefined);
+        stoppers.push(relay.stop);
       }
     }
 
@@ -167,27 +170,28 @@ export function wireStdio(routes: StdioRoutes): WiredStdio {
       const [r, w] = sys.pipe();
       toClose.push(w);
       result.childFds[index] = w;
-      const reader = new net.Socket({ fd: r, readable: true, writable: false });
       if (route.kind === 'pipe') {
+        const reader = new net.Socket({ fd: r, readable: true, writable: false });
         ends.push(new Promise((resolve) => reader.once('close', () => resolve())));
         if (index === 1) result.stdout = reader;
         else result.stderr = reader;
-      } else if (route.own && (route.fd === 1 || route.fd === 2)) {
-        // hull's own stdout/stderr: written synchronously by Node for files, pipes and terminals.
-        ends.push(new Promise((resolve) => reader.once('close', () => resolve())));
-        reader.pipe(route.fd === 1 ? process.stdout : process.stderr, { end: false });
       } else {
-        const sink = createWriteStream('', { fd: route.fd, autoClose: false });
+        // Relayed until the container's last writer closes the pipe. An output that cannot be
+        // written (a full disk, a closed reader) ends the relay: the container's writes then fail
+        // with EPIPE, as they would have on the output itself.
+        let relay: ReturnType<typeof sys.relay>;
+        try {
+          relay = sys.relay(r, route.fd, { closeFrom: true, closeTo: false, keepAlive: true });
+        } catch (err) {
+          closeSync(r);
+          throw err;
+        }
         ends.push(
-          new Promise((resolve) => {
-            sink.once('finish', () => resolve());
-            sink.once('error', () => {
-              reader.destroy(); // an unwritable output: the container's writes fail with EPIPE
-              resolve();
-            });
-          }),
+          relay.done.then(
+            () => undefined,
+            () => undefined,
+          ),
         );
-        reader.pipe(sink);
       }
     }
   } catch (err) {

@@ -2,7 +2,7 @@
 // stderr is a file, or /dev/null, the container gets a pipe of hull's or its own /dev/null, so
 // reopening /proc/self/fd/N cannot chmod, chown, truncate or read the host's file. And `exec -d`
 // returns at once (finding 7).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,41 @@ describe.skipIf(!canRunContainers)(`a container's stdio never is a host file (in
     expect(big.stdout.trim()).toBe('5000000');
     const exec = shell(`$HULL exec -i target cat < ${input}`);
     expect(exec.stdout).toBe('line one\nline two\n');
+  });
+
+  it('relayed output: a slow or non-blocking reader loses nothing, a reader that leaves ends the container', () => {
+    // The caller's pipe made O_NONBLOCK (its flags are shared with hull), and read only after 1 s:
+    // the relay waits for room instead of failing with EAGAIN.
+    const nonblocking = `python3 -c 'import fcntl, os, sys; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK); os.execvp(sys.argv[1], sys.argv[1:])'`;
+    const slow = shell(`${nonblocking} $HULL run --rm --network none busybox sh -c 'yes 0123456789 | head -c 3000000' | (sleep 1; wc -c)`);
+    expect(slow.stdout.trim()).toBe('3000000');
+    // head leaves after one line: the relay's write fails with EPIPE, the container's next write too.
+    const t0 = Date.now();
+    const early = shell(`$HULL run --rm --network none busybox yes | head -n 1`);
+    expect(early.stdout).toBe('y\n');
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+
+  it('relayed input: hull returns when the container ends, though its own stdin stays open', async () => {
+    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'run', '--rm', '-i', '--network', 'none', 'busybox', 'head', '-n', '1'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stdin.write('first\nsecond\n'); // and never ended
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null);
+      }, 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    child.stdin.destroy();
+    expect(code).toBe(0);
+    expect(out).toBe('first\n');
   });
 
   it('exec -d returns at once, leaving the command running in the container', () => {
