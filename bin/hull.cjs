@@ -12,7 +12,9 @@ const { Module } = require('node:module');
 const file = path.join(__dirname, '..', 'dist', 'hull-cli.cjs');
 const verb = process.argv.slice(2).find((a) => /^[a-z][a-z-]*$/.test(a)) ?? 'none';
 const cacheFile = path.join(path.dirname(file), '.v8-cache', `${verb}-${process.version}.bin`);
-const source = fs.readFileSync(file, 'utf8');
+// The bundle is ASCII (scripts/bundle-cli.mjs checks): read as latin1, V8 makes a one-byte string
+// without decoding UTF-8, ~2 ms less than 'utf8' on every start-up.
+const source = fs.readFileSync(file, 'latin1');
 let cachedData;
 try {
   cachedData = fs.readFileSync(cacheFile);

@@ -2,7 +2,7 @@
 // one file to compile instead of dozens of ES modules to resolve, and a file V8's code cache can
 // cover (bin/hull.cjs). The library itself is published unbundled from dist/.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -49,3 +49,13 @@ await build({
   define: { 'import.meta.url': '__hull_import_meta_url' },
   banner: { js: "const __hull_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
 });
+
+// bin/hull.cjs reads the bundle as latin1 (no UTF-8 decoding): it must be ASCII. esbuild escapes
+// non-ASCII characters in strings; one it could not escape (in a regular expression, say) stops the build.
+const bundled = readFileSync(new URL('../dist/hull-cli.cjs', import.meta.url));
+const nonAscii = bundled.findIndex((byte) => byte > 0x7f);
+if (nonAscii >= 0) {
+  const line = bundled.subarray(0, nonAscii).toString('latin1').split('\n').length;
+  console.error(`dist/hull-cli.cjs is not ASCII (line ${line}): bin/hull.cjs reads it as latin1; write the character as an escape in the source`);
+  process.exit(1);
+}

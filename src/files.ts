@@ -1,8 +1,8 @@
 /**
- * Small synchronous reads of hull's own state files, where "absent" is an answer and not an
- * error (a container or layer being removed meanwhile). Any other failure is a SystemError.
+ * Small synchronous reads and removals of hull's own state files, where "absent" is an answer and
+ * not an error (a container or layer being removed meanwhile). Any other failure is a SystemError.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { fromNodeError } from './errors.js';
 
 /** The entries of `dir`, or [] when it does not exist. */
@@ -22,5 +22,14 @@ export function readText(file: string): string | undefined {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fromNodeError(err, 'read', file);
+  }
+}
+
+/** Unlink `file`; one that is not there is already removed. (fs.rmSync's `force` does the same through a much longer path.) */
+export function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromNodeError(err, 'unlink', file);
   }
 }

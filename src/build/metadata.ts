@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { Instruction } from './dockerfile.js';
 import { keyValuePairs } from './shell-words.js';
+import { parseGoDuration } from '../duration.js';
 
 type Json = Record<string, unknown>;
 
@@ -179,16 +180,9 @@ function healthcheck(instr: Instruction, ctx: MetadataContext): Json {
   return hc;
 }
 
-/** Go's duration format (1h2m3s, 30s, 500ms) → nanoseconds. */
+/** A Go duration (1h2m3s, 30s, 500ms) in whole nanoseconds. */
 function parseDuration(s: string, what: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let consumed = 0;
-  for (const m of s.matchAll(re)) {
-    total += Number(m[1]) * (unit[m[2] as string] as number);
-    consumed += m[0].length;
-  }
-  if (consumed !== s.length || s === '') throw new Error(`${what}: invalid duration ${JSON.stringify(s)}`);
-  return Math.round(total);
+  const ns = parseGoDuration(s);
+  if (ns === undefined) throw new Error(`${what}: invalid duration ${JSON.stringify(s)}`);
+  return Math.round(ns);
 }

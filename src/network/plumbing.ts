@@ -22,7 +22,7 @@
  * the next start or by `rm`.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError, UsageError } from '../errors.js';
 import { readText } from '../files.js';
@@ -40,6 +40,7 @@ import { BridgeLeases, type Lease, type LeaseOwner, type NetworkOrphan } from '.
 import { type PortMapping, publish, unpublish } from './nft.js';
 import { type PortSpec, publishAllSpecs } from './ports.js';
 import { DEFAULT_NETWORK, type NetworkRecord, NetworkStore } from './store.js';
+import { removeFile } from '../files.js';
 
 export interface InterfaceState {
   network: string;
@@ -267,7 +268,7 @@ export class NetworkPlumbing {
     trace('network: namespace unmounted');
     if (!state) return;
     for (const it of state.interfaces) this.leases.release(it.bridge, it.ip, this.paths.containers, id);
-    rmSync(this.statePath(id), { force: true });
+    removeFile(this.statePath(id));
     const user = state.interfaces.map((it) => it.network).filter((n) => n !== DEFAULT_NETWORK);
     if (user.length > 0) this.refreshHosts(new Set(), user);
   }
@@ -359,5 +360,5 @@ function releaseNetns(file: string): void {
     const code = (err as { code?: string }).code;
     if (code !== 'EINVAL' && code !== 'ENOENT') throw err;
   }
-  rmSync(file, { force: true });
+  removeFile(file);
 }

@@ -33,10 +33,19 @@ export interface CgroupHost {
   mode: CgroupMode;
 }
 
-/** The cgroup2 mount and the host's cgroup mode, from one read of mountinfo. */
-export function cgroupHost(mountinfoPath = '/proc/self/mountinfo'): CgroupHost {
+const SELF_MOUNTINFO = '/proc/self/mountinfo';
+let ownHost: CgroupHost | undefined;
+
+/**
+ * The cgroup2 mount and the host's cgroup mode. This process's mountinfo is read once (hull never
+ * mounts or moves cgroup hierarchies, and a start asks at several points); another file each time.
+ */
+export function cgroupHost(mountinfoPath = SELF_MOUNTINFO): CgroupHost {
+  if (mountinfoPath === SELF_MOUNTINFO && ownHost !== undefined) return ownHost;
   const mountinfo = readFileSync(mountinfoPath, 'utf8');
-  return { root: findCgroup2Mount(mountinfo), mode: cgroupModeOf(mountinfo) };
+  const host = { root: findCgroup2Mount(mountinfo), mode: cgroupModeOf(mountinfo) };
+  if (mountinfoPath === SELF_MOUNTINFO) ownHost = host;
+  return host;
 }
 
 export function requireCgroup2(host: CgroupHost): string {

@@ -28,12 +28,13 @@ import { ConflictError, ContainerNotFoundError, UsageError, fromNodeError } from
 import type { StorePaths } from '../store/paths.js';
 import type { RootfsLayers } from './plan.js';
 import type { RuntimeSpec } from './spec.js';
+import { readSpec } from './spec-read.js';
 import { trace } from '../trace.js';
 import { isSameProcess } from './liveness.js';
 import { detachStaleMounts } from './userns.js';
 import { type MonitorStatus, readMonitorStatus } from './monitor-status.js';
 import type { RestartPolicy } from './plan-codec.js';
-import { listDir, readText } from '../files.js';
+import { listDir, readText, removeFile } from '../files.js';
 import { type LockHandle, LOCK_EX, LOCK_NB, acquireLock, nativeFlock } from '../store/lock.js';
 import { crashPoint } from './crash-point.js';
 import { cgroupHost } from './cgroups.js';
@@ -229,6 +230,8 @@ export function writeJsonAtomic(file: string, value: unknown): void {
 
 export class ContainerStore {
   private readonly namesDir: string;
+  /** Bundle configs this process wrote (create, update), kept for its next reader: `run` starts what it just created. */
+  private readonly writtenSpecs = new Map<string, RuntimeSpec>();
 
   constructor(private readonly paths: StorePaths) {
     this.namesDir = path.join(paths.root, 'names');
@@ -406,6 +409,20 @@ export class ContainerStore {
     createLockFile(path.join(dir, LOCK_FILE));
     writeJsonAtomic(path.join(dir, 'config.json'), spec);
     writeJsonAtomic(path.join(dir, 'container.json'), record);
+    this.writtenSpecs.set(record.id, spec);
+  }
+
+  /**
+   * The container's bundle config: the one this process wrote, if it has not been read since (its
+   * reader may change it: each is handed out once), else config.json read and checked.
+   */
+  spec(id: string): RuntimeSpec {
+    const written = this.writtenSpecs.get(id);
+    if (written !== undefined) {
+      this.writtenSpecs.delete(id);
+      return written;
+    }
+    return readSpec(path.join(this.dir(id), 'config.json'));
   }
 
   /**
@@ -421,6 +438,7 @@ export class ContainerStore {
   /** Replace the container's bundle config (`update`). */
   saveSpec(id: string, spec: RuntimeSpec): void {
     writeJsonAtomic(path.join(this.dir(id), 'config.json'), spec);
+    this.writtenSpecs.delete(id);
   }
 
   /** Persist the record; a running container's state goes to the run root, anything else to disk. */
@@ -433,7 +451,7 @@ export class ContainerStore {
       return;
     }
     writeJsonAtomic(path.join(this.dir(record.id), 'container.json'), record);
-    rmSync(stateFile, { force: true });
+    removeFile(stateFile);
   }
 
   async get(idOrName: string): Promise<ContainerRecord> {
@@ -496,6 +514,8 @@ export class ContainerStore {
   /** A name, a full id, or a unique id prefix. */
   async resolveId(idOrName: string): Promise<string> {
     const bare = idOrName.replace(/^\//, '');
+    // A full id first (as Docker looks up), without reading the names or listing the containers.
+    if (HEX_ID_RE.test(bare) && existsSync(path.join(this.dir(bare), 'container.json'))) return bare;
     const byName = isStorableName(bare) ? readText(path.join(this.namesDir, bare))?.trim() : undefined;
     if (byName !== undefined) {
       if (existsSync(path.join(this.dir(byName), 'container.json'))) return byName;
@@ -558,14 +578,6 @@ function withPaused(record: ContainerRecord): ContainerRecord {
   const frozen = readText(path.join(root, record.cgroupParent, record.id, 'cgroup.freeze'))?.trim() === '1';
   if (frozen) record.state.paused = true;
   return record;
-}
-
-function removeFile(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromNodeError(err, 'unlink', file);
-  }
 }
 
 /** The lock of an existing lock file if it is free now; 'busy' when held, 'missing' when there is no such file. */

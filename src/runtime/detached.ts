@@ -1,7 +1,7 @@
 /**
  * Starting a container under its own hull-monitor (`run -d`, `start`).
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConflictError, RuntimeError } from '../errors.js';
 import { cliPath } from '../native/index.js';
@@ -13,6 +13,7 @@ import { recordFailedStart } from './start.js';
 import type { Runtime } from './runtime.js';
 import { type Attachment, attach, controlSocketPath } from './monitor-client.js';
 import { mayAct, statusOfRecord } from './states.js';
+import { removeFile } from '../files.js';
 
 /**
  * Start a created or stopped container under its own monitor, attached: the monitor lets it run
@@ -58,8 +59,8 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
     prepared = await prepareStart(rt, record, { stdio: 'monitor', monitorStdin: record.openStdin === true && record.tty !== true });
     const statusPath = rt.containers.monitorStatusPath(record.id);
     const stopMarker = rt.containers.stopMarkerPath(record.id);
-    rmSync(statusPath, { force: true });
-    rmSync(stopMarker, { force: true });
+    removeFile(statusPath);
+    removeFile(stopMarker);
     const memoryEvents = path.join(prepared.cgroup.path, 'memory.events');
     const { startMonitor } = await import('./monitor.js');
     const terminal = prepared.spec.process.terminal === true;

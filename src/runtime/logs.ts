@@ -10,6 +10,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { UsageError, fromNodeError } from '../errors.js';
+import { parseGoDuration } from '../duration.js';
 
 export interface LogEntry {
   log: string;
@@ -62,8 +63,6 @@ export function logTimeMs(time: string): number {
   return Date.parse(time.replace(/\.(\d{3})\d*Z$/, '.$1Z'));
 }
 
-const DURATION_RE = /^(?:(\d+(?:\.\d+)?)(h|m|s|ms|us|µs|ns))+$/;
-
 /**
  * Docker's --since/--until: an RFC 3339 date or date-time, a Unix timestamp (seconds, with an
  * optional fraction), or a Go duration ("10m", "1h30m") meaning that long before `now`.
@@ -71,12 +70,8 @@ const DURATION_RE = /^(?:(\d+(?:\.\d+)?)(h|m|s|ms|us|µs|ns))+$/;
 export function parseTimeBound(text: string, now = Date.now()): number {
   const t = text.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
-  if (DURATION_RE.test(t)) {
-    const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
-    let ms = 0;
-    for (const m of t.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) ms += Number(m[1]) * (units[m[2] as string] ?? 0);
-    return now - ms;
-  }
+  const ns = parseGoDuration(t);
+  if (ns !== undefined) return now - ns / 1e6;
   const parsed = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(t) ? `${t}T00:00:00Z` : t);
   if (Number.isNaN(parsed)) throw new UsageError(`invalid time value '${text}': use an RFC 3339 time, a Unix timestamp or a duration like 10m`);
   return parsed;

@@ -77,25 +77,27 @@ export interface MonitorPlan {
 
 interface FlatStep {
   s: [string, string, string, string];
-  n: [bigint, bigint, bigint, bigint, bigint];
+  n: [Num, Num, Num, Num, Num];
   argv: string[];
   envp: string[];
   groups: number[];
 }
 
-const big = (v: number | bigint | boolean): bigint => (typeof v === 'boolean' ? (v ? 1n : 0n) : BigInt(v));
+/** A numeric field: a number where it fits (most do), a bigint for 64-bit masks and limits. */
+type Num = number | bigint;
+const big = (v: Num | boolean): Num => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 /** A step as the executor's (s0…s3, n0…n4, argv, envp, groups): see native/plan-table.h. */
 export function flattenStep(step: PlanStep): FlatStep {
-  const f: FlatStep = { s: ['', '', '', ''], n: [0n, 0n, 0n, 0n, 0n], argv: [], envp: [], groups: [] };
+  const f: FlatStep = { s: ['', '', '', ''], n: [0, 0, 0, 0, 0], argv: [], envp: [], groups: [] };
   switch (step.op) {
     case 'mount':
       f.s = [step.source, step.target, step.fstype, step.data];
-      f.n = [big(step.flags), BigInt(step.create === 'dir' ? 1 : step.create === 'file' ? 2 : 0), big(step.inRoot), big(step.optional), 0n];
+      f.n = [big(step.flags), step.create === 'dir' ? 1 : step.create === 'file' ? 2 : 0, big(step.inRoot), big(step.optional), 0];
       break;
     case 'mknod':
       f.s[0] = step.path;
-      f.n = [big(step.mode), big(step.major), big(step.minor), 0n, 0n];
+      f.n = [big(step.mode), big(step.major), big(step.minor), 0, 0];
       break;
     case 'symlink':
       f.s[0] = step.target;
@@ -122,14 +124,14 @@ export function flattenStep(step: PlanStep): FlatStep {
       break;
     case 'mkdirs':
       f.s[0] = step.path;
-      f.n = [big(step.mode), big(step.uid), big(step.gid), 0n, 0n];
+      f.n = [big(step.mode), big(step.uid), big(step.gid), 0, 0];
       break;
     case 'chdir':
       f.s[0] = step.path;
       f.n[0] = big(step.inRoot ?? false);
       break;
     case 'setrlimit':
-      f.n = [big(step.resource), step.soft, step.hard, 0n, 0n];
+      f.n = [big(step.resource), step.soft, step.hard, 0, 0];
       break;
     case 'setUser':
       f.n[0] = big(step.uid);
@@ -173,36 +175,59 @@ export function flattenStep(step: PlanStep): FlatStep {
   return f;
 }
 
-const NUL = Buffer.alloc(1);
+/**
+ * Writes the plan into one buffer, grown by doubling. It runs once per container start, so it
+ * runs cold, in V8's interpreter: it calls builtins (DataView, TextEncoder) rather than Buffer's
+ * JS methods, which cost about a microsecond a call there (a plan has about a thousand fields).
+ */
+const utf8 = new TextEncoder();
 
 class Writer {
-  private readonly parts: Buffer[] = [];
-  u32(v: number): void {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32LE(v >>> 0);
-    this.parts.push(b);
+  private bytes = new Uint8Array(32 * 1024);
+  private view = new DataView(this.bytes.buffer);
+  private at = 0;
+  private room(n: number): void {
+    if (this.at + n <= this.bytes.length) return;
+    const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.at + n));
+    bigger.set(this.bytes.subarray(0, this.at));
+    this.bytes = bigger;
+    this.view = new DataView(bigger.buffer);
   }
-  u64(v: bigint): void {
-    const b = Buffer.allocUnsafe(8);
-    b.writeBigUInt64LE(BigInt.asUintN(64, v));
-    this.parts.push(b);
+  u32(v: number): void {
+    this.room(4);
+    this.view.setUint32(this.at, v >>> 0, true);
+    this.at += 4;
+  }
+  u64(v: bigint | number): void {
+    this.room(8);
+    if (typeof v === 'number' && v >= 0 && v <= 0xffff_ffff && Number.isInteger(v)) {
+      this.view.setUint32(this.at, v, true);
+      this.view.setUint32(this.at + 4, 0, true);
+    } else {
+      this.view.setBigUint64(this.at, BigInt.asUintN(64, BigInt(v)), true);
+    }
+    this.at += 8;
   }
   /** u32 length, the bytes, a NUL (the decoder points into the buffer). */
   str(s: string): void {
     if (s.includes('\0')) throw new RuntimeError(`a plan string holds a NUL byte: ${JSON.stringify(s)}`);
-    const b = Buffer.from(s, 'utf8');
-    this.u32(b.length);
-    this.parts.push(b, NUL);
+    this.room(4 + s.length * 3 + 1); // UTF-8 takes at most 3 bytes a UTF-16 unit
+    const { written } = utf8.encodeInto(s, this.bytes.subarray(this.at + 4));
+    this.view.setUint32(this.at, written, true);
+    this.at += 4 + written;
+    this.bytes[this.at++] = 0;
   }
   strs(list: readonly string[]): void {
     this.u32(list.length);
     for (const s of list) this.str(s);
   }
-  raw(b: Buffer): void {
-    this.parts.push(b);
+  raw(b: Uint8Array): void {
+    this.room(b.length);
+    this.bytes.set(b, this.at);
+    this.at += b.length;
   }
   done(): Buffer {
-    return Buffer.concat(this.parts);
+    return Buffer.from(this.bytes.buffer, 0, this.at);
   }
 }
 
@@ -212,8 +237,11 @@ export function cloneFlags(ns: NamespaceSet): bigint {
   return BigInt(flags >>> 0);
 }
 
+const MAGIC = Buffer.from('HULLPLAN', 'latin1');
+const OP_INDEX = new Map<string, number>(PLAN_OPS.map((op, i) => [op, i]));
+
 function writeLaunchPlan(w: Writer, plan: LaunchPlan): void {
-  w.raw(Buffer.from('HULLPLAN', 'latin1'));
+  w.raw(MAGIC);
   w.u32(PLAN_VERSION);
   w.u64(cloneFlags(plan.namespaces));
   w.str(plan.rootfs);
@@ -222,8 +250,8 @@ function writeLaunchPlan(w: Writer, plan: LaunchPlan): void {
   w.strs(plan.joinPaths ?? []);
   w.u32(plan.steps.length);
   for (const step of plan.steps) {
-    const op = (PLAN_OPS as readonly string[]).indexOf(step.op);
-    if (op < 0) throw new RuntimeError(`unknown plan step: ${step.op}`);
+    const op = OP_INDEX.get(step.op);
+    if (op === undefined) throw new RuntimeError(`unknown plan step: ${step.op}`);
     const f = flattenStep(step);
     w.u32(op);
     for (const s of f.s) w.str(s);
@@ -254,7 +282,7 @@ export function encodeMonitorInput(plan: MonitorPlan): Buffer {
   w.u32(RESTART_POLICIES.indexOf(plan.restart.name));
   w.u32(plan.restart.maximumRetryCount);
   w.str(plan.stopMarker);
-  w.u64(BigInt(plan.logMaxSize));
+  w.u64(plan.logMaxSize);
   w.u32(plan.logMaxFiles);
   w.strs(plan.exitCommand);
   w.str(plan.controlPath);

@@ -24,7 +24,6 @@ import { crashPoint } from './crash-point.js';
 import type { Runtime } from './runtime.js';
 import { isHostFile } from './runtime.js';
 import type { RuntimeSpec } from './spec.js';
-import { readSpec } from './spec-read.js';
 import { mergeEnv } from './specconv.js';
 import { ALL_NULL_ROUTES, type StdioOptions, type StdioRoutes, nullStdioMask, routeStdio } from './stdio.js';
 import { resolveUser } from './user.js';
@@ -35,7 +34,7 @@ const SIGKILL = 9;
 
 /** A container's config.json, read and checked (src/runtime/spec-read.ts). */
 export function containerSpec(rt: Runtime, id: string): RuntimeSpec {
-  return readSpec(path.join(rt.containers.dir(id), 'config.json'));
+  return rt.containers.spec(id);
 }
 
 export interface StartRequest {

@@ -5,7 +5,7 @@
  * mount namespace cannot be bound from /proc/PID/root. It is made when the container starts and
  * released with its other resources when it has ended (removal.ts).
  */
-import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { sys } from '../native/index.js';
 
@@ -19,11 +19,10 @@ export function sharedShmPath(runDir: string): string {
   return path.join(runDir, 'shm');
 }
 
+/** Whether the tmpfs is mounted on `dir`: its device differs from its parent's (false when `dir` is not there). */
 function isMountPoint(dir: string): boolean {
-  const escaped = dir.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .some((line) => line.split(' ')[4] === escaped);
+  const st = statSync(dir, { throwIfNoEntry: false });
+  return st !== undefined && st.dev !== statSync(path.dirname(dir)).dev;
 }
 
 /** Mount the container's shared /dev/shm (Docker's default size and mode) unless it is already there. */
@@ -42,6 +41,7 @@ export function holdsSharedShm(runDir: string): boolean {
 /** Unmount and remove the container's shared /dev/shm (idempotent). */
 export function releaseSharedShm(runDir: string): void {
   const dir = sharedShmPath(runDir);
+  if (statSync(dir, { throwIfNoEntry: false }) === undefined) return; // never made (or released)
   if (isMountPoint(dir)) sys.umount2(dir, MNT_DETACH);
   try {
     rmdirSync(dir);

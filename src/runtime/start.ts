@@ -1,7 +1,7 @@
 /**
  * Starting a container in the foreground (hull's child), and the clean-up when it ends.
  */
-import { closeSync, rmSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { ConflictError, HullError } from '../errors.js';
 import { withLock } from './lock.js';
 import type { ContainerCgroup } from './cgroups.js';
@@ -15,6 +15,7 @@ import { releaseSharedShm } from './shm.js';
 import { type StartOptions, RunningContainer, consoleTerminal } from './started.js';
 import type { Runtime } from './runtime.js';
 import { mayAct, statusOfRecord } from './states.js';
+import { removeFile } from '../files.js';
 
 const SIGKILL = 9;
 
@@ -38,7 +39,7 @@ export async function startForeground(rt: Runtime, record: ContainerRecord, opts
   let proc: ContainerProcess | undefined;
   try {
     // A detached run's status would speak for this one (see ContainerStore.read).
-    rmSync(rt.containers.monitorStatusPath(record.id), { force: true });
+    removeFile(rt.containers.monitorStatusPath(record.id));
     const consoleSize = opts.attachTerminal && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
     prepared = await prepareStart(rt, record, { stdio: opts, ...(consoleSize ? { consoleSize } : {}) });
     stdio = wireStdio(prepared.routes);

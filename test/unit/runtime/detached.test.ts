@@ -68,9 +68,9 @@ describe('plan codec (native/plan-codec.h)', () => {
   it('flattens steps as native/plan-table.h says', () => {
     expect(
       flattenStep({ op: 'mount', source: 's', target: 't', fstype: 'f', data: 'd', flags: 4, inRoot: true, create: 'file', optional: false }),
-    ).toMatchObject({ s: ['s', 't', 'f', 'd'], n: [4n, 2n, 1n, 0n, 0n] });
-    expect(flattenStep({ op: 'setUser', uid: 5, gid: 6, groups: [7] })).toMatchObject({ n: [5n, 6n, 0n, 0n, 0n], groups: [7] });
-    expect(flattenStep({ op: 'setrlimit', resource: 7, soft: 1024n, hard: 2048n }).n).toEqual([7n, 1024n, 2048n, 0n, 0n]);
+    ).toMatchObject({ s: ['s', 't', 'f', 'd'], n: [4, 2, 1, 0, 0] });
+    expect(flattenStep({ op: 'setUser', uid: 5, gid: 6, groups: [7] })).toMatchObject({ n: [5, 6, 0, 0, 0], groups: [7] });
+    expect(flattenStep({ op: 'setrlimit', resource: 7, soft: 1024n, hard: 2048n }).n).toEqual([7, 1024n, 2048n, 0, 0]);
     expect(flattenStep({ op: 'openStartFifo', path: '/run/x/exec.fifo' }).s[0]).toBe('/run/x/exec.fifo');
   });
 
