@@ -28,7 +28,7 @@ import { ConflictError, ContainerNotFoundError, UsageError, fromNodeError } from
 import type { StorePaths } from '../store/paths.js';
 import type { RootfsLayers } from './plan.js';
 import type { RuntimeSpec } from './spec.js';
-import { readSpec } from './spec-read.js';
+import { parseSpec } from './spec-read.js';
 import { trace } from '../trace.js';
 import { isSameProcess } from './liveness.js';
 import { detachStaleMounts } from './userns.js';
@@ -222,16 +222,19 @@ function randomName(): string {
 }
 
 /** Replace `file` with `value` as JSON (temp file beside it, then rename). */
-export function writeJsonAtomic(file: string, value: unknown): void {
+/** Write `value` as JSON through a temporary file and a rename; returns the text written. */
+export function writeJsonAtomic(file: string, value: unknown): string {
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+  const text = JSON.stringify(value, null, 2) + '\n';
+  writeFileSync(tmp, text, { mode: 0o600 });
   renameSync(tmp, file);
+  return text;
 }
 
 export class ContainerStore {
   private readonly namesDir: string;
-  /** Bundle configs this process wrote (create, update), kept for its next reader: `run` starts what it just created. */
-  private readonly writtenSpecs = new Map<string, RuntimeSpec>();
+  /** Bundle configs this process wrote at create, with their text: `run` starts what it has just created. */
+  private readonly writtenSpecs = new Map<string, { text: string; spec: RuntimeSpec }>();
 
   constructor(private readonly paths: StorePaths) {
     this.namesDir = path.join(paths.root, 'names');
@@ -407,22 +410,26 @@ export class ContainerStore {
     mkdirSync(record.rootfs.work);
     mkdirSync(spec.root.path, { recursive: true });
     createLockFile(path.join(dir, LOCK_FILE));
-    writeJsonAtomic(path.join(dir, 'config.json'), spec);
+    this.writtenSpecs.set(record.id, { text: writeJsonAtomic(path.join(dir, 'config.json'), spec), spec });
     writeJsonAtomic(path.join(dir, 'container.json'), record);
-    this.writtenSpecs.set(record.id, spec);
   }
 
   /**
-   * The container's bundle config: the one this process wrote, if it has not been read since (its
-   * reader may change it: each is handed out once), else config.json read and checked.
+   * The container's bundle config, read and checked; the object this process wrote at create when
+   * the file still holds exactly its text (parsing and checking it again costs a start ~1 ms). Each
+   * written object is handed out once: its reader may change it.
    */
   spec(id: string): RuntimeSpec {
-    const written = this.writtenSpecs.get(id);
-    if (written !== undefined) {
-      this.writtenSpecs.delete(id);
-      return written;
+    const file = path.join(this.dir(id), 'config.json');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw fromNodeError(err, 'read', file);
     }
-    return readSpec(path.join(this.dir(id), 'config.json'));
+    const written = this.writtenSpecs.get(id);
+    this.writtenSpecs.delete(id);
+    return written?.text === text ? written.spec : parseSpec(text);
   }
 
   /**
@@ -438,7 +445,6 @@ export class ContainerStore {
   /** Replace the container's bundle config (`update`). */
   saveSpec(id: string, spec: RuntimeSpec): void {
     writeJsonAtomic(path.join(this.dir(id), 'config.json'), spec);
-    this.writtenSpecs.delete(id);
   }
 
   /** Persist the record; a running container's state goes to the run root, anything else to disk. */
