@@ -1,6 +1,7 @@
-// Bundles the CLI (dist/cli/main.js, built by tsc) into one CommonJS file, dist/hull-cli.cjs:
-// one file to compile instead of dozens of ES modules to resolve, and a file V8's code cache can
-// cover (bin/hull.cjs). The library itself is published unbundled from dist/.
+// Bundles each command (dist/cli/main.js and dist/runc/main.js, built by tsc) into one CommonJS
+// file, dist/hull-cli.cjs and dist/hull-runc.cjs: one file to compile instead of dozens of ES
+// modules to resolve, and a file V8's code cache can cover (bin/load-bundle.cjs). The library
+// itself is published unbundled from dist/.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,28 +35,34 @@ const lazyBuiltins = {
 };
 
 rmSync(new URL('../dist/.v8-cache', import.meta.url), { recursive: true, force: true });
-await build({
-  entryPoints: [new URL('../dist/cli/main.js', import.meta.url).pathname],
-  outfile: new URL('../dist/hull-cli.cjs', import.meta.url).pathname,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  sourcemap: false,
-  logLevel: 'warning',
-  plugins: [lazyBuiltins],
-  // src/native/index.ts finds the addon relative to import.meta.url.
-  define: { 'import.meta.url': '__hull_import_meta_url' },
-  banner: { js: "const __hull_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-});
-
-// bin/hull.cjs reads the bundle as latin1 (no UTF-8 decoding): it must be ASCII. esbuild escapes
-// non-ASCII characters in strings; one it could not escape (in a regular expression, say) stops the build.
-const bundled = readFileSync(new URL('../dist/hull-cli.cjs', import.meta.url));
-const nonAscii = bundled.findIndex((byte) => byte > 0x7f);
-if (nonAscii >= 0) {
-  const line = bundled.subarray(0, nonAscii).toString('latin1').split('\n').length;
-  console.error(`dist/hull-cli.cjs is not ASCII (line ${line}): bin/hull.cjs reads it as latin1; write the character as an escape in the source`);
-  process.exit(1);
+// hull's CLI, and hull-runc (runc's command line over the OCI runtime): one bundle each.
+for (const [entry, bundle] of [
+  ['cli/main.js', 'hull-cli.cjs'],
+  ['runc/main.js', 'hull-runc.cjs'],
+]) {
+  const outfile = new URL(`../dist/${bundle}`, import.meta.url).pathname;
+  await build({
+    entryPoints: [new URL(`../dist/${entry}`, import.meta.url).pathname],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    sourcemap: false,
+    logLevel: 'warning',
+    plugins: [lazyBuiltins],
+    // src/native/index.ts finds the addon relative to import.meta.url.
+    define: { 'import.meta.url': '__hull_import_meta_url' },
+    banner: { js: "const __hull_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  // bin/load-bundle.cjs reads a bundle as latin1 (no UTF-8 decoding): it must be ASCII. esbuild escapes
+  // non-ASCII characters in strings; one it could not escape (in a regular expression, say) stops the build.
+  const bundled = readFileSync(outfile);
+  const nonAscii = bundled.findIndex((byte) => byte > 0x7f);
+  if (nonAscii >= 0) {
+    const line = bundled.subarray(0, nonAscii).toString('latin1').split('\n').length;
+    console.error(`dist/${bundle} is not ASCII (line ${line}): bin/load-bundle.cjs reads it as latin1; write the character as an escape in the source`);
+    process.exit(1);
+  }
 }

@@ -15,7 +15,21 @@
  * The container's stdio are the caller's fds (runc's contract with its caller: the shim passes its
  * pipes); the creating process may exit at once: the container does not depend on it.
  */
-import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ConflictError, ContainerNotFoundError, HullError, RuntimeError, UsageError, fromNodeError } from '../errors.js';
@@ -44,6 +58,8 @@ const S_IFIFO = 0o010000;
 export interface OciRuntimeOptions {
   /** The runtime's state directory. */
   root?: string;
+  /** linux.cgroupsPath is systemd's `slice:prefix:name` (runc's --systemd-cgroup), mapped onto cgroupfs paths. */
+  systemdCgroup?: boolean;
 }
 
 export interface OciCreateOptions {
@@ -75,9 +91,11 @@ export interface OciContainerState extends OciState {
 
 export class OciRuntime {
   readonly root: string;
+  private readonly systemdCgroup: boolean;
 
   constructor(opts: OciRuntimeOptions = {}) {
     this.root = path.resolve(opts.root ?? DEFAULT_OCI_ROOT);
+    this.systemdCgroup = opts.systemdCgroup ?? false;
   }
 
   private dir(id: string): string {
@@ -107,7 +125,8 @@ export class OciRuntime {
 
   private statusOf(s: SavedState): OciState['status'] {
     if (!isSameProcess(s.pid, s.pidStartTime)) return 'stopped';
-    return existsSync(this.fifo(s.id)) ? 'created' : 'running';
+    if (existsSync(this.fifo(s.id))) return 'created';
+    return this.cgroup(s)?.frozen() ? 'paused' : 'running';
   }
 
   private ociState(s: SavedState, status: OciState['status']): OciState {
@@ -152,6 +171,27 @@ export class OciRuntime {
    * nothing: the process, its cgroup and its state go, and the poststop hooks run.
    */
   async create(id: string, opts: OciCreateOptions): Promise<OciContainerState> {
+    return (await this.createProcess(id, opts)).state;
+  }
+
+  /**
+   * `run`: create, start, and wait for the container's first process to end (it is this process's
+   * child), then delete it; resolves with its exit code (128 + N for a signal, as a shell reports it).
+   */
+  async run(id: string, opts: OciCreateOptions): Promise<{ exitCode: number; warnings: string[] }> {
+    const { proc } = await this.createProcess(id, opts);
+    let warnings: string[] = [];
+    let status;
+    try {
+      warnings = await this.start(id);
+      status = await proc.wait({ holdEventLoop: true });
+    } finally {
+      warnings = [...warnings, ...(await this.delete(id, { force: true }))];
+    }
+    return { exitCode: status.signal !== null ? 128 + status.signal : (status.code ?? 0), warnings };
+  }
+
+  private async createProcess(id: string, opts: OciCreateOptions): Promise<{ state: OciContainerState; proc: ContainerProcess }> {
     const dir = this.dir(id);
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     try {
@@ -170,11 +210,12 @@ export class OciRuntime {
       if (spec.annotations) state.annotations = spec.annotations;
       writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
       const rootfs = path.resolve(bundle, spec.root.path);
+      if (!statSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`rootfs (${JSON.stringify(rootfs)}) does not exist`);
       if (spec.process.terminal) throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
       sys.mknod(this.fifo(id), S_IFIFO | 0o622, 0, 0);
       // The fifo's mode: a container whose user is not root opens it for writing at its gate.
       chmodSync(this.fifo(id), 0o622);
-      const { parent, name } = cgroupOf(id, spec.linux.cgroupsPath);
+      const { parent, name } = cgroupOf(id, this.systemdCgroup ? systemdCgroupPath(id, spec.linux.cgroupsPath) : spec.linux.cgroupsPath);
       const host = cgroupHost();
       checkControllers(spec.linux.resources, host.root, host.mode);
       const cgroupRoot = requireCgroup2(host);
@@ -224,7 +265,7 @@ export class OciRuntime {
       };
       writeAtomic(path.join(dir, 'state.json'), JSON.stringify(saved));
       if (opts.pidFile !== undefined) writeAtomic(path.resolve(opts.pidFile), String(proc.pid));
-      return { ...this.ociState(saved, 'created'), rootfs, created: saved.created };
+      return { state: { ...this.ociState(saved, 'created'), rootfs, created: saved.created }, proc };
     } catch (err) {
       if (proc) {
         proc.signal(SIGKILL);
@@ -265,24 +306,37 @@ export class OciRuntime {
    */
   private async openGate(s: SavedState): Promise<void> {
     const fifo = this.fifo(s.id);
+    // The process first: once the fifo is open the container may pass, run and end at once.
+    const pidfd = await openProcess(s.pid, s.pidStartTime);
+    if (pidfd === undefined) throw new ConflictError('cannot start a container that has stopped');
     let fd: number;
     try {
       fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
     } catch (err) {
+      closeSync(pidfd);
       throw fromNodeError(err, 'open', fifo);
     }
-    const pidfd = await openProcess(s.pid, s.pidStartTime);
     const reader = new net.Socket({ fd, readable: true, writable: false });
     const raceOver = new AbortController();
     try {
-      if (pidfd === undefined) throw new ConflictError('cannot start a container that has stopped');
-      const passed = new Promise<boolean>((resolve) => reader.once('data', () => resolve(true)));
+      let gotByte = false;
+      const passed = new Promise<boolean>((resolve) =>
+        reader.once('data', () => {
+          gotByte = true;
+          resolve(true);
+        }),
+      );
       const ended = sys.pidfdWait(pidfd, -1, raceOver.signal).then(() => false);
-      if (!(await Promise.race([passed, ended]))) throw new ConflictError('cannot start a container that has stopped');
+      if (!(await Promise.race([passed, ended]))) {
+        // A container that passes its gate and ends at once (a child of this process: `run`) can be
+        // seen ending first: its byte is then in the fifo, or read and about to be emitted.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!gotByte && !wroteAtGate(fd)) throw new ConflictError('cannot start a container that has stopped');
+      }
     } finally {
       raceOver.abort();
       reader.destroy();
-      if (pidfd !== undefined) closeSync(pidfd);
+      closeSync(pidfd);
     }
     rmSync(fifo, { force: true });
   }
@@ -312,6 +366,35 @@ export class OciRuntime {
     }
   }
 
+  /** Freeze every process of a running container (its cgroup). */
+  async pause(id: string): Promise<void> {
+    const s = this.load(id);
+    const status = this.statusOf(s);
+    if (status === 'paused') throw new ConflictError('container already paused');
+    if (status !== 'running') throw new ConflictError('container not running');
+    await this.requireCgroup(s).setFrozen(true);
+  }
+
+  /** Thaw a paused container. */
+  async resume(id: string): Promise<void> {
+    const s = this.load(id);
+    if (this.statusOf(s) !== 'paused') throw new ConflictError('container not paused');
+    await this.requireCgroup(s).setFrozen(false);
+  }
+
+  /** The pids of every process in the container's cgroup (as the host sees them). */
+  pids(id: string): number[] {
+    const s = this.load(id);
+    const cgroup = this.cgroup(s);
+    return cgroup ? cgroupPids(cgroup.path) : [];
+  }
+
+  private requireCgroup(s: SavedState): ContainerCgroup {
+    const cgroup = this.cgroup(s);
+    if (cgroup === undefined) throw new ConflictError('container not running');
+    return cgroup;
+  }
+
   private cgroup(s: SavedState): ContainerCgroup | undefined {
     const root = cgroupHost().root;
     return root === undefined ? undefined : ContainerCgroup.existing(root, s.cgroup.name, s.cgroup.parent);
@@ -337,7 +420,7 @@ export class OciRuntime {
   async delete(id: string, opts: { force?: boolean } = {}): Promise<string[]> {
     const s = this.load(id);
     const status = this.statusOf(s);
-    if (status === 'running' && !opts.force) throw new ConflictError(`cannot delete container ${id} that is not stopped: running`);
+    if ((status === 'running' || status === 'paused') && !opts.force) throw new ConflictError(`cannot delete container ${id} that is not stopped: ${status}`);
     await this.killProcess(s);
     await this.cgroup(s)?.remove();
     let warnings: string[] = [];
@@ -352,10 +435,14 @@ export class OciRuntime {
   }
 }
 
-/** linux.cgroupsPath (cgroupfs form: a path below the cgroup2 root) as hull's parent and name. */
+/**
+ * linux.cgroupsPath (cgroupfs form) as hull's parent and name below the cgroup2 root: an absolute
+ * path as it is; a relative one below hull-runc's own parent cgroup (runc puts it below the
+ * caller's own cgroup, which belongs to whoever runs the caller: hull never writes there).
+ */
 function cgroupOf(id: string, cgroupsPath: string | undefined): { parent: string; name: string } {
   if (cgroupsPath === undefined || cgroupsPath === '') return { parent: DEFAULT_CGROUP_PARENT, name: id };
-  const clean = path.posix.normalize(`/${cgroupsPath}`);
+  const clean = path.posix.normalize(cgroupsPath.startsWith('/') ? cgroupsPath : `/${DEFAULT_CGROUP_PARENT}/${cgroupsPath}`);
   const name = path.posix.basename(clean);
   const parent = path.posix.dirname(clean).replace(/^\//, '');
   if (name === '' || name === '..' || parent === '')
@@ -363,9 +450,36 @@ function cgroupOf(id: string, cgroupsPath: string | undefined): { parent: string
   return { parent, name };
 }
 
+/**
+ * systemd's `slice:prefix:name` as the cgroupfs path systemd would give it: the slice expanded
+ * (`a-b.slice` is `a.slice/a-b.slice`; empty: system.slice) and the unit `prefix-name.scope` (a
+ * name ending in .slice is a slice of its own). Without systemd the unit is not registered with it.
+ */
+function systemdCgroupPath(id: string, cgroupsPath: string | undefined): string {
+  if (cgroupsPath === undefined || cgroupsPath === '') return `/system.slice/hull-runc-${id}.scope`;
+  const parts = cgroupsPath.split(':');
+  if (parts.length !== 3) throw new UsageError(`expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "${cgroupsPath}" instead`);
+  const [slice, prefix, name] = parts as [string, string, string];
+  const sliceName = slice === '' ? 'system.slice' : slice;
+  if (!/^[\w.:@-]+\.slice$/.test(sliceName) || /\//.test(prefix + name)) throw new UsageError(`invalid systemd cgroupsPath: ${cgroupsPath}`);
+  const words = sliceName === '-.slice' ? [] : sliceName.slice(0, -'.slice'.length).split('-');
+  const slices = words.map((_, i) => `${words.slice(0, i + 1).join('-')}.slice`);
+  const unit = name.endsWith('.slice') ? name : prefix === '' ? `${name}.scope` : `${prefix}-${name}.scope`;
+  return `/${[...slices, unit].join('/')}`;
+}
+
 /** The namespaces of the container's first process a hook in the container joins (exec's order: a new user namespace first). */
 function namespacesToJoin(spec: RuntimeSpec): string[] {
   return [...(hasUserns(spec) ? ['user'] : []), 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'];
+}
+
+/** Whether the gate's byte is in the (non-blocking) fifo, unread. */
+function wroteAtGate(fd: number): boolean {
+  try {
+    return readSync(fd, Buffer.alloc(1)) === 1;
+  } catch {
+    return false; // EAGAIN: nothing written
+  }
 }
 
 /** temp + rename, so a reader sees the whole file or none (the pid file). */

@@ -29,7 +29,8 @@ export type HookKind = keyof SpecHooks;
 export interface OciState {
   ociVersion: string;
   id: string;
-  status: 'creating' | 'created' | 'running' | 'stopped';
+  /** runtime-spec's four, and runc's 'paused' (a frozen cgroup: `state` only, never a hook's). */
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
   pid?: number;
   bundle: string;
   annotations?: Record<string, string>;

@@ -70,6 +70,9 @@ const MOUNT_OPTIONS: Readonly<Record<string, readonly [number, number]>> = {
   runbindable: [MS.UNBINDABLE | MS.REC, 0],
 };
 
+/** The mount option words hull understands (`hull-runc features`); others are passed on as mount data. */
+export const MOUNT_OPTION_NAMES: readonly string[] = Object.keys(MOUNT_OPTIONS);
+
 export function parseMountOptions(options: readonly string[] | undefined): { flags: number; data: string } {
   let flags = 0;
   const data: string[] = [];

@@ -101,7 +101,8 @@ class SpecChecker {
 export function validateSpec(value: unknown, where = 'config.json'): RuntimeSpec {
   const c = new SpecChecker(where);
   const spec = c.object(value, '(the document)');
-  c.string(spec.ociVersion, 'ociVersion');
+  // runtime-spec 1.x: a later major version may mean what this reader cannot know.
+  if (!/^1\.\d+\.\d+/.test(c.string(spec.ociVersion, 'ociVersion'))) c.fail('ociVersion', 'a 1.x version of the runtime-spec', spec.ociVersion);
   const root = c.object(spec.root, 'root');
   c.string(root.path, 'root.path');
   c.boolean(root.readonly, 'root.readonly');
@@ -189,6 +190,11 @@ export function readSpec(file: string, where = 'config.json'): RuntimeSpec {
   } catch (err) {
     throw fromNodeError(err, 'read', file);
   }
+  return parseSpec(text, where);
+}
+
+/** A config.json's text, parsed and checked. */
+export function parseSpec(text: string, where = 'config.json'): RuntimeSpec {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -4,27 +4,13 @@
 // a created container can be killed or deleted without ever starting, and OCI hooks run at their
 // points with the state JSON on their stdin. Nothing is left behind.
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultOciSpec } from '../../src/oci/default-spec.js';
 import type { RuntimeSpec, SpecHooks } from '../../src/runtime/spec.js';
 import { findCgroup2Mount } from '../../src/runtime/cgroups.js';
-import { findBusybox } from '../../scripts/make-busybox-image.mjs';
+import { makeBundle } from '../helpers/oci-bundle.js';
 import { PROJECT, canRunContainers, skipReason } from '../helpers/hull-env.js';
 
 const DRIVER = path.join(PROJECT, 'test', 'helpers', 'oci-driver.mjs');
@@ -35,7 +21,6 @@ describe.skipIf(!canRunContainers)(`OCI runtime: create and start as two steps, 
   let root: string;
   let cgroupRoot: string;
   let cgroupParent: string;
-  let busybox: string;
   let n = 0;
 
   beforeAll(() => {
@@ -43,7 +28,6 @@ describe.skipIf(!canRunContainers)(`OCI runtime: create and start as two steps, 
     root = path.join(base, 'state');
     cgroupRoot = findCgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8')) ?? '/sys/fs/cgroup';
     cgroupParent = `hull-test-${path.basename(base)}`;
-    busybox = findBusybox()!;
   });
 
   afterAll(() => {
@@ -56,16 +40,7 @@ describe.skipIf(!canRunContainers)(`OCI runtime: create and start as two steps, 
   function bundle(args: string[], patch: (spec: RuntimeSpec) => void = () => undefined): { dir: string; id: string } {
     const id = `c${++n}-${path.basename(base).slice(-6)}`;
     const dir = path.join(base, id);
-    const rootfs = path.join(dir, 'rootfs');
-    for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'out', 'etc']) mkdirSync(path.join(rootfs, d), { recursive: true });
-    writeFileSync(path.join(rootfs, 'bin', 'busybox'), readFileSync(busybox));
-    chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
-    for (const tool of ['sh', 'echo', 'cat', 'sleep', 'hostname', 'readlink', 'env', 'ls']) symlinkSync('busybox', path.join(rootfs, 'bin', tool));
-    const spec = defaultOciSpec({ terminal: false, args });
-    spec.root.readonly = false;
-    spec.linux.cgroupsPath = `/${cgroupParent}/${id}`;
-    patch(spec);
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+    makeBundle(dir, id, args, cgroupParent, patch);
     return { dir, id };
   }
 

@@ -57,7 +57,8 @@ export interface DockerSeccompProfile {
   }[];
 }
 
-const ACTIONS = new Set<string>([
+/** The actions and comparison operators the compiler supports (`hull-runc features` lists them). */
+export const SECCOMP_ACTIONS: readonly SeccompAction[] = [
   'SCMP_ACT_KILL',
   'SCMP_ACT_KILL_THREAD',
   'SCMP_ACT_KILL_PROCESS',
@@ -66,8 +67,18 @@ const ACTIONS = new Set<string>([
   'SCMP_ACT_TRACE',
   'SCMP_ACT_ALLOW',
   'SCMP_ACT_LOG',
-]);
-const OPS = new Set<string>(['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ']);
+];
+export const SECCOMP_OPERATORS: readonly SeccompOp[] = [
+  'SCMP_CMP_NE',
+  'SCMP_CMP_LT',
+  'SCMP_CMP_LE',
+  'SCMP_CMP_EQ',
+  'SCMP_CMP_GE',
+  'SCMP_CMP_GT',
+  'SCMP_CMP_MASKED_EQ',
+];
+const ACTIONS = new Set<string>(SECCOMP_ACTIONS);
+const OPS = new Set<string>(SECCOMP_OPERATORS);
 
 function checkAction(action: unknown, where: string): SeccompAction {
   if (typeof action !== 'string' || !ACTIONS.has(action)) {

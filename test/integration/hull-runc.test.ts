@@ -1,0 +1,251 @@
+// hull-runc, runc's command line as containerd's runc shim calls it: global flags before the verb,
+// nothing on stdout on success, one JSON line per failure in --log with its message on stderr and
+// exit 1, the pid file written atomically without a newline before create returns, runc's error
+// texts, and bad input refused with nothing created.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findCgroup2Mount } from '../../src/runtime/cgroups.js';
+import { makeBundle } from '../helpers/oci-bundle.js';
+import { PROJECT, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import type { RuntimeSpec } from '../../src/runtime/spec.js';
+
+const HULL_RUNC = path.join(PROJECT, 'bin', 'hull-runc.cjs');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The lines this call appended to the --log file, parsed. */
+  log: { level: string; msg: string; time: string }[];
+}
+
+describe.skipIf(!canRunContainers)(`hull-runc: runc's command line (integration${skipReason})`, () => {
+  let base: string;
+  let root: string;
+  let logFile: string;
+  let cgroupRoot: string;
+  let cgroupParent: string;
+  let n = 0;
+
+  beforeAll(() => {
+    base = mkdtempSync(path.join(tmpdir(), 'hull-runc-'));
+    root = path.join(base, 'state');
+    logFile = path.join(base, 'log.json');
+    cgroupRoot = findCgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8')) ?? '/sys/fs/cgroup';
+    cgroupParent = `hull-test-${path.basename(base)}`;
+  });
+
+  afterAll(() => {
+    const cg = path.join(cgroupRoot, cgroupParent);
+    if (existsSync(cg)) spawnSync('rmdir', [cg]);
+    expect(existsSync(cg)).toBe(false);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  function bundle(args: string[], patch?: (spec: RuntimeSpec) => void): { dir: string; id: string } {
+    const id = `r${++n}-${path.basename(base).slice(-6)}`;
+    const dir = path.join(base, id);
+    makeBundle(dir, id, args, cgroupParent, patch);
+    return { dir, id };
+  }
+
+  /** hull-runc with the shim's global flags; the container's stdio (hull-runc's own) go to `out`, or are captured. */
+  function runc(args: string[], opts: { out?: string; extraGlobals?: string[] } = {}): Result {
+    const before = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
+    const fd = opts.out === undefined ? undefined : openSync(opts.out, 'a');
+    const r = spawnSync(process.execPath, [HULL_RUNC, '--root', root, '--log', logFile, '--log-format', 'json', ...(opts.extraGlobals ?? []), ...args], {
+      stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (fd !== undefined) closeSync(fd);
+    const appended = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(before) : '';
+    const log = appended
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Result['log'][number]);
+    return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', log };
+  }
+
+  function state(id: string): { status: string; pid: number; id: string; bundle: string } {
+    const r = runc(['state', id]);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { status: string; pid: number; id: string; bundle: string };
+  }
+
+  /** A failure as runc reports it: exit 1, the message alone on stderr, one error line in the log. */
+  function expectFailure(r: Result, message: string | RegExp): void {
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toMatch(message);
+    expect(r.log).toHaveLength(1);
+    expect(r.log[0]!.level).toBe('error');
+    expect(r.log[0]!.msg).toBe(r.stderr.trim());
+    expect(r.log[0]!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  }
+
+  function nothingLeft(id: string): void {
+    expect(existsSync(path.join(root, id))).toBe(false);
+    expect(existsSync(path.join(cgroupRoot, cgroupParent, id))).toBe(false);
+  }
+
+  it('create, start, state, delete: nothing on stdout, the output where the container writes it, the pid file without a newline', () => {
+    const { dir, id } = bundle(['sh', '-c', 'echo out; echo err >&2; exit 7']);
+    const out = path.join(base, `${id}.out`);
+    const pidFile = path.join(base, `${id}.pid`);
+    const created = runc(['create', '--bundle', dir, '--pid-file', pidFile, id], { out });
+    expect(created.code, readFileSync(out, 'utf8')).toBe(0);
+    expect(created.log).toEqual([]);
+    expect(readFileSync(out, 'utf8')).toBe(''); // nothing of hull-runc's, nothing of the container's yet
+    const pid = readFileSync(pidFile, 'utf8');
+    expect(pid).toMatch(/^\d+$/); // no newline
+    expect(readdirSync(base).filter((f) => f.startsWith(`${id}.pid.`))).toEqual([]); // written through a temp file, renamed
+    const s = state(id);
+    expect(s).toMatchObject({ id, status: 'created', pid: Number(pid), bundle: dir });
+    expect(runc(['start', id], { out }).code).toBe(0);
+    const deadline = Date.now() + 10_000;
+    while (state(id).status !== 'stopped' && Date.now() < deadline) spawnSync('sleep', ['0.05']);
+    expect(state(id).status).toBe('stopped');
+    expect(readFileSync(out, 'utf8').split('\n').sort().join('\n')).toBe('\nerr\nout');
+    const deleted = runc(['delete', id]);
+    expect([deleted.code, deleted.stdout, deleted.stderr, deleted.log]).toEqual([0, '', '', []]);
+    nothingLeft(id);
+  });
+
+  it("runc's error texts, each in the log and on stderr", () => {
+    const { dir, id } = bundle(['sleep', '60']);
+    for (const verb of [['state'], ['start'], ['kill'], ['delete'], ['pause'], ['resume'], ['ps']]) {
+      expectFailure(runc([...verb, 'nosuch']), 'container does not exist');
+    }
+    expect(runc(['delete', '--force', 'nosuch']).code).toBe(0); // --force: no error for a missing one
+    expect(runc(['create', '--bundle', dir, id], { out: '/dev/null' }).code).toBe(0);
+    expectFailure(runc(['create', '--bundle', dir, id]), `container with id exists: ${id}`); // no container made: its output is hull-runc's
+    expectFailure(runc(['resume', id]), 'container not paused');
+    expect(runc(['start', id]).code).toBe(0);
+    expectFailure(runc(['start', id]), 'cannot start an already running container');
+    expectFailure(runc(['delete', id]), `cannot delete container ${id} that is not stopped: running`);
+    expect(runc(['pause', id]).code).toBe(0);
+    expect(state(id).status).toBe('paused');
+    expectFailure(runc(['pause', id]), 'container already paused');
+    expectFailure(runc(['delete', id]), `cannot delete container ${id} that is not stopped: paused`);
+    expect(runc(['resume', id]).code).toBe(0);
+    expect(state(id).status).toBe('running');
+    const ps = runc(['ps', '--format', 'json', id]);
+    expect(JSON.parse(ps.stdout)).toEqual([state(id).pid]);
+    expectFailure(runc(['kill', id, 'NOSUCHSIG']), 'unknown signal "NOSUCHSIG"');
+    expect(runc(['kill', id, 'KILL']).code).toBe(0);
+    const deadline = Date.now() + 10_000;
+    while (state(id).status !== 'stopped' && Date.now() < deadline) spawnSync('sleep', ['0.05']);
+    expectFailure(runc(['kill', id, '9']), 'container not running');
+    expect(runc(['kill', '--all', id, 'KILL']).code).toBe(0); // --all on a stopped container: nothing to signal, no error
+    expectFailure(runc(['start', id]), 'cannot start a container that has stopped');
+    expect(runc(['delete', id]).code).toBe(0);
+    nothingLeft(id);
+  });
+
+  it('a created container is deleted without ever running; delete --force ends a running one', () => {
+    const first = bundle(['sh', '-c', 'touch /out/ran']);
+    expect(runc(['create', '--bundle', first.dir, first.id], { out: '/dev/null' }).code).toBe(0);
+    expect(runc(['delete', first.id]).code).toBe(0);
+    expect(existsSync(path.join(first.dir, 'rootfs', 'out', 'ran'))).toBe(false);
+    nothingLeft(first.id);
+    const second = bundle(['sleep', '60']);
+    expect(runc(['run', '--detach', '--bundle', second.dir, second.id], { out: '/dev/null' }).code).toBe(0);
+    expect(state(second.id).status).toBe('running');
+    expect(runc(['delete', '--force', second.id]).code).toBe(0);
+    nothingLeft(second.id);
+  });
+
+  it("run: the container's exit status (128 + N for a signal), and it is deleted after", async () => {
+    const exits = bundle(['sh', '-c', 'exit 3']);
+    expect(runc(['run', '--bundle', exits.dir, exits.id], { out: '/dev/null' }).code).toBe(3);
+    nothingLeft(exits.id);
+    // The container's init ignores signals it has no handler for, but not SIGKILL from outside.
+    const killed = bundle(['sleep', '60']);
+    const child = spawn(process.execPath, [HULL_RUNC, '--root', root, 'run', '--bundle', killed.dir, killed.id], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(path.join(root, killed.id, 'state.json')) || state(killed.id).status !== 'running') {
+      if (Date.now() > deadline) throw new Error('the container did not start');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(runc(['kill', killed.id, 'KILL']).code).toBe(0);
+    expect(await exited).toBe(128 + 9);
+    nothingLeft(killed.id);
+  });
+
+  it('bad input: each a clear error, exit 1, nothing created', () => {
+    const cases: { name: string; args: (dir: string, id: string) => string[]; setup?: (dir: string) => void; message: RegExp }[] = [
+      {
+        name: 'malformed config.json',
+        setup: (d) => writeFileSync(path.join(d, 'config.json'), '{"ociVersion": '),
+        args: (d, id) => ['create', '--bundle', d, id],
+        message: /config\.json: not valid JSON/,
+      },
+      {
+        name: 'missing config.json',
+        setup: (d) => rmSync(path.join(d, 'config.json')),
+        args: (d, id) => ['create', '--bundle', d, id],
+        message: /config\.json.*ENOENT|no such file/i,
+      },
+      {
+        name: 'unknown major ociVersion',
+        setup: (d) => {
+          const spec = JSON.parse(readFileSync(path.join(d, 'config.json'), 'utf8')) as RuntimeSpec;
+          spec.ociVersion = '2.0.0';
+          writeFileSync(path.join(d, 'config.json'), JSON.stringify(spec));
+        },
+        args: (d, id) => ['create', '--bundle', d, id],
+        message: /ociVersion: expected a 1\.x version of the runtime-spec, found "2\.0\.0"/,
+      },
+      {
+        name: 'missing rootfs',
+        setup: (d) => rmSync(path.join(d, 'rootfs'), { recursive: true }),
+        args: (d, id) => ['create', '--bundle', d, id],
+        message: /rootfs \(".*"\) does not exist/,
+      },
+      { name: 'an id with a slash', args: (d) => ['create', '--bundle', d, 'a/b'], message: /^invalid id format: a\/b$/ },
+      { name: 'an id of ..', args: (d) => ['create', '--bundle', d, '..'], message: /^invalid id format: \.\.$/ },
+      { name: 'an unknown verb', args: () => ['frobnicate', 'x'], message: /unknown command 'frobnicate'/ },
+      { name: 'an unknown flag', args: (d, id) => ['create', '--bundel', d, id], message: /unknown option '--bundel'/ },
+    ];
+    for (const c of cases) {
+      const { dir, id } = bundle(['true']);
+      c.setup?.(dir);
+      const r = runc(c.args(dir, id), { out: undefined });
+      expect([c.name, r.code]).toEqual([c.name, 1]);
+      expectFailure(r, c.message);
+      nothingLeft(id);
+      expect(existsSync(path.join(root, 'a'))).toBe(false);
+    }
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('the log in text format, and on stderr without --log', () => {
+    const r = spawnSync(process.execPath, [HULL_RUNC, '--root', root, 'state', 'nosuch'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^time="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" level=error msg="container does not exist"\n$/);
+    const textLog = path.join(base, 'log.txt');
+    const t = spawnSync(process.execPath, [HULL_RUNC, '--root', root, '--log', textLog, 'kill', 'nosuch'], { encoding: 'utf8' });
+    expect(t.stderr).toBe('container does not exist\n');
+    expect(readFileSync(textLog, 'utf8')).toMatch(/^time="[^"]+" level=error msg="container does not exist"\n$/);
+  });
+
+  it('list, features, spec and --version', () => {
+    expect(runc(['list', '--format', 'json']).stdout).toBe('null\n');
+    expect(runc(['list']).stdout).toBe('ID          PID         STATUS      BUNDLE      CREATED     OWNER\n');
+    const features = JSON.parse(runc(['features']).stdout) as { ociVersionMax: string; hooks: string[]; linux: { namespaces: string[] } };
+    expect(features.hooks).toContain('createRuntime');
+    expect(features.linux.namespaces).toContain('user');
+    const dir = path.join(base, 'spec-bundle');
+    mkdirSync(dir);
+    expect(runc(['spec', '--bundle', dir]).code).toBe(0);
+    expect((JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as RuntimeSpec).process.args).toEqual(['sh']);
+    expectFailure(runc(['spec', '--bundle', dir]), 'File config.json exists. Remove it first.');
+    expect(runc(['--version']).stdout).toMatch(/^hull-runc version \S+\nspec: 1\.\d+\.\d+\n$/);
+    expectFailure(runc(['checkpoint', 'x']), 'checkpoint is not supported by hull-runc');
+  });
+});
