@@ -25,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openInRoot", Napi::Function::New(env, hull::OpenInRoot, "openInRoot"));
   exports.Set("readlinkFd", Napi::Function::New(env, hull::ReadlinkFd, "readlinkFd"));
   exports.Set("pipe", Napi::Function::New(env, hull::Pipe, "pipe"));
+  exports.Set("sendFdTo", Napi::Function::New(env, hull::SendFdTo, "sendFdTo"));
   exports.Set("listenUnix", Napi::Function::New(env, hull::ListenUnix, "listenUnix"));
   exports.Set("openUserns", Napi::Function::New(env, hull::OpenUserns, "openUserns"));
   exports.Set("idmapMount", Napi::Function::New(env, hull::IdmapMount, "idmapMount"));

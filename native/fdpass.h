@@ -1,4 +1,5 @@
-// Passing one file descriptor over a unix socket (SCM_RIGHTS), with a one-byte payload.
+// Passing one file descriptor over a unix socket (SCM_RIGHTS), with a one-byte payload (or the
+// caller's: a console socket's receiver reads the pty's name).
 // Header-only and allocation-free, so the child (async-signal-safe code) can use it too.
 #pragma once
 
@@ -29,9 +30,13 @@ struct FdMessage {
   }
 };
 
-// Returns 0, or an errno value.
-inline int SendFd(int sock, int fd) {
+// Returns 0, or an errno value. `data` (len bytes) replaces the one-byte payload when given.
+inline int SendFd(int sock, int fd, const char* data = nullptr, size_t len = 0) {
   FdMessage m;
+  if (data != nullptr && len > 0) {
+    m.iov.iov_base = const_cast<char*>(data);
+    m.iov.iov_len = len;
+  }
   struct cmsghdr* cmsg = CMSG_FIRSTHDR(&m.msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "fdpass.h"
 
 namespace hull {
 namespace {
@@ -202,6 +203,31 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
   out.Set(0u, Napi::Number::New(info.Env(), fds[0]));
   out.Set(1u, Napi::Number::New(info.Env(), fds[1]));
   return out;
+}
+
+// sendFdTo(path, fd, name): connect to the unix stream socket at `path` and send `fd` in one
+// sendmsg (SCM_RIGHTS) with `name` as its data: runc's --console-socket protocol (the pty master).
+Napi::Value SendFdTo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = info[1].As<Napi::Number>().Int32Value();
+  std::string name = info[2].As<Napi::String>().Utf8Value();
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw SysError(env, "connect", path, ENAMETOOLONG);
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) throw SysError(env, "socket", path, errno);
+  if (connect(sock, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
+    int e = errno;
+    close(sock);
+    throw SysError(env, "connect", path, e);
+  }
+  int err = SendFd(sock, fd, name.c_str(), name.size());
+  close(sock);
+  if (err != 0) throw SysError(env, "sendmsg", path, err);
+  return env.Undefined();
 }
 
 // A unix stream socket bound at `path` (a stale file there replaced) and listening: hull makes

@@ -16,6 +16,7 @@ Napi::Value SetWindowSize(const Napi::CallbackInfo& info);
 Napi::Value Flock(const Napi::CallbackInfo& info);
 Napi::Value Pipe(const Napi::CallbackInfo& info);
 Napi::Value ListenUnix(const Napi::CallbackInfo& info);
+Napi::Value SendFdTo(const Napi::CallbackInfo& info);
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info);
 Napi::Value ReadlinkFd(const Napi::CallbackInfo& info);
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);  // bpf.cc

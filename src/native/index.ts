@@ -70,6 +70,7 @@ export const sys = {
   flock: wrap((fd: number, operation: number) => native().flock(fd, operation)),
   pipe: wrap(() => native().pipe()),
   listenUnix: wrap((p: string) => native().listenUnix(p)),
+  sendFdTo: wrap((p: string, fd: number, name: string) => native().sendFdTo(p, fd, name)),
   pidfdOpen: wrap((pid: number) => native().pidfdOpen(pid)),
   openInRoot: wrap((root: string, p: string, flags: number, mode: number) => native().openInRoot(root, p, flags, mode)),
   readlinkFd: wrap((fd: number) => native().readlinkFd(fd)),

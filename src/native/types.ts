@@ -183,6 +183,8 @@ export interface NativeAddon {
    *  returned stop(); then close the fds marked as owned and call `done` on the event loop (with
    *  `keepAlive` the pending relay keeps the process running). EPIPE ends it without an error. */
   relay(from: number, to: number, options: RelayOptions, done: (err: Error | null, bytes: number) => void): () => void;
+  /** Connect to the unix stream socket at `path` and send `fd` (SCM_RIGHTS) with `name` as the data: runc's --console-socket. */
+  sendFdTo(path: string, fd: number, name: string): void;
   /** A unix stream socket bound at `path` (replacing a stale file) and listening, close-on-exec: its fd. */
   listenUnix(path: string): number;
   /** Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]) and attach it to the cgroup

@@ -39,11 +39,11 @@ import { checkControllers } from '../runtime/cgroups/index.js';
 import { attachDeviceFilter } from '../runtime/devices.js';
 import { type OciState, hasCreateHooks, runHooks, runHooksWarning } from '../runtime/hooks.js';
 import { isSameProcess, openProcess, processStartTime } from '../runtime/liveness.js';
-import { buildPlan, joinedBeforeClone, namespacesOf } from '../runtime/plan.js';
-import { ContainerProcess } from '../runtime/process.js';
+import { buildExecPlan, buildPlan, joinedBeforeClone, namespacesOf } from '../runtime/plan.js';
+import { ContainerProcess, exitCodeOf } from '../runtime/process.js';
 import { isHostFile } from '../runtime/runtime.js';
 import { compiledFilter } from '../runtime/seccomp/step.js';
-import { OCI_VERSION, type RuntimeSpec } from '../runtime/spec.js';
+import { OCI_VERSION, type RuntimeSpec, type SpecProcess } from '../runtime/spec.js';
 import { readSpec } from '../runtime/spec-read.js';
 import { cgroupPids } from '../runtime/stats.js';
 import { hasUserns } from '../runtime/userns.js';
@@ -69,6 +69,28 @@ export interface OciCreateOptions {
   pidFile?: string;
   /** The container's fds 0, 1, 2 (default: this process's own, runc's contract). */
   stdio?: [number, number, number];
+  /** process.terminal: the unix socket that receives the pty's master (SCM_RIGHTS, `/dev/ptmx` as the data). */
+  consoleSocket?: string;
+}
+
+export interface OciExecOptions {
+  /** The process to run (runtime-spec's process object: `exec --process`, or one made from the container's). */
+  process: SpecProcess;
+  /** Written (atomically, no trailing newline) with the process's pid once it has execve'd. */
+  pidFile?: string;
+  /** process.terminal: the unix socket that receives the pty's master. */
+  consoleSocket?: string;
+  /** The process does not depend on this one (hull-runc exits; the caller, a subreaper, inherits it). */
+  detach?: boolean;
+  /** Its fds 0, 1, 2 (default: this process's own). */
+  stdio?: [number, number, number];
+}
+
+/** A process started in a container by `exec`. */
+export interface OciExecProcess {
+  pid: number;
+  /** Its exit code once it ends (128 + N for a signal). */
+  wait(): Promise<number>;
 }
 
 /** What the runtime records of a container. */
@@ -146,6 +168,12 @@ export class OciRuntime {
     return { ...this.ociState(s, this.statusOf(s)), rootfs: s.rootfs, created: s.created };
   }
 
+  /** The process the container was created with (a copy: `exec` without --process starts from it). */
+  processOf(id: string): SpecProcess {
+    this.load(id);
+    return structuredClone(this.spec(id).process);
+  }
+
   /** Every container in the runtime's root. */
   list(): OciContainerState[] {
     let ids: string[] = [];
@@ -188,7 +216,7 @@ export class OciRuntime {
     } finally {
       warnings = [...warnings, ...(await this.delete(id, { force: true }))];
     }
-    return { exitCode: status.signal !== null ? 128 + status.signal : (status.code ?? 0), warnings };
+    return { exitCode: exitCodeOf(status), warnings };
   }
 
   private async createProcess(id: string, opts: OciCreateOptions): Promise<{ state: OciContainerState; proc: ContainerProcess }> {
@@ -211,7 +239,9 @@ export class OciRuntime {
       writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
       const rootfs = path.resolve(bundle, spec.root.path);
       if (!statSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`rootfs (${JSON.stringify(rootfs)}) does not exist`);
-      if (spec.process.terminal) throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
+      const terminal = spec.process.terminal ?? false;
+      if (terminal && opts.consoleSocket === undefined) throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
+      if (!terminal && opts.consoleSocket !== undefined) throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
       sys.mknod(this.fifo(id), S_IFIFO | 0o622, 0, 0);
       // The fifo's mode: a container whose user is not root opens it for writing at its gate.
       chmodSync(this.fifo(id), 0o622);
@@ -236,7 +266,7 @@ export class OciRuntime {
       const cgroupFd = cgroup.openFd();
       try {
         proc = ContainerProcess.spawn({
-          plan: { namespaces: namespacesOf(spec), rootfs, terminal: false, parentDeathSignal: 0, joinPaths: joinedBeforeClone(spec), steps },
+          plan: { namespaces: namespacesOf(spec), rootfs, terminal, parentDeathSignal: 0, joinPaths: joinedBeforeClone(spec), steps },
           cgroupFd,
           stdio: opts.stdio ?? [0, 1, 2],
           keepAlive: false, // the container does not keep its creator alive (hull-runc exits after create)
@@ -253,6 +283,15 @@ export class OciRuntime {
         stage = await proc.continueAfterHooks();
       }
       if (stage !== 'ready') throw new RuntimeError(`the container's process reached ${stage}, not its start gate`);
+      if (opts.consoleSocket !== undefined) {
+        const pty = proc.consoleFd;
+        if (pty === undefined) throw new RuntimeError("the container's process sent no pty master");
+        try {
+          sys.sendFdTo(path.resolve(opts.consoleSocket), pty, '/dev/ptmx');
+        } finally {
+          closeSync(pty);
+        }
+      }
       const saved: SavedState = {
         id,
         bundle,
@@ -339,6 +378,80 @@ export class OciRuntime {
       closeSync(pidfd);
     }
     rmSync(fifo, { force: true });
+  }
+
+  /**
+   * Run another process in the container: it joins every namespace of the container's first
+   * process and its cgroup, with the container's seccomp filter and the process's own user,
+   * capabilities, rlimits, environment, directory and terminal. Resolves once it has execve'd (a
+   * missing executable fails here); it is non-dumpable until then.
+   */
+  async exec(id: string, opts: OciExecOptions): Promise<OciExecProcess> {
+    const s = this.load(id);
+    const status = this.statusOf(s);
+    if (status === 'stopped') throw new ConflictError('cannot exec in a stopped container');
+    if (status === 'paused') throw new ConflictError('cannot exec in a paused container');
+    const spec = this.spec(id);
+    const p = opts.process;
+    const terminal = p.terminal ?? false;
+    if (terminal && opts.consoleSocket === undefined) throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
+    if (!terminal && opts.consoleSocket !== undefined) throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
+    const namespaceFds: number[] = [];
+    let cgroupFd = -1;
+    try {
+      for (const ns of namespacesToJoin(spec)) {
+        try {
+          namespaceFds.push(openSync(`/proc/${s.pid}/ns/${ns}`, 'r'));
+        } catch (err) {
+          throw fromNodeError(err, 'open', `/proc/${s.pid}/ns/${ns}`);
+        }
+      }
+      // The fds name the container's namespaces only if the pid was still its process after they were opened.
+      if (!isSameProcess(s.pid, s.pidStartTime)) throw new ConflictError('cannot exec in a stopped container');
+      cgroupFd = this.cgroup(s)?.openFd() ?? -1;
+      const steps = buildExecPlan(
+        { ...spec, process: p },
+        {
+          args: p.args,
+          env: p.env ?? [],
+          cwd: p.cwd,
+          user: { uid: p.user.uid, gid: p.user.gid, additionalGids: p.user.additionalGids ?? [] },
+          tty: terminal,
+          ...(p.consoleSize ? { consoleSize: { rows: p.consoleSize.height, cols: p.consoleSize.width } } : {}),
+          seccompFilter: spec.linux.seccomp ? await compiledFilter(spec.linux.seccomp) : undefined,
+          capabilitiesAsGiven: true,
+        },
+      );
+      const none = { pid: false, mount: false, uts: false, ipc: false, net: false, cgroup: false };
+      const proc = ContainerProcess.spawn({
+        plan: { namespaces: none, rootfs: s.rootfs, terminal, parentDeathSignal: 0, steps },
+        cgroupFd,
+        stdio: opts.stdio ?? [0, 1, 2],
+        joinNamespaceFds: namespaceFds,
+        keepAlive: !(opts.detach ?? false),
+      });
+      const { consoleFd } = await proc.start().catch(async (err: unknown) => {
+        await proc.wait({ holdEventLoop: true }); // reaped, or it would stay a zombie
+        throw err;
+      });
+      if (opts.consoleSocket !== undefined && consoleFd !== undefined) {
+        try {
+          sys.sendFdTo(path.resolve(opts.consoleSocket), consoleFd, '/dev/ptmx');
+        } finally {
+          closeSync(consoleFd);
+        }
+      }
+      if (opts.pidFile !== undefined) writeAtomic(path.resolve(opts.pidFile), String(proc.pid));
+      return {
+        pid: proc.pid,
+        wait: async () => {
+          return exitCodeOf(await proc.wait({ holdEventLoop: true }));
+        },
+      };
+    } finally {
+      for (const fd of namespaceFds) closeSync(fd);
+      if (cgroupFd >= 0) closeSync(cgroupFd);
+    }
   }
 
   /** Send `signal` to the container's first process (`all`: to every process in its cgroup). */

@@ -5,14 +5,15 @@
  * line in the log (see log.ts), its message on stderr, and exit status 1.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { HullError, UsageError } from '../errors.js';
+import { HullError, UsageError, fromNodeError } from '../errors.js';
 import { defaultOciSpec } from '../oci/default-spec.js';
 import { ociFeatures } from '../oci/features.js';
 import { DEFAULT_OCI_ROOT, type OciContainerState, OciRuntime } from '../oci/runtime.js';
-import { OCI_VERSION } from '../runtime/spec.js';
+import { OCI_VERSION, type SpecProcess } from '../runtime/spec.js';
+import { validateProcess } from '../runtime/spec-read.js';
 import { parseSignal } from '../runtime/signals.js';
 import { type LogFormat, RuncLog } from './log.js';
 
@@ -95,11 +96,14 @@ function table(rows: string[][]): string {
 }
 
 function createOptions(flags: CreateFlags) {
-  if (flags.consoleSocket !== undefined) throw new UsageError('--console-socket is not supported by hull-runc yet');
   const preserve = Number(flags.preserveFds);
   if (!Number.isInteger(preserve) || preserve < 0) throw new UsageError(`invalid --preserve-fds: ${flags.preserveFds}`);
   if (preserve > 0) throw new UsageError('--preserve-fds is not supported by hull-runc yet');
-  return { bundle: flags.bundle, ...(flags.pidFile !== undefined ? { pidFile: flags.pidFile } : {}) };
+  return {
+    bundle: flags.bundle,
+    ...(flags.pidFile !== undefined ? { pidFile: flags.pidFile } : {}),
+    ...(flags.consoleSocket !== undefined ? { consoleSocket: flags.consoleSocket } : {}),
+  };
 }
 
 function addCreateFlags(cmd: Command): Command {
@@ -146,6 +150,99 @@ addCreateFlags(program.command('run').description('create and start a container,
     const { exitCode, warnings } = await rt.run(id, createOptions(flags));
     for (const w of warnings) log().warning(w);
     process.exitCode = exitCode;
+  });
+
+interface ExecFlags {
+  process?: string;
+  detach?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  tty?: boolean;
+  cwd?: string;
+  env: string[];
+  user?: string;
+  additionalGids: string[];
+  cap: string[];
+  noNewPrivs?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** exec's process: --process's file as it is, or the container's own process with the flags over it (as runc makes it). */
+function execProcess(rt: OciRuntime, id: string, args: string[], flags: ExecFlags): SpecProcess {
+  if (flags.process !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(flags.process, 'utf8');
+    } catch (err) {
+      throw fromNodeError(err, 'read', flags.process);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`${flags.process}: not valid JSON: ${(err as Error).message}`);
+    }
+    return validateProcess(value, flags.process);
+  }
+  if (args.length === 0) throw new UsageError('exec: a command is needed (or --process)');
+  const p = rt.processOf(id);
+  p.args = args;
+  p.env = [...(p.env ?? []), ...flags.env];
+  p.terminal = flags.tty ?? false;
+  if (flags.cwd !== undefined) p.cwd = flags.cwd;
+  if (flags.noNewPrivs) p.noNewPrivileges = true;
+  if (flags.user !== undefined) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(flags.user);
+    if (!m) throw new UsageError(`invalid --user ${flags.user}: uid[:gid], numbers`);
+    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : p.user.gid };
+  }
+  if (flags.additionalGids.length > 0) {
+    const gids = flags.additionalGids.map(Number);
+    if (gids.some((g) => !Number.isInteger(g) || g < 0)) throw new UsageError(`invalid --additional-gids: ${flags.additionalGids.join(',')}`);
+    p.user = { ...p.user, additionalGids: gids };
+  }
+  if (flags.cap.length > 0) {
+    const caps = { ...p.capabilities };
+    for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...(caps[set] ?? []), ...flags.cap];
+    p.capabilities = caps;
+  }
+  return p;
+}
+
+program
+  .command('exec')
+  .description('run a process in a running container (its exit status, unless --detach)')
+  .argument('<id>')
+  .argument('[command...]', 'the command and its arguments (without --process)')
+  .option('-p, --process <file>', "a runtime-spec process object (JSON); the command's flags are ignored then")
+  .option('-d, --detach', 'return once the process runs')
+  .option('--pid-file <file>', "write the process's pid here (no newline)")
+  .option('--console-socket <path>', "a unix socket that receives the pty's master (a terminal)")
+  .option('-t, --tty', 'a terminal')
+  .option('--cwd <dir>', 'the working directory in the container')
+  .option('-e, --env <VAR=value>', 'an environment variable (repeatable)', collect, [])
+  .option('-u, --user <uid[:gid]>', 'the user')
+  .option('-g, --additional-gids <gid>', 'an additional group (repeatable)', collect, [])
+  .option('-c, --cap <capability>', 'a capability to add (repeatable)', collect, [])
+  .option('--no-new-privs', 'no new privileges for the process')
+  .passThroughOptions()
+  .action(async (id: string, args: string[], flags: ExecFlags) => {
+    const rt = runtime();
+    let started;
+    try {
+      started = await rt.exec(id, {
+        process: execProcess(rt, id, args, flags),
+        detach: flags.detach ?? false,
+        ...(flags.pidFile !== undefined ? { pidFile: flags.pidFile } : {}),
+        ...(flags.consoleSocket !== undefined ? { consoleSocket: flags.consoleSocket } : {}),
+      });
+    } catch (err) {
+      // runc's exec: a process that could not be started is exit status 255.
+      log().error(`exec failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(255);
+    }
+    if (!flags.detach) process.exitCode = await started.wait();
   });
 
 program

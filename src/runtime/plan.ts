@@ -8,7 +8,7 @@ import { RuntimeError, UsageError } from '../errors.js';
 import type { NamespaceSet, PlanStep } from '../native/types.js';
 import { capabilityMask } from './capabilities.js';
 import { mapText } from './userns.js';
-import type { NamespaceType, RuntimeSpec, SpecMount } from './spec.js';
+import type { NamespaceType, RuntimeSpec, SpecMount, SpecProcess } from './spec.js';
 
 // mount(2) flags (linux/mount.h).
 export const MS = {
@@ -433,15 +433,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
   // runc) last before execve; Docker's profile allows what the steps in between call.
   if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
   steps.push({ op: 'setUser', uid: proc.user.uid, gid: proc.user.gid, groups: proc.user.additionalGids ?? [] });
-  const caps = proc.capabilities ?? {};
-  steps.push({
-    op: 'capabilities',
-    bounding: capabilityMask(caps.bounding),
-    effective: capabilityMask(caps.effective),
-    permitted: capabilityMask(caps.permitted),
-    inheritable: capabilityMask(caps.inheritable),
-    ambient: capabilityMask(caps.ambient),
-  });
+  steps.push(capabilitiesAsGiven(proc.capabilities ?? {}));
   steps.push({ op: 'closeFds' });
   // 10. Created: the executable looked up, the gate waits for start (before a seccomp filter that
   // is loaded last, as runc does: the fewer calls after it, the fewer a profile must allow). Then
@@ -467,6 +459,20 @@ export interface ExecPlanOptions {
   seccompFilter?: string;
   /** Stdio fds (bit i = fd i) that get the container's own /dev/null. */
   nullStdio?: number;
+  /** The process's capability sets as its spec gives them (an OCI exec), instead of Docker's rule (root: the bounding set; others: none). */
+  capabilitiesAsGiven?: boolean;
+}
+
+/** The capabilities step with the process's five sets as its spec gives them. */
+function capabilitiesAsGiven(caps: NonNullable<SpecProcess['capabilities']>): PlanStep {
+  return {
+    op: 'capabilities',
+    bounding: capabilityMask(caps.bounding),
+    effective: capabilityMask(caps.effective),
+    permitted: capabilityMask(caps.permitted),
+    inheritable: capabilityMask(caps.inheritable),
+    ambient: capabilityMask(caps.ambient),
+  };
 }
 
 /**
@@ -491,15 +497,19 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
   steps.push({ op: 'setUser', uid: opts.user.uid, gid: opts.user.gid, groups: opts.user.additionalGids });
   const caps = proc.capabilities ?? {};
   const isRoot = opts.user.uid === 0;
-  steps.push({
-    op: 'capabilities',
-    bounding: capabilityMask(caps.bounding),
-    // As Docker: root gets the container's (bounding) set, another user starts with none effective.
-    effective: isRoot ? capabilityMask(caps.bounding) : 0n,
-    permitted: isRoot ? capabilityMask(caps.bounding) : 0n,
-    inheritable: 0n,
-    ambient: 0n,
-  });
+  steps.push(
+    opts.capabilitiesAsGiven
+      ? capabilitiesAsGiven(caps)
+      : {
+          op: 'capabilities',
+          bounding: capabilityMask(caps.bounding),
+          // As Docker: root gets the container's (bounding) set, another user starts with none effective.
+          effective: isRoot ? capabilityMask(caps.bounding) : 0n,
+          permitted: isRoot ? capabilityMask(caps.bounding) : 0n,
+          inheritable: 0n,
+          ambient: 0n,
+        },
+  );
   steps.push({ op: 'closeFds' });
   if (seccomp && proc.noNewPrivileges) steps.push(seccomp);
   const [file] = opts.args;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError, fromNodeError } from '../errors.js';
-import type { NamespaceType, RuntimeSpec, SpecHook } from './spec.js';
+import type { NamespaceType, RuntimeSpec, SpecHook, SpecProcess } from './spec.js';
 
 const NAMESPACE_TYPES: readonly NamespaceType[] = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
 const DEVICE_TYPES = ['c', 'b', 'u', 'p'];
@@ -97,6 +97,45 @@ class SpecChecker {
   }
 }
 
+/** runtime-spec's process object (config.json's, or `hull-runc exec --process`'s); its fields named after `prefix`. */
+function checkProcess(c: SpecChecker, value: unknown, prefix: string): void {
+  const proc = c.object(value, prefix === '' ? '(the document)' : prefix.slice(0, -1));
+  const args = c.array(proc.args, `${prefix}args`);
+  if (args.length === 0) c.fail(`${prefix}args`, 'at least the command', proc.args);
+  c.strings(args, `${prefix}args`);
+  c.strings(proc.env, `${prefix}env`);
+  c.absolute(proc.cwd, `${prefix}cwd`);
+  c.boolean(proc.terminal, `${prefix}terminal`);
+  c.boolean(proc.noNewPrivileges, `${prefix}noNewPrivileges`);
+  const user = c.object(proc.user, `${prefix}user`);
+  c.integer(user.uid, `${prefix}user.uid`);
+  c.integer(user.gid, `${prefix}user.gid`);
+  c.optionalInteger(user.umask, `${prefix}user.umask`);
+  if (user.additionalGids !== undefined)
+    c.array(user.additionalGids, `${prefix}user.additionalGids`).forEach((g, i) => c.integer(g, `${prefix}user.additionalGids[${i}]`));
+  const size = c.optionalObject(proc.consoleSize, `${prefix}consoleSize`);
+  if (size) {
+    c.integer(size.height, `${prefix}consoleSize.height`);
+    c.integer(size.width, `${prefix}consoleSize.width`);
+  }
+  const caps = c.optionalObject(proc.capabilities, `${prefix}capabilities`);
+  if (caps) for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient']) c.strings(caps[set], `${prefix}capabilities.${set}`);
+  if (proc.rlimits !== undefined) {
+    c.array(proc.rlimits, `${prefix}rlimits`).forEach((r, i) => {
+      const o = c.object(r, `${prefix}rlimits[${i}]`);
+      c.string(o.type, `${prefix}rlimits[${i}].type`);
+      c.integer(o.soft, `${prefix}rlimits[${i}].soft`);
+      c.integer(o.hard, `${prefix}rlimits[${i}].hard`);
+    });
+  }
+}
+
+/** A process.json (`exec --process`): checked as config.json's process is; the same object, typed. */
+export function validateProcess(value: unknown, where = 'process.json'): SpecProcess {
+  checkProcess(new SpecChecker(where), value, '');
+  return value as SpecProcess;
+}
+
 /** Checks a parsed config.json; the same object, typed. `where` names it in messages. */
 export function validateSpec(value: unknown, where = 'config.json'): RuntimeSpec {
   const c = new SpecChecker(where);
@@ -106,35 +145,7 @@ export function validateSpec(value: unknown, where = 'config.json'): RuntimeSpec
   const root = c.object(spec.root, 'root');
   c.string(root.path, 'root.path');
   c.boolean(root.readonly, 'root.readonly');
-  const proc = c.object(spec.process, 'process');
-  const args = c.array(proc.args, 'process.args');
-  if (args.length === 0) c.fail('process.args', 'at least the command', proc.args);
-  c.strings(args, 'process.args');
-  c.strings(proc.env, 'process.env');
-  c.absolute(proc.cwd, 'process.cwd');
-  c.boolean(proc.terminal, 'process.terminal');
-  c.boolean(proc.noNewPrivileges, 'process.noNewPrivileges');
-  const user = c.object(proc.user, 'process.user');
-  c.integer(user.uid, 'process.user.uid');
-  c.integer(user.gid, 'process.user.gid');
-  c.optionalInteger(user.umask, 'process.user.umask');
-  if (user.additionalGids !== undefined)
-    c.array(user.additionalGids, 'process.user.additionalGids').forEach((g, i) => c.integer(g, `process.user.additionalGids[${i}]`));
-  const size = c.optionalObject(proc.consoleSize, 'process.consoleSize');
-  if (size) {
-    c.integer(size.height, 'process.consoleSize.height');
-    c.integer(size.width, 'process.consoleSize.width');
-  }
-  const caps = c.optionalObject(proc.capabilities, 'process.capabilities');
-  if (caps) for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient']) c.strings(caps[set], `process.capabilities.${set}`);
-  if (proc.rlimits !== undefined) {
-    c.array(proc.rlimits, 'process.rlimits').forEach((r, i) => {
-      const o = c.object(r, `process.rlimits[${i}]`);
-      c.string(o.type, `process.rlimits[${i}].type`);
-      c.integer(o.soft, `process.rlimits[${i}].soft`);
-      c.integer(o.hard, `process.rlimits[${i}].hard`);
-    });
-  }
+  checkProcess(c, spec.process, 'process.');
   c.optionalString(spec.hostname, 'hostname');
   if (spec.mounts === undefined) spec.mounts = [];
   c.array(spec.mounts, 'mounts').forEach((m, i) => {

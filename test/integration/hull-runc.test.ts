@@ -177,6 +177,93 @@ describe.skipIf(!canRunContainers)(`hull-runc: runc's command line (integration$
     nothingLeft(killed.id);
   });
 
+  it('--console-socket: one message with the pty master (SCM_RIGHTS) and its name; the container has it as its terminal', async () => {
+    const socket = path.join(base, 'console.sock');
+    // The receiving end, as containerd's shim: accept one connection, take the fd, then read the pty until the container is done.
+    const receiver = [
+      'import array, os, socket, sys',
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)',
+      'print("listening", flush=True)',
+      'c, _ = s.accept()',
+      'fds = array.array("i")',
+      'msg, anc, _, _ = c.recvmsg(4096, socket.CMSG_SPACE(fds.itemsize))',
+      'fds.frombytes(anc[0][2][:fds.itemsize])',
+      'print("name", msg.decode(), "fds", len(anc), flush=True)',
+      'out = b""',
+      'while True:',
+      '    try:',
+      '        b = os.read(fds[0], 4096)',
+      '    except OSError:',
+      '        break',
+      '    if not b: break',
+      '    out += b',
+      'print("pty", repr(out.decode()), flush=True)',
+    ].join('\n');
+    const py = spawn('python3', ['-c', receiver, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let heard = '';
+    py.stdout.on('data', (b: Buffer) => (heard += b.toString()));
+    const pyExit = new Promise<void>((resolve) => py.on('exit', () => resolve()));
+    while (!heard.includes('listening')) await new Promise((resolve) => setTimeout(resolve, 20));
+    const { dir, id } = bundle(['sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "on a terminal"'], (spec) => {
+      spec.process.terminal = true;
+    });
+    const created = runc(['create', '--bundle', dir, '--console-socket', socket, id]);
+    expect([created.code, created.stdout, created.stderr]).toEqual([0, '', '']);
+    expect(runc(['start', id]).code).toBe(0);
+    const deadline = Date.now() + 10_000;
+    while (state(id).status !== 'stopped' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(runc(['delete', id]).code).toBe(0);
+    await pyExit;
+    expect(heard).toContain('name /dev/ptmx fds 1');
+    expect(heard).toMatch(/pty '.*on a terminal\\r\\n'/);
+    nothingLeft(id);
+    // A terminal without a console socket, and a console socket without a terminal: runc's refusals.
+    const noSocket = bundle(['true'], (spec) => {
+      spec.process.terminal = true;
+    });
+    expectFailure(runc(['create', '--bundle', noSocket.dir, noSocket.id]), 'cannot allocate tty if runc will detach without setting console socket');
+    nothingLeft(noSocket.id);
+    const noTerminal = bundle(['true']);
+    expectFailure(
+      runc(['create', '--bundle', noTerminal.dir, '--console-socket', socket, noTerminal.id]),
+      'cannot use console socket if runc will not detach or allocate tty',
+    );
+    nothingLeft(noTerminal.id);
+  });
+
+  it('exec: output and exit status, --detach with a pid file, --process, a missing binary (255), a stopped container', () => {
+    const { dir, id } = bundle(['sleep', '60']);
+    expect(runc(['run', '--detach', '--bundle', dir, id], { out: '/dev/null' }).code).toBe(0);
+    const r = runc(['exec', id, 'sh', '-c', 'echo in the container as $(id -u); exit 4']);
+    expect([r.code, r.stdout, r.log]).toEqual([4, 'in the container as 0\n', []]);
+    const pidFile = path.join(base, `${id}.exec.pid`);
+    const detachedOut = path.join(base, `${id}.exec.out`);
+    const detached = runc(['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '30'], { out: detachedOut }); // its stdio: hull-runc's, left open
+    expect([detached.code, readFileSync(detachedOut, 'utf8')]).toEqual([0, '']);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(JSON.parse(runc(['ps', '--format', 'json', id]).stdout)).toContain(pid);
+    // In the container's pid namespace: the same one as its first process.
+    expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/NSpid:\s+\d+\s+\d+/);
+    const processFile = path.join(base, `${id}.process.json`);
+    writeFileSync(
+      processFile,
+      JSON.stringify({ args: ['sh', '-c', 'echo $(id -u):$(id -g) $FOO $(pwd)'], env: ['FOO=bar', 'PATH=/bin'], cwd: '/tmp', user: { uid: 1000, gid: 1001 } }),
+    );
+    expect(runc(['exec', '--process', processFile, id]).stdout).toBe('1000:1001 bar /tmp\n');
+    const missing = runc(['exec', id, '/no/such/binary']);
+    expect(missing.code).toBe(255);
+    expect(missing.stderr).toMatch(/^exec failed: .*ENOENT/);
+    expect(missing.log[0]!.msg).toBe(missing.stderr.trim());
+    writeFileSync(processFile, '{"args": []}');
+    expect(runc(['exec', '--process', processFile, id]).stderr).toMatch(/^exec failed: .*args: expected at least the command/);
+    expect(runc(['kill', id, 'KILL']).code).toBe(0);
+    const deadline = Date.now() + 10_000;
+    while (state(id).status !== 'stopped' && Date.now() < deadline) spawnSync('sleep', ['0.05']);
+    expect(runc(['exec', id, 'true']).stderr).toBe('exec failed: cannot exec in a stopped container\n');
+    expect(runc(['delete', id]).code).toBe(0);
+    nothingLeft(id);
+  });
+
   it('bad input: each a clear error, exit 1, nothing created', () => {
     const cases: { name: string; args: (dir: string, id: string) => string[]; setup?: (dir: string) => void; message: RegExp }[] = [
       {
