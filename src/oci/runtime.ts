@@ -43,7 +43,7 @@ import { buildExecPlan, buildPlan, joinedBeforeClone, namespacesOf } from '../ru
 import { ContainerProcess, exitCodeOf } from '../runtime/process.js';
 import { isHostFile } from '../runtime/runtime.js';
 import { compiledFilter } from '../runtime/seccomp/step.js';
-import { OCI_VERSION, type RuntimeSpec, type SpecProcess } from '../runtime/spec.js';
+import { OCI_VERSION, type RuntimeSpec, type SpecProcess, type SpecResources } from '../runtime/spec.js';
 import { readSpec } from '../runtime/spec-read.js';
 import { cgroupPids } from '../runtime/stats.js';
 import { hasUserns } from '../runtime/userns.js';
@@ -493,6 +493,30 @@ export class OciRuntime {
     const s = this.load(id);
     if (this.statusOf(s) !== 'paused') throw new ConflictError('container not paused');
     await this.requireCgroup(s).setFrozen(false);
+  }
+
+  /**
+   * Change a created, running or paused container's resources: written to its cgroup (a controller
+   * the host lacks is an error naming it), and kept in its saved config, merged section by section.
+   */
+  async update(id: string, resources: SpecResources): Promise<void> {
+    const s = this.load(id);
+    if (this.statusOf(s) === 'stopped') throw new ConflictError('container not running');
+    const host = cgroupHost();
+    checkControllers(resources, host.root, host.mode);
+    const cgroupRoot = requireCgroup2(host);
+    const cgroup = this.requireCgroup(s);
+    cgroup.applyResources(cgroupRoot, s.cgroup.parent, resources);
+    const spec = this.spec(id);
+    const old = spec.linux.resources ?? {};
+    spec.linux.resources = {
+      ...old,
+      ...resources,
+      ...(resources.memory ? { memory: { ...old.memory, ...resources.memory } } : {}),
+      ...(resources.cpu ? { cpu: { ...old.cpu, ...resources.cpu } } : {}),
+      ...(resources.blockIO ? { blockIO: { ...old.blockIO, ...resources.blockIO } } : {}),
+    };
+    writeAtomic(path.join(this.dir(id), 'config.json'), JSON.stringify(spec));
   }
 
   /** The pids of every process in the container's cgroup (as the host sees them). */

@@ -12,8 +12,9 @@ import { HullError, UsageError, fromNodeError } from '../errors.js';
 import { defaultOciSpec } from '../oci/default-spec.js';
 import { ociFeatures } from '../oci/features.js';
 import { DEFAULT_OCI_ROOT, type OciContainerState, OciRuntime } from '../oci/runtime.js';
-import { OCI_VERSION, type SpecProcess } from '../runtime/spec.js';
-import { validateProcess } from '../runtime/spec-read.js';
+import { OCI_VERSION, type SpecProcess, type SpecResources } from '../runtime/spec.js';
+import { validateProcess, validateResources } from '../runtime/spec-read.js';
+import { parseBytes, parseBytesOrUnlimited, parseInteger } from '../options/units.js';
 import { parseSignal } from '../runtime/signals.js';
 import { type LogFormat, RuncLog } from './log.js';
 
@@ -287,6 +288,70 @@ program
   .description('thaw a paused container')
   .argument('<id>')
   .action(async (id: string) => runtime().resume(id));
+
+interface UpdateFlags {
+  resources?: string;
+  memory?: string;
+  memorySwap?: string;
+  memoryReservation?: string;
+  cpuPeriod?: string;
+  cpuQuota?: string;
+  cpuShare?: string;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pidsLimit?: string;
+  blkioWeight?: string;
+}
+
+/** update's resources: --resources' JSON (a file, or - for stdin), with runc's single-value flags over it. */
+function updateResources(flags: UpdateFlags): SpecResources {
+  let r: SpecResources = {};
+  if (flags.resources !== undefined) {
+    const from = flags.resources === '-' ? 0 : flags.resources;
+    let text: string;
+    try {
+      text = readFileSync(from, 'utf8');
+    } catch (err) {
+      throw fromNodeError(err, 'read', flags.resources === '-' ? 'stdin' : flags.resources);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`resources: not valid JSON: ${(err as Error).message}`);
+    }
+    r = validateResources(value);
+  }
+  const int = (v: string, flag: string) => parseInteger(v, flag);
+  if (flags.memory !== undefined) r.memory = { ...r.memory, limit: parseBytes(flags.memory, '--memory') };
+  if (flags.memorySwap !== undefined) r.memory = { ...r.memory, swap: parseBytesOrUnlimited(flags.memorySwap, '--memory-swap') };
+  if (flags.memoryReservation !== undefined) r.memory = { ...r.memory, reservation: parseBytes(flags.memoryReservation, '--memory-reservation') };
+  if (flags.cpuPeriod !== undefined) r.cpu = { ...r.cpu, period: int(flags.cpuPeriod, '--cpu-period') };
+  if (flags.cpuQuota !== undefined) r.cpu = { ...r.cpu, quota: int(flags.cpuQuota, '--cpu-quota') };
+  if (flags.cpuShare !== undefined) r.cpu = { ...r.cpu, shares: int(flags.cpuShare, '--cpu-share') };
+  if (flags.cpusetCpus !== undefined) r.cpu = { ...r.cpu, cpus: flags.cpusetCpus };
+  if (flags.cpusetMems !== undefined) r.cpu = { ...r.cpu, mems: flags.cpusetMems };
+  if (flags.pidsLimit !== undefined) r.pids = { limit: int(flags.pidsLimit, '--pids-limit') };
+  if (flags.blkioWeight !== undefined) r.blockIO = { ...r.blockIO, weight: int(flags.blkioWeight, '--blkio-weight') };
+  return validateResources(r, 'update');
+}
+
+program
+  .command('update')
+  .description("change a container's resources")
+  .argument('<id>')
+  .option('-r, --resources <file>', 'runtime-spec linux.resources as JSON (- for stdin)')
+  .option('--memory <bytes>', 'memory limit')
+  .option('--memory-swap <bytes>', 'memory and swap limit (-1: unlimited)')
+  .option('--memory-reservation <bytes>', 'memory soft limit')
+  .option('--cpu-period <us>', 'CPU CFS period')
+  .option('--cpu-quota <us>', 'CPU CFS quota')
+  .option('--cpu-share <shares>', 'CPU shares (relative weight)')
+  .option('--cpuset-cpus <list>', 'CPUs to use')
+  .option('--cpuset-mems <list>', 'memory nodes to use')
+  .option('--pids-limit <n>', 'maximum number of processes')
+  .option('--blkio-weight <n>', 'block IO weight (10-1000)')
+  .action(async (id: string, flags: UpdateFlags) => runtime().update(id, updateResources(flags)));
 
 program
   .command('list')

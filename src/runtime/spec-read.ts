@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError, fromNodeError } from '../errors.js';
-import type { NamespaceType, RuntimeSpec, SpecHook, SpecProcess } from './spec.js';
+import type { NamespaceType, RuntimeSpec, SpecHook, SpecProcess, SpecResources } from './spec.js';
 
 const NAMESPACE_TYPES: readonly NamespaceType[] = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
 const DEVICE_TYPES = ['c', 'b', 'u', 'p'];
@@ -130,6 +130,35 @@ function checkProcess(c: SpecChecker, value: unknown, prefix: string): void {
   }
 }
 
+/** linux.resources (config.json's, or `hull-runc update`'s): each value hull writes checked for its type. */
+function checkResources(c: SpecChecker, value: unknown, prefix: string): void {
+  const r = c.object(value, prefix === '' ? '(the document)' : prefix.slice(0, -1));
+  const memory = c.optionalObject(r.memory, `${prefix}memory`);
+  if (memory) {
+    for (const f of ['limit', 'reservation']) c.optionalInteger(memory[f], `${prefix}memory.${f}`, -1);
+    c.optionalInteger(memory.swap, `${prefix}memory.swap`, -1);
+    c.boolean(memory.disableOOMKiller, `${prefix}memory.disableOOMKiller`);
+  }
+  const cpu = c.optionalObject(r.cpu, `${prefix}cpu`);
+  if (cpu) {
+    for (const f of ['shares', 'period']) c.optionalInteger(cpu[f], `${prefix}cpu.${f}`);
+    c.optionalInteger(cpu.quota, `${prefix}cpu.quota`, -1);
+    c.optionalString(cpu.cpus, `${prefix}cpu.cpus`);
+    c.optionalString(cpu.mems, `${prefix}cpu.mems`);
+  }
+  const pids = c.optionalObject(r.pids, `${prefix}pids`);
+  if (pids) c.integer(pids.limit, `${prefix}pids.limit`, -1);
+  const blockIO = c.optionalObject(r.blockIO, `${prefix}blockIO`);
+  if (blockIO) c.optionalInteger(blockIO.weight, `${prefix}blockIO.weight`);
+  if (r.devices !== undefined) c.array(r.devices, `${prefix}devices`).forEach((d, i) => c.object(d, `${prefix}devices[${i}]`));
+}
+
+/** A resources object (`hull-runc update --resources`): checked as config.json's linux.resources; the same object, typed. */
+export function validateResources(value: unknown, where = 'resources'): SpecResources {
+  checkResources(new SpecChecker(where), value, '');
+  return value as SpecResources;
+}
+
 /** A process.json (`exec --process`): checked as config.json's process is; the same object, typed. */
 export function validateProcess(value: unknown, where = 'process.json'): SpecProcess {
   checkProcess(new SpecChecker(where), value, '');
@@ -181,7 +210,7 @@ export function validateSpec(value: unknown, where = 'config.json'): RuntimeSpec
     });
   }
   c.optionalString(linux.cgroupsPath, 'linux.cgroupsPath');
-  c.optionalObject(linux.resources, 'linux.resources');
+  if (linux.resources !== undefined) checkResources(c, linux.resources, 'linux.resources.');
   c.optionalObject(linux.seccomp, 'linux.seccomp');
   c.strings(linux.maskedPaths, 'linux.maskedPaths');
   c.strings(linux.readonlyPaths, 'linux.readonlyPaths');

@@ -264,6 +264,28 @@ describe.skipIf(!canRunContainers)(`hull-runc: runc's command line (integration$
     nothingLeft(id);
   });
 
+  it("update: resources from --resources (a file or stdin) and runc's flags; a controller the host lacks is named", () => {
+    const { dir, id } = bundle(['sleep', '60']);
+    expect(runc(['run', '--detach', '--bundle', dir, id], { out: '/dev/null' }).code).toBe(0);
+    const stdin = spawnSync(process.execPath, [HULL_RUNC, '--root', root, 'update', '--resources', '-', id], { input: '{}', encoding: 'utf8' });
+    expect([stdin.status, stdin.stdout, stdin.stderr]).toEqual([0, '', '']);
+    const file = path.join(base, `${id}.resources.json`);
+    writeFileSync(file, '{"memory": {"limit": "lots"}}');
+    expectFailure(runc(['update', '--resources', file, id]), 'resources: memory.limit: expected an integer >= -1, found "lots"');
+    expectFailure(runc(['update', '--pids-limit', 'ten', id]), /--pids-limit/);
+    const controllers = readFileSync(path.join(cgroupRoot, 'cgroup.subtree_control'), 'utf8');
+    const r = runc(['update', '--pids-limit', '10', id]);
+    if (controllers.split(/\s+/).includes('pids')) {
+      // A host whose cgroup v2 has the pids controller (the vm tier's kind): the limit is written and kept.
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(path.join(cgroupRoot, cgroupParent, id, 'pids.max'), 'utf8').trim()).toBe('10');
+    } else {
+      expectFailure(r, /cgroup controller 'pids' .* not available/);
+    }
+    expect(runc(['delete', '--force', id]).code).toBe(0);
+    nothingLeft(id);
+  });
+
   it('bad input: each a clear error, exit 1, nothing created', () => {
     const cases: { name: string; args: (dir: string, id: string) => string[]; setup?: (dir: string) => void; message: RegExp }[] = [
       {
