@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what hull needs on Debian 12 / Ubuntu 24.04 (apt), then check Node.js >= 20.
 #   scripts/install-deps.sh main   build + run: C++ toolchain, python3 (node-gyp), busybox-static, zstd (zstd layers), iproute2 + nftables + util-linux (networking)
-#   scripts/install-deps.sh test   main + what the test suite drives: runc, skopeo, umoci, buildah (bench:build), iproute2, nftables,
+#   scripts/install-deps.sh test   main + what the test suite drives: runc, containerd (ctr drives runtimes through its shim),
+#                                  skopeo, umoci, buildah (bench:build), iproute2, nftables,
 #                                  debootstrap (bench:unpack), docker-registry + apache2-utils + openssl
 #                                  (registry tests: a local registry, htpasswd, a test CA), clang-format + shellcheck
 #                                  (npm run lint, which scripts/test.sh runs before the suite)
@@ -16,7 +17,7 @@ cd "$here/.."
 
 profile=${1:-main}
 MAIN_PKGS=(build-essential python3 busybox-static ca-certificates zstd iproute2 nftables util-linux)
-TEST_PKGS=(runc skopeo umoci buildah iproute2 nftables procps util-linux tar gzip debootstrap coreutils
+TEST_PKGS=(runc containerd skopeo umoci buildah iproute2 nftables procps util-linux tar gzip debootstrap coreutils
   docker-registry apache2-utils openssl clang-format shellcheck)
 case "$profile" in
   main) pkgs=("${MAIN_PKGS[@]}") ;;
@@ -38,8 +39,8 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
 
-# Packages that ship a service (docker-registry) must not start it: the tests run their own
-# instance by PID. policy-rc.d exiting 101 tells invoke-rc.d "not now"; ours is removed again.
+# Packages that ship a service (docker-registry, containerd) must not start it: the tests run their own
+# instance by PID, with private paths. policy-rc.d exiting 101 tells invoke-rc.d "not now"; ours is removed again.
 policy_rc=/usr/sbin/policy-rc.d
 own_policy=0
 if [ ! -e "$policy_rc" ]; then
@@ -52,6 +53,15 @@ for p in "${pkgs[@]}"; do installed "$p" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   info "installing: ${missing[*]}"
   apt_install "${missing[@]}"
+  # policy-rc.d stops the start, but the maintainer scripts still enable the unit for the next boot:
+  # disabled again, for the packages installed here only (a service the user set up is theirs).
+  for p in "${missing[@]}"; do
+    case "$p" in
+      containerd | docker-registry)
+        if command -v systemctl >/dev/null 2>&1; then systemctl disable --quiet "$p.service" 2>/dev/null || true; fi
+        ;;
+    esac
+  done
 else
   info "system packages ($profile): all present"
 fi
