@@ -508,6 +508,7 @@ export class OciRuntime {
     const cgroup = this.requireCgroup(s);
     cgroup.applyResources(cgroupRoot, s.cgroup.parent, resources);
     const spec = this.spec(id);
+    // runc's merge: section by section, nothing derived (hull's own `update` adds Docker's swap rule: mergeResources).
     const old = spec.linux.resources ?? {};
     spec.linux.resources = {
       ...old,

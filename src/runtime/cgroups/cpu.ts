@@ -9,16 +9,25 @@ export function sharesToWeight(shares: number): number {
   return 1 + Math.floor(((shares - 2) * 9999) / 262142);
 }
 
+/**
+ * cgroup v1's default shares. containerd and CRI put it in every spec to mean "no preference": it is
+ * the default weight (100, as the runtimes' newer conversion maps it), asks nothing of the host, and
+ * runs where the cpu controller is not in cgroup v2 (a hybrid host) as it does under runc there.
+ */
+export const DEFAULT_CPU_SHARES = 1024;
+
+const sharesRequested = (shares: number | undefined): boolean => shares !== undefined && shares !== DEFAULT_CPU_SHARES;
+
 export const cpu: Controller = {
   name: 'cpu',
   requestedBy(r) {
     const c = r.cpu ?? {};
-    return [...(c.shares !== undefined ? ['--cpu-shares'] : []), ...(c.quota !== undefined || c.period !== undefined ? ['--cpus'] : [])];
+    return [...(sharesRequested(c.shares) ? ['--cpu-shares'] : []), ...(c.quota !== undefined || c.period !== undefined ? ['--cpus'] : [])];
   },
   files(r) {
     const c = r.cpu ?? {};
     const out: [string, string][] = [];
-    if (c.shares !== undefined) out.push(['cpu.weight', String(c.shares > 0 ? sharesToWeight(c.shares) : 100)]);
+    if (sharesRequested(c.shares)) out.push(['cpu.weight', String(c.shares! > 0 ? sharesToWeight(c.shares!) : 100)]);
     if (c.quota !== undefined || c.period !== undefined) {
       const quota = c.quota !== undefined && c.quota > 0 ? String(c.quota) : 'max';
       out.push(['cpu.max', `${quota} ${c.period ?? DEFAULT_CPU_PERIOD}`]);

@@ -101,10 +101,7 @@ describe('the controllers on a fake cgroupfs', () => {
   it("writes each controller's files", () => {
     fakeCgroupfs('cpuset cpu io memory pids', undefined, ['memory.swap.max', 'io.bfq.weight']);
     const r = completeResources(
-      parseResourceFlags(
-        { memory: '32m', memoryReservation: '16m', cpus: '0.5', cpuShares: '1024', cpusetCpus: '0-1', pidsLimit: '20', blkioWeight: '300' },
-        4,
-      ),
+      parseResourceFlags({ memory: '32m', memoryReservation: '16m', cpus: '0.5', cpuShares: '512', cpusetCpus: '0-1', pidsLimit: '20', blkioWeight: '300' }, 4),
     );
     const rates = { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }], throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 2048 }] };
     applyResources(path.join(root, 'hull-parent', 'ctr'), { ...r, blockIO: { ...r!.blockIO, ...rates } });
@@ -113,11 +110,16 @@ describe('the controllers on a fake cgroupfs', () => {
     expect(read(`${ctr}memory.swap.max`)).toBe(String(32 << 20));
     expect(read(`${ctr}memory.low`)).toBe(String(16 << 20));
     expect(read(`${ctr}cpu.max`)).toBe('50000 100000');
-    expect(read(`${ctr}cpu.weight`)).toBe('39');
+    expect(read(`${ctr}cpu.weight`)).toBe('20');
     expect(read(`${ctr}cpuset.cpus`)).toBe('0-1');
     expect(read(`${ctr}pids.max`)).toBe('20');
     expect(read(`${ctr}io.bfq.weight`)).toBe('300');
     expect(read(`${ctr}io.max`)).toBe('8:0 rbps=1048576 wbps=2048');
+  });
+  it("takes cgroup v1's default shares (1024, in every containerd spec) as no request: nothing needed, nothing written", () => {
+    expect([...requiredControllers({ cpu: { shares: 1024 } }).keys()]).toEqual([]);
+    expect([...requiredControllers({ cpu: { shares: 1024, quota: 50000 } }).keys()]).toEqual(['cpu']);
+    expect([...requiredControllers({ cpu: { shares: 2 } }).keys()]).toEqual(['cpu']);
   });
   it('uses io.weight without BFQ, and "max" for unlimited values', () => {
     fakeCgroupfs('io memory pids cpu');
