@@ -18,7 +18,8 @@
 // on a `not ok` (not TODO), a `Bail out!`, no plan, a plan that does not match the asserts, a non-zero
 // exit or the timeout; one with no assert at all (plan `1..0`, or no output and exit 0, as the *_fail
 // tests do when the runtime rejects the config) is skipped. Except: the lifecycle tests (hooks,
-// poststart, …) report a failure only as an `error` diagnostic before their `1..0`, which counts as failed.
+// poststart, …) report a failure only as an `error` diagnostic before their `1..0`, which counts as
+// failed; and a test that prints two TAP streams (linux_cgroups_cpus) is judged stream by stream.
 // Raw TAP and stderr of each run: build/peer/runtime-tools-logs/<runtime>/<test>.{tap,stderr}.
 //
 // Skipped by default: the 7 linux_cgroups_relative_* tests. Their relative cgroupsPath

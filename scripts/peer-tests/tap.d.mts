@@ -19,6 +19,9 @@ export interface ParsedTap {
 
 export declare function parseTap(text: string): ParsedTap;
 
+/** The TAP streams in a test's output (a `TAP version` line after other output starts a new one). */
+export declare function splitStreams(text: string): string[];
+
 export declare function firstLine(s: string | undefined): string;
 
 /** runc's `level=error msg="…"` from stderr (unescaped), else the first line that mentions an error. */
@@ -27,7 +30,6 @@ export declare function stderrReason(stderr: string): string;
 export interface Verdict {
   status: 'pass' | 'fail' | 'skip';
   reason: string;
-  plan: number | null;
   asserts: number;
   ok: number;
   notOk: number;

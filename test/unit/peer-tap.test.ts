@@ -43,7 +43,7 @@ describe('parseTap', () => {
 describe('verdict', () => {
   it('passes a full plan of ok asserts with exit 0 (skipped asserts included)', () => {
     const v = run('TAP version 13\nok 1 - a\nok 2 # SKIP not set\n1..2\n');
-    expect(v).toMatchObject({ status: 'pass', plan: 2, asserts: 2, ok: 1, skip: 1, notOk: 0 });
+    expect(v).toMatchObject({ status: 'pass', asserts: 2, ok: 1, skip: 1, notOk: 0 });
   });
 
   it('fails on a not ok, naming the first and counting the rest, with the runtime error from stderr', () => {
@@ -96,6 +96,15 @@ describe('verdict', () => {
   it('skips a test that prints nothing and exits 0 (the *_fail tests when the runtime rejects the config)', () => {
     const v = run('', { stderr: 'failed to create the container\ntime="x" level=error msg="runc create failed: wrong rlimit value: RLIMIT_TEST"\n' });
     expect(v).toMatchObject({ status: 'skip', reason: 'no TAP output, exit 0; stderr: runc create failed: wrong rlimit value: RLIMIT_TEST' });
+  });
+
+  it('judges each TAP stream of a test that prints more than one', () => {
+    // linux_cgroups_cpus: 112 asserts, then a second tap.New() whose check found nothing to do
+    const two = 'TAP version 13\nok 1 - cpu shares\nok 2 - cpu quota\n1..2\nTAP version 13\n1..0\n';
+    expect(run(two)).toMatchObject({ status: 'pass', asserts: 2 });
+    expect(run('TAP version 13\nok 1 - a\n1..1\nTAP version 13\nok 1 - b\n')).toMatchObject({ status: 'fail', reason: 'no plan (TAP stream 2 of 2)' });
+    const hidden = `TAP version 13\nok 1 - a\n1..1\nTAP version 13\n${yaml({ error: 'cannot validate' })}1..0\n`;
+    expect(run(hidden)).toMatchObject({ status: 'fail', reason: '1..0 after an error diagnostic (TAP stream 2 of 2): cannot validate' });
   });
 
   it('counts a test whose every assert is skipped as skipped', () => {
