@@ -4,9 +4,10 @@
 #   bash scripts/peer-tests/build-runtime-tools.sh      (no root needed; npm run peer:runtime-tools runs it)
 # The source is another project's, kept as an archive beside the repository (never copied into it):
 # shared/peer-src/runtime-tools-260e151.tar.gz in the repository's directory or any directory above it,
-# or in $HULL_PEER_SRC. It is unpacked into build/peer/runtime-tools (ignored by git) and built there
+# or in $HULL_PEER_SRC. It is unpacked into tmp/peer/runtime-tools (ignored by git; not build/, which
+# node-gyp rebuild deletes with every `npm run build`; $HULL_PEER_BUILD moves tmp/peer) and built there
 # with Debian's golang-go (scripts/install-deps.sh test) from its own vendor/ directory, GOPROXY=off;
-# Go's build cache and GOPATH live in build/peer too, so nothing goes to ~/.cache or ~/go.
+# Go's build cache and GOPATH live in tmp/peer too, so nothing goes to ~/.cache or ~/go.
 # Idempotent: skipped when the last build of this archive finished after the archive was written.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +18,7 @@ cd "$repo"
 
 rt_commit=260e151
 archive_name=runtime-tools-$rt_commit.tar.gz
-peer=${HULL_PEER_BUILD:-$repo/build/peer}
+peer=${HULL_PEER_BUILD:-$repo/tmp/peer}
 src=$peer/runtime-tools
 stamp=$src/.hull-built
 

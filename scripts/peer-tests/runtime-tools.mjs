@@ -20,7 +20,7 @@
 // tests do when the runtime rejects the config) is skipped. Except: the lifecycle tests (hooks,
 // poststart, …) report a failure only as an `error` diagnostic before their `1..0`, which counts as
 // failed; and a test that prints two TAP streams (linux_cgroups_cpus) is judged stream by stream.
-// Raw TAP and stderr of each run: build/peer/runtime-tools-logs/<runtime>/<test>.{tap,stderr}.
+// Raw TAP and stderr of each run: tmp/peer/runtime-tools-logs/<runtime>/<test>.{tap,stderr} (--logs DIR).
 //
 // Skipped by default: the 7 linux_cgroups_relative_* tests. Their relative cgroupsPath
 // (testdir/cgrouptest/container) makes the runtime create cgroups below the caller's own cgroup,
@@ -46,7 +46,8 @@ import { fileURLToPath } from 'node:url';
 import { firstLine, verdict } from './tap.mjs';
 
 const project = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const suiteDir = path.resolve(process.env.HULL_PEER_BUILD ?? path.join(project, 'build/peer'), 'runtime-tools');
+const peerDir = path.resolve(process.env.HULL_PEER_BUILD ?? path.join(project, 'tmp/peer'));
+const suiteDir = path.join(peerDir, 'runtime-tools');
 const RELATIVE_CGROUP_TESTS = /^linux_cgroups_relative_/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The absolute cgroupsPath of runtime-tools' cgroup tests (cgroups.AbsCgroupPath). */
@@ -61,7 +62,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const opts = { runtimes: [], tests: [], timeoutS: 120, json: null, logs: path.join(project, 'build/peer/runtime-tools-logs') };
+  const opts = { runtimes: [], tests: [], timeoutS: 120, json: null, logs: path.join(peerDir, 'runtime-tools-logs') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
