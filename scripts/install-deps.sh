@@ -5,7 +5,8 @@
 #                                  skopeo, umoci, buildah (bench:build), iproute2, nftables,
 #                                  debootstrap (bench:unpack), docker-registry + apache2-utils + openssl
 #                                  (registry tests: a local registry, htpasswd, a test CA), clang-format + shellcheck
-#                                  (npm run lint, which scripts/test.sh runs before the suite)
+#                                  (npm run lint, which scripts/test.sh runs before the suite), golang-go (builds
+#                                  runtime-tools offline from its vendored source: npm run peer:runtime-tools)
 #   scripts/install-deps.sh vm     main + the vm test tier: qemu, e2fsprogs (npm run test:vm)
 # Idempotent: apt runs only when a package is missing (checked with dpkg -s).
 set -euo pipefail
@@ -19,6 +20,7 @@ profile=${1:-main}
 MAIN_PKGS=(build-essential python3 busybox-static ca-certificates zstd iproute2 nftables util-linux)
 TEST_PKGS=(runc containerd skopeo umoci buildah iproute2 nftables procps util-linux tar gzip debootstrap coreutils
   docker-registry apache2-utils openssl clang-format shellcheck)
+TEST_PKGS+=(golang-go)
 case "$profile" in
   main) pkgs=("${MAIN_PKGS[@]}") ;;
   test) pkgs=("${MAIN_PKGS[@]}" "${TEST_PKGS[@]}") ;;

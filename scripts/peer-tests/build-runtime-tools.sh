@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Build the OCI runtime validation suite (opencontainers/runtime-tools: runtimetest and the
+# validation/*/*.t executables) offline, for scripts/peer-tests/runtime-tools.mjs.
+#   bash scripts/peer-tests/build-runtime-tools.sh      (no root needed; npm run peer:runtime-tools runs it)
+# The source is another project's, kept as an archive beside the repository (never copied into it):
+# shared/peer-src/runtime-tools-260e151.tar.gz in the repository's directory or any directory above it,
+# or in $HULL_PEER_SRC. It is unpacked into tmp/peer/runtime-tools (ignored by git; not build/, which
+# node-gyp rebuild deletes with every `npm run build`; $HULL_PEER_BUILD moves tmp/peer) and built there
+# with Debian's golang-go (scripts/install-deps.sh test) from its own vendor/ directory, GOPROXY=off;
+# Go's build cache and GOPATH live in tmp/peer too, so nothing goes to ~/.cache or ~/go.
+# Idempotent: skipped when the last build of this archive finished after the archive was written.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../lib.sh
+. "$here/lib.sh"
+repo=$(cd "$here/.." && pwd)
+cd "$repo"
+
+rt_commit=260e151
+archive_name=runtime-tools-$rt_commit.tar.gz
+peer=${HULL_PEER_BUILD:-$repo/tmp/peer}
+src=$peer/runtime-tools
+stamp=$src/.hull-built
+
+find_archive() {
+  if [ -n "${HULL_PEER_SRC:-}" ]; then
+    [ -f "$HULL_PEER_SRC/$archive_name" ] || die "HULL_PEER_SRC=$HULL_PEER_SRC has no $archive_name"
+    printf '%s\n' "$HULL_PEER_SRC/$archive_name"
+    return
+  fi
+  local dir=$repo
+  while :; do
+    if [ -f "$dir/shared/peer-src/$archive_name" ]; then
+      printf '%s\n' "$dir/shared/peer-src/$archive_name"
+      return
+    fi
+    [ "$dir" = / ] && break
+    dir=$(dirname "$dir")
+  done
+  die "$archive_name not found in shared/peer-src/ beside or above $repo: set HULL_PEER_SRC to the directory that holds it"
+}
+
+archive=$(find_archive)
+if [ -f "$stamp" ] && [ "$stamp" -nt "$archive" ] && [ "$(cat "$stamp")" = "$archive_name" ] && [ -x "$src/runtimetest" ]; then
+  info "runtime-tools: up to date in $src (built from $archive_name)"
+  exit 0
+fi
+
+command -v go >/dev/null 2>&1 || die "go not found: install Debian's golang-go (sudo bash scripts/install-deps.sh test)"
+command -v make >/dev/null 2>&1 || die "make not found: install build-essential (sudo bash scripts/install-deps.sh test)"
+
+step "runtime-tools: unpacking $archive into $src"
+mkdir -p "$peer"
+unpack=$(mktemp -d "$peer/.unpack.XXXXXX")
+trap 'rm -rf "$unpack"' EXIT
+tar -xzf "$archive" -C "$unpack"
+[ -f "$unpack/runtime-tools/Makefile" ] || die "$archive does not hold runtime-tools/Makefile"
+rm -rf "$src"
+mv "$unpack/runtime-tools" "$src"
+
+step "runtime-tools: building runtimetest and the validation executables (offline, vendored)"
+# -buildvcs=false: the tree sits inside hull's git worktree, whose state Go would otherwise stamp
+# into the binaries (and fail on where git refuses the directory). COMMIT is what the Makefile gets
+# from `git describe`, which would describe hull's repository, not runtime-tools'.
+start=$(date +%s)
+(
+  cd "$src"
+  export GOFLAGS='-mod=vendor -buildvcs=false' GOPROXY=off GOSUMDB=off GO111MODULE=on GOENV=off \
+    GOCACHE="$peer/go-cache" GOPATH="$peer/gopath" GOMODCACHE="$peer/gopath/pkg/mod" GOTMPDIR=
+  make COMMIT="$rt_commit" runtimetest validation-executables
+)
+printf '%s\n' "$archive_name" >"$stamp"
+count=$(find "$src/validation" -mindepth 2 -maxdepth 2 -name '*.t' -type f | wc -l)
+info "runtime-tools: runtimetest and $count validation executables built in $(($(date +%s) - start)) s ($src)"
