@@ -315,13 +315,20 @@ void DoMount(Context& ctx, const Step& s) {
   }
 
   const char* what = fstype != nullptr && !(flags & MS_BIND) ? fstype : source;
-  // Propagation changes must be made alone; a bind with extra flags needs a remount after it.
+  // Propagation changes must be made alone (a new mount with shared, say, is EINVAL); a bind with
+  // extra flags needs a remount after it.
+  bool only_propagation = (flags & ~(kPropagationFlags | MS_REC)) == 0;
+  bool propagation_after = (flags & kPropagationFlags) && !only_propagation;
   unsigned long first = flags;
-  if (flags & MS_BIND) first = flags & (MS_BIND | MS_REC);
+  if (flags & MS_BIND) {
+    first = flags & (MS_BIND | MS_REC);
+  } else if (propagation_after) {
+    first = flags & ~(kPropagationFlags | MS_REC);
+  }
   if (mount(source, mount_at, fstype, first, data) < 0) {
     Fail(ctx, "mount", errno, "mount ", what, " on ", shown_target);
   }
-  bool follow_up = (flags & MS_BIND) && (flags & (kRemountableFlags | kPropagationFlags));
+  bool follow_up = ((flags & MS_BIND) && (flags & kRemountableFlags)) || propagation_after;
   if (follow_up && target_fd >= 0) {
     // The fd still names what was under the new mount: resolve the target again to reach it.
     close(target_fd);
@@ -348,7 +355,7 @@ void DoMount(Context& ctx, const Step& s) {
       Fail(ctx, "mount_setattr", errno, "make ", shown_target, " read-only recursively");
     }
   }
-  if ((flags & MS_BIND) && (flags & kPropagationFlags)) {
+  if (propagation_after) {
     if (mount(nullptr, mount_at, nullptr, flags & (kPropagationFlags | MS_REC), nullptr) < 0) {
       Fail(ctx, "mount", errno, "set propagation of ", shown_target);
     }
@@ -749,8 +756,11 @@ void RunChild(const Plan& plan) {
         if (mknod(s.s0, static_cast<mode_t>(s.n0), makedev(s.n1, s.n2)) < 0 && errno != EEXIST) {
           Fail(ctx, "mknod", errno, "mknod ", s.s0);
         }
-        // mknod applied the umask; the plan's mode is the mode wanted.
+        // mknod applied the umask; the plan's mode is the mode wanted, and its owner the one given.
         if (chmod(s.s0, static_cast<mode_t>(s.n0) & 07777) < 0) Fail(ctx, "chmod", errno, "chmod ", s.s0);
+        if ((s.n3 != 0 || s.n4 != 0) && lchown(s.s0, static_cast<uid_t>(s.n3), static_cast<gid_t>(s.n4)) < 0) {
+          Fail(ctx, "lchown", errno, "lchown ", s.s0);
+        }
         break;
       case StepOp::Symlink:
         if (symlink(s.s0, s.s1) < 0 && errno != EEXIST) Fail(ctx, "symlink", errno, "symlink ", s.s1, " -> ", s.s0);

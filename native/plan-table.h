@@ -13,7 +13,7 @@
 #define HULL_PLAN_OPS(X)                                                                                  \
   X(0, Mount, "mount")                  /* s0 source, s1 target, s2 fstype, s3 data; n0 flags, n1 create, \
                                            n2 inRoot, n3 optional */                                      \
-  X(1, Mknod, "mknod")                  /* s0 path; n0 mode, n1 major, n2 minor */                        \
+  X(1, Mknod, "mknod")                  /* s0 path; n0 mode, n1 major, n2 minor, n3 uid, n4 gid */        \
   X(2, Symlink, "symlink")              /* s0 target, s1 link path */                                     \
   X(3, PivotRoot, "pivotRoot")          /* s0 rootfs */                                                   \
   X(4, Remount, "remount")              /* s0 target; n0 flags, n1 ignoreMissing */                       \

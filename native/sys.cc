@@ -205,6 +205,16 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// A unix socket's address for `path`; too long a path is `op path: ENAMETOOLONG`.
+static struct sockaddr_un UnixAddress(Napi::Env env, const char* op, const std::string& path) {
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw SysError(env, op, path, ENAMETOOLONG);
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return addr;
+}
+
 // sendFdTo(path, fd, name): connect to the unix stream socket at `path` and send `fd` in one
 // sendmsg (SCM_RIGHTS) with `name` as its data: runc's --console-socket protocol (the pty master).
 Napi::Value SendFdTo(const Napi::CallbackInfo& info) {
@@ -212,11 +222,7 @@ Napi::Value SendFdTo(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   int fd = info[1].As<Napi::Number>().Int32Value();
   std::string name = info[2].As<Napi::String>().Utf8Value();
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) throw SysError(env, "connect", path, ENAMETOOLONG);
-  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  struct sockaddr_un addr = UnixAddress(env, "connect", path);
   int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0) throw SysError(env, "socket", path, errno);
   if (connect(sock, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
@@ -235,11 +241,7 @@ Napi::Value SendFdTo(const Napi::CallbackInfo& info) {
 Napi::Value ListenUnix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) throw SysError(env, "bind", path, ENAMETOOLONG);
-  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  struct sockaddr_un addr = UnixAddress(env, "bind", path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw SysError(env, "socket", path, errno);
   unlink(path.c_str());

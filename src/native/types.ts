@@ -24,7 +24,7 @@ export type PlanStep =
       optional: boolean;
     }
   /** mknod(2) of a device node at `path` inside the root (RESOLVE_IN_ROOT), mode includes the type bits. */
-  | { op: 'mknod'; path: string; mode: number; major: number; minor: number }
+  | { op: 'mknod'; path: string; mode: number; major: number; minor: number; uid?: number; gid?: number }
   /** symlink(2): `linkPath` (inside the root) → `target` (stored verbatim). */
   | { op: 'symlink'; target: string; linkPath: string }
   /** pivot_root into the directory `rootfs` (a mount point), detach the old root, chdir /. */

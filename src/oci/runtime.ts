@@ -37,6 +37,7 @@ import { sys } from '../native/index.js';
 import { ContainerCgroup, cgroupHost, requireCgroup2 } from '../runtime/cgroups.js';
 import { checkControllers } from '../runtime/cgroups/index.js';
 import { attachDeviceFilter } from '../runtime/devices.js';
+import { defaultDeviceRules } from '../runtime/devices-bpf.js';
 import { type OciState, hasCreateHooks, runHooks, runHooksWarning } from '../runtime/hooks.js';
 import { isSameProcess, openProcess, processStartTime } from '../runtime/liveness.js';
 import { buildExecPlan, buildPlan, joinedBeforeClone, namespacesOf } from '../runtime/plan.js';
@@ -221,7 +222,8 @@ export class OciRuntime {
 
   private async createProcess(id: string, opts: OciCreateOptions): Promise<{ state: OciContainerState; proc: ContainerProcess }> {
     const dir = this.dir(id);
-    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    // 0711: a container in a user namespace of its own opens its start fifo below it as nobody (runc's mode too).
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
     try {
       mkdirSync(dir, { mode: 0o711 });
     } catch (err) {
@@ -251,7 +253,7 @@ export class OciRuntime {
       const cgroupRoot = requireCgroup2(host);
       cgroup = await ContainerCgroup.create(cgroupRoot, name, parent);
       cgroup.applyResources(cgroupRoot, parent, spec.linux.resources);
-      attachDeviceFilter(cgroup.path, spec.linux.resources);
+      attachDeviceFilter(cgroup.path, withStandardDevices(spec));
       const steps = buildPlan(
         spec,
         { directory: rootfs },
@@ -275,6 +277,7 @@ export class OciRuntime {
         closeSync(cgroupFd);
       }
       state.pid = proc.pid;
+      if (spec.process.oomScoreAdj !== undefined) writeOomScoreAdj(proc.pid, spec.process.oomScoreAdj);
       let stage = await proc.go();
       if (stage === 'hooks') {
         await runHooks('prestart', spec.hooks, { state });
@@ -582,9 +585,8 @@ function cgroupOf(id: string, cgroupsPath: string | undefined): { parent: string
   if (cgroupsPath === undefined || cgroupsPath === '') return { parent: DEFAULT_CGROUP_PARENT, name: id };
   const clean = path.posix.normalize(cgroupsPath.startsWith('/') ? cgroupsPath : `/${DEFAULT_CGROUP_PARENT}/${cgroupsPath}`);
   const name = path.posix.basename(clean);
-  const parent = path.posix.dirname(clean).replace(/^\//, '');
-  if (name === '' || name === '..' || parent === '')
-    throw new UsageError(`linux.cgroupsPath ${cgroupsPath}: a cgroup below a parent is needed (e.g. /hull/${id})`);
+  const parent = path.posix.dirname(clean).replace(/^\//, ''); // '': right below the cgroup2 root
+  if (name === '' || name === '..') throw new UsageError(`linux.cgroupsPath ${cgroupsPath}: names no cgroup (e.g. /hull/${id})`);
   return { parent, name };
 }
 
@@ -606,9 +608,34 @@ function systemdCgroupPath(id: string, cgroupsPath: string | undefined): string 
   return `/${[...slices, unit].join('/')}`;
 }
 
+/**
+ * The device rules with what the container's /dev holds allowed after the bundle's own, as runc
+ * adds them: the standard devices (null, zero, full, random, urandom, tty, ptmx, pts, tun; mknod of
+ * any node) and the bundle's linux.devices. A bundle that denies every device still has those.
+ */
+function withStandardDevices(spec: RuntimeSpec): SpecResources | undefined {
+  const resources = spec.linux.resources;
+  if (!resources?.devices || resources.devices.length === 0) return resources;
+  const own = (spec.linux.devices ?? [])
+    .filter((d) => d.type !== 'p')
+    .map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
+  return { ...resources, devices: [...resources.devices, ...defaultDeviceRules().filter((r) => r.allow), ...own] };
+}
+
 /** The namespaces of the container's first process a hook in the container joins (exec's order: a new user namespace first). */
 function namespacesToJoin(spec: RuntimeSpec): string[] {
   return [...(hasUserns(spec) ? ['user'] : []), 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'];
+}
+
+/** process.oomScoreAdj, written for the process before it runs anything of its own (as runc's init does for itself). */
+function writeOomScoreAdj(pid: number, adj: number): void {
+  if (adj > 1000) throw new UsageError(`process.oomScoreAdj: expected -1000..1000, found ${adj}`);
+  const file = `/proc/${pid}/oom_score_adj`;
+  try {
+    writeFileSync(file, String(adj));
+  } catch (err) {
+    throw fromNodeError(err, 'write', file);
+  }
 }
 
 /** Whether the gate's byte is in the (non-blocking) fifo, unread. */

@@ -66,7 +66,8 @@ export class ContainerCgroup {
   /** mkdir `<cgroup2>/<parent>/<id>`. `parent` is relative to the cgroup2 root (absolute in cgroup terms). */
   static async create(cgroupRoot: string, id: string, parent = HULL_CGROUP_PARENT): Promise<ContainerCgroup> {
     const parentDir = path.join(cgroupRoot, parent);
-    if (!parentDir.startsWith(cgroupRoot + path.sep)) throw new UsageError(`invalid cgroup parent: ${parent}`);
+    // '' is the root itself (an OCI bundle's top-level cgroupsPath); anything else stays below it.
+    if (parent !== '' && !parentDir.startsWith(cgroupRoot + path.sep)) throw new UsageError(`invalid cgroup parent: ${parent}`);
     const dir = path.join(parentDir, id);
     for (let attempt = 0; ; attempt++) {
       try {

@@ -97,7 +97,7 @@ export function flattenStep(step: PlanStep): FlatStep {
       break;
     case 'mknod':
       f.s[0] = step.path;
-      f.n = [big(step.mode), big(step.major), big(step.minor), 0, 0];
+      f.n = [big(step.mode), big(step.major), big(step.minor), big(step.uid ?? 0), big(step.gid ?? 0)];
       break;
     case 'symlink':
       f.s[0] = step.target;

@@ -221,12 +221,17 @@ function mountStep(m: SpecMount, isFile: (hostPath: string) => boolean): PlanSte
 
 /**
  * linux.rootfsPropagation → the flags of the first step, made on every mount of the new namespace.
- * Default rprivate; rslave lets host mounts reach slave/shared binds (never the other way). A shared
- * root would let the container's mounts reach the host: refused.
+ * Default rprivate; rslave lets host mounts reach slave/shared binds (never the other way). shared
+ * and unbindable start private too (the container's mounts must never reach the host, and pivot_root
+ * refuses a shared root): the root gets them after pivot_root (rootPropagationAfterPivot).
  */
 export function rootPropagationFlags(propagation: string | undefined): number {
   switch (propagation ?? 'rprivate') {
     case 'rprivate':
+    case 'shared':
+    case 'rshared':
+    case 'unbindable':
+    case 'runbindable':
       return MS.REC | MS.PRIVATE;
     case 'private':
       return MS.PRIVATE;
@@ -235,25 +240,47 @@ export function rootPropagationFlags(propagation: string | undefined): number {
     case 'slave':
       return MS.SLAVE;
     default:
-      throw new UsageError(`rootfsPropagation '${propagation}' is not supported (hull: private, rprivate, slave, rslave)`);
+      throw new UsageError(
+        `rootfsPropagation '${propagation}' is not supported (hull: private, rprivate, slave, rslave, shared, rshared, unbindable, runbindable)`,
+      );
+  }
+}
+
+/** The container's / after pivot_root: shared (a peer group of the container's own, not the host's) or unbindable; undefined for the rest. */
+export function rootPropagationAfterPivot(propagation: string | undefined): number | undefined {
+  switch (propagation) {
+    case 'shared':
+      return MS.SHARED;
+    case 'rshared':
+      return MS.SHARED | MS.REC;
+    case 'unbindable':
+      return MS.UNBINDABLE;
+    case 'runbindable':
+      return MS.UNBINDABLE | MS.REC;
+    default:
+      return undefined;
   }
 }
 
 const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+/** runtime-spec's device types: character, block, unbuffered character (a character device to the kernel), fifo. */
+const DEVICE_TYPE_BITS: Readonly<Record<string, number>> = { c: S_IFCHR, u: S_IFCHR, b: S_IFBLK, p: S_IFIFO };
 
 /** linux.devices: mknod in the container's /dev (after pivot_root), with their directories. */
 function deviceSteps(spec: RuntimeSpec): PlanStep[] {
   const steps: PlanStep[] = [];
   const dirs = new Set<string>();
   for (const d of spec.linux.devices ?? []) {
-    if (d.type !== 'c' && d.type !== 'b') throw new UsageError(`device ${d.path}: only character and block devices are supported`);
+    if (!(d.type in DEVICE_TYPE_BITS)) throw new UsageError(`device ${d.path}: type ${d.type} (c, b, u or p)`);
     const dir = path.posix.dirname(d.path);
     if (dir !== '/dev' && dir !== '/' && !dirs.has(dir)) {
       dirs.add(dir);
       steps.push({ op: 'mkdirs', path: dir, mode: 0o755, uid: 0, gid: 0 });
     }
-    const mode = (d.type === 'c' ? S_IFCHR : S_IFBLK) | ((d.fileMode ?? 0o666) & 0o7777);
-    steps.push({ op: 'mknod', path: d.path, mode, major: d.major, minor: d.minor });
+    const mode = DEVICE_TYPE_BITS[d.type]! | ((d.fileMode ?? 0o666) & 0o7777);
+    const fifo = d.type === 'p';
+    steps.push({ op: 'mknod', path: d.path, mode, major: fifo ? 0 : d.major, minor: fifo ? 0 : d.minor, uid: d.uid ?? 0, gid: d.gid ?? 0 });
   }
   return steps;
 }
@@ -399,6 +426,10 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
   if (options.startFifo !== undefined) steps.push({ op: 'openStartFifo', path: options.startFifo });
   // 4. Into the root; the host's tree is detached.
   steps.push({ op: 'pivotRoot', rootfs: 'directory' in rootfs ? rootfs.directory : spec.root.path });
+  const rootPropagation = rootPropagationAfterPivot(spec.linux.rootfsPropagation);
+  if (rootPropagation !== undefined) {
+    steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: rootPropagation, data: '', inRoot: false, create: 'none', optional: false });
+  }
   // 5. /dev contents.
   if (hasDev) {
     if (!ns.user) for (const [path, major, minor] of DEFAULT_DEVICES) steps.push({ op: 'mknod', path, mode: S_IFCHR | 0o666, major, minor });
@@ -431,10 +462,11 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
   const seccomp = seccompStep(spec, options.seccompFilter);
   // The filter is loaded while the process still has CAP_SYS_ADMIN, or (with no_new_privs, as
   // runc) last before execve; Docker's profile allows what the steps in between call.
+  // Every fd above stdio close-on-exec before any filter is loaded: a profile need not allow close_range.
+  steps.push({ op: 'closeFds' });
   if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
   steps.push({ op: 'setUser', uid: proc.user.uid, gid: proc.user.gid, groups: proc.user.additionalGids ?? [] });
   steps.push(capabilitiesAsGiven(proc.capabilities ?? {}));
-  steps.push({ op: 'closeFds' });
   // 10. Created: the executable looked up, the gate waits for start (before a seccomp filter that
   // is loaded last, as runc does: the fewer calls after it, the fewer a profile must allow). Then
   // the command.
@@ -493,6 +525,7 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
   }
   if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
   const seccomp = seccompStep(spec, opts.seccompFilter);
+  steps.push({ op: 'closeFds' }); // before any filter, as for the first process
   if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
   steps.push({ op: 'setUser', uid: opts.user.uid, gid: opts.user.gid, groups: opts.user.additionalGids });
   const caps = proc.capabilities ?? {};
@@ -510,7 +543,6 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
           ambient: 0n,
         },
   );
-  steps.push({ op: 'closeFds' });
   if (seccomp && proc.noNewPrivileges) steps.push(seccomp);
   const [file] = opts.args;
   if (file === undefined || file === '') throw new UsageError('no command specified');

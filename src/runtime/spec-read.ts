@@ -107,6 +107,7 @@ function checkProcess(c: SpecChecker, value: unknown, prefix: string): void {
   c.absolute(proc.cwd, `${prefix}cwd`);
   c.boolean(proc.terminal, `${prefix}terminal`);
   c.boolean(proc.noNewPrivileges, `${prefix}noNewPrivileges`);
+  c.optionalInteger(proc.oomScoreAdj, `${prefix}oomScoreAdj`, -1000);
   const user = c.object(proc.user, `${prefix}user`);
   c.integer(user.uid, `${prefix}user.uid`);
   c.integer(user.gid, `${prefix}user.gid`);

@@ -38,6 +38,8 @@ export interface SpecProcess {
   capabilities?: SpecCapabilities;
   rlimits?: SpecRlimit[];
   noNewPrivileges?: boolean;
+  /** /proc/PID/oom_score_adj, -1000..1000 (written by the runtime before the process starts). */
+  oomScoreAdj?: number;
 }
 
 export interface SpecMount {

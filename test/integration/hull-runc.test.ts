@@ -286,6 +286,28 @@ describe.skipIf(!canRunContainers)(`hull-runc: runc's command line (integration$
     nothingLeft(id);
   });
 
+  it("the bundle's devices (a fifo, an owner), a shared root of its own, oomScoreAdj", () => {
+    const { dir, id } = bundle(
+      ['sh', '-c', 'ls -ln /dev/fifo /dev/mynull; grep -E "^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / " /proc/self/mountinfo; cat /proc/self/oom_score_adj'],
+      (spec) => {
+        spec.linux.devices = [
+          { path: '/dev/fifo', type: 'p', major: 0, minor: 0, fileMode: 0o600, uid: 0, gid: 0 },
+          { path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o640, uid: 1000, gid: 1001 },
+        ];
+        spec.linux.rootfsPropagation = 'rshared';
+        spec.process.oomScoreAdj = 345;
+      },
+    );
+    const out = path.join(base, `${id}.out`);
+    expect(runc(['run', '--bundle', dir, id], { out }).code, readFileSync(out, 'utf8')).toBe(0);
+    const [fifo, mynull, root, adj] = readFileSync(out, 'utf8').trim().split('\n');
+    expect(fifo).toMatch(/^prw------- .* 0 +0 .*\/dev\/fifo$/);
+    expect(mynull).toMatch(/^crw-r----- .* 1000 +1001 +1, +3 .*\/dev\/mynull$/);
+    expect(root).toMatch(/ shared:\d+/); // a peer group of the container's own: the host's / is not in it
+    expect(adj).toBe('345');
+    nothingLeft(id);
+  });
+
   it('bad input: each a clear error, exit 1, nothing created', () => {
     const cases: { name: string; args: (dir: string, id: string) => string[]; setup?: (dir: string) => void; message: RegExp }[] = [
       {

@@ -250,7 +250,14 @@ describe('resolveMounts → spec mounts → plan', () => {
     expect((await resolve([`${dir}:/a:shared`])).rootfsPropagation).toBe('rslave');
     expect(rootPropagationFlags(undefined)).toBe(MS.REC | MS.PRIVATE);
     expect(rootPropagationFlags('rslave')).toBe(MS.REC | MS.SLAVE);
-    expect(() => rootPropagationFlags('rshared')).toThrow(/not supported/);
+    // shared: private until pivot_root, then the container's root a peer group of its own (never the host's)
+    expect(rootPropagationFlags('rshared')).toBe(MS.REC | MS.PRIVATE);
+    expect(() => rootPropagationFlags('everywhere')).toThrow(/not supported/);
+    const shared = buildSpec({ image: { config: { Cmd: ['sh'] } }, user: { uid: 0, gid: 0, additionalGids: [], home: '/' }, hostname: 'h', rootfsPath: '/r' });
+    shared.linux.rootfsPropagation = 'rshared';
+    const steps = buildPlan(shared, { lower: ['/l/B', '/l/A'], upper: '/u', work: '/w' }, { createCwd: false, isFile: () => false });
+    const pivot = steps.findIndex((st) => st.op === 'pivotRoot');
+    expect(steps[pivot + 1]).toMatchObject({ op: 'mount', target: '/', flags: MS.SHARED | MS.REC, inRoot: false });
     const spec = buildSpec({ image: { config: { Cmd: ['sh'] } }, user: { uid: 0, gid: 0, additionalGids: [], home: '/' }, hostname: 'h', rootfsPath: '/r' });
     spec.linux.rootfsPropagation = 'rslave';
     expect(buildPlan(spec, { lower: ['/l/B', '/l/A'], upper: '/u', work: '/w' }, { createCwd: false, isFile: () => false })[0]).toMatchObject({

@@ -155,7 +155,8 @@ describe('applySecurity on a spec, and the plan it gives', () => {
     const spec = base();
     applySecurity(spec, { noNewPrivileges: true });
     const ops = plan(spec).map((s) => s.op);
-    expect(ops.slice(-4)).toEqual(['closeFds', 'startGate', 'seccomp', 'exec']);
+    expect(ops.slice(-4)).toEqual(['capabilities', 'startGate', 'seccomp', 'exec']);
+    expect(ops.indexOf('closeFds')).toBeLessThan(ops.indexOf('seccomp'));
     expect(ops).toContain('noNewPrivs');
   });
 
