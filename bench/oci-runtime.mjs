@@ -10,7 +10,7 @@
 // runtime's --root, and the cgroups /hull-bench-oci-PID/<id> the containers get (runc makes them in
 // every v1 hierarchy of a hybrid host too: those are removed as well).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,11 +63,15 @@ const runtimes = [
 for (const r of runtimes) r.root = join(base, `root-${r.name}`);
 
 const ms = (ns) => Number(ns) / 1e6;
+// The container's stdio are the runtime's own (runc's contract): a file, not a pipe spawnSync would wait on until the container ends.
+const errFile = join(base, 'stderr');
 function timed(r, args) {
+  const err = openSync(errFile, 'w');
   const t0 = process.hrtime.bigint();
-  const p = spawnSync(r.cmd, [...r.pre, '--root', r.root, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const p = spawnSync(r.cmd, [...r.pre, '--root', r.root, ...args], { stdio: ['ignore', 'ignore', err] });
   const t = ms(process.hrtime.bigint() - t0);
-  if (p.status !== 0) throw new Error(`${r.name} ${args.join(' ')} exited ${p.status ?? p.signal}: ${p.stderr.trim()}`);
+  closeSync(err);
+  if (p.status !== 0) throw new Error(`${r.name} ${args.join(' ')} exited ${p.status ?? p.signal}: ${readFileSync(errFile, 'utf8').trim()}`);
   return t;
 }
 
@@ -115,6 +119,8 @@ try {
     }
   }
 } finally {
+  // A failed round leaves its container: deleted by force, then its cgroups and the temp dir go.
+  for (const r of runtimes) spawnSync(r.cmd, [...r.pre, '--root', r.root, 'delete', '--force', `b${n}`], { stdio: 'ignore' });
   removeCgroups();
   rmSync(base, { recursive: true, force: true });
 }
