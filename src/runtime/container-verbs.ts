@@ -1,7 +1,7 @@
 /**
  * The smaller verbs on one container: inspect, logs, cp, update, pause/unpause, rename, rm.
  */
-import { closeSync, readFileSync } from 'node:fs';
+import { type FSWatcher, closeSync, readFileSync, watch } from 'node:fs';
 import path from 'node:path';
 import { ConflictError, ContainerNotFoundError } from '../errors.js';
 import { sys } from '../native/index.js';
@@ -45,18 +45,59 @@ export async function inspect(rt: Runtime, idOrName: string): Promise<Record<str
 /** The log's entries, in batches (one block read each); with `follow`, new ones until the container has ended. */
 export async function* logs(rt: Runtime, idOrName: string, opts: LogSelection & { follow?: boolean; fromOffset?: number } = {}): AsyncGenerator<LogEntry[]> {
   const record = await rt.get(idOrName);
-  yield* readLog(rt.containers.logPath(record.id), {
-    ...opts,
-    follow: opts.follow ?? false,
-    waitForMore: (ms = 100) => waitForChange(rt, record.id, ms),
-  });
+  const file = rt.containers.logPath(record.id);
+  // A follower wakes when the log's directory changes (a write, a rotation: inotify), not on a
+  // timer: one that slept through more rotations than there are files would lose their lines.
+  const growth = opts.follow ? new DirectoryChanges(path.dirname(file)) : undefined;
+  try {
+    yield* readLog(file, {
+      ...opts,
+      follow: opts.follow ?? false,
+      waitForMore: async () => {
+        const stop = new AbortController();
+        try {
+          return await Promise.race([waitForChange(rt, record.id, 1000, stop.signal), growth!.next().then(() => false)]);
+        } finally {
+          stop.abort();
+        }
+      },
+    });
+  } finally {
+    growth?.close();
+  }
+}
+
+/** The next change in a directory (fs.watch), as a promise; changes between two waits are not lost. */
+class DirectoryChanges {
+  private readonly watcher: FSWatcher;
+  private changed = false;
+  private wake: (() => void) | undefined;
+
+  constructor(dir: string) {
+    this.watcher = watch(dir, { persistent: false }, () => {
+      this.changed = true;
+      this.wake?.();
+    });
+    this.watcher.on('error', () => this.wake?.()); // the directory went (the container was removed): the followers' next read says so
+  }
+
+  async next(): Promise<void> {
+    if (!this.changed) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.changed = false;
+    this.wake = undefined;
+  }
+
+  close(): void {
+    this.watcher.close();
+    this.wake?.();
+  }
 }
 
 /**
  * For followers: waits up to `ms` for the container to end; true once it has ended and its
  * monitor has written everything down, false while it runs (or restarts).
  */
-export async function waitForChange(rt: Runtime, id: string, ms: number): Promise<boolean> {
+export async function waitForChange(rt: Runtime, id: string, ms: number, signal?: AbortSignal): Promise<boolean> {
   const record = rt.containers.read(id);
   if (!record) return true;
   const s = record.state;
@@ -64,7 +105,7 @@ export async function waitForChange(rt: Runtime, id: string, ms: number): Promis
     const fd = await openProcess(s.pid, s.pidStartTime);
     if (fd !== undefined) {
       try {
-        if (!(await sys.pidfdWait(fd, ms))) return false;
+        if (!(await sys.pidfdWait(fd, ms, signal))) return false;
       } finally {
         closeSync(fd);
       }
