@@ -15,6 +15,8 @@ import { addNetwork, removeNetwork, tableBridges } from './nft.js';
 import type { NetworkPlumbing } from './plumbing.js';
 import { DEFAULT_NETWORK, type NetworkRecord } from './store.js';
 
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
 /** The default network's record, made on first use from the configuration. */
 export function defaultNetworkRecord(p: NetworkPlumbing): NetworkRecord {
   const existing = p.store.read(DEFAULT_NETWORK);
@@ -67,8 +69,9 @@ export function ensureBridge(p: NetworkPlumbing, net: NetworkRecord): void {
     // Published ports on 127.0.0.1 are DNATed to the bridge: its own route_localnet, not the host's.
     writeFileSync(`/proc/sys/net/ipv4/conf/${net.bridge}/route_localnet`, '1');
     addNetwork(p.config.nftTable, net.bridge, net.subnet, otherBridges(p, net));
-    if (p.config.ipForward && readText('/proc/sys/net/ipv4/ip_forward')?.trim() !== '1') {
-      writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+    if (p.config.ipForward && readText(IP_FORWARD)?.trim() !== '1') {
+      writeFileSync(IP_FORWARD, '1');
+      p.leases.markForwardingEnabled();
     }
     p.leases.setRecord({ bridge: net.bridge, subnet: net.subnet, gateway: net.gateway });
   } catch (err) {
@@ -81,8 +84,11 @@ export function ensureBridge(p: NetworkPlumbing, net: NetworkRecord): void {
 function removeBridge(p: NetworkPlumbing, net: NetworkRecord): void {
   if (p.leases.live(net.bridge).length > 0) return;
   if (linkExists(net.bridge)) ipBatch([`link del ${net.bridge}`], `remove bridge ${net.bridge}`);
-  removeNetwork(p.config.nftTable, net.bridge, net.subnet, otherBridges(p, net));
+  const others = otherBridges(p, net);
+  removeNetwork(p.config.nftTable, net.bridge, net.subnet, others);
   p.leases.forget(net.bridge);
+  // The last bridge gone: forwarding goes back off if hull turned it on.
+  if (others.length === 0 && p.leases.takeForwardingMark()) writeFileSync(IP_FORWARD, '0');
 }
 
 /** The other bridges in hull's nft table that exist now: this store's and every other store's that shares the table. */

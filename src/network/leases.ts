@@ -75,6 +75,8 @@ const IP_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 /** An unreadable lease is stale once older than any set-up in progress. */
 const UNREADABLE_STALE_MS = 60_000;
 
+const FORWARDING_MARK = 'ip-forward-enabled';
+
 export class BridgeLeases {
   constructor(readonly dir: string) {}
 
@@ -122,6 +124,20 @@ export class BridgeLeases {
       if (r) out.push(r);
     }
     return out;
+  }
+
+  /** Remember that hull turned IPv4 forwarding on (it was off): the last bridge to go turns it off again. */
+  markForwardingEnabled(): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeAtomic(path.join(this.dir, FORWARDING_MARK), 'hull turned net.ipv4.ip_forward on\n');
+  }
+
+  /** Whether hull turned forwarding on (the mark is taken: the caller turns it off). */
+  takeForwardingMark(): boolean {
+    const file = path.join(this.dir, FORWARDING_MARK);
+    if (!existsSync(file)) return false;
+    rmSync(file, { force: true });
+    return true;
   }
 
   /** Forget a bridge that was removed: its record, its leases (none live: the caller checked) and `last`. */

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hull } from '../../src/hull.js';
@@ -199,6 +199,26 @@ describe.skipIf(!canRunContainers || !hasTools)(`two stores on one host share th
     ok(a, ['rm', '-f', 'holder']);
     expect(b.leftovers()).toEqual([]);
     expect(a.leftovers()).toEqual([]);
+  });
+
+  it('forwarding: a store that turns net.ipv4.ip_forward on turns it off again with its last bridge (and leaves it alone when it was on)', async () => {
+    const forwarding = () => readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+    const before = forwarding();
+    const c = new HullEnv();
+    try {
+      await c.loadBusybox();
+      const config = path.join(c.root, 'network.json');
+      writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), ipForward: true, defaultNetwork: 'bridge' }));
+      ok(c, ['run', '--rm', 'busybox', 'true']);
+      expect(linkExists(c.net.bridge)).toBe(true);
+      expect(forwarding()).toBe('1');
+      await new Hull({ root: c.root, runRoot: c.runRoot }).removeDefaultNetwork();
+      expect(linkExists(c.net.bridge)).toBe(false);
+      expect(c.nftTable()).toBe(false);
+      expect(forwarding()).toBe(before);
+    } finally {
+      c.destroy();
+    }
   });
 
   it('a container started by an older hull (its lease kept in the store) keeps its address: the lease moves host-wide', () => {
