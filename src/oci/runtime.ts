@@ -47,7 +47,7 @@ import { compiledFilter } from '../runtime/seccomp/step.js';
 import { OCI_VERSION, type RuntimeSpec, type SpecProcess, type SpecResources } from '../runtime/spec.js';
 import { readSpec } from '../runtime/spec-read.js';
 import { cgroupPids } from '../runtime/stats.js';
-import { hasUserns } from '../runtime/userns.js';
+import { namespacesToJoin, openNamespaces } from '../runtime/namespaces.js';
 
 export const DEFAULT_OCI_ROOT = '/run/hull-runc';
 /** Where a container without linux.cgroupsPath gets its cgroup (under the cgroup2 root). */
@@ -399,18 +399,10 @@ export class OciRuntime {
     const terminal = p.terminal ?? false;
     if (terminal && opts.consoleSocket === undefined) throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
     if (!terminal && opts.consoleSocket !== undefined) throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
-    const namespaceFds: number[] = [];
+    const namespaceFds = openNamespaces(s.pid, namespacesToJoin(spec), { startTime: s.pidStartTime });
+    if (namespaceFds === undefined) throw new ConflictError('cannot exec in a stopped container');
     let cgroupFd = -1;
     try {
-      for (const ns of namespacesToJoin(spec)) {
-        try {
-          namespaceFds.push(openSync(`/proc/${s.pid}/ns/${ns}`, 'r'));
-        } catch (err) {
-          throw fromNodeError(err, 'open', `/proc/${s.pid}/ns/${ns}`);
-        }
-      }
-      // The fds name the container's namespaces only if the pid was still its process after they were opened.
-      if (!isSameProcess(s.pid, s.pidStartTime)) throw new ConflictError('cannot exec in a stopped container');
       cgroupFd = this.cgroup(s)?.openFd() ?? -1;
       const steps = buildExecPlan(
         { ...spec, process: p },
@@ -620,11 +612,6 @@ function withStandardDevices(spec: RuntimeSpec): SpecResources | undefined {
     .filter((d) => d.type !== 'p')
     .map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
   return { ...resources, devices: [...resources.devices, ...defaultDeviceRules().filter((r) => r.allow), ...own] };
-}
-
-/** The namespaces of the container's first process a hook in the container joins (exec's order: a new user namespace first). */
-function namespacesToJoin(spec: RuntimeSpec): string[] {
-  return [...(hasUserns(spec) ? ['user'] : []), 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'];
 }
 
 /** process.oomScoreAdj, written for the process before it runs anything of its own (as runc's init does for itself). */

@@ -16,11 +16,12 @@
  * it); a failure of poststart or poststop is a warning, and the rest go on.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import net from 'node:net';
 import { HookError } from '../errors.js';
 import { sys } from '../native/index.js';
 import { ContainerProcess } from './process.js';
+import { openNamespaces } from './namespaces.js';
 import type { SpecHook, SpecHooks } from './spec.js';
 
 export type HookKind = keyof SpecHooks;
@@ -99,7 +100,7 @@ async function runInContainer(kind: HookKind, hook: SpecHook, stateJson: string,
   let input: net.Socket | undefined;
   let output: net.Socket | undefined;
   try {
-    for (const ns of namespaces) fds.push(openSync(`/proc/${pid}/ns/${ns}`, 'r'));
+    fds.push(...openNamespaces(pid, namespaces)); // unchecked: the caller holds the process (created, at its gate)
     const args = hook.args ?? [hook.path];
     const proc = ContainerProcess.spawn({
       plan: {

@@ -8,7 +8,10 @@
  * shareable (`--ipc shareable`), as Docker requires: such a container's /dev/shm is a tmpfs on the
  * host side (shm.ts), bound into it and into those that join it.
  */
-import { ConflictError, UsageError } from '../errors.js';
+import { closeSync, openSync } from 'node:fs';
+import { ConflictError, UsageError, fromNodeError } from '../errors.js';
+import { isSameProcess } from './liveness.js';
+import { hasUserns } from './userns.js';
 import type { ContainerRecord } from './container-store.js';
 import type { NamespaceType, RuntimeSpec } from './spec.js';
 
@@ -107,4 +110,38 @@ export function joinContainers(spec: RuntimeSpec, lookup: (id: string) => Contai
       else spec.mounts.push(bind);
     }
   }
+}
+
+/** The namespaces a process joining a container enters (exec, a hook in the container), in the order it joins them: a new user namespace first. */
+export function namespacesToJoin(spec: RuntimeSpec): string[] {
+  return [...(hasUserns(spec) ? ['user'] : []), 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'];
+}
+
+/**
+ * fds of the namespaces `names` of `pid`. With `check`, they name the container's only if the pid
+ * was still the process started at `check.startTime` after they were opened: undefined (and none
+ * left open) when not.
+ */
+export function openNamespaces(pid: number, names: readonly string[]): number[];
+export function openNamespaces(pid: number, names: readonly string[], check: { startTime: number | undefined }): number[] | undefined;
+export function openNamespaces(pid: number, names: readonly string[], check?: { startTime: number | undefined }): number[] | undefined {
+  const fds: number[] = [];
+  try {
+    for (const ns of names) {
+      const file = `/proc/${pid}/ns/${ns}`;
+      try {
+        fds.push(openSync(file, 'r'));
+      } catch (err) {
+        throw fromNodeError(err, 'open', file);
+      }
+    }
+  } catch (err) {
+    for (const fd of fds) closeSync(fd);
+    throw err;
+  }
+  if (check !== undefined && !isSameProcess(pid, check.startTime)) {
+    for (const fd of fds) closeSync(fd);
+    return undefined;
+  }
+  return fds;
 }

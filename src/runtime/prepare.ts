@@ -6,18 +6,17 @@
  * the one launcher (native/launch.h); an OCI bundle's create (src/oci/) builds its plan with the
  * same plan builder.
  */
-import { joinContainers, useSharedShm } from './namespaces.js';
+import { joinContainers, namespacesToJoin, openNamespaces, useSharedShm } from './namespaces.js';
 import { mountSharedShm, releaseSharedShm, sharedShmPath } from './shm.js';
-import { openSync, closeSync, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError, fromNodeError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { ContainerCgroup, cgroup2Root, cgroupHost, requireCgroup2 } from './cgroups.js';
 import { checkControllers } from './cgroups/index.js';
 import type { ContainerRecord } from './container-store.js';
 import { ANNOTATION_CREATE_WORKDIR } from './create.js';
 import { attachDeviceFilter } from './devices.js';
 import { readImageFile } from './image-files.js';
-import { isSameProcess } from './liveness.js';
 import { type RootfsLayers, buildExecPlan, buildPlan, joinedBeforeClone, namespacesOf } from './plan.js';
 import type { LaunchPlan } from './plan-codec.js';
 import { crashPoint } from './crash-point.js';
@@ -184,15 +183,9 @@ export async function prepareExec(rt: Runtime, record: ContainerRecord, req: Exe
   };
   try {
     const spec = containerSpec(rt, record.id);
-    for (const ns of [...(hasUserns(spec) ? ['user'] : []), 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt']) {
-      try {
-        namespaceFds.push(openSync(`/proc/${pid}/ns/${ns}`, 'r'));
-      } catch (err) {
-        throw fromNodeError(err, 'open', `/proc/${pid}/ns/${ns}`);
-      }
-    }
-    // The fds name the container's namespaces only if the pid was still its process after they were opened.
-    if (!isSameProcess(pid, record.state.pidStartTime)) throw notRunning();
+    const opened = openNamespaces(pid, namespacesToJoin(spec), { startTime: record.state.pidStartTime });
+    if (opened === undefined) throw notRunning();
+    namespaceFds.push(...opened);
     let user = { uid: spec.process.user.uid, gid: spec.process.user.gid, additionalGids: spec.process.user.additionalGids ?? [] };
     if (req.user !== undefined) {
       const layers = [...[...record.rootfs.lower].reverse(), record.rootfs.upper];

@@ -19,6 +19,7 @@ import { closeSync, constants, fstatSync, openSync, readlinkSync } from 'node:fs
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { sys } from '../native/index.js';
+import type { RelayOptions } from '../native/types.js';
 
 /** 'inherit': hull's own fd (relayed); 'pipe': a stream for the caller; 'ignore': the container's /dev/null; a number: that fd. */
 export type StdioSpec = 'inherit' | 'pipe' | 'ignore' | number;
@@ -96,6 +97,16 @@ export interface WiredStdio {
   stop(): void;
 }
 
+/** A relay thread; the end of hull's pipe it was to own is closed if it cannot start. */
+function startRelay(from: number, to: number, options: RelayOptions): ReturnType<typeof sys.relay> {
+  try {
+    return sys.relay(from, to, options);
+  } catch (err) {
+    closeSync(options.closeFrom ? from : to);
+    throw err;
+  }
+}
+
 export function wireStdio(routes: StdioRoutes): WiredStdio {
   const toClose: number[] = [];
   const ends: Promise<void>[] = [];
@@ -144,13 +155,7 @@ export function wireStdio(routes: StdioRoutes): WiredStdio {
         // The relay closes the container's end of the pipe when the input ends (EOF for the
         // container) or is stopped; an unreadable input ends it the same way. It does not keep
         // hull running: input left unread when the container is gone is dropped, as Docker does.
-        let relay: ReturnType<typeof sys.relay>;
-        try {
-          relay = sys.relay(input.fd, w, { closeFrom: false, closeTo: true, keepAlive: false });
-        } catch (err) {
-          closeSync(w);
-          throw err;
-        }
+        const relay = startRelay(input.fd, w, { closeFrom: false, closeTo: true, keepAlive: false });
         relay.done.catch(() => undefined);
         stoppers.push(relay.stop);
       }
@@ -179,13 +184,7 @@ export function wireStdio(routes: StdioRoutes): WiredStdio {
         // Relayed until the container's last writer closes the pipe. An output that cannot be
         // written (a full disk, a closed reader) ends the relay: the container's writes then fail
         // with EPIPE, as they would have on the output itself.
-        let relay: ReturnType<typeof sys.relay>;
-        try {
-          relay = sys.relay(r, route.fd, { closeFrom: true, closeTo: false, keepAlive: true });
-        } catch (err) {
-          closeSync(r);
-          throw err;
-        }
+        const relay = startRelay(r, route.fd, { closeFrom: true, closeTo: false, keepAlive: true });
         ends.push(
           relay.done.then(
             () => undefined,
