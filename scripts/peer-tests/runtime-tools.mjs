@@ -487,7 +487,9 @@ async function main() {
   const marker = `HULL_RTOOLS_RUN=${token}`;
   const hier = cgroupHierarchies();
   const absCgroupBefore = new Set(hier.map((h) => path.join(h.mountPoint, ABS_CGROUP)).filter((p) => existsSync(p)));
-  const runcRootBefore = existsSync('/run/runc');
+  // The runtimes' default state directories (the tests pass no --root): runc's, and hull-runc's.
+  const stateRoots = ['/run/runc', '/run/hull-runc'];
+  const stateRootsBefore = new Set(stateRoots.filter((d) => existsSync(d)));
   const env = {
     ...process.env,
     PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
@@ -536,10 +538,11 @@ async function main() {
   }
   const seconds = (Date.now() - started) / 1000;
 
-  // the runtime's state directory, when this run made it and left it empty
-  if (!runcRootBefore && existsSync('/run/runc') && readdirSync('/run/runc').length === 0) {
+  // each runtime's state directory, when this run made it and left it empty
+  for (const dir of stateRoots) {
+    if (stateRootsBefore.has(dir) || !existsSync(dir) || readdirSync(dir).length > 0) continue;
     try {
-      rmdirSync('/run/runc');
+      rmdirSync(dir);
     } catch {
       // in use by someone else meanwhile
     }
