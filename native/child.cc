@@ -376,6 +376,18 @@ void DoPivotRoot(Context& ctx, const Step& s) {
   }
 }
 
+// A shared mount namespace keeps its root: only this process enters the rootfs (runc does the same).
+void DoChroot(Context& ctx, const Step& s) {
+  const char* rootfs = s.s0;
+  if (chdir(rootfs) < 0) Fail(ctx, "chdir", errno, "chdir ", rootfs);
+  if (chroot(".") < 0) Fail(ctx, "chroot", errno, "chroot ", rootfs);
+  if (chdir("/") < 0) Fail(ctx, "chdir", errno, "chdir / after chroot");
+  if (ctx.root_fd >= 0) {
+    close(ctx.root_fd);
+    ctx.root_fd = -1;
+  }
+}
+
 void DoRemount(Context& ctx, const Step& s) {
   const char* target = s.s0;
   unsigned long flags = static_cast<unsigned long>(s.n0);
@@ -767,6 +779,9 @@ void RunChild(const Plan& plan) {
         break;
       case StepOp::PivotRoot:
         DoPivotRoot(ctx, s);
+        break;
+      case StepOp::Chroot:
+        DoChroot(ctx, s);
         break;
       case StepOp::Remount:
         DoRemount(ctx, s);

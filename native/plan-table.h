@@ -6,7 +6,7 @@
 #pragma once
 
 // Bump when the wire format (native/plan-codec.h, src/runtime/plan-codec.ts) changes.
-#define HULL_PLAN_VERSION 3
+#define HULL_PLAN_VERSION 4
 
 // X(number, Name, "name in TypeScript"). A step carries strings s0..s3, numbers n0..n4, argv,
 // envp and groups; what each op reads of them is written beside it.
@@ -36,7 +36,9 @@
   X(20, NullStdio, "nullStdio")         /* n0 mask of stdio fds that get the container's /dev/null */     \
   X(21, HooksPoint, "hooksPoint")       /* - : tell the parent, wait for it to run the create hooks */    \
   X(22, OpenStartFifo, "openStartFifo") /* s0 the fifo (O_PATH, before pivot_root) */                     \
-  X(23, StartGate, "startGate")         /* - : tell the parent "created", wait for start */
+  X(23, StartGate, "startGate")         /* - : tell the parent "created", wait for start */              \
+  X(24, Chroot, "chroot")               /* s0 rootfs: a shared mount namespace (the runtime's, or one     \
+                                           joined by path), where pivot_root would move every root */
 
 // What the child tells the parent (ChildMessage.kind). End of file on the message pipe (it is
 // close-on-exec) means the child has execve'd.

@@ -3,7 +3,7 @@
 // and the sizes and offsets of the fixed records TypeScript reads.
 
 /** The plan's step ops, by number. */
-export const PLAN_OPS = ['mount', 'mknod', 'symlink', 'pivotRoot', 'remount', 'mask', 'sethostname', 'loopbackUp', 'console', 'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp', 'idMaps', 'setns', 'nullStdio', 'hooksPoint', 'openStartFifo', 'startGate'] as const;
+export const PLAN_OPS = ['mount', 'mknod', 'symlink', 'pivotRoot', 'remount', 'mask', 'sethostname', 'loopbackUp', 'console', 'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp', 'idMaps', 'setns', 'nullStdio', 'hooksPoint', 'openStartFifo', 'startGate', 'chroot'] as const;
 export type PlanOpName = (typeof PLAN_OPS)[number];
 
 /** What the child tells the parent (ChildMessage.kind), by number. */
@@ -15,7 +15,7 @@ export const PARENT_MESSAGES = { go: 'G', continue: 'C', start: 'S' } as const;
 /** hull-monitor's report kinds, by number. */
 export const MONITOR_REPORTS = ['started', 'planFailed', 'monitorFailed'] as const;
 
-export const PLAN_VERSION = 3;
+export const PLAN_VERSION = 4;
 export const ERROR_RECORD_SIZE = 556;
 export const ERROR_RECORD_STEP = 0;
 export const ERROR_RECORD_STEPS = 4;

@@ -29,6 +29,9 @@ export type PlanStep =
   | { op: 'symlink'; target: string; linkPath: string }
   /** pivot_root into the directory `rootfs` (a mount point), detach the old root, chdir /. */
   | { op: 'pivotRoot'; rootfs: string }
+  /** chroot(2) into `rootfs`, chdir /: a container that shares a mount namespace (the runtime's, or
+   *  one joined by path), where pivot_root would move the root of every process in it. */
+  | { op: 'chroot'; rootfs: string }
   /** mount(2) with MS_REMOUNT|MS_BIND|flags on a path (after pivot_root). Missing path is skipped. */
   | { op: 'remount'; target: string; flags: number; ignoreMissing: boolean }
   /** Hide a path (after pivot_root): /dev/null bound over a file, an empty read-only tmpfs over a directory. */

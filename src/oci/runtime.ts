@@ -48,6 +48,7 @@ import { OCI_VERSION, type RuntimeSpec, type SpecProcess, type SpecResources } f
 import { readSpec } from '../runtime/spec-read.js';
 import { cgroupPids } from '../runtime/stats.js';
 import { namespacesToJoin, openNamespaces } from '../runtime/namespaces.js';
+import { detachRootfsBind, topMountAt } from './rootfs-bind.js';
 
 export const DEFAULT_OCI_ROOT = '/run/hull-runc';
 /** Where a container without linux.cgroupsPath gets its cgroup (under the cgroup2 root). */
@@ -104,6 +105,8 @@ interface SavedState {
   created: string;
   cgroup: { parent: string; name: string };
   annotations?: Record<string, string>;
+  /** The container has no mount namespace of its own: its root's bind in the runtime's, over the mount with this id (none: null), detached by delete. */
+  hostRootfsMount?: { below: number | null };
 }
 
 /** `state`'s answer: runtime-spec's state, with runc's extra fields. */
@@ -234,12 +237,14 @@ export class OciRuntime {
     let cgroup: ContainerCgroup | undefined;
     let proc: ContainerProcess | undefined;
     let spec: RuntimeSpec | undefined;
+    let hostRootfsMount: SavedState['hostRootfsMount'];
+    let rootfs = '';
     const state: OciState = { ociVersion: OCI_VERSION, id, status: 'creating', bundle };
     try {
       spec = readSpec(path.join(bundle, 'config.json'));
       if (spec.annotations) state.annotations = spec.annotations;
       writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
-      const rootfs = path.resolve(bundle, spec.root.path);
+      rootfs = path.resolve(bundle, spec.root.path);
       if (!statSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`rootfs (${JSON.stringify(rootfs)}) does not exist`);
       const terminal = spec.process.terminal ?? false;
       if (terminal && opts.consoleSocket === undefined) throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
@@ -247,6 +252,8 @@ export class OciRuntime {
       sys.mknod(this.fifo(id), S_IFIFO | 0o622, 0, 0);
       // The fifo's mode: a container whose user is not root opens it for writing at its gate.
       chmodSync(this.fifo(id), 0o622);
+      // Recorded before the process can mount anything: the rollback and delete detach only what is over it.
+      if (!spec.linux.namespaces.some((n) => n.type === 'mount')) hostRootfsMount = { below: topMountAt(rootfs) };
       const { parent, name } = cgroupOf(id, this.systemdCgroup ? systemdCgroupPath(id, spec.linux.cgroupsPath) : spec.linux.cgroupsPath);
       const host = cgroupHost();
       checkControllers(spec.linux.resources, host.root, host.mode);
@@ -304,6 +311,7 @@ export class OciRuntime {
         created: new Date().toISOString(),
         cgroup: { parent, name },
         ...(spec.annotations ? { annotations: spec.annotations } : {}),
+        ...(hostRootfsMount ? { hostRootfsMount } : {}),
       };
       writeAtomic(path.join(dir, 'state.json'), JSON.stringify(saved));
       if (opts.pidFile !== undefined) writeAtomic(path.resolve(opts.pidFile), String(proc.pid));
@@ -314,6 +322,7 @@ export class OciRuntime {
         await proc.wait({ holdEventLoop: true });
       }
       await cgroup?.remove();
+      if (hostRootfsMount) detachRootfsBind(rootfs, hostRootfsMount.below);
       // As delete would (runtime-spec: a failed create continues at delete): the poststop hooks.
       if (proc && spec) await runHooksWarning('poststop', spec.hooks, { state: { ...state, status: 'stopped' } });
       rmSync(dir, { recursive: true, force: true });
@@ -415,6 +424,7 @@ export class OciRuntime {
           ...(p.consoleSize ? { consoleSize: { rows: p.consoleSize.height, cols: p.consoleSize.width } } : {}),
           seccompFilter: spec.linux.seccomp ? await compiledFilter(spec.linux.seccomp) : undefined,
           capabilitiesAsGiven: true,
+          ...(namespacesOf(spec).mount ? {} : { chrootTo: s.rootfs }),
         },
       );
       const none = { pid: false, mount: false, uts: false, ipc: false, net: false, cgroup: false };
@@ -556,6 +566,7 @@ export class OciRuntime {
     if ((status === 'running' || status === 'paused') && !opts.force) throw new ConflictError(`cannot delete container ${id} that is not stopped: ${status}`);
     await this.killProcess(s);
     await this.cgroup(s)?.remove();
+    if (s.hostRootfsMount) detachRootfsBind(s.rootfs, s.hostRootfsMount.below);
     let warnings: string[] = [];
     try {
       warnings = await runHooksWarning('poststop', this.spec(id).hooks, { state: this.ociState(s, 'stopped') });

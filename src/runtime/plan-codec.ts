@@ -104,6 +104,7 @@ export function flattenStep(step: PlanStep): FlatStep {
       f.s[1] = step.linkPath;
       break;
     case 'pivotRoot':
+    case 'chroot':
       f.s[0] = step.rootfs;
       break;
     case 'remount':

@@ -319,7 +319,16 @@ function seccompStep(spec: RuntimeSpec, filter: string | undefined): PlanStep | 
 export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: PlanOptions): PlanStep[] {
   const steps: PlanStep[] = [];
   const ns = namespacesOf(spec);
-  if (!ns.mount) throw new UsageError('a container needs its own mount namespace (linux.namespaces: mount, without a path)');
+  // Without a mount namespace of its own (the runtime's, or one joined by path) the container's
+  // mounts are made in that namespace, below a bind of its root that `delete` detaches (the
+  // runtime's) and that leaves the namespace's root alone; the process chroots instead of pivot_root.
+  const sharedMountNamespace = !ns.mount;
+  if (sharedMountNamespace) {
+    if (!('directory' in rootfs)) throw new UsageError('a container with an image root needs its own mount namespace');
+    if (!spec.linux.namespaces.some((n) => n.type === 'mount') && ((spec.linux.maskedPaths ?? []).length > 0 || (spec.linux.readonlyPaths ?? []).length > 0)) {
+      throw new UsageError('unable to restrict sys entries without a private MNT namespace');
+    }
+  }
   const proc = spec.process;
 
   // 0. Into the namespaces joined by path: the network namespace hull made and configured for the
@@ -332,7 +341,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
     steps.push({ op: 'setUser', uid: 0, gid: 0, groups: [] });
   }
   // 1. Nothing we mount propagates back to the host.
-  steps.push({
+  if (!sharedMountNamespace) steps.push({
     op: 'mount',
     source: '',
     target: '/',
@@ -424,9 +433,10 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
   // start fifo, a host path, is opened while it can be reached.
   if (options.hooksPoint) steps.push({ op: 'hooksPoint' });
   if (options.startFifo !== undefined) steps.push({ op: 'openStartFifo', path: options.startFifo });
-  // 4. Into the root; the host's tree is detached.
-  steps.push({ op: 'pivotRoot', rootfs: 'directory' in rootfs ? rootfs.directory : spec.root.path });
-  const rootPropagation = rootPropagationAfterPivot(spec.linux.rootfsPropagation);
+  // 4. Into the root; the host's tree is detached (in a namespace of the container's own).
+  const root = 'directory' in rootfs ? rootfs.directory : spec.root.path;
+  steps.push(sharedMountNamespace ? { op: 'chroot', rootfs: root } : { op: 'pivotRoot', rootfs: root });
+  const rootPropagation = sharedMountNamespace ? undefined : rootPropagationAfterPivot(spec.linux.rootfsPropagation);
   if (rootPropagation !== undefined) {
     steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: rootPropagation, data: '', inRoot: false, create: 'none', optional: false });
   }
@@ -493,6 +503,8 @@ export interface ExecPlanOptions {
   nullStdio?: number;
   /** The process's capability sets as its spec gives them (an OCI exec), instead of Docker's rule (root: the bounding set; others: none). */
   capabilitiesAsGiven?: boolean;
+  /** The container shares a mount namespace (see buildPlan): joining it does not give its root, entered by chroot. */
+  chrootTo?: string;
 }
 
 /** The capabilities step with the process's five sets as its spec gives them. */
@@ -515,6 +527,7 @@ function capabilitiesAsGiven(caps: NonNullable<SpecProcess['capabilities']>): Pl
 export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanStep[] {
   const proc = spec.process;
   const steps: PlanStep[] = [];
+  if (opts.chrootTo !== undefined) steps.push({ op: 'chroot', rootfs: opts.chrootTo });
   if (opts.nullStdio) steps.push({ op: 'nullStdio', fds: opts.nullStdio });
   if (opts.tty) steps.push({ op: 'console', rows: opts.consoleSize?.rows ?? 0, cols: opts.consoleSize?.cols ?? 0, noDevConsole: true });
   steps.push({ op: 'chdir', path: opts.cwd, inRoot: true });

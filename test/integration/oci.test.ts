@@ -3,7 +3,7 @@
 // process is in its namespaces and cgroup, held before execve; start comes from another process),
 // a created container can be killed or deleted without ever starting, and OCI hooks run at their
 // points with the state JSON on their stdin. Nothing is left behind.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -194,6 +194,64 @@ describe.skipIf(!canRunContainers)(`OCI runtime: create and start as two steps, 
       nothingLeft(donor.id, donorPid);
     } finally {
       spawnSync('umount', [netns]);
+    }
+  });
+
+  it("no mount namespace of its own: the runtime's (its mounts below its root's bind, which delete detaches) or one joined by path", async () => {
+    const mountsBelow = (dir: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(`${dir}/`) || l.split(' ')[4] === dir);
+    const noMountNamespace = (spec: RuntimeSpec) => {
+      spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'mount');
+      delete spec.linux.maskedPaths;
+      delete spec.linux.readonlyPaths;
+    };
+    // The runtime's own: the container sees its root (chroot), its /proc is mounted, and nothing stays mounted after delete.
+    const shared = bundle(['sh', '-c', 'readlink /proc/self/ns/mnt; cat /etc/marker; ls /dev/null'], noMountNamespace);
+    writeFileSync(path.join(shared.dir, 'rootfs', 'etc', 'marker'), 'in its root\n');
+    const out = path.join(base, `${shared.id}.out`);
+    const created = oci('create', shared.id, shared.dir, out);
+    expect(created.code, created.stderr).toBe(0);
+    const pid = state(shared.id).pid;
+    expect(readlinkSync(`/proc/${pid}/ns/mnt`)).toBe(readlinkSync('/proc/self/ns/mnt'));
+    expect(mountsBelow(path.join(shared.dir, 'rootfs')).length).toBeGreaterThan(2); // the bind, /proc, /dev, …
+    expect(oci('start', shared.id).code).toBe(0);
+    await until(() => !alive(pid));
+    expect(readFileSync(out, 'utf8')).toBe(`${readlinkSync('/proc/self/ns/mnt')}\nin its root\n/dev/null\n`);
+    expect(oci('delete', shared.id).code).toBe(0);
+    nothingLeft(shared.id, pid);
+    expect(mountsBelow(shared.dir)).toEqual([]);
+
+    // A failed create leaves nothing mounted either; masked paths need a mount namespace (runc's rule).
+    const failing = bundle(['no-such-command'], noMountNamespace);
+    expect(oci('create', failing.id, failing.dir).stderr).toMatch(/no-such-command/);
+    nothingLeft(failing.id);
+    expect(mountsBelow(failing.dir)).toEqual([]);
+    const masked = bundle(['true'], (spec) => {
+      noMountNamespace(spec);
+      spec.linux.maskedPaths = ['/proc/kcore'];
+    });
+    expect(oci('create', masked.id, masked.dir).stderr).toMatch(/unable to restrict sys entries without a private MNT namespace/);
+    nothingLeft(masked.id);
+
+    // One joined by path (another process's): the container's mounts are made there, the runtime's namespace is untouched.
+    const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sleep', '100'], { stdio: 'ignore' });
+    try {
+      await until(() => holder.pid !== undefined && readlinkSync(`/proc/${holder.pid}/ns/mnt`) !== readlinkSync('/proc/self/ns/mnt'));
+      const nsFile = `/proc/${holder.pid}/ns/mnt`;
+      const joiner = bundle(['sh', '-c', 'readlink /proc/self/ns/mnt; cat /etc/marker'], (spec) => {
+        for (const n of spec.linux.namespaces) if (n.type === 'mount') n.path = nsFile;
+      });
+      writeFileSync(path.join(joiner.dir, 'rootfs', 'etc', 'marker'), 'joined\n');
+      const joinedOut = path.join(base, `${joiner.id}.out`);
+      expect(oci('create', joiner.id, joiner.dir, joinedOut).code).toBe(0);
+      const joinerPid = state(joiner.id).pid;
+      expect(mountsBelow(joiner.dir)).toEqual([]);
+      expect(oci('start', joiner.id).code).toBe(0);
+      await until(() => !alive(joinerPid));
+      expect(readFileSync(joinedOut, 'utf8')).toBe(`${readlinkSync(nsFile)}\njoined\n`);
+      expect(oci('delete', joiner.id).code).toBe(0);
+      nothingLeft(joiner.id, joinerPid);
+    } finally {
+      holder.kill('SIGKILL');
     }
   });
 

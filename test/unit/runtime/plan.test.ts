@@ -44,6 +44,29 @@ describe('buildPlan', () => {
     expect(o.indexOf('closeFds')).toBeLessThan(o.indexOf('setUser')); // before any filter: a profile need not allow close_range
   });
 
+  it("without a mount namespace of its own: the namespace's / is left alone, the root is bound and entered by chroot", () => {
+    const shared = specFor();
+    shared.linux.namespaces = shared.linux.namespaces.filter((n) => n.type !== 'mount');
+    shared.linux.maskedPaths = [];
+    shared.linux.readonlyPaths = [];
+    const steps = buildPlan(shared, { directory: '/b/rootfs' }, { createCwd: false, isFile: () => false });
+    expect(steps.some((s) => s.op === 'mount' && s.target === '/')).toBe(false);
+    expect(steps[0]).toMatchObject({ op: 'mount', source: '/b/rootfs', target: '/b/rootfs', flags: MS.BIND | MS.REC });
+    expect(ops(steps)).not.toContain('pivotRoot');
+    expect(steps.find((s) => s.op === 'chroot')).toEqual({ op: 'chroot', rootfs: '/b/rootfs' });
+    // Joined by path: the same, after the setns.
+    const joined = specFor();
+    for (const n of joined.linux.namespaces) if (n.type === 'mount') n.path = '/proc/1/ns/mnt';
+    const joinedSteps = buildPlan(joined, { directory: '/b/rootfs' }, { createCwd: false, isFile: () => false });
+    expect(joinedSteps[0]).toMatchObject({ op: 'setns', path: '/proc/1/ns/mnt' });
+    expect(ops(joinedSteps)).toContain('chroot');
+    // runc's rule: masked and read-only paths need a mount namespace; an image's root (overlay) needs its own.
+    const masked = specFor();
+    masked.linux.namespaces = masked.linux.namespaces.filter((n) => n.type !== 'mount');
+    expect(() => buildPlan(masked, { directory: '/b/rootfs' }, { createCwd: false, isFile: () => false })).toThrow(/without a private MNT namespace/);
+    expect(() => buildPlan(shared, layers, { createCwd: false, isFile: () => false })).toThrow(/needs its own mount namespace/);
+  });
+
   it('mounts /proc, /dev, /dev/pts (newinstance), /sys read-only, mqueue and shm inside the root', () => {
     const steps = buildPlan(specFor(), layers, { createCwd: false, isFile: () => false });
     const mounts = steps.filter((s): s is Extract<PlanStep, { op: 'mount' }> => s.op === 'mount' && s.inRoot);
