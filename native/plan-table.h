@@ -36,7 +36,7 @@
   X(20, NullStdio, "nullStdio")         /* n0 mask of stdio fds that get the container's /dev/null */     \
   X(21, HooksPoint, "hooksPoint")       /* - : tell the parent, wait for it to run the create hooks */    \
   X(22, OpenStartFifo, "openStartFifo") /* s0 the fifo (O_PATH, before pivot_root) */                     \
-  X(23, StartGate, "startGate")         /* - : tell the parent "created", wait for start */              \
+  X(23, StartGate, "startGate")         /* - : tell the parent "created", wait for start */               \
   X(24, Chroot, "chroot")               /* s0 rootfs: a shared mount namespace (the runtime's, or one     \
                                            joined by path), where pivot_root would move every root */
 

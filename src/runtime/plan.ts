@@ -341,17 +341,18 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
     steps.push({ op: 'setUser', uid: 0, gid: 0, groups: [] });
   }
   // 1. Nothing we mount propagates back to the host.
-  if (!sharedMountNamespace) steps.push({
-    op: 'mount',
-    source: '',
-    target: '/',
-    fstype: '',
-    flags: rootPropagationFlags(spec.linux.rootfsPropagation),
-    data: '',
-    inRoot: false,
-    create: 'none',
-    optional: false,
-  });
+  if (!sharedMountNamespace)
+    steps.push({
+      op: 'mount',
+      source: '',
+      target: '/',
+      fstype: '',
+      flags: rootPropagationFlags(spec.linux.rootfsPropagation),
+      data: '',
+      inRoot: false,
+      create: 'none',
+      optional: false,
+    });
   // 2. The root: the image's layers under the container's writable upper layer. When hull has
   // mounted it already (user namespaces: see userns.ts), a bind of it, which this namespace owns
   // (pivot_root refuses a mount inherited from a more privileged namespace).

@@ -198,7 +198,10 @@ describe.skipIf(!canRunContainers)(`OCI runtime: create and start as two steps, 
   });
 
   it("no mount namespace of its own: the runtime's (its mounts below its root's bind, which delete detaches) or one joined by path", async () => {
-    const mountsBelow = (dir: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(`${dir}/`) || l.split(' ')[4] === dir);
+    const mountsBelow = (dir: string) =>
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((l) => l.split(' ')[4]?.startsWith(`${dir}/`) || l.split(' ')[4] === dir);
     const noMountNamespace = (spec: RuntimeSpec) => {
       spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'mount');
       delete spec.linux.maskedPaths;
