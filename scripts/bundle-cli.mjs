@@ -11,10 +11,12 @@ const require = createRequire(import.meta.url);
 // Built-in modules that are bundled as stand-ins whose exports are getters loading the real
 // module on first use. commander requires child_process at start-up (for executable
 // subcommands, which hull has none of), and so did every verb, for ~2 ms of loading on each
-// `hull run`; with the stand-in only verbs that spawn something load it. (Not for modules whose
-// classes are extended at a module's top level, like stream's Transform: that is a first use.
-// crypto, fs/promises, zlib and os were measured too: no gain, `run` touches them anyway.)
-const LAZY_BUILTINS = ['child_process'];
+// `hull run`; with the stand-in only verbs that spawn something load it. net, readline and
+// fs/promises are imported by modules `run` evaluates but never called on its path: ~3 ms more
+// (net alone 2.4 ms). (Not for modules whose classes are extended at a module's top level, like
+// stream's Transform: that is a first use. crypto, zlib and os were measured too: no gain, `run`
+// touches them anyway: crypto verifies the image's stored config and makes ids.)
+const LAZY_BUILTINS = ['child_process', 'net', 'readline', 'fs/promises'];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
