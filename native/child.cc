@@ -819,7 +819,14 @@ void RunChild(const Plan& plan) {
         DoCapabilities(ctx, s);
         break;
       case StepOp::CloseFds:
-        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) Fail(ctx, "close_range", errno, "close_range");
+        if (syscall(SYS_close_range, 3U + static_cast<unsigned>(s.n0), ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+          Fail(ctx, "close_range", errno, "close_range");
+        }
+        // The fds kept are inherited across execve even when the runtime marked them close-on-exec
+        // (Node marks every fd it inherits so); one that is not open is not an error (runc's too).
+        for (int fd = 3; fd < 3 + static_cast<int>(s.n0); fd++) {
+          if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF) Fail(ctx, "fcntl", errno, "F_SETFD of a preserved fd");
+        }
         break;
       case StepOp::Seccomp:
         DoSeccomp(ctx, s);

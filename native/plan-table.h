@@ -28,7 +28,7 @@
   X(13, SetUser, "setUser")             /* n0 uid, n1 gid; groups */                                      \
   X(14, Capabilities, "capabilities")   /* n0 bounding, n1 effective, n2 permitted, n3 inheritable,       \
                                            n4 ambient */                                                  \
-  X(15, CloseFds, "closeFds")           /* - */                                                           \
+  X(15, CloseFds, "closeFds")           /* n0 fds kept above stdio (3 … 2+n0: runc's --preserve-fds) */ \
   X(16, Exec, "exec")                   /* s0 file, s1 PATH; argv, envp */                                \
   X(17, Seccomp, "seccomp")             /* s0 the filter in hex; n0 instruction count */                  \
   X(18, IdMaps, "idMaps")               /* s0 uid_map, s1 gid_map (the parent writes them before go) */   \

@@ -55,7 +55,7 @@ export type PlanStep =
   /** Capability sets as 64-bit masks (bit N = capability N). Bounding: caps not in the mask are dropped. */
   | { op: 'capabilities'; bounding: bigint; effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }
   /** Mark every fd >= 3 close-on-exec (close_range), so nothing of the host leaks past execve. */
-  | { op: 'closeFds' }
+  | { op: 'closeFds'; keep?: number }
   /** seccomp(SECCOMP_SET_MODE_FILTER) of a classic BPF program: struct sock_filter[] as hex
    *  (16 hex digits an instruction). Needs no_new_privs or CAP_SYS_ADMIN when it runs. */
   | { op: 'seccomp'; filter: string }

@@ -73,6 +73,8 @@ export interface OciCreateOptions {
   stdio?: [number, number, number];
   /** process.terminal: the unix socket that receives the pty's master (SCM_RIGHTS, `/dev/ptmx` as the data). */
   consoleSocket?: string;
+  /** Fds 3 … 2+N of this process stay open in the container (runc's --preserve-fds). */
+  preserveFds?: number;
 }
 
 export interface OciExecOptions {
@@ -86,6 +88,8 @@ export interface OciExecOptions {
   detach?: boolean;
   /** Its fds 0, 1, 2 (default: this process's own). */
   stdio?: [number, number, number];
+  /** Fds 3 … 2+N of this process stay open in it (runc's --preserve-fds). */
+  preserveFds?: number;
 }
 
 /** A process started in a container by `exec`. */
@@ -270,6 +274,7 @@ export class OciRuntime {
           seccompFilter: spec.linux.seccomp ? await compiledFilter(spec.linux.seccomp) : undefined,
           hooksPoint: hasCreateHooks(spec.hooks),
           startFifo: this.fifo(id),
+          ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
         },
       );
       const cgroupFd = cgroup.openFd();
@@ -425,6 +430,7 @@ export class OciRuntime {
           seccompFilter: spec.linux.seccomp ? await compiledFilter(spec.linux.seccomp) : undefined,
           capabilitiesAsGiven: true,
           ...(namespacesOf(spec).mount ? {} : { chrootTo: s.rootfs }),
+          ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
         },
       );
       const none = { pid: false, mount: false, uts: false, ipc: false, net: false, cgroup: false };

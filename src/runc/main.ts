@@ -96,11 +96,16 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('')).join('\n') + '\n';
 }
 
+/** --preserve-fds N: this process's fds 3 … 2+N go to the container's process as they are. */
+function preserveFdsOf(text: string): { preserveFds?: number } {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UsageError(`invalid --preserve-fds: ${text}`);
+  return n > 0 ? { preserveFds: n } : {};
+}
+
 function createOptions(flags: CreateFlags) {
-  const preserve = Number(flags.preserveFds);
-  if (!Number.isInteger(preserve) || preserve < 0) throw new UsageError(`invalid --preserve-fds: ${flags.preserveFds}`);
-  if (preserve > 0) throw new UsageError('--preserve-fds is not supported by hull-runc yet');
   return {
+    ...preserveFdsOf(flags.preserveFds),
     bundle: flags.bundle,
     ...(flags.pidFile !== undefined ? { pidFile: flags.pidFile } : {}),
     ...(flags.consoleSocket !== undefined ? { consoleSocket: flags.consoleSocket } : {}),
@@ -165,6 +170,7 @@ interface ExecFlags {
   additionalGids: string[];
   cap: string[];
   noNewPrivs?: boolean;
+  preserveFds: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -227,6 +233,7 @@ program
   .option('-g, --additional-gids <gid>', 'an additional group (repeatable)', collect, [])
   .option('-c, --cap <capability>', 'a capability to add (repeatable)', collect, [])
   .option('--no-new-privs', 'no new privileges for the process')
+  .option('--preserve-fds <n>', 'extra fds passed to the process', '0')
   .passThroughOptions()
   .action(async (id: string, args: string[], flags: ExecFlags) => {
     const rt = runtime();
@@ -235,6 +242,7 @@ program
       started = await rt.exec(id, {
         process: execProcess(rt, id, args, flags),
         detach: flags.detach ?? false,
+        ...preserveFdsOf(flags.preserveFds),
         ...(flags.pidFile !== undefined ? { pidFile: flags.pidFile } : {}),
         ...(flags.consoleSocket !== undefined ? { consoleSocket: flags.consoleSocket } : {}),
       });

@@ -166,9 +166,11 @@ export function flattenStep(step: PlanStep): FlatStep {
     case 'openStartFifo':
       f.s[0] = step.path;
       break;
+    case 'closeFds':
+      f.n[0] = big(step.keep ?? 0);
+      break;
     case 'loopbackUp':
     case 'noNewPrivs':
-    case 'closeFds':
     case 'hooksPoint':
     case 'startGate':
       break;

@@ -307,6 +307,8 @@ export interface PlanOptions {
   /** The start gate waits for a reader of this fifo (an OCI create: start comes from another process)
    *  rather than for the parent's byte. */
   startFifo?: string;
+  /** Fds 3 … 2+N of the creating process stay open in the container (runc's --preserve-fds). */
+  preserveFds?: number;
 }
 
 function seccompStep(spec: RuntimeSpec, filter: string | undefined): PlanStep | undefined {
@@ -474,7 +476,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
   // The filter is loaded while the process still has CAP_SYS_ADMIN, or (with no_new_privs, as
   // runc) last before execve; Docker's profile allows what the steps in between call.
   // Every fd above stdio close-on-exec before any filter is loaded: a profile need not allow close_range.
-  steps.push({ op: 'closeFds' });
+  steps.push(options.preserveFds ? { op: 'closeFds', keep: options.preserveFds } : { op: 'closeFds' });
   if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
   steps.push({ op: 'setUser', uid: proc.user.uid, gid: proc.user.gid, groups: proc.user.additionalGids ?? [] });
   steps.push(capabilitiesAsGiven(proc.capabilities ?? {}));
@@ -506,6 +508,8 @@ export interface ExecPlanOptions {
   capabilitiesAsGiven?: boolean;
   /** The container shares a mount namespace (see buildPlan): joining it does not give its root, entered by chroot. */
   chrootTo?: string;
+  /** Fds 3 … 2+N of the exec'ing process stay open in the new one (runc's --preserve-fds). */
+  preserveFds?: number;
 }
 
 /** The capabilities step with the process's five sets as its spec gives them. */
@@ -539,7 +543,7 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
   }
   if (proc.noNewPrivileges) steps.push({ op: 'noNewPrivs' });
   const seccomp = seccompStep(spec, opts.seccompFilter);
-  steps.push({ op: 'closeFds' }); // before any filter, as for the first process
+  steps.push(opts.preserveFds ? { op: 'closeFds', keep: opts.preserveFds } : { op: 'closeFds' }); // before any filter, as for the first process
   if (seccomp && !proc.noNewPrivileges) steps.push(seccomp);
   steps.push({ op: 'setUser', uid: opts.user.uid, gid: opts.user.gid, groups: opts.user.additionalGids });
   const caps = proc.capabilities ?? {};
