@@ -38,7 +38,7 @@ import { ContainerCgroup, cgroupHost, requireCgroup2 } from '../runtime/cgroups.
 import { checkControllers } from '../runtime/cgroups/index.js';
 import { attachDeviceFilter } from '../runtime/devices.js';
 import { defaultDeviceRules } from '../runtime/devices-bpf.js';
-import { type OciState, hasCreateHooks, runHooks, runHooksWarning } from '../runtime/hooks.js';
+import { type HookKind, type OciState, hasCreateHooks, hookKinds, runHooks, runHooksWarning } from '../runtime/hooks.js';
 import { isSameProcess, openProcess, processStartTime } from '../runtime/liveness.js';
 import { buildExecPlan, buildPlan, joinedBeforeClone, namespacesOf } from '../runtime/plan.js';
 import { ContainerProcess, exitCodeOf } from '../runtime/process.js';
@@ -94,7 +94,12 @@ export interface OciExecProcess {
   wait(): Promise<number>;
 }
 
-/** What the runtime records of a container. */
+/**
+ * What the runtime records of a container. hull-runc's native front (native/runc-front.cc) reads it
+ * too, strictly: a container whose state has a key it does not know goes to Node. `cgroup.path`
+ * (the cgroup's directory) and `hooks` (the kinds of hook its config has: start and delete with
+ * hooks go to Node) are there for it; a container made without them is served by Node.
+ */
 interface SavedState {
   id: string;
   bundle: string;
@@ -102,8 +107,9 @@ interface SavedState {
   pid: number;
   pidStartTime: number | undefined;
   created: string;
-  cgroup: { parent: string; name: string };
+  cgroup: { parent: string; name: string; path?: string };
   annotations?: Record<string, string>;
+  hooks?: HookKind[];
 }
 
 /** `state`'s answer: runtime-spec's state, with runc's extra fields. */
@@ -302,8 +308,9 @@ export class OciRuntime {
         pid: proc.pid,
         pidStartTime: processStartTime(proc.pid),
         created: new Date().toISOString(),
-        cgroup: { parent, name },
+        cgroup: { parent, name, path: cgroup.path },
         ...(spec.annotations ? { annotations: spec.annotations } : {}),
+        hooks: hookKinds(spec.hooks),
       };
       writeAtomic(path.join(dir, 'state.json'), JSON.stringify(saved));
       if (opts.pidFile !== undefined) writeAtomic(path.resolve(opts.pidFile), String(proc.pid));
