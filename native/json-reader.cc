@@ -165,8 +165,8 @@ struct Parser {
         continue;
       }
       pos++;
-      char e = Peek();
-      pos++;
+      if (AtEnd()) return Fail("unterminated string");
+      char e = text[pos++];
       switch (e) {
         case '"':
         case '\\':

@@ -6,16 +6,17 @@
 // src/oci/runtime.ts do (the same output, log lines, error texts and exit status), and hands every
 // other call to Node: it execs Node on bin/hull-runc.cjs with its argv unchanged.
 //
-//   argv ──► global flags and verb, as commander takes them ── anything else ─────────► Node
-//            (--root, --log, --log-format, --criu, --systemd-cgroup;                     (create, exec,
-//             --debug, --help, --version, an unknown option, a malformed line: Node)      run, list, …)
+//   argv ──► global flags (--root, --log, --log-format, --criu, --systemd-cgroup) and a verb,
+//            as commander takes them; anything else (another verb, --debug, --help, --version,
+//            an option it does not know, a malformed line) ──────────────────────────► Node
 //              │
 //              ▼
 //            <root>/<id>/state.json read strictly (json-reader.h): a member this file does not
-//            know (a field a newer hull added), a value it cannot carry, old state without
-//            cgroup.path and hooks ──────────────────────────────────────────────────────► Node
-//              │   start with startContainer/poststart hooks, delete with poststop hooks ─► Node
-//              ▼                                                                          (runs them)
+//            know (a field a newer hull added), a value it cannot carry, an older hull's state
+//            (without cgroup.path and hooks) ────────────────────────────────────────────► Node
+//              │
+//              ├── start with startContainer/poststart hooks, delete with poststop hooks ─► Node
+//              ▼                                                                  (runs them)
 //            state · start · kill · delete: statusOf, the start fifo, pidfds, the cgroup
 //
 // Every hand-over is decided before anything is changed. HULL_RUNC_TRACE=1 says on stderr why a
@@ -384,6 +385,8 @@ void Log(const Cli& cli, const char* level, const char* msg) {
   if (args == nullptr) CannotHandOver("calloc", "argv", ENOMEM);
   args[1] = entry.data;
   for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+  const char* tried;
+  int err;
   const char* given = getenv("HULL_NODE");
   if (given != nullptr && given[0] != '\0') {
     args[0] = const_cast<char*>(given);
@@ -392,19 +395,30 @@ void Log(const Cli& cli, const char* level, const char* msg) {
     } else {
       execvp(given, args);
     }
-    CannotHandOver("exec", given, errno);
-  }
-  int err = ENOENT;
+    tried = given;
+    err = errno;
+  } else {
+    tried = "node (the one that built hull, then node on PATH)";
+    err = ENOENT;
+    bool on_path = true;
 #ifdef HULL_NODE_PATH
-  args[0] = const_cast<char*>(HULL_NODE_PATH);
-  execv(HULL_NODE_PATH, args);
-  err = errno;
-  if (err != ENOENT && err != EACCES && err != ENOTDIR) CannotHandOver("exec", HULL_NODE_PATH, err);
+    args[0] = const_cast<char*>(HULL_NODE_PATH);
+    execv(HULL_NODE_PATH, args);
+    err = errno;
+    // Gone or not executable: node on PATH then; anything else is that node's failure.
+    if (err != ENOENT && err != EACCES && err != ENOTDIR) {
+      tried = HULL_NODE_PATH;
+      on_path = false;
+    }
 #endif
-  args[0] = const_cast<char*>("node");
-  execvp("node", args);
-  if (errno != ENOENT) err = errno;
-  CannotHandOver("exec", "node (the one that built hull, then node on PATH)", err);
+    if (on_path) {
+      args[0] = const_cast<char*>("node");
+      execvp("node", args);
+      if (errno != ENOENT) err = errno;
+    }
+  }
+  free(args);
+  CannotHandOver("exec", tried, err);
 }
 
 // ---- what a verb comes to --------------------------------------------------------------------
@@ -790,7 +804,7 @@ Outcome State(Front* f) {
     out.Add(s.annotations->first != nullptr ? "\n  }" : "}");
   }
   out.Add("\n}\n");
-  WriteAll(1, out.data, out.size);
+  if (!WriteAll(1, out.data, out.size)) return f->SysFailed("write", "stdout", errno);
   return Outcome::kOk;
 }
 
