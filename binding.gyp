@@ -99,6 +99,39 @@
         "-Wl,--gc-sections",
         "-s"
       ]
+    },
+    {
+      "target_name": "hull-runc",
+      "type": "executable",
+      "sources": [
+        "native/runc-front.cc",
+        "native/json-reader.cc"
+      ],
+      "defines": [
+        "_GNU_SOURCE",
+        "HULL_NODE_PATH=\"<!(node -p process.execPath)\""
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions",
+        "-std=gnu++17"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-fno-exceptions",
+        "-fno-rtti",
+        "-Os",
+        "-Wall",
+        "-Wextra",
+        "-Wno-missing-field-initializers"
+      ],
+      "ldflags": [
+        "-static",
+        "-Wl,--gc-sections",
+        "-s"
+      ]
     }
   ]
 }

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // bench/oci-runtime.mjs — hull-runc beside runc, driven as containerd's shim drives them: one process
 // per verb. Each round, for each runtime (interleaved): `create` a `true` container from the same
-// bundle, `start` it, wait for its exit (a pidfd on the pid from --pid-file), `delete` it.
+// bundle, `start` it, wait for its exit (a pidfd on the pid from --pid-file), `delete` it; between
+// create and start, `state` and `kill ID CONT` (a signal the waiting container ignores) are timed too,
+// outside the cycle.
 //
-//   sudo node bench/oci-runtime.mjs [--runs 25] [--warmup 3] [--runc runc] [--hull-runc bin/hull-runc.cjs]
+//   sudo node bench/oci-runtime.mjs [--runs 25] [--warmup 3] [--runc runc] [--hull-runc build/Release/hull-runc]
 //
-// Prints each verb's median and the whole cycle's, per runtime, and hull-runc's cycle as a multiple
-// of runc's (target: within 3x). Made and removed again: a temp dir with the bundle (busybox), each
-// runtime's --root, and the cgroups /hull-bench-oci-PID/<id> the containers get (runc makes them in
-// every v1 hierarchy of a hybrid host too: those are removed as well).
+// --hull-runc: an executable (the native front, the default; bin/hull-runc, npm's bin) or a .cjs
+// file, run with this node (bin/hull-runc.cjs: the Node path alone). Prints each verb's median and
+// the whole cycle's, per runtime, and hull-runc's as multiples of runc's (target: the cycle within
+// 3x). Made and removed again: a temp dir with the bundle (busybox), each runtime's --root, and the
+// cgroups /hull-bench-oci-PID/<id> the containers get (runc makes them in every v1 hierarchy of a
+// hybrid host too: those are removed as well).
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -35,7 +39,7 @@ const { sys } = await import(join(repo, 'dist', 'native', 'index.js'));
 const { defaultOciSpec } = await import(join(repo, 'dist', 'oci', 'default-spec.js'));
 
 function parseArgs(argv) {
-  const o = { runs: 25, warmup: 3, runc: 'runc', hullRunc: join(repo, 'bin', 'hull-runc.cjs') };
+  const o = { runs: 25, warmup: 3, runc: 'runc', hullRunc: join(repo, 'build', 'Release', 'hull-runc') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -48,7 +52,7 @@ function parseArgs(argv) {
     else if (a === '--runc') o.runc = val();
     else if (a === '--hull-runc') o.hullRunc = resolve(val());
     else if (a === '-h' || a === '--help') {
-      console.log('usage: sudo node bench/oci-runtime.mjs [--runs N (25)] [--warmup N (3)] [--runc runc] [--hull-runc bin/hull-runc.cjs]');
+      console.log('usage: sudo node bench/oci-runtime.mjs [--runs N (25)] [--warmup N (3)] [--runc runc] [--hull-runc build/Release/hull-runc]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -72,7 +76,7 @@ symlinkSync('busybox', join(rootfs, 'bin', 'true'));
 
 const runtimes = [
   { name: 'runc', cmd: opts.runc, pre: [] },
-  { name: 'hull-runc', cmd: process.execPath, pre: [opts.hullRunc] },
+  opts.hullRunc.endsWith('.cjs') ? { name: 'hull-runc', cmd: process.execPath, pre: [opts.hullRunc] } : { name: 'hull-runc', cmd: opts.hullRunc, pre: [] },
 ];
 for (const r of runtimes) r.root = join(base, `root-${r.name}`);
 
@@ -98,12 +102,14 @@ async function cycle(r) {
   const pidFile = join(base, `${id}.pid`);
   const create = timed(r, ['create', '--bundle', bundle, '--pid-file', pidFile, id]);
   const pidfd = sys.pidfdOpen(Number(readFileSync(pidFile, 'utf8')));
+  const state = timed(r, ['state', id]);
+  const kill = timed(r, ['kill', id, 'CONT']);
   const start = timed(r, ['start', id]);
   const t0 = process.hrtime.bigint();
   await sys.pidfdWait(pidfd, 10_000);
   const exit = ms(process.hrtime.bigint() - t0);
   const del = timed(r, ['delete', id]);
-  return { create, start, exit, delete: del, cycle: create + start + exit + del };
+  return { create, state, kill, start, exit, delete: del, cycle: create + start + exit + del };
 }
 
 const median = (a) => {
@@ -142,12 +148,13 @@ try {
 console.log(
   `\nOCI runtime cycle: ${opts.runs} rounds, interleaved, after ${opts.warmup} warm-up rounds; ${cpus().length} CPUs, Linux ${release()}, Node ${process.version}\n`,
 );
-const verbs = ['create', 'start', 'exit', 'delete', 'cycle'];
-console.log(`${'runtime'.padEnd(12)}${verbs.map((v) => `${v} ms`.padStart(12)).join('')}   (medians)`);
+const verbs = ['create', 'state', 'kill', 'start', 'exit', 'delete', 'cycle'];
+console.log(`${'runtime'.padEnd(12)}${verbs.map((v) => `${v} ms`.padStart(11)).join('')}   (medians; cycle: create + start + exit + delete)`);
 const med = {};
 for (const r of runtimes) {
   med[r.name] = Object.fromEntries(verbs.map((v) => [v, median(results[r.name].map((c) => c[v]))]));
-  console.log(`${r.name.padEnd(12)}${verbs.map((v) => med[r.name][v].toFixed(1).padStart(12)).join('')}`);
+  console.log(`${r.name.padEnd(12)}${verbs.map((v) => med[r.name][v].toFixed(1).padStart(11)).join('')}`);
 }
+console.log(`${'hull / runc'.padEnd(12)}${verbs.map((v) => (v === 'exit' ? '' : `${(med['hull-runc'][v] / med.runc[v]).toFixed(1)}x`).padStart(11)).join('')}`);
 const ratio = med['hull-runc'].cycle / med.runc.cycle;
 console.log(`\nhull-runc / runc (cycle medians) = ${ratio.toFixed(2)} (target <= 3)`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The habits the tree keeps: ESLint (typescript-eslint's type-aware rules; eslint.config.js),
 # Prettier (.prettierrc), clang-format over native/ (.clang-format) and shellcheck over the shell
-# scripts. Each tool runs even when one before it found something; exits non-zero if any did.
+# scripts and bin/hull-runc. Each tool runs even when one before it found something; exits non-zero
+# if any did.
 #   npm run lint        check only (what CI runs, from scripts/test.sh)
 #   npm run lint:fix    eslint --fix, prettier --write, clang-format -i (shellcheck has no fixer)
 # ESLint and Prettier come from npm's devDependencies; clang-format and shellcheck from Debian's
@@ -31,7 +32,7 @@ need() {
 
 mapfile -t native < <(find native -type f \( -name '*.cc' -o -name '*.h' \) | sort)
 mapfile -t shell < <(find scripts -type f -name '*.sh' | sort)
-shell+=(.ci/run)
+shell+=(.ci/run bin/hull-runc)
 
 if [ "$fix" -eq 1 ]; then
   run eslint npx --no-install eslint --fix .

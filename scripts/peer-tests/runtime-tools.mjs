@@ -6,13 +6,14 @@
 //   sudo node scripts/peer-tests/runtime-tools.mjs [--runtime NAME=PATH]... [--test NAME]... [--timeout S] [--json FILE]
 //   sudo npm run peer:runtime-tools          (builds the suite first: scripts/peer-tests/build-runtime-tools.sh)
 //
-// Runtimes: --runtime may repeat; without it, runc (Debian's, /usr/sbin/runc) and hull-runc
-// (bin/hull-runc.cjs) when that file exists. Each test runs once per runtime, interleaved (test 1 on
-// every runtime, then test 2, …), as root, from the build directory (the tests unpack
-// rootfs-amd64.tar.gz from their working directory), with RUNTIME=<path>: util.NewRuntime resolves it
-// with exec.LookPath and execs it directly, so a script runtime needs its execute bit and its
-// interpreter on PATH (`#!/usr/bin/env node`): PATH starts with the directory of the node running this
-// script, and a script without an execute bit is run through a generated one-line wrapper.
+// Runtimes: --runtime may repeat; without it, runc (Debian's, /usr/sbin/runc) and hull-runc (its
+// native front, build/Release/hull-runc, which hands what it does not serve to Node) when that file
+// exists. Each test runs once per runtime, interleaved (test 1 on every runtime, then test 2, …), as
+// root, from the build directory (the tests unpack rootfs-amd64.tar.gz from their working
+// directory), with RUNTIME=<path>: util.NewRuntime resolves it with exec.LookPath and execs it
+// directly, so a script runtime needs its execute bit and its interpreter on PATH
+// (`#!/usr/bin/env node`): PATH starts with the directory of the node running this script, and a
+// script without an execute bit is run through a generated one-line wrapper.
 //
 // Verdicts (tap.mjs) follow the TAP consumers runtime-tools documents (node-tap, prove): a test fails
 // on a `not ok` (not TODO), a `Bail out!`, no plan, a plan that does not match the asserts, a non-zero
@@ -91,7 +92,7 @@ function resolveRuntimes(opts, runDir) {
   let list = opts.runtimes;
   if (list.length === 0) {
     list = [{ name: 'runc', given: existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : 'runc' }];
-    if (existsSync(path.join(project, 'bin/hull-runc.cjs'))) list.push({ name: 'hull-runc', given: 'bin/hull-runc.cjs' });
+    if (existsSync(path.join(project, 'build/Release/hull-runc'))) list.push({ name: 'hull-runc', given: 'build/Release/hull-runc' });
   }
   const names = new Set();
   return list.map(({ name, given }) => {

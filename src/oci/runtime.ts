@@ -38,7 +38,7 @@ import { ContainerCgroup, cgroupHost, requireCgroup2 } from '../runtime/cgroups.
 import { checkControllers } from '../runtime/cgroups/index.js';
 import { attachDeviceFilter } from '../runtime/devices.js';
 import { defaultDeviceRules } from '../runtime/devices-bpf.js';
-import { type OciState, hasCreateHooks, runHooks, runHooksWarning } from '../runtime/hooks.js';
+import { type HookKind, type OciState, hasCreateHooks, hookKinds, runHooks, runHooksWarning } from '../runtime/hooks.js';
 import { isSameProcess, openProcess, processStartTime } from '../runtime/liveness.js';
 import { buildExecPlan, buildPlan, joinedBeforeClone, namespacesOf } from '../runtime/plan.js';
 import { ContainerProcess, exitCodeOf } from '../runtime/process.js';
@@ -99,7 +99,12 @@ export interface OciExecProcess {
   wait(): Promise<number>;
 }
 
-/** What the runtime records of a container. */
+/**
+ * What the runtime records of a container. hull-runc's native front (native/runc-front.cc) reads it
+ * too, strictly: a container whose state has a key it does not know goes to Node. `cgroup.path`
+ * (the cgroup's directory) and `hooks` (the kinds of hook its config has: start and delete with
+ * hooks go to Node) are there for it; a container made without them is served by Node.
+ */
 interface SavedState {
   id: string;
   bundle: string;
@@ -107,9 +112,10 @@ interface SavedState {
   pid: number;
   pidStartTime: number | undefined;
   created: string;
-  cgroup: { parent: string; name: string };
+  cgroup: { parent: string; name: string; path?: string };
   annotations?: Record<string, string>;
-  /** The container has no mount namespace of its own: its root's bind in the runtime's, over the mount with this id (none: null), detached by delete. */
+  hooks?: HookKind[];
+  /** The container has no mount namespace of its own: its root's bind in the runtime's, over the mount with this id (none: null), detached by delete (the native front does not know it: Node serves such a container). */
   hostRootfsMount?: { below: number | null };
 }
 
@@ -314,8 +320,9 @@ export class OciRuntime {
         pid: proc.pid,
         pidStartTime: processStartTime(proc.pid),
         created: new Date().toISOString(),
-        cgroup: { parent, name },
+        cgroup: { parent, name, path: cgroup.path },
         ...(spec.annotations ? { annotations: spec.annotations } : {}),
+        hooks: hookKinds(spec.hooks),
         ...(hostRootfsMount ? { hostRootfsMount } : {}),
       };
       writeAtomic(path.join(dir, 'state.json'), JSON.stringify(saved));

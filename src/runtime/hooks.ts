@@ -182,6 +182,13 @@ export async function runHooksWarning(kind: 'poststart' | 'poststop', hooks: Spe
   return warnings;
 }
 
+const HOOK_KINDS: readonly HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+
+/** The kinds of hook a spec has (at least one hook of each), in the order they run. */
+export function hookKinds(hooks: SpecHooks | undefined): HookKind[] {
+  return HOOK_KINDS.filter((kind) => (hooks?.[kind]?.length ?? 0) > 0);
+}
+
 /** Whether a spec has hooks that run at the create's hooks point. */
 export function hasCreateHooks(hooks: SpecHooks | undefined): boolean {
   return (hooks?.prestart?.length ?? 0) + (hooks?.createRuntime?.length ?? 0) + (hooks?.createContainer?.length ?? 0) > 0;

@@ -1,7 +1,9 @@
 // hull-runc, runc's command line as containerd's runc shim calls it: global flags before the verb,
 // nothing on stdout on success, one JSON line per failure in --log with its message on stderr and
 // exit 1, the pid file written atomically without a newline before create returns, runc's error
-// texts, and bad input refused with nothing created.
+// texts, and bad input refused with nothing created. Driven through the native front
+// (build/Release/hull-runc), as containerd runs it: state, start, kill and delete are its own, the
+// rest it hands to Node (hull-runc-front.test.ts checks the two paths say the same).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,7 @@ import { makeBundle } from '../helpers/oci-bundle.js';
 import { PROJECT, canRunContainers, skipReason } from '../helpers/hull-env.js';
 import type { RuntimeSpec } from '../../src/runtime/spec.js';
 
-const HULL_RUNC = path.join(PROJECT, 'bin', 'hull-runc.cjs');
+const HULL_RUNC = path.join(PROJECT, 'build', 'Release', 'hull-runc');
 
 interface Result {
   code: number | null;
@@ -56,7 +58,7 @@ describe.skipIf(!canRunContainers)(`hull-runc: runc's command line (integration$
   function runc(args: string[], opts: { out?: string; extraGlobals?: string[] } = {}): Result {
     const before = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
     const fd = opts.out === undefined ? undefined : openSync(opts.out, 'a');
-    const r = spawnSync(process.execPath, [HULL_RUNC, '--root', root, '--log', logFile, '--log-format', 'json', ...(opts.extraGlobals ?? []), ...args], {
+    const r = spawnSync(HULL_RUNC, ['--root', root, '--log', logFile, '--log-format', 'json', ...(opts.extraGlobals ?? []), ...args], {
       stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
       encoding: 'utf8',
       timeout: 60_000,
@@ -165,7 +167,7 @@ describe.skipIf(!canRunContainers)(`hull-runc: runc's command line (integration$
     nothingLeft(exits.id);
     // The container's init ignores signals it has no handler for, but not SIGKILL from outside.
     const killed = bundle(['sleep', '60']);
-    const child = spawn(process.execPath, [HULL_RUNC, '--root', root, 'run', '--bundle', killed.dir, killed.id], { stdio: 'ignore' });
+    const child = spawn(HULL_RUNC, ['--root', root, 'run', '--bundle', killed.dir, killed.id], { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const deadline = Date.now() + 10_000;
     while (!existsSync(path.join(root, killed.id, 'state.json')) || state(killed.id).status !== 'running') {
@@ -267,7 +269,7 @@ describe.skipIf(!canRunContainers)(`hull-runc: runc's command line (integration$
   it("update: resources from --resources (a file or stdin) and runc's flags; a controller the host lacks is named", () => {
     const { dir, id } = bundle(['sleep', '60']);
     expect(runc(['run', '--detach', '--bundle', dir, id], { out: '/dev/null' }).code).toBe(0);
-    const stdin = spawnSync(process.execPath, [HULL_RUNC, '--root', root, 'update', '--resources', '-', id], { input: '{}', encoding: 'utf8' });
+    const stdin = spawnSync(HULL_RUNC, ['--root', root, 'update', '--resources', '-', id], { input: '{}', encoding: 'utf8' });
     expect([stdin.status, stdin.stdout, stdin.stderr]).toEqual([0, '', '']);
     const file = path.join(base, `${id}.resources.json`);
     writeFileSync(file, '{"memory": {"limit": "lots"}}');
@@ -356,11 +358,11 @@ describe.skipIf(!canRunContainers)(`hull-runc: runc's command line (integration$
   });
 
   it('the log in text format, and on stderr without --log', () => {
-    const r = spawnSync(process.execPath, [HULL_RUNC, '--root', root, 'state', 'nosuch'], { encoding: 'utf8' });
+    const r = spawnSync(HULL_RUNC, ['--root', root, 'state', 'nosuch'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^time="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" level=error msg="container does not exist"\n$/);
     const textLog = path.join(base, 'log.txt');
-    const t = spawnSync(process.execPath, [HULL_RUNC, '--root', root, '--log', textLog, 'kill', 'nosuch'], { encoding: 'utf8' });
+    const t = spawnSync(HULL_RUNC, ['--root', root, '--log', textLog, 'kill', 'nosuch'], { encoding: 'utf8' });
     expect(t.stderr).toBe('container does not exist\n');
     expect(readFileSync(textLog, 'utf8')).toMatch(/^time="[^"]+" level=error msg="container does not exist"\n$/);
   });
