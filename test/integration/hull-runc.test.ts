@@ -55,11 +55,11 @@ describe.skipIf(!canRunContainers)(`hull-runc: runc's command line (integration$
   }
 
   /** hull-runc with the shim's global flags; the container's stdio (hull-runc's own) go to `out`, or are captured. */
-  function runc(args: string[], opts: { out?: string; extraGlobals?: string[] } = {}): Result {
+  function runc(args: string[], opts: { out?: string; extraGlobals?: string[]; extraFds?: number[] } = {}): Result {
     const before = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
     const fd = opts.out === undefined ? undefined : openSync(opts.out, 'a');
     const r = spawnSync(HULL_RUNC, ['--root', root, '--log', logFile, '--log-format', 'json', ...(opts.extraGlobals ?? []), ...args], {
-      stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
+      stdio: [...(fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd]), ...(opts.extraFds ?? [])],
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -264,6 +264,53 @@ describe.skipIf(!canRunContainers)(`hull-runc: runc's command line (integration$
     expect(runc(['exec', id, 'true']).stderr).toBe('exec failed: cannot exec in a stopped container\n');
     expect(runc(['delete', id]).code).toBe(0);
     nothingLeft(id);
+  });
+
+  it('--preserve-fds N: fds 3 … 2+N of hull-runc reach the process (create and exec), no others', () => {
+    const { dir, id } = bundle(['sh', '-c', 'echo from-init >&3; echo also >&4; ls /proc/self/fd | tr "\\n" " "; sleep 60']);
+    const out = path.join(base, `${id}.out`);
+    const fd3 = path.join(base, `${id}.fd3`);
+    const fd4 = path.join(base, `${id}.fd4`);
+    const [a, b] = [openSync(fd3, 'w'), openSync(fd4, 'w')];
+    try {
+      expect(runc(['create', '--preserve-fds', '2', '--bundle', dir, id], { out, extraFds: [a, b] }).code).toBe(0);
+      expect(runc(['start', id]).code).toBe(0);
+      const deadline = Date.now() + 10_000;
+      while (!readFileSync(out, 'utf8').includes(' ') && Date.now() < deadline) spawnSync('sleep', ['0.05']);
+      expect(readFileSync(fd3, 'utf8')).toBe('from-init\n');
+      expect(readFileSync(fd4, 'utf8')).toBe('also\n');
+      expect(readFileSync(out, 'utf8')).toBe('0 1 2 3 4 5 '); // 5: ls's own directory
+      const exec = runc(['exec', '--preserve-fds', '1', id, 'sh', '-c', 'echo exec >&3; ls /proc/self/fd | tr "\\n" " "'], { extraFds: [a] });
+      expect([exec.code, exec.stdout]).toEqual([0, '0 1 2 3 4 ']);
+      expect(readFileSync(fd3, 'utf8')).toBe('from-init\nexec\n');
+      expect(runc(['exec', id, 'sh', '-c', 'echo none >&3'], { extraFds: [a] }).stderr).toMatch(/3: Bad file descriptor/); // without the flag: not passed
+      expectFailure(runc(['create', '--preserve-fds', 'x', '--bundle', dir, `${id}-x`]), 'invalid --preserve-fds: x');
+      expect(runc(['delete', '--force', id]).code).toBe(0);
+      nothingLeft(id);
+    } finally {
+      closeSync(a);
+      closeSync(b);
+    }
+  });
+
+  it('a container without a mount namespace of its own: exec enters its root; delete leaves nothing mounted', () => {
+    const { dir, id } = bundle(['sleep', '60'], (spec) => {
+      spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'mount');
+      delete spec.linux.maskedPaths;
+      delete spec.linux.readonlyPaths;
+    });
+    writeFileSync(path.join(dir, 'rootfs', 'etc', 'marker'), 'in its root\n');
+    const mountsBelow = () =>
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((l) => l.split(' ')[4]?.startsWith(dir)).length;
+    expect(runc(['run', '--detach', '--bundle', dir, id], { out: '/dev/null' }).code).toBe(0);
+    expect(mountsBelow()).toBeGreaterThan(0);
+    const r = runc(['exec', id, 'cat', '/etc/marker']);
+    expect([r.code, r.stdout]).toEqual([0, 'in its root\n']);
+    expect(runc(['delete', '--force', id]).code).toBe(0);
+    nothingLeft(id);
+    expect(mountsBelow()).toBe(0);
   });
 
   it("update: resources from --resources (a file or stdin) and runc's flags; a controller the host lacks is named", () => {
