@@ -63,8 +63,6 @@ export function systemFacts(store: Pick<InfoFacts, 'containers' | 'images' | 'ro
   const type = fsType(store.root) ?? fsType(os.tmpdir());
   const cgroupVersion = fsType('/sys/fs/cgroup') === CGROUP2_SUPER_MAGIC ? '2' : '1';
   const warnings: string[] = [];
-  if (cgroupVersion === '1')
-    warnings.push('WARNING: /sys/fs/cgroup is not a cgroup2 mount: hull uses the cgroup2 hierarchy mounted elsewhere, which may have no controllers');
   return {
     ...store,
     backingFilesystem: type === undefined ? '<unknown>' : (FS_NAMES[type] ?? `0x${type.toString(16)}`),
