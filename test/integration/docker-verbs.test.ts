@@ -59,7 +59,7 @@ describe.skipIf(!canRunContainers)(`docker verbs: commit, diff, export, import, 
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(ok(['run', '--rm', 'committed:1'])).toBe('hi\n');
     expect(ok(['run', '--rm', 'committed:1', 'sh', '-c', 'test ! -e /etc/group && stat -c %a /etc/passwd && ls /d/e'])).toBe('600\nf\n');
-    const image = JSON.parse(ok(['image', 'inspect', 'committed:1']))[0] as {
+    const image = (JSON.parse(ok(['image', 'inspect', 'committed:1'])) as unknown[])[0] as {
       Id: string;
       Comment: string;
       Author: string;
@@ -81,7 +81,7 @@ describe.skipIf(!canRunContainers)(`docker verbs: commit, diff, export, import, 
     // An unchanged container: no layer, one more history entry.
     ok(['create', '--name', 'unchanged', 'busybox', 'true']);
     ok(['commit', 'unchanged', 'same:1']);
-    expect((JSON.parse(ok(['image', 'inspect', 'same:1']))[0] as { RootFS: { Layers: string[] } }).RootFS.Layers).toHaveLength(1);
+    expect(((JSON.parse(ok(['image', 'inspect', 'same:1'])) as unknown[])[0] as { RootFS: { Layers: string[] } }).RootFS.Layers).toHaveLength(1);
     ok(['rm', 'changed', 'unchanged']);
   });
 
@@ -137,7 +137,11 @@ describe.skipIf(!canRunContainers)(`docker verbs: commit, diff, export, import, 
     );
     // The whole busybox root came along (its applet links too), and the xattr is in the imported layer.
     expect(ok(['run', '--rm', 'roundtrip:1', 'ls', '/bin/ls'])).toBe('/bin/ls\n');
-    const inspect = JSON.parse(ok(['image', 'inspect', 'roundtrip:1']))[0] as { RootFS: { Layers: string[] }; Config: { Cmd: string[] }; Comment: string };
+    const inspect = (JSON.parse(ok(['image', 'inspect', 'roundtrip:1'])) as unknown[])[0] as {
+      RootFS: { Layers: string[] };
+      Config: { Cmd: string[] };
+      Comment: string;
+    };
     expect(inspect.RootFS.Layers).toHaveLength(1);
     expect(inspect.Config.Cmd).toEqual(['sh']);
     expect(inspect.Comment).toBe('Imported from -');
@@ -188,7 +192,7 @@ describe.skipIf(!canRunContainers)(`docker verbs: commit, diff, export, import, 
     expect(lines[2]).toBe('Deleted Containers:');
     expect(lines.slice(3, 5).sort()).toEqual([created, exited].sort());
     expect(lines.slice(5)).toEqual(['', expect.stringMatching(/^Total reclaimed space: \d+(\.\d+)?k?B$/), '']);
-    expect(ok(['ps', '-aq', '--no-trunc'])).toBe(`${ok(['inspect', 'running', '-f', '{{.Id}}'])}`);
+    expect(ok(['ps', '-aq', '--no-trunc'])).toBe(ok(['inspect', 'running', '-f', '{{.Id}}']));
     ok(['rm', '-f', 'running']);
   });
 
