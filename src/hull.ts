@@ -7,7 +7,7 @@ import type { Attachment } from './runtime/monitor-client.js';
 import type { Readable, Writable } from 'node:stream';
 import type { CommitOptions, ImportOptions } from './build/commit.js';
 import type { Change } from './runtime/container-fs.js';
-import { type PruneFilters, prunable, usesLabels } from './present/prune-filters.js';
+import { type PruneFilters, checkContainerPruneFilters, prunable } from './present/prune-filters.js';
 import { parseReference } from './image/reference.js';
 import type { SaveFormat } from './image/archive/save.js';
 import type { CheckProblem, CheckResult } from './store/check.js';
@@ -164,7 +164,7 @@ export class Hull {
    * their writable layers. Containers have no labels yet: a label filter is refused.
    */
   async pruneContainers(filters: PruneFilters = { labels: [], notLabels: [] }): Promise<{ containers: string[]; reclaimed: number }> {
-    if (usesLabels(filters)) throw new UsageError('container prune: the label filter is not supported yet (hull containers have no labels)');
+    checkContainerPruneFilters(filters);
     const { treeSize } = await import('./volume/store.js');
     const containers: string[] = [];
     let reclaimed = 0;

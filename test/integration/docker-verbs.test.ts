@@ -91,6 +91,8 @@ describe.skipIf(!canRunContainers)(`docker verbs: commit, diff, export, import, 
     ok(['commit', 'busy', 'live:1']);
     expect(ok(['inspect', 'busy', '-f', '{{.State.Status}}'])).toBe('running\n');
     ok(['commit', '--pause=false', 'busy', 'live:2']);
+    ok(['commit', '-p', 'busy', 'live:3']); // -p is a flag: busy is the container
+    ok(['commit', '-p', 'false', 'busy']);
     expect(ok(['run', '--rm', 'live:2', 'cat', '/live'])).toBe('x\n');
     ok(['rm', '-f', 'busy']);
   });
