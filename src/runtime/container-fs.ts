@@ -135,7 +135,14 @@ export async function withMergedRoot<T>(
   const tmpDir = dirs.tmp;
   const target = path.join(tmpDir, uniqueName('export'));
   mkdirSync(target, { recursive: true, mode: 0o700 });
-  const lowers = [rootfs.upper, ...rootfs.lower];
+  // An overlay without an upper dir needs two lower ones: an image without layers gets an empty one.
+  const empty = rootfs.lower.length === 0 ? path.join(tmpDir, uniqueName('export-empty')) : undefined;
+  if (empty !== undefined) mkdirSync(empty, { mode: 0o700 });
+  const lowers = [rootfs.upper, ...rootfs.lower, ...(empty !== undefined ? [empty] : [])];
+  const cleanup = () => {
+    rmdirSync(target);
+    if (empty !== undefined) rmdirSync(empty);
+  };
   // Relative to the store's root when the absolute list would pass the one-page mount data limit.
   const common = dirs.root;
   const absolute = `lowerdir=${lowers.join(':')}`;
@@ -152,14 +159,14 @@ export async function withMergedRoot<T>(
       }
     }
   } catch (err) {
-    rmdirSync(target);
+    cleanup();
     throw err;
   }
   try {
     return await fn(target);
   } finally {
     sys.umount2(target, MNT_DETACH);
-    rmdirSync(target);
+    cleanup();
   }
 }
 
