@@ -5,6 +5,10 @@
  */
 import type { Attachment } from './runtime/monitor-client.js';
 import type { Readable, Writable } from 'node:stream';
+import type { CommitOptions, ImportOptions } from './build/commit.js';
+import type { Change } from './runtime/container-fs.js';
+import { type PruneFilters, checkContainerPruneFilters, prunable } from './present/prune-filters.js';
+import { parseReference } from './image/reference.js';
 import type { SaveFormat } from './image/archive/save.js';
 import type { CheckProblem, CheckResult } from './store/check.js';
 import type { ContainerCheckResult, ContainerProblem } from './runtime/check.js';
@@ -145,23 +149,43 @@ export class Hull {
     return this.images.remove(refOrId, options);
   }
 
-  /** `image prune`: dangling images (or with `all` every image no container uses), then garbage. */
-  pruneImages(options: { all?: boolean } = {}): Promise<PruneResult> {
-    return this.images.prune(options);
+  /**
+   * `image prune`: dangling images (or with `all` every image no container uses), then garbage;
+   * with `filters` (`until`, `label`, `label!`: src/present/prune-filters.ts) only the images they match.
+   */
+  pruneImages(options: { all?: boolean; filters?: PruneFilters } = {}): Promise<PruneResult> {
+    const { filters, ...rest } = options;
+    return this.images.prune(filters ? { ...rest, filter: (image) => prunable(filters, image.created, image.labels) } : rest);
   }
 
-  /** `system prune`: exited containers, then as `pruneImages`. */
-  async pruneSystem(options: { all?: boolean } = {}): Promise<PruneResult & { containers: string[]; networks: string[]; buildCache: number }> {
+  /**
+   * `container prune`: removes every container that is not running (created or exited, as
+   * Docker's), created before `filters.untilMs` when given; returns their ids and the bytes of
+   * their writable layers. Containers have no labels yet: a label filter is refused.
+   */
+  async pruneContainers(filters: PruneFilters = { labels: [], notLabels: [] }): Promise<{ containers: string[]; reclaimed: number }> {
+    checkContainerPruneFilters(filters);
+    const { treeSize } = await import('./volume/store.js');
     const containers: string[] = [];
+    let reclaimed = 0;
     for (const c of await this.listContainers()) {
-      if (c.state.status !== 'exited') continue;
+      if (c.state.status !== 'exited' && c.state.status !== 'created') continue;
+      if (!prunable(filters, c.created, {})) continue;
+      const size = treeSize(c.rootfs.upper);
       try {
         await this.removeContainer(c.id);
         containers.push(c.id);
+        reclaimed += size;
       } catch (err) {
         if (!(err instanceof HullError)) throw err; // removed meanwhile, or running again
       }
     }
+    return { containers, reclaimed };
+  }
+
+  /** `system prune`: stopped containers (as `pruneContainers`), unused networks, the build cache, then as `pruneImages`. */
+  async pruneSystem(options: { all?: boolean } = {}): Promise<PruneResult & { containers: string[]; networks: string[]; buildCache: number }> {
+    const { containers } = await this.pruneContainers();
     // As `docker system prune`: networks no container uses, and the build cache (its layers
     // are then garbage).
     const networks = await this.pruneNetworks();
@@ -279,6 +303,85 @@ export class Hull {
     if (stdout) result.stdout = stdout;
     if (stderr) result.stderr = stderr;
     return result;
+  }
+
+  /**
+   * `commit`: a new image from the container's writable layer and its config, with Docker's
+   * `--change` lines; a running container is frozen while its layer is read unless `pause` is
+   * false (a paused one stays paused). Returns the image (its id is `sha256:…`).
+   */
+  async commitContainer(idOrName: string, opts: CommitOptions & { pause?: boolean } = {}): Promise<ResolvedImage> {
+    const { checkCommitOptions, commitContainer } = await import('./build/commit.js');
+    checkCommitOptions(opts);
+    const record = await this.runtime.get(idOrName);
+    const inspected = await this.runtime.inspect(record.id);
+    const config = inspected.Config as Record<string, unknown>;
+    const state = inspected.State as { Running: boolean; Paused: boolean };
+    const freeze = (opts.pause ?? true) && state.Running && !state.Paused;
+    await this.images.createLayout();
+    if (freeze) await this.runtime.pause(record.id);
+    try {
+      const lock = await this.images.lock('shared');
+      try {
+        return await commitContainer(this.paths, this.images, { id: record.id, imageId: record.imageId, upper: record.rootfs.upper, config }, opts);
+      } finally {
+        lock.release();
+      }
+    } finally {
+      if (freeze) await this.runtime.unpause(record.id);
+    }
+  }
+
+  /** `diff`: the changes of the container's writable layer against its image (A, C, D), in Docker's order. */
+  async containerChanges(idOrName: string): Promise<Change[]> {
+    const record = await this.runtime.get(idOrName);
+    const { containerChanges } = await import('./runtime/container-fs.js');
+    return containerChanges(record.rootfs);
+  }
+
+  /** `export`: the container's whole root file system (its image and writable layer, no volumes) as a tar to `out`. */
+  async exportContainer(idOrName: string, out: Writable): Promise<void> {
+    const record = await this.runtime.get(idOrName);
+    const { exportRoot } = await import('./runtime/container-fs.js');
+    await exportRoot(record.rootfs, { tmp: this.paths.tmp, root: this.paths.root }, out);
+  }
+
+  /**
+   * `import`: a tar (plain or compressed) as a one-layer image, its config from Docker's
+   * `--change` lines, optionally named. Returns the image.
+   */
+  async importImage(source: Readable, opts: ImportOptions = {}): Promise<ResolvedImage> {
+    const { applyChanges, importTar } = await import('./build/commit.js');
+    applyChanges({}, opts.changes ?? []); // a bad change reads nothing
+    if (opts.reference !== undefined) parseReference(opts.reference);
+    await this.images.createLayout();
+    const lock = await this.images.lock('shared');
+    try {
+      return await importTar(this.paths, this.images, source, opts);
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** `info`: Docker's `/info` body for this host and store. */
+  async info(): Promise<Record<string, unknown>> {
+    const { systemFacts } = await import('./present/host-facts.js');
+    const counts = { running: 0, paused: 0, stopped: 0 };
+    for (const c of await this.listContainers()) {
+      if (c.state.status !== 'running') counts.stopped++;
+      else if (this.runtime.existingCgroup(c)?.frozen()) counts.paused++;
+      else counts.running++;
+    }
+    const images = (await this.images.list()).length;
+    const { systemInfo } = await import('./present/system-info.js');
+    return systemInfo(systemFacts({ containers: counts, images, root: this.paths.root }));
+  }
+
+  /** `version`: Docker's Client and Server sections, for hull. */
+  async version(): Promise<{ Client: Record<string, unknown>; Server: Record<string, unknown> }> {
+    const { versionFacts } = await import('./present/host-facts.js');
+    const { versionInfo } = await import('./present/system-info.js');
+    return versionInfo(versionFacts());
   }
 
   listContainers(): Promise<ContainerRecord[]> {

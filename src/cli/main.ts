@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_RUNTIME_ERROR, HullError } from '../errors.js';
-import { registerCommands, verbOf } from './commands/index.js';
+import { registerCommands, subverbOf, verbOf } from './commands/index.js';
 import { trace } from '../trace.js';
 
 trace('modules loaded');
@@ -20,7 +20,10 @@ const RUN_CODE_VERBS = new Set(['run', 'create']);
 
 function reportAndExit(err: unknown, debug: boolean): never {
   const names = new Set(program.commands.map((c) => c.name()));
-  const verb = process.argv.slice(2).find((a) => names.has(a)) ?? '';
+  const words = process.argv.slice(2);
+  const at = words.findIndex((a) => names.has(a));
+  // `container run` and `container create` are run and create.
+  const verb = (words[at] === 'container' ? words[at + 1] : words[at]) ?? '';
   const runCodes = RUN_CODE_VERBS.has(verb) || verb === '';
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : runCodes ? EXIT_RUNTIME_ERROR : 1);
   const message = err instanceof Error ? err.message : String(err);
@@ -40,7 +43,7 @@ const program = new Command('hull')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`hull: ${text.replace(/^error: /, '')}`) });
 
-registerCommands(program, verbOf(process.argv))
+registerCommands(program, verbOf(process.argv), subverbOf(process.argv))
   .then(() => {
     trace('verb defined');
     return program.parseAsync(process.argv);

@@ -118,6 +118,13 @@ export interface PruneResult extends RemoveResult {
   reclaimed: number;
 }
 
+/** What `prune`'s filter sees of an image it would remove (`--filter until=`, `label=`). */
+export interface PruneCandidate {
+  readonly id: string;
+  readonly created?: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 /** How `importImage` stores an image that is not in an archive (a pull). */
 export interface ImportOptions {
   /** Layers unpacked at once (default 1). */
@@ -290,9 +297,10 @@ export class ImageStore {
 
   /**
    * `image prune`: removes dangling images (no name), or with `all` every image no container
-   * uses, then collects the garbage (unreferenced layers and blobs, tmp/ leftovers).
+   * uses, then collects the garbage (unreferenced layers and blobs, tmp/ leftovers). `filter`
+   * (false: keep it) narrows which of those go.
    */
-  async prune(options: { all?: boolean } = {}): Promise<PruneResult> {
+  async prune(options: { all?: boolean; filter?: (image: PruneCandidate) => boolean } = {}): Promise<PruneResult> {
     await this.createLayout();
     return this.withLock('exclusive', async () => {
       const records = await allRecords(this.records);
@@ -304,6 +312,11 @@ export class ImageStore {
         if (used.has(record.id)) continue;
         const names = refs.filter((r) => r.id === record.id).map((r) => r.name);
         if (names.length > 0 && !options.all) continue;
+        if (options.filter) {
+          const config = await this.rawConfig(record);
+          const labels = (config.config as { Labels?: Record<string, string> | null } | undefined)?.Labels ?? {};
+          if (!options.filter({ id: record.id, ...(record.created !== undefined ? { created: record.created } : {}), labels })) continue;
+        }
         for (const name of names) {
           await this.refs.delete(name);
           result.untagged.push(familiar(name));
@@ -739,7 +752,7 @@ export class ImageStore {
   }
 
   /** The store's directories, private to root (layers hold setuid binaries and device nodes). */
-  private async createLayout(): Promise<void> {
+  async createLayout(): Promise<void> {
     await ensureDirectory(this.paths.root, 0o711);
     for (const dir of [path.join(this.paths.blobs, 'sha256'), this.paths.layers, this.paths.links, this.paths.images, this.paths.refs, this.paths.tmp]) {
       await ensureDirectory(dir, 0o700);

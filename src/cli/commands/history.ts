@@ -38,3 +38,7 @@ export function defineHistory(cmd: Command): void {
       }),
     );
 }
+
+export function registerHistory(program: Command): void {
+  defineHistory(program.command('history'));
+}

@@ -32,3 +32,7 @@ export function defineImageInspect(cmd: Command): void {
       for (const err of errors) reportItemError(err);
     });
 }
+
+export function registerImageInspect(program: Command): void {
+  defineImageInspect(program.command('inspect'));
+}

@@ -1,42 +1,25 @@
 import type { Command } from 'commander';
-import { hullFor } from '../context.js';
-import { defineHistory } from './history.js';
+import { parsePruneFilters } from '../../present/prune-filters.js';
+import { collect, hullFor } from '../context.js';
 import { confirm, exitOneOnError } from './image-common.js';
-import { defineImages } from './images.js';
-import { defineImageInspect } from './image-inspect.js';
-import { defineLoad } from './load.js';
-import { defineRmi } from './rmi.js';
-import { defineSave } from './save.js';
 import { printPruned } from './system.js';
-import { defineTag } from './tag.js';
 
-/** The image verbs: top level (`rmi`, `tag`, …) and under `image` (`image rm`, `image ls`, …). */
-export function registerImageVerbs(program: Command): void {
-  defineRmi(program.command('rmi'));
-  defineTag(program.command('tag'));
-  defineHistory(program.command('history'));
-  defineSave(program.command('save'));
-
-  const image = program.command('image').description('manage images');
-  defineImages(image.command('ls').alias('list'));
-  defineRmi(image.command('rm').alias('remove'));
-  defineImageInspect(image.command('inspect'));
-  defineTag(image.command('tag'));
-  defineHistory(image.command('history'));
-  defineSave(image.command('save'));
-  defineLoad(image.command('load'));
-  image
+/** `image prune` (the other image subcommands are the top-level verbs' own: ./index.ts). */
+export function registerImagePrune(program: Command): void {
+  program
     .command('prune')
     .description('remove dangling images (-a: all images no container uses), then unused layers and blobs')
     .option('-a, --all', 'remove all images without at least one container associated to them')
+    .option('--filter <filter>', "provide filter values (e.g. 'until=<timestamp>', 'label=k=v', 'label!=k')", collect, [])
     .option('-f, --force', 'do not prompt for confirmation')
-    .action((flags: { all?: boolean; force?: boolean }, command: Command) =>
+    .action((flags: { all?: boolean; filter: string[]; force?: boolean }, command: Command) =>
       exitOneOnError(async () => {
+        const filters = parsePruneFilters(flags.filter, ['until', 'label', 'label!']);
         const warning = flags.all
           ? 'WARNING! This will remove all images without at least one container associated to them.'
           : 'WARNING! This will remove all dangling images.';
         if (!flags.force && !(await confirm(`${warning}\nAre you sure you want to continue?`))) return;
-        printPruned(await hullFor(command).pruneImages({ all: flags.all ?? false }));
+        printPruned(await hullFor(command).pruneImages({ all: flags.all ?? false, filters }));
       }),
     );
 }

@@ -21,3 +21,7 @@ export function defineRmi(cmd: Command): void {
       }
     });
 }
+
+export function registerRmi(program: Command): void {
+  defineRmi(program.command('rmi'));
+}

@@ -44,3 +44,7 @@ export function defineSave(cmd: Command): void {
       }),
     );
 }
+
+export function registerSave(program: Command): void {
+  defineSave(program.command('save'));
+}

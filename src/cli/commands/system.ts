@@ -28,9 +28,8 @@ const PRUNE_WARNING = [
 
 const PRUNE_ALL_WARNING = PRUNE_WARNING.replace('all dangling images', 'all images without at least one container associated to them');
 
-export function registerSystem(program: Command): void {
-  const system = program.command('system').description('manage hull');
-
+/** `system df`. */
+export function registerSystemDf(system: Command): void {
   system
     .command('df')
     .description('show disk usage')
@@ -52,7 +51,10 @@ export function registerSystem(program: Command): void {
         );
       }),
     );
+}
 
+/** `system prune`. */
+export function registerSystemPrune(system: Command): void {
   system
     .command('prune')
     .description('remove stopped containers, unused networks, dangling images and unused layers and blobs')
@@ -67,7 +69,10 @@ export function registerSystem(program: Command): void {
         printPruned(r);
       }),
     );
+}
 
+/** `system check`. */
+export function registerSystemCheck(system: Command): void {
   system
     .command('check')
     .description('verify every blob, layer, image and name in the store, and find what interrupted commands left of containers')

@@ -10,3 +10,7 @@ export function defineTag(cmd: Command): void {
     .argument('<target>', 'new name: [registry/]repository[:tag]')
     .action((source: string, target: string, _flags: object, command: Command) => exitOneOnError(() => hullFor(command).tag(source, target)));
 }
+
+export function registerTag(program: Command): void {
+  defineTag(program.command('tag'));
+}

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerCommands, verbOf } from '../../../src/cli/commands/index.js';
+import { groupSubcommands, registerCommands, subverbOf, verbOf } from '../../../src/cli/commands/index.js';
 
 describe('CLI verb registration', () => {
   it('finds the verb after the global options', () => {
@@ -57,5 +57,59 @@ describe('CLI verb registration', () => {
       expect(all).toContain(verb);
       expect(await names(verb)).toContain(verb);
     }
+  });
+
+  it("defines Docker's groups: only the named subcommand, each one the top-level verb's code under its group name", async () => {
+    expect(subverbOf(['node', 'hull', '--root', '/r', 'container', 'ls', '-a'])).toBe('ls');
+    expect(subverbOf(['node', 'hull', 'container', '--help'])).toBeUndefined();
+    const group = async (verb: string, sub?: string) => {
+      const program = new Command('hull').enablePositionalOptions();
+      await registerCommands(program, verb, sub);
+      expect(program.commands.map((c) => c.name())).toEqual([verb]);
+      return program.commands[0]!.commands.map((c) => [c.name(), ...c.aliases()].join('|'));
+    };
+    expect(await group('container', 'ps')).toEqual(['ls|ps|list']);
+    expect(await group('container', 'restart')).toEqual(['restart']);
+    expect(await group('image', 'list')).toEqual(['ls|list']);
+    expect(await group('system', 'info')).toEqual(['info']);
+    const container = await group('container');
+    expect(container.map((c) => c.split('|')[0]).sort()).toEqual(
+      [
+        'ls',
+        'rm',
+        'inspect',
+        'run',
+        'create',
+        'start',
+        'stop',
+        'restart',
+        'kill',
+        'exec',
+        'logs',
+        'attach',
+        'cp',
+        'top',
+        'stats',
+        'pause',
+        'unpause',
+        'rename',
+        'update',
+        'wait',
+        'port',
+        'commit',
+        'diff',
+        'export',
+        'prune',
+      ].sort(),
+    );
+    expect(groupSubcommands('image').sort()).toEqual(
+      ['ls', 'list', 'rm', 'remove', 'inspect', 'tag', 'history', 'save', 'load', 'pull', 'push', 'build', 'prune', 'import'].sort(),
+    );
+    expect((await group('image')).length).toBe(12);
+    expect(await group('system')).toEqual(['df', 'prune', 'check', 'info']);
+    const all = new Command('hull').enablePositionalOptions();
+    await registerCommands(all, undefined);
+    for (const verb of ['container', 'image', 'system', 'commit', 'diff', 'export', 'import', 'info', 'version'])
+      expect(all.commands.map((c) => c.name())).toContain(verb);
   });
 });
