@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_RUNTIME_ERROR, HullError } from '../errors.js';
 import { registerCommands, subverbOf, verbOf } from './commands/index.js';
 import { trace } from '../trace.js';
+import { HULL_VERSION } from '../version.js';
 
 trace('modules loaded');
 
@@ -35,7 +36,7 @@ function reportAndExit(err: unknown, debug: boolean): never {
 
 const program = new Command('hull')
   .description('a Linux container runtime: OCI images, namespaces, cgroups v2, overlayfs')
-  .version('0.1.0')
+  .version(HULL_VERSION)
   .option('--root <dir>', 'persistent state (images, layers, containers)', process.env.HULL_ROOT)
   .option('--run-root <dir>', 'per-boot state', process.env.HULL_RUN_ROOT)
   .option('--debug', 'print stacks with errors')

@@ -6,8 +6,10 @@
  * and text out: nothing is read here.
  */
 
-/** hull's version (package.json's), and the Engine API version hull's shapes follow. */
-export const HULL_VERSION = '0.1.0';
+import { HULL_VERSION } from '../version.js';
+
+export { HULL_VERSION };
+/** The Engine API version hull's shapes follow. */
 export const API_VERSION = '1.41';
 export const MIN_API_VERSION = '1.12';
 

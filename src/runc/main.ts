@@ -17,8 +17,9 @@ import { validateProcess, validateResources } from '../runtime/spec-read.js';
 import { parseBytes, parseBytesOrUnlimited, parseInteger } from '../options/units.js';
 import { parseSignal } from '../runtime/signals.js';
 import { type LogFormat, RuncLog } from './log.js';
+import { HULL_VERSION } from '../version.js';
 
-const VERSION = '0.1.0';
+const VERSION = HULL_VERSION;
 
 interface GlobalFlags {
   root: string;

@@ -59,7 +59,7 @@ describe.skipIf(!canRunContainers)(`hull-runc: runc's command line (integration$
     const before = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
     const fd = opts.out === undefined ? undefined : openSync(opts.out, 'a');
     const r = spawnSync(HULL_RUNC, ['--root', root, '--log', logFile, '--log-format', 'json', ...(opts.extraGlobals ?? []), ...args], {
-      stdio: [...(fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd]), ...(opts.extraFds ?? [])],
+      stdio: [...(fd === undefined ? (['ignore', 'pipe', 'pipe'] as const) : (['ignore', fd, fd] as const)), ...(opts.extraFds ?? [])],
       encoding: 'utf8',
       timeout: 60_000,
     });
