@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { hullFor } from '../context.js';
 import { proxySignals } from '../signals.js';
 import { trace } from '../../trace.js';
-import { type ContainerFlags, addContainerFlags, createOptionsFrom, printWarnings, pullOptionsFrom } from './container-flags.js';
+import { type ContainerFlags, addContainerFlags, createOptionsFrom, printWarnings, pullOptionsFrom, withCidFile } from './container-flags.js';
 
 interface RunFlags extends ContainerFlags {
   detach?: boolean;
@@ -25,7 +25,7 @@ export function registerRun(program: Command): void {
       const hull = hullFor(cmd);
       trace('library ready');
       if (flags.detach) {
-        const { record, warnings } = await hull.runDetached(opts);
+        const { record, warnings } = await withCidFile(flags.cidfile, () => hull.runDetached(opts));
         printWarnings(warnings);
         process.stdout.write(`${record.id}\n`);
         return;
@@ -37,8 +37,7 @@ export function registerRun(program: Command): void {
         held.push(signal);
       };
       const stopProxy = proxySignals((signal) => deliver(signal));
-      const running = await hull
-        .createContainer(opts)
+      const running = await withCidFile(flags.cidfile, () => hull.createContainer(opts))
         .then(({ record, warnings }) => {
           printWarnings(warnings);
           return hull.startForeground(record, {

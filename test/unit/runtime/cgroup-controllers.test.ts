@@ -103,7 +103,12 @@ describe('the controllers on a fake cgroupfs', () => {
     const r = completeResources(
       parseResourceFlags({ memory: '32m', memoryReservation: '16m', cpus: '0.5', cpuShares: '512', cpusetCpus: '0-1', pidsLimit: '20', blkioWeight: '300' }, 4),
     );
-    const rates = { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }], throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 2048 }] };
+    const rates = {
+      throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }],
+      throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 2048 }],
+      throttleReadIOPSDevice: [{ major: 8, minor: 0, rate: 100 }],
+      throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 50 }],
+    };
     applyResources(path.join(root, 'hull-parent', 'ctr'), { ...r, blockIO: { ...r!.blockIO, ...rates } });
     const ctr = 'hull-parent/ctr/';
     expect(read(`${ctr}memory.max`)).toBe(String(32 << 20));
@@ -114,7 +119,7 @@ describe('the controllers on a fake cgroupfs', () => {
     expect(read(`${ctr}cpuset.cpus`)).toBe('0-1');
     expect(read(`${ctr}pids.max`)).toBe('20');
     expect(read(`${ctr}io.bfq.weight`)).toBe('300');
-    expect(read(`${ctr}io.max`)).toBe('8:0 rbps=1048576 wbps=2048');
+    expect(read(`${ctr}io.max`)).toBe('8:0 rbps=1048576 wbps=2048 riops=100 wiops=50');
   });
   it("takes cgroup v1's default shares (1024, in every containerd spec) as no request: nothing needed, nothing written", () => {
     expect([...requiredControllers({ cpu: { shares: 1024 } }).keys()]).toEqual([]);
