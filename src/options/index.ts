@@ -5,7 +5,7 @@
  * validates the typed values (src/runtime/validate.ts) and never parses these strings again.
  */
 export { parseAnnotations } from './annotations.js';
-export { parseDevice } from './devices.js';
+export { parseDevice, parseDeviceCgroupRule } from './devices.js';
 export { parseEnvEntries, parseEnvFile } from './env.js';
 export { parseIdMap, parseUsernsRemap } from './idmaps.js';
 export { parseLabelFile, parseLabels } from './labels.js';

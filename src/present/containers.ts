@@ -89,6 +89,7 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       ...(spec?.linux.sysctl && Object.keys(spec.linux.sysctl).length > 0 ? { Sysctls: spec.linux.sysctl } : {}),
       OomScoreAdj: proc?.oomScoreAdj ?? 0,
       ...(record.annotations ? { Annotations: record.annotations } : {}),
+      DeviceCgroupRules: record.deviceCgroupRules ?? null,
       MaskedPaths: spec?.linux.maskedPaths ?? [],
       ReadonlyPaths: spec?.linux.readonlyPaths ?? [],
     },
@@ -133,6 +134,7 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       Labels: containerLabels(record),
       ...(record.stopSignal ? { StopSignal: record.stopSignal } : {}),
       ...(record.stopTimeout !== undefined ? { StopTimeout: record.stopTimeout } : {}),
+      ...(record.network?.macAddress ? { MacAddress: record.network.macAddress } : {}),
     },
     NetworkSettings: { Networks: {}, Ports: {}, SandboxKey: '', IPAddress: '', MacAddress: '' },
   };

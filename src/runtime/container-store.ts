@@ -101,6 +101,8 @@ export interface ContainerRecord {
   stopTimeout?: number;
   /** `--shm-size` (bytes) as given; absent: Docker's 64 MiB. */
   shmSize?: number;
+  /** `--device-cgroup-rule` as Docker shows them (`c 1:3 rwm`). */
+  deviceCgroupRules?: string[];
   /** `--annotation` as given (Docker's HostConfig.Annotations); the spec has them with hull's own. */
   annotations?: Record<string, string>;
   /** Volumes, binds and tmpfs mounts (Docker's MountPoint); the flags as given, for inspect. */

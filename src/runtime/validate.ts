@@ -187,6 +187,7 @@ export type ValidatedCreateOptions = Pick<
   | 'stopTimeout'
   | 'oomScoreAdj'
   | 'domainname'
+  | 'deviceCgroupRules'
 >;
 
 /** Everything about a new container that can be judged before anything is made. */
@@ -224,6 +225,11 @@ function validateProcessSettings(opts: ValidatedCreateOptions): void {
       throw new UsageError(`invalid ulimit ${shown(u.name)}: the limits must be whole numbers (-1: unlimited)`);
     if (u.hard !== -1 && (u.soft === -1 || u.soft > u.hard))
       throw new UsageError(`ulimit soft limit must be less than or equal to hard limit: ${String(u.soft)} > ${String(u.hard)}`);
+  }
+  for (const r of opts.deviceCgroupRules ?? []) {
+    const num = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= -1);
+    if (!['a', 'b', 'c', undefined].includes(r.type) || !num(r.major) || !num(r.minor) || (r.access !== undefined && !/^[rwm]{1,3}$/.test(r.access)))
+      throw new UsageError(`invalid device cgroup rule ${shown(JSON.stringify(r))}`);
   }
   if (opts.shmSize !== undefined && !isCount(opts.shmSize, 0)) throw new UsageError('SHM size can not be less than 0');
   if (opts.stopSignal !== undefined) parseSignal(opts.stopSignal);

@@ -241,4 +241,47 @@ describe.skipIf(!canRunContainers)(`run/create flags (integration${skipReason})`
     refused(['run', '--rm', '--platform', 'arm64', 'busybox', 'true'], 'invalid platform "arm64"');
     clean();
   });
+
+  it('--device-cgroup-rule lets the container use a device the default rules deny; HostConfig.DeviceCgroupRules; a malformed rule is refused', () => {
+    // /dev/kmsg (c 1:11): made with mknod (Docker's defaults allow that), opened for writing (nothing is written).
+    const script = 'mknod /kmsg c 1 11 && : > /kmsg && echo opened';
+    const denied = env.cli(['run', '--rm', 'busybox', 'sh', '-c', script]);
+    expect(denied.stdout).toBe('');
+    expect(denied.stderr).toMatch(/Operation not permitted/);
+    expect(ok(['run', '--rm', '--device-cgroup-rule', 'c 1:11 w', 'busybox', 'sh', '-c', script])).toBe('opened\n');
+    ok(['create', '--name', 'dcr', '--device-cgroup-rule', 'c 1:11 w', '--device-cgroup-rule', 'b 8:* r', 'busybox', 'true']);
+    expect(inspect('dcr').HostConfig.DeviceCgroupRules).toEqual(['c 1:11 w', 'b 8:* r']);
+    ok(['rm', 'dcr']);
+    refused(['run', '--rm', '--device-cgroup-rule', 'c 1:11', 'busybox', 'true'], "invalid device cgroup format 'c 1:11'");
+    clean();
+  });
+
+  // Without ip/nft (the vm tier's initramfs) the env's containers have no bridge network to test on.
+  const bridges = ['ip', 'nft', 'unshare', 'nsenter'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status === 0);
+  it.skipIf(!bridges || process.env.HULL_VM_GUEST === '1')(
+    '--mac-address on the bridge network: the interface has it, inspect shows it; refused with --network none or host, or malformed',
+    () => {
+      expect(ok(['run', '--rm', '--mac-address', '02:42:ac:11:00:99', 'busybox', 'cat', '/sys/class/net/eth0/address'])).toBe('02:42:ac:11:00:99\n');
+      ok(['run', '-d', '--name', 'mac', '--mac-address', '02:42:AC:11:00:98', 'busybox', 'sleep', '60']);
+      const [i] = JSON.parse(ok(['inspect', 'mac'])) as { Config: { MacAddress: string }; NetworkSettings: { MacAddress: string } }[];
+      expect([i!.Config.MacAddress, i!.NetworkSettings.MacAddress]).toEqual(['02:42:ac:11:00:98', '02:42:ac:11:00:98']);
+      ok(['rm', '-f', 'mac']);
+      refused(
+        ['run', '--rm', '--network', 'none', '--mac-address', '02:42:ac:11:00:99', 'busybox', 'true'],
+        'conflicting options: mac-address and the network mode',
+      );
+      refused(
+        ['run', '--rm', '--network', 'host', '--mac-address', '02:42:ac:11:00:99', 'busybox', 'true'],
+        'conflicting options: mac-address and the network mode',
+      );
+      refused(['run', '--rm', '--mac-address', '02:42:ac:11:00', 'busybox', 'true'], '02:42:ac:11:00 is not a valid mac address');
+      clean();
+    },
+  );
+
+  it('--link and --runtime are refused with the reason, and make nothing', () => {
+    refused(['run', '--rm', '--link', 'db:database', 'busybox', 'true'], '--link is not supported yet');
+    refused(['run', '--rm', '--runtime', 'runc', 'busybox', 'true'], '--runtime runc: another OCI runtime is not supported yet');
+    clean();
+  });
 });

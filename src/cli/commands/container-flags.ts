@@ -10,7 +10,7 @@ import { UsageError } from '../../errors.js';
 import type { CreateOptions } from '../../runtime/runtime.js';
 import type { LogConfig } from '../../runtime/create-options.js';
 import type { SpecResources } from '../../runtime/spec.js';
-import { parseDevice } from '../../options/devices.js';
+import { parseDevice, parseDeviceCgroupRule } from '../../options/devices.js';
 import { parseEnvEntries, parseEnvFile } from '../../options/env.js';
 import { parseIdMap, parseUsernsRemap } from '../../options/idmaps.js';
 import { parseLogDriver, parseLogOptions } from '../../options/log.js';
@@ -88,6 +88,10 @@ export interface ContainerFlags extends ResourceFlagValues {
   logDriver?: string;
   annotation: string[];
   platform?: string;
+  deviceCgroupRule: string[];
+  macAddress?: string;
+  link: string[];
+  runtime?: string;
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -141,6 +145,7 @@ export function addContainerFlags(command: Command): Command {
     .option('--oom-score-adj <n>', "the container's OOM score adjustment, -1000 to 1000")
     .option('--domainname <name>', "the container's NIS domain name")
     .option('--log-driver <driver>', 'json-file (default), local (kept as json-file) or none')
+    .option('--device-cgroup-rule <rule>', "allow devices in the container's device cgroup: 'c 1:3 rwm', 'b 8:* r' (repeatable)", collect, [])
     .option('--annotation <K=V>', 'an annotation of the runtime spec (repeatable)', collect, [])
     .option('--platform <os/arch[/variant]>', "the platform of the image to pull and run (default: this host's)")
     .option('--rm', 'remove the container when it exits')
@@ -179,6 +184,9 @@ export function addContainerFlags(command: Command): Command {
     .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
     .option('--network-alias <alias>', 'another name for the container on its user network (repeatable)', collect, [])
     .option('--ip <address>', "the container's IPv4 address on its user network")
+    .option('--link <name[:alias]>', 'not supported yet: refused (use a user-defined network and the container name or --network-alias)', collect, [])
+    .option('--runtime <name>', 'not supported yet: refused (hull is the runtime)')
+    .option('--mac-address <mac>', "the MAC address of the container's interface on its bridge network")
     .option('-p, --publish <[ip:]host:container[/proto]>', "publish a container's port on the host (repeatable)", collect, [])
     .option('-P, --publish-all', 'publish every exposed port on a random host port')
     .option('--expose <port[/proto]>', 'expose a port (repeatable)', collect, [])
@@ -190,6 +198,7 @@ export function addContainerFlags(command: Command): Command {
 }
 
 export async function createOptionsFrom(image: string, command: string[], flags: ContainerFlags): Promise<CreateOptions> {
+  refuseUnsupported(flags);
   const env: string[] = [];
   for (const file of flags.envFile) {
     const text = await readFile(file, 'utf8').catch((err: unknown) => {
@@ -235,6 +244,7 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     ...parseSecurityOpts(flags.securityOpt),
     readOnly: flags.readOnly,
     devices: flags.device.map(parseDevice),
+    ...(flags.deviceCgroupRule.length > 0 ? { deviceCgroupRules: flags.deviceCgroupRule.map(parseDeviceCgroupRule) } : {}),
     usernsRemap: parseUsernsRemap(flags.usernsRemap),
     ...(flags.pid !== undefined ? { pid: parsePidMode(flags.pid) } : {}),
     ...(flags.ipc !== undefined ? { ipc: parseIpcMode(flags.ipc) } : {}),
@@ -245,6 +255,7 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     network: network === undefined ? undefined : parseNetworkMode(network),
     networkAliases: flags.networkAlias,
     ip: flags.ip,
+    ...(flags.macAddress !== undefined ? { macAddress: flags.macAddress } : {}),
     ports: flags.publish.flatMap(parsePublish),
     publishAll: flags.publishAll,
     exposed: flags.expose.flatMap(parseExpose),
@@ -263,6 +274,18 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     ...(flags.annotation.length > 0 ? { annotations: parseAnnotations(flags.annotation) } : {}),
     ...(flags.platform !== undefined ? { platform: parsePlatform(flags.platform) } : {}),
   };
+}
+
+/** Docker's flags hull has no way to honour yet: refused with the reason, before anything is made (never ignored). */
+function refuseUnsupported(flags: ContainerFlags): void {
+  if (flags.link.length > 0) {
+    throw new UsageError(
+      '--link is not supported yet: hull has no legacy links on the default bridge; on a user-defined network, reach the other container by its name or a --network-alias',
+    );
+  }
+  if (flags.runtime !== undefined) {
+    throw new UsageError(`--runtime ${flags.runtime}: another OCI runtime is not supported yet (hull runs its containers itself)`);
+  }
 }
 
 /** --log-driver and --log-opt → the LogConfig (none when neither was given). */

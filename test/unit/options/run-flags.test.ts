@@ -2,6 +2,8 @@
 // --annotation, --log-driver, --cpu-period/--cpu-quota, --memory-swappiness, --device-*-iops.
 import { describe, expect, it } from 'vitest';
 import { parseAnnotations } from '../../../src/options/annotations.js';
+import { parseDeviceCgroupRule } from '../../../src/options/devices.js';
+import { containerNetworkConfig } from '../../../src/network/container-config.js';
 import { parseLabelFile, parseLabels } from '../../../src/options/labels.js';
 import { parseLogDriver } from '../../../src/options/log.js';
 import { parseDeviceIops, parseResourceFlags } from '../../../src/options/resources.js';
@@ -131,5 +133,33 @@ describe('--cpu-period, --cpu-quota, --memory-swappiness, --device-read-iops, --
     expect(refused(() => parseDeviceIops('sdb:10', '--device-write-iops', sda))).toMatch(/^bad format for --device-write-iops: sdb:10/);
     const file = () => ({ isBlockDevice: () => false, rdev: 0 });
     expect(refused(() => parseDeviceIops('/dev/null:10', '--device-write-iops', file))).toBe('--device-write-iops: /dev/null is not a block device');
+  });
+});
+
+describe('--device-cgroup-rule, --mac-address', () => {
+  it("device rules in Docker's format (* for any number)", () => {
+    expect(parseDeviceCgroupRule('c 1:3 rwm')).toEqual({ allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' });
+    expect(parseDeviceCgroupRule('b 8:* r')).toEqual({ allow: true, type: 'b', major: 8, minor: -1, access: 'r' });
+    expect(parseDeviceCgroupRule('a *:* m')).toEqual({ allow: true, type: 'a', major: -1, minor: -1, access: 'm' });
+    for (const bad of ['c 1:3', 'x 1:3 r', 'c 1:3 rx', 'c a:3 r', ' c 1:3 r'])
+      expect(refused(() => parseDeviceCgroupRule(bad))).toBe(
+        `invalid argument "${bad}" for "--device-cgroup-rule" flag: invalid device cgroup format '${bad}'`,
+      );
+  });
+
+  it('a MAC address only on a bridge network, well formed and not multicast', () => {
+    const lookup = { defaultMode: { mode: 'bridge' as const }, networkName: (n: string) => n };
+    expect(containerNetworkConfig({ macAddress: '02:42:AC:11:00:02' }, [], lookup).config.macAddress).toBe('02:42:ac:11:00:02');
+    expect(containerNetworkConfig({ network: { mode: 'network', network: 'app' }, macAddress: '02:42:ac:11:00:02' }, [], lookup).config.macAddress).toBe(
+      '02:42:ac:11:00:02',
+    );
+    expect(refused(() => containerNetworkConfig({ network: { mode: 'none' }, macAddress: '02:42:ac:11:00:02' }, [], lookup))).toBe(
+      'conflicting options: mac-address and the network mode',
+    );
+    expect(refused(() => containerNetworkConfig({ network: { mode: 'host' }, macAddress: '02:42:ac:11:00:02' }, [], lookup))).toMatch(
+      /mac-address and the network mode/,
+    );
+    expect(refused(() => containerNetworkConfig({ macAddress: '02:42:ac:11:00' }, [], lookup))).toBe('02:42:ac:11:00 is not a valid mac address');
+    expect(refused(() => containerNetworkConfig({ macAddress: '01:00:5e:00:00:01' }, [], lookup))).toMatch(/multicast/);
   });
 });
