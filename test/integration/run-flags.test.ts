@@ -284,4 +284,31 @@ describe.skipIf(!canRunContainers)(`run/create flags (integration${skipReason})`
     refused(['run', '--rm', '--runtime', 'runc', 'busybox', 'true'], '--runtime runc: another OCI runtime is not supported yet');
     clean();
   });
+
+  it('--sig-proxy: by default a signal to a foreground run reaches the container; =false it does not, and the container goes on under its monitor', async () => {
+    const script = 'trap "echo got-term; exit 9" TERM; echo ready; while :; do sleep 1 & wait $!; done';
+    /** A foreground run, signalled with SIGTERM once its container has said it is ready. */
+    const signalled = async (extra: string[]) => {
+      const child = env.spawnCli(['run', ...extra, 'busybox', 'sh', '-c', script]);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('ready\n') && !child.killed) child.kill('SIGTERM');
+      });
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
+      return { code, signal, out };
+    };
+    expect(await signalled(['--rm', '--name', 'proxied'])).toEqual({ code: 9, signal: null, out: 'ready\ngot-term\n' });
+    const unproxied = await signalled(['--sig-proxy=false', '--name', 'unproxied']);
+    expect(unproxied).toEqual({ code: null, signal: 'SIGTERM', out: 'ready\n' });
+    expect(ok(['inspect', '-f', '{{.State.Status}}', 'unproxied'])).toBe('running\n');
+    expect(ok(['logs', 'unproxied'])).toBe('ready\n');
+    ok(['rm', '-f', 'unproxied']);
+    // Not signalled: it runs to its end, its code is run's, and --rm removes it.
+    const r = env.cli(['run', '--rm', '--sig-proxy=false', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([3, 'out\n', 'err\n']);
+    refused(['run', '--rm', '--sig-proxy=maybe', 'busybox', 'true'], 'invalid argument "maybe" for "--sig-proxy" flag');
+    expect(ok(['ps', '-aq'])).toBe('');
+    clean();
+  });
 });

@@ -141,11 +141,11 @@ describe('the controllers on a fake cgroupfs', () => {
   it('--cpu-period and --cpu-quota: cpu.max "quota period" (the default period with a quota alone, "max" for -1)', () => {
     fakeCgroupfs('cpu');
     const ctr = path.join(root, 'hull-parent', 'ctr');
-    applyResources(ctr, parseResourceFlags({ cpuPeriod: '50000', cpuQuota: '20000' })!);
+    applyResources(ctr, parseResourceFlags({ cpuPeriod: '50000', cpuQuota: '20000' }));
     expect(read('hull-parent/ctr/cpu.max')).toBe('20000 50000');
-    applyResources(ctr, parseResourceFlags({ cpuQuota: '30000' })!);
+    applyResources(ctr, parseResourceFlags({ cpuQuota: '30000' }));
     expect(read('hull-parent/ctr/cpu.max')).toBe('30000 100000');
-    applyResources(ctr, parseResourceFlags({ cpuPeriod: '20000', cpuQuota: '-1' })!);
+    applyResources(ctr, parseResourceFlags({ cpuPeriod: '20000', cpuQuota: '-1' }));
     expect(read('hull-parent/ctr/cpu.max')).toBe('max 20000');
     expect([...requiredControllers(parseResourceFlags({ cpuQuota: '30000' })).keys()]).toEqual(['cpu']);
   });
