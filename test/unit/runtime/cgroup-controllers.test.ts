@@ -147,7 +147,8 @@ describe('the controllers on a fake cgroupfs', () => {
     expect(read('hull-parent/ctr/cpu.max')).toBe('30000 100000');
     applyResources(ctr, parseResourceFlags({ cpuPeriod: '20000', cpuQuota: '-1' }));
     expect(read('hull-parent/ctr/cpu.max')).toBe('max 20000');
-    expect([...requiredControllers(parseResourceFlags({ cpuQuota: '30000' })).keys()]).toEqual(['cpu']);
+    expect([...requiredControllers(parseResourceFlags({ cpuQuota: '30000' })).entries()]).toEqual([['cpu', ['--cpu-quota']]]);
+    expect([...requiredControllers(parseResourceFlags({ cpuPeriod: '30000' })).entries()]).toEqual([['cpu', ['--cpu-period']]]);
   });
   it("enables the controllers in the parent's subtree_control only, never in the root's", () => {
     fakeCgroupfs('cpu memory pids');
