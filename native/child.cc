@@ -400,6 +400,18 @@ void DoRemount(Context& ctx, const Step& s) {
   }
 }
 
+// A value written to a file of /proc: a sysctl under /proc/sys (in the container's namespaces, after
+// pivot_root, before /proc/sys is made read-only), or /proc/self/oom_score_adj. Not through a
+// symlink: /proc/sys has none, and the path comes from the plan, never from the image.
+void DoWriteProc(Context& ctx, const Step& s) {
+  int fd = open(s.s0, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) Fail(ctx, "open", errno, "open ", s.s0);
+  size_t len = strlen(s.s1);
+  ssize_t n = write(fd, s.s1, len);
+  if (n < 0 || static_cast<size_t>(n) != len) Fail(ctx, "write", n < 0 ? errno : EIO, "write ", s.s1, " to ", s.s0);
+  close(fd);
+}
+
 // Docker's masked paths: a file gets /dev/null bound over it, a directory an empty read-only tmpfs.
 void DoMask(Context& ctx, const Step& s) {
   struct stat st;
@@ -791,6 +803,12 @@ void RunChild(const Plan& plan) {
         break;
       case StepOp::Sethostname:
         if (sethostname(s.s0, strlen(s.s0)) < 0) Fail(ctx, "sethostname", errno, "sethostname ", s.s0);
+        break;
+      case StepOp::Setdomainname:
+        if (setdomainname(s.s0, strlen(s.s0)) < 0) Fail(ctx, "setdomainname", errno, "setdomainname ", s.s0);
+        break;
+      case StepOp::WriteProc:
+        DoWriteProc(ctx, s);
         break;
       case StepOp::LoopbackUp:
         DoLoopbackUp(ctx);

@@ -38,7 +38,9 @@
   X(22, OpenStartFifo, "openStartFifo") /* s0 the fifo (O_PATH, before pivot_root) */                     \
   X(23, StartGate, "startGate")         /* - : tell the parent "created", wait for start */               \
   X(24, Chroot, "chroot")               /* s0 rootfs: a shared mount namespace (the runtime's, or one     \
-                                           joined by path), where pivot_root would move every root */
+                                           joined by path), where pivot_root would move every root */     \
+  X(25, WriteProc, "writeProc")         /* s0 a /proc file (a sysctl, oom_score_adj), s1 the value */     \
+  X(26, Setdomainname, "setdomainname") /* s0 domain name */
 
 // What the child tells the parent (ChildMessage.kind). End of file on the message pipe (it is
 // close-on-exec) means the child has execve'd.

@@ -102,8 +102,8 @@ export class ContainerStartError extends RuntimeError {
 }
 
 export class ImageNotFoundError extends HullError {
-  constructor(reference: string) {
-    super(`image not found: ${reference}`, { code: 'IMAGE_NOT_FOUND' });
+  constructor(reference: string, message = `image not found: ${reference}`) {
+    super(message, { code: 'IMAGE_NOT_FOUND' });
   }
 }
 

@@ -269,7 +269,7 @@ export class Hull {
     if (policy !== 'missing' && policy !== 'always' && policy !== 'never') {
       throw new UsageError(`invalid pull policy "${String(policy)}": expected missing, always or never`);
     }
-    const progress = opts.onPullProgress ? { onProgress: opts.onPullProgress } : {};
+    const progress = { ...(opts.onPullProgress ? { onProgress: opts.onPullProgress } : {}), ...(opts.platform ? { platform: opts.platform } : {}) };
     if (policy === 'always') await this.pull(opts.image, progress);
     try {
       return await make();
@@ -423,7 +423,7 @@ export class Hull {
     return this.runtime.attach(idOrName, { stdin: opts.stdin ?? false });
   }
 
-  /** The image's StopSignal (or SIGTERM), then SIGKILL after `timeoutSeconds`. */
+  /** The container's stop signal (`--stop-signal`, the image's StopSignal, or SIGTERM), then SIGKILL after `timeoutSeconds` (default: its `--stop-timeout`, else 10). */
   stopContainer(idOrName: string, timeoutSeconds?: number): Promise<void> {
     return this.runtime.stop(idOrName, timeoutSeconds);
   }

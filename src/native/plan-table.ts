@@ -3,7 +3,7 @@
 // and the sizes and offsets of the fixed records TypeScript reads.
 
 /** The plan's step ops, by number. */
-export const PLAN_OPS = ['mount', 'mknod', 'symlink', 'pivotRoot', 'remount', 'mask', 'sethostname', 'loopbackUp', 'console', 'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp', 'idMaps', 'setns', 'nullStdio', 'hooksPoint', 'openStartFifo', 'startGate', 'chroot'] as const;
+export const PLAN_OPS = ['mount', 'mknod', 'symlink', 'pivotRoot', 'remount', 'mask', 'sethostname', 'loopbackUp', 'console', 'mkdirs', 'chdir', 'setrlimit', 'noNewPrivs', 'setUser', 'capabilities', 'closeFds', 'exec', 'seccomp', 'idMaps', 'setns', 'nullStdio', 'hooksPoint', 'openStartFifo', 'startGate', 'chroot', 'writeProc', 'setdomainname'] as const;
 export type PlanOpName = (typeof PLAN_OPS)[number];
 
 /** What the child tells the parent (ChildMessage.kind), by number. */

@@ -37,6 +37,9 @@ export type PlanStep =
   /** Hide a path (after pivot_root): /dev/null bound over a file, an empty read-only tmpfs over a directory. */
   | { op: 'mask'; path: string }
   | { op: 'sethostname'; hostname: string }
+  | { op: 'setdomainname'; domainname: string }
+  /** Write a value to a file of /proc: a sysctl (/proc/sys/…), /proc/self/oom_score_adj. */
+  | { op: 'writeProc'; path: string; value: string }
   /** Bring the loopback interface of the new network namespace up. */
   | { op: 'loopbackUp' }
   /** setns(2) into the namespace file `path` (e.g. a network namespace hull made), `nstype` CLONE_NEW*. */

@@ -35,6 +35,8 @@ export interface NetworkOptions {
   dnsOptions?: string[];
   /** More /etc/hosts entries (`--add-host`). */
   extraHosts?: ExtraHost[];
+  /** The MAC address of the container's interface on its (first) bridge network (`--mac-address`). */
+  macAddress?: string;
 }
 
 /** What `run`/`create` asked for (Docker's HostConfig/NetworkingConfig), kept in the container's record. */
@@ -47,6 +49,8 @@ export interface ContainerNetworkConfig {
   aliases: Record<string, string[]>;
   /** `--ip` on the first network. */
   ip?: string;
+  /** `--mac-address` of the interface on the first network. */
+  macAddress?: string;
   ports: PortSpec[];
   publishAll: boolean;
   /** "80/tcp" keys: the image's ExposedPorts and --expose. */
@@ -113,6 +117,12 @@ export function containerNetworkConfig(opts: NetworkOptions, imageExposed: reado
   if ((opts.dns?.length || opts.extraHosts?.length) && requested.mode === 'container') {
     throw new UsageError('conflicting options: dns and the network mode container:');
   }
+  if (opts.macAddress !== undefined) {
+    if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(opts.macAddress)) throw new UsageError(`${opts.macAddress} is not a valid mac address`);
+    // A multicast address (the low bit of the first byte) cannot be an interface's, as the kernel says.
+    if (parseInt(opts.macAddress.slice(0, 2), 16) & 1) throw new UsageError(`${opts.macAddress} is not a valid mac address: it is a multicast address`);
+    if (!bridged) throw new UsageError('conflicting options: mac-address and the network mode');
+  }
   if (opts.ip !== undefined && (!bridged || mode === 'bridge')) throw new UsageError('user specified IP address is supported on user defined networks only');
   const exposed = [
     ...new Set([...imageExposed, ...(opts.exposed ?? []).map(portKey), ...ports.map((p) => portKey({ port: p.containerPort, proto: p.proto }))]),
@@ -122,6 +132,7 @@ export function containerNetworkConfig(opts: NetworkOptions, imageExposed: reado
     networks,
     aliases: networks.length > 0 && mode !== 'bridge' ? { [networks[0]!]: opts.networkAliases ?? [] } : {},
     ...(opts.ip !== undefined ? { ip: opts.ip } : {}),
+    ...(opts.macAddress !== undefined ? { macAddress: opts.macAddress.toLowerCase() } : {}),
     ports: bridged ? ports.map((p) => ({ ...p })) : [],
     publishAll: bridged && (opts.publishAll ?? false),
     exposed,

@@ -60,7 +60,7 @@ export function networkSettings(p: NetworkPlumbing, record: NetworkedContainer):
       Gateway: it?.gateway ?? '',
       IPAddress: it?.ip ?? '',
       IPPrefixLen: it?.prefix ?? 0,
-      MacAddress: '',
+      MacAddress: it && it === state?.interfaces[0] ? (record.network?.macAddress ?? '') : '',
     };
   }
   const first = state?.interfaces[0];
@@ -71,7 +71,7 @@ export function networkSettings(p: NetworkPlumbing, record: NetworkedContainer):
     Gateway: first?.gateway ?? '',
     IPAddress: first?.ip ?? '',
     IPPrefixLen: first?.prefix ?? 0,
-    MacAddress: '',
+    MacAddress: first ? (record.network?.macAddress ?? '') : '',
   };
 }
 

@@ -197,9 +197,10 @@ export class NetworkPlumbing {
         mkdirSync(path.dirname(netns), { recursive: true });
         writeFileSync(netns, '');
         const inside: string[] = ['link set lo up'];
-        for (const it of state.interfaces) {
+        for (const [i, it] of state.interfaces.entries()) {
+          const mac = i === 0 && cfg.macAddress !== undefined ? ` address ${cfg.macAddress}` : ''; // --mac-address: the first network's
           inside.push(
-            `link add ${it.ifname} type veth peer name ${it.veth} netns ${process.pid}`,
+            `link add ${it.ifname}${mac} type veth peer name ${it.veth} netns ${process.pid}`,
             `addr add ${it.ip}/${it.prefix} dev ${it.ifname}`,
             `link set ${it.ifname} up`,
           );

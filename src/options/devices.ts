@@ -1,7 +1,19 @@
-/** `--device HOST[:CONTAINER][:PERMISSIONS]` → a DeviceMapping (Docker's HostConfig.Devices entry). */
+/**
+ * `--device HOST[:CONTAINER][:PERMISSIONS]` → a DeviceMapping (Docker's HostConfig.Devices entry);
+ * `--device-cgroup-rule 'c 1:3 rwm'` → a rule of the device controller (HostConfig.DeviceCgroupRules).
+ */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import type { DeviceRule } from '../runtime/devices-bpf.js';
 import type { DeviceMapping } from '../runtime/security.js';
+
+/** Docker's format (its ValidateDeviceCgroupRule): TYPE MAJOR:MINOR ACCESS, `*` for any number. */
+export function parseDeviceCgroupRule(rule: string): DeviceRule {
+  const m = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/.exec(rule);
+  if (!m) throw new UsageError(`invalid argument "${rule}" for "--device-cgroup-rule" flag: invalid device cgroup format '${rule}'`);
+  const num = (t: string) => (t === '*' ? -1 : Number(t));
+  return { allow: true, type: m[1]!, major: num(m[2]!), minor: num(m[3]!), access: m[4]! };
+}
 
 /** PERMISSIONS: some of rwm (default rwm); a second field of only r, w and m is permissions, not a path. */
 export function parseDevice(spec: string): DeviceMapping {

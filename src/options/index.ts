@@ -4,14 +4,17 @@
  * NetworkMode, …) next. Each parser checks the syntax with Docker's messages; the library then
  * validates the typed values (src/runtime/validate.ts) and never parses these strings again.
  */
-export { parseDevice } from './devices.js';
+export { parseAnnotations } from './annotations.js';
+export { parseDevice, parseDeviceCgroupRule } from './devices.js';
 export { parseEnvEntries, parseEnvFile } from './env.js';
 export { parseIdMap, parseUsernsRemap } from './idmaps.js';
-export { parseLabels } from './labels.js';
-export { parseLogConfig, parseLogOptions } from './log.js';
+export { parseLabelFile, parseLabels } from './labels.js';
+export { parseLogConfig, parseLogDriver, parseLogOptions } from './log.js';
 export { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './mounts.js';
 export { parseExtraHost, parseNetworkMode } from './network.js';
 export { parseExpose, parseProto, parsePublish } from './ports.js';
-export { type ResourceFlags, parseDeviceRate, parseResourceFlags } from './resources.js';
+export { type ResourceFlags, parseDeviceIops, parseDeviceRate, parseResourceFlags } from './resources.js';
 export { parseRestartPolicy } from './restart.js';
 export { type SecurityOpts, parseSecurityOpts } from './security.js';
+export { isNamespacedSysctl, parseSysctls } from './sysctls.js';
+export { type Ulimit, parseUlimit } from './ulimits.js';

@@ -1,4 +1,8 @@
-/** `--label KEY=VALUE` entries (volume and network create) → Docker's Labels map; a bare key gets ''. */
+/**
+ * `--label KEY=VALUE` entries (run, create, volume and network create) and `--label-file` files →
+ * Docker's Labels map; a bare key gets ''. Label files as Docker reads them: one entry a line,
+ * blank lines and `#` comments skipped (its env-file reader).
+ */
 import { UsageError } from '../errors.js';
 
 export function parseLabels(entries: readonly string[]): Record<string, string> {
@@ -10,4 +14,12 @@ export function parseLabels(entries: readonly string[]): Record<string, string> 
     out[key] = eq < 0 ? '' : e.slice(eq + 1);
   }
   return out;
+}
+
+/** The entries of a label file's text. */
+export function parseLabelFile(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.replace(/^\s+/, ''))
+    .filter((line) => line !== '' && !line.startsWith('#'));
 }

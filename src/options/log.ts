@@ -5,6 +5,13 @@
 import { UsageError } from '../errors.js';
 import type { LogConfig } from '../runtime/create-options.js';
 
+/** `--log-driver`: json-file (the default), local (kept as json-file: `logs` reads it the same), none; others as Docker refuses an unknown driver. */
+export function parseLogDriver(driver: string | undefined): NonNullable<LogConfig['driver']> {
+  if (driver === undefined || driver === '' || driver === 'json-file') return 'json-file';
+  if (driver === 'local' || driver === 'none') return driver;
+  throw new UsageError(`failed to create container: logger: no log driver named '${driver}' is registered (hull has json-file, local and none)`);
+}
+
 /** `KEY=VALUE` entries, as `--log-opt` gives them. */
 export function parseLogOptions(opts: readonly string[]): LogConfig {
   return parseLogConfig(

@@ -15,6 +15,8 @@ export interface ResourceFlags {
   memorySwap?: string;
   memoryReservation?: string;
   cpus?: string;
+  cpuPeriod?: string;
+  cpuQuota?: string;
   cpuShares?: string;
   cpusetCpus?: string;
   cpusetMems?: string;
@@ -22,6 +24,9 @@ export interface ResourceFlags {
   blkioWeight?: string;
   deviceReadBps?: string[];
   deviceWriteBps?: string[];
+  deviceReadIops?: string[];
+  deviceWriteIops?: string[];
+  memorySwappiness?: string;
   oomKillDisable?: boolean;
 }
 
@@ -36,6 +41,12 @@ export function parseResourceFlags(f: ResourceFlags, cpuCount = os.availablePara
   if (f.memorySwap !== undefined) mem.swap = parseBytesOrUnlimited(f.memorySwap, '--memory-swap');
   if (f.memoryReservation !== undefined) mem.reservation = parseBytes(f.memoryReservation, '--memory-reservation');
   if (f.oomKillDisable) mem.disableOOMKiller = true;
+  if (f.memorySwappiness !== undefined) {
+    const v = parseInteger(f.memorySwappiness, '--memory-swappiness');
+    // Docker: -1 is "not set" (the host's default); else 0..100 (its daemon's message).
+    if (v !== -1 && (v < 0 || v > 100)) throw new UsageError(`Invalid value: ${v}, valid memory swappiness range is 0-100`);
+    if (v !== -1) mem.swappiness = v;
+  }
   if (Object.keys(mem).length > 0) r.memory = mem;
 
   const cpu: NonNullable<SpecResources['cpu']> = {};
@@ -52,6 +63,21 @@ export function parseResourceFlags(f: ResourceFlags, cpuCount = os.availablePara
     cpu.period = DEFAULT_CPU_PERIOD;
     cpu.quota = nano === 0 ? -1 : Math.round((nano * DEFAULT_CPU_PERIOD) / 1e9);
   }
+  if (f.cpus !== undefined && f.cpuPeriod !== undefined) throw new UsageError('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (f.cpus !== undefined && f.cpuQuota !== undefined) throw new UsageError('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
+  if (f.cpuPeriod !== undefined) {
+    const period = parseInteger(f.cpuPeriod, '--cpu-period');
+    // Docker's daemon: 0 is "not set"; otherwise 1 ms .. 1 s.
+    if (period !== 0 && (period < 1000 || period > 1_000_000))
+      throw new UsageError('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+    if (period !== 0) cpu.period = period;
+  }
+  if (f.cpuQuota !== undefined) {
+    const quota = parseInteger(f.cpuQuota, '--cpu-quota');
+    if (quota > 0 && quota < 1000) throw new UsageError('CPU cfs quota can not be less than 1ms (i.e. 1000)');
+    // 0 and -1: no limit (cpu.max "max"), as Docker.
+    if (quota !== 0) cpu.quota = quota < 0 ? -1 : quota;
+  }
   if (f.cpusetCpus !== undefined) cpu.cpus = parseCpuList(f.cpusetCpus, '--cpuset-cpus');
   if (f.cpusetMems !== undefined) cpu.mems = parseCpuList(f.cpusetMems, '--cpuset-mems');
   if (Object.keys(cpu).length > 0) r.cpu = cpu;
@@ -66,6 +92,8 @@ export function parseResourceFlags(f: ResourceFlags, cpuCount = os.availablePara
   }
   if (f.deviceReadBps?.length) bio.throttleReadBpsDevice = f.deviceReadBps.map((v) => parseDeviceRate(v, '--device-read-bps'));
   if (f.deviceWriteBps?.length) bio.throttleWriteBpsDevice = f.deviceWriteBps.map((v) => parseDeviceRate(v, '--device-write-bps'));
+  if (f.deviceReadIops?.length) bio.throttleReadIOPSDevice = f.deviceReadIops.map((v) => parseDeviceIops(v, '--device-read-iops'));
+  if (f.deviceWriteIops?.length) bio.throttleWriteIOPSDevice = f.deviceWriteIops.map((v) => parseDeviceIops(v, '--device-write-iops'));
   if (Object.keys(bio).length > 0) r.blockIO = bio;
 
   return Object.keys(r).length > 0 ? r : undefined;
@@ -84,6 +112,23 @@ export function parseDeviceRate(value: string, flag: string, stat: (p: string) =
       `invalid rate for device: ${value}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`,
     );
   }
+  return { ...blockDevice(device, flag, stat), rate };
+}
+
+/** `--device-read-iops /dev/sda:1000` → the block device's numbers and the rate in IO per second (Docker's format). */
+export function parseDeviceIops(value: string, flag: string, stat: (p: string) => { isBlockDevice(): boolean; rdev: number } = statSync): SpecDeviceRate {
+  const colon = value.lastIndexOf(':');
+  const device = value.slice(0, colon);
+  if (colon < 0 || !device.startsWith('/dev/')) throw new UsageError(`bad format for ${flag}: ${value} (expected <device-path>:<number>, e.g. /dev/sda:1000)`);
+  const text = value.slice(colon + 1);
+  if (!/^\d+$/.test(text)) {
+    throw new UsageError(`invalid rate for device: ${value}. The correct format is <device-path>:<number>. Number must be a positive integer`);
+  }
+  return { ...blockDevice(device, flag, stat), rate: Number(text) };
+}
+
+/** A block device's major and minor numbers. */
+function blockDevice(device: string, flag: string, stat: (p: string) => { isBlockDevice(): boolean; rdev: number }): { major: number; minor: number } {
   let st;
   try {
     st = stat(device);
@@ -95,5 +140,5 @@ export function parseDeviceRate(value: string, flag: string, stat: (p: string) =
   const rdev = BigInt(st.rdev);
   const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
   const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
-  return { major, minor, rate };
+  return { major, minor };
 }

@@ -7,7 +7,8 @@
 import { modeText } from '../runtime/namespaces.js';
 import { CONTAINER_STATUSES, isLive, statusOf } from '../runtime/states.js';
 import { UsageError } from '../errors.js';
-import type { ContainerRecord } from '../runtime/container-store.js';
+import { type ContainerRecord, containerLabels } from '../runtime/container-store.js';
+import { ulimitsOf } from '../runtime/ulimits.js';
 import type { RuntimeSpec } from '../runtime/spec.js';
 import { shortId, timeAgo } from './human.js';
 
@@ -66,7 +67,7 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       VolumesFrom: record.volumesFrom?.length ? record.volumesFrom : null,
       Tmpfs: record.tmpfs && Object.keys(record.tmpfs).length > 0 ? record.tmpfs : null,
       LogConfig: {
-        Type: 'json-file',
+        Type: record.logDriver ?? 'json-file',
         Config: Object.fromEntries((record.logConfig?.opts ?? []).map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)])),
       },
       NetworkMode: 'none',
@@ -83,6 +84,12 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       CapDrop: null,
       Init: record.init ?? null,
       ...resourcesOf(spec),
+      Ulimits: ulimitsOf(proc?.rlimits),
+      ShmSize: record.shmSize || 64 * 1024 * 1024,
+      ...(spec?.linux.sysctl && Object.keys(spec.linux.sysctl).length > 0 ? { Sysctls: spec.linux.sysctl } : {}),
+      OomScoreAdj: proc?.oomScoreAdj ?? 0,
+      ...(record.annotations ? { Annotations: record.annotations } : {}),
+      DeviceCgroupRules: record.deviceCgroupRules ?? null,
       MaskedPaths: spec?.linux.maskedPaths ?? [],
       ReadonlyPaths: spec?.linux.readonlyPaths ?? [],
     },
@@ -109,7 +116,7 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
           })),
     Config: {
       Hostname: spec?.hostname ?? record.id.slice(0, 12),
-      Domainname: '',
+      Domainname: spec?.domainname ?? '',
       User: user,
       AttachStdin: false,
       AttachStdout: record.state.monitorPid === undefined,
@@ -124,8 +131,10 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       WorkingDir: proc?.cwd === '/' ? '' : (proc?.cwd ?? ''),
       Entrypoint: record.entrypoint ?? null,
       OnBuild: null,
-      Labels: {},
+      Labels: containerLabels(record),
       ...(record.stopSignal ? { StopSignal: record.stopSignal } : {}),
+      ...(record.stopTimeout !== undefined ? { StopTimeout: record.stopTimeout } : {}),
+      ...(record.network?.macAddress ? { MacAddress: record.network.macAddress } : {}),
     },
     NetworkSettings: { Networks: {}, Ports: {}, SandboxKey: '', IPAddress: '', MacAddress: '' },
   };
@@ -136,11 +145,15 @@ function resourcesOf(spec: RuntimeSpec | undefined): Record<string, unknown> {
   const r = spec?.linux.resources ?? {};
   const quota = r.cpu?.quota ?? 0;
   const period = r.cpu?.period ?? 0;
+  const nanoCpus = quota > 0 && period > 0 ? Math.round((quota * 1e9) / period) : 0;
   return {
     Memory: r.memory?.limit ?? 0,
     MemorySwap: r.memory?.swap ?? 0,
     MemoryReservation: r.memory?.reservation ?? 0,
-    NanoCpus: quota > 0 && period > 0 ? Math.round((quota * 1e9) / period) : 0,
+    // --cpus sets both (hull keeps no other trace of it): one without the other is --cpu-period or --cpu-quota.
+    NanoCpus: nanoCpus,
+    CpuPeriod: nanoCpus === 0 ? period : 0,
+    CpuQuota: nanoCpus === 0 ? quota : 0,
     CpuShares: r.cpu?.shares ?? 0,
     CpusetCpus: r.cpu?.cpus ?? '',
     CpusetMems: r.cpu?.mems ?? '',
@@ -148,6 +161,9 @@ function resourcesOf(spec: RuntimeSpec | undefined): Record<string, unknown> {
     BlkioWeight: r.blockIO?.weight ?? 0,
     BlkioDeviceReadBps: (r.blockIO?.throttleReadBpsDevice ?? []).map((d) => ({ Path: `${d.major}:${d.minor}`, Rate: d.rate })),
     BlkioDeviceWriteBps: (r.blockIO?.throttleWriteBpsDevice ?? []).map((d) => ({ Path: `${d.major}:${d.minor}`, Rate: d.rate })),
+    BlkioDeviceReadIOps: (r.blockIO?.throttleReadIOPSDevice ?? []).map((d) => ({ Path: `${d.major}:${d.minor}`, Rate: d.rate })),
+    BlkioDeviceWriteIOps: (r.blockIO?.throttleWriteIOPSDevice ?? []).map((d) => ({ Path: `${d.major}:${d.minor}`, Rate: d.rate })),
+    MemorySwappiness: null,
     OomKillDisable: false,
   };
 }

@@ -93,6 +93,18 @@ export interface ContainerRecord {
   init?: boolean;
   /** `--log-opt`: json-file rotation. */
   logConfig?: { maxSize: number; maxFile: number; opts: string[] };
+  /** `--log-driver` other than json-file: `local` (kept as json-file) or `none` (no log). */
+  logDriver?: 'local' | 'none';
+  /** The image's labels with `--label`s over them (Docker's Config.Labels); read through containerLabels. */
+  labels?: Record<string, string>;
+  /** `--stop-timeout` (seconds). */
+  stopTimeout?: number;
+  /** `--shm-size` (bytes) as given; absent: Docker's 64 MiB. */
+  shmSize?: number;
+  /** `--device-cgroup-rule` as Docker shows them (`c 1:3 rwm`). */
+  deviceCgroupRules?: string[];
+  /** `--annotation` as given (Docker's HostConfig.Annotations); the spec has them with hull's own. */
+  annotations?: Record<string, string>;
   /** Volumes, binds and tmpfs mounts (Docker's MountPoint); the flags as given, for inspect. */
   mounts?: MountPoint[];
   binds?: string[];
@@ -104,6 +116,11 @@ export interface ContainerRecord {
   namespaces?: NamespaceOptions;
   /** `--ipc shareable`: other containers may join its IPC namespace. */
   ipcShareable?: boolean;
+}
+
+/** A container's labels (Docker's Config.Labels: the image's with the container's over them), for inspect, filters and events. */
+export function containerLabels(record: ContainerRecord): Record<string, string> {
+  return record.labels ?? {};
 }
 
 /** The files of a container other than its record: the json-file log and the monitor's status. */

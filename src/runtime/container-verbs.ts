@@ -3,7 +3,7 @@
  */
 import { type FSWatcher, closeSync, readFileSync, watch } from 'node:fs';
 import path from 'node:path';
-import { ConflictError, ContainerNotFoundError } from '../errors.js';
+import { ConflictError, ContainerNotFoundError, UsageError } from '../errors.js';
 import { sys } from '../native/index.js';
 import { withLock } from './lock.js';
 import { finishRemoval } from './removal.js';
@@ -45,6 +45,7 @@ export async function inspect(rt: Runtime, idOrName: string): Promise<Record<str
 /** The log's entries, in batches (one block read each); with `follow`, new ones until the container has ended. */
 export async function* logs(rt: Runtime, idOrName: string, opts: LogSelection & { follow?: boolean; fromOffset?: number } = {}): AsyncGenerator<LogEntry[]> {
   const record = await rt.get(idOrName);
+  if (record.logDriver === 'none') throw new UsageError('configured logging driver does not support reading');
   const file = rt.containers.logPath(record.id);
   // A follower wakes when the log's directory changes (a write, a rotation: inotify), not on a
   // timer: one that slept through more rotations than there are files would lose their lines.

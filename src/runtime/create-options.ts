@@ -17,6 +17,7 @@ import type { ExtraHost } from '../network/hosts.js';
 import type { NetworkMode, NetworkOptions } from '../network/container-config.js';
 import type { ExposedPort, PortSpec } from '../network/ports.js';
 import type { ResolvedImage } from '../store/image-store.js';
+import type { Platform } from '../image/types.js';
 import type { MountRequest, VolumesFromRequest } from '../volume/requests.js';
 import type { ContainerRecord } from './container-store.js';
 import type { RestartPolicy } from './plan-codec.js';
@@ -24,6 +25,7 @@ import type { DeviceMapping, SeccompChoice, SecurityOptions } from './security.j
 import type { SpecResources } from './spec.js';
 import type { ProcessOptions } from './specconv.js';
 import type { IdMapping, UsernsOptions, UsernsRemap } from './userns.js';
+import type { Ulimit } from './ulimits.js';
 import type { CgroupnsMode, IpcMode, NamespaceOptions, PidMode, UtsMode } from './namespaces.js';
 
 export type {
@@ -44,9 +46,16 @@ export type {
   VolumesFromRequest,
 };
 
-/** The json-file log of a detached container (Docker's HostConfig.LogConfig; json-file is hull's only driver). */
+/** A resource limit (Docker's HostConfig.Ulimits entry: `nofile`, soft and hard, -1 unlimited). */
+export type { Ulimit } from './ulimits.js';
+
+/**
+ * The log of a detached container (Docker's HostConfig.LogConfig): json-file (the default), local
+ * (Docker's binary format; hull keeps it as json-file, which `logs` reads the same), or none (no
+ * log: `logs` refuses, as Docker's).
+ */
 export interface LogConfig {
-  driver?: 'json-file';
+  driver?: 'json-file' | 'local' | 'none';
   /** Rotate the log when it reaches this many bytes (`max-size`); absent: never. */
   maxSize?: number;
   /** How many files to keep, the live one included (`max-file`, >= 1; more than 1 needs maxSize); absent: 1. */
@@ -83,6 +92,26 @@ export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOp
   mounts?: MountRequest[];
   /** Mount the volumes of other containers. */
   volumesFrom?: VolumesFromRequest[];
+  /** `-l`/`--label-file` (Docker's Config.Labels): over the image's labels. */
+  labels?: Record<string, string>;
+  /** `--ulimit` (process.rlimits). */
+  ulimits?: Ulimit[];
+  /** `--shm-size`: /dev/shm's size in bytes (default 64 MiB, Docker's). */
+  shmSize?: number;
+  /** `--sysctl` (linux.sysctl): only keys of the container's own namespaces (runtime/sysctls.ts). */
+  sysctls?: Record<string, string>;
+  /** `--stop-signal`: what `stop` sends first (default: the image's StopSignal, else SIGTERM). */
+  stopSignal?: string;
+  /** `--stop-timeout`: seconds `stop` waits before SIGKILL when it is given none (default 10). */
+  stopTimeout?: number;
+  /** `--oom-score-adj` (process.oomScoreAdj), -1000..1000. */
+  oomScoreAdj?: number;
+  /** `--domainname`: the NIS domain name of the container's UTS namespace. */
+  domainname?: string;
+  /** `--platform`: the image must be this platform's (a stored image of another is not found: the pull policy decides). */
+  platform?: Platform;
+  /** `--annotation` (Docker's HostConfig.Annotations): added to the spec's annotations. */
+  annotations?: Record<string, string>;
 }
 
 /** A created container and Docker's warnings about its options (the API's `{Id, Warnings}`): the caller shows them. */

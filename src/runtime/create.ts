@@ -3,7 +3,8 @@
  */
 import { ANNOTATION_IPC_SHAREABLE, ANNOTATION_JOIN, type NamespaceOptions, applyNamespaces } from './namespaces.js';
 import path from 'node:path';
-import { UsageError, fromNodeError } from '../errors.js';
+import { ImageNotFoundError, UsageError, fromNodeError } from '../errors.js';
+import { formatPlatform, platformMatches } from '../image/platform.js';
 import { initPath } from '../native/index.js';
 import type { RestartPolicy } from './plan-codec.js';
 import type { CreateOptions, CreatedContainer, LogConfig } from './create-options.js';
@@ -22,6 +23,8 @@ import { applySecurity } from './security.js';
 import { applyUserns } from './userns.js';
 import { ensureInitLayer } from './init-layer.js';
 import { validateCreateOptions } from './validate.js';
+import { checkSysctls } from './sysctls.js';
+import { rlimitsOf } from './ulimits.js';
 import { trace } from '../trace.js';
 import { type ResolvedMounts, mergeMounts } from '../volume/resolve.js';
 
@@ -77,6 +80,25 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
   }
   const image = opts.resolvedImage ?? (await rt.images.resolve(opts.image));
   trace('image resolved');
+  if (
+    opts.platform &&
+    !platformMatches(opts.platform, {
+      os: image.config.os,
+      architecture: image.config.architecture,
+      ...(image.config.variant ? { variant: image.config.variant } : {}),
+    })
+  ) {
+    // Docker's daemon: a NotFound, so that the pull policy fetches the platform's image.
+    const actual = formatPlatform({
+      os: image.config.os,
+      architecture: image.config.architecture,
+      ...(image.config.variant ? { variant: image.config.variant } : {}),
+    });
+    throw new ImageNotFoundError(
+      opts.image,
+      `image with reference ${opts.image} was found but does not match the specified platform: wanted ${formatPlatform(opts.platform)}, actual: ${actual}`,
+    );
+  }
   const restartPolicy: RestartPolicy = { ...(opts.restartPolicy ?? { name: 'no', maximumRetryCount: 0 }) };
   if (restartPolicy.name !== 'no' && opts.remove) throw new UsageError('conflicting options: cannot specify both --restart and --rm');
   const id = newContainerId();
@@ -92,6 +114,12 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
     upper: path.join(dir, 'upper'),
     work: path.join(dir, 'work'),
   };
+  const warnings: string[] = [];
+  if (resources?.memory?.swappiness !== undefined) {
+    // As Docker on cgroup v2: the kernel has no swappiness there.
+    warnings.push('Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.');
+    delete resources.memory.swappiness;
+  }
   const spec = buildSpec({
     ...opts,
     image: image.config,
@@ -99,11 +127,16 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
     hostname,
     rootfsPath: path.join(rt.containers.runDir(id), 'rootfs'),
     resources,
-    annotations: { 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
+    annotations: { ...opts.annotations, 'io.hull.image': opts.image, 'io.hull.image.id': image.id, [ANNOTATION_CREATE_WORKDIR]: 'true' },
   });
+  applyProcessLimits(spec, opts);
   const joined =
     opts.network?.mode === 'container' ? { mode: 'container' as const, container: await rt.containers.resolveId(opts.network.container) } : opts.network;
-  const { config: network, warnings } = rt.network.containerConfig({ ...opts, network: joined }, Object.keys(image.config.config?.ExposedPorts ?? {}));
+  const { config: network, warnings: networkWarnings } = rt.network.containerConfig(
+    { ...opts, network: joined },
+    Object.keys(image.config.config?.ExposedPorts ?? {}),
+  );
+  warnings.push(...networkWarnings);
   rt.network.adjustSpec(network, spec, opts.hostname !== undefined);
   const resolve = (idOrName: string) => rt.containers.resolveId(idOrName);
   await applyNamespaces(spec, opts, resolve, opts.hostname !== undefined);
@@ -115,6 +148,11 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
     throw new UsageError(
       `user-namespace remapping needs --network none or --network host: the ${network.mode} network cannot be joined from a remapped container yet`,
     );
+  }
+  checkSysctls(spec); // the namespaces are decided: a sysctl they do not cover makes nothing
+  if (opts.oomScoreAdj !== undefined && opts.oomScoreAdj < 0 && spec.linux.namespaces.some((n) => n.type === 'user')) {
+    // The plan writes it from inside, where a new user namespace gives no right to lower it (plan.ts).
+    throw new UsageError('--oom-score-adj below 0 cannot be set in a remapped user namespace yet');
   }
   if (opts.init) {
     spec.process.args = [INIT_PATH_IN_CONTAINER, '--', ...spec.process.args];
@@ -165,6 +203,7 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
     openStdin: opts.openStdin ?? false,
     ...(opts.init ? { init: true } : {}),
     ...logConfigOf(opts.log),
+    ...(opts.log?.driver === 'local' || opts.log?.driver === 'none' ? { logDriver: opts.log.driver } : {}),
     ...namespacesOfRecord(spec, opts),
     ...(mounts
       ? {
@@ -179,8 +218,17 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
   const imageCfg = image.config.config ?? {};
   record.entrypoint = opts.entrypoint !== undefined ? (opts.entrypoint.length === 0 ? null : [...opts.entrypoint]) : (imageCfg.Entrypoint ?? null);
   record.cmd = opts.cmd !== undefined && opts.cmd.length > 0 ? opts.cmd : opts.entrypoint !== undefined ? null : (imageCfg.Cmd ?? null);
-  const stopSignal = (imageCfg as { StopSignal?: string }).StopSignal;
+  const stopSignal = opts.stopSignal ?? imageCfg.StopSignal;
   if (stopSignal) record.stopSignal = stopSignal;
+  if (opts.stopTimeout !== undefined) record.stopTimeout = opts.stopTimeout;
+  const labels = { ...imageCfg.Labels, ...opts.labels };
+  if (Object.keys(labels).length > 0) record.labels = labels;
+  if (opts.shmSize !== undefined) record.shmSize = opts.shmSize;
+  if (opts.annotations && Object.keys(opts.annotations).length > 0) record.annotations = { ...opts.annotations };
+  if (opts.deviceCgroupRules?.length) {
+    const n = (v: number | undefined) => (v === undefined || v < 0 ? '*' : String(v));
+    record.deviceCgroupRules = opts.deviceCgroupRules.map((r) => `${r.type ?? 'a'} ${n(r.major)}:${n(r.minor)} ${r.access ?? 'rwm'}`);
+  }
   try {
     await rt.containers.create(record, spec);
     trace('container dirs and bundle written');
@@ -191,6 +239,18 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
     throw fromNodeError(err, 'create container', dir);
   }
   return record;
+}
+
+/** --ulimit, --oom-score-adj, --shm-size, --sysctl, --domainname: the spec's process limits and the kernel's settings. */
+function applyProcessLimits(spec: RuntimeSpec, opts: CreateOptions): void {
+  if (opts.ulimits?.length) spec.process.rlimits = rlimitsOf(opts.ulimits);
+  if (opts.oomScoreAdj !== undefined) spec.process.oomScoreAdj = opts.oomScoreAdj;
+  if (opts.shmSize !== undefined && opts.shmSize > 0) {
+    const shm = spec.mounts.find((m) => m.destination === '/dev/shm');
+    if (shm) shm.options = [...(shm.options ?? []).filter((o) => !o.startsWith('size=')), `size=${opts.shmSize}`];
+  }
+  if (opts.sysctls && Object.keys(opts.sysctls).length > 0) spec.linux.sysctl = { ...opts.sysctls };
+  if (opts.domainname) spec.domainname = opts.domainname;
 }
 
 /** The record's namespace modes (another container's by its id) and whether its IPC may be joined. */

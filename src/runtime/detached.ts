@@ -71,7 +71,7 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
         attachFirst: attach !== undefined,
         launch: prepared.launch,
         cgroup: prepared.cgroup.path,
-        logPath: rt.containers.logPath(record.id),
+        logPath: record.logDriver === 'none' ? '/dev/null' : rt.containers.logPath(record.id), // --log-driver none: nothing kept
         statusPath,
         memoryEvents: existsSync(memoryEvents) ? memoryEvents : '',
         removeCgroup: true,

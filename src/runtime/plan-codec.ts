@@ -118,6 +118,13 @@ export function flattenStep(step: PlanStep): FlatStep {
     case 'sethostname':
       f.s[0] = step.hostname;
       break;
+    case 'setdomainname':
+      f.s[0] = step.domainname;
+      break;
+    case 'writeProc':
+      f.s[0] = step.path;
+      f.s[1] = step.value;
+      break;
     case 'console':
       f.n[0] = big(step.rows);
       f.n[1] = big(step.cols);

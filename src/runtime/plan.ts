@@ -8,6 +8,7 @@ import { RuntimeError, UsageError } from '../errors.js';
 import type { NamespaceSet, PlanStep } from '../native/types.js';
 import { capabilityMask } from './capabilities.js';
 import { mapText } from './userns.js';
+import { checkSysctls, sysctlPath } from './sysctls.js';
 import type { NamespaceType, RuntimeSpec, SpecMount, SpecProcess } from './spec.js';
 
 // mount(2) flags (linux/mount.h).
@@ -332,7 +333,14 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
     }
   }
   const proc = spec.process;
+  checkSysctls(spec);
 
+  // 0. The OOM killer's preference, while the process still has the host's privileges (lowering it
+  // needs CAP_SYS_RESOURCE there). In a new user namespace it has none: a runtime that writes it
+  // from the parent (src/oci/) does so; a value that only raises it still works from here.
+  if (proc.oomScoreAdj !== undefined && (!ns.user || proc.oomScoreAdj >= 0)) {
+    steps.push({ op: 'writeProc', path: '/proc/self/oom_score_adj', value: String(proc.oomScoreAdj) });
+  }
   // 0. Into the namespaces joined by path: the network namespace hull made and configured for the
   // container (bridge networks), another container's (container:NAME), a pod's.
   steps.push(...setnsSteps(spec));
@@ -450,6 +458,8 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
     if (!ns.user) steps.push(...deviceSteps(spec));
   }
   if (options.nullStdio) steps.push({ op: 'nullStdio', fds: options.nullStdio });
+  // The sysctls, in the container's namespaces, through its own /proc, before /proc/sys is read-only.
+  for (const [key, value] of Object.entries(spec.linux.sysctl ?? {})) steps.push({ op: 'writeProc', path: sysctlPath(key), value });
   // 6. Masked and read-only paths.
   for (const path of spec.linux.maskedPaths ?? []) steps.push({ op: 'mask', path });
   for (const path of spec.linux.readonlyPaths ?? []) {
@@ -458,6 +468,7 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
   if (spec.root.readonly) steps.push({ op: 'remount', target: '/', flags: MS.RDONLY, ignoreMissing: false });
   // 7. Identity of the machine.
   if (spec.hostname !== undefined && ns.uts) steps.push({ op: 'sethostname', hostname: spec.hostname });
+  if (spec.domainname !== undefined && ns.uts) steps.push({ op: 'setdomainname', domainname: spec.domainname });
   if (ns.net) steps.push({ op: 'loopbackUp' });
   // 8. The terminal, then the working directory.
   if (proc.terminal) {

@@ -82,7 +82,7 @@ export async function prepareStart(rt: Runtime, record: ContainerRecord, req: St
     ); // --pid/--ipc container:NAME, as it runs now
     if (record.ipcShareable) {
       mountedShm = true;
-      useSharedShm(spec, mountSharedShm(rt.containers.runDir(record.id)));
+      useSharedShm(spec, mountSharedShm(rt.containers.runDir(record.id), record.shmSize));
     }
     trace('config read');
     const etcFiles = await rt.writeEtcFiles(record.id, spec.hostname ?? record.id.slice(0, 12));

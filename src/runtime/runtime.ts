@@ -81,7 +81,7 @@ export class Runtime {
     return detachedVerb.attachTo(this, idOrName, opts);
   }
 
-  stop(idOrName: string, timeoutSeconds = 10): Promise<void> {
+  stop(idOrName: string, timeoutSeconds?: number): Promise<void> {
     return stopVerb.stop(this, idOrName, timeoutSeconds);
   }
 
@@ -93,7 +93,7 @@ export class Runtime {
     return stopVerb.releaseNetwork(this, idOrName);
   }
 
-  restart(idOrName: string, timeoutSeconds = 10): Promise<void> {
+  restart(idOrName: string, timeoutSeconds?: number): Promise<void> {
     return stopVerb.restart(this, idOrName, timeoutSeconds);
   }
 

@@ -41,6 +41,8 @@ export interface SecurityOptions {
   /** The container's root file system mounted read-only. */
   readOnly?: boolean;
   devices?: DeviceMapping[];
+  /** `--device-cgroup-rule`: more devices the container may use (after Docker's default rules and `devices`'). */
+  deviceCgroupRules?: DeviceRule[];
 }
 
 /**
@@ -203,6 +205,7 @@ export function applySecurity(spec: RuntimeSpec, opts: SecurityOptions): void {
     devices.push(node);
     resources.devices.push(node.rule);
   }
+  for (const rule of opts.deviceCgroupRules ?? []) resources.devices.push({ ...rule, allow: true });
   if (devices.length > 0) {
     const byPath = new Map(devices.map((d) => [d.device.path, d.device]));
     spec.linux.devices = [...byPath.values()];

@@ -25,11 +25,12 @@ function isMountPoint(dir: string): boolean {
   return st !== undefined && st.dev !== statSync(path.dirname(dir)).dev;
 }
 
-/** Mount the container's shared /dev/shm (Docker's default size and mode) unless it is already there. */
-export function mountSharedShm(runDir: string): string {
+/** Mount the container's shared /dev/shm (its --shm-size, else Docker's default size; mode 1777) unless it is already there. */
+export function mountSharedShm(runDir: string, size?: number): string {
   const dir = sharedShmPath(runDir);
   mkdirSync(dir, { recursive: true });
-  if (!isMountPoint(dir)) sys.mount('shm', dir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
+  if (!isMountPoint(dir))
+    sys.mount('shm', dir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${size !== undefined && size > 0 ? size : '65536k'}`);
   return dir;
 }
 

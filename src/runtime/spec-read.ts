@@ -177,6 +177,7 @@ export function validateSpec(value: unknown, where = 'config.json'): RuntimeSpec
   c.boolean(root.readonly, 'root.readonly');
   checkProcess(c, spec.process, 'process.');
   c.optionalString(spec.hostname, 'hostname');
+  c.optionalString(spec.domainname, 'domainname');
   if (spec.mounts === undefined) spec.mounts = [];
   c.array(spec.mounts, 'mounts').forEach((m, i) => {
     const o = c.object(m, `mounts[${i}]`);
@@ -217,6 +218,8 @@ export function validateSpec(value: unknown, where = 'config.json'): RuntimeSpec
   c.strings(linux.readonlyPaths, 'linux.readonlyPaths');
   if (linux.rootfsPropagation !== undefined)
     c.oneOf(linux.rootfsPropagation, 'linux.rootfsPropagation', ['private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'unbindable', 'runbindable']);
+  const sysctl = c.optionalObject(linux.sysctl, 'linux.sysctl');
+  if (sysctl) for (const [k, v] of Object.entries(sysctl)) c.string(v, `linux.sysctl.${k}`);
   const annotations = c.optionalObject(spec.annotations, 'annotations');
   if (annotations) for (const [k, v] of Object.entries(annotations)) c.string(v, `annotations.${k}`);
   c.hooks(spec.hooks);

@@ -67,6 +67,8 @@ export interface SpecResources {
     /** memory + swap in bytes (-1: unlimited); memory.swap.max = swap - limit */
     swap?: number;
     disableOOMKiller?: boolean;
+    /** 0..100; cgroup v1 only (discarded with a warning on v2, as Docker does). */
+    swappiness?: number;
   };
   cpu?: {
     /** cgroup v1 shares (2..262144); cpu.weight by runc's conversion */
@@ -86,6 +88,9 @@ export interface SpecResources {
     weight?: number;
     throttleReadBpsDevice?: SpecDeviceRate[];
     throttleWriteBpsDevice?: SpecDeviceRate[];
+    /** IO per second; io.max riops / wiops. */
+    throttleReadIOPSDevice?: SpecDeviceRate[];
+    throttleWriteIOPSDevice?: SpecDeviceRate[];
   };
 }
 
@@ -118,6 +123,8 @@ export interface SpecLinux {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   rootfsPropagation?: string;
+  /** Kernel parameters written under /proc/sys in the container's namespaces (`net.ipv4.ip_forward`: "1"). */
+  sysctl?: Record<string, string>;
 }
 
 /** One OCI hook: a host program run at a point of the lifecycle with the state JSON on stdin. */
@@ -146,6 +153,8 @@ export interface RuntimeSpec {
   process: SpecProcess;
   root: { path: string; readonly?: boolean };
   hostname?: string;
+  /** The NIS domain name of the container's UTS namespace (setdomainname). */
+  domainname?: string;
   mounts: SpecMount[];
   linux: SpecLinux;
   annotations?: Record<string, string>;

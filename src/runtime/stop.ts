@@ -16,12 +16,20 @@ import { mayAct, statusOfRecord } from './states.js';
 
 const SIGKILL = 9;
 
-/** Docker's stop: the image's StopSignal (or SIGTERM), SIGKILL after `timeoutSeconds`; resolves once it is recorded as ended. */
-export async function stop(rt: Runtime, idOrName: string, timeoutSeconds = 10): Promise<void> {
+/** Docker's default grace period of `stop`, when neither the caller nor the container (`--stop-timeout`) gives one. */
+export const DEFAULT_STOP_TIMEOUT = 10;
+
+/**
+ * Docker's stop: the container's stop signal (`--stop-signal`, else the image's StopSignal, else
+ * SIGTERM), SIGKILL after `timeoutSeconds` (default: its `--stop-timeout`, else 10); resolves once
+ * it is recorded as ended.
+ */
+export async function stop(rt: Runtime, idOrName: string, timeoutSeconds?: number): Promise<void> {
   await rt.locked(idOrName, (record) => stopLocked(rt, record, timeoutSeconds));
 }
 
-export async function stopLocked(rt: Runtime, record: ContainerRecord, timeoutSeconds: number): Promise<void> {
+export async function stopLocked(rt: Runtime, record: ContainerRecord, timeoutSeconds?: number): Promise<void> {
+  const grace = timeoutSeconds ?? record.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
   mayAct('stop', statusOfRecord(record), record.name); // refuses only a container being removed
   if (record.state.status === 'running' && record.state.pid === undefined) await startReported(rt, record);
   if (record.state.monitorPid !== undefined) {
@@ -37,7 +45,7 @@ export async function stopLocked(rt: Runtime, record: ContainerRecord, timeoutSe
     if (fd !== undefined) {
       try {
         signalQuietly(fd, parseSignal(record.stopSignal ?? 'SIGTERM'));
-        if (!(await sys.pidfdWait(fd, Math.max(0, timeoutSeconds) * 1000))) {
+        if (!(await sys.pidfdWait(fd, grace < 0 ? -1 : grace * 1000))) {
           signalQuietly(fd, SIGKILL);
           await sys.pidfdWait(fd, -1);
         }
@@ -111,7 +119,7 @@ export async function releaseNetwork(rt: Runtime, idOrName: string): Promise<voi
 }
 
 /** Stop (if running) and start again. */
-export async function restart(rt: Runtime, idOrName: string, timeoutSeconds = 10): Promise<void> {
+export async function restart(rt: Runtime, idOrName: string, timeoutSeconds?: number): Promise<void> {
   await rt.locked(idOrName, async (record) => {
     await stopLocked(rt, record, timeoutSeconds);
     await startUnderMonitor(rt, record);

@@ -13,6 +13,9 @@ import { UsageError } from '../errors.js';
 import { parseIp } from '../network/ipv4.js';
 import type { CreateOptions } from './create-options.js';
 import { RESTART_POLICIES } from './plan-codec.js';
+import { parseSignal } from './signals.js';
+import { sysctlPath } from './sysctls.js';
+import { ULIMIT_TYPES } from './ulimits.js';
 
 /** Docker's characters for container and volume names (daemon/names: RestrictedNameChars). */
 export const RESTRICTED_NAME_CHARS = '[a-zA-Z0-9][a-zA-Z0-9_.-]';
@@ -175,6 +178,16 @@ export type ValidatedCreateOptions = Pick<
   | 'dns'
   | 'extraHosts'
   | 'entrypoint'
+  | 'labels'
+  | 'annotations'
+  | 'ulimits'
+  | 'shmSize'
+  | 'sysctls'
+  | 'stopSignal'
+  | 'stopTimeout'
+  | 'oomScoreAdj'
+  | 'domainname'
+  | 'deviceCgroupRules'
 >;
 
 /** Everything about a new container that can be judged before anything is made. */
@@ -195,6 +208,38 @@ export function validateCreateOptions(opts: ValidatedCreateOptions): void {
   for (const d of opts.devices ?? []) validateDeviceMapping(d);
   for (const m of [...(opts.uidMap ?? []), ...(opts.gidMap ?? [])]) validateIdMapping(m);
   validateNetworkValues(opts);
+  validateProcessSettings(opts);
+}
+
+const isStringMap = (m: unknown): boolean => typeof m === 'object' && m !== null && Object.values(m).every((v) => typeof v === 'string');
+
+/** Labels, annotations, ulimits, /dev/shm's size, sysctls, the stop signal and timeout, the OOM score, the domain name (Docker's daemon's messages). */
+function validateProcessSettings(opts: ValidatedCreateOptions): void {
+  if (opts.labels !== undefined && !isStringMap(opts.labels)) throw new UsageError('invalid labels: a map of strings is needed');
+  if (opts.annotations !== undefined && !isStringMap(opts.annotations)) throw new UsageError('invalid annotations: a map of strings is needed');
+  if (opts.sysctls !== undefined && !isStringMap(opts.sysctls)) throw new UsageError('invalid sysctls: a map of strings is needed');
+  for (const key of Object.keys(opts.sysctls ?? {})) sysctlPath(key);
+  for (const u of opts.ulimits ?? []) {
+    if (typeof u.name !== 'string' || !(u.name in ULIMIT_TYPES)) throw new UsageError(`invalid ulimit type: ${shown(u.name)}`);
+    if (!Number.isInteger(u.soft) || !Number.isInteger(u.hard) || u.soft < -1 || u.hard < -1)
+      throw new UsageError(`invalid ulimit ${shown(u.name)}: the limits must be whole numbers (-1: unlimited)`);
+    if (u.hard !== -1 && (u.soft === -1 || u.soft > u.hard))
+      throw new UsageError(`ulimit soft limit must be less than or equal to hard limit: ${String(u.soft)} > ${String(u.hard)}`);
+  }
+  for (const r of opts.deviceCgroupRules ?? []) {
+    const num = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= -1);
+    if (!['a', 'b', 'c', undefined].includes(r.type) || !num(r.major) || !num(r.minor) || (r.access !== undefined && !/^[rwm]{1,3}$/.test(r.access)))
+      throw new UsageError(`invalid device cgroup rule ${shown(JSON.stringify(r))}`);
+  }
+  if (opts.shmSize !== undefined && !isCount(opts.shmSize, 0)) throw new UsageError('SHM size can not be less than 0');
+  if (opts.stopSignal !== undefined) parseSignal(opts.stopSignal);
+  if (opts.stopTimeout !== undefined && (typeof opts.stopTimeout !== 'number' || !Number.isInteger(opts.stopTimeout)))
+    throw new UsageError(`invalid stop timeout ${String(opts.stopTimeout)}: a whole number of seconds is needed`);
+  if (opts.oomScoreAdj !== undefined && !(Number.isInteger(opts.oomScoreAdj) && opts.oomScoreAdj >= -1000 && opts.oomScoreAdj <= 1000))
+    throw new UsageError(`Invalid value ${String(opts.oomScoreAdj)}, range for oom score adj is [-1000, 1000]`);
+  // The kernel's limit for both names (__NEW_UTS_LEN); a domain name is made of host-name labels.
+  if (opts.domainname !== undefined && opts.domainname !== '' && (byteLength(opts.domainname) > HOST_NAME_MAX || !HOSTNAME.test(opts.domainname)))
+    throw new UsageError(`invalid domainname format: ${shown(opts.domainname)}`);
 }
 
 const isCount = (n: unknown, min: number, max = Number.MAX_SAFE_INTEGER): n is number => typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
@@ -212,7 +257,9 @@ export function validateRestartPolicy(p: NonNullable<CreateOptions['restartPolic
 
 /** json-file's rotation: a size > 0, a count >= 1, more than one file only with a size. */
 export function validateLogConfig(log: NonNullable<CreateOptions['log']>): void {
-  if (log.driver !== undefined && log.driver !== 'json-file') throw new UsageError(`log driver ${shown(log.driver)} is not supported: hull has json-file only`);
+  if (log.driver !== undefined && !['json-file', 'local', 'none'].includes(log.driver))
+    throw new UsageError(`failed to create container: logger: no log driver named '${shown(log.driver)}' is registered (hull has json-file, local and none)`);
+  if (log.driver === 'none' && (log.maxSize !== undefined || log.maxFile !== undefined)) throw new UsageError('unknown log opt for none log driver');
   if (log.maxSize !== undefined && !isCount(log.maxSize, 1))
     throw new UsageError(`invalid log max-size ${String(log.maxSize)}: a number of bytes > 0 is needed`);
   if (log.maxFile !== undefined && !isCount(log.maxFile, 1)) throw new UsageError(`invalid log max-file ${String(log.maxFile)}: a number >= 1 is needed`);

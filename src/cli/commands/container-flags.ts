@@ -5,14 +5,21 @@
  */
 import { parseCgroupnsMode, parseIpcMode, parsePidMode, parseUtsMode } from '../../options/namespaces.js';
 import { type Command, Option } from 'commander';
-import { readFile } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
 import type { CreateOptions } from '../../runtime/runtime.js';
+import type { LogConfig } from '../../runtime/create-options.js';
 import type { SpecResources } from '../../runtime/spec.js';
-import { parseDevice } from '../../options/devices.js';
+import { parseDevice, parseDeviceCgroupRule } from '../../options/devices.js';
 import { parseEnvEntries, parseEnvFile } from '../../options/env.js';
 import { parseIdMap, parseUsernsRemap } from '../../options/idmaps.js';
-import { parseLogOptions } from '../../options/log.js';
+import { parseLogDriver, parseLogOptions } from '../../options/log.js';
+import { parseAnnotations } from '../../options/annotations.js';
+import { parseLabelFile, parseLabels } from '../../options/labels.js';
+import { parseSysctls } from '../../options/sysctls.js';
+import { parseUlimit } from '../../options/ulimits.js';
+import { parseBytes, parseInteger } from '../../options/units.js';
+import { parsePlatform } from '../../registry/pull.js';
 import { parseMountFlags, parseVolumesFrom } from '../../options/mounts.js';
 import { parseExtraHost, parseNetworkMode } from '../../options/network.js';
 import { parseExpose, parsePublish } from '../../options/ports.js';
@@ -68,6 +75,23 @@ export interface ContainerFlags extends ResourceFlagValues {
   dnsOption: string[];
   addHost: string[];
   pull?: string;
+  label: string[];
+  labelFile: string[];
+  ulimit: string[];
+  shmSize?: string;
+  sysctl: string[];
+  stopSignal?: string;
+  stopTimeout?: string;
+  cidfile?: string;
+  oomScoreAdj?: string;
+  domainname?: string;
+  logDriver?: string;
+  annotation: string[];
+  platform?: string;
+  deviceCgroupRule: string[];
+  macAddress?: string;
+  link: string[];
+  runtime?: string;
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -79,6 +103,8 @@ export function addResourceFlags(command: Command, opts: { oomKillDisable?: bool
     .option('--memory-swap <bytes>', 'memory + swap limit; -1 for unlimited swap')
     .option('--memory-reservation <bytes>', 'memory soft limit (memory.low)')
     .option('--cpus <number>', 'number of CPUs (e.g. 0.5)')
+    .option('--cpu-period <microseconds>', 'CPU CFS period (cpu.max; not with --cpus)')
+    .option('--cpu-quota <microseconds>', 'CPU CFS quota per period (cpu.max; not with --cpus)')
     .option('-c, --cpu-shares <shares>', 'CPU shares (relative weight)')
     .option('--cpuset-cpus <list>', 'CPUs to run on (0-3, 0,1)')
     .option('--cpuset-mems <list>', 'memory nodes to use (0-3, 0,1)')
@@ -105,6 +131,23 @@ export function resourcesFrom(flags: ResourceFlagValues): SpecResources | undefi
 
 export function addContainerFlags(command: Command): Command {
   return addResourceFlags(command, { oomKillDisable: true })
+    .option('--device-read-iops <path:rate>', 'limit read rate (IO per second) from a device (repeatable)', collect, [])
+    .option('--device-write-iops <path:rate>', 'limit write rate (IO per second) to a device (repeatable)', collect, [])
+    .option('--memory-swappiness <0-100>', 'memory swappiness (cgroup v1 only: discarded with a warning on cgroup v2, as Docker)')
+    .option('-l, --label <K=V>', 'set a label on the container (repeatable)', collect, [])
+    .option('--label-file <file>', 'read labels from a file of K=V lines (repeatable)', collect, [])
+    .option('--ulimit <name=soft[:hard]>', 'a resource limit: nofile=1024:2048, nproc=64, … (repeatable)', collect, [])
+    .option('--shm-size <bytes>', 'size of /dev/shm (default 64m)')
+    .option('--sysctl <K=V>', 'a namespaced kernel parameter: net.*, fs.mqueue.*, kernel.shm*, kernel.msg*, kernel.sem (repeatable)', collect, [])
+    .option('--stop-signal <signal>', "signal that stop sends first (default: the image's, else SIGTERM)")
+    .option('--stop-timeout <seconds>', 'seconds stop waits before SIGKILL (default 10)')
+    .option('--cidfile <file>', "write the container's id to a file (refused if it exists)")
+    .option('--oom-score-adj <n>', "the container's OOM score adjustment, -1000 to 1000")
+    .option('--domainname <name>', "the container's NIS domain name")
+    .option('--log-driver <driver>', 'json-file (default), local (kept as json-file) or none')
+    .option('--device-cgroup-rule <rule>', "allow devices in the container's device cgroup: 'c 1:3 rwm', 'b 8:* r' (repeatable)", collect, [])
+    .option('--annotation <K=V>', 'an annotation of the runtime spec (repeatable)', collect, [])
+    .option('--platform <os/arch[/variant]>', "the platform of the image to pull and run (default: this host's)")
     .option('--rm', 'remove the container when it exits')
     .option('--name <name>', 'name the container')
     .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect, [])
@@ -141,6 +184,9 @@ export function addContainerFlags(command: Command): Command {
     .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
     .option('--network-alias <alias>', 'another name for the container on its user network (repeatable)', collect, [])
     .option('--ip <address>', "the container's IPv4 address on its user network")
+    .option('--link <name[:alias]>', 'not supported yet: refused (use a user-defined network and the container name or --network-alias)', collect, [])
+    .option('--runtime <name>', 'not supported yet: refused (hull is the runtime)')
+    .option('--mac-address <mac>', "the MAC address of the container's interface on its bridge network")
     .option('-p, --publish <[ip:]host:container[/proto]>', "publish a container's port on the host (repeatable)", collect, [])
     .option('-P, --publish-all', 'publish every exposed port on a random host port')
     .option('--expose <port[/proto]>', 'expose a port (repeatable)', collect, [])
@@ -152,6 +198,7 @@ export function addContainerFlags(command: Command): Command {
 }
 
 export async function createOptionsFrom(image: string, command: string[], flags: ContainerFlags): Promise<CreateOptions> {
+  refuseUnsupported(flags);
   const env: string[] = [];
   for (const file of flags.envFile) {
     const text = await readFile(file, 'utf8').catch((err: unknown) => {
@@ -160,6 +207,14 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     env.push(...parseEnvEntries(parseEnvFile(text), process.env));
   }
   env.push(...parseEnvEntries(flags.env, process.env));
+  const labelEntries: string[] = [];
+  for (const file of flags.labelFile) {
+    const text = await readFile(file, 'utf8').catch((err: unknown) => {
+      throw new UsageError(`open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    });
+    labelEntries.push(...parseLabelFile(text));
+  }
+  labelEntries.push(...flags.label);
   const network = flags.network ?? flags.net;
   return {
     image,
@@ -178,7 +233,7 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     openStdin: flags.interactive,
     restartPolicy: parseRestartPolicy(flags.restart),
     init: flags.init,
-    ...(flags.logOpt.length > 0 ? { log: parseLogOptions(flags.logOpt) } : {}),
+    ...logOptionsFrom(flags),
     cgroupParent: flags.cgroupParent?.replace(/^\/+/, ''),
     resources: resourcesFrom(flags),
     mounts: parseMountFlags({ volume: flags.volume, mount: flags.mount, tmpfs: flags.tmpfs }),
@@ -189,6 +244,7 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     ...parseSecurityOpts(flags.securityOpt),
     readOnly: flags.readOnly,
     devices: flags.device.map(parseDevice),
+    ...(flags.deviceCgroupRule.length > 0 ? { deviceCgroupRules: flags.deviceCgroupRule.map(parseDeviceCgroupRule) } : {}),
     usernsRemap: parseUsernsRemap(flags.usernsRemap),
     ...(flags.pid !== undefined ? { pid: parsePidMode(flags.pid) } : {}),
     ...(flags.ipc !== undefined ? { ipc: parseIpcMode(flags.ipc) } : {}),
@@ -199,6 +255,7 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     network: network === undefined ? undefined : parseNetworkMode(network),
     networkAliases: flags.networkAlias,
     ip: flags.ip,
+    ...(flags.macAddress !== undefined ? { macAddress: flags.macAddress } : {}),
     ports: flags.publish.flatMap(parsePublish),
     publishAll: flags.publishAll,
     exposed: flags.expose.flatMap(parseExpose),
@@ -206,7 +263,63 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     dnsSearch: flags.dnsSearch,
     dnsOptions: flags.dnsOption,
     extraHosts: flags.addHost.map(parseExtraHost),
+    ...(labelEntries.length > 0 ? { labels: parseLabels(labelEntries) } : {}),
+    ...(flags.ulimit.length > 0 ? { ulimits: flags.ulimit.map(parseUlimit) } : {}),
+    ...(flags.shmSize !== undefined ? { shmSize: parseBytes(flags.shmSize, '--shm-size') } : {}),
+    ...(flags.sysctl.length > 0 ? { sysctls: parseSysctls(flags.sysctl) } : {}),
+    ...(flags.stopSignal !== undefined ? { stopSignal: flags.stopSignal } : {}),
+    ...(flags.stopTimeout !== undefined ? { stopTimeout: parseInteger(flags.stopTimeout, '--stop-timeout') } : {}),
+    ...(flags.oomScoreAdj !== undefined ? { oomScoreAdj: parseInteger(flags.oomScoreAdj, '--oom-score-adj') } : {}),
+    ...(flags.domainname ? { domainname: flags.domainname } : {}),
+    ...(flags.annotation.length > 0 ? { annotations: parseAnnotations(flags.annotation) } : {}),
+    ...(flags.platform !== undefined ? { platform: parsePlatform(flags.platform) } : {}),
   };
+}
+
+/** Docker's flags hull has no way to honour yet: refused with the reason, before anything is made (never ignored). */
+function refuseUnsupported(flags: ContainerFlags): void {
+  if (flags.link.length > 0) {
+    throw new UsageError(
+      '--link is not supported yet: hull has no legacy links on the default bridge; on a user-defined network, reach the other container by its name or a --network-alias',
+    );
+  }
+  if (flags.runtime !== undefined) {
+    throw new UsageError(`--runtime ${flags.runtime}: another OCI runtime is not supported yet (hull runs its containers itself)`);
+  }
+}
+
+/** --log-driver and --log-opt → the LogConfig (none when neither was given). */
+function logOptionsFrom(flags: ContainerFlags): { log?: LogConfig } {
+  if (flags.logOpt.length === 0 && flags.logDriver === undefined) return {};
+  const driver = parseLogDriver(flags.logDriver);
+  if (driver === 'none' && flags.logOpt.length > 0) throw new UsageError(`unknown log opt '${flags.logOpt[0]!.split('=')[0]}' for none log driver`);
+  return { log: { ...parseLogOptions(flags.logOpt), driver } };
+}
+
+/**
+ * `--cidfile`: Docker's CLI refuses a file that exists, makes it before the container (so two runs
+ * cannot both take it), writes the id once there is one, and removes the file when create fails.
+ */
+export async function withCidFile<T extends { record: { id: string } }>(file: string | undefined, create: () => Promise<T>): Promise<T> {
+  if (file === undefined) return create();
+  let handle;
+  try {
+    handle = await open(file, 'wx', 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new UsageError(`Container ID file found, make sure the other container isn't running or delete ${file}`);
+    throw new UsageError(`failed to create the container ID file: ${(err as Error).message}`);
+  }
+  try {
+    const made = await create();
+    await handle.writeFile(made.record.id);
+    return made;
+  } catch (err) {
+    await rm(file, { force: true });
+    throw err;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Warnings on stderr, as Docker's CLI prints the daemon's (and its own). */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { hullFor } from '../context.js';
-import { type ContainerFlags, addContainerFlags, createOptionsFrom, printWarnings, pullOptionsFrom } from './container-flags.js';
+import { type ContainerFlags, addContainerFlags, createOptionsFrom, printWarnings, pullOptionsFrom, withCidFile } from './container-flags.js';
 
 export function registerCreate(program: Command): void {
   addContainerFlags(
@@ -12,10 +12,8 @@ export function registerCreate(program: Command): void {
   )
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: ContainerFlags, cmd: Command) => {
-      const { record, warnings } = await hullFor(cmd).createContainer({
-        ...(await createOptionsFrom(image, command, flags)),
-        ...pullOptionsFrom(image, flags),
-      });
+      const opts = { ...(await createOptionsFrom(image, command, flags)), ...pullOptionsFrom(image, flags) };
+      const { record, warnings } = await withCidFile(flags.cidfile, () => hullFor(cmd).createContainer(opts));
       printWarnings(warnings);
       process.stdout.write(`${record.id}\n`);
     });

@@ -1,11 +1,22 @@
 import type { Command } from 'commander';
 import { hullFor } from '../context.js';
+import { ContainerNotFoundError, UsageError } from '../../errors.js';
+import { relayAttachment } from '../attach-io.js';
+import { controlSocketPath } from '../../runtime/monitor-client.js';
 import { proxySignals } from '../signals.js';
 import { trace } from '../../trace.js';
-import { type ContainerFlags, addContainerFlags, createOptionsFrom, printWarnings, pullOptionsFrom } from './container-flags.js';
+import { type ContainerFlags, addContainerFlags, createOptionsFrom, printWarnings, pullOptionsFrom, withCidFile } from './container-flags.js';
 
 interface RunFlags extends ContainerFlags {
   detach?: boolean;
+  sigProxy?: boolean;
+}
+
+/** Docker's boolean flag value (`--sig-proxy=false`); a bare flag is true. */
+function parseBool(value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new UsageError(`invalid argument "${value}" for "--sig-proxy" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
 }
 
 export function registerRun(program: Command): void {
@@ -17,6 +28,11 @@ export function registerRun(program: Command): void {
       .argument('[command...]', "command and arguments (default: the image's)"),
   )
     .option('-d, --detach', 'run in the background (under a monitor) and print the container id')
+    .option(
+      '--sig-proxy [bool]',
+      "=false: hull's signals are not passed on; the container runs under its monitor and goes on if hull ends (default true)",
+      parseBool,
+    )
     .helpOption('--help', 'display help for command')
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags, cmd: Command) => {
@@ -25,9 +41,25 @@ export function registerRun(program: Command): void {
       const hull = hullFor(cmd);
       trace('library ready');
       if (flags.detach) {
-        const { record, warnings } = await hull.runDetached(opts);
+        const { record, warnings } = await withCidFile(flags.cidfile, () => hull.runDetached(opts));
         printWarnings(warnings);
         process.stdout.write(`${record.id}\n`);
+        return;
+      }
+      if (flags.sigProxy === false) {
+        // Docker's --sig-proxy=false: the signals are the client's. The container runs under its
+        // monitor, attached from its first byte (start -a's path), so it goes on if hull is stopped.
+        const { record, warnings } = await withCidFile(flags.cidfile, () => hull.createContainer(opts));
+        printWarnings(warnings);
+        const { attachment } = await hull.startContainerAttached(record.id, { stdin: flags.interactive ?? false });
+        await relayAttachment(attachment, { terminal: record.tty === true, controlPath: controlSocketPath(hull.paths.runRoot, record.id) });
+        process.exitCode = await hull.waitContainer(record.id);
+        // --rm: gone when run returns, as Docker's CLI waits for it (the monitor's own removal may be under way: either finishes it).
+        if (record.autoRemove) {
+          await hull.removeContainer(record.id, { force: true, volumes: true }).catch((err: unknown) => {
+            if (!(err instanceof ContainerNotFoundError)) throw err;
+          });
+        }
         return;
       }
       // Signals are proxied from the start: one that comes before the container runs is held
@@ -37,8 +69,7 @@ export function registerRun(program: Command): void {
         held.push(signal);
       };
       const stopProxy = proxySignals((signal) => deliver(signal));
-      const running = await hull
-        .createContainer(opts)
+      const running = await withCidFile(flags.cidfile, () => hull.createContainer(opts))
         .then(({ record, warnings }) => {
           printWarnings(warnings);
           return hull.startForeground(record, {

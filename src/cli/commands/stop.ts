@@ -13,8 +13,8 @@ export function registerStop(program: Command): void {
     .command('stop')
     .description('stop running containers: the stop signal, then SIGKILL after the grace period')
     .argument('<container...>', 'names or ids')
-    .option('-t, --time <seconds>', 'seconds to wait before killing the container', parseSeconds, 10)
-    .action(async (containers: string[], flags: { time: number }, cmd: Command) => {
+    .option('-t, --time <seconds>', 'seconds to wait before killing the container (default: its --stop-timeout, else 10)', parseSeconds)
+    .action(async (containers: string[], flags: { time?: number }, cmd: Command) => {
       const hull = hullFor(cmd);
       await forEachContainer(containers, async (c) => {
         await hull.stopContainer(c, flags.time);
@@ -26,8 +26,8 @@ export function registerStop(program: Command): void {
     .command('restart')
     .description('restart containers')
     .argument('<container...>', 'names or ids')
-    .option('-t, --time <seconds>', 'seconds to wait before killing the container', parseSeconds, 10)
-    .action(async (containers: string[], flags: { time: number }, cmd: Command) => {
+    .option('-t, --time <seconds>', 'seconds to wait before killing the container (default: its --stop-timeout, else 10)', parseSeconds)
+    .action(async (containers: string[], flags: { time?: number }, cmd: Command) => {
       const hull = hullFor(cmd);
       await forEachContainer(containers, async (c) => {
         await hull.restartContainer(c, flags.time);

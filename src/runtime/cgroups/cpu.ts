@@ -22,7 +22,18 @@ export const cpu: Controller = {
   name: 'cpu',
   requestedBy(r) {
     const c = r.cpu ?? {};
-    return [...(sharesRequested(c.shares) ? ['--cpu-shares'] : []), ...(c.quota !== undefined || c.period !== undefined ? ['--cpus'] : [])];
+    // --cpus makes both at the default period; --cpu-period and --cpu-quota one or both.
+    const max =
+      c.quota !== undefined && c.period === DEFAULT_CPU_PERIOD
+        ? ['--cpus']
+        : c.quota !== undefined && c.period !== undefined
+          ? ['--cpu-period/--cpu-quota']
+          : c.period !== undefined
+            ? ['--cpu-period']
+            : c.quota !== undefined
+              ? ['--cpu-quota']
+              : [];
+    return [...(sharesRequested(c.shares) ? ['--cpu-shares'] : []), ...max];
   },
   files(r) {
     const c = r.cpu ?? {};

@@ -1,4 +1,4 @@
-/** io: io.bfq.weight or io.weight (from --blkio-weight, runc's conversion) and io.max (bps per device). */
+/** io: io.bfq.weight or io.weight (from --blkio-weight, runc's conversion) and io.max (bps and iops per device). */
 import type { SpecDeviceRate } from '../spec.js';
 import type { Controller } from './controller.js';
 
@@ -16,6 +16,8 @@ export const io: Controller = {
       ...(b.weight !== undefined ? ['--blkio-weight'] : []),
       ...(b.throttleReadBpsDevice?.length ? ['--device-read-bps'] : []),
       ...(b.throttleWriteBpsDevice?.length ? ['--device-write-bps'] : []),
+      ...(b.throttleReadIOPSDevice?.length ? ['--device-read-iops'] : []),
+      ...(b.throttleWriteIOPSDevice?.length ? ['--device-write-iops'] : []),
     ];
   },
   files(r, has) {
@@ -35,6 +37,8 @@ export const io: Controller = {
     };
     add(b.throttleReadBpsDevice, 'rbps');
     add(b.throttleWriteBpsDevice, 'wbps');
+    add(b.throttleReadIOPSDevice, 'riops');
+    add(b.throttleWriteIOPSDevice, 'wiops');
     for (const [dev, limits] of lines) out.push(['io.max', `${dev} ${limits.join(' ')}`]);
     return out;
   },

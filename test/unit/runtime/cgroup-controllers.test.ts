@@ -103,7 +103,12 @@ describe('the controllers on a fake cgroupfs', () => {
     const r = completeResources(
       parseResourceFlags({ memory: '32m', memoryReservation: '16m', cpus: '0.5', cpuShares: '512', cpusetCpus: '0-1', pidsLimit: '20', blkioWeight: '300' }, 4),
     );
-    const rates = { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }], throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 2048 }] };
+    const rates = {
+      throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }],
+      throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 2048 }],
+      throttleReadIOPSDevice: [{ major: 8, minor: 0, rate: 100 }],
+      throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 50 }],
+    };
     applyResources(path.join(root, 'hull-parent', 'ctr'), { ...r, blockIO: { ...r!.blockIO, ...rates } });
     const ctr = 'hull-parent/ctr/';
     expect(read(`${ctr}memory.max`)).toBe(String(32 << 20));
@@ -114,7 +119,7 @@ describe('the controllers on a fake cgroupfs', () => {
     expect(read(`${ctr}cpuset.cpus`)).toBe('0-1');
     expect(read(`${ctr}pids.max`)).toBe('20');
     expect(read(`${ctr}io.bfq.weight`)).toBe('300');
-    expect(read(`${ctr}io.max`)).toBe('8:0 rbps=1048576 wbps=2048');
+    expect(read(`${ctr}io.max`)).toBe('8:0 rbps=1048576 wbps=2048 riops=100 wiops=50');
   });
   it("takes cgroup v1's default shares (1024, in every containerd spec) as no request: nothing needed, nothing written", () => {
     expect([...requiredControllers({ cpu: { shares: 1024 } }).keys()]).toEqual([]);
@@ -132,6 +137,18 @@ describe('the controllers on a fake cgroupfs', () => {
     expect(read('hull-parent/ctr/io.weight')).toBe('default 10000');
     expect(read('hull-parent/ctr/pids.max')).toBe('max');
     expect(read('hull-parent/ctr/cpu.max')).toBe('max 100000');
+  });
+  it('--cpu-period and --cpu-quota: cpu.max "quota period" (the default period with a quota alone, "max" for -1)', () => {
+    fakeCgroupfs('cpu');
+    const ctr = path.join(root, 'hull-parent', 'ctr');
+    applyResources(ctr, parseResourceFlags({ cpuPeriod: '50000', cpuQuota: '20000' }));
+    expect(read('hull-parent/ctr/cpu.max')).toBe('20000 50000');
+    applyResources(ctr, parseResourceFlags({ cpuQuota: '30000' }));
+    expect(read('hull-parent/ctr/cpu.max')).toBe('30000 100000');
+    applyResources(ctr, parseResourceFlags({ cpuPeriod: '20000', cpuQuota: '-1' }));
+    expect(read('hull-parent/ctr/cpu.max')).toBe('max 20000');
+    expect([...requiredControllers(parseResourceFlags({ cpuQuota: '30000' })).entries()]).toEqual([['cpu', ['--cpu-quota']]]);
+    expect([...requiredControllers(parseResourceFlags({ cpuPeriod: '30000' })).entries()]).toEqual([['cpu', ['--cpu-period']]]);
   });
   it("enables the controllers in the parent's subtree_control only, never in the root's", () => {
     fakeCgroupfs('cpu memory pids');

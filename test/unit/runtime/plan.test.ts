@@ -141,3 +141,56 @@ describe('buildPlan', () => {
     expect((steps[1] as { data: string }).data).toBe('lowerdir=/a/x/diff:/b/y/diff,upperdir=/c/upper,workdir=/c/work');
   });
 });
+
+describe('buildPlan: sysctls, the domain name, the OOM score (issue 17)', () => {
+  it("writes each sysctl through the container's /proc after pivot_root, before /proc/sys is read-only; the domain name after the host name", () => {
+    const spec = specFor();
+    spec.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '100' };
+    spec.domainname = 'example.org';
+    const steps = buildPlan(spec, layers, { createCwd: false, isFile: () => false });
+    const o = ops(steps);
+    const writes = steps.filter((s) => s.op === 'writeProc');
+    expect(writes).toEqual([
+      { op: 'writeProc', path: '/proc/sys/net/ipv4/ip_forward', value: '1' },
+      { op: 'writeProc', path: '/proc/sys/kernel/shmmax', value: '100' },
+    ]);
+    const first = steps.indexOf(writes[0]!);
+    expect(first).toBeGreaterThan(o.indexOf('pivotRoot'));
+    const procSysReadOnly = steps.findIndex((s) => s.op === 'remount' && s.target === '/proc/sys');
+    expect(procSysReadOnly).toBeGreaterThan(steps.indexOf(writes[1]!));
+    expect(steps[o.indexOf('setdomainname')]).toEqual({ op: 'setdomainname', domainname: 'example.org' });
+    expect(o.indexOf('setdomainname')).toBeGreaterThan(o.indexOf('sethostname'));
+  });
+
+  it("refuses a sysctl the container's namespaces do not cover, and a key that could leave /proc/sys", () => {
+    const host = specFor();
+    host.linux.namespaces = host.linux.namespaces.filter((n) => n.type !== 'network' && n.type !== 'ipc');
+    host.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+    expect(() => buildPlan(host, layers, { createCwd: false, isFile: () => false })).toThrow(
+      'sysctl "net.ipv4.ip_forward" not allowed in host network namespace',
+    );
+    host.linux.sysctl = { 'kernel.shmmax': '1' };
+    expect(() => buildPlan(host, layers, { createCwd: false, isFile: () => false })).toThrow(
+      'sysctl "kernel.shmmax" is not allowed in the hosts ipc namespace',
+    );
+    const own = specFor();
+    own.linux.sysctl = { 'vm.swappiness': '1' };
+    expect(() => buildPlan(own, layers, { createCwd: false, isFile: () => false })).toThrow('sysctl "vm.swappiness" is not in a separate kernel namespace');
+    own.linux.sysctl = { 'net..ipv4': '1' };
+    expect(() => buildPlan(own, layers, { createCwd: false, isFile: () => false })).toThrow("invalid sysctl key 'net..ipv4'");
+    own.linux.sysctl = { 'net/../../x': '1' };
+    expect(() => buildPlan(own, layers, { createCwd: false, isFile: () => false })).toThrow(/invalid sysctl key/);
+  });
+
+  it("writes oom_score_adj first, with the host's privileges; in a new user namespace only a value that raises it", () => {
+    const spec = specFor();
+    spec.process.oomScoreAdj = -200;
+    expect(buildPlan(spec, layers, { createCwd: false, isFile: () => false })[0]).toEqual({ op: 'writeProc', path: '/proc/self/oom_score_adj', value: '-200' });
+    spec.linux.namespaces.push({ type: 'user' });
+    spec.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    spec.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    expect(buildPlan(spec, layers, { createCwd: false, isFile: () => false }).some((s) => s.op === 'writeProc')).toBe(false);
+    spec.process.oomScoreAdj = 300;
+    expect(buildPlan(spec, layers, { createCwd: false, isFile: () => false })[0]).toEqual({ op: 'writeProc', path: '/proc/self/oom_score_adj', value: '300' });
+  });
+});

@@ -230,7 +230,21 @@ describe('validateCreateOptions: what the library checks before it makes anythin
     expect(bad({ log: { maxSize: 0 } })).toBe('invalid log max-size 0: a number of bytes > 0 is needed');
     expect(bad({ log: { maxFile: 0 } })).toBe('invalid log max-file 0: a number >= 1 is needed');
     expect(bad({ log: { maxFile: 3 } })).toBe('--log-opt max-file needs max-size too');
-    expect(bad({ log: { driver: 'syslog' as 'json-file' } })).toBe('log driver syslog is not supported: hull has json-file only');
+    expect(bad({ log: { driver: 'syslog' as 'json-file' } })).toBe(
+      "failed to create container: logger: no log driver named 'syslog' is registered (hull has json-file, local and none)",
+    );
+    expect(bad({ log: { driver: 'none', maxSize: 10 } })).toBe('unknown log opt for none log driver');
+    // issue 17's values
+    expect(bad({ labels: { a: 1 as unknown as string } })).toBe('invalid labels: a map of strings is needed');
+    expect(bad({ ulimits: [{ name: 'as', soft: 1, hard: 1 }] })).toBe('invalid ulimit type: as');
+    expect(bad({ ulimits: [{ name: 'nofile', soft: 2, hard: 1 }] })).toBe('ulimit soft limit must be less than or equal to hard limit: 2 > 1');
+    expect(bad({ ulimits: [{ name: 'nofile', soft: 1.5, hard: 2 }] })).toMatch(/whole numbers/);
+    expect(bad({ shmSize: -1 })).toBe('SHM size can not be less than 0');
+    expect(bad({ sysctls: { 'a/b': '1' } })).toBe("invalid sysctl key 'a/b'");
+    expect(bad({ stopSignal: 'SIGNOPE' })).toBe('invalid signal: SIGNOPE');
+    expect(bad({ stopTimeout: 1.5 })).toMatch(/a whole number of seconds/);
+    expect(bad({ oomScoreAdj: -1001 })).toBe('Invalid value -1001, range for oom score adj is [-1000, 1000]');
+    expect(bad({ domainname: 'a b' })).toBe('invalid domainname format: a b');
     expect(bad({ devices: [{ hostPath: 'dev/null', containerPath: '/dev/n', permissions: 'r' }] })).toBe(
       'invalid device specification: dev/null:/dev/n:r (paths must be absolute)',
     );
