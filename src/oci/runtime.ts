@@ -295,7 +295,9 @@ export class OciRuntime {
         closeSync(cgroupFd);
       }
       state.pid = proc.pid;
-      if (spec.process.oomScoreAdj !== undefined) writeOomScoreAdj(proc.pid, spec.process.oomScoreAdj);
+      // The plan's first step writes it (buildPlan), except a lowering in a new user namespace, which has no privilege there.
+      const adj = spec.process.oomScoreAdj;
+      if (adj !== undefined && adj < 0 && namespacesOf(spec).user) writeOomScoreAdj(proc.pid, adj);
       let stage = await proc.go();
       if (stage === 'hooks') {
         await runHooks('prestart', spec.hooks, { state });
@@ -640,7 +642,6 @@ function withStandardDevices(spec: RuntimeSpec): SpecResources | undefined {
 
 /** process.oomScoreAdj, written for the process before it runs anything of its own (as runc's init does for itself). */
 function writeOomScoreAdj(pid: number, adj: number): void {
-  if (adj > 1000) throw new UsageError(`process.oomScoreAdj: expected -1000..1000, found ${adj}`);
   const file = `/proc/${pid}/oom_score_adj`;
   try {
     writeFileSync(file, String(adj));

@@ -48,12 +48,14 @@ class SpecChecker {
     if (v !== undefined && typeof v !== 'boolean') this.fail(field, 'true or false', v);
   }
 
-  integer(v: unknown, field: string, min = 0): void {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(field, `an integer >= ${min}`, v);
+  integer(v: unknown, field: string, min = 0, max = Number.MAX_SAFE_INTEGER): void {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      this.fail(field, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer ${min}..${max}`, v);
+    }
   }
 
-  optionalInteger(v: unknown, field: string, min = 0): void {
-    if (v !== undefined) this.integer(v, field, min);
+  optionalInteger(v: unknown, field: string, min = 0, max = Number.MAX_SAFE_INTEGER): void {
+    if (v !== undefined) this.integer(v, field, min, max);
   }
 
   array(v: unknown, field: string): unknown[] {
@@ -107,7 +109,7 @@ function checkProcess(c: SpecChecker, value: unknown, prefix: string): void {
   c.absolute(proc.cwd, `${prefix}cwd`);
   c.boolean(proc.terminal, `${prefix}terminal`);
   c.boolean(proc.noNewPrivileges, `${prefix}noNewPrivileges`);
-  c.optionalInteger(proc.oomScoreAdj, `${prefix}oomScoreAdj`, -1000);
+  c.optionalInteger(proc.oomScoreAdj, `${prefix}oomScoreAdj`, -1000, 1000);
   const user = c.object(proc.user, `${prefix}user`);
   c.integer(user.uid, `${prefix}user.uid`);
   c.integer(user.gid, `${prefix}user.gid`);
