@@ -3,7 +3,7 @@
  * containerd's `platforms.Default()` matcher does for the host.
  */
 
-import { InvalidImageError } from '../errors.js';
+import { HullError, InvalidImageError } from '../errors.js';
 import { Annotation, type Descriptor, type Platform } from './types.js';
 
 /** Node's `process.arch` → the GOARCH names OCI uses. */
@@ -19,6 +19,16 @@ const NODE_ARCH_TO_OCI: Record<string, string> = {
   mips: 'mips',
   mipsel: 'mipsle',
 };
+
+/** `os/arch[/variant]` (a --platform flag) → Platform; Docker's x86_64 and aarch64 are amd64 and arm64. */
+export function platformFromText(text: string): Platform {
+  const parts = text.split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) {
+    throw new HullError(`invalid platform "${text}": expected os/arch[/variant], e.g. linux/amd64`, { code: 'USAGE' });
+  }
+  const [os, architecture, variant] = parts as [string, string, string | undefined];
+  return { os, architecture: architecture === 'x86_64' ? 'amd64' : architecture === 'aarch64' ? 'arm64' : architecture, ...(variant ? { variant } : {}) };
+}
 
 /** The platform of this host, e.g. `{ os: 'linux', architecture: 'amd64' }`. */
 export function hostPlatform(): Platform {

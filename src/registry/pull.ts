@@ -46,15 +46,8 @@ export interface PullResult {
   upToDate: boolean;
 }
 
-/** `os/arch[/variant]` → Platform. */
-export function parsePlatform(text: string): Platform {
-  const parts = text.split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) {
-    throw new HullError(`invalid platform "${text}": expected os/arch[/variant], e.g. linux/amd64`, { code: 'USAGE' });
-  }
-  const [os, architecture, variant] = parts as [string, string, string | undefined];
-  return { os, architecture: architecture === 'x86_64' ? 'amd64' : architecture === 'aarch64' ? 'arm64' : architecture, ...(variant ? { variant } : {}) };
-}
+/** `os/arch[/variant]` → Platform (the library's name for it). */
+export { platformFromText as parsePlatform } from '../image/platform.js';
 
 export interface Fetched {
   bytes: Buffer;

@@ -26,6 +26,23 @@ describe.skipIf(!canRunContainers)(`hull run (integration${skipReason})`, () => 
     expect(env.leftovers()).toEqual([]);
   }
 
+  it("start-up: `run` loads none of the built-in modules only other verbs use (the registry's http/https/tls, readline, child_process)", () => {
+    // A static import of the registry client in a module run evaluates once cost every run ~10 ms (http, https, tls, net).
+    const dump = path.join(env.root, 'modules.txt');
+    const preload = path.join(env.root, 'record-modules.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(dump)}, process.moduleLoadList.join('\\n')));\n`);
+    const r = env.cli(['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: { ...process.env, NODE_OPTIONS: `--require ${preload}` } });
+    expect(r.code, r.stderr).toBe(0);
+    const builtins = readFileSync(dump, 'utf8')
+      .split('\n')
+      .filter((m) => m.startsWith('NativeModule '))
+      .map((m) => m.slice('NativeModule '.length));
+    expect(builtins).toContain('fs'); // the list is what it says
+    // (net is loaded when stdout is a pipe, as here: process.stdout is a socket then; with a bridge network, child_process runs ip and nft.)
+    expect(['http', 'https', 'tls', 'readline', 'child_process'].filter((m) => builtins.includes(m))).toEqual([]);
+    clean();
+  });
+
   it('runs the command as PID 1, seeing only its own processes', () => {
     // `exit 0` keeps sh from exec'ing ps in its place.
     const r = env.cli(['run', '--rm', 'busybox', 'sh', '-c', 'echo pid=$$; ps -o pid,comm; exit 0']);

@@ -19,7 +19,7 @@ import { parseLabelFile, parseLabels } from '../../options/labels.js';
 import { parseSysctls } from '../../options/sysctls.js';
 import { parseUlimit } from '../../options/ulimits.js';
 import { parseBytes, parseInteger } from '../../options/units.js';
-import { parsePlatform } from '../../registry/pull.js';
+import { platformFromText } from '../../image/platform.js';
 import { parseMountFlags, parseVolumesFrom } from '../../options/mounts.js';
 import { parseExtraHost, parseNetworkMode } from '../../options/network.js';
 import { parseExpose, parsePublish } from '../../options/ports.js';
@@ -272,7 +272,7 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     ...(flags.oomScoreAdj !== undefined ? { oomScoreAdj: parseInteger(flags.oomScoreAdj, '--oom-score-adj') } : {}),
     ...(flags.domainname ? { domainname: flags.domainname } : {}),
     ...(flags.annotation.length > 0 ? { annotations: parseAnnotations(flags.annotation) } : {}),
-    ...(flags.platform !== undefined ? { platform: parsePlatform(flags.platform) } : {}),
+    ...(flags.platform !== undefined ? { platform: platformFromText(flags.platform) } : {}),
   };
 }
 
