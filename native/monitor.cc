@@ -70,6 +70,7 @@
 #include "launch.h"
 #include "monitor-control.h"
 #include "plan-codec.h"
+#include "write-all.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -112,19 +113,6 @@ void Report_(MonitorReportKind kind, int pid, const ErrorRecord* rec) {
   snprintf(rec.message, sizeof rec.message, "monitor: %s%s%s", what, path[0] ? " " : "", path);
   Report_(MonitorReportKind::MonitorFailed, 0, &rec);
   _exit(1);
-}
-
-bool WriteAll(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
 }
 
 // RFC 3339 with nanoseconds, UTC: Docker's log and state timestamps.

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "json-reader.h"
+#include "write-all.h"
 
 namespace hull {
 namespace {
@@ -114,19 +115,6 @@ const char* ErrnoName(int err) {
   static char unknown[24];
   snprintf(unknown, sizeof unknown, "E?%d", err);
   return unknown;
-}
-
-bool WriteAll(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
 }
 
 // The whole file; false with errno set when it cannot be opened or read.

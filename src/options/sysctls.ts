@@ -5,17 +5,7 @@
  * the kernel.* ones, its own network namespace for net.*) is the library's check (runtime/sysctls.ts).
  */
 import { UsageError } from '../errors.js';
-
-const IPC_SYSCTLS: readonly string[] = [
-  'kernel.msgmax',
-  'kernel.msgmnb',
-  'kernel.msgmni',
-  'kernel.sem',
-  'kernel.shmall',
-  'kernel.shmmax',
-  'kernel.shmmni',
-  'kernel.shm_rmid_forced',
-];
+import { IPC_SYSCTLS } from '../runtime/sysctls.js';
 
 /** Whether Docker takes the key at all (its allow-list). */
 export function isNamespacedSysctl(key: string): boolean {

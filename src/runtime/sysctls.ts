@@ -8,7 +8,8 @@
 import { UsageError } from '../errors.js';
 import type { RuntimeSpec } from './spec.js';
 
-const IPC_KEYS: readonly string[] = [
+/** The IPC namespace's keys (besides fs.mqueue.*): Docker's and runc's list. */
+export const IPC_SYSCTLS: readonly string[] = [
   'kernel.msgmax',
   'kernel.msgmnb',
   'kernel.msgmni',
@@ -30,7 +31,7 @@ export function checkSysctls(spec: RuntimeSpec): void {
   const has = (type: 'network' | 'ipc' | 'uts') => spec.linux.namespaces.some((n) => n.type === type);
   for (const key of Object.keys(spec.linux.sysctl ?? {})) {
     sysctlPath(key);
-    if (IPC_KEYS.includes(key) || key.startsWith('fs.mqueue.')) {
+    if (IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.')) {
       if (!has('ipc')) throw new UsageError(`sysctl "${key}" is not allowed in the hosts ipc namespace`);
     } else if (key.startsWith('net.')) {
       if (!has('network')) throw new UsageError(`sysctl "${key}" not allowed in host network namespace`);
