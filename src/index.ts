@@ -59,3 +59,6 @@ export { DEFAULT_OCI_ROOT, OciRuntime } from './oci/runtime.js';
 export type { OciContainerState, OciCreateOptions, OciRuntimeOptions } from './oci/runtime.js';
 export { defaultOciSpec } from './oci/default-spec.js';
 export type { OciState } from './runtime/hooks.js';
+export type { EventMessage, EventType } from './events/log.js';
+export type { EventReadOptions } from './events/follow.js';
+export { type EventFilters, matchesEvent, parseEventFilters, parseEventTime } from './events/filter.js';

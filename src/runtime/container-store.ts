@@ -127,6 +127,7 @@ export function containerLabels(record: ContainerRecord): Record<string, string>
 export const LOG_FILE = (id: string): string => `${id}-json.log`;
 export const MONITOR_STATUS_FILE = 'monitor.json';
 export const STOP_MARKER_FILE = 'stopping';
+export const DIE_EVENT_FILE = 'die-event';
 export const LOCK_FILE = 'lock';
 
 let bootIdCache: string | undefined;
@@ -257,6 +258,11 @@ export class ContainerStore {
     this.namesDir = path.join(paths.root, 'names');
   }
 
+  /** The run root (whose events log the container's events go to: src/events/). */
+  get runRoot(): string {
+    return this.paths.runRoot;
+  }
+
   dir(id: string): string {
     return path.join(this.paths.containers, id);
   }
@@ -286,6 +292,11 @@ export class ContainerStore {
 
   stopMarkerPath(id: string): string {
     return path.join(this.runDir(id), STOP_MARKER_FILE);
+  }
+
+  /** The `die` event hull-monitor logs at the container's exit (src/events/emit.ts writeDieEvent). */
+  dieEventPath(id: string): string {
+    return path.join(this.runDir(id), DIE_EVENT_FILE);
   }
 
   /** Give the container another name (the new one reserved first, so a clash changes nothing). */
@@ -563,7 +574,7 @@ export class ContainerStore {
    */
   async remove(record: Pick<ContainerRecord, 'id' | 'name' | 'logConfig'>): Promise<void> {
     detachStaleMounts(this.runDir(record.id)); // never remove through a remapped root's mounts
-    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE], ['rootfs']);
+    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE, DIE_EVENT_FILE], ['rootfs']);
     trace('run dir removed');
     crashPoint('rm: run directory removed');
     const rotated = Array.from({ length: Math.max(0, (record.logConfig?.maxFile ?? 1) - 1) }, (_, i) => `${LOG_FILE(record.id)}.${i + 1}`);

@@ -14,6 +14,8 @@ import type { Runtime } from './runtime.js';
 import { type Attachment, attach, controlSocketPath } from './monitor-client.js';
 import { mayAct, statusOfRecord } from './states.js';
 import { removeFile } from '../files.js';
+import { containerEvent, volumeEvents, writeDieEvent } from '../events/emit.js';
+import { eventsFile } from '../events/log.js';
 
 /**
  * Start a created or stopped container under its own monitor, attached: the monitor lets it run
@@ -84,6 +86,9 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
             : [],
         logMaxSize: record.logConfig?.maxSize ?? 0,
         logMaxFiles: record.logConfig?.maxFile ?? 1,
+        // Its `die` is logged by the monitor, the one process that sees it (src/events/).
+        eventsPath: eventsFile(rt.paths.runRoot),
+        dieEventPath: writeDieEvent(rt.containers.dieEventPath(record.id), record),
       },
       attach ? { stdin: attach.stdin, once: true, terminal } : undefined,
     );
@@ -101,9 +106,12 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
     crashPoint('start: monitor reported');
     await rt.containers.save(record);
     crashPoint('start: state saved');
+    volumeEvents(rt.paths.runRoot, record, 'mount');
+    containerEvent(rt.paths.runRoot, record, 'start');
     return started.attachment;
   } catch (err) {
     await recordFailedStart(rt, record, prepared, err);
     throw err;
   }
 }
+

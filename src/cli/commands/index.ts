@@ -30,6 +30,7 @@ const VERBS: Readonly<Record<string, () => Promise<Register>>> = {
   history: async () => (await import('./image.js')).registerImageVerbs,
   save: async () => (await import('./image.js')).registerImageVerbs,
   system: async () => (await import('./system.js')).registerSystem,
+  events: async () => (await import('./events.js')).registerEvents,
   ps: async () => (await import('./ps.js')).registerPs,
   rm: async () => (await import('./rm.js')).registerRm,
   update: async () => (await import('./update.js')).registerUpdate,

@@ -5,6 +5,7 @@ import { humanSize } from '../../present/human.js';
 import { diskUsageRows } from '../../present/images.js';
 import { listFormat, table } from '../format.js';
 import { confirm, exitOneOnError } from './image-common.js';
+import { defineEvents } from './events.js';
 
 /** The column names of `system df`'s fields (Docker's disk usage header). */
 const DF_HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
@@ -30,6 +31,8 @@ const PRUNE_ALL_WARNING = PRUNE_WARNING.replace('all dangling images', 'all imag
 
 export function registerSystem(program: Command): void {
   const system = program.command('system').description('manage hull');
+
+  defineEvents(system.command('events'));
 
   system
     .command('df')
