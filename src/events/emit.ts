@@ -15,7 +15,11 @@ export { emitEvent } from './log.js';
 /** A container's attributes, sorted by key as Docker's (a Go map) are. */
 export function containerAttributes(record: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
   const all: Record<string, string> = { ...containerLabels(record), image: record.image, name: record.name, ...extra };
-  return Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]!]));
+  return Object.fromEntries(
+    Object.keys(all)
+      .sort()
+      .map((k) => [k, all[k]!]),
+  );
 }
 
 /**

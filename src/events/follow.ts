@@ -56,11 +56,14 @@ class Tail {
 }
 
 function parse(line: string): EventMessage | undefined {
+  // timeNano read from the text: JSON.parse would round it to a double.
+  const nano = /"timeNano":(\d+)\}$/.exec(line);
+  if (!nano) return undefined; // a line cut by a crash mid-write: skipped
   try {
-    const ev = JSON.parse(line) as EventMessage;
-    return typeof ev.timeNano === 'number' && typeof ev.Type === 'string' ? ev : undefined;
+    const ev = JSON.parse(line) as Omit<EventMessage, 'timeNano'>;
+    return typeof ev.Type === 'string' && typeof ev.Action === 'string' ? { ...ev, timeNano: BigInt(nano[1]!) } : undefined;
   } catch {
-    return undefined; // a line cut by a crash mid-write: skipped
+    return undefined;
   }
 }
 
@@ -122,7 +125,7 @@ function* drain(tails: (Tail | undefined)[], opts: EventReadOptions): Generator<
     for (const line of tail?.lines() ?? []) {
       const ev = parse(line);
       if (!ev) continue;
-      const t = BigInt(ev.timeNano);
+      const t = ev.timeNano;
       if ((opts.since !== undefined && t < opts.since) || (opts.until !== undefined && t > opts.until)) continue;
       if (opts.filter && !opts.filter(ev)) continue;
       yield ev;

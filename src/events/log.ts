@@ -33,7 +33,8 @@ export interface EventMessage {
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: 'local';
   time: number;
-  timeNano: number;
+  /** Nanoseconds since the epoch: a bigint, as a double loses the last digits (written as the integer it is: eventLine). */
+  timeNano: bigint;
 }
 
 /** What a caller says about an event; the rest (legacy fields, scope, time) is filled in here. */
@@ -76,22 +77,28 @@ export function eventMessage(input: EventInput, nowNs: bigint = wallClockNs()): 
     Actor: { ID: input.id, Attributes: attributes },
     scope: 'local',
     time: Number(nowNs / 1_000_000_000n),
-    timeNano: Number(nowNs),
+    timeNano: nowNs,
   };
 }
 
 /** Attributes a cut line keeps: the ones Docker sets itself (the others are labels). */
 const KEPT = new Set(['name', 'image', 'exitCode', 'signal', 'oldName', 'container', 'type', 'driver', 'destination', 'execID']);
 
+/** Docker's JSON of the message, timeNano the exact integer (it is the last key). */
+export function eventJson(message: EventMessage): string {
+  const { timeNano, ...rest } = message;
+  return `${JSON.stringify(rest).slice(0, -1)},"timeNano":${timeNano}}`;
+}
+
 /** The message as one line of at most MAX_LINE bytes: long values are cut, then labels dropped from the end. */
 export function eventLine(message: EventMessage): string {
-  let line = JSON.stringify(message) + '\n';
+  let line = eventJson(message) + '\n';
   if (Buffer.byteLength(line) <= MAX_LINE) return line;
   const attributes = new Map<string, string>();
   for (const [k, v] of Object.entries(message.Actor.Attributes)) attributes.set(k.slice(0, ATTRIBUTE_MAX), v.slice(0, ATTRIBUTE_MAX));
   const droppable = [...attributes.keys()].filter((k) => !KEPT.has(k));
   for (;;) {
-    line = JSON.stringify({ ...message, Actor: { ...message.Actor, Attributes: Object.fromEntries(attributes) } }) + '\n';
+    line = eventJson({ ...message, Actor: { ...message.Actor, Attributes: Object.fromEntries(attributes) } }) + '\n';
     const next = droppable.pop();
     if (Buffer.byteLength(line) <= MAX_LINE || next === undefined) return line;
     attributes.delete(next);

@@ -114,4 +114,3 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
     throw err;
   }
 }
-

@@ -117,7 +117,17 @@ describe.skipIf(!canRunContainers)(`hull events (integration${skipReason})`, () 
     expect(env.cli(['kill', 'ev-d2']).code).toBe(0);
     await until(() => env.cli(['inspect', '-f', '{{.State.Status}}', 'ev-d2']).stdout.trim() === 'exited');
     expect(env.cli(['rm', 'ev-d2']).code).toBe(0);
-    const r = env.cli(['events', '--since', since, '--until', String(Date.now() / 1000 + 0.2), '--filter', `container=${id.slice(0, 12)}`, '--format', '{{json .}}']);
+    const r = env.cli([
+      'events',
+      '--since',
+      since,
+      '--until',
+      String(Date.now() / 1000 + 0.2),
+      '--filter',
+      `container=${id.slice(0, 12)}`,
+      '--format',
+      '{{json .}}',
+    ]);
     expect(r.stderr).toBe('');
     const evs = lines(r.stdout);
     expect(evs.map((e) => e.Action.replace(/:.*/, ''))).toEqual([
@@ -150,7 +160,9 @@ describe.skipIf(!canRunContainers)(`hull events (integration${skipReason})`, () 
     expect(at('die', 1).Actor.Attributes.exitCode).toBe('137');
     // Docker's default text line
     const text = env.cli(['events', '--since', since, '--until', '0s', '--filter', `container=ev-d2`, '--filter', 'event=rename']).stdout;
-    expect(text).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{9}Z container rename ${id} \\(d=1, image=busybox, name=ev-d2, oldName=ev-d\\)\\n$`));
+    expect(text).toMatch(
+      new RegExp(`^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{9}Z container rename ${id} \\(d=1, image=busybox, name=ev-d2, oldName=ev-d\\)\\n$`),
+    );
   });
 
   it('networks (create, connect, disconnect, destroy), volumes (create, mount, unmount, destroy) and images (tag, untag), with the filters of each', async () => {
@@ -239,7 +251,9 @@ describe.skipIf(!canRunContainers)(`hull events (integration${skipReason})`, () 
     const small = { HULL_EVENTS_MAX_BYTES: '4096' };
     const f = follow(['--filter', 'label=rot=1', '--format', '{{.Action}} {{.Actor.ID}}'], small);
     await sleep(800);
-    const runs = await Promise.all(Array.from({ length: 12 }, () => env.cliAsync(['run', '--rm', '-l', 'rot=1', '-l', `pad=${'p'.repeat(300)}`, 'busybox', 'true'], { env: small })));
+    const runs = await Promise.all(
+      Array.from({ length: 12 }, () => env.cliAsync(['run', '--rm', '-l', 'rot=1', '-l', `pad=${'p'.repeat(300)}`, 'busybox', 'true'], { env: small })),
+    );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     await until(() => f.output().split('\n').length > 48);
     await sleep(300);
@@ -251,6 +265,9 @@ describe.skipIf(!canRunContainers)(`hull events (integration${skipReason})`, () 
     expect(readdirSync(dir).sort()).toEqual(['events.log', 'events.log.1', 'rotate.lock']);
     // bounded: the current file is at most the limit plus the lines written while one rotated
     expect(statSync(path.join(dir, 'events.log')).size).toBeLessThan(4096 + 12 * 4096);
-    for (const l of readFileSync(path.join(dir, 'events.log.1'), 'utf8').split('\n').filter((x) => x !== '')) JSON.parse(l);
+    for (const l of readFileSync(path.join(dir, 'events.log.1'), 'utf8')
+      .split('\n')
+      .filter((x) => x !== ''))
+      JSON.parse(l);
   });
 });

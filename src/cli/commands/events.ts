@@ -52,7 +52,7 @@ export function defineEvents(command: Command): Command {
 
 /** Docker's default line: `2026-12-06T15:00:00.000000000Z container start <id> (image=busybox, name=x)`, attributes sorted. */
 export function eventText(ev: EventMessage): string {
-  const ns = BigInt(ev.timeNano);
+  const ns = ev.timeNano;
   const seconds = new Date(Number(ns / 1_000_000_000n) * 1000).toISOString().slice(0, 19);
   const stamp = `${seconds}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`;
   const attrs = Object.keys(ev.Actor.Attributes)
