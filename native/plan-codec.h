@@ -90,7 +90,7 @@ struct MonitorConfig {
   uint32_t open_stdin;
   uint32_t attach_first;
   const char* events_path;     // "" for none
-  const char* die_event_path;  // the `die` event's line up to the exit code, NUL, the rest up to the time
+  const char* event_lines_path;  // the `start` event's line, NUL, the `die` one up to the exit code, NUL, the rest
 };
 
 class PlanReader {
@@ -226,7 +226,7 @@ inline bool DecodeMonitorInput(const char* buf, size_t len, Arena* arena, Monito
   c->open_stdin = r.U32();
   c->attach_first = r.U32();
   c->events_path = r.Str();
-  c->die_event_path = r.Str();
+  c->event_lines_path = r.Str();
   return r.ok() && r.AtEnd();
 }
 

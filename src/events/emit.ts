@@ -48,18 +48,21 @@ export function volumeEvents(runRoot: string, record: ContainerRecord, action: '
 }
 
 /**
- * A container's `die` line for hull-monitor, in the file it reads at each exit: the line up to the
- * exit code, NUL, the rest up to the time (native/monitor.cc AppendDieEvent adds the code and the
- * time). Written at start and again on rename (the name is in it). Returns the file.
+ * A detached container's `start` and `die` lines for hull-monitor, in the file it reads at each:
+ * the start line, NUL, the die line up to the exit code, NUL, the rest of it, each without the
+ * time (native/monitor.cc AppendEvent adds the code and the time). Written at start and again on
+ * rename (the name is in them). Returns the file.
  */
-export function writeDieEvent(file: string, record: ContainerRecord): string {
+export function writeMonitorEvents(file: string, record: ContainerRecord): string {
+  const untimed = (line: string) => line.slice(0, line.lastIndexOf(',"time":0,"timeNano":0}'));
+  const start = untimed(eventLine(eventMessage({ type: 'container', action: 'start', id: record.id, attributes: containerAttributes(record) }, 0n)));
   const marker = 'EXIT-CODE-MARKER';
-  const line = eventLine(eventMessage({ type: 'container', action: 'die', id: record.id, attributes: containerAttributes(record, { exitCode: marker }) }, 0n));
+  const die = untimed(
+    eventLine(eventMessage({ type: 'container', action: 'die', id: record.id, attributes: containerAttributes(record, { exitCode: marker }) }, 0n)),
+  );
   const key = `"exitCode":"${marker}`;
-  const at = line.indexOf(key) + key.length - marker.length;
-  const head = line.slice(0, at);
-  const tail = line.slice(at + marker.length, line.lastIndexOf(',"time":0,"timeNano":0}'));
-  writeFileSync(`${file}.tmp`, `${head}\0${tail}`);
+  const at = die.indexOf(key) + key.length - marker.length;
+  writeFileSync(`${file}.tmp`, `${start}\0${die.slice(0, at)}\0${die.slice(at + marker.length)}`);
   renameSync(`${file}.tmp`, file);
   return file;
 }

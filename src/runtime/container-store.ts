@@ -127,7 +127,7 @@ export function containerLabels(record: ContainerRecord): Record<string, string>
 export const LOG_FILE = (id: string): string => `${id}-json.log`;
 export const MONITOR_STATUS_FILE = 'monitor.json';
 export const STOP_MARKER_FILE = 'stopping';
-export const DIE_EVENT_FILE = 'die-event';
+export const EVENT_LINES_FILE = 'events';
 export const LOCK_FILE = 'lock';
 
 let bootIdCache: string | undefined;
@@ -294,9 +294,9 @@ export class ContainerStore {
     return path.join(this.runDir(id), STOP_MARKER_FILE);
   }
 
-  /** The `die` event hull-monitor logs at the container's exit (src/events/emit.ts writeDieEvent). */
-  dieEventPath(id: string): string {
-    return path.join(this.runDir(id), DIE_EVENT_FILE);
+  /** The `start` and `die` events hull-monitor logs (src/events/emit.ts writeMonitorEvents). */
+  eventLinesPath(id: string): string {
+    return path.join(this.runDir(id), EVENT_LINES_FILE);
   }
 
   /** Give the container another name (the new one reserved first, so a clash changes nothing). */
@@ -574,7 +574,7 @@ export class ContainerStore {
    */
   async remove(record: Pick<ContainerRecord, 'id' | 'name' | 'logConfig'>): Promise<void> {
     detachStaleMounts(this.runDir(record.id)); // never remove through a remapped root's mounts
-    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE, DIE_EVENT_FILE], ['rootfs']);
+    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE, EVENT_LINES_FILE], ['rootfs']);
     trace('run dir removed');
     crashPoint('rm: run directory removed');
     const rotated = Array.from({ length: Math.max(0, (record.logConfig?.maxFile ?? 1) - 1) }, (_, i) => `${LOG_FILE(record.id)}.${i + 1}`);

@@ -3,7 +3,7 @@
  */
 import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { DirectoryChanges } from '../directory-changes.js';
-import { containerEvent, writeDieEvent } from '../events/emit.js';
+import { containerEvent, writeMonitorEvents } from '../events/emit.js';
 import path from 'node:path';
 import { ConflictError, ContainerNotFoundError, UsageError } from '../errors.js';
 import { sys } from '../native/index.js';
@@ -187,8 +187,8 @@ export async function rename(rt: Runtime, idOrName: string, newName: string): Pr
     mayAct('rename', statusOfRecord(record), idOrName);
     const oldName = record.name;
     await rt.containers.rename(record, newName);
-    // A running container's monitor logs its die with the name in this file.
-    if (existsSync(rt.containers.dieEventPath(record.id))) writeDieEvent(rt.containers.dieEventPath(record.id), record);
+    // A detached container's monitor logs its start and die with the name in this file.
+    if (existsSync(rt.containers.eventLinesPath(record.id))) writeMonitorEvents(rt.containers.eventLinesPath(record.id), record);
     containerEvent(rt.paths.runRoot, record, 'rename', { oldName });
   });
 }

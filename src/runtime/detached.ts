@@ -14,7 +14,7 @@ import type { Runtime } from './runtime.js';
 import { type Attachment, attach, controlSocketPath } from './monitor-client.js';
 import { mayAct, statusOfRecord } from './states.js';
 import { removeFile } from '../files.js';
-import { containerEvent, volumeEvents, writeDieEvent } from '../events/emit.js';
+import { volumeEvents, writeMonitorEvents } from '../events/emit.js';
 import { eventsFile } from '../events/log.js';
 
 /**
@@ -65,6 +65,7 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
     removeFile(stopMarker);
     const memoryEvents = path.join(prepared.cgroup.path, 'memory.events');
     const { startMonitor } = await import('./monitor.js');
+    volumeEvents(rt.paths.runRoot, record, 'mount');
     const terminal = prepared.spec.process.terminal === true;
     const started = await startMonitor(
       {
@@ -86,9 +87,9 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
             : [],
         logMaxSize: record.logConfig?.maxSize ?? 0,
         logMaxFiles: record.logConfig?.maxFile ?? 1,
-        // Its `die` is logged by the monitor, the one process that sees it (src/events/).
+        // Its `start` and `die` are logged by the monitor, which sees them in order (src/events/).
         eventsPath: eventsFile(rt.paths.runRoot),
-        dieEventPath: writeDieEvent(rt.containers.dieEventPath(record.id), record),
+        eventLinesPath: writeMonitorEvents(rt.containers.eventLinesPath(record.id), record),
       },
       attach ? { stdin: attach.stdin, once: true, terminal } : undefined,
     );
@@ -106,8 +107,6 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
     crashPoint('start: monitor reported');
     await rt.containers.save(record);
     crashPoint('start: state saved');
-    volumeEvents(rt.paths.runRoot, record, 'mount');
-    containerEvent(rt.paths.runRoot, record, 'start');
     return started.attachment;
   } catch (err) {
     await recordFailedStart(rt, record, prepared, err);

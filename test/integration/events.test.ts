@@ -165,6 +165,25 @@ describe.skipIf(!canRunContainers)(`hull events (integration${skipReason})`, () 
     );
   });
 
+  it("logs a detached container's start and die in order from its monitor, a restart policy's too", async () => {
+    const since = String(Date.now() / 1000);
+    const id = env.cli(['run', '-d', '--restart', 'on-failure:2', 'busybox', 'false']).stdout.trim();
+    await until(() => env.cli(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', id]).stdout.trim() === 'exited 2');
+    expect(env.cli(['rm', id]).code).toBe(0);
+    const r = env.cli([
+      'events',
+      '--since',
+      since,
+      '--until',
+      '0s',
+      '--filter',
+      `container=${id}`,
+      '--format',
+      '{{.Action}}{{if eq .Action "die"}} {{.Actor.Attributes.exitCode}}{{end}}',
+    ]);
+    expect(r.stdout.trim().split('\n')).toEqual(['create', 'start', 'die 1', 'start', 'die 1', 'start', 'die 1', 'destroy']);
+  });
+
   it('networks (create, connect, disconnect, destroy), volumes (create, mount, unmount, destroy) and images (tag, untag), with the filters of each', async () => {
     const since = String(Date.now() / 1000);
     expect(env.cli(['network', 'create', 'evnet']).code).toBe(0);

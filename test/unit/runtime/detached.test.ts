@@ -37,7 +37,7 @@ describe('plan codec (native/plan-codec.h)', () => {
     openStdin: true,
     attachFirst: false,
     eventsPath: '/run/hull/events/events.log',
-    dieEventPath: '/run/hull/containers/c/die-event',
+    eventLinesPath: '/run/hull/containers/c/events',
   };
 
   it("writes the launch plan: header, fields and each step in the reader's order, strings NUL-terminated", () => {
@@ -63,12 +63,12 @@ describe('plan codec (native/plan-codec.h)', () => {
     expect(buf.subarray(0, plan.length).equals(plan)).toBe(true);
     expect(buf.readUInt32LE(plan.length)).toBe(monitor.cgroup.length);
     // … the exit command, the control socket, open stdin, attach first, then the events log and the die line's parts
-    const events = [monitor.eventsPath, monitor.dieEventPath];
+    const events = [monitor.eventsPath, monitor.eventLinesPath];
     const end = buf.length - events.reduce((n, s) => n + 4 + Buffer.byteLength(s) + 1, 0);
     expect(buf.subarray(end - 8 - 14, end - 8).toString()).toBe('/run/hull/s/c\0');
     expect([buf.readUInt32LE(end - 8), buf.readUInt32LE(end - 4)]).toEqual([1, 0]);
     expect(buf.readUInt32LE(end)).toBe(monitor.eventsPath.length);
-    expect(buf.subarray(buf.length - 10).toString()).toBe('die-event\0');
+    expect(buf.subarray(buf.length - 9).toString()).toBe('c/events\0');
   });
 
   it('flattens steps as native/plan-table.h says', () => {
