@@ -102,9 +102,19 @@ export async function* readEvents(runRoot: string, opts: EventReadOptions = {}):
         inode = undefined; // rotated, the new one not yet written
       }
       if (inode !== undefined && inode !== current?.ino) {
-        // Rotated (or first written): the old current is `.1` now; the one before it is gone.
+        // Rotated (or first written): the old current is `.1` now, the one before it gone — unless
+        // this follower slept through two rotations: then `.1` is a file it never saw, read after
+        // the old current (what rotated more often while it slept is gone: the log is bounded).
         previous?.close();
         previous = current;
+        const rotated = current ? Tail.open(rotatedFile(runRoot), false) : undefined;
+        if (rotated && rotated.ino !== current?.ino) {
+          yield* drain([current], opts);
+          current?.close();
+          previous = rotated;
+        } else {
+          rotated?.close();
+        }
         current = Tail.open(file, false);
         continue;
       }

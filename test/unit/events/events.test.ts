@@ -156,6 +156,31 @@ describe('the log', () => {
     expect(seen).toEqual(seen.slice().sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))));
   });
 
+  it('a follower that slept through two rotations still reads the file between them', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'hull-events-'));
+    const previous = process.env.HULL_EVENTS_MAX_BYTES;
+    process.env.HULL_EVENTS_MAX_BYTES = '1000';
+    const emit = (i: number) => emitEvent(dir!, { type: 'volume', action: 'create', id: `v${i}` });
+    try {
+      emit(0);
+      const reader = readEvents(dir, { since: 0n, until: BigInt(Date.now() + 1500) * 1_000_000n });
+      const first = await reader.next();
+      if (first.done) throw new Error('no first event');
+      const seen = [first.value.Actor.ID];
+      for (let i = 1; i <= 24; i++) emit(i); // ~100 bytes a line: two rotations while the reader waits at its yield
+      for await (const e of reader) seen.push(e.Actor.ID);
+      const files = ['events.log.1', 'events.log'].map((f) => readFileSync(path.join(dir!, 'events', f), 'utf8'));
+      const kept = files.flatMap((t) => t.split('\n').filter((l) => l !== '')).map((l) => (JSON.parse(l) as EventMessage).Actor.ID);
+      expect(kept.length).toBeGreaterThan(5);
+      for (const id of kept) expect(seen).toContain(id);
+      expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `v${i}`).filter((id) => seen.includes(id)));
+      expect(new Set(seen).size).toBe(seen.length);
+    } finally {
+      if (previous === undefined) delete process.env.HULL_EVENTS_MAX_BYTES;
+      else process.env.HULL_EVENTS_MAX_BYTES = previous;
+    }
+  });
+
   it('skips a line cut by a crash, and a failed append is a warning, not an error', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'hull-events-'));
     appendLine(dir, '{"Type":"volume","Act');
