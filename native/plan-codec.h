@@ -89,6 +89,8 @@ struct MonitorConfig {
   const char* control_path;
   uint32_t open_stdin;
   uint32_t attach_first;
+  const char* events_path;       // "" for none
+  const char* event_lines_path;  // the `start` event's line, NUL, the `die` one up to the exit code, NUL, the rest
 };
 
 class PlanReader {
@@ -223,6 +225,8 @@ inline bool DecodeMonitorInput(const char* buf, size_t len, Arena* arena, Monito
   c->control_path = r.Str();
   c->open_stdin = r.U32();
   c->attach_first = r.U32();
+  c->events_path = r.Str();
+  c->event_lines_path = r.Str();
   return r.ok() && r.AtEnd();
 }
 

@@ -3,6 +3,10 @@
  * Options are typed values (CreateOptions; src/options/ parses Docker's flag syntax into them),
  * and nothing here prints: warnings are returned to the caller.
  */
+import type { EventReadOptions } from './events/follow.js';
+import type { EventMessage } from './events/log.js';
+import { objectEvent } from './events/emit.js';
+import { familiar } from './image/reference.js';
 import type { Attachment } from './runtime/monitor-client.js';
 import type { Readable, Writable } from 'node:stream';
 import type { CommitOptions, ImportOptions } from './build/commit.js';
@@ -235,13 +239,17 @@ export class Hull {
   /** Pull an image (`busybox`, `localhost:5000/a/b:1`, `name@sha256:…`) into the store. */
   async pull(reference: string, options: PullOptions = {}): Promise<PullResult> {
     const { registry, settings } = await this.registry();
-    return registry.pullImage(this.images, settings, reference, options);
+    const result = await registry.pullImage(this.images, settings, reference, options);
+    imageReferenceEvent(this.paths.runRoot, 'pull', result.reference);
+    return result;
   }
 
   /** Push a stored image to the registry its name says. */
   async push(reference: string, options: PushOptions = {}): Promise<PushResult> {
     const { registry, settings } = await this.registry();
-    return registry.pushImage(this.images, settings, reference, options);
+    const result = await registry.pushImage(this.images, settings, reference, options);
+    imageReferenceEvent(this.paths.runRoot, 'push', result.reference);
+    return result;
   }
 
   /** Check credentials with the registry, then store them (config.json or its credential helper). */
@@ -578,6 +586,18 @@ export class Hull {
     return this.runtime.network.ports(await this.runtime.get(idOrName));
   }
 
+  // ---- events (src/events/) ----
+
+  /**
+   * The events log: what it holds between `since` and `until` (nanoseconds since the epoch), then
+   * the new events as they come until `until` (without one: until `signal`). Without either bound,
+   * only new events (Docker's live stream).
+   */
+  async *events(opts: EventReadOptions = {}): AsyncGenerator<EventMessage> {
+    const { readEvents } = await import('./events/follow.js');
+    yield* readEvents(this.paths.runRoot, opts);
+  }
+
   /** Release the network of an ended container (run by its monitor when it ends). */
   releaseContainerNetwork(idOrName: string): Promise<void> {
     return this.runtime.releaseNetwork(idOrName);
@@ -587,4 +607,13 @@ export class Hull {
   removeDefaultNetwork(): Promise<void> {
     return this.runtime.network.removeDefault();
   }
+}
+
+/** Docker's pull and push events: the reference as the id (`busybox:latest`), its repository as the name. */
+function imageReferenceEvent(runRoot: string, action: 'pull' | 'push', reference: string): void {
+  const id = familiar(reference);
+  const at = id.indexOf('@');
+  const colon = id.lastIndexOf(':');
+  const name = at >= 0 ? id.slice(0, at) : colon > id.lastIndexOf('/') ? id.slice(0, colon) : id;
+  objectEvent(runRoot, 'image', action, id, { name });
 }

@@ -66,3 +66,6 @@ export { CHANGE_KIND_NUMBER } from './runtime/container-fs.js';
 export { parsePruneFilters } from './present/prune-filters.js';
 export type { LabelFilter, PruneFilters } from './present/prune-filters.js';
 export { infoText, versionText } from './present/system-info.js';
+export type { EventMessage, EventType } from './events/log.js';
+export type { EventReadOptions } from './events/follow.js';
+export { type EventFilters, matchesEvent, parseEventFilters, parseEventTime } from './events/filter.js';

@@ -4,6 +4,7 @@
  * its mode does to its spec and /etc files (container-spec.ts), and the bridge plumbing made at
  * start and undone at exit or removal (plumbing.ts). Docker's shapes for inspect are inspect.ts's.
  */
+import { objectEvent } from '../events/emit.js';
 import type { StorePaths } from '../store/paths.js';
 import { createNetwork, deleteNetwork, pruneNetworks } from './bridges.js';
 import type { NetworkConfig } from './config.js';
@@ -23,9 +24,16 @@ export type { InterfaceState, NetworkState } from './plumbing.js';
 
 export class Networking {
   private readonly plumbing: NetworkPlumbing;
+  private readonly runRoot: string;
 
   constructor(paths: StorePaths) {
     this.plumbing = new NetworkPlumbing(paths);
+    this.runRoot = paths.runRoot;
+  }
+
+  /** A network event (src/events/), Docker's attributes: the network's name and type, and the container for connect/disconnect. */
+  private event(action: string, network: Pick<NetworkRecord, 'id' | 'name' | 'driver'>, container?: string): void {
+    objectEvent(this.runRoot, 'network', action, network.id, { ...(container ? { container } : {}), name: network.name, type: network.driver });
   }
 
   get store(): NetworkStore {
@@ -106,27 +114,45 @@ export class Networking {
 
   // ---- network verbs --------------------------------------------------------------------------
 
-  create(opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> }): Promise<NetworkRecord> {
-    return createNetwork(this.plumbing, opts);
+  async create(opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> }): Promise<NetworkRecord> {
+    const network = await createNetwork(this.plumbing, opts);
+    this.event('create', network);
+    return network;
   }
 
   /** Remove a user network (refused while a container uses it); the default one: only when unused. */
-  remove(nameOrId: string, opts: { includeDefault?: boolean } = {}): Promise<void> {
-    return deleteNetwork(this.plumbing, nameOrId, opts);
+  async remove(nameOrId: string, opts: { includeDefault?: boolean } = {}): Promise<void> {
+    let network: NetworkRecord | undefined;
+    try {
+      network = this.store.get(nameOrId);
+    } catch {
+      network = undefined; // deleteNetwork says it is not there
+    }
+    await deleteNetwork(this.plumbing, nameOrId, opts);
+    if (network) this.event('destroy', network);
   }
 
   /** `network prune`: every user network no container uses; the default bridge stays. Returns the names removed. */
-  prune(): Promise<string[]> {
-    return pruneNetworks(this.plumbing);
+  async prune(): Promise<string[]> {
+    const before = new Map(this.list().map((n) => [n.name, n]));
+    const names = await pruneNetworks(this.plumbing);
+    for (const name of names) {
+      const network = before.get(name);
+      if (network) this.event('destroy', network);
+    }
+    return names;
   }
 
   /** `network connect`: record it; a running container gets the interface now. */
-  connect(record: NetworkedContainer, nameOrId: string, aliases: string[], save: () => Promise<void>): Promise<void> {
-    return this.plumbing.connect(record, nameOrId, aliases, save);
+  async connect(record: NetworkedContainer, nameOrId: string, aliases: string[], save: () => Promise<void>): Promise<void> {
+    await this.plumbing.connect(record, nameOrId, aliases, save);
+    this.event('connect', this.store.get(nameOrId), record.id);
   }
 
-  disconnect(record: NetworkedContainer, nameOrId: string, save: () => Promise<void>): Promise<void> {
-    return this.plumbing.disconnect(record, nameOrId, save);
+  async disconnect(record: NetworkedContainer, nameOrId: string, save: () => Promise<void>): Promise<void> {
+    const network = this.store.get(nameOrId);
+    await this.plumbing.disconnect(record, nameOrId, save);
+    this.event('disconnect', network, record.id);
   }
 
   /** Docker's `network inspect` shape. */

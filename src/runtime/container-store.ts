@@ -127,6 +127,7 @@ export function containerLabels(record: ContainerRecord): Record<string, string>
 export const LOG_FILE = (id: string): string => `${id}-json.log`;
 export const MONITOR_STATUS_FILE = 'monitor.json';
 export const STOP_MARKER_FILE = 'stopping';
+export const EVENT_LINES_FILE = 'events';
 export const LOCK_FILE = 'lock';
 
 let bootIdCache: string | undefined;
@@ -257,6 +258,11 @@ export class ContainerStore {
     this.namesDir = path.join(paths.root, 'names');
   }
 
+  /** The run root (whose events log the container's events go to: src/events/). */
+  get runRoot(): string {
+    return this.paths.runRoot;
+  }
+
   dir(id: string): string {
     return path.join(this.paths.containers, id);
   }
@@ -286,6 +292,11 @@ export class ContainerStore {
 
   stopMarkerPath(id: string): string {
     return path.join(this.runDir(id), STOP_MARKER_FILE);
+  }
+
+  /** The `start` and `die` events hull-monitor logs (src/events/emit.ts writeMonitorEvents). */
+  eventLinesPath(id: string): string {
+    return path.join(this.runDir(id), EVENT_LINES_FILE);
   }
 
   /** Give the container another name (the new one reserved first, so a clash changes nothing). */
@@ -563,7 +574,7 @@ export class ContainerStore {
    */
   async remove(record: Pick<ContainerRecord, 'id' | 'name' | 'logConfig'>): Promise<void> {
     detachStaleMounts(this.runDir(record.id)); // never remove through a remapped root's mounts
-    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE], ['rootfs']);
+    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE, EVENT_LINES_FILE], ['rootfs']);
     trace('run dir removed');
     crashPoint('rm: run directory removed');
     const rotated = Array.from({ length: Math.max(0, (record.logConfig?.maxFile ?? 1) - 1) }, (_, i) => `${LOG_FILE(record.id)}.${i + 1}`);

@@ -1,7 +1,9 @@
 /**
  * The smaller verbs on one container: inspect, logs, cp, update, pause/unpause, rename, rm.
  */
-import { type FSWatcher, closeSync, readFileSync, watch } from 'node:fs';
+import { closeSync, existsSync, readFileSync } from 'node:fs';
+import { DirectoryChanges } from '../directory-changes.js';
+import { containerEvent, writeMonitorEvents } from '../events/emit.js';
 import path from 'node:path';
 import { ConflictError, ContainerNotFoundError, UsageError } from '../errors.js';
 import { sys } from '../native/index.js';
@@ -65,32 +67,6 @@ export async function* logs(rt: Runtime, idOrName: string, opts: LogSelection & 
     });
   } finally {
     growth?.close();
-  }
-}
-
-/** The next change in a directory (fs.watch), as a promise; changes between two waits are not lost. */
-class DirectoryChanges {
-  private readonly watcher: FSWatcher;
-  private changed = false;
-  private wake: (() => void) | undefined;
-
-  constructor(dir: string) {
-    this.watcher = watch(dir, { persistent: false }, () => {
-      this.changed = true;
-      this.wake?.();
-    });
-    this.watcher.on('error', () => this.wake?.()); // the directory went (the container was removed): the followers' next read says so
-  }
-
-  async next(): Promise<void> {
-    if (!this.changed) await new Promise<void>((resolve) => (this.wake = resolve));
-    this.changed = false;
-    this.wake = undefined;
-  }
-
-  close(): void {
-    this.watcher.close();
-    this.wake?.();
   }
 }
 
@@ -192,6 +168,7 @@ export async function pause(rt: Runtime, idOrName: string): Promise<void> {
   await rt.locked(idOrName, async (record) => {
     mayAct('pause', statusOfRecord(record), idOrName);
     await (await rt.runningCgroup(record, idOrName)).setFrozen(true);
+    containerEvent(rt.paths.runRoot, record, 'pause');
   });
 }
 
@@ -200,6 +177,7 @@ export async function unpause(rt: Runtime, idOrName: string): Promise<void> {
   await rt.locked(idOrName, async (record) => {
     mayAct('unpause', statusOfRecord(record), idOrName);
     await (await rt.runningCgroup(record, idOrName)).setFrozen(false);
+    containerEvent(rt.paths.runRoot, record, 'unpause');
   });
 }
 
@@ -207,7 +185,11 @@ export async function rename(rt: Runtime, idOrName: string, newName: string): Pr
   validateContainerName(newName);
   await rt.locked(idOrName, async (record) => {
     mayAct('rename', statusOfRecord(record), idOrName);
+    const oldName = record.name;
     await rt.containers.rename(record, newName);
+    // A detached container's monitor logs its start and die with the name in this file.
+    if (existsSync(rt.containers.eventLinesPath(record.id))) writeMonitorEvents(rt.containers.eventLinesPath(record.id), record);
+    containerEvent(rt.paths.runRoot, record, 'rename', { oldName });
   });
 }
 

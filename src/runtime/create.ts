@@ -26,6 +26,7 @@ import { validateCreateOptions } from './validate.js';
 import { checkSysctls } from './sysctls.js';
 import { rlimitsOf } from './ulimits.js';
 import { trace } from '../trace.js';
+import { containerEvent } from '../events/emit.js';
 import { type ResolvedMounts, mergeMounts } from '../volume/resolve.js';
 
 import type { ContainerNetworkConfig } from '../network/manager.js';
@@ -171,7 +172,9 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
   // a name over no record is then a create in progress, or (lock free) a killed one's leftover.
   const creating = await rt.containers.prepare(id);
   try {
-    return { record: await writeRecord(rt, opts, { id, image, spec, rootfs, mounts, network, restartPolicy }), warnings };
+    const record = await writeRecord(rt, opts, { id, image, spec, rootfs, mounts, network, restartPolicy });
+    containerEvent(rt.paths.runRoot, record, 'create');
+    return { record, warnings };
   } finally {
     creating.release();
   }

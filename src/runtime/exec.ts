@@ -2,6 +2,7 @@
  * Running a process in a running container (`exec`): prepared by prepare.ts (the container's
  * namespaces and cgroup, the plan), launched by the one launcher through a joiner.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { ConflictError } from '../errors.js';
 import { openProcess } from './liveness.js';
@@ -12,6 +13,7 @@ import { type ExecProcess, StartedProcess, consoleTerminal } from './started.js'
 import type { Runtime } from './runtime.js';
 import type { ContainerRecord } from './container-store.js';
 import { mayAct, statusOfRecord } from './states.js';
+import { containerEvent } from '../events/emit.js';
 
 export interface ExecOptions extends Omit<ExecRequest, 'consoleSize'> {
   interactive?: boolean;
@@ -35,6 +37,10 @@ async function execLocked(rt: Runtime, record: ContainerRecord, opts: ExecOption
   if (pidfd === undefined) throw notRunning();
   let prepared: PreparedExec | undefined;
   let stdio: WiredStdio | undefined;
+  // Docker's exec events: the action names the command (`exec_start: sh -c …`), execID ties the three together.
+  const execID = randomBytes(32).toString('hex');
+  const command = opts.cmd.join(' ');
+  containerEvent(rt.paths.runRoot, record, `exec_create: ${command}`, { execID });
   try {
     const consoleSize = opts.attachTerminal && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
     prepared = await prepareExec(rt, record, { ...opts, ...(consoleSize ? { consoleSize } : {}) }, notRunning);
@@ -56,7 +62,10 @@ async function execLocked(rt: Runtime, record: ContainerRecord, opts: ExecOption
       throw err;
     });
     const terminal = await consoleTerminal(consoleFd, opts);
-    return new StartedProcess(proc, stdio, terminal);
+    containerEvent(rt.paths.runRoot, record, `exec_start: ${command}`, { execID });
+    return new StartedProcess(proc, stdio, terminal, async (code) => {
+      containerEvent(rt.paths.runRoot, record, 'exec_die', { execID, exitCode: String(code) });
+    });
   } catch (err) {
     stdio?.stop();
     stdio?.closeChildEnds();

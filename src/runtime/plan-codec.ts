@@ -73,6 +73,9 @@ export interface MonitorPlan {
   openStdin: boolean;
   /** `start -a`: the first start waits at its gate for an attached client, so no output is missed. */
   attachFirst: boolean;
+  /** The events log the monitor appends each `start` and `die` to ('' for none), and the file with those lines but for the time and exit code, read at each (a rename rewrites it: src/events/emit.ts writeMonitorEvents). */
+  eventsPath: string;
+  eventLinesPath: string;
 }
 
 interface FlatStep {
@@ -298,5 +301,7 @@ export function encodeMonitorInput(plan: MonitorPlan): Buffer {
   w.str(plan.controlPath);
   w.u32(plan.openStdin ? 1 : 0);
   w.u32(plan.attachFirst ? 1 : 0);
+  w.str(plan.eventsPath);
+  w.str(plan.eventLinesPath);
   return w.done();
 }

@@ -21,6 +21,7 @@ import type { ContainerRecord, ContainerStore } from './container-store.js';
 import { openProcess } from './liveness.js';
 import { readMonitorStatus } from './monitor-status.js';
 import { trace } from '../trace.js';
+import { containerEvent } from '../events/emit.js';
 import { holdsSharedShm, releaseSharedShm } from './shm.js';
 
 export interface RemovalParts {
@@ -114,4 +115,5 @@ export async function finishRemoval(parts: RemovalParts, record: ContainerRecord
   if (state.removeVolumes) await parts.volumes.removeAnonymous(record.mounts);
   crashPoint('rm: volumes removed');
   await containers.remove(record);
+  containerEvent(containers.runRoot, record, 'destroy');
 }

@@ -23,6 +23,7 @@ import { ContainerVolumes } from '../volume/containers.js';
 
 import { Networking } from '../network/manager.js';
 import { hostsHead } from '../network/hosts.js';
+import { containerEvent } from '../events/emit.js';
 
 import * as createVerb from './create.js';
 import * as startVerb from './start.js';
@@ -150,6 +151,7 @@ export class Runtime {
   /** Remove a container's files, and with `volumes` its anonymous volumes (`rm -v`, `--rm`). */
   async dropContainer(record: ContainerRecord, volumes: boolean): Promise<void> {
     await this.containers.remove(record);
+    containerEvent(this.paths.runRoot, record, 'destroy');
     if (volumes) await this.volumes.removeAnonymous(record.mounts);
   }
 

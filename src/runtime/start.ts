@@ -11,6 +11,7 @@ import { type PreparedStart, prepareStart } from './prepare.js';
 import { type WiredStdio, wireStdio } from './stdio.js';
 import { processStartTime } from './liveness.js';
 import { trace } from '../trace.js';
+import { containerEvent, volumeEvents } from '../events/emit.js';
 import { releaseSharedShm } from './shm.js';
 import { type StartOptions, RunningContainer, consoleTerminal } from './started.js';
 import type { Runtime } from './runtime.js';
@@ -59,6 +60,8 @@ export async function startForeground(rt: Runtime, record: ContainerRecord, opts
     record.state = { status: 'running', pid: proc.pid, pidStartTime: processStartTime(proc.pid), startedAt: new Date().toISOString() };
     await rt.containers.save(record);
     trace('state saved');
+    volumeEvents(rt.paths.runRoot, record, 'mount');
+    containerEvent(rt.paths.runRoot, record, 'start');
     const made = prepared.cgroup;
     return new RunningContainer(record, proc, stdio, terminal, () => withLock(rt.containers.lockPath(record.id), record.name, () => finish(rt, record, made)));
   } catch (err) {
@@ -92,7 +95,12 @@ export async function recordFailedStart(rt: Runtime, record: ContainerRecord, pr
 export async function finish(rt: Runtime, record: ContainerRecord, cgroup: ContainerCgroup): Promise<void> {
   trace('exited, output drained');
   // Killed by the OOM killer: only memory.events knows, and only until the cgroup is gone.
-  if (cgroup.oomKills() > 0) record.state.oomKilled = true;
+  if (cgroup.oomKills() > 0) {
+    record.state.oomKilled = true;
+    containerEvent(rt.paths.runRoot, record, 'oom');
+  }
+  containerEvent(rt.paths.runRoot, record, 'die', { exitCode: String(record.state.exitCode ?? 0) });
+  volumeEvents(rt.paths.runRoot, record, 'unmount');
   await cgroup.remove();
   trace('cgroup removed');
   await rt.network.tearDown(record.id);

@@ -13,6 +13,7 @@ import { askStop, controlSocketPath, monitorDone, nextExit, startedPid } from '.
 import { withLock } from './lock.js';
 import { releaseSharedShm } from './shm.js';
 import { mayAct, statusOfRecord } from './states.js';
+import { containerEvent } from '../events/emit.js';
 
 const SIGKILL = 9;
 
@@ -37,6 +38,7 @@ export async function stopLocked(rt: Runtime, record: ContainerRecord, timeoutSe
     writeFileSync(rt.containers.stopMarkerPath(record.id), ''); // no restart after this
     if (record.state.status === 'restarting') await askStop(controlSocketPath(rt.paths.runRoot, record.id)); // wakes its back-off
   }
+  const wasRunning = record.state.status === 'running' || record.state.status === 'restarting';
   if (record.state.status === 'running') {
     // A paused container is thawed first, so that it can act on its stop signal.
     const cgroup = rt.existingCgroup(record);
@@ -44,8 +46,11 @@ export async function stopLocked(rt: Runtime, record: ContainerRecord, timeoutSe
     const fd = await openProcess(record.state.pid, record.state.pidStartTime);
     if (fd !== undefined) {
       try {
-        signalQuietly(fd, parseSignal(record.stopSignal ?? 'SIGTERM'));
+        const stopSignal = parseSignal(record.stopSignal ?? 'SIGTERM');
+        containerEvent(rt.paths.runRoot, record, 'kill', { signal: String(stopSignal) });
+        signalQuietly(fd, stopSignal);
         if (!(await sys.pidfdWait(fd, grace < 0 ? -1 : grace * 1000))) {
+          containerEvent(rt.paths.runRoot, record, 'kill', { signal: String(SIGKILL) });
           signalQuietly(fd, SIGKILL);
           await sys.pidfdWait(fd, -1);
         }
@@ -57,6 +62,7 @@ export async function stopLocked(rt: Runtime, record: ContainerRecord, timeoutSe
   await settled(rt, record);
   await rt.network.tearDown(record.id);
   releaseSharedShm(rt.containers.runDir(record.id));
+  if (wasRunning) containerEvent(rt.paths.runRoot, record, 'stop');
 }
 
 /**
@@ -105,6 +111,7 @@ async function killLocked(rt: Runtime, record: ContainerRecord, idOrName: string
     if (record.state.monitorPid !== undefined && (signal === SIGKILL || signal === parseSignal(record.stopSignal ?? 'SIGTERM'))) {
       writeFileSync(rt.containers.stopMarkerPath(record.id), ''); // Docker: a killed container is not restarted
     }
+    containerEvent(rt.paths.runRoot, record, 'kill', { signal: String(signal) });
     signalQuietly(fd, signal);
   } finally {
     closeSync(fd);
@@ -123,6 +130,7 @@ export async function restart(rt: Runtime, idOrName: string, timeoutSeconds?: nu
   await rt.locked(idOrName, async (record) => {
     await stopLocked(rt, record, timeoutSeconds);
     await startUnderMonitor(rt, record);
+    containerEvent(rt.paths.runRoot, record, 'restart');
   });
 }
 

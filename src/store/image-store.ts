@@ -18,6 +18,7 @@
  * them in (`image inspect`, `history`, `images`, `system df`) are made in src/present/images.ts.
  */
 
+import { objectEvent } from '../events/emit.js';
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -221,6 +222,7 @@ export class ImageStore {
         const images = await readImageArchive(staged.dir);
         const loaded: ResolvedImage[] = [];
         for (const image of images) loaded.push(await this.store(image));
+        for (const image of loaded) this.event('load', image.id, image.id);
         return loaded;
       } finally {
         await staged.cleanup();
@@ -237,6 +239,7 @@ export class ImageStore {
     await this.withLock('shared', async () => {
       const record = await this.findRecord(source);
       await this.refs.set(name, record.id);
+      this.event('tag', record.id, familiar(name));
     });
   }
 
@@ -272,6 +275,7 @@ export class ImageStore {
       if (byName !== undefined && names.length > 1) {
         await this.refs.delete(byName);
         result.untagged.push(familiar(byName));
+        this.event('untag', record.id, familiar(byName));
         return result;
       }
       if (!options.force && users.length > 0) {
@@ -289,8 +293,10 @@ export class ImageStore {
       for (const name of names) {
         await this.refs.delete(name);
         result.untagged.push(familiar(name));
+        this.event('untag', record.id, familiar(name));
       }
       result.deleted.push(...(await this.deleteImages([record])));
+      this.event('delete', record.id, record.id);
       return result;
     });
   }
@@ -415,6 +421,15 @@ export class ImageStore {
     const archive = await import('../image/archive/save.js');
     if (format === 'oci') await archive.writeOciArchive(images, out);
     else await archive.writeDockerArchive(images, out);
+    for (const image of images) this.event('save', image.id, image.id);
+  }
+
+  /**
+   * An image event (src/events/): Docker's `name` is the tag for tag/untag (Docker's untag names
+   * the image id; hull names the tag removed, which `--filter image=` can then find), the id otherwise.
+   */
+  private event(action: string, id: string, name: string): void {
+    objectEvent(this.paths.runRoot, 'image', action, id, { name });
   }
 
   private async saveImage(record: ImageRecord, names: string[]): Promise<SaveImage> {

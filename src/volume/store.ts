@@ -9,6 +9,7 @@
  *   exclusive  rm and prune (which decide "in use" from the containers' records)
  * and `<root>/volumes/<name>/populate.lock` while an empty volume is filled from an image.
  */
+import { objectEvent } from '../events/emit.js';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, lstatSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
@@ -38,7 +39,10 @@ export class VolumeStore {
   readonly dir: string;
   private readonly lockFile: string;
 
+  private readonly runRoot: string;
+
   constructor(paths: StorePaths) {
+    this.runRoot = paths.runRoot;
     this.dir = path.join(paths.root, 'volumes');
     this.lockFile = path.join(paths.root, 'locks', 'volumes');
   }
@@ -132,6 +136,7 @@ export class VolumeStore {
       rmSync(temp, { recursive: true, force: true });
       throw fromNodeError(err, 'create volume', this.volumeDir(finalName));
     }
+    objectEvent(this.runRoot, 'volume', 'create', finalName, { driver: 'local' });
     return { volume: this.get(finalName), created: true };
   }
 
@@ -205,6 +210,7 @@ export class VolumeStore {
     } catch (err) {
       throw fromNodeError(err, 'remove volume', dir);
     }
+    objectEvent(this.runRoot, 'volume', 'destroy', name, { driver: 'local' });
   }
 
   /** What a killed hull left: temporaries of processes that are gone. */

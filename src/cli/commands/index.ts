@@ -34,6 +34,7 @@ const VERBS: Readonly<Record<string, () => Promise<Register>>> = {
   save: async () => (await import('./save.js')).registerSave,
   info: async () => (await import('./info.js')).registerInfo,
   version: async () => (await import('./version.js')).registerVersion,
+  events: async () => (await import('./events.js')).registerEvents,
   ps: async () => (await import('./ps.js')).registerPs,
   rm: async () => (await import('./rm.js')).registerRm,
   update: async () => (await import('./update.js')).registerUpdate,
@@ -96,6 +97,7 @@ const GROUPS: Readonly<Record<string, { description: string; subs: readonly Sub[
       { name: 'prune', load: async () => (await import('./system.js')).registerSystemPrune, defines: 'prune' },
       { name: 'check', load: async () => (await import('./system.js')).registerSystemCheck, defines: 'check' },
       verb('info'),
+      verb('events'),
     ],
   },
 };

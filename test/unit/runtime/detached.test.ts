@@ -36,6 +36,8 @@ describe('plan codec (native/plan-codec.h)', () => {
     controlPath: '/run/hull/s/c',
     openStdin: true,
     attachFirst: false,
+    eventsPath: '/run/hull/events/events.log',
+    eventLinesPath: '/run/hull/containers/c/events',
   };
 
   it("writes the launch plan: header, fields and each step in the reader's order, strings NUL-terminated", () => {
@@ -60,9 +62,13 @@ describe('plan codec (native/plan-codec.h)', () => {
     const plan = encodeLaunchPlan(launch);
     expect(buf.subarray(0, plan.length).equals(plan)).toBe(true);
     expect(buf.readUInt32LE(plan.length)).toBe(monitor.cgroup.length);
-    // … the exit command, the control socket, open stdin, attach first
-    expect(buf.subarray(buf.length - 8 - 14, buf.length - 8).toString()).toBe('/run/hull/s/c\0');
-    expect([buf.readUInt32LE(buf.length - 8), buf.readUInt32LE(buf.length - 4)]).toEqual([1, 0]);
+    // … the exit command, the control socket, open stdin, attach first, then the events log and the die line's parts
+    const events = [monitor.eventsPath, monitor.eventLinesPath];
+    const end = buf.length - events.reduce((n, s) => n + 4 + Buffer.byteLength(s) + 1, 0);
+    expect(buf.subarray(end - 8 - 14, end - 8).toString()).toBe('/run/hull/s/c\0');
+    expect([buf.readUInt32LE(end - 8), buf.readUInt32LE(end - 4)]).toEqual([1, 0]);
+    expect(buf.readUInt32LE(end)).toBe(monitor.eventsPath.length);
+    expect(buf.subarray(buf.length - 9).toString()).toBe('c/events\0');
   });
 
   it('flattens steps as native/plan-table.h says', () => {
