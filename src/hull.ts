@@ -11,7 +11,7 @@ import type { Attachment } from './runtime/monitor-client.js';
 import type { Readable, Writable } from 'node:stream';
 import type { CommitOptions, ImportOptions } from './build/commit.js';
 import type { Change } from './runtime/container-fs.js';
-import { type PruneFilters, checkContainerPruneFilters, prunable } from './present/prune-filters.js';
+import { type PruneFilters, prunable } from './present/prune-filters.js';
 import { parseReference } from './image/reference.js';
 import type { SaveFormat } from './image/archive/save.js';
 import type { CheckProblem, CheckResult } from './store/check.js';
@@ -31,7 +31,7 @@ import {
 import { type StorePaths, storePaths } from './store/paths.js';
 import { HullError, ImageNotFoundError, UsageError } from './errors.js';
 import type { Credentials, PullEvent, PullOptions, PullResult, PushOptions, PushResult, RegistrySettings } from './registry/index.js';
-import type { ContainerRecord } from './runtime/container-store.js';
+import { type ContainerRecord, containerLabels } from './runtime/container-store.js';
 import {
   type CreateOptions,
   type CreatedContainer,
@@ -165,16 +165,15 @@ export class Hull {
   /**
    * `container prune`: removes every container that is not running (created or exited, as
    * Docker's), created before `filters.untilMs` when given; returns their ids and the bytes of
-   * their writable layers. Containers have no labels yet: a label filter is refused.
+   * their writable layers; with label filters, on the container's labels (the image's with `-l` over them).
    */
   async pruneContainers(filters: PruneFilters = { labels: [], notLabels: [] }): Promise<{ containers: string[]; reclaimed: number }> {
-    checkContainerPruneFilters(filters);
     const { treeSize } = await import('./volume/store.js');
     const containers: string[] = [];
     let reclaimed = 0;
     for (const c of await this.listContainers()) {
       if (c.state.status !== 'exited' && c.state.status !== 'created') continue;
-      if (!prunable(filters, c.created, {})) continue;
+      if (!prunable(filters, c.created, containerLabels(c))) continue;
       const size = treeSize(c.rootfs.upper);
       try {
         await this.removeContainer(c.id);

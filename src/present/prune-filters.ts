@@ -73,11 +73,3 @@ export function prunable(filters: PruneFilters, created: string | number | undef
   if (filters.notLabels.length > 0 && filters.notLabels.every((f) => matches(labels, f))) return false;
   return true;
 }
-
-/** Whether the filters look at labels at all. */
-export const usesLabels = (filters: PruneFilters): boolean => filters.labels.length + filters.notLabels.length > 0;
-
-/** Containers have no labels yet (the record keeps none): `container prune` refuses a label filter rather than match nothing. */
-export function checkContainerPruneFilters(filters: PruneFilters): void {
-  if (usesLabels(filters)) throw new UsageError('container prune: the label filter is not supported yet (hull containers have no labels)');
-}

@@ -183,7 +183,12 @@ describe.skipIf(!canRunContainers)(`docker verbs: commit, diff, export, import, 
     expect(no.stdout).toBe('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] \n');
     expect(no.code).toBe(0);
     expect(ok(['container', 'prune', '-f', '--filter', 'until=1h'])).toBe('Total reclaimed space: 0B\n');
-    fails(['container', 'prune', '-f', '--filter', 'label=a'], 'container prune: the label filter is not supported yet (hull containers have no labels)');
+    // Labels: the container's (-l over the image's).
+    const labelled = ok(['create', '-l', 'tier=web', '-l', 'keep=no', 'busybox', 'true']).trim();
+    expect(ok(['container', 'prune', '-f', '--filter', 'label=tier=db'])).toBe('Total reclaimed space: 0B\n');
+    expect(ok(['container', 'prune', '-f', '--filter', 'label=tier=web', '--filter', 'label!=keep=yes'])).toMatch(
+      new RegExp(`^Deleted Containers:\n${labelled}\n\n`),
+    );
     fails(['container', 'prune', '-f', '--filter', 'nope=1'], "invalid filter 'nope'");
 
     const yes = env.cli(['container', 'prune'], { input: 'y\n' });
