@@ -6,7 +6,9 @@
 #                                  debootstrap (bench:unpack), docker-registry + apache2-utils + openssl
 #                                  (registry tests: a local registry, htpasswd, a test CA), clang-format + shellcheck
 #                                  (npm run lint, which scripts/test.sh runs before the suite), golang-go (builds
-#                                  runtime-tools offline from its vendored source: npm run peer:runtime-tools)
+#                                  runtime-tools offline from its vendored source: npm run peer:runtime-tools),
+#                                  docker.io + docker-compose + python3-docker (the Docker Engine API's clients; dockerd
+#                                  only as a benchmark peer, never as a service)
 #   scripts/install-deps.sh vm     main + the vm test tier: qemu, e2fsprogs (npm run test:vm)
 # Idempotent: apt runs only when a package is missing (checked with dpkg -s).
 set -euo pipefail
@@ -20,7 +22,7 @@ profile=${1:-main}
 MAIN_PKGS=(build-essential python3 busybox-static ca-certificates zstd iproute2 nftables util-linux)
 TEST_PKGS=(runc containerd skopeo umoci buildah iproute2 nftables procps util-linux tar gzip debootstrap coreutils
   docker-registry apache2-utils openssl clang-format shellcheck)
-TEST_PKGS+=(golang-go)
+TEST_PKGS+=(golang-go docker.io docker-compose python3-docker)
 case "$profile" in
   main) pkgs=("${MAIN_PKGS[@]}") ;;
   test) pkgs=("${MAIN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
@@ -61,6 +63,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
     case "$p" in
       containerd | docker-registry)
         if command -v systemctl >/dev/null 2>&1; then systemctl disable --quiet "$p.service" 2>/dev/null || true; fi
+        ;;
+      docker.io)
+        if command -v systemctl >/dev/null 2>&1; then systemctl disable --quiet docker.service docker.socket 2>/dev/null || true; fi
         ;;
     esac
   done
