@@ -96,6 +96,21 @@ export interface ContainerConfig {
   WorkingDir?: string;
   Labels?: Record<string, string>;
   StopSignal?: string;
+  Healthcheck?: HealthConfig;
+}
+
+/**
+ * Docker's HealthConfig (the image's HEALTHCHECK, a container's health flags): Test is `[]`
+ * (inherit), `['NONE']`, `['CMD', arg…]` or `['CMD-SHELL', command]`; durations in nanoseconds,
+ * 0 (or absent) meaning the default.
+ */
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
 }
 
 export interface History {
@@ -212,7 +227,16 @@ function parseContainerConfig(v: unknown, where: string): ContainerConfig {
   setIf(c, 'WorkingDir', optional(obj.WorkingDir, `${where}.WorkingDir`, expectString));
   setIf(c, 'Labels', optional(obj.Labels, `${where}.Labels`, expectStringMap));
   setIf(c, 'StopSignal', optional(obj.StopSignal, `${where}.StopSignal`, expectString));
+  setIf(c, 'Healthcheck', optional(obj.Healthcheck, `${where}.Healthcheck`, parseHealthConfig));
   return c;
+}
+
+function parseHealthConfig(v: unknown, where: string): HealthConfig {
+  const obj = expectObject(v, where);
+  const h: HealthConfig = {};
+  setIf(h, 'Test', optional(obj.Test, `${where}.Test`, expectStringArray));
+  for (const key of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) setIf(h, key, optional(obj[key], `${where}.${key}`, expectInteger));
+  return h;
 }
 
 function parseHistory(v: unknown, where: string): History {
