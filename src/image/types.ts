@@ -235,7 +235,8 @@ function parseHealthConfig(v: unknown, where: string): HealthConfig {
   const obj = expectObject(v, where);
   const h: HealthConfig = {};
   setIf(h, 'Test', optional(obj.Test, `${where}.Test`, expectStringArray));
-  for (const key of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) setIf(h, key, optional(obj[key], `${where}.${key}`, expectInteger));
+  for (const key of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const)
+    setIf(h, key, optional(obj[key], `${where}.${key}`, expectInteger));
   return h;
 }
 

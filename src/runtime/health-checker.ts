@@ -128,10 +128,9 @@ async function checkUntil(rt: Runtime, id: string, token: string, ended: Promise
 
 function sleepUnless(ms: number, ended: Promise<unknown>): Promise<'slept' | 'ended'> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    new Promise<'slept'>((resolve) => (timer = setTimeout(() => resolve('slept'), ms))),
-    ended.then(() => 'ended' as const),
-  ]).finally(() => clearTimeout(timer));
+  return Promise.race([new Promise<'slept'>((resolve) => (timer = setTimeout(() => resolve('slept'), ms))), ended.then(() => 'ended' as const)]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 /**
@@ -167,7 +166,9 @@ export async function runProbe(rt: Runtime, id: string, probe: Probe, schedule: 
         resolve({ Start: start, End: end, ExitCode: -1, Output: `Health check exceeded timeout (${formatGoDuration(schedule.timeoutNs)})` });
       }, schedule.timeoutMs);
     });
-    const exited = proc.wait().then((code): HealthResult => ({ Start: start, End: new Date().toISOString(), ExitCode: code, Output: probeOutput(Buffer.concat(chunks), truncated) }));
+    const exited = proc
+      .wait()
+      .then((code): HealthResult => ({ Start: start, End: new Date().toISOString(), ExitCode: code, Output: probeOutput(Buffer.concat(chunks), truncated) }));
     const result = await Promise.race([exited, timedOut]);
     await exited.catch(() => undefined);
     return result;

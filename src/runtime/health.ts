@@ -75,14 +75,18 @@ export function probeOf(config: HealthConfig | undefined): Probe | undefined {
 export function mergeHealthcheck(user: HealthConfig | undefined, image: HealthConfig | undefined): HealthConfig | undefined {
   if (image === undefined) return user;
   if (user === undefined) return image;
-  const merged: HealthConfig = { ...user };
-  if (!user.Test || user.Test.length === 0) merged.Test = image.Test;
-  if (!user.Interval) merged.Interval = image.Interval;
-  if (!user.Timeout) merged.Timeout = image.Timeout;
-  if (!user.StartPeriod) merged.StartPeriod = image.StartPeriod;
-  if (!user.Retries) merged.Retries = image.Retries;
-  for (const key of Object.keys(merged) as (keyof HealthConfig)[]) if (merged[key] === undefined) delete merged[key];
-  return merged;
+  const pick = <K extends keyof HealthConfig>(key: K, unset: boolean): Pick<HealthConfig, K> => {
+    const value = unset ? image[key] : user[key];
+    return (value === undefined ? {} : { [key]: value }) as Pick<HealthConfig, K>;
+  };
+  return {
+    ...user,
+    ...pick('Test', !user.Test || user.Test.length === 0),
+    ...pick('Interval', !user.Interval),
+    ...pick('Timeout', !user.Timeout),
+    ...pick('StartPeriod', !user.StartPeriod),
+    ...pick('Retries', !user.Retries),
+  };
 }
 
 /** The daemon's checks of a container's HealthConfig (daemon/container.go), with its messages. */

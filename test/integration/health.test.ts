@@ -74,7 +74,17 @@ describe.skipIf(!canRunContainers)(`health checks (integration${skipReason})`, (
     expect(inspect(id).State.Health!.Log.length).toBe(5);
 
     // Events: a health_status only at each change; each probe is an exec, with Docker 20.10's exec events.
-    const events = ok(['events', '--since', since, '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${id}`, '--format', '{{.Action}}'])
+    const events = ok([
+      'events',
+      '--since',
+      since,
+      '--until',
+      String(Math.ceil(Date.now() / 1000) + 1),
+      '--filter',
+      `container=${id}`,
+      '--format',
+      '{{.Action}}',
+    ])
       .split('\n')
       .filter((l) => l !== '');
     expect(events.filter((a) => a.startsWith('health_status'))).toEqual(['health_status: unhealthy', 'health_status: healthy']);
@@ -125,8 +135,50 @@ describe.skipIf(!canRunContainers)(`health checks (integration${skipReason})`, (
     ok(['rm', '-f', off]);
   }, 120_000);
 
+  it('a restart by its policy starts the checks over; its last end stops them', async () => {
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    const flags = ['--restart', 'on-failure:1', '--health-cmd', 'true', '--health-interval', '200ms'];
+    const id = ok(['run', '-d', ...flags, 'busybox', 'sh', '-c', 'sleep 3; exit 3']).trim();
+    await until(id, (i) => i.State.Health?.Status === 'healthy');
+    const ended = await until(id, (i) => i.State.Status === 'exited', 60_000);
+    expect(ended.State.Health!.Status).toBe('healthy');
+    const end = Date.now() + 10_000;
+    while (checkers().length > 0 && Date.now() < end) await sleep(100);
+    expect(checkers()).toEqual([]);
+    const events = ok([
+      'events',
+      '--since',
+      since,
+      '--until',
+      String(Math.ceil(Date.now() / 1000) + 1),
+      '--filter',
+      `container=${id}`,
+      '--format',
+      '{{.Action}}',
+    ])
+      .split('\n')
+      .filter((a) => a === 'start' || a.startsWith('health_status') || a.startsWith('die'));
+    // Back to starting at the restart (no event for that, as Docker's), then healthy again: one event per run.
+    expect(events).toEqual(['start', 'health_status: healthy', 'die', 'start', 'health_status: healthy', 'die']);
+    ok(['rm', id]);
+  }, 90_000);
+
   it("a check that runs past its timeout fails with Docker's text", async () => {
-    const id = ok(['run', '-d', '--health-cmd', 'sleep 30', '--health-timeout', '300ms', '--health-interval', '200ms', '--health-retries', '1', 'busybox', 'sleep', '300']).trim();
+    const id = ok([
+      'run',
+      '-d',
+      '--health-cmd',
+      'sleep 30',
+      '--health-timeout',
+      '300ms',
+      '--health-interval',
+      '200ms',
+      '--health-retries',
+      '1',
+      'busybox',
+      'sleep',
+      '300',
+    ]).trim();
     const bad = await until(id, (i) => i.State.Health?.Status === 'unhealthy');
     expect(bad.State.Health!.Log[0]).toMatchObject({ ExitCode: -1, Output: 'Health check exceeded timeout (300ms)' });
     const r = bad.State.Health!.Log[0]!;

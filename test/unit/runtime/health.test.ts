@@ -172,7 +172,9 @@ describe('health flags', () => {
     expect(() => parseHealthFlags({ healthRetries: '-3' })).toThrow('--health-retries cannot be negative');
     expect(() => parseHealthFlags({ healthStartPeriod: '-1h' })).toThrow('--health-start-period cannot be negative');
     expect(() => parseHealthFlags({ healthInterval: '10' })).toThrow('invalid argument "10" for "--health-interval" flag: time: invalid duration "10"');
-    expect(() => parseHealthFlags({ healthRetries: '1.5' })).toThrow('invalid argument "1.5" for "--health-retries" flag: strconv.ParseInt: parsing "1.5": invalid syntax');
+    expect(() => parseHealthFlags({ healthRetries: '1.5' })).toThrow(
+      'invalid argument "1.5" for "--health-retries" flag: strconv.ParseInt: parsing "1.5": invalid syntax',
+    );
   });
 });
 
