@@ -97,6 +97,8 @@ export interface ContainerConfig {
   Labels?: Record<string, string>;
   StopSignal?: string;
   Healthcheck?: HealthConfig;
+  /** SHELL: what a health check's CMD-SHELL runs under (default /bin/sh -c). */
+  Shell?: string[];
 }
 
 /**
@@ -228,6 +230,7 @@ function parseContainerConfig(v: unknown, where: string): ContainerConfig {
   setIf(c, 'Labels', optional(obj.Labels, `${where}.Labels`, expectStringMap));
   setIf(c, 'StopSignal', optional(obj.StopSignal, `${where}.StopSignal`, expectString));
   setIf(c, 'Healthcheck', optional(obj.Healthcheck, `${where}.Healthcheck`, parseHealthConfig));
+  setIf(c, 'Shell', optional(obj.Shell, `${where}.Shell`, expectStringArray));
   return c;
 }
 

@@ -138,6 +138,7 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       ...(record.stopTimeout !== undefined ? { StopTimeout: record.stopTimeout } : {}),
       ...(record.network?.macAddress ? { MacAddress: record.network.macAddress } : {}),
       ...(record.healthcheck ? { Healthcheck: record.healthcheck } : {}),
+      ...(record.shell ? { Shell: record.shell } : {}),
     },
     NetworkSettings: { Networks: {}, Ports: {}, SandboxKey: '', IPAddress: '', MacAddress: '' },
   };

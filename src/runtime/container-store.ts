@@ -121,6 +121,8 @@ export interface ContainerRecord {
   ipcShareable?: boolean;
   /** Docker's Config.Healthcheck: the image's HEALTHCHECK with the health flags over it (absent: neither has one). */
   healthcheck?: HealthConfig;
+  /** The image's SHELL (Docker's Config.Shell): what a CMD-SHELL health check runs under. */
+  shell?: string[];
 }
 
 /** A container's labels (Docker's Config.Labels: the image's with the container's over them), for inspect, filters and events. */

@@ -230,6 +230,7 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
   if (opts.shmSize !== undefined) record.shmSize = opts.shmSize;
   const healthcheck = mergeHealthcheck(opts.healthcheck, imageCfg.Healthcheck);
   if (healthcheck) record.healthcheck = healthcheck;
+  if (imageCfg.Shell?.length) record.shell = imageCfg.Shell;
   if (opts.annotations && Object.keys(opts.annotations).length > 0) record.annotations = { ...opts.annotations };
   if (opts.deviceCgroupRules?.length) {
     const n = (v: number | undefined) => (v === undefined || v < 0 ? '*' : String(v));

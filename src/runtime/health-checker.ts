@@ -51,7 +51,7 @@ const TERM_GRACE_MS = 10_000;
  * `starting` with a new checker token, which is returned; undefined when it has no probe.
  */
 export function beginHealth(rt: Runtime, record: ContainerRecord): string | undefined {
-  if (probeOf(record.healthcheck) === undefined) return undefined;
+  if (probeOf(record.healthcheck, record.shell) === undefined) return undefined;
   const token = randomBytes(16).toString('hex');
   const dir = rt.containers.dir(record.id);
   writeJsonAtomic(healthFile(dir), startingHealth(readHealth(dir), token));
@@ -112,17 +112,19 @@ async function checkUntil(rt: Runtime, id: string, token: string, ended: Promise
   void ended.then(() => (over = true));
   for (;;) {
     const record = rt.containers.read(id);
-    const probe = probeOf(record?.healthcheck);
+    const probe = probeOf(record?.healthcheck, record?.shell);
     if (!record || !probe) return 'superseded';
     const schedule = scheduleOf(record.healthcheck!);
     if ((await sleepUnless(schedule.intervalMs, ended)) === 'ended' || over) return 'ended';
     const now = rt.containers.read(id);
     if (!now || now.state.status !== 'running') return 'ended';
     if (now.state.paused) continue; // no probes while frozen (Docker stops its monitor while paused)
-    const result = await runProbe(rt, id, probe, schedule);
+    const { result, settled } = await runProbe(rt, id, probe, schedule);
     if (over) return 'ended'; // a result that comes after the end is dropped, as Docker's
     const startedAt = Date.parse(now.state.startedAt ?? '') || Date.now();
-    if (!(await updateHealth(rt, id, token, (state) => applyProbeResult(state, result, schedule, startedAt)))) return 'superseded';
+    const kept = await updateHealth(rt, id, token, (state) => applyProbeResult(state, result, schedule, startedAt));
+    await settled; // a timed-out probe is recorded at once, and waited for before the next: dying probes never pile up
+    if (!kept) return 'superseded';
   }
 }
 
@@ -135,11 +137,11 @@ function sleepUnless(ms: number, ended: Promise<unknown>): Promise<'slept' | 'en
 
 /**
  * One probe: its command run by exec, stdout and stderr into one buffer (the first 4096 bytes
- * kept). Past the timeout it is a failure with Docker's text; the process gets SIGTERM (SIGKILL
- * after 10 s) and is waited for, so dying probes never pile up. A probe that cannot run is a
- * failure with the error's message (ExitCode -1), as Docker's.
+ * kept). Past the timeout it is a failure with Docker's text, given at once; the process gets
+ * SIGTERM (SIGKILL after 10 s), and `settled` resolves when it has gone. A probe that cannot run
+ * is a failure with the error's message (ExitCode -1), as Docker's.
  */
-export async function runProbe(rt: Runtime, id: string, probe: Probe, schedule: HealthSchedule): Promise<HealthResult> {
+export async function runProbe(rt: Runtime, id: string, probe: Probe, schedule: HealthSchedule): Promise<{ result: HealthResult; settled: Promise<void> }> {
   const start = new Date().toISOString();
   const chunks: Buffer[] = [];
   let size = 0;
@@ -152,32 +154,36 @@ export async function runProbe(rt: Runtime, id: string, probe: Probe, schedule: 
     chunks.push(kept);
     size += kept.length;
   };
+  let proc;
+  try {
+    proc = await rt.exec(id, { cmd: probe.args, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  } catch (err) {
+    const result = { Start: start, End: new Date().toISOString(), ExitCode: -1, Output: err instanceof Error ? err.message : String(err) };
+    return { result, settled: Promise.resolve() };
+  }
+  const running = proc;
+  running.stdout?.on('data', keep);
+  running.stderr?.on('data', keep);
   let timer: NodeJS.Timeout | undefined;
   let killer: NodeJS.Timeout | undefined;
-  try {
-    const proc = await rt.exec(id, { cmd: probe.args, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    const timedOut = new Promise<HealthResult>((resolve) => {
-      timer = setTimeout(() => {
-        const end = new Date().toISOString();
-        proc.kill(SIGTERM);
-        killer = setTimeout(() => proc.kill(SIGKILL), TERM_GRACE_MS);
-        resolve({ Start: start, End: end, ExitCode: -1, Output: `Health check exceeded timeout (${formatGoDuration(schedule.timeoutNs)})` });
-      }, schedule.timeoutMs);
-    });
-    const exited = proc
-      .wait()
-      .then((code): HealthResult => ({ Start: start, End: new Date().toISOString(), ExitCode: code, Output: probeOutput(Buffer.concat(chunks), truncated) }));
-    const result = await Promise.race([exited, timedOut]);
-    await exited.catch(() => undefined);
-    return result;
-  } catch (err) {
-    return { Start: start, End: new Date().toISOString(), ExitCode: -1, Output: err instanceof Error ? err.message : String(err) };
-  } finally {
-    clearTimeout(timer);
-    clearTimeout(killer);
-  }
+  const timedOut = new Promise<HealthResult>((resolve) => {
+    timer = setTimeout(() => {
+      const end = new Date().toISOString();
+      running.kill(SIGTERM);
+      killer = setTimeout(() => running.kill(SIGKILL), TERM_GRACE_MS);
+      resolve({ Start: start, End: end, ExitCode: -1, Output: `Health check exceeded timeout (${formatGoDuration(schedule.timeoutNs)})` });
+    }, schedule.timeoutMs);
+  });
+  const exited = running
+    .wait()
+    .then((code): HealthResult => ({ Start: start, End: new Date().toISOString(), ExitCode: code, Output: probeOutput(Buffer.concat(chunks), truncated) }));
+  const result = await Promise.race([exited, timedOut]);
+  clearTimeout(timer);
+  const settled = exited.then(
+    () => clearTimeout(killer),
+    () => clearTimeout(killer),
+  );
+  return { result, settled };
 }
 
 /**

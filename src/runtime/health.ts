@@ -62,12 +62,15 @@ export interface Probe {
   args: string[];
 }
 
-/** The probe of a HealthConfig; undefined when there is none (no Test, NONE, or a type Docker does not know). */
-export function probeOf(config: HealthConfig | undefined): Probe | undefined {
+/**
+ * The probe of a HealthConfig; undefined when there is none (no Test, NONE, or a type Docker does
+ * not know). CMD-SHELL runs under the container's shell (the image's SHELL), else /bin/sh -c.
+ */
+export function probeOf(config: HealthConfig | undefined, shell?: readonly string[]): Probe | undefined {
   const test = config?.Test;
   if (!test || test.length === 0) return undefined;
   if (test[0] === 'CMD') return { args: test.slice(1) };
-  if (test[0] === 'CMD-SHELL') return { args: ['/bin/sh', '-c', ...test.slice(1)] };
+  if (test[0] === 'CMD-SHELL') return { args: [...(shell && shell.length > 0 ? shell : ['/bin/sh', '-c']), ...test.slice(1)] };
   return undefined; // NONE, or unknown (Docker warns in its log and runs none)
 }
 

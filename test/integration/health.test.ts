@@ -10,7 +10,7 @@ interface Health {
 }
 interface Inspected {
   State: { Status: string; Health?: Health };
-  Config: { Healthcheck?: Record<string, unknown> };
+  Config: { Healthcheck?: Record<string, unknown>; Shell?: string[] };
 }
 
 describe.skipIf(!canRunContainers)(`health checks (integration${skipReason})`, () => {
@@ -118,6 +118,14 @@ describe.skipIf(!canRunContainers)(`health checks (integration${skipReason})`, (
     const healthy = await until(id, (i) => i.State.Health?.Status === 'healthy');
     expect(healthy.State.Health!.Log[0]!.Output).toBe('fine\n');
     ok(['rm', '-f', id]);
+
+    // CMD-SHELL runs under the image's SHELL (Docker's getShell).
+    env.buildImage('hc-shell', 'FROM busybox\nSHELL ["/bin/echo", "shell:"]\nHEALTHCHECK --interval=200ms CMD hello\n');
+    const shelled = ok(['run', '-d', 'hc-shell', 'sleep', '300']).trim();
+    expect(inspect(shelled).Config).toMatchObject({ Healthcheck: { Test: ['CMD-SHELL', 'hello'], Interval: 200e6 }, Shell: ['/bin/echo', 'shell:'] });
+    const echoed = await until(shelled, (i) => i.State.Health?.Status === 'healthy');
+    expect(echoed.State.Health!.Log[0]!.Output).toBe('shell: hello\n');
+    ok(['rm', '-f', shelled]);
 
     const over = ok(['create', '--health-retries', '7', '--health-cmd', 'true', 'hc-image', 'sleep', '300']).trim();
     expect(inspect(over).Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'true'], Interval: 200e6, Timeout: 5e9, Retries: 7 });

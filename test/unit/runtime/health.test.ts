@@ -120,6 +120,8 @@ describe('health configs', () => {
   it('probes: CMD exec form, CMD-SHELL through /bin/sh -c, NONE / empty / unknown none', () => {
     expect(probeOf({ Test: ['CMD', '/bin/check', '-v'] })).toEqual({ args: ['/bin/check', '-v'] });
     expect(probeOf({ Test: ['CMD-SHELL', 'curl -f localhost || exit 1'] })).toEqual({ args: ['/bin/sh', '-c', 'curl -f localhost || exit 1'] });
+    expect(probeOf({ Test: ['CMD-SHELL', 'x'] }, ['/bin/bash', '-ec'])).toEqual({ args: ['/bin/bash', '-ec', 'x'] });
+    expect(probeOf({ Test: ['CMD', 'x'] }, ['/bin/bash', '-ec'])).toEqual({ args: ['x'] });
     for (const test of [['NONE'], [], ['WHAT', 'x']]) expect(probeOf({ Test: test })).toBeUndefined();
     expect(probeOf(undefined)).toBeUndefined();
   });
