@@ -122,7 +122,7 @@ async function checkUntil(rt: Runtime, id: string, token: string, ended: Promise
     const { result, settled } = await runProbe(rt, id, probe, schedule);
     if (over) return 'ended'; // a result that comes after the end is dropped, as Docker's
     const startedAt = Date.parse(now.state.startedAt ?? '') || Date.now();
-    const kept = await updateHealth(rt, id, token, (state) => applyProbeResult(state, result, schedule, startedAt));
+    const kept = await updateHealth(rt, id, token, (state) => applyProbeResult(state, result, schedule, startedAt), { whileRunning: true });
     await settled; // a timed-out probe is recorded at once, and waited for before the next: dying probes never pile up
     if (!kept) return 'superseded';
   }
@@ -188,15 +188,24 @@ export async function runProbe(rt: Runtime, id: string, probe: Probe, schedule: 
 
 /**
  * Change the health state under the container's lock while `token` is the file's (false when it
- * is not, or the container is gone); a `health_status: …` event when the status changes.
+ * is not, or the container is gone); a `health_status: …` event when the status changes. With
+ * `whileRunning`, nothing changes once the container has stopped (a `stop` that held the lock
+ * while the probe ended, say): Docker drops a result that comes after the stop.
  */
-async function updateHealth(rt: Runtime, id: string, token: string, change: (state: HealthState) => HealthState): Promise<boolean> {
+async function updateHealth(
+  rt: Runtime,
+  id: string,
+  token: string,
+  change: (state: HealthState) => HealthState,
+  opts: { whileRunning?: boolean } = {},
+): Promise<boolean> {
   try {
     return await withLock(rt.containers.lockPath(id), id, async () => {
       const dir = rt.containers.dir(id);
       const now = readHealth(dir);
       const record = rt.containers.read(id);
       if (!now || now.checker !== token || !record) return false;
+      if (opts.whileRunning && record.state.status !== 'running') return true; // dropped; the end is coming
       const next = change(now);
       writeJsonAtomic(healthFile(dir), next);
       if (next.Status !== now.Status && next.Status !== 'starting') containerEvent(rt.paths.runRoot, record, `health_status: ${next.Status}`);

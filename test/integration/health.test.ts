@@ -146,7 +146,7 @@ describe.skipIf(!canRunContainers)(`health checks (integration${skipReason})`, (
   it('a restart by its policy starts the checks over; its last end stops them', async () => {
     const since = String(Math.floor(Date.now() / 1000) - 1);
     const flags = ['--restart', 'on-failure:1', '--health-cmd', 'true', '--health-interval', '200ms'];
-    const id = ok(['run', '-d', ...flags, 'busybox', 'sh', '-c', 'sleep 3; exit 3']).trim();
+    const id = ok(['run', '-d', ...flags, 'busybox', 'sh', '-c', 'sleep 5; exit 3']).trim();
     await until(id, (i) => i.State.Health?.Status === 'healthy');
     const ended = await until(id, (i) => i.State.Status === 'exited', 60_000);
     expect(ended.State.Health!.Status).toBe('healthy');
