@@ -131,6 +131,10 @@ describe.skipIf(!canRunContainers)(`health checks (integration${skipReason})`, (
     expect(inspect(over).Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'true'], Interval: 200e6, Timeout: 5e9, Retries: 7 });
     expect(inspect(over).State.Health).toBeUndefined(); // created, never started: no health yet (Docker's)
     expect(ok(['ps', '-a', '-q', '--no-trunc', '--filter', 'health=none'])).toContain(over);
+    // commit: the container's health check is the new image's (Docker's).
+    ok(['commit', over, 'hc-committed']);
+    const image = (JSON.parse(ok(['image', 'inspect', 'hc-committed'])) as { Config: { Healthcheck?: unknown } }[])[0]!;
+    expect(image.Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'true'], Interval: 200e6, Timeout: 5e9, Retries: 7 });
     ok(['rm', over]);
 
     const off = ok(['run', '-d', '--no-healthcheck', 'hc-image', 'sleep', '300']).trim();
