@@ -9,6 +9,7 @@ interface Health {
   Log: { Start: string; End: string; ExitCode: number; Output: string }[];
 }
 interface Inspected {
+  Name: string;
   State: { Status: string; Health?: Health };
   Config: { Healthcheck?: Record<string, unknown>; Shell?: string[] };
 }
@@ -88,6 +89,19 @@ describe.skipIf(!canRunContainers)(`health checks (integration${skipReason})`, (
       .split('\n')
       .filter((l) => l !== '');
     expect(events.filter((a) => a.startsWith('health_status'))).toEqual(['health_status: unhealthy', 'health_status: healthy']);
+    const filtered = ok([
+      'events',
+      '--since',
+      since,
+      '--until',
+      String(Math.ceil(Date.now() / 1000)),
+      '--filter',
+      'event=health_status',
+      '--format',
+      '{{.Action}} {{.Actor.Attributes.name}}',
+    ]);
+    const name = inspect(id).Name.slice(1);
+    expect(filtered.trim().split('\n')).toEqual([`health_status: unhealthy ${name}`, `health_status: healthy ${name}`]);
     expect(events).toContain('exec_create: /bin/sh -c test -f /tmp/ok');
     expect(events).toContain('exec_start: /bin/sh -c test -f /tmp/ok');
 
