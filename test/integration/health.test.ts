@@ -191,6 +191,20 @@ describe.skipIf(!canRunContainers)(`health checks (integration${skipReason})`, (
     ok(['rm', id]);
   }, 90_000);
 
+  it('runs no checks while the container is paused, and goes on after unpause', async () => {
+    const id = ok(['run', '-d', '--health-cmd', 'true', '--health-interval', '200ms', 'busybox', 'sleep', '300']).trim();
+    await until(id, (i) => i.State.Health?.Status === 'healthy');
+    ok(['pause', id]);
+    expect(status(id)).toMatch(/^Up .* \(Paused\)$/);
+    await sleep(500); // a result on its way is written
+    const frozen = inspect(id).State.Health!.Log.at(-1)!.Start;
+    await sleep(1000);
+    expect(inspect(id).State.Health!.Log.at(-1)!.Start).toBe(frozen);
+    ok(['unpause', id]);
+    await until(id, (i) => i.State.Health!.Log.at(-1)!.Start !== frozen);
+    ok(['rm', '-f', id]);
+  }, 60_000);
+
   it("a check that runs past its timeout fails with Docker's text", async () => {
     const id = ok([
       'run',
