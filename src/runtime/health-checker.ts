@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { ContainerNotFoundError } from '../errors.js';
+import { ConflictError, ContainerNotFoundError } from '../errors.js';
 import { formatGoDuration } from '../duration.js';
 import { cliPath } from '../native/index.js';
 import { containerEvent } from '../events/emit.js';
@@ -213,6 +213,7 @@ async function updateHealth(
     });
   } catch (err) {
     if (err instanceof ContainerNotFoundError) return false;
+    if (err instanceof ConflictError) return true; // its lock held past the wait by another command: this change is dropped, the checks go on
     throw err;
   }
 }
