@@ -72,10 +72,10 @@ export interface ExitWatch {
 export async function watchExits(path: string): Promise<ExitWatch | undefined> {
   const socket = await connect(path);
   if (!socket) return undefined;
-  const heard: (MonitorExit | undefined)[] = [];
+  const heard: MonitorExit[] = [];
   const waiting: ((exit: MonitorExit | undefined) => void)[] = [];
   let closed = false;
-  const deliver = (exit: MonitorExit | undefined) => {
+  const deliver = (exit: MonitorExit) => {
     const waiter = waiting.shift();
     if (waiter) waiter(exit);
     else heard.push(exit);
@@ -96,7 +96,7 @@ export async function watchExits(path: string): Promise<ExitWatch | undefined> {
     for (const waiter of waiting.splice(0)) waiter(undefined);
   };
   socket.once('close', end);
-  socket.once('error', end);
+  socket.on('error', end);
   socket.write('wait\n');
   return {
     next: () => (heard.length > 0 ? Promise.resolve(heard.shift()) : closed ? Promise.resolve(undefined) : new Promise((resolve) => waiting.push(resolve))),

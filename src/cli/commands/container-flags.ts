@@ -198,7 +198,7 @@ export function addContainerFlags(command: Command): Command {
     .option('--dns-option <option>', 'a resolv.conf option (repeatable)', collect, [])
     .option('--add-host <name:ip>', "an /etc/hosts entry (repeatable; ip host-gateway for the bridge's address)", collect, [])
     .option('--pull <policy>', 'pull the image: missing (when not stored), always, never', 'missing')
-    .option('--health-cmd <command>', 'command to run to check health (run by /bin/sh -c in the container)')
+    .option('--health-cmd <command>', "command to run to check health (in the image's SHELL, /bin/sh -c by default)")
     .option('--health-interval <duration>', 'time between running the check (ms|s|m|h) (default 30s)')
     .option('--health-timeout <duration>', 'maximum time to allow one check to run (ms|s|m|h) (default 30s)')
     .option('--health-start-period <duration>', 'start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)')
