@@ -12,3 +12,39 @@ export function parseGoDuration(text: string): number | undefined {
   }
   return consumed === text.length && text !== '' ? total : undefined;
 }
+
+/**
+ * Go's time.ParseDuration, which Docker's duration flags use (`--health-interval -1s`): a sign
+ * and a bare `0` are allowed there; undefined when `text` is not a duration.
+ */
+export function parseGoDurationFlag(text: string): number | undefined {
+  const sign = text.startsWith('-') ? -1 : 1;
+  const body = text.replace(/^[-+]/, '');
+  if (body === '0') return 0;
+  const ns = parseGoDuration(body);
+  return ns === undefined ? undefined : sign * ns;
+}
+
+/** Go's Duration.String: `200ms`, `1.5s`, `1m30s`, `1h0m0s`, `0s` (Docker's messages print durations so). */
+export function formatGoDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  const sign = ns < 0 ? '-' : '';
+  let left = Math.round(Math.abs(ns));
+  const decimal = (value: number, size: number) => {
+    const whole = Math.floor(value / size);
+    const rest = value - whole * size;
+    if (rest === 0) return String(whole);
+    return `${whole}.${String(rest)
+      .padStart(String(size).length - 1, '0')
+      .replace(/0+$/, '')}`;
+  };
+  if (left < 1e9) {
+    const [unit, size]: [string, number] = left < 1e3 ? ['ns', 1] : left < 1e6 ? ['\u00b5s', 1e3] : ['ms', 1e6];
+    return `${sign}${decimal(left, size)}${unit}`;
+  }
+  const hours = Math.floor(left / 3600e9);
+  left -= hours * 3600e9;
+  const minutes = Math.floor(left / 60e9);
+  left -= minutes * 60e9;
+  return `${sign}${hours > 0 ? `${hours}h` : ''}${hours > 0 || minutes > 0 ? `${minutes}m` : ''}${decimal(left, 1e9)}s`;
+}

@@ -597,6 +597,15 @@ export class Hull {
     yield* readEvents(this.paths.runRoot, opts);
   }
 
+  /**
+   * Run a detached container's health checks until it ends for good (the process its start
+   * spawns beside its monitor runs this; `token` is the one that start wrote: src/runtime/health-checker.ts).
+   */
+  async superviseHealth(id: string, token: string): Promise<void> {
+    const { superviseHealth } = await import('./runtime/health-checker.js');
+    return superviseHealth(this.runtime, id, token);
+  }
+
   /** Release the network of an ended container (run by its monitor when it ends). */
   releaseContainerNetwork(idOrName: string): Promise<void> {
     return this.runtime.releaseNetwork(idOrName);

@@ -26,6 +26,8 @@ export type {
   UsernsRemap,
 } from './runtime/create-options.js';
 export * from './options/index.js';
+export { healthStatusOf, mergeHealthcheck, validateHealthcheck } from './runtime/health.js';
+export type { HealthConfig, HealthResult, HealthState, HealthStatus } from './runtime/health.js';
 export type { RuntimeSpec } from './runtime/spec.js';
 export { buildSpec } from './runtime/specconv.js';
 export { buildPlan } from './runtime/plan.js';

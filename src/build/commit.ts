@@ -138,6 +138,8 @@ export function commitConfig(imageConfig: Json, container: Json, changes: readon
   if (!(typeof imageConfig.User === 'string' && imageConfig.User !== '')) c.User = user;
   const labels = { ...((imageConfig.Labels as Record<string, string> | null | undefined) ?? {}), ...((container.Labels as Record<string, string> | null | undefined) ?? {}) };
   c.Labels = Object.keys(labels).length > 0 ? labels : null;
+  // The container's health check (the image's with its --health-* flags over it) is the image's now.
+  if (container.Healthcheck !== undefined) c.Healthcheck = container.Healthcheck;
   applyChanges(c, changes);
   return c;
 }

@@ -96,6 +96,23 @@ export interface ContainerConfig {
   WorkingDir?: string;
   Labels?: Record<string, string>;
   StopSignal?: string;
+  Healthcheck?: HealthConfig;
+  /** SHELL: what a health check's CMD-SHELL runs under (default /bin/sh -c). */
+  Shell?: string[];
+}
+
+/**
+ * Docker's HealthConfig (the image's HEALTHCHECK, a container's health flags): Test is `[]`
+ * (inherit), `['NONE']`, `['CMD', arg…]` or `['CMD-SHELL', command]`; durations in nanoseconds,
+ * 0 (or absent) meaning the default.
+ */
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
 }
 
 export interface History {
@@ -212,7 +229,18 @@ function parseContainerConfig(v: unknown, where: string): ContainerConfig {
   setIf(c, 'WorkingDir', optional(obj.WorkingDir, `${where}.WorkingDir`, expectString));
   setIf(c, 'Labels', optional(obj.Labels, `${where}.Labels`, expectStringMap));
   setIf(c, 'StopSignal', optional(obj.StopSignal, `${where}.StopSignal`, expectString));
+  setIf(c, 'Healthcheck', optional(obj.Healthcheck, `${where}.Healthcheck`, parseHealthConfig));
+  setIf(c, 'Shell', optional(obj.Shell, `${where}.Shell`, expectStringArray));
   return c;
+}
+
+function parseHealthConfig(v: unknown, where: string): HealthConfig {
+  const obj = expectObject(v, where);
+  const h: HealthConfig = {};
+  setIf(h, 'Test', optional(obj.Test, `${where}.Test`, expectStringArray));
+  for (const key of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const)
+    setIf(h, key, optional(obj[key], `${where}.${key}`, expectInteger));
+  return h;
 }
 
 function parseHistory(v: unknown, where: string): History {

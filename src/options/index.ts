@@ -14,6 +14,7 @@ export { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parse
 export { parseExtraHost, parseNetworkMode } from './network.js';
 export { parseExpose, parseProto, parsePublish } from './ports.js';
 export { type ResourceFlags, parseDeviceIops, parseDeviceRate, parseResourceFlags } from './resources.js';
+export { type HealthFlags, parseHealthFlags } from './health.js';
 export { parseRestartPolicy } from './restart.js';
 export { type SecurityOpts, parseSecurityOpts } from './security.js';
 export { isNamespacedSysctl, parseSysctls } from './sysctls.js';

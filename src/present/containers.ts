@@ -11,6 +11,7 @@ import { type ContainerRecord, containerLabels } from '../runtime/container-stor
 import { ulimitsOf } from '../runtime/ulimits.js';
 import type { RuntimeSpec } from '../runtime/spec.js';
 import { shortId, timeAgo } from './human.js';
+import { healthStatusOf, healthText, inspectHealth } from '../runtime/health.js';
 
 // ---- inspect ----------------------------------------------------------------------------
 
@@ -48,6 +49,7 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       Error: s.error ?? '',
       StartedAt: s.startedAt ?? ZERO_TIME,
       FinishedAt: s.finishedAt ?? ZERO_TIME,
+      ...(s.health ? { Health: inspectHealth(s.health) } : {}),
     },
     Image: record.imageId.startsWith('sha256:') ? record.imageId : `sha256:${record.imageId}`,
     ResolvConfPath: `${paths.runDir}/resolv.conf`,
@@ -135,6 +137,8 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       ...(record.stopSignal ? { StopSignal: record.stopSignal } : {}),
       ...(record.stopTimeout !== undefined ? { StopTimeout: record.stopTimeout } : {}),
       ...(record.network?.macAddress ? { MacAddress: record.network.macAddress } : {}),
+      ...(record.healthcheck ? { Healthcheck: record.healthcheck } : {}),
+      ...(record.shell ? { Shell: record.shell } : {}),
     },
     NetworkSettings: { Networks: {}, Ports: {}, SandboxKey: '', IPAddress: '', MacAddress: '' },
   };
@@ -173,14 +177,18 @@ function resourcesOf(spec: RuntimeSpec | undefined): Record<string, unknown> {
 /** The STATUS column: "Up 3 minutes", "Exited (0) 2 hours ago", … */
 export function statusText(r: ContainerRecord, now = Date.now()): string {
   const s = r.state;
-  if (s.status === 'running') return `Up ${timeAgo(s.startedAt, now).replace(/ ago$/, '')}${s.paused ? ' (Paused)' : ''}`;
+  if (s.status === 'running') {
+    const up = `Up ${timeAgo(s.startedAt, now).replace(/ ago$/, '')}`;
+    return s.paused ? `${up} (Paused)` : s.health ? `${up} (${healthText(s.health)})` : up;
+  }
   if (s.status === 'restarting') return `Restarting (${s.exitCode ?? '?'}) ${timeAgo(s.finishedAt, now)}`;
   if (s.status === 'exited') return `Exited (${s.exitCode ?? '?'}) ${timeAgo(s.finishedAt ?? s.startedAt ?? r.created, now)}`;
   if (s.status === 'removing') return 'Removal In Progress';
   return 'Created';
 }
 
-const FILTER_KEYS = ['status', 'name', 'id'] as const;
+const FILTER_KEYS = ['status', 'name', 'id', 'health'] as const;
+const HEALTH_VALUES: readonly string[] = ['starting', 'healthy', 'unhealthy', 'none'];
 const STATUSES: readonly string[] = CONTAINER_STATUSES;
 
 /** Parsed `--filter key=value` list: key → the values given for it. */
@@ -197,6 +205,9 @@ export function parseFilters(filters: readonly string[]): PsFilters {
     if (key === 'status' && !STATUSES.includes(value)) {
       throw new UsageError(`invalid filter 'status=${value}': use one of ${STATUSES.join(', ')}`);
     }
+    if (key === 'health' && !HEALTH_VALUES.includes(value)) {
+      throw new UsageError(`Unrecognised filter value for health: ${value}`); // Docker's text
+    }
     out.set(key, [...(out.get(key) ?? []), value]);
   }
   return out;
@@ -207,6 +218,7 @@ export function matches(r: ContainerRecord, filters: PsFilters): boolean {
     const ok = values.some((v) => {
       if (key === 'status') return statusOf(r.state, r.state.paused === true) === v;
       if (key === 'name') return r.name.includes(v.replace(/^\//, ''));
+      if (key === 'health') return healthStatusOf(r) === v;
       return r.id.startsWith(v);
     });
     if (!ok) return false;

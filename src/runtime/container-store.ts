@@ -42,6 +42,7 @@ import type { MountPoint } from '../volume/resolve.js';
 import type { ContainerNetworkConfig } from '../network/manager.js';
 import type { NamespaceOptions } from './namespaces.js';
 import { isStorableName, validateContainerName } from './validate.js';
+import { HEALTH_FILE, type HealthConfig, type HealthState, readHealth } from './health.js';
 
 /** `removing`: the tombstone `rm` writes first; whoever meets it next finishes the removal. */
 export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited' | 'removing';
@@ -66,6 +67,8 @@ export interface ContainerState {
   removeVolumes?: boolean;
   /** Running with its cgroup frozen (`pause`): derived when the record is read, never stored. */
   paused?: boolean;
+  /** Its health checks' state (health.json, written by its checker): read with the record, never stored in it. */
+  health?: HealthState;
 }
 
 export interface ContainerRecord {
@@ -116,6 +119,10 @@ export interface ContainerRecord {
   namespaces?: NamespaceOptions;
   /** `--ipc shareable`: other containers may join its IPC namespace. */
   ipcShareable?: boolean;
+  /** Docker's Config.Healthcheck: the image's HEALTHCHECK with the health flags over it (absent: neither has one). */
+  healthcheck?: HealthConfig;
+  /** The image's SHELL (Docker's Config.Shell): what a CMD-SHELL health check runs under. */
+  shell?: string[];
 }
 
 /** A container's labels (Docker's Config.Labels: the image's with the container's over them), for inspect, filters and events. */
@@ -478,6 +485,7 @@ export class ContainerStore {
   /** Persist the record; a running container's state goes to the run root, anything else to disk. */
   async save(record: ContainerRecord): Promise<void> {
     delete record.state.paused; // derived at each read
+    delete record.state.health;
     const stateFile = path.join(this.runDir(record.id), 'state.json');
     if (record.state.status === 'running' && record.state.monitorPid === undefined) {
       mkdirSync(this.runDir(record.id), { recursive: true });
@@ -523,14 +531,14 @@ export class ContainerStore {
           next = undefined;
           return m;
         });
-        return withPaused(record);
+        return withHealth(this.dir(id), withPaused(record));
       }
     }
     if (record.state.status === 'running' && !isSameProcess(record.state.pid ?? 0, record.state.pidStartTime)) {
       // The hull that ran it died without recording the end (its container died with it).
       record.state = { status: 'exited', startedAt: record.state.startedAt, error: 'hull exited before the container; its exit code is unknown' };
     }
-    return withPaused(record);
+    return withHealth(this.dir(id), withPaused(record));
   }
 
   /** The ids of the container directories (with a record or not: see `abandoned`). */
@@ -581,7 +589,7 @@ export class ContainerStore {
     const dir = this.dir(record.id);
     removeTree(
       dir,
-      ['config.json', LOG_FILE(record.id), ...rotated, MONITOR_STATUS_FILE],
+      ['config.json', LOG_FILE(record.id), ...rotated, MONITOR_STATUS_FILE, HEALTH_FILE],
       ['upper', 'work/work', 'work/index', 'work'],
       ['container.json', LOCK_FILE],
     );
@@ -611,6 +619,15 @@ function withPaused(record: ContainerRecord): ContainerRecord {
   if (root === undefined) return record;
   const frozen = readText(path.join(root, record.cgroupParent, record.id, 'cgroup.freeze'))?.trim() === '1';
   if (frozen) record.state.paused = true;
+  return record;
+}
+
+/** The container's health state (health.ts), when it has had health checks. */
+function withHealth(dir: string, record: ContainerRecord): ContainerRecord {
+  delete record.state.health;
+  if (record.healthcheck === undefined) return record;
+  const health = readHealth(dir);
+  if (health) record.state.health = health;
   return record;
 }
 

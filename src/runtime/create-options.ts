@@ -17,7 +17,7 @@ import type { ExtraHost } from '../network/hosts.js';
 import type { NetworkMode, NetworkOptions } from '../network/container-config.js';
 import type { ExposedPort, PortSpec } from '../network/ports.js';
 import type { ResolvedImage } from '../store/image-store.js';
-import type { Platform } from '../image/types.js';
+import type { HealthConfig, Platform } from '../image/types.js';
 import type { MountRequest, VolumesFromRequest } from '../volume/requests.js';
 import type { ContainerRecord } from './container-store.js';
 import type { RestartPolicy } from './plan-codec.js';
@@ -30,6 +30,7 @@ import type { CgroupnsMode, IpcMode, NamespaceOptions, PidMode, UtsMode } from '
 
 export type {
   CgroupnsMode,
+  HealthConfig,
   DeviceMapping,
   ExposedPort,
   ExtraHost,
@@ -112,6 +113,8 @@ export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOp
   platform?: Platform;
   /** `--annotation` (Docker's HostConfig.Annotations): added to the spec's annotations. */
   annotations?: Record<string, string>;
+  /** `--health-*`, `--no-healthcheck` (Docker's Config.Healthcheck): over the image's HEALTHCHECK, field by field (health.ts). */
+  healthcheck?: HealthConfig;
 }
 
 /** A created container and Docker's warnings about its options (the API's `{Id, Warnings}`): the caller shows them. */

@@ -32,6 +32,7 @@ import { type ResolvedMounts, mergeMounts } from '../volume/resolve.js';
 import type { ContainerNetworkConfig } from '../network/manager.js';
 
 import type { Runtime } from './runtime.js';
+import { mergeHealthcheck } from './health.js';
 
 export type { CreateOptions, CreatedContainer, LogConfig } from './create-options.js';
 
@@ -227,6 +228,9 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
   const labels = { ...imageCfg.Labels, ...opts.labels };
   if (Object.keys(labels).length > 0) record.labels = labels;
   if (opts.shmSize !== undefined) record.shmSize = opts.shmSize;
+  const healthcheck = mergeHealthcheck(opts.healthcheck, imageCfg.Healthcheck);
+  if (healthcheck) record.healthcheck = healthcheck;
+  if (imageCfg.Shell?.length) record.shell = imageCfg.Shell;
   if (opts.annotations && Object.keys(opts.annotations).length > 0) record.annotations = { ...opts.annotations };
   if (opts.deviceCgroupRules?.length) {
     const n = (v: number | undefined) => (v === undefined || v < 0 ? '*' : String(v));

@@ -16,6 +16,7 @@ import { mayAct, statusOfRecord } from './states.js';
 import { removeFile } from '../files.js';
 import { volumeEvents, writeMonitorEvents } from '../events/emit.js';
 import { eventsFile } from '../events/log.js';
+import { beginHealth, spawnHealthMonitor } from './health-checker.js';
 
 /**
  * Start a created or stopped container under its own monitor, attached: the monitor lets it run
@@ -107,6 +108,8 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
     crashPoint('start: monitor reported');
     await rt.containers.save(record);
     crashPoint('start: state saved');
+    const healthToken = beginHealth(rt, record);
+    if (healthToken !== undefined) spawnHealthMonitor(rt, record, healthToken);
     return started.attachment;
   } catch (err) {
     await recordFailedStart(rt, record, prepared, err);

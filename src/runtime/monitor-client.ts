@@ -61,6 +61,49 @@ export async function nextExit(path: string, finalOnly = false): Promise<Monitor
   return parseExit(await ask(path, 'wait', (line) => parseExit(line) !== undefined && (!finalOnly || parseExit(line)!.final)));
 }
 
+/** The container's ends as its monitor tells them, one after another (a `wait` connection kept open). */
+export interface ExitWatch {
+  /** The next end not yet taken; undefined once the monitor has closed the connection (it has finished, or it went). */
+  next(): Promise<MonitorExit | undefined>;
+  close(): void;
+}
+
+/** Watch the container's ends from now on (the health checker's); undefined when no monitor answers. */
+export async function watchExits(path: string): Promise<ExitWatch | undefined> {
+  const socket = await connect(path);
+  if (!socket) return undefined;
+  const heard: MonitorExit[] = [];
+  const waiting: ((exit: MonitorExit | undefined) => void)[] = [];
+  let closed = false;
+  const deliver = (exit: MonitorExit) => {
+    const waiter = waiting.shift();
+    if (waiter) waiter(exit);
+    else heard.push(exit);
+  };
+  let buffer = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const exit = parseExit(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+      if (exit) deliver(exit);
+    }
+  });
+  const end = () => {
+    if (closed) return;
+    closed = true;
+    for (const waiter of waiting.splice(0)) waiter(undefined);
+  };
+  socket.once('close', end);
+  socket.on('error', end);
+  socket.write('wait\n');
+  return {
+    next: () => (heard.length > 0 ? Promise.resolve(heard.shift()) : closed ? Promise.resolve(undefined) : new Promise((resolve) => waiting.push(resolve))),
+    close: () => socket.destroy(),
+  };
+}
+
 /**
  * Resolves when the container's monitor has finished with it: its last end written, its cgroup
  * removed, its connections closed (at once when no monitor answers).

@@ -17,6 +17,7 @@ import { type StartOptions, RunningContainer, consoleTerminal } from './started.
 import type { Runtime } from './runtime.js';
 import { mayAct, statusOfRecord } from './states.js';
 import { removeFile } from '../files.js';
+import { beginHealth, checkInForeground } from './health-checker.js';
 
 const SIGKILL = 9;
 
@@ -63,7 +64,13 @@ export async function startForeground(rt: Runtime, record: ContainerRecord, opts
     volumeEvents(rt.paths.runRoot, record, 'mount');
     containerEvent(rt.paths.runRoot, record, 'start');
     const made = prepared.cgroup;
-    return new RunningContainer(record, proc, stdio, terminal, () => withLock(rt.containers.lockPath(record.id), record.name, () => finish(rt, record, made)));
+    // Its health checks run here, in its parent, until it ends (health-checker.ts).
+    const healthToken = beginHealth(rt, record);
+    const health = healthToken !== undefined ? checkInForeground(rt, record, healthToken) : undefined;
+    return new RunningContainer(record, proc, stdio, terminal, async () => {
+      await health?.stop(); // first: a probe's result is recorded under the lock finish takes
+      await withLock(rt.containers.lockPath(record.id), record.name, () => finish(rt, record, made));
+    });
   } catch (err) {
     stdio?.stop();
     stdio?.closeChildEnds();

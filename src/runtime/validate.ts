@@ -16,6 +16,7 @@ import { RESTART_POLICIES } from './plan-codec.js';
 import { parseSignal } from './signals.js';
 import { sysctlPath } from './sysctls.js';
 import { ULIMIT_TYPES } from './ulimits.js';
+import { validateHealthcheck } from './health.js';
 
 /** Docker's characters for container and volume names (daemon/names: RestrictedNameChars). */
 export const RESTRICTED_NAME_CHARS = '[a-zA-Z0-9][a-zA-Z0-9_.-]';
@@ -188,6 +189,7 @@ export type ValidatedCreateOptions = Pick<
   | 'oomScoreAdj'
   | 'domainname'
   | 'deviceCgroupRules'
+  | 'healthcheck'
 >;
 
 /** Everything about a new container that can be judged before anything is made. */
@@ -209,6 +211,7 @@ export function validateCreateOptions(opts: ValidatedCreateOptions): void {
   for (const m of [...(opts.uidMap ?? []), ...(opts.gidMap ?? [])]) validateIdMapping(m);
   validateNetworkValues(opts);
   validateProcessSettings(opts);
+  validateHealthcheck(opts.healthcheck);
 }
 
 const isStringMap = (m: unknown): boolean => typeof m === 'object' && m !== null && Object.values(m).every((v) => typeof v === 'string');

@@ -153,8 +153,8 @@ export class HullEnv {
   }
 
   /**
-   * Processes of this env: monitors (hull-monitor holding a file under this env's directory) and
-   * anything in this env's cgroups. Zombies do not count (they are only waiting to be reaped).
+   * Processes of this env: monitors (hull-monitor holding a file under this env's directory), health
+   * checkers of its store and anything in this env's cgroups. Zombies do not count (they are only waiting to be reaped).
    */
   processes(): { pid: number; comm: string }[] {
     const out: { pid: number; comm: string }[] = [];
@@ -175,7 +175,9 @@ export class HullEnv {
             }
           }
         }
-        if (inCgroup || holdsFile) out.push({ pid: Number(entry), comm });
+        // A detached container's health checker (`hull health-monitor`) of this env's store.
+        const checker = readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(`${this.root}\0--run-root\0${this.runRoot}\0health-monitor\0`);
+        if (inCgroup || holdsFile || checker) out.push({ pid: Number(entry), comm });
       } catch {
         // gone meanwhile
       }

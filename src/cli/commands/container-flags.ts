@@ -25,12 +25,13 @@ import { parseExtraHost, parseNetworkMode } from '../../options/network.js';
 import { parseExpose, parsePublish } from '../../options/ports.js';
 import { type ResourceFlags, parseResourceFlags } from '../../options/resources.js';
 import { parseRestartPolicy } from '../../options/restart.js';
+import { type HealthFlags, parseHealthFlags } from '../../options/health.js';
 import { parseSecurityOpts } from '../../options/security.js';
 import { collect } from '../context.js';
 import type { ImageSourceOptions, PullPolicy } from '../../hull.js';
 import { pullProgress } from '../progress.js';
 
-export interface ContainerFlags extends ResourceFlagValues {
+export interface ContainerFlags extends ResourceFlagValues, HealthFlags {
   rm?: boolean;
   name?: string;
   env: string[];
@@ -92,6 +93,8 @@ export interface ContainerFlags extends ResourceFlagValues {
   macAddress?: string;
   link: string[];
   runtime?: string;
+  /** commander's name for `--no-healthcheck`: false when it is given. */
+  healthcheck?: boolean;
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -194,7 +197,13 @@ export function addContainerFlags(command: Command): Command {
     .option('--dns-search <domain>', 'a DNS search domain (repeatable)', collect, [])
     .option('--dns-option <option>', 'a resolv.conf option (repeatable)', collect, [])
     .option('--add-host <name:ip>', "an /etc/hosts entry (repeatable; ip host-gateway for the bridge's address)", collect, [])
-    .option('--pull <policy>', 'pull the image: missing (when not stored), always, never', 'missing');
+    .option('--pull <policy>', 'pull the image: missing (when not stored), always, never', 'missing')
+    .option('--health-cmd <command>', "command to run to check health (in the image's SHELL, /bin/sh -c by default)")
+    .option('--health-interval <duration>', 'time between running the check (ms|s|m|h) (default 30s)')
+    .option('--health-timeout <duration>', 'maximum time to allow one check to run (ms|s|m|h) (default 30s)')
+    .option('--health-start-period <duration>', 'start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)')
+    .option('--health-retries <n>', 'consecutive failures needed to report unhealthy (default 3)')
+    .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK');
 }
 
 export async function createOptionsFrom(image: string, command: string[], flags: ContainerFlags): Promise<CreateOptions> {
@@ -273,7 +282,14 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     ...(flags.domainname ? { domainname: flags.domainname } : {}),
     ...(flags.annotation.length > 0 ? { annotations: parseAnnotations(flags.annotation) } : {}),
     ...(flags.platform !== undefined ? { platform: platformFromText(flags.platform) } : {}),
+    ...healthOptionsFrom(flags),
   };
+}
+
+/** The health flags as the container's HealthConfig (none given: the image's applies as it is). */
+function healthOptionsFrom(flags: ContainerFlags): { healthcheck?: CreateOptions['healthcheck'] } {
+  const healthcheck = parseHealthFlags({ ...flags, noHealthcheck: flags.healthcheck === false });
+  return healthcheck ? { healthcheck } : {};
 }
 
 /** Docker's flags hull has no way to honour yet: refused with the reason, before anything is made (never ignored). */

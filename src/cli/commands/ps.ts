@@ -65,7 +65,7 @@ export function registerPs(program: Command): void {
     .description('list containers')
     .option('-a, --all', 'show all containers (default: running only)')
     .option('-q, --quiet', 'only container ids')
-    .option('-f, --filter <key=value>', 'filter: status=, name=, id= (repeatable)', collect, [])
+    .option('-f, --filter <key=value>', 'filter: status=, name=, id=, health= (repeatable)', collect, [])
     .option('--format <format>', '"json" (one object a line), "table TEMPLATE" or a Go template: {{.ID}} {{.Names}}')
     .option('--no-trunc', 'do not truncate ids and commands')
     .option('-n, --last <n>', 'show the n last created containers (all states)')
