@@ -1,12 +1,11 @@
 /**
  * The Docker-shaped presentation of containers, shared by the CLI and (next) the Engine API:
  * the `inspect` shape (the fields that apply to hull; the rest with Docker's empty values, so
- * tools reading them find what they expect), and `ps`: its filters, its rows' status text and
- * the fields its templates and `--format json` see. Typed values in, objects out: no printing.
+ * tools reading them find what they expect), and `ps`: its rows' status text and the fields its
+ * templates and `--format json` see (its filters are src/filters/containers.ts). Typed values in, objects out: no printing.
  */
 import { modeText } from '../runtime/namespaces.js';
-import { CONTAINER_STATUSES, isLive, statusOf } from '../runtime/states.js';
-import { UsageError } from '../errors.js';
+import { statusOf } from '../runtime/states.js';
 import { type ContainerRecord, containerLabels } from '../runtime/container-store.js';
 import { ulimitsOf } from '../runtime/ulimits.js';
 import type { RuntimeSpec } from '../runtime/spec.js';
@@ -180,62 +179,6 @@ export function statusText(r: ContainerRecord, now = Date.now()): string {
   return 'Created';
 }
 
-const FILTER_KEYS = ['status', 'name', 'id'] as const;
-const STATUSES: readonly string[] = CONTAINER_STATUSES;
-
-/** Parsed `--filter key=value` list: key → the values given for it. */
-export type PsFilters = Map<string, string[]>;
-
-/** Docker's --filter: the same key ORs, different keys AND. */
-export function parseFilters(filters: readonly string[]): PsFilters {
-  const out = new Map<string, string[]>();
-  for (const f of filters) {
-    const eq = f.indexOf('=');
-    const key = eq < 0 ? f : f.slice(0, eq);
-    const value = eq < 0 ? '' : f.slice(eq + 1);
-    if (!(FILTER_KEYS as readonly string[]).includes(key)) throw new UsageError(`invalid filter '${key}' (hull knows ${FILTER_KEYS.join(', ')})`);
-    if (key === 'status' && !STATUSES.includes(value)) {
-      throw new UsageError(`invalid filter 'status=${value}': use one of ${STATUSES.join(', ')}`);
-    }
-    out.set(key, [...(out.get(key) ?? []), value]);
-  }
-  return out;
-}
-
-export function matches(r: ContainerRecord, filters: PsFilters): boolean {
-  for (const [key, values] of filters) {
-    const ok = values.some((v) => {
-      if (key === 'status') return statusOf(r.state, r.state.paused === true) === v;
-      if (key === 'name') return r.name.includes(v.replace(/^\//, ''));
-      return r.id.startsWith(v);
-    });
-    if (!ok) return false;
-  }
-  return true;
-}
-
-export interface PsSelection {
-  /** `-a`: every container (else the running and restarting ones). */
-  all?: boolean;
-  filters?: PsFilters;
-  /** `-n`: the n last created (all states). */
-  last?: number;
-  /** `-l`: the last created (all states). */
-  latest?: boolean;
-}
-
-/** The containers `ps` lists, of `records` (Hull.listContainers: newest first), by Docker's rules for -a, -n, -l and --filter. */
-export function selectContainers(records: readonly ContainerRecord[], sel: PsSelection): ContainerRecord[] {
-  const filters = sel.filters ?? new Map<string, string[]>();
-  let shown = [...records];
-  const all = sel.all || filters.has('status') || sel.last !== undefined || sel.latest;
-  if (!all) shown = shown.filter((c) => isLive(statusOf(c.state, c.state.paused === true)));
-  shown = shown.filter((c) => matches(c, filters));
-  if (sel.latest) shown = shown.slice(0, 1);
-  else if (sel.last !== undefined) shown = shown.slice(0, sel.last);
-  return shown;
-}
-
 /** The container's id as ps shows it: 12 hex digits, or whole with --no-trunc. */
 export function psId(r: ContainerRecord, full: boolean): string {
   return full ? r.id : shortId(r.id);
@@ -275,7 +218,10 @@ export function psJson(r: ContainerRecord, now = Date.now()): PsFields {
       .replace(/\.\d+Z$/, ' +0000 UTC'),
     ID: shortId(r.id),
     Image: r.image,
-    Labels: '',
+    Labels: Object.entries(containerLabels(r))
+      .map(([k, v]) => `${k}=${v}`)
+      .sort()
+      .join(','),
     LocalVolumes: '0',
     Mounts: '',
     Names: r.name,
