@@ -422,19 +422,8 @@ export class Hull {
     const world: ContainerWorld = {};
     if (f && f.ancestors.length > 0) world.images = await this.images.list();
     if (f && f.networks.length > 0) world.networks = this.listNetworks();
-    if (f && (f.publish.size > 0 || f.expose.size > 0)) {
-      // A running container's ephemeral host ports are known only to its network state.
-      world.ports = (r) => {
-        if (r.state.status === 'running') {
-          try {
-            return this.runtime.network.ports(r);
-          } catch (err) {
-            if (!(err instanceof HullError)) throw err;
-          }
-        }
-        return r.network?.ports ?? [];
-      };
-    }
+    // A running container's ephemeral host ports are known only to its network state.
+    if (f && (f.publish.size > 0 || f.expose.size > 0)) world.ports = (r) => this.runtime.network.ports(r);
     return selectContainers(await this.listContainers(), selection, world);
   }
 
@@ -643,6 +632,11 @@ export class Hull {
 
   disconnectNetwork(nameOrId: string, container: string): Promise<void> {
     return this.runtime.locked(container, (record) => this.runtime.network.disconnect(record, nameOrId, () => this.runtime.containers.save(record)));
+  }
+
+  /** The published ports of a container as they are now (none unless it runs): what `ps` shows. */
+  publishedPorts(record: ContainerRecord): PortMapping[] {
+    return this.runtime.network.ports(record);
   }
 
   /** `port`: the published ports of a running container. */

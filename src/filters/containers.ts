@@ -8,6 +8,7 @@
 import { UsageError } from '../errors.js';
 import { CONTAINER_STATUSES, type ContainerStatusName, isLive, statusOf } from '../runtime/states.js';
 import { type ContainerRecord, containerLabels } from '../runtime/container-store.js';
+import { containerNetworks, psPorts } from '../present/containers.js';
 import { type FilterArgs, type LabelFilter, NO_FILTERS, checkKeys, invalidValue, labelFilters, matchLabels, matchesPattern } from './args.js';
 import { type ImageFacts, descendantsOf, findImage } from './images.js';
 
@@ -124,8 +125,8 @@ export function parseContainerFilters(args: FilterArgs = NO_FILTERS): ContainerF
 export interface ContainerWorld {
   images?: readonly ImageFacts[];
   networks?: readonly { id: string; name: string }[];
-  /** The container's published ports as they are now (a running one's ephemeral host ports included); default: its record's. */
-  ports?: (r: ContainerRecord) => readonly { proto: string; hostPort: number; containerPort: number }[];
+  /** A running container's published ports as they are (ephemeral host ports included); default: its record's. */
+  ports?: (r: ContainerRecord) => readonly { hostIp: string; proto: string; hostPort: number; containerPort: number }[];
   /** The container's health (Docker's State.Health.Status, `none` without a check). */
   health?: (r: ContainerRecord) => HealthState;
 }
@@ -152,14 +153,6 @@ function anchorOf(records: readonly ContainerRecord[], value: string): Container
     })();
   if (!found) throw new UsageError(`no such container ${value}`);
   return found;
-}
-
-/** The `network` keys a container is on: its networks' names (host and none by name), as Docker's NetworkSettings.Networks. */
-function networksOf(r: ContainerRecord): string[] {
-  const cfg = r.network;
-  if (!cfg) return [];
-  if (cfg.mode === 'host' || cfg.mode === 'none') return [cfg.mode];
-  return cfg.networks;
 }
 
 /**
@@ -210,14 +203,14 @@ export function selectContainers(records: readonly ContainerRecord[], sel: PsSel
     }
     if (ancestry && !ancestry.has(r.imageId.startsWith('sha256:') ? r.imageId : `sha256:${r.imageId}`)) continue;
     if (f.networks.length > 0) {
-      const on = networksOf(r);
+      const on = containerNetworks(r);
       if (!f.networks.some((v) => on.some((n) => n === v || (networkIds.get(n) ?? '').startsWith(v)))) continue;
     }
     if (f.publish.size > 0 || f.expose.size > 0) {
-      const ports = world.ports ? world.ports(r) : (r.network?.ports ?? []);
-      const exposed = [...ports.map((p) => `${p.containerPort}/${p.proto}`), ...(r.network?.exposed ?? [])];
-      const published = ports.filter((p) => p.hostPort > 0).map((p) => `${p.hostPort}/${p.proto}`);
-      if (!published.some((k) => f.publish.has(k)) && !exposed.some((k) => f.expose.has(k))) continue;
+      // Docker's list has ports for running containers only (none before start or after the end).
+      const ports = psPorts(r, world.ports ? world.ports(r) : (r.network?.ports ?? []));
+      const hit = ports.some((p) => (p.publicPort > 0 && f.publish.has(`${p.publicPort}/${p.type}`)) || f.expose.has(`${p.privatePort}/${p.type}`));
+      if (!hit) continue;
     }
     out.push(r);
   }

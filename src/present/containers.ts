@@ -9,7 +9,7 @@ import { statusOf } from '../runtime/states.js';
 import { type ContainerRecord, containerLabels } from '../runtime/container-store.js';
 import { ulimitsOf } from '../runtime/ulimits.js';
 import type { RuntimeSpec } from '../runtime/spec.js';
-import { shortId, timeAgo } from './human.js';
+import { shortId, timeAgo, truncate } from './human.js';
 
 // ---- inspect ----------------------------------------------------------------------------
 
@@ -208,8 +208,82 @@ export interface PsFields {
   Status: string;
 }
 
-/** One container as Docker's `ps --format json` prints it. */
-export function psJson(r: ContainerRecord, now = Date.now()): PsFields {
+/** The networks a container is on, as Docker's NetworkSettings.Networks names them (host and none too; none for `container:`). */
+export function containerNetworks(r: ContainerRecord): string[] {
+  const cfg = r.network;
+  if (!cfg) return [];
+  if (cfg.mode === 'host' || cfg.mode === 'none') return [cfg.mode];
+  return cfg.networks;
+}
+
+/** One port of a running container as Docker's list has it: a published one, or an exposed one (ip '' and no public port). */
+export interface PsPort {
+  ip: string;
+  privatePort: number;
+  publicPort: number;
+  type: string;
+}
+
+/**
+ * A running container's ports (Docker lists none for a container that does not run): each
+ * published mapping (`published`: its live ones, ephemeral host ports included), then each
+ * exposed port that is not published.
+ */
+export function psPorts(r: ContainerRecord, published: readonly { hostIp: string; hostPort: number; containerPort: number; proto: string }[]): PsPort[] {
+  if (r.state.status !== 'running') return [];
+  const out: PsPort[] = published.map((p) => ({ ip: p.hostIp || '0.0.0.0', privatePort: p.containerPort, publicPort: p.hostPort, type: p.proto }));
+  for (const key of r.network?.exposed ?? []) {
+    const [port = '', type = 'tcp'] = key.split('/');
+    if (!out.some((p) => `${p.privatePort}/${p.type}` === `${port}/${type}`)) out.push({ ip: '', privatePort: Number(port), publicPort: 0, type });
+  }
+  return out;
+}
+
+/**
+ * Docker's DisplayablePorts: `0.0.0.0:8080->80/tcp, 5432/tcp`, sorted by container port;
+ * consecutive ports of a kind (exposed, or published on the same port) as one range, first, then
+ * each mapping to another host port.
+ */
+export function displayablePorts(ports: readonly PsPort[]): string {
+  const sorted = [...ports].sort(
+    (a, b) => a.privatePort - b.privatePort || a.ip.localeCompare(b.ip) || a.publicPort - b.publicPort || a.type.localeCompare(b.type),
+  );
+  const groups = new Map<string, { first: number; last: number }>();
+  const result: string[] = [];
+  const mappings: string[] = [];
+  const form = (key: string, g: { first: number; last: number }) => {
+    const [ip, type] = key.includes('/') ? (key.split('/') as [string, string]) : ['', key];
+    const range = g.first === g.last ? `${g.first}` : `${g.first}-${g.last}`;
+    return `${ip ? `${ip}:${range}->${range}` : range}/${type}`;
+  };
+  for (const p of sorted) {
+    let key = p.type;
+    if (p.ip !== '') {
+      if (p.publicPort !== p.privatePort) {
+        mappings.push(`${p.ip}:${p.publicPort}->${p.privatePort}/${p.type}`);
+        continue;
+      }
+      key = `${p.ip}/${p.type}`;
+    }
+    const g = groups.get(key);
+    if (!g) groups.set(key, { first: p.privatePort, last: p.privatePort });
+    else if (p.privatePort === g.last + 1) g.last = p.privatePort;
+    else {
+      result.push(form(key, g));
+      groups.set(key, { first: p.privatePort, last: p.privatePort });
+    }
+  }
+  for (const [key, g] of groups) result.push(form(key, g));
+  return [...result, ...mappings].join(', ');
+}
+
+/** MOUNTS: each mount's volume name or source, cut at 15 characters unless `full`. */
+function mountsText(r: ContainerRecord, full: boolean): string {
+  return (r.mounts ?? []).map((m) => (full ? m.Name || m.Source : truncate(m.Name || m.Source, 15))).join(',');
+}
+
+/** One container as Docker's `ps --format json` prints it; `ports`: psPorts' (none: a container that does not run). */
+export function psJson(r: ContainerRecord, now = Date.now(), ports: readonly PsPort[] = []): PsFields {
   return {
     Command: commandText(r, false),
     CreatedAt: new Date(r.created)
@@ -222,14 +296,14 @@ export function psJson(r: ContainerRecord, now = Date.now()): PsFields {
       .map(([k, v]) => `${k}=${v}`)
       .sort()
       .join(','),
-    LocalVolumes: '0',
-    Mounts: '',
+    LocalVolumes: String((r.mounts ?? []).filter((m) => m.Driver === 'local').length),
+    Mounts: mountsText(r, false),
     Names: r.name,
-    Networks: 'none',
-    Ports: '',
+    Networks: containerNetworks(r).join(','),
+    Ports: displayablePorts(ports),
     RunningFor: timeAgo(r.created, now),
     Size: '0B',
-    State: r.state.status,
+    State: statusOf(r.state, r.state.paused === true),
     Status: statusText(r, now),
   };
 }
@@ -255,6 +329,6 @@ export const EMPTY_PS_FIELDS: Readonly<PsFields> = {
 /** ps's default table: its columns, and the cells of one container. */
 export const PS_TABLE_COLUMNS = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'] as const;
 
-export function psTableRow(r: ContainerRecord, full: boolean, now = Date.now()): string[] {
-  return [psId(r, full), r.image, commandText(r, full), timeAgo(r.created, now), statusText(r, now), '', r.name];
+export function psTableRow(r: ContainerRecord, full: boolean, now = Date.now(), ports: readonly PsPort[] = []): string[] {
+  return [psId(r, full), r.image, commandText(r, full), timeAgo(r.created, now), statusText(r, now), displayablePorts(ports), r.name];
 }

@@ -8,6 +8,8 @@ import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
 describe.skipIf(!canRunContainers)(`--filter on the list and prune verbs (integration${skipReason})`, () => {
   let env: HullEnv;
   const ids: Record<string, string> = {};
+  // A host port unlikely to be taken on a shared machine.
+  const hostPort = 20000 + (process.pid % 20000);
 
   const ok = (args: string[]): string => {
     const r = env.cli(args);
@@ -50,7 +52,7 @@ describe.skipIf(!canRunContainers)(`--filter on the list and prune verbs (integr
       'true',
     ]).trim();
     ids.db = ok(['create', '--name', 'db', '-l', 'tier=db', '--network', 'none', '--expose', '5432', '-v', `${env.base}:/host`, 'busybox', 'true']).trim();
-    ids.up = ok(['run', '-d', '--name', 'up', '--network', 'none', 'busybox', 'sleep', '60']).trim();
+    ids.up = ok(['run', '-d', '--name', 'up', '--network', 'front', '-p', `${hostPort}:80`, '--expose', '5432', 'busybox', 'sleep', '60']).trim();
     const tar = path.join(env.base, 'fs.tar');
     ok(['export', '-o', tar, 'db']);
     ids.dangling = ok(['import', tar]).trim();
@@ -89,15 +91,24 @@ describe.skipIf(!canRunContainers)(`--filter on the list and prune verbs (integr
     expect(names('since=exited', 'before=up')).toEqual(['db', 'web']);
     expect(names('ancestor=busybox')).toEqual(['up', 'db', 'web', 'exited']);
     expect(names('ancestor=me/app:1')).toEqual([]);
-    expect(names('network=front')).toEqual(['web']);
-    expect(names(`network=${ok(['network', 'inspect', '-f', '{{.Id}}', 'front']).trim().slice(0, 8)}`)).toEqual(['web']);
-    expect(names('network=none')).toEqual(['up', 'db', 'exited']);
+    expect(names('network=front')).toEqual(['up', 'web']);
+    expect(names(`network=${ok(['network', 'inspect', '-f', '{{.Id}}', 'front']).trim().slice(0, 8)}`)).toEqual(['up', 'web']);
+    expect(names('network=none')).toEqual(['db', 'exited']);
     expect(names('volume=data')).toEqual(['web']);
     expect(names('volume=/host', 'volume=/data')).toEqual(['db', 'web']);
-    expect(names('publish=8080/tcp')).toEqual(['web']);
-    expect(names('publish=8000-8100')).toEqual(['web']);
-    expect(names('expose=5432')).toEqual(['db']);
-    expect(names('expose=80', 'expose=5432/udp')).toEqual(['web']);
+    // Ports: of running containers only, as Docker's list (web's -p and db's --expose wait for a start).
+    expect(names(`publish=${hostPort}/tcp`)).toEqual(['up']);
+    expect(names(`publish=${hostPort - 1}-${hostPort + 1}`)).toEqual(['up']);
+    expect(names('publish=8080')).toEqual([]);
+    expect(names('expose=5432')).toEqual(['up']);
+    expect(names('expose=80', 'expose=5432/udp')).toEqual(['up']);
+    expect(lines(['ps', '--format', '{{.Names}}|{{.Ports}}|{{.Networks}}|{{.Mounts}}|{{.LocalVolumes}}', '-a'])).toEqual([
+      `up|5432/tcp, 0.0.0.0:${hostPort}->80/tcp|front||0`,
+      `db||none|${env.base.length > 15 ? `${env.base.slice(0, 14)}…` : env.base}|0`,
+      'web||front|data|1',
+      'exited||none||0',
+    ]);
+    expect(ok(['ps'])).toContain(`   5432/tcp, 0.0.0.0:${hostPort}->80/tcp   up\n`);
     expect(names('health=none')).toEqual(['up', 'db', 'web', 'exited']);
     expect(names('health=healthy')).toEqual([]);
     expect(names('is-task=true')).toEqual([]);
@@ -152,7 +163,8 @@ describe.skipIf(!canRunContainers)(`--filter on the list and prune verbs (integr
     expect(nets('type=custom')).toEqual(['front']);
     expect(nets('type=builtin')).toEqual(expect.arrayContaining(['host', 'none']));
     expect(nets('type=builtin')).not.toContain('front');
-    expect(nets('dangling=true')).toEqual(['front']); // a created container holds no address yet
+    expect(nets('dangling=true')).toEqual([]); // up holds an address on front
+    expect(nets('dangling=false')).toContain('front');
     expect(nets('scope=local', 'name=front')).toEqual(['front']);
     fails(['network', 'ls', '--filter', 'type=mine'], "invalid filter: 'type'='mine'");
     fails(['network', 'ls', '--filter', 'ancestor=x'], "Invalid filter 'ancestor'");

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { TemplateError } from '../../errors.js';
 import { parseDockerTemplate } from '../../format/docker-templates.js';
 import { formatterContext } from '../../format/formatter.js';
-import { EMPTY_PS_FIELDS, PS_TABLE_COLUMNS, type PsFields, psId, psJson, psTableRow } from '../../present/containers.js';
+import { EMPTY_PS_FIELDS, PS_TABLE_COLUMNS, type PsFields, psId, psJson, psPorts, psTableRow } from '../../present/containers.js';
 import { parseContainerFilters, parseFilterFlags } from '../../filters/index.js';
 import { containerLabels } from '../../runtime/container-store.js';
 import { collect, hullFor } from '../context.js';
@@ -83,20 +83,22 @@ export function registerPs(program: Command): void {
       if (flags.format) checkPsTemplate(flags.format);
       const format = flags.quiet ? undefined : listFormat(flags.format, PS_HEADERS);
       const last = flags.last !== undefined ? Number(flags.last) : undefined;
-      const shown = await hullFor(cmd).selectContainers({ filters, all: flags.all, ...(last !== undefined ? { last } : {}), latest: flags.latest });
+      const hull = hullFor(cmd);
+      const shown = await hull.selectContainers({ filters, all: flags.all, ...(last !== undefined ? { last } : {}), latest: flags.latest });
       const full = flags.noTrunc === true || (flags as { trunc?: boolean }).trunc === false;
       if (flags.quiet) {
         for (const c of shown) process.stdout.write(`${psId(c, full)}\n`);
         return;
       }
+      const ports = (c: (typeof shown)[number]) => psPorts(c, hull.publishedPorts(c));
       if (format) {
-        process.stdout.write(format.render(shown.map((c) => psContext({ ...psJson(c), ID: psId(c, full) }, containerLabels(c)))));
+        process.stdout.write(format.render(shown.map((c) => psContext({ ...psJson(c, Date.now(), ports(c)), ID: psId(c, full) }, containerLabels(c)))));
         return;
       }
       process.stdout.write(
         table(
           PS_TABLE_COLUMNS,
-          shown.map((c) => psTableRow(c, full)),
+          shown.map((c) => psTableRow(c, full, Date.now(), ports(c))),
         ),
       );
     });

@@ -24,6 +24,7 @@ import {
   selectVolumes,
 } from '../../../src/filters/index.js';
 import type { ContainerRecord, ContainerState } from '../../../src/runtime/container-store.js';
+import { displayablePorts, psJson, psPorts } from '../../../src/present/containers.js';
 import type { ContainerNetworkConfig } from '../../../src/network/container-config.js';
 import type { MountPoint } from '../../../src/volume/resolve.js';
 
@@ -245,12 +246,54 @@ describe('ps --filter', () => {
     expect(ps(['expose=80/tcp'])).toEqual(['web-1']);
     expect(ps(['expose=5000-6000'])).toEqual(['db']);
     expect(ps(['publish=8080', 'expose=5432'])).toEqual(['web-1', 'db']);
+    // Docker lists ports of running containers only: not of one created or ended.
+    const stopped = container({
+      id: 'a7',
+      name: 'stopped',
+      state: { status: 'exited' },
+      network: { ports: [{ proto: 'tcp', hostIp: '', hostPort: 9090, containerPort: 90 }], exposed: ['90/tcp'] },
+    });
+    const sel = { all: true, filters: parseContainerFilters(args('publish=9090', 'expose=90')) };
+    expect(selectContainers([stopped], sel)).toEqual([]);
+    expect(selectContainers([{ ...stopped, state: { status: 'running' } }], sel)).toHaveLength(1);
+    // The live ports when the world knows them (an ephemeral host port).
+    const live: ContainerWorld = { ports: (r) => (r.name === 'web-1' ? [{ hostIp: '', proto: 'tcp', hostPort: 40000, containerPort: 80 }] : []) };
+    expect(ps(['publish=40000'], { all: true }, live)).toEqual(['web-1']);
   });
 
   it('is-task: hull runs no swarm task; isolation: no effect on Linux, as Docker', () => {
     expect(ps(['is-task=true'])).toEqual([]);
     expect(ps(['is-task=false'])).toHaveLength(6);
     expect(ps(['isolation=default'])).toHaveLength(6);
+  });
+});
+
+describe("ps's fields", () => {
+  it("PORTS as Docker's DisplayablePorts: by container port, ranges grouped first, then mappings to other host ports", () => {
+    const p = (ip: string, privatePort: number, publicPort = 0, type = 'tcp') => ({ ip, privatePort, publicPort, type });
+    expect(displayablePorts([])).toBe('');
+    expect(displayablePorts([p('0.0.0.0', 80, 8080), p('', 5432)])).toBe('5432/tcp, 0.0.0.0:8080->80/tcp');
+    expect(displayablePorts([p('', 7001), p('', 7000), p('', 7002, 0, 'udp'), p('', 7004)])).toBe('7000-7001/tcp, 7004/tcp, 7002/udp');
+    expect(displayablePorts([p('0.0.0.0', 90, 90), p('0.0.0.0', 91, 91)])).toBe('0.0.0.0:90-91->90-91/tcp');
+    const web = records[0]!;
+    expect(psPorts(web, web.network!.ports)).toEqual([p('0.0.0.0', 80, 8080)]);
+    expect(psPorts(records[1]!, [])).toEqual([]);
+  });
+
+  it('Labels sorted, Networks, Mounts (cut at 15), LocalVolumes, State (paused)', () => {
+    const long = container({
+      id: 'a8',
+      name: 'long',
+      labels: { b: '2', a: '1' },
+      state: { status: 'running', paused: true },
+      mounts: [
+        { Type: 'volume', Name: 'a-very-long-volume-name', Source: '/v', Destination: '/d', Driver: 'local' },
+        { Type: 'bind', Source: '/srv', Destination: '/s' },
+      ],
+      network: { networks: ['front', 'back'] },
+    });
+    expect(psJson(long)).toMatchObject({ Labels: 'a=1,b=2', Networks: 'front,back', Mounts: 'a-very-long-vo…,/srv', LocalVolumes: '1', State: 'paused' });
+    expect(psJson(records[2]!).Networks).toBe('host');
   });
 });
 
