@@ -207,14 +207,21 @@ export class Hull {
     return { containers, reclaimed };
   }
 
-  /** `system prune`: stopped containers (as `pruneContainers`), unused networks, the build cache, then as `pruneImages`. */
-  async pruneSystem(options: { all?: boolean } = {}): Promise<PruneResult & { containers: string[]; networks: string[]; buildCache: number }> {
-    const { containers } = await this.pruneContainers();
+  /**
+   * `system prune`: stopped containers (as `pruneContainers`), unused networks, the build cache, then as `pruneImages`;
+   * with `filters` (`until`, `label`, `label!`) only what they keep of each, and the build cache (whose entries have
+   * no labels or times a filter could match) stays.
+   */
+  async pruneSystem(
+    options: { all?: boolean; filters?: PruneFilters } = {},
+  ): Promise<PruneResult & { containers: string[]; networks: string[]; buildCache: number }> {
+    const { filters, ...rest } = options;
+    const { containers } = await this.pruneContainers(filters);
     // As `docker system prune`: networks no container uses, and the build cache (its layers
     // are then garbage).
-    const networks = await this.pruneNetworks();
-    const buildCache = this.buildCache.clear();
-    return { ...(await this.images.prune(options)), containers, networks, buildCache };
+    const networks = await this.pruneNetworks(filters);
+    const buildCache = filters ? 0 : this.buildCache.clear();
+    return { ...(await this.pruneImages({ ...rest, ...(filters ? { filters } : {}) })), containers, networks, buildCache };
   }
 
   /** `build`: a Dockerfile and its context to an image in the store (src/build/). */

@@ -180,6 +180,8 @@ describe.skipIf(!canRunContainers)(`--filter on the list and prune verbs (integr
     expect(ok(['network', 'prune', '-f', '--filter', 'label!=app=web'])).toBe('');
     expect(ok(['network', 'prune', '-f', '--filter', 'until=1h'])).toBe('');
     expect(ok(['container', 'prune', '-f', '--filter', 'label=tier=nothing'])).toBe('Total reclaimed space: 0B\n');
+    fails(['system', 'prune', '-f', '--filter', 'dangling=true'], "Invalid filter 'dangling'");
+    expect(ok(['system', 'prune', '-f', '--filter', 'label=tier=nothing'])).toBe('Total reclaimed space: 0B\n');
     expect(names()).toHaveLength(4);
     expect(lines(['volume', 'ls', '-q']).sort()).toEqual(['data', 'spare']);
     expect(lines(['network', 'ls', '--format', '{{.Name}}', '--filter', 'type=custom'])).toEqual(['front']);
