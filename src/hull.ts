@@ -429,6 +429,8 @@ export class Hull {
     const world: ContainerWorld = {};
     if (f && f.ancestors.length > 0) world.images = await this.images.list();
     if (f && f.networks.length > 0) world.networks = this.listNetworks();
+    // wired at merge: the health-check branch's healthStatusOf(record); until then no container has a check.
+    if (f && f.health.length > 0) world.health = () => 'none';
     // A running container's ephemeral host ports are known only to its network state.
     if (f && (f.publish.size > 0 || f.expose.size > 0)) world.ports = (r) => this.runtime.network.ports(r);
     return selectContainers(await this.listContainers(), selection, world);

@@ -127,7 +127,7 @@ export interface ContainerWorld {
   networks?: readonly { id: string; name: string }[];
   /** A running container's published ports as they are (ephemeral host ports included); default: its record's. */
   ports?: (r: ContainerRecord) => readonly { hostIp: string; proto: string; hostPort: number; containerPort: number }[];
-  /** The container's health (Docker's State.Health.Status, `none` without a check). */
+  /** The container's health (Docker's State.Health.Status); absent: `none`, a container without a health check. */
   health?: (r: ContainerRecord) => HealthState;
 }
 
@@ -155,14 +155,6 @@ function anchorOf(records: readonly ContainerRecord[], value: string): Container
   return found;
 }
 
-/**
- * The health of a container for `--filter health=`. // wired at merge: the health-check branch
- * provides healthStatusOf(record); until then every container is `none` (no HEALTHCHECK runs).
- */
-function defaultHealth(_r: ContainerRecord): HealthState {
-  return 'none';
-}
-
 /** The containers `ps` lists, of `records` (Hull.listContainers: newest first), by Docker's rules for -a, -n, -l and --filter. */
 export function selectContainers(records: readonly ContainerRecord[], sel: PsSelection, world: ContainerWorld = {}): ContainerRecord[] {
   const f = sel.filters ?? parseContainerFilters();
@@ -178,7 +170,7 @@ export function selectContainers(records: readonly ContainerRecord[], sel: PsSel
   }
   const ancestry = f.ancestors.length > 0 ? ancestorImages(f.ancestors, world.images ?? []) : undefined;
   const networkIds = new Map((world.networks ?? []).map((n) => [n.name, n.id]));
-  const health = world.health ?? defaultHealth;
+  const health = world.health ?? ((): HealthState => 'none');
   const out: ContainerRecord[] = [];
   for (const r of records) {
     if (before) {
