@@ -1,5 +1,5 @@
 export { Hull } from './hull.js';
-export type { HullOptions, RunOptions, RunResult } from './hull.js';
+export type { HullOptions, ListedNetwork, RunOptions, RunResult } from './hull.js';
 export * from './errors.js';
 export type { ContainerRecord, ContainerState } from './runtime/container-store.js';
 export { containerLabels } from './runtime/container-store.js';
