@@ -432,7 +432,7 @@ export class Hull {
     // wired at merge: the health-check branch's healthStatusOf(record); until then no container has a check.
     if (f && f.health.length > 0) world.health = () => 'none';
     // A running container's ephemeral host ports are known only to its network state.
-    if (f && (f.publish.size > 0 || f.expose.size > 0)) world.ports = (r) => this.runtime.network.ports(r);
+    if (f && (f.publish.size > 0 || f.expose.size > 0)) world.ports = (r) => this.publishedPorts(r);
     return selectContainers(await this.listContainers(), selection, world);
   }
 
@@ -643,9 +643,15 @@ export class Hull {
     return this.runtime.locked(container, (record) => this.runtime.network.disconnect(record, nameOrId, () => this.runtime.containers.save(record)));
   }
 
-  /** The published ports of a container as they are now (none unless it runs): what `ps` shows. */
+  /** The published ports of a container as they are now (none unless it runs): what `ps` shows and filters on. */
   publishedPorts(record: ContainerRecord): PortMapping[] {
-    return this.runtime.network.ports(record);
+    try {
+      return this.runtime.network.ports(record);
+    } catch (err) {
+      // A listing never fails for one container's network state (being written, or left by a crash): it shows none.
+      if (err instanceof SyntaxError || err instanceof HullError) return [];
+      throw err;
+    }
   }
 
   /** `port`: the published ports of a running container. */
