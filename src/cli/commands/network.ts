@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { hullFor, collect } from '../context.js';
 import { labelsText, listFormat, table } from '../format.js';
-import { dockerTime, shortId, timeAgo } from '../../present/human.js';
+import { dockerTime, naturalCompare, shortId, timeAgo } from '../../present/human.js';
 import { parseLabels } from '../../options/labels.js';
 import { formatInspect, formatterContext } from '../../format/formatter.js';
 import { forEachContainer } from './each.js';
@@ -68,7 +68,10 @@ export function registerNetwork(program: Command): void {
       const filters = parseNetworkFilters(parseFilterFlags(flags.filter));
       const full = flags.trunc === false;
       const format = flags.quiet ? undefined : listFormat(flags.format, NETWORK_HEADERS);
-      const nets = hullFor(cmd).listedNetworks(filters);
+      // By name, as Docker's CLI lists them.
+      const nets = hullFor(cmd)
+        .listedNetworks(filters)
+        .sort((a, b) => naturalCompare(a.name, b.name));
       const id = (n: ListedNetwork) => (full ? n.id : shortId(n.id));
       if (flags.quiet) {
         // host and none have no id: nothing to print for them.

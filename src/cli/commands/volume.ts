@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { hullFor, collect } from '../context.js';
 import { labelsText, listFormat, table } from '../format.js';
-import { humanSize } from '../../present/human.js';
+import { humanSize, naturalCompare } from '../../present/human.js';
 import type { VolumeRecord } from '../../volume/store.js';
 import { parseLabels } from '../../options/labels.js';
 import { UsageError } from '../../errors.js';
@@ -76,7 +76,8 @@ export function registerVolume(program: Command): void {
       exitOneOnError(async () => {
         const filters = parseVolumeFilters(parseFilterFlags(flags.filter));
         const format = flags.quiet ? undefined : listFormat(flags.format, VOLUME_HEADERS);
-        const list = await hullFor(cmd).selectVolumes(filters);
+        // By name, as Docker's CLI lists them.
+        const list = (await hullFor(cmd).selectVolumes(filters)).sort((a, b) => naturalCompare(a.Name, b.Name));
         if (flags.quiet) {
           process.stdout.write(list.map((v) => `${v.Name}\n`).join(''));
         } else if (format) {

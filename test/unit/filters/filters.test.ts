@@ -25,6 +25,7 @@ import {
 } from '../../../src/filters/index.js';
 import type { ContainerRecord, ContainerState } from '../../../src/runtime/container-store.js';
 import { displayablePorts, psJson, psPorts } from '../../../src/present/containers.js';
+import { naturalCompare } from '../../../src/present/human.js';
 import type { ContainerNetworkConfig } from '../../../src/network/container-config.js';
 import type { MountPoint } from '../../../src/volume/resolve.js';
 
@@ -411,5 +412,11 @@ describe('network ls --filter', () => {
     expect(select('type=custom', 'type=builtin')).toHaveLength(5);
     expect(select('dangling=true')).toEqual(['back']);
     expect(select('dangling=0')).toEqual(['bridge', 'front', 'host', 'none']);
+  });
+});
+
+describe('list order', () => {
+  it("volume ls and network ls by name as Docker's CLI (sortorder.NaturalLess)", () => {
+    expect(['net10', 'net2', 'Net', 'bridge', 'net02', 'host', 'a-b'].sort(naturalCompare)).toEqual(['Net', 'a-b', 'bridge', 'host', 'net2', 'net02', 'net10']);
   });
 });
