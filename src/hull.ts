@@ -11,7 +11,11 @@ import type { Attachment } from './runtime/monitor-client.js';
 import type { Readable, Writable } from 'node:stream';
 import type { CommitOptions, ImportOptions } from './build/commit.js';
 import type { Change } from './runtime/container-fs.js';
-import { type PruneFilters, prunable } from './present/prune-filters.js';
+import { NO_PRUNE_FILTERS, type PruneFilters, prunable } from './filters/prune.js';
+import { type ContainerWorld, type PsSelection, selectContainers } from './filters/containers.js';
+import { healthStatusOf } from './runtime/health.js';
+import { type ImageFilters, selectImages } from './filters/images.js';
+import { type NetworkFilters, type VolumeFilters, parseNetworkFilters, selectNetworks, selectVolumes } from './filters/resources.js';
 import { parseReference } from './image/reference.js';
 import type { SaveFormat } from './image/archive/save.js';
 import type { CheckProblem, CheckResult } from './store/check.js';
@@ -105,6 +109,9 @@ async function collect(stream: Readable | undefined): Promise<Buffer | undefined
   return Buffer.concat(chunks);
 }
 
+/** A network as `network ls` lists it: a stored one, or Docker's pre-defined `host` and `none` (no id, never stored). */
+export type ListedNetwork = Pick<NetworkRecord, 'id' | 'name' | 'created' | 'labels'> & { driver: string; subnet?: string; bridge?: string };
+
 export class Hull {
   readonly paths: StorePaths;
   readonly images: ImageStore;
@@ -155,11 +162,26 @@ export class Hull {
 
   /**
    * `image prune`: dangling images (or with `all` every image no container uses), then garbage;
-   * with `filters` (`until`, `label`, `label!`: src/present/prune-filters.ts) only the images they match.
+   * with `filters` (`until`, `label`, `label!`: src/filters/prune.ts) only the images they match;
+   * `dangling=false` among them is `all`, as Docker's.
    */
   pruneImages(options: { all?: boolean; filters?: PruneFilters } = {}): Promise<PruneResult> {
     const { filters, ...rest } = options;
+    if (filters?.dangling === false) rest.all = true;
     return this.images.prune(filters ? { ...rest, filter: (image) => prunable(filters, image.created, image.labels) } : rest);
+  }
+
+  /** `images --filter` (src/filters/images.ts): the images kept, each with only the names the filters keep. */
+  async selectImages(filters: ImageFilters): Promise<ImageSummary[]> {
+    const list = await this.listImages();
+    if (filters.labels.length === 0) return selectImages(list, filters);
+    const labelled = await Promise.all(
+      list.map(async (i) => {
+        const config = (await this.images.describe(i.id)).config.config as { Labels?: Record<string, string> | null } | undefined;
+        return { ...i, labels: config?.Labels ?? {} };
+      }),
+    );
+    return selectImages(labelled, filters).map(({ labels: _labels, ...i }) => i);
   }
 
   /**
@@ -167,7 +189,7 @@ export class Hull {
    * Docker's), created before `filters.untilMs` when given; returns their ids and the bytes of
    * their writable layers; with label filters, on the container's labels (the image's with `-l` over them).
    */
-  async pruneContainers(filters: PruneFilters = { labels: [], notLabels: [] }): Promise<{ containers: string[]; reclaimed: number }> {
+  async pruneContainers(filters: PruneFilters = NO_PRUNE_FILTERS): Promise<{ containers: string[]; reclaimed: number }> {
     const { treeSize } = await import('./volume/store.js');
     const containers: string[] = [];
     let reclaimed = 0;
@@ -186,14 +208,21 @@ export class Hull {
     return { containers, reclaimed };
   }
 
-  /** `system prune`: stopped containers (as `pruneContainers`), unused networks, the build cache, then as `pruneImages`. */
-  async pruneSystem(options: { all?: boolean } = {}): Promise<PruneResult & { containers: string[]; networks: string[]; buildCache: number }> {
-    const { containers } = await this.pruneContainers();
+  /**
+   * `system prune`: stopped containers (as `pruneContainers`), unused networks, the build cache, then as `pruneImages`;
+   * with `filters` (`until`, `label`, `label!`) only what they keep of each, and the build cache (whose entries have
+   * no labels or times a filter could match) stays.
+   */
+  async pruneSystem(
+    options: { all?: boolean; filters?: PruneFilters } = {},
+  ): Promise<PruneResult & { containers: string[]; networks: string[]; buildCache: number }> {
+    const { filters, ...rest } = options;
+    const { containers } = await this.pruneContainers(filters);
     // As `docker system prune`: networks no container uses, and the build cache (its layers
     // are then garbage).
-    const networks = await this.pruneNetworks();
-    const buildCache = this.buildCache.clear();
-    return { ...(await this.images.prune(options)), containers, networks, buildCache };
+    const networks = await this.pruneNetworks(filters);
+    const buildCache = filters ? 0 : this.buildCache.clear();
+    return { ...(await this.pruneImages({ ...rest, ...(filters ? { filters } : {}) })), containers, networks, buildCache };
   }
 
   /** `build`: a Dockerfile and its context to an image in the store (src/build/). */
@@ -395,6 +424,18 @@ export class Hull {
     return this.runtime.list();
   }
 
+  /** `ps`: the containers Docker's list shows for -a, -n, -l and --filter (src/filters/containers.ts), newest first. */
+  async selectContainers(selection: PsSelection = {}): Promise<ContainerRecord[]> {
+    const f = selection.filters;
+    const world: ContainerWorld = {};
+    if (f && f.ancestors.length > 0) world.images = await this.images.list();
+    if (f && f.networks.length > 0) world.networks = this.listNetworks();
+    if (f && f.health.length > 0) world.health = healthStatusOf;
+    // A running container's ephemeral host ports are known only to its network state.
+    if (f && (f.publish.size > 0 || f.expose.size > 0)) world.ports = (r) => this.publishedPorts(r);
+    return selectContainers(await this.listContainers(), selection, world);
+  }
+
   /** Remove a container; a running one only with `force` (killed first); with `volumes` its anonymous volumes too. */
   removeContainer(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     return this.runtime.remove(idOrName, opts);
@@ -522,9 +563,18 @@ export class Hull {
     return this.runtime.volumes.store.remove(name, (n) => this.runtime.volumes.users(n), opts);
   }
 
-  /** Unused anonymous volumes (with `all`, every unused volume): the names removed and the bytes freed. */
-  pruneVolumes(opts: { all?: boolean } = {}): Promise<{ volumes: string[]; reclaimed: number }> {
-    return this.runtime.volumes.store.prune((n) => this.runtime.volumes.users(n), opts);
+  /** `volume ls --filter` (src/filters/resources.ts). */
+  selectVolumes(filters: VolumeFilters): Promise<VolumeRecord[]> {
+    return selectVolumes(this.listVolumes(), filters, async (n) => (await this.runtime.volumes.users(n)).length > 0);
+  }
+
+  /** Unused anonymous volumes (with `all`, every unused volume; with `filters`, those `label`/`label!` keep): the names removed and the bytes freed. */
+  pruneVolumes(opts: { all?: boolean; filters?: PruneFilters } = {}): Promise<{ volumes: string[]; reclaimed: number }> {
+    const { filters } = opts;
+    return this.runtime.volumes.store.prune((n) => this.runtime.volumes.users(n), {
+      all: opts.all ?? false,
+      ...(filters ? { keep: (v: VolumeRecord) => prunable(filters, undefined, v.Labels) } : {}),
+    });
   }
 
   /** `system df`'s volume row: how many, how many in use, bytes, bytes no container uses. */
@@ -564,9 +614,22 @@ export class Hull {
     return this.runtime.network.remove(nameOrId);
   }
 
-  /** `network prune`: removes the user networks no container uses; returns their names. */
-  pruneNetworks(): Promise<string[]> {
-    return this.runtime.network.prune();
+  /**
+   * `network ls`: the networks (the default bridge once made, the user ones) and Docker's `host`
+   * and `none`, those `filters` keep (src/filters/resources.ts).
+   */
+  listedNetworks(filters: NetworkFilters = parseNetworkFilters()): ListedNetwork[] {
+    const builtin: ListedNetwork[] = [
+      { id: '', name: 'host', driver: 'host', created: '' },
+      { id: '', name: 'none', driver: 'null', created: '' },
+    ];
+    const all: ListedNetwork[] = [...this.listNetworks(), ...builtin];
+    return selectNetworks(all, filters, (n) => 'subnet' in n && this.runtime.network.inUse(n as NetworkRecord));
+  }
+
+  /** `network prune`: removes the user networks no container uses (with `filters`, those `until`/`label`/`label!` keep); returns their names. */
+  pruneNetworks(filters?: PruneFilters): Promise<string[]> {
+    return this.runtime.network.prune(filters ? (n) => prunable(filters, n.created, n.labels ?? {}) : undefined);
   }
 
   /** `network connect`: a running container gets the interface at once, a stopped one at its next start. */
@@ -578,6 +641,17 @@ export class Hull {
 
   disconnectNetwork(nameOrId: string, container: string): Promise<void> {
     return this.runtime.locked(container, (record) => this.runtime.network.disconnect(record, nameOrId, () => this.runtime.containers.save(record)));
+  }
+
+  /** The published ports of a container as they are now (none unless it runs): what `ps` shows and filters on. */
+  publishedPorts(record: ContainerRecord): PortMapping[] {
+    try {
+      return this.runtime.network.ports(record);
+    } catch (err) {
+      // A listing never fails for one container's network state (being written, or left by a crash): it shows none.
+      if (err instanceof SyntaxError || err instanceof HullError) return [];
+      throw err;
+    }
   }
 
   /** `port`: the published ports of a running container. */

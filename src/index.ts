@@ -1,5 +1,5 @@
 export { Hull } from './hull.js';
-export type { HullOptions, RunOptions, RunResult } from './hull.js';
+export type { HullOptions, ListedNetwork, RunOptions, RunResult } from './hull.js';
 export * from './errors.js';
 export type { ContainerRecord, ContainerState } from './runtime/container-store.js';
 export { containerLabels } from './runtime/container-store.js';
@@ -65,8 +65,16 @@ export type { OciState } from './runtime/hooks.js';
 export type { CommitOptions, ImportOptions } from './build/commit.js';
 export type { Change, ChangeKind } from './runtime/container-fs.js';
 export { CHANGE_KIND_NUMBER } from './runtime/container-fs.js';
-export { parsePruneFilters } from './present/prune-filters.js';
-export type { LabelFilter, PruneFilters } from './present/prune-filters.js';
+export {
+  filterArgsFromJson,
+  parseContainerFilters,
+  parseFilterFlags,
+  parseImageFilters,
+  parseNetworkFilters,
+  parsePruneFilters,
+  parseVolumeFilters,
+} from './filters/index.js';
+export type { ContainerFilters, FilterArgs, ImageFilters, LabelFilter, NetworkFilters, PruneFilters, PsSelection, VolumeFilters } from './filters/index.js';
 export { infoText, versionText } from './present/system-info.js';
 export type { EventMessage, EventType } from './events/log.js';
 export type { EventReadOptions } from './events/follow.js';

@@ -163,13 +163,14 @@ export async function deleteNetwork(p: NetworkPlumbing, nameOrId: string, opts: 
 
 /**
  * `network prune`: removes every user network no container uses (as `remove` judges it: no
- * container holds an address there). The default bridge stays. Returns the names removed.
+ * container holds an address there), of those `keep` (the prune filters) lets through. The
+ * default bridge stays. Returns the names removed.
  */
-export async function pruneNetworks(p: NetworkPlumbing): Promise<string[]> {
+export async function pruneNetworks(p: NetworkPlumbing, keep?: (net: NetworkRecord) => boolean): Promise<string[]> {
   return p.withLock(() => {
     const removed: string[] = [];
     for (const net of p.store.list()) {
-      if (net.isDefault) continue;
+      if (net.isDefault || (keep && !keep(net))) continue;
       p.moveLegacyLeases(net);
       if (p.users(net).length > 0) continue;
       removeBridge(p, net);

@@ -133,9 +133,9 @@ export class Networking {
   }
 
   /** `network prune`: every user network no container uses; the default bridge stays. Returns the names removed. */
-  async prune(): Promise<string[]> {
+  async prune(keep?: (net: NetworkRecord) => boolean): Promise<string[]> {
     const before = new Map(this.list().map((n) => [n.name, n]));
-    const names = await pruneNetworks(this.plumbing);
+    const names = await pruneNetworks(this.plumbing, keep);
     for (const name of names) {
       const network = before.get(name);
       if (network) this.event('destroy', network);
@@ -163,6 +163,11 @@ export class Networking {
   /** The networks `network ls` shows: the predefined ones (made on first use) and the user's. */
   list(): NetworkRecord[] {
     return this.store.list();
+  }
+
+  /** Whether a container holds an address on the network (what `rm` and `prune` judge by; `--filter dangling=`). */
+  inUse(net: NetworkRecord): boolean {
+    return this.plumbing.users(net).length > 0;
   }
 
   /** Docker's NetworkSettings for inspect. */

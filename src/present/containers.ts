@@ -1,17 +1,16 @@
 /**
  * The Docker-shaped presentation of containers, shared by the CLI and (next) the Engine API:
  * the `inspect` shape (the fields that apply to hull; the rest with Docker's empty values, so
- * tools reading them find what they expect), and `ps`: its filters, its rows' status text and
- * the fields its templates and `--format json` see. Typed values in, objects out: no printing.
+ * tools reading them find what they expect), and `ps`: its rows' status text and the fields its
+ * templates and `--format json` see (its filters are src/filters/containers.ts). Typed values in, objects out: no printing.
  */
 import { modeText } from '../runtime/namespaces.js';
-import { CONTAINER_STATUSES, isLive, statusOf } from '../runtime/states.js';
-import { UsageError } from '../errors.js';
+import { statusOf } from '../runtime/states.js';
 import { type ContainerRecord, containerLabels } from '../runtime/container-store.js';
 import { ulimitsOf } from '../runtime/ulimits.js';
 import type { RuntimeSpec } from '../runtime/spec.js';
-import { shortId, timeAgo } from './human.js';
-import { healthStatusOf, healthText, inspectHealth } from '../runtime/health.js';
+import { shortId, timeAgo, truncate } from './human.js';
+import { healthText, inspectHealth } from '../runtime/health.js';
 
 // ---- inspect ----------------------------------------------------------------------------
 
@@ -187,67 +186,6 @@ export function statusText(r: ContainerRecord, now = Date.now()): string {
   return 'Created';
 }
 
-const FILTER_KEYS = ['status', 'name', 'id', 'health'] as const;
-const HEALTH_VALUES: readonly string[] = ['starting', 'healthy', 'unhealthy', 'none'];
-const STATUSES: readonly string[] = CONTAINER_STATUSES;
-
-/** Parsed `--filter key=value` list: key → the values given for it. */
-export type PsFilters = Map<string, string[]>;
-
-/** Docker's --filter: the same key ORs, different keys AND. */
-export function parseFilters(filters: readonly string[]): PsFilters {
-  const out = new Map<string, string[]>();
-  for (const f of filters) {
-    const eq = f.indexOf('=');
-    const key = eq < 0 ? f : f.slice(0, eq);
-    const value = eq < 0 ? '' : f.slice(eq + 1);
-    if (!(FILTER_KEYS as readonly string[]).includes(key)) throw new UsageError(`invalid filter '${key}' (hull knows ${FILTER_KEYS.join(', ')})`);
-    if (key === 'status' && !STATUSES.includes(value)) {
-      throw new UsageError(`invalid filter 'status=${value}': use one of ${STATUSES.join(', ')}`);
-    }
-    if (key === 'health' && !HEALTH_VALUES.includes(value)) {
-      throw new UsageError(`Unrecognised filter value for health: ${value}`); // Docker's text
-    }
-    out.set(key, [...(out.get(key) ?? []), value]);
-  }
-  return out;
-}
-
-export function matches(r: ContainerRecord, filters: PsFilters): boolean {
-  for (const [key, values] of filters) {
-    const ok = values.some((v) => {
-      if (key === 'status') return statusOf(r.state, r.state.paused === true) === v;
-      if (key === 'name') return r.name.includes(v.replace(/^\//, ''));
-      if (key === 'health') return healthStatusOf(r) === v;
-      return r.id.startsWith(v);
-    });
-    if (!ok) return false;
-  }
-  return true;
-}
-
-export interface PsSelection {
-  /** `-a`: every container (else the running and restarting ones). */
-  all?: boolean;
-  filters?: PsFilters;
-  /** `-n`: the n last created (all states). */
-  last?: number;
-  /** `-l`: the last created (all states). */
-  latest?: boolean;
-}
-
-/** The containers `ps` lists, of `records` (Hull.listContainers: newest first), by Docker's rules for -a, -n, -l and --filter. */
-export function selectContainers(records: readonly ContainerRecord[], sel: PsSelection): ContainerRecord[] {
-  const filters = sel.filters ?? new Map<string, string[]>();
-  let shown = [...records];
-  const all = sel.all || filters.has('status') || sel.last !== undefined || sel.latest;
-  if (!all) shown = shown.filter((c) => isLive(statusOf(c.state, c.state.paused === true)));
-  shown = shown.filter((c) => matches(c, filters));
-  if (sel.latest) shown = shown.slice(0, 1);
-  else if (sel.last !== undefined) shown = shown.slice(0, sel.last);
-  return shown;
-}
-
 /** The container's id as ps shows it: 12 hex digits, or whole with --no-trunc. */
 export function psId(r: ContainerRecord, full: boolean): string {
   return full ? r.id : shortId(r.id);
@@ -277,8 +215,82 @@ export interface PsFields {
   Status: string;
 }
 
-/** One container as Docker's `ps --format json` prints it. */
-export function psJson(r: ContainerRecord, now = Date.now()): PsFields {
+/** The networks a container is on, as Docker's NetworkSettings.Networks names them (host and none too; none for `container:`). */
+export function containerNetworks(r: ContainerRecord): string[] {
+  const cfg = r.network;
+  if (!cfg) return [];
+  if (cfg.mode === 'host' || cfg.mode === 'none') return [cfg.mode];
+  return cfg.networks;
+}
+
+/** One port of a running container as Docker's list has it: a published one, or an exposed one (ip '' and no public port). */
+export interface PsPort {
+  ip: string;
+  privatePort: number;
+  publicPort: number;
+  type: string;
+}
+
+/**
+ * A running container's ports (Docker lists none for a container that does not run): each
+ * published mapping (`published`: its live ones, ephemeral host ports included), then each
+ * exposed port that is not published.
+ */
+export function psPorts(r: ContainerRecord, published: readonly { hostIp: string; hostPort: number; containerPort: number; proto: string }[]): PsPort[] {
+  if (r.state.status !== 'running') return [];
+  const out: PsPort[] = published.map((p) => ({ ip: p.hostIp || '0.0.0.0', privatePort: p.containerPort, publicPort: p.hostPort, type: p.proto }));
+  for (const key of r.network?.exposed ?? []) {
+    const [port = '', type = 'tcp'] = key.split('/');
+    if (!out.some((p) => `${p.privatePort}/${p.type}` === `${port}/${type}`)) out.push({ ip: '', privatePort: Number(port), publicPort: 0, type });
+  }
+  return out;
+}
+
+/**
+ * Docker's DisplayablePorts: `0.0.0.0:8080->80/tcp, 5432/tcp`, sorted by container port;
+ * consecutive ports of a kind (exposed, or published on the same port) as one range, first, then
+ * each mapping to another host port.
+ */
+export function displayablePorts(ports: readonly PsPort[]): string {
+  const sorted = [...ports].sort(
+    (a, b) => a.privatePort - b.privatePort || a.ip.localeCompare(b.ip) || a.publicPort - b.publicPort || a.type.localeCompare(b.type),
+  );
+  const groups = new Map<string, { first: number; last: number }>();
+  const result: string[] = [];
+  const mappings: string[] = [];
+  const form = (key: string, g: { first: number; last: number }) => {
+    const [ip, type] = key.includes('/') ? (key.split('/') as [string, string]) : ['', key];
+    const range = g.first === g.last ? `${g.first}` : `${g.first}-${g.last}`;
+    return `${ip ? `${ip}:${range}->${range}` : range}/${type}`;
+  };
+  for (const p of sorted) {
+    let key = p.type;
+    if (p.ip !== '') {
+      if (p.publicPort !== p.privatePort) {
+        mappings.push(`${p.ip}:${p.publicPort}->${p.privatePort}/${p.type}`);
+        continue;
+      }
+      key = `${p.ip}/${p.type}`;
+    }
+    const g = groups.get(key);
+    if (!g) groups.set(key, { first: p.privatePort, last: p.privatePort });
+    else if (p.privatePort === g.last + 1) g.last = p.privatePort;
+    else {
+      result.push(form(key, g));
+      groups.set(key, { first: p.privatePort, last: p.privatePort });
+    }
+  }
+  for (const [key, g] of groups) result.push(form(key, g));
+  return [...result, ...mappings].join(', ');
+}
+
+/** MOUNTS: each mount's volume name or source, cut at 15 characters unless `full`. */
+function mountsText(r: ContainerRecord, full: boolean): string {
+  return (r.mounts ?? []).map((m) => (full ? m.Name || m.Source : truncate(m.Name || m.Source, 15))).join(',');
+}
+
+/** One container as Docker's `ps --format json` prints it; `ports`: psPorts' (none: a container that does not run). */
+export function psJson(r: ContainerRecord, now = Date.now(), ports: readonly PsPort[] = []): PsFields {
   return {
     Command: commandText(r, false),
     CreatedAt: new Date(r.created)
@@ -287,15 +299,18 @@ export function psJson(r: ContainerRecord, now = Date.now()): PsFields {
       .replace(/\.\d+Z$/, ' +0000 UTC'),
     ID: shortId(r.id),
     Image: r.image,
-    Labels: '',
-    LocalVolumes: '0',
-    Mounts: '',
+    Labels: Object.entries(containerLabels(r))
+      .map(([k, v]) => `${k}=${v}`)
+      .sort()
+      .join(','),
+    LocalVolumes: String((r.mounts ?? []).filter((m) => m.Driver === 'local').length),
+    Mounts: mountsText(r, false),
     Names: r.name,
-    Networks: 'none',
-    Ports: '',
+    Networks: containerNetworks(r).join(','),
+    Ports: displayablePorts(ports),
     RunningFor: timeAgo(r.created, now),
     Size: '0B',
-    State: r.state.status,
+    State: statusOf(r.state, r.state.paused === true),
     Status: statusText(r, now),
   };
 }
@@ -321,6 +336,6 @@ export const EMPTY_PS_FIELDS: Readonly<PsFields> = {
 /** ps's default table: its columns, and the cells of one container. */
 export const PS_TABLE_COLUMNS = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'] as const;
 
-export function psTableRow(r: ContainerRecord, full: boolean, now = Date.now()): string[] {
-  return [psId(r, full), r.image, commandText(r, full), timeAgo(r.created, now), statusText(r, now), '', r.name];
+export function psTableRow(r: ContainerRecord, full: boolean, now = Date.now(), ports: readonly PsPort[] = []): string[] {
+  return [psId(r, full), r.image, commandText(r, full), timeAgo(r.created, now), statusText(r, now), displayablePorts(ports), r.name];
 }

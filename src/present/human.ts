@@ -49,3 +49,22 @@ export function dockerTime(iso: string | undefined): string {
 export function truncate(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
+
+/**
+ * sortorder.NaturalLess, the order Docker's CLI lists volumes and networks in: runs of digits
+ * compare as numbers (fewer leading zeros first on a tie), the rest byte by byte.
+ */
+export function naturalCompare(a: string, b: string): number {
+  const x = a.match(/\d+|\D+/g) ?? [];
+  const y = b.match(/\d+|\D+/g) ?? [];
+  const bytes = (p: string, q: string) => (p < q ? -1 : p > q ? 1 : 0);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i]!;
+    const q = y[i]!;
+    if (p === q) continue;
+    if (!/^\d/.test(p) || !/^\d/.test(q)) return bytes(p, q);
+    const [pv, qv] = [p.replace(/^0+/, ''), q.replace(/^0+/, '')];
+    return pv.length - qv.length || bytes(pv, qv) || p.length - q.length;
+  }
+  return x.length - y.length;
+}

@@ -1,11 +1,11 @@
 /**
  * The Docker-shaped presentation of images, shared by the CLI and (next) the Engine API: the
- * `image inspect` shape, `history` rows, `images` rows and their filter, `system df` figures.
+ * `image inspect` shape, `history` rows, `images` rows, `system df` figures.
  * Made from what the store hands out (src/store/image-store.ts: StoredImage, ImageDetails,
  * StoreUsage); typed objects out, no printing. The CLI's templates and tables render them.
  */
 import { isObject } from '../image/json.js';
-import { familiar, normalize, parseReference, repositoryName } from '../image/reference.js';
+import { familiar, parseReference, repositoryName } from '../image/reference.js';
 import { parseImageConfig } from '../image/types.js';
 import type { ImageDetails, StoredImage, StoreUsage } from '../store/image-store.js';
 import { dockerTime, humanSize, shortId, timeAgo, truncate } from './human.js';
@@ -81,21 +81,13 @@ function splitTag(ref: string): [string, string] {
   return colon > ref.lastIndexOf('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, '<none>'];
 }
 
-/** `images [repository[:tag]]`: a row per name of each image, only those of `filter`'s repository (and tag) when given. */
-export function imageRows(images: readonly ImageSummary[], filter?: string): ImageRow[] {
-  let wantRepo: string | undefined;
-  let wantTag: string | undefined;
-  if (filter !== undefined) {
-    const [repo, tag] = splitTag(familiar(normalize(filter)));
-    wantRepo = repo;
-    wantTag = filter.includes(':') && !filter.endsWith(':') ? tag : undefined;
-  }
+/** `images`: a row per name of each image (`<none>` for one without); src/filters/images.ts chooses the images and names. */
+export function imageRows(images: readonly ImageSummary[]): ImageRow[] {
   const rows: ImageRow[] = [];
   for (const image of images) {
     const refs = image.references.length > 0 ? image.references.map((r) => familiar(r)) : ['<none>:<none>'];
     for (const ref of refs) {
       const [repository, tag] = ref === '<none>:<none>' ? ['<none>', '<none>'] : splitTag(ref);
-      if (wantRepo !== undefined && (repository !== wantRepo || (wantTag !== undefined && tag !== wantTag))) continue;
       rows.push({ repository, tag, image });
     }
   }

@@ -176,7 +176,7 @@ export class VolumeStore {
   }
 
   /** `volume prune`: unused anonymous volumes (with `all`, every unused volume). Returns names and bytes freed. */
-  async prune(usersOf: UsersOf, opts: { all?: boolean } = {}): Promise<{ volumes: string[]; reclaimed: number }> {
+  async prune(usersOf: UsersOf, opts: { all?: boolean; keep?: (v: VolumeRecord) => boolean } = {}): Promise<{ volumes: string[]; reclaimed: number }> {
     const lock = await this.lock('exclusive');
     try {
       this.removeStaleTemps();
@@ -184,6 +184,7 @@ export class VolumeStore {
       let reclaimed = 0;
       for (const v of this.list()) {
         if (!opts.all && !(ANONYMOUS_LABEL in v.Labels)) continue;
+        if (opts.keep && !opts.keep(v)) continue;
         if ((await usersOf(v.Name)).length > 0) continue;
         reclaimed += treeSize(this.dataDir(v.Name));
         this.destroy(v.Name);

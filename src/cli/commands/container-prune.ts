@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parsePruneFilters } from '../../present/prune-filters.js';
+import { parseFilterFlags, parsePruneFilters } from '../../filters/index.js';
 import { humanSize } from '../../present/human.js';
 import { collect, hullFor } from '../context.js';
 import { confirm, exitOneOnError } from './image-common.js';
@@ -13,7 +13,7 @@ export function registerContainerPrune(program: Command): void {
     .option('-f, --force', 'do not prompt for confirmation')
     .action((flags: { filter: string[]; force?: boolean }, command: Command) =>
       exitOneOnError(async () => {
-        const filters = parsePruneFilters(flags.filter, ['until', 'label', 'label!']);
+        const filters = parsePruneFilters(parseFilterFlags(flags.filter), 'container');
         if (!flags.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) return;
         const r = await hullFor(command).pruneContainers(filters);
         if (r.containers.length > 0) process.stdout.write(`Deleted Containers:\n${r.containers.join('\n')}\n\n`);

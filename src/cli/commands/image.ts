@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parsePruneFilters } from '../../present/prune-filters.js';
+import { parseFilterFlags, parsePruneFilters } from '../../filters/index.js';
 import { collect, hullFor } from '../context.js';
 import { confirm, exitOneOnError } from './image-common.js';
 import { printPruned } from './system.js';
@@ -10,11 +10,11 @@ export function registerImagePrune(program: Command): void {
     .command('prune')
     .description('remove dangling images (-a: all images no container uses), then unused layers and blobs')
     .option('-a, --all', 'remove all images without at least one container associated to them')
-    .option('--filter <filter>', "provide filter values (e.g. 'until=<timestamp>', 'label=k=v', 'label!=k')", collect, [])
+    .option('--filter <filter>', "provide filter values (e.g. 'until=<timestamp>', 'label=k=v', 'label!=k', 'dangling=false')", collect, [])
     .option('-f, --force', 'do not prompt for confirmation')
     .action((flags: { all?: boolean; filter: string[]; force?: boolean }, command: Command) =>
       exitOneOnError(async () => {
-        const filters = parsePruneFilters(flags.filter, ['until', 'label', 'label!']);
+        const filters = parsePruneFilters(parseFilterFlags(flags.filter), 'image');
         const warning = flags.all
           ? 'WARNING! This will remove all images without at least one container associated to them.'
           : 'WARNING! This will remove all dangling images.';

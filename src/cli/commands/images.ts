@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { formatterContext } from '../../format/formatter.js';
 import { shortId } from '../../present/human.js';
 import { imageFields, imageRows } from '../../present/images.js';
-import { hullFor } from '../context.js';
+import { parseFilterFlags, parseImageFilters } from '../../filters/index.js';
+import { collect, hullFor } from '../context.js';
 import { listFormat, table } from '../format.js';
 
 interface ImagesFlags {
@@ -10,6 +11,7 @@ interface ImagesFlags {
   digests?: boolean;
   format?: string;
   all?: boolean;
+  filter: string[];
 }
 
 /** The column names of an image row's fields (Docker's imageContext header). */
@@ -34,10 +36,13 @@ export function defineImages(cmd: Command): void {
     .option('-a, --all', 'show all images (hull has no intermediate images: the same list)')
     .option('-q, --quiet', 'only image ids')
     .option('--digests', 'show digests')
+    .option('-f, --filter <key=value>', 'filter (repeatable): dangling=true|false, label=k[=v], before=IMAGE, since=IMAGE, reference=GLOB', collect, [])
     .option('--format <format>', "'table' (default), 'json', 'table TEMPLATE' or a Go template: {{.Repository}}:{{.Tag}}")
-    .action(async (filter: string | undefined, flags: ImagesFlags, command: Command) => {
+    .action(async (repository: string | undefined, flags: ImagesFlags, command: Command) => {
+      // As Docker's CLI: the positional is one more `reference` filter.
+      const filters = parseImageFilters(parseFilterFlags([...flags.filter, ...(repository !== undefined ? [`reference=${repository}`] : [])]));
       const format = flags.quiet ? undefined : listFormat(flags.format, IMAGE_HEADERS);
-      const rows = imageRows(await hullFor(command).listImages(), filter);
+      const rows = imageRows(await hullFor(command).selectImages(filters));
       if (flags.quiet) {
         for (const r of rows) process.stdout.write(`${shortId(r.image.id)}\n`);
         return;

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { hullFor, collect } from '../context.js';
 import { labelsText, listFormat, table } from '../format.js';
-import { dockerTime, shortId, timeAgo } from '../../present/human.js';
+import { dockerTime, naturalCompare, shortId, timeAgo } from '../../present/human.js';
 import { parseLabels } from '../../options/labels.js';
 import { formatInspect, formatterContext } from '../../format/formatter.js';
-import type { NetworkRecord } from '../../network/store.js';
 import { forEachContainer } from './each.js';
 import { confirm } from './image-common.js';
+import { parseFilterFlags, parseNetworkFilters, parsePruneFilters } from '../../filters/index.js';
+import type { ListedNetwork } from '../../hull.js';
 
 const PRUNE_WARNING = 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?';
 
@@ -24,11 +25,11 @@ const NETWORK_HEADERS = {
 };
 
 /** A network as `network ls --format` sees it (Docker's networkContext). */
-function networkContext(n: Pick<NetworkRecord, 'id' | 'name' | 'created' | 'labels'> & { driver: string }): Record<string, unknown> {
+function networkContext(n: ListedNetwork, full: boolean): Record<string, unknown> {
   return formatterContext('*network.networkContext', {
     CreatedAt: n.created ? dockerTime(n.created) : '',
     Driver: n.driver,
-    ID: n.id ? shortId(n.id) : '',
+    ID: n.id && !full ? shortId(n.id) : n.id,
     IPv4: 'true',
     IPv6: 'false',
     Internal: 'false',
@@ -60,24 +61,28 @@ export function registerNetwork(program: Command): void {
     .alias('list')
     .description('list networks')
     .option('-q, --quiet', 'only ids')
+    .option('-f, --filter <key=value>', 'filter (repeatable): dangling=, driver=, id=, label=k[=v], name=, scope=, type=custom|builtin', collect, [])
+    .option('--no-trunc', 'do not truncate ids')
     .option('--format <format>', "'json' (one object a line), 'table TEMPLATE' or a Go template: {{.ID}} {{.Name}}")
-    .action((flags: { quiet?: boolean; format?: string }, cmd: Command) => {
+    .action((flags: { quiet?: boolean; format?: string; filter: string[]; trunc?: boolean }, cmd: Command) => {
+      const filters = parseNetworkFilters(parseFilterFlags(flags.filter));
+      const full = flags.trunc === false;
       const format = flags.quiet ? undefined : listFormat(flags.format, NETWORK_HEADERS);
-      const nets = hullFor(cmd).listNetworks();
+      // By name, as Docker's CLI lists them.
+      const nets = hullFor(cmd)
+        .listedNetworks(filters)
+        .sort((a, b) => naturalCompare(a.name, b.name));
+      const id = (n: ListedNetwork) => (full ? n.id : shortId(n.id));
       if (flags.quiet) {
-        for (const n of nets) process.stdout.write(`${shortId(n.id)}\n`);
+        // host and none have no id: nothing to print for them.
+        for (const n of nets) if (n.id) process.stdout.write(`${id(n)}\n`);
         return;
       }
       if (format) {
-        const pseudo = [
-          { id: '', name: 'host', driver: 'host', created: '' },
-          { id: '', name: 'none', driver: 'null', created: '' },
-        ];
-        process.stdout.write(format.render([...nets, ...pseudo].map(networkContext)));
+        process.stdout.write(format.render(nets.map((n) => networkContext(n, full))));
         return;
       }
-      const rows = nets.map((n) => [shortId(n.id), n.name, n.driver, n.subnet, n.bridge, timeAgo(n.created)]);
-      rows.push(['', 'host', 'host', '', '', ''], ['', 'none', 'null', '', '', '']);
+      const rows = nets.map((n) => [n.id ? id(n) : '', n.name, n.driver, n.subnet ?? '', n.bridge ?? '', n.created ? timeAgo(n.created) : '']);
       process.stdout.write(table(['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET', 'BRIDGE', 'CREATED'], rows));
     });
   network
@@ -113,10 +118,12 @@ export function registerNetwork(program: Command): void {
   network
     .command('prune')
     .description('remove all networks not used by at least one container')
+    .option('--filter <filter>', "provide filter values (e.g. 'until=<timestamp>', 'label=k=v', 'label!=k')", collect, [])
     .option('-f, --force', 'do not prompt for confirmation')
-    .action(async (flags: { force?: boolean }, cmd: Command) => {
+    .action(async (flags: { force?: boolean; filter: string[] }, cmd: Command) => {
+      const filters = parsePruneFilters(parseFilterFlags(flags.filter), 'network');
       if (!flags.force && !(await confirm(PRUNE_WARNING))) return;
-      const removed = await hullFor(cmd).pruneNetworks();
+      const removed = await hullFor(cmd).pruneNetworks(filters);
       if (removed.length > 0) process.stdout.write(`Deleted Networks:\n${removed.join('\n')}\n`);
     });
   network

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { TemplateError } from '../../errors.js';
 import { parseDockerTemplate } from '../../format/docker-templates.js';
 import { formatterContext } from '../../format/formatter.js';
-import { EMPTY_PS_FIELDS, PS_TABLE_COLUMNS, type PsFields, parseFilters, psId, psJson, psTableRow, selectContainers } from '../../present/containers.js';
+import { EMPTY_PS_FIELDS, PS_TABLE_COLUMNS, type PsFields, psId, psJson, psPorts, psTableRow } from '../../present/containers.js';
+import { parseContainerFilters, parseFilterFlags } from '../../filters/index.js';
+import { containerLabels } from '../../runtime/container-store.js';
 import { collect, hullFor } from '../context.js';
 import { listFormat, table } from '../format.js';
 
@@ -26,9 +28,9 @@ const PS_HEADERS = {
   HealthStatus: 'HEALTH STATUS',
 };
 
-/** A container as ps's templates see it: psJson's fields and Label(name) (hull's containers carry no labels yet). */
-function psContext(fields: Readonly<PsFields>): Record<string, unknown> {
-  return formatterContext('*formatter.ContainerContext', { ...fields, Label: (_name: string) => '' });
+/** A container as ps's templates see it: psJson's fields and Label(name). */
+function psContext(fields: Readonly<PsFields>, labels: Readonly<Record<string, string>> = {}): Record<string, unknown> {
+  return formatterContext('*formatter.ContainerContext', { ...fields, Label: (name: string) => labels[name] ?? '' });
 }
 
 /**
@@ -65,31 +67,38 @@ export function registerPs(program: Command): void {
     .description('list containers')
     .option('-a, --all', 'show all containers (default: running only)')
     .option('-q, --quiet', 'only container ids')
-    .option('-f, --filter <key=value>', 'filter: status=, name=, id=, health= (repeatable)', collect, [])
+    .option(
+      '-f, --filter <key=value>',
+      'filter (repeatable): label, name, id, ancestor, before, since, exited, status, health, network, volume, publish, expose, is-task, isolation',
+      collect,
+      [],
+    )
     .option('--format <format>', '"json" (one object a line), "table TEMPLATE" or a Go template: {{.ID}} {{.Names}}')
     .option('--no-trunc', 'do not truncate ids and commands')
     .option('-n, --last <n>', 'show the n last created containers (all states)')
     .option('-l, --latest', 'show the latest created container (all states)')
     .action(async (flags: PsFlags, cmd: Command) => {
-      const filters = parseFilters(flags.filter);
+      const filters = parseContainerFilters(parseFilterFlags(flags.filter));
       if (flags.format && flags.quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
       if (flags.format) checkPsTemplate(flags.format);
       const format = flags.quiet ? undefined : listFormat(flags.format, PS_HEADERS);
       const last = flags.last !== undefined ? Number(flags.last) : undefined;
-      const shown = selectContainers(await hullFor(cmd).listContainers(), { filters, all: flags.all, last, latest: flags.latest });
+      const hull = hullFor(cmd);
+      const shown = await hull.selectContainers({ filters, all: flags.all, ...(last !== undefined ? { last } : {}), latest: flags.latest });
       const full = flags.noTrunc === true || (flags as { trunc?: boolean }).trunc === false;
       if (flags.quiet) {
         for (const c of shown) process.stdout.write(`${psId(c, full)}\n`);
         return;
       }
+      const ports = (c: (typeof shown)[number]) => psPorts(c, hull.publishedPorts(c));
       if (format) {
-        process.stdout.write(format.render(shown.map((c) => psContext({ ...psJson(c), ID: psId(c, full) }))));
+        process.stdout.write(format.render(shown.map((c) => psContext({ ...psJson(c, Date.now(), ports(c)), ID: psId(c, full) }, containerLabels(c)))));
         return;
       }
       process.stdout.write(
         table(
           PS_TABLE_COLUMNS,
-          shown.map((c) => psTableRow(c, full)),
+          shown.map((c) => psTableRow(c, full, Date.now(), ports(c))),
         ),
       );
     });

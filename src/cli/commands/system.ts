@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatterContext } from '../../format/formatter.js';
-import { hullFor } from '../context.js';
+import { collect, hullFor } from '../context.js';
+import { parseFilterFlags, parsePruneFilters } from '../../filters/index.js';
 import { humanSize } from '../../present/human.js';
 import { diskUsageRows } from '../../present/images.js';
 import { listFormat, table } from '../format.js';
@@ -59,11 +60,14 @@ export function registerSystemPrune(system: Command): void {
     .command('prune')
     .description('remove stopped containers, unused networks, dangling images and unused layers and blobs')
     .option('-a, --all', 'remove all unused images, not just dangling ones')
+    .option('--filter <filter>', "provide filter values (e.g. 'until=<timestamp>', 'label=k=v', 'label!=k')", collect, [])
     .option('-f, --force', 'do not prompt for confirmation')
-    .action((flags: { all?: boolean; force?: boolean }, command: Command) =>
+    .action((flags: { all?: boolean; force?: boolean; filter: string[] }, command: Command) =>
       exitOneOnError(async () => {
+        // Docker passes them to each prune: only the keys all of them take.
+        const filters = flags.filter.length > 0 ? parsePruneFilters(parseFilterFlags(flags.filter), 'container') : undefined;
         if (!flags.force && !(await confirm(flags.all ? PRUNE_ALL_WARNING : PRUNE_WARNING))) return;
-        const r = await hullFor(command).pruneSystem({ all: flags.all ?? false });
+        const r = await hullFor(command).pruneSystem({ all: flags.all ?? false, ...(filters ? { filters } : {}) });
         if (r.containers.length > 0) process.stdout.write(`Deleted Containers:\n${r.containers.join('\n')}\n\n`);
         if (r.networks.length > 0) process.stdout.write(`Deleted Networks:\n${r.networks.join('\n')}\n\n`);
         printPruned(r);

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { hullFor, collect } from '../context.js';
 import { labelsText, listFormat, table } from '../format.js';
-import { humanSize } from '../../present/human.js';
+import { humanSize, naturalCompare } from '../../present/human.js';
 import type { VolumeRecord } from '../../volume/store.js';
 import { parseLabels } from '../../options/labels.js';
 import { UsageError } from '../../errors.js';
 import { formatInspect, formatterContext } from '../../format/formatter.js';
 import { confirm, exitOneOnError, reportItemError } from './image-common.js';
+import { parseFilterFlags, parsePruneFilters, parseVolumeFilters } from '../../filters/index.js';
 
 const PRUNE_WARNING = 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue?';
 const PRUNE_ALL_WARNING = 'WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?';
@@ -69,11 +70,14 @@ export function registerVolume(program: Command): void {
     .alias('list')
     .description('list volumes')
     .option('-q, --quiet', 'only names')
+    .option('-f, --filter <key=value>', 'filter (repeatable): dangling=true|false, driver=, label=k[=v], name=', collect, [])
     .option('--format <format>', "'json' (one object a line), 'table TEMPLATE' or a Go template: {{.Name}} {{.Mountpoint}}")
-    .action((flags: { quiet?: boolean; format?: string }, cmd: Command) =>
+    .action((flags: { quiet?: boolean; format?: string; filter: string[] }, cmd: Command) =>
       exitOneOnError(async () => {
+        const filters = parseVolumeFilters(parseFilterFlags(flags.filter));
         const format = flags.quiet ? undefined : listFormat(flags.format, VOLUME_HEADERS);
-        const list = hullFor(cmd).listVolumes();
+        // By name, as Docker's CLI lists them.
+        const list = (await hullFor(cmd).selectVolumes(filters)).sort((a, b) => naturalCompare(a.Name, b.Name));
         if (flags.quiet) {
           process.stdout.write(list.map((v) => `${v.Name}\n`).join(''));
         } else if (format) {
@@ -141,11 +145,13 @@ export function registerVolume(program: Command): void {
     .command('prune')
     .description('remove unused anonymous volumes (-a: every unused volume)')
     .option('-a, --all', 'remove named volumes too')
+    .option('--filter <filter>', "provide filter values (e.g. 'label=<key>=<value>', 'label!=<key>')", collect, [])
     .option('-f, --force', 'do not prompt for confirmation')
-    .action((flags: { all?: boolean; force?: boolean }, cmd: Command) =>
+    .action((flags: { all?: boolean; force?: boolean; filter: string[] }, cmd: Command) =>
       exitOneOnError(async () => {
+        const filters = parsePruneFilters(parseFilterFlags(flags.filter), 'volume');
         if (!flags.force && !(await confirm(flags.all ? PRUNE_ALL_WARNING : PRUNE_WARNING))) return;
-        const r = await hullFor(cmd).pruneVolumes({ all: flags.all ?? false });
+        const r = await hullFor(cmd).pruneVolumes({ all: flags.all ?? false, filters });
         if (r.volumes.length > 0) process.stdout.write(`Deleted Volumes:\n${r.volumes.join('\n')}\n\n`);
         process.stdout.write(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
       }),

@@ -1,7 +1,9 @@
 // ps and inspect of a container with health checks (src/present/containers.ts): Docker's status
 // text, the health= filter, State.Health and Config.Healthcheck.
 import { describe, expect, it } from 'vitest';
-import { inspectContainer, matches, parseFilters, statusText } from '../../../src/present/containers.js';
+import { inspectContainer, statusText } from '../../../src/present/containers.js';
+import { parseContainerFilters, parseFilterFlags, selectContainers } from '../../../src/filters/index.js';
+import { healthStatusOf } from '../../../src/runtime/health.js';
 import type { ContainerRecord, ContainerState } from '../../../src/runtime/container-store.js';
 import type { HealthState } from '../../../src/runtime/health.js';
 
@@ -35,15 +37,17 @@ describe('containers with health checks', () => {
     expect(statusText(container({}), NOW)).toBe('Up 3 minutes');
   });
 
-  it('filters on health=starting|healthy|unhealthy|none, refusing another value with Docker’s text', () => {
-    const healthy = container({ health: health('healthy') });
-    const none = container({});
-    expect(matches(healthy, parseFilters(['health=healthy']))).toBe(true);
-    expect(matches(healthy, parseFilters(['health=unhealthy']))).toBe(false);
-    expect(matches(healthy, parseFilters(['health=unhealthy', 'health=healthy']))).toBe(true);
-    expect(matches(none, parseFilters(['health=none']))).toBe(true);
-    expect(matches(none, parseFilters(['health=starting']))).toBe(false);
-    expect(() => parseFilters(['health=sick'])).toThrow('Unrecognised filter value for health: sick');
+  it('filters on health=starting|healthy|unhealthy|none through healthStatusOf, refusing another value with Docker’s text', () => {
+    const healthy = { ...container({ health: health('healthy') }), name: 'healthy' };
+    const none = { ...container({}), name: 'none' };
+    const shown = (...flags: string[]) =>
+      selectContainers([healthy, none], { filters: parseContainerFilters(parseFilterFlags(flags)) }, { health: healthStatusOf }).map((c) => c.name);
+    expect(shown('health=healthy')).toEqual(['healthy']);
+    expect(shown('health=unhealthy')).toEqual([]);
+    expect(shown('health=unhealthy', 'health=healthy')).toEqual(['healthy']);
+    expect(shown('health=none')).toEqual(['none']);
+    expect(shown('health=starting')).toEqual([]);
+    expect(() => parseContainerFilters(parseFilterFlags(['health=sick']))).toThrow('Unrecognised filter value for health: sick');
   });
 
   it('inspect: State.Health without hull’s token, Config.Healthcheck as merged; neither without health checks', () => {

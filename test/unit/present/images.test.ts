@@ -1,6 +1,7 @@
 // The Docker-shaped presentation of images (src/present/images.ts), from store facts made here.
 import { describe, expect, it } from 'vitest';
 import { diskUsage, diskUsageRows, historyFields, historyTableRow, imageFields, imageHistory, imageRows, imageSummaries } from '../../../src/present/images.js';
+import { parseFilterFlags, parseImageFilters, selectImages } from '../../../src/filters/index.js';
 import type { ImageDetails, StoredImage, StoreUsage } from '../../../src/store/image-store.js';
 
 const id = (c: string) => `sha256:${c.repeat(64)}`;
@@ -20,7 +21,7 @@ describe('images rows', () => {
     { id: id('b'), names: [], created: '2025-01-01T00:00:00Z', loaded: '', size: 10, diffIds: [], pulledDigests: [] },
   ];
 
-  it('lists newest first, a row per name (<none> for none), filtered by repository and tag', () => {
+  it('lists newest first, a row per name (<none> for none), filtered by repository and tag (the positional reference filter)', () => {
     const images = imageSummaries(stored);
     expect(images.map((i) => i.id)).toEqual([id('b'), id('a')]);
     expect(images[1]?.repoDigests).toEqual([`busybox@${id('d')}`, `me/box@${id('e')}`]);
@@ -29,8 +30,9 @@ describe('images rows', () => {
       ['busybox', 'latest'],
       ['me/box', '1'],
     ]);
-    expect(imageRows(images, 'me/box').map((r) => r.tag)).toEqual(['1']);
-    expect(imageRows(images, 'me/box:2')).toEqual([]);
+    const named = (pattern: string) => imageRows(selectImages(images, parseImageFilters(parseFilterFlags([`reference=${pattern}`]))));
+    expect(named('me/box').map((r) => r.tag)).toEqual(['1']);
+    expect(named('me/box:2')).toEqual([]);
     const [, busybox, box] = imageRows(images);
     expect(imageFields(busybox!)).toMatchObject({
       Repository: 'busybox',

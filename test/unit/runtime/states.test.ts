@@ -13,7 +13,7 @@ import {
   statusOf,
   statusOfRecord,
 } from '../../../src/runtime/states.js';
-import { matches, parseFilters, selectContainers } from '../../../src/present/containers.js';
+import { parseContainerFilters, parseFilterFlags, selectContainers } from '../../../src/filters/index.js';
 import type { ContainerRecord } from '../../../src/runtime/container-store.js';
 
 /** The whole table as text: act, nothing, or the message for a container named c1. */
@@ -114,9 +114,10 @@ describe('container states', () => {
     const record = (id: string, status: 'running' | 'exited' | 'created', paused = false) =>
       ({ id, name: id, created: id, state: { status, ...(paused ? { paused: true } : {}) } }) as unknown as ContainerRecord;
     const all = [record('a', 'running'), record('b', 'running', true), record('c', 'exited'), record('d', 'created')];
-    expect(all.filter((r) => matches(r, parseFilters(['status=paused']))).map((r) => r.id)).toEqual(['b']);
-    expect(all.filter((r) => matches(r, parseFilters(['status=running']))).map((r) => r.id)).toEqual(['a']);
+    const status = (s: string) => selectContainers(all, { filters: parseContainerFilters(parseFilterFlags([`status=${s}`])) }).map((r) => r.id);
+    expect(status('paused')).toEqual(['b']);
+    expect(status('running')).toEqual(['a']);
     expect(selectContainers(all, {}).map((r) => r.id)).toEqual(['a', 'b']);
-    expect(() => parseFilters(['status=sleeping'])).toThrow(/use one of created, running, paused, restarting, exited, dead, removing/);
+    expect(() => parseContainerFilters(parseFilterFlags(['status=sleeping']))).toThrow("Invalid filter 'status=sleeping'");
   });
 });
