@@ -5,6 +5,7 @@
  * validates the typed values (src/runtime/validate.ts) and never parses these strings again.
  */
 export { parseAnnotations } from './annotations.js';
+export { DEFAULT_DETACH_KEYS, parseAttachStreams, parseDetachKeys } from './attach.js';
 export { parseDevice, parseDeviceCgroupRule } from './devices.js';
 export { parseEnvEntries, parseEnvFile } from './env.js';
 export { parseIdMap, parseUsernsRemap } from './idmaps.js';

@@ -8,6 +8,7 @@
  * These are small metadata files on the start path: synchronous calls cost microseconds where
  * each promise round trip through the threadpool costs far more.
  */
+import type { AttachStreams } from './create-options.js';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -116,6 +117,10 @@ export interface ContainerRecord {
   namespaces?: NamespaceOptions;
   /** `--ipc shareable`: other containers may join its IPC namespace. */
   ipcShareable?: boolean;
+  /** `-a` as run/create had it (Docker's Config.AttachStd*; `run -d`: none). */
+  attach?: AttachStreams;
+  /** `--detach-keys` given to run/create: `start -a` and `attach` use it when they are given none. */
+  detachKeys?: number[];
 }
 
 /** A container's labels (Docker's Config.Labels: the image's with the container's over them), for inspect, filters and events. */

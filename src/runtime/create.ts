@@ -228,6 +228,8 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
   if (Object.keys(labels).length > 0) record.labels = labels;
   if (opts.shmSize !== undefined) record.shmSize = opts.shmSize;
   if (opts.annotations && Object.keys(opts.annotations).length > 0) record.annotations = { ...opts.annotations };
+  if (opts.attach) record.attach = { ...opts.attach };
+  if (opts.detachKeys && opts.detachKeys.length > 0) record.detachKeys = [...opts.detachKeys];
   if (opts.deviceCgroupRules?.length) {
     const n = (v: number | undefined) => (v === undefined || v < 0 ? '*' : String(v));
     record.deviceCgroupRules = opts.deviceCgroupRules.map((r) => `${r.type ?? 'a'} ${n(r.major)}:${n(r.minor)} ${r.access ?? 'rwm'}`);

@@ -3,6 +3,8 @@ import { hullFor } from '../context.js';
 import { relayAttachment } from '../attach-io.js';
 import { proxySignals } from '../signals.js';
 import { controlSocketPath } from '../../runtime/monitor-client.js';
+import { DetachedError } from '../../errors.js';
+import { parseDetachKeys } from '../../options/attach.js';
 
 export function registerAttach(program: Command): void {
   program
@@ -11,12 +13,20 @@ export function registerAttach(program: Command): void {
     .argument('<container>', 'name or id')
     .option('--no-stdin', 'do not attach stdin')
     .option('--sig-proxy <bool>', 'forward received signals to the container', 'true')
-    .action(async (container: string, flags: { stdin: boolean; sigProxy: string }, cmd: Command) => {
+    .option('--detach-keys <keys>', "the key sequence that detaches from a terminal (default: the container's --detach-keys, else ctrl-p,ctrl-q)")
+    .action(async (container: string, flags: { stdin: boolean; sigProxy: string; detachKeys?: string }, cmd: Command) => {
       const hull = hullFor(cmd);
+      const keys = flags.detachKeys ? parseDetachKeys(flags.detachKeys) : undefined;
       const { record, attachment } = await hull.attachContainer(container, { stdin: flags.stdin });
       const stop = flags.sigProxy !== 'false' ? proxySignals((signal) => void hull.killContainer(record.id, signal).catch(() => undefined)) : () => undefined;
       try {
-        await relayAttachment(attachment, { terminal: record.tty === true, controlPath: controlSocketPath(hull.paths.runRoot, record.id) });
+        const end = await relayAttachment(attachment, {
+          terminal: record.tty === true,
+          controlPath: controlSocketPath(hull.paths.runRoot, record.id),
+          detachKeys: keys ?? record.detachKeys,
+        });
+        // Docker's attach ends with its "read escape sequence" error (exit 1); the container goes on.
+        if (end === 'detached') throw new DetachedError();
         process.exitCode = await hull.waitContainer(record.id);
       } finally {
         stop();

@@ -15,6 +15,7 @@ import { parseEnvEntries, parseEnvFile } from '../../options/env.js';
 import { parseIdMap, parseUsernsRemap } from '../../options/idmaps.js';
 import { parseLogDriver, parseLogOptions } from '../../options/log.js';
 import { parseAnnotations } from '../../options/annotations.js';
+import { parseAttachStreams, parseDetachKeys } from '../../options/attach.js';
 import { parseLabelFile, parseLabels } from '../../options/labels.js';
 import { parseSysctls } from '../../options/sysctls.js';
 import { parseUlimit } from '../../options/ulimits.js';
@@ -92,6 +93,8 @@ export interface ContainerFlags extends ResourceFlagValues {
   macAddress?: string;
   link: string[];
   runtime?: string;
+  attach: string[];
+  detachKeys?: string;
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -158,6 +161,8 @@ export function addContainerFlags(command: Command): Command {
     .option('-h, --hostname <name>', 'container host name')
     .option('--entrypoint <cmd>', "override the image's entrypoint")
     .option('-i, --interactive', 'keep stdin open')
+    .option('-a, --attach <stream>', 'attach to STDIN, STDOUT or STDERR (repeatable; default STDOUT and STDERR, with STDIN for -i)', collect, [])
+    .option('--detach-keys <keys>', "the key sequence that detaches from the container's terminal (default ctrl-p,ctrl-q; kept for start -a and attach)")
     .option('-t, --tty', 'allocate a pseudo-terminal')
     .option('--log-opt <key=value>', 'json-file log options: max-size=10m, max-file=3 (repeatable)', collect, [])
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
@@ -273,6 +278,8 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     ...(flags.domainname ? { domainname: flags.domainname } : {}),
     ...(flags.annotation.length > 0 ? { annotations: parseAnnotations(flags.annotation) } : {}),
     ...(flags.platform !== undefined ? { platform: platformFromText(flags.platform) } : {}),
+    attach: parseAttachStreams(flags.attach, flags.interactive ?? false),
+    ...(flags.detachKeys !== undefined ? { detachKeys: detachKeysFrom(flags.detachKeys) } : {}),
   };
 }
 
@@ -286,6 +293,11 @@ function refuseUnsupported(flags: ContainerFlags): void {
   if (flags.runtime !== undefined) {
     throw new UsageError(`--runtime ${flags.runtime}: another OCI runtime is not supported yet (hull runs its containers itself)`);
   }
+}
+
+/** `--detach-keys` as bytes ('' is Docker's default: none kept). */
+function detachKeysFrom(spec: string): number[] {
+  return spec === '' ? [] : parseDetachKeys(spec);
 }
 
 /** --log-driver and --log-opt → the LogConfig (none when neither was given). */

