@@ -12,7 +12,7 @@ export { parseIdMap, parseUsernsRemap } from './idmaps.js';
 export { parseLabelFile, parseLabels } from './labels.js';
 export { parseLogConfig, parseLogDriver, parseLogOptions } from './log.js';
 export { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './mounts.js';
-export { parseExtraHost, parseNetworkMode } from './network.js';
+export { parseExtraHost, parseLink, parseNetworkMode } from './network.js';
 export { parseExpose, parseProto, parsePublish } from './ports.js';
 export { type ResourceFlags, parseDeviceIops, parseDeviceRate, parseResourceFlags } from './resources.js';
 export { parseRestartPolicy } from './restart.js';

@@ -65,6 +65,8 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
     HostConfig: {
       Binds: record.binds?.length ? record.binds : null,
       VolumesFrom: record.volumesFrom?.length ? record.volumesFrom : null,
+      // Docker's form of a link: /NAME:/THIS/ALIAS.
+      Links: record.network?.links?.length ? record.network.links.map((l) => `/${l.name}:/${record.name}/${l.alias}`) : null,
       Tmpfs: record.tmpfs && Object.keys(record.tmpfs).length > 0 ? record.tmpfs : null,
       LogConfig: {
         Type: record.logDriver ?? 'json-file',

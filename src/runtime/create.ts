@@ -3,7 +3,7 @@
  */
 import { ANNOTATION_IPC_SHAREABLE, ANNOTATION_JOIN, type NamespaceOptions, applyNamespaces } from './namespaces.js';
 import path from 'node:path';
-import { ImageNotFoundError, UsageError, fromNodeError } from '../errors.js';
+import { ContainerNotFoundError, ImageNotFoundError, UsageError, fromNodeError } from '../errors.js';
 import { formatPlatform, platformMatches } from '../image/platform.js';
 import { initPath } from '../native/index.js';
 import type { RestartPolicy } from './plan-codec.js';
@@ -29,7 +29,7 @@ import { trace } from '../trace.js';
 import { containerEvent } from '../events/emit.js';
 import { type ResolvedMounts, mergeMounts } from '../volume/resolve.js';
 
-import type { ContainerNetworkConfig } from '../network/manager.js';
+import type { ContainerNetworkConfig, LinkedContainer } from '../network/manager.js';
 
 import type { Runtime } from './runtime.js';
 
@@ -50,6 +50,21 @@ interface NewContainer {
   mounts: ResolvedMounts | undefined;
   network: ContainerNetworkConfig;
   restartPolicy: RestartPolicy;
+}
+
+/** `--link`s: each container as it is now (one that does not exist is Docker's error: nothing is made). */
+async function linkedContainers(rt: Runtime, links: { container: string; alias: string }[]): Promise<LinkedContainer[]> {
+  const out: LinkedContainer[] = [];
+  for (const link of links) {
+    try {
+      const record = await rt.containers.get(link.container);
+      out.push({ id: record.id, name: record.name, alias: link.alias });
+    } catch (err) {
+      if (err instanceof ContainerNotFoundError) throw new UsageError(`could not get container for ${link.container}: No such container: ${link.container}`);
+      throw err;
+    }
+  }
+  return out;
 }
 
 /** A new container (state created) from its typed options, and Docker's warnings about them. */
@@ -133,9 +148,11 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
   applyProcessLimits(spec, opts);
   const joined =
     opts.network?.mode === 'container' ? { mode: 'container' as const, container: await rt.containers.resolveId(opts.network.container) } : opts.network;
+  const links = await linkedContainers(rt, opts.links ?? []);
   const { config: network, warnings: networkWarnings } = rt.network.containerConfig(
     { ...opts, network: joined },
     Object.keys(image.config.config?.ExposedPorts ?? {}),
+    links,
   );
   warnings.push(...networkWarnings);
   rt.network.adjustSpec(network, spec, opts.hostname !== undefined);

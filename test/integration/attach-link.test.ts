@@ -147,4 +147,57 @@ describe.skipIf(!canRunContainers)(`attach streams, detach keys and links (integ
     expect(env.cli(['attach', '--detach-keys', 'nope', 'x'])).toMatchObject({ code: 1, stderr: 'hull: Invalid detach keys (nope) provided\n' });
     expect(env.leftovers()).toEqual([]);
   });
+
+  it("--link on a user network: the alias reaches the other container from the linking one only; on the default bridge, Docker's legacy entry (the linked container must run); refusals make nothing", () => {
+    ok(['network', 'create', '--subnet', env.privateSubnet(2), 'linknet']);
+    ok(['run', '-d', '--network', 'linknet', '--name', 'srv', 'busybox', 'nc', '-ll', '-p', '5000', '-e', 'echo', 'pong']);
+    const ip = ok(['inspect', '-f', '{{.NetworkSettings.Networks.linknet.IPAddress}}', 'srv']).trim();
+    expect(ip).toMatch(/^10\./);
+    // The alias: in this container's /etc/hosts with srv's address, and a connection through it works.
+    const linked = env.cli([
+      'run',
+      '--name',
+      'client',
+      '--network',
+      'linknet',
+      '--link',
+      'srv:db',
+      'busybox',
+      'sh',
+      '-c',
+      'grep -w db /etc/hosts; nc -w 3 db 5000 </dev/null',
+    ]);
+    expect(linked.stderr).toBe('');
+    expect(linked.stdout).toBe(`${ip}\tsrv db ${ok(['inspect', '-f', '{{.Id}}', 'srv']).trim().slice(0, 12)}\npong\n`);
+    expect(JSON.parse(ok(['inspect', '-f', '{{json .HostConfig.Links}}', 'client']))).toEqual(['/srv:/client/db']);
+    // Another container on the network does not have it; srv's own name still resolves there.
+    const other = env.cli(['run', '--rm', '--network', 'linknet', 'busybox', 'sh', '-c', 'grep -cw db /etc/hosts; nc -w 3 srv 5000 </dev/null']);
+    expect(other).toMatchObject({ code: 0, stdout: '0\npong\n' });
+    // --link NAME: the alias is the name.
+    expect(env.cli(['run', '--rm', '--network', 'linknet', '--link', 'srv', 'busybox', 'nc', '-w', '3', 'srv', '5000'], { input: '' }).stdout).toBe('pong\n');
+
+    // The default bridge: the entry of Docker's legacy link (alias, short id, name), while the linked container runs.
+    ok(['run', '-d', '--name', 'legacy', 'busybox', 'nc', '-ll', '-p', '5000', '-e', 'echo', 'old']);
+    const legacyIp = ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'legacy']).trim();
+    const legacyId = ok(['inspect', '-f', '{{.Id}}', 'legacy']).trim();
+    const onBridge = env.cli(['run', '--rm', '--link', 'legacy:store', 'busybox', 'sh', '-c', 'grep -w store /etc/hosts; nc -w 3 store 5000 </dev/null']);
+    expect(onBridge).toMatchObject({ code: 0, stdout: `${legacyIp}\tstore ${legacyId.slice(0, 12)} legacy\nold\n`, stderr: '' });
+    ok(['stop', '-t', '0', 'legacy']);
+    const stopped = env.cli(['run', '--rm', '--link', 'legacy:store', 'busybox', 'true']);
+    expect(stopped.code).toBe(125);
+    expect(stopped.stderr).toMatch(/^hull: Cannot link to a non running container: \/legacy AS \/[a-z_]+\/store\n$/);
+
+    refused(['run', '--rm', '--link', 'nosuch:db', 'busybox', 'true'], 'could not get container for nosuch: No such container: nosuch');
+    refused(
+      ['create', '--network', 'linknet', '--link', 'a:b:c', 'busybox', 'true'],
+      'invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c',
+    );
+    refused(
+      ['run', '--rm', '--network', 'host', '--link', 'srv:db', 'busybox', 'true'],
+      "conflicting options: host type networking can't be used with links. This would result in undefined behavior",
+    );
+    ok(['rm', '-f', 'srv', 'client', 'legacy']);
+    ok(['network', 'rm', 'linknet']);
+    expect(env.leftovers()).toEqual([]);
+  });
 });

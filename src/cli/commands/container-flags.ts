@@ -22,7 +22,7 @@ import { parseUlimit } from '../../options/ulimits.js';
 import { parseBytes, parseInteger } from '../../options/units.js';
 import { platformFromText } from '../../image/platform.js';
 import { parseMountFlags, parseVolumesFrom } from '../../options/mounts.js';
-import { parseExtraHost, parseNetworkMode } from '../../options/network.js';
+import { parseExtraHost, parseLink, parseNetworkMode } from '../../options/network.js';
 import { parseExpose, parsePublish } from '../../options/ports.js';
 import { type ResourceFlags, parseResourceFlags } from '../../options/resources.js';
 import { parseRestartPolicy } from '../../options/restart.js';
@@ -189,7 +189,7 @@ export function addContainerFlags(command: Command): Command {
     .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
     .option('--network-alias <alias>', 'another name for the container on its user network (repeatable)', collect, [])
     .option('--ip <address>', "the container's IPv4 address on its user network")
-    .option('--link <name[:alias]>', 'not supported yet: refused (use a user-defined network and the container name or --network-alias)', collect, [])
+    .option('--link <name[:alias]>', 'another container, known here by its name or alias (repeatable; on the default bridge it must be running)', collect, [])
     .option('--runtime <name>', 'not supported yet: refused (hull is the runtime)')
     .option('--mac-address <mac>', "the MAC address of the container's interface on its bridge network")
     .option('-p, --publish <[ip:]host:container[/proto]>', "publish a container's port on the host (repeatable)", collect, [])
@@ -268,6 +268,7 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     dnsSearch: flags.dnsSearch,
     dnsOptions: flags.dnsOption,
     extraHosts: flags.addHost.map(parseExtraHost),
+    ...(flags.link.length > 0 ? { links: flags.link.map(parseLink) } : {}),
     ...(labelEntries.length > 0 ? { labels: parseLabels(labelEntries) } : {}),
     ...(flags.ulimit.length > 0 ? { ulimits: flags.ulimit.map(parseUlimit) } : {}),
     ...(flags.shmSize !== undefined ? { shmSize: parseBytes(flags.shmSize, '--shm-size') } : {}),
@@ -285,11 +286,6 @@ export async function createOptionsFrom(image: string, command: string[], flags:
 
 /** Docker's flags hull has no way to honour yet: refused with the reason, before anything is made (never ignored). */
 function refuseUnsupported(flags: ContainerFlags): void {
-  if (flags.link.length > 0) {
-    throw new UsageError(
-      '--link is not supported yet: hull has no legacy links on the default bridge; on a user-defined network, reach the other container by its name or a --network-alias',
-    );
-  }
   if (flags.runtime !== undefined) {
     throw new UsageError(`--runtime ${flags.runtime}: another OCI runtime is not supported yet (hull runs its containers itself)`);
   }
