@@ -299,7 +299,7 @@ export class ContainerStore {
     return path.join(this.runDir(id), STOP_MARKER_FILE);
   }
 
-  /** The `start` and `die` events hull-monitor logs (src/events/emit.ts writeMonitorEvents). */
+  /** The events hull-monitor logs (start, die, oom, volume mount/unmount: src/events/emit.ts writeMonitorEvents). */
   eventLinesPath(id: string): string {
     return path.join(this.runDir(id), EVENT_LINES_FILE);
   }

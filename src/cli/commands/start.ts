@@ -17,7 +17,6 @@ export function registerStart(program: Command): void {
     .option('--detach-keys <keys>', "the key sequence that detaches from a terminal (default: the container's --detach-keys, else ctrl-p,ctrl-q)")
     .action(async (containers: string[], flags: { attach?: boolean; interactive?: boolean; detachKeys?: string }, cmd: Command) => {
       const hull = hullFor(cmd);
-      const keys = flags.detachKeys ? parseDetachKeys(flags.detachKeys) : undefined;
       if (!flags.attach && !flags.interactive) {
         await forEachContainer(containers, async (c) => {
           await hull.startContainer(c);
@@ -26,6 +25,7 @@ export function registerStart(program: Command): void {
         return;
       }
       if (containers.length !== 1) throw new ConflictError('you cannot start and attach multiple containers at once');
+      const keys = flags.detachKeys ? parseDetachKeys(flags.detachKeys) : undefined;
       // Attached: the container runs under its monitor (it goes on if hull goes), which lets it pass
       // its start gate once this attachment is there, so its output is seen from the first byte.
       // Both output streams, whatever create's -a said (as Docker's start -a).
