@@ -3,6 +3,7 @@
 // attach and start -ai, and `--link` on user networks; every invalid value refused as Docker
 // refuses it (exit 125, its message, nothing created).
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
@@ -39,7 +40,10 @@ describe.skipIf(!canRunContainers)(`attach streams, detach keys and links (integ
    * hull on a terminal of its own: script(1) runs it on a new pty and copies what the test writes
    * to that pty's input. `until(text)` resolves once `text` has been seen in its output.
    */
-  function onTerminal(args: string[]): {
+  function onTerminal(
+    args: string[],
+    env2: NodeJS.ProcessEnv = {},
+  ): {
     child: ChildProcessWithoutNullStreams;
     until: (text: string) => Promise<void>;
     exit: Promise<number | null>;
@@ -47,7 +51,11 @@ describe.skipIf(!canRunContainers)(`attach streams, detach keys and links (integ
   } {
     const withParent = args[0] === 'run' ? ['run', '--cgroup-parent', env.cgroupParent, ...args.slice(1)] : args;
     const line = [process.execPath, HULL_BIN, ...env.globalArgs(), ...withParent].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    const child = spawn('script', ['-qfec', `stty rows 24 cols 80; ${line}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: path.dirname(HULL_BIN) });
+    const child = spawn('script', ['-qfec', `stty rows 24 cols 80; ${line}`, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: path.dirname(HULL_BIN),
+      env: { ...process.env, ...env2 },
+    });
     let out = '';
     const waiters: { text: string; resolve: () => void }[] = [];
     child.stdout.on('data', (d: Buffer) => {
@@ -141,6 +149,18 @@ describe.skipIf(!canRunContainers)(`attach streams, detach keys and links (integ
     start.child.stdin.end();
     expect(running('kept')).toBe(true);
     ok(['rm', '-f', 'kept']);
+
+    // Docker's config.json `detachKeys` when neither the flag nor the container names any.
+    const config = path.join(env.base, 'docker-config');
+    mkdirSync(config);
+    writeFileSync(path.join(config, 'config.json'), JSON.stringify({ detachKeys: 'ctrl-e,e' }));
+    const configured = onTerminal(['run', '-it', '--name', 'conf', 'busybox', 'sh'], { DOCKER_CONFIG: config });
+    await configured.until('# ');
+    configured.child.stdin.write('\x05e');
+    expect(await configured.exit).toBe(0);
+    configured.child.stdin.end();
+    expect(running('conf')).toBe(true);
+    ok(['rm', '-f', 'conf']);
 
     refused(['run', '--detach-keys', 'ctrl-ä', 'busybox', 'true'], 'Invalid detach keys (ctrl-ä) provided');
     refused(['create', '--detach-keys', 'a,bc', 'busybox', 'true'], 'Invalid detach keys (a,bc) provided');

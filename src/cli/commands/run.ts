@@ -7,6 +7,7 @@ import { proxySignals } from '../signals.js';
 import { trace } from '../../trace.js';
 import type { CreateOptions } from '../../runtime/runtime.js';
 import type { Hull, ImageSourceOptions } from '../../hull.js';
+import { detachKeysFor } from '../detach-keys.js';
 import { type ContainerFlags, addContainerFlags, createOptionsFrom, printWarnings, pullOptionsFrom, withCidFile } from './container-flags.js';
 
 interface RunFlags extends ContainerFlags {
@@ -114,7 +115,7 @@ async function runUnderMonitor(hull: Hull, opts: CreateOptions & ImageSourceOpti
       controlPath: controlSocketPath(hull.paths.runRoot, record.id),
       // With a terminal, stderr is part of stdout's one stream.
       show: { stdout: streams.stdout, stderr: streams.stderr },
-      ...(opts.detachKeys && opts.detachKeys.length > 0 ? { detachKeys: opts.detachKeys } : {}),
+      detachKeys: detachKeysFor(undefined, opts.detachKeys),
     });
     if (end === 'detached') return;
     process.exitCode = await hull.waitContainer(record.id);

@@ -5,6 +5,7 @@ import { proxySignals } from '../signals.js';
 import { forEachContainer } from './each.js';
 import { relayAttachment } from '../attach-io.js';
 import { controlSocketPath } from '../../runtime/monitor-client.js';
+import { detachKeysFor } from '../detach-keys.js';
 import { parseDetachKeys } from '../../options/attach.js';
 
 export function registerStart(program: Command): void {
@@ -14,7 +15,10 @@ export function registerStart(program: Command): void {
     .argument('<container...>', 'names or ids')
     .option('-a, --attach', "attach stdout/stderr and forward signals; exits with the container's code")
     .option('-i, --interactive', 'attach stdin')
-    .option('--detach-keys <keys>', "the key sequence that detaches from a terminal (default: the container's --detach-keys, else ctrl-p,ctrl-q)")
+    .option(
+      '--detach-keys <keys>',
+      "the key sequence that detaches from a terminal (default: the container's --detach-keys, else config.json's detachKeys, else ctrl-p,ctrl-q)",
+    )
     .action(async (containers: string[], flags: { attach?: boolean; interactive?: boolean; detachKeys?: string }, cmd: Command) => {
       const hull = hullFor(cmd);
       if (!flags.attach && !flags.interactive) {
@@ -25,7 +29,7 @@ export function registerStart(program: Command): void {
         return;
       }
       if (containers.length !== 1) throw new ConflictError('you cannot start and attach multiple containers at once');
-      const keys = flags.detachKeys ? parseDetachKeys(flags.detachKeys) : undefined;
+      if (flags.detachKeys) parseDetachKeys(flags.detachKeys); // a bad one fails before the container starts
       // Attached: the container runs under its monitor (it goes on if hull goes), which lets it pass
       // its start gate once this attachment is there, so its output is seen from the first byte.
       // Both output streams, whatever create's -a said (as Docker's start -a).
@@ -35,7 +39,7 @@ export function registerStart(program: Command): void {
         const end = await relayAttachment(attachment, {
           terminal: record.tty === true,
           controlPath: controlSocketPath(hull.paths.runRoot, record.id),
-          detachKeys: keys ?? record.detachKeys,
+          detachKeys: detachKeysFor(flags.detachKeys, record.detachKeys),
         });
         // Detached (Docker's start -a: exit 0, nothing said): the container goes on under its monitor.
         if (end === 'detached') return;
