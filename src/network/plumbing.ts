@@ -240,6 +240,15 @@ export class NetworkPlumbing {
     });
   }
 
+  /** A container's `--link`s as its state file has them (none when it cannot be read: a crash's half-written file must not fail another's start). */
+  private linksOf(id: string): { container: string; alias: string }[] {
+    try {
+      return this.readState(id)?.links ?? [];
+    } catch {
+      return [];
+    }
+  }
+
   /**
    * Docker's legacy links on the default network: the linked container must be running there
    * (it has an address on it) when this one starts.
@@ -310,7 +319,7 @@ export class NetworkPlumbing {
       const current = readText(file);
       if (current === undefined) continue;
       const peers: Peer[] = [];
-      const links = this.readState(id)?.links ?? [];
+      const links = this.linksOf(id);
       const linkedAs = (container: string): string[] => links.filter((k) => k.container === container).map((k) => k.alias);
       for (const [, list] of leases) {
         if (!list.some((l) => l.container === id)) continue;
