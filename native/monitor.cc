@@ -176,39 +176,58 @@ void WriteStatus(const char* json) {
   if (ok) rename(tmp, cfg.status_path);
 }
 
-// The container's `start` and `die` in hull's events log (src/events/log.ts): one O_APPEND write of
-// the whole line, as every writer of that log does, so concurrent writers never interleave. hull
-// wrote the lines but for the exit code and the time in a file, read at each event (a rename
-// rewrites it): the start line, NUL, the die line up to the exit code, NUL, the rest of it. The
-// monitor writes them because it is the one that sees them in order (a container may end before
-// hull hears it started) and sees a restart policy's. Rotation is left to hull's writers.
-void AppendEvent(bool die, int code) {
+// The container's events in hull's events log (src/events/log.ts): its volumes' `mount` and its
+// `start` at each start; `oom` (when the OOM killer struck), `die` and its volumes' `unmount` at each
+// end. Each is one O_APPEND write of the whole line, as every writer of that log does, so concurrent
+// writers never interleave. hull wrote the lines but for the exit code and the time in a file, read
+// at each event (a rename rewrites it), in NUL-separated sections: the start line, the die line up
+// to the exit code, the rest of it, the oom line, the mount lines, the unmount lines (the last three
+// each a list of lines separated by newlines; absent in the files of older hulls). The monitor
+// writes them because it is the one that sees them in order (a container may end before hull hears
+// it started) and sees a restart policy's. Rotation is left to hull's writers.
+void AppendEvent(bool die, int code, bool oom) {
   if (cfg.events_path[0] == '\0') return;
-  char parts[8400];
+  static char parts[65536];
   int pfd = open(cfg.event_lines_path, O_RDONLY | O_CLOEXEC);
   if (pfd < 0) return;
   ssize_t got = read(pfd, parts, sizeof parts - 1);
   close(pfd);
   if (got <= 0) return;
   parts[got] = '\0';
-  size_t start_len = strlen(parts);
-  if (start_len >= static_cast<size_t>(got)) return;  // not hull's file
-  const char* head = parts + start_len + 1;
-  size_t head_len = strlen(head);
-  if (start_len + 1 + head_len >= static_cast<size_t>(got)) return;
-  const char* tail = head + head_len + 1;
+  const char* section[6] = {"", "", "", "", "", ""};
+  int sections = 0;
+  for (size_t at = 0; sections < 6 && at <= static_cast<size_t>(got); at += strlen(parts + at) + 1) {
+    section[sections++] = parts + at;
+  }
+  if (sections < 3) return;  // not hull's file
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  long long ns = static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-  char line[4300];
-  int n = die ? snprintf(line, sizeof line, "%s%d%s,\"time\":%lld,\"timeNano\":%lld}\n", head, code, tail,
-                         static_cast<long long>(ts.tv_sec), ns)
-              : snprintf(line, sizeof line, "%s,\"time\":%lld,\"timeNano\":%lld}\n", parts,
-                         static_cast<long long>(ts.tv_sec), ns);
-  if (n < 0 || static_cast<size_t>(n) >= sizeof line) return;  // hull keeps the lines under 4 KiB
+  long long sec = static_cast<long long>(ts.tv_sec);
+  long long ns = sec * 1000000000LL + ts.tv_nsec;
   int fd = open(cfg.events_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return;  // no events log: the state is still in the status file
-  WriteAll(fd, line, static_cast<size_t>(n));
+  char line[4300];
+  auto write_line = [&](int n) {
+    if (n >= 0 && static_cast<size_t>(n) < sizeof line)
+      WriteAll(fd, line, static_cast<size_t>(n));  // hull keeps them under 4 KiB
+  };
+  auto each = [&](const char* lines) {
+    for (const char* p = lines; *p != '\0';) {
+      const char* nl = strchr(p, '\n');
+      int len = static_cast<int>(nl != nullptr ? nl - p : static_cast<long>(strlen(p)));
+      if (len > 0) write_line(snprintf(line, sizeof line, "%.*s,\"time\":%lld,\"timeNano\":%lld}\n", len, p, sec, ns));
+      p += len + (nl != nullptr ? 1 : 0);
+    }
+  };
+  if (die) {
+    if (oom) each(section[3]);
+    write_line(snprintf(line, sizeof line, "%s%d%s,\"time\":%lld,\"timeNano\":%lld}\n", section[1], code, section[2],
+                        sec, ns));
+    each(section[5]);
+  } else {
+    each(section[4]);
+    each(section[0]);
+  }
   close(fd);
 }
 
@@ -607,7 +626,7 @@ int main() {
              "{\"status\":\"running\",\"pid\":%d,\"pidStartTime\":%llu,\"startedAt\":\"%s\",\"restartCount\":%u}\n",
              c.pid, StartTime(c.pid), started_at, restarts);
     WriteStatus(json);
-    AppendEvent(false, 0);
+    AppendEvent(false, 0, false);
     CrashPoint();  // 2: running, not yet reported to hull
     ControlStarted(c.pid);
     Report_(MonitorReportKind::Started, c.pid, nullptr);
@@ -654,7 +673,7 @@ int main() {
              again ? "restarting" : "exited", code, signal_text, started_at, finished_at, oom ? "true" : "false",
              restarts);
     WriteStatus(json);
-    AppendEvent(true, code);
+    AppendEvent(true, code, oom);
     CrashPoint();  // 5: the end written
     ControlExited(code, !again);
     if (!again) break;

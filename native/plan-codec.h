@@ -90,7 +90,7 @@ struct MonitorConfig {
   uint32_t open_stdin;
   uint32_t attach_first;
   const char* events_path;       // "" for none
-  const char* event_lines_path;  // the `start` event's line, NUL, the `die` one up to the exit code, NUL, the rest
+  const char* event_lines_path;  // the lines the monitor appends (monitor.cc AppendEvent)
 };
 
 class PlanReader {

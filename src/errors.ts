@@ -137,6 +137,14 @@ export class ConflictError extends HullError {
   }
 }
 
+/** The client typed the detach keys (`attach`, `exec -it`): the container goes on; Docker's CLI says this and exits 1. */
+export class DetachedError extends HullError {
+  override readonly exitCode: number = 1;
+  constructor() {
+    super('read escape sequence', { code: 'DETACHED' });
+  }
+}
+
 /** An image archive, manifest or config that is not what its format says it must be. */
 export class InvalidImageError extends HullError {
   constructor(message: string, options: { cause?: unknown } = {}) {

@@ -5,7 +5,7 @@
  */
 import type { EventReadOptions } from './events/follow.js';
 import type { EventMessage } from './events/log.js';
-import { objectEvent } from './events/emit.js';
+import { containerEvent, objectEvent } from './events/emit.js';
 import { familiar } from './image/reference.js';
 import type { Attachment } from './runtime/monitor-client.js';
 import type { Readable, Writable } from 'node:stream';
@@ -16,7 +16,7 @@ import { type ContainerWorld, type PsSelection, selectContainers } from './filte
 import { healthStatusOf } from './runtime/health.js';
 import { type ImageFilters, selectImages } from './filters/images.js';
 import { type NetworkFilters, type VolumeFilters, parseNetworkFilters, selectNetworks, selectVolumes } from './filters/resources.js';
-import { parseReference } from './image/reference.js';
+import { normalize, parseReference } from './image/reference.js';
 import type { SaveFormat } from './image/archive/save.js';
 import type { CheckProblem, CheckResult } from './store/check.js';
 import type { ContainerCheckResult, ContainerProblem } from './runtime/check.js';
@@ -359,7 +359,11 @@ export class Hull {
     try {
       const lock = await this.images.lock('shared');
       try {
-        return await commitContainer(this.paths, this.images, { id: record.id, imageId: record.imageId, upper: record.rootfs.upper, config }, opts);
+        const image = await commitContainer(this.paths, this.images, { id: record.id, imageId: record.imageId, upper: record.rootfs.upper, config }, opts);
+        // Docker's: the container's `commit`, after the new image's tag, with the comment, the image and its name.
+        const imageRef = opts.reference !== undefined ? familiar(normalize(opts.reference)) : '';
+        containerEvent(this.paths.runRoot, record, 'commit', { comment: opts.message ?? '', imageID: image.id, imageRef });
+        return image;
       } finally {
         lock.release();
       }
@@ -393,7 +397,9 @@ export class Hull {
     await this.images.createLayout();
     const lock = await this.images.lock('shared');
     try {
-      return await importTar(this.paths, this.images, source, opts);
+      const image = await importTar(this.paths, this.images, source, opts);
+      objectEvent(this.paths.runRoot, 'image', 'import', image.id, { name: image.id }); // Docker's: after the tag, named by the id
+      return image;
     } finally {
       lock.release();
     }

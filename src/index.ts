@@ -14,6 +14,7 @@ export {
 } from './runtime/validate.js';
 export type { RunningContainer, CreateOptions, CreatedContainer, StartOptions } from './runtime/runtime.js';
 export type {
+  AttachStreams,
   DeviceMapping,
   ExposedPort,
   ExtraHost,
@@ -29,6 +30,7 @@ export * from './options/index.js';
 export { healthStatusOf, mergeHealthcheck, validateHealthcheck } from './runtime/health.js';
 export type { HealthConfig, HealthResult, HealthState, HealthStatus } from './runtime/health.js';
 export type { RuntimeSpec } from './runtime/spec.js';
+export { EscapeProxy } from './runtime/escape-proxy.js';
 export { buildSpec } from './runtime/specconv.js';
 export { buildPlan } from './runtime/plan.js';
 export { storePaths } from './store/paths.js';

@@ -8,7 +8,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import type { ContainerRecord } from '../runtime/container-store.js';
 import { containerLabels } from '../runtime/container-store.js';
-import { emitEvent, eventLine, eventMessage } from './log.js';
+import { type EventInput, emitEvent, eventLine, eventMessage } from './log.js';
 
 export { emitEvent } from './log.js';
 
@@ -39,30 +39,41 @@ export function objectEvent(runRoot: string, type: 'image' | 'network' | 'volume
 
 /** Each volume a container mounts (`mount`) or let go (`unmount`), as Docker's volume events. */
 export function volumeEvents(runRoot: string, record: ContainerRecord, action: 'mount' | 'unmount'): void {
+  for (const input of volumeEventInputs(record, action)) emitEvent(runRoot, input);
+}
+
+function volumeEventInputs(record: ContainerRecord, action: 'mount' | 'unmount'): EventInput[] {
+  const out: EventInput[] = [];
   for (const m of record.mounts ?? []) {
     if (m.Type !== 'volume' || !m.Name) continue;
     const attributes: Record<string, string> = { container: record.id, driver: m.Driver ?? 'local' };
     if (action === 'mount') Object.assign(attributes, { destination: m.Destination, propagation: m.Propagation, 'read/write': String(m.RW) });
-    objectEvent(runRoot, 'volume', action, m.Name, attributes);
+    out.push({ type: 'volume', action, id: m.Name, attributes });
   }
+  return out;
 }
 
 /**
- * A detached container's `start` and `die` lines for hull-monitor, in the file it reads at each:
- * the start line, NUL, the die line up to the exit code, NUL, the rest of it, each without the
- * time (native/monitor.cc AppendEvent adds the code and the time). Written at start and again on
- * rename (the name is in them). Returns the file.
+ * A detached container's event lines for hull-monitor, in the file it reads at each start and end
+ * (native/monitor.cc AppendEvent, which adds the exit code and the time), NUL-separated: the start
+ * line, the die line up to the exit code, the rest of it, the oom line, the volumes' mount lines,
+ * their unmount lines (newline-separated). Written at start and again on rename (the name is in
+ * them). Returns the file.
  */
 export function writeMonitorEvents(file: string, record: ContainerRecord): string {
-  const untimed = (line: string) => line.slice(0, line.lastIndexOf(',"time":0,"timeNano":0}'));
-  const start = untimed(eventLine(eventMessage({ type: 'container', action: 'start', id: record.id, attributes: containerAttributes(record) }, 0n)));
+  const untimed = (input: EventInput) => {
+    const line = eventLine(eventMessage(input, 0n));
+    return line.slice(0, line.lastIndexOf(',"time":0,"timeNano":0}'));
+  };
+  const start = untimed({ type: 'container', action: 'start', id: record.id, attributes: containerAttributes(record) });
   const marker = 'EXIT-CODE-MARKER';
-  const die = untimed(
-    eventLine(eventMessage({ type: 'container', action: 'die', id: record.id, attributes: containerAttributes(record, { exitCode: marker }) }, 0n)),
-  );
+  const die = untimed({ type: 'container', action: 'die', id: record.id, attributes: containerAttributes(record, { exitCode: marker }) });
   const key = `"exitCode":"${marker}`;
   const at = die.indexOf(key) + key.length - marker.length;
-  writeFileSync(`${file}.tmp`, `${start}\0${die.slice(0, at)}\0${die.slice(at + marker.length)}`);
+  const oom = untimed({ type: 'container', action: 'oom', id: record.id, attributes: containerAttributes(record) });
+  const mounts = volumeEventInputs(record, 'mount').map(untimed).join('\n');
+  const unmounts = volumeEventInputs(record, 'unmount').map(untimed).join('\n');
+  writeFileSync(`${file}.tmp`, [start, die.slice(0, at), die.slice(at + marker.length), oom, mounts, unmounts].join('\0'));
   renameSync(`${file}.tmp`, file);
   return file;
 }

@@ -37,6 +37,15 @@ export interface NetworkOptions {
   extraHosts?: ExtraHost[];
   /** The MAC address of the container's interface on its (first) bridge network (`--mac-address`). */
   macAddress?: string;
+  /** `--link`: other containers (by name or id; create resolves them to `LinkedContainer`s) and the names they have in this one. */
+  links?: { container: string; alias: string }[];
+}
+
+/** A `--link`ed container: its id and name when linked, and its name here (resolvable only in the linking container). */
+export interface LinkedContainer {
+  id: string;
+  name: string;
+  alias: string;
 }
 
 /** What `run`/`create` asked for (Docker's HostConfig/NetworkingConfig), kept in the container's record. */
@@ -62,6 +71,8 @@ export interface ContainerNetworkConfig {
   extraHosts?: ExtraHost[];
   /** Older hulls' `--add-host NAME:IP` texts. */
   addHosts?: string[];
+  /** `--link`s (absent: none). */
+  links?: LinkedContainer[];
 }
 
 /** What the checks need of the store: its configured default mode, and a user network's name by name or id. */
@@ -84,7 +95,12 @@ export function configuredMode(text: string): NetworkMode {
 }
 
 /** A container's network config from its options; a container: mode names the other container by its id. */
-export function containerNetworkConfig(opts: NetworkOptions, imageExposed: readonly string[], lookup: NetworkLookup): NetworkDecision {
+export function containerNetworkConfig(
+  opts: NetworkOptions,
+  imageExposed: readonly string[],
+  lookup: NetworkLookup,
+  links: readonly LinkedContainer[] = [],
+): NetworkDecision {
   const requested = opts.network ?? lookup.defaultMode;
   const warnings: string[] = [];
   const networks: string[] = [];
@@ -123,6 +139,13 @@ export function containerNetworkConfig(opts: NetworkOptions, imageExposed: reado
     if (parseInt(opts.macAddress.slice(0, 2), 16) & 1) throw new UsageError(`${opts.macAddress} is not a valid mac address: it is a multicast address`);
     if (!bridged) throw new UsageError('conflicting options: mac-address and the network mode');
   }
+  if (links.length > 0 && !bridged) {
+    // Docker's words for host and container: modes; none has no network for a link to be on either.
+    if (mode === 'host') throw new UsageError("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+    if (requested.mode === 'container')
+      throw new UsageError("conflicting options: container type network can't be used with links. This would result in undefined behavior");
+    throw new UsageError(`conflicting options: --link and the network mode ${mode}`);
+  }
   if (opts.ip !== undefined && (!bridged || mode === 'bridge')) throw new UsageError('user specified IP address is supported on user defined networks only');
   const exposed = [
     ...new Set([...imageExposed, ...(opts.exposed ?? []).map(portKey), ...ports.map((p) => portKey({ port: p.containerPort, proto: p.proto }))]),
@@ -140,6 +163,7 @@ export function containerNetworkConfig(opts: NetworkOptions, imageExposed: reado
     dnsSearch: opts.dnsSearch ?? [],
     dnsOptions: opts.dnsOptions ?? [],
     extraHosts: (opts.extraHosts ?? []).map((h) => ({ host: h.host, ip: h.ip })),
+    ...(links.length > 0 ? { links: links.map((l) => ({ ...l })) } : {}),
   };
   return { config, warnings };
 }

@@ -8,7 +8,14 @@ import { objectEvent } from '../events/emit.js';
 import type { StorePaths } from '../store/paths.js';
 import { createNetwork, deleteNetwork, pruneNetworks } from './bridges.js';
 import type { NetworkConfig } from './config.js';
-import { type ContainerNetworkConfig, type NetworkDecision, type NetworkOptions, configuredMode, containerNetworkConfig } from './container-config.js';
+import {
+  type ContainerNetworkConfig,
+  type NetworkDecision,
+  type LinkedContainer,
+  type NetworkOptions,
+  configuredMode,
+  containerNetworkConfig,
+} from './container-config.js';
 import { type EtcFiles, type NetworkSpecNamespaces, type NetworkedContainer, adjustSpec, hostsBase, setUpWithoutBridge } from './container-spec.js';
 import { inspectFields, inspectNetwork, networkSettings, publishedPorts } from './inspect.js';
 import type { BridgeLeases, NetworkOrphan } from './leases.js';
@@ -16,7 +23,7 @@ import type { PortMapping } from './nft.js';
 import { type NetworkState, NetworkPlumbing } from './plumbing.js';
 import { DEFAULT_NETWORK, type NetworkRecord, type NetworkStore } from './store.js';
 
-export type { ContainerNetworkConfig, NetworkDecision, NetworkMode, NetworkOptions } from './container-config.js';
+export type { ContainerNetworkConfig, LinkedContainer, NetworkDecision, NetworkMode, NetworkOptions } from './container-config.js';
 export type { ExtraHost } from './hosts.js';
 export type { ExposedPort, PortSpec } from './ports.js';
 export type { EtcFiles, NetworkSpecNamespaces, NetworkedContainer } from './container-spec.js';
@@ -76,11 +83,16 @@ export class Networking {
    * The container's network config from its options (a container: mode naming the other
    * container by its id), and Docker's warnings about them.
    */
-  containerConfig(opts: NetworkOptions, imageExposed: readonly string[]): NetworkDecision {
-    return containerNetworkConfig(opts, imageExposed, {
-      defaultMode: configuredMode(this.config.defaultNetwork),
-      networkName: (nameOrId) => this.store.get(nameOrId).name,
-    });
+  containerConfig(opts: NetworkOptions, imageExposed: readonly string[], links: readonly LinkedContainer[] = []): NetworkDecision {
+    return containerNetworkConfig(
+      opts,
+      imageExposed,
+      {
+        defaultMode: configuredMode(this.config.defaultNetwork),
+        networkName: (nameOrId) => this.store.get(nameOrId).name,
+      },
+      links,
+    );
   }
 
   /** The spec's namespaces for the mode (host: the host's network namespace) and its hostname. */

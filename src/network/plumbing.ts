@@ -59,6 +59,8 @@ export interface NetworkState {
   netns: string;
   interfaces: InterfaceState[];
   ports: PortMapping[];
+  /** `--link`s (by the linked container's id): their names in this container's /etc/hosts. */
+  links?: { container: string; alias: string }[];
 }
 
 const MNT_DETACH = 2;
@@ -185,7 +187,13 @@ export class NetworkPlumbing {
         this.moveLegacyLeases(net);
       }
       const netns = this.netnsPath(record.id);
-      const state: NetworkState = { netns, interfaces: [], ports: [] };
+      const state: NetworkState = {
+        netns,
+        interfaces: [],
+        ports: [],
+        ...(cfg.links?.length ? { links: cfg.links.map((l) => ({ container: l.id, alias: l.alias })) } : {}),
+      };
+      if (cfg.links?.length && cfg.networks.includes(DEFAULT_NETWORK)) this.checkLegacyLinks(record, cfg);
       const statePath = this.statePath(record.id);
       try {
         nets.forEach((net, i) => {
@@ -224,12 +232,34 @@ export class NetworkPlumbing {
       }
       const own = state.interfaces.map((it) => it.ip);
       writeEtc(etc, hostsHead({ ...base, ips: own }), cfg);
-      if (nets.some((n) => !n.isDefault))
+      if (nets.some((n) => !n.isDefault) || state.links)
         this.refreshHosts(
           new Set([record.id]),
           state.interfaces.map((it) => it.network),
         );
     });
+  }
+
+  /** A container's `--link`s as its state file has them (none when it cannot be read: a crash's half-written file must not fail another's start). */
+  private linksOf(id: string): { container: string; alias: string }[] {
+    try {
+      return this.readState(id)?.links ?? [];
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Docker's legacy links on the default network: the linked container must be running there
+   * (it has an address on it) when this one starts.
+   */
+  private checkLegacyLinks(record: NetworkedContainer, cfg: ContainerNetworkConfig): void {
+    const onDefault = this.ownLeases(defaultNetworkRecord(this));
+    for (const link of cfg.links ?? []) {
+      if (!onDefault.some((l) => l.container === link.id)) {
+        throw new ConflictError(`Cannot link to a non running container: /${link.name} AS /${record.name}/${link.alias}`);
+      }
+    }
   }
 
   private publishPorts(specs: PortSpec[], containerIp: string): PortMapping[] {
@@ -281,6 +311,7 @@ export class NetworkPlumbing {
   private refreshHosts(also: Set<string>, networks: string[]): void {
     const user = this.store.list().filter((n) => !n.isDefault);
     const leases = new Map(user.map((n) => [n.name, this.ownLeases(n)]));
+    let onDefault: Lease[] | undefined;
     const touched = new Set(also);
     for (const n of networks) for (const l of leases.get(n) ?? []) touched.add(l.container);
     for (const id of touched) {
@@ -288,11 +319,24 @@ export class NetworkPlumbing {
       const current = readText(file);
       if (current === undefined) continue;
       const peers: Peer[] = [];
+      const links = this.linksOf(id);
+      const linkedAs = (container: string): string[] => links.filter((k) => k.container === container).map((k) => k.alias);
       for (const [, list] of leases) {
         if (!list.some((l) => l.container === id)) continue;
         for (const l of list) {
           if (l.container === id) continue;
-          peers.push({ ip: l.ip, names: [...new Set([l.name, ...l.aliases, l.container.slice(0, 12)])] });
+          // A link's alias is this container's name for the other one (Docker: resolvable from the linking container only).
+          peers.push({ ip: l.ip, names: [...new Set([l.name, ...l.aliases, ...linkedAs(l.container), l.container.slice(0, 12)])] });
+        }
+      }
+      if (links.length > 0) {
+        // The default network has no names, only legacy links' entries (alias, short id, name: Docker's order).
+        onDefault ??= this.ownLeases(defaultNetworkRecord(this));
+        if (onDefault.some((l) => l.container === id)) {
+          for (const l of onDefault) {
+            const aliases = linkedAs(l.container);
+            if (aliases.length > 0) peers.push({ ip: l.ip, names: [...new Set([...aliases, l.container.slice(0, 12), l.name])] });
+          }
         }
       }
       const next = withPeers(current, peers);

@@ -5,13 +5,14 @@
  * validates the typed values (src/runtime/validate.ts) and never parses these strings again.
  */
 export { parseAnnotations } from './annotations.js';
+export { DEFAULT_DETACH_KEYS, parseAttachStreams, parseDetachKeys } from './attach.js';
 export { parseDevice, parseDeviceCgroupRule } from './devices.js';
 export { parseEnvEntries, parseEnvFile } from './env.js';
 export { parseIdMap, parseUsernsRemap } from './idmaps.js';
 export { parseLabelFile, parseLabels } from './labels.js';
 export { parseLogConfig, parseLogDriver, parseLogOptions } from './log.js';
 export { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './mounts.js';
-export { parseExtraHost, parseNetworkMode } from './network.js';
+export { parseExtraHost, parseLink, parseNetworkMode } from './network.js';
 export { parseExpose, parseProto, parsePublish } from './ports.js';
 export { type ResourceFlags, parseDeviceIops, parseDeviceRate, parseResourceFlags } from './resources.js';
 export { type HealthFlags, parseHealthFlags } from './health.js';

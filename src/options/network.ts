@@ -19,6 +19,20 @@ export function parseNetworkMode(text: string): NetworkMode {
   return { mode: 'network', network: text };
 }
 
+/**
+ * `--link NAME[:ALIAS]` (moby's ParseLink): the container and the name it is known by in this one
+ * (default its own name); Docker's `/NAME:/THIS/ALIAS` form (inspect's HostConfig.Links) too.
+ */
+export function parseLink(text: string): { container: string; alias: string } {
+  if (text === '') throw new UsageError('invalid argument "" for "--link" flag: empty string specified for links');
+  const parts = text.split(':');
+  if (parts.length > 2) throw new UsageError(`invalid argument "${text}" for "--link" flag: bad format for links: ${text}`);
+  if (parts.length === 1) return { container: text, alias: text };
+  const [container, alias] = parts as [string, string];
+  if (container.startsWith('/')) return { container: container.slice(1), alias: alias.slice(alias.lastIndexOf('/') + 1) };
+  return { container, alias };
+}
+
 /** NAME:IP (the last colon separates them); IP an IPv4 address or host-gateway (the default bridge's address). */
 export function parseExtraHost(text: string): ExtraHost {
   const i = text.lastIndexOf(':');

@@ -66,6 +66,8 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
     HostConfig: {
       Binds: record.binds?.length ? record.binds : null,
       VolumesFrom: record.volumesFrom?.length ? record.volumesFrom : null,
+      // Docker's form of a link: /NAME:/THIS/ALIAS.
+      Links: record.network?.links?.length ? record.network.links.map((l) => `/${l.name}:/${record.name}/${l.alias}`) : null,
       Tmpfs: record.tmpfs && Object.keys(record.tmpfs).length > 0 ? record.tmpfs : null,
       LogConfig: {
         Type: record.logDriver ?? 'json-file',
@@ -119,12 +121,13 @@ export function inspectContainer(record: ContainerRecord, spec: RuntimeSpec | un
       Hostname: spec?.hostname ?? record.id.slice(0, 12),
       Domainname: spec?.domainname ?? '',
       User: user,
-      AttachStdin: false,
-      AttachStdout: record.state.monitorPid === undefined,
-      AttachStderr: record.state.monitorPid === undefined,
+      AttachStdin: record.attach?.stdin ?? false,
+      AttachStdout: record.attach?.stdout ?? record.state.monitorPid === undefined,
+      AttachStderr: record.attach?.stderr ?? record.state.monitorPid === undefined,
       Tty: record.tty ?? proc?.terminal ?? false,
       OpenStdin: record.openStdin ?? false,
-      StdinOnce: false,
+      // Docker's: a foreground run or create with -i attaches stdin once (its end is the container's).
+      StdinOnce: record.attach?.stdin === true && record.openStdin === true,
       Env: proc?.env ?? [],
       Cmd: record.cmd ?? null,
       Image: record.image,

@@ -8,6 +8,7 @@
  * These are small metadata files on the start path: synchronous calls cost microseconds where
  * each promise round trip through the threadpool costs far more.
  */
+import type { AttachStreams } from './create-options.js';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -123,6 +124,10 @@ export interface ContainerRecord {
   healthcheck?: HealthConfig;
   /** The image's SHELL (Docker's Config.Shell): what a CMD-SHELL health check runs under. */
   shell?: string[];
+  /** `-a` as run/create had it (Docker's Config.AttachStd*; `run -d`: none). */
+  attach?: AttachStreams;
+  /** `--detach-keys` given to run/create: `start -a` and `attach` use it when they are given none. */
+  detachKeys?: number[];
 }
 
 /** A container's labels (Docker's Config.Labels: the image's with the container's over them), for inspect, filters and events. */
@@ -301,7 +306,7 @@ export class ContainerStore {
     return path.join(this.runDir(id), STOP_MARKER_FILE);
   }
 
-  /** The `start` and `die` events hull-monitor logs (src/events/emit.ts writeMonitorEvents). */
+  /** The events hull-monitor logs (start, die, oom, volume mount/unmount: src/events/emit.ts writeMonitorEvents). */
   eventLinesPath(id: string): string {
     return path.join(this.runDir(id), EVENT_LINES_FILE);
   }

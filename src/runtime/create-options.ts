@@ -115,6 +115,17 @@ export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOp
   annotations?: Record<string, string>;
   /** `--health-*`, `--no-healthcheck` (Docker's Config.Healthcheck): over the image's HEALTHCHECK, field by field (health.ts). */
   healthcheck?: HealthConfig;
+  /** `-a` (Docker's Config.AttachStdin/AttachStdout/AttachStderr): the streams a foreground run attaches; shown by inspect. */
+  attach?: AttachStreams;
+  /** `--detach-keys` as bytes (ctrl-p,ctrl-q is [16, 17]): the detach sequence of `start -a` and `attach` for this container. */
+  detachKeys?: number[];
+}
+
+/** The streams a client attaches (Docker's Config.AttachStdin/AttachStdout/AttachStderr). */
+export interface AttachStreams {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
 }
 
 /** A created container and Docker's warnings about its options (the API's `{Id, Warnings}`): the caller shows them. */

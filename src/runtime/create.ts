@@ -3,7 +3,7 @@
  */
 import { ANNOTATION_IPC_SHAREABLE, ANNOTATION_JOIN, type NamespaceOptions, applyNamespaces } from './namespaces.js';
 import path from 'node:path';
-import { ImageNotFoundError, UsageError, fromNodeError } from '../errors.js';
+import { ContainerNotFoundError, ImageNotFoundError, UsageError, fromNodeError } from '../errors.js';
 import { formatPlatform, platformMatches } from '../image/platform.js';
 import { initPath } from '../native/index.js';
 import type { RestartPolicy } from './plan-codec.js';
@@ -29,7 +29,7 @@ import { trace } from '../trace.js';
 import { containerEvent } from '../events/emit.js';
 import { type ResolvedMounts, mergeMounts } from '../volume/resolve.js';
 
-import type { ContainerNetworkConfig } from '../network/manager.js';
+import type { ContainerNetworkConfig, LinkedContainer } from '../network/manager.js';
 
 import type { Runtime } from './runtime.js';
 import { mergeHealthcheck } from './health.js';
@@ -51,6 +51,21 @@ interface NewContainer {
   mounts: ResolvedMounts | undefined;
   network: ContainerNetworkConfig;
   restartPolicy: RestartPolicy;
+}
+
+/** `--link`s: each container as it is now (one that does not exist is Docker's error: nothing is made). */
+async function linkedContainers(rt: Runtime, links: { container: string; alias: string }[]): Promise<LinkedContainer[]> {
+  const out: LinkedContainer[] = [];
+  for (const link of links) {
+    try {
+      const record = await rt.containers.get(link.container);
+      out.push({ id: record.id, name: record.name, alias: link.alias });
+    } catch (err) {
+      if (err instanceof ContainerNotFoundError) throw new UsageError(`could not get container for ${link.container}: No such container: ${link.container}`);
+      throw err;
+    }
+  }
+  return out;
 }
 
 /** A new container (state created) from its typed options, and Docker's warnings about them. */
@@ -134,9 +149,11 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
   applyProcessLimits(spec, opts);
   const joined =
     opts.network?.mode === 'container' ? { mode: 'container' as const, container: await rt.containers.resolveId(opts.network.container) } : opts.network;
+  const links = await linkedContainers(rt, opts.links ?? []);
   const { config: network, warnings: networkWarnings } = rt.network.containerConfig(
     { ...opts, network: joined },
     Object.keys(image.config.config?.ExposedPorts ?? {}),
+    links,
   );
   warnings.push(...networkWarnings);
   rt.network.adjustSpec(network, spec, opts.hostname !== undefined);
@@ -232,6 +249,8 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
   if (healthcheck) record.healthcheck = healthcheck;
   if (imageCfg.Shell?.length) record.shell = imageCfg.Shell;
   if (opts.annotations && Object.keys(opts.annotations).length > 0) record.annotations = { ...opts.annotations };
+  if (opts.attach) record.attach = { ...opts.attach };
+  if (opts.detachKeys && opts.detachKeys.length > 0) record.detachKeys = [...opts.detachKeys];
   if (opts.deviceCgroupRules?.length) {
     const n = (v: number | undefined) => (v === undefined || v < 0 ? '*' : String(v));
     record.deviceCgroupRules = opts.deviceCgroupRules.map((r) => `${r.type ?? 'a'} ${n(r.major)}:${n(r.minor)} ${r.access ?? 'rwm'}`);

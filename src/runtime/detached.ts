@@ -14,7 +14,7 @@ import type { Runtime } from './runtime.js';
 import { type Attachment, attach, controlSocketPath } from './monitor-client.js';
 import { mayAct, statusOfRecord } from './states.js';
 import { removeFile } from '../files.js';
-import { volumeEvents, writeMonitorEvents } from '../events/emit.js';
+import { writeMonitorEvents } from '../events/emit.js';
 import { eventsFile } from '../events/log.js';
 import { beginHealth, spawnHealthMonitor } from './health-checker.js';
 
@@ -66,7 +66,6 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
     removeFile(stopMarker);
     const memoryEvents = path.join(prepared.cgroup.path, 'memory.events');
     const { startMonitor } = await import('./monitor.js');
-    volumeEvents(rt.paths.runRoot, record, 'mount');
     const terminal = prepared.spec.process.terminal === true;
     const started = await startMonitor(
       {
@@ -88,7 +87,7 @@ export async function startUnderMonitor(rt: Runtime, record: ContainerRecord, at
             : [],
         logMaxSize: record.logConfig?.maxSize ?? 0,
         logMaxFiles: record.logConfig?.maxFile ?? 1,
-        // Its `start` and `die` are logged by the monitor, which sees them in order (src/events/).
+        // Its start, die and oom, and its volumes' mount and unmount, are logged by the monitor, which sees them in order (src/events/).
         eventsPath: eventsFile(rt.paths.runRoot),
         eventLinesPath: writeMonitorEvents(rt.containers.eventLinesPath(record.id), record),
       },

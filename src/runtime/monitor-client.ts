@@ -137,6 +137,8 @@ export interface Attachment {
   stdin: Writable | undefined;
   /** Resolves when the monitor closes the connection (the container has ended for good, or the monitor went). */
   closed: Promise<void>;
+  /** Leave (detach): the connection closes; the container goes on. */
+  detach(): void;
 }
 
 /**
@@ -189,5 +191,5 @@ export async function attach(path: string, opts: { stdin: boolean; once: boolean
     });
   });
   socket.on('error', () => socket.destroy());
-  return { stdout, stderr, stdin: opts.stdin ? socket : undefined, closed };
+  return { stdout, stderr, stdin: opts.stdin ? socket : undefined, closed, detach: () => socket.destroy() };
 }

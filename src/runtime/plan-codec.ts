@@ -73,7 +73,7 @@ export interface MonitorPlan {
   openStdin: boolean;
   /** `start -a`: the first start waits at its gate for an attached client, so no output is missed. */
   attachFirst: boolean;
-  /** The events log the monitor appends each `start` and `die` to ('' for none), and the file with those lines but for the time and exit code, read at each (a rename rewrites it: src/events/emit.ts writeMonitorEvents). */
+  /** The events log the monitor appends each `start` and `die` (with oom and volume mount/unmount) to ('' for none), and the file with those lines but for the time and exit code, read at each (a rename rewrites it: src/events/emit.ts writeMonitorEvents). */
   eventsPath: string;
   eventLinesPath: string;
 }

@@ -190,11 +190,14 @@ export type ValidatedCreateOptions = Pick<
   | 'domainname'
   | 'deviceCgroupRules'
   | 'healthcheck'
+  | 'detachKeys'
 >;
 
 /** Everything about a new container that can be judged before anything is made. */
 export function validateCreateOptions(opts: ValidatedCreateOptions): void {
   if (opts.name !== undefined) validateContainerName(opts.name);
+  if (opts.detachKeys !== undefined && !(Array.isArray(opts.detachKeys) && opts.detachKeys.every((k) => Number.isInteger(k) && k >= 0 && k <= 255)))
+    throw new UsageError(`invalid detach keys ${JSON.stringify(opts.detachKeys)}: bytes (0 to 255) are needed`);
   if (opts.hostname !== undefined) validateHostname(opts.hostname);
   if (opts.workdir !== undefined) validateWorkdir(opts.workdir);
   for (const m of opts.mounts ?? []) {

@@ -739,7 +739,10 @@ export class ImageStore {
       size,
     };
     await this.records.write(record);
-    for (const name of names) await this.refs.set(normalize(name), record.id);
+    for (const name of names) {
+      await this.refs.set(normalize(name), record.id);
+      this.event('tag', record.id, familiar(normalize(name))); // Docker's commit, import and build tag through TagImage, which logs it
+    }
     return this.resolveRecord(record);
   }
 

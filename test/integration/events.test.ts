@@ -230,6 +230,68 @@ describe.skipIf(!canRunContainers)(`hull events (integration${skipReason})`, () 
     expect(destroyed.every((e) => e.Action === 'destroy')).toBe(true);
   });
 
+  it("commit (the container's, after the new image's tag), import (the image's, after its tag), and a detached container's volume mount and unmount at each start and end, from its monitor", async () => {
+    const since = String(Date.now() / 1000);
+    expect(env.cli(['create', '--name', 'ev-c', 'busybox', 'true']).code).toBe(0);
+    const image = env.cli(['commit', '-m', 'snap', 'ev-c', 'evcommit:1']).stdout.trim();
+    expect(image).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const tar = env.cli(['export', '-o', path.join(env.base, 'ev.tar'), 'ev-c']);
+    expect(tar.code).toBe(0);
+    const imported = env.cli(['import', path.join(env.base, 'ev.tar'), 'evimport:1']).stdout.trim();
+    expect(imported).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const vid = env.cli(['run', '-d', '--network', 'none', '--restart', 'on-failure:1', '-v', 'evdet:/data', 'busybox', 'false']).stdout.trim();
+    await until(() => env.cli(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', vid]).stdout.trim() === 'exited 1');
+    expect(env.cli(['rm', '-v', 'ev-c', vid]).code).toBe(0);
+    expect(env.cli(['volume', 'rm', 'evdet']).code).toBe(0);
+    expect(env.cli(['rmi', 'evcommit:1', 'evimport:1']).code).toBe(0);
+    const to = String(Date.now() / 1000 + 0.1);
+    const q = (...filters: string[]) =>
+      lines(env.cli(['events', '--since', since, '--until', to, '--format', '{{json .}}', ...filters.flatMap((f) => ['--filter', f])]).stdout);
+
+    const commit = q('event=commit');
+    expect(commit).toHaveLength(1);
+    expect(commit[0]!).toMatchObject({ Type: 'container', Actor: { Attributes: { comment: 'snap', imageID: image, imageRef: 'evcommit:1', name: 'ev-c' } } });
+    expect(
+      q('type=image', 'event=tag', 'event=import', 'event=untag').map((e) => [
+        e.Action,
+        e.Actor.ID === image ? 'c' : e.Actor.ID === imported ? 'i' : '?',
+        e.Actor.Attributes.name,
+      ]),
+    ).toEqual([
+      ['tag', 'c', 'evcommit:1'],
+      ['tag', 'i', 'evimport:1'],
+      ['import', 'i', imported],
+      ['untag', 'c', 'evcommit:1'],
+      ['untag', 'i', 'evimport:1'],
+    ]);
+    // The container's tag comes before its commit (Docker's order).
+    const both = q('event=tag', 'event=commit', 'image=evcommit:1');
+    expect(both.map((e) => e.Action)).toEqual(['tag']); // image= matches the image's events; the commit is the container's
+    const all = lines(env.cli(['events', '--since', since, '--until', to, '--format', '{{json .}}']).stdout);
+    expect(all.findIndex((e) => e.Action === 'tag')).toBeLessThan(all.findIndex((e) => e.Action === 'commit'));
+
+    // The detached container: mount before each start, unmount after each die (a restart is a second start).
+    const det = lines(env.cli(['events', '--since', since, '--until', to, '--format', '{{json .}}']).stdout).filter(
+      (e) => e.Actor.ID === vid || (e.Type === 'volume' && e.Actor.ID === 'evdet'),
+    );
+    expect(det.map((e) => `${e.Type} ${e.Action}`)).toEqual([
+      'volume create',
+      'container create',
+      'volume mount',
+      'container start',
+      'container die',
+      'volume unmount',
+      'volume mount',
+      'container start',
+      'container die',
+      'volume unmount',
+      'container destroy',
+      'volume destroy',
+    ]);
+    expect(det[2]!.Actor.Attributes).toMatchObject({ container: vid, destination: '/data', driver: 'local' });
+    expect(det[5]!.Actor.Attributes).toEqual({ container: vid, driver: 'local' });
+  });
+
   it('--since and --until select by time; --until in the future follows until then', async () => {
     const t0 = Date.now() / 1000;
     env.cli(['volume', 'create', 'evt1']);

@@ -279,8 +279,7 @@ describe.skipIf(!canRunContainers)(`run/create flags (integration${skipReason})`
     },
   );
 
-  it('--link and --runtime are refused with the reason, and make nothing', () => {
-    refused(['run', '--rm', '--link', 'db:database', 'busybox', 'true'], '--link is not supported yet');
+  it('--runtime is refused with the reason, and makes nothing (--link: attach-link.test.ts)', () => {
     refused(['run', '--rm', '--runtime', 'runc', 'busybox', 'true'], '--runtime runc: another OCI runtime is not supported yet');
     clean();
   });

@@ -40,6 +40,10 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
     expect(s.State.OOMKilled).toBe(true);
     expect(s.State.ExitCode).toBe(137);
     expect(s.HostConfig.Memory).toBe(32 << 20);
+    // Docker's events: oom, then die.
+    expect(env.cli(['events', '--since', '0', '--until', '0s', '--filter', 'container=oom', '--format', '{{.Action}}']).stdout).toBe(
+      'create\nstart\noom\ndie\n',
+    );
     cleanUp('oom');
   });
 
@@ -52,13 +56,17 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
     cleanUp('fits');
   });
 
-  it('--memory 32m detached: the monitor records OOMKilled and exit 137', () => {
+  it('--memory 32m detached: the monitor records OOMKilled and exit 137, and logs the oom event', () => {
     const r = env.cli(['run', '-d', '--name', 'oomd', '--memory', '32m', 'busybox', 'sh', '-c', 'head -c 100m /dev/zero | tail > /dev/null']);
     expect(r.code).toBe(0);
     expect(env.cli(['wait', 'oomd']).stdout.trim()).toBe('137');
     const s = inspect('oomd');
     expect(s.State.OOMKilled).toBe(true);
     expect(s.State.ExitCode).toBe(137);
+    // From the monitor: oom, then die.
+    expect(env.cli(['events', '--since', '0', '--until', '0s', '--filter', 'container=oomd', '--format', '{{.Action}}']).stdout).toBe(
+      'create\nstart\noom\ndie\n',
+    );
     cleanUp('oomd');
   });
 

@@ -15,13 +15,14 @@ import { parseEnvEntries, parseEnvFile } from '../../options/env.js';
 import { parseIdMap, parseUsernsRemap } from '../../options/idmaps.js';
 import { parseLogDriver, parseLogOptions } from '../../options/log.js';
 import { parseAnnotations } from '../../options/annotations.js';
+import { parseAttachStreams, parseDetachKeys } from '../../options/attach.js';
 import { parseLabelFile, parseLabels } from '../../options/labels.js';
 import { parseSysctls } from '../../options/sysctls.js';
 import { parseUlimit } from '../../options/ulimits.js';
 import { parseBytes, parseInteger } from '../../options/units.js';
 import { platformFromText } from '../../image/platform.js';
 import { parseMountFlags, parseVolumesFrom } from '../../options/mounts.js';
-import { parseExtraHost, parseNetworkMode } from '../../options/network.js';
+import { parseExtraHost, parseLink, parseNetworkMode } from '../../options/network.js';
 import { parseExpose, parsePublish } from '../../options/ports.js';
 import { type ResourceFlags, parseResourceFlags } from '../../options/resources.js';
 import { parseRestartPolicy } from '../../options/restart.js';
@@ -95,6 +96,8 @@ export interface ContainerFlags extends ResourceFlagValues, HealthFlags {
   runtime?: string;
   /** commander's name for `--no-healthcheck`: false when it is given. */
   healthcheck?: boolean;
+  attach: string[];
+  detachKeys?: string;
 }
 
 /** Docker's resource flags, shared by run, create and update, as commander collects them. */
@@ -161,6 +164,8 @@ export function addContainerFlags(command: Command): Command {
     .option('-h, --hostname <name>', 'container host name')
     .option('--entrypoint <cmd>', "override the image's entrypoint")
     .option('-i, --interactive', 'keep stdin open')
+    .option('-a, --attach <stream>', 'attach to STDIN, STDOUT or STDERR (repeatable; default STDOUT and STDERR, with STDIN for -i)', collect, [])
+    .option('--detach-keys <keys>', "the key sequence that detaches from the container's terminal (default ctrl-p,ctrl-q; kept for start -a and attach)")
     .option('-t, --tty', 'allocate a pseudo-terminal')
     .option('--log-opt <key=value>', 'json-file log options: max-size=10m, max-file=3 (repeatable)', collect, [])
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
@@ -187,7 +192,7 @@ export function addContainerFlags(command: Command): Command {
     .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
     .option('--network-alias <alias>', 'another name for the container on its user network (repeatable)', collect, [])
     .option('--ip <address>', "the container's IPv4 address on its user network")
-    .option('--link <name[:alias]>', 'not supported yet: refused (use a user-defined network and the container name or --network-alias)', collect, [])
+    .option('--link <name[:alias]>', 'another container, known here by its name or alias (repeatable; on the default bridge it must be running)', collect, [])
     .option('--runtime <name>', 'not supported yet: refused (hull is the runtime)')
     .option('--mac-address <mac>', "the MAC address of the container's interface on its bridge network")
     .option('-p, --publish <[ip:]host:container[/proto]>', "publish a container's port on the host (repeatable)", collect, [])
@@ -272,6 +277,7 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     dnsSearch: flags.dnsSearch,
     dnsOptions: flags.dnsOption,
     extraHosts: flags.addHost.map(parseExtraHost),
+    ...(flags.link.length > 0 ? { links: flags.link.map(parseLink) } : {}),
     ...(labelEntries.length > 0 ? { labels: parseLabels(labelEntries) } : {}),
     ...(flags.ulimit.length > 0 ? { ulimits: flags.ulimit.map(parseUlimit) } : {}),
     ...(flags.shmSize !== undefined ? { shmSize: parseBytes(flags.shmSize, '--shm-size') } : {}),
@@ -283,6 +289,8 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     ...(flags.annotation.length > 0 ? { annotations: parseAnnotations(flags.annotation) } : {}),
     ...(flags.platform !== undefined ? { platform: platformFromText(flags.platform) } : {}),
     ...healthOptionsFrom(flags),
+    attach: parseAttachStreams(flags.attach, flags.interactive ?? false),
+    ...(flags.detachKeys !== undefined ? { detachKeys: detachKeysFrom(flags.detachKeys) } : {}),
   };
 }
 
@@ -294,14 +302,14 @@ function healthOptionsFrom(flags: ContainerFlags): { healthcheck?: CreateOptions
 
 /** Docker's flags hull has no way to honour yet: refused with the reason, before anything is made (never ignored). */
 function refuseUnsupported(flags: ContainerFlags): void {
-  if (flags.link.length > 0) {
-    throw new UsageError(
-      '--link is not supported yet: hull has no legacy links on the default bridge; on a user-defined network, reach the other container by its name or a --network-alias',
-    );
-  }
   if (flags.runtime !== undefined) {
     throw new UsageError(`--runtime ${flags.runtime}: another OCI runtime is not supported yet (hull runs its containers itself)`);
   }
+}
+
+/** `--detach-keys` as bytes ('' is Docker's default: none kept). */
+function detachKeysFrom(spec: string): number[] {
+  return spec === '' ? [] : parseDetachKeys(spec);
 }
 
 /** --log-driver and --log-opt → the LogConfig (none when neither was given). */

@@ -1,9 +1,9 @@
-// --uidmap/--gidmap/--userns-remap, --network/--add-host, -e/--env-file (src/options/idmaps.ts, network.ts, env.ts).
+// --uidmap/--gidmap/--userns-remap, --network/--add-host/--link, -e/--env-file (src/options/idmaps.ts, network.ts, env.ts).
 import { describe, expect, it } from 'vitest';
 import { parseEnvEntries, parseEnvFile } from '../../../src/options/env.js';
 import { parseIdMap, parseUsernsRemap } from '../../../src/options/idmaps.js';
 import { parseLabels } from '../../../src/options/labels.js';
-import { parseExtraHost, parseNetworkMode } from '../../../src/options/network.js';
+import { parseExtraHost, parseLink, parseNetworkMode } from '../../../src/options/network.js';
 import { refused } from './refused.js';
 
 describe('--uidmap / --gidmap CONTAINER:HOST:SIZE', () => {
@@ -89,5 +89,18 @@ describe('--label KEY=VALUE', () => {
     expect(parseLabels(['a=1', 'b', 'c=x=y', 'a=2'])).toEqual({ a: '2', b: '', c: 'x=y' });
     expect(parseLabels([])).toEqual({});
     expect(refused(() => parseLabels(['=v']))).toBe("invalid label '=v': the key is empty");
+  });
+});
+
+describe('--link', () => {
+  it("NAME[:ALIAS] (moby's ParseLink), and inspect's /NAME:/THIS/ALIAS form", () => {
+    expect(parseLink('db')).toEqual({ container: 'db', alias: 'db' });
+    expect(parseLink('db:database')).toEqual({ container: 'db', alias: 'database' });
+    expect(parseLink('/db:/web/database')).toEqual({ container: 'db', alias: 'database' });
+  });
+
+  it("refuses an empty one and more than one colon, with Docker's messages", () => {
+    expect(refused(() => parseLink(''))).toBe('invalid argument "" for "--link" flag: empty string specified for links');
+    expect(refused(() => parseLink('a:b:c'))).toBe('invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c');
   });
 });
