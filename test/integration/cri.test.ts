@@ -1,0 +1,107 @@
+// Kubernetes' way in: containerd's CRI plugin → the runc shim → hull-runc as the runtime handler `hull`,
+// driven by crictl (a pod's whole life) and critest (the CRI validation suite, side by side with runc).
+// One CRI tier (test/helpers/cri.ts) serves the file; it is torn down, and checked clean, at the end.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CRI_BUSYBOX_IMAGE } from '../helpers/cri-images.js';
+import { CriTier, criSkipReason } from '../helpers/cri.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(criSkipReason !== '')(`CRI: crictl and critest against containerd with hull-runc${criSkipReason}`, () => {
+  let tier: CriTier;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'hull-cri-test-'));
+    tier = await CriTier.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    try {
+      if (tier !== undefined) expect(await tier.stop()).toEqual([]);
+    } finally {
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  const json = (name: string, value: unknown): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, JSON.stringify(value));
+    return file;
+  };
+  const ok = async (args: string[], timeoutMs?: number): Promise<string> => {
+    const r = await tier.crictl(args, timeoutMs !== undefined ? { timeoutMs } : {});
+    if (r.code !== 0) throw new Error(`crictl ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}\n${tier.logTail(15)}`);
+    return r.stdout;
+  };
+
+  it('a pod with runtime handler hull: two containers share its network; exec (with and without a tty), logs, stats, inspect, stop, rm, stopp, rmp; nothing left', async () => {
+    const podConfig = json('pod.json', {
+      metadata: { name: 'hull-pod', namespace: 'hull-test', uid: 'hull-pod-uid', attempt: 0 },
+      hostname: 'hull-pod',
+      log_directory: path.join(dir, 'logs'),
+      linux: {},
+    });
+    await ok(['pull', CRI_BUSYBOX_IMAGE]);
+    const pod = (await ok(['runp', '--runtime', 'hull', podConfig])).trim();
+    expect(pod).toMatch(/^[0-9a-f]{64}$/);
+    const podInfo = JSON.parse(await ok(['inspectp', pod])) as { status: { state: string; network: { ip: string } }; info: { runtimeHandler: string } };
+    expect(podInfo.status.state).toBe('SANDBOX_READY');
+    expect(podInfo.info.runtimeHandler).toBe('hull');
+    expect(podInfo.status.network.ip).toMatch(/^10\.233\.0\.\d+$/);
+
+    const server = json('server.json', {
+      metadata: { name: 'server' },
+      image: { image: CRI_BUSYBOX_IMAGE },
+      command: ['httpd', '-f', '-p', '8080', '-h', '/var/www'],
+      log_path: 'server.log',
+      linux: {},
+    });
+    // reaches the server through the pod's loopback: only a shared network namespace makes that work
+    const client = json('client.json', {
+      metadata: { name: 'client' },
+      image: { image: CRI_BUSYBOX_IMAGE },
+      command: ['sh', '-c', 'for i in $(seq 1 100); do wget -q -O - http://127.0.0.1:8080/ && break; sleep 0.1; done; echo client-done; exec sleep 3600'],
+      log_path: 'client.log',
+      linux: {},
+    });
+    const serverId = (await ok(['create', pod, server, podConfig])).trim();
+    await ok(['start', serverId]);
+    const clientId = (await ok(['create', pod, client, podConfig])).trim();
+    await ok(['start', clientId]);
+
+    let logs = '';
+    for (let i = 0; i < 100 && !logs.includes('client-done'); i++) {
+      await sleep(100);
+      logs = await ok(['logs', clientId]);
+    }
+    expect(logs).toContain('hull CRI test page');
+    expect(logs).toContain('client-done');
+
+    expect(await ok(['exec', serverId, 'sh', '-c', 'echo out; echo err >&2; hostname'])).toBe('out\nhull-pod\n');
+    const bad = await tier.crictl(['exec', serverId, 'sh', '-c', 'exit 3']);
+    expect(bad.code).not.toBe(0);
+    const tty = await tier.crictlTty(['exec', '-i', '-t', clientId, 'sh', '-c', 'tty; test -t 0 && test -t 1 && echo both-tty']);
+    expect(tty.code, tty.stderr).toBe(0);
+    expect(tty.stdout).toMatch(/^\/dev\/pts\/\d+\r?\nboth-tty\r?\n$/);
+
+    const stats = JSON.parse(await ok(['stats', '-o', 'json', '--id', serverId])) as { stats: Array<{ attributes: { id: string } }> };
+    expect(stats.stats.map((s) => s.attributes.id)).toEqual([serverId]);
+
+    const inspect = await ok(['inspect', serverId]);
+    expect(inspect).toContain(tier.containerd.dir === '' ? '' : 'hull-runc');
+    const info = JSON.parse(inspect) as { status: { state: string }; info: { runtimeOptions?: { binary_name?: string } } };
+    expect(info.status.state).toBe('CONTAINER_RUNNING');
+    expect(info.info.runtimeOptions?.binary_name).toMatch(/\/hull-runc$/);
+
+    await ok(['stop', '--timeout', '2', clientId]);
+    await ok(['stop', '--timeout', '2', serverId]);
+    await ok(['rm', clientId, serverId]);
+    await ok(['stopp', pod]);
+    await ok(['rmp', pod]);
+    expect(await tier.leftovers()).toEqual([]);
+  }, 120_000);
+});
