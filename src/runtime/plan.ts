@@ -407,7 +407,11 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
     });
   }
   // 3. The spec's mounts, resolved inside the root.
-  for (const m of spec.mounts) {
+  for (const asked of spec.mounts) {
+    // A v1 `cgroup` mount (containerd's CRI asks for one at /sys/fs/cgroup): hull's containers have
+    // their cgroups in the cgroup2 hierarchy only (on a hybrid host too), so it is that one. Without
+    // a cgroup namespace of the container's own it would show the host's whole hierarchy: none then.
+    const m = asked.type === 'cgroup' ? { ...asked, type: 'cgroup2' } : asked;
     if (m.type === 'cgroup2' && !ns.cgroup) continue;
     steps.push(mountStep(m, options.isFile));
   }

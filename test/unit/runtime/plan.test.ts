@@ -78,6 +78,18 @@ describe('buildPlan', () => {
     expect(byTarget.get('/dev/shm')?.data).toContain('mode=1777');
   });
 
+  it("mounts containerd's v1 `cgroup` at /sys/fs/cgroup as the cgroup2 hierarchy, and only in a cgroup namespace of the container's own", () => {
+    const cri = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] };
+    const own = specFor();
+    own.mounts = [...own.mounts.filter((m) => m.destination !== '/sys/fs/cgroup'), cri];
+    const step = buildPlan(own, layers, { createCwd: false, isFile: () => false }).find((s) => s.op === 'mount' && s.target === '/sys/fs/cgroup');
+    expect(step).toMatchObject({ fstype: 'cgroup2', source: 'cgroup', flags: parseMountOptions(cri.options).flags, inRoot: true });
+    const hostCgroupns = specFor();
+    hostCgroupns.linux.namespaces = hostCgroupns.linux.namespaces.filter((n) => n.type !== 'cgroup');
+    hostCgroupns.mounts = [...hostCgroupns.mounts.filter((m) => m.destination !== '/sys/fs/cgroup'), cri];
+    expect(buildPlan(hostCgroupns, layers, { createCwd: false, isFile: () => false }).some((s) => s.op === 'mount' && s.target === '/sys/fs/cgroup')).toBe(false);
+  });
+
   it("binds the runtime's /etc files as files", () => {
     const steps = buildPlan(specFor(), layers, {
       createCwd: false,
