@@ -415,7 +415,8 @@ export class OciRuntime {
    * Run another process in the container: it joins every namespace of the container's first
    * process and its cgroup, with the container's seccomp filter and the process's own user,
    * capabilities, rlimits, environment, directory and terminal. Resolves once it has execve'd (a
-   * missing executable fails here); it is non-dumpable until then.
+   * missing executable fails here); it is non-dumpable until then. Detached, it resolves once the
+   * executable is found, and the process goes on to execve as the caller exits.
    */
   async exec(id: string, opts: OciExecOptions): Promise<OciExecProcess> {
     const s = this.load(id);
@@ -447,6 +448,11 @@ export class OciRuntime {
           ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
         },
       );
+      // Detached (the runc shim's `exec --detach`), the process waits at a gate, its executable
+      // found, until its pid file is written and this process is about to exit: containerd 1.6's
+      // shim drops the exit of a process that ends before it has read the pid file (it learns the
+      // pid only once the runtime has exited), and an exec of `true` would then never end for it.
+      if (opts.detach) steps.splice(steps.length - 1, 0, { op: 'startGate' });
       const none = { pid: false, mount: false, uts: false, ipc: false, net: false, cgroup: false };
       const proc = ContainerProcess.spawn({
         plan: { namespaces: none, rootfs: s.rootfs, terminal, parentDeathSignal: 0, steps },
@@ -455,7 +461,7 @@ export class OciRuntime {
         joinNamespaceFds: namespaceFds,
         keepAlive: !(opts.detach ?? false),
       });
-      const { consoleFd } = await proc.start().catch(async (err: unknown) => {
+      const { consoleFd } = await (opts.detach ? proc.go().then(() => ({ consoleFd: proc.consoleFd })) : proc.start()).catch(async (err: unknown) => {
         await proc.wait({ holdEventLoop: true }); // reaped, or it would stay a zombie
         throw err;
       });
@@ -467,6 +473,8 @@ export class OciRuntime {
         }
       }
       if (opts.pidFile !== undefined) writeAtomic(path.resolve(opts.pidFile), String(proc.pid));
+      // past the gate to execve; the caller exits now, not waiting for it
+      if (opts.detach) proc.release();
       return {
         pid: proc.pid,
         wait: async () => {

@@ -56,6 +56,34 @@ function compile(dir: string, name: string, source: string): string {
   return out;
 }
 
+// Busybox-static has no pgrep and no ipcs, and no nginx is packaged here: small scripts stand in for
+// what critest asks of them. nginx: "master process" in its command line, its pid in
+// /var/run/nginx.pid and its name (a script's is its file name) for pidof, serving /var/www.
+const PGREP_SH = `#!/bin/sh
+# stands in for procps' pgrep PATTERN: the pids whose name matches
+found=1
+for d in /proc/[0-9]*; do
+  comm=$(cat "$d/comm" 2>/dev/null) || continue
+  if echo "$comm" | grep -q -- "$1"; then echo "\${d#/proc/}"; found=0; fi
+done
+exit $found
+`;
+const IPCS_SH = `#!/bin/sh
+# stands in for util-linux's ipcs -m: the System V shared memory segments of this IPC namespace
+echo '------ Shared Memory Segments --------'
+echo 'key        shmid      perms      bytes      nattch     uid'
+tail -n +2 /proc/sysvipc/shm | while read -r key shmid perms size cpid lpid nattch uid rest; do
+  echo "$key $shmid $perms $size $nattch $uid"
+done
+`;
+const NGINX_SH = `#!/bin/sh
+# stands in for nginx (hull's CRI tests): its pid in /var/run/nginx.pid, a web server on \${PORT:-80}
+echo $$ > /var/run/nginx.pid
+httpd -f -p "\${PORT:-80}" -h /var/www &
+trap 'kill $!; exit 0' TERM INT
+wait
+`;
+
 const CRITOOLS = 'gcr.io/k8s-staging-cri-tools/';
 const E2E = 'registry.k8s.io/e2e-test-images/';
 const ECR = 'public.ecr.aws/docker/library/';
@@ -68,11 +96,11 @@ function imageConfigs(): Array<[string, NonNullable<ImageConfig['config']>]> {
   return [
     [PAUSE_IMAGE, { Entrypoint: ['/pause'], Cmd: null }],
     [CRI_BUSYBOX_IMAGE, plain],
-    [`${E2E}nginx:1.14-2`, { Cmd: httpd(80) }],
+    [`${E2E}nginx:1.14-2`, { Cmd: ['/usr/sbin/nginx', 'master process'] }],
     // multi_container_linux.go looks for its command line in the log
     [`${E2E}httpd:2.4.39-4`, { Cmd: ['sh', '-c', `echo httpd -D FOREGROUND; exec ${httpd(80).join(' ')}`] }],
     [`${E2E}nonewprivs:1.3`, { Cmd: ['/nonewprivs'] }],
-    [`${CRITOOLS}hostnet-nginx-amd64:latest`, { Cmd: httpd(12003) }],
+    [`${CRITOOLS}hostnet-nginx-amd64:latest`, { Cmd: ['/usr/sbin/nginx', 'master process'], Env: [`PATH=${DEFAULT_PATH}`, 'PORT=12003'] }],
     [`${CRITOOLS}test-image-user-uid:latest`, { User: '1002' }],
     [`${CRITOOLS}test-image-user-username:latest`, { User: 'www-data' }],
     [`${CRITOOLS}test-image-user-uid-group:latest`, { User: '1003:1003' }],
@@ -91,9 +119,19 @@ function imageConfigs(): Array<[string, NonNullable<ImageConfig['config']>]> {
 /** The shared layer: busybox plus what the images above need. */
 function baseLayer(pause: string, nonewprivs: string): Entry[] {
   const passwd = `${BUSYBOX_PASSWD.trimEnd()}\nwww-data:x:33:33:www-data:/var/www:/bin/sh\n`;
-  const group = `${BUSYBOX_GROUP.trimEnd()}\nwww-data:x:33:\ngroup-defined-in-image:x:50000:app\n`;
-  const entries = busyboxLayerEntries().filter((e) => e.path !== 'etc/passwd' && e.path !== 'etc/group');
+  // uid 1000 (app) is in group 50000 only: critest's SupplementalGroups spec expects exactly "1000 1234 50000"
+  const group = `${BUSYBOX_GROUP.replace(/^staff:x:50:app$/m, 'staff:x:50:').trimEnd()}\nwww-data:x:33:\ngroup-defined-in-image:x:50000:app\n`;
+  // Hard links, not symlinks, to busybox (as Debian's busybox package has them): critest's MaskedPaths
+  // spec masks /bin/ls, and a mask over a symlink would cover busybox itself, and with it the shell.
+  // A hard link's mode is busybox's: containerd applies a link's header mode to the file.
+  const entries = busyboxLayerEntries()
+    .filter((e) => e.path !== 'etc/passwd' && e.path !== 'etc/group')
+    .map((e): Entry => (e.type === 'symlink' && e.linkname === '/bin/busybox' ? { path: e.path, type: 'hardlink', linkname: 'bin/busybox', mode: 0o755 } : e));
   entries.push(
+    { path: 'var/run/', type: 'dir' },
+    { path: 'usr/bin/pgrep', type: 'file', mode: 0o755, content: PGREP_SH },
+    { path: 'usr/bin/ipcs', type: 'file', mode: 0o755, content: IPCS_SH },
+    { path: 'usr/sbin/nginx', type: 'file', mode: 0o755, content: NGINX_SH },
     { path: 'etc/passwd', type: 'file', content: passwd },
     { path: 'etc/group', type: 'file', content: group },
     { path: 'var/www/index.html', type: 'file', content: WEB_PAGE },
@@ -111,7 +149,9 @@ export async function makeCriImages(dir: string): Promise<CriImage[]> {
   let i = 0;
   for (const [name, config] of imageConfigs()) {
     const ociDir = path.join(dir, `image-${i++}`);
-    await writeOciImage({ layers: [layer], name, outDir: ociDir, config: { config: { Env: [`PATH=${DEFAULT_PATH}`], Cmd: ['sh'], ...config } } });
+    // a label of its own makes each image distinct (critest counts the tags of each image id), unless the config sets one
+    const labels = { 'hull.cri-image': name };
+    await writeOciImage({ layers: [layer], name, outDir: ociDir, config: { config: { Env: [`PATH=${DEFAULT_PATH}`], Cmd: ['sh'], Labels: labels, ...config } } });
     out.push({ name, ociDir });
   }
   return out;

@@ -1,14 +1,20 @@
 // Kubernetes' way in: containerd's CRI plugin → the runc shim → hull-runc as the runtime handler `hull`,
 // driven by crictl (a pod's whole life) and critest (the CRI validation suite, side by side with runc).
 // One CRI tier (test/helpers/cri.ts) serves the file; it is torn down, and checked clean, at the end.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CritestResult, type CritestSummary, benchmarkMedians, benchmarkParams, critestArgs, readCritestReport } from '../../scripts/peer-tests/critest.mjs';
+import { cgroupHost } from '../../src/runtime/cgroups.js';
+import { cgroupRoots } from '../helpers/containerd.js';
 import { CRI_BUSYBOX_IMAGE } from '../helpers/cri-images.js';
 import { CriTier, criSkipReason } from '../helpers/cri.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** scripts/peer-tests/critest.mjs sets it: where the critest tests write what they found (printed there). */
+const SUMMARY_FILE = process.env.HULL_CRITEST_SUMMARY;
+const HANDLERS = ['runc', 'hull'] as const;
 
 describe.skipIf(criSkipReason !== '')(`CRI: crictl and critest against containerd with hull-runc${criSkipReason}`, () => {
   let tier: CriTier;
@@ -19,7 +25,10 @@ describe.skipIf(criSkipReason !== '')(`CRI: crictl and critest against container
     tier = await CriTier.start();
   }, 180_000);
 
+  const summary: CritestSummary = { validation: {}, benchmark: {} };
+
   afterAll(async () => {
+    if (SUMMARY_FILE !== undefined) writeFileSync(SUMMARY_FILE, `${JSON.stringify(summary, null, 2)}\n`);
     try {
       if (tier !== undefined) expect(await tier.stop()).toEqual([]);
     } finally {
@@ -104,4 +113,75 @@ describe.skipIf(criSkipReason !== '')(`CRI: crictl and critest against container
     await ok(['rmp', pod]);
     expect(await tier.leftovers()).toEqual([]);
   }, 120_000);
+
+  // Acceptance 4 of issue 19: a hard limit the host cannot give is an error, never dropped.
+  const host = cgroupHost();
+  const hasMemory = host.root !== undefined && readFileSync(path.join(host.root, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('memory');
+  it.skipIf(hasMemory)("a container's memory limit on a host whose cgroup v2 hierarchy has no memory controller: an error naming it and the host's mode; nothing left", async () => {
+    const podConfig = json('pod-mem.json', { metadata: { name: 'hull-pod-mem', namespace: 'hull-test', uid: 'hull-pod-mem-uid', attempt: 0 }, linux: {} });
+    const pod = (await ok(['runp', '--runtime', 'hull', podConfig])).trim();
+    const limited = json('limited.json', {
+      metadata: { name: 'limited' },
+      image: { image: CRI_BUSYBOX_IMAGE },
+      command: ['sleep', '3600'],
+      linux: { resources: { memory_limit_in_bytes: 64 * 1024 * 1024 } },
+    });
+    const id = (await ok(['create', pod, limited, podConfig])).trim();
+    const r = await tier.crictl(['start', id]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`cgroup controller 'memory' \\(for [^)]*\\) not available: this host's cgroups are in ${host.mode} mode`));
+    const info = JSON.parse(await ok(['inspect', id])) as { status: { state: string } };
+    expect(info.status.state).not.toBe('CONTAINER_RUNNING');
+    // hull-runc kept nothing of it: no state, no cgroup, no process (only the pod's sandbox is there)
+    expect(existsSync(path.join(tier.containerd.dir, 'runtime-root', 'hull', id))).toBe(false);
+    expect(cgroupRoots().some((root) => existsSync(path.join(root, 'k8s.io', id)))).toBe(false);
+    await ok(['rm', id]);
+    await ok(['stopp', pod]);
+    await ok(['rmp', pod]);
+    expect(await tier.leftovers()).toEqual([]);
+  }, 60_000);
+
+  // critest's validation suite (80 Linux specs in v1.26.1; one skipped for every runtime: critest.mjs's
+  // CRITEST_SKIP) with each handler, runc first; hull must pass every spec runc passes.
+  it("critest's validation suite: hull passes every spec runc passes", async () => {
+    for (const handler of HANDLERS) {
+      const report = path.join(dir, `critest-${handler}.json`);
+      const started = Date.now();
+      const r = await tier.critest(critestArgs({ handler, jsonReport: report }), { timeoutMs: 900_000 });
+      let result: CritestResult;
+      try {
+        result = readCritestReport(report);
+      } catch (err) {
+        throw new Error(`critest ${handler} wrote no report (exit ${r.code}): ${(err as Error).message}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`);
+      }
+      summary.validation[handler] = { ...result, seconds: (Date.now() - started) / 1000 };
+      expect(await tier.leftovers(), `left by critest with ${handler}`).toEqual([]);
+    }
+    const runc = summary.validation.runc!;
+    const hull = summary.validation.hull!;
+    // not vacuous: runc passes nearly the whole suite here
+    expect(runc.passed.length).toBeGreaterThan(60);
+    const failedByHull = new Map(hull.failed.map((f) => [f.name, f.reason]));
+    expect(runc.passed.filter((n) => !hull.passed.includes(n)).map((n) => `${n}: ${failedByHull.get(n) ?? '(not run)'}`)).toEqual([]);
+  }, 1_900_000);
+
+  // critest -benchmark, the pod and container lifecycle, both handlers in one run: the medians (critest.mjs prints them).
+  it('critest -benchmark: pod and container lifecycle medians for hull and runc', async () => {
+    const params = path.join(dir, 'benchmark.yaml');
+    writeFileSync(params, benchmarkParams(10));
+    for (const handler of HANDLERS) {
+      const outputDir = path.join(dir, `benchmark-${handler}`);
+      mkdirSync(outputDir);
+      const report = path.join(dir, `benchmark-${handler}.json`);
+      const r = await tier.critest(critestArgs({ handler, jsonReport: report, benchmark: { paramsFile: params, outputDir } }), { timeoutMs: 600_000 });
+      const result = readCritestReport(report);
+      expect(result.failed, `critest -benchmark with ${handler} (exit ${r.code})`).toEqual([]);
+      expect(result.passed).toHaveLength(2);
+      const medians = benchmarkMedians(outputDir);
+      summary.benchmark![handler] = medians;
+      expect(medians.CreatePod?.samples).toBe(10);
+      expect(medians.StartContainer?.samples).toBe(10);
+    }
+    expect(await tier.leftovers()).toEqual([]);
+  }, 1_300_000);
 });
