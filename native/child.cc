@@ -368,6 +368,10 @@ void DoPivotRoot(Context& ctx, const Step& s) {
   if (chdir(rootfs) < 0) Fail(ctx, "chdir", errno, "chdir ", rootfs);
   if (syscall(SYS_pivot_root, ".", ".") < 0) Fail(ctx, "pivot_root", errno, "pivot_root ", rootfs);
   // The old root is now stacked under the new one at "."; detach it so the host is unreachable.
+  // Slave first (runc does the same): with a shared root propagation its mounts may be peers of the
+  // host's, and a detach would propagate their unmounts to the host.
+  if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
+    Fail(ctx, "mount", errno, "make the old root under ", rootfs, " a slave");
   if (umount2(".", MNT_DETACH) < 0) Fail(ctx, "umount2", errno, "detach the old root under ", rootfs);
   if (chdir("/") < 0) Fail(ctx, "chdir", errno, "chdir / after pivot_root");
   if (ctx.root_fd >= 0) {

@@ -70,6 +70,8 @@ start=$(date +%s)
     GOCACHE="$peer/go-cache" GOPATH="$peer/gopath" GOMODCACHE="$peer/gopath/pkg/mod" GOTMPDIR=
   make VERSION="$version" crictl critest
 )
-[ -x "$bin/crictl" ] && [ -x "$bin/critest" ] || die "cri-tools: the build finished without $bin/crictl and $bin/critest"
+if [ ! -x "$bin/crictl" ] || [ ! -x "$bin/critest" ]; then
+  die "cri-tools: the build finished without $bin/crictl and $bin/critest"
+fi
 printf '%s\n' "$archive_name" >"$stamp"
 info "cri-tools: crictl and critest built in $(($(date +%s) - start)) s ($bin)"

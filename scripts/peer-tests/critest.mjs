@@ -32,7 +32,12 @@ export const BENCHMARK_FOCUS = 'benchmark about lifecycle of PodSandbox|benchmar
 export function critestArgs({ handler, jsonReport, benchmark }) {
   const args = [`--runtime-handler=${handler}`, '--ginkgo.no-color', `--ginkgo.json-report=${jsonReport}`];
   if (benchmark !== undefined) {
-    args.push('--benchmark', `--benchmarking-params-file=${benchmark.paramsFile}`, `--benchmarking-output-dir=${benchmark.outputDir}`, `--ginkgo.focus=${BENCHMARK_FOCUS}`);
+    args.push(
+      '--benchmark',
+      `--benchmarking-params-file=${benchmark.paramsFile}`,
+      `--benchmarking-output-dir=${benchmark.outputDir}`,
+      `--ginkgo.focus=${BENCHMARK_FOCUS}`,
+    );
   } else {
     args.push(`--ginkgo.skip=${CRITEST_SKIP}`);
   }

@@ -48,7 +48,7 @@ import { OCI_VERSION, type RuntimeSpec, type SpecProcess, type SpecResources } f
 import { readSpec } from '../runtime/spec-read.js';
 import { cgroupPids } from '../runtime/stats.js';
 import { namespacesToJoin, openNamespaces } from '../runtime/namespaces.js';
-import { detachRootfsBind, topMountAt } from './rootfs-bind.js';
+import { detachRootfsBind, mountPointOf, topMountAt } from './rootfs-bind.js';
 
 export const DEFAULT_OCI_ROOT = '/run/hull-runc';
 /** Where a container without linux.cgroupsPath gets its cgroup (under the cgroup2 root). */
@@ -285,6 +285,7 @@ export class OciRuntime {
           seccompFilter: spec.linux.seccomp ? await compiledFilter(spec.linux.seccomp) : undefined,
           hooksPoint: hasCreateHooks(spec.hooks),
           startFifo: this.fifo(id),
+          rootfsMountPoint: mountPointOf(rootfs),
           ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
         },
       );

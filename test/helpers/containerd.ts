@@ -106,7 +106,12 @@ const toml = (s: string): string => JSON.stringify(s);
 // (unshare --net --ipc --uts): the CNI bridge, the iptables chains of portmap, the pods' netns files, the
 // host-network pods' sockets and the SysV segments of host-IPC pods all die with it. /var/lib is a fresh
 // tmpfs there because the CNI plugins keep their state in /var/lib/cni (not configurable through CRI).
-const CRI_NS_SCRIPT = ['set -e', 'ip link set lo up', 'mount -t tmpfs -o mode=0755,size=16m hull-containerd-varlib /var/lib', ...NS_SCRIPT.split('\n').slice(1)].join('\n');
+const CRI_NS_SCRIPT = [
+  'set -e',
+  'ip link set lo up',
+  'mount -t tmpfs -o mode=0755,size=16m hull-containerd-varlib /var/lib',
+  ...NS_SCRIPT.split('\n').slice(1),
+].join('\n');
 
 /** The CRI plugin's settings (test/helpers/cri.ts fills them in); the daemon's namespace is then CRI's own, k8s.io. */
 export interface CriDaemonOptions {
@@ -145,7 +150,13 @@ function criConfig(dir: string, cri: CriDaemonOptions): string[] {
       `  Root = ${toml(path.join(dir, 'runtime-root', handler))}`,
     );
   }
-  lines.push(`[${c}.cni]`, '  bin_dir = "/usr/lib/cni"', `  conf_dir = ${toml(cri.cniConfDir)}`, `[${c}.registry]`, `  config_path = ${toml(cri.registryConfigPath)}`);
+  lines.push(
+    `[${c}.cni]`,
+    '  bin_dir = "/usr/lib/cni"',
+    `  conf_dir = ${toml(cri.cniConfDir)}`,
+    `[${c}.registry]`,
+    `  config_path = ${toml(cri.registryConfigPath)}`,
+  );
   return lines;
 }
 

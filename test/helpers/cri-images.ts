@@ -10,7 +10,15 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BUSYBOX_GROUP, BUSYBOX_PASSWD, DEFAULT_PATH, type Entry, type ImageConfig, busyboxLayerEntries, writeOciImage } from '../../scripts/make-busybox-image.mjs';
+import {
+  BUSYBOX_GROUP,
+  BUSYBOX_PASSWD,
+  DEFAULT_PATH,
+  type Entry,
+  type ImageConfig,
+  busyboxLayerEntries,
+  writeOciImage,
+} from '../../scripts/make-busybox-image.mjs';
 
 /** containerd's sandbox_image for the tier */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.6';
@@ -151,7 +159,12 @@ export async function makeCriImages(dir: string): Promise<CriImage[]> {
     const ociDir = path.join(dir, `image-${i++}`);
     // a label of its own makes each image distinct (critest counts the tags of each image id), unless the config sets one
     const labels = { 'hull.cri-image': name };
-    await writeOciImage({ layers: [layer], name, outDir: ociDir, config: { config: { Env: [`PATH=${DEFAULT_PATH}`], Cmd: ['sh'], Labels: labels, ...config } } });
+    await writeOciImage({
+      layers: [layer],
+      name,
+      outDir: ociDir,
+      config: { config: { Env: [`PATH=${DEFAULT_PATH}`], Cmd: ['sh'], Labels: labels, ...config } },
+    });
     out.push({ name, ociDir });
   }
   return out;

@@ -154,7 +154,8 @@ export class CriTier {
    */
   static async start(opts: { default?: 'hull' | 'runc' } = {}): Promise<CriTier> {
     const taken = cgroupRoots().filter((root) => existsSync(path.join(root, CRI_NAMESPACE)));
-    if (taken.length > 0) throw new Error(`the CRI tier's cgroup /${CRI_NAMESPACE} already exists (${taken.join(', ')}): another CRI runtime, or a run that crashed; remove it`);
+    if (taken.length > 0)
+      throw new Error(`the CRI tier's cgroup /${CRI_NAMESPACE} already exists (${taken.join(', ')}): another CRI runtime, or a run that crashed; remove it`);
     const dir = mkdtempSync(path.join(tmpdir(), 'hull-cri-'));
     let ctd: Containerd | undefined;
     let tier: CriTier | undefined;
@@ -185,7 +186,10 @@ export class CriTier {
         for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
           for (const img of group) {
             const dest = `docker://127.0.0.1:${REGISTRY_PORT}/${img.name.slice(img.name.indexOf('/') + 1)}`;
-            const r = await collect(tier!.inNamespaces(['skopeo', '--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${img.ociDir}`, dest]), { timeoutMs: 60_000 });
+            const r = await collect(
+              tier!.inNamespaces(['skopeo', '--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${img.ociDir}`, dest]),
+              { timeoutMs: 60_000 },
+            );
             if (r.code !== 0) throw new Error(`skopeo copy ${img.name}: ${r.stderr.trim()}`);
           }
         }
@@ -231,7 +235,9 @@ export class CriTier {
 
   /** `critest ARGS` against the tier (its own flags first, then --ginkgo.* ones). */
   critest(args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
-    return collect(this.inNamespaces([CRITEST, '--runtime-endpoint', this.endpoint, '--image-endpoint', this.endpoint, ...args]), { timeoutMs: opts.timeoutMs ?? 600_000 });
+    return collect(this.inNamespaces([CRITEST, '--runtime-endpoint', this.endpoint, '--image-endpoint', this.endpoint, ...args]), {
+      timeoutMs: opts.timeoutMs ?? 600_000,
+    });
   }
 
   private async startRegistry(): Promise<void> {
@@ -241,7 +247,10 @@ export class CriTier {
     writeFileSync(config, registryConfig(storage));
     const log = openSync(path.join(this.dir, 'registry.log'), 'a');
     // nsenter execs the registry: the pid is the registry's own
-    const child = spawn('nsenter', [`--target=${this.containerd.pid}`, '--net', '--', 'docker-registry', 'serve', config], { stdio: ['ignore', log, log], detached: true });
+    const child = spawn('nsenter', [`--target=${this.containerd.pid}`, '--net', '--', 'docker-registry', 'serve', config], {
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
     closeSync(log);
     child.unref();
     this.registry = child;
@@ -269,7 +278,7 @@ export class CriTier {
 
   /** The registry, then containerd with everything it left (containerd.ts). Returns what was still there; throws if something stayed. */
   async stop(): Promise<string[]> {
-    const found = this.containerd.running() ? await this.leftovers().catch((err: Error) => [`(leftovers: ${err.message})`]) : [];
+    const found = this.containerd.running() ? await this.leftovers().catch((err: unknown) => [`(leftovers: ${String(err)})`]) : [];
     const reg = this.registry?.pid;
     if (reg !== undefined && alive(reg)) {
       process.kill(reg, 'SIGKILL');

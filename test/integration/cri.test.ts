@@ -4,8 +4,15 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CritestResult, type CritestSummary, benchmarkMedians, benchmarkParams, critestArgs, readCritestReport } from '../../scripts/peer-tests/critest.mjs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
+import {
+  type CritestResult,
+  type CritestSummary,
+  benchmarkMedians,
+  benchmarkParams,
+  critestArgs,
+  readCritestReport,
+} from '../../scripts/peer-tests/critest.mjs';
 import { cgroupHost } from '../../src/runtime/cgroups.js';
 import { cgroupRoots } from '../helpers/containerd.js';
 import { CRI_BUSYBOX_IMAGE } from '../helpers/cri-images.js';
@@ -35,6 +42,13 @@ describe.skipIf(criSkipReason !== '')(`CRI: crictl and critest against container
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  // A failed test's pods would fail every later test's "nothing left": removed here (the failure stands).
+  beforeEach(() => {
+    onTestFailed(async () => {
+      await tier.crictl(['rmp', '--force', '--all']);
+    });
+  });
 
   const json = (name: string, value: unknown): string => {
     const file = path.join(dir, name);
@@ -95,7 +109,8 @@ describe.skipIf(criSkipReason !== '')(`CRI: crictl and critest against container
     expect(bad.code).not.toBe(0);
     const tty = await tier.crictlTty(['exec', '-i', '-t', clientId, 'sh', '-c', 'tty; test -t 0 && test -t 1 && echo both-tty']);
     expect(tty.code, tty.stderr).toBe(0);
-    expect(tty.stdout).toMatch(/^\/dev\/pts\/\d+\r?\nboth-tty\r?\n$/);
+    // (script may echo a NUL from its closed stdin first)
+    expect(tty.stdout).toMatch(/\/dev\/pts\/\d+\r?\nboth-tty\r?\n$/);
 
     const stats = JSON.parse(await ok(['stats', '-o', 'json', '--id', serverId])) as { stats: Array<{ attributes: { id: string } }> };
     expect(stats.stats.map((s) => s.attributes.id)).toEqual([serverId]);
@@ -117,29 +132,33 @@ describe.skipIf(criSkipReason !== '')(`CRI: crictl and critest against container
   // Acceptance 4 of issue 19: a hard limit the host cannot give is an error, never dropped.
   const host = cgroupHost();
   const hasMemory = host.root !== undefined && readFileSync(path.join(host.root, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('memory');
-  it.skipIf(hasMemory)("a container's memory limit on a host whose cgroup v2 hierarchy has no memory controller: an error naming it and the host's mode; nothing left", async () => {
-    const podConfig = json('pod-mem.json', { metadata: { name: 'hull-pod-mem', namespace: 'hull-test', uid: 'hull-pod-mem-uid', attempt: 0 }, linux: {} });
-    const pod = (await ok(['runp', '--runtime', 'hull', podConfig])).trim();
-    const limited = json('limited.json', {
-      metadata: { name: 'limited' },
-      image: { image: CRI_BUSYBOX_IMAGE },
-      command: ['sleep', '3600'],
-      linux: { resources: { memory_limit_in_bytes: 64 * 1024 * 1024 } },
-    });
-    const id = (await ok(['create', pod, limited, podConfig])).trim();
-    const r = await tier.crictl(['start', id]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`cgroup controller 'memory' \\(for [^)]*\\) not available: this host's cgroups are in ${host.mode} mode`));
-    const info = JSON.parse(await ok(['inspect', id])) as { status: { state: string } };
-    expect(info.status.state).not.toBe('CONTAINER_RUNNING');
-    // hull-runc kept nothing of it: no state, no cgroup, no process (only the pod's sandbox is there)
-    expect(existsSync(path.join(tier.containerd.dir, 'runtime-root', 'hull', id))).toBe(false);
-    expect(cgroupRoots().some((root) => existsSync(path.join(root, 'k8s.io', id)))).toBe(false);
-    await ok(['rm', id]);
-    await ok(['stopp', pod]);
-    await ok(['rmp', pod]);
-    expect(await tier.leftovers()).toEqual([]);
-  }, 60_000);
+  it.skipIf(hasMemory)(
+    "a container's memory limit on a host whose cgroup v2 hierarchy has no memory controller: an error naming it and the host's mode; nothing left",
+    async () => {
+      const podConfig = json('pod-mem.json', { metadata: { name: 'hull-pod-mem', namespace: 'hull-test', uid: 'hull-pod-mem-uid', attempt: 0 }, linux: {} });
+      const pod = (await ok(['runp', '--runtime', 'hull', podConfig])).trim();
+      const limited = json('limited.json', {
+        metadata: { name: 'limited' },
+        image: { image: CRI_BUSYBOX_IMAGE },
+        command: ['sleep', '3600'],
+        linux: { resources: { memory_limit_in_bytes: 64 * 1024 * 1024 } },
+      });
+      const id = (await ok(['create', pod, limited, podConfig])).trim();
+      const r = await tier.crictl(['start', id]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`cgroup controller 'memory' \\(for [^)]*\\) not available: this host's cgroups are in ${host.mode} mode`));
+      const info = JSON.parse(await ok(['inspect', id])) as { status: { state: string } };
+      expect(info.status.state).not.toBe('CONTAINER_RUNNING');
+      // hull-runc kept nothing of it: no state, no cgroup, no process (only the pod's sandbox is there)
+      expect(existsSync(path.join(tier.containerd.dir, 'runtime-root', 'hull', id))).toBe(false);
+      expect(cgroupRoots().some((root) => existsSync(path.join(root, 'k8s.io', id)))).toBe(false);
+      await ok(['rm', id]);
+      await ok(['stopp', pod]);
+      await ok(['rmp', pod]);
+      expect(await tier.leftovers()).toEqual([]);
+    },
+    60_000,
+  );
 
   // critest's validation suite (80 Linux specs in v1.26.1; one skipped for every runtime: critest.mjs's
   // CRITEST_SKIP) with each handler, runc first; hull must pass every spec runc passes.
@@ -176,7 +195,7 @@ describe.skipIf(criSkipReason !== '')(`CRI: crictl and critest against container
       const r = await tier.critest(critestArgs({ handler, jsonReport: report, benchmark: { paramsFile: params, outputDir } }), { timeoutMs: 600_000 });
       const result = readCritestReport(report);
       expect(result.failed, `critest -benchmark with ${handler} (exit ${r.code})`).toEqual([]);
-      expect(result.passed).toHaveLength(2);
+      expect(result.passed.length).toBeGreaterThanOrEqual(2);
       const medians = benchmarkMedians(outputDir);
       summary.benchmark![handler] = medians;
       expect(medians.CreatePod?.samples).toBe(10);

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HostUnsupportedError, UsageError } from '../../../src/errors.js';
-import { applyResources, cgroupModeOf, checkControllers, dropUnavailableWeights, enableControllers, oomKillsOf, requiredControllers } from '../../../src/runtime/cgroups/index.js';
+import {
+  applyResources,
+  cgroupModeOf,
+  checkControllers,
+  dropUnavailableWeights,
+  enableControllers,
+  oomKillsOf,
+  requiredControllers,
+} from '../../../src/runtime/cgroups/index.js';
 import { sharesToWeight } from '../../../src/runtime/cgroups/cpu.js';
 import { blkioToIoWeight } from '../../../src/runtime/cgroups/io.js';
 import { completeResources, mergeResources } from '../../../src/runtime/cgroups/resources.js';
@@ -182,7 +190,9 @@ describe('the controllers on a fake cgroupfs', () => {
       `block I/O weight 300 ignored: the cgroup v2 hierarchy at ${root} (hybrid mode) has no io controller (a relative weight, not a limit)`,
     ]);
     // the quota is a limit: still refused, naming the controller and the mode
-    expect(() => checkControllers(r.resources, root, 'hybrid')).toThrow(/cgroup controller 'cpu' \(for --cpus\) not available: this host's cgroups are in hybrid mode/);
+    expect(() => checkControllers(r.resources, root, 'hybrid')).toThrow(
+      /cgroup controller 'cpu' \(for --cpus\) not available: this host's cgroups are in hybrid mode/,
+    );
     // containerd's "no preference" shares (1024) and no weights at all: nothing to say
     expect(dropUnavailableWeights({ cpu: { shares: 1024 } }, root, 'hybrid').warnings).toEqual([]);
     expect(dropUnavailableWeights(undefined, root, 'hybrid')).toEqual({ resources: undefined, warnings: [] });
