@@ -235,7 +235,10 @@ export class CriTier {
 
   /** `critest ARGS` against the tier (its own flags first, then --ginkgo.* ones). */
   critest(args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
-    return collect(this.inNamespaces([CRITEST, '--runtime-endpoint', this.endpoint, '--image-endpoint', this.endpoint, ...args]), {
+    // --log_dir: its glog files would go to /tmp and stay there
+    const logs = path.join(this.dir, 'critest-logs');
+    mkdirSync(logs, { recursive: true });
+    return collect(this.inNamespaces([CRITEST, '--runtime-endpoint', this.endpoint, '--image-endpoint', this.endpoint, `--log_dir=${logs}`, ...args]), {
       timeoutMs: opts.timeoutMs ?? 600_000,
     });
   }
