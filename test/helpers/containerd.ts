@@ -115,8 +115,12 @@ const CRI_NS_SCRIPT = [
 
 /** The CRI plugin's settings (test/helpers/cri.ts fills them in); the daemon's namespace is then CRI's own, k8s.io. */
 export interface CriDaemonOptions {
-  /** runtime handler → the OCI runtime executable the runc shim (io.containerd.runc.v2) calls; the first is the default */
+  /** runtime handler → the OCI runtime executable the runc shim (io.containerd.runc.v2) calls */
   runtimes: Record<string, string>;
+  /** the handler of a pod that names none */
+  defaultRuntime: string;
+  /** more of the CRI plugin's TOML, as given (a runtime's section from a file, say) */
+  extraToml?: string;
   /** CNI network configurations (conf_dir); the plugins are Debian's, in /usr/lib/cni */
   cniConfDir: string;
   /** registry host configuration (hosts.toml per registry host) */
@@ -139,7 +143,7 @@ function criConfig(dir: string, cri: CriDaemonOptions): string[] {
     '  enable_selinux = false',
     `[${c}.containerd]`,
     '  snapshotter = "overlayfs"',
-    `  default_runtime_name = ${toml(Object.keys(cri.runtimes)[0] ?? 'runc')}`,
+    `  default_runtime_name = ${toml(cri.defaultRuntime)}`,
   ];
   for (const [handler, binary] of Object.entries(cri.runtimes)) {
     lines.push(
@@ -157,6 +161,7 @@ function criConfig(dir: string, cri: CriDaemonOptions): string[] {
     `[${c}.registry]`,
     `  config_path = ${toml(cri.registryConfigPath)}`,
   );
+  if (cri.extraToml !== undefined) lines.push(cri.extraToml);
   return lines;
 }
 

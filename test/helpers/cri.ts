@@ -102,6 +102,18 @@ function registryConfig(storage: string): string {
   ].join('\n');
 }
 
+/** deploy/kubernetes/containerd-hull.toml (what the README ships) with another BinaryName and Root. */
+export function hullRuntimeSection(binary: string, root: string): string {
+  const text = readFileSync(path.join(PROJECT, 'deploy', 'kubernetes', 'containerd-hull.toml'), 'utf8');
+  let replaced = 0;
+  const out = text.replace(/^(\s*)(BinaryName|Root) = ".*"$/gm, (_m, indent: string, key: string) => {
+    replaced++;
+    return `${indent}${key} = ${JSON.stringify(key === 'BinaryName' ? binary : root)}`;
+  });
+  if (replaced !== 2) throw new Error('deploy/kubernetes/containerd-hull.toml: expected one BinaryName and one Root');
+  return out;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function alive(pid: number): boolean {
@@ -170,8 +182,17 @@ export class CriTier {
         const server = `http://127.0.0.1:${REGISTRY_PORT}`;
         writeFileSync(path.join(hostsDir, host, 'hosts.toml'), `server = "${server}"\n\n[host."${server}"]\n  capabilities = ["pull", "resolve"]\n`);
       }
-      const handlers = opts.default === 'runc' ? { runc: RUNC, hull: HULL_RUNC } : { hull: HULL_RUNC, runc: RUNC };
-      ctd = await startContainerd({ cri: { runtimes: handlers, cniConfDir, registryConfigPath: hostsDir, sandboxImage: PAUSE_IMAGE } });
+      // hull's handler is the section the README ships (deploy/kubernetes/), with this tier's paths
+      ctd = await startContainerd({
+        cri: {
+          runtimes: { runc: RUNC },
+          defaultRuntime: opts.default ?? 'hull',
+          extraToml: hullRuntimeSection(HULL_RUNC, path.join(dir, 'hull-runc-root')),
+          cniConfDir,
+          registryConfigPath: hostsDir,
+          sandboxImage: PAUSE_IMAGE,
+        },
+      });
       tier = new CriTier(dir, ctd);
       await tier.startRegistry();
       // four at a time (each skopeo is a process of its own), the tags of one repository one after

@@ -150,7 +150,10 @@ describe.skipIf(criSkipReason !== '')(`CRI: crictl and critest against container
       const info = JSON.parse(await ok(['inspect', id])) as { status: { state: string } };
       expect(info.status.state).not.toBe('CONTAINER_RUNNING');
       // hull-runc kept nothing of it: no state, no cgroup, no process (only the pod's sandbox is there)
-      expect(existsSync(path.join(tier.containerd.dir, 'runtime-root', 'hull', id))).toBe(false);
+      // (the runc shim gives hull-runc --root <Root>/<namespace>; the pod's sandbox is there)
+      const hullRoot = path.join(tier.dir, 'hull-runc-root', 'k8s.io');
+      expect(existsSync(path.join(hullRoot, pod))).toBe(true);
+      expect(existsSync(path.join(hullRoot, id))).toBe(false);
       expect(cgroupRoots().some((root) => existsSync(path.join(root, 'k8s.io', id)))).toBe(false);
       await ok(['rm', id]);
       await ok(['stopp', pod]);
