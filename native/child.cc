@@ -365,9 +365,19 @@ void DoMount(Context& ctx, const Step& s) {
 
 void DoPivotRoot(Context& ctx, const Step& s) {
   const char* rootfs = s.s0;
+  // The old root, held open: after pivot_root "." is the new root for this process, and the old
+  // root is reached through this fd (runc's order).
+  int old_root = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (old_root < 0) Fail(ctx, "open", errno, "open the old root");
   if (chdir(rootfs) < 0) Fail(ctx, "chdir", errno, "chdir ", rootfs);
   if (syscall(SYS_pivot_root, ".", ".") < 0) Fail(ctx, "pivot_root", errno, "pivot_root ", rootfs);
-  // The old root is now stacked under the new one at "."; detach it so the host is unreachable.
+  // The old root is now stacked over the new one; detach it so the host is unreachable. A slave
+  // first: with a shared root propagation its mounts may be peers of the host's, and a detach would
+  // propagate their unmounts to the host.
+  if (fchdir(old_root) < 0) Fail(ctx, "fchdir", errno, "enter the old root under ", rootfs);
+  close(old_root);
+  if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
+    Fail(ctx, "mount", errno, "make the old root under ", rootfs, " a slave");
   if (umount2(".", MNT_DETACH) < 0) Fail(ctx, "umount2", errno, "detach the old root under ", rootfs);
   if (chdir("/") < 0) Fail(ctx, "chdir", errno, "chdir / after pivot_root");
   if (ctx.root_fd >= 0) {

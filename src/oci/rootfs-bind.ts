@@ -24,6 +24,19 @@ export function topMountAt(dir: string): number | null {
   return top?.id ?? null;
 }
 
+/** The mount point that holds `dir` in this process's mount namespace: `dir` itself or its nearest ancestor that is one. */
+export function mountPointOf(dir: string): string {
+  const target = path.resolve(dir);
+  let best = '/';
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mountPoint = line.split(' ')[4];
+    if (mountPoint === undefined) continue;
+    const mp = unescape(mountPoint);
+    if ((target === mp || target.startsWith(mp === '/' ? '/' : `${mp}/`)) && mp.length > best.length) best = mp;
+  }
+  return best;
+}
+
 /** Detaches the container's bind of `rootfs` (and its mounts) when there is one over the mount recorded at create (`below`). */
 export function detachRootfsBind(rootfs: string, below: number | null): void {
   const top = topMountAt(rootfs);

@@ -35,7 +35,7 @@ import path from 'node:path';
 import { ConflictError, ContainerNotFoundError, HullError, RuntimeError, UsageError, fromNodeError } from '../errors.js';
 import { sys } from '../native/index.js';
 import { ContainerCgroup, cgroupHost, requireCgroup2 } from '../runtime/cgroups.js';
-import { checkControllers } from '../runtime/cgroups/index.js';
+import { checkControllers, dropUnavailableWeights } from '../runtime/cgroups/index.js';
 import { attachDeviceFilter } from '../runtime/devices.js';
 import { defaultDeviceRules } from '../runtime/devices-bpf.js';
 import { type HookKind, type OciState, hasCreateHooks, hookKinds, runHooks, runHooksWarning } from '../runtime/hooks.js';
@@ -48,7 +48,7 @@ import { OCI_VERSION, type RuntimeSpec, type SpecProcess, type SpecResources } f
 import { readSpec } from '../runtime/spec-read.js';
 import { cgroupPids } from '../runtime/stats.js';
 import { namespacesToJoin, openNamespaces } from '../runtime/namespaces.js';
-import { detachRootfsBind, topMountAt } from './rootfs-bind.js';
+import { detachRootfsBind, mountPointOf, topMountAt } from './rootfs-bind.js';
 
 export const DEFAULT_OCI_ROOT = '/run/hull-runc';
 /** Where a container without linux.cgroupsPath gets its cgroup (under the cgroup2 root). */
@@ -212,8 +212,9 @@ export class OciRuntime {
    * done, the create hooks run, waiting at its start gate. A failure (a create hook's too) leaves
    * nothing: the process, its cgroup and its state go, and the poststop hooks run.
    */
-  async create(id: string, opts: OciCreateOptions): Promise<OciContainerState> {
-    return (await this.createProcess(id, opts)).state;
+  async create(id: string, opts: OciCreateOptions): Promise<OciContainerState & { warnings: string[] }> {
+    const { state, warnings } = await this.createProcess(id, opts);
+    return { ...state, warnings };
   }
 
   /**
@@ -221,8 +222,9 @@ export class OciRuntime {
    * child), then delete it; resolves with its exit code (128 + N for a signal, as a shell reports it).
    */
   async run(id: string, opts: OciCreateOptions): Promise<{ exitCode: number; warnings: string[] }> {
-    const { proc } = await this.createProcess(id, opts);
-    let warnings: string[] = [];
+    const created = await this.createProcess(id, opts);
+    const { proc } = created;
+    let warnings: string[] = created.warnings;
     let status;
     try {
       warnings = await this.start(id);
@@ -233,7 +235,7 @@ export class OciRuntime {
     return { exitCode: exitCodeOf(status), warnings };
   }
 
-  private async createProcess(id: string, opts: OciCreateOptions): Promise<{ state: OciContainerState; proc: ContainerProcess }> {
+  private async createProcess(id: string, opts: OciCreateOptions): Promise<{ state: OciContainerState; proc: ContainerProcess; warnings: string[] }> {
     const dir = this.dir(id);
     // 0711: a container in a user namespace of its own opens its start fifo below it as nobody (runc's mode too).
     mkdirSync(this.root, { recursive: true, mode: 0o711 });
@@ -250,6 +252,7 @@ export class OciRuntime {
     let hostRootfsMount: SavedState['hostRootfsMount'];
     let rootfs = '';
     const state: OciState = { ociVersion: OCI_VERSION, id, status: 'creating', bundle };
+    const warnings: string[] = [];
     try {
       spec = readSpec(path.join(bundle, 'config.json'));
       if (spec.annotations) state.annotations = spec.annotations;
@@ -266,10 +269,12 @@ export class OciRuntime {
       if (!spec.linux.namespaces.some((n) => n.type === 'mount')) hostRootfsMount = { below: topMountAt(rootfs) };
       const { parent, name } = cgroupOf(id, this.systemdCgroup ? systemdCgroupPath(id, spec.linux.cgroupsPath) : spec.linux.cgroupsPath);
       const host = cgroupHost();
-      checkControllers(spec.linux.resources, host.root, host.mode);
+      const { resources, warnings: dropped } = dropUnavailableWeights(spec.linux.resources, host.root, host.mode);
+      warnings.push(...dropped);
+      checkControllers(resources, host.root, host.mode);
       const cgroupRoot = requireCgroup2(host);
       cgroup = await ContainerCgroup.create(cgroupRoot, name, parent);
-      cgroup.applyResources(cgroupRoot, parent, spec.linux.resources);
+      cgroup.applyResources(cgroupRoot, parent, resources);
       attachDeviceFilter(cgroup.path, withStandardDevices(spec));
       const steps = buildPlan(
         spec,
@@ -280,6 +285,7 @@ export class OciRuntime {
           seccompFilter: spec.linux.seccomp ? await compiledFilter(spec.linux.seccomp) : undefined,
           hooksPoint: hasCreateHooks(spec.hooks),
           startFifo: this.fifo(id),
+          rootfsMountPoint: mountPointOf(rootfs),
           ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
         },
       );
@@ -329,7 +335,7 @@ export class OciRuntime {
       };
       writeAtomic(path.join(dir, 'state.json'), JSON.stringify(saved));
       if (opts.pidFile !== undefined) writeAtomic(path.resolve(opts.pidFile), String(proc.pid));
-      return { state: { ...this.ociState(saved, 'created'), rootfs, created: saved.created }, proc };
+      return { state: { ...this.ociState(saved, 'created'), rootfs, created: saved.created }, proc, warnings };
     } catch (err) {
       if (proc) {
         proc.signal(SIGKILL);
@@ -410,7 +416,8 @@ export class OciRuntime {
    * Run another process in the container: it joins every namespace of the container's first
    * process and its cgroup, with the container's seccomp filter and the process's own user,
    * capabilities, rlimits, environment, directory and terminal. Resolves once it has execve'd (a
-   * missing executable fails here); it is non-dumpable until then.
+   * missing executable fails here); it is non-dumpable until then. Detached, it resolves once the
+   * executable is found, and the process goes on to execve as the caller exits.
    */
   async exec(id: string, opts: OciExecOptions): Promise<OciExecProcess> {
     const s = this.load(id);
@@ -442,6 +449,11 @@ export class OciRuntime {
           ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
         },
       );
+      // Detached (the runc shim's `exec --detach`), the process waits at a gate, its executable
+      // found, until its pid file is written and this process is about to exit: containerd 1.6's
+      // shim drops the exit of a process that ends before it has read the pid file (it learns the
+      // pid only once the runtime has exited), and an exec of `true` would then never end for it.
+      if (opts.detach) steps.splice(steps.length - 1, 0, { op: 'startGate' });
       const none = { pid: false, mount: false, uts: false, ipc: false, net: false, cgroup: false };
       const proc = ContainerProcess.spawn({
         plan: { namespaces: none, rootfs: s.rootfs, terminal, parentDeathSignal: 0, steps },
@@ -450,7 +462,7 @@ export class OciRuntime {
         joinNamespaceFds: namespaceFds,
         keepAlive: !(opts.detach ?? false),
       });
-      const { consoleFd } = await proc.start().catch(async (err: unknown) => {
+      const { consoleFd } = await (opts.detach ? proc.go().then(() => ({ consoleFd: proc.consoleFd })) : proc.start()).catch(async (err: unknown) => {
         await proc.wait({ holdEventLoop: true }); // reaped, or it would stay a zombie
         throw err;
       });
@@ -462,6 +474,8 @@ export class OciRuntime {
         }
       }
       if (opts.pidFile !== undefined) writeAtomic(path.resolve(opts.pidFile), String(proc.pid));
+      // past the gate to execve; the caller exits now, not waiting for it
+      if (opts.detach) proc.release();
       return {
         pid: proc.pid,
         wait: async () => {
@@ -517,16 +531,19 @@ export class OciRuntime {
 
   /**
    * Change a created, running or paused container's resources: written to its cgroup (a controller
-   * the host lacks is an error naming it), and kept in its saved config, merged section by section.
+   * the host lacks is an error naming it, a relative weight is dropped: the warnings), and kept in its
+   * saved config, merged section by section.
    */
-  async update(id: string, resources: SpecResources): Promise<void> {
+  async update(id: string, resources: SpecResources): Promise<string[]> {
     const s = this.load(id);
     if (this.statusOf(s) === 'stopped') throw new ConflictError('container not running');
     const host = cgroupHost();
-    checkControllers(resources, host.root, host.mode);
+    // as at create: a relative weight the host cannot apply is dropped with a warning, a limit is refused
+    const { resources: applied, warnings } = dropUnavailableWeights(resources, host.root, host.mode);
+    checkControllers(applied, host.root, host.mode);
     const cgroupRoot = requireCgroup2(host);
     const cgroup = this.requireCgroup(s);
-    cgroup.applyResources(cgroupRoot, s.cgroup.parent, resources);
+    cgroup.applyResources(cgroupRoot, s.cgroup.parent, applied);
     const spec = this.spec(id);
     // runc's merge: section by section, nothing derived (hull's own `update` adds Docker's swap rule: mergeResources).
     const old = spec.linux.resources ?? {};
@@ -538,6 +555,7 @@ export class OciRuntime {
       ...(resources.blockIO ? { blockIO: { ...old.blockIO, ...resources.blockIO } } : {}),
     };
     writeAtomic(path.join(this.dir(id), 'config.json'), JSON.stringify(spec));
+    return warnings;
   }
 
   /** The pids of every process in the container's cgroup (as the host sees them). */

@@ -133,7 +133,7 @@ function signalOf(text: string): number {
 
 addCreateFlags(program.command('create').description('create a container from a bundle; its process waits for start').argument('<id>')).action(
   async (id: string, flags: CreateFlags) => {
-    await runtime().create(id, createOptions(flags));
+    for (const w of (await runtime().create(id, createOptions(flags))).warnings) log().warning(w);
   },
 );
 
@@ -150,7 +150,7 @@ addCreateFlags(program.command('run').description('create and start a container,
   .action(async (id: string, flags: CreateFlags & { detach?: boolean }) => {
     const rt = runtime();
     if (flags.detach) {
-      await rt.create(id, createOptions(flags));
+      for (const w of (await rt.create(id, createOptions(flags))).warnings) log().warning(w);
       for (const w of await rt.start(id)) log().warning(w);
       return;
     }
@@ -366,7 +366,9 @@ program
   .option('--cpuset-mems <list>', 'memory nodes to use')
   .option('--pids-limit <n>', 'maximum number of processes')
   .option('--blkio-weight <n>', 'block IO weight (10-1000)')
-  .action(async (id: string, flags: UpdateFlags) => runtime().update(id, updateResources(flags)));
+  .action(async (id: string, flags: UpdateFlags) => {
+    for (const w of await runtime().update(id, updateResources(flags))) log().warning(w);
+  });
 
 program
   .command('list')

@@ -310,6 +310,11 @@ export interface PlanOptions {
   startFifo?: string;
   /** Fds 3 … 2+N of the creating process stay open in the container (runc's --preserve-fds). */
   preserveFds?: number;
+  /** The mount point that holds a bundle's root directory (oci/rootfs-bind.ts mountPointOf). With
+   *  rootfsPropagation shared or rshared only it is made private, not every mount: the spec's binds
+   *  of shared host mounts stay peers of the host's (Kubernetes' Bidirectional volumes), while what
+   *  the runtime mounts below the root cannot reach the host. */
+  rootfsMountPoint?: string;
 }
 
 function seccompStep(spec: RuntimeSpec, filter: string | undefined): PlanStep | undefined {
@@ -350,14 +355,16 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
     steps.push({ op: 'idMaps', uidMap: mapText(spec.linux.uidMappings ?? []), gidMap: mapText(spec.linux.gidMappings ?? []) });
     steps.push({ op: 'setUser', uid: 0, gid: 0, groups: [] });
   }
-  // 1. Nothing we mount propagates back to the host.
+  // 1. Nothing we mount propagates back to the host: every mount private (or slave), or with a
+  // shared root propagation only the one that holds the root (runc's rootfsParentMountPrivate).
+  const sharedRoot = ['shared', 'rshared'].includes(spec.linux.rootfsPropagation ?? '') && 'directory' in rootfs && options.rootfsMountPoint !== undefined;
   if (!sharedMountNamespace)
     steps.push({
       op: 'mount',
       source: '',
-      target: '/',
+      target: sharedRoot ? options.rootfsMountPoint! : '/',
       fstype: '',
-      flags: rootPropagationFlags(spec.linux.rootfsPropagation),
+      flags: sharedRoot ? MS.PRIVATE : rootPropagationFlags(spec.linux.rootfsPropagation),
       data: '',
       inRoot: false,
       create: 'none',
@@ -407,7 +414,11 @@ export function buildPlan(spec: RuntimeSpec, rootfs: RootfsSource, options: Plan
     });
   }
   // 3. The spec's mounts, resolved inside the root.
-  for (const m of spec.mounts) {
+  for (const asked of spec.mounts) {
+    // A v1 `cgroup` mount (containerd's CRI asks for one at /sys/fs/cgroup): hull's containers have
+    // their cgroups in the cgroup2 hierarchy only (on a hybrid host too), so it is that one. Without
+    // a cgroup namespace of the container's own it would show the host's whole hierarchy: none then.
+    const m = asked.type === 'cgroup' ? { ...asked, type: 'cgroup2' } : asked;
     if (m.type === 'cgroup2' && !ns.cgroup) continue;
     steps.push(mountStep(m, options.isFile));
   }

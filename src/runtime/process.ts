@@ -108,6 +108,15 @@ export class ContainerProcess {
   }
 
   /**
+   * Let a process waiting at its start gate go on to execve, without waiting for it (for a caller
+   * that exits at once: a failure after the gate is then nobody's to report).
+   */
+  release(): void {
+    if (this.stageReached !== 'ready') throw new RuntimeError(`the process is not at its start gate (${this.stageReached})`);
+    this.advance('start').catch(() => undefined);
+  }
+
+  /**
    * Resolves when the process has exited and been reaped. With `holdEventLoop`, a process whose
    * watch does not keep the event loop alive (keepAlive false) keeps it alive for this wait.
    */

@@ -102,15 +102,78 @@ const NS_SCRIPT = [
 /** TOML basic strings accept JSON's escapes for everything a path holds. */
 const toml = (s: string): string => JSON.stringify(s);
 
-function writeConfig(dir: string): string {
+// With the CRI plugin (test/helpers/cri.ts) the daemon also gets its own network, IPC and UTS namespaces
+// (unshare --net --ipc --uts): the CNI bridge, the iptables chains of portmap, the pods' netns files, the
+// host-network pods' sockets and the SysV segments of host-IPC pods all die with it. /var/lib is a fresh
+// tmpfs there because the CNI plugins keep their state in /var/lib/cni (not configurable through CRI).
+const CRI_NS_SCRIPT = [
+  'set -e',
+  'ip link set lo up',
+  'mount -t tmpfs -o mode=0755,size=16m hull-containerd-varlib /var/lib',
+  ...NS_SCRIPT.split('\n').slice(1),
+].join('\n');
+
+/** The CRI plugin's settings (test/helpers/cri.ts fills them in); the daemon's namespace is then CRI's own, k8s.io. */
+export interface CriDaemonOptions {
+  /** runtime handler → the OCI runtime executable the runc shim (io.containerd.runc.v2) calls */
+  runtimes: Record<string, string>;
+  /** the handler of a pod that names none */
+  defaultRuntime: string;
+  /** more of the CRI plugin's TOML, as given (a runtime's section from a file, say) */
+  extraToml?: string;
+  /** CNI network configurations (conf_dir); the plugins are Debian's, in /usr/lib/cni */
+  cniConfDir: string;
+  /** registry host configuration (hosts.toml per registry host) */
+  registryConfigPath: string;
+  /** the pause image */
+  sandboxImage: string;
+}
+
+/** The CRI namespace (fixed in containerd): also the first element of the pods' cgroups. */
+export const CRI_NAMESPACE = 'k8s.io';
+
+function criConfig(dir: string, cri: CriDaemonOptions): string[] {
+  const c = 'plugins."io.containerd.grpc.v1.cri"';
+  const lines = [
+    `[${c}]`,
+    `  sandbox_image = ${toml(cri.sandboxImage)}`,
+    // root here lacks CAP_SYS_RESOURCE: the pause container's oom_score_adj -998 would fail every pod
+    '  restrict_oom_score_adj = true',
+    '  disable_apparmor = true',
+    '  enable_selinux = false',
+    `[${c}.containerd]`,
+    '  snapshotter = "overlayfs"',
+    `  default_runtime_name = ${toml(cri.defaultRuntime)}`,
+  ];
+  for (const [handler, binary] of Object.entries(cri.runtimes)) {
+    lines.push(
+      `[${c}.containerd.runtimes.${handler}]`,
+      '  runtime_type = "io.containerd.runc.v2"',
+      `[${c}.containerd.runtimes.${handler}.options]`,
+      `  BinaryName = ${toml(binary)}`,
+      `  Root = ${toml(path.join(dir, 'runtime-root', handler))}`,
+    );
+  }
+  lines.push(
+    `[${c}.cni]`,
+    '  bin_dir = "/usr/lib/cni"',
+    `  conf_dir = ${toml(cri.cniConfDir)}`,
+    `[${c}.registry]`,
+    `  config_path = ${toml(cri.registryConfigPath)}`,
+  );
+  if (cri.extraToml !== undefined) lines.push(cri.extraToml);
+  return lines;
+}
+
+function writeConfig(dir: string, cri?: CriDaemonOptions): string {
   const file = path.join(dir, 'config.toml');
   const lines = [
     'version = 2',
     `root = ${toml(path.join(dir, 'root'))}`,
     `state = ${toml(path.join(dir, 'state'))}`,
     `temp = ${toml(path.join(dir, 'tmp'))}`,
-    // CRI is Kubernetes' (and would want CNI); the other snapshotters probe for devices and modules.
-    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",',
+    // CRI is Kubernetes' (and would want CNI; on only for cri.ts); the other snapshotters probe for devices and modules.
+    `disabled_plugins = [${cri === undefined ? '"io.containerd.grpc.v1.cri", ' : ''}"io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",`,
     '  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]',
     '[grpc]',
     `  address = ${toml(path.join(dir, 'containerd.sock'))}`,
@@ -119,6 +182,7 @@ function writeConfig(dir: string): string {
     // the opt plugin would create /opt/containerd
     '[plugins."io.containerd.internal.v1.opt"]',
     `  path = ${toml(path.join(dir, 'opt'))}`,
+    ...(cri === undefined ? [] : criConfig(dir, cri)),
     '',
   ];
   writeFileSync(file, lines.join('\n'));
@@ -210,11 +274,12 @@ function cgroupTree(dir: string): string[] {
 }
 
 /** Start a containerd in `dir` (config already written) and wait until ctr gets an answer. */
-async function launch(dir: string, namespace: string, env: NodeJS.ProcessEnv): Promise<Containerd> {
+async function launch(dir: string, namespace: string, env: NodeJS.ProcessEnv, cri = false): Promise<Containerd> {
   const config = path.join(dir, 'config.toml');
   const log = openSync(path.join(dir, 'containerd.log'), 'a');
+  const ns = cri ? ['--mount', '--net', '--ipc', '--uts'] : ['--mount'];
   // Its own session: a Ctrl-C to the test run must not reach it before teardown stops it.
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', NS_SCRIPT, 'sh', path.join(dir, 'run'), config], {
+  const child = spawn('unshare', [...ns, '--propagation', 'private', '--', 'sh', '-c', cri ? CRI_NS_SCRIPT : NS_SCRIPT, 'sh', path.join(dir, 'run'), config], {
     detached: true,
     stdio: ['ignore', log, log],
     env,
@@ -263,13 +328,13 @@ function connects(socket: string): Promise<boolean> {
  * A new private containerd. The namespace (ctr --namespace, and the containers' cgroup parent) is
  * unique to it: `hull-ctd-<random>`.
  */
-export async function startContainerd(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Containerd> {
+export async function startContainerd(opts: { env?: NodeJS.ProcessEnv; cri?: CriDaemonOptions } = {}): Promise<Containerd> {
   const dir = mkdtempSync(path.join(tmpdir(), 'hull-ctd-'));
   try {
     for (const d of ['run', 'tmp']) mkdirSync(path.join(dir, d), { mode: 0o711 });
-    writeConfig(dir);
-    const namespace = `hull-ctd-${path.basename(dir).slice('hull-ctd-'.length)}`;
-    return await launch(dir, namespace, opts.env ?? process.env);
+    writeConfig(dir, opts.cri);
+    const namespace = opts.cri !== undefined ? CRI_NAMESPACE : `hull-ctd-${path.basename(dir).slice('hull-ctd-'.length)}`;
+    return await launch(dir, namespace, opts.env ?? process.env, opts.cri !== undefined);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

@@ -53,6 +53,44 @@ function readWords(file: string): string[] {
   }
 }
 
+/** The controllers the cgroup2 hierarchy at `root` offers its child cgroups: in cgroup.controllers and delegated (subtree_control). */
+function usableControllers(root: string | undefined): string[] {
+  if (root === undefined) return [];
+  const delegated = readWords(path.join(root, 'cgroup.subtree_control'));
+  return readWords(path.join(root, 'cgroup.controllers')).filter((c) => delegated.includes(c));
+}
+
+/**
+ * Relative weights (cpu shares → cpu.weight, the block I/O weight → io.weight) ask for a share of
+ * what is contended, not for a limit: where the host's cgroup2 hierarchy lacks their controller they
+ * are dropped, each with a warning for the runtime's log, as Docker drops shares on a kernel without
+ * them (containerd's CRI gives every pod sandbox cpu shares 2, and a hybrid host has no cpu controller
+ * in v2). Hard limits (memory, pids, cpu quota, cpuset, I/O throttles) are never dropped:
+ * checkControllers refuses them. Returns the resources to apply (the same object when nothing was dropped).
+ */
+export function dropUnavailableWeights(
+  resources: SpecResources | undefined,
+  root: string | undefined,
+  mode: CgroupMode,
+): { resources: SpecResources | undefined; warnings: string[] } {
+  if (!resources) return { resources, warnings: [] };
+  const usable = usableControllers(root);
+  const where = `the cgroup v2 hierarchy${root === undefined ? '' : ` at ${root}`} (${mode} mode) has no`;
+  const warnings: string[] = [];
+  let out = resources;
+  if (cpu.requestedBy(resources).includes('--cpu-shares') && !usable.includes('cpu')) {
+    const { shares, ...rest } = resources.cpu!;
+    out = { ...out, cpu: rest };
+    warnings.push(`cpu shares ${shares} ignored: ${where} cpu controller (a relative weight, not a limit)`);
+  }
+  if (resources.blockIO?.weight !== undefined && !usable.includes('io')) {
+    const { weight, ...rest } = resources.blockIO;
+    out = { ...out, blockIO: rest };
+    warnings.push(`block I/O weight ${weight} ignored: ${where} io controller (a relative weight, not a limit)`);
+  }
+  return { resources: out, warnings };
+}
+
 /**
  * Throws, naming the controller(s), the host's mode and what to change, when the cgroup2
  * hierarchy at `root` (undefined: none mounted) cannot give the container what it asks for.

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HostUnsupportedError, UsageError } from '../../../src/errors.js';
-import { applyResources, cgroupModeOf, checkControllers, enableControllers, oomKillsOf, requiredControllers } from '../../../src/runtime/cgroups/index.js';
+import {
+  applyResources,
+  cgroupModeOf,
+  checkControllers,
+  dropUnavailableWeights,
+  enableControllers,
+  oomKillsOf,
+  requiredControllers,
+} from '../../../src/runtime/cgroups/index.js';
 import { sharesToWeight } from '../../../src/runtime/cgroups/cpu.js';
 import { blkioToIoWeight } from '../../../src/runtime/cgroups/io.js';
 import { completeResources, mergeResources } from '../../../src/runtime/cgroups/resources.js';
@@ -172,6 +180,32 @@ describe('the controllers on a fake cgroupfs', () => {
     expect(() => checkControllers(r, undefined, 'v1-only')).toThrow(/only cgroup v1.*systemd.unified_cgroup_hierarchy=1/);
     expect(() => checkControllers(undefined, undefined, 'v1-only')).not.toThrow();
   });
+  it('drops a relative weight whose controller the host lacks, with a warning; keeps it where the host has it; never drops a limit', () => {
+    fakeCgroupfs('memory pids');
+    const asked = { cpu: { shares: 2, quota: 50_000, period: 100_000 }, blockIO: { weight: 300 }, memory: { limit: 1 << 20 } };
+    const r = dropUnavailableWeights(asked, root, 'hybrid');
+    expect(r.resources).toEqual({ cpu: { quota: 50_000, period: 100_000 }, blockIO: {}, memory: { limit: 1 << 20 } });
+    expect(r.warnings).toEqual([
+      `cpu shares 2 ignored: the cgroup v2 hierarchy at ${root} (hybrid mode) has no cpu controller (a relative weight, not a limit)`,
+      `block I/O weight 300 ignored: the cgroup v2 hierarchy at ${root} (hybrid mode) has no io controller (a relative weight, not a limit)`,
+    ]);
+    // the quota is a limit: still refused, naming the controller and the mode
+    expect(() => checkControllers(r.resources, root, 'hybrid')).toThrow(
+      /cgroup controller 'cpu' \(for --cpus\) not available: this host's cgroups are in hybrid mode/,
+    );
+    // containerd's "no preference" shares (1024) and no weights at all: nothing to say
+    expect(dropUnavailableWeights({ cpu: { shares: 1024 } }, root, 'hybrid').warnings).toEqual([]);
+    expect(dropUnavailableWeights(undefined, root, 'hybrid')).toEqual({ resources: undefined, warnings: [] });
+    // a host that has (and delegates) cpu keeps the weight
+    rmSync(root, { recursive: true });
+    mkdirSync(root);
+    fakeCgroupfs('cpu io memory');
+    expect(dropUnavailableWeights(asked, root, 'unified')).toEqual({ resources: asked, warnings: [] });
+    // one it has but does not delegate cannot be applied either
+    writeFileSync(path.join(root, 'cgroup.subtree_control'), 'memory\n');
+    expect(dropUnavailableWeights({ cpu: { shares: 2 } }, root, 'unified').warnings).toHaveLength(1);
+  });
+
   it('says so when the root does not delegate a controller it has', () => {
     fakeCgroupfs('cpu memory pids', 'cpu');
     expect(() => checkControllers(parseResourceFlags({ pidsLimit: '5' }), root, 'unified')).toThrow(

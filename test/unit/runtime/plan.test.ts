@@ -78,6 +78,43 @@ describe('buildPlan', () => {
     expect(byTarget.get('/dev/shm')?.data).toContain('mode=1777');
   });
 
+  it("mounts containerd's v1 `cgroup` at /sys/fs/cgroup as the cgroup2 hierarchy, and only in a cgroup namespace of the container's own", () => {
+    const cri = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] };
+    const own = specFor();
+    own.mounts = [...own.mounts.filter((m) => m.destination !== '/sys/fs/cgroup'), cri];
+    const step = buildPlan(own, layers, { createCwd: false, isFile: () => false }).find((s) => s.op === 'mount' && s.target === '/sys/fs/cgroup');
+    expect(step).toMatchObject({ fstype: 'cgroup2', source: 'cgroup', flags: parseMountOptions(cri.options).flags, inRoot: true });
+    const hostCgroupns = specFor();
+    hostCgroupns.linux.namespaces = hostCgroupns.linux.namespaces.filter((n) => n.type !== 'cgroup');
+    hostCgroupns.mounts = [...hostCgroupns.mounts.filter((m) => m.destination !== '/sys/fs/cgroup'), cri];
+    expect(buildPlan(hostCgroupns, layers, { createCwd: false, isFile: () => false }).some((s) => s.op === 'mount' && s.target === '/sys/fs/cgroup')).toBe(
+      false,
+    );
+  });
+
+  it("with a shared root propagation and a bundle root, makes only the mount holding the root private (the spec's shared binds stay peers of the host's)", () => {
+    const spec = specFor();
+    spec.linux.rootfsPropagation = 'rshared';
+    const bundle = { directory: '/b/rootfs' };
+    const shared = buildPlan(spec, bundle, { createCwd: false, isFile: () => false, rootfsMountPoint: '/b/rootfs' });
+    expect(shared[0]).toMatchObject({ op: 'mount', source: '', target: '/b/rootfs', flags: MS.PRIVATE, inRoot: false });
+    const beforePivot = shared.slice(
+      0,
+      shared.findIndex((s) => s.op === 'pivotRoot'),
+    );
+    expect(beforePivot.some((s) => s.op === 'mount' && s.target === '/' && s.source === '')).toBe(false);
+    // the root itself is shared after pivot_root, as asked
+    const afterPivot = shared.slice(shared.findIndex((s) => s.op === 'pivotRoot') + 1)[0];
+    expect(afterPivot).toMatchObject({ op: 'mount', target: '/', flags: MS.SHARED | MS.REC });
+    // without the mount point (hull's own image roots), or another propagation: every mount private first
+    expect(buildPlan(spec, bundle, { createCwd: false, isFile: () => false })[0]).toMatchObject({ target: '/', flags: MS.REC | MS.PRIVATE });
+    spec.linux.rootfsPropagation = 'rslave';
+    expect(buildPlan(spec, bundle, { createCwd: false, isFile: () => false, rootfsMountPoint: '/b/rootfs' })[0]).toMatchObject({
+      target: '/',
+      flags: MS.REC | MS.SLAVE,
+    });
+  });
+
   it("binds the runtime's /etc files as files", () => {
     const steps = buildPlan(specFor(), layers, {
       createCwd: false,

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Build Kubernetes' CRI tools (kubernetes-sigs/cri-tools: crictl and critest) offline, for the CRI test
+# tier (test/integration/cri.test.ts) and scripts/peer-tests/critest.mjs.
+#   bash scripts/peer-tests/build-cri-tools.sh      (no root needed; npm run peer:cri-tools runs it)
+# The source is another project's, kept as an archive beside the repository (never copied into it):
+# shared/peer-src/cri-tools-v1.26.1.tar.gz in the repository's directory or any directory above it,
+# or in $HULL_PEER_SRC. It is unpacked into tmp/peer/cri-tools (ignored by git; not build/, which
+# node-gyp rebuild deletes with every `npm run build`; $HULL_PEER_BUILD moves tmp/peer) and built there
+# with Debian's golang-go (scripts/install-deps.sh test) from its own vendor/ directory, GOPROXY=off;
+# Go's build cache and GOPATH live in tmp/peer too, so nothing goes to ~/.cache or ~/go.
+# The binaries end in tmp/peer/cri-tools/build/bin/linux/amd64/{crictl,critest} (the Makefile's place).
+# Idempotent: skipped when the last build of this archive finished after the archive was written.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../lib.sh
+. "$here/lib.sh"
+repo=$(cd "$here/.." && pwd)
+cd "$repo"
+
+version=1.26.1
+archive_name=cri-tools-v$version.tar.gz
+peer=${HULL_PEER_BUILD:-$repo/tmp/peer}
+src=$peer/cri-tools
+stamp=$src/.hull-built
+
+find_archive() {
+  if [ -n "${HULL_PEER_SRC:-}" ]; then
+    [ -f "$HULL_PEER_SRC/$archive_name" ] || die "HULL_PEER_SRC=$HULL_PEER_SRC has no $archive_name"
+    printf '%s\n' "$HULL_PEER_SRC/$archive_name"
+    return
+  fi
+  local dir=$repo
+  while :; do
+    if [ -f "$dir/shared/peer-src/$archive_name" ]; then
+      printf '%s\n' "$dir/shared/peer-src/$archive_name"
+      return
+    fi
+    [ "$dir" = / ] && break
+    dir=$(dirname "$dir")
+  done
+  die "$archive_name not found in shared/peer-src/ beside or above $repo: set HULL_PEER_SRC to the directory that holds it"
+}
+
+command -v go >/dev/null 2>&1 || die "go not found: install Debian's golang-go (sudo bash scripts/install-deps.sh test)"
+archive=$(find_archive)
+bin=$src/build/bin/$(go env GOOS)/$(go env GOARCH)
+if [ -f "$stamp" ] && [ "$stamp" -nt "$archive" ] && [ "$(cat "$stamp")" = "$archive_name" ] && [ -x "$bin/crictl" ] && [ -x "$bin/critest" ]; then
+  info "cri-tools: up to date in $src (built from $archive_name)"
+  exit 0
+fi
+command -v make >/dev/null 2>&1 || die "make not found: install build-essential (sudo bash scripts/install-deps.sh test)"
+
+step "cri-tools: unpacking $archive into $src"
+mkdir -p "$peer"
+unpack=$(mktemp -d "$peer/.unpack.XXXXXX")
+trap 'rm -rf "$unpack"' EXIT
+tar -xzf "$archive" -C "$unpack"
+[ -f "$unpack/cri-tools/Makefile" ] || die "$archive does not hold cri-tools/Makefile"
+rm -rf "$src"
+mv "$unpack/cri-tools" "$src"
+
+step "cri-tools: building crictl and critest (offline, vendored)"
+# -buildvcs=false: the tree sits inside hull's git worktree, whose state Go would otherwise stamp
+# into the binaries (and fail on where git refuses the directory). VERSION is what the Makefile gets
+# from `git describe`, which would describe hull's repository, not cri-tools'.
+start=$(date +%s)
+(
+  cd "$src"
+  export GOFLAGS='-mod=vendor -buildvcs=false' GOPROXY=off GOSUMDB=off GO111MODULE=on GOENV=off \
+    GOCACHE="$peer/go-cache" GOPATH="$peer/gopath" GOMODCACHE="$peer/gopath/pkg/mod" GOTMPDIR=
+  make VERSION="$version" crictl critest
+)
+if [ ! -x "$bin/crictl" ] || [ ! -x "$bin/critest" ]; then
+  die "cri-tools: the build finished without $bin/crictl and $bin/critest"
+fi
+printf '%s\n' "$archive_name" >"$stamp"
+info "cri-tools: crictl and critest built in $(($(date +%s) - start)) s ($bin)"
