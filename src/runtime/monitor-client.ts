@@ -94,6 +94,8 @@ export interface Attachment {
   stdin: Writable | undefined;
   /** Resolves when the monitor closes the connection (the container has ended for good, or the monitor went). */
   closed: Promise<void>;
+  /** Leave: closes the connection to the monitor (the container goes on; `closed` then resolves). */
+  detach(): void;
 }
 
 /**
@@ -146,5 +148,5 @@ export async function attach(path: string, opts: { stdin: boolean; once: boolean
     });
   });
   socket.on('error', () => socket.destroy());
-  return { stdout, stderr, stdin: opts.stdin ? socket : undefined, closed };
+  return { stdout, stderr, stdin: opts.stdin ? socket : undefined, closed, detach: () => socket.destroy() };
 }

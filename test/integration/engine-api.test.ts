@@ -176,6 +176,100 @@ describe.skipIf(!canRunContainers || !hasDocker)(`Engine API: hull system servic
     expect(missing.stderr).toMatch(/No such object: svc|no such container/i);
   });
 
+  it('a terminal: docker run -t and -it and exec -t through a pty (script), the window size followed', async () => {
+    const dockerEnv = `DOCKER_HOST=unix://${socket} DOCKER_CONFIG=${path.join(env.base, 'docker-config')}`;
+    const inPty = (command: string, input = '') =>
+      spawnSync('script', ['-qec', `stty cols 91 rows 33; ${dockerEnv} ${command}`, '/dev/null'], { input, encoding: 'utf8', timeout: 60_000 });
+    // The CLI sizes the terminal right after the start (as Docker 20.10's): the command gives it a moment.
+    const t = inPty(`${DOCKER} run --rm -t --cgroup-parent ${env.cgroupParent} --network none busybox sh -c 'tty; sleep 0.5; stty size; exit 4'`);
+    expect(t.stdout).toMatch(/\/dev\/pts\/\d+\r+\n33 91\r+\n/);
+    expect(t.status).toBe(4);
+    const it = inPty(`${DOCKER} run --rm -it --cgroup-parent ${env.cgroupParent} --network none busybox sh`, 'echo typed-$((6*7))\nexit 5\n');
+    expect(it.stdout).toContain('typed-42');
+    expect(it.status).toBe(5);
+    expect(run(['run', '-d', '--name', 'term', '--network', 'none', 'busybox', 'sleep', '60']).code).toBe(0);
+    const e = inPty(`${DOCKER} exec -t term sh -c 'tty; sleep 0.5; stty size'`);
+    expect(e.stdout).toMatch(/\/dev\/pts\/\d+\r+\n33 91\r+\n/);
+    const ei = inPty(`${DOCKER} exec -it term sh`, 'echo in-exec-$((6*7))\nexit 6\n');
+    expect(ei.stdout).toContain('in-exec-42');
+    expect(ei.status).toBe(6);
+    expect(docker(['rm', '-f', 'term']).code).toBe(0);
+  });
+
+  it('create, start -a, attach, kill, restart, wait', async () => {
+    const created = run(['create', '--name', 'later', '--network', 'none', 'busybox', 'sh', '-c', 'echo first-line; exit 2']);
+    expect(created.stderr).toBe('');
+    expect(docker(['inspect', '--format', '{{.State.Status}}', 'later']).stdout.trim()).toBe('created');
+    const started = docker(['start', '-a', 'later']);
+    expect(started.stdout).toBe('first-line\n');
+    expect(started.code).toBe(2);
+    expect(docker(['wait', 'later']).stdout.trim()).toBe('2');
+    expect(docker(['rm', 'later']).code).toBe(0);
+
+    expect(run(['run', '-d', '--name', 'talk', '--network', 'none', 'busybox', 'sh', '-c', 'trap "exit 143" TERM; while sleep 0.1; do echo tick; done']).code).toBe(0);
+    const attached = spawn(DOCKER, ['attach', 'talk'], { env: { PATH: process.env.PATH, HOME: env.base, DOCKER_HOST: `unix://${socket}` } });
+    let seen = '';
+    attached.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+    for (let i = 0; i < 100 && !seen.includes('tick'); i++) await sleep(20);
+    expect(seen).toContain('tick');
+    const detached = new Promise((resolve) => attached.once('exit', resolve));
+    // PID 1 gets only the signals it handles (as under Docker): the script traps TERM.
+    expect(docker(['kill', '-s', 'TERM', 'talk']).code).toBe(0);
+    expect(await detached).toBe(143);
+    expect(docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'talk']).stdout.trim()).toBe('exited 143');
+    const kill = docker(['kill', 'talk']);
+    expect(kill.code).toBe(1);
+    expect(kill.stderr).toMatch(/is not running/);
+
+    const before = docker(['inspect', '--format', '{{.State.StartedAt}}', 'talk']).stdout.trim();
+    expect(docker(['restart', '-t', '1', 'talk']).code).toBe(0);
+    expect(docker(['inspect', '--format', '{{.State.Running}}', 'talk']).stdout.trim()).toBe('true');
+    expect(docker(['inspect', '--format', '{{.State.StartedAt}}', 'talk']).stdout.trim()).not.toBe(before);
+    expect(docker(['start', 'talk']).code).toBe(0); // already running: 304, which the CLI takes quietly
+    expect(docker(['rm', '-f', 'talk']).code).toBe(0);
+    expect(docker(['ps', '-aq']).stdout).toBe('');
+  });
+
+  it('--time N: the server exits N seconds after its last connection closed, not while one is open', async () => {
+    const idleSocket = path.join(env.base, 'api', 'idle.sock');
+    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `unix://${idleSocket}`, '--time', '1'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    for (let i = 0; i < 200 && !existsSync(idleSocket); i++) await sleep(25);
+    const held = net.createConnection(idleSocket);
+    await new Promise((resolve) => held.once('connect', resolve));
+    await sleep(1500);
+    expect(child.exitCode).toBeNull();
+    held.destroy();
+    const t0 = Date.now();
+    expect(await exited).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(existsSync(idleSocket)).toBe(false);
+  });
+
+  it('TCP: refused off loopback and with TLS; on loopback served with a warning', async () => {
+    const refuse = env.cli(['system', 'service', '--host', 'tcp://0.0.0.0:2375']);
+    expect(refuse.code).toBe(1);
+    expect(refuse.stderr).toMatch(/^hull: refusing to serve the Engine API on tcp:\/\/0.0.0.0:2375 without TLS/);
+    const tls = env.cli(['system', 'service', '--host', 'tcp://127.0.0.1:2376', '--tlsverify']);
+    expect(tls.stderr).toMatch(/TLS for the Engine API is not supported yet/);
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `tcp://127.0.0.1:${port}`, '--time', '0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    let pinged = '';
+    for (let i = 0; i < 200 && pinged === ''; i++) {
+      pinged = await fetch(`http://127.0.0.1:${port}/_ping`).then((r) => r.text(), () => '');
+      if (pinged === '') await sleep(25);
+    }
+    expect(pinged).toBe('OK');
+    expect(stderr).toMatch(/^WARNING: the Engine API is served on tcp:\/\/127.0.0.1:\d+ without TLS/);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(child.pid!, 'SIGTERM');
+    await exited;
+  });
+
   it('a field hull cannot honour is refused naming it; bad input gets Docker statuses and the server goes on', async () => {
     const json = { 'Content-Type': 'application/json' };
     const refused = await request('POST', '/v1.41/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: { Links: ['a:b'] } }), json);

@@ -55,11 +55,8 @@ export function filterEntries(ex: Exchange): string[] {
 /** Relays an attachment to a hijacked client until the container has ended or the client has gone. */
 async function serveAttachment(conn: Duplex, attachment: Attachment, opts: { terminal: boolean; stdout: boolean; stderr: boolean }): Promise<void> {
   if (attachment.stdin) conn.pipe(attachment.stdin);
-  const gone = () => {
-    attachment.stdout.destroy();
-    attachment.stderr.destroy();
-    attachment.stdin?.destroy();
-  };
+  // A client that goes away frees its connection to the monitor (the container runs on).
+  const gone = () => attachment.detach();
   conn.once('close', gone);
   if (!opts.stdout) attachment.stdout.resume();
   if (!opts.stderr) attachment.stderr.resume();
@@ -234,7 +231,13 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
       const v = ex.query.get(name);
       return v === null || v === '' || v === '0' ? undefined : parseTimeBound(v);
     };
-    const entries = hull.containerLogs(record.id, { follow: queryBool(ex.query, 'follow'), tail, sinceMs: bound('since'), untilMs: bound('until') });
+    const entries = hull.containerLogs(record.id, {
+      follow: queryBool(ex.query, 'follow'),
+      tail,
+      sinceMs: bound('since'),
+      untilMs: bound('until'),
+      signal: ex.signal,
+    });
     // The first batch is read before the headers: a log that cannot be read (driver none) is an error answer.
     const first = await entries.next();
     const out = ex.stream(200, 'application/vnd.docker.raw-stream');

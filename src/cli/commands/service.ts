@@ -46,5 +46,8 @@ export function registerSystemService(system: Command): void {
       await service.closed;
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
+      // Every connection is closed; what is still pending (an exec's process relayed by this
+      // server) must not keep a stopped server alive.
+      setTimeout(() => process.exit(0), 2000).unref();
     });
 }
