@@ -8,6 +8,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { CreateOptions } from '../runtime/runtime.js';
+import type { DeviceMapping } from '../runtime/security.js';
 import type { PortSpec } from '../network/ports.js';
 import { RESTART_POLICIES, type RestartPolicyName } from '../runtime/plan-codec.js';
 import type { MountRequest } from '../volume/requests.js';
@@ -91,7 +92,7 @@ class Section {
     // Docker's strslice: a string is a one-word list.
     if (typeof v === 'string') return [v];
     if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw this.bad(key, 'a list of strings');
-    return v as string[];
+    return v;
   }
   map(key: string): Record<string, unknown> | undefined {
     const v = this.take(key);
@@ -109,7 +110,7 @@ class Section {
     const v = this.take(key);
     if (v === undefined) return undefined;
     if (!Array.isArray(v) || !v.every(isObject)) throw this.bad(key, 'a list of objects');
-    return v as Json[];
+    return v;
   }
   /** Fields hull knows it will not honour: refused unless zero. */
   refuse(keys: readonly string[], why: string): void {
@@ -143,7 +144,7 @@ function portBindings(bindings: Record<string, unknown>): PortSpec[] {
     const exposed = parseExpose(key);
     const entries = list === null ? [{}] : list;
     if (!Array.isArray(entries) || !entries.every(isObject)) throw new UsageError(`HostConfig.PortBindings.${key}: a list of {HostIp, HostPort} expected`);
-    for (const b of entries as Json[]) {
+    for (const b of entries) {
       const hostIp = typeof b.HostIp === 'string' && b.HostIp !== '0.0.0.0' ? b.HostIp : '';
       const hostPortText = typeof b.HostPort === 'string' ? b.HostPort : '';
       const [hStart, hEnd] = hostPortText === '' ? [0, 0] : hostPortText.split('-').map(Number);
@@ -164,11 +165,25 @@ function restartPolicy(policy: Json | undefined): CreateOptions['restartPolicy']
   const name = policy.Name === undefined || policy.Name === '' ? 'no' : policy.Name;
   const count = policy.MaximumRetryCount ?? 0;
   if (typeof name !== 'string' || !(RESTART_POLICIES as readonly string[]).includes(name)) {
-    throw new UsageError(`invalid restart policy '${String(name)}': use no, on-failure, always or unless-stopped`);
+    throw new UsageError(`invalid restart policy ${JSON.stringify(name)}: use no, on-failure, always or unless-stopped`);
   }
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw new UsageError('HostConfig.RestartPolicy.MaximumRetryCount: an integer >= 0 expected');
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+    throw new UsageError('HostConfig.RestartPolicy.MaximumRetryCount: an integer >= 0 expected');
   if (count > 0 && name !== 'on-failure') throw new UsageError(`invalid restart policy '${name}': maximum retry count can only be used with 'on-failure'`);
   return { name: name as RestartPolicyName, maximumRetryCount: count };
+}
+
+/** A Devices entry ({PathOnHost, PathInContainer, CgroupPermissions}): checked as `--device` is. */
+function deviceMapping(d: Json): DeviceMapping {
+  const text = (key: string) => {
+    const v = d[key];
+    if (v !== undefined && v !== null && typeof v !== 'string') throw new UsageError(`HostConfig.Devices: ${key} must be a string`);
+    return v ?? '';
+  };
+  const host = text('PathOnHost');
+  const inContainer = text('PathInContainer') || host;
+  const permissions = text('CgroupPermissions') || 'rwm';
+  return parseDevice(`${host}:${inContainer}:${permissions}`);
 }
 
 /** HostConfig's resource numbers (0: not set, as Docker's). */
@@ -200,7 +215,7 @@ function resourceValues(h: Section, warnings: string[]): ResourceValues {
 
 /** The create request's body and query (`name`, `platform`) → CreateOptions. */
 export function createOptionsFromApi(body: unknown, query: URLSearchParams): ApiCreate {
-  if (!isObject(body)) throw new UsageError('the request body must be a JSON object (Docker\'s container Config)');
+  if (!isObject(body)) throw new UsageError("the request body must be a JSON object (Docker's container Config)");
   const c = new Section('Config', body);
   const h = section('HostConfig', c.map('HostConfig'));
   const n = section('NetworkingConfig', c.map('NetworkingConfig'));
@@ -230,7 +245,8 @@ export function createOptionsFromApi(body: unknown, query: URLSearchParams): Api
   let ip: string | undefined;
   for (const [name, raw] of Object.entries(endpoints)) {
     const e = section(`NetworkingConfig.EndpointsConfig.${name}`, raw);
-    if (name !== networkText && !isZero(raw)) throw new UsageError(`NetworkingConfig.EndpointsConfig.${name}: only the network of HostConfig.NetworkMode can be joined at create`);
+    if (name !== networkText && !isZero(raw))
+      throw new UsageError(`NetworkingConfig.EndpointsConfig.${name}: only the network of HostConfig.NetworkMode can be joined at create`);
     networkAliases = e.strings('Aliases');
     ip = section(`NetworkingConfig.EndpointsConfig.${name}.IPAMConfig`, e.map('IPAMConfig')).text('IPv4Address');
     e.ignore(['IPAMConfig', 'NetworkID', 'EndpointID', 'Gateway', 'IPAddress', 'IPPrefixLen', 'MacAddress', 'DriverOpts']);
@@ -282,9 +298,7 @@ export function createOptionsFromApi(body: unknown, query: URLSearchParams): Api
     readOnly: h.bool('ReadonlyRootfs'),
     // A seccomp profile comes as its JSON (the CLI reads the file): never a path on this host.
     ...parseSecurityOpts(h.strings('SecurityOpt') ?? [], (text) => text),
-    devices: (h.objects('Devices') ?? []).map((d) =>
-      parseDevice(`${String(d.PathOnHost ?? '')}:${String(d.PathInContainer || d.PathOnHost || '')}:${String(d.CgroupPermissions || 'rwm')}`),
-    ),
+    devices: (h.objects('Devices') ?? []).map(deviceMapping),
     ...((h.strings('DeviceCgroupRules') ?? []).length > 0 ? { deviceCgroupRules: h.strings('DeviceCgroupRules')!.map(parseDeviceCgroupRule) } : {}),
     dns: h.strings('Dns') ?? [],
     dnsOptions: h.strings('DnsOptions') ?? [],

@@ -28,7 +28,9 @@ export function splitVersion(path: string): { version: string; path: string } {
   };
   // Docker's middleware words.
   if (cmp(version, MIN_API_VERSION) < 0) {
-    throw new UsageError(`client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+    throw new UsageError(
+      `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+    );
   }
   if (cmp(version, API_VERSION) > 0) throw new UsageError(`client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
   return { version, path: m[2]! };

@@ -72,7 +72,15 @@ export class ApiSessions {
 
   addExec(session: Omit<ExecSession, 'id' | 'created' | 'running' | 'exitCode' | 'pid' | 'process'>): ExecSession {
     this.sweep();
-    const made: ExecSession = { ...session, id: randomBytes(32).toString('hex'), created: Date.now(), running: false, exitCode: null, pid: 0, process: undefined };
+    const made: ExecSession = {
+      ...session,
+      id: randomBytes(32).toString('hex'),
+      created: Date.now(),
+      running: false,
+      exitCode: null,
+      pid: 0,
+      process: undefined,
+    };
     this.execs.set(made.id, made);
     return made;
   }

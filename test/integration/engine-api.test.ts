@@ -18,310 +18,332 @@ interface Answer {
   body: string;
 }
 
-describe.skipIf(!canRunContainers || !hasDocker)(`Engine API: hull system service and the docker CLI (integration${skipReason}${hasDocker ? '' : '; skipped: needs /usr/bin/docker (docker.io)'})`, () => {
-  let env: HullEnv;
-  let server: ChildProcess;
-  let socket: string;
-  let serverLog = '';
+describe.skipIf(!canRunContainers || !hasDocker)(
+  `Engine API: hull system service and the docker CLI (integration${skipReason}${hasDocker ? '' : '; skipped: needs /usr/bin/docker (docker.io)'})`,
+  () => {
+    let env: HullEnv;
+    let server: ChildProcess;
+    let socket: string;
+    let serverLog = '';
 
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  async function startServer(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `unix://${socket}`, '--time', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (d: Buffer) => (serverLog += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
-    for (let i = 0; i < 200; i++) {
-      if (existsSync(socket) && (await request('GET', '/_ping').then(() => true, () => false))) return child;
-      await sleep(25);
+    async function startServer(): Promise<ChildProcess> {
+      const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `unix://${socket}`, '--time', '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.on('data', (d: Buffer) => (serverLog += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (serverLog += d.toString()));
+      for (let i = 0; i < 200; i++) {
+        if (
+          existsSync(socket) &&
+          (await request('GET', '/_ping').then(
+            () => true,
+            () => false,
+          ))
+        )
+          return child;
+        await sleep(25);
+      }
+      throw new Error(`the service did not start: ${serverLog}`);
     }
-    throw new Error(`the service did not start: ${serverLog}`);
-  }
 
-  async function stopServer(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    process.kill(child.pid!, 'SIGTERM');
-    await exited;
-  }
+    async function stopServer(child: ChildProcess): Promise<void> {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(child.pid!, 'SIGTERM');
+      await exited;
+    }
 
-  function request(method: string, urlPath: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: socket, method, path: urlPath, headers }, (res) => {
+    function request(method: string, urlPath: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+      return new Promise((resolve, reject) => {
+        const req = http.request({ socketPath: socket, method, path: urlPath, headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    }
+
+    const message = (a: Answer) => (JSON.parse(a.body) as { message: string }).message;
+
+    function docker(args: string[], opts: { input?: string } = {}) {
+      const r = spawnSync(DOCKER, args, {
+        input: opts.input ?? '',
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { PATH: process.env.PATH, HOME: env.base, DOCKER_CONFIG: path.join(env.base, 'docker-config'), DOCKER_HOST: `unix://${socket}` },
+      });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    }
+    /** `docker run` and `create` with this env's cgroup parent, so teardown finds what they made. */
+    const run = (args: string[], opts: { input?: string } = {}) => docker([args[0]!, '--cgroup-parent', env.cgroupParent, ...args.slice(1)], opts);
+
+    beforeAll(async () => {
+      env = new HullEnv();
+      await env.loadBusybox();
+      mkdirSync(path.join(env.base, 'docker-config'), { recursive: true });
+      socket = path.join(env.base, 'api', 'docker.sock');
+      server = await startServer();
+    }, 60_000);
+
+    afterAll(async () => {
+      if (server) await stopServer(server);
+      for (const c of docker(['ps', '-aq']).stdout?.split('\n').filter(Boolean) ?? []) env.cli(['rm', '-f', c]);
+      env.destroy();
+    });
+
+    it('listens on a 0660 socket; /_ping (GET and HEAD) with Docker headers, versioned and not', async () => {
+      const st = statSync(socket);
+      expect(st.isSocket()).toBe(true);
+      expect(st.mode & 0o777).toBe(0o660);
+      for (const p of ['/_ping', '/v1.41/_ping', '/v1.12/_ping']) {
+        const r = await request('GET', p);
+        expect(r.status).toBe(200);
+        expect(r.body).toBe('OK');
+        expect(r.headers['api-version']).toBe('1.41');
+        expect(r.headers.ostype).toBe('linux');
+        expect(r.headers['builder-version']).toBe('1');
+        expect(r.headers['docker-experimental']).toBe('false');
+      }
+      const head = await request('HEAD', '/_ping');
+      expect(head.status).toBe(200);
+      expect(head.body).toBe('');
+      const old = await request('GET', '/v1.11/_ping');
+      expect(old.status).toBe(400);
+      expect(JSON.parse(old.body)).toEqual({ message: expect.stringContaining('client version 1.11 is too old') });
+    });
+
+    it('docker version, info and images', () => {
+      const v = docker(['version', '--format', '{{.Server.APIVersion}} {{.Server.Os}}']);
+      expect(v.stderr).toBe('');
+      expect(v.stdout.trim()).toBe('1.41 linux');
+      const info = docker(['info', '--format', '{{.Images}} {{.Driver}}']);
+      expect(info.stderr).toBe('');
+      expect(info.stdout.trim()).toBe('1 overlay2');
+      const images = docker(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+      expect(images.stderr).toBe('');
+      expect(images.stdout.trim()).toBe('busybox:latest');
+      const inspect = docker(['image', 'inspect', 'busybox', '--format', '{{.Os}}']);
+      expect(inspect.stdout.trim()).toBe('linux');
+    });
+
+    it('docker run --rm: the exit code, the output, and nothing left', () => {
+      const three = run(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'exit 3']);
+      expect(three.stderr).toBe('');
+      expect(three.code).toBe(3);
+      const hi = run(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi']);
+      expect(hi.stderr).toBe('');
+      expect(hi.stdout).toBe('hi\n');
+      expect(hi.code).toBe(0);
+      const both = run(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
+      expect(both.stdout).toBe('out\n');
+      expect(both.stderr).toBe('err\n');
+      const stdin = run(['run', '--rm', '-i', '--network', 'none', 'busybox', 'tr', 'a-z', 'A-Z'], { input: 'shout\n' });
+      expect(stdin.stdout).toBe('SHOUT\n');
+      expect(docker(['ps', '-aq']).stdout).toBe('');
+    });
+
+    it('docker run -d, ps, inspect, logs, exec, stop, rm -f; the server restarted in between leaves the container running', async () => {
+      const started = run(['run', '-d', '--name', 'svc', '--network', 'none', 'busybox', 'sh', '-c', 'echo ready; echo oops >&2; exec sleep 60']);
+      expect(started.stderr).toBe('');
+      const id = started.stdout.trim();
+      expect(id).toMatch(/^[0-9a-f]{64}$/);
+
+      const ps = docker(['ps', '--format', '{{.Names}} {{.Status}}']);
+      expect(ps.stdout).toMatch(/^svc Up /);
+      expect(docker(['ps', '-a', '--filter', 'name=svc', '-q']).stdout.trim()).toBe(id.slice(0, 12));
+      expect(docker(['inspect', '--format', '{{.State.Running}} {{.Name}}', 'svc']).stdout.trim()).toBe('true /svc');
+
+      // Restart the server: the container is not its child and runs on; the new server sees it.
+      await stopServer(server);
+      server = await startServer();
+      expect(docker(['inspect', '--format', '{{.State.Status}}', 'svc']).stdout.trim()).toBe('running');
+
+      for (let i = 0; i < 100 && !docker(['logs', 'svc']).stdout.includes('ready'); i++) await sleep(20);
+      const logs = docker(['logs', 'svc']);
+      expect(logs.stdout).toBe('ready\n');
+      expect(logs.stderr).toBe('oops\n');
+      expect(docker(['logs', '--tail', '1', '-t', 'svc']).stderr).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z oops\n$/);
+
+      const exec = docker(['exec', 'svc', 'sh', '-c', 'echo in-$HOSTNAME-ok; exit 7']);
+      expect(exec.stdout).toMatch(/^in-.*-ok\n$/);
+      expect(exec.code).toBe(7);
+      const execIn = docker(['exec', '-i', 'svc', 'cat'], { input: 'piped\n' });
+      expect(execIn.stdout).toBe('piped\n');
+      expect(execIn.code).toBe(0);
+
+      const stop = docker(['stop', '-t', '1', 'svc']);
+      expect(stop.stderr).toBe('');
+      expect(docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'svc']).stdout.trim()).toBe('exited 137');
+      expect(docker(['wait', 'svc']).stdout.trim()).toBe('137');
+      expect(docker(['rm', '-f', 'svc']).code).toBe(0);
+      expect(docker(['ps', '-aq']).stdout).toBe('');
+      const missing = docker(['inspect', 'svc']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/No such object: svc|no such container/i);
+    });
+
+    it('a terminal: docker run -t and -it and exec -t through a pty (script), the window size followed', async () => {
+      const dockerEnv = `DOCKER_HOST=unix://${socket} DOCKER_CONFIG=${path.join(env.base, 'docker-config')}`;
+      const inPty = (command: string, input = '') =>
+        spawnSync('script', ['-qec', `stty cols 91 rows 33; ${dockerEnv} ${command}`, '/dev/null'], { input, encoding: 'utf8', timeout: 60_000 });
+      // The CLI sizes the terminal right after the start (as Docker 20.10's): the command gives it a moment.
+      const t = inPty(`${DOCKER} run --rm -t --cgroup-parent ${env.cgroupParent} --network none busybox sh -c 'tty; sleep 0.5; stty size; exit 4'`);
+      expect(t.stdout).toMatch(/\/dev\/pts\/\d+\r+\n33 91\r+\n/);
+      expect(t.status).toBe(4);
+      const it = inPty(`${DOCKER} run --rm -it --cgroup-parent ${env.cgroupParent} --network none busybox sh`, 'echo typed-$((6*7))\nexit 5\n');
+      expect(it.stdout).toContain('typed-42');
+      expect(it.status).toBe(5);
+      expect(run(['run', '-d', '--name', 'term', '--network', 'none', 'busybox', 'sleep', '60']).code).toBe(0);
+      const e = inPty(`${DOCKER} exec -t term sh -c 'tty; sleep 0.5; stty size'`);
+      expect(e.stdout).toMatch(/\/dev\/pts\/\d+\r+\n33 91\r+\n/);
+      const ei = inPty(`${DOCKER} exec -it term sh`, 'echo in-exec-$((6*7))\nexit 6\n');
+      expect(ei.stdout).toContain('in-exec-42');
+      expect(ei.status).toBe(6);
+      expect(docker(['rm', '-f', 'term']).code).toBe(0);
+    });
+
+    it('create, start -a, attach, kill, restart, wait', async () => {
+      const created = run(['create', '--name', 'later', '--network', 'none', 'busybox', 'sh', '-c', 'echo first-line; exit 2']);
+      expect(created.stderr).toBe('');
+      expect(docker(['inspect', '--format', '{{.State.Status}}', 'later']).stdout.trim()).toBe('created');
+      const started = docker(['start', '-a', 'later']);
+      expect(started.stdout).toBe('first-line\n');
+      expect(started.code).toBe(2);
+      expect(docker(['wait', 'later']).stdout.trim()).toBe('2');
+      expect(docker(['rm', 'later']).code).toBe(0);
+
+      expect(
+        run(['run', '-d', '--name', 'talk', '--network', 'none', 'busybox', 'sh', '-c', 'trap "exit 143" TERM; while sleep 0.1; do echo tick; done']).code,
+      ).toBe(0);
+      const attached = spawn(DOCKER, ['attach', 'talk'], { env: { PATH: process.env.PATH, HOME: env.base, DOCKER_HOST: `unix://${socket}` } });
+      let seen = '';
+      attached.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+      for (let i = 0; i < 100 && !seen.includes('tick'); i++) await sleep(20);
+      expect(seen).toContain('tick');
+      const detached = new Promise((resolve) => attached.once('exit', resolve));
+      // PID 1 gets only the signals it handles (as under Docker): the script traps TERM.
+      expect(docker(['kill', '-s', 'TERM', 'talk']).code).toBe(0);
+      expect(await detached).toBe(143);
+      expect(docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'talk']).stdout.trim()).toBe('exited 143');
+      const kill = docker(['kill', 'talk']);
+      expect(kill.code).toBe(1);
+      expect(kill.stderr).toMatch(/is not running/);
+
+      const before = docker(['inspect', '--format', '{{.State.StartedAt}}', 'talk']).stdout.trim();
+      expect(docker(['restart', '-t', '1', 'talk']).code).toBe(0);
+      expect(docker(['inspect', '--format', '{{.State.Running}}', 'talk']).stdout.trim()).toBe('true');
+      expect(docker(['inspect', '--format', '{{.State.StartedAt}}', 'talk']).stdout.trim()).not.toBe(before);
+      expect(docker(['start', 'talk']).code).toBe(0); // already running: 304, which the CLI takes quietly
+      expect(docker(['rm', '-f', 'talk']).code).toBe(0);
+      expect(docker(['ps', '-aq']).stdout).toBe('');
+    });
+
+    it('--time N: the server exits N seconds after its last connection closed, not while one is open', async () => {
+      const idleSocket = path.join(env.base, 'api', 'idle.sock');
+      const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `unix://${idleSocket}`, '--time', '1'], {
+        stdio: 'ignore',
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      for (let i = 0; i < 200 && !existsSync(idleSocket); i++) await sleep(25);
+      const held = net.createConnection(idleSocket);
+      await new Promise((resolve) => held.once('connect', resolve));
+      await sleep(1500);
+      expect(child.exitCode).toBeNull();
+      held.destroy();
+      const t0 = Date.now();
+      expect(await exited).toBe(0);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+      expect(existsSync(idleSocket)).toBe(false);
+    });
+
+    it('TCP: refused off loopback and with TLS; on loopback served with a warning', async () => {
+      const refuse = env.cli(['system', 'service', '--host', 'tcp://0.0.0.0:2375']);
+      expect(refuse.code).toBe(1);
+      expect(refuse.stderr).toMatch(/^hull: refusing to serve the Engine API on tcp:\/\/0.0.0.0:2375 without TLS/);
+      const tls = env.cli(['system', 'service', '--host', 'tcp://127.0.0.1:2376', '--tlsverify']);
+      expect(tls.stderr).toMatch(/TLS for the Engine API is not supported yet/);
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `tcp://127.0.0.1:${port}`, '--time', '0'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      let pinged = '';
+      for (let i = 0; i < 200 && pinged === ''; i++) {
+        pinged = await fetch(`http://127.0.0.1:${port}/_ping`).then(
+          (r) => r.text(),
+          () => '',
+        );
+        if (pinged === '') await sleep(25);
+      }
+      expect(pinged).toBe('OK');
+      expect(stderr).toMatch(/^WARNING: the Engine API is served on tcp:\/\/127.0.0.1:\d+ without TLS/);
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(child.pid!, 'SIGTERM');
+      await exited;
+    });
+
+    it('a field hull cannot honour is refused naming it; bad input gets Docker statuses and the server goes on', async () => {
+      const json = { 'Content-Type': 'application/json' };
+      const refused = await request('POST', '/v1.41/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: { Links: ['a:b'] } }), json);
+      expect(refused.status).toBe(400);
+      expect(message(refused)).toMatch(/HostConfig\.Links/);
+      const unknown = await request('POST', '/v1.41/containers/create', JSON.stringify({ Image: 'busybox', Frobnicate: 1 }), json);
+      expect(unknown.status).toBe(400);
+      expect(message(unknown)).toMatch(/Config\.Frobnicate/);
+
+      const malformed = await request('POST', '/v1.41/containers/create', '{"Image": ', json);
+      expect(malformed.status).toBe(400);
+      expect(message(malformed)).toMatch(/JSON/);
+      const wrongType = await request('POST', '/v1.41/containers/create', '{"Image":"busybox"}', { 'Content-Type': 'text/plain' });
+      expect(wrongType.status).toBe(400);
+      expect(JSON.parse(wrongType.body)).toEqual({ message: "Content-Type specified (text/plain) must be 'application/json'" });
+      const page = await request('GET', '/v1.41/nothing/here');
+      expect(page.status).toBe(404);
+      expect(JSON.parse(page.body)).toEqual({ message: 'page not found' });
+      const noContainer = await request('GET', '/containers/nope/json');
+      expect(noContainer.status).toBe(404);
+      expect(message(noContainer)).toMatch(/no such container: nope/i);
+      const noImage = await request('POST', '/containers/create', JSON.stringify({ Image: 'nope:1' }), json);
+      expect(noImage.status).toBe(404);
+
+      // 100 MB: refused by its Content-Length with 413 before it is read; the connection closes.
+      const big = await new Promise<Answer>((resolve, reject) => {
+        const req = http.request(
+          { socketPath: socket, method: 'POST', path: '/containers/create', headers: { ...json, 'Content-Length': String(100 * 1024 * 1024) } },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.write(Buffer.alloc(64 * 1024, 0x20));
+      });
+      expect(big.status).toBe(413);
+      expect(message(big)).toMatch(/too large/);
+
+      // Attach to a container that does not exist: 404 on the upgrade too.
+      const attach = await new Promise<string>((resolve) => {
+        const c = net.createConnection(socket, () => {
+          c.write('POST /v1.41/containers/nope/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+        });
         let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        c.on('data', (d) => (text += d.toString()));
+        c.on('close', () => resolve(text));
       });
-      req.on('error', reject);
-      req.end(body);
+      expect(attach).toMatch(/^HTTP\/1.1 404 /);
+
+      // Still serving, and no request held the event loop: a ping answers at once.
+      const t0 = process.hrtime.bigint();
+      expect((await request('GET', '/_ping')).status).toBe(200);
+      expect(Number(process.hrtime.bigint() - t0) / 1e6).toBeLessThan(200);
+      expect(docker(['ps', '-aq']).stdout).toBe('');
     });
-  }
-
-  function docker(args: string[], opts: { input?: string } = {}) {
-    const r = spawnSync(DOCKER, args, {
-      input: opts.input ?? '',
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { PATH: process.env.PATH, HOME: env.base, DOCKER_CONFIG: path.join(env.base, 'docker-config'), DOCKER_HOST: `unix://${socket}` },
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
-  /** `docker run` and `create` with this env's cgroup parent, so teardown finds what they made. */
-  const run = (args: string[], opts: { input?: string } = {}) => docker([args[0]!, '--cgroup-parent', env.cgroupParent, ...args.slice(1)], opts);
-
-  beforeAll(async () => {
-    env = new HullEnv();
-    await env.loadBusybox();
-    mkdirSync(path.join(env.base, 'docker-config'), { recursive: true });
-    socket = path.join(env.base, 'api', 'docker.sock');
-    server = await startServer();
-  }, 60_000);
-
-  afterAll(async () => {
-    if (server) await stopServer(server);
-    for (const c of docker(['ps', '-aq']).stdout?.split('\n').filter(Boolean) ?? []) env.cli(['rm', '-f', c]);
-    env.destroy();
-  });
-
-  it('listens on a 0660 socket; /_ping (GET and HEAD) with Docker headers, versioned and not', async () => {
-    const st = statSync(socket);
-    expect(st.isSocket()).toBe(true);
-    expect(st.mode & 0o777).toBe(0o660);
-    for (const p of ['/_ping', '/v1.41/_ping', '/v1.12/_ping']) {
-      const r = await request('GET', p);
-      expect(r.status).toBe(200);
-      expect(r.body).toBe('OK');
-      expect(r.headers['api-version']).toBe('1.41');
-      expect(r.headers.ostype).toBe('linux');
-      expect(r.headers['builder-version']).toBe('1');
-      expect(r.headers['docker-experimental']).toBe('false');
-    }
-    const head = await request('HEAD', '/_ping');
-    expect(head.status).toBe(200);
-    expect(head.body).toBe('');
-    const old = await request('GET', '/v1.11/_ping');
-    expect(old.status).toBe(400);
-    expect(JSON.parse(old.body)).toEqual({ message: expect.stringContaining('client version 1.11 is too old') });
-  });
-
-  it('docker version, info and images', () => {
-    const v = docker(['version', '--format', '{{.Server.APIVersion}} {{.Server.Os}}']);
-    expect(v.stderr).toBe('');
-    expect(v.stdout.trim()).toBe('1.41 linux');
-    const info = docker(['info', '--format', '{{.Images}} {{.Driver}}']);
-    expect(info.stderr).toBe('');
-    expect(info.stdout.trim()).toBe('1 overlay2');
-    const images = docker(['images', '--format', '{{.Repository}}:{{.Tag}}']);
-    expect(images.stderr).toBe('');
-    expect(images.stdout.trim()).toBe('busybox:latest');
-    const inspect = docker(['image', 'inspect', 'busybox', '--format', '{{.Os}}']);
-    expect(inspect.stdout.trim()).toBe('linux');
-  });
-
-  it('docker run --rm: the exit code, the output, and nothing left', () => {
-    const three = run(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'exit 3']);
-    expect(three.stderr).toBe('');
-    expect(three.code).toBe(3);
-    const hi = run(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi']);
-    expect(hi.stderr).toBe('');
-    expect(hi.stdout).toBe('hi\n');
-    expect(hi.code).toBe(0);
-    const both = run(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
-    expect(both.stdout).toBe('out\n');
-    expect(both.stderr).toBe('err\n');
-    const stdin = run(['run', '--rm', '-i', '--network', 'none', 'busybox', 'tr', 'a-z', 'A-Z'], { input: 'shout\n' });
-    expect(stdin.stdout).toBe('SHOUT\n');
-    expect(docker(['ps', '-aq']).stdout).toBe('');
-  });
-
-  it('docker run -d, ps, inspect, logs, exec, stop, rm -f; the server restarted in between leaves the container running', async () => {
-    const started = run(['run', '-d', '--name', 'svc', '--network', 'none', 'busybox', 'sh', '-c', 'echo ready; echo oops >&2; exec sleep 60']);
-    expect(started.stderr).toBe('');
-    const id = started.stdout.trim();
-    expect(id).toMatch(/^[0-9a-f]{64}$/);
-
-    const ps = docker(['ps', '--format', '{{.Names}} {{.Status}}']);
-    expect(ps.stdout).toMatch(/^svc Up /);
-    expect(docker(['ps', '-a', '--filter', 'name=svc', '-q']).stdout.trim()).toBe(id.slice(0, 12));
-    expect(docker(['inspect', '--format', '{{.State.Running}} {{.Name}}', 'svc']).stdout.trim()).toBe('true /svc');
-
-    // Restart the server: the container is not its child and runs on; the new server sees it.
-    await stopServer(server);
-    server = await startServer();
-    expect(docker(['inspect', '--format', '{{.State.Status}}', 'svc']).stdout.trim()).toBe('running');
-
-    for (let i = 0; i < 100 && !docker(['logs', 'svc']).stdout.includes('ready'); i++) await sleep(20);
-    const logs = docker(['logs', 'svc']);
-    expect(logs.stdout).toBe('ready\n');
-    expect(logs.stderr).toBe('oops\n');
-    expect(docker(['logs', '--tail', '1', '-t', 'svc']).stderr).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z oops\n$/);
-
-    const exec = docker(['exec', 'svc', 'sh', '-c', 'echo in-$HOSTNAME-ok; exit 7']);
-    expect(exec.stdout).toMatch(/^in-.*-ok\n$/);
-    expect(exec.code).toBe(7);
-    const execIn = docker(['exec', '-i', 'svc', 'cat'], { input: 'piped\n' });
-    expect(execIn.stdout).toBe('piped\n');
-    expect(execIn.code).toBe(0);
-
-    const stop = docker(['stop', '-t', '1', 'svc']);
-    expect(stop.stderr).toBe('');
-    expect(docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'svc']).stdout.trim()).toBe('exited 137');
-    expect(docker(['wait', 'svc']).stdout.trim()).toBe('137');
-    expect(docker(['rm', '-f', 'svc']).code).toBe(0);
-    expect(docker(['ps', '-aq']).stdout).toBe('');
-    const missing = docker(['inspect', 'svc']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/No such object: svc|no such container/i);
-  });
-
-  it('a terminal: docker run -t and -it and exec -t through a pty (script), the window size followed', async () => {
-    const dockerEnv = `DOCKER_HOST=unix://${socket} DOCKER_CONFIG=${path.join(env.base, 'docker-config')}`;
-    const inPty = (command: string, input = '') =>
-      spawnSync('script', ['-qec', `stty cols 91 rows 33; ${dockerEnv} ${command}`, '/dev/null'], { input, encoding: 'utf8', timeout: 60_000 });
-    // The CLI sizes the terminal right after the start (as Docker 20.10's): the command gives it a moment.
-    const t = inPty(`${DOCKER} run --rm -t --cgroup-parent ${env.cgroupParent} --network none busybox sh -c 'tty; sleep 0.5; stty size; exit 4'`);
-    expect(t.stdout).toMatch(/\/dev\/pts\/\d+\r+\n33 91\r+\n/);
-    expect(t.status).toBe(4);
-    const it = inPty(`${DOCKER} run --rm -it --cgroup-parent ${env.cgroupParent} --network none busybox sh`, 'echo typed-$((6*7))\nexit 5\n');
-    expect(it.stdout).toContain('typed-42');
-    expect(it.status).toBe(5);
-    expect(run(['run', '-d', '--name', 'term', '--network', 'none', 'busybox', 'sleep', '60']).code).toBe(0);
-    const e = inPty(`${DOCKER} exec -t term sh -c 'tty; sleep 0.5; stty size'`);
-    expect(e.stdout).toMatch(/\/dev\/pts\/\d+\r+\n33 91\r+\n/);
-    const ei = inPty(`${DOCKER} exec -it term sh`, 'echo in-exec-$((6*7))\nexit 6\n');
-    expect(ei.stdout).toContain('in-exec-42');
-    expect(ei.status).toBe(6);
-    expect(docker(['rm', '-f', 'term']).code).toBe(0);
-  });
-
-  it('create, start -a, attach, kill, restart, wait', async () => {
-    const created = run(['create', '--name', 'later', '--network', 'none', 'busybox', 'sh', '-c', 'echo first-line; exit 2']);
-    expect(created.stderr).toBe('');
-    expect(docker(['inspect', '--format', '{{.State.Status}}', 'later']).stdout.trim()).toBe('created');
-    const started = docker(['start', '-a', 'later']);
-    expect(started.stdout).toBe('first-line\n');
-    expect(started.code).toBe(2);
-    expect(docker(['wait', 'later']).stdout.trim()).toBe('2');
-    expect(docker(['rm', 'later']).code).toBe(0);
-
-    expect(run(['run', '-d', '--name', 'talk', '--network', 'none', 'busybox', 'sh', '-c', 'trap "exit 143" TERM; while sleep 0.1; do echo tick; done']).code).toBe(0);
-    const attached = spawn(DOCKER, ['attach', 'talk'], { env: { PATH: process.env.PATH, HOME: env.base, DOCKER_HOST: `unix://${socket}` } });
-    let seen = '';
-    attached.stdout.on('data', (d: Buffer) => (seen += d.toString()));
-    for (let i = 0; i < 100 && !seen.includes('tick'); i++) await sleep(20);
-    expect(seen).toContain('tick');
-    const detached = new Promise((resolve) => attached.once('exit', resolve));
-    // PID 1 gets only the signals it handles (as under Docker): the script traps TERM.
-    expect(docker(['kill', '-s', 'TERM', 'talk']).code).toBe(0);
-    expect(await detached).toBe(143);
-    expect(docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'talk']).stdout.trim()).toBe('exited 143');
-    const kill = docker(['kill', 'talk']);
-    expect(kill.code).toBe(1);
-    expect(kill.stderr).toMatch(/is not running/);
-
-    const before = docker(['inspect', '--format', '{{.State.StartedAt}}', 'talk']).stdout.trim();
-    expect(docker(['restart', '-t', '1', 'talk']).code).toBe(0);
-    expect(docker(['inspect', '--format', '{{.State.Running}}', 'talk']).stdout.trim()).toBe('true');
-    expect(docker(['inspect', '--format', '{{.State.StartedAt}}', 'talk']).stdout.trim()).not.toBe(before);
-    expect(docker(['start', 'talk']).code).toBe(0); // already running: 304, which the CLI takes quietly
-    expect(docker(['rm', '-f', 'talk']).code).toBe(0);
-    expect(docker(['ps', '-aq']).stdout).toBe('');
-  });
-
-  it('--time N: the server exits N seconds after its last connection closed, not while one is open', async () => {
-    const idleSocket = path.join(env.base, 'api', 'idle.sock');
-    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `unix://${idleSocket}`, '--time', '1'], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    for (let i = 0; i < 200 && !existsSync(idleSocket); i++) await sleep(25);
-    const held = net.createConnection(idleSocket);
-    await new Promise((resolve) => held.once('connect', resolve));
-    await sleep(1500);
-    expect(child.exitCode).toBeNull();
-    held.destroy();
-    const t0 = Date.now();
-    expect(await exited).toBe(0);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
-    expect(existsSync(idleSocket)).toBe(false);
-  });
-
-  it('TCP: refused off loopback and with TLS; on loopback served with a warning', async () => {
-    const refuse = env.cli(['system', 'service', '--host', 'tcp://0.0.0.0:2375']);
-    expect(refuse.code).toBe(1);
-    expect(refuse.stderr).toMatch(/^hull: refusing to serve the Engine API on tcp:\/\/0.0.0.0:2375 without TLS/);
-    const tls = env.cli(['system', 'service', '--host', 'tcp://127.0.0.1:2376', '--tlsverify']);
-    expect(tls.stderr).toMatch(/TLS for the Engine API is not supported yet/);
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `tcp://127.0.0.1:${port}`, '--time', '0'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    let pinged = '';
-    for (let i = 0; i < 200 && pinged === ''; i++) {
-      pinged = await fetch(`http://127.0.0.1:${port}/_ping`).then((r) => r.text(), () => '');
-      if (pinged === '') await sleep(25);
-    }
-    expect(pinged).toBe('OK');
-    expect(stderr).toMatch(/^WARNING: the Engine API is served on tcp:\/\/127.0.0.1:\d+ without TLS/);
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    process.kill(child.pid!, 'SIGTERM');
-    await exited;
-  });
-
-  it('a field hull cannot honour is refused naming it; bad input gets Docker statuses and the server goes on', async () => {
-    const json = { 'Content-Type': 'application/json' };
-    const refused = await request('POST', '/v1.41/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: { Links: ['a:b'] } }), json);
-    expect(refused.status).toBe(400);
-    expect(JSON.parse(refused.body).message).toMatch(/HostConfig\.Links/);
-    const unknown = await request('POST', '/v1.41/containers/create', JSON.stringify({ Image: 'busybox', Frobnicate: 1 }), json);
-    expect(unknown.status).toBe(400);
-    expect(JSON.parse(unknown.body).message).toMatch(/Config\.Frobnicate/);
-
-    const malformed = await request('POST', '/v1.41/containers/create', '{"Image": ', json);
-    expect(malformed.status).toBe(400);
-    expect(JSON.parse(malformed.body).message).toMatch(/JSON/);
-    const wrongType = await request('POST', '/v1.41/containers/create', '{"Image":"busybox"}', { 'Content-Type': 'text/plain' });
-    expect(wrongType.status).toBe(400);
-    expect(JSON.parse(wrongType.body)).toEqual({ message: "Content-Type specified (text/plain) must be 'application/json'" });
-    const page = await request('GET', '/v1.41/nothing/here');
-    expect(page.status).toBe(404);
-    expect(JSON.parse(page.body)).toEqual({ message: 'page not found' });
-    const noContainer = await request('GET', '/containers/nope/json');
-    expect(noContainer.status).toBe(404);
-    expect(JSON.parse(noContainer.body).message).toMatch(/no such container: nope/i);
-    const noImage = await request('POST', '/containers/create', JSON.stringify({ Image: 'nope:1' }), json);
-    expect(noImage.status).toBe(404);
-
-    // 100 MB: refused by its Content-Length with 413 before it is read; the connection closes.
-    const big = await new Promise<Answer>((resolve, reject) => {
-      const req = http.request({ socketPath: socket, method: 'POST', path: '/containers/create', headers: { ...json, 'Content-Length': String(100 * 1024 * 1024) } }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      });
-      req.on('error', reject);
-      req.write(Buffer.alloc(64 * 1024, 0x20));
-    });
-    expect(big.status).toBe(413);
-    expect(JSON.parse(big.body).message).toMatch(/too large/);
-
-    // Attach to a container that does not exist: 404 on the upgrade too.
-    const attach = await new Promise<string>((resolve) => {
-      const c = net.createConnection(socket, () => {
-        c.write('POST /v1.41/containers/nope/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
-      });
-      let text = '';
-      c.on('data', (d) => (text += d.toString()));
-      c.on('close', () => resolve(text));
-    });
-    expect(attach).toMatch(/^HTTP\/1.1 404 /);
-
-    // Still serving, and no request held the event loop: a ping answers at once.
-    const t0 = process.hrtime.bigint();
-    expect((await request('GET', '/_ping')).status).toBe(200);
-    expect(Number(process.hrtime.bigint() - t0) / 1e6).toBeLessThan(200);
-    expect(docker(['ps', '-aq']).stdout).toBe('');
-  });
-});
+  },
+);

@@ -126,7 +126,9 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
     const terminal = record.tty === true;
     const conn = ex.hijack();
     if (queryBool(ex.query, 'logs')) {
-      await writeLogs(conn, hull.containerLogs(record.id), { raw: terminal, timestamps: false, stdout: want.stdout, stderr: want.stderr }).catch(() => undefined);
+      await writeLogs(conn, hull.containerLogs(record.id), { raw: terminal, timestamps: false, stdout: want.stdout, stderr: want.stderr }).catch(
+        () => undefined,
+      );
     }
     if (!queryBool(ex.query, 'stream')) {
       conn.end();

@@ -19,7 +19,7 @@ function strings(body: Record<string, unknown>, key: string): string[] {
   if (v === undefined || v === null) return [];
   if (typeof v === 'string') return [v];
   if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new UsageError(`${key}: a list of strings expected`);
-  return v as string[];
+  return v;
 }
 
 /** Docker's ExecInspect body. */
@@ -44,12 +44,12 @@ export function execRoutes(router: Router, s: ApiSessions): void {
 
   router.add('POST', '/containers/{id}/exec', async (ex) => {
     const body = await ex.json();
-    if (!isObject(body)) throw new UsageError('the request body must be a JSON object (Docker\'s ExecConfig)');
+    if (!isObject(body)) throw new UsageError("the request body must be a JSON object (Docker's ExecConfig)");
     const record = await hull.getContainer(ex.params.id!);
     if (!isLive(statusOfRecord(record))) throw new ConflictError(`Container ${record.id} is not running`);
     const cmd = strings(body, 'Cmd');
     if (cmd.length === 0) throw new UsageError('No exec command specified');
-    if (body.Privileged === true) throw new UsageError('Privileged is not supported by hull for exec (the process keeps the container\'s privileges)');
+    if (body.Privileged === true) throw new UsageError("Privileged is not supported by hull for exec (the process keeps the container's privileges)");
     const session = s.addExec({
       containerId: record.id,
       cmd,

@@ -7,7 +7,11 @@ export function systemRoutes(router: Router, s: ApiSessions): void {
 
   // HEAD and GET: the CLI's first request (it negotiates the API version from API-Version).
   router.add('GET', '/_ping', async (ex) => {
-    const out = ex.stream(200, 'text/plain; charset=utf-8', { 'Builder-Version': '1', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache' });
+    const out = ex.stream(200, 'text/plain; charset=utf-8', {
+      'Builder-Version': '1',
+      'Cache-Control': 'no-cache, no-store, must-revalidate',
+      Pragma: 'no-cache',
+    });
     out.end(ex.method === 'HEAD' ? undefined : 'OK');
   });
 

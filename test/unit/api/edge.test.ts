@@ -298,7 +298,7 @@ describe('POST /containers/create body → CreateOptions', () => {
 });
 
 describe('versions and routes', () => {
-  it('/v1.12 to /v1.41 and unversioned paths; others refused in Docker\'s words', () => {
+  it("/v1.12 to /v1.41 and unversioned paths; others refused in Docker's words", () => {
     expect(splitVersion('/v1.41/containers/json')).toEqual({ version: '1.41', path: '/containers/json' });
     expect(splitVersion('/v1.12/_ping')).toEqual({ version: '1.12', path: '/_ping' });
     expect(splitVersion('/containers/json')).toEqual({ version: '1.41', path: '/containers/json' });
