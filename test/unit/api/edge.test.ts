@@ -277,7 +277,7 @@ describe('POST /containers/create body → CreateOptions', () => {
     expect(refused({ Env: 'A=1' })).toBe('accepted'); // a string is a one-item list (Docker's strslice)
     expect(refused({ Tty: 'yes' })).toMatch(/^Config\.Tty: a boolean expected/);
     expect(refused({}, { Memory: '1g' })).toMatch(/^HostConfig\.Memory: an integer expected/);
-    expect(refused({}, { RestartPolicy: { Name: 'sometimes' } })).toMatch(/invalid restart policy 'sometimes'/);
+    expect(refused({}, { RestartPolicy: { Name: 'sometimes' } })).toMatch(/invalid restart policy "sometimes"/);
     expect(refused({}, { NanoCpus: 1_000_000_000, CpuPeriod: 100000 })).toMatch(/Conflicting options: Nano CPUs and CPU Period/);
     expect(refused({}, { Links: [], KernelMemory: 0, Runtime: '', Mounts: null })).toBe('accepted');
   });
