@@ -7,7 +7,9 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxImage } from '../helpers/busybox-image.js';
 import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import { Registry, hasRegistry } from '../helpers/registry.js';
 
 const DOCKER = '/usr/bin/docker';
 const hasDocker = existsSync(DOCKER);
@@ -286,6 +288,37 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(child.pid!, 'SIGTERM');
       await exited;
+    });
+
+    it.skipIf(!hasRegistry())('docker pull and a docker run that pulls, from a local registry the test starts (progress as Docker draws it)', async () => {
+      const reg = await Registry.start();
+      try {
+        const bb = await busyboxImage();
+        for (const tag of ['1', '2']) {
+          const r = spawnSync('skopeo', ['copy', '--dest-tls-verify=false', `oci:${bb.ociDir}`, `docker://${reg.host}/test/busybox:${tag}`], {
+            encoding: 'utf8',
+          });
+          expect(r.stderr).toBe('');
+        }
+        const pull = docker(['pull', `${reg.host}/test/busybox:1`]);
+        expect(pull.stderr).toBe('');
+        expect(pull.stdout).toContain('1: Pulling from test/busybox');
+        expect(pull.stdout).toMatch(/[0-9a-f]{12}: Pull complete/);
+        expect(pull.stdout).toContain(`Digest: ${bb.manifestDigest}`);
+        expect(pull.stdout).toContain(`Status: Downloaded newer image for ${reg.host}/test/busybox:1`);
+        expect(docker(['images', '--format', '{{.Repository}}:{{.Tag}}', `${reg.host}/test/busybox`]).stdout.trim()).toBe(`${reg.host}/test/busybox:1`);
+        // Not stored: create answers 404, the CLI pulls and creates again.
+        const ran = run(['run', '--rm', '--network', 'none', `${reg.host}/test/busybox:2`, 'echo', 'pulled']);
+        expect(ran.stderr).toContain(`Unable to find image '${reg.host}/test/busybox:2' locally`);
+        expect(ran.stdout).toBe('pulled\n');
+        expect(ran.code).toBe(0);
+        const missing = docker(['pull', `${reg.host}/test/nothing:1`]);
+        expect(missing.code).toBe(1);
+        expect(missing.stderr).toMatch(/Error response from daemon: .*test\/nothing/);
+      } finally {
+        await reg.stop();
+        for (const tag of ['1', '2']) env.cli(['rmi', `${reg.host}/test/busybox:${tag}`]);
+      }
     });
 
     it('a field hull cannot honour is refused naming it; bad input gets Docker statuses and the server goes on', async () => {
