@@ -245,6 +245,38 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       expect(docker(['ps', '-aq']).stdout).toBe('');
     });
 
+    it('pause, unpause, rename, top, tag, rmi and events --since/--until', () => {
+      const since = Math.floor(Date.now() / 1000) - 1;
+      expect(run(['run', '-d', '--name', 'busy', '--network', 'none', 'busybox', 'sleep', '60']).code).toBe(0);
+      expect(docker(['pause', 'busy']).code).toBe(0);
+      expect(docker(['inspect', '--format', '{{.State.Status}}', 'busy']).stdout.trim()).toBe('paused');
+      expect(docker(['unpause', 'busy']).code).toBe(0);
+      expect(docker(['rename', 'busy', 'quiet']).code).toBe(0);
+      const top = docker(['top', 'quiet']);
+      expect(top.stderr).toBe('');
+      expect(top.stdout).toMatch(/^UID\s+PID\s+PPID\s+CMD\n/);
+      expect(top.stdout).toMatch(/\nroot\s+\d+\s+\d+\s+sleep 60\n/);
+      // A wait on a container that is removed under it ends (rm -f logs no die: the destroy ends it).
+      const waiting = spawnSync('sh', ['-c', `${DOCKER} wait quiet & sleep 0.5; ${DOCKER} rm -f quiet; wait $!; echo waited=$?`], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: process.env.PATH, HOME: env.base, DOCKER_CONFIG: path.join(env.base, 'docker-config'), DOCKER_HOST: `unix://${socket}` },
+      });
+      expect(waiting.stdout).toMatch(/quiet\n(.*\n)?waited=0\n$/);
+
+      expect(docker(['tag', 'busybox', 'mine/box:2']).code).toBe(0);
+      expect(docker(['images', '--format', '{{.Repository}}:{{.Tag}}', 'mine/box']).stdout.trim()).toBe('mine/box:2');
+      const rmi = docker(['rmi', 'mine/box:2']);
+      expect(rmi.stdout.trim()).toBe('Untagged: mine/box:2');
+      expect(docker(['rmi', 'mine/box:2']).stderr).toMatch(/No such image: mine\/box:2/);
+
+      const until = Math.ceil(Date.now() / 1000) + 1;
+      const events = docker(['events', '--since', String(since), '--until', String(until), '--filter', 'type=container', '--format', '{{.Action}}']);
+      expect(events.stderr).toBe('');
+      const actions = events.stdout.trim().split('\n');
+      for (const a of ['create', 'start', 'pause', 'unpause', 'rename', 'destroy']) expect(actions).toContain(a);
+    });
+
     it('--time N: the server exits N seconds after its last connection closed, not while one is open', async () => {
       const idleSocket = path.join(env.base, 'api', 'idle.sock');
       const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `unix://${idleSocket}`, '--time', '1'], {

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { ConflictError, NotModifiedError, UsageError } from '../../errors.js';
 import { readEvents } from '../../events/follow.js';
 import { containerListEntry, parseFilters, selectContainers } from '../../present/containers.js';
+import { processTable } from '../../present/processes.js';
 import { controlSocketPath, resizeTerminal } from '../../runtime/monitor-client.js';
 import { parseTimeBound } from '../../runtime/logs.js';
 import { parseSignal } from '../../runtime/signals.js';
@@ -176,8 +177,8 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
         if (ev.value.Action === 'die') {
           code = Number(ev.value.Actor.Attributes.exitCode ?? '0');
           if (condition !== 'removed') break;
-        } else if (condition === 'removed') {
-          break;
+        } else {
+          break; // destroyed: whatever the condition, there is nothing more to wait for (`rm -f` logs no die)
         }
       }
       if (!ex.signal.aborted) answer(code);
@@ -219,6 +220,29 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
     if (!isLive(statusOfRecord(record))) throw new ConflictError(`Container ${record.id} is not running`);
     await resizeTerminal(controlSocketPath(hull.paths.runRoot, record.id), rows, cols);
     ex.reply(200);
+  });
+
+  router.add('POST', '/containers/{id}/pause', async (ex) => {
+    await hull.pauseContainer(ex.params.id!);
+    ex.reply(204);
+  });
+
+  router.add('POST', '/containers/{id}/unpause', async (ex) => {
+    await hull.unpauseContainer(ex.params.id!);
+    ex.reply(204);
+  });
+
+  router.add('POST', '/containers/{id}/rename', async (ex) => {
+    const name = ex.query.get('name');
+    if (!name) throw new UsageError('name is required to rename a container');
+    await hull.renameContainer(ex.params.id!, name);
+    ex.reply(204);
+  });
+
+  router.add('GET', '/containers/{id}/top', async (ex) => {
+    // ps_args (ps's own options) has no meaning here: the table is read from /proc.
+    if (ex.query.get('ps_args')) throw new UsageError('ps_args is not supported by hull: top lists UID, PID, PPID and CMD');
+    ex.reply(200, processTable(await hull.containerProcesses(ex.params.id!)));
   });
 
   router.add('GET', '/containers/{id}/logs', async (ex) => {

@@ -8,6 +8,7 @@ import { platformFromText } from '../../image/platform.js';
 import { familiar } from '../../image/reference.js';
 import { imageListEntry } from '../../present/images.js';
 import type { PullEvent } from '../../registry/index.js';
+import { queryBool } from '../exchange.js';
 import { failureOf } from '../status.js';
 import type { Router } from '../router.js';
 import type { ApiSessions } from '../sessions.js';
@@ -65,6 +66,20 @@ export function imageRoutes(router: Router, s: ApiSessions): void {
       line({ errorDetail: { message }, error: message });
     }
     out?.end();
+  });
+
+  router.add('POST', '/images/{name*}/tag', async (ex) => {
+    const repo = ex.query.get('repo');
+    if (!repo) throw new UsageError('repo is required to tag an image');
+    const tag = ex.query.get('tag');
+    await hull.tag(ex.params.name!, tag ? `${repo}:${tag}` : repo);
+    ex.reply(201);
+  });
+
+  router.add('DELETE', '/images/{name*}', async (ex) => {
+    // Docker's noprune keeps untagged parents: hull's images have no parent images to keep.
+    const r = await hull.removeImage(ex.params.name!, { force: queryBool(ex.query, 'force') });
+    ex.reply(200, [...r.untagged.map((n) => ({ Untagged: n })), ...r.deleted.map((d) => ({ Deleted: d }))]);
   });
 
   router.add('GET', '/images/{name*}/json', async (ex) => {

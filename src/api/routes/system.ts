@@ -1,5 +1,9 @@
-/** `/_ping`, `/version`, `/info`: what every client asks first. */
+/** `/_ping`, `/version`, `/info` (what every client asks first) and `/events` (the events log, followed). */
+import { matchesEvent, parseEventFilters, parseEventTime } from '../../events/filter.js';
+import { eventLine } from '../../events/log.js';
+import { drained } from '../streams.js';
 import type { Router } from '../router.js';
+import { filterEntries } from './containers.js';
 import type { ApiSessions } from '../sessions.js';
 
 export function systemRoutes(router: Router, s: ApiSessions): void {
@@ -21,5 +25,28 @@ export function systemRoutes(router: Router, s: ApiSessions): void {
 
   router.add('GET', '/info', async (ex) => {
     ex.reply(200, await hull.info());
+  });
+
+  // Docker's stream: one JSON object a line; without since or until only new events, until the client goes.
+  router.add('GET', '/events', async (ex) => {
+    const now = new Date();
+    const bound = (name: string) => {
+      const v = ex.query.get(name);
+      return v === null || v === '' ? undefined : parseEventTime(v, now);
+    };
+    const filters = parseEventFilters(filterEntries(ex));
+    const since = bound('since');
+    const until = bound('until');
+    const events = hull.events({
+      ...(since !== undefined ? { since } : {}),
+      ...(until !== undefined ? { until } : {}),
+      filter: (ev) => matchesEvent(filters, ev),
+      signal: ex.signal,
+    });
+    const out = ex.stream(200, 'application/json');
+    for await (const ev of events) {
+      if (!out.write(eventLine(ev))) await drained(out);
+    }
+    out.end();
   });
 }
