@@ -13,6 +13,7 @@ import { Registry, hasRegistry } from '../helpers/registry.js';
 
 const DOCKER = '/usr/bin/docker';
 const hasDocker = existsSync(DOCKER);
+const hasPythonSdk = spawnSync('/usr/bin/python3', ['-c', 'import docker'], { stdio: 'ignore' }).status === 0;
 
 interface Answer {
   status: number;
@@ -275,6 +276,29 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       expect(events.stderr).toBe('');
       const actions = events.stdout.trim().split('\n');
       for (const a of ['create', 'start', 'pause', 'unpause', 'rename', 'destroy']) expect(actions).toContain(a);
+    });
+
+    it.skipIf(!hasPythonSdk)("Debian's Python Docker SDK: containers.run (with remove, and detached), a logs stream, exec_run", () => {
+      const script = `
+import docker
+c = docker.DockerClient(base_url='unix://${socket}', version='1.41')
+print(c.containers.run('busybox', ['sh', '-c', 'echo hello; echo err >&2'], remove=True, cgroup_parent='${env.cgroupParent}', network_mode='none'))
+d = c.containers.run('busybox', ['sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.1; done; exec sleep 30'], detach=True, cgroup_parent='${env.cgroupParent}', network_mode='none', name='sdk')
+got = b''
+for chunk in d.logs(stream=True, follow=True):
+    got += chunk
+    if got.count(b'\\n') >= 3: break
+print(got)
+r = d.exec_run(['sh', '-c', 'echo in-exec; exit 4'])
+print(r.exit_code, r.output)
+d.reload()
+print(d.status)
+d.remove(force=True)
+print(c.containers.list(all=True))
+`;
+      const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe("b'hello\\n'\nb'line1\\nline2\\nline3\\n'\n4 b'in-exec\\n'\nrunning\n[]\n");
     });
 
     it('--time N: the server exits N seconds after its last connection closed, not while one is open', async () => {
