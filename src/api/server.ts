@@ -21,6 +21,7 @@ import { failureOf } from './status.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
+import { networkRoutes } from './routes/networks.js';
 import { systemRoutes } from './routes/system.js';
 
 export interface ApiServiceOptions {
@@ -44,6 +45,7 @@ export function apiRouter(sessions: ApiSessions): Router {
   imageRoutes(router, sessions);
   containerRoutes(router, sessions);
   execRoutes(router, sessions);
+  networkRoutes(router, sessions);
   return router;
 }
 

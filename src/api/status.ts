@@ -16,6 +16,7 @@ import {
   UsageError,
   VolumeNotFoundError,
 } from '../errors.js';
+import { NetworkNotFoundError } from '../network/store.js';
 
 export interface ApiFailure {
   status: number;
@@ -28,6 +29,7 @@ export function failureOf(err: unknown): ApiFailure {
   if (err instanceof NotModifiedError) return { status: 304, message };
   if (err instanceof RequestTooLargeError) return { status: 413, message };
   if (err instanceof ContainerNotFoundError || err instanceof ImageNotFoundError || err instanceof VolumeNotFoundError) return { status: 404, message };
+  if (err instanceof NetworkNotFoundError) return { status: 404, message };
   if (err instanceof ContainerPathNotFoundError || err instanceof ExecNotFoundError) return { status: 404, message };
   if (err instanceof ConflictError) return { status: 409, message };
   if (err instanceof UsageError) return { status: 400, message };

@@ -301,6 +301,75 @@ print(c.containers.list(all=True))
       expect(r.stdout).toBe("b'hello\\n'\nb'line1\\nline2\\nline3\\n'\n4 b'in-exec\\n'\nrunning\n[]\n");
     });
 
+    it('networks and volumes: create, ls, inspect, a container on a user network with an alias and a volume, connect, rm, prune', () => {
+      const made = docker(['network', 'create', '--label', 'k=v', 'apinet']);
+      expect(made.stderr).toBe('');
+      expect(made.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+      expect(docker(['network', 'ls', '--format', '{{.Name}}']).stdout.split('\n')).toContain('apinet');
+      expect(docker(['network', 'inspect', '--format', '{{.Driver}} {{.Labels.k}}', 'apinet']).stdout.trim()).toBe('bridge v');
+      expect(docker(['network', 'create', '--driver', 'overlay', 'nope']).stderr).toMatch(/network driver overlay is not supported by hull/);
+      expect(docker(['volume', 'create', '--label', 'a=b', 'apivol']).stdout.trim()).toBe('apivol');
+      expect(docker(['volume', 'ls', '--format', '{{.Name}}']).stdout.split('\n')).toContain('apivol');
+      expect(docker(['volume', 'inspect', '--format', '{{.Driver}} {{.Labels.a}}', 'apivol']).stdout.trim()).toBe('local b');
+
+      expect(
+        run([
+          'run',
+          '-d',
+          '--name',
+          'srv',
+          '--network',
+          'apinet',
+          '--network-alias',
+          'web',
+          '-v',
+          'apivol:/data',
+          'busybox',
+          'sh',
+          '-c',
+          'echo kept > /data/f; exec sleep 60',
+        ]).code,
+      ).toBe(0);
+      const client = run([
+        'run',
+        '--rm',
+        '--network',
+        'apinet',
+        '-v',
+        'apivol:/data',
+        'busybox',
+        'sh',
+        '-c',
+        'sleep 0.3; cat /data/f; ping -c 1 -W 3 web >/dev/null && echo reached',
+      ]);
+      expect(client.stderr).toBe('');
+      expect(client.stdout).toBe('kept\nreached\n');
+      // The env's pool has one /24 (apinet has it): the second network names its own subnet, through IPAM.Config.
+      expect(docker(['network', 'create', '--subnet', env.privateSubnet(7), 'apinet2']).stderr).toBe('');
+      const connect = docker(['network', 'connect', '--alias', 'other', 'apinet2', 'srv']);
+      expect(connect.stderr).toBe('');
+      expect(docker(['inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', 'srv']).stdout.trim()).toBe('apinet apinet2');
+      expect(docker(['network', 'disconnect', 'apinet2', 'srv']).code).toBe(0);
+      expect(docker(['inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', 'srv']).stdout.trim()).toBe('apinet');
+      expect(docker(['network', 'rm', 'apinet2']).code).toBe(0);
+      const inUse = docker(['volume', 'rm', 'apivol']);
+      expect(inUse.code).toBe(1);
+      expect(docker(['rm', '-f', 'srv']).code).toBe(0);
+      expect(docker(['network', 'rm', 'apinet']).stdout.trim()).toBe('apinet');
+      expect(docker(['volume', 'rm', 'apivol']).stdout.trim()).toBe('apivol');
+      expect(docker(['network', 'inspect', 'apinet']).stderr).toMatch(/apinet/);
+
+      expect(run(['create', '--name', 'stale', '--network', 'none', 'busybox', 'true']).code).toBe(0);
+      const pruned = docker(['container', 'prune', '-f']);
+      expect(pruned.stdout).toMatch(/Deleted Containers:\n[0-9a-f]{64}\n/);
+      expect(docker(['volume', 'create', 'loose']).code).toBe(0);
+      expect(docker(['volume', 'prune', '-f']).stdout).toContain('loose');
+      expect(docker(['network', 'create', 'unused']).code).toBe(0);
+      expect(docker(['network', 'prune', '-f']).stdout).toContain('unused');
+      expect(docker(['image', 'prune', '-f']).code).toBe(0);
+      expect(docker(['ps', '-aq']).stdout).toBe('');
+    });
+
     it('--time N: the server exits N seconds after its last connection closed, not while one is open', async () => {
       const idleSocket = path.join(env.base, 'api', 'idle.sock');
       const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `unix://${idleSocket}`, '--time', '1'], {

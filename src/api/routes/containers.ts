@@ -8,6 +8,7 @@ import { ConflictError, NotModifiedError, UsageError } from '../../errors.js';
 import { readEvents } from '../../events/follow.js';
 import { containerListEntry, parseFilters, selectContainers } from '../../present/containers.js';
 import { processTable } from '../../present/processes.js';
+import { parsePruneFilters } from '../../present/prune-filters.js';
 import { controlSocketPath, resizeTerminal } from '../../runtime/monitor-client.js';
 import { parseTimeBound } from '../../runtime/logs.js';
 import { parseSignal } from '../../runtime/signals.js';
@@ -89,6 +90,11 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
       200,
       shown.map((r) => containerListEntry(r, now)),
     );
+  });
+
+  router.add('POST', '/containers/prune', async (ex) => {
+    const r = await hull.pruneContainers(parsePruneFilters(filterEntries(ex), ['until', 'label', 'label!']));
+    ex.reply(200, { ContainersDeleted: r.containers, SpaceReclaimed: r.reclaimed });
   });
 
   router.add('GET', '/containers/{id}/json', async (ex) => {

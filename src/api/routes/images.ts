@@ -10,6 +10,7 @@ import { imageListEntry } from '../../present/images.js';
 import type { PullEvent } from '../../registry/index.js';
 import { queryBool } from '../exchange.js';
 import { failureOf } from '../status.js';
+import { parsePruneFilters } from '../../present/prune-filters.js';
 import type { Router } from '../router.js';
 import type { ApiSessions } from '../sessions.js';
 import { filterEntries } from './containers.js';
@@ -66,6 +67,19 @@ export function imageRoutes(router: Router, s: ApiSessions): void {
       line({ errorDetail: { message }, error: message });
     }
     out?.end();
+  });
+
+  router.add('POST', '/images/prune', async (ex) => {
+    // dangling=false: every image no container uses (`image prune -a`); the rest as container prune's.
+    const entries = filterEntries(ex);
+    const dangling = entries.filter((e) => e.startsWith('dangling='));
+    const all = dangling.some((e) => ['false', '0'].includes(e.slice('dangling='.length)));
+    const filters = parsePruneFilters(
+      entries.filter((e) => !e.startsWith('dangling=')),
+      ['until', 'label', 'label!'],
+    );
+    const r = await hull.pruneImages({ all, filters });
+    ex.reply(200, { ImagesDeleted: [...r.untagged.map((n) => ({ Untagged: n })), ...r.deleted.map((d) => ({ Deleted: d }))], SpaceReclaimed: r.reclaimed });
   });
 
   router.add('POST', '/images/{name*}/tag', async (ex) => {
