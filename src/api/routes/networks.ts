@@ -67,7 +67,7 @@ export function networkRoutes(router: Router, s: ApiSessions): void {
       const configs = b.IPAM.Config ?? [];
       if (!Array.isArray(configs) || !configs.every(isObject) || configs.length > 1)
         throw new UsageError('IPAM.Config: at most one {Subnet, Gateway} is supported by hull');
-      const c = configs[0] as Json | undefined;
+      const c = configs[0];
       if (c) {
         subnet = text(c, 'Subnet', 'IPAM.Config.');
         gateway = text(c, 'Gateway', 'IPAM.Config.');
@@ -92,7 +92,7 @@ export function networkRoutes(router: Router, s: ApiSessions): void {
     refuse(endpoint, ['IPAMConfig', 'Links', 'MacAddress', 'DriverOpts'], 'EndpointConfig.');
     const aliases = endpoint.Aliases ?? [];
     if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string')) throw new UsageError('EndpointConfig.Aliases: a list of strings expected');
-    await hull.connectNetwork(ex.params.id!, container, { aliases: aliases as string[] });
+    await hull.connectNetwork(ex.params.id!, container, { aliases: aliases });
     ex.reply(200);
   });
 
