@@ -143,10 +143,10 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       expect(hi.stdout).toBe('hi\n');
       expect(hi.code).toBe(0);
       // The store's default network (this env's bridge), as the goal's `docker run --rm busybox echo hi`.
-    const bridged = run(['run', '--rm', 'busybox', 'sh', '-c', 'echo hi; exit 3']);
-    expect(bridged.stdout).toBe('hi\n');
-    expect(bridged.code).toBe(3);
-    const both = run(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
+      const bridged = run(['run', '--rm', 'busybox', 'sh', '-c', 'echo hi; exit 3']);
+      expect(bridged.stdout).toBe('hi\n');
+      expect(bridged.code).toBe(3);
+      const both = run(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
       expect(both.stdout).toBe('out\n');
       expect(both.stderr).toBe('err\n');
       const stdin = run(['run', '--rm', '-i', '--network', 'none', 'busybox', 'tr', 'a-z', 'A-Z'], { input: 'shout\n' });
