@@ -11,12 +11,12 @@ import type { CreateOptions } from '../runtime/runtime.js';
 import type { DeviceMapping } from '../runtime/security.js';
 import type { PortSpec } from '../network/ports.js';
 import { RESTART_POLICIES, type RestartPolicyName } from '../runtime/plan-codec.js';
-import type { MountRequest } from '../volume/requests.js';
+import { type MountRequest, PROPAGATIONS, type Propagation } from '../volume/requests.js';
 import { parseCgroupnsMode, parseIpcMode, parsePidMode, parseUtsMode } from '../options/namespaces.js';
 import { parseDevice, parseDeviceCgroupRule } from '../options/devices.js';
 import { parseEnvEntries } from '../options/env.js';
 import { parseLogConfig, parseLogDriver } from '../options/log.js';
-import { parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from '../options/mounts.js';
+import { mountFromFields, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from '../options/mounts.js';
 import { parseExtraHost, parseNetworkMode } from '../options/network.js';
 import { parseExpose, parseProto } from '../options/ports.js';
 import { type ResourceValues, resourcesFromValues } from '../options/resources.js';
@@ -173,6 +173,50 @@ function restartPolicy(policy: Json | undefined): CreateOptions['restartPolicy']
   return { name: name as RestartPolicyName, maximumRetryCount: count };
 }
 
+/** A HostConfig.Mounts entry (what `--mount` sends): the same checks as hull's `--mount` (mountFromFields). */
+function structuredMount(raw: Json, i: number): MountRequest {
+  const m = new Section(`HostConfig.Mounts[${i}]`, raw);
+  const type = m.text('Type');
+  const target = m.text('Target');
+  if (target === undefined) throw new UsageError(`HostConfig.Mounts[${i}].Target must be set`);
+  const bind = new Section(`HostConfig.Mounts[${i}].BindOptions`, m.map('BindOptions') ?? {});
+  const volume = new Section(`HostConfig.Mounts[${i}].VolumeOptions`, m.map('VolumeOptions') ?? {});
+  const tmpfs = new Section(`HostConfig.Mounts[${i}].TmpfsOptions`, m.map('TmpfsOptions') ?? {});
+  const propagation = bind.text('Propagation');
+  if (propagation !== undefined && !(PROPAGATIONS as readonly string[]).includes(propagation)) {
+    throw new UsageError(`HostConfig.Mounts[${i}].BindOptions.Propagation: invalid '${propagation}' (use ${PROPAGATIONS.join(', ')})`);
+  }
+  const noCopy = volume.bool('NoCopy') ?? false;
+  const size = tmpfs.nonZero('SizeBytes');
+  const mode = tmpfs.nonZero('Mode');
+  const given = new Set<string>();
+  if (propagation !== undefined) given.add('bind-propagation');
+  if (noCopy) given.add('volume-nocopy');
+  if (size !== undefined) given.add('tmpfs-size');
+  if (mode !== undefined) given.add('tmpfs-mode');
+  m.ignore(['Consistency']); // macOS file sharing: nothing on Linux
+  bind.refuse(['NonRecursive'], '');
+  volume.refuse(['Labels'], 'labels of a volume made by a mount: create it with labels first');
+  const driver = section('VolumeOptions.DriverConfig', volume.map('DriverConfig'));
+  const driverName = driver.text('Name');
+  if (driverName !== undefined && driverName !== 'local') throw new UsageError(`HostConfig.Mounts[${i}]: only the local volume driver exists in hull`);
+  driver.refuse(['Options'], '');
+  const source = m.text('Source');
+  const readonly = m.bool('ReadOnly') ?? false;
+  for (const sec of [m, bind, volume, tmpfs, driver]) sec.rest();
+  return mountFromFields({
+    ...(type !== undefined ? { type } : {}),
+    ...(source !== undefined ? { source } : {}),
+    target,
+    readonly,
+    ...(propagation !== undefined ? { propagation: propagation as Propagation } : {}),
+    noCopy,
+    ...(size !== undefined ? { size } : {}),
+    ...(mode !== undefined ? { mode } : {}),
+    given,
+  });
+}
+
 /** A Devices entry ({PathOnHost, PathInContainer, CgroupPermissions}): checked as `--device` is. */
 function deviceMapping(d: Json): DeviceMapping {
   const text = (key: string) => {
@@ -231,6 +275,7 @@ export function createOptionsFromApi(body: unknown, query: URLSearchParams): Api
     if (!mounts.some((m) => m.target === target)) mounts.push(parseVolumeFlag(target));
   }
   for (const [target, opts] of Object.entries(h.stringMap('Tmpfs') ?? {})) mounts.push(parseTmpfsFlag(opts ? `${target}:${opts}` : target));
+  (h.objects('Mounts') ?? []).forEach((m, i) => mounts.push(structuredMount(m, i)));
   const log = h.map('LogConfig');
   const logType = log?.Type;
   const logOpts = log?.Config ?? {};
@@ -330,7 +375,6 @@ export function createOptionsFromApi(body: unknown, query: URLSearchParams): Api
   c.refuse(['OnBuild', 'Shell'], 'image build settings');
   h.refuse(['Links'], 'legacy links: use a user-defined network and the container name');
   h.refuse(['Runtime'], 'hull runs its containers itself');
-  h.refuse(['Mounts'], 'structured mounts are not yet served by the API: use Binds');
   h.refuse(['UsernsMode', 'Cgroup', 'StorageOpt', 'DeviceRequests', 'MaskedPaths', 'ReadonlyPaths', 'KernelMemory', 'KernelMemoryTCP'], '');
   h.refuse(['CpuRealtimePeriod', 'CpuRealtimeRuntime', 'CpuCount', 'CpuPercent', 'IOMaximumIOps', 'IOMaximumBandwidth'], '');
   h.refuse(['BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'], 'not yet');

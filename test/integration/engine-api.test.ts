@@ -149,6 +149,19 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       const both = run(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
       expect(both.stdout).toBe('out\n');
       expect(both.stderr).toBe('err\n');
+      const mounted = run([
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--mount',
+        'type=tmpfs,dst=/scratch,tmpfs-size=1m',
+        'busybox',
+        'sh',
+        '-c',
+        'grep " /scratch tmpfs" /proc/mounts',
+      ]);
+      expect(mounted.stdout).toMatch(/ \/scratch tmpfs .*size=1024k/);
       const stdin = run(['run', '--rm', '-i', '--network', 'none', 'busybox', 'tr', 'a-z', 'A-Z'], { input: 'shout\n' });
       expect(stdin.stdout).toBe('SHOUT\n');
       expect(docker(['ps', '-aq']).stdout).toBe('');

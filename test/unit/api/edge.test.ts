@@ -268,7 +268,10 @@ describe('POST /containers/create body → CreateOptions', () => {
     };
     expect(refused({}, { Links: ['db:db'] })).toMatch(/^HostConfig\.Links is not supported by hull/);
     expect(refused({}, { Runtime: 'runsc' })).toMatch(/^HostConfig\.Runtime/);
-    expect(refused({}, { Mounts: [{ Type: 'bind', Source: '/a', Target: '/b' }] })).toMatch(/^HostConfig\.Mounts/);
+    expect(refused({}, { Mounts: [{ Type: 'npipe', Source: '/a', Target: '/b' }] })).toMatch(/unsupported mount type 'npipe'/);
+    expect(refused({}, { Mounts: [{ Type: 'bind', Source: '/a', Target: '/b', BindOptions: { NonRecursive: true } }] })).toMatch(
+      /^HostConfig\.Mounts\[0\]\.BindOptions\.NonRecursive/,
+    );
     expect(refused({}, { KernelMemory: 1 })).toMatch(/^HostConfig\.KernelMemory/);
     expect(refused({}, { NotADockerField: 'x' })).toMatch(/^HostConfig\.NotADockerField is not supported/);
     expect(refused({ Healthcheck: { Test: ['CMD', 'true'] } })).toMatch(/^Config\.Healthcheck/);
@@ -280,6 +283,32 @@ describe('POST /containers/create body → CreateOptions', () => {
     expect(refused({}, { RestartPolicy: { Name: 'sometimes' } })).toMatch(/invalid restart policy "sometimes"/);
     expect(refused({}, { NanoCpus: 1_000_000_000, CpuPeriod: 100000 })).toMatch(/Conflicting options: Nano CPUs and CPU Period/);
     expect(refused({}, { Links: [], KernelMemory: 0, Runtime: '', Mounts: null })).toBe('accepted');
+  });
+
+  it('HostConfig.Mounts (what --mount sends): the same mounts as the flag', async () => {
+    const flags = await flagOptions([
+      '--mount',
+      'type=bind,src=/srv/x,dst=/x,readonly,bind-propagation=rshared',
+      '--mount',
+      'type=volume,src=data,dst=/data,volume-nocopy',
+      '--mount',
+      'type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1777',
+      'busybox',
+    ]);
+    const { options } = createOptionsFromApi(
+      cliBody(
+        {},
+        {
+          Mounts: [
+            { Type: 'bind', Source: '/srv/x', Target: '/x', ReadOnly: true, BindOptions: { Propagation: 'rshared' } },
+            { Type: 'volume', Source: 'data', Target: '/data', VolumeOptions: { NoCopy: true } },
+            { Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1024 * 1024, Mode: 0o1777 } },
+          ],
+        },
+      ),
+      noQuery,
+    );
+    expect(options.mounts).toEqual(flags.mounts);
   });
 
   it('Entrypoint [""] clears the image\'s; OomKillDisable and MemorySwappiness are discarded with Docker\'s warnings', () => {
