@@ -263,9 +263,12 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       expect(docker(['ps', '-aq']).stdout).toBe('');
     });
 
-    it('pause, unpause, rename, top, tag, rmi and events --since/--until', () => {
+    it('stats --no-stream, pause, unpause, rename, top, tag, rmi and events --since/--until', () => {
       const since = Math.floor(Date.now() / 1000) - 1;
       expect(run(['run', '-d', '--name', 'busy', '--network', 'none', 'busybox', 'sleep', '60']).code).toBe(0);
+      const stats = docker(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}} {{.MemUsage}} {{.CPUPerc}}', 'busy']);
+      expect(stats.stderr).toBe('');
+      expect(stats.stdout).toMatch(/^busy 1 [\d.]+[KMG]?i?B \/ [\d.]+[KMG]iB \d+\.\d\d%\n$/);
       expect(docker(['pause', 'busy']).code).toBe(0);
       expect(docker(['inspect', '--format', '{{.State.Status}}', 'busy']).stdout.trim()).toBe('paused');
       expect(docker(['unpause', 'busy']).code).toBe(0);

@@ -8,6 +8,9 @@ import { ConflictError, NotModifiedError, UsageError } from '../../errors.js';
 import { readEvents } from '../../events/follow.js';
 import { containerListEntry, parseFilters, selectContainers } from '../../present/containers.js';
 import { processTable } from '../../present/processes.js';
+import { type StatsPoint, dockerStats, hostCpuNanos } from '../../present/docker-stats.js';
+import { sampleCgroup } from '../../runtime/stats.js';
+import { totalmem } from 'node:os';
 import { parsePruneFilters } from '../../present/prune-filters.js';
 import { controlSocketPath, resizeTerminal } from '../../runtime/monitor-client.js';
 import { parseTimeBound } from '../../runtime/logs.js';
@@ -18,7 +21,7 @@ import { createOptionsFromApi } from '../container-config.js';
 import { type Exchange, queryBool } from '../exchange.js';
 import type { Router } from '../router.js';
 import type { ApiSessions, PendingAttach } from '../sessions.js';
-import { relayOutput, writeLogs } from '../streams.js';
+import { drained, relayOutput, writeLogs } from '../streams.js';
 
 /** Docker's `t` (seconds) of stop and restart; absent: the container's own. */
 function timeoutOf(ex: Exchange): number | undefined {
@@ -249,6 +252,37 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
     // ps_args (ps's own options) has no meaning here: the table is read from /proc.
     if (ex.query.get('ps_args')) throw new UsageError('ps_args is not supported by hull: top lists UID, PID, PPID and CMD');
     ex.reply(200, processTable(await hull.containerProcesses(ex.params.id!)));
+  });
+
+  // One object (stream=false: two samples a second apart, as Docker's daemon, for the CPU %), or one a second until the client goes.
+  router.add('GET', '/containers/{id}/stats', async (ex) => {
+    const { record, dir } = await hull.runtime.cgroupDir(ex.params.id!);
+    const point = (): StatsPoint => ({ sample: sampleCgroup(dir, totalmem()), hostCpuNanos: hostCpuNanos(), time: new Date() });
+    const second = () => new Promise((resolve) => setTimeout(resolve, 1000));
+    const stream = ex.query.get('stream') === null || queryBool(ex.query, 'stream');
+    let before = point();
+    if (!stream) {
+      if (!queryBool(ex.query, 'one-shot')) await second();
+      const now = point();
+      ex.reply(200, dockerStats(record, now, queryBool(ex.query, 'one-shot') ? undefined : before));
+      return;
+    }
+    const out = ex.stream(200, 'application/json');
+    out.write(`${JSON.stringify(dockerStats(record, before))}\n`);
+    while (!ex.signal.aborted) {
+      await second();
+      const now = point();
+      if (ex.signal.aborted || !out.write(`${JSON.stringify(dockerStats(record, now, before))}\n`)) await drained(out);
+      before = now;
+      if (
+        !(await hull.getContainer(record.id).then(
+          (r) => isLive(statusOfRecord(r)),
+          () => false,
+        ))
+      )
+        break;
+    }
+    out.end();
   });
 
   router.add('GET', '/containers/{id}/logs', async (ex) => {

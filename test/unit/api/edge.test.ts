@@ -7,6 +7,7 @@ import { createOptionsFromApi, isZero } from '../../../src/api/container-config.
 import { activationFd, checkTcp, parseHost } from '../../../src/api/listen.js';
 import { Router, splitVersion } from '../../../src/api/router.js';
 import { failureOf } from '../../../src/api/status.js';
+import { dockerStats, hostCpuNanos } from '../../../src/present/docker-stats.js';
 import { type ContainerFlags, addContainerFlags, createOptionsFrom } from '../../../src/cli/commands/container-flags.js';
 import {
   ConflictError,
@@ -379,5 +380,38 @@ describe("hull's errors → Docker's statuses, in one place", () => {
     expect(failureOf(new RequestTooLargeError(10)).status).toBe(413);
     expect(failureOf(new HullError('broke')).status).toBe(500);
     expect(failureOf(new Error('bug'))).toEqual({ status: 500, message: 'bug' });
+  });
+});
+
+describe("Docker's stats body from cgroup v2 samples", () => {
+  it("docker stats' own CPU % and memory arithmetic give the container's figures", () => {
+    expect(hostCpuNanos('cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3\n')).toBe(1000 * 10_000_000);
+    const sample = (usec: number) => ({
+      cpuUsageUsec: usec,
+      memoryUsage: 30,
+      memoryCurrent: 50,
+      memoryLimit: 100,
+      pids: 2,
+      blockRead: 1,
+      blockWrite: 2,
+      at: 0,
+    });
+    const before = { sample: sample(1_000_000), hostCpuNanos: 10e9, time: new Date(0) };
+    const now = { sample: sample(1_500_000), hostCpuNanos: 12e9, time: new Date(1000) };
+    const s = dockerStats({ id: 'abc', name: 'web' }, now, before, 2) as {
+      cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number; online_cpus: number };
+      precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number };
+      memory_stats: { usage: number; stats: { inactive_file: number }; limit: number };
+      name: string;
+    };
+    // The CLI's formula: (cpu delta / system delta) × online CPUs × 100 = 0.5 s of 2 CPU-seconds × 2 = 50 %.
+    const cpu =
+      ((s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage) / (s.cpu_stats.system_cpu_usage - s.precpu_stats.system_cpu_usage)) *
+      s.cpu_stats.online_cpus *
+      100;
+    expect(cpu).toBe(50);
+    expect(s.memory_stats.usage - s.memory_stats.stats.inactive_file).toBe(30);
+    expect(s.memory_stats.limit).toBe(100);
+    expect(s.name).toBe('/web');
   });
 });
