@@ -8,6 +8,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { CreateOptions } from '../runtime/runtime.js';
+import type { SpecResources } from '../runtime/spec.js';
 import type { DeviceMapping } from '../runtime/security.js';
 import type { PortSpec } from '../network/ports.js';
 import { RESTART_POLICIES, type RestartPolicyName } from '../runtime/plan-codec.js';
@@ -382,4 +383,34 @@ export function createOptionsFromApi(body: unknown, query: URLSearchParams): Api
   h.rest();
   n.rest();
   return { options, warnings };
+}
+
+/**
+ * `POST /containers/{id}/update`'s body (Docker's UpdateConfig: the resource fields of HostConfig,
+ * and RestartPolicy) → new cgroup limits, checked as `hull update`'s flags are (resourcesFromValues).
+ */
+export function updateFromApi(body: unknown): { resources: SpecResources; warnings: string[] } {
+  if (!isObject(body)) throw new UsageError("the request body must be a JSON object (Docker's UpdateConfig)");
+  const h = new Section('UpdateConfig', body);
+  const warnings: string[] = [];
+  const resources = resourcesFromValues(resourceValues(h, warnings)) ?? {};
+  h.refuse(['RestartPolicy'], "a restart policy is kept by the container's monitor from its start: not changed by update yet");
+  h.refuse(['KernelMemory', 'KernelMemoryTCP', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'CpuCount', 'CpuPercent', 'IOMaximumIOps', 'IOMaximumBandwidth'], '');
+  h.refuse(
+    [
+      'BlkioWeightDevice',
+      'BlkioDeviceReadBps',
+      'BlkioDeviceWriteBps',
+      'BlkioDeviceReadIOps',
+      'BlkioDeviceWriteIOps',
+      'Devices',
+      'DeviceCgroupRules',
+      'DeviceRequests',
+      'Ulimits',
+      'CgroupParent',
+    ],
+    'not yet',
+  );
+  h.rest();
+  return { resources, warnings };
 }

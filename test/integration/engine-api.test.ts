@@ -263,12 +263,25 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       expect(docker(['ps', '-aq']).stdout).toBe('');
     });
 
-    it('stats --no-stream, pause, unpause, rename, top, tag, rmi and events --since/--until', () => {
+    it('stats --no-stream, diff, export, update, pause, unpause, rename, top, tag, rmi and events --since/--until', () => {
       const since = Math.floor(Date.now() / 1000) - 1;
       expect(run(['run', '-d', '--name', 'busy', '--network', 'none', 'busybox', 'sleep', '60']).code).toBe(0);
       const stats = docker(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}} {{.MemUsage}} {{.CPUPerc}}', 'busy']);
       expect(stats.stderr).toBe('');
       expect(stats.stdout).toMatch(/^busy 1 [\d.]+[KMG]?i?B \/ [\d.]+[KMG]iB \d+\.\d\d%\n$/);
+      const diff = docker(['exec', 'busy', 'sh', '-c', 'echo x > /made']);
+      expect(diff.code).toBe(0);
+      expect(docker(['diff', 'busy']).stdout).toContain('A /made\n');
+      const exported = spawnSync('sh', ['-c', `${DOCKER} export busy | tar -t | grep -c '^made$'`], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: process.env.PATH, HOME: env.base, DOCKER_CONFIG: path.join(env.base, 'docker-config'), DOCKER_HOST: `unix://${socket}` },
+      });
+      expect(exported.stdout.trim()).toBe('1');
+      // Limits need the controller on cgroup v2: applied, or refused naming it (a hybrid host's cgroup2 has none).
+      const update = docker(['update', '--pids-limit', '64', 'busy']);
+      if (update.code === 0) expect(docker(['inspect', '--format', '{{.HostConfig.PidsLimit}}', 'busy']).stdout.trim()).toBe('64');
+      else expect(update.stderr).toMatch(/cgroup controller 'pids' \(for --pids-limit\) not available/);
       expect(docker(['pause', 'busy']).code).toBe(0);
       expect(docker(['inspect', '--format', '{{.State.Status}}', 'busy']).stdout.trim()).toBe('paused');
       expect(docker(['unpause', 'busy']).code).toBe(0);

@@ -17,7 +17,8 @@ import { parseTimeBound } from '../../runtime/logs.js';
 import { parseSignal } from '../../runtime/signals.js';
 import { isLive, statusOfRecord } from '../../runtime/states.js';
 import type { Attachment } from '../../runtime/monitor-client.js';
-import { createOptionsFromApi } from '../container-config.js';
+import { CHANGE_KIND_NUMBER } from '../../runtime/container-fs.js';
+import { createOptionsFromApi, updateFromApi } from '../container-config.js';
 import { type Exchange, queryBool } from '../exchange.js';
 import type { Router } from '../router.js';
 import type { ApiSessions, PendingAttach } from '../sessions.js';
@@ -246,6 +247,25 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
     if (!name) throw new UsageError('name is required to rename a container');
     await hull.renameContainer(ex.params.id!, name);
     ex.reply(204);
+  });
+
+  router.add('POST', '/containers/{id}/update', async (ex) => {
+    const { resources, warnings } = updateFromApi(await ex.json());
+    await hull.updateContainer(ex.params.id!, resources);
+    ex.reply(200, { Warnings: warnings });
+  });
+
+  router.add('GET', '/containers/{id}/changes', async (ex) => {
+    const changes = await hull.containerChanges(ex.params.id!);
+    // Docker answers null for none.
+    ex.reply(200, changes.length > 0 ? changes.map((c) => ({ Path: c.path, Kind: CHANGE_KIND_NUMBER[c.kind] })) : null);
+  });
+
+  router.add('GET', '/containers/{id}/export', async (ex) => {
+    await hull.getContainer(ex.params.id!); // a missing one is a 404, before the stream
+    const out = ex.stream(200, 'application/x-tar');
+    await hull.exportContainer(ex.params.id!, out); // leaves `out` open (the CLI's is its stdout)
+    out.end();
   });
 
   router.add('GET', '/containers/{id}/top', async (ex) => {
