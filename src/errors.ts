@@ -218,3 +218,29 @@ export class RegistryAuthError extends RegistryError {
     super(message, { ...options, code: 'UNAUTHORIZED' });
   }
 }
+
+/**
+ * A request the change it asks for is already true of (start a running container, stop a stopped
+ * one): the Engine API answers 304 Not Modified, as Docker's daemon does; the CLI never sees one.
+ */
+export class NotModifiedError extends HullError {
+  constructor(message: string) {
+    super(message, { code: 'NOT_MODIFIED' });
+  }
+}
+
+/** A request body larger than the Engine API takes (Docker's daemon has no limit; hull's refuses with 413). */
+export class RequestTooLargeError extends UsageError {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`request body too large: more than ${limit} bytes`);
+    this.limit = limit;
+  }
+}
+
+/** An exec instance the Engine API does not know (never made, or forgotten after it ended). */
+export class ExecNotFoundError extends HullError {
+  constructor(id: string) {
+    super(`No such exec instance: ${id}`, { code: 'EXEC_NOT_FOUND' });
+  }
+}

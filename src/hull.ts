@@ -543,8 +543,9 @@ export class Hull {
   /**
    * The container's log entries (json-file), following new ones until it ends with `follow`: in
    * batches, each the entries of one bounded block read, so a log of any size streams in little memory.
+   * A follower stops when `signal` aborts (its reader went away).
    */
-  async *containerLogs(idOrName: string, opts: LogSelection & { follow?: boolean } = {}): AsyncGenerator<LogEntry[]> {
+  async *containerLogs(idOrName: string, opts: LogSelection & { follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<LogEntry[]> {
     yield* this.runtime.logs(idOrName, opts);
   }
 

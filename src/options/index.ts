@@ -14,7 +14,7 @@ export { parseLogConfig, parseLogDriver, parseLogOptions } from './log.js';
 export { parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './mounts.js';
 export { parseExtraHost, parseLink, parseNetworkMode } from './network.js';
 export { parseExpose, parseProto, parsePublish } from './ports.js';
-export { type ResourceFlags, parseDeviceIops, parseDeviceRate, parseResourceFlags } from './resources.js';
+export { type ResourceFlags, type ResourceValues, parseDeviceIops, parseDeviceRate, parseResourceFlags, resourcesFromValues } from './resources.js';
 export { type HealthFlags, parseHealthFlags } from './health.js';
 export { parseRestartPolicy } from './restart.js';
 export { type SecurityOpts, parseSecurityOpts } from './security.js';

@@ -188,8 +188,43 @@ export function parseMountFlag(raw: string): MountRequest {
         throw new UsageError(`invalid argument "${raw}" for "--mount" flag: unexpected key '${key}' in '${field}'`);
     }
   }
-  const kind = type ?? 'volume';
   if (target === undefined) throw new UsageError(`invalid argument "${raw}" for "--mount" flag: target is required`);
+  return mountFromFields({
+    ...(type !== undefined ? { type } : {}),
+    ...(source !== undefined ? { source } : {}),
+    target,
+    readonly,
+    ...(propagation !== undefined ? { propagation } : {}),
+    noCopy,
+    ...(size !== undefined ? { size } : {}),
+    ...(mode !== undefined ? { mode } : {}),
+    given: seen,
+  });
+}
+
+/**
+ * One mount's fields, however they came: `--mount`'s key=value words, or the Engine API's
+ * HostConfig.Mounts entry ({Type, Source, Target, ReadOnly, BindOptions, VolumeOptions, TmpfsOptions}).
+ * `given`: the canonical `--mount` keys that were set (a key of another type's mount is refused).
+ */
+export interface MountFields {
+  type?: string;
+  source?: string;
+  target: string;
+  readonly: boolean;
+  propagation?: Propagation;
+  noCopy: boolean;
+  size?: number;
+  mode?: number;
+  given: ReadonlySet<string>;
+}
+
+/** The checks of a mount's fields (Docker's), and the MountRequest they make. */
+export function mountFromFields(f: MountFields): MountRequest {
+  const { source, target, readonly, propagation, noCopy, size, mode } = f;
+  const seen = f.given;
+  const kind = f.type ?? 'volume';
+  if (!['bind', 'volume', 'tmpfs'].includes(kind)) throw new UsageError(`unsupported mount type '${kind}' (hull knows bind, volume, tmpfs)`);
   const what = `mount config for type "${kind}"`;
   const cleanTarget = validateMountTarget(target, what);
   const only = (keys: string[], allowed: string) => {

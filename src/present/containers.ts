@@ -342,3 +342,27 @@ export const PS_TABLE_COLUMNS = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 
 export function psTableRow(r: ContainerRecord, full: boolean, now = Date.now(), ports: readonly PsPort[] = []): string[] {
   return [psId(r, full), r.image, commandText(r, full), timeAgo(r.created, now), statusText(r, now), displayablePorts(ports), r.name];
 }
+
+/** One container as the Engine API's `GET /containers/json` lists it (Docker's types.Container). */
+export function containerListEntry(r: ContainerRecord, now = Date.now()): Record<string, unknown> {
+  return {
+    Id: r.id,
+    Names: [`/${r.name}`],
+    Image: r.image,
+    ImageID: r.imageId,
+    Command: r.command.join(' '),
+    Created: Math.floor(Date.parse(r.created) / 1000),
+    // The requested bindings (the host port of an ephemeral one is known to inspect, not here yet).
+    Ports: (r.network?.ports ?? []).map((p) => ({
+      ...(p.hostPort !== 0 ? { IP: p.hostIp || '0.0.0.0', PublicPort: p.hostPort } : {}),
+      PrivatePort: p.containerPort,
+      Type: p.proto,
+    })),
+    Labels: r.labels ?? {},
+    State: statusOf(r.state, r.state.paused === true),
+    Status: statusText(r, now),
+    HostConfig: { NetworkMode: r.network?.mode ?? 'none' },
+    NetworkSettings: { Networks: Object.fromEntries((r.network?.networks ?? []).map((n) => [n, {}])) },
+    Mounts: (r.mounts ?? []).map((m) => ({ ...m })),
+  };
+}

@@ -332,3 +332,21 @@ export function diskUsageRows(df: DiskUsage, volumes: UsageFigures): DiskUsageFi
     row('Build Cache', df.buildCache, humanSize(df.buildCache.reclaimable)),
   ];
 }
+
+/** One image as the Engine API's `GET /images/json` lists it (Docker's types.ImageSummary). */
+export function imageListEntry(image: ImageSummary): Record<string, unknown> {
+  const tags = image.references.filter((n) => parseReference(n).digest === undefined).map((n) => familiar(n));
+  return {
+    Containers: -1,
+    Created: Math.floor(createdTime(image) / 1000),
+    Id: image.id,
+    Labels: null,
+    ParentId: '',
+    // Docker 20.10's words for an image without names.
+    RepoDigests: image.repoDigests.length > 0 ? image.repoDigests : ['<none>@<none>'],
+    RepoTags: tags.length > 0 ? tags : ['<none>:<none>'],
+    SharedSize: -1,
+    Size: image.size,
+    VirtualSize: image.size,
+  };
+}

@@ -44,8 +44,12 @@ export async function inspect(rt: Runtime, idOrName: string): Promise<Record<str
   return { ...out, ...rt.network.inspectFields(record, out.HostConfig) };
 }
 
-/** The log's entries, in batches (one block read each); with `follow`, new ones until the container has ended. */
-export async function* logs(rt: Runtime, idOrName: string, opts: LogSelection & { follow?: boolean; fromOffset?: number } = {}): AsyncGenerator<LogEntry[]> {
+/** The log's entries, in batches (one block read each); with `follow`, new ones until the container has ended (or `signal` aborts: a reader that went away). */
+export async function* logs(
+  rt: Runtime,
+  idOrName: string,
+  opts: LogSelection & { follow?: boolean; fromOffset?: number; signal?: AbortSignal } = {},
+): AsyncGenerator<LogEntry[]> {
   const record = await rt.get(idOrName);
   if (record.logDriver === 'none') throw new UsageError('configured logging driver does not support reading');
   const file = rt.containers.logPath(record.id);
@@ -57,10 +61,15 @@ export async function* logs(rt: Runtime, idOrName: string, opts: LogSelection & 
       ...opts,
       follow: opts.follow ?? false,
       waitForMore: async () => {
+        if (opts.signal?.aborted) return true;
         const stop = new AbortController();
+        const onAbort = () => stop.abort();
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
         try {
-          return await Promise.race([waitForChange(rt, record.id, 1000, stop.signal), growth!.next().then(() => false)]);
+          const gone = new Promise<boolean>((resolve) => stop.signal.addEventListener('abort', () => resolve(true), { once: true }));
+          return await Promise.race([waitForChange(rt, record.id, 1000, stop.signal), growth!.next().then(() => false), gone]);
         } finally {
+          opts.signal?.removeEventListener('abort', onAbort);
           stop.abort();
         }
       },

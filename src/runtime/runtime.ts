@@ -110,7 +110,7 @@ export class Runtime {
     return verbs.inspect(this, idOrName);
   }
 
-  logs(idOrName: string, opts: LogSelection & { follow?: boolean; fromOffset?: number } = {}): AsyncGenerator<LogEntry[]> {
+  logs(idOrName: string, opts: LogSelection & { follow?: boolean; fromOffset?: number; signal?: AbortSignal } = {}): AsyncGenerator<LogEntry[]> {
     return verbs.logs(this, idOrName, opts);
   }
 

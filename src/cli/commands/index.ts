@@ -97,6 +97,7 @@ const GROUPS: Readonly<Record<string, { description: string; subs: readonly Sub[
       { name: 'df', load: async () => (await import('./system.js')).registerSystemDf, defines: 'df' },
       { name: 'prune', load: async () => (await import('./system.js')).registerSystemPrune, defines: 'prune' },
       { name: 'check', load: async () => (await import('./system.js')).registerSystemCheck, defines: 'check' },
+      { name: 'service', load: async () => (await import('./service.js')).registerSystemService, defines: 'service' },
       verb('info'),
       verb('events'),
     ],

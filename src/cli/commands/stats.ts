@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { processTable } from '../../present/processes.js';
 import type { ContainerStats } from '../../hull.js';
 import { formatterContext } from '../../format/formatter.js';
 import { humanSize } from '../../runtime/stats.js';
@@ -77,19 +77,7 @@ export function registerStats(program: Command): void {
     .description('the processes of a running container (host pids)')
     .argument('<container>', 'name or id')
     .action(async (container: string, _flags: unknown, cmd: Command) => {
-      const pids = await hullFor(cmd).containerProcesses(container);
-      const rows: string[][] = [];
-      for (const pid of pids.sort((a, b) => a - b)) {
-        try {
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '';
-          const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
-          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-          rows.push([uid === '0' ? 'root' : uid, String(pid), ppid, cmdline]);
-        } catch {
-          // ended meanwhile
-        }
-      }
-      process.stdout.write(table(['UID', 'PID', 'PPID', 'CMD'], rows));
+      const top = processTable(await hullFor(cmd).containerProcesses(container));
+      process.stdout.write(table(top.Titles, top.Processes));
     });
 }

@@ -106,7 +106,7 @@ describe('CLI verb registration', () => {
       ['ls', 'list', 'rm', 'remove', 'inspect', 'tag', 'history', 'save', 'load', 'pull', 'push', 'build', 'prune', 'import'].sort(),
     );
     expect((await group('image')).length).toBe(12);
-    expect(await group('system')).toEqual(['df', 'prune', 'check', 'info', 'events']);
+    expect(await group('system')).toEqual(['df', 'prune', 'check', 'service', 'info', 'events']);
     const all = new Command('hull').enablePositionalOptions();
     await registerCommands(all, undefined);
     for (const verb of ['container', 'image', 'system', 'commit', 'diff', 'export', 'import', 'info', 'version'])
