@@ -120,7 +120,8 @@ export function selectImages<T extends FilterableImage>(images: readonly T[], f:
     if (references.length === 0) {
       if (image.references.length > 0 || f.references.length > 0 || f.dangling === false) continue;
     } else if (f.dangling === true && references.some((r) => !r.includes('@'))) continue;
-    out.push(references === image.references ? image : { ...image, references });
+    if (references === image.references) out.push(image);
+    else out.push({ ...image, references, repoDigests: image.repoDigests.filter((d) => f.references.some((p) => referenceMatches(p, d))) }); // as Docker's: names and digests alike
   }
   return out;
 }

@@ -344,6 +344,18 @@ describe('images --filter', () => {
     expect(referenceMatches('busy*:lat*', 'docker.io/library/busybox:latest')).toBe(true);
   });
 
+  it('reference: the repo digests are kept by the same patterns as the names (a tag of another repository shows none)', () => {
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const tagged: FilterableImage = {
+      ...list[2]!,
+      references: ['docker.io/library/busybox:latest', 'docker.io/mine/box:2'],
+      repoDigests: [`docker.io/library/busybox@${digest}`],
+    };
+    const kept = (pattern: string) => selectImages([tagged], parseImageFilters(args(`reference=${pattern}`))).map((i) => [...i.references, ...i.repoDigests]);
+    expect(kept('mine/box')).toEqual([['docker.io/mine/box:2']]);
+    expect(kept('busybox')).toEqual([['docker.io/library/busybox:latest', `docker.io/library/busybox@${digest}`]]);
+  });
+
   it('label, before and since (by name or id, on creation times)', () => {
     expect(select('label=v=2').map((r) => r[0])).toEqual(['b']);
     expect(select('label=v=3')).toEqual([]);
