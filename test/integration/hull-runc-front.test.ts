@@ -280,6 +280,10 @@ describe.skipIf(!canRunContainers || !existsSync(FRONT))(`hull-runc's native fro
     expect(call('front', ['--version'], { env: { HULL_NODE: 'node' } })).toMatchObject({ code: 0, stdout: expect.stringContaining('hull-runc version') });
     const missing = call('front', ['list'], { env: { HULL_NODE: '/nonexistent/node' } });
     expect([missing.code, missing.stdout, missing.stderr]).toEqual([1, '', 'hull-runc: cannot hand the call to Node: exec /nonexistent/node: ENOENT\n']);
+    // NODE_EXTRA_CA_CERTS is not passed on (Node would read the bundle it names at start, and warn here that it cannot).
+    const certs = { NODE_EXTRA_CA_CERTS: path.join(base, 'no-such-bundle.pem') };
+    expect(spawnSync(process.execPath, ['-e', '0'], { encoding: 'utf8', env: { ...process.env, ...certs } }).stderr).toContain('Ignoring extra certs');
+    expect(call('front', ['--version'], { env: certs })).toMatchObject({ code: 0, stderr: '', stdout: expect.stringContaining('hull-runc version') });
   });
 
   it("bin/hull-runc (npm's bin, linked from node_modules/.bin) runs the front, through a link too", () => {
