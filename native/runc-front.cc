@@ -373,9 +373,9 @@ void Log(const Cli& cli, const char* level, const char* msg) {
   if (args == nullptr) CannotHandOver("calloc", "argv", ENOMEM);
   args[1] = entry.data;
   for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
-  // hull-runc makes no TLS connection, but NODE_EXTRA_CA_CERTS makes Node read and parse the whole
-  // CA bundle it names before any script runs (about 65 ms of a 100 ms start on this project's CI machine, whose environment sets
-  // it for every process): the variable is dropped for the Node part only.
+  // hull-runc makes no TLS connection, but NODE_EXTRA_CA_CERTS makes Node read and parse the
+  // whole CA bundle it names before any script runs (about 65 ms of a 100 ms start on this
+  // project's CI machine, whose environment sets it): it is dropped for the Node part only.
   if (unsetenv("NODE_EXTRA_CA_CERTS") < 0) CannotHandOver("unsetenv", "NODE_EXTRA_CA_CERTS", errno);
   const char* tried;
   int err;
