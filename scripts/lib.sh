@@ -54,3 +54,36 @@ build_project() {
   use_local_node_headers
   npm run build
 }
+
+# The source archive of a peer test suite (another project's code, kept beside the repository, never
+# in it): $HULL_PEER_SRC/NAME, else shared/peer-src/NAME in the repository's directory or one above it,
+# else the same beside or above the repository this one was cloned from (a clean clone for CI, made
+# elsewhere, finds the archives of the checkout it came from). Prints the path; dies naming where it looked.
+# usage: archive=$(find_peer_archive NAME REPO)
+find_peer_archive() {
+  local name=$1 repo=$2 start dir origin
+  if [ -n "${HULL_PEER_SRC:-}" ]; then
+    [ -f "$HULL_PEER_SRC/$name" ] || die "HULL_PEER_SRC=$HULL_PEER_SRC has no $name"
+    printf '%s\n' "$HULL_PEER_SRC/$name"
+    return
+  fi
+  origin=$(git -C "$repo" config --get remote.origin.url 2>/dev/null || true)
+  case "$origin" in
+    file://*) origin=${origin#file://} ;;
+    /*) ;;
+    *) origin= ;;
+  esac
+  for start in "$repo" ${origin:+"$origin"}; do
+    [ -d "$start" ] || continue
+    dir=$(cd "$start" && pwd -P)
+    while :; do
+      if [ -f "$dir/shared/peer-src/$name" ]; then
+        printf '%s\n' "$dir/shared/peer-src/$name"
+        return
+      fi
+      [ "$dir" = / ] && break
+      dir=$(dirname "$dir")
+    done
+  done
+  die "$name not found in shared/peer-src/ beside or above $repo${origin:+ or $origin}: set HULL_PEER_SRC to the directory that holds it"
+}

@@ -23,7 +23,9 @@ npm_deps
 step "3/6 build (native addon + TypeScript)"
 build_project
 # crictl and critest for the CRI tier (test/integration/cri.test.ts); offline, skipped once built
-bash scripts/peer-tests/build-cri-tools.sh
+if ! bash scripts/peer-tests/build-cri-tools.sh; then
+  info "crictl and critest not built (above): the CRI tier (test/integration/cri.test.ts) skips and says why"
+fi
 
 step "4/6 lint (npm run lint: eslint, prettier, clang-format, shellcheck)"
 set +e

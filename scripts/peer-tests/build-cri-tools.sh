@@ -3,7 +3,7 @@
 # tier (test/integration/cri.test.ts) and scripts/peer-tests/critest.mjs.
 #   bash scripts/peer-tests/build-cri-tools.sh      (no root needed; npm run peer:cri-tools runs it)
 # The source is another project's, kept as an archive beside the repository (never copied into it):
-# shared/peer-src/cri-tools-v1.26.1.tar.gz in the repository's directory or any directory above it,
+# shared/peer-src/cri-tools-v1.26.1.tar.gz in the repository's directory or any directory above it (or above the repository it was cloned from),
 # or in $HULL_PEER_SRC. It is unpacked into tmp/peer/cri-tools (ignored by git; not build/, which
 # node-gyp rebuild deletes with every `npm run build`; $HULL_PEER_BUILD moves tmp/peer) and built there
 # with Debian's golang-go (scripts/install-deps.sh test) from its own vendor/ directory, GOPROXY=off;
@@ -23,26 +23,8 @@ peer=${HULL_PEER_BUILD:-$repo/tmp/peer}
 src=$peer/cri-tools
 stamp=$src/.hull-built
 
-find_archive() {
-  if [ -n "${HULL_PEER_SRC:-}" ]; then
-    [ -f "$HULL_PEER_SRC/$archive_name" ] || die "HULL_PEER_SRC=$HULL_PEER_SRC has no $archive_name"
-    printf '%s\n' "$HULL_PEER_SRC/$archive_name"
-    return
-  fi
-  local dir=$repo
-  while :; do
-    if [ -f "$dir/shared/peer-src/$archive_name" ]; then
-      printf '%s\n' "$dir/shared/peer-src/$archive_name"
-      return
-    fi
-    [ "$dir" = / ] && break
-    dir=$(dirname "$dir")
-  done
-  die "$archive_name not found in shared/peer-src/ beside or above $repo: set HULL_PEER_SRC to the directory that holds it"
-}
-
 command -v go >/dev/null 2>&1 || die "go not found: install Debian's golang-go (sudo bash scripts/install-deps.sh test)"
-archive=$(find_archive)
+archive=$(find_peer_archive "$archive_name" "$repo")
 bin=$src/build/bin/$(go env GOOS)/$(go env GOARCH)
 if [ -f "$stamp" ] && [ "$stamp" -nt "$archive" ] && [ "$(cat "$stamp")" = "$archive_name" ] && [ -x "$bin/crictl" ] && [ -x "$bin/critest" ]; then
   info "cri-tools: up to date in $src (built from $archive_name)"

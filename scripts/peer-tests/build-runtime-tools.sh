@@ -3,7 +3,7 @@
 # validation/*/*.t executables) offline, for scripts/peer-tests/runtime-tools.mjs.
 #   bash scripts/peer-tests/build-runtime-tools.sh      (no root needed; npm run peer:runtime-tools runs it)
 # The source is another project's, kept as an archive beside the repository (never copied into it):
-# shared/peer-src/runtime-tools-260e151.tar.gz in the repository's directory or any directory above it,
+# shared/peer-src/runtime-tools-260e151.tar.gz in the repository's directory or any directory above it (or above the repository it was cloned from),
 # or in $HULL_PEER_SRC. It is unpacked into tmp/peer/runtime-tools (ignored by git; not build/, which
 # node-gyp rebuild deletes with every `npm run build`; $HULL_PEER_BUILD moves tmp/peer) and built there
 # with Debian's golang-go (scripts/install-deps.sh test) from its own vendor/ directory, GOPROXY=off;
@@ -22,25 +22,7 @@ peer=${HULL_PEER_BUILD:-$repo/tmp/peer}
 src=$peer/runtime-tools
 stamp=$src/.hull-built
 
-find_archive() {
-  if [ -n "${HULL_PEER_SRC:-}" ]; then
-    [ -f "$HULL_PEER_SRC/$archive_name" ] || die "HULL_PEER_SRC=$HULL_PEER_SRC has no $archive_name"
-    printf '%s\n' "$HULL_PEER_SRC/$archive_name"
-    return
-  fi
-  local dir=$repo
-  while :; do
-    if [ -f "$dir/shared/peer-src/$archive_name" ]; then
-      printf '%s\n' "$dir/shared/peer-src/$archive_name"
-      return
-    fi
-    [ "$dir" = / ] && break
-    dir=$(dirname "$dir")
-  done
-  die "$archive_name not found in shared/peer-src/ beside or above $repo: set HULL_PEER_SRC to the directory that holds it"
-}
-
-archive=$(find_archive)
+archive=$(find_peer_archive "$archive_name" "$repo")
 if [ -f "$stamp" ] && [ "$stamp" -nt "$archive" ] && [ "$(cat "$stamp")" = "$archive_name" ] && [ -x "$src/runtimetest" ]; then
   info "runtime-tools: up to date in $src (built from $archive_name)"
   exit 0
