@@ -6,6 +6,7 @@
  * the same checks (resourcesFromValues). A field hull cannot honour is refused with 400 naming it,
  * unless it holds its zero value (the CLI sends every field, most of them empty): never dropped.
  */
+import type { HealthConfig } from '../image/types.js';
 import { UsageError } from '../errors.js';
 import type { CreateOptions } from '../runtime/runtime.js';
 import type { SpecResources } from '../runtime/spec.js';
@@ -321,6 +322,8 @@ export function createOptionsFromApi(body: unknown, query: URLSearchParams): Api
     ...(c.text('Domainname') ? { domainname: c.text('Domainname')! } : {}),
     tty: c.bool('Tty'),
     openStdin: c.bool('OpenStdin'),
+    ...attachFrom(c.bool('AttachStdin'), c.bool('AttachStdout'), c.bool('AttachStderr')),
+    ...healthcheckFrom(c.map('Healthcheck')),
     ...(c.stringMap('Labels') && Object.keys(c.stringMap('Labels')!).length > 0 ? { labels: c.stringMap('Labels')! } : {}),
     ...(c.text('StopSignal') ? { stopSignal: c.text('StopSignal')! } : {}),
     ...(c.int('StopTimeout') !== undefined ? { stopTimeout: c.int('StopTimeout')! } : {}),
@@ -370,9 +373,8 @@ export function createOptionsFromApi(body: unknown, query: URLSearchParams): Api
   if (resources) options.resources = resources;
 
   // What only the client (or Windows) uses, whatever it holds.
-  c.ignore(['AttachStdin', 'AttachStdout', 'AttachStderr', 'StdinOnce', 'ArgsEscaped', 'NetworkDisabled']);
+  c.ignore(['StdinOnce', 'ArgsEscaped', 'NetworkDisabled']);
   h.ignore(['ContainerIDFile', 'Isolation', 'VolumeDriver']);
-  c.refuse(['Healthcheck'], 'health checks are not yet served by the API');
   c.refuse(['OnBuild', 'Shell'], 'image build settings');
   h.refuse(['Links'], 'legacy links: use a user-defined network and the container name');
   h.refuse(['Runtime'], 'hull runs its containers itself');
@@ -413,4 +415,28 @@ export function updateFromApi(body: unknown): { resources: SpecResources; warnin
   );
   h.rest();
   return { resources, warnings };
+}
+
+/** Config.AttachStdin/Stdout/Stderr: the streams the client attaches (Docker's CLI sends all three; `run -d` none). */
+function attachFrom(stdin: boolean | undefined, stdout: boolean | undefined, stderr: boolean | undefined): Pick<CreateOptions, 'attach'> {
+  if (stdin === undefined && stdout === undefined && stderr === undefined) return {};
+  return { attach: { stdin: stdin ?? false, stdout: stdout ?? false, stderr: stderr ?? false } };
+}
+
+/** Config.Healthcheck (Docker's HealthConfig: durations in ns): over the image's HEALTHCHECK field by field; zero fields are unset. */
+function healthcheckFrom(value: Record<string, unknown> | undefined): Pick<CreateOptions, 'healthcheck'> {
+  if (value === undefined) return {};
+  const out: HealthConfig = {};
+  const test = value.Test;
+  if (test !== undefined && test !== null) {
+    if (!Array.isArray(test) || !test.every((t) => typeof t === 'string')) throw new UsageError('Healthcheck.Test must be a list of strings');
+    if (test.length > 0) out.Test = test;
+  }
+  for (const key of ['Interval', 'Timeout', 'StartPeriod', 'Retries'] as const) {
+    const v = value[key];
+    if (v === undefined || v === null || v === 0) continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new UsageError(`Healthcheck.${key} must be an integer`);
+    out[key] = v;
+  }
+  return Object.keys(out).length > 0 ? { healthcheck: out } : {};
 }

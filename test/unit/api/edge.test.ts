@@ -134,9 +134,14 @@ function meaningful(o: CreateOptions): Record<string, unknown> {
 }
 
 describe('POST /containers/create body → CreateOptions', () => {
-  it("docker CLI's empty fields ask for nothing: an image and its command", () => {
+  it("docker CLI's empty fields ask for nothing: an image and its command (and the streams docker create attaches by default)", () => {
     const { options, warnings } = createOptionsFromApi(cliBody({ Cmd: ['echo', 'hi'] }), noQuery);
-    expect(meaningful(options)).toEqual({ image: 'busybox', cmd: ['echo', 'hi'], restartPolicy: { name: 'no', maximumRetryCount: 0 } });
+    expect(meaningful(options)).toEqual({
+      image: 'busybox',
+      cmd: ['echo', 'hi'],
+      restartPolicy: { name: 'no', maximumRetryCount: 0 },
+      attach: { stdin: false, stdout: true, stderr: true },
+    });
     expect(warnings).toEqual([]);
   });
 
@@ -216,6 +221,7 @@ describe('POST /containers/create body → CreateOptions', () => {
           Hostname: 'box',
           Tty: true,
           OpenStdin: true,
+          AttachStdin: true,
           Cmd: ['sh', '-c', 'true'],
           Volumes: { '/data': {} },
           Labels: { k: 'v' },
@@ -275,7 +281,8 @@ describe('POST /containers/create body → CreateOptions', () => {
     );
     expect(refused({}, { KernelMemory: 1 })).toMatch(/^HostConfig\.KernelMemory/);
     expect(refused({}, { NotADockerField: 'x' })).toMatch(/^HostConfig\.NotADockerField is not supported/);
-    expect(refused({ Healthcheck: { Test: ['CMD', 'true'] } })).toMatch(/^Config\.Healthcheck/);
+    expect(refused({ Healthcheck: { Test: 'true' } })).toMatch(/Healthcheck\.Test must be a list of strings/);
+    expect(refused({ Healthcheck: { Test: ['CMD', 'true'], Interval: 1.5 } })).toMatch(/Healthcheck\.Interval must be an integer/);
     expect(refused({ Frob: 1 })).toMatch(/^Config\.Frob/);
     expect(refused({ Image: '' })).toMatch(/Config\.Image must be set/);
     expect(refused({ Env: 'A=1' })).toBe('accepted'); // a string is a one-item list (Docker's strslice)
@@ -284,6 +291,20 @@ describe('POST /containers/create body → CreateOptions', () => {
     expect(refused({}, { RestartPolicy: { Name: 'sometimes' } })).toMatch(/invalid restart policy "sometimes"/);
     expect(refused({}, { NanoCpus: 1_000_000_000, CpuPeriod: 100000 })).toMatch(/Conflicting options: Nano CPUs and CPU Period/);
     expect(refused({}, { Links: [], KernelMemory: 0, Runtime: '', Mounts: null })).toBe('accepted');
+  });
+
+  it('Config.Healthcheck and Config.Attach*: what --health-* and -a give', async () => {
+    const flags = await flagOptions(['--health-cmd', 'test -f /ok', '--health-interval', '200ms', '--health-retries', '2', '-a', 'stdout', 'busybox']);
+    const { options } = createOptionsFromApi(
+      cliBody({ Healthcheck: { Test: ['CMD-SHELL', 'test -f /ok'], Interval: 200_000_000, Timeout: 0, Retries: 2 }, AttachStderr: false }),
+      noQuery,
+    );
+    expect(options.healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /ok'], Interval: 200_000_000, Retries: 2 });
+    expect(options.healthcheck).toEqual(flags.healthcheck);
+    expect(options.attach).toEqual({ stdin: false, stdout: true, stderr: false });
+    expect(options.attach).toEqual(flags.attach);
+    const none = createOptionsFromApi(cliBody({ Healthcheck: { Test: ['NONE'] } }), noQuery).options;
+    expect(none.healthcheck).toEqual({ Test: ['NONE'] });
   });
 
   it('HostConfig.Mounts (what --mount sends): the same mounts as the flag', async () => {
