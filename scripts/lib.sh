@@ -87,3 +87,33 @@ find_peer_archive() {
   done
   die "$name not found in shared/peer-src/ beside or above $repo${origin:+ or $origin}: set HULL_PEER_SRC to the directory that holds it"
 }
+
+# Unpack a peer archive (whose top directory is TOP, holding a Makefile) into DEST, replacing what
+# was there; the unpacking happens in a temporary directory under PEER, removed on exit.
+# usage: unpack_peer_archive ARCHIVE TOP DEST PEER
+unpack_peer_archive() {
+  local archive=$1 top=$2 dest=$3 peer=$4
+  step "$top: unpacking $archive into $dest"
+  mkdir -p "$peer"
+  HULL_PEER_UNPACK=$(mktemp -d "$peer/.unpack.XXXXXX")
+  trap 'rm -rf "$HULL_PEER_UNPACK"' EXIT
+  tar -xzf "$archive" -C "$HULL_PEER_UNPACK"
+  [ -f "$HULL_PEER_UNPACK/$top/Makefile" ] || die "$archive does not hold $top/Makefile"
+  rm -rf "$dest"
+  mv "$HULL_PEER_UNPACK/$top" "$dest"
+}
+
+# Run make in DIR with Go offline: the archive's vendor/ directory, no proxy or checksum database, and
+# Go's build cache and GOPATH under PEER (nothing in ~/.cache or ~/go). -buildvcs=false: the tree sits
+# inside hull's git worktree, whose state Go would otherwise stamp into the binaries.
+# usage: peer_go_make DIR PEER MAKE-ARGUMENTS…
+peer_go_make() {
+  local dir=$1 peer=$2
+  shift 2
+  (
+    cd "$dir" || exit
+    export GOFLAGS='-mod=vendor -buildvcs=false' GOPROXY=off GOSUMDB=off GO111MODULE=on GOENV=off \
+      GOCACHE="$peer/go-cache" GOPATH="$peer/gopath" GOMODCACHE="$peer/gopath/pkg/mod" GOTMPDIR=
+    make "$@"
+  )
+}

@@ -32,26 +32,13 @@ if [ -f "$stamp" ] && [ "$stamp" -nt "$archive" ] && [ "$(cat "$stamp")" = "$arc
 fi
 command -v make >/dev/null 2>&1 || die "make not found: install build-essential (sudo bash scripts/install-deps.sh test)"
 
-step "cri-tools: unpacking $archive into $src"
-mkdir -p "$peer"
-unpack=$(mktemp -d "$peer/.unpack.XXXXXX")
-trap 'rm -rf "$unpack"' EXIT
-tar -xzf "$archive" -C "$unpack"
-[ -f "$unpack/cri-tools/Makefile" ] || die "$archive does not hold cri-tools/Makefile"
-rm -rf "$src"
-mv "$unpack/cri-tools" "$src"
+unpack_peer_archive "$archive" cri-tools "$src" "$peer"
 
 step "cri-tools: building crictl and critest (offline, vendored)"
-# -buildvcs=false: the tree sits inside hull's git worktree, whose state Go would otherwise stamp
-# into the binaries (and fail on where git refuses the directory). VERSION is what the Makefile gets
-# from `git describe`, which would describe hull's repository, not cri-tools'.
+# Offline and vendored (peer_go_make in lib.sh). VERSION is what the Makefile gets from `git describe`,
+# which would describe hull's repository, not cri-tools'.
 start=$(date +%s)
-(
-  cd "$src"
-  export GOFLAGS='-mod=vendor -buildvcs=false' GOPROXY=off GOSUMDB=off GO111MODULE=on GOENV=off \
-    GOCACHE="$peer/go-cache" GOPATH="$peer/gopath" GOMODCACHE="$peer/gopath/pkg/mod" GOTMPDIR=
-  make VERSION="$version" crictl critest
-)
+peer_go_make "$src" "$peer" VERSION="$version" crictl critest
 if [ ! -x "$bin/crictl" ] || [ ! -x "$bin/critest" ]; then
   die "cri-tools: the build finished without $bin/crictl and $bin/critest"
 fi

@@ -31,26 +31,13 @@ fi
 command -v go >/dev/null 2>&1 || die "go not found: install Debian's golang-go (sudo bash scripts/install-deps.sh test)"
 command -v make >/dev/null 2>&1 || die "make not found: install build-essential (sudo bash scripts/install-deps.sh test)"
 
-step "runtime-tools: unpacking $archive into $src"
-mkdir -p "$peer"
-unpack=$(mktemp -d "$peer/.unpack.XXXXXX")
-trap 'rm -rf "$unpack"' EXIT
-tar -xzf "$archive" -C "$unpack"
-[ -f "$unpack/runtime-tools/Makefile" ] || die "$archive does not hold runtime-tools/Makefile"
-rm -rf "$src"
-mv "$unpack/runtime-tools" "$src"
+unpack_peer_archive "$archive" runtime-tools "$src" "$peer"
 
 step "runtime-tools: building runtimetest and the validation executables (offline, vendored)"
-# -buildvcs=false: the tree sits inside hull's git worktree, whose state Go would otherwise stamp
-# into the binaries (and fail on where git refuses the directory). COMMIT is what the Makefile gets
-# from `git describe`, which would describe hull's repository, not runtime-tools'.
+# Offline and vendored (peer_go_make in lib.sh). COMMIT is what the Makefile gets from `git describe`,
+# which would describe hull's repository, not runtime-tools'.
 start=$(date +%s)
-(
-  cd "$src"
-  export GOFLAGS='-mod=vendor -buildvcs=false' GOPROXY=off GOSUMDB=off GO111MODULE=on GOENV=off \
-    GOCACHE="$peer/go-cache" GOPATH="$peer/gopath" GOMODCACHE="$peer/gopath/pkg/mod" GOTMPDIR=
-  make COMMIT="$rt_commit" runtimetest validation-executables
-)
+peer_go_make "$src" "$peer" COMMIT="$rt_commit" runtimetest validation-executables
 printf '%s\n' "$archive_name" >"$stamp"
 count=$(find "$src/validation" -mindepth 2 -maxdepth 2 -name '*.t' -type f | wc -l)
 info "runtime-tools: runtimetest and $count validation executables built in $(($(date +%s) - start)) s ($src)"
