@@ -84,19 +84,16 @@ function declaredLength(headers: IncomingHttpHeaders): number | undefined {
   return text === undefined ? undefined : Number(text);
 }
 
-/** A plain request: node:http parsed it and answers through `res`. */
-export class HttpExchange implements Exchange {
+/** What both kinds of exchange take from the request: its method, headers and route, and a signal that fires when the client goes. */
+abstract class RequestExchange {
   params: Record<string, string> = {};
-  private readonly aborter = new AbortController();
+  protected readonly aborter = new AbortController();
 
   constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    protected readonly req: IncomingMessage,
     readonly path: string,
     readonly query: URLSearchParams,
-  ) {
-    res.once('close', () => this.aborter.abort());
-  }
+  ) {}
 
   get method(): string {
     return this.req.method ?? 'GET';
@@ -107,6 +104,20 @@ export class HttpExchange implements Exchange {
   get signal(): AbortSignal {
     return this.aborter.signal;
   }
+}
+
+/** A plain request: node:http parsed it and answers through `res`. */
+export class HttpExchange extends RequestExchange implements Exchange {
+  constructor(
+    req: IncomingMessage,
+    private readonly res: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+  ) {
+    super(req, path, query);
+    res.once('close', () => this.aborter.abort());
+  }
+
   get started(): boolean {
     return this.res.headersSent;
   }
@@ -160,32 +171,22 @@ export class HttpExchange implements Exchange {
  * (`head`). The body (exec start's JSON) is read here by its Content-Length; what follows it is the
  * client's input of the hijacked stream.
  */
-export class UpgradeExchange implements Exchange {
-  params: Record<string, string> = {};
-  private readonly aborter = new AbortController();
+export class UpgradeExchange extends RequestExchange implements Exchange {
   private sentHead = false;
   private body: Buffer | undefined;
 
   constructor(
-    private readonly req: IncomingMessage,
+    req: IncomingMessage,
     private readonly socket: Duplex,
     private head: Buffer,
-    readonly path: string,
-    readonly query: URLSearchParams,
+    path: string,
+    query: URLSearchParams,
   ) {
+    super(req, path, query);
     socket.once('close', () => this.aborter.abort());
     socket.on('error', () => socket.destroy());
   }
 
-  get method(): string {
-    return this.req.method ?? 'GET';
-  }
-  get headers(): IncomingHttpHeaders {
-    return this.req.headers;
-  }
-  get signal(): AbortSignal {
-    return this.aborter.signal;
-  }
   get started(): boolean {
     return this.sentHead;
   }
