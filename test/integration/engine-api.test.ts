@@ -1,102 +1,41 @@
 // The Docker Engine API (`hull system service`) driven by Debian's docker CLI 20.10 (/usr/bin/docker:
 // the docker first on PATH may be another version) and by raw HTTP for bad input, on a private
 // socket over a private hull root; the server is stopped by pid and everything removed.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxImage } from '../helpers/busybox-image.js';
+import { type Answer, DOCKER, EngineApiServer, hasDocker, hasPythonSdk, message } from '../helpers/engine-api.js';
 import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
 import { Registry, hasRegistry } from '../helpers/registry.js';
-
-const DOCKER = '/usr/bin/docker';
-const hasDocker = existsSync(DOCKER);
-const hasPythonSdk = spawnSync('/usr/bin/python3', ['-c', 'import docker'], { stdio: 'ignore' }).status === 0;
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
 
 describe.skipIf(!canRunContainers || !hasDocker)(
   `Engine API: hull system service and the docker CLI (integration${skipReason}${hasDocker ? '' : '; skipped: needs /usr/bin/docker (docker.io)'})`,
   () => {
     let env: HullEnv;
-    let server: ChildProcess;
+    let api: EngineApiServer;
     let socket: string;
-    let serverLog = '';
 
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-    async function startServer(): Promise<ChildProcess> {
-      const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `unix://${socket}`, '--time', '0'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout.on('data', (d: Buffer) => (serverLog += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (serverLog += d.toString()));
-      for (let i = 0; i < 200; i++) {
-        if (
-          existsSync(socket) &&
-          (await request('GET', '/_ping').then(
-            () => true,
-            () => false,
-          ))
-        )
-          return child;
-        await sleep(25);
-      }
-      throw new Error(`the service did not start: ${serverLog}`);
-    }
-
-    async function stopServer(child: ChildProcess): Promise<void> {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      process.kill(child.pid!, 'SIGTERM');
-      await exited;
-    }
-
-    function request(method: string, urlPath: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
-      return new Promise((resolve, reject) => {
-        const req = http.request({ socketPath: socket, method, path: urlPath, headers }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
-    }
-
-    const message = (a: Answer) => (JSON.parse(a.body) as { message: string }).message;
-
-    function docker(args: string[], opts: { input?: string } = {}) {
-      const r = spawnSync(DOCKER, args, {
-        input: opts.input ?? '',
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: { PATH: process.env.PATH, HOME: env.base, DOCKER_CONFIG: path.join(env.base, 'docker-config'), DOCKER_HOST: `unix://${socket}` },
-      });
-      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-    }
-    /** `docker run` and `create` with this env's cgroup parent, so teardown finds what they made. */
-    const run = (args: string[], opts: { input?: string } = {}) => docker([args[0]!, '--cgroup-parent', env.cgroupParent, ...args.slice(1)], opts);
+    const request = (method: string, urlPath: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> =>
+      api.request(method, urlPath, body, headers);
+    const docker = (args: string[], opts: { input?: string } = {}) => api.docker(args, opts);
+    const run = (args: string[], opts: { input?: string } = {}) => api.run(args, opts);
+    const clientEnv = () => api.clientEnv();
 
     beforeAll(async () => {
       env = new HullEnv();
       await env.loadBusybox();
-      mkdirSync(path.join(env.base, 'docker-config'), { recursive: true });
-      socket = path.join(env.base, 'api', 'docker.sock');
-      server = await startServer();
+      api = new EngineApiServer(env);
+      socket = api.socket;
+      await api.start();
     }, 60_000);
 
     afterAll(async () => {
-      if (server) await stopServer(server);
-      for (const c of docker(['ps', '-aq']).stdout?.split('\n').filter(Boolean) ?? []) env.cli(['rm', '-f', c]);
-      env.destroy();
+      await api?.destroy();
     });
 
     it('listens on a 0660 socket; /_ping (GET and HEAD) with Docker headers, versioned and not', async () => {
@@ -179,8 +118,7 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       expect(docker(['inspect', '--format', '{{.State.Running}} {{.Name}}', 'svc']).stdout.trim()).toBe('true /svc');
 
       // Restart the server: the container is not its child and runs on; the new server sees it.
-      await stopServer(server);
-      server = await startServer();
+      await api.restart();
       expect(docker(['inspect', '--format', '{{.State.Status}}', 'svc']).stdout.trim()).toBe('running');
 
       for (let i = 0; i < 100 && !docker(['logs', 'svc']).stdout.includes('ready'); i++) await sleep(20);
@@ -275,7 +213,7 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       const exported = spawnSync('sh', ['-c', `${DOCKER} export busy | tar -t | grep -c '^made$'`], {
         encoding: 'utf8',
         timeout: 30_000,
-        env: { PATH: process.env.PATH, HOME: env.base, DOCKER_CONFIG: path.join(env.base, 'docker-config'), DOCKER_HOST: `unix://${socket}` },
+        env: clientEnv(),
       });
       expect(exported.stdout.trim()).toBe('1');
       // Limits need the controller on cgroup v2: applied, or refused naming it (a hybrid host's cgroup2 has none).
@@ -294,7 +232,7 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       const waiting = spawnSync('sh', ['-c', `${DOCKER} wait quiet & sleep 0.5; ${DOCKER} rm -f quiet; wait $!; echo waited=$?`], {
         encoding: 'utf8',
         timeout: 30_000,
-        env: { PATH: process.env.PATH, HOME: env.base, DOCKER_CONFIG: path.join(env.base, 'docker-config'), DOCKER_HOST: `unix://${socket}` },
+        env: clientEnv(),
       });
       expect(waiting.stdout).toMatch(/quiet\n(.*\n)?waited=0\n$/);
 
@@ -484,7 +422,7 @@ print(c.containers.list(all=True))
         new Promise<number | null>((resolve) => {
           const c = spawn(DOCKER, [args[0]!, '--cgroup-parent', env.cgroupParent, ...args.slice(1)], {
             stdio: 'ignore',
-            env: { PATH: process.env.PATH, HOME: env.base, DOCKER_CONFIG: path.join(env.base, 'docker-config'), DOCKER_HOST: `unix://${socket}` },
+            env: clientEnv(),
           });
           c.once('exit', resolve);
         });
