@@ -8,7 +8,8 @@
 #                                  (npm run lint, which scripts/test.sh runs before the suite), golang-go (builds
 #                                  runtime-tools offline from its vendored source: npm run peer:runtime-tools),
 #                                  docker.io + docker-compose + python3-docker (the Docker Engine API's clients; dockerd
-#                                  only as a benchmark peer, never as a service)
+#                                  only as a benchmark peer, never as a service), podman (the peer of `hull pod` and
+#                                  `kube play` in bench/kube-play.mjs, where it runs; no service)
 #   scripts/install-deps.sh vm     main + the vm test tier: qemu, e2fsprogs (npm run test:vm)
 # Idempotent: apt runs only when a package is missing (checked with dpkg -s).
 set -euo pipefail
@@ -22,7 +23,7 @@ profile=${1:-main}
 MAIN_PKGS=(build-essential python3 busybox-static ca-certificates zstd iproute2 nftables util-linux)
 TEST_PKGS=(runc containerd skopeo umoci buildah iproute2 nftables procps util-linux tar gzip debootstrap coreutils
   docker-registry apache2-utils openssl clang-format shellcheck)
-TEST_PKGS+=(golang-go docker.io docker-compose python3-docker)
+TEST_PKGS+=(golang-go docker.io docker-compose python3-docker podman)
 case "$profile" in
   main) pkgs=("${MAIN_PKGS[@]}") ;;
   test) pkgs=("${MAIN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
