@@ -111,7 +111,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`pods (integration${why})`, () =
     expect(rmInfra.stderr).toContain('is the infra container of pod');
 
     expect(ok(['pod', 'stop', '-t', '1', 'p1'])).toBe(id);
-    expect(JSON.parse(ok(['pod', 'ps', '--format', 'json']))[0].Status).toBe('Exited');
+    expect((JSON.parse(ok(['pod', 'ps', '--format', 'json'])) as { Status: string }[])[0]!.Status).toBe('Exited');
     expect(ok(['pod', 'start', 'p1'])).toBe(id);
     expect(await eventually(async () => ok(['exec', 'side', 'wget', '-qO-', 'http://127.0.0.1:8080/']))).toBe('hello-from-pod');
     const running = env.cli(['pod', 'rm', 'p1']);
