@@ -120,7 +120,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`pods (integration${why})`, () =
     expect(ok(['pod', 'rm', '-f', 'p1'])).toBe(id);
     expect(ok(['ps', '-a', '-q'])).toBe('');
     expect(env.leftovers()).toEqual([]);
-    const events = ok(['events', '--since', '10m', '--until', '0s', '--format', '{{json .}}'])
+    const events = ok(['events', '--since', '10m', '--until', '0s', '--filter', 'type=pod', '--filter', 'pod=p1', '--format', '{{json .}}'])
       .split('\n')
       .map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string } })
       .filter((e) => e.Type === 'pod' && e.Actor.ID === id)

@@ -8,6 +8,7 @@ import { newPodName, podMemberOptions } from '../../../src/pods/members.js';
 import type { PodRecord } from '../../../src/pods/pod-store.js';
 import { podStatus } from '../../../src/pods/pods.js';
 import { podCreateOptions } from '../../../src/cli/commands/pod.js';
+import { matchesEvent, parseEventFilters } from '../../../src/events/filter.js';
 
 const pod = (over: Partial<PodRecord> = {}): PodRecord => ({
   id: 'a'.repeat(64),
@@ -144,5 +145,22 @@ describe('pod create flags', () => {
   it('--infra takes a boolean', () => {
     expect(podCreateOptions({ ...base, infra: 'false' }).infra).toBe(false);
     expect(() => podCreateOptions({ ...base, infra: 'maybe' })).toThrow(/invalid argument "maybe" for "--infra" flag/);
+  });
+});
+
+describe('pod events', () => {
+  it('are filtered by type=pod and pod=NAME|ID', () => {
+    const ev = (type: 'pod' | 'container', name: string) => ({
+      Type: type,
+      Action: 'create',
+      Actor: { ID: `${name}-id`, Attributes: { name } },
+      scope: 'local' as const,
+      time: 0,
+      timeNano: 0n,
+    });
+    const filters = parseEventFilters(['type=pod', 'pod=p1']);
+    expect(matchesEvent(filters, ev('pod', 'p1'))).toBe(true);
+    expect(matchesEvent(filters, ev('pod', 'p2'))).toBe(false);
+    expect(matchesEvent(filters, ev('container', 'p1'))).toBe(false);
   });
 });
