@@ -138,6 +138,27 @@ describe.skipIf(!canRunContainers || !hasTools)(`pods (integration${why})`, () =
     expect(env.leftovers()).toEqual([]);
   }, 60_000);
 
+  it('pod pause, unpause, restart and kill act on every container of the pod', () => {
+    const id = ok(['pod', 'create', '--name', 'p6']);
+    ok(['run', '-d', '--pod', 'p6', '--name', 'p6a', 'busybox', 'sleep', '300']);
+    const status = () =>
+      (JSON.parse(ok(['pod', 'ps', '--format', 'json'])) as { Id: string; Status: string; Containers: { Status: string }[] }[]).find((p) => p.Id === id)!;
+    expect(status().Status).toBe('Running');
+    expect(ok(['pod', 'pause', 'p6'])).toBe(id);
+    expect(status()).toMatchObject({ Status: 'Paused', Containers: [{ Status: 'paused' }, { Status: 'paused' }] });
+    expect(ok(['pod', 'unpause', 'p6'])).toBe(id);
+    expect(status().Status).toBe('Running');
+    const before = (JSON.parse(ok(['inspect', 'p6a'])) as { State: { Pid: number } }[])[0]!.State.Pid;
+    expect(ok(['pod', 'restart', '-t', '1', 'p6'])).toBe(id);
+    expect(status().Status).toBe('Running');
+    expect((JSON.parse(ok(['inspect', 'p6a'])) as { State: { Pid: number } }[])[0]!.State.Pid).not.toBe(before);
+    expect(ok(['pod', 'kill', 'p6'])).toBe(id);
+    for (let i = 0; i < 100 && status().Status !== 'Exited'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    expect(status().Status).toBe('Exited');
+    expect(ok(['pod', 'rm', 'p6'])).toBe(id);
+    expect(env.leftovers()).toEqual([]);
+  }, 60_000);
+
   it("a port published on the pod reaches a container's server from the host; pod rm -f removes its nft rules", async () => {
     const port = await freePort();
     ok(['pod', 'create', '--name', 'p3', '-p', `127.0.0.1:${port}:8080`]);
