@@ -99,7 +99,7 @@ function checkName(name: string): string {
 /** A path that says "a directory" (Docker's assertsDirectory): ends in '/' or '/.'. */
 const assertsDirectory = (p: string) => p.endsWith('/') || p === '.' || p.endsWith('/.');
 /** A path that says "its contents" (Docker's specifiesCurrentDir): ends in '/.'. */
-const meansContents = (p: string) => p === '.' || p.endsWith('/.');
+const meansContents = (p: string): boolean => p === '.' || p.endsWith('/.');
 /** A container path as Docker cleans it: from "/", ".." taken lexically, no trailing '/'. */
 const cleanInContainer = (p: string) => path.posix.join('/', p).replace(/(.)\/+$/, '$1');
 
@@ -423,3 +423,30 @@ export function copyToContainer(src: string, root: string, dest: string, opts: C
     else put(target, from, st, dirFd, entry, path.posix.join(shownDir, entry));
   });
 }
+
+/** What Docker's StatPath tells of a container path (the Engine API's `X-Docker-Container-Path-Stat`). */
+export interface ContainerPathStat {
+  /** The path's last component, as given (`.` for `DIR/.`). */
+  name: string;
+  stat: Stats;
+  /** The path with every link followed inside the container, when it is a link; else ''. */
+  linkTarget: string;
+}
+
+/**
+ * Docker's StatPath: the path cleaned from the container's "/" (`..` cannot climb out of it), its
+ * parents' links followed inside the container, its own final link not (a link is described as a
+ * link, with its target resolved in the container).
+ */
+export function statContainerPath(root: string, p: string, container: string): ContainerPathStat {
+  const fs = new ContainerFs(root, container);
+  const given = cleanInContainer(p);
+  const resolved = fs.resolve(given, assertsDirectory(p));
+  const st = fs.lstat(resolved);
+  if (!st) throw new ContainerPathNotFoundError(p, container);
+  const name = meansContents(p) ? '.' : given === '/' ? '/' : path.posix.basename(given);
+  return { name, stat: st, linkTarget: st.isSymbolicLink() ? fs.resolve(given, true) : '' };
+}
+
+/** Whether a container path means "the directory's contents" (`DIR/.`). */
+export { meansContents as copiesContents };
