@@ -67,7 +67,12 @@ export function writeMonitorEvents(file: string, record: ContainerRecord, exec?:
     return line.slice(0, line.lastIndexOf(',"time":0,"timeNano":0}'));
   };
   const execAttributes: Record<string, string> = exec ? { execID: exec.execID } : {};
-  const start = untimed({ type: 'container', action: exec ? `exec_start: ${exec.command}` : 'start', id: record.id, attributes: containerAttributes(record, execAttributes) });
+  const start = untimed({
+    type: 'container',
+    action: exec ? `exec_start: ${exec.command}` : 'start',
+    id: record.id,
+    attributes: containerAttributes(record, execAttributes),
+  });
   const marker = 'EXIT-CODE-MARKER';
   const die = untimed({
     type: 'container',

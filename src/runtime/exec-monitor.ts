@@ -46,6 +46,8 @@ export interface ExecRecord {
   /** ms since the epoch. */
   created: number;
   monitor?: { pid: number; startTime: number | undefined };
+  /** Its start failed (told to its client): it ended with 126, as Docker's "cannot invoke". */
+  startFailed?: boolean;
 }
 
 /** Where it stands: Docker's Running, ExitCode (null before its end) and Pid (hull's pid namespace). */
@@ -100,7 +102,7 @@ export class ExecStore {
 
   /** Running or not, from its monitor's status file and whether that monitor lives. */
   state(record: ExecRecord): ExecState {
-    if (!record.monitor) return { running: false, exitCode: null, pid: 0 };
+    if (!record.monitor) return { running: false, exitCode: record.startFailed ? 126 : null, pid: 0 };
     const status = readMonitorStatus(this.statusPath(record.id));
     if (status?.status === 'exited') return { running: false, exitCode: status.exitCode ?? null, pid: 0 };
     const alive = isSameProcess(record.monitor.pid, record.monitor.startTime);
@@ -153,7 +155,12 @@ export async function startExecUnderMonitor(
       prepared = await prepareExec(
         rt,
         record,
-        { cmd: exec.cmd, env: exec.env, ...(exec.user ? { user: exec.user } : {}), ...(exec.workdir ? { workdir: exec.workdir } : {}), tty: exec.tty,
+        {
+          cmd: exec.cmd,
+          env: exec.env,
+          ...(exec.user ? { user: exec.user } : {}),
+          ...(exec.workdir ? { workdir: exec.workdir } : {}),
+          tty: exec.tty,
           ...(exec.tty && opts.consoleSize ? { consoleSize: opts.consoleSize } : {}),
           underMonitor: true,
           monitorStdin: stdin,

@@ -13,6 +13,7 @@ import { controlSocketPath, resizeTerminal } from '../../runtime/monitor-client.
 import { isLive, statusOfRecord } from '../../runtime/states.js';
 import type { Router } from '../router.js';
 import type { ApiSessions } from '../sessions.js';
+import { frame } from '../streams.js';
 import { serveAttachment } from './containers.js';
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -97,23 +98,33 @@ export function execRoutes(router: Router, s: ApiSessions): void {
     const e = found(ex.params.id!);
     const body = (await ex.json()) ?? {};
     if (!isObject(body)) throw new UsageError('the request body must be a JSON object');
-    if (e.monitor || starting.has(e.id)) throw new ConflictError(`Error: Exec command ${e.id} has already run`);
+    if (e.monitor || e.startFailed || starting.has(e.id)) throw new ConflictError(`Error: Exec command ${e.id} has already run`);
     const detach = body.Detach === true;
     const size = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? (body.ConsoleSize as unknown[]) : undefined;
     const consoleSize =
       size && typeof size[0] === 'number' && typeof size[1] === 'number' && size[0] > 0 && size[1] > 0 ? { rows: size[0], cols: size[1] } : undefined;
     starting.add(e.id);
     try {
-      const started = await startExecUnderMonitor(hull.runtime, s.execs, e, {
-        ...(detach ? {} : { attach: { stdin: e.attachStdin } }),
-        ...(consoleSize ? { consoleSize } : {}),
-      });
-      if (detach || !started.attachment) {
+      if (detach) {
+        await startExecUnderMonitor(hull.runtime, s.execs, e, consoleSize ? { consoleSize } : {});
         ex.reply(200);
         return;
       }
+      // Upgraded first, as Docker's daemon does: a client that reads the 101 through a buffered reader (docker-py)
+      // would lose output that came in the same read. A failure after this point can only be told in the stream.
+      const conn = ex.hijack();
+      let started;
+      try {
+        started = await startExecUnderMonitor(hull.runtime, s.execs, e, { attach: { stdin: e.attachStdin }, ...(consoleSize ? { consoleSize } : {}) });
+      } catch (err) {
+        s.execs.save({ ...e, startFailed: true });
+        const text = Buffer.from(`${err instanceof Error ? err.message : String(err)}\r\n`);
+        conn.end(e.tty ? text : frame(2, text));
+        return;
+      }
       // The monitor writes the exit code before it closes the attachment: the client's inspect right after sees it (`docker exec`'s status).
-      await serveAttachment(ex.hijack(), started.attachment, { terminal: e.tty, stdout: e.attachStdout, stderr: e.attachStderr });
+      if (started.attachment) await serveAttachment(conn, started.attachment, { terminal: e.tty, stdout: e.attachStdout, stderr: e.attachStderr });
+      else conn.end();
     } finally {
       starting.delete(e.id);
     }
