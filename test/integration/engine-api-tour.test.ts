@@ -92,11 +92,15 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       });
     /** A command run under script(1): the docker CLI gets a pty of its own. */
     const inPty = (command: string, input = '') =>
-      spawnSync('script', ['-qec', `stty cols 91 rows 33; DOCKER_HOST=${api.dockerHost} DOCKER_CONFIG=${path.join(env.base, 'docker-config')} ${command}`, '/dev/null'], {
-        input,
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      spawnSync(
+        'script',
+        ['-qec', `stty cols 91 rows 33; DOCKER_HOST=${api.dockerHost} DOCKER_CONFIG=${path.join(env.base, 'docker-config')} ${command}`, '/dev/null'],
+        {
+          input,
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
 
     beforeAll(async () => {
       env = new HullEnv();
@@ -133,7 +137,9 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       const reg = await Registry.start();
       try {
         const bb = await busyboxImage();
-        const pushed = spawnSync('skopeo', ['copy', '--dest-tls-verify=false', `oci:${bb.ociDir}`, `docker://${reg.host}/tour/busybox:1`], { encoding: 'utf8' });
+        const pushed = spawnSync('skopeo', ['copy', '--dest-tls-verify=false', `oci:${bb.ociDir}`, `docker://${reg.host}/tour/busybox:1`], {
+          encoding: 'utf8',
+        });
         expect(pushed.stderr).toBe('');
         const pull = docker(['pull', `${reg.host}/tour/busybox:1`]);
         expect(pull.stderr).toBe('');
@@ -186,6 +192,9 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       const code = docker(['exec', 'web', 'sh', '-c', 'cat /www/index.html; exit 9']);
       expect(code.stdout).toBe('tour-page\n');
       expect(code.code).toBe(9);
+      const notFound = docker(['exec', 'web', 'no-such-command']);
+      expect(notFound.code).toBe(126);
+      expect(notFound.stderr).toContain('no-such-command');
       if (hasScript) {
         const ei = inPty(`${DOCKER} exec -it web sh`, 'echo exec-$((6*7)) $(tty)\nexit 6\n');
         expect(ei.stdout).toMatch(/exec-42 \/dev\/pts\/\d+/);
@@ -207,7 +216,9 @@ describe.skipIf(!canRunContainers || !hasDocker)(
     });
 
     it('logs -f follows until the container ends', () => {
-      expect(run(['run', '-d', '--name', 'talker', '--network', 'none', 'busybox', 'sh', '-c', 'echo one; sleep 1; echo two >&2; sleep 0.5; echo three']).code).toBe(0);
+      expect(
+        run(['run', '-d', '--name', 'talker', '--network', 'none', 'busybox', 'sh', '-c', 'echo one; sleep 1; echo two >&2; sleep 0.5; echo three']).code,
+      ).toBe(0);
       const t0 = Date.now();
       const follow = docker(['logs', '-f', 'talker'], { timeout: 20_000 });
       expect(follow.code).toBe(0);
@@ -238,7 +249,9 @@ describe.skipIf(!canRunContainers || !hasDocker)(
     });
 
     it('docker cp both ways; the archive endpoints: HEAD stat, GET tar, PUT extract, Docker 404 and 400', async () => {
-      expect(run(['run', '-d', '--name', 'files', '--network', 'none', 'busybox', 'sh', '-c', 'mkdir -p /srv/d && echo in-d > /srv/d/f && exec sleep 60']).code).toBe(0);
+      expect(
+        run(['run', '-d', '--name', 'files', '--network', 'none', 'busybox', 'sh', '-c', 'mkdir -p /srv/d && echo in-d > /srv/d/f && exec sleep 60']).code,
+      ).toBe(0);
       const host = path.join(env.base, 'cp');
       mkdirSync(path.join(host, 'up', 'sub'), { recursive: true });
       writeFileSync(path.join(host, 'up', 'a.txt'), 'alpha\n');
@@ -418,7 +431,17 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       });
       expect(attachedEnded.ExitCode).toBe(5);
       // Its monitor logged its end (the server that started it had gone by then).
-      const events = docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'container=host', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']);
+      const events = docker([
+        'events',
+        '--since',
+        String(since),
+        '--until',
+        String(Math.floor(Date.now() / 1000) + 1),
+        '--filter',
+        'container=host',
+        '--format',
+        '{{.Action}} {{.Actor.Attributes.exitCode}}',
+      ]);
       expect(events.stdout).toContain('exec_die 42');
       expect(events.stdout).toContain('exec_die 5');
       // An exec that ran cannot start again; an unknown one is Docker's 404.
@@ -440,7 +463,19 @@ describe.skipIf(!canRunContainers || !hasDocker)(
 
     it('events --since lists the tour in order', () => {
       const until = Math.floor(Date.now() / 1000) + 1;
-      const events = docker(['events', '--since', String(since), '--until', String(until), '--filter', 'type=container', '--filter', 'container=talker', '--format', '{{.Action}}']);
+      const events = docker([
+        'events',
+        '--since',
+        String(since),
+        '--until',
+        String(until),
+        '--filter',
+        'type=container',
+        '--filter',
+        'container=talker',
+        '--format',
+        '{{.Action}}',
+      ]);
       expect(events.stderr).toBe('');
       expect(events.stdout.trim().split('\n')).toEqual(['create', 'start', 'die', 'destroy']);
       const all = docker(['events', '--since', String(since), '--until', String(until), '--format', '{{.Type}} {{.Action}}']);
