@@ -16,7 +16,10 @@ import { extractTar } from '../layer/unpack.js';
 import { uniqueName } from '../store/atomic-file.js';
 import { type ContainerPathStat, copiesContents, copyFromContainer, copyToContainer, statContainerPath } from './copy.js';
 import { inRunningRoot } from './container-verbs.js';
+import { containerSpec } from './prepare.js';
 import type { Runtime } from './runtime.js';
+import type { RuntimeSpec } from './spec.js';
+import { hostIdOf } from './userns.js';
 
 /** Docker's ContainerPathStat as its JSON goes (mode in Go's os.FileMode bits). */
 export interface PathStat {
@@ -89,13 +92,23 @@ export async function archivePath(rt: Runtime, idOrName: string, p: string): Pro
 export interface ExtractOptions {
   /** Docker's noOverwriteDirNonDir: hull never replaces a directory with a non-directory or the reverse, whichever is asked. */
   noOverwriteDirNonDir: boolean;
-  /** Docker's copyUIDGID (`docker cp -a`): the files to belong to the container's user. */
+  /** Docker's copyUIDGID (`docker cp -a`): the files to belong to the container's user; else to its root. */
   copyUIDGID: boolean;
+}
+
+/** The host ids of a container's user (its spec's process user, through its user namespace's maps when it has them). */
+function hostOwner(spec: RuntimeSpec, idOrName: string): { uid: number; gid: number } {
+  const { uid, gid } = spec.process.user;
+  const uidMaps = spec.linux.uidMappings ?? [];
+  const gidMaps = spec.linux.gidMappings ?? [];
+  const hostUid = uidMaps.length > 0 ? hostIdOf(uidMaps, uid) : uid;
+  const hostGid = gidMaps.length > 0 ? hostIdOf(gidMaps, gid) : gid;
+  if (hostUid === undefined || hostGid === undefined) throw new UsageError(`copyUIDGID: the user ${uid}:${gid} of container ${idOrName} has no host id`);
+  return { uid: hostUid, gid: hostGid };
 }
 
 /** A tar extracted into a directory of a running container (PUT archive). */
 export async function extractToPath(rt: Runtime, idOrName: string, p: string, tar: Readable, opts: ExtractOptions): Promise<void> {
-  if (opts.copyUIDGID) throw new UsageError("copyUIDGID is not supported by hull: copied files belong to the container's root (docker cp without -a)");
   // Docker's order: the extraction point is checked before the archive is read.
   await rt.locked(idOrName, (record) =>
     inRunningRoot(record, idOrName, (root) => {
@@ -107,7 +120,12 @@ export async function extractToPath(rt: Runtime, idOrName: string, p: string, ta
     const unpacked = path.join(dir, 'tar');
     await extractTar(tar, unpacked, { what: 'the archive' });
     await rt.locked(idOrName, (record) =>
-      inRunningRoot(record, idOrName, (root) => copyToContainer(`${unpacked}/.`, root, `${path.posix.join('/', p)}/`, { container: idOrName })),
+      inRunningRoot(record, idOrName, (root) =>
+        copyToContainer(`${unpacked}/.`, root, `${path.posix.join('/', p)}/`, {
+          container: idOrName,
+          ...(opts.copyUIDGID ? { owner: hostOwner(containerSpec(rt, record.id), idOrName) } : {}),
+        }),
+      ),
     );
   } finally {
     await removeTree(dir).catch(() => undefined);

@@ -22,8 +22,10 @@ import {
   constants,
   existsSync,
   fchmodSync,
+  fchownSync,
   fstatSync,
   futimesSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -51,6 +53,8 @@ export interface CopyOptions {
   container: string;
   /** `-L`: copy what the source's final symlink points to, not the link. */
   followLink?: boolean;
+  /** Host ids every entry written is given (the Engine API's copyUIDGID: the container's user); else they are root's. */
+  owner?: { uid: number; gid: number };
 }
 
 /** errno names in words, as Docker's messages say them (libuv's table, the same strerror text). */
@@ -222,6 +226,7 @@ function containerSource(fs: ContainerFs): Source {
 interface Target {
   source: Source;
   label: (p: string) => string;
+  owner?: { uid: number; gid: number } | undefined;
 }
 
 /**
@@ -244,6 +249,7 @@ function put(t: Target, src: string, st: Stats, dirFd: number, name: string, at:
     const fd = writing(t, at, () => {
       if (!existing) mkdirSync(entry, { mode: 0o700 });
       const opened = openSync(entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      if (t.owner) fchownSync(opened, t.owner.uid, t.owner.gid); // before the mode: a chown clears setuid and setgid bits
       if (!existing) fchmodSync(opened, st.mode & 0o7777); // a new directory takes SRC's mode; an existing one keeps its own
       return opened;
     });
@@ -259,6 +265,7 @@ function put(t: Target, src: string, st: Stats, dirFd: number, name: string, at:
     writing(t, at, () => {
       if (existing) unlinkSync(entry);
       symlinkSync(link, entry);
+      if (t.owner) lchownSync(entry, t.owner.uid, t.owner.gid);
     });
     return;
   }
@@ -270,6 +277,7 @@ function put(t: Target, src: string, st: Stats, dirFd: number, name: string, at:
       const flags = existing?.isFile() ? O_WRONLY | O_TRUNC | O_NOFOLLOW : O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
       withFd(openSync(entry, flags, 0o600), (to) => {
         copyFd(from, to);
+        if (t.owner) fchownSync(to, t.owner.uid, t.owner.gid);
         fchmodSync(to, actual.mode & 0o777);
         futimesSync(to, actual.atime, actual.mtime);
       });
@@ -417,7 +425,7 @@ export function copyToContainer(src: string, root: string, dest: string, opts: C
     if (codeOf(err) === 'ENOTDIR') throw new UsageError(`extraction point is not a directory: ${label(shownDir)}`);
     throw failed(err, `open ${label(shownDir)}`);
   }
-  const target: Target = { source: hostSource, label };
+  const target: Target = { source: hostSource, label, owner: opts.owner };
   withFd(dirFd, () => {
     if (entry === undefined) putContents(target, from, dirFd, shownDir);
     else put(target, from, st, dirFd, entry, path.posix.join(shownDir, entry));

@@ -317,10 +317,17 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       expect(clash.status).toBe(400);
       expect(message(clash)).toMatch(/cannot overwrite directory/);
       expect(docker(['exec', 'files', 'cat', '/srv/d/f']).stdout).toBe('in-d\n');
-      const owners = await request('PUT', '/containers/files/archive?path=/srv&copyUIDGID=1', tarOf(path.join(host, 'up'), ['a.txt']));
-      expect(owners.status).toBe(400);
-      expect(message(owners)).toMatch(/copyUIDGID/);
+      expect(docker(['exec', 'files', 'stat', '-c', '%u:%g', '/srv/a.txt', '/srv/sub']).stdout).toBe('0:0\n0:0\n');
       expect(docker(['rm', '-f', 'files']).code).toBe(0);
+
+      // cp -a (copyUIDGID): the files belong to the container's user.
+      expect(run(['run', '-d', '--name', 'owned', '--user', '1234:5678', '--network', 'none', 'busybox', 'sleep', '60']).code).toBe(0);
+      const archived = docker(['cp', '-a', path.join(host, 'up'), 'owned:/tmp/']);
+      expect(archived.stderr).toBe('');
+      expect(docker(['exec', 'owned', 'stat', '-c', '%u:%g %a', '/tmp/up', '/tmp/up/a.txt', '/tmp/up/sub/b.txt']).stdout).toBe(
+        '1234:5678 755\n1234:5678 644\n1234:5678 751\n',
+      );
+      expect(docker(['rm', '-f', 'owned']).code).toBe(0);
       rmSync(host, { recursive: true, force: true });
     });
 
