@@ -23,7 +23,7 @@ import { containerEvent, writeMonitorEvents } from '../events/emit.js';
 import { eventsFile } from '../events/log.js';
 import { removeFile } from '../files.js';
 import { removeTree } from '../layer/remove-tree.js';
-import { writeJsonAtomic } from './container-store.js';
+import { type ContainerRecord, writeJsonAtomic } from './container-store.js';
 import { isSameProcess, openProcess, processStartTime } from './liveness.js';
 import { type Attachment, controlSocketPath } from './monitor-client.js';
 import { readMonitorStatus } from './monitor-status.js';
@@ -126,6 +126,18 @@ export class ExecStore {
   }
 }
 
+/** A new exec of a container, saved, with Docker's `exec_create` event (its start and end are its monitor's to log). */
+export function createExec(
+  rt: Runtime,
+  store: ExecStore,
+  record: ContainerRecord,
+  config: Omit<ExecRecord, 'id' | 'created' | 'monitor' | 'containerId'>,
+): ExecRecord {
+  const made = store.create({ ...config, containerId: record.id });
+  containerEvent(rt.paths.runRoot, record, `exec_create: ${made.cmd.join(' ')}`, { execID: made.id });
+  return made;
+}
+
 export interface ExecStarted {
   pid: number;
   /** With `attach`: the process's output from its first byte (it waits at its gate until this is there), and its stdin when asked. */
@@ -170,7 +182,6 @@ export async function startExecUnderMonitor(
       const held = (fd: number) => `/proc/${process.pid}/fd/${fd}`;
       const statusPath = store.statusPath(exec.id);
       removeFile(statusPath);
-      containerEvent(rt.paths.runRoot, record, `exec_create: ${command}`, { execID: exec.id });
       const { startMonitor } = await import('./monitor.js');
       const started = await startMonitor(
         {

@@ -494,7 +494,16 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       const all = docker(['events', '--since', String(since), '--until', String(until), '--format', '{{.Type}} {{.Action}}']);
       expect(all.stdout).toContain('network create');
       expect(all.stdout).toContain('volume destroy');
-      expect(all.stdout).toMatch(/container exec_start: sh -c cat; exit 3/);
+      // An exec's create (at POST /containers/{id}/exec), start and die (its monitor's), in order.
+      const execs = docker(['events', '--since', String(since), '--until', String(until), '--filter', 'container=host', '--format', '{{.Action}}'])
+        .stdout.trim()
+        .split('\n');
+      const created = execs.indexOf('exec_create: sh -c cat; exit 3');
+      const started = execs.indexOf('exec_start: sh -c cat; exit 3');
+      expect(created).toBeGreaterThanOrEqual(0);
+      expect(started).toBeGreaterThan(created);
+      expect(execs.lastIndexOf('exec_die')).toBeGreaterThan(started);
+      expect(execs.filter((a) => a.startsWith('exec_create: ')).length).toBe(execs.filter((a) => a.startsWith('exec_start: ')).length);
     });
 
     it('bad input: Docker statuses and messages, nothing half-made, the server goes on serving', async () => {

@@ -8,7 +8,7 @@
  */
 import { ConflictError, ExecNotFoundError, UsageError } from '../../errors.js';
 import { parseEnvEntries } from '../../options/env.js';
-import { type ExecRecord, type ExecState, startExecUnderMonitor } from '../../runtime/exec-monitor.js';
+import { type ExecRecord, type ExecState, createExec, startExecUnderMonitor } from '../../runtime/exec-monitor.js';
 import { controlSocketPath, resizeTerminal } from '../../runtime/monitor-client.js';
 import { isLive, statusOfRecord } from '../../runtime/states.js';
 import type { Router } from '../router.js';
@@ -65,8 +65,7 @@ export function execRoutes(router: Router, s: ApiSessions): void {
     if (cmd.length === 0) throw new UsageError('No exec command specified');
     if (body.Privileged === true) throw new UsageError("Privileged is not supported by hull for exec (the process keeps the container's privileges)");
     await s.sweepExecs();
-    const made = s.execs.create({
-      containerId: record.id,
+    const made = createExec(hull.runtime, s.execs, record, {
       cmd,
       tty: body.Tty === true,
       user: typeof body.User === 'string' ? body.User : '',
