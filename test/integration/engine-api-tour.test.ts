@@ -327,6 +327,17 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       expect(docker(['exec', 'owned', 'stat', '-c', '%u:%g %a', '/tmp/up', '/tmp/up/a.txt', '/tmp/up/sub/b.txt']).stdout).toBe(
         '1234:5678 755\n1234:5678 644\n1234:5678 751\n',
       );
+      // Every staging directory has gone (tmp/ of the root), a client's dropped GET included.
+      await new Promise<void>((resolve) => {
+        const req = http.request({ socketPath: api.socket, method: 'GET', path: '/containers/owned/archive?path=/' });
+        req.on('error', () => resolve());
+        req.end();
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 100);
+      });
+      await eventually(() => expect(readdirSync(path.join(env.root, 'tmp')).filter((n) => n.startsWith('archive-'))).toEqual([]));
       expect(docker(['rm', '-f', 'owned']).code).toBe(0);
       rmSync(host, { recursive: true, force: true });
     });

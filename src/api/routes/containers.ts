@@ -272,7 +272,8 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
   router.add('GET', '/containers/{id}/archive', async (ex) => {
     const { stat, tar } = await archivePath(hull.runtime, ex.params.id!, archiveQueryPath(ex));
     const out = ex.stream(200, 'application/x-tar', { 'X-Docker-Container-Path-Stat': pathStatHeader(stat) });
-    ex.signal.addEventListener('abort', () => tar.destroy(), { once: true });
+    if (ex.signal.aborted) tar.destroy();
+    else ex.signal.addEventListener('abort', () => tar.destroy(), { once: true });
     await pipeline(tar, out).catch(() => undefined); // a client gone: the tar (and its staging) is dropped
   });
 
