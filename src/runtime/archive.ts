@@ -74,9 +74,9 @@ export async function archivePath(rt: Runtime, idOrName: string, p: string): Pro
   const dir = staging(rt);
   try {
     const stat = await rt.locked(idOrName, (record) =>
-      inRunningRoot(record, idOrName, (root) => {
+      inRunningRoot(record, idOrName, async (root) => {
         const found = described(statContainerPath(root, p, idOrName));
-        copyFromContainer(root, p, dir, { container: idOrName });
+        await copyFromContainer(root, p, dir, { container: idOrName });
         return found;
       }),
     );
