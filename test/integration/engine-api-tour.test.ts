@@ -499,6 +499,7 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       expect(piped.stdout).toBe('through-monitor\n');
       expect(piped.code).toBe(3);
       expect(docker(['rm', '-f', 'host']).code).toBe(0);
+      expect((await request('GET', `/v1.41/exec/${detached}/json`)).status).toBe(404); // gone with its container, as Docker's
       // No monitor of an exec is left.
       const monitors = spawnSync('pgrep', ['-x', 'hull-monitor', '-a'], { encoding: 'utf8' }).stdout;
       expect(monitors).not.toContain(env.base);

@@ -80,6 +80,10 @@ export function execRoutes(router: Router, s: ApiSessions): void {
 
   router.add('GET', '/exec/{id}/json', async (ex) => {
     const e = found(ex.params.id!);
+    // Docker forgets a container's execs with it.
+    await hull.getContainer(e.containerId).catch(() => {
+      throw new ExecNotFoundError(e.id);
+    });
     ex.reply(200, execInspect(e, s.execs.state(e)));
   });
 
