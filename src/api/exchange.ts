@@ -4,7 +4,7 @@
  * where the socket is ours and the answer is written on it by hand. Routes see only this.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Duplex, PassThrough, type Writable } from 'node:stream';
+import { Duplex, PassThrough, type Readable, type Writable } from 'node:stream';
 import { RequestTooLargeError, UsageError } from '../errors.js';
 import { API_VERSION } from '../present/system-info.js';
 import { HULL_VERSION } from '../version.js';
@@ -47,6 +47,8 @@ export interface Exchange {
   readonly started: boolean;
   /** The JSON body (undefined when there is none), its content type and size checked. */
   json(): Promise<unknown>;
+  /** The body as it comes (an archive), unbounded here: its reader bounds it. */
+  rawBody(): Readable;
   /** A whole answer: JSON when `body` is given, else empty. */
   reply(status: number, body?: unknown): void;
   /** A streamed answer whose headers go out at once (wait, logs): write to it, end it. */
@@ -133,6 +135,10 @@ export class HttpExchange extends RequestExchange implements Exchange {
       chunks.push(chunk as Buffer);
     }
     return parseJson(Buffer.concat(chunks), this.req.headers);
+  }
+
+  rawBody(): Readable {
+    return this.req;
   }
 
   /** The rest of the body is not read: the connection closes after the answer. */
@@ -232,6 +238,10 @@ export class UpgradeExchange extends RequestExchange implements Exchange {
 
   async json(): Promise<unknown> {
     return parseJson(await this.readBody(), this.req.headers);
+  }
+
+  rawBody(): Readable {
+    throw new UsageError('a raw body is not taken with an upgrade');
   }
 
   private writeHead(status: number, headers: Record<string, string>): void {

@@ -4,14 +4,14 @@
  *
  * - attach requests that came before their container's start (docker CLI's `run`: create, attach,
  *   wait, start): the start that follows attaches the first of them from the container's first
- *   byte (the monitor lets the container run once it is there), so no output is lost;
- * - exec sessions (Docker keeps them in memory too): made by `POST /containers/{id}/exec`, run by
- *   `POST /exec/{id}/start`, with their exit code for `GET /exec/{id}/json`.
+ *   byte (the monitor lets the container run once it is there), so no output is lost.
+ *
+ * Exec sessions are not held here: each is a record under the run root with its own monitor
+ * (src/runtime/exec-monitor.ts), so a restarted server still answers `GET /exec/{id}/json`.
  */
-import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Hull } from '../hull.js';
-import type { ExecProcess } from '../runtime/runtime.js';
+import { ExecStore } from '../runtime/exec-monitor.js';
 
 /** A hijacked attach connection waiting for its container's start. */
 export interface PendingAttach {
@@ -23,33 +23,16 @@ export interface PendingAttach {
   serve: (run: () => Promise<void>) => void;
 }
 
-export interface ExecSession {
-  id: string;
-  containerId: string;
-  cmd: string[];
-  tty: boolean;
-  user: string;
-  workdir: string | undefined;
-  env: string[];
-  privileged: boolean;
-  attachStdin: boolean;
-  attachStdout: boolean;
-  attachStderr: boolean;
-  running: boolean;
-  exitCode: number | null;
-  pid: number;
-  process: ExecProcess | undefined;
-  created: number;
-}
-
 /** Exec sessions that ended are forgotten after this long (Docker keeps them until the container goes). */
 const EXEC_KEEP_MS = 10 * 60 * 1000;
 
 export class ApiSessions {
   private readonly pending = new Map<string, PendingAttach[]>();
-  private readonly execs = new Map<string, ExecSession>();
+  readonly execs: ExecStore;
 
-  constructor(readonly hull: Hull) {}
+  constructor(readonly hull: Hull) {
+    this.execs = new ExecStore(hull.paths.runRoot);
+  }
 
   /** Keep an attach for the container's start; forgotten when its client goes. */
   addPending(containerId: string, attach: PendingAttach): void {
@@ -70,27 +53,8 @@ export class ApiSessions {
     return list.filter((a) => !a.conn.destroyed);
   }
 
-  addExec(session: Omit<ExecSession, 'id' | 'created' | 'running' | 'exitCode' | 'pid' | 'process'>): ExecSession {
-    this.sweep();
-    const made: ExecSession = {
-      ...session,
-      id: randomBytes(32).toString('hex'),
-      created: Date.now(),
-      running: false,
-      exitCode: null,
-      pid: 0,
-      process: undefined,
-    };
-    this.execs.set(made.id, made);
-    return made;
-  }
-
-  exec(id: string): ExecSession | undefined {
-    return this.execs.get(id);
-  }
-
-  private sweep(): void {
-    const old = Date.now() - EXEC_KEEP_MS;
-    for (const [id, s] of this.execs) if (!s.running && s.created < old) this.execs.delete(id);
+  /** Forget ended execs made long ago (called as new ones are made). */
+  async sweepExecs(): Promise<void> {
+    await this.execs.sweep(Date.now() - EXEC_KEEP_MS);
   }
 }

@@ -64,21 +64,33 @@ function volumeEventInputs(record: ContainerRecord, action: 'mount' | 'unmount')
  * (native/monitor.cc AppendEvent, which adds the exit code and the time), NUL-separated: the start
  * line, the die line up to the exit code, the rest of it, the oom line, the volumes' mount lines,
  * their unmount lines (newline-separated). Written at start and again on rename (the name is in
- * them). Returns the file.
+ * them). Returns the file. With `exec` (a process run in the container under a monitor of its own):
+ * its `exec_start: CMD` and `exec_die` lines, with its execID, and nothing else.
  */
-export function writeMonitorEvents(file: string, record: ContainerRecord): string {
+export function writeMonitorEvents(file: string, record: ContainerRecord, exec?: { command: string; execID: string }): string {
   const untimed = (input: EventInput) => {
     const line = eventLine(eventMessage(input, 0n));
     return line.slice(0, line.lastIndexOf(',"time":0,"timeNano":0}'));
   };
-  const start = untimed({ type: 'container', action: 'start', id: record.id, attributes: containerAttributes(record) });
+  const execAttributes: Record<string, string> = exec ? { execID: exec.execID } : {};
+  const start = untimed({
+    type: 'container',
+    action: exec ? `exec_start: ${exec.command}` : 'start',
+    id: record.id,
+    attributes: containerAttributes(record, execAttributes),
+  });
   const marker = 'EXIT-CODE-MARKER';
-  const die = untimed({ type: 'container', action: 'die', id: record.id, attributes: containerAttributes(record, { exitCode: marker }) });
+  const die = untimed({
+    type: 'container',
+    action: exec ? 'exec_die' : 'die',
+    id: record.id,
+    attributes: containerAttributes(record, { ...execAttributes, exitCode: marker }),
+  });
   const key = `"exitCode":"${marker}`;
   const at = die.indexOf(key) + key.length - marker.length;
-  const oom = untimed({ type: 'container', action: 'oom', id: record.id, attributes: containerAttributes(record) });
-  const mounts = volumeEventInputs(record, 'mount').map(untimed).join('\n');
-  const unmounts = volumeEventInputs(record, 'unmount').map(untimed).join('\n');
+  const oom = exec ? '' : untimed({ type: 'container', action: 'oom', id: record.id, attributes: containerAttributes(record) });
+  const mounts = exec ? '' : volumeEventInputs(record, 'mount').map(untimed).join('\n');
+  const unmounts = exec ? '' : volumeEventInputs(record, 'unmount').map(untimed).join('\n');
   writeFileSync(`${file}.tmp`, [start, die.slice(0, at), die.slice(at + marker.length), oom, mounts, unmounts].join('\0'));
   renameSync(`${file}.tmp`, file);
   return file;

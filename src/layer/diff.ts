@@ -153,13 +153,14 @@ function byteOrder(a: string, b: string): number {
 
 /**
  * The tar of `dir` (overlay format), streamed: a layer's diff. Everything below `dir` is entered
- * with its path relative to `dir`; `dir` itself is not an entry.
+ * with its path relative to `dir`, after `prefix` (the Engine API's archive of `DIR/.` names its
+ * entries `./…`); `dir` itself is not an entry.
  */
-export function diffTar(dir: string): Readable {
-  return Readable.from(walkTar(dir), { objectMode: false });
+export function diffTar(dir: string, prefix = ''): Readable {
+  return Readable.from(walkTar(dir, prefix), { objectMode: false });
 }
 
-async function* walkTar(root: string): AsyncGenerator<Buffer> {
+async function* walkTar(root: string, prefix: string): AsyncGenerator<Buffer> {
   const links = new Map<string, string>(); // dev:ino → first name
   const buffer = Buffer.allocUnsafe(CHUNK);
 
@@ -186,7 +187,8 @@ async function* walkTar(root: string): AsyncGenerator<Buffer> {
   }
 
   function* tree(rel: string): Generator<Buffer | { file: string; size: number }> {
-    for (const { rel: r, full, st } of entries(rel)) {
+    for (const { rel: inDir, full, st } of entries(rel)) {
+      const r = `${prefix}${inDir}`;
       const mtime = Math.floor(st.mtimeMs / 1000);
       const base = { mode: st.mode, uid: st.uid, gid: st.gid, mtime };
       if (st.isCharacterDevice() && st.rdev === 0) {
@@ -199,7 +201,7 @@ async function* walkTar(root: string): AsyncGenerator<Buffer> {
       if (st.isDirectory()) {
         yield encodeHeader({ ...base, name: `${r}/`, size: 0, type: '5' }, xattrs);
         if (isOpaque(full)) yield encodeHeader({ ...base, name: `${r}/${WHITEOUT_OPAQUE}`, mode: 0o600, size: 0, type: '0' });
-        yield* tree(r);
+        yield* tree(inDir);
         continue;
       }
       if (st.isFile() && st.nlink > 1) {

@@ -128,17 +128,26 @@ async function copyLocked(
   hostPath: string,
   opts: { followLink?: boolean },
 ): Promise<void> {
+  const { copyFromContainer, copyToContainer } = await import('./copy.js');
+  await inRunningRoot(record, idOrName, async (root) => {
+    const how = { container: idOrName, followLink: opts.followLink ?? false };
+    if (direction === 'from') await copyFromContainer(root, containerPath, hostPath, how);
+    else await copyToContainer(hostPath, root, containerPath, how);
+  });
+}
+
+/**
+ * Runs `fn` with the root of a running container (/proc/PID/root), its process held by a pidfd
+ * meanwhile; the caller holds the container's lock. cp and the Engine API's archive share it.
+ */
+export async function inRunningRoot<T>(record: ContainerRecord, idOrName: string, fn: (root: string) => T | Promise<T>): Promise<T> {
   const notRunning = () => new ConflictError(`container ${idOrName} is not running: hull copies files of running containers only (for now)`);
   if (!isLive(statusOfRecord(record))) throw notRunning();
   mayAct('copy', statusOfRecord(record), idOrName);
   const fd = await openProcess(record.state.pid, record.state.pidStartTime);
   if (fd === undefined) throw notRunning();
   try {
-    const root = `/proc/${record.state.pid}/root`;
-    const { copyFromContainer, copyToContainer } = await import('./copy.js');
-    const how = { container: idOrName, followLink: opts.followLink ?? false };
-    if (direction === 'from') copyFromContainer(root, containerPath, hostPath, how);
-    else copyToContainer(hostPath, root, containerPath, how);
+    return await fn(`/proc/${record.state.pid}/root`);
   } finally {
     closeSync(fd);
   }

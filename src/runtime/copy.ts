@@ -22,8 +22,10 @@ import {
   constants,
   existsSync,
   fchmodSync,
+  fchownSync,
   fstatSync,
   futimesSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -51,6 +53,8 @@ export interface CopyOptions {
   container: string;
   /** `-L`: copy what the source's final symlink points to, not the link. */
   followLink?: boolean;
+  /** Host ids every entry written is given (the Engine API's copyUIDGID: the container's user); else they are root's. */
+  owner?: { uid: number; gid: number };
 }
 
 /** errno names in words, as Docker's messages say them (libuv's table, the same strerror text). */
@@ -80,13 +84,34 @@ function withFd<T>(fd: number, fn: (fd: number) => T): T {
   }
 }
 
-function copyFd(from: number, to: number): void {
+async function withFdAsync<T>(fd: number, fn: (fd: number) => Promise<T>): Promise<T> {
+  try {
+    return await fn(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A copy is many small synchronous calls; it gives the event loop a turn whenever it has held it
+ * for a few ms, so a long one (the Engine API's archive of a whole tree) never stalls the server.
+ */
+const SLICE_MS = 4;
+let sliceStart = performance.now();
+async function breathe(): Promise<void> {
+  if (performance.now() - sliceStart < SLICE_MS) return;
+  await new Promise((resolve) => setImmediate(resolve));
+  sliceStart = performance.now();
+}
+
+async function copyFd(from: number, to: number): Promise<void> {
   const buf = Buffer.allocUnsafe(256 * 1024);
   for (;;) {
     const n = readSync(from, buf, 0, buf.length, null);
     if (n <= 0) return;
     let off = 0;
     while (off < n) off += writeSync(to, buf, off, n - off);
+    await breathe();
   }
 }
 
@@ -99,7 +124,7 @@ function checkName(name: string): string {
 /** A path that says "a directory" (Docker's assertsDirectory): ends in '/' or '/.'. */
 const assertsDirectory = (p: string) => p.endsWith('/') || p === '.' || p.endsWith('/.');
 /** A path that says "its contents" (Docker's specifiesCurrentDir): ends in '/.'. */
-const meansContents = (p: string) => p === '.' || p.endsWith('/.');
+const meansContents = (p: string): boolean => p === '.' || p.endsWith('/.');
 /** A container path as Docker cleans it: from "/", ".." taken lexically, no trailing '/'. */
 const cleanInContainer = (p: string) => path.posix.join('/', p).replace(/(.)\/+$/, '$1');
 
@@ -222,6 +247,7 @@ function containerSource(fs: ContainerFs): Source {
 interface Target {
   source: Source;
   label: (p: string) => string;
+  owner?: { uid: number; gid: number } | undefined;
 }
 
 /**
@@ -231,7 +257,7 @@ interface Target {
  * else in the way of a file or link is removed; a directory and a non-directory never replace
  * each other. Devices, fifos and sockets are not copied.
  */
-function put(t: Target, src: string, st: Stats, dirFd: number, name: string, at: string): void {
+async function put(t: Target, src: string, st: Stats, dirFd: number, name: string, at: string): Promise<void> {
   const entry = `/proc/self/fd/${dirFd}/${checkName(name)}`;
   let existing: Stats | undefined;
   try {
@@ -244,11 +270,12 @@ function put(t: Target, src: string, st: Stats, dirFd: number, name: string, at:
     const fd = writing(t, at, () => {
       if (!existing) mkdirSync(entry, { mode: 0o700 });
       const opened = openSync(entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      if (t.owner) fchownSync(opened, t.owner.uid, t.owner.gid); // before the mode: a chown clears setuid and setgid bits
       if (!existing) fchmodSync(opened, st.mode & 0o7777); // a new directory takes SRC's mode; an existing one keeps its own
       return opened;
     });
-    withFd(fd, () => {
-      if (!t.source.isKernelFs(src)) putContents(t, src, fd, at);
+    await withFdAsync(fd, async () => {
+      if (!t.source.isKernelFs(src)) await putContents(t, src, fd, at);
     });
     return;
   }
@@ -259,17 +286,24 @@ function put(t: Target, src: string, st: Stats, dirFd: number, name: string, at:
     writing(t, at, () => {
       if (existing) unlinkSync(entry);
       symlinkSync(link, entry);
+      if (t.owner) lchownSync(entry, t.owner.uid, t.owner.gid);
     });
     return;
   }
-  withFd(t.source.openFile(src), (from) => {
+  await withFdAsync(t.source.openFile(src), async (from) => {
     const actual = fstatSync(from);
     if (!actual.isFile()) throw new RuntimeError(`read ${t.source.label(src)}: not a regular file any more`);
-    writing(t, at, () => {
+    const to = writing(t, at, () => {
       if (existing && !existing.isFile()) unlinkSync(entry);
       const flags = existing?.isFile() ? O_WRONLY | O_TRUNC | O_NOFOLLOW : O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
-      withFd(openSync(entry, flags, 0o600), (to) => {
-        copyFd(from, to);
+      return openSync(entry, flags, 0o600);
+    });
+    await withFdAsync(to, async () => {
+      await copyFd(from, to).catch((err: unknown) => {
+        throw failed(err, `copy to ${t.label(at)}`);
+      });
+      writing(t, at, () => {
+        if (t.owner) fchownSync(to, t.owner.uid, t.owner.gid);
         fchmodSync(to, actual.mode & 0o777);
         futimesSync(to, actual.atime, actual.mtime);
       });
@@ -286,10 +320,11 @@ function writing<T>(t: Target, at: string, fn: () => T): T {
 }
 
 /** Each entry of the directory `src` into the directory `dirFd`. */
-function putContents(t: Target, src: string, dirFd: number, at: string): void {
+async function putContents(t: Target, src: string, dirFd: number, at: string): Promise<void> {
   for (const name of t.source.list(src)) {
+    await breathe();
     const child = path.posix.join(src, checkName(name));
-    put(t, child, t.source.lstat(child), dirFd, name, path.posix.join(at, name));
+    await put(t, child, t.source.lstat(child), dirFd, name, path.posix.join(at, name));
   }
 }
 
@@ -367,7 +402,7 @@ function containerDestination(fs: ContainerFs, dest: string): Destination {
 }
 
 /** Container → host. `src` is a path inside the container; `dest` a host path. */
-export function copyFromContainer(root: string, src: string, dest: string, opts: CopyOptions): void {
+export async function copyFromContainer(root: string, src: string, dest: string, opts: CopyOptions): Promise<void> {
   const fs = new ContainerFs(root, opts.container);
   const given = cleanInContainer(src);
   const from = fs.resolve(given, assertsDirectory(src) || (opts.followLink ?? false));
@@ -385,14 +420,14 @@ export function copyFromContainer(root: string, src: string, dest: string, opts:
   } catch (err) {
     throw failed(err, `open ${shownDir}`);
   }
-  withFd(dirFd, () => {
-    if (entry === undefined) putContents(target, from, dirFd, shownDir);
-    else put(target, from, st, dirFd, entry, path.posix.join(shownDir, entry));
+  await withFdAsync(dirFd, async () => {
+    if (entry === undefined) await putContents(target, from, dirFd, shownDir);
+    else await put(target, from, st, dirFd, entry, path.posix.join(shownDir, entry));
   });
 }
 
 /** Host → container. `src` is a host path; `dest` a path inside the container. */
-export function copyToContainer(src: string, root: string, dest: string, opts: CopyOptions): void {
+export async function copyToContainer(src: string, root: string, dest: string, opts: CopyOptions): Promise<void> {
   const fs = new ContainerFs(root, opts.container);
   let from = path.resolve(src);
   let st: Stats;
@@ -417,9 +452,36 @@ export function copyToContainer(src: string, root: string, dest: string, opts: C
     if (codeOf(err) === 'ENOTDIR') throw new UsageError(`extraction point is not a directory: ${label(shownDir)}`);
     throw failed(err, `open ${label(shownDir)}`);
   }
-  const target: Target = { source: hostSource, label };
-  withFd(dirFd, () => {
-    if (entry === undefined) putContents(target, from, dirFd, shownDir);
-    else put(target, from, st, dirFd, entry, path.posix.join(shownDir, entry));
+  const target: Target = { source: hostSource, label, owner: opts.owner };
+  await withFdAsync(dirFd, async () => {
+    if (entry === undefined) await putContents(target, from, dirFd, shownDir);
+    else await put(target, from, st, dirFd, entry, path.posix.join(shownDir, entry));
   });
 }
+
+/** What Docker's StatPath tells of a container path (the Engine API's `X-Docker-Container-Path-Stat`). */
+export interface ContainerPathStat {
+  /** The path's last component, as given (`.` for `DIR/.`). */
+  name: string;
+  stat: Stats;
+  /** The path with every link followed inside the container, when it is a link; else ''. */
+  linkTarget: string;
+}
+
+/**
+ * Docker's StatPath: the path cleaned from the container's "/" (`..` cannot climb out of it), its
+ * parents' links followed inside the container, its own final link not (a link is described as a
+ * link, with its target resolved in the container).
+ */
+export function statContainerPath(root: string, p: string, container: string): ContainerPathStat {
+  const fs = new ContainerFs(root, container);
+  const given = cleanInContainer(p);
+  const resolved = fs.resolve(given, assertsDirectory(p));
+  const st = fs.lstat(resolved);
+  if (!st) throw new ContainerPathNotFoundError(p, container);
+  const name = meansContents(p) ? '.' : given === '/' ? '/' : path.posix.basename(given);
+  return { name, stat: st, linkTarget: st.isSymbolicLink() ? fs.resolve(given, true) : '' };
+}
+
+/** Whether a container path means "the directory's contents" (`DIR/.`). */
+export { meansContents as copiesContents };

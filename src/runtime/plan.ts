@@ -532,6 +532,8 @@ export interface ExecPlanOptions {
   chrootTo?: string;
   /** Fds 3 … 2+N of the exec'ing process stay open in the new one (runc's --preserve-fds). */
   preserveFds?: number;
+  /** Wait at a start gate before the command, as a container's first process (under hull-monitor: its attached client first). */
+  startGate?: boolean;
 }
 
 /** The capabilities step with the process's five sets as its spec gives them. */
@@ -583,6 +585,7 @@ export function buildExecPlan(spec: RuntimeSpec, opts: ExecPlanOptions): PlanSte
           ambient: 0n,
         },
   );
+  if (opts.startGate) steps.push({ op: 'startGate' });
   if (seccomp && proc.noNewPrivileges) steps.push(seccomp);
   const [file] = opts.args;
   if (file === undefined || file === '') throw new UsageError('no command specified');

@@ -154,6 +154,9 @@ export interface ExecRequest extends StdioOptions {
   consoleSize?: { rows: number; cols: number };
   /** Left to run on its own: no stdio, not killed with hull. */
   detach?: boolean;
+  /** Run under a hull-monitor of its own, which wires its stdio (with a stdin pipe when `monitorStdin`) and is its parent. */
+  underMonitor?: boolean;
+  monitorStdin?: boolean;
 }
 
 export interface PreparedExec {
@@ -196,8 +199,9 @@ export async function prepareExec(rt: Runtime, record: ContainerRecord, req: Exe
     const env = mergeEnv(spec.process.env, tty ? ['TERM=xterm'] : [], req.env ?? []);
     const cwd = req.workdir ?? spec.process.cwd;
     if (!path.posix.isAbsolute(cwd)) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
-    const routes = tty || req.detach ? ALL_NULL_ROUTES : routeStdio(req);
-    const nullStdio = tty ? 0 : nullStdioMask(routes);
+    const routes = tty || req.detach || req.underMonitor ? ALL_NULL_ROUTES : routeStdio(req);
+    // Under a monitor, as a detached container's first process: the monitor's pipes, /dev/null for a stdin it does not hold.
+    const nullStdio = tty ? 0 : req.underMonitor ? (req.monitorStdin ? 0 : 0b001) : nullStdioMask(routes);
     const steps = buildExecPlan(spec, {
       args: req.cmd,
       env,
@@ -207,11 +211,13 @@ export async function prepareExec(rt: Runtime, record: ContainerRecord, req: Exe
       consoleSize: req.consoleSize,
       seccompFilter: await rt.seccompFilter(spec),
       nullStdio,
+      // Under a monitor it waits at a gate, as a container's first process: an attached client sees its output from the first byte.
+      startGate: req.underMonitor === true,
     });
     cgroupFd = ContainerCgroup.existing(await cgroup2Root(), record.id, record.cgroupParent)?.openFd() ?? -1;
     const none = { pid: false, mount: false, uts: false, ipc: false, net: false, cgroup: false };
     return {
-      launch: { namespaces: none, rootfs: spec.root.path, terminal: tty, parentDeathSignal: req.detach ? 0 : SIGKILL, steps },
+      launch: { namespaces: none, rootfs: spec.root.path, terminal: tty, parentDeathSignal: req.detach && !req.underMonitor ? 0 : SIGKILL, steps },
       routes,
       namespaceFds,
       cgroupFd,

@@ -4,6 +4,7 @@
  * Docker's shapes from src/present/ (the same the CLI prints).
  */
 import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ConflictError, NotModifiedError, UsageError } from '../../errors.js';
 import { readEvents } from '../../events/follow.js';
 import { containerListEntry } from '../../present/containers.js';
@@ -18,6 +19,7 @@ import { parseSignal } from '../../runtime/signals.js';
 import { isLive, statusOfRecord } from '../../runtime/states.js';
 import type { Attachment } from '../../runtime/monitor-client.js';
 import { CHANGE_KIND_NUMBER } from '../../runtime/container-fs.js';
+import { archivePath, extractToPath, pathStatHeader, statPath } from '../../runtime/archive.js';
 import { createOptionsFromApi, updateFromApi } from '../container-config.js';
 import { type Exchange, queryBool } from '../exchange.js';
 import type { Router } from '../router.js';
@@ -39,13 +41,20 @@ function dimension(ex: Exchange, name: string): number {
   return Number(v);
 }
 
+/** The archive's `path` query (required). */
+function archiveQueryPath(ex: Exchange): string {
+  const p = ex.query.get('path');
+  if (!p) throw new UsageError('path is required: the path of a file or directory in the container');
+  return p;
+}
+
 /** Docker's `filters` query (src/filters/: `{"key":{"value":true}}`, or the older `{"key":["value"]}`). */
 export function filterArgs(ex: Exchange): FilterArgs {
   return filterArgsFromJson(ex.query.get('filters') ?? '');
 }
 
-/** Relays an attachment to a hijacked client until the container has ended or the client has gone. */
-async function serveAttachment(conn: Duplex, attachment: Attachment, opts: { terminal: boolean; stdout: boolean; stderr: boolean }): Promise<void> {
+/** Relays an attachment to a hijacked client until the container (or exec) has ended or the client has gone. */
+export async function serveAttachment(conn: Duplex, attachment: Attachment, opts: { terminal: boolean; stdout: boolean; stderr: boolean }): Promise<void> {
   if (attachment.stdin) conn.pipe(attachment.stdin);
   // A client that goes away frees its connection to the monitor (the container runs on).
   const gone = () => attachment.detach();
@@ -252,6 +261,28 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
     const out = ex.stream(200, 'application/x-tar');
     await hull.exportContainer(ex.params.id!, out); // leaves `out` open (the CLI's is its stdout)
     out.end();
+  });
+
+  // docker cp: HEAD stats a path, GET gives it as a tar, PUT extracts a tar into a directory (src/runtime/archive.ts).
+  router.add('HEAD', '/containers/{id}/archive', async (ex) => {
+    const stat = await statPath(hull.runtime, ex.params.id!, archiveQueryPath(ex));
+    ex.stream(200, 'application/json', { 'X-Docker-Container-Path-Stat': pathStatHeader(stat) }).end();
+  });
+
+  router.add('GET', '/containers/{id}/archive', async (ex) => {
+    const { stat, tar } = await archivePath(hull.runtime, ex.params.id!, archiveQueryPath(ex));
+    const out = ex.stream(200, 'application/x-tar', { 'X-Docker-Container-Path-Stat': pathStatHeader(stat) });
+    if (ex.signal.aborted) tar.destroy();
+    else ex.signal.addEventListener('abort', () => tar.destroy(), { once: true });
+    await pipeline(tar, out).catch(() => undefined); // a client gone: the tar (and its staging) is dropped
+  });
+
+  router.add('PUT', '/containers/{id}/archive', async (ex) => {
+    await extractToPath(hull.runtime, ex.params.id!, archiveQueryPath(ex), ex.rawBody(), {
+      noOverwriteDirNonDir: queryBool(ex.query, 'noOverwriteDirNonDir'),
+      copyUIDGID: queryBool(ex.query, 'copyUIDGID'),
+    });
+    ex.reply(200);
   });
 
   router.add('GET', '/containers/{id}/top', async (ex) => {

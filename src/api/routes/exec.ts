@@ -2,13 +2,19 @@
  * Exec: `POST /containers/{id}/exec` makes a session, `POST /exec/{id}/start` runs it (hijacked:
  * its output framed, or raw with a terminal; the client's input to its stdin), `GET
  * /exec/{id}/json` tells its state and exit code, `POST /exec/{id}/resize` sizes its terminal.
+ * Each runs under a hull-monitor of its own (src/runtime/exec-monitor.ts), never as the server's
+ * child: the server relays its streams through the monitor's attach, and a restarted server
+ * still finds it and its exit code.
  */
 import { ConflictError, ExecNotFoundError, UsageError } from '../../errors.js';
 import { parseEnvEntries } from '../../options/env.js';
+import { type ExecRecord, type ExecState, createExec, startExecUnderMonitor } from '../../runtime/exec-monitor.js';
+import { controlSocketPath, resizeTerminal } from '../../runtime/monitor-client.js';
 import { isLive, statusOfRecord } from '../../runtime/states.js';
 import type { Router } from '../router.js';
-import type { ApiSessions, ExecSession } from '../sessions.js';
-import { relayOutput } from '../streams.js';
+import type { ApiSessions } from '../sessions.js';
+import { frame } from '../streams.js';
+import { serveAttachment } from './containers.js';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -23,24 +29,32 @@ function strings(body: Record<string, unknown>, key: string): string[] {
 }
 
 /** Docker's ExecInspect body. */
-function execInspect(e: ExecSession): Record<string, unknown> {
+function execInspect(e: ExecRecord, state: ExecState): Record<string, unknown> {
   return {
     ID: e.id,
-    Running: e.running,
-    ExitCode: e.exitCode,
-    ProcessConfig: { tty: e.tty, entrypoint: e.cmd[0] ?? '', arguments: e.cmd.slice(1), privileged: e.privileged, user: e.user },
+    Running: state.running,
+    ExitCode: state.exitCode,
+    ProcessConfig: { tty: e.tty, entrypoint: e.cmd[0] ?? '', arguments: e.cmd.slice(1), privileged: false, user: e.user },
     OpenStdin: e.attachStdin,
     OpenStderr: e.attachStderr,
     OpenStdout: e.attachStdout,
     CanRemove: false,
     ContainerID: e.containerId,
     DetachKeys: '',
-    Pid: e.pid,
+    Pid: state.pid,
   };
 }
 
 export function execRoutes(router: Router, s: ApiSessions): void {
   const { hull } = s;
+  /** Execs whose start is under way (two starts of one exec: the second is refused). */
+  const starting = new Set<string>();
+
+  const found = (id: string): ExecRecord => {
+    const e = s.execs.get(id);
+    if (!e) throw new ExecNotFoundError(id);
+    return e;
+  };
 
   router.add('POST', '/containers/{id}/exec', async (ex) => {
     const body = await ex.json();
@@ -50,84 +64,72 @@ export function execRoutes(router: Router, s: ApiSessions): void {
     const cmd = strings(body, 'Cmd');
     if (cmd.length === 0) throw new UsageError('No exec command specified');
     if (body.Privileged === true) throw new UsageError("Privileged is not supported by hull for exec (the process keeps the container's privileges)");
-    const session = s.addExec({
-      containerId: record.id,
+    await s.sweepExecs();
+    const made = createExec(hull.runtime, s.execs, record, {
       cmd,
       tty: body.Tty === true,
       user: typeof body.User === 'string' ? body.User : '',
-      workdir: typeof body.WorkingDir === 'string' && body.WorkingDir !== '' ? body.WorkingDir : undefined,
+      ...(typeof body.WorkingDir === 'string' && body.WorkingDir !== '' ? { workdir: body.WorkingDir } : {}),
       env: parseEnvEntries(strings(body, 'Env'), {}),
-      privileged: false,
       attachStdin: body.AttachStdin === true,
       attachStdout: body.AttachStdout === true,
       attachStderr: body.AttachStderr === true,
     });
-    ex.reply(201, { Id: session.id });
+    ex.reply(201, { Id: made.id });
   });
 
   router.add('GET', '/exec/{id}/json', async (ex) => {
-    const e = s.exec(ex.params.id!);
-    if (!e) throw new ExecNotFoundError(ex.params.id!);
-    ex.reply(200, execInspect(e));
+    const e = found(ex.params.id!);
+    // Docker forgets a container's execs with it.
+    await hull.getContainer(e.containerId).catch(() => {
+      throw new ExecNotFoundError(e.id);
+    });
+    ex.reply(200, execInspect(e, s.execs.state(e)));
   });
 
   router.add('POST', '/exec/{id}/resize', async (ex) => {
-    const e = s.exec(ex.params.id!);
-    if (!e) throw new ExecNotFoundError(ex.params.id!);
+    const e = found(ex.params.id!);
     const rows = Number(ex.query.get('h'));
     const cols = Number(ex.query.get('w'));
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows <= 0 || cols <= 0) throw new UsageError('invalid terminal size: h and w must be positive');
-    e.process?.terminal?.resize(rows, cols);
+    if (!s.execs.state(e).running) throw new ConflictError(`Exec ${e.id} is not running`);
+    if (e.tty) await resizeTerminal(controlSocketPath(hull.paths.runRoot, e.id), rows, cols);
     ex.reply(200);
   });
 
   router.add('POST', '/exec/{id}/start', async (ex) => {
-    const e = s.exec(ex.params.id!);
-    if (!e) throw new ExecNotFoundError(ex.params.id!);
+    const e = found(ex.params.id!);
     const body = (await ex.json()) ?? {};
     if (!isObject(body)) throw new UsageError('the request body must be a JSON object');
-    if (e.running || e.exitCode !== null) throw new ConflictError(`Error: Exec command ${e.id} has already run`);
+    if (e.monitor || e.startFailed || starting.has(e.id)) throw new ConflictError(`Error: Exec command ${e.id} has already run`);
     const detach = body.Detach === true;
-    const size = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? (body.ConsoleSize as number[]) : undefined;
-    e.running = true;
-    let proc;
+    const size = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? (body.ConsoleSize as unknown[]) : undefined;
+    const consoleSize =
+      size && typeof size[0] === 'number' && typeof size[1] === 'number' && size[0] > 0 && size[1] > 0 ? { rows: size[0], cols: size[1] } : undefined;
+    starting.add(e.id);
     try {
-      proc = await hull.exec(e.containerId, {
-        cmd: e.cmd,
-        env: e.env,
-        ...(e.user ? { user: e.user } : {}),
-        ...(e.workdir ? { workdir: e.workdir } : {}),
-        tty: e.tty,
-        ...(e.tty && size && size[0]! > 0 ? { consoleSize: { rows: size[0]!, cols: size[1]! } } : {}),
-        detach,
-        stdin: !detach && e.attachStdin ? 'pipe' : 'ignore',
-        stdout: !detach && e.attachStdout ? 'pipe' : 'ignore',
-        stderr: !detach && e.attachStderr ? 'pipe' : 'ignore',
-      });
-    } catch (err) {
-      e.running = false;
-      e.exitCode = 126;
-      throw err;
+      if (detach) {
+        await startExecUnderMonitor(hull.runtime, s.execs, e, consoleSize ? { consoleSize } : {});
+        ex.reply(200);
+        return;
+      }
+      // Upgraded first, as Docker's daemon does: a client that reads the 101 through a buffered reader (docker-py)
+      // would lose output that came in the same read. A failure after this point can only be told in the stream.
+      const conn = ex.hijack();
+      let started;
+      try {
+        started = await startExecUnderMonitor(hull.runtime, s.execs, e, { attach: { stdin: e.attachStdin }, ...(consoleSize ? { consoleSize } : {}) });
+      } catch (err) {
+        s.execs.save({ ...e, startFailed: true });
+        const text = Buffer.from(`${err instanceof Error ? err.message : String(err)}\r\n`);
+        conn.end(e.tty ? text : frame(2, text));
+        return;
+      }
+      // The monitor writes the exit code before it closes the attachment: the client's inspect right after sees it (`docker exec`'s status).
+      if (started.attachment) await serveAttachment(conn, started.attachment, { terminal: e.tty, stdout: e.attachStdout, stderr: e.attachStderr });
+      else conn.end();
+    } finally {
+      starting.delete(e.id);
     }
-    e.process = proc;
-    e.pid = proc.pid;
-    const ended = proc.wait().then((code) => {
-      e.exitCode = code;
-      e.running = false;
-      e.process = undefined;
-    });
-    if (detach) {
-      ex.reply(200);
-      return;
-    }
-    const conn = ex.hijack();
-    const terminal = proc.terminal?.stream;
-    const input = terminal ?? proc.stdin;
-    if (e.attachStdin && input) conn.pipe(input);
-    const output = relayOutput(conn, terminal ? { stdout: terminal } : { stdout: proc.stdout ?? undefined, stderr: proc.stderr ?? undefined }, e.tty);
-    // The exit code is known before the stream ends: the client asks for it right after (`docker exec`'s status).
-    await ended;
-    await output;
-    conn.end();
   });
 }
