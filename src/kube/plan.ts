@@ -263,6 +263,9 @@ function planVolume(
 
 function projectFiles(data: Record<string, Buffer>, items: KeyToPath[] | undefined, defaultMode: number, where: string, optional: boolean): ProjectedFile[] {
   if (defaultMode > 0o777) throw new UsageError(`${where}: defaultMode ${defaultMode} is not a file mode (0-0777; YAML 0644 is octal, 420 decimal)`);
+  // Kubernetes' key syntax: a file name, never a path.
+  for (const key of Object.keys(data))
+    if (!/^[-._a-zA-Z0-9]+$/.test(key) || key === '.' || key === '..') throw new UsageError(`${where}: key "${key}" is not a valid file name`);
   if (items === undefined) return Object.entries(data).map(([key, bytes]) => ({ path: key, data: bytes, mode: defaultMode }));
   const files: ProjectedFile[] = [];
   for (const item of items) {
