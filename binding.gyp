@@ -101,6 +101,23 @@
       ]
     },
     {
+      "target_name": "hull-pause",
+      "type": "executable",
+      "sources": [
+        "native/pause.c"
+      ],
+      "cflags": [
+        "-Os",
+        "-Wall",
+        "-Wextra"
+      ],
+      "ldflags": [
+        "-static",
+        "-Wl,--gc-sections",
+        "-s"
+      ]
+    },
+    {
       "target_name": "hull-runc",
       "type": "executable",
       "sources": [

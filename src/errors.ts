@@ -131,6 +131,21 @@ export class VolumeNotFoundError extends HullError {
   }
 }
 
+/** No pod by that name or id, in Podman's words. */
+export class PodNotFoundError extends HullError {
+  constructor(nameOrId: string) {
+    super(`no pod with name or ID ${nameOrId} found: no such pod`, { code: 'POD_NOT_FOUND' });
+  }
+}
+
+/** `pod rm` without force of a pod whose containers run (Podman exits 2 for it). */
+export class PodRunningError extends HullError {
+  override readonly exitCode: number = 2;
+  constructor(message: string) {
+    super(message, { code: 'POD_RUNNING' });
+  }
+}
+
 export class ConflictError extends HullError {
   constructor(message: string) {
     super(message, { code: 'CONFLICT' });

@@ -33,7 +33,7 @@ import {
   imageSummaries,
 } from './present/images.js';
 import { type StorePaths, storePaths } from './store/paths.js';
-import { HullError, ImageNotFoundError, UsageError } from './errors.js';
+import { ConflictError, HullError, ImageNotFoundError, UsageError } from './errors.js';
 import type { Credentials, PullEvent, PullOptions, PullResult, PushOptions, PushResult, RegistrySettings } from './registry/index.js';
 import { type ContainerRecord, containerLabels } from './runtime/container-store.js';
 import {
@@ -55,6 +55,10 @@ import { BuildCache } from './build/cache.js';
 import type { VolumeRecord } from './volume/store.js';
 import type { NetworkRecord } from './network/store.js';
 import type { PortMapping } from './network/nft.js';
+import type { PodContainerStats, PodSummary, Pods } from './pods/pods.js';
+import type { PodCreateOptions } from './pods/options.js';
+import type { PodRecord } from './pods/pod-store.js';
+import type { ProcessTable } from './present/processes.js';
 
 /** `system check`'s findings: the image store's and the containers'. */
 export interface StoreCheckResult {
@@ -119,6 +123,7 @@ export class Hull {
 
   private readonly registryOverrides: Partial<RegistrySettings>;
   private readonly buildCache: BuildCache;
+  private podsCache: Pods | undefined;
 
   constructor(opts: HullOptions = {}) {
     this.registryOverrides = opts.registry ?? {};
@@ -322,17 +327,20 @@ export class Hull {
    */
   async start(opts: RunOptions): Promise<RunningContainer> {
     const { record } = await this.createContainer(opts);
+    await this.preparePodMember(record);
     return this.runtime.start(record, opts);
   }
 
   /** Start a created (or stopped) container as a child of this process, with its stdio as `opts` says; resolves once its command runs. */
-  startForeground(record: ContainerRecord, opts: StartOptions = {}): Promise<RunningContainer> {
+  async startForeground(record: ContainerRecord, opts: StartOptions = {}): Promise<RunningContainer> {
+    await this.preparePodMember(record);
     return this.runtime.start(record, opts);
   }
 
   /** Run a container to completion: its exit code, its output when piped, and create's warnings. */
   async run(opts: RunOptions): Promise<RunResult> {
     const { record, warnings } = await this.createContainer(opts);
+    await this.preparePodMember(record);
     const running = await this.runtime.start(record, opts);
     const [stdout, stderr, exitCode] = await Promise.all([collect(running.stdout), collect(running.stderr), running.wait()]);
     const result: RunResult = { id: running.id, name: running.name, exitCode, warnings };
@@ -442,25 +450,40 @@ export class Hull {
     return selectContainers(await this.listContainers(), selection, world);
   }
 
-  /** Remove a container; a running one only with `force` (killed first); with `volumes` its anonymous volumes too. */
-  removeContainer(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+  /** Remove a container; a running one only with `force` (killed first); with `volumes` its anonymous volumes too. A pod's infra container goes only with its pod. */
+  async removeContainer(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const record = await this.runtime.get(idOrName).catch(() => undefined);
+    if (record?.pod !== undefined) {
+      const pod = (await this.pods()).store.read(record.pod);
+      if (pod?.infraId === record.id) {
+        throw new ConflictError(`container ${record.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`);
+      }
+    }
     return this.runtime.remove(idOrName, opts);
   }
 
-  /** Create a container without starting it: its record, and Docker's warnings about the options (the API's `{Id, Warnings}`). */
-  createContainer(opts: CreateOptions & ImageSourceOptions): Promise<CreatedContainer> {
-    return this.withImage(opts, () => this.runtime.create(opts));
+  /** Create a container without starting it: its record, and Docker's warnings about the options (the API's `{Id, Warnings}`). `opts.pod` makes it in a pod. */
+  async createContainer(opts: CreateOptions & ImageSourceOptions): Promise<CreatedContainer> {
+    if (opts.pod === undefined) return this.withImage(opts, () => this.runtime.create(opts));
+    return (await this.pods()).createMember(opts, (member) => this.withImage({ ...opts, ...member }, () => this.runtime.create(member)));
   }
 
   /** Create and start a container under its own monitor; it keeps running after this process ends. Returns its record and create's warnings. */
   async runDetached(opts: CreateOptions & ImageSourceOptions): Promise<CreatedContainer> {
     const { record, warnings } = await this.createContainer(opts);
+    await this.preparePodMember(record);
     return { record: await this.runtime.startDetached(record.id), warnings };
   }
 
   /** Start a created or stopped container under its own monitor. */
-  startContainer(idOrName: string): Promise<ContainerRecord> {
+  async startContainer(idOrName: string): Promise<ContainerRecord> {
+    await this.preparePodMember(await this.runtime.get(idOrName));
     return this.runtime.startDetached(idOrName);
+  }
+
+  /** A container of a pod starts after its pod's infra container (started first when it is not running). */
+  private async preparePodMember(record: ContainerRecord): Promise<void> {
+    if (record.pod !== undefined) await (await this.pods()).prepareMember(record);
   }
 
   /**
@@ -468,7 +491,8 @@ export class Hull {
    * `attachment.stdout`/`stderr` (one stream with a terminal), and with `stdin` its stdin (for a
    * container made with openStdin; ending it ends the container's). `waitContainer` gives the code.
    */
-  startContainerAttached(idOrName: string, opts: { stdin?: boolean } = {}): Promise<{ record: ContainerRecord; attachment: Attachment }> {
+  async startContainerAttached(idOrName: string, opts: { stdin?: boolean } = {}): Promise<{ record: ContainerRecord; attachment: Attachment }> {
+    await this.preparePodMember(await this.runtime.get(idOrName));
     return this.runtime.startAttached(idOrName, { stdin: opts.stdin ?? false });
   }
 
@@ -664,6 +688,80 @@ export class Hull {
   /** `port`: the published ports of a running container. */
   async containerPorts(idOrName: string): Promise<PortMapping[]> {
     return this.runtime.network.ports(await this.runtime.get(idOrName));
+  }
+
+  // ---- pods (src/pods/) ----
+
+  private async pods(): Promise<Pods> {
+    const { Pods } = await import('./pods/pods.js');
+    return (this.podsCache ??= new Pods(this.paths, this.runtime, this.images));
+  }
+
+  /** `pod create`: the pod and its infra container (created; `startPod` or a container's start runs it). */
+  async createPod(opts: PodCreateOptions = {}): Promise<PodRecord> {
+    return (await this.pods()).create(opts);
+  }
+
+  /** A pod's record by name, id or unique id prefix (PodNotFoundError when none). */
+  async getPod(nameOrId: string): Promise<PodRecord> {
+    return (await this.pods()).get(nameOrId);
+  }
+
+  /** `pod start`: its infra container, then its other containers. */
+  async startPod(nameOrId: string): Promise<PodRecord> {
+    return (await this.pods()).start(nameOrId);
+  }
+
+  /** `pod stop`: its containers (each after `timeoutSeconds`, default its own), then infra. */
+  async stopPod(nameOrId: string, timeoutSeconds?: number): Promise<PodRecord> {
+    return (await this.pods()).stop(nameOrId, timeoutSeconds);
+  }
+
+  async restartPod(nameOrId: string, timeoutSeconds?: number): Promise<PodRecord> {
+    return (await this.pods()).restart(nameOrId, timeoutSeconds);
+  }
+
+  /** `pod kill`: `signal` (default SIGKILL) to each running container of the pod. */
+  async killPod(nameOrId: string, signal?: number): Promise<PodRecord> {
+    return (await this.pods()).kill(nameOrId, signal);
+  }
+
+  async pausePod(nameOrId: string): Promise<PodRecord> {
+    return (await this.pods()).pause(nameOrId, true);
+  }
+
+  async unpausePod(nameOrId: string): Promise<PodRecord> {
+    return (await this.pods()).pause(nameOrId, false);
+  }
+
+  /** `pod rm`: its containers (running ones only with `force`), infra, cgroup and record; returns its id. */
+  async removePod(nameOrId: string, opts: { force?: boolean } = {}): Promise<string> {
+    return (await this.pods()).remove(nameOrId, opts);
+  }
+
+  /** `pod prune`: the pods none of whose containers runs; their ids. */
+  async prunePods(): Promise<string[]> {
+    return (await this.pods()).prune();
+  }
+
+  /** `pod ls`: every pod with its containers and state, newest first. */
+  async listPods(): Promise<PodSummary[]> {
+    return (await this.pods()).list();
+  }
+
+  /** `pod inspect`: Podman's shape. */
+  async inspectPod(nameOrId: string): Promise<Record<string, unknown>> {
+    return (await this.pods()).inspect(nameOrId);
+  }
+
+  /** `pod top`: the processes of the pod's running containers. */
+  async podTop(nameOrId: string): Promise<ProcessTable> {
+    return (await this.pods()).top(nameOrId);
+  }
+
+  /** `pod stats`: each running container of the pods named (all when none), two samples `intervalMs` apart. */
+  async podStats(namesOrIds: readonly string[] = [], intervalMs = 500): Promise<PodContainerStats[]> {
+    return (await this.pods()).stats(namesOrIds, intervalMs);
   }
 
   // ---- events (src/events/) ----

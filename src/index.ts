@@ -27,6 +27,11 @@ export type {
   UsernsRemap,
 } from './runtime/create-options.js';
 export * from './options/index.js';
+export type { PodContainer, PodContainerStats, PodStatus, PodSummary } from './pods/pods.js';
+export type { PodCreateOptions, PodNamespace, PodNetworkOptions } from './pods/options.js';
+export { DEFAULT_SHARE, parseShare } from './pods/options.js';
+export type { PodNetwork, PodRecord } from './pods/pod-store.js';
+export { PAUSE_IMAGE } from './pods/pause-image.js';
 export { healthStatusOf, mergeHealthcheck, validateHealthcheck } from './runtime/health.js';
 export type { HealthConfig, HealthResult, HealthState, HealthStatus } from './runtime/health.js';
 export type { RuntimeSpec } from './runtime/spec.js';

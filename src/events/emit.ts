@@ -32,8 +32,8 @@ export function containerEvent(runRoot: string, record: ContainerRecord, action:
   emitEvent(runRoot, { type: 'container', action, id: record.id, attributes: containerAttributes(record, extra) });
 }
 
-/** Image, network and volume events; a failed append is dropped as containerEvent's. */
-export function objectEvent(runRoot: string, type: 'image' | 'network' | 'volume', action: string, id: string, attributes: Record<string, string>): void {
+/** Image, network, volume and pod events; a failed append is dropped as containerEvent's. */
+export function objectEvent(runRoot: string, type: 'image' | 'network' | 'volume' | 'pod', action: string, id: string, attributes: Record<string, string>): void {
   emitEvent(runRoot, { type, action, id, attributes });
 }
 

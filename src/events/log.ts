@@ -20,7 +20,7 @@ import { sys } from '../native/index.js';
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 
-export type EventType = 'container' | 'image' | 'network' | 'volume';
+export type EventType = 'container' | 'image' | 'network' | 'volume' | 'pod';
 
 /** Docker's event message (the API's and `docker events --format '{{json .}}'`'s shape). */
 export interface EventMessage {

@@ -114,6 +114,15 @@ export function initPath(): string {
   return found;
 }
 
+/** A pod's infra process (native/pause.c), built next to the addon: the one file of the pause image (src/pods/pause-image.ts). */
+export function pausePath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = ['../../build/Release/hull-pause', '../build/Release/hull-pause'].map((p) => path.resolve(here, p));
+  const found = candidates.find((p) => existsSync(p));
+  if (found === undefined) throw new HostUnsupportedError(`hull-pause is not built (looked at ${candidates[0]}; run 'npm run build:native')`);
+  return found;
+}
+
 /** The CLI entry (bin/hull.cjs) of this installation, for commands the monitor runs after an exit. */
 export function cliPath(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));

@@ -128,6 +128,8 @@ export interface ContainerRecord {
   attach?: AttachStreams;
   /** `--detach-keys` given to run/create: `start -a` and `attach` use it when they are given none. */
   detachKeys?: number[];
+  /** The pod it belongs to (its id; src/pods/). */
+  pod?: string;
 }
 
 /** A container's labels (Docker's Config.Labels: the image's with the container's over them), for inspect, filters and events. */
@@ -246,7 +248,7 @@ export function newContainerId(): string {
   return randomBytes(32).toString('hex');
 }
 
-function randomName(): string {
+export function randomName(): string {
   const pick = (list: readonly string[]) => list[randomBytes(1)[0]! % list.length]!;
   return `${pick(ADJECTIVES)}_${pick(NAMES)}`;
 }

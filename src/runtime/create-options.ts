@@ -117,6 +117,11 @@ export interface CreateOptions extends ProcessOptions, SecurityOptions, UsernsOp
   healthcheck?: HealthConfig;
   /** `-a` (Docker's Config.AttachStdin/AttachStdout/AttachStderr): the streams a foreground run attaches; shown by inspect. */
   attach?: AttachStreams;
+  /**
+   * `--pod`: the pod the container is made in (a name or id; `new:NAME` makes one). Hull.createContainer
+   * checks the options against the pod and joins its namespaces (src/pods/members.ts); the record keeps the id.
+   */
+  pod?: string;
   /** `--detach-keys` as bytes (ctrl-p,ctrl-q is [16, 17]): the detach sequence of `start -a` and `attach` for this container. */
   detachKeys?: number[];
 }

@@ -251,6 +251,7 @@ export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewCon
   if (opts.annotations && Object.keys(opts.annotations).length > 0) record.annotations = { ...opts.annotations };
   if (opts.attach) record.attach = { ...opts.attach };
   if (opts.detachKeys && opts.detachKeys.length > 0) record.detachKeys = [...opts.detachKeys];
+  if (opts.pod !== undefined) record.pod = opts.pod;
   if (opts.deviceCgroupRules?.length) {
     const n = (v: number | undefined) => (v === undefined || v < 0 ? '*' : String(v));
     record.deviceCgroupRules = opts.deviceCgroupRules.map((r) => `${r.type ?? 'a'} ${n(r.major)}:${n(r.minor)} ${r.access ?? 'rwm'}`);
@@ -282,10 +283,10 @@ function applyProcessLimits(spec: RuntimeSpec, opts: CreateOptions): void {
 /** The record's namespace modes (another container's by its id) and whether its IPC may be joined. */
 function namespacesOfRecord(spec: RuntimeSpec, opts: CreateOptions): Pick<ContainerRecord, 'namespaces' | 'ipcShareable'> {
   const namespaces: NamespaceOptions = {};
-  const joined = (type: 'pid' | 'ipc') => spec.annotations?.[ANNOTATION_JOIN(type)];
+  const joined = (type: 'pid' | 'ipc' | 'uts') => spec.annotations?.[ANNOTATION_JOIN(type)];
   if (opts.pid) namespaces.pid = opts.pid.mode === 'container' ? { mode: 'container', container: joined('pid') ?? opts.pid.container } : opts.pid;
   if (opts.ipc) namespaces.ipc = opts.ipc.mode === 'container' ? { mode: 'container', container: joined('ipc') ?? opts.ipc.container } : opts.ipc;
-  if (opts.uts) namespaces.uts = opts.uts;
+  if (opts.uts) namespaces.uts = opts.uts.mode === 'container' ? { mode: 'container', container: joined('uts') ?? opts.uts.container } : opts.uts;
   if (opts.cgroupns) namespaces.cgroupns = opts.cgroupns;
   return {
     ...(Object.keys(namespaces).length > 0 ? { namespaces } : {}),

@@ -17,7 +17,8 @@ import type { NamespaceType, RuntimeSpec } from './spec.js';
 
 export type PidMode = { mode: 'private' | 'host' } | { mode: 'container'; container: string };
 export type IpcMode = { mode: 'private' | 'shareable' | 'host' | 'none' } | { mode: 'container'; container: string };
-export type UtsMode = { mode: 'private' | 'host' };
+/** `container`: another container's UTS namespace (a pod's infra: `hostname` there is the pod's; no flag of Docker's says it). */
+export type UtsMode = { mode: 'private' | 'host' } | { mode: 'container'; container: string };
 export type CgroupnsMode = { mode: 'private' | 'host' };
 
 export interface NamespaceOptions {
@@ -27,8 +28,11 @@ export interface NamespaceOptions {
   cgroupns?: CgroupnsMode;
 }
 
+/** The namespaces a container may join of another container's by annotation (the network's is its network mode's). */
+export type JoinedType = 'pid' | 'ipc' | 'uts';
+
 /** The annotation naming the container whose namespace of a type is joined (its id). */
-export const ANNOTATION_JOIN = (type: 'pid' | 'ipc'): string => `io.hull.namespace.${type}`;
+export const ANNOTATION_JOIN = (type: JoinedType): string => `io.hull.namespace.${type}`;
 /** The annotation saying the container's IPC namespace may be joined (`--ipc shareable`). */
 export const ANNOTATION_IPC_SHAREABLE = 'io.hull.ipc.shareable';
 
@@ -74,6 +78,10 @@ export async function applyNamespaces(
     if (hostnameGiven) throw new UsageError('conflicting options: hostname and the UTS mode');
     drop(spec, 'uts');
     delete spec.hostname;
+  } else if (opts.uts?.mode === 'container') {
+    // The joined namespace's name is not set again (a joined namespace is never sethostname'd: plan.ts);
+    // spec.hostname stays for /etc/hostname and $HOSTNAME, which the caller makes the donor's.
+    spec.annotations[ANNOTATION_JOIN('uts')] = await resolve(opts.uts.container);
   }
   if (opts.cgroupns?.mode === 'host') drop(spec, 'cgroup');
 }
@@ -92,12 +100,12 @@ export function useSharedShm(spec: RuntimeSpec, source: string): void {
  * for this start only. `lookup` reads a container's record by id.
  */
 export function joinContainers(spec: RuntimeSpec, lookup: (id: string) => ContainerRecord | undefined, shmOf: (id: string) => string): void {
-  for (const type of ['pid', 'ipc'] as const) {
+  for (const type of ['pid', 'ipc', 'uts'] as const) {
     const id = spec.annotations?.[ANNOTATION_JOIN(type)];
     if (id === undefined) continue;
     const donor = lookup(id);
     const pid = donor?.state.status === 'running' ? donor.state.pid : undefined;
-    if (pid === undefined) throw new ConflictError(`cannot join ${type === 'pid' ? 'PID' : 'IPC'} of a non running container: ${id}`);
+    if (pid === undefined) throw new ConflictError(`cannot join ${type.toUpperCase()} of a non running container: ${id}`);
     const ns = spec.linux.namespaces.find((n) => n.type === type);
     const file = `/proc/${pid}/ns/${type}`;
     if (ns) ns.path = file;
