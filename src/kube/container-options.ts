@@ -25,7 +25,8 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 export function containerCreateOptions(c: ContainerSpec, ctx: ContainerContext): CreateOptions {
   const where = `pod "${ctx.pod}": container "${c.name}"`;
-  const options: CreateOptions = { image: c.image, name: `${ctx.pod}-${c.name}`, hostname: ctx.spec.hostname ?? ctx.pod };
+  // The hostname is the pod's (it owns the UTS namespace).
+  const options: CreateOptions = { image: c.image, name: `${ctx.pod}-${c.name}` };
   if (c.command !== undefined) {
     options.entrypoint = c.command;
     options.cmd = c.args ?? [];

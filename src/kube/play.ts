@@ -46,8 +46,8 @@ export interface KubeHost {
 export interface PlayedPod {
   name: string;
   id: string;
-  /** The app containers' names (the init containers are gone once they succeeded). */
-  containers: string[];
+  /** The app containers (the init containers are gone once they succeeded). */
+  containers: { id: string; name: string }[];
 }
 
 export interface PlayResult {
@@ -58,6 +58,7 @@ export interface PlayResult {
 }
 
 export interface DownResult {
+  /** The removed pods' ids. */
   pods: string[];
   volumes: string[];
   warnings: string[];
@@ -141,7 +142,7 @@ async function playPod(host: KubeHost, pod: PodPlan, undo: (() => Promise<unknow
     containers.push(record);
   }
   for (const record of containers) await host.startContainer(record.id);
-  return { name: pod.name, id: made.id, containers: containers.map((c) => c.name) };
+  return { name: pod.name, id: made.id, containers: containers.map((c) => ({ id: c.id, name: c.name })) };
 }
 
 type VolumeSources = Map<string, { kind: 'bind'; source: string; forceReadonly: boolean } | { kind: 'volume'; name: string; readonly: boolean }>;
@@ -240,7 +241,7 @@ export async function downKube(host: KubeHost, plan: PlayPlan, opts: { force?: b
       continue;
     }
     await removeKubePod(host, id);
-    result.pods.push(pod.name);
+    result.pods.push(id);
   }
   if (opts.force) {
     const volumes = new Set(host.listVolumes().map((v) => v.Name));

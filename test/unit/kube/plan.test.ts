@@ -161,7 +161,6 @@ describe('kube play plan', () => {
     expect(server.options).toMatchObject({
       image: 'busybox',
       name: 'web-server',
-      hostname: 'web',
       entrypoint: ['httpd', '-f'],
       cmd: ['-p', '8080'],
       workdir: '/www',
