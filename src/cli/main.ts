@@ -16,8 +16,11 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
-/** Verbs whose failures carry Docker's run codes (125 hull, 126 cannot invoke, 127 not found); the rest exit 1, as Docker's do. */
-const RUN_CODE_VERBS = new Set(['run', 'create']);
+/**
+ * Verbs whose failures carry Docker's run codes (125 hull, 126 cannot invoke, 127 not found); the rest exit 1, as Docker's do.
+ * `pod` is Podman's, whose commands exit 125 for their own errors.
+ */
+const RUN_CODE_VERBS = new Set(['run', 'create', 'pod']);
 
 function reportAndExit(err: unknown, debug: boolean): never {
   const names = new Set(program.commands.map((c) => c.name()));

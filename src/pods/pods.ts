@@ -21,7 +21,9 @@ import { validateContainerName, validateHostname } from '../runtime/validate.js'
 import { type ProcessTable, processTable } from '../present/processes.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { StorePaths } from '../store/paths.js';
+import { rmdirSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import path from 'node:path';
 import { type PodCreateOptions, hasNetworkOptions, podShares } from './options.js';
 import { podMemberOptions, newPodName } from './members.js';
 import { ensurePauseImage } from './pause-image.js';
@@ -370,10 +372,18 @@ export class Pods {
     });
   }
 
+  /** The pod's cgroup, and its parent once empty (hull made it, as a container's parent: it leaves no trace). */
   private async removeCgroup(pod: PodRecord): Promise<void> {
     const root = cgroupHost().root;
     if (root === undefined) return;
     await ContainerCgroup.existing(root, pod.cgroup.slice(pod.cgroupParent.length + 1), pod.cgroupParent)?.remove();
+    const parent = path.join(root, pod.cgroupParent);
+    if (!parent.startsWith(root + path.sep)) return;
+    try {
+      rmdirSync(parent);
+    } catch {
+      // still holds other cgroups, or already gone
+    }
   }
 
   /** `pod prune`: every pod none of whose containers runs. Returns their ids. */

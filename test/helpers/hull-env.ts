@@ -149,6 +149,9 @@ export class HullEnv {
   }
 
   private withParent(args: string[]): string[] {
+    // A pod's cgroup is under the env's parent, and its containers' under the pod's (they take no --cgroup-parent).
+    if (args[0] === 'pod' && args[1] === 'create') return ['pod', 'create', '--cgroup-parent', this.cgroupParent, ...args.slice(2)];
+    if ((args[0] === 'run' || args[0] === 'create') && args.includes('--pod')) return args;
     return args[0] === 'run' || args[0] === 'create' || args[0] === 'build' ? [args[0], '--cgroup-parent', this.cgroupParent, ...args.slice(1)] : args;
   }
 
@@ -224,6 +227,8 @@ export class HullEnv {
     if (existsSync(containers)) for (const c of readdirSync(containers)) out.push(`container dir: ${c}`);
     const runContainers = path.join(this.runRoot, 'containers');
     if (existsSync(runContainers)) for (const c of readdirSync(runContainers)) out.push(`run dir: ${c}`);
+    const pods = path.join(this.root, 'pods');
+    if (existsSync(pods)) for (const p of readdirSync(pods)) out.push(`pod: ${p}`);
     const names = path.join(this.root, 'names');
     if (existsSync(names)) for (const n of readdirSync(names)) out.push(`name: ${n}`);
     for (const p of this.processes()) out.push(`process: ${p.pid} ${p.comm}`);

@@ -45,6 +45,7 @@ export interface ContainerFlags extends ResourceFlagValues, HealthFlags {
   interactive?: boolean;
   tty?: boolean;
   cgroupParent?: string;
+  pod?: string;
   restart?: string;
   init?: boolean;
   logOpt: string[];
@@ -188,6 +189,7 @@ export function addContainerFlags(command: Command): Command {
     .option('--cgroupns <mode>', 'cgroup namespace: private (default) or host')
     .option('--uidmap <container:host:size>', 'UID map of a new user namespace (repeatable)', collect, [])
     .option('--gidmap <container:host:size>', 'GID map of a new user namespace (repeatable; default: the UID map)', collect, [])
+    .option('--pod <pod>', "run in a pod (name or id; new:NAME makes one): its network, IPC and UTS namespaces (Podman's)")
     .option('--network <mode>', "bridge (default), none, host, container:NAME, or a network's name")
     .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
     .option('--network-alias <alias>', 'another name for the container on its user network (repeatable)', collect, [])
@@ -249,6 +251,7 @@ export async function createOptionsFrom(image: string, command: string[], flags:
     init: flags.init,
     ...logOptionsFrom(flags),
     cgroupParent: flags.cgroupParent?.replace(/^\/+/, ''),
+    ...(flags.pod !== undefined ? { pod: flags.pod } : {}),
     resources: resourcesFrom(flags),
     mounts: parseMountFlags({ volume: flags.volume, mount: flags.mount, tmpfs: flags.tmpfs }),
     volumesFrom: flags.volumesFrom.map(parseVolumesFrom),

@@ -50,6 +50,7 @@ const VERBS: Readonly<Record<string, () => Promise<Register>>> = {
   push: async () => (await import('./push.js')).registerPush,
   login: async () => (await import('./login.js')).registerLogin,
   logout: async () => (await import('./login.js')).registerLogin,
+  pod: async () => (await import('./pod.js')).registerPod,
   'health-monitor': async () => (await import('./health-monitor.js')).registerHealthMonitor,
 };
 
