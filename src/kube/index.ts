@@ -8,12 +8,13 @@ import type { Hull } from '../hull.js';
 import { isPlain } from './fields.js';
 import { parseKubeYaml } from './objects.js';
 import { planPlay, type PlayPlan } from './plan.js';
-import { type DownResult, type PlayResult, downKube, kubePodDir, playKube } from './play.js';
+import { type DownResult, type PlayOptions, type PlayResult, downKube, kubePodDir, playKube } from './play.js';
 import { type GenerateContainer, generatePodYaml } from './generate.js';
 import { readSpec } from '../runtime/spec-read.js';
 import { PodNotFoundError } from '../errors.js';
+import type { PodRecord } from '../pods/pod-store.js';
 
-export type { DownResult, PlayResult } from './play.js';
+export type { DownResult, PlayOptions, PlayResult } from './play.js';
 export type { PlayPlan } from './plan.js';
 
 /** A YAML text and where it came from (a file's path, or '-' for stdin): errors name it with the line. */
@@ -33,7 +34,7 @@ export function kubePlan(sources: readonly KubeSource[]): PlayPlan {
   return planPlay(objects, warnings);
 }
 
-export async function kubePlay(hull: Hull, sources: readonly KubeSource[], opts: { replace?: boolean } = {}): Promise<PlayResult> {
+export async function kubePlay(hull: Hull, sources: readonly KubeSource[], opts: PlayOptions = {}): Promise<PlayResult> {
   return playKube(hull, kubePlan(sources), opts);
 }
 
@@ -59,14 +60,15 @@ async function generateContainer(hull: Hull, id: string): Promise<GenerateContai
 
 /** Pod YAML of a pod (its containers but the infra), or of one container not in a pod (a pod named `<container>-pod`, as Podman's). */
 export async function kubeGenerate(hull: Hull, podOrContainer: string): Promise<{ yaml: string; warnings: string[] }> {
-  let pod;
+  let pod: PodRecord | undefined;
   try {
     pod = await hull.getPod(podOrContainer);
   } catch (err) {
     if (!(err instanceof PodNotFoundError)) throw err;
   }
   if (pod) {
-    const members = (await hull.listContainers()).filter((c) => c.pod === pod.id && c.id !== pod.infraId).sort((a, b) => a.created.localeCompare(b.created));
+    const { id, infraId } = pod;
+    const members = (await hull.listContainers()).filter((c) => c.pod === id && c.id !== infraId).sort((a, b) => a.created.localeCompare(b.created));
     const containers = await Promise.all(members.map((m) => generateContainer(hull, m.id)));
     return generatePodYaml({
       name: pod.name,

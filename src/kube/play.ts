@@ -6,7 +6,9 @@
  * containers run to completion in order before the app containers start, and are removed once they
  * succeed (Podman's `once`). Any failure removes everything this play made, in reverse order.
  */
+import dgram from 'node:dgram';
 import { promises as fs } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { ConflictError, RuntimeError, UsageError } from '../errors.js';
 import type { ExtraHost } from '../network/hosts.js';
@@ -26,6 +28,7 @@ export interface KubePodOptions {
   ports?: PortSpec[];
   extraHosts?: ExtraHost[];
   network?: NetworkMode;
+  cgroupParent?: string;
 }
 
 /** The library calls kube play and down make (the Hull class has them). */
@@ -72,13 +75,49 @@ export function kubePodDir(root: string, podId: string): string {
 /** A label on the volumes a play made: `kube down --force` removes volumes by the YAML's claims, this only says who made them. */
 export const KUBE_VOLUME_LABEL = 'io.hull.kube.play';
 
-export async function playKube(host: KubeHost, plan: PlayPlan, opts: { replace?: boolean } = {}): Promise<PlayResult> {
+export interface PlayOptions {
+  /** Remove pods of the same names first. */
+  replace?: boolean;
+  /** Where the pods' cgroups are made (default the pods library's). */
+  cgroupParent?: string;
+}
+
+/**
+ * A hostPort a program on the host listens on: refused before anything is made. (hull publishes by
+ * nftables, binding nothing; a port another hull pod publishes fails the publish, and the play rolls back.)
+ */
+async function checkHostPorts(plan: PlayPlan): Promise<void> {
+  for (const pod of plan.pods) {
+    for (const p of pod.ports) {
+      const host = p.hostIp || '0.0.0.0';
+      const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+        if (p.proto === 'udp') {
+          const s = dgram.createSocket('udp4');
+          s.once('error', (e) => {
+            s.close();
+            resolve(e);
+          });
+          s.bind(p.hostPort, host, () => s.close(() => resolve(undefined)));
+          return;
+        }
+        const s = net.createServer();
+        s.once('error', (e: NodeJS.ErrnoException) => resolve(e));
+        s.listen({ port: p.hostPort, host, exclusive: true }, () => s.close(() => resolve(undefined)));
+      });
+      if (error?.code === 'EADDRINUSE')
+        throw new ConflictError(`pod "${pod.name}": hostPort ${p.hostPort}/${p.proto} on ${host} is already in use on the host`);
+    }
+  }
+}
+
+export async function playKube(host: KubeHost, plan: PlayPlan, opts: PlayOptions = {}): Promise<PlayResult> {
   const warnings = [...plan.warnings];
   const existing = new Map((await host.listPods()).map((p) => [p.name, p.id]));
   for (const pod of plan.pods) {
     if (!existing.has(pod.name)) continue;
     if (!opts.replace) throw new ConflictError(`pod "${pod.name}" already exists (use --replace to replace it)`);
   }
+  await checkHostPorts(plan);
   if (opts.replace) {
     for (const pod of plan.pods) {
       const id = existing.get(pod.name);
@@ -96,7 +135,7 @@ export async function playKube(host: KubeHost, plan: PlayPlan, opts: { replace?:
       undo.push(() => host.removeVolume(name, { force: true }));
       result.volumesCreated.push(name);
     }
-    for (const pod of plan.pods) result.pods.push(await playPod(host, pod, undo, warnings));
+    for (const pod of plan.pods) result.pods.push(await playPod(host, pod, undo, warnings, opts.cgroupParent));
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
@@ -104,8 +143,15 @@ export async function playKube(host: KubeHost, plan: PlayPlan, opts: { replace?:
   return result;
 }
 
-async function playPod(host: KubeHost, pod: PodPlan, undo: (() => Promise<unknown>)[], warnings: string[]): Promise<PlayedPod> {
+async function playPod(
+  host: KubeHost,
+  pod: PodPlan,
+  undo: (() => Promise<unknown>)[],
+  warnings: string[],
+  cgroupParent: string | undefined,
+): Promise<PlayedPod> {
   const made = await host.createPod({
+    ...(cgroupParent !== undefined ? { cgroupParent } : {}),
     name: pod.name,
     labels: pod.labels,
     hostname: pod.hostname,

@@ -38,16 +38,20 @@ export function registerKube(program: Command): void {
     .description('make the pods, volumes and containers of Kubernetes YAML (all or nothing)')
     .argument('<file...>', 'YAML files; - reads stdin')
     .option('--replace', 'remove pods of the same names first')
+    .option('--cgroup-parent <path>', "where the pods' cgroups are made (relative to the cgroup2 root)")
     .option('--down', 'take down what the YAML describes instead (as kube down)')
     .option('--force', 'with --down: remove the volumes of its PersistentVolumeClaims too')
-    .action(async (files: string[], flags: { replace?: boolean; down?: boolean; force?: boolean }, cmd: Command) => {
+    .action(async (files: string[], flags: { replace?: boolean; down?: boolean; force?: boolean; cgroupParent?: string }, cmd: Command) => {
       const hull = hullFor(cmd);
       const sources = await readSources(files);
       if (flags.down) {
         printDown(await kubeDown(hull, sources, { force: flags.force ?? false }));
         return;
       }
-      const result = await kubePlay(hull, sources, { replace: flags.replace ?? false });
+      const result = await kubePlay(hull, sources, {
+        replace: flags.replace ?? false,
+        ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),
+      });
       warn(result.warnings);
       if (result.volumesCreated.length > 0) process.stdout.write(`Volumes:\n${result.volumesCreated.join('\n')}\n`);
       for (const pod of result.pods) process.stdout.write(`Pod:\n${pod.id}\nContainers:\n${pod.containers.map((c) => c.id).join('\n')}\n\n`);
