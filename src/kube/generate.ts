@@ -104,6 +104,10 @@ export async function generatePodYaml(input: GenerateInput): Promise<{ yaml: str
   }
   const spec: Yaml = {};
   if (input.hostname !== input.name) spec.hostname = input.hostname;
+  // One grace period for the pod: written when its containers agree on a stop timeout.
+  const timeouts = new Set(input.containers.map((c) => c.record.stopTimeout));
+  const [timeout] = timeouts;
+  if (timeouts.size === 1 && timeout !== undefined) spec.terminationGracePeriodSeconds = timeout;
   if (input.hostNetwork) spec.hostNetwork = true;
   if (input.extraHosts.length > 0) {
     const byIp = new Map<string, string[]>();

@@ -19,6 +19,7 @@ import type { CreatedContainer, CreateOptions, MountRequest } from '../runtime/c
 import type { VolumeRecord } from '../volume/store.js';
 import type { PullPolicy } from '../hull.js';
 import type { ContainerPlan, PlayPlan, PodPlan, PodVolume } from './plan.js';
+import { trace } from '../trace.js';
 
 /** What a pod of `kube play` is made with (the pods library's PodCreateOptions, in the parts kube uses). */
 export interface KubePodOptions {
@@ -35,6 +36,7 @@ export interface KubePodOptions {
 export interface KubeHost {
   readonly paths: { readonly root: string };
   createPod(opts: KubePodOptions): Promise<{ id: string; name: string }>;
+  stopPod(nameOrId: string, timeoutSeconds?: number): Promise<unknown>;
   removePod(nameOrId: string, opts: { force?: boolean }): Promise<string>;
   listPods(): Promise<readonly { id: string; name: string }[]>;
   createContainer(opts: CreateOptions & { pod: string; pull?: PullPolicy }): Promise<CreatedContainer>;
@@ -159,6 +161,7 @@ async function playPod(
     ...(pod.extraHosts.length > 0 ? { extraHosts: pod.extraHosts } : {}),
     ...(pod.hostNetwork ? { network: { mode: 'host' } as const } : {}),
   });
+  trace('kube: pod created');
   const dir = kubePodDir(host.paths.root, made.id);
   undo.push(() => removeKubePod(host, made.id));
   const sources = await writePodVolumes(dir, pod.volumes);
@@ -181,13 +184,21 @@ async function playPod(
     if (code !== 0) throw new RuntimeError(`pod "${pod.name}": init container "${init.containerName}" exited with code ${code}`);
     await host.removeContainer(record.id, { force: true });
   }
+  // The app containers are made and started side by side, as a kubelet starts them (no order among them).
+  const created = await Promise.allSettled(pod.containers.map(async (c) => host.createContainer(await member(c))));
+  trace('kube: containers created');
+  const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   const containers: ContainerRecord[] = [];
-  for (const c of pod.containers) {
-    const { record, warnings: w } = await host.createContainer(await member(c));
-    warnings.push(...w);
-    containers.push(record);
+  for (const r of created) {
+    if (r.status !== 'fulfilled') continue;
+    warnings.push(...r.value.warnings);
+    containers.push(r.value.record);
   }
-  for (const record of containers) await host.startContainer(record.id);
+  const started = await Promise.allSettled(containers.map((record) => host.startContainer(record.id)));
+  const notStarted = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (notStarted) throw notStarted.reason;
+  trace('kube: containers started');
   return { name: pod.name, id: made.id, containers: containers.map((c) => ({ id: c.id, name: c.name })) };
 }
 
@@ -274,8 +285,10 @@ export async function removeKubePod(host: KubeHost, podId: string): Promise<void
 }
 
 /**
- * `kube down`: the pods of the YAML by name, with their kube directories. Volumes stay, as with
- * Podman's `kube down`, unless `force`: then the named volumes of the YAML's claims go too.
+ * `kube down`: the pods of the YAML by name, stopped as Podman's `kube down` stops them (SIGTERM,
+ * then SIGKILL after each container's stop timeout: terminationGracePeriodSeconds, else 10 s), then
+ * removed with their kube directories. Volumes stay, as with Podman's, unless `force`: then the named
+ * volumes of the YAML's claims go too.
  */
 export async function downKube(host: KubeHost, plan: PlayPlan, opts: { force?: boolean } = {}): Promise<DownResult> {
   const result: DownResult = { pods: [], volumes: [], warnings: [] };
@@ -286,7 +299,10 @@ export async function downKube(host: KubeHost, plan: PlayPlan, opts: { force?: b
       result.warnings.push(`pod "${pod.name}" does not exist`);
       continue;
     }
+    await host.stopPod(id);
+    trace('kube: pod stopped');
     await removeKubePod(host, id);
+    trace('kube: pod removed');
     result.pods.push(id);
   }
   if (opts.force) {

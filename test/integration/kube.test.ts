@@ -73,6 +73,7 @@ metadata:
   name: web
   labels: { app: web }
 spec:
+  terminationGracePeriodSeconds: 1
   initContainers:
     - name: init
       image: busybox
@@ -114,6 +115,7 @@ spec:
   template:
     metadata: { labels: { app: api } }
     spec:
+      terminationGracePeriodSeconds: 1
       containers:
         - name: main
           image: busybox
@@ -250,7 +252,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`kube play (integration${why})`,
     // A port another pod publishes: the publish fails late, and the play is rolled back whole (volume included).
     const other = file(
       'other.yaml',
-      `apiVersion: v1\nkind: Pod\nmetadata: { name: holder }\nspec:\n  containers:\n    - name: c\n      image: busybox\n      command: [sleep, "3600"]\n      ports: [{ containerPort: 80, hostPort: ${port} }]\n`,
+      `apiVersion: v1\nkind: Pod\nmetadata: { name: holder }\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n    - name: c\n      image: busybox\n      command: [sleep, "3600"]\n      ports: [{ containerPort: 80, hostPort: ${port} }]\n`,
     );
     ok(['kube', 'play', other]);
     const r = env.cli(['kube', 'play', file('bad.yaml', good)]);
