@@ -191,10 +191,15 @@ describe.skipIf(!canRunContainers || !hasTools)(`kube play (integration${why})`,
     expect(netns('web-server')).toBe(netns('web-sidecar'));
     expect(netns('web-server')).not.toBe(netns('api-pod-0-main'));
 
+    // The hostPort's rules are in the env's nft table while the pod runs.
+    const nftRules = () => spawnSync('nft', ['list', 'table', 'ip', env.net.nftTable], { encoding: 'utf8' }).stdout;
+    expect(nftRules()).toMatch(new RegExp(`tcp \\. ${port} :`));
+
     // down keeps the volume (Podman's kube down), --force takes it too.
     expect(ok(['kube', 'down', yaml])).toMatch(/^Pods stopped:\n/);
     expect(volumes()).toContain('kube-data');
     expectNothingLeft();
+    expect(nftRules()).not.toMatch(new RegExp(`tcp \\. ${port} :`));
     ok(['kube', 'play', yaml]);
     const down = ok(['kube', 'play', '--down', '--force', yaml]);
     expect(down).toContain('Volumes removed:\nkube-data');
@@ -206,6 +211,16 @@ describe.skipIf(!canRunContainers || !hasTools)(`kube play (integration${why})`,
     const port = await freePort();
     const yaml = file('gen.yaml', appYaml(port));
     ok(['kube', 'play', yaml]);
+    await eventually(() => get(port));
+    // A second play of the same pods is refused and changes nothing; --replace replaces them.
+    const firstId = ok(['pod', 'inspect', 'web', '--format', '{{.Id}}']);
+    const again1 = env.cli(['kube', 'play', yaml]);
+    expect(again1.code).toBe(125);
+    expect(again1.stderr).toBe('hull: pod "web" already exists (use --replace to replace it)\n');
+    expect(ok(['pod', 'inspect', 'web', '--format', '{{.Id}}'])).toBe(firstId);
+    ok(['kube', 'play', '--replace', yaml]);
+    expect(ok(['pod', 'inspect', 'web', '--format', '{{.Id}}'])).not.toBe(firstId);
+    expect(podNames()).toEqual(['api-pod-0', 'api-pod-1', 'web']);
     await eventually(() => get(port));
     const generated = ok(['kube', 'generate', 'web']);
     expect(generated).toContain('kind: Pod');
@@ -223,6 +238,30 @@ describe.skipIf(!canRunContainers || !hasTools)(`kube play (integration${why})`,
     expect(volumes()).toEqual([]);
     expectNothingLeft();
   }, 120_000);
+
+  it('reads stdin for -, and warns once for each field it does not apply', () => {
+    const yaml = `apiVersion: v1
+kind: Pod
+metadata: { name: lone }
+spec:
+  terminationGracePeriodSeconds: 1
+  shareProcessNamespace: true
+  containers:
+    - name: c
+      image: busybox
+      command: [sleep, "3600"]
+      readinessProbe: { exec: { command: ["true"] } }
+`;
+    const r = env.cli(['kube', 'play', '-'], { input: yaml });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      'WARNING: Pod "lone" (-:1): spec.containers[0].readinessProbe is not supported by hull, ignored\n' +
+        'WARNING: Pod "lone" (-:1): spec.shareProcessNamespace is not supported by hull, ignored\n',
+    );
+    expect(podNames()).toEqual(['lone']);
+    expect(env.cli(['kube', 'down', '-'], { input: yaml }).code).toBe(0);
+    expectNothingLeft();
+  }, 60_000);
 
   it('refuses bad YAML, an unknown kind, duplicate names and a hostPort in use, leaving nothing', async () => {
     const refused = (text: string, message: string | RegExp) => {
