@@ -537,7 +537,8 @@ export class Hull {
     return this.runtime.kill(idOrName, signal);
   }
 
-  restartContainer(idOrName: string, timeoutSeconds?: number): Promise<void> {
+  async restartContainer(idOrName: string, timeoutSeconds?: number): Promise<void> {
+    await this.preparePodMember(await this.runtime.get(idOrName));
     return this.runtime.restart(idOrName, timeoutSeconds);
   }
 

@@ -33,7 +33,13 @@ export function containerEvent(runRoot: string, record: ContainerRecord, action:
 }
 
 /** Image, network, volume and pod events; a failed append is dropped as containerEvent's. */
-export function objectEvent(runRoot: string, type: 'image' | 'network' | 'volume' | 'pod', action: string, id: string, attributes: Record<string, string>): void {
+export function objectEvent(
+  runRoot: string,
+  type: 'image' | 'network' | 'volume' | 'pod',
+  action: string,
+  id: string,
+  attributes: Record<string, string>,
+): void {
   emitEvent(runRoot, { type, action, id, attributes });
 }
 

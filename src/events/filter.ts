@@ -8,8 +8,9 @@ import { UsageError } from '../errors.js';
 import { parseGoDuration } from '../duration.js';
 import type { EventMessage } from './log.js';
 
-const KEYS = new Set(['type', 'event', 'action', 'container', 'image', 'label', 'network', 'volume', 'scope']);
-const TYPES = new Set(['container', 'image', 'network', 'volume']);
+const KEYS = new Set(['type', 'event', 'action', 'container', 'image', 'label', 'network', 'volume', 'pod', 'scope']);
+/** Docker's types, and Podman's pod (hull's CLI shows pod events; the Engine API leaves them out). */
+const TYPES = new Set(['container', 'image', 'network', 'volume', 'pod']);
 
 /** The --filter values by key (`action` is read as Docker's `event`). */
 export type EventFilters = ReadonlyMap<string, readonly string[]>;
@@ -24,7 +25,8 @@ export function parseEventFilters(args: readonly string[]): EventFilters {
     const value = arg.slice(eq + 1).trim();
     if (!KEYS.has(key)) throw new UsageError(`invalid filter '${key}'`);
     if (key === 'action') key = 'event';
-    if (key === 'type' && !TYPES.has(value)) throw new UsageError(`invalid filter 'type=${value}': unknown event type (container, image, network, volume)`);
+    if (key === 'type' && !TYPES.has(value))
+      throw new UsageError(`invalid filter 'type=${value}': unknown event type (container, image, network, volume, pod)`);
     out.set(key, [...(out.get(key) ?? []), value]);
   }
   return out;
@@ -46,7 +48,7 @@ export function matchesEvent(filters: EventFilters, ev: EventMessage): boolean {
   if (events && !events.some((v) => v === ev.Action || ev.Action.startsWith(`${v}: `))) return false;
   if (!exact('type', ev.Type) || !exact('scope', ev.scope)) return false;
   const named = (type: string) => (filters.has(type) ? ev.Type === type && fuzzy(type, ev.Actor.ID, attrs.name) : true);
-  if (!named('container') || !named('network') || !named('volume')) return false;
+  if (!named('container') || !named('network') || !named('volume') || !named('pod')) return false;
   const imageName = ev.Type === 'image' ? attrs.name : attrs.image;
   if (!exact('image', ev.Actor.ID, imageName, stripTag(ev.Actor.ID), stripTag(imageName))) return false;
   for (const label of filters.get('label') ?? []) {

@@ -111,7 +111,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`pods (integration${why})`, () =
     expect(rmInfra.stderr).toContain('is the infra container of pod');
 
     expect(ok(['pod', 'stop', '-t', '1', 'p1'])).toBe(id);
-    expect(JSON.parse(ok(['pod', 'ps', '--format', 'json']))[0].Status).toBe('Exited');
+    expect((JSON.parse(ok(['pod', 'ps', '--format', 'json'])) as { Status: string }[])[0]!.Status).toBe('Exited');
     expect(ok(['pod', 'start', 'p1'])).toBe(id);
     expect(await eventually(async () => ok(['exec', 'side', 'wget', '-qO-', 'http://127.0.0.1:8080/']))).toBe('hello-from-pod');
     const running = env.cli(['pod', 'rm', 'p1']);
@@ -120,7 +120,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`pods (integration${why})`, () =
     expect(ok(['pod', 'rm', '-f', 'p1'])).toBe(id);
     expect(ok(['ps', '-a', '-q'])).toBe('');
     expect(env.leftovers()).toEqual([]);
-    const events = ok(['events', '--since', '10m', '--until', '0s', '--format', '{{json .}}'])
+    const events = ok(['events', '--since', '10m', '--until', '0s', '--filter', 'type=pod', '--filter', 'pod=p1', '--format', '{{json .}}'])
       .split('\n')
       .map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string } })
       .filter((e) => e.Type === 'pod' && e.Actor.ID === id)
@@ -135,6 +135,27 @@ describe.skipIf(!canRunContainers || !hasTools)(`pods (integration${why})`, () =
     expect(ps).toMatch(/^\s*1\s+\/pause$/m);
     expect(ps).toContain('sleep 300');
     ok(['pod', 'rm', '-f', 'p2']);
+    expect(env.leftovers()).toEqual([]);
+  }, 60_000);
+
+  it('pod pause, unpause, restart and kill act on every container of the pod', () => {
+    const id = ok(['pod', 'create', '--name', 'p6']);
+    ok(['run', '-d', '--pod', 'p6', '--name', 'p6a', 'busybox', 'sleep', '300']);
+    const status = () =>
+      (JSON.parse(ok(['pod', 'ps', '--format', 'json'])) as { Id: string; Status: string; Containers: { Status: string }[] }[]).find((p) => p.Id === id)!;
+    expect(status().Status).toBe('Running');
+    expect(ok(['pod', 'pause', 'p6'])).toBe(id);
+    expect(status()).toMatchObject({ Status: 'Paused', Containers: [{ Status: 'paused' }, { Status: 'paused' }] });
+    expect(ok(['pod', 'unpause', 'p6'])).toBe(id);
+    expect(status().Status).toBe('Running');
+    const before = (JSON.parse(ok(['inspect', 'p6a'])) as { State: { Pid: number } }[])[0]!.State.Pid;
+    expect(ok(['pod', 'restart', '-t', '1', 'p6'])).toBe(id);
+    expect(status().Status).toBe('Running');
+    expect((JSON.parse(ok(['inspect', 'p6a'])) as { State: { Pid: number } }[])[0]!.State.Pid).not.toBe(before);
+    expect(ok(['pod', 'kill', 'p6'])).toBe(id);
+    for (let i = 0; i < 100 && status().Status !== 'Exited'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    expect(status().Status).toBe('Exited');
+    expect(ok(['pod', 'rm', 'p6'])).toBe(id);
     expect(env.leftovers()).toEqual([]);
   }, 60_000);
 

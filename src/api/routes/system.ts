@@ -40,7 +40,8 @@ export function systemRoutes(router: Router, s: ApiSessions): void {
     const events = hull.events({
       ...(since !== undefined ? { since } : {}),
       ...(until !== undefined ? { until } : {}),
-      filter: (ev) => matchesEvent(filters, ev),
+      // Pods are hull's and Podman's: Docker's clients know no such event type.
+      filter: (ev) => ev.Type !== 'pod' && matchesEvent(filters, ev),
       signal: ex.signal,
     });
     const out = ex.stream(200, 'application/json');
