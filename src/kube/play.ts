@@ -43,6 +43,7 @@ export interface KubeHost {
   startContainer(idOrName: string): Promise<ContainerRecord>;
   waitContainer(idOrName: string): Promise<number>;
   removeContainer(idOrName: string, opts: { force?: boolean }): Promise<void>;
+  containerLogs(idOrName: string, opts: { tail?: number }): AsyncGenerator<{ log: string }[]>;
   listVolumes(): VolumeRecord[];
   createVolume(name: string, opts: { labels?: Record<string, string> }): Promise<VolumeRecord>;
   removeVolume(name: string, opts: { force?: boolean }): Promise<boolean>;
@@ -181,7 +182,13 @@ async function playPod(
     warnings.push(...w);
     await host.startContainer(record.id);
     const code = await host.waitContainer(record.id);
-    if (code !== 0) throw new RuntimeError(`pod "${pod.name}": init container "${init.containerName}" exited with code ${code}`);
+    if (code !== 0) {
+      // Its last words say why: the container goes with the rollback.
+      let last = '';
+      for await (const batch of host.containerLogs(record.id, { tail: 3 })) last += batch.map((e) => e.log).join('');
+      const why = last.trim().split('\n').join(' | ');
+      throw new RuntimeError(`pod "${pod.name}": init container "${init.containerName}" exited with code ${code}${why ? `: ${why}` : ''}`);
+    }
     await host.removeContainer(record.id, { force: true });
   }
   // The app containers are made and started side by side, as a kubelet starts them (no order among them).
