@@ -32,6 +32,8 @@ export type { PodCreateOptions, PodNamespace, PodNetworkOptions } from './pods/o
 export { DEFAULT_SHARE, parseShare } from './pods/options.js';
 export type { PodNetwork, PodRecord } from './pods/pod-store.js';
 export { PAUSE_IMAGE } from './pods/pause-image.js';
+export { kubeDown, kubeGenerate, kubePlan, kubePlay } from './kube/index.js';
+export type { DownResult, KubeSource, PlayPlan, PlayResult } from './kube/index.js';
 export { healthStatusOf, mergeHealthcheck, validateHealthcheck } from './runtime/health.js';
 export type { HealthConfig, HealthResult, HealthState, HealthStatus } from './runtime/health.js';
 export type { RuntimeSpec } from './runtime/spec.js';

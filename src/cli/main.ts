@@ -18,9 +18,9 @@ export interface GlobalOptions {
 
 /**
  * Verbs whose failures carry Docker's run codes (125 hull, 126 cannot invoke, 127 not found); the rest exit 1, as Docker's do.
- * `pod` is Podman's, whose commands exit 125 for their own errors.
+ * `pod` and `kube` are Podman's, whose commands exit 125 for their own errors.
  */
-const RUN_CODE_VERBS = new Set(['run', 'create', 'pod']);
+const RUN_CODE_VERBS = new Set(['run', 'create', 'pod', 'kube']);
 
 function reportAndExit(err: unknown, debug: boolean): never {
   const names = new Set(program.commands.map((c) => c.name()));

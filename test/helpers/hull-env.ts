@@ -151,6 +151,7 @@ export class HullEnv {
   private withParent(args: string[]): string[] {
     // A pod's cgroup is under the env's parent, and its containers' under the pod's (they take no --cgroup-parent).
     if (args[0] === 'pod' && args[1] === 'create') return ['pod', 'create', '--cgroup-parent', this.cgroupParent, ...args.slice(2)];
+    if (args[0] === 'kube' && args[1] === 'play' && !args.includes('--down')) return ['kube', 'play', '--cgroup-parent', this.cgroupParent, ...args.slice(2)];
     if ((args[0] === 'run' || args[0] === 'create') && args.includes('--pod')) return args;
     return args[0] === 'run' || args[0] === 'create' || args[0] === 'build' ? [args[0], '--cgroup-parent', this.cgroupParent, ...args.slice(1)] : args;
   }

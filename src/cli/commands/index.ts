@@ -43,6 +43,7 @@ const VERBS: Readonly<Record<string, () => Promise<Register>>> = {
   stats: async () => (await import('./stats.js')).registerStats,
   top: async () => (await import('./stats.js')).registerStats,
   volume: async () => (await import('./volume.js')).registerVolume,
+  kube: async () => (await import('./kube.js')).registerKube,
   network: async () => (await import('./network.js')).registerNetwork,
   port: async () => (await import('./network.js')).registerPort,
   pull: async () => (await import('./pull.js')).registerPull,
