@@ -63,9 +63,26 @@ export class Progress {
     for (const t of tags) this.say(`Successfully tagged ${t}`);
   }
 
-  /** A chunk of RUN's output, as it comes. */
-  relay(chunk: Buffer): void {
-    this.out?.write(chunk);
+  /** A chunk of RUN's output, as it comes; false when the output is full (wait for `drained()` before more). */
+  relay(chunk: Buffer): boolean {
     if (chunk.length > 0) this.midLine = chunk[chunk.length - 1] !== 0x0a;
+    return this.out?.write(chunk) ?? true;
+  }
+
+  /** Resolves once the output can take more: at once when it can, or when it has gone (a reader that went away holds nothing up). */
+  drained(): Promise<void> {
+    const out = this.out;
+    if (!out || !out.writableNeedDrain || out.destroyed || out.writableEnded) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('close', done);
+        out.off('error', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+      out.on('error', done);
+    });
   }
 }

@@ -132,7 +132,11 @@ export async function runInContainer(ctx: RunContext, resolved: ResolvedImage, c
     const drained = new Promise<void>((resolve) => output.once('close', () => resolve()));
     output.on('data', (chunk: Buffer) => {
       keep(chunk);
-      ctx.progress.relay(chunk);
+      // A slow reader of the build's output (an Engine API client) holds back the step's output pipe, not hull's memory.
+      if (!ctx.progress.relay(chunk)) {
+        output.pause();
+        void ctx.progress.drained().then(() => output.resume());
+      }
     });
     const code = await running.wait();
     await drained;

@@ -332,6 +332,45 @@ describe.skipIf(!canRunContainers || !hasDocker || !hasRegistry())(
       expect(ok.stdout).toMatch(/^sha256:/);
     }, 90_000);
 
+    it("a slow build client holds back the RUN's output, not the server's memory; everything arrives once it reads", async () => {
+      const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${api.pid}/status`, 'utf8'))![1]) * 1024;
+      const context = tarOf(work, { Dockerfile: 'FROM busybox\nRUN yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 67108864\n' });
+      const idle = rss();
+      const result = await new Promise<{ held: number; bytes: number; tail: string }>((resolve, reject) => {
+        const req = http.request(
+          {
+            socketPath: api.socket,
+            method: 'POST',
+            path: `/v1.41/build?nocache=1&t=loud:1&cgroupparent=${env.cgroupParent}`,
+            headers: { 'Content-Type': 'application/x-tar' },
+          },
+          (res) => {
+            res.pause();
+            let held = 0;
+            const sample = setInterval(() => (held = Math.max(held, rss())), 100);
+            setTimeout(() => {
+              clearInterval(sample);
+              let bytes = 0;
+              let tail = '';
+              res.on('data', (d: Buffer) => {
+                bytes += d.length;
+                tail = (tail + d.toString('latin1')).slice(-300);
+              });
+              res.on('end', () => resolve({ held, bytes, tail }));
+              res.resume();
+            }, 4000);
+          },
+        );
+        req.on('error', reject);
+        req.end(context);
+      });
+      // 64 MiB of output waited in the pipe, not in the server (which held it all before: ~100 MiB more).
+      expect(result.held - idle).toBeLessThan(40 * 1024 * 1024);
+      expect(result.bytes).toBeGreaterThan(64 * 1024 * 1024);
+      expect(result.tail).toMatch(/"aux":\{"ID":"sha256:[0-9a-f]{64}"\}\}\n$/);
+      console.log(`build output held back: server RSS ${idle >> 20} MiB idle, at most ${result.held >> 20} MiB while the client read nothing`);
+    }, 90_000);
+
     it('a client that goes away mid-pull (a stalled layer) cancels the pull: nothing stored, nothing left; the server serves on', async () => {
       const plain = await Registry.start();
       const proxy = new Proxy(plain.port);

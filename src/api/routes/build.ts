@@ -49,13 +49,14 @@ export function buildRoutes(router: Router, s: ApiSessions): void {
   router.add('POST', '/build', async (ex) => {
     const { request, quiet } = parseBuildQuery(ex.query);
     const line = new JsonLines(ex);
-    // The builder's text as `{"stream"}` lines, whole UTF-8 characters each; dropped once the client has gone.
+    // The builder's text as `{"stream"}` lines, whole UTF-8 characters each; dropped once the client has gone. A
+    // chunk is done when the client has taken it, so a slow client holds back the RUN's output (src/build/run-step.ts).
     const decoder = new StringDecoder('utf8');
     const output = new Writable({
       write(chunk: Buffer, _encoding, callback) {
         const text = decoder.write(chunk);
-        if (text !== '' && !ex.signal.aborted) line.write({ stream: text });
-        callback();
+        if (text === '' || ex.signal.aborted || line.write({ stream: text })) callback();
+        else void line.drained().then(() => callback());
       },
     });
     // The body's failures (too large, the client gone) fail the context the library reads.

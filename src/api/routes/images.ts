@@ -15,6 +15,7 @@ import { commitChanges } from '../commit-config.js';
 import { type Exchange, queryBool } from '../exchange.js';
 import { registryAuth } from '../registry-auth.js';
 import { failureOf } from '../status.js';
+import { drained } from '../streams.js';
 import { parseImageFilters, parsePruneFilters } from '../../filters/index.js';
 import type { Router } from '../router.js';
 import type { ApiSessions } from '../sessions.js';
@@ -187,10 +188,16 @@ export class JsonLines {
     return this.out !== undefined;
   }
 
-  readonly write = (message: Record<string, unknown>): void => {
+  /** False when the client's buffer is full (see drained()). */
+  readonly write = (message: Record<string, unknown>): boolean => {
     this.out ??= this.ex.stream(200, 'application/json');
-    this.out.write(`${JSON.stringify(message)}\n`);
+    return this.out.write(`${JSON.stringify(message)}\n`);
   };
+
+  /** Resolves once the client can take more, or has gone. */
+  drained(): Promise<void> {
+    return this.out ? drained(this.out) : Promise.resolve();
+  }
 
   end(): void {
     this.out?.end();
