@@ -229,10 +229,12 @@ export class Hull {
   async build(request: BuildRequest): Promise<BuildResult> {
     const { buildImage } = await import('./build/index.js');
     const progress = request.onPullProgress ? { onProgress: request.onPullProgress } : {};
+    const { registryCredentials, ...rest } = request;
     return buildImage(this.paths, this.images, this.runtime, {
-      ...request,
+      ...rest,
       pullImage: async (reference) => {
-        await this.pull(reference, progress);
+        const credentials = registryCredentials?.[parseReference(reference).domain];
+        await this.pull(reference, { ...progress, ...(credentials ? { credentials } : {}) });
       },
     });
   }

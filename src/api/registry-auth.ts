@@ -1,11 +1,12 @@
 /**
  * Registry credentials as Docker's clients send them: the `X-Registry-Auth` header (base64url of
- * an AuthConfig JSON, on pull and push) and `/auth`'s body (the AuthConfig itself), parsed here
+ * an AuthConfig JSON, on pull and push), `X-Registry-Config` (base64url of a map of registry →
+ * AuthConfig, on build) and `/auth`'s body (the AuthConfig itself), parsed here
  * into the library's Credentials. An AuthConfig with no credentials (the CLI sends `{}` when it
  * has none) is none: the server's own stored credentials are used then.
  */
 import { UsageError } from '../errors.js';
-import type { Credentials } from '../registry/index.js';
+import { type Credentials, registryHost } from '../registry/index.js';
 
 export interface AuthConfig {
   credentials: Credentials | undefined;
@@ -53,4 +54,24 @@ export function registryAuth(header: string | string[] | undefined): Credentials
     throw new UsageError('X-Registry-Auth: base64url-encoded JSON expected');
   }
   return parseAuthConfig(parsed, 'X-Registry-Auth').credentials;
+}
+
+/** The credentials an `X-Registry-Config` header carries (build's base images), by registry as references name it. */
+export function registryConfig(header: string | string[] | undefined): Record<string, Credentials> {
+  if (typeof header !== 'string' || header.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(header.trim(), 'base64url').toString('utf8'));
+  } catch {
+    throw new UsageError('X-Registry-Config: base64url-encoded JSON expected');
+  }
+  if (parsed === null) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('X-Registry-Config: a JSON object of registries expected');
+  const out: Record<string, Credentials> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    // The CLI keys Docker Hub as https://index.docker.io/v1/, others as host[:port].
+    const { credentials } = parseAuthConfig(value, `X-Registry-Config: ${key}`);
+    if (credentials) out[registryHost(key)] = credentials;
+  }
+  return out;
 }

@@ -185,7 +185,21 @@ describe.skipIf(!canRunContainers || !hasDocker || !hasRegistry())(
       expect(docker(['image', 'inspect', '--format', '{{.Id}}', `${reg.host}/team/app:1`]).stdout.trim()).toBe(id);
       const ran = run(['run', '--rm', '--network', 'none', `${reg.host}/team/app:1`]);
       expect(ran.stdout).toBe('howdy from the builder\nfrom the context\n');
+      // A build FROM the private image pulls it with the client's credentials (X-Registry-Config).
+      expect(docker(['rmi', `${reg.host}/team/app:1`]).code).toBe(0);
+      const ctx = path.join(work, 'private-base');
+      mkdirSync(ctx, { recursive: true });
+      writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${reg.host}/team/app:1\nLABEL base=private\n`);
+      const built = docker(['build', '-t', 'on-private:1', ctx]);
+      expect(built.stderr).toBe('');
+      expect(built.stdout).toContain('Pulling from team/app');
+      expect(docker(['image', 'inspect', '--format', '{{index .Config.Labels "base"}}', 'on-private:1']).stdout.trim()).toBe('private');
       expect(docker(['logout', reg.host]).code).toBe(0);
+      expect(docker(['rmi', `${reg.host}/team/app:1`]).code).toBe(0);
+      writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${reg.host}/team/app:1\nLABEL base=anonymous\n`);
+      const anonymousBuild = docker(['build', '-t', 'on-private:2', ctx]);
+      expect(anonymousBuild.code).toBe(1);
+      expect(anonymousBuild.stderr).toMatch(/^Dockerfile:1: FROM .*team\/app:1: .*authentication required/);
     });
 
     it('docker save | docker load (the image removed in between comes back whole), and history', () => {

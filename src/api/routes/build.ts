@@ -12,6 +12,7 @@ import { Transform, type TransformCallback, Writable } from 'node:stream';
 import { RunStepError, UsageError } from '../../errors.js';
 import { detectCompression } from '../../layer/compression.js';
 import { parseBuildQuery } from '../build-query.js';
+import { registryConfig } from '../registry-auth.js';
 import { failureOf } from '../status.js';
 import type { Router } from '../router.js';
 import type { ApiSessions } from '../sessions.js';
@@ -48,6 +49,7 @@ export function buildRoutes(router: Router, s: ApiSessions): void {
 
   router.add('POST', '/build', async (ex) => {
     const { request, quiet } = parseBuildQuery(ex.query);
+    const registryCredentials = registryConfig(ex.headers['x-registry-config']);
     const line = new JsonLines(ex);
     // The builder's text as `{"stream"}` lines, whole UTF-8 characters each; dropped once the client has gone. A
     // chunk is done when the client has taken it, so a slow client holds back the RUN's output (src/build/run-step.ts).
@@ -70,6 +72,7 @@ export function buildRoutes(router: Router, s: ApiSessions): void {
       const result = await hull.build({
         ...request,
         context,
+        registryCredentials,
         ...(quiet ? {} : { output, progressStyle: 'docker' as const, onPullProgress: (e) => pullMessages(e).forEach(line.write) }),
         signal: ex.signal,
       });

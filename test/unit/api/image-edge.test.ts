@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBuildQuery } from '../../../src/api/build-query.js';
 import { commitChanges } from '../../../src/api/commit-config.js';
-import { parseAuthConfig, registryAuth } from '../../../src/api/registry-auth.js';
+import { parseAuthConfig, registryAuth, registryConfig } from '../../../src/api/registry-auth.js';
 import { applyChanges } from '../../../src/build/commit.js';
 import { UsageError } from '../../../src/errors.js';
 
@@ -121,6 +121,18 @@ describe('registry credentials from clients', () => {
     expect(() => registryAuth('not json')).toThrow('X-Registry-Auth: base64url-encoded JSON expected');
     expect(() => registryAuth(header({ registrytoken: 't' }))).toThrow(/registrytoken is not used by hull/);
     expect(() => registryAuth(header({ username: 1 }))).toThrow('X-Registry-Auth: username must be a string');
+  });
+
+  it("X-Registry-Config (build's base images): credentials by registry as references name it", () => {
+    const config = {
+      'https://index.docker.io/v1/': { username: 'hub', password: 'h' },
+      '127.0.0.1:5000': { auth: Buffer.from('me:pw').toString('base64') },
+      'empty.example': {},
+    };
+    expect(registryConfig(header(config))).toEqual({ 'docker.io': { username: 'hub', password: 'h' }, '127.0.0.1:5000': { username: 'me', password: 'pw' } });
+    expect(registryConfig(header(null))).toEqual({});
+    expect(registryConfig(undefined)).toEqual({});
+    expect(() => registryConfig(header([1]))).toThrow('X-Registry-Config: a JSON object of registries expected');
   });
 
   it("/auth's body: the credentials and the server address", () => {
