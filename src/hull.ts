@@ -234,10 +234,12 @@ export class Hull {
   async build(request: BuildRequest): Promise<BuildResult> {
     const { buildImage } = await import('./build/index.js');
     const progress = request.onPullProgress ? { onProgress: request.onPullProgress } : {};
+    const { registryCredentials, ...rest } = request;
     return buildImage(this.paths, this.images, this.runtime, {
-      ...request,
+      ...rest,
       pullImage: async (reference) => {
-        await this.pull(reference, progress);
+        const credentials = registryCredentials?.[parseReference(reference).domain];
+        await this.pull(reference, { ...progress, ...(credentials ? { credentials } : {}) });
       },
     });
   }
@@ -290,6 +292,14 @@ export class Hull {
     const { registry, settings } = await this.registry();
     const host = registry.registryHost(registryHost);
     await registry.login(settings, host, credentials);
+    return host;
+  }
+
+  /** Check credentials with the registry and store nothing (the Engine API's `/auth`); returns the registry's host. */
+  async checkLogin(registryHost: string | undefined, credentials: Credentials): Promise<string> {
+    const { registry, settings } = await this.registry();
+    const host = registry.registryHost(registryHost);
+    await registry.checkLogin(settings, host, credentials);
     return host;
   }
 

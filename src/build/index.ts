@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BuildError, fromNodeError } from '../errors.js';
+import type { Credentials } from '../registry/credentials.js';
 import type { PullEvent } from '../registry/pull.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { uniqueName } from '../store/atomic-file.js';
@@ -27,6 +28,8 @@ export interface BuildRequest extends Omit<BuildOptions, 'contextDir' | 'dockerf
   dockerfileText?: string;
   /** Progress of pulling base images (Hull.build pulls those not stored, and all with `pull`). */
   onPullProgress?: (event: PullEvent) => void;
+  /** Credentials for pulling base images, by registry as references name it (`docker.io`, `host:port`): the Engine API's X-Registry-Config. */
+  registryCredentials?: Readonly<Record<string, Credentials>>;
 }
 
 const MAX_DOCKERFILE = 16 * 1024 * 1024;

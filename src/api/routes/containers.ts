@@ -26,6 +26,9 @@ import type { Router } from '../router.js';
 import type { ApiSessions, PendingAttach } from '../sessions.js';
 import { drained, relayOutput, writeLogs } from '../streams.js';
 
+/** `docker cp`'s upload: unpacked to disk as it streams, so this bounds only a runaway client (Docker sets none). */
+const MAX_ARCHIVE_BYTES = 16 * 1024 ** 3;
+
 /** Docker's `t` (seconds) of stop and restart; absent: the container's own. */
 function timeoutOf(ex: Exchange): number | undefined {
   const t = ex.query.get('t');
@@ -278,7 +281,7 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
   });
 
   router.add('PUT', '/containers/{id}/archive', async (ex) => {
-    await extractToPath(hull.runtime, ex.params.id!, archiveQueryPath(ex), ex.rawBody(), {
+    await extractToPath(hull.runtime, ex.params.id!, archiveQueryPath(ex), ex.bodyStream(MAX_ARCHIVE_BYTES), {
       noOverwriteDirNonDir: queryBool(ex.query, 'noOverwriteDirNonDir'),
       copyUIDGID: queryBool(ex.query, 'copyUIDGID'),
     });
