@@ -6,12 +6,14 @@
  *   wait, start): the start that follows attaches the first of them from the container's first
  *   byte (the monitor lets the container run once it is there), so no output is lost;
  * - exec sessions (Docker keeps them in memory too): made by `POST /containers/{id}/exec`, run by
- *   `POST /exec/{id}/start`, with their exit code for `GET /exec/{id}/json`.
+ *   `POST /exec/{id}/start`, with their exit code for `GET /exec/{id}/json`;
+ * - the `--rm` containers it started, to remove when they end (src/api/auto-remove.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Hull } from '../hull.js';
 import type { ExecProcess } from '../runtime/runtime.js';
+import { AutoRemovals } from './auto-remove.js';
 
 /** A hijacked attach connection waiting for its container's start. */
 export interface PendingAttach {
@@ -48,8 +50,11 @@ const EXEC_KEEP_MS = 10 * 60 * 1000;
 export class ApiSessions {
   private readonly pending = new Map<string, PendingAttach[]>();
   private readonly execs = new Map<string, ExecSession>();
+  readonly autoRemovals: AutoRemovals;
 
-  constructor(readonly hull: Hull) {}
+  constructor(readonly hull: Hull) {
+    this.autoRemovals = new AutoRemovals(hull);
+  }
 
   /** Keep an attach for the container's start; forgotten when its client goes. */
   addPending(containerId: string, attach: PendingAttach): void {

@@ -95,17 +95,21 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
     const record = await hull.getContainer(ex.params.id!);
     if (isLive(statusOfRecord(record))) throw new NotModifiedError(`container ${ex.params.id!} is already started`);
     const waiting = s.takePending(record.id);
+    // --rm: removed by this server when it ends (its monitor's `hull rm` is the fallback), watched from before its start.
+    if (record.autoRemove) s.autoRemovals.watch(record.id);
+    const failed = (err: unknown): never => {
+      if (record.autoRemove) s.autoRemovals.forget(record.id);
+      for (const a of waiting) a.conn.destroy();
+      throw err;
+    };
     if (waiting.length === 0) {
-      await hull.startContainer(record.id);
+      await hull.startContainer(record.id).catch(failed);
       ex.reply(204);
       return;
     }
     // The first waiting attach is served from the container's first byte; the others join once it runs.
     const [first, ...others] = waiting as [PendingAttach, ...PendingAttach[]];
-    const { attachment } = await hull.startContainerAttached(record.id, { stdin: first.stdin }).catch((err: unknown) => {
-      for (const a of waiting) a.conn.destroy();
-      throw err;
-    });
+    const { attachment } = await hull.startContainerAttached(record.id, { stdin: first.stdin }).catch(failed);
     const terminal = record.tty === true;
     first.serve(() => serveAttachment(first.conn, attachment, { terminal, stdout: first.stdout, stderr: first.stderr }));
     for (const a of others) {
