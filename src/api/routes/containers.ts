@@ -22,7 +22,7 @@ import { createOptionsFromApi, updateFromApi } from '../container-config.js';
 import { type Exchange, queryBool } from '../exchange.js';
 import type { Router } from '../router.js';
 import type { ApiSessions, PendingAttach } from '../sessions.js';
-import { drained, relayOutput, writeLogs } from '../streams.js';
+import { drained, frame, relayOutput, writeLogs } from '../streams.js';
 
 /** Docker's `t` (seconds) of stop and restart; absent: the container's own. */
 function timeoutOf(ex: Exchange): number | undefined {
@@ -44,16 +44,41 @@ export function filterArgs(ex: Exchange): FilterArgs {
   return filterArgsFromJson(ex.query.get('filters') ?? '');
 }
 
+/** How often a quiet attach whose client has ended its side is checked for a client that has gone. */
+const PROBE_MS = 2000;
+
 /** Relays an attachment to a hijacked client until the container has ended or the client has gone. */
 async function serveAttachment(conn: Duplex, attachment: Attachment, opts: { terminal: boolean; stdout: boolean; stderr: boolean }): Promise<void> {
   if (attachment.stdin) conn.pipe(attachment.stdin);
+  else conn.resume(); // nothing to take from it, but its end is seen
   // A client that goes away frees its connection to the monitor (the container runs on).
-  const gone = () => attachment.detach();
+  const gone = () => {
+    clearInterval(probe);
+    attachment.detach();
+  };
   conn.once('close', gone);
+  // The docker CLI ends its side at once (or when its stdin ends) and reads on, so an end is not a
+  // client gone; one that has gone is seen when a write fails. Without a terminal an empty frame (a
+  // no-op to Docker's clients) is written every few seconds after the end, so an attach to a quiet
+  // container does not hold its connection and the monitor's for as long as the container runs.
+  let probe: NodeJS.Timeout | undefined;
+  const startProbe = () => {
+    probe = setInterval(() => {
+      if (!conn.destroyed && !conn.writableNeedDrain) conn.write(frame(1, Buffer.alloc(0)));
+    }, PROBE_MS);
+    probe.unref();
+  };
+  // (An upgraded socket flows from the start: its end may have come before this.)
+  if (!opts.terminal) {
+    if (conn.readableEnded) startProbe();
+    else conn.once('end', startProbe);
+  }
+  conn.on('error', () => conn.destroy());
   if (!opts.stdout) attachment.stdout.resume();
   if (!opts.stderr) attachment.stderr.resume();
   await relayOutput(conn, { stdout: opts.stdout ? attachment.stdout : undefined, stderr: opts.stderr ? attachment.stderr : undefined }, opts.terminal);
   await attachment.closed;
+  clearInterval(probe);
   conn.off('close', gone);
   conn.end();
 }
