@@ -7,13 +7,15 @@
  *   byte (the monitor lets the container run once it is there), so no output is lost;
  * - exec sessions (Docker keeps them in memory too): made by `POST /containers/{id}/exec`, run by
  *   `POST /exec/{id}/start`, with their exit code for `GET /exec/{id}/json`;
- * - the `--rm` containers it started, to remove when they end (src/api/auto-remove.ts).
+ * - the `--rm` containers it started, to remove when they end (src/api/auto-remove.ts);
+ * - once asked for, how long its event loop has been held (src/api/loop-delay.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Hull } from '../hull.js';
 import type { ExecProcess } from '../runtime/runtime.js';
 import { AutoRemovals } from './auto-remove.js';
+import { LoopDelay } from './loop-delay.js';
 
 /** A hijacked attach connection waiting for its container's start. */
 export interface PendingAttach {
@@ -51,6 +53,7 @@ export class ApiSessions {
   private readonly pending = new Map<string, PendingAttach[]>();
   private readonly execs = new Map<string, ExecSession>();
   readonly autoRemovals: AutoRemovals;
+  readonly loopDelay = new LoopDelay();
 
   constructor(readonly hull: Hull) {
     this.autoRemovals = new AutoRemovals(hull);

@@ -2,6 +2,7 @@
 import { matchesEvent, parseEventFilters, parseEventTime } from '../../events/filter.js';
 import { eventLine } from '../../events/log.js';
 import { drained } from '../streams.js';
+import { queryBool } from '../exchange.js';
 import type { Router } from '../router.js';
 import { filterArgs } from './containers.js';
 import type { ApiSessions } from '../sessions.js';
@@ -25,6 +26,11 @@ export function systemRoutes(router: Router, s: ApiSessions): void {
 
   router.add('GET', '/info', async (ex) => {
     ex.reply(200, await hull.info());
+  });
+
+  // Not Docker's: hull's debug figure of its event loop (src/api/loop-delay.ts); `reset=1` starts a new period.
+  router.add('GET', '/_hull/loop-delay', async (ex) => {
+    ex.reply(200, s.loopDelay.read(queryBool(ex.query, 'reset')));
   });
 
   // Docker's stream: one JSON object a line; without since or until only new events, until the client goes.
