@@ -5,6 +5,10 @@
 //
 //   sudo node bench/engine-api.mjs [--runs 20] [--warmup 3] [--only api,cli,dockerd] [--list 100] [--running 50]
 //                                  [--hull bin/hull.cjs] [--docker /usr/bin/docker] [--dockerd /usr/sbin/dockerd] [--keep]
+//                                  [--baseline OTHER/bin/hull.cjs]
+//
+// --baseline also serves the API from another build of hull (say main's), on a root of its own, and
+// measures its `docker run` in the same rounds: this build's median as a ratio of it.
 //
 // 1. `docker run --rm --network none busybox true` through hull's socket, `hull run --rm --network
 //    none busybox true`, and the same docker command through dockerd's socket: one interleaved run
@@ -36,7 +40,7 @@ import { parseOptions, printTable, sampleStats, startPrivateContainerd } from '.
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KINDS = ['api', 'cli', 'dockerd'];
 const USAGE =
-  'usage: sudo node bench/engine-api.mjs [--runs N (20, at least 20)] [--warmup N (3)] [--only api,cli,dockerd] [--list N (100)] [--running N (50)] [--hull bin/hull.cjs] [--docker /usr/bin/docker] [--dockerd /usr/sbin/dockerd] [--keep]';
+  'usage: sudo node bench/engine-api.mjs [--runs N (20, at least 20)] [--warmup N (3)] [--only api,cli,dockerd] [--list N (100)] [--running N (50)] [--hull bin/hull.cjs] [--docker /usr/bin/docker] [--dockerd /usr/sbin/dockerd] [--baseline OTHER/bin/hull.cjs] [--keep]';
 
 const o = parseOptions(
   process.argv.slice(2),
@@ -50,6 +54,7 @@ const o = parseOptions(
     '--docker': ['docker', 'string'],
     '--dockerd': ['dockerd', 'string'],
     '--keep': ['keep', 'bool'],
+    '--baseline': ['baseline', 'path'],
   },
   {
     runs: 20,
@@ -61,6 +66,7 @@ const o = parseOptions(
     docker: '/usr/bin/docker',
     dockerd: '/usr/sbin/dockerd',
     keep: false,
+    baseline: undefined,
   },
   USAGE,
 );
@@ -77,6 +83,8 @@ const f = (...p) => join(base, ...p);
 const cgroupParent = `hull-bench-dockerd-${process.pid}`;
 const hullGlobal = ['--root', f('hull-root'), '--run-root', f('hull-run')];
 const hullSock = f('hull.sock');
+const baseGlobal = ['--root', f('base-root'), '--run-root', f('base-run')];
+const baseSock = f('base.sock');
 const dockerSock = f('docker.sock');
 mkdirSync(f('docker-config'));
 const clientEnv = (sock) => ({ PATH: process.env.PATH, HOME: base, DOCKER_CONFIG: f('docker-config'), DOCKER_HOST: `unix://${sock}` });
@@ -152,16 +160,17 @@ const parentOf = (pid) =>
       .split(' ')[1],
   );
 
-const daemons = { hull: undefined, dockerd: undefined, containerd: undefined };
+const daemons = { hull: undefined, base: undefined, dockerd: undefined, containerd: undefined };
 
-async function startHull() {
-  const log = f('hull-service.log');
-  const child = spawn(process.execPath, [o.hull, ...hullGlobal, 'system', 'service', '--host', `unix://${hullSock}`, '--time', '0'], {
+/** A `hull system service` of `bin` over the root of `global`, on `sock`. */
+async function startHull(bin, global, sock, key) {
+  const log = f(`${key}-service.log`);
+  const child = spawn(process.execPath, [bin, ...global, 'system', 'service', '--host', `unix://${sock}`, '--time', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr.on('data', (d) => writeFileSync(log, d, { flag: 'a' }));
-  daemons.hull = child;
-  await waitForPing(hullSock, child, 'hull system service', log);
+  daemons[key] = child;
+  await waitForPing(sock, child, `${bin} system service`, log);
 }
 
 async function startDockerd() {
@@ -226,7 +235,11 @@ async function main() {
   // The image: made locally, loaded into hull, saved by hull, loaded into dockerd from that tar.
   await makeBusyboxImage({ outDir: f('image'), outTar: f('busybox-oci.tar') });
   must(process.execPath, [o.hull, ...hullGlobal, 'load', '-i', f('busybox-oci.tar')]);
-  await startHull();
+  await startHull(o.hull, hullGlobal, hullSock, 'hull');
+  if (o.baseline) {
+    must(process.execPath, [o.baseline, ...baseGlobal, 'load', '-i', f('busybox-oci.tar')]);
+    await startHull(o.baseline, baseGlobal, baseSock, 'base');
+  }
   if (withDockerd) {
     must(process.execPath, [o.hull, ...hullGlobal, 'save', '-o', f('busybox-docker.tar'), 'busybox:latest']);
     await startDockerd();
@@ -243,6 +256,15 @@ async function main() {
             key: 'api',
             label: 'docker run --rm --network none busybox true (hull system service)',
             run: () => timed('docker run (hull)', o.docker, runArgs, clientEnv(hullSock)),
+          },
+        ]
+      : []),
+    ...(o.baseline
+      ? [
+          {
+            key: 'base',
+            label: 'docker run --rm --network none busybox true (baseline hull system service)',
+            run: () => timed('docker run (baseline)', o.docker, runArgs, clientEnv(baseSock)),
           },
         ]
       : []),
@@ -271,6 +293,8 @@ async function main() {
     const x = runSt.get('api').median / runSt.get('dockerd').median;
     console.log(`hull API / dockerd (medians) = ${x.toFixed(3)}: target <= 0.35 ${x <= 0.35 ? 'met' : 'NOT met'}`);
   }
+  if (runSt.has('api') && runSt.has('base'))
+    console.log(`hull API / baseline hull API (medians) = ${(runSt.get('api').median / runSt.get('base').median).toFixed(3)}`);
   if (runSt.has('api') && runSt.has('cli')) console.log(`hull API / hull CLI (medians) = ${(runSt.get('api').median / runSt.get('cli').median).toFixed(3)}`);
 
   // 2. ps -a and images with o.list containers and images
@@ -350,8 +374,8 @@ async function main() {
 /** Everything made, in order: containers (through their servers), the daemons by pid, mounts, cgroups, the temp dir. */
 async function cleanup() {
   const problems = [];
-  for (const [name, sock] of servers()) {
-    const child = name === 'hull' ? daemons.hull : daemons.dockerd;
+  for (const [name, sock] of [...servers(), ['base', baseSock]]) {
+    const child = daemons[name];
     if (!child || child.exitCode !== null) continue;
     try {
       for (const c of await api(sock, 'GET', '/v1.41/containers/json?all=1')) await api(sock, 'DELETE', `/v1.41/containers/${c.Id}?force=1`);
@@ -360,6 +384,7 @@ async function cleanup() {
     }
   }
   await stopChild(daemons.hull);
+  await stopChild(daemons.base);
   await stopChild(daemons.dockerd);
   await stopChild(daemons.containerd);
   const mounts = () =>
