@@ -85,6 +85,8 @@ export async function serveApi(hull: Hull, opts: ApiServiceOptions): Promise<Api
 
   const close = async (): Promise<void> => {
     clearTimeout(idle);
+    sessions.autoRemovals.close();
+    sessions.loopDelay.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       for (const s of open) s.destroy();

@@ -4,7 +4,9 @@
  *
  * - attach requests that came before their container's start (docker CLI's `run`: create, attach,
  *   wait, start): the start that follows attaches the first of them from the container's first
- *   byte (the monitor lets the container run once it is there), so no output is lost.
+ *   byte (the monitor lets the container run once it is there), so no output is lost;
+ * - the `--rm` containers it started, to remove when they end (src/api/auto-remove.ts);
+ * - once asked for, how long its event loop has been held (src/api/loop-delay.ts).
  *
  * Exec sessions are not held here: each is a record under the run root with its own monitor
  * (src/runtime/exec-monitor.ts), so a restarted server still answers `GET /exec/{id}/json`.
@@ -12,6 +14,8 @@
 import type { Duplex } from 'node:stream';
 import type { Hull } from '../hull.js';
 import { ExecStore } from '../runtime/exec-monitor.js';
+import { AutoRemovals } from './auto-remove.js';
+import { LoopDelay } from './loop-delay.js';
 
 /** A hijacked attach connection waiting for its container's start. */
 export interface PendingAttach {
@@ -29,9 +33,12 @@ const EXEC_KEEP_MS = 10 * 60 * 1000;
 export class ApiSessions {
   private readonly pending = new Map<string, PendingAttach[]>();
   readonly execs: ExecStore;
+  readonly autoRemovals: AutoRemovals;
+  readonly loopDelay = new LoopDelay();
 
   constructor(readonly hull: Hull) {
     this.execs = new ExecStore(hull.paths.runRoot);
+    this.autoRemovals = new AutoRemovals(hull);
   }
 
   /** Keep an attach for the container's start; forgotten when its client goes. */

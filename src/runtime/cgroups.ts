@@ -4,8 +4,8 @@
  * cgroup v2 is files; no native code is needed here. Only cgroups hull created are written.
  */
 import { constants, openSync } from 'node:fs';
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HostUnsupportedError, UsageError, fromNodeError } from '../errors.js';
 import { type CgroupMode, applyResources, cgroupModeOf, enableControllers, oomKillsOf, requiredControllers } from './cgroups/index.js';
@@ -155,9 +155,10 @@ export class ContainerCgroup {
   async remove(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        rmdirSync(this.path);
+        // Off the event loop: a cgroup's rmdir can take milliseconds in the kernel.
+        await rmdir(this.path);
         // The parent goes too once its last container is gone (hull made it; it leaves no trace).
-        removeIfEmpty(path.dirname(this.path));
+        await removeIfEmpty(path.dirname(this.path));
         return;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -171,9 +172,9 @@ export class ContainerCgroup {
 }
 
 /** rmdir a cgroup that may still hold other containers' cgroups (then it stays). */
-function removeIfEmpty(dir: string): void {
+async function removeIfEmpty(dir: string): Promise<void> {
   try {
-    rmdirSync(dir);
+    await rmdir(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOTEMPTY' && code !== 'EBUSY' && code !== 'ENOENT') throw fromNodeError(err, 'rmdir', dir);

@@ -10,20 +10,8 @@
  */
 import type { AttachStreams } from './create-options.js';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  rmdirSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, ContainerNotFoundError, UsageError, fromNodeError } from '../errors.js';
 import type { StorePaths } from '../store/paths.js';
@@ -44,6 +32,9 @@ import type { ContainerNetworkConfig } from '../network/manager.js';
 import type { NamespaceOptions } from './namespaces.js';
 import { isStorableName, validateContainerName } from './validate.js';
 import { HEALTH_FILE, type HealthConfig, type HealthState, readHealth } from './health.js';
+
+/** Records read between two turns of the event loop when listing. */
+const LIST_CHUNK = 16;
 
 /** `removing`: the tombstone `rm` writes first; whoever meets it next finishes the removal. */
 export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited' | 'removing';
@@ -385,7 +376,7 @@ export class ContainerStore {
       if (owner === undefined) return true;
       if (!HEX_ID_RE.test(owner) || !this.abandoned(owner)) return false;
       unlinkSync(file);
-      this.dropLeftovers(owner);
+      await this.dropLeftovers(owner);
       return true;
     } finally {
       names.release();
@@ -416,11 +407,11 @@ export class ContainerStore {
   }
 
   /** What a killed create or rm left of a container with no record: its directories. */
-  dropLeftovers(id: string): void {
+  async dropLeftovers(id: string): Promise<void> {
     if (!HEX_ID_RE.test(id)) return;
     detachStaleMounts(this.runDir(id));
-    removeTree(this.runDir(id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE], ['rootfs']);
-    removeTree(this.dir(id), [], ['upper', 'work/work', 'work/index', 'work']);
+    await removeTree(this.runDir(id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE], ['rootfs']);
+    await removeTree(this.dir(id), [], ['upper', 'work/work', 'work/index', 'work']);
   }
 
   /**
@@ -512,7 +503,10 @@ export class ContainerStore {
 
   async list(): Promise<ContainerRecord[]> {
     const out: ContainerRecord[] = [];
-    for (const id of this.ids()) {
+    for (const [i, id] of this.ids().entries()) {
+      // A few files each, read in step: a turn of the event loop every LIST_CHUNK records, so a long
+      // list does not hold a server's other requests (the CLI pays a few microseconds for it).
+      if (i > 0 && i % LIST_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
       const record = this.read(id);
       if (record) out.push(record);
     }
@@ -589,12 +583,12 @@ export class ContainerStore {
    */
   async remove(record: Pick<ContainerRecord, 'id' | 'name' | 'logConfig'>): Promise<void> {
     detachStaleMounts(this.runDir(record.id)); // never remove through a remapped root's mounts
-    removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE, EVENT_LINES_FILE], ['rootfs']);
+    await removeTree(this.runDir(record.id), ['hostname', 'hosts', 'resolv.conf', 'state.json', STOP_MARKER_FILE, EVENT_LINES_FILE], ['rootfs']);
     trace('run dir removed');
     crashPoint('rm: run directory removed');
     const rotated = Array.from({ length: Math.max(0, (record.logConfig?.maxFile ?? 1) - 1) }, (_, i) => `${LOG_FILE(record.id)}.${i + 1}`);
     const dir = this.dir(record.id);
-    removeTree(
+    await removeTree(
       dir,
       ['config.json', LOG_FILE(record.id), ...rotated, MONITOR_STATUS_FILE, HEALTH_FILE],
       ['upper', 'work/work', 'work/index', 'work'],
@@ -604,7 +598,7 @@ export class ContainerStore {
     removeFile(path.join(dir, 'container.json'));
     trace('record removed');
     crashPoint('rm: record removed');
-    removeTree(dir, [LOCK_FILE], []);
+    await removeTree(dir, [LOCK_FILE], []);
     crashPoint('rm: directory removed');
     // The name last: a name over no container is found (and dropped) by whoever looks it up.
     const names = await acquireLock(path.join(this.paths.root, NAMES_LOCK_FILE), 'exclusive', nativeFlock);
@@ -675,14 +669,16 @@ function createLockFile(file: string): void {
 }
 
 /**
- * Remove a directory whose usual contents are known: those first, one syscall each (fast on the
- * start/stop path), then the recursive walk only if something else is left (a used upper layer).
+ * Remove a directory whose usual contents are known: those first, one syscall each, the files all
+ * at once (the libuv pool runs them side by side, and the event loop of a server that removes
+ * containers is never held by them), then the recursive walk only if something else is left (a
+ * used upper layer).
  */
-function removeTree(dir: string, files: readonly string[], dirs: readonly string[], keep: readonly string[] = []): void {
+async function removeTree(dir: string, files: readonly string[], dirs: readonly string[], keep: readonly string[] = []): Promise<void> {
   const tolerated = new Set(['ENOENT', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR']);
-  const attempt = (op: (p: string) => void, target: string, name: string) => {
+  const attempt = async (op: (p: string) => Promise<void>, target: string, name: string) => {
     try {
-      op(target);
+      await op(target);
     } catch (err) {
       // Not what was expected there (or already gone): the recursive walk below deals with it.
       if (!tolerated.has((err as NodeJS.ErrnoException).code ?? '')) throw fromNodeError(err, name, target);
@@ -691,24 +687,25 @@ function removeTree(dir: string, files: readonly string[], dirs: readonly string
   // One readdir instead of a failing unlink (a thrown ENOENT) per known file that is not there.
   let present: Set<string>;
   try {
-    present = new Set(readdirSync(dir));
+    present = new Set(await readdir(dir));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw fromNodeError(err, 'readdir', dir);
   }
-  for (const f of files) if (present.has(f)) attempt(unlinkSync, path.join(dir, f), 'unlink');
-  for (const d of dirs) if (present.has(d.split('/')[0]!)) attempt(rmdirSync, path.join(dir, d), 'rmdir');
+  await Promise.all(files.filter((f) => present.has(f)).map((f) => attempt(unlink, path.join(dir, f), 'unlink')));
+  // In order: a directory after those inside it (work/work before work).
+  for (const d of dirs) if (present.has(d.split('/')[0]!)) await attempt(rmdir, path.join(dir, d), 'rmdir');
   if (keep.length > 0) {
     // Everything but `keep`: what is left (a used upper layer) recursively.
-    for (const name of readdirSync(dir)) if (!keep.includes(name)) rmSync(path.join(dir, name), { recursive: true, force: true });
+    for (const name of await readdir(dir)) if (!keep.includes(name)) await rm(path.join(dir, name), { recursive: true, force: true });
     return;
   }
   try {
-    rmdirSync(dir);
+    await rmdir(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw fromNodeError(err, 'rmdir', dir);
-    rmSync(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -201,8 +201,8 @@ export async function createLocked(rt: Runtime, opts: CreateOptions): Promise<Cr
 export async function writeRecord(rt: Runtime, opts: CreateOptions, made: NewContainer): Promise<ContainerRecord> {
   const { id, image, spec, rootfs, mounts, network, restartPolicy } = made;
   const dir = rt.containers.dir(id);
-  const name = await rt.containers.reserveName(id, opts.name).catch((err: unknown) => {
-    rt.containers.dropLeftovers(id);
+  const name = await rt.containers.reserveName(id, opts.name).catch(async (err: unknown) => {
+    await rt.containers.dropLeftovers(id);
     rt.volumes.discard(mounts);
     throw err;
   });

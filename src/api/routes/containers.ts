@@ -24,7 +24,7 @@ import { createOptionsFromApi, updateFromApi } from '../container-config.js';
 import { type Exchange, queryBool } from '../exchange.js';
 import type { Router } from '../router.js';
 import type { ApiSessions, PendingAttach } from '../sessions.js';
-import { drained, relayOutput, writeLogs } from '../streams.js';
+import { drained, frame, relayOutput, writeLogs } from '../streams.js';
 
 /** `docker cp`'s upload: unpacked to disk as it streams, so this bounds only a runaway client (Docker sets none). */
 const MAX_ARCHIVE_BYTES = 16 * 1024 ** 3;
@@ -56,16 +56,41 @@ export function filterArgs(ex: Exchange): FilterArgs {
   return filterArgsFromJson(ex.query.get('filters') ?? '');
 }
 
+/** How often a quiet attach whose client has ended its side is checked for a client that has gone. */
+const PROBE_MS = 2000;
+
 /** Relays an attachment to a hijacked client until the container (or exec) has ended or the client has gone. */
 export async function serveAttachment(conn: Duplex, attachment: Attachment, opts: { terminal: boolean; stdout: boolean; stderr: boolean }): Promise<void> {
   if (attachment.stdin) conn.pipe(attachment.stdin);
+  else conn.resume(); // nothing to take from it, but its end is seen
   // A client that goes away frees its connection to the monitor (the container runs on).
-  const gone = () => attachment.detach();
+  const gone = () => {
+    clearInterval(probe);
+    attachment.detach();
+  };
   conn.once('close', gone);
+  // The docker CLI ends its side at once (or when its stdin ends) and reads on, so an end is not a
+  // client gone; one that has gone is seen when a write fails. Without a terminal an empty frame (a
+  // no-op to Docker's clients) is written every few seconds after the end, so an attach to a quiet
+  // container does not hold its connection and the monitor's for as long as the container runs.
+  let probe: NodeJS.Timeout | undefined;
+  const startProbe = () => {
+    probe = setInterval(() => {
+      if (!conn.destroyed && !conn.writableNeedDrain) conn.write(frame(1, Buffer.alloc(0)));
+    }, PROBE_MS);
+    probe.unref();
+  };
+  // (An upgraded socket flows from the start: its end may have come before this.)
+  if (!opts.terminal) {
+    if (conn.readableEnded) startProbe();
+    else conn.once('end', startProbe);
+  }
+  conn.on('error', () => conn.destroy());
   if (!opts.stdout) attachment.stdout.resume();
   if (!opts.stderr) attachment.stderr.resume();
   await relayOutput(conn, { stdout: opts.stdout ? attachment.stdout : undefined, stderr: opts.stderr ? attachment.stderr : undefined }, opts.terminal);
   await attachment.closed;
+  clearInterval(probe);
   conn.off('close', gone);
   conn.end();
 }
@@ -107,17 +132,21 @@ export function containerRoutes(router: Router, s: ApiSessions): void {
     const record = await hull.getContainer(ex.params.id!);
     if (isLive(statusOfRecord(record))) throw new NotModifiedError(`container ${ex.params.id!} is already started`);
     const waiting = s.takePending(record.id);
+    // --rm: removed by this server when it ends (its monitor's `hull rm` is the fallback), watched from before its start.
+    if (record.autoRemove) s.autoRemovals.watch(record.id);
+    const failed = (err: unknown): never => {
+      if (record.autoRemove) s.autoRemovals.forget(record.id);
+      for (const a of waiting) a.conn.destroy();
+      throw err;
+    };
     if (waiting.length === 0) {
-      await hull.startContainer(record.id);
+      await hull.startContainer(record.id).catch(failed);
       ex.reply(204);
       return;
     }
     // The first waiting attach is served from the container's first byte; the others join once it runs.
     const [first, ...others] = waiting as [PendingAttach, ...PendingAttach[]];
-    const { attachment } = await hull.startContainerAttached(record.id, { stdin: first.stdin }).catch((err: unknown) => {
-      for (const a of waiting) a.conn.destroy();
-      throw err;
-    });
+    const { attachment } = await hull.startContainerAttached(record.id, { stdin: first.stdin }).catch(failed);
     const terminal = record.tty === true;
     first.serve(() => serveAttachment(first.conn, attachment, { terminal, stdout: first.stdout, stderr: first.stderr }));
     for (const a of others) {

@@ -5,6 +5,7 @@ import { RegistryAuthError, UsageError } from '../../errors.js';
 import { diskUsageBody } from '../disk-usage.js';
 import { parseAuthConfig } from '../registry-auth.js';
 import { drained } from '../streams.js';
+import { queryBool } from '../exchange.js';
 import type { Router } from '../router.js';
 import { filterArgs } from './containers.js';
 import type { ApiSessions } from '../sessions.js';
@@ -46,6 +47,11 @@ export function systemRoutes(router: Router, s: ApiSessions): void {
       return;
     }
     ex.reply(200, { Status: 'Login Succeeded', IdentityToken: '' });
+  });
+
+  // Not Docker's: hull's debug figure of its event loop (src/api/loop-delay.ts); `reset=1` starts a new period.
+  router.add('GET', '/_hull/loop-delay', async (ex) => {
+    ex.reply(200, s.loopDelay.read(queryBool(ex.query, 'reset')));
   });
 
   // Docker's stream: one JSON object a line; without since or until only new events, until the client goes.
