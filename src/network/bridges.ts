@@ -139,7 +139,9 @@ export async function createNetwork(p: NetworkPlumbing, opts: NetworkCreateOptio
     if (!contains(cidr, parseIp(gateway)) || parseIp(gateway) === cidr.network) throw new UsageError(`gateway ${gateway} is not in subnet ${subnet}`);
     const ipRange = opts.ipRange === undefined ? undefined : formatSubnet(opts.ipRange);
     if (ipRange !== undefined && (opts.subnet === undefined || !contains(cidr, parseCidr(ipRange).network) || parseCidr(ipRange).prefix < cidr.prefix))
-      throw new UsageError(`ip-range ${opts.ipRange} must be inside the network's subnet${opts.subnet === undefined ? ' (give the subnet too)' : ` ${subnet}`}`);
+      throw new UsageError(
+        `ip-range ${opts.ipRange} must be inside the network's subnet${opts.subnet === undefined ? ' (give the subnet too)' : ` ${subnet}`}`,
+      );
     // A bridge name no network of any store has (8 hex digits of the id: a clash is rare, but a bridge is host-wide).
     let id: string;
     do id = randomBytes(32).toString('hex');
