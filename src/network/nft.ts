@@ -12,8 +12,10 @@
  *     from a hull subnet out of any other interface → masquerade  (outbound NAT)
  *
  *   forward (filter)
- *     into or out of an internal network's bridge (`internal`) → drop  (Docker's `--internal`: its
- *        containers reach each other, on the bridge, and nothing else; nor are their ports published)
+ *     into or out of an internal network's bridge (`internal`) from or to anything but an internal
+ *        bridge → drop  (Docker's `--internal`: its containers reach each other, on the bridge, and
+ *        nothing else; nor are their ports published. With br_netfilter, frames between two ports of
+ *        one bridge come here too; two internal bridges are kept apart by `isolated`)
  *     a connection to a published port (DNATed) → accept
  *     from one hull bridge to another → drop  (networks are isolated from each other, as
  *        Docker's are; `isolated` holds both orders of every pair of the table's bridges)
@@ -58,8 +60,8 @@ export function tableScript(table: string): string {
       `add rule ${t} postrouting oifname @bridges ip saddr 127.0.0.0/8 masquerade`,
       `add rule ${t} postrouting oifname @bridges ct status dnat ip saddr @subnets masquerade`,
       `add rule ${t} postrouting ip saddr @subnets oifname != @bridges masquerade`,
-      `add rule ${t} forward iifname @internal drop`,
-      `add rule ${t} forward oifname @internal drop`,
+      `add rule ${t} forward iifname @internal oifname != @internal drop`,
+      `add rule ${t} forward oifname @internal iifname != @internal drop`,
       `add rule ${t} forward ct status dnat accept`,
       `add rule ${t} forward iifname . oifname @isolated drop`,
     ].join('\n') + '\n'

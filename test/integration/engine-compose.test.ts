@@ -2,7 +2,8 @@
 // SDK (python3-docker), on a private socket over a private hull root (test/helpers/engine-api.ts):
 // a three-service project on a user network, then the SDK's containers, networks and volumes; the
 // server is stopped by pid and everything removed.
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,8 @@ describe.skipIf(!canRunContainers || !hasDocker)(
     let env: HullEnv;
     let api: EngineApiServer;
     let project: string;
+
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
     beforeAll(async () => {
       env = new HullEnv();
@@ -331,6 +334,40 @@ volumes:
         expect(ls('driver=bridge')).toEqual(expect.arrayContaining(['ipnet', 'kept']));
         expect(api.docker(['rm', '-f', 'ipc1']).code).toBe(0);
         expect(api.docker(['network', 'rm', 'ipnet', 'kept']).code).toBe(0);
+      });
+
+      it('an internal network: its containers reach each other, not a host beyond the bridge that a container of another network reaches', async () => {
+        // "Beyond the bridge": a network namespace this test makes, on a veth of its own, serving HTTP; the host routes (and hull masquerades) to it.
+        const tag = randomBytes(3).toString('hex');
+        const ns = `hullint-${tag}`;
+        const far = env.privateSubnet(8).replace(/\.0\/24$/, '');
+        const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+        expect(sh(`ip netns add ${ns} && ip link add hi${tag} type veth peer name hn${tag} netns ${ns}`).stderr).toBe('');
+        let server: ChildProcess | undefined;
+        try {
+          sh(`ip addr add ${far}.1/24 dev hi${tag} && ip link set hi${tag} up`);
+          sh(`ip -n ${ns} addr add ${far}.2/24 dev hn${tag} && ip -n ${ns} link set hn${tag} up && ip -n ${ns} link set lo up`);
+          server = spawn('ip', ['netns', 'exec', ns, '/usr/bin/python3', '-m', 'http.server', '8099', '--bind', `${far}.2`], { stdio: 'ignore' });
+          for (let i = 0; i < 100 && sh(`ip netns exec ${ns} ss -ltn`).stdout.indexOf(':8099') < 0; i++) await sleep(50);
+          expect(api.docker(['network', 'create', '--internal', '--subnet', env.privateSubnet(9), 'walled']).code).toBe(0);
+          expect(api.docker(['network', 'create', '--subnet', env.privateSubnet(10), 'open']).code).toBe(0);
+          for (const [name, net] of [
+            ['in1', 'walled'],
+            ['in2', 'walled'],
+            ['out1', 'open'],
+          ])
+            expect(api.run(['run', '-d', '--name', name!, '--network', net!, 'busybox', 'sleep', '60']).code).toBe(0);
+          const fetchFrom = (c: string) => api.docker(['exec', c, 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${far}.2 8099 | head -n 1`]);
+          const open = fetchFrom('out1');
+          expect(open.stdout).toMatch(/^HTTP\/1.0 200 OK/);
+          expect(fetchFrom('in1').stdout).toBe('');
+          expect(api.docker(['exec', 'in1', 'ping', '-c', '1', '-W', '2', 'in2']).code).toBe(0);
+        } finally {
+          if (server?.pid !== undefined) process.kill(server.pid, 'SIGTERM');
+          api.docker(['rm', '-f', 'in1', 'in2', 'out1']);
+          api.docker(['network', 'rm', 'walled', 'open']);
+          sh(`ip link del hi${tag}; ip netns del ${ns}`);
+        }
       });
 
       it('volumes: create with labels and the local driver, list with filters, inspect, remove (force), prune with filters', async () => {
