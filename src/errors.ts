@@ -202,6 +202,17 @@ export class BuildError extends HullError {
   }
 }
 
+/** A RUN step whose command exited non-zero: the command and its status, which Docker's classic builder words its message from. */
+export class RunStepError extends BuildError {
+  constructor(
+    message: string,
+    readonly command: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
 /** A registry that answered with an error, could not be reached, or sent what it must not. */
 export class RegistryError extends HullError {
   /** The HTTP status, when the registry answered. */

@@ -289,6 +289,14 @@ export class Hull {
     return host;
   }
 
+  /** Check credentials with the registry and store nothing (the Engine API's `/auth`); returns the registry's host. */
+  async checkLogin(registryHost: string | undefined, credentials: Credentials): Promise<string> {
+    const { registry, settings } = await this.registry();
+    const host = registry.registryHost(registryHost);
+    await registry.checkLogin(settings, host, credentials);
+    return host;
+  }
+
   /** Forget stored credentials; false when there were none. */
   async logout(registryHost: string | undefined): Promise<{ registry: string; removed: boolean }> {
     const { registry, settings } = await this.registry();

@@ -4,7 +4,7 @@
  * where the socket is ours and the answer is written on it by hand. Routes see only this.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Duplex, PassThrough, type Writable } from 'node:stream';
+import { Duplex, PassThrough, type Readable, Transform, type Writable } from 'node:stream';
 import { RequestTooLargeError, UsageError } from '../errors.js';
 import { API_VERSION } from '../present/system-info.js';
 import { HULL_VERSION } from '../version.js';
@@ -47,6 +47,8 @@ export interface Exchange {
   readonly started: boolean;
   /** The JSON body (undefined when there is none), its content type and size checked. */
   json(): Promise<unknown>;
+  /** The raw body as a stream (a build context, an image archive), never buffered; more than `limit` bytes fail it with RequestTooLargeError. */
+  bodyStream(limit: number): Readable;
   /** A whole answer: JSON when `body` is given, else empty. */
   reply(status: number, body?: unknown): void;
   /** A streamed answer whose headers go out at once (wait, logs): write to it, end it. */
@@ -135,10 +137,30 @@ export class HttpExchange extends RequestExchange implements Exchange {
     return parseJson(Buffer.concat(chunks), this.req.headers);
   }
 
+  bodyStream(limit: number): Readable {
+    const declared = declaredLength(this.req.headers);
+    if (declared !== undefined && declared > limit) throw this.tooLarge(limit);
+    let seen = 0;
+    const counted = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        seen += chunk.length;
+        if (seen > limit) callback(this.tooLarge(limit));
+        else callback(null, chunk);
+      },
+    });
+    // A client that goes away mid-body fails the stream (its reader cleans up), rather than ending it short.
+    this.req.once('aborted', () => counted.destroy(new UsageError('the client went away while sending the request body')));
+    this.req.once('error', (err) => counted.destroy(err));
+    // Whoever reads the body learns of a failure from the stream's errored state (pipeline, finished) even if it
+    // came before they attached: it is never an unhandled 'error' event that ends the server.
+    counted.on('error', () => undefined);
+    return this.req.pipe(counted);
+  }
+
   /** The rest of the body is not read: the connection closes after the answer. */
-  private tooLarge(): RequestTooLargeError {
+  private tooLarge(limit = MAX_BODY_BYTES): RequestTooLargeError {
     this.res.setHeader('Connection', 'close');
-    return new RequestTooLargeError(MAX_BODY_BYTES);
+    return new RequestTooLargeError(limit);
   }
 
   reply(status: number, body?: unknown): void {
@@ -232,6 +254,10 @@ export class UpgradeExchange extends RequestExchange implements Exchange {
 
   async json(): Promise<unknown> {
     return parseJson(await this.readBody(), this.req.headers);
+  }
+
+  bodyStream(_limit: number): Readable {
+    throw new UsageError('a streamed body is not taken with an upgrade');
   }
 
   private writeHead(status: number, headers: Record<string, string>): void {

@@ -18,6 +18,7 @@ import { type ListenAddress, listenOn } from './listen.js';
 import { Router, splitVersion } from './router.js';
 import { ApiSessions } from './sessions.js';
 import { failureOf } from './status.js';
+import { buildRoutes } from './routes/build.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
@@ -43,6 +44,7 @@ export function apiRouter(sessions: ApiSessions): Router {
   const router = new Router();
   systemRoutes(router, sessions);
   imageRoutes(router, sessions);
+  buildRoutes(router, sessions);
   containerRoutes(router, sessions);
   execRoutes(router, sessions);
   networkRoutes(router, sessions);

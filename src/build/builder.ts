@@ -34,7 +34,7 @@ import { readDockerignore, type DockerIgnore } from './dockerignore.js';
 import { parseDockerfile, type Instruction } from './dockerfile.js';
 import { Expander } from './expand.js';
 import { applyMetadata, type MetadataContext } from './metadata.js';
-import { Progress } from './progress.js';
+import { Progress, type ProgressStyle } from './progress.js';
 import { runCommand, runCreatedBy, runDescription, runInContainer } from './run-step.js';
 import { baseOf, planStages, stageRef, type Stage } from './stages.js';
 import { addHistory, addLayer, configOf, envMapOf, finalConfig, goArch, imageKey, imageState, scratchState, type Json, type State } from './state.js';
@@ -62,6 +62,8 @@ export interface BuildOptions {
   pullImage?: (reference: string) => Promise<void>;
   /** Progress lines and RUN output; none for `-q`. */
   output?: Writable;
+  /** The lines `output` gets: hull's (default) or Docker's classic builder's (the Engine API). */
+  progressStyle?: ProgressStyle;
   signal?: AbortSignal;
 }
 
@@ -98,7 +100,7 @@ export class Builder {
     private readonly opts: BuildOptions,
   ) {
     this.cache = new BuildCache(paths);
-    this.progress = new Progress(opts.output);
+    this.progress = new Progress(opts.output, opts.progressStyle);
     this.workspace = new BuildWorkspace(paths, images);
     this.args = new BuildArgs(opts.buildArgs);
   }
@@ -170,7 +172,7 @@ export class Builder {
     const state = await this.baseState(stage, stages, base);
     const run: StageRun = { state, args: new Map(), cmdSet: false };
     this.stageRuns.set(stage.index, run);
-    this.progress.say(`--> ${state.key.slice(0, 12)}`);
+    this.progress.result(state.key.slice(0, 12));
     // ONBUILD triggers of the base run first, and are not inherited.
     const triggers = (configOf(state).OnBuild as string[] | undefined) ?? [];
     if (triggers.length > 0) {
@@ -233,14 +235,14 @@ export class Builder {
       if (hit) {
         this.cachedSteps++;
         run.state = { key, image: hit.config };
-        this.progress.say(`--> Using cache ${key.slice(0, 12)}`);
+        this.progress.result(key.slice(0, 12), true);
         return;
       }
     }
     const image = await make();
     this.cache.put({ key, config: image });
     run.state = { key, image };
-    this.progress.say(`--> ${key.slice(0, 12)}`);
+    this.progress.result(key.slice(0, 12));
   }
 
   private async runRun(run: StageRun, instr: Instruction): Promise<void> {
@@ -299,9 +301,10 @@ export class Builder {
   private async commit(state: State): Promise<BuildResult> {
     const tags = [...(this.opts.tags ?? [])];
     const resolved = await this.images.commitImage(finalConfig(state, this.opts.labels), tags);
-    this.progress.say(`COMMIT ${tags.map((t) => familiar(t)).join(' ')}`.trimEnd());
-    this.progress.say(`--> ${resolved.id.slice('sha256:'.length, 'sha256:'.length + 12)}`);
-    for (const t of tags) this.progress.say(`Successfully tagged ${familiar(t)}`);
+    this.progress.committed(
+      resolved.id.slice('sha256:'.length, 'sha256:'.length + 12),
+      tags.map((t) => familiar(t)),
+    );
     return { id: resolved.id, tags, steps: this.progress.steps, cached: this.cachedSteps };
   }
 }

@@ -8,7 +8,7 @@
 import { closeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { BuildError, ContainerStartError } from '../errors.js';
+import { BuildError, ContainerStartError, RunStepError } from '../errors.js';
 import { sys } from '../native/index.js';
 import type { RunningContainer, Runtime } from '../runtime/runtime.js';
 import type { ResolvedImage } from '../store/image-store.js';
@@ -140,7 +140,7 @@ export async function runInContainer(ctx: RunContext, resolved: ResolvedImage, c
     checkAbort(ctx.signal);
     if (code !== 0) {
       const output = ctx.progress.silent && tailBytes > 0 ? `\n${Buffer.concat(tail).toString('utf8').trimEnd()}` : '';
-      throw new BuildError(`process "${argv.join(' ')}" did not complete successfully: exit code: ${code}${output}`);
+      throw new RunStepError(`process "${argv.join(' ')}" did not complete successfully: exit code: ${code}${output}`, argv.join(' '), code);
     }
     trace('build: RUN done');
     return await ctx.workspace.commitLayer(path.join(ctx.paths.containers, record.id, 'upper'));

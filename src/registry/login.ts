@@ -24,7 +24,14 @@ export function registryHost(input: string | undefined): string {
   return host;
 }
 
+/** Credentials checked against the registry, then stored (config.json or its credential helper). */
 export async function login(settings: RegistrySettings, registry: string, creds: Credentials): Promise<void> {
+  await checkLogin(settings, registry, creds);
+  await storeCredentials(settings.dockerConfigDir, registry, creds);
+}
+
+/** Credentials checked against the registry and not stored (the Engine API's `/auth`: the client keeps them). */
+export async function checkLogin(settings: RegistrySettings, registry: string, creds: Credentials): Promise<void> {
   if (creds.username === '') throw new UsageError('login: a user name is required');
   if (creds.password === '') throw new UsageError('login: a password is required');
   const client = new RegistryClient(endpointFor(registry, settings, `login ${registry}`), settings, async () => creds);
@@ -47,7 +54,6 @@ export async function login(settings: RegistrySettings, registry: string, creds:
   } finally {
     client.close();
   }
-  await storeCredentials(settings.dockerConfigDir, registry, creds);
 }
 
 /** Removes stored credentials; false when there were none. */

@@ -19,7 +19,7 @@ import { familiar, formatReference, manifestReference, parseReference, repositor
 import { LAYER_MEDIA_TYPES, parseImageConfig, type Descriptor, type Platform } from '../image/types.js';
 import type { ImageStore, ResolvedImage } from '../store/image-store.js';
 import { RegistryClient, errorText, headerOf, isRetryable, networkError, networkReason, sleep } from './client.js';
-import { getCredentials } from './credentials.js';
+import { type Credentials, getCredentials } from './credentials.js';
 import { readBody } from './http.js';
 import { endpointFor, type RegistrySettings } from './settings.js';
 
@@ -35,6 +35,10 @@ export interface PullOptions {
   /** os/architecture[/variant] to pick from an index; default this host's. */
   platform?: Platform;
   onProgress?: (event: PullEvent) => void;
+  /** Credentials to use instead of the stored ones (the Engine API's X-Registry-Auth). */
+  credentials?: Credentials;
+  /** Cancels the pull (the Engine API's client went away): downloads stop, and nothing is stored. */
+  signal?: AbortSignal;
 }
 
 export interface PullResult {
@@ -203,8 +207,10 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
   const want = options.platform ?? hostPlatform();
   const emit = options.onProgress ?? (() => undefined);
   const endpoint = endpointFor(ref.domain, settings, `pull ${what}`);
-  const client = new RegistryClient(endpoint, settings, () => getCredentials(settings.dockerConfigDir, ref.domain));
+  const given = options.credentials;
+  const client = new RegistryClient(endpoint, settings, () => (given ? Promise.resolve(given) : getCredentials(settings.dockerConfigDir, ref.domain)));
   client.addScope(ref.path, 'pull');
+  let onAbort: (() => void) | undefined;
   try {
     const tagOrDigest = manifestReference(ref);
     let fetched = await fetchManifest(client, ref.path, tagOrDigest, what);
@@ -236,6 +242,12 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
     // Downloads in flight: when one layer fails, the others are cancelled (their unpackers
     // clean up), rather than finishing transfers for an image that will not be stored.
     const downloads = new Set<Readable>();
+    const canceled = () => new RegistryError(`${what}: pull canceled`);
+    onAbort = () => {
+      for (const d of downloads) d.destroy(canceled());
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) throw canceled();
     for (const [i, l] of manifest.layers.entries()) {
       if (!LAYER_MEDIA_TYPES.has(l.mediaType)) throw new InvalidImageError(`${what}: layer ${i + 1} has unsupported media type ${l.mediaType}`);
       const id = ids[i] as string;
@@ -245,6 +257,7 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
         name: l.digest,
         digest: l.digest,
         open: async () => {
+          if (options.signal?.aborted) throw canceled();
           emit({ type: 'layer', id, status: 'downloading', current: 0, total: l.size });
           const stream = Readable.from(
             blobChunks(
@@ -288,6 +301,7 @@ export async function pullImage(store: ImageStore, settings: RegistrySettings, i
     if (err instanceof HullError && !err.message.includes(what)) err.message = `pull ${what}: ${err.message}`;
     throw err;
   } finally {
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
     client.close();
   }
 }

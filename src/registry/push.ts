@@ -14,7 +14,7 @@ import { manifestMediaType, ociManifestOf } from '../image/archive/save.js';
 import { familiar, formatReference, manifestReference, parseReference, repositoryName, withDefaultTag } from '../image/reference.js';
 import type { ImageStore } from '../store/image-store.js';
 import { RegistryClient, errorText, headerOf, isRetryable, networkReason, sleep } from './client.js';
-import { getCredentials } from './credentials.js';
+import { type Credentials, getCredentials } from './credentials.js';
 import { drain, type HttpResponse } from './http.js';
 import { endpointFor, type RegistrySettings } from './settings.js';
 
@@ -27,6 +27,8 @@ export type PushEvent =
 
 export interface PushOptions {
   onProgress?: (event: PushEvent) => void;
+  /** Credentials to use instead of the stored ones (the Engine API's X-Registry-Auth). */
+  credentials?: Credentials;
 }
 
 export interface PushResult {
@@ -167,7 +169,8 @@ export async function pushImage(store: ImageStore, settings: RegistrySettings, i
   ];
 
   const endpoint = endpointFor(ref.domain, settings, `push ${familiar(formatReference(ref))}`);
-  const client = new RegistryClient(endpoint, settings, () => getCredentials(settings.dockerConfigDir, ref.domain));
+  const given = options.credentials;
+  const client = new RegistryClient(endpoint, settings, () => (given ? Promise.resolve(given) : getCredentials(settings.dockerConfigDir, ref.domain)));
   client.addScope(ref.path, 'pull,push');
   for (const from of mountFrom) client.addScope(from, 'pull');
   emit({ type: 'start', repository: familiar(repositoryName(ref)).replace(/:latest$/, '') });

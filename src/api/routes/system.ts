@@ -1,6 +1,9 @@
 /** `/_ping`, `/version`, `/info` (what every client asks first) and `/events` (the events log, followed). */
 import { matchesEvent, parseEventFilters, parseEventTime } from '../../events/filter.js';
 import { eventLine } from '../../events/log.js';
+import { RegistryAuthError, UsageError } from '../../errors.js';
+import { diskUsageBody } from '../disk-usage.js';
+import { parseAuthConfig } from '../registry-auth.js';
 import { drained } from '../streams.js';
 import type { Router } from '../router.js';
 import { filterArgs } from './containers.js';
@@ -25,6 +28,24 @@ export function systemRoutes(router: Router, s: ApiSessions): void {
 
   router.add('GET', '/info', async (ex) => {
     ex.reply(200, await hull.info());
+  });
+
+  router.add('GET', '/system/df', async (ex) => {
+    ex.reply(200, await diskUsageBody(hull));
+  });
+
+  // docker login: the credentials are checked against the registry and stored by the client, not here.
+  router.add('POST', '/auth', async (ex) => {
+    const { credentials, serverAddress } = parseAuthConfig(await ex.json(), 'auth');
+    if (!credentials) throw new UsageError('auth: a username and a password are required');
+    try {
+      await hull.checkLogin(serverAddress || undefined, credentials);
+    } catch (err) {
+      if (!(err instanceof RegistryAuthError)) throw err;
+      ex.reply(401, { message: err.message });
+      return;
+    }
+    ex.reply(200, { Status: 'Login Succeeded', IdentityToken: '' });
   });
 
   // Docker's stream: one JSON object a line; without since or until only new events, until the client goes.
