@@ -62,8 +62,8 @@ describe.skipIf(!canRunContainers || !hasDocker)(
         }
         return out;
       };
-      // `build:` needs POST /build (Engine API images, another branch's part): with it served the worker is built from a Dockerfile; without,
-      // it runs busybox and the build's own step says it was skipped. Probed at the start (404 "page not found": not served).
+      // `build:` needs POST /build (the Engine API's images part): with it served the worker is built from a Dockerfile; on a server
+      // without it the worker runs busybox and the build's own step says it was skipped. Probed at the start (404 "page not found": not served).
       let buildServed = false;
       let bin: string;
       const file = (workerMode: string) => `
