@@ -561,8 +561,8 @@ export class Hull {
   // ---- volumes ----
 
   /** `volume create`: a local volume (a generated name when none is given); an existing one is returned as it is. */
-  createVolume(name?: string, opts: { labels?: Record<string, string> } = {}): Promise<VolumeRecord> {
-    return this.runtime.volumes.store.create(name, opts.labels ?? {});
+  createVolume(name?: string, opts: { labels?: Record<string, string>; options?: Record<string, string> } = {}): Promise<VolumeRecord> {
+    return this.runtime.volumes.store.create(name, opts.labels ?? {}, opts.options);
   }
 
   listVolumes(): VolumeRecord[] {

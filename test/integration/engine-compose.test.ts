@@ -4,7 +4,7 @@
 // server is stopped by pid and everything removed.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandResult, DOCKER, EngineApiServer, hasDocker, hasPythonSdk, message } from '../helpers/engine-api.js';
@@ -378,7 +378,22 @@ volumes:
         const anonName = (JSON.parse(anon.body) as { Name: string }).Name;
         expect(anonName).toMatch(/^[0-9a-f]{64}$/);
         expect(api.docker(['volume', 'create', '--driver', 'nfs', 'v3']).stderr).toMatch(/volume driver nfs is not supported by hull \(local only\)/);
-        expect(api.docker(['volume', 'create', '-o', 'type=tmpfs', 'v3']).stderr).toMatch(/DriverOpts is not supported by hull/);
+        expect(api.docker(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', 'v3']).stderr).toMatch(
+          /volume options type=tmpfs o= are not supported by hull: only a bind volume/,
+        );
+        expect(api.docker(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${env.base}/nowhere`, 'v3']).stderr).toMatch(
+          /no such directory/,
+        );
+        expect(api.docker(['volume', 'ls', '-q', '--filter', 'name=v3']).stdout).toBe('');
+        // A bind volume (DriverOpts type=none, o=bind, device=DIR): the container's writes land in DIR, which outlives the volume.
+        const device = path.join(env.base, 'bound');
+        mkdirSync(device);
+        expect(api.docker(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${device}`, 'bvol']).stderr).toBe('');
+        expect(api.docker(['volume', 'inspect', '--format', '{{.Options.device}} {{.Mountpoint}}', 'bvol']).stdout.trim()).toBe(`${device} ${device}`);
+        expect(api.run(['run', '--rm', '--network', 'none', '-v', 'bvol:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f']).code).toBe(0);
+        expect(readFileSync(path.join(device, 'f'), 'utf8')).toBe('kept\n');
+        expect(api.docker(['volume', 'rm', 'bvol']).stdout.trim()).toBe('bvol');
+        expect(readFileSync(path.join(device, 'f'), 'utf8')).toBe('kept\n');
 
         const [v1] = JSON.parse(api.docker(['volume', 'inspect', 'v1']).stdout) as Record<string, unknown>[];
         expect(v1).toMatchObject({

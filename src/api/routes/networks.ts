@@ -162,9 +162,13 @@ export function networkRoutes(router: Router, s: ApiSessions): void {
     const b = await body(ex);
     const driver = text(b, 'Driver', '') ?? 'local';
     if (driver !== 'local') throw new UsageError(`volume driver ${driver} is not supported by hull (local only)`);
-    refuse(b, ['DriverOpts', 'ClusterVolumeSpec'], '');
+    refuse(b, ['ClusterVolumeSpec'], '');
     const l = labels(b, '');
-    ex.reply(201, await hull.createVolume(text(b, 'Name', ''), l ? { labels: l } : {}));
+    const options = strings(b, 'DriverOpts', '');
+    ex.reply(
+      201,
+      await hull.createVolume(text(b, 'Name', ''), { ...(l ? { labels: l } : {}), ...(options && Object.keys(options).length > 0 ? { options } : {}) }),
+    );
   });
 
   router.add('GET', '/volumes/{name}', async (ex) => {
