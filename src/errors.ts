@@ -102,7 +102,10 @@ export class ContainerStartError extends RuntimeError {
 }
 
 export class ImageNotFoundError extends HullError {
-  constructor(reference: string, message = `image not found: ${reference}`) {
+  constructor(
+    readonly reference: string,
+    message = `image not found: ${reference}`,
+  ) {
     super(message, { code: 'IMAGE_NOT_FOUND' });
   }
 }

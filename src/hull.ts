@@ -54,6 +54,7 @@ import type { BuildRequest, BuildResult } from './build/index.js';
 import { BuildCache } from './build/cache.js';
 import type { VolumeRecord } from './volume/store.js';
 import type { NetworkRecord } from './network/store.js';
+import type { NetworkCreateOptions } from './network/bridges.js';
 import type { PortMapping } from './network/nft.js';
 import type { PodContainerStats, PodSummary, Pods } from './pods/pods.js';
 import type { PodCreateOptions } from './pods/options.js';
@@ -587,8 +588,8 @@ export class Hull {
   // ---- volumes ----
 
   /** `volume create`: a local volume (a generated name when none is given); an existing one is returned as it is. */
-  createVolume(name?: string, opts: { labels?: Record<string, string> } = {}): Promise<VolumeRecord> {
-    return this.runtime.volumes.store.create(name, opts.labels ?? {});
+  createVolume(name?: string, opts: { labels?: Record<string, string>; options?: Record<string, string> } = {}): Promise<VolumeRecord> {
+    return this.runtime.volumes.store.create(name, opts.labels ?? {}, opts.options);
   }
 
   listVolumes(): VolumeRecord[] {
@@ -637,7 +638,7 @@ export class Hull {
   // ---- networks (src/network/) ----
 
   /** `network create`: a bridge network (a /24 of the configured pool unless `subnet` is given). */
-  createNetwork(opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> }): Promise<NetworkRecord> {
+  createNetwork(opts: NetworkCreateOptions): Promise<NetworkRecord> {
     return this.runtime.network.create(opts);
   }
 
@@ -674,15 +675,18 @@ export class Hull {
     return this.runtime.network.prune(filters ? (n) => prunable(filters, n.created, n.labels ?? {}) : undefined);
   }
 
-  /** `network connect`: a running container gets the interface at once, a stopped one at its next start. */
-  connectNetwork(nameOrId: string, container: string, opts: { aliases?: string[] } = {}): Promise<void> {
+  /** `network connect`: a running container gets the interface at once, a stopped one at its next start (`ip`: its address there). */
+  connectNetwork(nameOrId: string, container: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<void> {
     return this.runtime.locked(container, (record) =>
-      this.runtime.network.connect(record, nameOrId, opts.aliases ?? [], () => this.runtime.containers.save(record)),
+      this.runtime.network.connect(record, nameOrId, opts.aliases ?? [], () => this.runtime.containers.save(record), opts.ip),
     );
   }
 
-  disconnectNetwork(nameOrId: string, container: string): Promise<void> {
-    return this.runtime.locked(container, (record) => this.runtime.network.disconnect(record, nameOrId, () => this.runtime.containers.save(record)));
+  /** `network disconnect`; with `force`, a container not on the network is no error (Docker's `--force`: the endpoint goes whatever its state). */
+  disconnectNetwork(nameOrId: string, container: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.runtime.locked(container, (record) =>
+      this.runtime.network.disconnect(record, nameOrId, () => this.runtime.containers.save(record), opts.force === true),
+    );
   }
 
   /** The published ports of a container as they are now (none unless it runs): what `ps` shows and filters on. */

@@ -28,7 +28,10 @@ export function failureOf(err: unknown): ApiFailure {
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof NotModifiedError) return { status: 304, message };
   if (err instanceof RequestTooLargeError) return { status: 413, message };
-  if (err instanceof ContainerNotFoundError || err instanceof ImageNotFoundError || err instanceof VolumeNotFoundError) return { status: 404, message };
+  // Docker's words for a missing image: docker-py (compose's `build:`, the SDK's images.get) knows one by "No such image".
+  if (err instanceof ImageNotFoundError)
+    return { status: 404, message: message === `image not found: ${err.reference}` ? `No such image: ${err.reference}` : message };
+  if (err instanceof ContainerNotFoundError || err instanceof VolumeNotFoundError) return { status: 404, message };
   if (err instanceof NetworkNotFoundError) return { status: 404, message };
   if (err instanceof ContainerPathNotFoundError || err instanceof ExecNotFoundError) return { status: 404, message };
   if (err instanceof ConflictError) return { status: 409, message };

@@ -13,7 +13,7 @@ import { ipBatch } from './commands.js';
 import { type Cidr, contains, formatIp, overlaps, parseCidr, parseIp, pickSubnet } from './ipv4.js';
 import { addNetwork, removeNetwork, tableBridges } from './nft.js';
 import type { NetworkPlumbing } from './plumbing.js';
-import { DEFAULT_NETWORK, type NetworkRecord } from './store.js';
+import { DEFAULT_NETWORK, NETWORK_OPTIONS, type NetworkRecord } from './store.js';
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
@@ -68,7 +68,7 @@ export function ensureBridge(p: NetworkPlumbing, net: NetworkRecord): void {
   try {
     // Published ports on 127.0.0.1 are DNATed to the bridge: its own route_localnet, not the host's.
     writeFileSync(`/proc/sys/net/ipv4/conf/${net.bridge}/route_localnet`, '1');
-    addNetwork(p.config.nftTable, net.bridge, net.subnet, otherBridges(p, net));
+    addNetwork(p.config.nftTable, net.bridge, net.subnet, otherBridges(p, net), net.internal === true);
     if (p.config.ipForward && readText(IP_FORWARD)?.trim() !== '1') {
       writeFileSync(IP_FORWARD, '1');
       p.leases.markForwardingEnabled();
@@ -85,7 +85,7 @@ function removeBridge(p: NetworkPlumbing, net: NetworkRecord): void {
   if (p.leases.live(net.bridge).length > 0) return;
   if (linkExists(net.bridge)) ipBatch([`link del ${net.bridge}`], `remove bridge ${net.bridge}`);
   const others = otherBridges(p, net);
-  removeNetwork(p.config.nftTable, net.bridge, net.subnet, others);
+  removeNetwork(p.config.nftTable, net.bridge, net.subnet, others, net.internal === true);
   p.leases.forget(net.bridge);
   // The last bridge gone: forwarding goes back off if hull turned it on.
   if (others.length === 0 && p.leases.takeForwardingMark()) writeFileSync(IP_FORWARD, '0');
@@ -99,11 +99,27 @@ function otherBridges(p: NetworkPlumbing, net: NetworkRecord): string[] {
 
 // ---- network verbs --------------------------------------------------------------------------
 
+/** What `network create` takes: Docker's flags of a bridge network. */
+export interface NetworkCreateOptions {
+  name: string;
+  subnet?: string;
+  gateway?: string;
+  /** `--ip-range`: inside the subnet. */
+  ipRange?: string;
+  labels?: Record<string, string>;
+  internal?: boolean;
+  attachable?: boolean;
+  /** Driver options: only NETWORK_OPTIONS's, with their values. */
+  options?: Record<string, string>;
+}
+
 /** `network create`: a bridge network (a /24 of the configured pool unless `subnet` is given). */
-export async function createNetwork(
-  p: NetworkPlumbing,
-  opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> },
-): Promise<NetworkRecord> {
+export async function createNetwork(p: NetworkPlumbing, opts: NetworkCreateOptions): Promise<NetworkRecord> {
+  for (const [k, v] of Object.entries(opts.options ?? {})) {
+    const honoured = NETWORK_OPTIONS[k];
+    if (honoured === undefined) throw new UsageError(`network option ${k} is not supported by hull`);
+    if (v !== honoured) throw new UsageError(`network option ${k}=${v} is not supported by hull (only ${honoured})`);
+  }
   validateNetworkName(opts.name);
   return p.withLock(() => {
     // Under the host-wide lock: two stores creating networks at once do not pick the same subnet.
@@ -121,6 +137,11 @@ export async function createNetwork(
     }
     const gateway = opts.gateway ?? formatIp(cidr.network + 1);
     if (!contains(cidr, parseIp(gateway)) || parseIp(gateway) === cidr.network) throw new UsageError(`gateway ${gateway} is not in subnet ${subnet}`);
+    const ipRange = opts.ipRange === undefined ? undefined : formatSubnet(opts.ipRange);
+    if (ipRange !== undefined && (opts.subnet === undefined || !contains(cidr, parseCidr(ipRange).network) || parseCidr(ipRange).prefix < cidr.prefix))
+      throw new UsageError(
+        `ip-range ${opts.ipRange} must be inside the network's subnet${opts.subnet === undefined ? ' (give the subnet too)' : ` ${subnet}`}`,
+      );
     // A bridge name no network of any store has (8 hex digits of the id: a clash is rare, but a bridge is host-wide).
     let id: string;
     do id = randomBytes(32).toString('hex');
@@ -134,6 +155,10 @@ export async function createNetwork(
       bridge: `${p.config.ifPrefix}-${id.slice(0, 8)}`,
       created: new Date().toISOString(),
       ...(opts.labels ? { labels: opts.labels } : {}),
+      ...(opts.internal ? { internal: true } : {}),
+      ...(opts.attachable ? { attachable: true } : {}),
+      ...(ipRange !== undefined ? { ipRange } : {}),
+      ...(opts.options && Object.keys(opts.options).length > 0 ? { options: opts.options } : {}),
     };
     p.store.add(record);
     try {

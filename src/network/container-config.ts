@@ -58,6 +58,8 @@ export interface ContainerNetworkConfig {
   aliases: Record<string, string[]>;
   /** `--ip` on the first network. */
   ip?: string;
+  /** The addresses asked for on `network connect`ed networks (`--ip` of connect), by network name. */
+  ips?: Record<string, string>;
   /** `--mac-address` of the interface on the first network. */
   macAddress?: string;
   ports: PortSpec[];

@@ -2,11 +2,17 @@
  * Networking in Docker's shapes: `network inspect`, a container's NetworkSettings and the network
  * part of its HostConfig, and `hull port`. Read only.
  */
+import { createHash } from 'node:crypto';
 import { recordExtraHosts } from './container-config.js';
 import type { NetworkedContainer } from './container-spec.js';
 import { parseCidr } from './ipv4.js';
 import type { PortMapping } from './nft.js';
 import type { NetworkPlumbing } from './plumbing.js';
+
+/** A container's endpoint on a network, named as Docker names one (64 hex digits): stable for the pair, the same in both inspects. */
+function endpointId(container: string, networkId: string): string {
+  return createHash('sha256').update(`${container}/${networkId}`).digest('hex');
+}
 
 /** Docker's `network inspect` shape. */
 export function inspectNetwork(p: NetworkPlumbing, nameOrId: string, containerName: (id: string) => string | undefined): Record<string, unknown> {
@@ -17,7 +23,7 @@ export function inspectNetwork(p: NetworkPlumbing, nameOrId: string, containerNa
     const it = state?.interfaces.find((i) => i.network === net.name);
     containers[l.container] = {
       Name: containerName(l.container) ?? l.name,
-      EndpointID: '',
+      EndpointID: endpointId(l.container, net.id),
       MacAddress: '',
       IPv4Address: `${l.ip}/${it?.prefix ?? parseCidr(net.subnet).prefix}`,
       IPv6Address: '',
@@ -30,14 +36,14 @@ export function inspectNetwork(p: NetworkPlumbing, nameOrId: string, containerNa
     Scope: 'local',
     Driver: net.driver,
     EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
-    Internal: false,
-    Attachable: false,
+    IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: net.subnet, Gateway: net.gateway, ...(net.ipRange ? { IPRange: net.ipRange } : {}) }] },
+    Internal: net.internal === true,
+    Attachable: net.attachable === true,
     Ingress: false,
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
     Containers: containers,
-    Options: { 'com.docker.network.bridge.name': net.bridge },
+    Options: { ...net.options, 'com.docker.network.bridge.name': net.bridge },
     Labels: net.labels ?? {},
   };
 }
@@ -54,9 +60,12 @@ export function networkSettings(p: NetworkPlumbing, record: NetworkedContainer):
   const networks: Record<string, unknown> = {};
   for (const name of record.network?.networks ?? []) {
     const it = state?.interfaces.find((i) => i.network === name);
+    const asked = (name === record.network?.networks[0] ? record.network?.ip : undefined) ?? record.network?.ips?.[name];
     networks[name] = {
+      IPAMConfig: asked !== undefined ? { IPv4Address: asked } : null,
       Aliases: record.network?.aliases[name] ?? null,
       NetworkID: it?.networkId ?? '',
+      EndpointID: it ? endpointId(record.id, it.networkId) : '',
       Gateway: it?.gateway ?? '',
       IPAddress: it?.ip ?? '',
       IPPrefixLen: it?.prefix ?? 0,

@@ -48,6 +48,12 @@ export function hostRange(c: Cidr): [number, number] {
   return [c.network + 1, c.network + size - 2];
 }
 
+/** The host addresses of `subnet` that `range` (Docker's `--ip-range`, inside it) holds: the range's own first and last included, the subnet's not. */
+export function rangeIn(subnet: Cidr, range: Cidr): [number, number] {
+  const [first, last] = hostRange(subnet);
+  return [Math.max(first, range.network), Math.min(last, range.network + 2 ** (32 - range.prefix) - 1)];
+}
+
 /**
  * The first /24 of `pool` that overlaps none of `taken` (every hull network of every store on the
  * host, and the host's routes), as Docker picks a network's subnet from its default pools.

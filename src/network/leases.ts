@@ -24,7 +24,7 @@ import { ConflictError, UsageError, fromNodeError } from '../errors.js';
 import { listDir, readText } from '../files.js';
 import { uniqueName } from '../store/atomic-file.js';
 import { withExclusiveLock } from '../store/lock.js';
-import { contains, formatIp, hostRange, parseCidr, parseIp } from './ipv4.js';
+import { contains, formatIp, hostRange, parseCidr, parseIp, rangeIn } from './ipv4.js';
 import { writeAtomic } from './store.js';
 
 /** Who holds an address. */
@@ -57,6 +57,8 @@ export interface LeaseTarget {
   bridge: string;
   subnet: string;
   gateway: string;
+  /** Addresses are given from this part of the subnet (`--ip-range`) unless one is asked for. */
+  ipRange?: string;
 }
 
 /** Something of networking left by a process or container that is gone (`system check`). */
@@ -164,6 +166,13 @@ export class BridgeLeases {
     return this.leases(bridge).filter((l) => existsSync(path.join(l.store, l.container)));
   }
 
+  /** Refuse an address asked for that the network cannot give (outside its subnet, or its gateway). */
+  checkWanted(target: LeaseTarget, wanted: string): void {
+    const ip = parseIp(wanted);
+    if (!contains(parseCidr(target.subnet), ip) || ip === parseIp(target.gateway))
+      throw new UsageError(`address ${wanted} is not usable in network ${target.name} (${target.subnet})`);
+  }
+
   /** A free address on the bridge for `owner` (the caller holds the lock). */
   allocate(target: LeaseTarget, owner: LeaseOwner, wanted?: string): string {
     const cidr = parseCidr(target.subnet);
@@ -175,12 +184,11 @@ export class BridgeLeases {
     try {
       const gateway = parseIp(target.gateway);
       if (wanted !== undefined) {
-        const ip = parseIp(wanted);
-        if (!contains(cidr, ip) || ip === gateway) throw new UsageError(`address ${wanted} is not usable in network ${target.name} (${target.subnet})`);
+        this.checkWanted(target, wanted);
         if (!this.claim(dir, tmp, wanted)) throw new ConflictError(`address ${wanted} is already in use in network ${target.name}`);
         return wanted;
       }
-      const [first, last] = hostRange(cidr);
+      const [first, last] = target.ipRange === undefined ? hostRange(cidr) : rangeIn(cidr, parseCidr(target.ipRange));
       const lastFile = path.join(this.bridgeDir(target.bridge), 'last');
       const previous = readText(lastFile);
       let start = previous ? parseIp(previous.trim()) + 1 : first;

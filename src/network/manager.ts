@@ -6,7 +6,7 @@
  */
 import { objectEvent } from '../events/emit.js';
 import type { StorePaths } from '../store/paths.js';
-import { createNetwork, deleteNetwork, pruneNetworks } from './bridges.js';
+import { type NetworkCreateOptions, createNetwork, deleteNetwork, pruneNetworks } from './bridges.js';
 import type { NetworkConfig } from './config.js';
 import {
   type ContainerNetworkConfig,
@@ -23,6 +23,7 @@ import type { PortMapping } from './nft.js';
 import { type NetworkState, NetworkPlumbing } from './plumbing.js';
 import { DEFAULT_NETWORK, type NetworkRecord, type NetworkStore } from './store.js';
 
+export type { NetworkCreateOptions } from './bridges.js';
 export type { ContainerNetworkConfig, LinkedContainer, NetworkDecision, NetworkMode, NetworkOptions } from './container-config.js';
 export type { ExtraHost } from './hosts.js';
 export type { ExposedPort, PortSpec } from './ports.js';
@@ -126,7 +127,7 @@ export class Networking {
 
   // ---- network verbs --------------------------------------------------------------------------
 
-  async create(opts: { name: string; subnet?: string; gateway?: string; labels?: Record<string, string> }): Promise<NetworkRecord> {
+  async create(opts: NetworkCreateOptions): Promise<NetworkRecord> {
     const network = await createNetwork(this.plumbing, opts);
     this.event('create', network);
     return network;
@@ -155,14 +156,15 @@ export class Networking {
     return names;
   }
 
-  /** `network connect`: record it; a running container gets the interface now. */
-  async connect(record: NetworkedContainer, nameOrId: string, aliases: string[], save: () => Promise<void>): Promise<void> {
-    await this.plumbing.connect(record, nameOrId, aliases, save);
+  /** `network connect`: record it; a running container gets the interface now (at `ip`, when given). */
+  async connect(record: NetworkedContainer, nameOrId: string, aliases: string[], save: () => Promise<void>, ip?: string): Promise<void> {
+    await this.plumbing.connect(record, nameOrId, aliases, save, ip);
     this.event('connect', this.store.get(nameOrId), record.id);
   }
 
-  async disconnect(record: NetworkedContainer, nameOrId: string, save: () => Promise<void>): Promise<void> {
+  async disconnect(record: NetworkedContainer, nameOrId: string, save: () => Promise<void>, force = false): Promise<void> {
     const network = this.store.get(nameOrId);
+    if (force && !record.network?.networks.includes(network.name)) return;
     await this.plumbing.disconnect(record, nameOrId, save);
     this.event('disconnect', network, record.id);
   }

@@ -12,6 +12,10 @@
  *     from a hull subnet out of any other interface → masquerade  (outbound NAT)
  *
  *   forward (filter)
+ *     into or out of an internal network's bridge (`internal`) from or to anything but an internal
+ *        bridge → drop  (Docker's `--internal`: its containers reach each other, on the bridge, and
+ *        nothing else; nor are their ports published. With br_netfilter, frames between two ports of
+ *        one bridge come here too; two internal bridges are kept apart by `isolated`)
  *     a connection to a published port (DNATed) → accept
  *     from one hull bridge to another → drop  (networks are isolated from each other, as
  *        Docker's are; `isolated` holds both orders of every pair of the table's bridges)
@@ -40,6 +44,7 @@ export function tableScript(table: string): string {
       `add set ${t} bridges { type ifname; }`,
       `add set ${t} subnets { type ipv4_addr; flags interval; }`,
       `add set ${t} isolated { type ifname . ifname; }`,
+      `add set ${t} internal { type ifname; }`,
       `add map ${t} ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }`,
       `add map ${t} ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }`,
       `add chain ${t} prerouting { type nat hook prerouting priority dstnat; }`,
@@ -55,6 +60,8 @@ export function tableScript(table: string): string {
       `add rule ${t} postrouting oifname @bridges ip saddr 127.0.0.0/8 masquerade`,
       `add rule ${t} postrouting oifname @bridges ct status dnat ip saddr @subnets masquerade`,
       `add rule ${t} postrouting ip saddr @subnets oifname != @bridges masquerade`,
+      `add rule ${t} forward iifname @internal oifname != @internal drop`,
+      `add rule ${t} forward oifname @internal iifname != @internal drop`,
       `add rule ${t} forward ct status dnat accept`,
       `add rule ${t} forward iifname . oifname @isolated drop`,
     ].join('\n') + '\n'
@@ -66,10 +73,11 @@ function pairs(bridge: string, others: readonly string[]): string {
 }
 
 /** Make (or re-make) the table and add a network's bridge and subnet to it, isolated from `others` (the table's other bridges). */
-export function addNetwork(table: string, bridge: string, subnet: string, others: readonly string[]): void {
+export function addNetwork(table: string, bridge: string, subnet: string, others: readonly string[], internal = false): void {
   const isolate = others.length > 0 ? `add element ip ${table} isolated { ${pairs(bridge, others)} }\n` : '';
+  const inside = internal ? `add element ip ${table} internal { "${bridge}" }\n` : '';
   nft(
-    `${tableScript(table)}add element ip ${table} bridges { "${bridge}" }\nadd element ip ${table} subnets { ${subnet} }\n${isolate}`,
+    `${tableScript(table)}add element ip ${table} bridges { "${bridge}" }\nadd element ip ${table} subnets { ${subnet} }\n${isolate}${inside}`,
     `nftables table ${table}: add network ${bridge}`,
   );
 }
@@ -89,12 +97,13 @@ export function setElements(json: string): string[] {
 }
 
 /** Take a network out of the table; the whole table goes with the last one (`others`: the table's other bridges, of every store). */
-export function removeNetwork(table: string, bridge: string, subnet: string, others: readonly string[]): void {
+export function removeNetwork(table: string, bridge: string, subnet: string, others: readonly string[], internal = false): void {
   if (others.length === 0) {
     tryNft(`delete table ip ${table}\n`);
     return;
   }
   tryNft(`delete element ip ${table} bridges { "${bridge}" }\n`);
+  if (internal) tryNft(`delete element ip ${table} internal { "${bridge}" }\n`);
   tryNft(`delete element ip ${table} subnets { ${subnet} }\n`);
   if (!tryNft(`delete element ip ${table} isolated { ${pairs(bridge, others)} }\n`)) {
     for (const o of others) tryNft(`delete element ip ${table} isolated { ${pairs(bridge, [o])} }\n`);

@@ -198,7 +198,7 @@ export class NetworkPlumbing {
       try {
         nets.forEach((net, i) => {
           const aliases = net.isDefault ? [] : (cfg.aliases[net.name] ?? []);
-          const ip = this.leases.allocate(net, this.owner(record, net.name, aliases), i === 0 ? cfg.ip : undefined);
+          const ip = this.leases.allocate(net, this.owner(record, net.name, aliases), i === 0 && cfg.ip !== undefined ? cfg.ip : cfg.ips?.[net.name]);
           state.interfaces.push(this.interfaceOn(net, record.id, i, ip));
         });
         writeFileSync(statePath, JSON.stringify(state) + '\n'); // before anything is made: tear-down's list
@@ -347,28 +347,34 @@ export class NetworkPlumbing {
   // ---- connect / disconnect -------------------------------------------------------------------
 
   /** `network connect`: record it; a running container gets the interface now. */
-  async connect(record: NetworkedContainer, nameOrId: string, aliases: string[], save: () => Promise<void>): Promise<void> {
+  async connect(record: NetworkedContainer, nameOrId: string, aliases: string[], save: () => Promise<void>, ip?: string): Promise<void> {
     const cfg = record.network;
-    if (!cfg || cfg.networks.length === 0) throw new ConflictError(`container ${record.name} is not on a bridge network (network mode ${cfg?.mode ?? 'none'})`);
+    // A bridged container stays one with its last network disconnected (its mode names that network, as Docker's NetworkMode does): docker-compose
+    // disconnects a created container from its network and connects it again with the aliases it wants.
+    if (!cfg || cfg.mode === 'none' || cfg.mode === 'host' || cfg.mode.startsWith('container:'))
+      throw new ConflictError(`container ${record.name} is not on a bridge network (network mode ${cfg?.mode ?? 'none'})`);
     const net = this.store.get(nameOrId);
     if (cfg.networks.includes(net.name)) throw new ConflictError(`endpoint with name ${record.name} already exists in network ${net.name}`);
     await this.withLock(async () => {
+      // The address is checked now (in the subnet, not the gateway), and taken when the interface is made.
+      if (ip !== undefined) this.leases.checkWanted(net, ip);
       cfg.networks.push(net.name);
       cfg.aliases[net.name] = aliases;
+      if (ip !== undefined) cfg.ips = { ...cfg.ips, [net.name]: ip };
       const state = this.readState(record.id);
       if (state && record.state.status === 'running') {
         ensureBridge(this, net);
         this.moveLegacyLeases(net);
         const index = Math.max(-1, ...state.interfaces.map((it) => Number(it.ifname.slice(3)))) + 1;
-        const ip = this.leases.allocate(net, this.owner(record, net.name, aliases));
-        const it = this.interfaceOn(net, record.id, index, ip);
+        const addr = this.leases.allocate(net, this.owner(record, net.name, aliases), ip);
+        const it = this.interfaceOn(net, record.id, index, addr);
         state.interfaces.push(it);
         writeFileSync(this.statePath(record.id), JSON.stringify(state) + '\n');
         ipBatch(
           [`link add ${it.veth} type veth peer name ${it.ifname} netns ${state.netns}`, `link set ${it.veth} master ${it.bridge} up`],
           `connect ${record.name} to ${net.name}`,
         );
-        ipBatchInNetns(state.netns, [`addr add ${ip}/${it.prefix} dev ${it.ifname}`, `link set ${it.ifname} up`], `connect ${record.name} to ${net.name}`);
+        ipBatchInNetns(state.netns, [`addr add ${addr}/${it.prefix} dev ${it.ifname}`, `link set ${it.ifname} up`], `connect ${record.name} to ${net.name}`);
         this.refreshHosts(new Set([record.id]), [net.name]);
       }
       await save();
@@ -382,7 +388,12 @@ export class NetworkPlumbing {
     await this.withLock(async () => {
       cfg.networks = cfg.networks.filter((n) => n !== net.name);
       cfg.aliases = Object.fromEntries(Object.entries(cfg.aliases).filter(([n]) => n !== net.name));
-      if (cfg.mode === net.name) cfg.mode = cfg.networks[0] ?? 'none';
+      if (cfg.ips) cfg.ips = Object.fromEntries(Object.entries(cfg.ips).filter(([n]) => n !== net.name));
+      // `--ip` was the first network's; the mode moves to the next network (none left: it stays, and a connect brings one back).
+      if (cfg.mode === net.name) {
+        delete cfg.ip;
+        if (cfg.networks[0] !== undefined) cfg.mode = cfg.networks[0];
+      }
       const state = this.readState(record.id);
       const it = state?.interfaces.find((i) => i.network === net.name);
       if (state && it) {

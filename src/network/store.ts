@@ -31,7 +31,22 @@ export interface NetworkRecord {
   /** The default network (not removable, no name resolution: Docker's `bridge`). */
   isDefault?: boolean;
   labels?: Record<string, string>;
+  /** Docker's `--internal`: no traffic between the bridge and anything but its own containers (nft.ts's `internal` set). */
+  internal?: boolean;
+  /** Docker's `--attachable` (a swarm notion: every local network is attachable); kept for inspect. */
+  attachable?: boolean;
+  /** Docker's `--ip-range`: the part of the subnet addresses are given from when none is asked for. */
+  ipRange?: string;
+  /** Driver options, as given (only ones hull does anyway are accepted: see NETWORK_OPTIONS). */
+  options?: Record<string, string>;
 }
+
+/** The network driver options hull accepts: each with the only value it honours (what its bridges do anyway). */
+export const NETWORK_OPTIONS: Readonly<Record<string, string>> = {
+  'com.docker.network.bridge.enable_icc': 'true',
+  'com.docker.network.bridge.enable_ip_masquerade': 'true',
+  'com.docker.network.driver.mtu': '1500',
+};
 
 export class NetworkNotFoundError extends HullError {
   constructor(name: string) {

@@ -141,6 +141,10 @@ export interface ImageInspect {
   Parent: string;
   Comment: string;
   Created: string;
+  /** The legacy builder's container and its config (Docker 20.10 shows zero values when the image has none; docker-compose 1.29 reads ContainerConfig.Volumes). */
+  Container: string;
+  ContainerConfig: Record<string, unknown>;
+  DockerVersion: string;
   Author: string;
   Config: Record<string, unknown> | null;
   Architecture: string;
@@ -151,6 +155,27 @@ export interface ImageInspect {
   RootFS: { Type: string; Layers: string[] };
   Metadata: { LastTagTime: string };
 }
+
+/** Docker 20.10's ContainerConfig of an image made without its legacy builder. */
+const EMPTY_CONTAINER_CONFIG: Readonly<Record<string, unknown>> = {
+  Hostname: '',
+  Domainname: '',
+  User: '',
+  AttachStdin: false,
+  AttachStdout: false,
+  AttachStderr: false,
+  Tty: false,
+  OpenStdin: false,
+  StdinOnce: false,
+  Env: null,
+  Cmd: null,
+  Image: '',
+  Volumes: null,
+  WorkingDir: '',
+  Entrypoint: null,
+  OnBuild: null,
+  Labels: null,
+};
 
 /** Docker's `image inspect` for one image. */
 export function imageInspect(image: ImageDetails): ImageInspect {
@@ -164,6 +189,9 @@ export function imageInspect(image: ImageDetails): ImageInspect {
     Parent: '',
     Comment: str(raw.comment),
     Created: str(raw.created),
+    Container: str(raw.container),
+    ContainerConfig: isObject(raw.container_config) ? { ...raw.container_config } : { ...EMPTY_CONTAINER_CONFIG },
+    DockerVersion: str(raw.docker_version),
     Author: str(raw.author),
     Config: isObject(raw.config) ? { ...raw.config } : null,
     Architecture: str(raw.architecture),

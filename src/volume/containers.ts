@@ -42,6 +42,8 @@ export class ContainerVolumes {
     if (mounts.populate.length === 0) return;
     const { populateVolume } = await import('./populate.js');
     for (const p of mounts.populate) {
+      // A bind volume's data is the host directory it names, which may be on another file system (copy-up renames across from the volume's directory): not filled.
+      if (this.store.get(p.name).Options?.device !== undefined) continue;
       await populateVolume({
         volumeDir: this.store.volumeDir(p.name),
         dataDir: this.store.dataDir(p.name),

@@ -11,9 +11,9 @@
  */
 import { objectEvent } from '../events/emit.js';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, lstatSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, lstatSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
-import { ConflictError, VolumeNotFoundError, fromNodeError } from '../errors.js';
+import { ConflictError, UsageError, VolumeNotFoundError, fromNodeError } from '../errors.js';
 import { listDir, readText } from '../files.js';
 import { type LockHandle, type LockMode, acquireLock, nativeFlock } from '../store/lock.js';
 import type { StorePaths } from '../store/paths.js';
@@ -30,6 +30,30 @@ export interface VolumeRecord {
   Labels: Record<string, string>;
   Options: Record<string, string> | null;
   Scope: 'local';
+}
+
+/**
+ * The local driver's options hull honours: a bind volume (`type=none`, `o=bind`, `device=DIR`: an
+ * existing host directory, Docker's "named bind"). Mount options of other file systems (tmpfs, nfs,
+ * a block device) are refused naming them: hull mounts nothing for a volume.
+ */
+export function checkDriverOptions(options: Record<string, string>): void {
+  for (const k of Object.keys(options))
+    if (!['type', 'o', 'device'].includes(k)) throw new UsageError(`volume option ${k} is not supported by hull (local bind volumes only)`);
+  const o = (options.o ?? '').split(',').filter(Boolean);
+  if (options.type !== 'none' || !o.includes('bind') || o.some((x) => x !== 'bind' && x !== 'rbind'))
+    throw new UsageError(
+      `volume options type=${options.type ?? ''} o=${options.o ?? ''} are not supported by hull: only a bind volume (type=none, o=bind, device=DIR)`,
+    );
+  const device = options.device;
+  if (device === undefined || !path.isAbsolute(device)) throw new UsageError('a bind volume needs device=DIR, an absolute path');
+  let dir = false;
+  try {
+    dir = statSync(device).isDirectory();
+  } catch {
+    dir = false;
+  }
+  if (!dir) throw new UsageError(`failed to mount local volume: mount ${device}: no such directory`);
 }
 
 /** Who uses a volume: the ids of containers whose records name it. */
@@ -69,7 +93,8 @@ export class VolumeStore {
       CreatedAt: stored.CreatedAt,
       Driver: 'local',
       Labels: stored.Labels ?? {},
-      Mountpoint: this.dataDir(name),
+      // A bind volume's data is its device's (containers mount it there, and copy-up fills it); dockerd would show `_data` with the device mounted on it.
+      Mountpoint: stored.Options?.device ?? this.dataDir(name),
       Name: name,
       Options: stored.Options ?? null,
       Scope: 'local',
@@ -95,7 +120,7 @@ export class VolumeStore {
    * The volume `name` (made if missing; a name is generated when undefined). Call with the volumes
    * lock held (shared or exclusive). `created` says whether this call made it.
    */
-  ensure(name: string | undefined, labels: Record<string, string> = {}): { volume: VolumeRecord; created: boolean } {
+  ensure(name: string | undefined, labels: Record<string, string> = {}, options?: Record<string, string>): { volume: VolumeRecord; created: boolean } {
     const finalName = name ?? randomBytes(32).toString('hex');
     validateVolumeName(finalName);
     const existing = this.read(finalName);
@@ -106,7 +131,7 @@ export class VolumeStore {
       mkdirSync(temp, { mode: 0o701 });
       mkdirSync(path.join(temp, '_data'), { mode: 0o755 });
       chmodSync(path.join(temp, '_data'), 0o755); // not subject to the umask
-      const record = { CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Labels: labels, Options: null };
+      const record = { CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Labels: labels, Options: options ?? null };
       const file = path.join(temp, 'volume.json');
       writeFileSync(file, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
       const fd = openSync(file, 'r');
@@ -140,12 +165,13 @@ export class VolumeStore {
     return { volume: this.get(finalName), created: true };
   }
 
-  /** `volume create`: idempotent, as Docker's (the existing volume is returned). */
-  async create(name: string | undefined, labels: Record<string, string> = {}): Promise<VolumeRecord> {
+  /** `volume create`: idempotent, as Docker's (the existing volume is returned). `options`: the local driver's, checked by checkDriverOptions. */
+  async create(name: string | undefined, labels: Record<string, string> = {}, options?: Record<string, string>): Promise<VolumeRecord> {
     if (name !== undefined) validateVolumeName(name); // before the lock: a bad name makes nothing
+    if (options !== undefined) checkDriverOptions(options);
     const lock = await this.lock('shared');
     try {
-      return this.ensure(name, labels).volume;
+      return this.ensure(name, labels, options).volume;
     } finally {
       lock.release();
     }

@@ -93,7 +93,9 @@ export class EngineApiServer {
 
   request(method: string, urlPath: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socket, method, path: urlPath, headers }, (res) => {
+      // A connection of its own (no keep-alive agent): a pooled one may have been closed by the server's keep-alive timeout
+      // while the test's synchronous docker calls held this event loop, and the next request's write on it would fail with EPIPE.
+      const req = http.request({ socketPath: this.socket, method, path: urlPath, headers, agent: false }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (text += d));

@@ -27,11 +27,20 @@ function text(b: Json, key: string, where: string): string | undefined {
   return v;
 }
 
-function labels(b: Json, where: string): Record<string, string> | undefined {
-  const v = b.Labels;
+function strings(b: Json, key: string, where: string): Record<string, string> | undefined {
+  const v = b[key];
   if (v === undefined || v === null) return undefined;
-  if (!isObject(v) || !Object.values(v).every((s) => typeof s === 'string')) throw new UsageError(`${where}Labels: an object of strings expected`);
+  if (!isObject(v) || !Object.values(v).every((s) => typeof s === 'string')) throw new UsageError(`${where}${key}: an object of strings expected`);
   return v as Record<string, string>;
+}
+
+const labels = (b: Json, where: string) => strings(b, 'Labels', where);
+
+function flag(b: Json, key: string, where: string): boolean {
+  const v = b[key];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw new UsageError(`${where}${key}: a boolean expected`);
+  return v;
 }
 
 /** Fields hull cannot honour: refused unless zero (never dropped). */
@@ -42,14 +51,26 @@ function refuse(b: Json, keys: readonly string[], where: string): void {
 export function networkRoutes(router: Router, s: ApiSessions): void {
   const { hull } = s;
 
+  /**
+   * A network as dockerd answers: a user network's Options are only those it was created with (hull's
+   * inspect names every bridge there; dockerd only its default one's). docker-compose compares the
+   * options with its file's, and would call the network changed.
+   */
+  const inspected = async (nameOrId: string): Promise<Record<string, unknown>> => {
+    const n = await hull.inspectNetwork(nameOrId);
+    if (n.Name === 'bridge' || !isObject(n.Options)) return n;
+    const { ['com.docker.network.bridge.name']: _bridge, ...given } = n.Options;
+    return { ...n, Options: given };
+  };
+
   router.add('GET', '/networks', async (ex) => {
     // host and none have no record to inspect here
     const listed = hull.listedNetworks(parseNetworkFilters(filterArgs(ex))).filter((n) => n.id !== '');
-    ex.reply(200, await Promise.all(listed.map((n) => hull.inspectNetwork(n.id))));
+    ex.reply(200, await Promise.all(listed.map((n) => inspected(n.id))));
   });
 
   router.add('GET', '/networks/{id}', async (ex) => {
-    ex.reply(200, await hull.inspectNetwork(ex.params.id!));
+    ex.reply(200, await inspected(ex.params.id!));
   });
 
   router.add('POST', '/networks/create', async (ex) => {
@@ -58,9 +79,14 @@ export function networkRoutes(router: Router, s: ApiSessions): void {
     if (!name) throw new UsageError('Name is required to create a network');
     const driver = text(b, 'Driver', '') ?? 'bridge';
     if (driver !== 'bridge') throw new UsageError(`network driver ${driver} is not supported by hull (bridge only)`);
-    refuse(b, ['Internal', 'Attachable', 'Ingress', 'EnableIPv6', 'Options', 'ConfigFrom', 'ConfigOnly', 'Scope'], '');
+    refuse(b, ['Ingress', 'EnableIPv6', 'ConfigFrom', 'ConfigOnly'], '');
+    const scope = text(b, 'Scope', '');
+    if (scope !== undefined && scope !== 'local') throw new UsageError(`network scope ${scope} is not supported by hull (local only)`);
+    // CheckDuplicate: hull's network names are unique whatever it says (a second one is a 409).
+    flag(b, 'CheckDuplicate', '');
     let subnet: string | undefined;
     let gateway: string | undefined;
+    let ipRange: string | undefined;
     if (b.IPAM !== undefined && b.IPAM !== null) {
       if (!isObject(b.IPAM)) throw new UsageError('IPAM: an object expected');
       const ipamDriver = text(b.IPAM, 'Driver', 'IPAM.');
@@ -68,16 +94,28 @@ export function networkRoutes(router: Router, s: ApiSessions): void {
       refuse(b.IPAM, ['Options'], 'IPAM.');
       const configs = b.IPAM.Config ?? [];
       if (!Array.isArray(configs) || !configs.every(isObject) || configs.length > 1)
-        throw new UsageError('IPAM.Config: at most one {Subnet, Gateway} is supported by hull');
+        throw new UsageError('IPAM.Config: at most one {Subnet, Gateway, IPRange} is supported by hull');
       const c = configs[0];
       if (c) {
         subnet = text(c, 'Subnet', 'IPAM.Config.');
         gateway = text(c, 'Gateway', 'IPAM.Config.');
-        refuse(c, ['IPRange', 'AuxiliaryAddresses'], 'IPAM.Config.');
+        ipRange = text(c, 'IPRange', 'IPAM.Config.');
+        refuse(c, ['AuxiliaryAddresses'], 'IPAM.Config.');
+        if (subnet !== undefined && subnet.includes(':')) throw new UsageError(`IPAM.Config.Subnet ${subnet}: IPv6 is not supported by hull`);
       }
     }
     const l = labels(b, '');
-    const made = await hull.createNetwork({ name, ...(subnet ? { subnet } : {}), ...(gateway ? { gateway } : {}), ...(l ? { labels: l } : {}) });
+    const options = strings(b, 'Options', '');
+    const made = await hull.createNetwork({
+      name,
+      ...(subnet ? { subnet } : {}),
+      ...(gateway ? { gateway } : {}),
+      ...(ipRange ? { ipRange } : {}),
+      ...(l ? { labels: l } : {}),
+      ...(options ? { options } : {}),
+      internal: flag(b, 'Internal', ''),
+      attachable: flag(b, 'Attachable', ''),
+    });
     ex.reply(201, { Id: made.id, Warning: '' });
   });
 
@@ -91,10 +129,16 @@ export function networkRoutes(router: Router, s: ApiSessions): void {
     const container = text(b, 'Container', '');
     if (!container) throw new UsageError('Container is required');
     const endpoint = isObject(b.EndpointConfig) ? b.EndpointConfig : {};
-    refuse(endpoint, ['IPAMConfig', 'Links', 'MacAddress', 'DriverOpts'], 'EndpointConfig.');
+    refuse(endpoint, ['Links', 'MacAddress', 'DriverOpts', 'IPv6Gateway', 'GlobalIPv6Address', 'GlobalIPv6PrefixLen'], 'EndpointConfig.');
     const aliases = endpoint.Aliases ?? [];
     if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string')) throw new UsageError('EndpointConfig.Aliases: a list of strings expected');
-    await hull.connectNetwork(ex.params.id!, container, { aliases: aliases });
+    let ip: string | undefined;
+    if (endpoint.IPAMConfig !== undefined && endpoint.IPAMConfig !== null) {
+      if (!isObject(endpoint.IPAMConfig)) throw new UsageError('EndpointConfig.IPAMConfig: an object expected');
+      refuse(endpoint.IPAMConfig, ['IPv6Address', 'LinkLocalIPs'], 'EndpointConfig.IPAMConfig.');
+      ip = text(endpoint.IPAMConfig, 'IPv4Address', 'EndpointConfig.IPAMConfig.');
+    }
+    await hull.connectNetwork(ex.params.id!, container, { aliases, ...(ip !== undefined ? { ip } : {}) });
     ex.reply(200);
   });
 
@@ -102,7 +146,7 @@ export function networkRoutes(router: Router, s: ApiSessions): void {
     const b = await body(ex);
     const container = text(b, 'Container', '');
     if (!container) throw new UsageError('Container is required');
-    await hull.disconnectNetwork(ex.params.id!, container);
+    await hull.disconnectNetwork(ex.params.id!, container, { force: flag(b, 'Force', '') });
     ex.reply(200);
   });
 
@@ -118,9 +162,13 @@ export function networkRoutes(router: Router, s: ApiSessions): void {
     const b = await body(ex);
     const driver = text(b, 'Driver', '') ?? 'local';
     if (driver !== 'local') throw new UsageError(`volume driver ${driver} is not supported by hull (local only)`);
-    refuse(b, ['DriverOpts', 'ClusterVolumeSpec'], '');
+    refuse(b, ['ClusterVolumeSpec'], '');
     const l = labels(b, '');
-    ex.reply(201, await hull.createVolume(text(b, 'Name', ''), l ? { labels: l } : {}));
+    const options = strings(b, 'DriverOpts', '');
+    ex.reply(
+      201,
+      await hull.createVolume(text(b, 'Name', ''), { ...(l ? { labels: l } : {}), ...(options && Object.keys(options).length > 0 ? { options } : {}) }),
+    );
   });
 
   router.add('GET', '/volumes/{name}', async (ex) => {

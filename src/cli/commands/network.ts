@@ -40,6 +40,17 @@ function networkContext(n: ListedNetwork, full: boolean): Record<string, unknown
   });
 }
 
+interface CreateFlags {
+  driver: string;
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  internal?: boolean;
+  attachable?: boolean;
+  opt: string[];
+  label: string[];
+}
+
 export function registerNetwork(program: Command): void {
   const network = program.command('network').description('manage networks');
   network
@@ -49,11 +60,24 @@ export function registerNetwork(program: Command): void {
     .option('-d, --driver <driver>', 'only bridge', 'bridge')
     .option('--subnet <cidr>', 'IPv4 subnet (default: a free /24 of the pool)')
     .option('--gateway <ip>', "the bridge's address (default: the subnet's first)")
+    .option('--ip-range <cidr>', 'give addresses from this part of the subnet')
+    .option('--internal', 'no traffic in or out of the network but its own')
+    .option('--attachable', 'accepted (every local network is)')
+    .option('-o, --opt <k=v>', 'a driver option (repeatable; only those hull does anyway)', collect, [])
     .option('--label <k=v>', 'a label (repeatable)', collect, [])
-    .action(async (name: string, flags: { driver: string; subnet?: string; gateway?: string; label: string[] }, cmd: Command) => {
+    .action(async (name: string, flags: CreateFlags, cmd: Command) => {
       if (flags.driver !== 'bridge') throw new (await import('../../errors.js')).UsageError(`network driver ${flags.driver} is not supported (bridge only)`);
       const labels = parseLabels(flags.label);
-      const net = await hullFor(cmd).createNetwork({ name, subnet: flags.subnet, gateway: flags.gateway, ...(flags.label.length ? { labels } : {}) });
+      const net = await hullFor(cmd).createNetwork({
+        name,
+        subnet: flags.subnet,
+        gateway: flags.gateway,
+        ipRange: flags.ipRange,
+        internal: flags.internal === true,
+        attachable: flags.attachable === true,
+        ...(flags.label.length ? { labels } : {}),
+        ...(flags.opt.length ? { options: parseLabels(flags.opt) } : {}),
+      });
       process.stdout.write(`${net.id}\n`);
     });
   network
@@ -132,8 +156,9 @@ export function registerNetwork(program: Command): void {
     .argument('<network>')
     .argument('<container>')
     .option('--alias <alias>', 'another name on this network (repeatable)', collect, [])
-    .action(async (net: string, container: string, flags: { alias: string[] }, cmd: Command) => {
-      await hullFor(cmd).connectNetwork(net, container, { aliases: flags.alias });
+    .option('--ip <address>', "the container's IPv4 address on this network")
+    .action(async (net: string, container: string, flags: { alias: string[]; ip?: string }, cmd: Command) => {
+      await hullFor(cmd).connectNetwork(net, container, { aliases: flags.alias, ...(flags.ip !== undefined ? { ip: flags.ip } : {}) });
     });
   network
     .command('release', { hidden: true })
@@ -147,8 +172,9 @@ export function registerNetwork(program: Command): void {
     .description('disconnect a container from a network')
     .argument('<network>')
     .argument('<container>')
-    .action(async (net: string, container: string, _flags: unknown, cmd: Command) => {
-      await hullFor(cmd).disconnectNetwork(net, container);
+    .option('-f, --force', 'no error when the container is not on the network')
+    .action(async (net: string, container: string, flags: { force?: boolean }, cmd: Command) => {
+      await hullFor(cmd).disconnectNetwork(net, container, { force: flags.force === true });
     });
 }
 

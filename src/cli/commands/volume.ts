@@ -54,13 +54,17 @@ export function registerVolume(program: Command): void {
     .option('--name <name>', 'volume name')
     .option('-l, --label <key=value>', 'set a label (repeatable)', collect, [])
     .option('-d, --driver <driver>', 'volume driver (only "local")', 'local')
-    .action((name: string | undefined, flags: { name?: string; label: string[]; driver: string }, cmd: Command) =>
+    .option('-o, --opt <key=value>', 'a driver option (repeatable): a bind volume, type=none o=bind device=DIR', collect, [])
+    .action((name: string | undefined, flags: { name?: string; label: string[]; driver: string; opt: string[] }, cmd: Command) =>
       exitOneOnError(async () => {
         if (flags.driver !== 'local') throw new UsageError(`volume driver ${flags.driver} is not known: hull has the local driver only`);
         if (name !== undefined && flags.name !== undefined && name !== flags.name) {
           throw new UsageError(`conflicting options: cannot specify a volume name twice ("${name}" and "${flags.name}")`);
         }
-        const v = await hullFor(cmd).createVolume(name ?? flags.name, { labels: parseLabels(flags.label) });
+        const v = await hullFor(cmd).createVolume(name ?? flags.name, {
+          labels: parseLabels(flags.label),
+          ...(flags.opt.length > 0 ? { options: parseLabels(flags.opt) } : {}),
+        });
         process.stdout.write(`${v.Name}\n`);
       }),
     );

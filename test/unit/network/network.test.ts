@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadNetworkConfig } from '../../../src/network/config.js';
 import { hostsHead, resolvConf, withPeers, PEERS_MARKER } from '../../../src/network/hosts.js';
-import { contains, formatIp, hostRange, overlaps, parseCidr, parseIp, pickSubnet } from '../../../src/network/ipv4.js';
+import { contains, formatIp, hostRange, overlaps, parseCidr, parseIp, pickSubnet, rangeIn } from '../../../src/network/ipv4.js';
 import { BridgeLeases, type LeaseOwner } from '../../../src/network/leases.js';
 import { publishScript, setElements, tableScript } from '../../../src/network/nft.js';
 import { publishAllSpecs } from '../../../src/network/ports.js';
@@ -97,6 +97,23 @@ describe('IPAM leases (host-wide, per bridge)', () => {
     ).toEqual(['10.9.9.2', '10.9.9.3', '10.9.9.4', '10.9.9.5', '10.9.9.6']);
     expect(readdirSync(path.join(leases.dir, 'tmp'))).toEqual([]);
     expect(leases.orphans(false)).toEqual([]);
+  });
+
+  it('--ip-range: addresses come from the range (its first and last included, not the subnet broadcast); one asked for may be outside it', () => {
+    const leases = setup();
+    const s = store('a', 'abcde');
+    const ranged = (): NetworkRecord => ({ ...net(), subnet: '10.9.9.0/24', gateway: '10.9.9.1', ipRange: '10.9.9.252/30' });
+    expect(rangeIn(parseCidr('10.9.9.0/24'), parseCidr('10.9.9.252/30')).map(formatIp)).toEqual(['10.9.9.252', '10.9.9.254']);
+    expect(rangeIn(parseCidr('10.9.9.0/24'), parseCidr('10.9.9.0/30')).map(formatIp)).toEqual(['10.9.9.1', '10.9.9.3']);
+    expect([leases.allocate(ranged(), owner(s, 'a')), leases.allocate(ranged(), owner(s, 'b')), leases.allocate(ranged(), owner(s, 'c'))]).toEqual([
+      '10.9.9.252',
+      '10.9.9.253',
+      '10.9.9.254',
+    ]);
+    expect(() => leases.allocate(ranged(), owner(s, 'd'))).toThrow(/no free address/);
+    expect(leases.allocate(ranged(), owner(s, 'd'), '10.9.9.7')).toBe('10.9.9.7');
+    expect(() => leases.allocate(ranged(), owner(s, 'e'), '10.9.9.1')).toThrow(UsageError);
+    expect(() => leases.checkWanted(ranged(), '10.9.8.7')).toThrow(/address 10.9.8.7 is not usable in network n/);
   });
 
   it("two stores on one bridge share its pool: different addresses; one store cannot release the other's", () => {
@@ -277,6 +294,10 @@ describe('nft scripts', () => {
     expect(s.indexOf('add rule ip hull_x forward ct status dnat accept')).toBeLessThan(
       s.indexOf('add rule ip hull_x forward iifname . oifname @isolated drop'),
     );
+    // --internal: nothing forwarded in or out of those bridges, published ports included.
+    expect(s).toContain('add set ip hull_x internal { type ifname; }');
+    for (const rule of ['iifname @internal oifname != @internal drop', 'oifname @internal iifname != @internal drop'])
+      expect(s.indexOf(`add rule ip hull_x forward ${rule}`)).toBeLessThan(s.indexOf('add rule ip hull_x forward ct status dnat accept'));
   });
   it('ports become map elements: by host address or on every address', () => {
     expect(
