@@ -22,7 +22,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bridgePortUp", Napi::Function::New(env, hull::BridgePortUp, "bridgePortUp"));
   exports.Set("setWindowSize", Napi::Function::New(env, hull::SetWindowSize, "setWindowSize"));
   exports.Set("flock", Napi::Function::New(env, hull::Flock, "flock"));
-  exports.Set("exitNow", Napi::Function::New(env, hull::ExitNow, "exitNow"));
   exports.Set("openInRoot", Napi::Function::New(env, hull::OpenInRoot, "openInRoot"));
   exports.Set("readlinkFd", Napi::Function::New(env, hull::ReadlinkFd, "readlinkFd"));
   exports.Set("pipe", Napi::Function::New(env, hull::Pipe, "pipe"));

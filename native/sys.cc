@@ -164,14 +164,6 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// _exit(2): the process ends here, without Node's teardown (its platform's worker threads joined,
-// the heap freed, OpenSSL's atexit handlers), which costs a short-lived command several ms of wall
-// time on a busy host. The caller has flushed everything (its output and files are written
-// synchronously) and run its 'exit' handlers.
-Napi::Value ExitNow(const Napi::CallbackInfo& info) {
-  _exit(static_cast<int>(Int(info, 0)));
-}
-
 // openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) of `path` below the directory `root`: every
 // component, symlinks and ".." included, is resolved as if `root` were "/" (for `cp`).
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {

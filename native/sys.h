@@ -14,7 +14,6 @@ Napi::Value Umount2(const Napi::CallbackInfo& info);
 Napi::Value BridgePortUp(const Napi::CallbackInfo& info);
 Napi::Value SetWindowSize(const Napi::CallbackInfo& info);
 Napi::Value Flock(const Napi::CallbackInfo& info);
-Napi::Value ExitNow(const Napi::CallbackInfo& info);
 Napi::Value Pipe(const Napi::CallbackInfo& info);
 Napi::Value ListenUnix(const Napi::CallbackInfo& info);
 Napi::Value SendFdTo(const Napi::CallbackInfo& info);

@@ -68,7 +68,6 @@ export const sys = {
   bridgePortUp: wrap((bridge: string, port: string) => native().bridgePortUp(bridge, port)),
   setWindowSize: wrap((fd: number, rows: number, cols: number) => native().setWindowSize(fd, rows, cols)),
   flock: wrap((fd: number, operation: number) => native().flock(fd, operation)),
-  exitNow: (code: number): never => native().exitNow(code),
   pipe: wrap(() => native().pipe()),
   listenUnix: wrap((p: string) => native().listenUnix(p)),
   sendFdTo: wrap((p: string, fd: number, name: string) => native().sendFdTo(p, fd, name)),

@@ -179,8 +179,6 @@ export interface NativeAddon {
   setWindowSize(fd: number, rows: number, cols: number): void;
   /** flock(2) with LOCK_EX/LOCK_SH (| LOCK_NB); blocks the calling thread, so use LOCK_NB or short critical sections. */
   flock(fd: number, operation: number): void;
-  /** _exit(2) with `code`: no 'exit' event, no teardown; everything must be written already. */
-  exitNow(code: number): never;
   /** openat2 of `path` resolved inside `root` (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); O_CLOEXEC is added. */
   openInRoot(root: string, path: string, flags: number, mode: number): number;
   /** readlinkat(fd, ""): the target of a symlink opened with O_PATH | O_NOFOLLOW. */

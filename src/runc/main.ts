@@ -12,7 +12,6 @@ import { HullError, UsageError, fromNodeError } from '../errors.js';
 import { defaultOciSpec } from '../oci/default-spec.js';
 import { ociFeatures } from '../oci/features.js';
 import { DEFAULT_OCI_ROOT, type OciContainerState, OciRuntime } from '../oci/runtime.js';
-import { sys } from '../native/index.js';
 import { OCI_VERSION, type SpecProcess, type SpecResources } from '../runtime/spec.js';
 import { validateProcess, validateResources } from '../runtime/spec-read.js';
 import { parseBytes, parseBytesOrUnlimited, parseInteger } from '../options/units.js';
@@ -66,20 +65,6 @@ function log(): RuncLog {
 
 function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-/**
- * The end of a `create`: containerd's shim waits for this process's exit on every pod and container,
- * and Node's own exit (process.exit or the event loop's end) tears down its environment, joins its
- * platform's threads and runs OpenSSL's atexit handlers: 5-25 ms of wall time on a busy host, measured
- * from the pid file's rename to the exit. So the 'exit' handlers run (bin/load-bundle.cjs writes the
- * code cache in one) and the process ends with _exit. Nothing is buffered: the log lines and files are
- * written synchronously, and create prints nothing on stdout.
- */
-function exitNow(code: number): never {
-  process.exitCode = code;
-  process.emit('exit', code);
-  return sys.exitNow(code);
 }
 
 /** runc's `state` and `list -f json` objects (owner: the state directory's owner, as runc shows it). */
@@ -149,7 +134,6 @@ function signalOf(text: string): number {
 addCreateFlags(program.command('create').description('create a container from a bundle; its process waits for start').argument('<id>')).action(
   async (id: string, flags: CreateFlags) => {
     for (const w of (await runtime().create(id, createOptions(flags))).warnings) log().warning(w);
-    exitNow(0);
   },
 );
 
