@@ -28,5 +28,7 @@ export interface CritestSummary {
 export declare function critestArgs(opts: { handler: string; jsonReport: string; benchmark?: { paramsFile: string; outputDir: string } }): string[];
 export declare function benchmarkParams(samples: number): string;
 export declare function readCritestReport(file: string): CritestResult;
-export declare function benchmarkMedians(dir: string): BenchmarkMedians;
+export declare function benchmarkMedians(dirs: string | string[]): BenchmarkMedians;
+export declare const BENCHMARK_TARGET_OPS: string[];
+export declare function benchmarkRatio(bench: Record<string, BenchmarkMedians>): { hull?: number; runc?: number; ratio?: number };
 export declare function formatSummary(summary: CritestSummary): string;

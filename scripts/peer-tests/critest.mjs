@@ -78,19 +78,39 @@ function firstLine(text) {
     .join(' ');
 }
 
-/** Median of each operation (ms) in critest's benchmark data files (pod_benchmark_data.json, container_benchmark_data.json). */
-export function benchmarkMedians(dir) {
+/**
+ * Median of each operation (ms) in critest's benchmark data files (pod_benchmark_data.json,
+ * container_benchmark_data.json) of one output directory, or of several pooled (one handler's rounds).
+ */
+export function benchmarkMedians(dirs) {
+  const samples = new Map();
+  for (const dir of Array.isArray(dirs) ? dirs : [dirs]) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('_benchmark_data.json'))) {
+      const set = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+      set.operationsNames.forEach((op, i) => {
+        samples.set(op, [...(samples.get(op) ?? []), ...set.datapoints.map((d) => d.operationsDurationsNs[i] / 1e6)]);
+      });
+    }
+  }
   const out = {};
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('_benchmark_data.json'))) {
-    const set = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
-    set.operationsNames.forEach((op, i) => {
-      const ms = set.datapoints.map((d) => d.operationsDurationsNs[i] / 1e6).sort((a, b) => a - b);
-      if (ms.length === 0) return;
-      const mid = Math.floor(ms.length / 2);
-      out[op] = { median: ms.length % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2, samples: ms.length };
-    });
+  for (const [op, unsorted] of samples) {
+    const ms = unsorted.sort((a, b) => a - b);
+    if (ms.length === 0) continue;
+    const mid = Math.floor(ms.length / 2);
+    out[op] = { median: ms.length % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2, samples: ms.length };
   }
   return out;
+}
+
+/** The operations issue 19's target is about: a pod and a container in it started (hull at most 1.5x runc's). */
+export const BENCHMARK_TARGET_OPS = ['CreatePod', 'StartContainer'];
+
+/** CreatePod + StartContainer medians (ms) per handler, and hull's as a multiple of runc's (undefined without both). */
+export function benchmarkRatio(bench) {
+  const sum = (m) => (m && BENCHMARK_TARGET_OPS.every((op) => m[op]) ? BENCHMARK_TARGET_OPS.reduce((s, op) => s + m[op].median, 0) : undefined);
+  const hull = sum(bench.hull);
+  const runc = sum(bench.runc);
+  return { hull, runc, ratio: hull !== undefined && runc !== undefined ? hull / runc : undefined };
 }
 
 /** The printed summary of what cri.test.ts found (its HULL_CRITEST_SUMMARY file). */
@@ -114,6 +134,9 @@ export function formatSummary(summary) {
     const names = Object.keys(bench);
     lines.push(`critest -benchmark medians (ms): ${['operation', ...names].join(' | ')}`);
     for (const op of ops) lines.push(`  ${[op, ...names.map((n) => (bench[n][op] ? bench[n][op].median.toFixed(1) : '-'))].join(' | ')}`);
+    const { hull, runc, ratio } = benchmarkRatio(bench);
+    if (ratio !== undefined)
+      lines.push(`  CreatePod + StartContainer: hull ${hull.toFixed(1)} ms, runc ${runc.toFixed(1)} ms: ${ratio.toFixed(2)}x runc's (target <= 1.5)`);
   }
   return lines.join('\n');
 }
