@@ -6,6 +6,7 @@
  * child: the server relays its streams through the monitor's attach, and a restarted server
  * still finds it and its exit code.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, ExecNotFoundError, UsageError } from '../../errors.js';
 import { parseEnvEntries } from '../../options/env.js';
 import { type ExecRecord, type ExecState, createExec, startExecUnderMonitor } from '../../runtime/exec-monitor.js';
@@ -44,6 +45,9 @@ function execInspect(e: ExecRecord, state: ExecState): Record<string, unknown> {
     Pid: state.pid,
   };
 }
+
+/** How long after the 101 an attached exec's first output may go out (see the start route). */
+const OUTPUT_AFTER_UPGRADE_MS = 50;
 
 export function execRoutes(router: Router, s: ApiSessions): void {
   const { hull } = s;
@@ -116,6 +120,7 @@ export function execRoutes(router: Router, s: ApiSessions): void {
       // Upgraded first, as Docker's daemon does: a client that reads the 101 through a buffered reader (docker-py)
       // would lose output that came in the same read. A failure after this point can only be told in the stream.
       const conn = ex.hijack();
+      const upgradedAt = performance.now();
       let started;
       try {
         started = await startExecUnderMonitor(hull.runtime, s.execs, e, { attach: { stdin: e.attachStdin }, ...(consoleSize ? { consoleSize } : {}) });
@@ -126,6 +131,10 @@ export function execRoutes(router: Router, s: ApiSessions): void {
         return;
       }
       // The monitor writes the exit code before it closes the attachment: the client's inspect right after sees it (`docker exec`'s status).
+      // docker-py then takes the raw socket from under its buffered reader: bytes that arrived with the 101 are lost
+      // (`exec_run` came back with no output under load). dockerd's exec start takes tens of ms, so its output never
+      // comes that soon; the exec here may, so its output (held in the monitor's pipe meanwhile) waits as long.
+      await sleep(Math.max(0, OUTPUT_AFTER_UPGRADE_MS - (performance.now() - upgradedAt)));
       if (started.attachment) await serveAttachment(conn, started.attachment, { terminal: e.tty, stdout: e.attachStdout, stderr: e.attachStderr });
       else conn.end();
     } finally {
