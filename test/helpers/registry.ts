@@ -9,20 +9,13 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './net-checks.js';
+
+/** Kept here too: the registry tests take it from this module. */
+export { freePort };
 
 export const hasRegistry = (): boolean =>
   spawnSync('sh', ['-c', 'command -v docker-registry && command -v htpasswd && command -v openssl && command -v skopeo']).status === 0;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port: number, child: ChildProcess, log: string): Promise<void> {
   const deadline = Date.now() + 15_000;

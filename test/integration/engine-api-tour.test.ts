@@ -14,35 +14,10 @@ import { busyboxImage } from '../helpers/busybox-image.js';
 import { type Answer, DOCKER, EngineApiServer, hasDocker, message } from '../helpers/engine-api.js';
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
 import { Registry, freePort, hasRegistry } from '../helpers/registry.js';
+import { eventually, httpGet } from '../helpers/net-checks.js';
 
 const hasNetTools = ['ip', 'nft'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
 const hasScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-async function eventually<T>(fn: () => Promise<T> | T, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await sleep(50);
-    }
-  }
-}
-
 /** A tar of `dir`'s entries (GNU tar), as a client sends it. */
 function tarOf(dir: string, entries: string[] = ['.'], extra: string[] = []): Buffer {
   const r = spawnSync('tar', ['-C', dir, ...extra, '-cf', '-', ...entries]);
@@ -171,7 +146,7 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       ]);
       expect(web.stderr).toBe('');
       const id = web.stdout.trim();
-      expect(await eventually(() => get(port))).toBe('tour-page\n');
+      expect(await eventually(() => httpGet(port))).toBe('tour-page\n');
 
       expect(run(['run', '-d', '--name', 'idle', '--network', 'none', 'busybox', 'sleep', '60']).code).toBe(0);
       expect(docker(['ps', '--filter', 'label=tour=1', '--format', '{{.Names}}']).stdout.trim()).toBe('web');
@@ -207,7 +182,7 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       const stop = docker(['stop', '-t', '1', 'web']);
       expect(stop.stdout.trim()).toBe('web');
       expect(docker(['inspect', '--format', '{{.State.Status}}', 'web']).stdout.trim()).toBe('exited');
-      await expect(get(port)).rejects.toThrow();
+      await expect(httpGet(port)).rejects.toThrow();
       const kill = docker(['kill', 'idle']);
       expect(kill.stdout.trim()).toBe('idle');
       expect(docker(['wait', 'idle']).stdout.trim()).toBe('137');

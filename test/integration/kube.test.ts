@@ -6,49 +6,13 @@
 // hostPort in use fail clearly and leave nothing. Traffic stays on loopback and the env's bridge.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import { eventually, freePort, hasNetTools, httpGet, NET_TOOLS_SKIP } from '../helpers/net-checks.js';
 
-const hasTools = ['ip', 'nft', 'unshare', 'nsenter'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
-const why = skipReason || (hasTools ? '' : '; skipped: needs iproute2, nftables and util-linux');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(port: number, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-async function eventually<T>(fn: () => Promise<T>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
+const why = skipReason || (hasNetTools ? '' : NET_TOOLS_SKIP);
 
 const appYaml = (hostPort: number) => `
 apiVersion: v1
@@ -122,7 +86,7 @@ spec:
           command: [sleep, "3600"]
 `;
 
-describe.skipIf(!canRunContainers || !hasTools)(`kube play (integration${why})`, () => {
+describe.skipIf(!canRunContainers || !hasNetTools)(`kube play (integration${why})`, () => {
   let env: HullEnv;
 
   beforeAll(async () => {
@@ -170,7 +134,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`kube play (integration${why})`,
     expect(out).toMatch(/^Volumes:\nkube-data\n/);
     expect(podNames()).toEqual(['api-pod-0', 'api-pod-1', 'web']);
     // The hostPort from the host, over HTTP; the ConfigMap key as the served file.
-    expect((await eventually(() => get(port))).trim()).toBe('hello from kube');
+    expect((await eventually(() => httpGet(port))).trim()).toBe('hello from kube');
     // The sidecar reached the server on localhost (one network namespace) and left what it fetched in the shared emptyDir.
     await eventually(async () => expect(ok(['exec', 'web-server', 'cat', '/shared/fetched.html'])).toBe('hello from kube'));
     // The init container had finished before the server started.
@@ -211,7 +175,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`kube play (integration${why})`,
     const port = await freePort();
     const yaml = file('gen.yaml', appYaml(port));
     ok(['kube', 'play', yaml]);
-    await eventually(() => get(port));
+    await eventually(() => httpGet(port));
     // A second play of the same pods is refused and changes nothing; --replace replaces them.
     const firstId = ok(['pod', 'inspect', 'web', '--format', '{{.Id}}']);
     const again1 = env.cli(['kube', 'play', yaml]);
@@ -221,7 +185,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`kube play (integration${why})`,
     ok(['kube', 'play', '--replace', yaml]);
     expect(ok(['pod', 'inspect', 'web', '--format', '{{.Id}}'])).not.toBe(firstId);
     expect(podNames()).toEqual(['api-pod-0', 'api-pod-1', 'web']);
-    await eventually(() => get(port));
+    await eventually(() => httpGet(port));
     const generated = ok(['kube', 'generate', 'web']);
     expect(generated).toContain('kind: Pod');
     const again = file('generated.yaml', `${generated}\n`);
@@ -229,7 +193,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`kube play (integration${why})`,
     expectNothingLeft();
     ok(['kube', 'play', again]);
     expect(podNames()).toEqual(['web']);
-    expect((await eventually(() => get(port))).trim()).toBe('hello from kube');
+    expect((await eventually(() => httpGet(port))).trim()).toBe('hello from kube');
     expect(ok(['exec', 'web-server', 'sh', '-c', 'echo "$GREETING|$WHO"'])).toBe('hi there|hi there');
     await eventually(async () => expect(ok(['exec', 'web-server', 'cat', '/shared/fetched.html'])).toBe('hello from kube'));
     // The same pod: its YAML is the same YAML.

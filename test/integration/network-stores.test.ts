@@ -5,8 +5,6 @@
 // bridge, rules or published ports. Everything is private to the test (its env's bridge, 10.2xx
 // subnets, nft table, state directory) and removed after; traffic stays on loopback and the bridge.
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
-import net from 'node:net';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,48 +13,11 @@ import { contains, formatIp, parseCidr, parseIp } from '../../src/network/ipv4.j
 import { networkOrphans } from '../../src/network/manager.js';
 import { storePaths } from '../../src/store/paths.js';
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import { eventually, freePort, hasNetTools, httpGet, NET_TOOLS_SKIP } from '../helpers/net-checks.js';
 
-const hasTools = ['ip', 'nft', 'unshare', 'nsenter'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
-const why = skipReason || (hasTools ? '' : '; skipped: needs iproute2, nftables and util-linux');
+const why = skipReason || (hasNetTools ? '' : NET_TOOLS_SKIP);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(port: number, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await sleep(50);
-    }
-  }
-}
-
-describe.skipIf(!canRunContainers || !hasTools)(`two stores on one host share the bridge, its addresses and the nft table (integration${why})`, () => {
+describe.skipIf(!canRunContainers || !hasNetTools)(`two stores on one host share the bridge, its addresses and the nft table (integration${why})`, () => {
   let a: HullEnv;
   let b: HullEnv;
 
@@ -103,8 +64,8 @@ describe.skipIf(!canRunContainers || !hasTools)(`two stores on one host share th
     expect(contains(subnet, parseIp(ipA)) && contains(subnet, parseIp(ipB))).toBe(true);
     expect(a.leases()).toEqual([`bridge/${ipA}`]);
     expect(b.leases()).toEqual([`bridge/${ipB}`]);
-    expect(await eventually(() => get(portA))).toBe('from-a\n');
-    expect(await eventually(() => get(portB))).toBe('from-b\n');
+    expect(await eventually(() => httpGet(portA))).toBe('from-a\n');
+    expect(await eventually(() => httpGet(portB))).toBe('from-b\n');
     // One bridge: a container of one store reaches the other store's container directly.
     expect(ok(a, ['run', '--rm', 'busybox', 'wget', '-qO-', `http://${ipB}/`])).toBe('from-b\n');
 
@@ -116,23 +77,23 @@ describe.skipIf(!canRunContainers || !hasTools)(`two stores on one host share th
     // ... and A's last one removed, then A's default network removed (as an operator's clean-up does).
     ok(a, ['rm', '-f', 'wa', 'brief']);
     expect(a.leases()).toEqual([]);
-    await expect(get(portA, 1000)).rejects.toThrow();
+    await expect(httpGet(portA, { timeoutMs: 1000 })).rejects.toThrow();
     await new Hull({ root: a.root, runRoot: a.runRoot }).removeDefaultNetwork();
     // B's container is still on the bridge: the bridge, the table and B's port stay.
     expect(linkExists(a.net.bridge)).toBe(true);
     expect(tableBridges()).toContain(a.net.bridge);
-    expect(await get(portB)).toBe('from-b\n');
+    expect(await httpGet(portB)).toBe('from-b\n');
     expect(b.leases()).toEqual([`bridge/${ipB}`]);
     // A starts again on the bridge B keeps: its default network comes back with the same bridge and pool.
     const again = /inet ([\d.]+)\//.exec(ok(a, ['run', '--rm', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']))?.[1];
     expect(again).toBeDefined();
     expect(contains(subnet, parseIp(again!))).toBe(true);
     expect(again).not.toBe(ipB);
-    expect(await get(portB)).toBe('from-b\n');
+    expect(await httpGet(portB)).toBe('from-b\n');
 
     // No container of any store on it: the bridge and the table go with a default network's removal.
     ok(b, ['rm', '-f', 'wb']);
-    await expect(get(portB, 1000)).rejects.toThrow();
+    await expect(httpGet(portB, { timeoutMs: 1000 })).rejects.toThrow();
     await new Hull({ root: a.root, runRoot: a.runRoot }).removeDefaultNetwork();
     expect(linkExists(a.net.bridge)).toBe(false);
     expect(a.nftTable()).toBe(false);

@@ -3,55 +3,16 @@
 // was. Every test uses its env's private bridge, interface prefix, nft table and 10.2xx.x.0/24
 // subnets (test/helpers/hull-env.ts); traffic stays on loopback and on those networks.
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
 import net from 'node:net';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import { eventually, freePort, hasNetTools, httpGet, NET_TOOLS_SKIP } from '../helpers/net-checks.js';
 import { Hull } from '../../src/hull.js';
 
-const hasTools = ['ip', 'nft', 'unshare', 'nsenter'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
-const why = skipReason || (hasTools ? '' : '; skipped: needs iproute2, nftables and util-linux');
+const why = skipReason || (hasNetTools ? '' : NET_TOOLS_SKIP);
 
-/** A TCP port on 127.0.0.1 nobody listens on now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(host: string, port: number, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host, port, path: '/', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await sleep(50);
-    }
-  }
-}
-
-describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`, () => {
+describe.skipIf(!canRunContainers || !hasNetTools)(`networking (integration${why})`, () => {
   let env: HullEnv;
 
   beforeAll(async () => {
@@ -72,7 +33,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
   it('a published port on 127.0.0.1 serves busybox httpd to the host; without -p loopback cannot reach it', async () => {
     const port = await freePort();
     ok(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, 'busybox', ...httpd('hello-web')]);
-    expect(await eventually(() => get('127.0.0.1', port))).toBe('hello-web\n');
+    expect(await eventually(() => httpGet(port))).toBe('hello-web\n');
     expect(ok(['port', 'web']).trim()).toBe(`80/tcp -> 127.0.0.1:${port}`);
     const inspected = JSON.parse(ok(['inspect', 'web'])) as {
       NetworkSettings: { IPAddress: string; Ports: Record<string, unknown> };
@@ -83,16 +44,16 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
     const ip = inspected[0]!.NetworkSettings.IPAddress;
     expect(ip.startsWith(env.net.subnet.replace(/0\/24$/, ''))).toBe(true);
     // Published on 127.0.0.1 only: the bridge's own address does not forward it.
-    await expect(get(gateway(), port, 1000)).rejects.toThrow();
+    await expect(httpGet(port, { host: gateway(), timeoutMs: 1000 })).rejects.toThrow();
     ok(['rm', '-f', 'web']);
-    await expect(get('127.0.0.1', port, 1000)).rejects.toThrow();
+    await expect(httpGet(port, { timeoutMs: 1000 })).rejects.toThrow();
 
     const port2 = await freePort();
     ok(['run', '-d', '--name', 'web2', 'busybox', ...httpd('unpublished')]);
     const ip2 = (JSON.parse(ok(['inspect', 'web2'])) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
-    expect(await eventually(() => get(ip2, 80))).toBe('unpublished\n'); // it does serve, on its own address
-    await expect(get('127.0.0.1', port2, 1000)).rejects.toThrow();
-    await expect(get('127.0.0.1', 80, 1000)).rejects.toThrow();
+    expect(await eventually(() => httpGet(80, { host: ip2 }))).toBe('unpublished\n'); // it does serve, on its own address
+    await expect(httpGet(port2, { timeoutMs: 1000 })).rejects.toThrow();
+    await expect(httpGet(80, { timeoutMs: 1000 })).rejects.toThrow();
     ok(['rm', '-f', 'web2']);
     expect(env.leftovers()).toEqual([]);
   });
@@ -100,8 +61,8 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
   it("a port published on every address is reached on loopback and on another host address (the bridge's); -P publishes EXPOSEd ports", async () => {
     const port = await freePort();
     ok(['run', '-d', '--name', 'any', '-p', `${port}:80`, '--expose', '81', '-P', 'busybox', ...httpd('any-address')]);
-    expect(await eventually(() => get('127.0.0.1', port))).toBe('any-address\n');
-    expect(await get(gateway(), port)).toBe('any-address\n');
+    expect(await eventually(() => httpGet(port))).toBe('any-address\n');
+    expect(await httpGet(port, { host: gateway() })).toBe('any-address\n');
     const lines = ok(['port', 'any']).trim().split('\n').sort();
     expect(lines).toHaveLength(3); // 80 on the given port and on a random one (-P), 81 on a random one
     expect(lines.some((l) => l === `80/tcp -> 0.0.0.0:${port}`)).toBe(true);
@@ -229,7 +190,7 @@ describe.skipIf(!canRunContainers || !hasTools)(`networking (integration${why})`
   it('rm of a container whose hull was killed (-9) releases its address, namespace and published port', async () => {
     const port = await freePort();
     const child = env.spawnCli(['run', '--name', 'crashed', '-p', `127.0.0.1:${port}:80`, 'busybox', ...httpd('soon-gone')]);
-    expect(await eventually(() => get('127.0.0.1', port))).toBe('soon-gone\n');
+    expect(await eventually(() => httpGet(port))).toBe('soon-gone\n');
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('close', resolve));
     expect(env.leases()).toHaveLength(1); // nobody released it: the hull that would have is gone

@@ -4,54 +4,16 @@
 // server from the host, and `pod rm -f` leaves nothing (mounts, cgroups, netns, links, leases, nft
 // rules). Bad input makes nothing. Traffic stays on loopback and the env's private bridge.
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import { eventually, freePort, hasNetTools, httpGet, NET_TOOLS_SKIP } from '../helpers/net-checks.js';
 
-const hasTools = ['ip', 'nft', 'unshare', 'nsenter'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
-const why = skipReason || (hasTools ? '' : '; skipped: needs iproute2, nftables and util-linux');
-
-/** A TCP port on 127.0.0.1 nobody listens on now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(port: number, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-async function eventually<T>(fn: () => Promise<T>, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
+const why = skipReason || (hasNetTools ? '' : NET_TOOLS_SKIP);
 
 /** A busybox httpd serving `text` on port 8080 (the container's command). */
 const server = (text: string) => ['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 8080 -h /www`];
 
-describe.skipIf(!canRunContainers || !hasTools)(`pods (integration${why})`, () => {
+describe.skipIf(!canRunContainers || !hasNetTools)(`pods (integration${why})`, () => {
   let env: HullEnv;
 
   beforeAll(async () => {
@@ -163,19 +125,19 @@ describe.skipIf(!canRunContainers || !hasTools)(`pods (integration${why})`, () =
     const port = await freePort();
     ok(['pod', 'create', '--name', 'p3', '-p', `127.0.0.1:${port}:8080`]);
     ok(['run', '-d', '--pod', 'p3', 'busybox', ...server('published')]);
-    expect(await eventually(() => get(port))).toBe('published\n');
+    expect(await eventually(() => httpGet(port))).toBe('published\n');
     const rules = () => spawnSync('nft', ['list', 'table', 'ip', env.net.nftTable], { encoding: 'utf8' }).stdout;
     expect(rules()).toContain(String(port));
     ok(['pod', 'rm', '-f', 'p3']);
     expect(rules()).not.toContain(String(port));
-    await expect(get(port, 500)).rejects.toThrow();
+    await expect(httpGet(port, { timeoutMs: 500 })).rejects.toThrow();
     expect(env.leftovers()).toEqual([]);
   }, 60_000);
 
   it('--pod new:NAME makes the pod with the container, its published port on the pod', async () => {
     const port = await freePort();
     ok(['run', '-d', '--pod', 'new:p4', '-p', `127.0.0.1:${port}:8080`, 'busybox', ...server('new-pod')]);
-    expect(await eventually(() => get(port))).toBe('new-pod\n');
+    expect(await eventually(() => httpGet(port))).toBe('new-pod\n');
     const inspect = (JSON.parse(ok(['pod', 'inspect', 'p4'])) as { NumContainers: number; InfraConfig: { PortBindings: Record<string, unknown> } }[])[0]!;
     expect(inspect.NumContainers).toBe(2);
     expect(Object.keys(inspect.InfraConfig.PortBindings)).toEqual(['8080/tcp']);
