@@ -1,9 +1,10 @@
 /**
  * Where the Engine API listens: `unix:///run/hull/docker.sock` (the default; mode 0660 root:root,
  * `--group` to let a group in), a socket systemd passed (socket activation: LISTEN_PID and
- * LISTEN_FDS, the first fd is 3), or `tcp://ADDRESS:PORT` — on a loopback address only, with a
- * warning: whoever reaches the API is root on this host, and TLS client certificates (Docker's
- * --tlsverify) are not served yet, so any other address is refused.
+ * LISTEN_FDS, the first fd is 3), or `tcp://ADDRESS:PORT`. Whoever reaches the API is root on this
+ * host, so TCP is served on any address only with TLS client certificates (Docker's --tlsverify:
+ * a client must show a certificate the given CA signed); without them, on a loopback address only
+ * and with a warning (with or without --tls), and never on another address.
  */
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
@@ -37,24 +38,33 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** TLS on a TCP address: the server's certificate and key, and with verifyClients the CA a client's certificate must be signed by. */
+export interface ApiTls {
+  cert: Buffer;
+  key: Buffer;
+  /** Docker's --tlsverify: only clients with a certificate signed by `ca` get in. */
+  verifyClients: boolean;
+  ca?: Buffer;
+}
+
 /**
- * The checks on a TCP address: TLS asked for is refused (not yet), an address other than loopback
- * is refused, loopback is served with a warning (returned: the library never prints).
+ * The checks on where to listen with which TLS: TLS applies to TCP only; TCP on an address other
+ * than loopback needs client certificates; loopback without them is served with a warning
+ * (returned: the library never prints).
  */
-export function checkTcp(address: ListenAddress, opts: { tls: boolean }): string[] {
+export function checkTcp(address: ListenAddress, tls: { verifyClients: boolean } | undefined): string[] {
   if (address.kind !== 'tcp') {
-    if (opts.tls) throw new UsageError('the TLS options apply to a tcp:// host only');
+    if (tls) throw new UsageError('the TLS options apply to a tcp:// host only');
     return [];
   }
-  if (opts.tls) throw new UsageError('TLS for the Engine API is not supported yet: serve it on a unix socket (the default), or on a loopback address');
+  if (tls?.verifyClients) return [];
+  const how = tls ? 'with TLS but without client certificates (--tlsverify)' : 'without TLS';
   if (!isLoopback(address.host)) {
     throw new UsageError(
-      `refusing to serve the Engine API on tcp://${address.host}:${address.port} without TLS: whoever reaches it is root on this host. Use a unix socket, or a loopback address (127.0.0.1)`,
+      `refusing to serve the Engine API on tcp://${address.host}:${address.port} ${how}: whoever reaches it is root on this host. Use a unix socket, --tlsverify with a CA, or a loopback address (127.0.0.1)`,
     );
   }
-  return [
-    `the Engine API is served on tcp://${address.host}:${address.port} without TLS: every local user and process that can connect to it is root on this host`,
-  ];
+  return [`the Engine API is served on tcp://${address.host}:${address.port} ${how}: every local user and process that can connect to it is root on this host`];
 }
 
 /** The socket systemd passed (LISTEN_PID is this process, LISTEN_FDS at least 1): fd 3. */

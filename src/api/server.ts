@@ -9,12 +9,13 @@
  * on the next connection, so an idle server costs nothing.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { rmSync } from 'node:fs';
 import type { Hull } from '../hull.js';
 import { type Exchange, HttpExchange, UpgradeExchange } from './exchange.js';
-import { type ListenAddress, listenOn } from './listen.js';
+import { type ApiTls, type ListenAddress, listenOn } from './listen.js';
 import { Router, splitVersion } from './router.js';
 import { ApiSessions } from './sessions.js';
 import { failureOf } from './status.js';
@@ -31,6 +32,8 @@ export interface ApiServiceOptions {
   idleSeconds: number;
   /** The unix socket's group (default: root's). */
   gid?: number;
+  /** TLS on a TCP address (checked by checkTcp first). */
+  tls?: ApiTls;
 }
 
 export interface ApiService {
@@ -77,7 +80,18 @@ function splitUrl(url: string | undefined): { path: string; query: URLSearchPara
 export async function serveApi(hull: Hull, opts: ApiServiceOptions): Promise<ApiService> {
   const sessions = new ApiSessions(hull);
   const router = apiRouter(sessions);
-  const server = http.createServer();
+  const server = opts.tls
+    ? https.createServer({
+        cert: opts.tls.cert,
+        key: opts.tls.key,
+        ...(opts.tls.ca ? { ca: opts.tls.ca } : {}),
+        requestCert: opts.tls.verifyClients,
+        rejectUnauthorized: opts.tls.verifyClients,
+        minVersion: 'TLSv1.2',
+        // As node:http's own server: a hijacked client ends its side (the docker CLI does at once) and still reads the output.
+        allowHalfOpen: true,
+      })
+    : http.createServer();
   const open = new Set<Socket | Duplex>();
   let idle: NodeJS.Timeout | undefined;
   let stopped!: () => void;

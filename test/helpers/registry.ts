@@ -70,6 +70,32 @@ export function makeTlsFiles(dir: string): TlsFiles {
   return { dir, caCert: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key') };
 }
 
+/** A client certificate the test CA signs (extendedKeyUsage clientAuth), for servers that verify their clients. */
+export function makeClientCert(tls: TlsFiles, name = 'client'): { cert: string; key: string } {
+  const f = (n: string) => path.join(tls.dir, n);
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${name}`]);
+  writeFileSync(f(`${name}.cnf`), 'extendedKeyUsage=clientAuth\n');
+  run([
+    'x509',
+    '-req',
+    '-in',
+    f(`${name}.csr`),
+    '-CA',
+    tls.caCert,
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f(`${name}.crt`),
+    '-days',
+    '2',
+    '-extfile',
+    f(`${name}.cnf`),
+  ]);
+  return { cert: f(`${name}.crt`), key: f(`${name}.key`) };
+}
+
 export interface RegistryOptions {
   tls?: TlsFiles;
   /** user → password, as a bcrypt htpasswd file (Basic auth) */

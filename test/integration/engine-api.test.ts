@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxImage } from '../helpers/busybox-image.js';
 import { type Answer, DOCKER, EngineApiServer, hasDocker, hasPythonSdk, message } from '../helpers/engine-api.js';
 import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
-import { Registry, hasRegistry } from '../helpers/registry.js';
+import { Registry, freePort, hasRegistry, makeClientCert, makeTlsFiles } from '../helpers/registry.js';
 
 describe.skipIf(!canRunContainers || !hasDocker)(
   `Engine API: hull system service and the docker CLI (integration${skipReason}${hasDocker ? '' : '; skipped: needs /usr/bin/docker (docker.io)'})`,
@@ -359,12 +359,13 @@ print(c.containers.list(all=True))
       expect(existsSync(idleSocket)).toBe(false);
     });
 
-    it('TCP: refused off loopback and with TLS; on loopback served with a warning', async () => {
+    it('TCP: refused off loopback without client certificates; on loopback served with a warning', async () => {
       const refuse = env.cli(['system', 'service', '--host', 'tcp://0.0.0.0:2375']);
       expect(refuse.code).toBe(1);
       expect(refuse.stderr).toMatch(/^hull: refusing to serve the Engine API on tcp:\/\/0.0.0.0:2375 without TLS/);
-      const tls = env.cli(['system', 'service', '--host', 'tcp://127.0.0.1:2376', '--tlsverify']);
-      expect(tls.stderr).toMatch(/TLS for the Engine API is not supported yet/);
+      const missing = env.cli(['system', 'service', '--host', 'tcp://127.0.0.1:2376', '--tlsverify', '--tlscert', '/nonexistent/cert.pem']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toBe('hull: --tlscert /nonexistent/cert.pem: ENOENT\n');
       const port = 20000 + Math.floor(Math.random() * 20000);
       const child = spawn(process.execPath, [HULL_BIN, ...env.globalArgs(), 'system', 'service', '--host', `tcp://127.0.0.1:${port}`, '--time', '0'], {
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -384,6 +385,53 @@ print(c.containers.list(all=True))
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(child.pid!, 'SIGTERM');
       await exited;
+    });
+
+    it('TLS with client certificates (--tlsverify): the docker CLI with a certificate the CA signed gets in, one without is refused', async () => {
+      const tls = makeTlsFiles(path.join(env.base, 'tls'));
+      const client = makeClientCert(tls);
+      const tlsNoVerify = env.cli(['system', 'service', '--host', 'tcp://0.0.0.0:2376', '--tls', '--tlscert', tls.serverCert, '--tlskey', tls.serverKey]);
+      expect(tlsNoVerify.stderr).toMatch(/^hull: refusing to serve the Engine API on tcp:\/\/0.0.0.0:2376 with TLS but without client certificates/);
+      const port = await freePort();
+      const args = ['system', 'service', '--host', `tcp://127.0.0.1:${port}`, '--time', '0', '--tlsverify'];
+      const child = spawn(
+        process.execPath,
+        [HULL_BIN, ...env.globalArgs(), ...args, '--tlscacert', tls.caCert, '--tlscert', tls.serverCert, '--tlskey', tls.serverKey],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      try {
+        const cli = (extra: string[], rest: string[]) => docker(['-H', `tcp://127.0.0.1:${port}`, ...extra, ...rest]);
+        const withCert = ['--tlsverify', '--tlscacert', tls.caCert, '--tlscert', client.cert, '--tlskey', client.key];
+        let version = cli(withCert, ['version', '--format', '{{.Server.APIVersion}}']);
+        for (let i = 0; i < 100 && version.code !== 0; i++) {
+          await sleep(50);
+          version = cli(withCert, ['version', '--format', '{{.Server.APIVersion}}']);
+        }
+        expect(version.stdout.trim()).toBe('1.41');
+        expect(stderr).toBe(''); // no warning: only clients the CA vouches for get in
+        // A hijacked attach over TLS: the exit code and the output.
+        const ran = cli(withCert, ['run', '--rm', '--cgroup-parent', env.cgroupParent, '--network', 'none', 'busybox', 'sh', '-c', 'echo over-tls; exit 3']);
+        expect(ran.stderr).toBe('');
+        expect(ran.stdout).toBe('over-tls\n');
+        expect(ran.code).toBe(3);
+        const noCert = cli(['--tls', '--tlscacert', tls.caCert], ['version', '--format', '{{.Server.APIVersion}}']);
+        expect(noCert.code).not.toBe(0);
+        expect(noCert.stdout.trim()).not.toBe('1.41');
+        expect(noCert.stderr).toMatch(/certificate|tls/i);
+        const plain = await fetch(`http://127.0.0.1:${port}/_ping`).then(
+          (r) => r.status,
+          () => 'refused',
+        );
+        expect(plain).toBe('refused');
+      } finally {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        process.kill(child.pid!, 'SIGTERM');
+        await exited;
+      }
     });
 
     it.skipIf(!hasRegistry())('docker pull and a docker run that pulls, from a local registry the test starts (progress as Docker draws it)', async () => {

@@ -370,16 +370,19 @@ describe('versions and routes', () => {
 });
 
 describe('--host and the TCP rules', () => {
-  it('unix sockets and loopback TCP (with a warning); other TCP and TLS refused', () => {
+  it('unix sockets; TCP anywhere with client certificates, on loopback only without them (with a warning)', () => {
     expect(parseHost('unix:///run/hull/docker.sock')).toEqual({ kind: 'unix', path: '/run/hull/docker.sock' });
     expect(parseHost('tcp://127.0.0.1:2376')).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 2376 });
     expect(parseHost('tcp://localhost')).toEqual({ kind: 'tcp', host: 'localhost', port: 2375 });
     expect(() => parseHost('unix://relative.sock')).toThrow(/absolute/);
     expect(() => parseHost('ssh://host')).toThrow(/unix:\/\/\/PATH or tcp:\/\//);
-    expect(checkTcp(parseHost('tcp://127.0.0.1:2375'), { tls: false })[0]).toMatch(/without TLS: .* root on this host/);
-    expect(() => checkTcp(parseHost('tcp://0.0.0.0:2375'), { tls: false })).toThrow(/refusing to serve the Engine API on tcp:\/\/0.0.0.0:2375 without TLS/);
-    expect(() => checkTcp(parseHost('tcp://127.0.0.1:2376'), { tls: true })).toThrow(/TLS for the Engine API is not supported yet/);
-    expect(checkTcp(parseHost('unix:///x.sock'), { tls: false })).toEqual([]);
+    expect(checkTcp(parseHost('tcp://127.0.0.1:2375'), undefined)[0]).toMatch(/without TLS: .* root on this host/);
+    expect(() => checkTcp(parseHost('tcp://0.0.0.0:2375'), undefined)).toThrow(/refusing to serve the Engine API on tcp:\/\/0.0.0.0:2375 without TLS/);
+    expect(() => checkTcp(parseHost('tcp://0.0.0.0:2376'), { verifyClients: false })).toThrow(/with TLS but without client certificates \(--tlsverify\)/);
+    expect(checkTcp(parseHost('tcp://127.0.0.1:2376'), { verifyClients: false })[0]).toMatch(/with TLS but without client certificates .* root on this host/);
+    expect(checkTcp(parseHost('tcp://0.0.0.0:2376'), { verifyClients: true })).toEqual([]);
+    expect(checkTcp(parseHost('unix:///x.sock'), undefined)).toEqual([]);
+    expect(() => checkTcp(parseHost('unix:///x.sock'), { verifyClients: true })).toThrow(/tcp:\/\/ host only/);
   });
 
   it("socket activation: systemd's fd 3 when LISTEN_PID is this process", () => {
