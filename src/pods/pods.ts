@@ -363,8 +363,13 @@ export class Pods {
           );
         }
       }
-      // The others first: infra holds the namespaces they are in.
-      for (const c of members.reverse()) await this.runtime.remove(c.id, { force: true });
+      // The others first, side by side (each has its own lock and monitor), then infra: it holds the namespaces they are in.
+      await this.each(
+        members.filter((c) => c.id !== pod.infraId),
+        (c) => this.runtime.remove(c.id, { force: true }),
+      );
+      const infra = members.find((c) => c.id === pod.infraId);
+      if (infra) await this.runtime.remove(infra.id, { force: true });
       await this.removeCgroup(pod);
       this.store.remove(pod.id);
       this.event(pod, 'remove');
