@@ -132,7 +132,8 @@ export async function playKube(host: KubeHost, plan: PlayPlan, opts: PlayOptions
   const undo: (() => Promise<unknown>)[] = [];
   const result: PlayResult = { pods: [], volumesCreated: [], warnings };
   try {
-    const volumes = new Set(host.listVolumes().map((v) => v.Name));
+    // Listed only when the YAML claims some (a list sorts by name: localeCompare, whose first call sets up ICU's collator).
+    const volumes = new Set(plan.volumes.length > 0 ? host.listVolumes().map((v) => v.Name) : []);
     for (const name of plan.volumes) {
       if (volumes.has(name)) continue;
       await host.createVolume(name, { labels: { [KUBE_VOLUME_LABEL]: 'true' } });
@@ -330,7 +331,8 @@ export async function downKube(host: KubeHost, plan: PlayPlan, opts: { force?: b
     result.pods.push(id);
   }
   if (opts.force) {
-    const volumes = new Set(host.listVolumes().map((v) => v.Name));
+    // Listed only when the YAML claims some (a list sorts by name: localeCompare, whose first call sets up ICU's collator).
+    const volumes = new Set(plan.volumes.length > 0 ? host.listVolumes().map((v) => v.Name) : []);
     for (const name of plan.volumes) {
       if (!volumes.has(name)) continue;
       await host.removeVolume(name, { force: false });
