@@ -13,6 +13,7 @@ import { type GenerateContainer, generatePodYaml } from './generate.js';
 import { readSpec } from '../runtime/spec-read.js';
 import { PodNotFoundError } from '../errors.js';
 import type { PodRecord } from '../pods/pod-store.js';
+import { trace } from '../trace.js';
 
 export type { DownResult, PlayOptions, PlayResult } from './play.js';
 export type { PlayPlan } from './plan.js';
@@ -31,7 +32,9 @@ export function kubePlan(sources: readonly KubeSource[]): PlayPlan {
     warnings.push(...parsed.warnings);
     return parsed.objects;
   });
-  return planPlay(objects, warnings);
+  const plan = planPlay(objects, warnings);
+  trace('kube: planned');
+  return plan;
 }
 
 export async function kubePlay(hull: Hull, sources: readonly KubeSource[], opts: PlayOptions = {}): Promise<PlayResult> {

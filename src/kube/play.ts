@@ -35,7 +35,7 @@ export interface KubePodOptions {
 /** The library calls kube play and down make (the Hull class has them). */
 export interface KubeHost {
   readonly paths: { readonly root: string };
-  createPod(opts: KubePodOptions): Promise<{ id: string; name: string }>;
+  createPod(opts: KubePodOptions): Promise<{ id: string; name: string; infraId?: string }>;
   stopPod(nameOrId: string, timeoutSeconds?: number): Promise<unknown>;
   removePod(nameOrId: string, opts: { force?: boolean }): Promise<string>;
   listPods(): Promise<readonly { id: string; name: string }[]>;
@@ -121,6 +121,7 @@ export async function playKube(host: KubeHost, plan: PlayPlan, opts: PlayOptions
     if (!opts.replace) throw new ConflictError(`pod "${pod.name}" already exists (use --replace to replace it)`);
   }
   await checkHostPorts(plan);
+  trace('kube: pods listed, ports checked');
   if (opts.replace) {
     for (const pod of plan.pods) {
       const id = existing.get(pod.name);
@@ -131,7 +132,8 @@ export async function playKube(host: KubeHost, plan: PlayPlan, opts: PlayOptions
   const undo: (() => Promise<unknown>)[] = [];
   const result: PlayResult = { pods: [], volumesCreated: [], warnings };
   try {
-    const volumes = new Set(host.listVolumes().map((v) => v.Name));
+    // Listed only when the YAML claims some (a list sorts by name: localeCompare, whose first call sets up ICU's collator).
+    const volumes = new Set(plan.volumes.length > 0 ? host.listVolumes().map((v) => v.Name) : []);
     for (const name of plan.volumes) {
       if (volumes.has(name)) continue;
       await host.createVolume(name, { labels: { [KUBE_VOLUME_LABEL]: 'true' } });
@@ -165,8 +167,7 @@ async function playPod(
   trace('kube: pod created');
   const dir = kubePodDir(host.paths.root, made.id);
   undo.push(() => removeKubePod(host, made.id));
-  const sources = await writePodVolumes(dir, pod.volumes);
-  const member = async (c: ContainerPlan): Promise<CreateOptions & { pod: string; pull: PullPolicy }> => {
+  const member = async (c: ContainerPlan, sources: VolumeSources): Promise<CreateOptions & { pod: string; pull: PullPolicy }> => {
     const mounts: MountRequest[] = [];
     for (const m of c.mounts) mounts.push(await mountRequest(m, sources, pod.name));
     return {
@@ -177,8 +178,26 @@ async function playPod(
       ...(Object.keys(pod.annotations).length > 0 ? { annotations: { ...pod.annotations, ...c.options.annotations } } : {}),
     };
   };
+  // The app containers are made side by side, as a kubelet makes them (no order among them); without
+  // init containers, while the infra container starts (the others join its namespaces only when they
+  // start). With init containers they are made once those succeeded, as before: an init container
+  // may fill a volume an app container's create would otherwise copy the image's files into.
+  const createApps = (sources: VolumeSources) => Promise.allSettled(pod.containers.map(async (c) => host.createContainer(await member(c, sources))));
+  const early = pod.initContainers.length === 0;
+  // Both are awaited before anything fails, so the rollback never races the infra's start.
+  const [infra, prepared] = await Promise.allSettled([
+    made.infraId !== undefined ? host.startContainer(made.infraId) : Promise.resolve(undefined),
+    (async () => {
+      const sources = await writePodVolumes(dir, pod.volumes);
+      return { sources, created: early ? await createApps(sources) : undefined };
+    })(),
+  ]);
+  if (prepared.status === 'rejected') throw prepared.reason;
+  if (infra.status === 'rejected') throw infra.reason;
+  trace('kube: infra started');
+  const { sources } = prepared.value;
   for (const init of pod.initContainers) {
-    const { record, warnings: w } = await host.createContainer(await member(init));
+    const { record, warnings: w } = await host.createContainer(await member(init, sources));
     warnings.push(...w);
     await host.startContainer(record.id);
     const code = await host.waitContainer(record.id);
@@ -191,8 +210,7 @@ async function playPod(
     }
     await host.removeContainer(record.id, { force: true });
   }
-  // The app containers are made and started side by side, as a kubelet starts them (no order among them).
-  const created = await Promise.allSettled(pod.containers.map(async (c) => host.createContainer(await member(c))));
+  const created = prepared.value.created ?? (await createApps(sources));
   trace('kube: containers created');
   const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -313,7 +331,8 @@ export async function downKube(host: KubeHost, plan: PlayPlan, opts: { force?: b
     result.pods.push(id);
   }
   if (opts.force) {
-    const volumes = new Set(host.listVolumes().map((v) => v.Name));
+    // Listed only when the YAML claims some (a list sorts by name: localeCompare, whose first call sets up ICU's collator).
+    const volumes = new Set(plan.volumes.length > 0 ? host.listVolumes().map((v) => v.Name) : []);
     for (const name of plan.volumes) {
       if (!volumes.has(name)) continue;
       await host.removeVolume(name, { force: false });

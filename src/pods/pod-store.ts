@@ -96,7 +96,7 @@ export class PodStore {
     return listDir(this.dir)
       .map((id) => this.read(id))
       .filter((p): p is PodRecord => p !== undefined)
-      .sort((a, b) => b.created.localeCompare(a.created));
+      .sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0)); // ISO times: by code unit (no ICU collator to set up)
   }
 
   /** By full name, full id, or a unique id prefix (Podman's lookup order). */

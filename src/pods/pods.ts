@@ -76,6 +76,9 @@ export function podStatus(statuses: readonly string[]): PodStatus {
   return 'Exited';
 }
 
+/** Oldest first. ISO 8601 times order as strings: by code unit, not localeCompare, whose first call sets up ICU's collator (~8 ms of a CLI's start). */
+const byCreated = (a: ContainerRecord, b: ContainerRecord): number => (a.created < b.created ? -1 : a.created > b.created ? 1 : 0);
+
 const live = (c: ContainerRecord) => c.state.status === 'running' || c.state.status === 'restarting';
 
 export class Pods {
@@ -96,7 +99,7 @@ export class Pods {
   /** The pod's containers, infra first, then by creation. */
   private async members(pod: PodRecord): Promise<ContainerRecord[]> {
     const all = (await this.runtime.list()).filter((c) => c.pod === pod.id);
-    return all.sort((a, b) => (a.id === pod.infraId ? -1 : b.id === pod.infraId ? 1 : a.created.localeCompare(b.created)));
+    return all.sort((a, b) => (a.id === pod.infraId ? -1 : b.id === pod.infraId ? 1 : byCreated(a, b)));
   }
 
   private summary(pod: PodRecord, members: readonly ContainerRecord[]): PodSummary {
@@ -363,8 +366,13 @@ export class Pods {
           );
         }
       }
-      // The others first: infra holds the namespaces they are in.
-      for (const c of members.reverse()) await this.runtime.remove(c.id, { force: true });
+      // The others first, side by side (each has its own lock and monitor), then infra: it holds the namespaces they are in.
+      await this.each(
+        members.filter((c) => c.id !== pod.infraId),
+        (c) => this.runtime.remove(c.id, { force: true }),
+      );
+      const infra = members.find((c) => c.id === pod.infraId);
+      if (infra) await this.runtime.remove(infra.id, { force: true });
       await this.removeCgroup(pod);
       this.store.remove(pod.id);
       this.event(pod, 'remove');
@@ -406,7 +414,7 @@ export class Pods {
     return this.store.list().map((pod) =>
       this.summary(
         pod,
-        containers.filter((c) => c.pod === pod.id).sort((a, b) => (a.id === pod.infraId ? -1 : b.id === pod.infraId ? 1 : a.created.localeCompare(b.created))),
+        containers.filter((c) => c.pod === pod.id).sort((a, b) => (a.id === pod.infraId ? -1 : b.id === pod.infraId ? 1 : byCreated(a, b))),
       ),
     );
   }

@@ -510,7 +510,8 @@ export class ContainerStore {
       const record = this.read(id);
       if (record) out.push(record);
     }
-    return out.sort((a, b) => b.created.localeCompare(a.created));
+    // ISO 8601 times order as strings: compared by code unit, not localeCompare, whose first call sets up ICU's collator (~8 ms of a CLI's start).
+    return out.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
   }
 
   /** The record as it is on disk now (after a lock is taken, say). */

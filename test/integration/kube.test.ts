@@ -266,4 +266,33 @@ spec:
     ok(['kube', 'down', other]);
     expectNothingLeft();
   }, 120_000);
+
+  it('rolls back a pod without init containers whose infra start or a container create fails while the other goes on', async () => {
+    // Without init containers the infra container starts while the app containers are made (play.ts): either side failing
+    // is awaited with the other before the rollback, which leaves nothing.
+    const port = await freePort();
+    const pod = (name: string, containers: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: { name: ${name} }\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n${containers}`;
+    const sleeper = (name: string, extra = '') => `    - name: ${name}\n      image: busybox\n      command: [sleep, "3600"]\n${extra}`;
+    const holder = file('holder.yaml', pod('holder', sleeper('c', `      ports: [{ containerPort: 80, hostPort: ${port} }]\n`)));
+    ok(['kube', 'play', holder]);
+    // The infra's publish fails (another pod holds the port) while three containers are made.
+    const clash = pod('clash', [sleeper('a', `      ports: [{ containerPort: 81, hostPort: ${port} }]\n`), sleeper('b'), sleeper('c')].join(''));
+    let r = env.cli(['kube', 'play', file('clash.yaml', clash)]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^hull: /);
+    expect(podNames()).toEqual(['holder']);
+    ok(['kube', 'down', holder]);
+    expectNothingLeft();
+    // A container's create fails (its image is missing and may not be pulled) while the infra starts.
+    const missing = pod(
+      'missing',
+      [sleeper('a'), '    - name: b\n      image: localhost/hull-no-such-image:1\n      imagePullPolicy: Never\n', sleeper('c')].join(''),
+    );
+    r = env.cli(['kube', 'play', file('missing.yaml', missing)]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/hull-no-such-image/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expectNothingLeft();
+  }, 120_000);
 });
