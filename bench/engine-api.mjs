@@ -25,7 +25,7 @@
 // dockerd's --data-root, --exec-root, socket, pidfile and config file (which also keeps its trust key
 // out of /etc/docker), a containerd of its own for dockerd (its root, state and sockets), and the
 // docker CLI's config dir. dockerd gets the busybox image by `docker load` of a tar that `hull save`
-// made, runs with --iptables=false --bridge=none --ip-masq=false and puts its containers' cgroups under
+// made, runs with --iptables=false --bridge=none --ip-masq=false --ip-forward=false (the host's ip_forward untouched) and puts its containers' cgroups under
 // /hull-bench-dockerd-PID (removed at the end, in every hierarchy). Every daemon is stopped by pid.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -185,7 +185,7 @@ async function startDockerd() {
     '--pidfile', f('docker.pid'),
     '-H', `unix://${dockerSock}`,
     '--containerd', containerdSock,
-    '--iptables=false', '--ip-masq=false', '--bridge=none',
+    '--iptables=false', '--ip-masq=false', '--ip-forward=false', '--bridge=none',
     '--exec-opt', 'native.cgroupdriver=cgroupfs',
     '--cgroup-parent', `/${cgroupParent}`,
     '--log-level', 'error',
