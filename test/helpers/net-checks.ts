@@ -2,6 +2,7 @@
 // HTTP GET from the host, and retrying a check until it holds (a server in a container takes a
 // moment to listen).
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 
@@ -44,5 +45,42 @@ export async function eventually<T>(fn: () => Promise<T> | T, ms = 10_000): Prom
       if (Date.now() > end) throw err;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+}
+
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+const FORWARDING_LOCK = '/tmp/hull-test-ip-forward.lock';
+
+/**
+ * Runs `fn` with the host's net.ipv4.ip_forward on, and puts back what it was. Test files run side
+ * by side and each would put back what it saw: one holder at a time (a directory made atomically,
+ * holding its pid; a holder that died is stepped over), so none turns it off under another.
+ */
+export async function withIpForwarding<T>(fn: () => Promise<T> | T): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(FORWARDING_LOCK);
+      writeFileSync(`${FORWARDING_LOCK}/pid`, String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let holder = NaN;
+      try {
+        holder = Number(readFileSync(`${FORWARDING_LOCK}/pid`, 'utf8'));
+      } catch {
+        // being made or removed: try again
+      }
+      if (Number.isInteger(holder) && holder > 0 && !existsSync(`/proc/${holder}`)) rmSync(FORWARDING_LOCK, { recursive: true, force: true });
+      if (i > 1200) throw new Error(`${FORWARDING_LOCK} held for 2 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const before = readFileSync(IP_FORWARD, 'utf8').trim();
+  try {
+    writeFileSync(IP_FORWARD, '1');
+    return await fn();
+  } finally {
+    writeFileSync(IP_FORWARD, before);
+    rmSync(FORWARDING_LOCK, { recursive: true, force: true });
   }
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandResult, DOCKER, EngineApiServer, hasDocker, hasPythonSdk, message } from '../helpers/engine-api.js';
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import { withIpForwarding } from '../helpers/net-checks.js';
 
 const COMPOSE = '/usr/bin/docker-compose';
 const hasCompose = existsSync(COMPOSE);
@@ -358,9 +359,11 @@ volumes:
           ])
             expect(api.run(['run', '-d', '--name', name!, '--network', net!, 'busybox', 'sleep', '60']).code).toBe(0);
           const fetchFrom = (c: string) => api.docker(['exec', c, 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${far}.2 8099 | head -n 1`]);
-          const open = fetchFrom('out1');
-          expect(open.stdout).toMatch(/^HTTP\/1.0 200 OK/);
-          expect(fetchFrom('in1').stdout).toBe('');
+          // The host routes to the far namespace only with forwarding on (the envs leave the host's ip_forward as it is).
+          await withIpForwarding(() => {
+            expect(fetchFrom('out1').stdout).toMatch(/^HTTP\/1.0 200 OK/);
+            expect(fetchFrom('in1').stdout).toBe('');
+          });
           expect(api.docker(['exec', 'in1', 'ping', '-c', '1', '-W', '2', 'in2']).code).toBe(0);
         } finally {
           if (server?.pid !== undefined) process.kill(server.pid, 'SIGTERM');

@@ -4,10 +4,10 @@
 // subnets (test/helpers/hull-env.ts); traffic stays on loopback and on those networks.
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
-import { eventually, freePort, hasNetTools, httpGet, NET_TOOLS_SKIP } from '../helpers/net-checks.js';
+import { eventually, freePort, hasNetTools, httpGet, NET_TOOLS_SKIP, withIpForwarding } from '../helpers/net-checks.js';
 import { Hull } from '../../src/hull.js';
 
 const why = skipReason || (hasNetTools ? '' : NET_TOOLS_SKIP);
@@ -127,25 +127,23 @@ describe.skipIf(!canRunContainers || !hasNetTools)(`networking (integration${why
     const fetch = (net: string, url: string) => env.cli(['run', '--rm', '--init', '--network', net, 'busybox', 'timeout', '3', 'wget', '-qO-', url]);
     // Forwarding on for the test (restored after): without it no packet crosses bridges anyway,
     // and the isolation rule would be untested.
-    const forwardFile = '/proc/sys/net/ipv4/ip_forward';
-    const forwardBefore = readFileSync(forwardFile, 'utf8').trim();
-    writeFileSync(forwardFile, '1');
     try {
-      // The server is up once a container on its own network gets the page.
-      expect(
-        await eventually(async () => {
-          const r = fetch('neta', `http://${ipA}/`);
-          if (r.code !== 0) throw new Error(r.stderr);
-          return r.stdout;
-        }),
-      ).toBe('on-a\n');
-      const across = fetch('netb', `http://${ipA}/`);
-      expect(across.code).not.toBe(0);
-      expect(across.stdout).toBe('');
-      // The published port, through the host's address on netb's side: allowed (ct status dnat).
-      expect(fetch('netb', `http://${gatewayB}:${port}/`).stdout).toBe('on-a\n');
+      await withIpForwarding(async () => {
+        // The server is up once a container on its own network gets the page.
+        expect(
+          await eventually(async () => {
+            const r = fetch('neta', `http://${ipA}/`);
+            if (r.code !== 0) throw new Error(r.stderr);
+            return r.stdout;
+          }),
+        ).toBe('on-a\n');
+        const across = fetch('netb', `http://${ipA}/`);
+        expect(across.code).not.toBe(0);
+        expect(across.stdout).toBe('');
+        // The published port, through the host's address on netb's side: allowed (ct status dnat).
+        expect(fetch('netb', `http://${gatewayB}:${port}/`).stdout).toBe('on-a\n');
+      });
     } finally {
-      writeFileSync(forwardFile, forwardBefore);
       env.cli(['rm', '-f', 'srva']);
       env.cli(['network', 'rm', 'neta', 'netb']);
     }
