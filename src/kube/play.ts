@@ -70,9 +70,9 @@ export interface DownResult {
   warnings: string[];
 }
 
-/** Where a pod's projected files and emptyDirs live. */
+/** Where a pod's projected files and emptyDirs live: in the pod's own directory, so `pod rm` removes them with it. */
 export function kubePodDir(root: string, podId: string): string {
-  return path.join(root, 'kube', podId);
+  return path.join(root, 'pods', podId, 'kube');
 }
 
 /** A label on the volumes a play made: `kube down --force` removes volumes by the YAML's claims, this only says who made them. */
@@ -303,10 +303,9 @@ async function subPathSource(volume: string, subPath: string, pod: string): Prom
   return real;
 }
 
-/** Remove a pod kube play made (its containers, infra, cgroup, network) and its directory of volumes. */
+/** Remove a pod kube play made: its containers, infra, cgroup, network, and its directory (files and emptyDirs with its record). */
 export async function removeKubePod(host: KubeHost, podId: string): Promise<void> {
   await host.removePod(podId, { force: true });
-  await fs.rm(kubePodDir(host.paths.root, podId), { recursive: true, force: true });
 }
 
 /**

@@ -17,7 +17,7 @@ import { checkControllers, requiredControllers } from '../runtime/cgroups/index.
 import { completeResources } from '../runtime/cgroups/resources.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { cgroupPids, cpuPercent, sampleCgroup, type CgroupSample } from '../runtime/stats.js';
-import { validateContainerName, validateHostname } from '../runtime/validate.js';
+import { validateHostname, validatePodName } from '../runtime/validate.js';
 import { type ProcessTable, processTable } from '../present/processes.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { StorePaths } from '../store/paths.js';
@@ -120,7 +120,7 @@ export class Pods {
   /** `pod create`: the record, and the infra container (created, not started: Podman's). */
   async create(opts: PodCreateOptions): Promise<PodRecord> {
     const share = podShares(opts);
-    if (opts.name !== undefined) validateContainerName(opts.name);
+    if (opts.name !== undefined) validatePodName(opts.name);
     if (opts.hostname !== undefined) validateHostname(opts.hostname);
     if (hasNetworkOptions(opts) && !share.includes('net')) throw new UsageError('you must share the network namespace to set network options on a pod');
     if (opts.hostname !== undefined && !share.includes('uts')) throw new UsageError('you must share the UTS namespace to set a hostname on a pod');

@@ -66,6 +66,12 @@ export function validateContainerName(name: string): string {
   return bare;
 }
 
+/** A pod's name as Podman takes it: one character or more of Docker's name characters (a pod has no Docker rule). */
+export function validatePodName(name: string): void {
+  if (name.length > NAME_MAX) throw new UsageError(`name ${quoted(name)}: at most ${NAME_MAX} characters are allowed`);
+  if (!STORED_NAME.test(name)) throw new UsageError(`name ${quoted(name)}: names must match ${RESTRICTED_NAME_CHARS}*: invalid argument`);
+}
+
 /**
  * Whether `name` can be a stored name at all (for lookups: one that cannot exist is simply not
  * found, never an ENAMETOOLONG or a path outside the store). Wider than the creation rules, so

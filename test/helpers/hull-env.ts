@@ -122,7 +122,16 @@ export class HullEnv {
       env: opts.env ?? process.env,
       timeout: 60_000,
     });
+    // No status: hull was killed by a signal or never ran; say which, since a test's message shows only `null`.
+    if (r.status === null) console.error(`hull ${args.join(' ')}: no exit status (signal ${r.signal ?? 'none'}${r.error ? `, ${r.error.message}` : ''})`);
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** `hull ARGS` that must succeed quietly (exit 0, nothing on stderr); its stdout. Throws with both otherwise. */
+  ok(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): string {
+    const r = this.cli(args, opts);
+    if (r.code !== 0 || r.stderr !== '') throw new Error(`hull ${args.join(' ')}: exit ${r.code}${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
+    return r.stdout;
   }
 
   /** `hull ARGS` as a child process, for signal tests. */
@@ -245,6 +254,11 @@ export class HullEnv {
     const netns = path.join(this.runRoot, 'netns');
     if (existsSync(netns)) for (const n of readdirSync(netns)) out.push(`netns: ${n}`);
     return out;
+  }
+
+  /** `hull pod rm -f` of every pod of this env (an afterAll's first step where a file makes pods). */
+  removePods(): void {
+    for (const p of this.cli(['pod', 'ps', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean)) this.cli(['pod', 'rm', '-f', p]);
   }
 
   /** Remove the env; throws if anything of the host had to be cleaned by force. */

@@ -10,6 +10,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKER, EngineApiServer, hasDocker } from '../helpers/engine-api.js';
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import type { LoopDelayFigures } from '../../src/api/loop-delay.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -18,15 +19,6 @@ interface Timed {
   stdout: string;
   stderr: string;
   ms: number;
-}
-
-interface LoopFigures {
-  maxMs: number;
-  p99Ms: number;
-  meanMs: number;
-  samples: number;
-  utilization: number;
-  sinceMs: number;
 }
 
 describe.skipIf(!canRunContainers || !hasDocker)(
@@ -64,8 +56,8 @@ describe.skipIf(!canRunContainers || !hasDocker)(
         })
         .sort();
     const rssMiB = () => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${api.pid}/status`, 'utf8'))![1]) / 1024;
-    const loop = async (reset = true): Promise<LoopFigures> =>
-      JSON.parse((await api.request('GET', `/_hull/loop-delay${reset ? '?reset=1' : ''}`)).body) as LoopFigures;
+    const loop = async (reset = true): Promise<LoopDelayFigures> =>
+      JSON.parse((await api.request('GET', `/_hull/loop-delay${reset ? '?reset=1' : ''}`)).body) as LoopDelayFigures;
 
     /** Polls `check` until true or `limitMs`; the last value of `value` for the message. */
     async function until(check: () => boolean, limitMs: number): Promise<boolean> {
@@ -225,7 +217,7 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       expect(logs.code).toBe(0);
       expect(logs.stdout.length).toBe(80_000_000);
       const log = await loop(true);
-      const show = (what: string, x: LoopFigures) =>
+      const show = (what: string, x: LoopDelayFigures) =>
         `${what}: max ${x.maxMs} ms, p99 ${x.p99Ms} ms, mean ${x.meanMs} ms, utilization ${x.utilization} over ${x.sinceMs} ms`;
       console.log(
         [

@@ -95,7 +95,7 @@ describe.skipIf(!canRunContainers || !hasNetTools)(`kube play (integration${why}
   }, 60_000);
 
   afterAll(() => {
-    for (const p of env.cli(['pod', 'ps', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean)) env.cli(['pod', 'rm', '-f', p]);
+    env.removePods();
     env.destroy();
   });
 
@@ -104,17 +104,13 @@ describe.skipIf(!canRunContainers || !hasNetTools)(`kube play (integration${why}
     writeFileSync(f, text);
     return f;
   };
-  const ok = (args: string[]) => {
-    const r = env.cli(args);
-    expect(r.stderr, `hull ${args.join(' ')}`).toBe('');
-    expect(r.code, `hull ${args.join(' ')}`).toBe(0);
-    return r.stdout.trim();
-  };
+  const ok = (args: string[]) => env.ok(args).trim();
   const podNames = () => (JSON.parse(env.cli(['pod', 'ps', '--format', 'json']).stdout || '[]') as { Name: string }[]).map((p) => p.Name).sort();
   const volumes = () => env.cli(['volume', 'ls', '-q']).stdout.split('\n').filter(Boolean);
-  const kubeDirs = () => {
+  /** The pods' directories (a played pod's files and emptyDirs are in its own). */
+  const podDirs = () => {
     try {
-      return readdirSync(path.join(env.root, 'kube'));
+      return readdirSync(path.join(env.root, 'pods'));
     } catch {
       return [];
     }
@@ -123,7 +119,7 @@ describe.skipIf(!canRunContainers || !hasNetTools)(`kube play (integration${why}
   const expectNothingLeft = () => {
     expect(podNames()).toEqual([]);
     expect(env.cli(['ps', '-aq']).stdout).toBe('');
-    expect(kubeDirs()).toEqual([]);
+    expect(podDirs()).toEqual([]);
     expect(env.leftovers().filter((l) => !l.startsWith('name: '))).toEqual([]);
   };
 
@@ -165,8 +161,14 @@ describe.skipIf(!canRunContainers || !hasNetTools)(`kube play (integration${why}
     expectNothingLeft();
     expect(nftRules()).not.toMatch(new RegExp(`tcp \\. ${port} :`));
     ok(['kube', 'play', yaml]);
-    const down = ok(['kube', 'play', '--down', '--force', yaml]);
-    expect(down).toContain('Volumes removed:\nkube-data');
+    // `pod rm` of a played pod takes its ConfigMap files and emptyDir with it; down then says it is gone.
+    expect(podDirs()).toHaveLength(3);
+    ok(['pod', 'rm', '-f', 'web']);
+    expect(podDirs()).toHaveLength(2);
+    const down = env.cli(['kube', 'play', '--down', '--force', yaml]);
+    expect(down.code).toBe(0);
+    expect(down.stderr).toMatch(/pod "web" does not exist/);
+    expect(down.stdout).toContain('Volumes removed:\nkube-data');
     expect(volumes()).toEqual([]);
     expectNothingLeft();
   }, 120_000);

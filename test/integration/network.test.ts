@@ -21,12 +21,7 @@ describe.skipIf(!canRunContainers || !hasNetTools)(`networking (integration${why
   });
   afterAll(() => env?.destroy());
 
-  const ok = (args: string[]) => {
-    const r = env.cli(args);
-    expect(r.stderr, `hull ${args.join(' ')}`).toBe('');
-    expect(r.code, `hull ${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => env.ok(args);
   const gateway = () => env.net.subnet.replace(/0\/24$/, '1');
   const httpd = (page: string) => ['sh', '-c', `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p 80 -h /www`];
 

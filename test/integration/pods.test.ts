@@ -22,16 +22,11 @@ describe.skipIf(!canRunContainers || !hasNetTools)(`pods (integration${why})`, (
   }, 60_000);
 
   afterAll(() => {
-    for (const p of env.cli(['pod', 'ps', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean)) env.cli(['pod', 'rm', '-f', p]);
+    env.removePods();
     env.destroy();
   });
 
-  const ok = (args: string[]) => {
-    const r = env.cli(args);
-    expect(r.stderr, `hull ${args.join(' ')}`).toBe('');
-    expect(r.code, `hull ${args.join(' ')}`).toBe(0);
-    return r.stdout.trim();
-  };
+  const ok = (args: string[]) => env.ok(args).trim();
   const nsLinks = (container: string) => ok(['exec', container, 'sh', '-c', 'for n in net ipc uts pid; do readlink /proc/self/ns/$n; done']).split('\n');
 
   it('two containers of a pod share the network, IPC and UTS namespaces and not the PID one; stop, start and rm -f leave nothing', async () => {

@@ -54,12 +54,7 @@ describe.skipIf(!canRunContainers)(`volumes (integration${skipReason})`, () => {
     env.destroy();
   });
 
-  const ok = (args: string[]) => {
-    const r = env.cli(args);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => env.ok(args);
   const volumes = () => env.cli(['volume', 'ls', '-q']).stdout.split('\n').filter(Boolean).sort();
   const dataOf = (name: string) => path.join(env.root, 'volumes', name, '_data');
   const mountsOf = (container: string) => (JSON.parse(ok(['inspect', container])) as { Mounts: MountPoint[] }[])[0]!.Mounts;
