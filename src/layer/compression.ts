@@ -60,10 +60,14 @@ export function zstdProgram(): string {
  * HostUnsupportedError naming the package.
  * Destroying the output (or an error of `input`) kills zstd.
  */
-export function zstdThroughChild(input: Readable, what: string): Readable {
+export function zstdThroughChild(input: Readable, what: string): { output: Readable; stopped: Promise<void> } {
   const program = zstdProgram();
   const output = new PassThrough({ highWaterMark: 256 * 1024 });
   const child = spawn(program, ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stopped = new Promise<void>((resolve) => {
+    child.once('close', () => resolve());
+    child.once('error', () => resolve());
+  });
   let stderr = '';
   let exited = false;
   const fail = (err: Error): void => {
@@ -102,7 +106,7 @@ export function zstdThroughChild(input: Readable, what: string): Readable {
     if (!exited) child.kill('SIGKILL');
     input.destroy();
   });
-  return output;
+  return { output, stopped };
 }
 
 function toBuffer(v: unknown): Buffer {
@@ -119,6 +123,8 @@ export interface Decompressed {
   readonly compression: Compression;
   /** The uncompressed bytes. Errors of `source` and of the decompressor surface here. */
   readonly output: Readable;
+  /** Settles once the decompressor has stopped: a `zstd` child reaped (after the output is destroyed, it is killed); at once for Node's decoders. */
+  readonly stopped: Promise<void>;
 }
 
 /**
@@ -143,14 +149,15 @@ export async function decompress(source: Readable, what: string): Promise<Decomp
     decoder.on('close', () => raw.destroy());
     return raw.pipe(decoder);
   };
+  const inProcess = Promise.resolve();
   switch (compression) {
     case 'none':
-      return { compression, output: raw };
+      return { compression, output: raw, stopped: inProcess };
     case 'gzip':
-      return { compression, output: through(zlib.createGunzip({ chunkSize: DECODE_CHUNK_BYTES })) };
+      return { compression, output: through(zlib.createGunzip({ chunkSize: DECODE_CHUNK_BYTES })), stopped: inProcess };
     case 'zstd': {
       const factory = builtinZstd();
-      return { compression, output: factory ? through(factory()) : zstdThroughChild(raw, what) };
+      return { compression, ...(factory ? { output: through(factory()), stopped: inProcess } : zstdThroughChild(raw, what)) };
     }
     default:
       raw.destroy();

@@ -106,12 +106,14 @@ async function unpackTree(stream: Readable, destDir: string, options: UnpackOpti
   const streams: Readable[] = [stream, input, tar];
   let compression: Compression = 'none';
   let writer: TreeWriter | undefined;
+  let decompressorStopped: Promise<void> | undefined;
   try {
     // Errors anywhere in a pipeline destroy its last stream with that error, so they surface
     // in the loop below; the callbacks have nothing left to do.
     pipeline(stream, input, () => undefined);
     const decompressed = await decompress(input, what);
     compression = decompressed.compression;
+    decompressorStopped = decompressed.stopped;
     // An uncompressed layer's tar is the input: its diffID is the input's digest, hashed once.
     if (compression === 'none' && input.algorithm === diffAlgorithm) tar.reuseDigestOf(input);
     streams.push(decompressed.output);
@@ -128,6 +130,7 @@ async function unpackTree(stream: Readable, destDir: string, options: UnpackOpti
   } catch (err) {
     for (const s of streams) s.destroy();
     await writer?.abort();
+    await decompressorStopped; // nothing of the unpack outlives it: a zstd child is reaped first
     await removeDestination(destDir, created);
     throw unpackError(err, what, compression, destDir);
   }

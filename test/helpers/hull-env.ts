@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findCgroup2Mount } from '../../src/runtime/cgroups.js';
 import { busyboxImageTar, hasBusybox } from './busybox-image.js';
+import { runAsync } from './child-process.js';
 
 export const PROJECT = fileURLToPath(new URL('../..', import.meta.url));
 export const HULL_BIN = path.join(PROJECT, 'bin', 'hull.cjs');
@@ -148,13 +149,9 @@ export class HullEnv {
   }
 
   /** `hull ARGS` without waiting: for many at once. */
-  cliAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-    const child = this.spawnCli(args, opts);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  async cliAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+    const r = await runAsync(process.execPath, [HULL_BIN, ...this.globalArgs(), ...this.withParent(args)], opts);
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
   }
 
   private withParent(args: string[]): string[] {

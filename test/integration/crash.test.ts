@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import { yieldToLoop } from '../helpers/child-process.js';
 
 interface Crash {
   /** Killed at a crash point (its label), or undefined when the command ran to its end. */
@@ -185,6 +186,7 @@ describe.skipIf(!canRunContainers)(`kill -9 at every step (integration${skipReas
   it('hull-monitor killed at each step: the next command that meets the container releases what it held', async () => {
     let completed = false;
     for (let n = 1; n < 20 && !completed; n++) {
+      await yieldToLoop(); // each round is seconds of spawnSync calls
       // A container that ends by itself, so the monitor's later steps are reached.
       const r = crashing(['run', '-d', '--name', 'watched', 'busybox', 'sh', '-c', 'sleep 0.3'], n, 'monitor');
       const context = `monitor killed at ${n}`;

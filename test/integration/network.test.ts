@@ -7,6 +7,7 @@ import net from 'node:net';
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HULL_BIN, HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
+import { runAsync } from '../helpers/child-process.js';
 import { eventually, freePort, hasNetTools, httpGet, NET_TOOLS_SKIP, withIpForwarding } from '../helpers/net-checks.js';
 import { Hull } from '../../src/hull.js';
 
@@ -327,7 +328,7 @@ describe.skipIf(!canRunContainers || !hasNetTools)(`networking (integration${why
     expect({ links: env.links().sort(), addrs: addrs(), table: table(), leases: env.leases() }).toEqual(before);
   }, 600_000);
 
-  it('removing the last container and the network leaves the host exactly as before (ip link, ip addr, nft ruleset)', () => {
+  it('removing the last container and the network leaves the host exactly as before (ip link, ip addr, nft ruleset)', async () => {
     // In a network namespace of the test's own, so that other suites' links cannot change the picture.
     const hull = `${process.execPath} ${HULL_BIN} ${env.globalArgs().join(' ')}`;
     const script = [
@@ -343,9 +344,9 @@ describe.skipIf(!canRunContainers || !hasNetTools)(`networking (integration${why
       'for i in $(seq 100); do snap > $D/after; cmp -s $D/before $D/after && break; sleep 0.05; done',
       'diff $D/before $D/after',
     ].join('\n');
-    const r = spawnSync('unshare', ['--net', 'sh', '-c', script], { encoding: 'utf8', env: { ...process.env, D: env.base } });
+    const r = await runAsync('unshare', ['--net', 'sh', '-c', script], { env: { ...process.env, D: env.base } });
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(env.leftovers()).toEqual([]);
   });
 });

@@ -106,8 +106,7 @@ describe('compression', () => {
     const blob = zstd(Buffer.concat([Buffer.alloc(512, 0x41), Buffer.alloc(8 * 1024 * 1024, 1)]));
     await expect(unpackLayer(streamOf(blob), dest)).rejects.toThrow(/not a tar archive/);
     expect(existsSync(dest)).toBe(false);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(zstdChildren()).toEqual([]);
+    expect(zstdChildren()).toEqual([]); // reaped before the unpack failed
   });
 
   it('names the missing zstd program and its package', async () => {
