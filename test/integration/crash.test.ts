@@ -112,9 +112,10 @@ describe.skipIf(!canRunContainers)(`kill -9 at every step (integration${skipReas
     if (r.code !== 0) expect(r.stderr, context).toMatch(/no such container/i);
   }
 
-  it('rm -f killed at each step: the next rm -f finishes the removal', () => {
+  it('rm -f killed at each step: the next rm -f finishes the removal', async () => {
     const seen: string[] = [];
     for (let n = 1; n < 40; n++) {
+      await yieldToLoop();
       expect(env.cli(['run', '-d', '--name', 'victim', 'busybox', 'sleep', '300']).code).toBe(0);
       const crash = crashing(['rm', '-f', 'victim'], n);
       if (crash.at === undefined) {
@@ -132,9 +133,10 @@ describe.skipIf(!canRunContainers)(`kill -9 at every step (integration${skipReas
     throw new Error('rm -f never ran to its end');
   });
 
-  it('run -d killed at each step: the state is the truth (a running container is shown running), start and stop work, rm cleans up', () => {
+  it('run -d killed at each step: the state is the truth (a running container is shown running), start and stop work, rm cleans up', async () => {
     const seen: string[] = [];
     for (let n = 1; n < 40; n++) {
+      await yieldToLoop();
       const crash = crashing(['run', '-d', '--name', 'runner', 'busybox', 'sleep', '300'], n);
       const context = `run -d killed at ${n}: ${crash.at ?? 'none'}`;
       agree(context);
@@ -161,9 +163,10 @@ describe.skipIf(!canRunContainers)(`kill -9 at every step (integration${skipReas
     throw new Error('run -d never ran to its end');
   });
 
-  it('start killed at each step: the next start finishes the job', () => {
+  it('start killed at each step: the next start finishes the job', async () => {
     const seen: string[] = [];
     for (let n = 1; n < 40; n++) {
+      await yieldToLoop();
       expect(env.cli(['create', '--name', 'starter', 'busybox', 'sleep', '300']).code).toBe(0);
       const crash = crashing(['start', 'starter'], n);
       const context = `start killed at ${n}: ${crash.at ?? 'none'}`;

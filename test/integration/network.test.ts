@@ -286,7 +286,7 @@ describe.skipIf(!canRunContainers || !hasNetTools)(`networking (integration${why
     for (const id of [created.stdout.trim(), d.stdout.trim(), lib.record.id]) ok(['rm', '-f', id]);
   });
 
-  it(`${process.env.HULL_NET_CYCLES ?? 200} run/remove cycles with a published port leak no veth, address, nft element or lease`, () => {
+  it(`${process.env.HULL_NET_CYCLES ?? 200} run/remove cycles with a published port leak no veth, address, nft element or lease`, async () => {
     const cycles = Number(process.env.HULL_NET_CYCLES ?? 200);
     ok(['run', '--rm', 'busybox', 'true']);
     const table = () => spawnSync('nft', ['list', 'table', 'ip', env.net.nftTable], { encoding: 'utf8' }).stdout;
@@ -301,28 +301,10 @@ describe.skipIf(!canRunContainers || !hasNetTools)(`networking (integration${why
     // Batches of concurrent runs: the lock and the leases are exercised, and it finishes in time.
     const batch = 4;
     for (let i = 0; i < cycles; i += batch) {
-      const results = [];
-      for (let j = 0; j < batch && i + j < cycles; j++) {
-        results.push(
-          spawnSync(
-            process.execPath,
-            [
-              HULL_BIN,
-              ...env.globalArgs(),
-              'run',
-              '--rm',
-              '--cgroup-parent',
-              env.cgroupParent,
-              '-p',
-              `127.0.0.1:${40000 + ((i + j) % 1000)}:80`,
-              'busybox',
-              'true',
-            ],
-            { encoding: 'utf8' },
-          ),
-        );
-      }
-      for (const r of results) expect(r.stderr).toBe('');
+      const runs = [];
+      for (let j = 0; j < batch && i + j < cycles; j++)
+        runs.push(env.cliAsync(['run', '--rm', '-p', `127.0.0.1:${40000 + ((i + j) % 1000)}:80`, 'busybox', 'true']));
+      for (const r of await Promise.all(runs)) expect([r.code, r.stderr]).toEqual([0, '']);
     }
     expect(env.leftovers()).toEqual([]);
     expect({ links: env.links().sort(), addrs: addrs(), table: table(), leases: env.leases() }).toEqual(before);
