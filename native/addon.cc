@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, hull::Spawn, "spawn"));
   exports.Set("advance", Napi::Function::New(env, hull::Advance, "advance"));
   exports.Set("watchExit", Napi::Function::New(env, hull::WatchExit, "watchExit"));
+  exports.Set("stopExitWatches", Napi::Function::New(env, hull::StopExitWatches, "stopExitWatches"));
   exports.Set("pidfdSignal", Napi::Function::New(env, hull::PidfdSignal, "pidfdSignal"));
   exports.Set("pidfdOpen", Napi::Function::New(env, hull::PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdWait", Napi::Function::New(env, hull::PidfdWait, "pidfdWait"));

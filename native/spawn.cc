@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "errors.h"
@@ -139,6 +140,15 @@ struct ExitWatch {
 
 void OnWatchClosed(uv_handle_t* handle) { delete static_cast<ExitWatch*>(handle->data); }
 
+// The watches not yet fired. At the process's exit (stopExitWatches, from its 'exit' event) they are
+// closed without a call: Node tears the environment down with JavaScript disallowed while it still
+// runs the loop to close its own handles, and a pidfd that became readable then (an `exec -d`
+// process ending as hull exits) would call into JavaScript and abort the process.
+std::unordered_set<ExitWatch*>& LiveExitWatches() {
+  static std::unordered_set<ExitWatch*> live;
+  return live;
+}
+
 void OnPidfdReadable(uv_poll_t* handle, int status, int /*events*/) {
   auto* w = static_cast<ExitWatch*>(handle->data);
   siginfo_t info;
@@ -147,6 +157,7 @@ void OnPidfdReadable(uv_poll_t* handle, int status, int /*events*/) {
       status < 0 ? -1 : waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &info, WEXITED | WNOHANG);
   if (rc == 0 && info.si_pid == 0) return;  // not yet: spurious wake-up
   uv_poll_stop(handle);
+  LiveExitWatches().erase(w);
   Napi::Env env = w->callback.Env();
   Napi::HandleScope scope(env);
   Napi::Object result = Napi::Object::New(env);
@@ -166,7 +177,11 @@ void OnPidfdReadable(uv_poll_t* handle, int status, int /*events*/) {
   Napi::FunctionReference cb = std::move(w->callback);
   std::unique_ptr<Napi::AsyncContext> ctx = std::move(w->context);
   uv_close(reinterpret_cast<uv_handle_t*>(handle), OnWatchClosed);
-  cb.MakeCallback(env.Global(), {result}, *ctx);
+  try {
+    cb.MakeCallback(env.Global(), {result}, *ctx);
+  } catch (const Napi::Error&) {
+    // The callback only settles a promise; an error here is the environment going away: no one waits.
+  }
 }
 
 // ---- pidfdWait(): a pidfd (of any process, not only a child) polled with a time limit ----------
@@ -373,7 +388,26 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   if (info.Length() > 2 && info[2].IsBoolean() && !info[2].As<Napi::Boolean>().Value()) {
     uv_unref(reinterpret_cast<uv_handle_t*>(&w->poll));
   }
+  LiveExitWatches().insert(w);
   return env.Undefined();
+}
+
+Napi::Value StopExitWatches(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  std::vector<ExitWatch*> stopping;
+  for (ExitWatch* w : LiveExitWatches()) {
+    if (static_cast<napi_env>(w->callback.Env()) == env) stopping.push_back(w);
+  }
+  for (ExitWatch* w : stopping) {
+    LiveExitWatches().erase(w);
+    uv_poll_stop(&w->poll);
+    close(w->pidfd);
+    w->pidfd = -1;
+    w->callback.Reset();
+    w->context.reset();
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnWatchClosed);
+  }
+  return info.Env().Undefined();
 }
 
 Napi::Value PidfdSignal(const Napi::CallbackInfo& info) {

@@ -23,6 +23,10 @@ export function native(): NativeAddon {
   } catch (err) {
     throw new HostUnsupportedError(`cannot load hull's native addon at ${candidate} (run 'npm run build:native'): ${(err as Error).message}`);
   }
+  // A watched process that ends while Node tears itself down (JavaScript no longer allowed) must
+  // not call back: an `exec -d` whose command ends as hull exits aborted hull (exit 134) without this.
+  const addon = loaded;
+  process.once('exit', () => addon.stopExitWatches());
   return loaded;
 }
 

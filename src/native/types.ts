@@ -157,6 +157,8 @@ export interface NativeAddon {
   /** Calls back once when the process exits (pidfd polled on the event loop; nothing blocks). With
    *  `keepAlive` false the watch does not keep the event loop alive (a process left to run on its own). */
   watchExit(pidfd: number, callback: (status: ExitStatus) => void, keepAlive?: boolean): void;
+  /** Closes every exit watch not yet fired, without calling it: at the process's 'exit' event (native() registers it). */
+  stopExitWatches(): void;
   /** pidfd_send_signal(2). */
   pidfdSignal(pidfd: number, signal: number): void;
   /** pidfd_open(2) of any process (close-on-exec); the caller closes it. */

@@ -293,6 +293,16 @@ describe.skipIf(!canRunContainers)(`detached containers (integration${skipReason
     clean();
   });
 
+  it('exec -d whose command ends as hull exits: hull exits 0 every time (it aborted 1 time in 10 once)', async () => {
+    expect(env.cli(['run', '-d', '--name', 'quick', 'busybox', 'sleep', '300']).code).toBe(0);
+    for (let i = 0; i < 40; i++) {
+      const r = await env.cliAsync(['exec', '-d', 'quick', 'sh', '-c', `echo ${i} > /tmp/n`]);
+      expect([i, r.code, r.stderr]).toEqual([i, 0, '']);
+    }
+    expect(env.cli(['rm', '-f', 'quick']).code).toBe(0);
+    clean();
+  });
+
   it("--init: hull-init is PID 1, reaps orphaned zombies and forwards signals; the exit code is the command's", async () => {
     const fg = env.cli(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'ps -o pid,comm; exit 3']);
     expect(fg.stdout).toMatch(/^ +1 init\n +2 sh\n/m);
