@@ -17,7 +17,7 @@
  */
 import { closeSync, mkdirSync, openSync, rmdirSync, constants } from 'node:fs';
 import path from 'node:path';
-import { ConflictError, UsageError } from '../errors.js';
+import { ConflictError, UsageError, fromNodeError } from '../errors.js';
 import { MNT_DETACH, sys } from '../native/index.js';
 import { mountsBelow } from '../store/mounts-below.js';
 import type { ContainerRecord } from './container-store.js';
@@ -180,7 +180,9 @@ function openMountTarget(root: string, target: string, kind: 'dir' | 'file'): nu
       if (codeOf(err) !== 'ENOENT') throw err;
       const parent = sys.openInRoot(root, at, O_PATH | O_DIRECTORY, 0);
       try {
-        mkdirSync(`/proc/self/fd/${parent}/${part}`, { mode: 0o755 });
+        mkdirSync(`/proc/self/fd/${parent}/${part}`, { mode: 0o755 }); // EEXIST: a dangling link, refused (the launcher would follow it inside the root)
+      } catch (made) {
+        throw fromNodeError(made, 'mkdir', `${next} in the container's root (a mount target)`);
       } finally {
         closeSync(parent);
       }
@@ -191,6 +193,8 @@ function openMountTarget(root: string, target: string, kind: 'dir' | 'file'): nu
     const parent = sys.openInRoot(root, at, O_PATH | O_DIRECTORY, 0);
     try {
       closeSync(openSync(`/proc/self/fd/${parent}/${parts[parts.length - 1]!}`, O_CREAT | O_WRONLY | O_NOFOLLOW, 0o644));
+    } catch (made) {
+      throw fromNodeError(made, 'open', `${target} in the container's root (a mount target)`);
     } finally {
       closeSync(parent);
     }

@@ -3,7 +3,7 @@
 // only; read-only rootfs and volumes refused with Docker's messages; paths kept inside the root; the
 // container's lock held meanwhile; a mount a killed cp left found by `hull system check`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HullEnv, canRunContainers, skipReason } from '../helpers/hull-env.js';
@@ -127,6 +127,21 @@ describe.skipIf(!canRunContainers)(`cp on stopped containers (integration${skipR
     expect(env.ok(['logs', 'rofs'])).toBe('in-volume\n');
     env.ok(['rm', '-f', '-v', 'rofs']);
     env.ok(['volume', 'rm', 'rwvol']);
+    clean();
+  });
+
+  it('a remapped container (--uidmap): what a cp copies up from the image keeps its mapped owner, so the container\'s root still owns /etc', () => {
+    const hostRoot = 231072;
+    chmodSync(env.base, 0o711); // the remapped root searches its way to its layers (as in security.test.ts)
+    env.ok(['create', '--name', 'remapped', '--network', 'none', '--uidmap', `0:${hostRoot}:65536`, 'busybox', 'sh', '-c', 'stat -c %u:%g /etc; cat /etc/app.conf; touch /etc/x && echo writable']);
+    writeFileSync(path.join(host, 'remapped.conf'), 'in-volume\n');
+    env.ok(['cp', path.join(host, 'remapped.conf'), 'remapped:/etc/app.conf']);
+    expect(runRootMounts()).toEqual([]);
+    const etc = path.join(env.root, 'containers', id('remapped'), 'upper', 'etc');
+    expect(`${readFileSync(path.join(etc, 'app.conf'), 'utf8')}`).toBe('in-volume\n');
+    expect(spawnSync('stat', ['-c', '%u', etc], { encoding: 'utf8' }).stdout.trim()).toBe(String(hostRoot)); // copied up through the idmapped layer
+    expect(env.ok(['start', '-a', 'remapped'])).toBe('0:0\nin-volume\nwritable\n');
+    env.ok(['rm', 'remapped']);
     clean();
   });
 
