@@ -15,7 +15,7 @@ import { removeTree } from '../layer/remove-tree.js';
 import { extractTar } from '../layer/unpack.js';
 import { uniqueName } from '../store/atomic-file.js';
 import { type ContainerPathStat, copiesContents, copyFromContainer, copyToContainer, statContainerPath } from './copy.js';
-import { inRunningRoot } from './container-verbs.js';
+import { inContainerRoot } from './container-root.js';
 import { containerSpec } from './prepare.js';
 import type { Runtime } from './runtime.js';
 import type { RuntimeSpec } from './spec.js';
@@ -61,20 +61,20 @@ function staging(rt: Runtime): string {
   return dir;
 }
 
-/** The stat of a path in a running container (HEAD archive); Docker's 404 message when it is missing. */
+/** The stat of a path in a container (HEAD archive); Docker's 404 message when it is missing. */
 export async function statPath(rt: Runtime, idOrName: string, p: string): Promise<PathStat> {
-  return rt.locked(idOrName, (record) => inRunningRoot(record, idOrName, (root) => described(statContainerPath(root, p, idOrName))));
+  return rt.locked(idOrName, (record) => inContainerRoot(rt, record, idOrName, ({ root }) => described(statContainerPath(root, p, idOrName))));
 }
 
 /**
- * A path of a running container as a tar (GET archive): its entries named from the path's last
+ * A path of a container as a tar (GET archive): its entries named from the path's last
  * component (`DIR/.`: `./…`), a link as a link. The staging directory goes when the tar has been read or dropped.
  */
 export async function archivePath(rt: Runtime, idOrName: string, p: string): Promise<{ stat: PathStat; tar: Readable }> {
   const dir = staging(rt);
   try {
     const stat = await rt.locked(idOrName, (record) =>
-      inRunningRoot(record, idOrName, async (root) => {
+      inContainerRoot(rt, record, idOrName, async ({ root }) => {
         const found = described(statContainerPath(root, p, idOrName));
         await copyFromContainer(root, p, dir, { container: idOrName });
         return found;
@@ -107,11 +107,11 @@ function hostOwner(spec: RuntimeSpec, idOrName: string): { uid: number; gid: num
   return { uid: hostUid, gid: hostGid };
 }
 
-/** A tar extracted into a directory of a running container (PUT archive). */
+/** A tar extracted into a directory of a container (PUT archive). */
 export async function extractToPath(rt: Runtime, idOrName: string, p: string, tar: Readable, opts: ExtractOptions): Promise<void> {
   // Docker's order: the extraction point is checked before the archive is read.
   await rt.locked(idOrName, (record) =>
-    inRunningRoot(record, idOrName, (root) => {
+    inContainerRoot(rt, record, idOrName, ({ root }) => {
       if (!statContainerPath(root, p, idOrName).stat.isDirectory()) throw new UsageError('extraction point is not a directory');
     }),
   );
@@ -120,9 +120,10 @@ export async function extractToPath(rt: Runtime, idOrName: string, p: string, ta
     const unpacked = path.join(dir, 'tar');
     await extractTar(tar, unpacked, { what: 'the archive' });
     await rt.locked(idOrName, (record) =>
-      inRunningRoot(record, idOrName, (root) =>
+      inContainerRoot(rt, record, idOrName, ({ root, checkWritable }) =>
         copyToContainer(`${unpacked}/.`, root, `${path.posix.join('/', p)}/`, {
           container: idOrName,
+          checkWritable,
           ...(opts.copyUIDGID ? { owner: hostOwner(containerSpec(rt, record.id), idOrName) } : {}),
         }),
       ),

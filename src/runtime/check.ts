@@ -12,8 +12,10 @@
  *   cgroup      a container cgroup (under a parent hull uses) of no container of this store's (a parent
  *               may be shared by several stores: only a cgroup this store knows the id of is its own)
  *   lease, tmp  an address lease of no container, a stray lease temporary file (src/network)
+ *   mount       a stopped container's root mounted for a copy (`<runRoot>/cp/<id>`, container-root.ts)
+ *               by a hull killed during `cp`: its container's lock is free, so no copy is using it
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import type { StorePaths } from '../store/paths.js';
 import { listDir } from '../files.js';
@@ -21,8 +23,10 @@ import { ContainerCgroup, HULL_CGROUP_PARENT, cgroupHost } from './cgroups.js';
 import { type ContainerRecord, type ContainerStore, tryExistingLock } from './container-store.js';
 import { type RemovalParts, finishRemoval, holdsResources, releaseResources } from './removal.js';
 import { detachStaleMounts } from './userns.js';
+import { mountsBelow, unmountBelow } from '../store/mounts-below.js';
+import { copyMountPoint } from './container-root.js';
 
-export type ContainerProblemKind = 'container' | 'name' | 'directory' | 'netns' | 'cgroup' | 'lease' | 'tmp';
+export type ContainerProblemKind = 'container' | 'name' | 'directory' | 'netns' | 'cgroup' | 'lease' | 'tmp' | 'mount';
 
 export interface ContainerProblem {
   readonly kind: ContainerProblemKind;
@@ -131,6 +135,22 @@ export async function checkContainers(paths: StorePaths, parts: RemovalParts, op
       detachStaleMounts(dir);
       rmSync(dir, { recursive: true, force: true });
     });
+  }
+
+  // A stopped container's root a killed `cp` left mounted (a copy in progress holds the container's lock).
+  for (const id of listDir(path.join(paths.runRoot, 'cp'))) {
+    const dir = copyMountPoint(paths.runRoot, id);
+    if (!HEX_ID_RE.test(id) || mountsBelow(dir).length === 0) continue;
+    const lock = tryExistingLock(path.join(containers.dir(id), 'lock'));
+    if (lock === 'busy') continue;
+    try {
+      await repair({ kind: 'mount', subject: dir, message: `mount ${dir}: the root of container ${id.slice(0, 12)}, left mounted by a killed cp` }, 'unmounted', async () => {
+        unmountBelow(dir);
+        rmdirSync(dir);
+      });
+    } finally {
+      if (lock !== 'missing') lock.release();
+    }
   }
 
   // Network namespaces, addresses and cgroups of no container.

@@ -5,7 +5,7 @@ import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { DirectoryChanges } from '../directory-changes.js';
 import { containerEvent, writeMonitorEvents } from '../events/emit.js';
 import path from 'node:path';
-import { ConflictError, ContainerNotFoundError, UsageError } from '../errors.js';
+import { ContainerNotFoundError, UsageError } from '../errors.js';
 import { sys } from '../native/index.js';
 import { withLock } from './lock.js';
 import { finishRemoval } from './removal.js';
@@ -20,10 +20,11 @@ import { type ContainerRecord } from './container-store.js';
 import type { RuntimeSpec } from './spec.js';
 import { validateContainerName } from './validate.js';
 import { openProcess } from './liveness.js';
+import { inContainerRoot } from './container-root.js';
 
 import { recordChange, settled } from './stop.js';
 import type { Runtime } from './runtime.js';
-import { isLive, mayAct, statusOfRecord } from './states.js';
+import { mayAct, statusOfRecord } from './states.js';
 
 /** Docker's `inspect` shape of the container. */
 export async function inspect(rt: Runtime, idOrName: string): Promise<Record<string, unknown>> {
@@ -106,8 +107,9 @@ export async function waitForChange(rt: Runtime, id: string, ms: number, signal?
 }
 
 /**
- * `cp`: between the host and a running container's root, every container path resolved inside
- * it (openat2 RESOLVE_IN_ROOT). `direction` says which side `containerPath` is on.
+ * `cp`: between the host and a container's root, in any state but restarting (container-root.ts),
+ * every container path resolved inside it (openat2 RESOLVE_IN_ROOT). `direction` says which side
+ * `containerPath` is on.
  */
 export async function copy(
   rt: Runtime,
@@ -117,40 +119,14 @@ export async function copy(
   hostPath: string,
   opts: { followLink?: boolean } = {},
 ): Promise<void> {
-  await rt.locked(idOrName, (record) => copyLocked(record, idOrName, direction, containerPath, hostPath, opts));
-}
-
-async function copyLocked(
-  record: ContainerRecord,
-  idOrName: string,
-  direction: 'from' | 'to',
-  containerPath: string,
-  hostPath: string,
-  opts: { followLink?: boolean },
-): Promise<void> {
   const { copyFromContainer, copyToContainer } = await import('./copy.js');
-  await inRunningRoot(record, idOrName, async (root) => {
-    const how = { container: idOrName, followLink: opts.followLink ?? false };
-    if (direction === 'from') await copyFromContainer(root, containerPath, hostPath, how);
-    else await copyToContainer(hostPath, root, containerPath, how);
-  });
-}
-
-/**
- * Runs `fn` with the root of a running container (/proc/PID/root), its process held by a pidfd
- * meanwhile; the caller holds the container's lock. cp and the Engine API's archive share it.
- */
-export async function inRunningRoot<T>(record: ContainerRecord, idOrName: string, fn: (root: string) => T | Promise<T>): Promise<T> {
-  const notRunning = () => new ConflictError(`container ${idOrName} is not running: hull copies files of running containers only (for now)`);
-  if (!isLive(statusOfRecord(record))) throw notRunning();
-  mayAct('copy', statusOfRecord(record), idOrName);
-  const fd = await openProcess(record.state.pid, record.state.pidStartTime);
-  if (fd === undefined) throw notRunning();
-  try {
-    return await fn(`/proc/${record.state.pid}/root`);
-  } finally {
-    closeSync(fd);
-  }
+  await rt.locked(idOrName, (record) =>
+    inContainerRoot(rt, record, idOrName, async ({ root, checkWritable }) => {
+      const how = { container: idOrName, followLink: opts.followLink ?? false };
+      if (direction === 'from') await copyFromContainer(root, containerPath, hostPath, how);
+      else await copyToContainer(hostPath, root, containerPath, { ...how, checkWritable });
+    }),
+  );
 }
 
 /**

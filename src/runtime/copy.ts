@@ -1,5 +1,5 @@
 /**
- * `hull cp`: files between the host and a running container's root (/proc/PID/root), by Docker's
+ * `hull cp`: files between the host and a container's root (container-root.ts), by Docker's
  * rules (docker/cli cp.go, moby/go-archive copy.go):
  *
  *   - a container path is taken from the container's "/"; its components are symlinks followed
@@ -55,6 +55,8 @@ export interface CopyOptions {
   followLink?: boolean;
   /** Host ids every entry written is given (the Engine API's copyUIDGID: the container's user); else they are root's. */
   owner?: { uid: number; gid: number };
+  /** Called with the container directory a copy into it writes in (links followed) before anything is written: throws to refuse it (a read-only rootfs or volume). */
+  checkWritable?: (dir: string) => void;
 }
 
 /** errno names in words, as Docker's messages say them (libuv's table, the same strerror text). */
@@ -444,6 +446,7 @@ export async function copyToContainer(src: string, root: string, dest: string, o
   const dst = containerDestination(fs, dest);
   const label = (p: string) => fs.label(p);
   const { dir, shownDir, entry } = placement(st.isDirectory(), name, dst, assertsDirectory(dest), label);
+  opts.checkWritable?.(dir);
   let dirFd: number;
   try {
     dirFd = fs.open(dir, O_PATH | O_DIRECTORY);

@@ -110,7 +110,7 @@ const TABLE: Readonly<Record<Verb, Partial<Record<ContainerStatusName, Outcome>>
   forceRemove: { created: 'act', running: 'act', paused: 'act', restarting: 'act', exited: 'act', dead: 'act', removing: 'act' },
   rename: { created: 'act', running: 'act', paused: 'act', restarting: 'act', exited: 'act', dead: 'act', removing: removing },
   update: { created: 'act', running: 'act', paused: 'act', restarting: 'act', exited: 'act', removing: removing },
-  copy: { running: 'act', paused: 'act', restarting: restarting },
+  copy: { running: 'act', paused: 'act', restarting: restarting, created: 'act', exited: 'act', dead: 'act', removing: removing },
   top: { running: 'act', paused: 'act', restarting: restarting },
 };
 

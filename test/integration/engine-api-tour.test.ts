@@ -336,6 +336,21 @@ describe.skipIf(!canRunContainers || !hasDocker)(
       rmSync(host, { recursive: true, force: true });
     });
 
+    it('docker cp on containers that are not running: create, cp in, start -a sees it; cp out of the exited one; a read-only rootfs refused', () => {
+      const host = path.join(env.base, 'cp-stopped');
+      mkdirSync(host, { recursive: true });
+      writeFileSync(path.join(host, 'app.conf'), 'from-cp\n');
+      expect(run(['create', '--name', 'later', '--network', 'none', 'busybox', 'sh', '-c', 'cat /etc/app.conf; echo made > /made']).code).toBe(0);
+      expect(docker(['cp', path.join(host, 'app.conf'), 'later:/etc/']).stderr).toBe('');
+      expect(docker(['start', '-a', 'later']).stdout).toBe('from-cp\n');
+      expect(docker(['cp', 'later:/made', path.join(host, 'made')]).stderr).toBe('');
+      expect(readFileSync(path.join(host, 'made'), 'utf8')).toBe('made\n');
+      expect(run(['create', '--name', 'sealed', '--read-only', '--network', 'none', 'busybox', 'true']).code).toBe(0);
+      expect(docker(['cp', path.join(host, 'app.conf'), 'sealed:/etc/']).stderr).toBe('Error response from daemon: container rootfs is marked read-only\n');
+      expect(docker(['rm', 'later', 'sealed']).code).toBe(0);
+      rmSync(host, { recursive: true, force: true });
+    });
+
     it('the archive never leaves the container: ../ paths, a link to /, ../ entries in the tar', async () => {
       expect(run(['run', '-d', '--name', 'vault', '--network', 'none', 'busybox', 'sleep', '60']).code).toBe(0);
       const host = path.join(env.base, 'attack');

@@ -12,7 +12,7 @@ function containerPart(arg: string): [string, string] | undefined {
 export function registerCp(program: Command): void {
   program
     .command('cp')
-    .description('copy files between a running container and the host: cp CONTAINER:SRC DEST, cp SRC CONTAINER:DEST')
+    .description('copy files between a container (in any state) and the host: cp CONTAINER:SRC DEST, cp SRC CONTAINER:DEST')
     .argument('<src>', 'CONTAINER:PATH or a host path')
     .argument('<dest>', 'CONTAINER:PATH or a host path')
     .option('-L, --follow-link', 'always follow symbolic links in SRC (copy what the link points to, under its name)')

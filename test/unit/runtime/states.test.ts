@@ -98,7 +98,7 @@ describe('container states', () => {
       forceRemove: { created: 'act', running: 'act', paused: 'act', restarting: 'act', exited: 'act', dead: 'act', removing: 'act' },
       rename: { created: 'act', running: 'act', paused: 'act', restarting: 'act', exited: 'act', dead: 'act', removing },
       update: { created: 'act', running: 'act', paused: 'act', restarting: 'act', exited: 'act', dead: notRunning, removing },
-      copy: { created: notRunning, running: 'act', paused: 'act', restarting, exited: notRunning, dead: notRunning, removing: notRunning },
+      copy: { created: 'act', running: 'act', paused: 'act', restarting, exited: 'act', dead: 'act', removing },
       top: { created: notRunning, running: 'act', paused: 'act', restarting, exited: notRunning, dead: notRunning, removing: notRunning },
     });
   });
