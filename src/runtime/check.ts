@@ -144,10 +144,14 @@ export async function checkContainers(paths: StorePaths, parts: RemovalParts, op
     const lock = tryExistingLock(path.join(containers.dir(id), 'lock'));
     if (lock === 'busy') continue;
     try {
-      await repair({ kind: 'mount', subject: dir, message: `mount ${dir}: the root of container ${id.slice(0, 12)}, left mounted by a killed cp` }, 'unmounted', async () => {
-        unmountBelow(dir);
-        rmdirSync(dir);
-      });
+      await repair(
+        { kind: 'mount', subject: dir, message: `mount ${dir}: the root of container ${id.slice(0, 12)}, left mounted by a killed cp` },
+        'unmounted',
+        async () => {
+          unmountBelow(dir);
+          rmdirSync(dir);
+        },
+      );
     } finally {
       if (lock !== 'missing') lock.release();
     }

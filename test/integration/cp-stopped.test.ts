@@ -22,7 +22,10 @@ describe.skipIf(!canRunContainers)(`cp on stopped containers (integration${skipR
 
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   /** Mounts at or below the env's run root (a cp's root must not outlive it). */
-  const runRootMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(env.runRoot));
+  const runRootMounts = () =>
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.split(' ')[4]?.startsWith(env.runRoot));
   const id = (name: string) => env.ok(['inspect', '-f', '{{.Id}}', name]).trim();
   /** `hull cp` that must fail: its stderr. */
   const refused = (args: string[]): string => {
@@ -56,7 +59,7 @@ describe.skipIf(!canRunContainers)(`cp on stopped containers (integration${skipR
     clean();
   });
 
-  it('cp out of an exited container: a file and a directory it wrote; a missing path is Docker\'s message', () => {
+  it("cp out of an exited container: a file and a directory it wrote; a missing path is Docker's message", () => {
     env.ok(['run', '--name', 'builder', '--network', 'none', 'busybox', 'sh', '-c', 'mkdir -p /out/bin && echo built > /out/result && echo tool > /out/bin/t']);
     expect(env.ok(['inspect', '-f', '{{.State.Status}}', 'builder'])).toBe('exited\n');
     env.ok(['cp', 'builder:/out/result', path.join(host, 'result')]);
@@ -112,7 +115,7 @@ describe.skipIf(!canRunContainers)(`cp on stopped containers (integration${skipR
     clean();
   });
 
-  it('a read-only rootfs: reads work, writes refused with Docker\'s message, a writable volume in it still takes files (stopped and running alike)', () => {
+  it("a read-only rootfs: reads work, writes refused with Docker's message, a writable volume in it still takes files (stopped and running alike)", () => {
     env.ok(['create', '--name', 'rofs', '--read-only', '--network', 'none', '-v', 'rwvol:/w', 'busybox', 'sh', '-c', 'cat /w/f; sleep 30']);
     expect(refused([path.join(host, 'f'), 'rofs:/tmp/'])).toMatch(/container rootfs is marked read-only/);
     expect(refused([path.join(host, 'f'), 'rofs:/etc/new'])).toMatch(/container rootfs is marked read-only/);
@@ -130,15 +133,27 @@ describe.skipIf(!canRunContainers)(`cp on stopped containers (integration${skipR
     clean();
   });
 
-  it('a remapped container (--uidmap): what a cp copies up from the image keeps its mapped owner, so the container\'s root still owns /etc', () => {
+  it("a remapped container (--uidmap): what a cp copies up from the image keeps its mapped owner, so the container's root still owns /etc", () => {
     const hostRoot = 231072;
     chmodSync(env.base, 0o711); // the remapped root searches its way to its layers (as in security.test.ts)
-    env.ok(['create', '--name', 'remapped', '--network', 'none', '--uidmap', `0:${hostRoot}:65536`, 'busybox', 'sh', '-c', 'stat -c %u:%g /etc; cat /etc/app.conf; touch /etc/x && echo writable']);
+    env.ok([
+      'create',
+      '--name',
+      'remapped',
+      '--network',
+      'none',
+      '--uidmap',
+      `0:${hostRoot}:65536`,
+      'busybox',
+      'sh',
+      '-c',
+      'stat -c %u:%g /etc; cat /etc/app.conf; touch /etc/x && echo writable',
+    ]);
     writeFileSync(path.join(host, 'remapped.conf'), 'in-volume\n');
     env.ok(['cp', path.join(host, 'remapped.conf'), 'remapped:/etc/app.conf']);
     expect(runRootMounts()).toEqual([]);
     const etc = path.join(env.root, 'containers', id('remapped'), 'upper', 'etc');
-    expect(`${readFileSync(path.join(etc, 'app.conf'), 'utf8')}`).toBe('in-volume\n');
+    expect(readFileSync(path.join(etc, 'app.conf'), 'utf8')).toBe('in-volume\n');
     expect(spawnSync('stat', ['-c', '%u', etc], { encoding: 'utf8' }).stdout.trim()).toBe(String(hostRoot)); // copied up through the idmapped layer
     expect(env.ok(['start', '-a', 'remapped'])).toBe('0:0\nin-volume\nwritable\n');
     env.ok(['rm', 'remapped']);

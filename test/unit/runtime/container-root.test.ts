@@ -5,7 +5,14 @@ import { UsageError } from '../../../src/errors.js';
 import { refuseReadOnly } from '../../../src/runtime/container-root.js';
 import type { MountPoint } from '../../../src/volume/resolve.js';
 
-const mount = (Destination: string, RW: boolean, Type: MountPoint['Type'] = 'volume'): MountPoint => ({ Type, Source: '/x', Destination, Mode: '', RW, Propagation: '' });
+const mount = (Destination: string, RW: boolean, Type: MountPoint['Type'] = 'volume'): MountPoint => ({
+  Type,
+  Source: '/x',
+  Destination,
+  Mode: '',
+  RW,
+  Propagation: '',
+});
 
 function outcome(readonly: boolean, mounts: MountPoint[], dir: string): string {
   try {
@@ -20,7 +27,7 @@ function outcome(readonly: boolean, mounts: MountPoint[], dir: string): string {
 describe('refuseReadOnly', () => {
   const mounts = [mount('/data', true), mount('/data/ro', false), mount('/scratch', true, 'tmpfs'), mount('/cfg', false, 'bind')];
 
-  it('a writable rootfs takes writes outside the mounts; a read-only one refuses them with Docker\'s message', () => {
+  it("a writable rootfs takes writes outside the mounts; a read-only one refuses them with Docker's message", () => {
     expect(outcome(false, mounts, '/etc')).toBe('ok');
     expect(outcome(true, mounts, '/etc')).toBe('container rootfs is marked read-only');
     expect(outcome(true, [], '/')).toBe('container rootfs is marked read-only');

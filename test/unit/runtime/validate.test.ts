@@ -34,7 +34,8 @@ function refused(fn: () => unknown): string {
 describe("pod names (Podman's: [a-zA-Z0-9][a-zA-Z0-9_.-]*)", () => {
   it('takes one character and more, and refuses what Podman refuses', () => {
     for (const name of ['a', '7', 'web', 'My_pod.v2-1']) expect(() => validatePodName(name)).not.toThrow();
-    for (const name of ['', '-a', '.a', 'a b', 'a/b', 'é']) expect(refused(() => validatePodName(name))).toMatch(/names must match \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\]\*/);
+    for (const name of ['', '-a', '.a', 'a b', 'a/b', 'é'])
+      expect(refused(() => validatePodName(name))).toMatch(/names must match \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\]\*/);
     expect(refused(() => validatePodName('p'.repeat(NAME_MAX + 1)))).toMatch(/at most 255 characters/);
   });
 });
