@@ -16,28 +16,28 @@ describe.skipIf(!inGuest)('pod-level limits (vm tier)', () => {
   });
   afterAll(() => env.destroy());
 
-  const ok = (args: string[]) => {
-    const r = env.cli(args);
+  const ok = async (args: string[]) => {
+    const r = await env.cliAsync(args);
     expect(r.stderr, `hull ${args.join(' ')}`).toBe('');
     expect(r.code, `hull ${args.join(' ')}`).toBe(0);
     return r.stdout.trim();
   };
 
-  it("--memory, --cpus and --pids-limit of pod create are the pod cgroup's; its containers are in it; one over the pod's memory is OOM-killed", () => {
-    const id = ok(['pod', 'create', '--name', 'lim', '--memory', '48m', '--cpus', '0.5', '--pids-limit', '64']);
-    ok(['run', '-d', '--pod', 'lim', '--name', 'sleeper', 'busybox', 'sleep', '300']);
+  it("--memory, --cpus and --pids-limit of pod create are the pod cgroup's; its containers are in it; one over the pod's memory is OOM-killed", async () => {
+    const id = await ok(['pod', 'create', '--name', 'lim', '--memory', '48m', '--cpus', '0.5', '--pids-limit', '64']);
+    await ok(['run', '-d', '--pod', 'lim', '--name', 'sleeper', 'busybox', 'sleep', '300']);
     const podDir = path.join(env.cgroupRoot, env.cgroupParent, `pod-${id}`);
     const read = (file: string) => readFileSync(path.join(podDir, file), 'utf8').trim();
     expect(read('memory.max')).toBe(String(48 * 1024 * 1024));
     expect(read('cpu.max')).toBe('50000 100000');
     expect(read('pids.max')).toBe('64');
     // The container's process is below the pod's cgroup.
-    const pid = (JSON.parse(ok(['inspect', 'sleeper'])) as { State: { Pid: number } }[])[0]!.State.Pid;
+    const pid = (JSON.parse(await ok(['inspect', 'sleeper'])) as { State: { Pid: number } }[])[0]!.State.Pid;
     expect(readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toContain(`/${env.cgroupParent}/pod-${id}/`);
     // 100 MB in a pod of 48 MB: killed (busybox tail holds a line without a newline in memory).
-    const r = env.cli(['run', '--pod', 'lim', 'busybox', 'sh', '-c', 'head -c 100m /dev/zero | tail > /dev/null']);
+    const r = await env.cliAsync(['run', '--pod', 'lim', 'busybox', 'sh', '-c', 'head -c 100m /dev/zero | tail > /dev/null']);
     expect(r.code).toBe(137);
-    ok(['pod', 'rm', '-f', 'lim']);
+    await ok(['pod', 'rm', '-f', 'lim']);
     expect(env.leftovers()).toEqual([]);
   }, 300_000);
 });

@@ -22,61 +22,61 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
     HostConfig: { Memory: number };
     GraphDriver: { Data: { UpperDir: string } };
   }
-  const inspect = (name: string): Inspected => {
-    const [found] = JSON.parse(env.cli(['inspect', name]).stdout) as Inspected[];
+  const inspect = async (name: string): Promise<Inspected> => {
+    const [found] = JSON.parse((await env.cliAsync(['inspect', name])).stdout) as Inspected[];
     if (!found) throw new Error(`hull inspect ${name} printed no container`);
     return found;
   };
-  const cleanUp = (...names: string[]) => {
-    for (const n of names) env.cli(['rm', '-f', n]);
+  const cleanUp = async (...names: string[]) => {
+    for (const n of names) await env.cliAsync(['rm', '-f', n]);
     expect(env.leftovers()).toEqual([]);
   };
 
-  it('--memory 32m: a 100 MB allocation is OOM-killed, OOMKilled true, exit 137 (foreground run)', () => {
+  it('--memory 32m: a 100 MB allocation is OOM-killed, OOMKilled true, exit 137 (foreground run)', async () => {
     // busybox tail holds all of its input in memory when it has no newline
-    const r = env.cli(['run', '--name', 'oom', '--memory', '32m', 'busybox', 'sh', '-c', 'head -c 100m /dev/zero | tail > /dev/null']);
+    const r = await env.cliAsync(['run', '--name', 'oom', '--memory', '32m', 'busybox', 'sh', '-c', 'head -c 100m /dev/zero | tail > /dev/null']);
     expect(r.code).toBe(137);
-    const s = inspect('oom');
+    const s = await inspect('oom');
     expect(s.State.OOMKilled).toBe(true);
     expect(s.State.ExitCode).toBe(137);
     expect(s.HostConfig.Memory).toBe(32 << 20);
     // Docker's events: oom, then die.
-    expect(env.cli(['events', '--since', '0', '--until', '0s', '--filter', 'container=oom', '--format', '{{.Action}}']).stdout).toBe(
+    expect((await env.cliAsync(['events', '--since', '0', '--until', '0s', '--filter', 'container=oom', '--format', '{{.Action}}'])).stdout).toBe(
       'create\nstart\noom\ndie\n',
     );
-    cleanUp('oom');
+    await cleanUp('oom');
   });
 
-  it('--memory 64m: a 40 MB allocation survives, OOMKilled false', () => {
-    const r = env.cli(['run', '--name', 'fits', '--memory', '64m', 'busybox', 'sh', '-c', 'head -c 40m /dev/zero | tail | wc -c']);
+  it('--memory 64m: a 40 MB allocation survives, OOMKilled false', async () => {
+    const r = await env.cliAsync(['run', '--name', 'fits', '--memory', '64m', 'busybox', 'sh', '-c', 'head -c 40m /dev/zero | tail | wc -c']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(String(40 << 20));
-    expect(inspect('fits').State.OOMKilled).toBe(false);
-    cleanUp('fits');
+    expect((await inspect('fits')).State.OOMKilled).toBe(false);
+    await cleanUp('fits');
   });
 
-  it('--memory 32m detached: the monitor records OOMKilled and exit 137, and logs the oom event', () => {
-    const r = env.cli(['run', '-d', '--name', 'oomd', '--memory', '32m', 'busybox', 'sh', '-c', 'head -c 100m /dev/zero | tail > /dev/null']);
+  it('--memory 32m detached: the monitor records OOMKilled and exit 137, and logs the oom event', async () => {
+    const r = await env.cliAsync(['run', '-d', '--name', 'oomd', '--memory', '32m', 'busybox', 'sh', '-c', 'head -c 100m /dev/zero | tail > /dev/null']);
     expect(r.code).toBe(0);
-    expect(env.cli(['wait', 'oomd']).stdout.trim()).toBe('137');
-    const s = inspect('oomd');
+    expect((await env.cliAsync(['wait', 'oomd'])).stdout.trim()).toBe('137');
+    const s = await inspect('oomd');
     expect(s.State.OOMKilled).toBe(true);
     expect(s.State.ExitCode).toBe(137);
     // From the monitor: oom, then die.
-    expect(env.cli(['events', '--since', '0', '--until', '0s', '--filter', 'container=oomd', '--format', '{{.Action}}']).stdout).toBe(
+    expect((await env.cliAsync(['events', '--since', '0', '--until', '0s', '--filter', 'container=oomd', '--format', '{{.Action}}'])).stdout).toBe(
       'create\nstart\noom\ndie\n',
     );
-    cleanUp('oomd');
+    await cleanUp('oomd');
   });
 
-  it('--pids-limit 20: the 21st process cannot be forked, the container survives', () => {
+  it('--pids-limit 20: the 21st process cannot be forked, the container survives', async () => {
     // A subshell forks sleeps until the kernel refuses (busybox sh then gives up, status 2); pid 1,
     // the outer sh, carries on with builtins only (read, echo: no fork).
     const script =
       '(for i in $(seq 1 30); do sleep 60 & done) 2>/dev/null; echo "forks=$?"; read n < /sys/fs/cgroup/pids.current; ' +
       'read e < /sys/fs/cgroup/pids.events; echo "current=$n"; echo "events=$e"; echo survived; exit 0';
-    const r = env.cli(['run', '--rm', '--pids-limit', '20', 'busybox', 'sh', '-c', script]);
+    const r = await env.cliAsync(['run', '--rm', '--pids-limit', '20', 'busybox', 'sh', '-c', script]);
     expect(r.code).toBe(0);
     const out = r.stdout;
     expect(out).toMatch(/^forks=2$/m); // the fork loop failed
@@ -87,9 +87,9 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
     expect(env.leftovers()).toEqual([]);
   });
 
-  it('writes cpu, cpuset, memory and pids limits into the cgroup files; update changes them while it runs', () => {
-    const id = env
-      .cli([
+  it('writes cpu, cpuset, memory and pids limits into the cgroup files; update changes them while it runs', async () => {
+    const id = (
+      await env.cliAsync([
         'run',
         '-d',
         '--name',
@@ -110,7 +110,7 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
         'sleep',
         '120',
       ])
-      .stdout.trim();
+    ).stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(cg(id, 'cpu.max')).toBe('50000 100000');
     expect(cg(id, 'cpu.weight')).toBe(String(1 + Math.floor((510 * 9999) / 262142)));
@@ -122,19 +122,19 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
     expect(readFileSync(path.join(env.cgroupRoot, env.cgroupParent, 'cgroup.subtree_control'), 'utf8')).toMatch(/cpuset.*cpu.*memory.*pids/);
     expect(readFileSync(path.join(env.cgroupRoot, env.cgroupParent, 'cgroup.procs'), 'utf8')).toBe('');
     // the container sees its own limits
-    expect(env.cli(['exec', 'limits', 'cat', '/sys/fs/cgroup/cpu.max']).stdout.trim()).toBe('50000 100000');
-    const u = env.cli(['update', '--memory', '128m', '--pids-limit', '30', '--cpus', '1', 'limits']);
+    expect((await env.cliAsync(['exec', 'limits', 'cat', '/sys/fs/cgroup/cpu.max'])).stdout.trim()).toBe('50000 100000');
+    const u = await env.cliAsync(['update', '--memory', '128m', '--pids-limit', '30', '--cpus', '1', 'limits']);
     expect(u.stderr).toBe('');
     expect(u.code).toBe(0);
     expect(cg(id, 'memory.max')).toBe(String(128 << 20));
     expect(cg(id, 'pids.max')).toBe('30');
     expect(cg(id, 'cpu.max')).toBe('100000 100000');
-    expect(inspect('limits').HostConfig.Memory).toBe(128 << 20);
-    cleanUp('limits');
+    expect((await inspect('limits')).HostConfig.Memory).toBe(128 << 20);
+    await cleanUp('limits');
   });
 
   it('--cpus 0.5: a busy loop gets about 1.5 s of CPU time in 3 s (cpu.stat)', async () => {
-    const id = env.cli(['run', '-d', '--name', 'busy', '--cpus', '0.5', 'busybox', 'sh', '-c', 'while :; do :; done']).stdout.trim();
+    const id = (await env.cliAsync(['run', '-d', '--name', 'busy', '--cpus', '0.5', 'busybox', 'sh', '-c', 'while :; do :; done'])).stdout.trim();
     const usage = () => Number(/^usage_usec (\d+)$/m.exec(cg(id, 'cpu.stat'))![1]);
     await sleep(1000);
     const u0 = usage();
@@ -145,12 +145,12 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
     const expected = elapsed * 0.5;
     expect(used).toBeGreaterThan(expected * 0.8);
     expect(used).toBeLessThan(expected * 1.2);
-    cleanUp('busy');
+    await cleanUp('busy');
   });
 
   it('pause stops a counter loop, unpause resumes it; stats --no-stream matches the cgroup files; top lists its processes', async () => {
-    const id = env
-      .cli([
+    const id = (
+      await env.cliAsync([
         'run',
         '-d',
         '--name',
@@ -164,26 +164,26 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
         '-c',
         'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done',
       ])
-      .stdout.trim();
+    ).stdout.trim();
     try {
-      const upper = inspect('counter').GraphDriver.Data.UpperDir;
+      const upper = (await inspect('counter')).GraphDriver.Data.UpperDir;
       const count = () => Number(readFileSync(path.join(upper, 'tmp', 'count'), 'utf8').trim() || 0);
       await sleep(1500);
-      expect(env.cli(['pause', 'counter']).code).toBe(0);
+      expect((await env.cliAsync(['pause', 'counter'])).code).toBe(0);
       expect(cg(id, 'cgroup.freeze')).toBe('1');
-      const s = inspect('counter').State;
+      const s = (await inspect('counter')).State;
       expect(s.Status).toBe('paused');
       expect(s.Paused).toBe(true);
       const frozenAt = count();
       await sleep(1500);
       expect(count()).toBe(frozenAt);
-      expect(env.cli(['pause', 'counter']).stderr).toMatch(/already paused/);
-      expect(env.cli(['unpause', 'counter']).code).toBe(0);
+      expect((await env.cliAsync(['pause', 'counter'])).stderr).toMatch(/already paused/);
+      expect((await env.cliAsync(['unpause', 'counter'])).code).toBe(0);
       await sleep(1500);
       expect(count()).toBeGreaterThan(frozenAt);
-      expect(inspect('counter').State.Status).toBe('running');
+      expect((await inspect('counter')).State.Status).toBe('running');
 
-      const st = env.cli(['stats', '--no-stream', '--format', 'json', 'counter']);
+      const st = await env.cliAsync(['stats', '--no-stream', '--format', 'json', 'counter']);
       expect(st.stderr).toBe('');
       const j = JSON.parse(st.stdout.trim()) as Record<string, string>;
       expect(j.Name).toBe('counter');
@@ -193,20 +193,20 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
       expect(Number(j.PIDs)).toBeGreaterThanOrEqual(1);
       expect(Number(j.PIDs)).toBeLessThanOrEqual(2);
       expect(j.CPUPerc).toMatch(/^\d+\.\d\d%$/);
-      const table = env.cli(['stats', '--no-stream', 'counter']).stdout;
+      const table = (await env.cliAsync(['stats', '--no-stream', 'counter'])).stdout;
       expect(table).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT/);
-      const top = env.cli(['top', 'counter']).stdout;
+      const top = (await env.cliAsync(['top', 'counter'])).stdout;
       expect(top).toMatch(/^UID\s+PID\s+PPID\s+CMD/);
       expect(top).toContain('sh -c i=0;');
     } finally {
-      cleanUp('counter');
+      await cleanUp('counter');
     }
   });
 
   it('stats of the library: memory and pids as the cgroup files say', async () => {
     const { Hull } = await import('../../src/hull.js');
     const hull = new Hull({ root: env.root, runRoot: env.runRoot });
-    const id = env.cli(['run', '-d', '--name', 'quiet', '--memory', '48m', '--pids-limit', '10', 'busybox', 'sleep', '120']).stdout.trim();
+    const id = (await env.cliAsync(['run', '-d', '--name', 'quiet', '--memory', '48m', '--pids-limit', '10', 'busybox', 'sleep', '120'])).stdout.trim();
     try {
       const st = await hull.containerStats('quiet', 200);
       expect(st.memoryLimit).toBe(48 << 20);
@@ -217,7 +217,7 @@ describe.skipIf(!inGuest)('cgroup v2 resource limits (vm tier)', () => {
       expect(st.pids).toBe(1);
       expect(st.cpuPercent).toBeLessThan(50);
     } finally {
-      cleanUp('quiet');
+      await cleanUp('quiet');
     }
   });
 });

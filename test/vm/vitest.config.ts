@@ -9,6 +9,8 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 600_000,
     globalSetup: ['test/helpers/global-setup.ts'],
+    // As on the host (vitest.config.ts): a test that holds the event loop near vitest's 60 s RPC timeout fails, named.
+    setupFiles: ['test/helpers/loop-guard.ts'],
     fileParallelism: false,
   },
 });
