@@ -173,6 +173,9 @@ async function startHull(bin, global, sock, key) {
   await waitForPing(sock, child, `${bin} system service`, log);
 }
 
+// dockerd makes /run/docker/plugins (its plugin sockets) whatever --exec-root says: removed at the end when it made it.
+const runDockerExisted = existsSync('/run/docker');
+
 async function startDockerd() {
   daemons.containerd = (await startPrivateContainerd(f('containerd'))).child;
   const containerdSock = f('containerd', 'containerd.sock');
@@ -394,6 +397,15 @@ async function cleanup() {
       .filter((m) => m && (m === base || m.startsWith(`${base}/`)))
       .sort((a, b) => b.length - a.length);
   for (const m of mounts()) spawnSync('umount', ['-l', m]);
+  if (!runDockerExisted) {
+    for (const dir of ['/run/docker/plugins', '/run/docker']) {
+      try {
+        rmdirSync(dir);
+      } catch (err) {
+        if (err.code !== 'ENOENT') problems.push(`rmdir ${dir}: ${err.code ?? err.message}`);
+      }
+    }
+  }
   // dockerd's cgroup parent, in every v1 hierarchy (and the unified one) it used
   for (const ctrl of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
     const dir = join('/sys/fs/cgroup', ctrl, cgroupParent);

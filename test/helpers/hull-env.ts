@@ -269,11 +269,11 @@ export class HullEnv {
         // already gone
       }
     }
+    // A killed process leaves its cgroup only once it is gone: wait for them (up to 5 s) before the rmdirs.
+    for (let i = 0; i < 500 && this.processes().length > 0; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     const cg = path.join(this.cgroupRoot, this.cgroupParent);
-    if (existsSync(cg)) {
-      for (const c of readdirSync(cg).filter((f) => !f.includes('.'))) spawnSync('rmdir', [path.join(cg, c)]);
-      spawnSync('rmdir', [cg]);
-    }
+    // Deepest first: a pod's cgroup holds its containers'.
+    if (existsSync(cg)) spawnSync('find', [cg, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';'], { stdio: 'ignore' });
     // Network namespaces of containers a failed test left behind: unmounted, so the dir can go.
     const netns = path.join(this.runRoot, 'netns');
     if (existsSync(netns)) for (const n of readdirSync(netns)) spawnSync('umount', ['-l', path.join(netns, n)]);
